@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from fastapi import Request, Response, status
+
+from app.accounts import service
+from app.accounts.schemas import (
+    LoginRequest,
+    Registration,
+    RegistrationRead,
+    SessionRead,
+    UserRead,
+)
+from app.accounts.repository import UserRepository
+from app.auth.dependencies import SESSION_COOKIE, CurrentPrincipal, SignedIn
+from app.config import Settings
+from app.db import SessionDep
+from app.enterprises.schemas import EnterpriseRead
+from app.errors import NotFound, problem_responses
+from app.routing import domain_router
+
+router = domain_router(tags=["accounts"])
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings: Settings = request.app.state.settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.SESSION_ABSOLUTE_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+@router.post(
+    "/accounts/register",
+    operation_id="accounts_register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegistrationRead,
+    responses=problem_responses(409, 422),
+    summary="Register an enterprise and its first user",
+)
+def register(
+    body: Registration, session: SessionDep, principal: CurrentPrincipal
+) -> RegistrationRead:
+    user, enterprise = service.register(session, principal, body)
+    return RegistrationRead(
+        user=UserRead.model_validate(user), enterprise=EnterpriseRead.model_validate(enterprise)
+    )
+
+
+@router.post(
+    "/session",
+    operation_id="session_login",
+    response_model=SessionRead,
+    responses=problem_responses(401, 422, 429),
+    summary="Sign in: sets an HttpOnly session cookie",
+)
+def login(
+    body: LoginRequest, request: Request, response: Response, session: SessionDep
+) -> SessionRead:
+    outcome = service.login(
+        session,
+        request.app.state.settings,
+        body.email,
+        body.password,
+        replaces_token=request.cookies.get(SESSION_COOKIE),
+        request_id=request.state.request_id,
+    )
+    set_session_cookie(request, response, outcome.token)
+    return SessionRead(user=UserRead.model_validate(outcome.user), csrf_token=outcome.csrf_token)
+
+
+@router.delete(
+    "/session",
+    operation_id="session_logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Sign out",
+)
+def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if principal.kind == "user" and token:
+        service.logout(session, principal, token)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get(
+    "/me",
+    operation_id="me_get",
+    response_model=UserRead,
+    summary="The signed-in user",
+)
+def me(session: SessionDep, principal: SignedIn) -> UserRead:
+    user = UserRepository(session).get(principal.id) if principal.kind == "user" and principal.id else None
+    if user is None:
+        raise NotFound()
+    return UserRead.model_validate(user)

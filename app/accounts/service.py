@@ -1,0 +1,181 @@
+"""Accounts: registration, login with server-side sessions and per-account throttling."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from app.accounts.repository import ApiKeyRepository, UserRepository, WebSessionRepository
+from app.accounts.schemas import Registration
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.auth.security import (
+    hash_password,
+    issue_api_key,
+    new_token,
+    password_needs_rehash,
+    sha256_hex,
+    verify_password,
+)
+from app.config import Settings
+from app.enterprises import service as enterprise_service
+from app.errors import Conflict, FieldError, TooManyRequests, Unauthorized
+from app.models import SCOPES, ApiClient, ApiKey, Enterprise, User, WebSession, utcnow
+
+
+def register(
+    session: Session, principal: Principal, data: Registration
+) -> tuple[User, Enterprise]:
+    users = UserRepository(session)
+    if users.get_by_email(data.user.email) is not None:
+        raise Conflict(
+            "This e-mail address already has an account.",
+            errors=[FieldError("body.user.email", "already registered", "duplicate")],
+        )
+    enterprise = enterprise_service.add_enterprise(session, principal, data.enterprise)
+    user = users.add(
+        User(
+            email=data.user.email,
+            password_hash=hash_password(data.user.password),
+            display_name=data.user.display_name,
+            role="enterprise",
+            enterprise_id=enterprise.id,
+            locale=data.user.locale,
+        )
+    )
+    audit.record(session, principal, "user.create", "user", user.id, enterprise_id=enterprise.id)
+    return user, enterprise
+
+
+def create_user(
+    session: Session,
+    principal: Principal,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    enterprise_id: uuid.UUID | None = None,
+    district_code: str | None = None,
+    display_name: str = "",
+) -> User:
+    users = UserRepository(session)
+    if users.get_by_email(email) is not None:
+        raise Conflict(
+            "This e-mail address already has an account.",
+            errors=[FieldError("email", "already registered", "duplicate")],
+        )
+    user = users.add(
+        User(
+            email=email.strip().lower(),
+            password_hash=hash_password(password),
+            display_name=display_name,
+            role=role,
+            enterprise_id=enterprise_id,
+            district_code=district_code,
+        )
+    )
+    audit.record(session, principal, "user.create", "user", user.id, enterprise_id=enterprise_id,
+                 detail={"role": role})
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    user: User
+    #: The cookie value; only its hash is stored.
+    token: str
+    csrf_token: str
+
+
+def login(
+    session: Session, settings: Settings, email: str, password: str, *,
+    replaces_token: str | None, request_id: str | None,
+) -> LoginOutcome:
+    """Check the password and open a new session.
+
+    Throttling: after LOGIN_MAX_FAILURES failed attempts on one account within
+    LOGIN_THROTTLE_WINDOW_SECONDS, further attempts are refused (429) until the oldest failure
+    leaves the window, whether or not the password is right; a success clears the count.
+    """
+    users = UserRepository(session)
+    now = utcnow()
+    window_start = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+    if users.count_recent_failures(email, window_start) >= settings.LOGIN_MAX_FAILURES:
+        oldest = users.oldest_recent_failure(email, window_start) or now
+        retry_after = settings.LOGIN_THROTTLE_WINDOW_SECONDS - int((now - oldest).total_seconds())
+        raise TooManyRequests(
+            "Too many failed sign-ins for this account; try again later.", retry_after=retry_after
+        )
+    user = users.get_by_email(email)
+    if not verify_password(user.password_hash if user else None, password) or user is None or (
+        not user.is_active
+    ):
+        users.add_failure(email)
+        # The failure must count even though the request fails.
+        session.commit()
+        raise Unauthorized("Wrong e-mail address or password.", headers={})
+    users.clear_failures(email)
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    sessions = WebSessionRepository(session)
+    if replaces_token:
+        # A new id at login: a session fixed before sign-in is worthless after it.
+        sessions.delete(sha256_hex(replaces_token))
+    token, csrf = new_token(), new_token()
+    sessions.add(
+        WebSession(
+            token_hash=sha256_hex(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.SESSION_ABSOLUTE_HOURS),
+        )
+    )
+    user.last_login_at = now
+    actor = Principal(kind="user", id=user.id, role=user.role, request_id=request_id)
+    audit.record(session, actor, "session.login", "user", user.id, enterprise_id=user.enterprise_id)
+    return LoginOutcome(user, token, csrf)
+
+
+def logout(session: Session, principal: Principal, token: str) -> None:
+    WebSessionRepository(session).delete(sha256_hex(token))
+    audit.record(session, principal, "session.logout", "user", principal.id)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    client: ApiClient
+    key: ApiKey
+    plaintext: str
+
+
+def create_api_client(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    *,
+    name: str,
+    scopes: list[str],
+    contact_email: str = "",
+) -> IssuedKey:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scopes: {', '.join(unknown)}; known: {', '.join(SCOPES)}")
+    repository = ApiKeyRepository(session)
+    client = repository.add_client(ApiClient(name=name, contact_email=contact_email))
+    issued = issue_api_key(settings.api_key_prefix)
+    key = repository.add_key(
+        ApiKey(
+            client_id=client.id,
+            key_id=issued.key_id,
+            secret_sha256=issued.secret_sha256,
+            scopes=sorted(set(scopes)),
+        )
+    )
+    audit.record(session, principal, "api_client.create", "api_client", client.id,
+                 detail={"scopes": key.scopes})
+    return IssuedKey(client, key, issued.plaintext)

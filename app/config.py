@@ -1,0 +1,79 @@
+"""Service settings, read from the environment (prefix ``ZHIZAO_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The placeholder secret a development checkout runs with; refused in every other environment.
+DEVELOPMENT_SECRET = "zhizao-development-secret-change-me"
+
+
+class Environment(StrEnum):
+    development = "development"
+    testing = "testing"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ZHIZAO_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        secrets_dir=None,
+    )
+
+    ENV: Environment = Environment.development
+    DATABASE_URL: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'zhizao.db'}"
+    SECRET_KEY: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    QUESTIONNAIRES_DIR: Path = PROJECT_ROOT / "questionnaires"
+    SUBSIDIES_DIR: Path = PROJECT_ROOT / "subsidies"
+    TEMPLATES_DIR: Path = PROJECT_ROOT / "templates"
+    STATIC_DIR: Path = PROJECT_ROOT / "app" / "static"
+    #: Session cookie lifetime without activity, and regardless of activity.
+    SESSION_IDLE_MINUTES: int = Field(default=60, ge=1)
+    SESSION_ABSOLUTE_HOURS: int = Field(default=12, ge=1)
+    #: Failed logins allowed per account within LOGIN_THROTTLE_WINDOW_SECONDS before refusing.
+    LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)
+    LOGIN_THROTTLE_WINDOW_SECONDS: int = Field(default=900, ge=1)
+    #: Smallest number of verified enterprises a published heatmap cell may be built from.
+    HEATMAP_MIN_CELL: int = Field(default=5, ge=2)
+    #: Prefix of API keys issued here, e.g. ``zk_live`` in production and ``zk_test`` elsewhere.
+    API_KEY_PREFIX: str | None = None
+    #: Largest accepted request body in bytes.
+    MAX_BODY_BYTES: int = Field(default=1_048_576, ge=1024)
+    LOG_LEVEL: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_development(self) -> Settings:
+        if (
+            self.ENV != Environment.development
+            and self.SECRET_KEY.get_secret_value() == DEVELOPMENT_SECRET
+        ):
+            raise ValueError(
+                "ZHIZAO_SECRET_KEY must be set to a random value outside development "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.ENV == Environment.development
+
+    @property
+    def api_key_prefix(self) -> str:
+        if self.API_KEY_PREFIX:
+            return self.API_KEY_PREFIX
+        return "zk_live" if self.ENV == Environment.production else "zk_test"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

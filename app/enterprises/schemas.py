@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from app.enterprises.classification import credit_code_problem, normalize_credit_code
+from app.reference import DISTRICTS, INDUSTRIES
+from app.schemas import JsonDecimal, JsonInt, RequestModel, ResponseModel
+
+#: Upper bounds that catch unit mistakes (revenue typed in 元 instead of 万元 is fine; 1000× more is not).
+MAX_EMPLOYEES = 2_000_000
+MAX_REVENUE_CNY = 10**13
+
+
+class EnterpriseCreate(RequestModel):
+    credit_code: str = Field(
+        description="统一社会信用代码 (GB 32100-2015), 18 characters; case and spaces are ignored.",
+        examples=["91310115MA1FL3K293"],
+    )
+    name: Annotated[str, Field(min_length=2, max_length=200, examples=["上海示例精密机械有限公司"])]
+    district_code: str = Field(
+        description="Shanghai district, GB/T 2260 code.", examples=["310115"]
+    )
+    industry_code: str = Field(
+        description="GB/T 4754-2017 manufacturing division (13–43).", examples=["36"]
+    )
+    employees: Annotated[JsonInt, Field(ge=0, le=MAX_EMPLOYEES, examples=[120])]
+    annual_revenue_cny: Annotated[
+        JsonDecimal,
+        Field(ge=0, le=MAX_REVENUE_CNY, max_digits=16, decimal_places=2, examples=[45_000_000]),
+    ]
+
+    @field_validator("credit_code")
+    @classmethod
+    def _valid_credit_code(cls, value: str) -> str:
+        code = normalize_credit_code(value)
+        problem = credit_code_problem(code)
+        if problem is not None:
+            raise ValueError(f"not a valid unified social credit code: {problem}")
+        return code
+
+    @field_validator("district_code")
+    @classmethod
+    def _known_district(cls, value: str) -> str:
+        if value not in DISTRICTS:
+            raise ValueError("must be one of Shanghai's 16 district codes (e.g. 310115)")
+        return value
+
+    @field_validator("industry_code")
+    @classmethod
+    def _manufacturing_division(cls, value: str) -> str:
+        value = value.upper().removeprefix("C")
+        if value not in INDUSTRIES:
+            raise ValueError("must be a GB/T 4754 manufacturing division from 13 to 43")
+        return value
+
+
+class EnterpriseRegistration(EnterpriseCreate):
+    """An integrator's registration of a client firm, with the firm's consent."""
+
+    consent: ConsentEvidence | None = Field(
+        default=None,
+        description="Required when an integrator registers a firm: who at the firm consented, "
+        "when and how.",
+    )
+
+
+class ConsentEvidence(RequestModel):
+    given_by: Annotated[str, Field(min_length=2, max_length=200, examples=["张经理 (总经理)"])]
+    given_at: datetime
+    method: Literal["signed_form", "email", "contract", "in_person"]
+    reference: Annotated[str, Field(max_length=200)] = ""
+
+
+class EnterpriseRead(ResponseModel):
+    id: uuid.UUID
+    credit_code: str
+    name: str
+    district_code: str
+    industry_code: str
+    employees: int
+    annual_revenue_cny: JsonDecimal
+    size_class: Literal["micro", "small", "medium", "large"]
+    above_designated_size: bool
+    verified: bool
+    verified_method: str | None
+    verified_at: datetime | None
+    synthetic: bool
+    facts: dict[str, Any]
+    created_at: datetime
+
+
+EnterpriseRegistration.model_rebuild()

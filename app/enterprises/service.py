@@ -1,0 +1,101 @@
+"""Enterprises: registration, classification, and who may see which firm."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.enterprises.classification import industrial_size_class, is_above_designated_size
+from app.enterprises.repository import EnterpriseRepository
+from app.enterprises.schemas import EnterpriseCreate, EnterpriseRegistration
+from app.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.models import Enterprise, Grant, utcnow
+
+
+def may_see_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> bool:
+    """The single rule of firm-level visibility (design §7).
+
+    Admins see every firm, an enterprise user its own, an integrator the firms that granted it
+    access and have not revoked it. Officials see aggregates only, never one firm.
+    """
+    if principal.is_admin:
+        return True
+    if principal.is_enterprise_user:
+        return principal.enterprise_id == enterprise_id
+    if principal.is_integrator and principal.id is not None:
+        return EnterpriseRepository(session).active_grant(enterprise_id, principal.id) is not None
+    return False
+
+
+def get_visible(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> Enterprise:
+    enterprise = EnterpriseRepository(session).get(enterprise_id)
+    if enterprise is None or not may_see_enterprise(session, principal, enterprise_id):
+        raise NotFound("No enterprise with this id.")
+    return enterprise
+
+
+def build_enterprise(data: EnterpriseCreate) -> Enterprise:
+    return Enterprise(
+        credit_code=data.credit_code,
+        name=data.name,
+        district_code=data.district_code,
+        industry_code=data.industry_code,
+        employees=data.employees,
+        annual_revenue_cny=data.annual_revenue_cny,
+        size_class=industrial_size_class(data.employees, data.annual_revenue_cny),
+        above_designated_size=is_above_designated_size(data.annual_revenue_cny),
+        facts={},
+    )
+
+
+def add_enterprise(session: Session, principal: Principal, data: EnterpriseCreate) -> Enterprise:
+    repository = EnterpriseRepository(session)
+    if repository.get_by_credit_code(data.credit_code) is not None:
+        raise Conflict(
+            "An enterprise with this credit code is already registered.",
+            errors=[FieldError("body.credit_code", "already registered", "duplicate")],
+        )
+    enterprise = repository.add(build_enterprise(data))
+    audit.record(
+        session, principal, "enterprise.create", "enterprise", enterprise.id,
+        enterprise_id=enterprise.id,
+    )
+    return enterprise
+
+
+def register_by_principal(
+    session: Session, principal: Principal, data: EnterpriseRegistration
+) -> Enterprise:
+    """An admin or an integrator registers a firm. An integrator must bring the firm's consent;
+    it then holds a grant, and its attestation marks the firm verified-by-integrator."""
+    if principal.is_integrator and data.consent is None:
+        raise InvalidInput(
+            "An integrator registering a firm must record the firm's consent.",
+            errors=[FieldError("body.consent", "required when an integrator registers a firm",
+                               "missing")],
+        )
+    enterprise = add_enterprise(session, principal, data)
+    if principal.is_integrator and principal.id is not None and data.consent is not None:
+        now = utcnow()
+        enterprise.verified = True
+        enterprise.verified_method = "integrator"
+        enterprise.verified_by_client_id = principal.id
+        enterprise.verified_at = now
+        enterprise.registered_by_client_id = principal.id
+        EnterpriseRepository(session).add_grant(
+            Grant(
+                enterprise_id=enterprise.id,
+                client_id=principal.id,
+                method="registration",
+                evidence=data.consent.model_dump(mode="json"),
+                granted_at=now,
+            )
+        )
+        audit.record(
+            session, principal, "grant.create", "enterprise", enterprise.id,
+            enterprise_id=enterprise.id, detail={"method": "registration"},
+        )
+    return enterprise

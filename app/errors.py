@@ -1,0 +1,265 @@
+"""Application errors and their one rendering: RFC 9457 ``application/problem+json``.
+
+Exception tree (status in brackets)::
+
+    AppError                     base; carries status, title, detail and optional field errors
+    ├── BadRequest        [400]  the request cannot be read (malformed JSON, bad header)
+    ├── Unauthorized      [401]  no or bad credentials
+    ├── Forbidden         [403]  a key lacks a scope, a CSRF token is missing (never for a resource)
+    ├── NotFound          [404]  absent, or not visible to the caller (never 403: existence is private)
+    ├── Conflict          [409]  the resource's state forbids it (already submitted, request in progress)
+    ├── PreconditionFailed[412]  If-Match names an outdated version
+    ├── InvalidInput      [422]  the body is well-formed but names bad fields (``errors`` lists each)
+    ├── PreconditionRequired [428]  a write without If-Match
+    └── TooManyRequests   [429]  throttled; carries Retry-After
+
+Only this module knows how a scoring error becomes an HTTP status.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("zhizao.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://zhizao.dev/problems/"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One bad field: ``field`` is a dotted path into the request (``body.answers.dig_rate``)."""
+
+    field: str
+    message: str
+    code: str = "invalid"
+
+
+class AppError(Exception):
+    status_code: int = 500
+    problem: str = "internal-error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = headers or {}
+        self.title = title or HTTPStatus(self.status_code).phrase
+
+
+class BadRequest(AppError):
+    status_code = 400
+    problem = "bad-request"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    problem = "unauthorized"
+
+    def __init__(self, detail: str = "Authentication required.", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(AppError):
+    """Only for what reveals no resource: a key without the scope an operation needs, a CSRF
+    failure. A resource the caller may not see is `NotFound`."""
+
+    status_code = 403
+    problem = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    problem = "not-found"
+
+    def __init__(self, detail: str = "No such resource.", **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+
+
+class Conflict(AppError):
+    status_code = 409
+    problem = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status_code = 412
+    problem = "precondition-failed"
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    problem = "invalid-input"
+
+
+class PreconditionRequired(AppError):
+    status_code = 428
+    problem = "precondition-required"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    problem = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        super().__init__(detail, **kwargs)
+
+
+class ProblemFieldError(BaseModel):
+    field: str = Field(examples=["body.credit_code"])
+    message: str
+    code: str = "invalid"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``errors`` names each bad field, ``request_id`` helps support."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_BASE + "invalid-input"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[ProblemFieldError] | None = None
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    problem: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldError] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + problem,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": request_id_of(request),
+    }
+    if errors:
+        body["errors"] = [
+            {"field": e.field, "message": e.message, "code": e.code} for e in errors
+        ]
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def request_id_of(request: Request) -> str:
+    request_id = getattr(request.state, "request_id", None)
+    if request_id is None:
+        request_id = uuid.uuid4().hex
+        request.state.request_id = request_id
+    return str(request_id)
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        request,
+        status=exc.status_code,
+        problem=exc.problem,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(err.get("type") == "json_invalid" for err in raw):
+        return problem_response(
+            request,
+            status=400,
+            problem="malformed-json",
+            title="Bad Request",
+            detail="The request body is not valid JSON.",
+            errors=[FieldError(field="body", message="malformed JSON", code="json_invalid")],
+        )
+    errors = [
+        FieldError(field=_location(err["loc"]), message=err["msg"], code=err["type"])
+        for err in raw
+    ]
+    return problem_response(
+        request,
+        status=422,
+        problem="invalid-input",
+        title="Unprocessable Content",
+        detail="The request has invalid fields: "
+        + ", ".join(e.field for e in errors),
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    return problem_response(
+        request,
+        status=status,
+        problem=phrase.lower().replace(" ", "-"),
+        title=phrase,
+        detail=detail,
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    request_id = request_id_of(request)
+    logger.exception("unhandled error", extra={"request_id": request_id})
+    return problem_response(
+        request,
+        status=500,
+        problem="internal-error",
+        title="Internal Server Error",
+        detail=f"Something went wrong on our side. Quote request id {request_id} to support.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting problem+json for the given statuses."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,34 @@
+"""Every table, imported here so that `Base.metadata` (and Alembic) sees them all."""
+
+from app.models.api_client import SCOPES, ApiClient, ApiKey, Grant
+from app.models.assessment import (
+    Answer,
+    Assessment,
+    IdempotencyRecord,
+    QuestionnaireRecord,
+    Result,
+)
+from app.models.audit import AuditEvent
+from app.models.base import Base, utcnow
+from app.models.enterprise import Enterprise
+from app.models.user import ROLES, LoginFailure, User, WebSession
+
+__all__ = [
+    "ROLES",
+    "SCOPES",
+    "Answer",
+    "ApiClient",
+    "ApiKey",
+    "Assessment",
+    "AuditEvent",
+    "Base",
+    "Enterprise",
+    "Grant",
+    "IdempotencyRecord",
+    "LoginFailure",
+    "QuestionnaireRecord",
+    "Result",
+    "User",
+    "WebSession",
+    "utcnow",
+]

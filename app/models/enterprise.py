@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, JSONType, Timestamped, UUIDPrimaryKey
+
+
+class Enterprise(UUIDPrimaryKey, Timestamped, Base):
+    __tablename__ = "enterprise"
+    __table_args__ = (
+        CheckConstraint("employees >= 0", name="employees_non_negative"),
+        CheckConstraint("annual_revenue_cny >= 0", name="revenue_non_negative"),
+        CheckConstraint(
+            "size_class IN ('micro', 'small', 'medium', 'large')", name="size_class_known"
+        ),
+    )
+
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    industry_code: Mapped[str] = mapped_column(String(2), index=True)
+    employees: Mapped[int]
+    annual_revenue_cny: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    size_class: Mapped[str] = mapped_column(String(10))
+    above_designated_size: Mapped[bool]
+    #: Optional declared facts subsidy matching needs (planned investment, R&D spend, ...).
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    verified: Mapped[bool] = mapped_column(default=False)
+    #: "admin", "official" or "integrator" (attested at registration).
+    verified_method: Mapped[str | None] = mapped_column(String(20))
+    # No foreign key: user rows reference enterprises, and the audit trail keeps the who.
+    verified_by_user_id: Mapped[uuid.UUID | None]
+    verified_by_client_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_client.id", ondelete="SET NULL")
+    )
+    verified_at: Mapped[datetime | None]
+    registered_by_client_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_client.id", ondelete="SET NULL")
+    )
+    #: Synthetic demo firms are labelled wherever they show.
+    synthetic: Mapped[bool] = mapped_column(default=False)
+    # Monotonic counter for the API's ETag on the profile.
+    revision: Mapped[int] = mapped_column(BigInteger, default=1)

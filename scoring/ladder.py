@@ -1,0 +1,141 @@
+"""The maturity ladder (design §3): rungs 2.75 … 4.00, a quarter apart, and display rounding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from scoring.models import Text
+
+__all__ = [
+    "CROSSWALK_NOTE",
+    "MAX_LEVEL",
+    "MIN_LEVEL",
+    "RUNGS",
+    "RUNG_LEVELS",
+    "RUNG_STEP",
+    "Crosswalk",
+    "Rung",
+    "crosswalk",
+    "round_score",
+    "rung_info",
+]
+
+MIN_LEVEL = Decimal("2.75")
+MAX_LEVEL = Decimal("4.00")
+RUNG_STEP = Decimal("0.25")
+_CENT = Decimal("0.01")
+
+#: Shown wherever the crosswalk is: zhizao never claims a certified level.
+CROSSWALK_NOTE = Text(
+    zh="仅为参考对照，并非 GB/T 39116 或工信部评测的认证等级；正式等级以官方评估为准。",
+    en="Indicative only: not a certified GB/T 39116 (CMMM) or MIIT level; "
+    "only an official assessment gives one.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Crosswalk:
+    """The indicative CMMM (GB/T 39116) and MIIT SME-digital-level equivalents of a rung."""
+
+    cmmm: Text
+    miit: Text
+    indicative: bool = True
+
+    def to_dict(self, lang: str) -> dict[str, object]:
+        return {
+            "indicative": self.indicative,
+            "note": CROSSWALK_NOTE.get(lang),
+            "cmmm": self.cmmm.get(lang),
+            "miit": self.miit.get(lang),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    """One rung of the ladder with its names and indicative crosswalk."""
+
+    level: Decimal
+    name: Text
+    means: Text
+    crosswalk: Crosswalk
+
+
+RUNGS: tuple[Rung, ...] = (
+    Rung(
+        Decimal("2.75"),
+        Text("未达3.0", "Pre-3.0"),
+        Text("纸质记录、手工作业、设备单机运行", "paper records, manual work, isolated machines"),
+        Crosswalk(Text("低于 L1", "below L1"), Text("低于 L1", "below L1")),
+    ),
+    Rung(
+        Decimal("3.00"),
+        Text("自动化", "Automated"),
+        Text(
+            "自动化与信息化孤岛，流程有书面规定",
+            "automation and IT islands, processes written down",
+        ),
+        Crosswalk(Text("L1 规划级", "L1 Planning"), Text("L1", "L1")),
+    ),
+    Rung(
+        Decimal("3.25"),
+        Text("数字化", "Digitized"),
+        Text(
+            "核心设备数字化，各职能各有一套系统",
+            "core equipment digitized, one system per function",
+        ),
+        Crosswalk(Text("L2 规范级", "L2 Standardised"), Text("L2", "L2")),
+    ),
+    Rung(
+        Decimal("3.50"),
+        Text("网络化", "Connected"),
+        Text(
+            "设备联网、数据自动采集、系统跨职能集成",
+            "machines networked, automatic data capture, systems integrated across functions",
+        ),
+        Crosswalk(Text("L3 集成级", "L3 Integrated"), Text("L3", "L3")),
+    ),
+    Rung(
+        Decimal("3.75"),
+        Text("数据驱动", "Data-driven"),
+        Text(
+            "基于生产数据的分析与模型，能够预测",
+            "analytics and models on production data, prediction",
+        ),
+        Crosswalk(Text("L4 优化级", "L4 Optimised"), Text("L4", "L4")),
+    ),
+    Rung(
+        Decimal("4.00"),
+        Text("智能化", "Smart"),
+        Text(
+            "模型驱动自我优化，价值链协同",
+            "model-driven self-optimisation, value-chain collaboration",
+        ),
+        Crosswalk(Text("L5 引领级", "L5 Leading"), Text("—（工信部评测最高 L4）", "— (MIIT stops at L4)")),
+    ),
+)
+
+RUNG_LEVELS: tuple[Decimal, ...] = tuple(rung.level for rung in RUNGS)
+_BY_LEVEL = {rung.level: rung for rung in RUNGS}
+
+
+def round_score(value: Decimal) -> Decimal:
+    """Round a score for display: half-up (away from zero on a tie) to 2 decimal places.
+
+    ``3.245 → 3.25``, ``3.2449… → 3.24``. Only output is rounded; the engine compares exact
+    values, so a rounded 3.25 may still sit below the 3.25 rung.
+    """
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def rung_info(level: Decimal) -> Rung:
+    """The rung at ``level`` (one of ``RUNG_LEVELS``); ``ValueError`` otherwise."""
+    try:
+        return _BY_LEVEL[level]
+    except KeyError:
+        raise ValueError(f"{level} is not a rung; rungs are {', '.join(map(str, RUNG_LEVELS))}") from None
+
+
+def crosswalk(rung: Decimal) -> Crosswalk:
+    """The indicative CMMM/MIIT equivalents of ``rung`` (never a certified level)."""
+    return rung_info(rung).crosswalk

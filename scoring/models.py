@@ -1,0 +1,168 @@
+"""The questionnaire model (design §4) as frozen dataclasses, plus answer and profile types.
+
+Instances are built by ``scoring.loader`` from YAML; they are immutable and safe to share
+between threads and requests. Numbers that take part in scoring are ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from scoring.conditions import Condition
+
+__all__ = [
+    "NA",
+    "AnswerValue",
+    "Answers",
+    "Band",
+    "Option",
+    "Profile",
+    "Question",
+    "QuestionType",
+    "Questionnaire",
+    "ScoringRule",
+    "Stage",
+    "Text",
+]
+
+QuestionType = Literal["single", "multi", "number"]
+ScoringRule = Literal["max", "count"]
+
+#: The answer meaning "not applicable to us"; accepted where a question has ``allow_na: true``.
+NA = "n/a"
+
+#: single → option id; multi → list of option ids; number → a number; or ``"n/a"``.
+AnswerValue = str | list[str] | Decimal | int | float
+Answers = Mapping[str, AnswerValue]
+
+#: Profile fields (district_code, industry_code, size_class, above_designated_size, employees,
+#: annual_revenue_cny) plus any free facts; conditions read them as ``profile.<name>``.
+Profile = Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A text in both service languages. zh-CN is the primary language."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        """The text in ``lang`` ("en" gives English; anything else gives Chinese)."""
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
+    """An answer option. ``level`` is None only where it is not used (count scoring, weight 0)."""
+
+    id: str
+    text: Text
+    level: Decimal | None = None
+    exclusive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """Values ≥ ``min`` (up to the next band's min) score ``level``."""
+
+    min: Decimal
+    level: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Question:
+    """One question. ``weight == 0`` marks a profiling question: it steers ``applies_if`` only."""
+
+    id: str
+    text: Text
+    type: QuestionType
+    stage_id: str = ""
+    help: Text | None = None
+    weight: Decimal = Decimal(1)
+    required: bool = True
+    allow_na: bool = False
+    applies_if: Condition | None = None
+    options: tuple[Option, ...] = ()
+    scoring: ScoringRule | None = None
+    bands: tuple[Band, ...] = ()
+    unit: Text | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    refs: tuple[str, ...] = ()
+    _options_by_id: dict[str, Option] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self._options_by_id.update((option.id, option) for option in self.options)
+
+    def option(self, option_id: str) -> Option | None:
+        """The option with this id, or None."""
+        return self._options_by_id.get(option_id)
+
+    @property
+    def scored(self) -> bool:
+        """Whether the question counts towards its stage score (weight above zero)."""
+        return self.weight > 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stage:
+    """A stage (module) of the questionnaire, served in file order."""
+
+    id: str
+    title: Text
+    questions: tuple[Question, ...]
+    weight: Decimal = Decimal(1)
+    description: Text | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Questionnaire:
+    """A questionnaire: ``(id, version)`` names it; ``content_hash`` pins its published content."""
+
+    id: str
+    version: int
+    title: Text
+    stages: tuple[Stage, ...]
+    content_hash: str = ""
+    description: Text | None = None
+    _questions: tuple[Question, ...] = field(
+        init=False, repr=False, compare=False, hash=False, default=()
+    )
+    _by_id: dict[str, Question] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        questions = tuple(question for stage in self.stages for question in stage.questions)
+        object.__setattr__(self, "_questions", questions)
+        self._by_id.update((question.id, question) for question in questions)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """Every question, in served order (stage by stage)."""
+        return self._questions
+
+    def question(self, question_id: str) -> Question:
+        """The question with this id; ``KeyError`` if there is none."""
+        try:
+            return self._by_id[question_id]
+        except KeyError:
+            raise KeyError(f"no question {question_id!r} in {self.id} v{self.version}") from None
+
+    def find_question(self, question_id: str) -> Question | None:
+        """The question with this id, or None."""
+        return self._by_id.get(question_id)
+
+    def stage(self, stage_id: str) -> Stage:
+        """The stage with this id; ``KeyError`` if there is none."""
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise KeyError(f"no stage {stage_id!r} in {self.id} v{self.version}")
