@@ -43,15 +43,21 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def begin_write(session: Session) -> None:
-    """Open the session's transaction as a writer.
+    """Make the session's transaction a writer's, before the write path reads anything.
 
     On SQLite a deferred transaction that reads and then writes fails with "database is locked"
     when another writer committed in between; taking the write lock first makes such
-    read-check-write sequences wait for each other instead. PostgreSQL needs nothing here:
-    its row locks and version checks do the same job.
+    read-check-write sequences wait for each other instead. A read-only transaction already
+    open (authentication) is ended first. PostgreSQL needs nothing here: the version check in
+    the UPDATE and its row lock do the same job.
     """
-    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
-        session.connection(execution_options={"sqlite_immediate": True})
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() must come before the first change")
+        session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -13,6 +13,9 @@ Exception tree (status in brackets)::
     ├── PreconditionRequired [428]  a write without If-Match
     └── TooManyRequests   [429]  throttled; carries Retry-After
 
+A database that is busy or restarting (SQLAlchemy ``OperationalError``) answers 503 with
+Retry-After; anything else unexpected answers 500 with a request id and no internals.
+
 Only this module knows how a scoring error becomes an HTTP status.
 """
 
@@ -29,6 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("zhizao.errors")
@@ -234,6 +238,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # A locked SQLite file or a PostgreSQL restart: nothing was changed, a retry will do.
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        request,
+        status=503,
+        problem="database-unavailable",
+        title="Service Unavailable",
+        detail="The database is busy or restarting; nothing was changed. Retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     request_id = request_id_of(request)
     logger.exception("unhandled error", extra={"request_id": request_id})
@@ -250,6 +267,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unhandled)
 
 

@@ -1,9 +1,24 @@
-"""What the service does once at start-up."""
+"""What the service does once at start-up: load the catalogues and pin published versions."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
+
+from app.config import Settings
+from app.db import Database
+from app.questionnaires.catalog import QuestionnaireCatalog
 
 
 def on_startup(app: FastAPI) -> None:
-    pass
+    settings: Settings = app.state.settings
+    database: Database = app.state.database
+    catalog = QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
+    try:
+        with database.sessions() as session, session.begin():
+            catalog.record_published(session)
+    except IntegrityError:
+        # Another worker recorded the same versions at the same moment; check against its rows.
+        with database.sessions() as session, session.begin():
+            catalog.record_published(session)
+    app.state.questionnaires = catalog

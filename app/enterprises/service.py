@@ -99,3 +99,17 @@ def register_by_principal(
             enterprise_id=enterprise.id, detail={"method": "registration"},
         )
     return enterprise
+
+
+def scoring_profile(enterprise: Enterprise) -> dict[str, object]:
+    """The enterprise as conditions see it (``profile.<field>``): registered facts plus
+    the declared optional facts."""
+    return {
+        **(enterprise.facts or {}),
+        "district_code": enterprise.district_code,
+        "industry_code": enterprise.industry_code,
+        "size_class": enterprise.size_class,
+        "above_designated_size": enterprise.above_designated_size,
+        "employees": enterprise.employees,
+        "annual_revenue_cny": enterprise.annual_revenue_cny,
+    }

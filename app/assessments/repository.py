@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from app.models import Answer, Assessment, IdempotencyRecord, Result
+
+
+class AssessmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, assessment_id: uuid.UUID) -> Assessment | None:
+        return self.session.get(Assessment, assessment_id)
+
+    def add(self, assessment: Assessment) -> Assessment:
+        self.session.add(assessment)
+        self.session.flush()
+        return assessment
+
+    def answers(self, assessment_id: uuid.UUID) -> dict[str, Answer]:
+        rows = self.session.scalars(select(Answer).where(Answer.assessment_id == assessment_id))
+        return {row.question_id: row for row in rows}
+
+    def answer_values(self, assessment_id: uuid.UUID) -> dict[str, Any]:
+        rows = self.session.execute(
+            select(Answer.question_id, Answer.value).where(Answer.assessment_id == assessment_id)
+        )
+        return {question_id: value for question_id, value in rows}
+
+    def add_answer(self, answer: Answer) -> None:
+        self.session.add(answer)
+
+    def delete_answers(self, assessment_id: uuid.UUID, question_ids: list[str]) -> None:
+        if question_ids:
+            self.session.execute(
+                delete(Answer).where(
+                    Answer.assessment_id == assessment_id, Answer.question_id.in_(question_ids)
+                )
+            )
+
+    def result(self, assessment_id: uuid.UUID) -> Result | None:
+        return self.session.scalar(select(Result).where(Result.assessment_id == assessment_id))
+
+    def add_result(self, result: Result) -> Result:
+        self.session.add(result)
+        self.session.flush()
+        return result
+
+    def latest_submitted(
+        self, enterprise_id: uuid.UUID, questionnaire_id: str
+    ) -> Assessment | None:
+        return self.session.scalar(
+            select(Assessment)
+            .where(
+                Assessment.enterprise_id == enterprise_id,
+                Assessment.questionnaire_id == questionnaire_id,
+                Assessment.status == "submitted",
+            )
+            .order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
+            .limit(1)
+        )
+
+    def history_page(
+        self,
+        enterprise_id: uuid.UUID,
+        *,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[tuple[Assessment, Result | None]]:
+        """Newest first, by (created_at, id)."""
+        query = (
+            select(Assessment, Result)
+            .outerjoin(Result, Result.assessment_id == Assessment.id)
+            .where(Assessment.enterprise_id == enterprise_id)
+            .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(tuple_(Assessment.created_at, Assessment.id) < tuple_(*after))
+        return [(a, r) for a, r in self.session.execute(query)]
+
+    def submitted_results(self, enterprise_id: uuid.UUID) -> list[tuple[str, datetime, Result]]:
+        """(questionnaire id, submitted at, result) of every submission, oldest first."""
+        rows = self.session.execute(
+            select(Assessment.questionnaire_id, Assessment.submitted_at, Result)
+            .join(Result, Result.assessment_id == Assessment.id)
+            .where(Assessment.enterprise_id == enterprise_id, Assessment.status == "submitted")
+            .order_by(Assessment.submitted_at, Assessment.id)
+        )
+        return [(qid, at, result) for qid, at, result in rows]
+
+
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, caller: str, key: str) -> IdempotencyRecord | None:
+        return self.session.get(IdempotencyRecord, (caller, key))
+
+    def add(self, record: IdempotencyRecord) -> None:
+        self.session.add(record)
+        self.session.flush()
+
+    def delete(self, caller: str, key: str) -> None:
+        self.session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
+            )
+        )

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, JsonValue
+
+from app.schemas import JsonInt, RequestModel
+
+AnswerJson = JsonValue
+
+
+class AssessmentCreate(RequestModel):
+    questionnaire_id: str = Field(examples=["smart-manufacturing-maturity"])
+    questionnaire_version: Annotated[JsonInt | None, Field(ge=1)] = Field(
+        default=None, description="Default: the latest version."
+    )
+    prefill: bool = Field(
+        default=False,
+        description="Start from the answers of the firm's last submitted assessment of the same "
+        "questionnaire (answers that do not fit this version are left out).",
+    )
+
+
+class AnswersUpdate(RequestModel):
+    answers: dict[str, AnswerJson] = Field(
+        description="question id → answer: an option id (single), a list of option ids (multi), "
+        'a number (number), "n/a" where allowed, or null to clear the answer.',
+        examples=[{"dig_equipment_rate": "most", "dig_systems": ["erp", "mes"], "auto_rate": 45}],
+    )
+
+
+class StageProgress(BaseModel):
+    id: str
+    title: str
+    applicable: int
+    answered: int
+    required_unanswered: list[str]
+    complete: bool
+
+
+class QuestionnaireRef(BaseModel):
+    id: str
+    version: int
+    title: str
+
+
+class AssessmentRead(BaseModel):
+    id: uuid.UUID
+    enterprise_id: uuid.UUID
+    questionnaire: QuestionnaireRef
+    status: Literal["draft", "submitted"]
+    etag: str = Field(description="Send as If-Match when writing.")
+    answers: dict[str, Any]
+    progress: list[StageProgress]
+    answered_share: float = Field(description="Share of applicable questions answered, 0–1.")
+    next_stage: str | None = Field(description="The first stage with required questions open.")
+    applicable_questions: list[str]
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    prefilled_from: uuid.UUID | None
+
+
+class ResultRead(BaseModel):
+    """Scores as computed at submission, rounded half-up to 2 dp."""
+
+    assessment_id: uuid.UUID
+    enterprise_id: uuid.UUID
+    questionnaire: QuestionnaireRef
+    submitted_at: datetime
+    overall: float | None
+    rung: float
+    rung_name: str
+    stages: dict[str, float]
+    held_back_by: list[dict[str, Any]]
+    roadmap: dict[str, Any] | None
+    crosswalk: dict[str, Any]
+    subsidies: list[dict[str, Any]]
+
+
+class Change(BaseModel):
+    overall: float | None
+    rung: float | None
+    stages: dict[str, float]
+
+
+class HistoryItem(BaseModel):
+    id: uuid.UUID
+    questionnaire: QuestionnaireRef
+    status: Literal["draft", "submitted"]
+    created_at: datetime
+    submitted_at: datetime | None
+    overall: float | None
+    rung: float | None
+    stages: dict[str, float]
+    change: Change | None = Field(
+        description="Against the previous submission of the same questionnaire; null for the first."
+    )

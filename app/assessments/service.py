@@ -1,0 +1,532 @@
+"""Assessments: create, answer stage by stage under optimistic concurrency, submit, results.
+
+The only caller of the scoring engine for stored assessments. A submitted assessment is
+immutable and keeps the result computed at submission.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import idempotency
+from app.assessments.repository import AssessmentRepository
+from app.assessments.schemas import (
+    AnswersUpdate,
+    AssessmentCreate,
+    AssessmentRead,
+    Change,
+    HistoryItem,
+    QuestionnaireRef,
+    ResultRead,
+    StageProgress,
+)
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.db import begin_write
+from app.enterprises import service as enterprise_service
+from app.enterprises.repository import EnterpriseRepository
+from app.errors import (
+    AppError,
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from app.i18n import Lang
+from app.models import Answer, Assessment, Enterprise, Result, utcnow
+from app.pagination import Page, decode_cursor, encode_cursor
+from app.questionnaires.catalog import QuestionnaireCatalog
+from scoring import (
+    AnswerIssue,
+    InvalidAnswers,
+    Questionnaire,
+    applicable_questions,
+    round_score,
+    score,
+    validate_answers,
+)
+
+# --- access ----------------------------------------------------------------------------------
+
+
+def get_visible(session: Session, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
+    """The assessment if the caller may see its enterprise (design §7); otherwise 404."""
+    assessment = AssessmentRepository(session).get(assessment_id)
+    if assessment is None or not enterprise_service.may_see_enterprise(
+        session, principal, assessment.enterprise_id
+    ):
+        raise NotFound("No assessment with this id.")
+    return assessment
+
+
+def questionnaire_of(catalog: QuestionnaireCatalog, assessment: Assessment) -> Questionnaire:
+    questionnaire = catalog.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if questionnaire is None or questionnaire.content_hash != assessment.questionnaire_hash:
+        # The catalogue pins published versions at start-up, so this is an operator error.
+        raise RuntimeError(
+            f"questionnaire {assessment.questionnaire_id} v{assessment.questionnaire_version} "
+            "is no longer served with the content this assessment was started on"
+        )
+    return questionnaire
+
+
+# --- ETags -----------------------------------------------------------------------------------
+
+
+def etag_of(assessment: Assessment) -> str:
+    return f'"{assessment.id.hex[:8]}-v{assessment.version}"'
+
+
+def check_if_match(assessment: Assessment, if_match: str | None) -> None:
+    """Writes name the version they were based on (RFC 9110 §13.1.1): none → 428, stale → 412."""
+    if if_match is None:
+        raise PreconditionRequired(
+            "Send If-Match with the assessment's ETag (from GET) to change it.",
+            errors=[FieldError("header.If-Match", "required", "missing")],
+        )
+    current = etag_of(assessment)
+    presented = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    if "*" not in presented and current not in presented:
+        raise PreconditionFailed(
+            "The assessment was changed since you loaded it (elsewhere, or in another tab). "
+            "Reload it to see the current answers, then apply your change again.",
+            headers={"ETag": current},
+        )
+
+
+def _bump_version(session: Session, assessment: Assessment) -> None:
+    """Claim the next version; the UPDATE's version check makes exactly one racing writer win."""
+    assessment.updated_at = utcnow()
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        session.rollback()
+        raise PreconditionFailed(
+            "The assessment was changed by another request at the same moment. Reload it and "
+            "apply your change again."
+        ) from exc
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _ref(questionnaire: Questionnaire, lang: Lang) -> QuestionnaireRef:
+    return QuestionnaireRef(
+        id=questionnaire.id, version=questionnaire.version, title=questionnaire.title.get(lang)
+    )
+
+
+def build_view(
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any],
+    profile: Mapping[str, object],
+    lang: Lang,
+) -> AssessmentRead:
+    applicable = applicable_questions(questionnaire, answers, profile)
+    applicable_ids = {q.id for q in applicable}
+    progress: list[StageProgress] = []
+    for stage in questionnaire.stages:
+        stage_questions = [q for q in stage.questions if q.id in applicable_ids]
+        answered = [q for q in stage_questions if answers.get(q.id) is not None]
+        open_required = [
+            q.id for q in stage_questions if q.required and answers.get(q.id) is None
+        ]
+        progress.append(
+            StageProgress(
+                id=stage.id,
+                title=stage.title.get(lang),
+                applicable=len(stage_questions),
+                answered=len(answered),
+                required_unanswered=open_required,
+                complete=not open_required,
+            )
+        )
+    total = sum(p.applicable for p in progress)
+    return AssessmentRead(
+        id=assessment.id,
+        enterprise_id=assessment.enterprise_id,
+        questionnaire=_ref(questionnaire, lang),
+        status=assessment.status,  # type: ignore[arg-type]
+        etag=etag_of(assessment),
+        answers=dict(answers),
+        progress=progress,
+        answered_share=(sum(p.answered for p in progress) / total) if total else 0.0,
+        next_stage=next((p.id for p in progress if not p.complete), None),
+        applicable_questions=[q.id for q in applicable],
+        created_at=assessment.created_at,
+        updated_at=assessment.updated_at,
+        submitted_at=assessment.submitted_at,
+        prefilled_from=assessment.prefilled_from_id,
+    )
+
+
+def _enterprise(session: Session, assessment: Assessment) -> Enterprise:
+    enterprise = EnterpriseRepository(session).get(assessment.enterprise_id)
+    assert enterprise is not None  # foreign key
+    return enterprise
+
+
+def view(
+    session: Session, catalog: QuestionnaireCatalog, assessment: Assessment, lang: Lang
+) -> AssessmentRead:
+    answers = AssessmentRepository(session).answer_values(assessment.id)
+    profile = enterprise_service.scoring_profile(_enterprise(session, assessment))
+    return build_view(assessment, questionnaire_of(catalog, assessment), answers, profile, lang)
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def _answer_errors(issues: list[AnswerIssue]) -> list[FieldError]:
+    return [
+        FieldError(f"body.answers.{issue.question_id}", issue.message, issue.code)
+        for issue in issues
+    ]
+
+
+def create(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    enterprise_id: uuid.UUID,
+    data: AssessmentCreate,
+) -> Assessment:
+    enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
+    questionnaire = catalog.get(data.questionnaire_id, data.questionnaire_version)
+    if questionnaire is None:
+        field = "questionnaire_version" if catalog.get(data.questionnaire_id) else "questionnaire_id"
+        raise InvalidInput(
+            "No such questionnaire (or version).",
+            errors=[FieldError(f"body.{field}", "not served here", "unknown")],
+        )
+    repository = AssessmentRepository(session)
+    assessment = repository.add(
+        Assessment(
+            enterprise_id=enterprise.id,
+            questionnaire_id=questionnaire.id,
+            questionnaire_version=questionnaire.version,
+            questionnaire_hash=questionnaire.content_hash,
+            status="draft",
+            created_by_user_id=principal.id if principal.kind == "user" else None,
+            created_by_client_id=principal.id if principal.is_integrator else None,
+        )
+    )
+    prefilled = 0
+    if data.prefill:
+        previous = repository.latest_submitted(enterprise.id, questionnaire.id)
+        if previous is not None:
+            assessment.prefilled_from_id = previous.id
+            prefilled = _prefill(
+                repository, assessment, questionnaire,
+                repository.answer_values(previous.id),
+                enterprise_service.scoring_profile(enterprise),
+            )
+    audit.record(
+        session, principal, "assessment.create", "assessment", assessment.id,
+        enterprise_id=enterprise.id,
+        detail={"questionnaire": f"{questionnaire.id}@{questionnaire.version}",
+                "prefilled_answers": prefilled},
+    )
+    return assessment
+
+
+def _prefill(
+    repository: AssessmentRepository,
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    previous: Mapping[str, Any],
+    profile: Mapping[str, object],
+) -> int:
+    """Copy the previous answers that are valid for this version; drop the rest."""
+    candidate = {k: v for k, v in previous.items() if questionnaire.find_question(k) is not None}
+    bad = {issue.question_id for issue in validate_answers(questionnaire, candidate, profile)}
+    kept = {k: v for k, v in candidate.items() if k not in bad}
+    for question_id, value in kept.items():
+        repository.add_answer(
+            Answer(assessment_id=assessment.id, question_id=question_id, value=value)
+        )
+    return len(kept)
+
+
+def update_answers(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    assessment_id: uuid.UUID,
+    data: AnswersUpdate,
+    if_match: str | None,
+) -> Assessment:
+    """Apply a partial set of answers (null clears one) atomically: all or none."""
+    begin_write(session)
+    assessment = get_visible(session, principal, assessment_id)
+    if assessment.status != "draft":
+        raise Conflict("This assessment is submitted and can no longer change; start a new one.")
+    check_if_match(assessment, if_match)
+    questionnaire = questionnaire_of(catalog, assessment)
+    _bump_version(session, assessment)
+
+    repository = AssessmentRepository(session)
+    stored = repository.answers(assessment.id)
+    merged: dict[str, Any] = {qid: row.value for qid, row in stored.items()}
+    for question_id, value in data.answers.items():
+        if value is None:
+            merged.pop(question_id, None)
+        else:
+            merged[question_id] = value
+    profile = enterprise_service.scoring_profile(_enterprise(session, assessment))
+    issues = [
+        issue
+        for issue in validate_answers(questionnaire, merged, profile)
+        if issue.question_id in data.answers
+    ]
+    if issues:
+        session.rollback()
+        raise InvalidInput(
+            "Some answers are not valid; none was saved: "
+            + ", ".join(sorted({i.question_id for i in issues})),
+            errors=_answer_errors(issues),
+        )
+
+    now = utcnow()
+    repository.delete_answers(
+        assessment.id, [qid for qid, value in data.answers.items() if value is None]
+    )
+    for question_id, value in data.answers.items():
+        if value is None:
+            continue
+        if question_id in stored:
+            stored[question_id].value = value
+            stored[question_id].updated_at = now
+        else:
+            repository.add_answer(
+                Answer(assessment_id=assessment.id, question_id=question_id, value=value,
+                       updated_at=now)
+            )
+    audit.record(
+        session, principal, "assessment.answer", "assessment", assessment.id,
+        enterprise_id=assessment.enterprise_id,
+        # Question ids only: answers themselves stay out of the audit trail and logs.
+        detail={"questions": sorted(data.answers), "version": assessment.version},
+    )
+    session.flush()
+    return assessment
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOutcome:
+    status_code: int
+    body: dict[str, Any]
+    #: True when the body is the stored response of an earlier request with the same key.
+    replayed: bool = False
+
+
+def submit(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    assessment_id: uuid.UUID,
+    *,
+    if_match: str | None,
+    idempotency_key: str | None,
+    request_fingerprint: str,
+    lang: Lang,
+) -> SubmitOutcome:
+    get_visible(session, principal, assessment_id)  # 404 before anything is claimed
+    if idempotency_key is not None:
+        stored = idempotency.claim(session, principal.caller_key, idempotency_key,
+                                   request_fingerprint)
+        if stored is not None:
+            return SubmitOutcome(stored.status_code, stored.body, replayed=True)
+    try:
+        outcome = _submit(session, principal, catalog, assessment_id, if_match, lang)
+    except AppError:
+        if idempotency_key is not None:
+            idempotency.release(session, principal.caller_key, idempotency_key)
+        raise
+    if idempotency_key is not None:
+        idempotency.complete(session, principal.caller_key, idempotency_key,
+                             outcome.status_code, outcome.body)
+    return outcome
+
+
+def _submit(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    assessment_id: uuid.UUID,
+    if_match: str | None,
+    lang: Lang,
+) -> SubmitOutcome:
+    begin_write(session)
+    assessment = get_visible(session, principal, assessment_id)
+    if assessment.status != "draft":
+        raise Conflict("This assessment is already submitted.")
+    check_if_match(assessment, if_match)
+    questionnaire = questionnaire_of(catalog, assessment)
+    repository = AssessmentRepository(session)
+    answers = repository.answer_values(assessment.id)
+    enterprise = _enterprise(session, assessment)
+    profile = enterprise_service.scoring_profile(enterprise)
+    missing = validate_answers(questionnaire, answers, profile, partial=False)
+    if missing:
+        raise InvalidInput(
+            "Some required questions are unanswered: "
+            + ", ".join(i.question_id for i in missing),
+            errors=_answer_errors(missing),
+        )
+    try:
+        scored = score(questionnaire, answers, profile)
+    except InvalidAnswers as exc:  # validated above; kept as a guard against drift
+        raise InvalidInput("Some answers are not valid.", errors=_answer_errors(exc.issues)) from exc
+
+    now = utcnow()
+    assessment.status = "submitted"
+    assessment.submitted_at = now
+    _bump_version(session, assessment)
+    result = repository.add_result(
+        Result(
+            assessment_id=assessment.id,
+            enterprise_id=assessment.enterprise_id,
+            overall=None if scored.overall is None else round_score(scored.overall),
+            rung=scored.rung,
+            stages={k: float(round_score(v)) for k, v in scored.stages.items()},
+            payload={"zh": scored.to_dict("zh"), "en": scored.to_dict("en")},
+            subsidies=[],
+            computed_at=now,
+        )
+    )
+    audit.record(
+        session, principal, "assessment.submit", "assessment", assessment.id,
+        enterprise_id=assessment.enterprise_id,
+        detail={"rung": str(scored.rung), "result_id": result.id},
+    )
+    body = result_view(assessment, result, questionnaire, lang).model_dump(mode="json")
+    return SubmitOutcome(200, body)
+
+
+# --- results and history --------------------------------------------------------------------
+
+
+def result_view(
+    assessment: Assessment, result: Result, questionnaire: Questionnaire, lang: Lang
+) -> ResultRead:
+    payload = result.payload[lang]
+    assert assessment.submitted_at is not None
+    return ResultRead(
+        assessment_id=assessment.id,
+        enterprise_id=assessment.enterprise_id,
+        questionnaire=_ref(questionnaire, lang),
+        submitted_at=assessment.submitted_at,
+        overall=payload["overall"],
+        rung=payload["rung"],
+        rung_name=payload["rung_name"],
+        stages=payload["stages"],
+        held_back_by=payload["held_back_by"],
+        roadmap=payload["roadmap"],
+        crosswalk=payload["crosswalk"],
+        subsidies=result.subsidies,
+    )
+
+
+def get_result(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    assessment_id: uuid.UUID,
+    lang: Lang,
+) -> ResultRead:
+    assessment = get_visible(session, principal, assessment_id)
+    result = AssessmentRepository(session).result(assessment.id)
+    if result is None:
+        raise NotFound("This assessment has no result yet: submit it first.")
+    return result_view(assessment, result, questionnaire_of(catalog, assessment), lang)
+
+
+def history(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    enterprise_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+    lang: Lang,
+) -> Page[HistoryItem]:
+    """The enterprise's assessments, newest first, each submission with its change against the
+    previous submission of the same questionnaire."""
+    enterprise_service.get_visible(session, principal, enterprise_id)
+    after = None
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        try:
+            after = (datetime.fromisoformat(values[0]), uuid.UUID(values[1]))
+        except (IndexError, TypeError, ValueError) as exc:
+            raise InvalidInput(
+                "The cursor is not one this API issued.",
+                errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
+            ) from exc
+    repository = AssessmentRepository(session)
+    rows = repository.history_page(enterprise_id, after=after, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    # One query for every submission of the firm: few per firm, and no query per row.
+    submissions = repository.submitted_results(enterprise_id)
+    items: list[HistoryItem] = []
+    for assessment, result in page:
+        questionnaire = questionnaire_of(catalog, assessment)
+        change = None
+        if result is not None:
+            earlier = [
+                r for (qid, at, r) in submissions
+                if qid == assessment.questionnaire_id
+                and assessment.submitted_at is not None and at < assessment.submitted_at
+            ]
+            if earlier:
+                change = _change(result, earlier[-1])
+        items.append(
+            HistoryItem(
+                id=assessment.id,
+                questionnaire=_ref(questionnaire, lang),
+                status=assessment.status,  # type: ignore[arg-type]
+                created_at=assessment.created_at,
+                submitted_at=assessment.submitted_at,
+                overall=float(result.overall) if result and result.overall is not None else None,
+                rung=float(result.rung) if result else None,
+                stages=dict(result.stages) if result else {},
+                change=change,
+            )
+        )
+    next_cursor = None
+    if more and page:
+        last = page[-1][0]
+        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return Page[HistoryItem](items=items, next_cursor=next_cursor)
+
+
+def _change(result: Result, previous: Result) -> Change:
+    def delta(a: object, b: object) -> float:
+        return float(round_score(Decimal(str(a)) - Decimal(str(b))))
+
+    return Change(
+        overall=(
+            delta(result.overall, previous.overall)
+            if result.overall is not None and previous.overall is not None
+            else None
+        ),
+        rung=delta(result.rung, previous.rung),
+        stages={
+            stage_id: delta(value, previous.stages[stage_id])
+            for stage_id, value in result.stages.items()
+            if stage_id in previous.stages
+        },
+    )

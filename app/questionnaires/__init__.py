@@ -1,0 +1,1 @@
+"""Questionnaires: the catalogue served to enterprises, and the author CLI (``cli.py``)."""

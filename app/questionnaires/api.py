@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response
+
+from app.errors import NotFound
+from app.i18n import LangDep
+from app.questionnaires.catalog import QuestionnaireCatalog
+from app.questionnaires.schemas import QuestionnaireOut, QuestionnaireSummary, localize, summarize
+from app.routing import domain_router
+
+router = domain_router(prefix="/questionnaires", tags=["questionnaires"])
+
+
+def get_catalog(request: Request) -> QuestionnaireCatalog:
+    catalog: QuestionnaireCatalog = request.app.state.questionnaires
+    return catalog
+
+
+CatalogDep = Annotated[QuestionnaireCatalog, Depends(get_catalog)]
+
+
+@router.get(
+    "",
+    operation_id="questionnaires_list",
+    response_model=list[QuestionnaireSummary],
+    summary="The questionnaires served (latest version of each)",
+)
+def list_questionnaires(catalog: CatalogDep, lang: LangDep, response: Response) -> list[QuestionnaireSummary]:
+    response.headers["Content-Language"] = "en" if lang == "en" else "zh-CN"
+    return [summarize(q, catalog.versions(q.id), lang) for q in catalog.latest()]
+
+
+@router.get(
+    "/{questionnaire_id}",
+    operation_id="questionnaires_get",
+    response_model=QuestionnaireOut,
+    summary="A questionnaire with its stages and questions, localised",
+)
+def get_questionnaire(
+    questionnaire_id: str,
+    catalog: CatalogDep,
+    lang: LangDep,
+    response: Response,
+    version: Annotated[int | None, Query(ge=1, description="Default: the latest version.")] = None,
+) -> QuestionnaireOut:
+    questionnaire = catalog.get(questionnaire_id, version)
+    if questionnaire is None:
+        raise NotFound("No questionnaire with this id and version.")
+    response.headers["Content-Language"] = "en" if lang == "en" else "zh-CN"
+    return localize(questionnaire, catalog.versions(questionnaire_id), lang)

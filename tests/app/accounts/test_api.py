@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.auth.security import sha256_hex
+from app.models import AuditEvent, WebSession, utcnow
+from tests.factories import PASSWORD, create_enterprise, create_user, enterprise_payload, login
+
+
+def _register(client: TestClient, email: str = "boss@example.com") -> dict[str, object]:
+    response = client.post(
+        "/api/v1/accounts/register",
+        json={"enterprise": enterprise_payload(),
+              "user": {"email": email, "password": "long enough password"}},
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+class TestLogin:
+    def test_sets_httponly_lax_cookie_and_returns_csrf(self, client: TestClient) -> None:
+        _register(client)
+        response = client.post(
+            "/api/v1/session", json={"email": "BOSS@example.com", "password": "long enough password"}
+        )
+        assert response.status_code == 200
+        cookie = response.headers["set-cookie"]
+        assert "zhizao_session=" in cookie
+        assert "HttpOnly" in cookie
+        assert "SameSite=lax" in cookie
+        assert "Secure" not in cookie  # plain http in tests; https sets it
+        assert response.json()["csrf_token"]
+        assert client.get("/api/v1/me").json()["email"] == "boss@example.com"
+
+    def test_stores_only_the_token_hash(self, client: TestClient, db: Session) -> None:
+        _register(client)
+        client.post(
+            "/api/v1/session", json={"email": "boss@example.com", "password": "long enough password"}
+        )
+        token = client.cookies["zhizao_session"]
+        hashes = list(db.scalars(select(WebSession.token_hash)))
+        assert hashes == [sha256_hex(token)]
+
+    def test_new_session_id_at_login(self, client: TestClient, db: Session) -> None:
+        user = create_user(db, enterprise=create_enterprise(db))
+        login(client, user)
+        first = client.cookies["zhizao_session"]
+        login(client, user)
+        second = client.cookies["zhizao_session"]
+        assert first != second
+        # The old session is gone, not merely superseded.
+        assert db.scalar(select(WebSession).where(WebSession.token_hash == sha256_hex(first))) is None
+
+    def test_wrong_password_is_401(self, client: TestClient, db: Session) -> None:
+        user = create_user(db, enterprise=create_enterprise(db))
+        response = client.post("/api/v1/session", json={"email": user.email, "password": "nope"})
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+
+    def test_unknown_email_is_401(self, client: TestClient) -> None:
+        response = client.post(
+            "/api/v1/session", json={"email": "ghost@example.com", "password": "whatever"}
+        )
+        assert response.status_code == 401
+
+    def test_throttled_after_repeated_failures_even_with_right_password(
+        self, client: TestClient, db: Session
+    ) -> None:
+        user = create_user(db, enterprise=create_enterprise(db))
+        for _ in range(5):
+            assert client.post(
+                "/api/v1/session", json={"email": user.email, "password": "wrong"}
+            ).status_code == 401
+        response = client.post("/api/v1/session", json={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) > 0
+        # Another account is not affected.
+        other = create_user(db, enterprise=create_enterprise(db))
+        assert client.post(
+            "/api/v1/session", json={"email": other.email, "password": PASSWORD}
+        ).status_code == 200
+
+    def test_login_is_audited(self, client: TestClient, db: Session) -> None:
+        user = create_user(db, enterprise=create_enterprise(db))
+        login(client, user)
+        actions = list(db.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == str(user.id))))
+        assert "session.login" in actions
+
+
+class TestSession:
+    def test_logout_ends_the_session(self, client: TestClient, db: Session) -> None:
+        login(client, create_user(db, enterprise=create_enterprise(db)))
+        token = client.cookies["zhizao_session"]
+        assert client.delete("/api/v1/session").status_code == 204
+        client.cookies.set("zhizao_session", token)  # a stolen cookie replayed after logout
+        assert client.get("/api/v1/me").status_code == 401
+
+    def test_idle_session_expires(self, client: TestClient, db: Session) -> None:
+        login(client, create_user(db, enterprise=create_enterprise(db)))
+        db.execute(update(WebSession).values(last_seen_at=utcnow() - timedelta(hours=2)))
+        db.commit()
+        assert client.get("/api/v1/me").status_code == 401
+        assert db.scalar(select(WebSession)) is None
+
+    def test_absolute_lifetime_ends_an_active_session(self, client: TestClient, db: Session) -> None:
+        login(client, create_user(db, enterprise=create_enterprise(db)))
+        db.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.commit()
+        assert client.get("/api/v1/me").status_code == 401
+
+
+class TestCsrf:
+    def test_cookie_write_without_token_is_refused(self, client: TestClient, db: Session) -> None:
+        login(client, create_user(db, enterprise=create_enterprise(db)))
+        del client.headers["X-CSRF-Token"]
+        response = client.delete("/api/v1/session")
+        assert response.status_code == 403
+        assert response.json()["type"].endswith("csrf-failed")
+        assert client.get("/api/v1/me").status_code == 200  # still signed in
+
+    def test_wrong_token_is_refused(self, client: TestClient, db: Session) -> None:
+        login(client, create_user(db, enterprise=create_enterprise(db)))
+        client.headers["X-CSRF-Token"] = "forged"
+        assert client.delete("/api/v1/session").status_code == 403

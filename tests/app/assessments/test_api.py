@@ -1,0 +1,420 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.enterprises.service import scoring_profile
+from app.models import Answer, AuditEvent, Enterprise, Result
+from scoring import Questionnaire, score
+from tests.app.assessments.conftest import FULL, QUICK, complete_answers
+from tests.factories import create_api_key, create_enterprise, create_user, login
+
+Start = Callable[..., dict[str, Any]]
+
+
+def put(client: TestClient, assessment: dict[str, Any], answers: dict[str, Any],
+        etag: str | None = None) -> Any:
+    headers = {"If-Match": etag or assessment["etag"]}
+    return client.put(f"/api/v1/assessments/{assessment['id']}/answers",
+                      json={"answers": answers}, headers=headers)
+
+
+def first_question(questionnaire: Questionnaire, kind: str, **where: Any) -> Any:
+    for question in questionnaire.questions:
+        if question.type == kind and question.applies_if is None and all(
+            getattr(question, k) == v for k, v in where.items()
+        ):
+            return question
+    pytest.skip(f"questionnaire has no unconditional {kind} question with {where}")
+
+
+class TestCreate:
+    def test_starts_a_draft_on_the_latest_version(self, start: Start) -> None:
+        assessment = start()
+        assert assessment["status"] == "draft"
+        assert assessment["questionnaire"]["id"] == FULL
+        assert assessment["questionnaire"]["version"] == 1
+        assert assessment["answers"] == {}
+        assert assessment["next_stage"] == "digitization"
+        assert [p["id"] for p in assessment["progress"]] == [
+            "digitization", "automation", "data_collection", "cloud_adoption"
+        ]
+
+    def test_etag_header_matches_body(self, signed_in: TestClient, start: Start) -> None:
+        assessment = start()
+        response = signed_in.get(f"/api/v1/assessments/{assessment['id']}")
+        assert response.headers["ETag"] == assessment["etag"] == response.json()["etag"]
+
+    def test_unknown_questionnaire_is_422(self, signed_in: TestClient, enterprise: Enterprise) -> None:
+        response = signed_in.post(
+            f"/api/v1/enterprises/{enterprise.id}/assessments", json={"questionnaire_id": "nope"}
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "body.questionnaire_id"
+
+    def test_unknown_version_is_422(self, signed_in: TestClient, enterprise: Enterprise) -> None:
+        response = signed_in.post(
+            f"/api/v1/enterprises/{enterprise.id}/assessments",
+            json={"questionnaire_id": FULL, "questionnaire_version": 99},
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "body.questionnaire_version"
+
+    def test_localised_by_accept_language(self, signed_in: TestClient, start: Start) -> None:
+        assessment = start()
+        zh = signed_in.get(f"/api/v1/assessments/{assessment['id']}")
+        en = signed_in.get(f"/api/v1/assessments/{assessment['id']}",
+                           headers={"Accept-Language": "en-US,en;q=0.9"})
+        assert zh.json()["questionnaire"]["title"] != en.json()["questionnaire"]["title"]
+        assert en.json()["questionnaire"]["title"].isascii()
+
+    def test_audited(self, start: Start, db: Session) -> None:
+        assessment = start()
+        assert db.scalar(
+            select(AuditEvent.action).where(AuditEvent.target_id == assessment["id"])
+        ) == "assessment.create"
+
+
+class TestAnswers:
+    def test_saves_and_changes_etag(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire
+    ) -> None:
+        assessment = start()
+        question = first_question(full_questionnaire, "single")
+        response = put(signed_in, assessment, {question.id: question.options[0].id})
+        assert response.status_code == 200, response.text
+        assert response.json()["answers"] == {question.id: question.options[0].id}
+        assert response.headers["ETag"] != assessment["etag"]
+
+    def test_without_if_match_is_428(self, signed_in: TestClient, start: Start) -> None:
+        assessment = start()
+        response = signed_in.put(f"/api/v1/assessments/{assessment['id']}/answers",
+                                 json={"answers": {}})
+        assert response.status_code == 428
+        assert response.headers["content-type"] == "application/problem+json"
+
+    def test_stale_etag_is_412_and_keeps_the_newer_answer(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire
+    ) -> None:
+        assessment = start()
+        question = first_question(full_questionnaire, "single")
+        first = put(signed_in, assessment, {question.id: question.options[0].id})
+        assert first.status_code == 200
+        stale = put(signed_in, assessment, {question.id: question.options[1].id})
+        assert stale.status_code == 412
+        current = signed_in.get(f"/api/v1/assessments/{assessment['id']}").json()
+        assert current["answers"][question.id] == question.options[0].id
+
+    def test_null_clears_an_answer(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire
+    ) -> None:
+        assessment = start()
+        question = first_question(full_questionnaire, "single")
+        saved = put(signed_in, assessment, {question.id: question.options[0].id}).json()
+        cleared = put(signed_in, saved, {question.id: None})
+        assert cleared.status_code == 200
+        assert cleared.json()["answers"] == {}
+
+    def test_every_bad_answer_named_and_none_saved(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        db: Session,
+    ) -> None:
+        assessment = start()
+        single = first_question(full_questionnaire, "single")
+        number = first_question(full_questionnaire, "number")
+        multi = first_question(full_questionnaire, "multi")
+        saved = put(signed_in, assessment, {single.id: single.options[0].id}).json()
+
+        exclusive = next((o for o in multi.options if o.exclusive), None)
+        other = next(o for o in multi.options if not o.exclusive)
+        bad: dict[str, Any] = {
+            "no_such_question": "x",
+            single.id: "no_such_option",
+            number.id: True,
+        }
+        expected = {
+            "no_such_question": "unknown_question",
+            single.id: "unknown_option",
+            number.id: "not_a_number",
+        }
+        if exclusive is not None:
+            bad[multi.id] = [exclusive.id, other.id]
+            expected[multi.id] = "exclusive_conflict"
+        response = put(signed_in, saved, bad)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        codes = {e["field"].removeprefix("body.answers."): e["code"]
+                 for e in response.json()["errors"]}
+        assert codes == expected
+        # Nothing of the bad request was saved, and the earlier answer is intact.
+        stored = {a.question_id: a.value for a in db.scalars(select(Answer))}
+        assert stored == {single.id: single.options[0].id}
+
+    def test_number_out_of_bounds_and_na_not_allowed(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire
+    ) -> None:
+        assessment = start()
+        number = first_question(full_questionnaire, "number")
+        single = first_question(full_questionnaire, "single", allow_na=False)
+        assert number.max is not None
+        response = put(signed_in, assessment, {number.id: float(number.max) + 1, single.id: "n/a"})
+        codes = {e["field"]: e["code"] for e in response.json()["errors"]}
+        assert codes == {
+            f"body.answers.{number.id}": "out_of_bounds",
+            f"body.answers.{single.id}": "na_not_allowed",
+        }
+
+    def test_answer_to_a_question_that_does_not_apply_is_422(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+    ) -> None:
+        profile = scoring_profile(enterprise)
+        conditional = [q for q in full_questionnaire.questions if q.applies_if is not None]
+        assert conditional, "the full questionnaire adapts to answers"
+        from scoring import applicable_questions
+
+        applicable = {q.id for q in applicable_questions(full_questionnaire, {}, profile)}
+        target = next((q for q in conditional if q.id not in applicable), None)
+        if target is None:
+            pytest.skip("every conditional question applies to an empty answer set")
+        from tests.app.assessments.conftest import pick
+
+        response = put(signed_in, start(), {target.id: pick(target, 0.5)})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["code"] == "not_applicable"
+
+    def test_malformed_body_is_problem_json(self, signed_in: TestClient, start: Start) -> None:
+        assessment = start()
+        response = signed_in.put(
+            f"/api/v1/assessments/{assessment['id']}/answers",
+            content=b'{"answers": ', headers={"If-Match": assessment["etag"],
+                                              "content-type": "application/json"},
+        )
+        assert response.status_code == 400
+        response = signed_in.put(
+            f"/api/v1/assessments/{assessment['id']}/answers",
+            json={"answers": []}, headers={"If-Match": assessment["etag"]},
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "body.answers"
+
+
+class TestSubmit:
+    def _fill(self, client: TestClient, assessment: dict[str, Any], q: Questionnaire,
+              enterprise: Enterprise, position: float = 0.6) -> tuple[dict[str, Any], dict[str, Any]]:
+        answers = complete_answers(q, scoring_profile(enterprise), position)
+        response = put(client, assessment, answers)
+        assert response.status_code == 200, response.text
+        return response.json(), answers
+
+    def test_missing_required_is_422_listing_them(
+        self, signed_in: TestClient, start: Start
+    ) -> None:
+        assessment = start()
+        response = signed_in.post(f"/api/v1/assessments/{assessment['id']}/submit",
+                                  headers={"If-Match": assessment["etag"]})
+        assert response.status_code == 422
+        assert all(e["code"] == "required" for e in response.json()["errors"])
+        assert len(response.json()["errors"]) >= 4
+
+    def test_result_equals_the_engine(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+    ) -> None:
+        filled, answers = self._fill(signed_in, start(), full_questionnaire, enterprise)
+        response = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
+                                  headers={"If-Match": filled["etag"]})
+        assert response.status_code == 200, response.text
+        expected = score(full_questionnaire, answers, scoring_profile(enterprise)).to_dict("zh")
+        body = response.json()
+        for key in ("overall", "rung", "rung_name", "stages", "held_back_by", "roadmap", "crosswalk"):
+            assert body[key] == json.loads(json.dumps(expected[key])), key
+        assert signed_in.get(f"/api/v1/assessments/{filled['id']}/result").json() == body
+
+    def test_submitted_is_immutable(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+    ) -> None:
+        filled, answers = self._fill(signed_in, start(), full_questionnaire, enterprise)
+        signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
+                       headers={"If-Match": filled["etag"]})
+        current = signed_in.get(f"/api/v1/assessments/{filled['id']}").json()
+        assert current["status"] == "submitted"
+        assert put(signed_in, current, {}).status_code == 409
+        again = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
+                               headers={"If-Match": current["etag"]})
+        assert again.status_code == 409
+
+    def test_no_result_before_submit_is_404(self, signed_in: TestClient, start: Start) -> None:
+        assessment = start()
+        assert signed_in.get(f"/api/v1/assessments/{assessment['id']}/result").status_code == 404
+
+    def test_idempotency_key_replays_and_refuses_other_requests(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        enterprise: Enterprise, db: Session,
+    ) -> None:
+        filled, _ = self._fill(signed_in, start(), full_questionnaire, enterprise)
+        headers = {"If-Match": filled["etag"], "Idempotency-Key": "submit-1"}
+        first = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit", headers=headers)
+        second = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit", headers=headers)
+        assert first.status_code == second.status_code == 200
+        assert first.json() == second.json()
+        assert second.headers["Idempotent-Replayed"] == "true"
+        other = start()
+        reused = signed_in.post(f"/api/v1/assessments/{other['id']}/submit",
+                                headers={"If-Match": other["etag"], "Idempotency-Key": "submit-1"})
+        assert reused.status_code == 422
+        assert reused.json()["errors"][0]["field"] == "header.Idempotency-Key"
+        assert db.scalar(select(func.count()).select_from(Result)) == 1
+
+    def test_failed_submit_with_key_can_be_retried(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+    ) -> None:
+        assessment = start()
+        headers = {"If-Match": assessment["etag"], "Idempotency-Key": "k"}
+        assert signed_in.post(f"/api/v1/assessments/{assessment['id']}/submit",
+                              headers=headers).status_code == 422
+        filled, _ = self._fill(signed_in, assessment, full_questionnaire, enterprise)
+        retry = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
+                               headers={"If-Match": filled["etag"], "Idempotency-Key": "k"})
+        assert retry.status_code == 200
+
+
+class TestHistory:
+    def test_lists_newest_first_with_change(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+    ) -> None:
+        submitted = []
+        for position in (0.2, 0.9):
+            assessment = start()
+            answers = complete_answers(full_questionnaire, scoring_profile(enterprise), position)
+            filled = put(signed_in, assessment, answers).json()
+            result = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
+                                    headers={"If-Match": filled["etag"]}).json()
+            submitted.append(result)
+        draft = start()
+        page = signed_in.get(f"/api/v1/enterprises/{enterprise.id}/assessments").json()
+        assert [item["id"] for item in page["items"]][0] == draft["id"]
+        newest, oldest = page["items"][1], page["items"][2]
+        assert oldest["change"] is None
+        assert newest["change"]["overall"] == pytest.approx(
+            submitted[1]["overall"] - submitted[0]["overall"], abs=0.011
+        )
+        assert page["next_cursor"] is None
+
+    def test_cursor_pages_without_gaps(
+        self, signed_in: TestClient, start: Start, enterprise: Enterprise
+    ) -> None:
+        ids = {start(QUICK)["id"] for _ in range(5)}
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 2}
+            if cursor:
+                params["cursor"] = cursor
+            page = signed_in.get(f"/api/v1/enterprises/{enterprise.id}/assessments",
+                                 params=params).json()
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(ids)
+
+    def test_bad_cursor_is_422(self, signed_in: TestClient, enterprise: Enterprise) -> None:
+        response = signed_in.get(f"/api/v1/enterprises/{enterprise.id}/assessments",
+                                 params={"cursor": "garbage!"})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "query.cursor"
+
+
+class TestAccess:
+    def test_other_enterprise_cannot_see_or_write(
+        self, client: TestClient, start: Start, db: Session
+    ) -> None:
+        assessment = start()
+        other = create_user(db, enterprise=create_enterprise(db))
+        login(client, other)
+        assert client.get(f"/api/v1/assessments/{assessment['id']}").status_code == 404
+        assert put(client, assessment, {}).status_code == 404
+        assert client.post(f"/api/v1/assessments/{assessment['id']}/submit",
+                           headers={"If-Match": assessment["etag"]}).status_code == 404
+        assert client.get(f"/api/v1/assessments/{assessment['id']}/result").status_code == 404
+        assert client.post(f"/api/v1/enterprises/{assessment['enterprise_id']}/assessments",
+                           json={"questionnaire_id": FULL}).status_code == 404
+        assert client.get(
+            f"/api/v1/enterprises/{assessment['enterprise_id']}/assessments").status_code == 404
+
+    def test_official_sees_no_assessment(self, client: TestClient, start: Start, db: Session) -> None:
+        assessment = start()
+        login(client, create_user(db, role="official"))
+        assert client.get(f"/api/v1/assessments/{assessment['id']}").status_code == 404
+
+    def test_admin_sees_every_assessment(self, client: TestClient, start: Start, db: Session) -> None:
+        assessment = start()
+        login(client, create_user(db, role="admin"))
+        assert client.get(f"/api/v1/assessments/{assessment['id']}").status_code == 200
+
+    def test_integrator_without_grant_gets_404(
+        self, client: TestClient, start: Start, db: Session, settings: Settings
+    ) -> None:
+        assessment = start()
+        key, _ = create_api_key(db, settings)
+        client.cookies.clear()
+        response = client.get(f"/api/v1/assessments/{assessment['id']}",
+                              headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 404
+
+    def test_anonymous_is_401(self, client: TestClient, start: Start) -> None:
+        assessment = start()
+        client.cookies.clear()
+        assert client.get(f"/api/v1/assessments/{assessment['id']}").status_code == 401
+
+
+class TestRaces:
+    def test_two_writers_with_the_same_etag_exactly_one_wins(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+    ) -> None:
+        assessment = start()
+        question = first_question(full_questionnaire, "single")
+        options = [o.id for o in question.options]
+
+        def write(option: str) -> int:
+            return int(put(signed_in, assessment, {question.id: option}).status_code)
+
+        for _ in range(3):
+            current = signed_in.get(f"/api/v1/assessments/{assessment['id']}").json()
+            assessment = current
+            with ThreadPoolExecutor(2) as pool:
+                statuses = sorted(pool.map(write, options[:2]))
+            assert statuses == [200, 412]
+
+    def test_concurrent_retries_of_one_submit_make_one_result(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        enterprise: Enterprise, db: Session,
+    ) -> None:
+        answers = complete_answers(full_questionnaire, scoring_profile(enterprise))
+        filled = put(signed_in, start(), answers).json()
+        headers = {"If-Match": filled["etag"], "Idempotency-Key": "retry-me"}
+
+        def submit(_: int) -> tuple[int, Any]:
+            r = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit", headers=headers)
+            return r.status_code, r.json()
+
+        with ThreadPoolExecutor(10) as pool:
+            outcomes = list(pool.map(submit, range(10)))
+        statuses = [s for s, _ in outcomes]
+        assert set(statuses) <= {200, 409}
+        assert statuses.count(200) >= 1
+        bodies = {json.dumps(b, sort_keys=True) for s, b in outcomes if s == 200}
+        assert len(bodies) == 1
+        assert db.scalar(select(func.count()).select_from(Result)) == 1
