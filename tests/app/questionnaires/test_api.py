@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.config import PROJECT_ROOT, Settings
+from app.main import create_app
+from app.questionnaires.catalog import PublishedVersionChanged
+
+
+class TestList:
+    def test_lists_both_questionnaires_in_chinese_by_default(self, client: TestClient) -> None:
+        response = client.get("/api/v1/questionnaires")
+        assert response.status_code == 200
+        assert response.headers["Content-Language"] == "zh-CN"
+        by_id = {q["id"]: q for q in response.json()}
+        assert set(by_id) == {"smart-manufacturing-maturity", "quick-check"}
+        assert by_id["quick-check"]["question_count"] <= 12
+        assert not by_id["quick-check"]["title"].isascii()
+
+    def test_english_by_query(self, client: TestClient) -> None:
+        response = client.get("/api/v1/questionnaires", params={"lang": "en"})
+        assert response.headers["Content-Language"] == "en"
+        assert all(q["title"].isascii() for q in response.json())
+
+
+class TestGet:
+    def test_full_questionnaire_stages_in_order(self, client: TestClient) -> None:
+        body = client.get("/api/v1/questionnaires/smart-manufacturing-maturity").json()
+        assert [s["id"] for s in body["stages"]] == [
+            "digitization", "automation", "data_collection", "cloud_adoption"
+        ]
+        assert body["versions"] == [1]
+        assert all(9 <= len(s["questions"]) <= 12 for s in body["stages"])
+
+    def test_unknown_is_404(self, client: TestClient) -> None:
+        assert client.get("/api/v1/questionnaires/nope").status_code == 404
+        assert client.get(
+            "/api/v1/questionnaires/quick-check", params={"version": 7}
+        ).status_code == 404
+
+    def test_bad_version_is_422(self, client: TestClient) -> None:
+        response = client.get("/api/v1/questionnaires/quick-check", params={"version": "x"})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "query.version"
+
+
+def test_start_up_refuses_a_changed_published_version(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    with TestClient(create_app(settings)):
+        pass  # records the published hashes
+    changed = tmp_path / "questionnaires"
+    shutil.copytree(PROJECT_ROOT / "questionnaires", changed)
+    path = changed / "quick-check.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("5", "6", 1), encoding="utf-8")
+    edited = settings.model_copy(update={"QUESTIONNAIRES_DIR": changed})
+    with pytest.raises(PublishedVersionChanged, match="quick-check v1"):
+        with TestClient(create_app(edited)):
+            pass
