@@ -406,6 +406,8 @@ def _submit(
             computed_at=now,
         )
     )
+    # Work that must happen in the submit's own transaction (aggregates, webhook outbox)
+    # is called from here, one line per capability, so it commits or fails with the submit.
     audit.record(
         session, principal, "assessment.submit", "assessment", assessment.id,
         enterprise_id=assessment.enterprise_id,
