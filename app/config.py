@@ -1,10 +1,11 @@
-"""Service settings, read from the environment (prefix ``ZHIZAO_``) and an optional ``.env`` file."""
+"""Service settings, read from the environment (prefix ``ZHIZAO_``) and an optional ``.env``."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,25 @@ class Settings(BaseSettings):
     API_KEY_PREFIX: str | None = None
     #: Largest accepted request body in bytes.
     MAX_BODY_BYTES: int = Field(default=1_048_576, ge=1024)
+    # --- integrator API (app/integrators) ---
+    #: Requests allowed per API key, in `limits` notation ("600/minute", "20/second;600/minute").
+    API_RATE_LIMIT: str = "600/minute"
+    #: Where rate-limit counters live: ``memory://`` (per process) or e.g. ``redis://host:6379``.
+    RATE_LIMIT_STORAGE_URI: str = "memory://"
+    #: Webhook delivery worker: ``embedded`` (a thread in the web process), ``off`` (run
+    #: ``zhizao worker`` instead) or ``auto`` (embedded on SQLite, off on PostgreSQL).
+    WEBHOOK_WORKER: Literal["auto", "embedded", "off"] = "auto"
+    WEBHOOK_POLL_SECONDS: float = Field(default=2.0, gt=0)
+    WEBHOOK_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    #: Retries back off exponentially from BASE to MAX seconds (with jitter), at most MAX_ATTEMPTS.
+    WEBHOOK_BACKOFF_BASE_SECONDS: float = Field(default=30.0, gt=0)
+    WEBHOOK_BACKOFF_MAX_SECONDS: float = Field(default=6 * 3600.0, gt=0)
+    WEBHOOK_MAX_ATTEMPTS: int = Field(default=16, ge=1)
+    #: An endpoint failing without a single success for this long is disabled.
+    WEBHOOK_DISABLE_AFTER_HOURS: float = Field(default=72.0, gt=0)
+    #: Plain http:// endpoints (never in production) and loopback receivers (tests only).
+    WEBHOOK_ALLOW_HTTP: bool = False
+    WEBHOOK_ALLOW_LOOPBACK: bool = False
     LOG_LEVEL: str = "INFO"
 
     @model_validator(mode="after")

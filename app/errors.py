@@ -3,13 +3,13 @@
 Exception tree (status in brackets)::
 
     AppError                     base; carries status, title, detail and optional field errors
-    ├── BadRequest        [400]  the request cannot be read (malformed JSON, bad header)
+    ├── BadRequest        [400]  the request cannot be read (malformed JSON)
     ├── Unauthorized      [401]  no or bad credentials
-    ├── Forbidden         [403]  a key lacks a scope, a CSRF token is missing (never for a resource)
-    ├── NotFound          [404]  absent, or not visible to the caller (never 403: existence is private)
-    ├── Conflict          [409]  the resource's state forbids it (already submitted, request in progress)
+    ├── Forbidden         [403]  a key lacks a scope, CSRF fails (never for a resource)
+    ├── NotFound          [404]  absent, or not visible to the caller (existence is private)
+    ├── Conflict          [409]  the state forbids it (already submitted, request in progress)
     ├── PreconditionFailed[412]  If-Match names an outdated version
-    ├── InvalidInput      [422]  the body is well-formed but names bad fields (``errors`` lists each)
+    ├── InvalidInput      [422]  well-formed but with bad fields (``errors`` lists each)
     ├── PreconditionRequired [428]  a write without If-Match
     └── TooManyRequests   [429]  throttled; carries Retry-After
 
@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 logger = logging.getLogger("zhizao.errors")
 
 PROBLEM_JSON = "application/problem+json"
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 PROBLEM_TYPE_BASE = "https://zhizao.dev/problems/"
 
 
@@ -165,9 +166,7 @@ def problem_response(
         "request_id": request_id_of(request),
     }
     if errors:
-        body["errors"] = [
-            {"field": e.field, "message": e.message, "code": e.code} for e in errors
-        ]
+        body["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -209,16 +208,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             errors=[FieldError(field="body", message="malformed JSON", code="json_invalid")],
         )
     errors = [
-        FieldError(field=_location(err["loc"]), message=err["msg"], code=err["type"])
-        for err in raw
+        FieldError(field=_location(err["loc"]), message=err["msg"], code=err["type"]) for err in raw
     ]
     return problem_response(
         request,
         status=422,
         problem="invalid-input",
         title="Unprocessable Content",
-        detail="The request has invalid fields: "
-        + ", ".join(e.field for e in errors),
+        detail="The request has invalid fields: " + ", ".join(e.field for e in errors),
         errors=errors,
     )
 
@@ -263,12 +260,25 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _html_for_pages(handler: Handler) -> Handler:
+    """Page routes (not /api) asked for by a browser get the error as an HTML page
+    (``app.web.errors``); everything else keeps problem+json."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        from app.web.errors import html_error, wants_html
+
+        return html_error(request, response) if wants_html(request) else response
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OperationalError, _database_unavailable)
-    app.add_exception_handler(Exception, _unhandled)
+    app.add_exception_handler(AppError, _html_for_pages(_app_error))
+    app.add_exception_handler(RequestValidationError, _html_for_pages(_validation_error))
+    app.add_exception_handler(StarletteHTTPException, _html_for_pages(_http_error))
+    app.add_exception_handler(OperationalError, _html_for_pages(_database_unavailable))
+    app.add_exception_handler(Exception, _html_for_pages(_unhandled))
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -42,7 +42,9 @@ def _check_key(key: str) -> None:
         )
 
 
-def claim(session: Session, caller: str, key: str, request_fingerprint: str) -> StoredResponse | None:
+def claim(
+    session: Session, caller: str, key: str, request_fingerprint: str
+) -> StoredResponse | None:
     """Claim ``key`` for this request and commit the claim, or return the stored response."""
     _check_key(key)
     begin_write(session)

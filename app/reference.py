@@ -53,10 +53,14 @@ INDUSTRIES: dict[str, Industry] = {
     for i in (
         Industry("13", "农副食品加工业", "Processing of Food from Agricultural Products"),
         Industry("14", "食品制造业", "Manufacture of Foods"),
-        Industry("15", "酒、饮料和精制茶制造业", "Manufacture of Liquor, Beverages and Refined Tea"),
+        Industry(
+            "15", "酒、饮料和精制茶制造业", "Manufacture of Liquor, Beverages and Refined Tea"
+        ),
         Industry("16", "烟草制品业", "Manufacture of Tobacco"),
         Industry("17", "纺织业", "Manufacture of Textile"),
-        Industry("18", "纺织服装、服饰业", "Manufacture of Textile Wearing Apparel and Accessories"),
+        Industry(
+            "18", "纺织服装、服饰业", "Manufacture of Textile Wearing Apparel and Accessories"
+        ),
         Industry(
             "19",
             "皮革、毛皮、羽毛及其制品和制鞋业",
@@ -76,7 +80,9 @@ INDUSTRIES: dict[str, Industry] = {
             "Manufacture of Articles for Culture, Education, Arts and Crafts, Sport and "
             "Entertainment Activities",
         ),
-        Industry("25", "石油、煤炭及其他燃料加工业", "Processing of Petroleum, Coal and Other Fuels"),
+        Industry(
+            "25", "石油、煤炭及其他燃料加工业", "Processing of Petroleum, Coal and Other Fuels"
+        ),
         Industry(
             "26",
             "化学原料和化学制品制造业",
@@ -107,7 +113,9 @@ INDUSTRIES: dict[str, Industry] = {
         Industry("41", "其他制造业", "Other Manufacture"),
         Industry("42", "废弃资源综合利用业", "Utilization of Waste Resources"),
         Industry(
-            "43", "金属制品、机械和设备修理业", "Repair Service of Metal Products, Machinery and Equipment"
+            "43",
+            "金属制品、机械和设备修理业",
+            "Repair Service of Metal Products, Machinery and Equipment",
         ),
     )
 }

@@ -35,7 +35,10 @@ def _postgres_reachable() -> bool:
     url = make_url(POSTGRES_ADMIN_URL)
     try:
         with psycopg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            dbname=url.database,
             connect_timeout=3,
         ):
             return True
@@ -54,7 +57,10 @@ def _create_postgres_database() -> tuple[str, str]:
     url = make_url(POSTGRES_ADMIN_URL)
     name = f"zhizao_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        dbname=url.database,
         autocommit=True,
     ) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
@@ -64,14 +70,19 @@ def _create_postgres_database() -> tuple[str, str]:
 def _drop_postgres_database(name: str) -> None:
     url = make_url(POSTGRES_ADMIN_URL)
     with psycopg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        dbname=url.database,
         autocommit=True,
     ) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """An empty database of each engine, migrated to head once per run."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("sqlite") / "zhizao.db"
@@ -80,7 +91,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     else:
         if not _POSTGRES:
             if IN_CI:
-                pytest.fail(f"PostgreSQL is required under CI=true and not reachable at {POSTGRES_ADMIN_URL}")
+                pytest.fail(
+                    "PostgreSQL is required under CI=true and not reachable at "
+                    + POSTGRES_ADMIN_URL
+                )
             pytest.skip("PostgreSQL not reachable")
         name, url = _create_postgres_database()
         dropper = name

@@ -85,12 +85,17 @@ def login(client: TestClient, user: User) -> str:
     return csrf
 
 
-def create_api_key(db: Session, settings: Settings, scopes: list[str] | None = None) -> tuple[str, object]:
+def create_api_key(
+    db: Session, settings: Settings, scopes: list[str] | None = None
+) -> tuple[str, object]:
     issued = accounts_service.create_api_client(
-        db, CLI, settings, name="Integrator Ltd",
-        scopes=scopes if scopes is not None else [
-            "enterprises:write", "assessments:write", "assessments:read", "reports:read"
-        ],
+        db,
+        CLI,
+        settings,
+        name="Integrator Ltd",
+        scopes=scopes
+        if scopes is not None
+        else ["enterprises:write", "assessments:write", "assessments:read", "reports:read"],
     )
     db.commit()
     return issued.plaintext, issued.client

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import Request, Response, status
 
 from app.accounts import service
+from app.accounts.repository import UserRepository
 from app.accounts.schemas import (
     LoginRequest,
     Registration,
@@ -10,7 +11,6 @@ from app.accounts.schemas import (
     SessionRead,
     UserRead,
 )
-from app.accounts.repository import UserRepository
 from app.auth.dependencies import SESSION_COOKIE, CurrentPrincipal, SignedIn
 from app.config import Settings
 from app.db import SessionDep
@@ -95,7 +95,11 @@ def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -
     summary="The signed-in user",
 )
 def me(session: SessionDep, principal: SignedIn) -> UserRead:
-    user = UserRepository(session).get(principal.id) if principal.kind == "user" and principal.id else None
+    user = (
+        UserRepository(session).get(principal.id)
+        if principal.kind == "user" and principal.id
+        else None
+    )
     if user is None:
         raise NotFound()
     return UserRead.model_validate(user)

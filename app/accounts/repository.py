@@ -25,11 +25,14 @@ class UserRepository:
         return user
 
     def count_recent_failures(self, email: str, since: datetime) -> int:
-        return self.session.scalar(
-            select(func.count())
-            .select_from(LoginFailure)
-            .where(LoginFailure.email == email, LoginFailure.at >= since)
-        ) or 0
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(LoginFailure)
+                .where(LoginFailure.email == email, LoginFailure.at >= since)
+            )
+            or 0
+        )
 
     def oldest_recent_failure(self, email: str, since: datetime) -> datetime | None:
         return self.session.scalar(

@@ -59,4 +59,6 @@ class RegistrationRead(ResponseModel):
 
 class SessionRead(ResponseModel):
     user: UserRead
-    csrf_token: str = Field(description="Send as X-CSRF-Token on unsafe requests made with the cookie.")
+    csrf_token: str = Field(
+        description="Send as X-CSRF-Token on unsafe requests made with the cookie."
+    )

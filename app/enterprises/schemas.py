@@ -10,7 +10,7 @@ from app.enterprises.classification import credit_code_problem, normalize_credit
 from app.reference import DISTRICTS, INDUSTRIES
 from app.schemas import JsonDecimal, JsonInt, RequestModel, ResponseModel
 
-#: Upper bounds that catch unit mistakes (revenue typed in 元 instead of 万元 is fine; 1000× more is not).
+#: Upper bounds that catch unit mistakes (a figure 1000× too large), not real firms.
 MAX_EMPLOYEES = 2_000_000
 MAX_REVENUE_CNY = 10**13
 

@@ -60,7 +60,11 @@ def add_enterprise(session: Session, principal: Principal, data: EnterpriseCreat
         )
     enterprise = repository.add(build_enterprise(data))
     audit.record(
-        session, principal, "enterprise.create", "enterprise", enterprise.id,
+        session,
+        principal,
+        "enterprise.create",
+        "enterprise",
+        enterprise.id,
         enterprise_id=enterprise.id,
     )
     return enterprise
@@ -74,8 +78,11 @@ def register_by_principal(
     if principal.is_integrator and data.consent is None:
         raise InvalidInput(
             "An integrator registering a firm must record the firm's consent.",
-            errors=[FieldError("body.consent", "required when an integrator registers a firm",
-                               "missing")],
+            errors=[
+                FieldError(
+                    "body.consent", "required when an integrator registers a firm", "missing"
+                )
+            ],
         )
     enterprise = add_enterprise(session, principal, data)
     if principal.is_integrator and principal.id is not None and data.consent is not None:
@@ -95,8 +102,13 @@ def register_by_principal(
             )
         )
         audit.record(
-            session, principal, "grant.create", "enterprise", enterprise.id,
-            enterprise_id=enterprise.id, detail={"method": "registration"},
+            session,
+            principal,
+            "grant.create",
+            "enterprise",
+            enterprise.id,
+            enterprise_id=enterprise.id,
+            detail={"method": "registration"},
         )
     return enterprise
 

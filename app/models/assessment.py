@@ -26,9 +26,7 @@ class QuestionnaireRecord(Base):
 
 class Assessment(UUIDPrimaryKey, Timestamped, Base):
     __tablename__ = "assessment"
-    __table_args__ = (
-        CheckConstraint("status IN ('draft', 'submitted')", name="status_known"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('draft', 'submitted')", name="status_known"),)
 
     enterprise_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("enterprise.id", ondelete="CASCADE"), index=True
@@ -95,7 +93,7 @@ class Result(Base):
 
 
 class IdempotencyRecord(Base):
-    """A request made with an ``Idempotency-Key``: the same key and body replay the stored response."""
+    """A request made with an ``Idempotency-Key``; the same key and body replay its response."""
 
     __tablename__ = "idempotency_record"
 

@@ -23,7 +23,7 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every engine (SQLite keeps no offset, so it is restored)."""
+    """A timezone-aware UTC timestamp on every engine (SQLite keeps no offset; it is restored)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True

@@ -38,12 +38,14 @@ class User(UUIDPrimaryKey, Timestamped, Base):
 
 
 class WebSession(Base):
-    """A server-side login session; the cookie carries a random token, only its SHA-256 is stored."""
+    """A server-side login session; the cookie carries a random token, stored as its SHA-256."""
 
     __tablename__ = "web_session"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

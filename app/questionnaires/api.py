@@ -27,7 +27,9 @@ CatalogDep = Annotated[QuestionnaireCatalog, Depends(get_catalog)]
     response_model=list[QuestionnaireSummary],
     summary="The questionnaires served (latest version of each)",
 )
-def list_questionnaires(catalog: CatalogDep, lang: LangDep, response: Response) -> list[QuestionnaireSummary]:
+def list_questionnaires(
+    catalog: CatalogDep, lang: LangDep, response: Response
+) -> list[QuestionnaireSummary]:
     response.headers["Content-Language"] = "en" if lang == "en" else "zh-CN"
     return [summarize(q, catalog.versions(q.id), lang) for q in catalog.latest()]
 

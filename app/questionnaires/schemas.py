@@ -83,7 +83,9 @@ class QuestionnaireOut(QuestionnaireSummary):
     stages: list[StageOut]
 
 
-def summarize(questionnaire: Questionnaire, versions: list[int], lang: Literal["zh", "en"]) -> QuestionnaireSummary:
+def summarize(
+    questionnaire: Questionnaire, versions: list[int], lang: Literal["zh", "en"]
+) -> QuestionnaireSummary:
     return QuestionnaireSummary(
         id=questionnaire.id,
         version=questionnaire.version,
@@ -96,7 +98,9 @@ def summarize(questionnaire: Questionnaire, versions: list[int], lang: Literal["
     )
 
 
-def localize(questionnaire: Questionnaire, versions: list[int], lang: Literal["zh", "en"]) -> QuestionnaireOut:
+def localize(
+    questionnaire: Questionnaire, versions: list[int], lang: Literal["zh", "en"]
+) -> QuestionnaireOut:
     return QuestionnaireOut(
         **summarize(questionnaire, versions, lang).model_dump(),
         stages=[StageOut.localized(stage, lang) for stage in questionnaire.stages],

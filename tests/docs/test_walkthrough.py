@@ -18,11 +18,15 @@ def test_walkthrough_api_result_equals_cli(client: TestClient) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     outcome = module.run(
-        client, [sys.executable, "-m", "app"],
+        client,
+        [sys.executable, "-m", "app"],
         PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml",
     )
     assert outcome["api"]["overall"] == outcome["cli"]["overall"]
     assert outcome["api"]["rung"] == outcome["cli"]["rung"]
     assert set(outcome["api"]["stages"]) == {
-        "digitization", "automation", "data_collection", "cloud_adoption"
+        "digitization",
+        "automation",
+        "data_collection",
+        "cloud_adoption",
     }

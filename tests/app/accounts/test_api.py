@@ -14,8 +14,10 @@ from tests.factories import PASSWORD, create_enterprise, create_user, enterprise
 def _register(client: TestClient, email: str = "boss@example.com") -> dict[str, object]:
     response = client.post(
         "/api/v1/accounts/register",
-        json={"enterprise": enterprise_payload(),
-              "user": {"email": email, "password": "long enough password"}},
+        json={
+            "enterprise": enterprise_payload(),
+            "user": {"email": email, "password": "long enough password"},
+        },
     )
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -25,7 +27,8 @@ class TestLogin:
     def test_sets_httponly_lax_cookie_and_returns_csrf(self, client: TestClient) -> None:
         _register(client)
         response = client.post(
-            "/api/v1/session", json={"email": "BOSS@example.com", "password": "long enough password"}
+            "/api/v1/session",
+            json={"email": "BOSS@example.com", "password": "long enough password"},
         )
         assert response.status_code == 200
         cookie = response.headers["set-cookie"]
@@ -39,7 +42,8 @@ class TestLogin:
     def test_stores_only_the_token_hash(self, client: TestClient, db: Session) -> None:
         _register(client)
         client.post(
-            "/api/v1/session", json={"email": "boss@example.com", "password": "long enough password"}
+            "/api/v1/session",
+            json={"email": "boss@example.com", "password": "long enough password"},
         )
         token = client.cookies["zhizao_session"]
         hashes = list(db.scalars(select(WebSession.token_hash)))
@@ -53,7 +57,9 @@ class TestLogin:
         second = client.cookies["zhizao_session"]
         assert first != second
         # The old session is gone, not merely superseded.
-        assert db.scalar(select(WebSession).where(WebSession.token_hash == sha256_hex(first))) is None
+        assert (
+            db.scalar(select(WebSession).where(WebSession.token_hash == sha256_hex(first))) is None
+        )
 
     def test_wrong_password_is_401(self, client: TestClient, db: Session) -> None:
         user = create_user(db, enterprise=create_enterprise(db))
@@ -72,22 +78,30 @@ class TestLogin:
     ) -> None:
         user = create_user(db, enterprise=create_enterprise(db))
         for _ in range(5):
-            assert client.post(
-                "/api/v1/session", json={"email": user.email, "password": "wrong"}
-            ).status_code == 401
+            assert (
+                client.post(
+                    "/api/v1/session", json={"email": user.email, "password": "wrong"}
+                ).status_code
+                == 401
+            )
         response = client.post("/api/v1/session", json={"email": user.email, "password": PASSWORD})
         assert response.status_code == 429
         assert int(response.headers["Retry-After"]) > 0
         # Another account is not affected.
         other = create_user(db, enterprise=create_enterprise(db))
-        assert client.post(
-            "/api/v1/session", json={"email": other.email, "password": PASSWORD}
-        ).status_code == 200
+        assert (
+            client.post(
+                "/api/v1/session", json={"email": other.email, "password": PASSWORD}
+            ).status_code
+            == 200
+        )
 
     def test_login_is_audited(self, client: TestClient, db: Session) -> None:
         user = create_user(db, enterprise=create_enterprise(db))
         login(client, user)
-        actions = list(db.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == str(user.id))))
+        actions = list(
+            db.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == str(user.id)))
+        )
         assert "session.login" in actions
 
 
@@ -106,7 +120,9 @@ class TestSession:
         assert client.get("/api/v1/me").status_code == 401
         assert db.scalar(select(WebSession)) is None
 
-    def test_absolute_lifetime_ends_an_active_session(self, client: TestClient, db: Session) -> None:
+    def test_absolute_lifetime_ends_an_active_session(
+        self, client: TestClient, db: Session
+    ) -> None:
         login(client, create_user(db, enterprise=create_enterprise(db)))
         db.execute(update(WebSession).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.commit()

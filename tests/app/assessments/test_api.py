@@ -20,17 +20,23 @@ from tests.factories import create_api_key, create_enterprise, create_user, logi
 Start = Callable[..., dict[str, Any]]
 
 
-def put(client: TestClient, assessment: dict[str, Any], answers: dict[str, Any],
-        etag: str | None = None) -> Any:
+def put(
+    client: TestClient, assessment: dict[str, Any], answers: dict[str, Any], etag: str | None = None
+) -> Any:
     headers = {"If-Match": etag or assessment["etag"]}
-    return client.put(f"/api/v1/assessments/{assessment['id']}/answers",
-                      json={"answers": answers}, headers=headers)
+    return client.put(
+        f"/api/v1/assessments/{assessment['id']}/answers",
+        json={"answers": answers},
+        headers=headers,
+    )
 
 
 def first_question(questionnaire: Questionnaire, kind: str, **where: Any) -> Any:
     for question in questionnaire.questions:
-        if question.type == kind and question.applies_if is None and all(
-            getattr(question, k) == v for k, v in where.items()
+        if (
+            question.type == kind
+            and question.applies_if is None
+            and all(getattr(question, k) == v for k, v in where.items())
         ):
             return question
     pytest.skip(f"questionnaire has no unconditional {kind} question with {where}")
@@ -45,7 +51,10 @@ class TestCreate:
         assert assessment["answers"] == {}
         assert assessment["next_stage"] == "digitization"
         assert [p["id"] for p in assessment["progress"]] == [
-            "digitization", "automation", "data_collection", "cloud_adoption"
+            "digitization",
+            "automation",
+            "data_collection",
+            "cloud_adoption",
         ]
 
     def test_etag_header_matches_body(self, signed_in: TestClient, start: Start) -> None:
@@ -53,7 +62,9 @@ class TestCreate:
         response = signed_in.get(f"/api/v1/assessments/{assessment['id']}")
         assert response.headers["ETag"] == assessment["etag"] == response.json()["etag"]
 
-    def test_unknown_questionnaire_is_422(self, signed_in: TestClient, enterprise: Enterprise) -> None:
+    def test_unknown_questionnaire_is_422(
+        self, signed_in: TestClient, enterprise: Enterprise
+    ) -> None:
         response = signed_in.post(
             f"/api/v1/enterprises/{enterprise.id}/assessments", json={"questionnaire_id": "nope"}
         )
@@ -71,16 +82,18 @@ class TestCreate:
     def test_localised_by_accept_language(self, signed_in: TestClient, start: Start) -> None:
         assessment = start()
         zh = signed_in.get(f"/api/v1/assessments/{assessment['id']}")
-        en = signed_in.get(f"/api/v1/assessments/{assessment['id']}",
-                           headers={"Accept-Language": "en-US,en;q=0.9"})
+        en = signed_in.get(
+            f"/api/v1/assessments/{assessment['id']}", headers={"Accept-Language": "en-US,en;q=0.9"}
+        )
         assert zh.json()["questionnaire"]["title"] != en.json()["questionnaire"]["title"]
         assert en.json()["questionnaire"]["title"].isascii()
 
     def test_audited(self, start: Start, db: Session) -> None:
         assessment = start()
-        assert db.scalar(
-            select(AuditEvent.action).where(AuditEvent.target_id == assessment["id"])
-        ) == "assessment.create"
+        assert (
+            db.scalar(select(AuditEvent.action).where(AuditEvent.target_id == assessment["id"]))
+            == "assessment.create"
+        )
 
 
 class TestAnswers:
@@ -96,8 +109,9 @@ class TestAnswers:
 
     def test_without_if_match_is_428(self, signed_in: TestClient, start: Start) -> None:
         assessment = start()
-        response = signed_in.put(f"/api/v1/assessments/{assessment['id']}/answers",
-                                 json={"answers": {}})
+        response = signed_in.put(
+            f"/api/v1/assessments/{assessment['id']}/answers", json={"answers": {}}
+        )
         assert response.status_code == 428
         assert response.headers["content-type"] == "application/problem+json"
 
@@ -124,7 +138,10 @@ class TestAnswers:
         assert cleared.json()["answers"] == {}
 
     def test_every_bad_answer_named_and_none_saved(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
         db: Session,
     ) -> None:
         assessment = start()
@@ -151,8 +168,9 @@ class TestAnswers:
         response = put(signed_in, saved, bad)
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
-        codes = {e["field"].removeprefix("body.answers."): e["code"]
-                 for e in response.json()["errors"]}
+        codes = {
+            e["field"].removeprefix("body.answers."): e["code"] for e in response.json()["errors"]
+        }
         assert codes == expected
         # Nothing of the bad request was saved, and the earlier answer is intact.
         stored = {a.question_id: a.value for a in db.scalars(select(Answer))}
@@ -173,7 +191,10 @@ class TestAnswers:
         }
 
     def test_answer_to_a_question_that_does_not_apply_is_422(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
         enterprise: Enterprise,
     ) -> None:
         profile = scoring_profile(enterprise)
@@ -195,21 +216,28 @@ class TestAnswers:
         assessment = start()
         response = signed_in.put(
             f"/api/v1/assessments/{assessment['id']}/answers",
-            content=b'{"answers": ', headers={"If-Match": assessment["etag"],
-                                              "content-type": "application/json"},
+            content=b'{"answers": ',
+            headers={"If-Match": assessment["etag"], "content-type": "application/json"},
         )
         assert response.status_code == 400
         response = signed_in.put(
             f"/api/v1/assessments/{assessment['id']}/answers",
-            json={"answers": []}, headers={"If-Match": assessment["etag"]},
+            json={"answers": []},
+            headers={"If-Match": assessment["etag"]},
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "body.answers"
 
 
 class TestSubmit:
-    def _fill(self, client: TestClient, assessment: dict[str, Any], q: Questionnaire,
-              enterprise: Enterprise, position: float = 0.6) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _fill(
+        self,
+        client: TestClient,
+        assessment: dict[str, Any],
+        q: Questionnaire,
+        enterprise: Enterprise,
+        position: float = 0.6,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         answers = complete_answers(q, scoring_profile(enterprise), position)
         response = put(client, assessment, answers)
         assert response.status_code == 200, response.text
@@ -219,38 +247,57 @@ class TestSubmit:
         self, signed_in: TestClient, start: Start
     ) -> None:
         assessment = start()
-        response = signed_in.post(f"/api/v1/assessments/{assessment['id']}/submit",
-                                  headers={"If-Match": assessment["etag"]})
+        response = signed_in.post(
+            f"/api/v1/assessments/{assessment['id']}/submit",
+            headers={"If-Match": assessment["etag"]},
+        )
         assert response.status_code == 422
         assert all(e["code"] == "required" for e in response.json()["errors"])
         assert len(response.json()["errors"]) >= 4
 
     def test_result_equals_the_engine(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
         enterprise: Enterprise,
     ) -> None:
         filled, answers = self._fill(signed_in, start(), full_questionnaire, enterprise)
-        response = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
-                                  headers={"If-Match": filled["etag"]})
+        response = signed_in.post(
+            f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": filled["etag"]}
+        )
         assert response.status_code == 200, response.text
         expected = score(full_questionnaire, answers, scoring_profile(enterprise)).to_dict("zh")
         body = response.json()
-        for key in ("overall", "rung", "rung_name", "stages", "held_back_by", "roadmap", "crosswalk"):
+        for key in (
+            "overall",
+            "rung",
+            "rung_name",
+            "stages",
+            "held_back_by",
+            "roadmap",
+            "crosswalk",
+        ):
             assert body[key] == json.loads(json.dumps(expected[key])), key
         assert signed_in.get(f"/api/v1/assessments/{filled['id']}/result").json() == body
 
     def test_submitted_is_immutable(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
         enterprise: Enterprise,
     ) -> None:
         filled, answers = self._fill(signed_in, start(), full_questionnaire, enterprise)
-        signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
-                       headers={"If-Match": filled["etag"]})
+        signed_in.post(
+            f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": filled["etag"]}
+        )
         current = signed_in.get(f"/api/v1/assessments/{filled['id']}").json()
         assert current["status"] == "submitted"
         assert put(signed_in, current, {}).status_code == 409
-        again = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
-                               headers={"If-Match": current["etag"]})
+        again = signed_in.post(
+            f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": current["etag"]}
+        )
         assert again.status_code == 409
 
     def test_no_result_before_submit_is_404(self, signed_in: TestClient, start: Start) -> None:
@@ -258,8 +305,12 @@ class TestSubmit:
         assert signed_in.get(f"/api/v1/assessments/{assessment['id']}/result").status_code == 404
 
     def test_idempotency_key_replays_and_refuses_other_requests(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
-        enterprise: Enterprise, db: Session,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+        db: Session,
     ) -> None:
         filled, _ = self._fill(signed_in, start(), full_questionnaire, enterprise)
         headers = {"If-Match": filled["etag"], "Idempotency-Key": "submit-1"}
@@ -269,29 +320,43 @@ class TestSubmit:
         assert first.json() == second.json()
         assert second.headers["Idempotent-Replayed"] == "true"
         other = start()
-        reused = signed_in.post(f"/api/v1/assessments/{other['id']}/submit",
-                                headers={"If-Match": other["etag"], "Idempotency-Key": "submit-1"})
+        reused = signed_in.post(
+            f"/api/v1/assessments/{other['id']}/submit",
+            headers={"If-Match": other["etag"], "Idempotency-Key": "submit-1"},
+        )
         assert reused.status_code == 422
         assert reused.json()["errors"][0]["field"] == "header.Idempotency-Key"
         assert db.scalar(select(func.count()).select_from(Result)) == 1
 
     def test_failed_submit_with_key_can_be_retried(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
         enterprise: Enterprise,
     ) -> None:
         assessment = start()
         headers = {"If-Match": assessment["etag"], "Idempotency-Key": "k"}
-        assert signed_in.post(f"/api/v1/assessments/{assessment['id']}/submit",
-                              headers=headers).status_code == 422
+        assert (
+            signed_in.post(
+                f"/api/v1/assessments/{assessment['id']}/submit", headers=headers
+            ).status_code
+            == 422
+        )
         filled, _ = self._fill(signed_in, assessment, full_questionnaire, enterprise)
-        retry = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
-                               headers={"If-Match": filled["etag"], "Idempotency-Key": "k"})
+        retry = signed_in.post(
+            f"/api/v1/assessments/{filled['id']}/submit",
+            headers={"If-Match": filled["etag"], "Idempotency-Key": "k"},
+        )
         assert retry.status_code == 200
 
 
 class TestHistory:
     def test_lists_newest_first_with_change(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
         enterprise: Enterprise,
     ) -> None:
         submitted = []
@@ -299,8 +364,9 @@ class TestHistory:
             assessment = start()
             answers = complete_answers(full_questionnaire, scoring_profile(enterprise), position)
             filled = put(signed_in, assessment, answers).json()
-            result = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
-                                    headers={"If-Match": filled["etag"]}).json()
+            result = signed_in.post(
+                f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": filled["etag"]}
+            ).json()
             submitted.append(result)
         draft = start()
         page = signed_in.get(f"/api/v1/enterprises/{enterprise.id}/assessments").json()
@@ -322,8 +388,9 @@ class TestHistory:
             params: dict[str, Any] = {"limit": 2}
             if cursor:
                 params["cursor"] = cursor
-            page = signed_in.get(f"/api/v1/enterprises/{enterprise.id}/assessments",
-                                 params=params).json()
+            page = signed_in.get(
+                f"/api/v1/enterprises/{enterprise.id}/assessments", params=params
+            ).json()
             seen += [item["id"] for item in page["items"]]
             cursor = page["next_cursor"]
             if cursor is None:
@@ -331,8 +398,9 @@ class TestHistory:
         assert sorted(seen) == sorted(ids)
 
     def test_bad_cursor_is_422(self, signed_in: TestClient, enterprise: Enterprise) -> None:
-        response = signed_in.get(f"/api/v1/enterprises/{enterprise.id}/assessments",
-                                 params={"cursor": "garbage!"})
+        response = signed_in.get(
+            f"/api/v1/enterprises/{enterprise.id}/assessments", params={"cursor": "garbage!"}
+        )
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "query.cursor"
 
@@ -346,20 +414,36 @@ class TestAccess:
         login(client, other)
         assert client.get(f"/api/v1/assessments/{assessment['id']}").status_code == 404
         assert put(client, assessment, {}).status_code == 404
-        assert client.post(f"/api/v1/assessments/{assessment['id']}/submit",
-                           headers={"If-Match": assessment["etag"]}).status_code == 404
+        assert (
+            client.post(
+                f"/api/v1/assessments/{assessment['id']}/submit",
+                headers={"If-Match": assessment["etag"]},
+            ).status_code
+            == 404
+        )
         assert client.get(f"/api/v1/assessments/{assessment['id']}/result").status_code == 404
-        assert client.post(f"/api/v1/enterprises/{assessment['enterprise_id']}/assessments",
-                           json={"questionnaire_id": FULL}).status_code == 404
-        assert client.get(
-            f"/api/v1/enterprises/{assessment['enterprise_id']}/assessments").status_code == 404
+        assert (
+            client.post(
+                f"/api/v1/enterprises/{assessment['enterprise_id']}/assessments",
+                json={"questionnaire_id": FULL},
+            ).status_code
+            == 404
+        )
+        assert (
+            client.get(f"/api/v1/enterprises/{assessment['enterprise_id']}/assessments").status_code
+            == 404
+        )
 
-    def test_official_sees_no_assessment(self, client: TestClient, start: Start, db: Session) -> None:
+    def test_official_sees_no_assessment(
+        self, client: TestClient, start: Start, db: Session
+    ) -> None:
         assessment = start()
         login(client, create_user(db, role="official"))
         assert client.get(f"/api/v1/assessments/{assessment['id']}").status_code == 404
 
-    def test_admin_sees_every_assessment(self, client: TestClient, start: Start, db: Session) -> None:
+    def test_admin_sees_every_assessment(
+        self, client: TestClient, start: Start, db: Session
+    ) -> None:
         assessment = start()
         login(client, create_user(db, role="admin"))
         assert client.get(f"/api/v1/assessments/{assessment['id']}").status_code == 200
@@ -370,8 +454,9 @@ class TestAccess:
         assessment = start()
         key, _ = create_api_key(db, settings)
         client.cookies.clear()
-        response = client.get(f"/api/v1/assessments/{assessment['id']}",
-                              headers={"Authorization": f"Bearer {key}"})
+        response = client.get(
+            f"/api/v1/assessments/{assessment['id']}", headers={"Authorization": f"Bearer {key}"}
+        )
         assert response.status_code == 404
 
     def test_anonymous_is_401(self, client: TestClient, start: Start) -> None:
@@ -382,7 +467,10 @@ class TestAccess:
 
 class TestRaces:
     def test_two_writers_with_the_same_etag_exactly_one_wins(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
     ) -> None:
         assessment = start()
         question = first_question(full_questionnaire, "single")
@@ -399,8 +487,12 @@ class TestRaces:
             assert statuses == [200, 412]
 
     def test_concurrent_retries_of_one_submit_make_one_result(
-        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire,
-        enterprise: Enterprise, db: Session,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+        db: Session,
     ) -> None:
         answers = complete_answers(full_questionnaire, scoring_profile(enterprise))
         filled = put(signed_in, start(), answers).json()

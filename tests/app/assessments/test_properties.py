@@ -39,16 +39,17 @@ def updates_strategy(questionnaire: Questionnaire) -> st.SearchStrategy[list[dic
     return st.lists(one_update, min_size=1, max_size=5)
 
 
-def test_sequence_of_puts_equals_applying_them_in_turn(
-    signed_in: TestClient, start: Start
-) -> None:
+def test_sequence_of_puts_equals_applying_them_in_turn(signed_in: TestClient, start: Start) -> None:
     from app.config import PROJECT_ROOT
     from scoring import load_questionnaire
 
     questionnaire = load_questionnaire(PROJECT_ROOT / "questionnaires" / f"{QUICK}.yaml")
 
-    @settings(max_examples=15, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(updates_strategy(questionnaire))
     def check(updates: list[dict[str, Any]]) -> None:
         assessment = start(QUICK)

@@ -73,8 +73,10 @@ class TestRegister:
         )
         response = client.post(
             "/api/v1/accounts/register",
-            json={"enterprise": payload, "user": {"email": "Boss@Example.com",
-                                                   "password": "long enough password"}},
+            json={
+                "enterprise": payload,
+                "user": {"email": "Boss@Example.com", "password": "long enough password"},
+            },
         )
         assert response.status_code == 201, response.text
         enterprise = response.json()["enterprise"]
@@ -90,8 +92,10 @@ class TestRegister:
         payload = enterprise_payload(credit_code=make_credit_code("310108"))  # 闸北区, merged 2015
         response = client.post(
             "/api/v1/accounts/register",
-            json={"enterprise": payload, "user": {"email": "x@example.com",
-                                                   "password": "long enough password"}},
+            json={
+                "enterprise": payload,
+                "user": {"email": "x@example.com", "password": "long enough password"},
+            },
         )
         assert response.status_code == 201
 
@@ -101,8 +105,10 @@ class TestRegister:
         first = create_enterprise(db)
         response = client.post(
             "/api/v1/accounts/register",
-            json={"enterprise": enterprise_payload(credit_code=first.credit_code, name="Other"),
-                  "user": {"email": "y@example.com", "password": "long enough password"}},
+            json={
+                "enterprise": enterprise_payload(credit_code=first.credit_code, name="Other"),
+                "user": {"email": "y@example.com", "password": "long enough password"},
+            },
         )
         assert response.status_code == 409
         assert response.json()["errors"][0]["field"] == "body.credit_code"
@@ -140,8 +146,11 @@ class TestIntegratorRegistration:
         key, _ = create_api_key(db, settings)
         headers = {"Authorization": f"Bearer {key}"}
         body = enterprise_payload() | {
-            "consent": {"given_by": "张经理", "given_at": "2026-11-20T09:00:00+08:00",
-                        "method": "signed_form"}
+            "consent": {
+                "given_by": "张经理",
+                "given_at": "2026-11-20T09:00:00+08:00",
+                "method": "signed_form",
+            }
         }
         created = client.post("/api/v1/enterprises", json=body, headers=headers)
         assert created.status_code == 201, created.text
@@ -155,7 +164,8 @@ class TestIntegratorRegistration:
     ) -> None:
         key, _ = create_api_key(db, settings)
         response = client.post(
-            "/api/v1/enterprises", json=enterprise_payload(),
+            "/api/v1/enterprises",
+            json=enterprise_payload(),
             headers={"Authorization": f"Bearer {key}"},
         )
         assert response.status_code == 422

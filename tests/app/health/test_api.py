@@ -38,7 +38,8 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
 
 def test_oversized_body_is_413(client: TestClient) -> None:
     response = client.post(
-        "/api/v1/accounts/register", content=b"x" * 2_000_000,
+        "/api/v1/accounts/register",
+        content=b"x" * 2_000_000,
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413

@@ -32,16 +32,20 @@ class TestGet:
     def test_full_questionnaire_stages_in_order(self, client: TestClient) -> None:
         body = client.get("/api/v1/questionnaires/smart-manufacturing-maturity").json()
         assert [s["id"] for s in body["stages"]] == [
-            "digitization", "automation", "data_collection", "cloud_adoption"
+            "digitization",
+            "automation",
+            "data_collection",
+            "cloud_adoption",
         ]
         assert body["versions"] == [1]
         assert all(9 <= len(s["questions"]) <= 12 for s in body["stages"])
 
     def test_unknown_is_404(self, client: TestClient) -> None:
         assert client.get("/api/v1/questionnaires/nope").status_code == 404
-        assert client.get(
-            "/api/v1/questionnaires/quick-check", params={"version": 7}
-        ).status_code == 404
+        assert (
+            client.get("/api/v1/questionnaires/quick-check", params={"version": 7}).status_code
+            == 404
+        )
 
     def test_bad_version_is_422(self, client: TestClient) -> None:
         response = client.get("/api/v1/questionnaires/quick-check", params={"version": "x"})
