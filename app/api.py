@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from app.errors import problem_responses
 from app.routing import CommittingRoute
@@ -12,16 +12,34 @@ def build_api_router() -> APIRouter:
     # Imported here so that importing `app.api` stays cheap and cycle-free.
     from app.accounts.api import router as accounts_router
     from app.assessments.api import router as assessments_router
+    from app.enterprises.api import facts_router
     from app.enterprises.api import router as enterprises_router
+    from app.heatmaps.api import router as heatmaps_router
+    from app.integrators.api import router as integrators_router
+    from app.integrators.ratelimit import rate_limit
     from app.questionnaires.api import router as questionnaires_router
+    from app.reports.api import router as reports_router
+    from app.subsidies.api import router as subsidies_router
+    from app.verification.api import router as verification_router
 
     api_router = APIRouter(
         prefix="/api/v1",
         route_class=CommittingRoute,
         responses=problem_responses(401, 404, 500),
+        # Per-API-key rate limit (429 problem+json with Retry-After); users are not counted.
+        dependencies=[Depends(rate_limit)],
     )
     for router in (
-        accounts_router, enterprises_router, questionnaires_router, assessments_router
+        accounts_router,
+        enterprises_router,
+        facts_router,
+        questionnaires_router,
+        assessments_router,
+        reports_router,
+        subsidies_router,
+        integrators_router,
+        heatmaps_router,
+        verification_router,
     ):
         api_router.include_router(router)
     return api_router

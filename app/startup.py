@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from app.config import Settings
 from app.db import Database
 from app.questionnaires.catalog import QuestionnaireCatalog
+from app.subsidies.catalog import SubsidyCatalog
 
 
 def on_startup(app: FastAPI) -> None:
@@ -22,3 +23,13 @@ def on_startup(app: FastAPI) -> None:
         with database.sessions() as session, session.begin():
             catalog.record_published(session)
     app.state.questionnaires = catalog
+    app.state.subsidies = SubsidyCatalog.from_directory(settings.SUBSIDIES_DIR, catalog)
+    from app.integrators.worker import start_embedded_worker
+
+    start_embedded_worker(app)  # webhook deliveries (SQLite default; `zhizao worker` otherwise)
+
+
+def on_shutdown(app: FastAPI) -> None:
+    from app.integrators.worker import stop_embedded_worker
+
+    stop_embedded_worker(app)

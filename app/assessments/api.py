@@ -157,6 +157,7 @@ async def submit_assessment(
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint(request.method, request.url.path, body),
         lang=lang,
+        programmes=request.app.state.subsidies.programmes,
     )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, status
 
@@ -9,9 +9,11 @@ from app.auth.principal import Principal
 from app.auth.scopes import require_scope
 from app.db import SessionDep
 from app.enterprises import service
-from app.enterprises.schemas import EnterpriseRead, EnterpriseRegistration
+from app.enterprises.schemas import EnterpriseRead, EnterpriseRegistration, FactsUpdate
 from app.errors import NotFound, problem_responses
+from app.i18n import LangDep
 from app.routing import domain_router
+from scoring.facts import FACTS
 
 router = domain_router(prefix="/enterprises", tags=["enterprises"])
 
@@ -54,3 +56,33 @@ def get_enterprise(
     principal: Annotated[Principal, Depends(require_scope("assessments:read"))],
 ) -> EnterpriseRead:
     return EnterpriseRead.model_validate(service.get_visible(session, principal, enterprise_id))
+
+
+@router.put(
+    "/{enterprise_id}/facts",
+    operation_id="enterprises_put_facts",
+    response_model=EnterpriseRead,
+    responses=problem_responses(422),
+    summary="Declare optional facts subsidy matching needs (planned investment, R&D spend, ...)",
+)
+def put_facts(
+    enterprise_id: uuid.UUID,
+    body: FactsUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_scope("enterprises:write"))],
+) -> EnterpriseRead:
+    enterprise = service.update_facts(session, principal, enterprise_id, dict(body.facts))
+    return EnterpriseRead.model_validate(enterprise)
+
+
+facts_router = domain_router(tags=["enterprises"])
+
+
+@facts_router.get(
+    "/facts",
+    operation_id="facts_list",
+    response_model=list[dict[str, Any]],
+    summary="The optional facts an enterprise may declare: names, types, units, bounds",
+)
+def list_facts(lang: LangDep) -> list[dict[str, Any]]:
+    return [fact.to_dict(lang) for fact in FACTS if not fact.derived]

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, JsonValue, field_validator
 
 from app.enterprises.classification import credit_code_problem, normalize_credit_code
 from app.reference import DISTRICTS, INDUSTRIES
@@ -94,3 +94,11 @@ class EnterpriseRead(ResponseModel):
 
 
 EnterpriseRegistration.model_rebuild()
+
+
+class FactsUpdate(RequestModel):
+    facts: dict[str, JsonValue] = Field(
+        description="Fact name → value; null removes a declared fact. See GET /facts for names, "
+        "types, units and bounds.",
+        examples=[{"planned_investment_cny": 30_000_000, "zjtx_status": "municipal"}],
+    )

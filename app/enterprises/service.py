@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from app.enterprises.repository import EnterpriseRepository
 from app.enterprises.schemas import EnterpriseCreate, EnterpriseRegistration
 from app.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.models import Enterprise, Grant, utcnow
+from scoring.facts import validate_facts
 
 
 def may_see_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> bool:
@@ -125,3 +127,34 @@ def scoring_profile(enterprise: Enterprise) -> dict[str, object]:
         "employees": enterprise.employees,
         "annual_revenue_cny": enterprise.annual_revenue_cny,
     }
+
+
+def _stored_number(value: object) -> object:
+    """Facts are stored as JSON: a Decimal becomes an int when whole, else its shortest float
+    (which reads back as the same Decimal)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def update_facts(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID, facts: dict[str, object]
+) -> Enterprise:
+    """Declare, change (or with null, remove) optional facts; all valid or none saved."""
+    enterprise = get_visible(session, principal, enterprise_id)
+    clean, problems = validate_facts(facts)
+    if problems:
+        raise InvalidInput(
+            "Some facts are not valid; none was saved: " + ", ".join(sorted(problems)),
+            errors=[FieldError(f"body.facts.{name}", message) for name, message in problems.items()],
+        )
+    merged = {k: v for k, v in (enterprise.facts or {}).items() if k not in facts}
+    merged.update({name: _stored_number(value) for name, value in clean.items()})
+    enterprise.facts = merged
+    enterprise.revision += 1
+    audit.record(
+        session, principal, "enterprise.facts", "enterprise", enterprise.id,
+        enterprise_id=enterprise.id, detail={"facts": sorted(facts)},
+    )
+    session.flush()
+    return enterprise

@@ -1,0 +1,104 @@
+"""Queries behind exporting and deleting everything held about one enterprise.
+
+Table-driven on purpose: every table with an ``enterprise_id`` column (and every table hanging off
+the firm's assessments or users) is included, so tables added later are covered without edits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.orm import Session
+
+from app.models import Assessment, Base, IdempotencyRecord, LoginFailure, User
+
+#: Secrets are never exported, not even hashed.
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "csrf_token", "secret_sha256", "secret"})
+#: Kept when the firm is deleted: the audit trail outlives it (a tombstone; no foreign key).
+KEPT_TABLES = frozenset({"audit_event"})
+
+
+def _tables_with(column: str) -> list[Table]:
+    return [t for t in Base.metadata.sorted_tables if column in t.c]
+
+
+class EnterpriseDataRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def user_ids(self, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(self.session.scalars(select(User.id).where(User.enterprise_id == enterprise_id)))
+
+    def user_emails(self, enterprise_id: uuid.UUID) -> list[str]:
+        return list(
+            self.session.scalars(select(User.email).where(User.enterprise_id == enterprise_id))
+        )
+
+    def assessment_ids(self, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(
+            self.session.scalars(
+                select(Assessment.id).where(Assessment.enterprise_id == enterprise_id)
+            )
+        )
+
+    def _rows(self, table: Table, column: str, values: list[Any]) -> list[dict[str, Any]]:
+        if not values:
+            return []
+        wanted = [c for c in table.c if c.name not in SECRET_COLUMNS]
+        result = self.session.execute(select(*wanted).where(table.c[column].in_(values)))
+        return [dict(row._mapping) for row in result]
+
+    def everything(self, enterprise_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
+        """Table name → the firm's rows (secret columns left out)."""
+        assessments = self.assessment_ids(enterprise_id)
+        users = self.user_ids(enterprise_id)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for table in Base.metadata.sorted_tables:
+            rows: list[dict[str, Any]] = []
+            if table.name == "enterprise":
+                rows = self._rows(table, "id", [enterprise_id])
+            elif "enterprise_id" in table.c:
+                rows = self._rows(table, "enterprise_id", [enterprise_id])
+            elif "assessment_id" in table.c:
+                rows = self._rows(table, "assessment_id", assessments)
+            elif "user_id" in table.c and table.name != "web_session":
+                rows = self._rows(table, "user_id", users)
+            if rows:
+                out[table.name] = rows
+        return out
+
+    def delete_everything(self, enterprise_id: uuid.UUID) -> dict[str, int]:
+        """Delete the firm's rows from every table but the audit trail; counts per table."""
+        assessments = self.assessment_ids(enterprise_id)
+        users = self.user_ids(enterprise_id)
+        emails = self.user_emails(enterprise_id)
+        counts: dict[str, int] = {}
+
+        def remove(table: Table, column: str, values: list[Any]) -> None:
+            if not values:
+                return
+            result = self.session.execute(delete(table).where(table.c[column].in_(values)))
+            if result.rowcount:
+                counts[table.name] = counts.get(table.name, 0) + result.rowcount
+
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in KEPT_TABLES or table.name in ("enterprise", "user"):
+                continue
+            if "enterprise_id" in table.c:
+                remove(table, "enterprise_id", [enterprise_id])
+            if "assessment_id" in table.c:
+                remove(table, "assessment_id", assessments)
+            if "user_id" in table.c:
+                remove(table, "user_id", users)
+        # Rows that point at the firm's users or assessments from other firms' data keep
+        # existing, unlinked (their foreign keys are ON DELETE SET NULL).
+        remove(Base.metadata.tables["assessment"], "enterprise_id", [enterprise_id])
+        remove(Base.metadata.tables["user"], "enterprise_id", [enterprise_id])
+        remove(LoginFailure.__table__, "email", emails)  # type: ignore[arg-type]
+        # Stored responses of the users' retried requests (they hold results).
+        remove(IdempotencyRecord.__table__, "caller", [f"user:{u}" for u in users])  # type: ignore[arg-type]
+        remove(Base.metadata.tables["enterprise"], "id", [enterprise_id])
+        self.session.flush()
+        return counts

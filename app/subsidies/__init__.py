@@ -1,0 +1,1 @@
+"""Subsidy catalogue: validation CLI (matching itself lives in ``scoring.subsidies``)."""

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from app.assessments import service as assessment_service
+from app.assessments.repository import AssessmentRepository
+from app.auth.principal import Principal
+from app.auth.scopes import require_scope
+from app.db import SessionDep
+from app.enterprises import service as enterprise_service
+from app.errors import NotFound
+from app.i18n import LangDep
+from app.models import utcnow
+from app.questionnaires.api import CatalogDep
+from app.routing import domain_router
+from app.subsidies import service
+from app.subsidies.catalog import SubsidyCatalog
+
+router = domain_router(tags=["subsidies"])
+
+
+def get_subsidy_catalog(request: Request) -> SubsidyCatalog:
+    catalog: SubsidyCatalog = request.app.state.subsidies
+    return catalog
+
+
+SubsidyCatalogDep = Annotated[SubsidyCatalog, Depends(get_subsidy_catalog)]
+
+
+class Programme(BaseModel):
+    """A support programme with its source and how sure we are of its parameters."""
+
+    id: str
+    name: str
+    issuer: str
+    level: Literal["national", "municipal", "district"]
+    region: str
+    kind: str
+    summary: str
+    benefit: dict[str, Any]
+    valid_from: str | None
+    valid_until: str | None
+    window: Literal["open", "upcoming", "closed"] = Field(description="On today's date.")
+    recommendations: list[str]
+    source: dict[str, Any]
+    confidence: Literal["verified", "secondary", "unverified"]
+    confidence_note: str
+    notes: str | None
+
+
+class MatchSet(BaseModel):
+    on: str = Field(description="The date the programmes were matched on.")
+    matches: list[dict[str, Any]]
+
+
+class AssessmentSubsidies(BaseModel):
+    assessment_id: uuid.UUID
+    status: Literal["draft", "submitted"]
+    as_submitted: MatchSet | None = Field(
+        description="Matches computed at submission (null for a draft)."
+    )
+    today: MatchSet = Field(description="The same answers and scores matched against today's "
+                            "catalogue and the firm's current facts.")
+
+
+@router.get(
+    "/subsidies",
+    operation_id="subsidies_list",
+    response_model=list[Programme],
+    summary="The support programme catalogue, with filters",
+)
+def list_subsidies(
+    catalog: SubsidyCatalogDep,
+    lang: LangDep,
+    level: Annotated[Literal["national", "municipal", "district"] | None, Query()] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    district_code: Annotated[
+        str | None, Query(pattern=r"^\d{6}$", description="Programmes open to firms there.")
+    ] = None,
+    window: Annotated[Literal["open", "upcoming", "closed"] | None, Query()] = None,
+) -> list[Programme]:
+    today = utcnow().date()
+    items = []
+    for programme in catalog.programmes:
+        status = programme.window_status(today)
+        if level and programme.level != level or kind and programme.kind != kind:
+            continue
+        if window and status != window:
+            continue
+        if district_code and programme.level == "district" and programme.region != district_code:
+            continue
+        items.append(Programme(**programme.to_dict(lang), window=status))
+    return items
+
+
+@router.get(
+    "/subsidies/{programme_id}",
+    operation_id="subsidies_get",
+    response_model=Programme,
+    summary="One support programme",
+)
+def get_subsidy(programme_id: str, catalog: SubsidyCatalogDep, lang: LangDep) -> Programme:
+    programme = catalog.get(programme_id)
+    if programme is None:
+        raise NotFound("No programme with this id.")
+    return Programme(**programme.to_dict(lang), window=programme.window_status(utcnow().date()))
+
+
+@router.get(
+    "/assessments/{assessment_id}/subsidies",
+    operation_id="assessments_subsidies",
+    response_model=AssessmentSubsidies,
+    summary="Matched, nearly matched and other programmes: at submission and today",
+)
+def assessment_subsidies(
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_scope("assessments:read"))],
+    questionnaires: CatalogDep,
+    catalog: SubsidyCatalogDep,
+    lang: LangDep,
+) -> AssessmentSubsidies:
+    assessment = assessment_service.get_visible(session, principal, assessment_id)
+    repository = AssessmentRepository(session)
+    answers = repository.answer_values(assessment.id)
+    enterprise = enterprise_service.get_visible(session, principal, assessment.enterprise_id)
+    profile = enterprise_service.scoring_profile(enterprise)
+    today = utcnow().date()
+    result = repository.result(assessment.id)
+    if result is None:
+        questionnaire = assessment_service.questionnaire_of(questionnaires, assessment)
+        now = service.draft_matches(catalog.programmes, questionnaire, profile, answers, today)
+        return AssessmentSubsidies(
+            assessment_id=assessment.id,
+            status="draft",
+            as_submitted=None,
+            today=MatchSet(on=today.isoformat(), matches=[m.to_dict(lang) for m in now]),
+        )
+    assert assessment.submitted_at is not None
+    now = service.match(
+        catalog.programmes, profile, answers, service.snapshot(result.payload["exact"]), today
+    )
+    return AssessmentSubsidies(
+        assessment_id=assessment.id,
+        status="submitted",
+        as_submitted=MatchSet(
+            on=assessment.submitted_at.date().isoformat(),
+            matches=service.localized(result.subsidies, lang),
+        ),
+        today=MatchSet(on=today.isoformat(), matches=[m.to_dict(lang) for m in now]),
+    )
