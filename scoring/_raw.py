@@ -95,7 +95,9 @@ class Reader:
             return None
         return raw
 
-    def string(self, raw: object, path: str, *, pattern: re.Pattern[str] | None = None) -> str | None:
+    def string(
+        self, raw: object, path: str, *, pattern: re.Pattern[str] | None = None
+    ) -> str | None:
         if not isinstance(raw, str):
             hint = _YAML_BOOL_HINT if isinstance(raw, bool) else ""
             self.error(path, f"must be a string, got {describe(raw)}{hint}")

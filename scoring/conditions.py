@@ -21,13 +21,14 @@ Evaluation rules:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Protocol, cast
 
 from scoring._raw import Reader, describe, index_path, key_path, to_decimal
-from scoring.errors import ConditionError, LoadIssue
+from scoring.errors import ConditionError
 from scoring.models import Answers, Profile, Text
 
 __all__ = [
@@ -94,11 +95,15 @@ class Leaf:
     op: Op
     value: object
     why: Text | None = None
-    _expected: object = field(init=False, repr=False, compare=False, hash=False, default=None)
+    _expected: object = dataclasses.field(
+        init=False, repr=False, compare=False, hash=False, default=None
+    )
 
     def __post_init__(self) -> None:
         if self.op in ("in", "not_in"):
-            expected: object = frozenset(_key(item) for item in cast(Collection[object], self.value))
+            expected: object = frozenset(
+                _key(item) for item in cast(Collection[object], self.value)
+            )
         elif self.op in _ORDERING:
             expected = to_decimal(self.value)
         else:
@@ -147,8 +152,8 @@ class ResultFacts(Protocol):
 class Facts:
     """Everything a condition can look at."""
 
-    profile: Profile = field(default_factory=dict)
-    answers: Answers = field(default_factory=dict)
+    profile: Profile = dataclasses.field(default_factory=dict)
+    answers: Answers = dataclasses.field(default_factory=dict)
     result: ResultFacts | None = None
 
 
@@ -269,10 +274,11 @@ def path_checker(
             stage = rest.removeprefix("stages.")
             if stage != rest and stage in stages:
                 return None
-            return f"unknown result path {path!r}; use result.overall, result.rung or result.stages.<stage_id>"
-        return (
-            f"unknown path {path!r}; paths start with profile., answers. or result."
-        )
+            return (
+                f"unknown result path {path!r}; "
+                "use result.overall, result.rung or result.stages.<stage_id>"
+            )
+        return f"unknown path {path!r}; paths start with profile., answers. or result."
 
     return check
 
@@ -337,8 +343,11 @@ def _parse_leaf(
     data = reader.mapping(raw, path, required=("field", "op", "value"), optional=("why",))
     if data is None or before != len(reader.issues):
         if "field" not in raw and "op" not in raw:
-            reader.error(path, "a condition is {all: [...]}, {any: [...]}, {not: ...} or "
-                         "{field: PATH, op: OP, value: V}")
+            reader.error(
+                path,
+                "a condition is {all: [...]}, {any: [...]}, {not: ...} or "
+                "{field: PATH, op: OP, value: V}",
+            )
         return None
     field_path = reader.string(data["field"], key_path(path, "field"))
     if field_path is not None:
@@ -372,14 +381,15 @@ def _scalar(raw: object) -> object:
 
 
 def _leaf_value(raw: object, op: Op | None, path: str, reader: Reader) -> object:
-    if op in ("in", "not_in"):
+    if op in ("in", "not_in") or (op in ("eq", "ne") and isinstance(raw, list)):
         items = reader.sequence(raw, path)
         if items is None:
             return _MISSING
         values = [_scalar(item) for item in items]
         for i, (item, value) in enumerate(zip(items, values, strict=True)):
             if value is _MISSING:
-                reader.error(index_path(path, i), f"must be a string, number or boolean, got {describe(item)}")
+                message = f"must be a string, number or boolean, got {describe(item)}"
+                reader.error(index_path(path, i), message)
         return _MISSING if _MISSING in values else tuple(values)
     if op in _ORDERING:
         number = reader.number(raw, path)

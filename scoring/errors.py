@@ -3,7 +3,7 @@
 The hierarchy::
 
     ScoringError                      base class of everything raised by ``scoring``
-    ├── LoadError                     a YAML document (or a fragment of one) is malformed; ``.issues``
+    ├── LoadError                     a YAML document or fragment is malformed; ``.issues``
     │   ├── QuestionnaireLoadError    a questionnaire file failed validation
     │   └── ConditionError            a condition (applies_if / eligibility) failed validation
     └── InvalidAnswers                answers do not fit the questionnaire; ``.issues``

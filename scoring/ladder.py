@@ -111,7 +111,9 @@ RUNGS: tuple[Rung, ...] = (
             "模型驱动自我优化，价值链协同",
             "model-driven self-optimisation, value-chain collaboration",
         ),
-        Crosswalk(Text("L5 引领级", "L5 Leading"), Text("—（工信部评测最高 L4）", "— (MIIT stops at L4)")),
+        Crosswalk(
+            Text("L5 引领级", "L5 Leading"), Text("—（工信部评测最高 L4）", "— (MIIT stops at L4)")
+        ),
     ),
 )
 
@@ -133,7 +135,9 @@ def rung_info(level: Decimal) -> Rung:
     try:
         return _BY_LEVEL[level]
     except KeyError:
-        raise ValueError(f"{level} is not a rung; rungs are {', '.join(map(str, RUNG_LEVELS))}") from None
+        raise ValueError(
+            f"{level} is not a rung; rungs are {', '.join(map(str, RUNG_LEVELS))}"
+        ) from None
 
 
 def crosswalk(rung: Decimal) -> Crosswalk:

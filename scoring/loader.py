@@ -66,7 +66,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
 
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -155,7 +155,9 @@ def _questionnaire(raw: object, reader: Reader) -> Questionnaire | None:
         return None
     qid = _get(data, "id", "", lambda v, p: reader.string(v, p, pattern=SLUG_PATTERN), None)
     version = data.get("version")
-    if "version" in data and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+    if "version" in data and (
+        isinstance(version, bool) or not isinstance(version, int) or version < 1
+    ):
         reader.error("version", f"must be a whole number ≥ 1, got {describe(version)}")
         version = None
     title = _get(data, "title", "", reader.text, None)
@@ -279,18 +281,26 @@ def _question(raw: object, path: str, context: _Context, stage_id: str) -> Quest
 
 def _refs(data: dict[str, Any], path: str, reader: Reader) -> tuple[str, ...]:
     items = _get(data, "refs", path, lambda v, p: reader.sequence(v, p), None) or []
-    refs = [reader.string(item, index_path(key_path(path, "refs"), i)) for i, item in enumerate(items)]
+    refs = [
+        reader.string(item, index_path(key_path(path, "refs"), i)) for i, item in enumerate(items)
+    ]
     return tuple(ref for ref in refs if ref is not None)
 
 
-def _not_here(data: dict[str, Any], path: str, reader: Reader, keys: tuple[str, ...], why: str) -> None:
+def _not_here(
+    data: dict[str, Any], path: str, reader: Reader, keys: tuple[str, ...], why: str
+) -> None:
     for key in keys:
         if key in data:
             reader.error(key_path(path, key), f"{key!r} is not used here: {why}")
 
 
-def _number_parts(data: dict[str, Any], path: str, reader: Reader, *, scored: bool) -> dict[str, Any]:
-    _not_here(data, path, reader, ("options", "scoring"), "number questions take min, max and bands")
+def _number_parts(
+    data: dict[str, Any], path: str, reader: Reader, *, scored: bool
+) -> dict[str, Any]:
+    _not_here(
+        data, path, reader, ("options", "scoring"), "number questions take min, max and bands"
+    )
     low = _get(data, "min", path, reader.number, None)
     high = _get(data, "max", path, reader.number, None)
     for key in ("min", "max"):
@@ -370,18 +380,25 @@ def _choice_parts(
                     "scoring: count uses bands over how many are chosen, not option levels",
                 )
         if "bands" not in data:
-            reader.error(path, "missing key 'bands': a multi question with scoring: count needs bands")
+            reader.error(
+                path, "missing key 'bands': a multi question with scoring: count needs bands"
+            )
         else:
             bands = _count_bands(data["bands"], key_path(path, "bands"), reader, options)
     return {"options": options, "scoring": scoring, "bands": bands}
 
 
-def _count_bands(raw: object, path: str, reader: Reader, options: tuple[Option, ...]) -> tuple[Band, ...]:
+def _count_bands(
+    raw: object, path: str, reader: Reader, options: tuple[Option, ...]
+) -> tuple[Band, ...]:
     bands = _bands(raw, path, reader)
     countable = sum(1 for option in options if not option.exclusive)
     for i, band in enumerate(bands):
         if band.min != int(band.min):
-            reader.error(index_path(path, i) + ".min", f"a count band starts at a whole number, got {band.min}")
+            reader.error(
+                index_path(path, i) + ".min",
+                f"a count band starts at a whole number, got {band.min}",
+            )
     if bands and bands[0].min != 0:
         reader.error(f"{path}[0].min", "the first count band must start at 0")
     if bands and options and bands[-1].min > countable:
@@ -405,10 +422,18 @@ def _options(
     seen: set[str] = set()
     for i, item in enumerate(items):
         option_path = index_path(key_path(path, "options"), i)
-        option_data = reader.mapping(item, option_path, required=("id", "text"), optional=("level", "exclusive"))
+        option_data = reader.mapping(
+            item, option_path, required=("id", "text"), optional=("level", "exclusive")
+        )
         if option_data is None:
             continue
-        oid = _get(option_data, "id", option_path, lambda v, p: reader.string(v, p, pattern=ID_PATTERN), None)
+        oid = _get(
+            option_data,
+            "id",
+            option_path,
+            lambda v, p: reader.string(v, p, pattern=ID_PATTERN),
+            None,
+        )
         if oid is not None and oid in seen:
             reader.error(key_path(option_path, "id"), f"duplicate option id {oid!r}")
         text = _get(option_data, "text", option_path, reader.text, None)
@@ -417,7 +442,9 @@ def _options(
             reader.error(option_path, "missing key 'level'")
         exclusive = _get(option_data, "exclusive", option_path, reader.boolean, False)
         if "exclusive" in option_data and qtype != "multi":
-            reader.error(key_path(option_path, "exclusive"), "only multi questions have exclusive options")
+            reader.error(
+                key_path(option_path, "exclusive"), "only multi questions have exclusive options"
+            )
         if oid is None or text is None:
             continue
         seen.add(oid)
@@ -425,7 +452,9 @@ def _options(
     return tuple(options)
 
 
-def _applies_if(raw: object, path: str, context: _Context, qid: str | None, position: int) -> Condition | None:
+def _applies_if(
+    raw: object, path: str, context: _Context, qid: str | None, position: int
+) -> Condition | None:
     base = path_checker(allow_result=False)
     here = key_path(path, "applies_if")
 
@@ -437,7 +466,9 @@ def _applies_if(raw: object, path: str, context: _Context, qid: str | None, posi
             if rest not in context.positions:
                 return f"no question {rest!r}"
             if context.positions[rest] > position:
-                return f"question {rest!r} comes later; applies_if may only name an earlier question"
+                return (
+                    f"question {rest!r} comes later; applies_if may only name an earlier question"
+                )
             return None
         if head == "result":
             return "result.* cannot be used in applies_if: the result depends on the answers"
@@ -451,15 +482,17 @@ def _applies_if(raw: object, path: str, context: _Context, qid: str | None, posi
         return _check_answer_leaf(leaf, target)
 
     try:
-        return parse_condition(raw, here, known, source=context.reader.source, check_leaf=check_leaf)
+        return parse_condition(
+            raw, here, known, source=context.reader.source, check_leaf=check_leaf
+        )
     except ConditionError as exc:
         context.reader.issues.extend(exc.issues)
         return None
 
 
 def _check_answer_leaf(leaf: Leaf, target: Question) -> str | None:
-    values = leaf.value if leaf.op in ("in", "not_in") else (leaf.value,)
-    values = cast(tuple[object, ...], values)
+    value = leaf.value
+    values = cast(tuple[object, ...], value if isinstance(value, tuple) else (value,))
     if target.type == "number":
         if leaf.op == "contains":
             return f"contains needs a multi question; {target.id!r} is a number question"
@@ -478,4 +511,3 @@ def _check_answer_leaf(leaf: Leaf, target: Question) -> str | None:
         choices = ", ".join(option.id for option in target.options)
         return f"{', '.join(map(repr, unknown))} is not an option of {target.id!r} ({choices})"
     return None
-

@@ -138,6 +138,10 @@ class Questionnaire:
     _by_id: dict[str, Question] = field(
         init=False, repr=False, compare=False, hash=False, default_factory=dict
     )
+    #: Derived data the engine precomputes once per questionnaire (never part of its content).
+    _cache: dict[str, object] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         questions = tuple(question for stage in self.stages for question in stage.questions)
