@@ -11,7 +11,7 @@ from app.accounts.schemas import (
     SessionRead,
     UserRead,
 )
-from app.auth.dependencies import SESSION_COOKIE, CurrentPrincipal, SignedIn
+from app.auth.dependencies import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn
 from app.config import Settings
 from app.db import SessionDep
 from app.enterprises.schemas import EnterpriseRead
@@ -37,6 +37,7 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
 @router.post(
     "/accounts/register",
     operation_id="accounts_register",
+    openapi_extra=PUBLIC_OPERATION,
     status_code=status.HTTP_201_CREATED,
     response_model=RegistrationRead,
     responses=problem_responses(409, 422),
@@ -54,6 +55,7 @@ def register(
 @router.post(
     "/session",
     operation_id="session_login",
+    openapi_extra=PUBLIC_OPERATION,
     response_model=SessionRead,
     responses=problem_responses(401, 422, 429),
     summary="Sign in: sets an HttpOnly session cookie",
@@ -76,6 +78,7 @@ def login(
 @router.delete(
     "/session",
     operation_id="session_logout",
+    openapi_extra=PUBLIC_OPERATION,
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Sign out",
 )

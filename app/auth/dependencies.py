@@ -140,3 +140,10 @@ def require_signed_in(principal: CurrentPrincipal) -> Principal:
 
 
 SignedIn = Annotated[Principal, Depends(require_signed_in)]
+
+
+#: ``openapi_extra`` of operations anyone may call: the caller may also be signed in or send a
+#: key (it then counts towards that key's rate limit), which OpenAPI states with ``{}``.
+PUBLIC_OPERATION: dict[str, object] = {
+    "security": [{}, {"HTTPBearer": []}, {"APIKeyCookie": []}],
+}

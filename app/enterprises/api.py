@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, status
 
+from app.auth.dependencies import PUBLIC_OPERATION
 from app.auth.principal import Principal
 from app.auth.scopes import require_scope
 from app.db import SessionDep
@@ -81,6 +82,7 @@ facts_router = domain_router(tags=["enterprises"])
 @facts_router.get(
     "/facts",
     operation_id="facts_list",
+    openapi_extra=PUBLIC_OPERATION,
     response_model=list[dict[str, Any]],
     summary="The optional facts an enterprise may declare: names, types, units, bounds",
 )

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 
+from app.auth.dependencies import PUBLIC_OPERATION
 from app.errors import NotFound
 from app.i18n import LangDep
 from app.questionnaires.catalog import QuestionnaireCatalog
@@ -24,6 +25,7 @@ CatalogDep = Annotated[QuestionnaireCatalog, Depends(get_catalog)]
 @router.get(
     "",
     operation_id="questionnaires_list",
+    openapi_extra=PUBLIC_OPERATION,
     response_model=list[QuestionnaireSummary],
     summary="The questionnaires served (latest version of each)",
 )
@@ -37,6 +39,7 @@ def list_questionnaires(
 @router.get(
     "/{questionnaire_id}",
     operation_id="questionnaires_get",
+    openapi_extra=PUBLIC_OPERATION,
     response_model=QuestionnaireOut,
     summary="A questionnaire with its stages and questions, localised",
 )

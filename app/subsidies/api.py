@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.assessments import service as assessment_service
 from app.assessments.repository import AssessmentRepository
+from app.auth.dependencies import PUBLIC_OPERATION
 from app.auth.principal import Principal
 from app.auth.scopes import require_scope
 from app.db import SessionDep
@@ -63,13 +64,16 @@ class AssessmentSubsidies(BaseModel):
     as_submitted: MatchSet | None = Field(
         description="Matches computed at submission (null for a draft)."
     )
-    today: MatchSet = Field(description="The same answers and scores matched against today's "
-                            "catalogue and the firm's current facts.")
+    today: MatchSet = Field(
+        description="The same answers and scores matched against today's "
+        "catalogue and the firm's current facts."
+    )
 
 
 @router.get(
     "/subsidies",
     operation_id="subsidies_list",
+    openapi_extra=PUBLIC_OPERATION,
     response_model=list[Programme],
     summary="The support programme catalogue, with filters",
 )
@@ -100,6 +104,7 @@ def list_subsidies(
 @router.get(
     "/subsidies/{programme_id}",
     operation_id="subsidies_get",
+    openapi_extra=PUBLIC_OPERATION,
     response_model=Programme,
     summary="One support programme",
 )
