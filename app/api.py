@@ -12,6 +12,7 @@ def build_api_router() -> APIRouter:
     # Imported here so that importing `app.api` stays cheap and cycle-free.
     from app.accounts.api import router as accounts_router
     from app.assessments.api import router as assessments_router
+    from app.audit.api import router as audit_router
     from app.enterprises.api import facts_router
     from app.enterprises.api import router as enterprises_router
     from app.heatmaps.api import router as heatmaps_router
@@ -25,7 +26,7 @@ def build_api_router() -> APIRouter:
     api_router = APIRouter(
         prefix="/api/v1",
         route_class=CommittingRoute,
-        responses=problem_responses(401, 404, 500),
+        responses=problem_responses(401, 404, 429, 500),
         # Per-API-key rate limit (429 problem+json with Retry-After); users are not counted.
         dependencies=[Depends(rate_limit)],
     )
@@ -40,6 +41,7 @@ def build_api_router() -> APIRouter:
         integrators_router,
         heatmaps_router,
         verification_router,
+        audit_router,
     ):
         api_router.include_router(router)
     return api_router

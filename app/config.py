@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     LOGIN_THROTTLE_WINDOW_SECONDS: int = Field(default=900, ge=1)
     #: Smallest number of verified enterprises a published heatmap cell may be built from.
     HEATMAP_MIN_CELL: int = Field(default=5, ge=2)
+    #: Heatmap tables are published as snapshots refreshed at most this often (seconds; also a
+    #: differencing defence, ecosystem.md §2.3); a submit in the same process refreshes them
+    #: at once. 0 computes every request afresh.
+    HEATMAP_SNAPSHOT_SECONDS: int = Field(default=60, ge=0)
     #: Prefix of API keys issued here, e.g. ``zk_live`` in production and ``zk_test`` elsewhere.
     API_KEY_PREFIX: str | None = None
     #: Largest accepted request body in bytes.
@@ -63,13 +67,22 @@ class Settings(BaseSettings):
     #: Retries back off exponentially from BASE to MAX seconds (with jitter), at most MAX_ATTEMPTS.
     WEBHOOK_BACKOFF_BASE_SECONDS: float = Field(default=30.0, gt=0)
     WEBHOOK_BACKOFF_MAX_SECONDS: float = Field(default=6 * 3600.0, gt=0)
-    WEBHOOK_MAX_ATTEMPTS: int = Field(default=16, ge=1)
+    WEBHOOK_MAX_ATTEMPTS: int = Field(default=20, ge=1)
     #: An endpoint failing without a single success for this long is disabled.
-    WEBHOOK_DISABLE_AFTER_HOURS: float = Field(default=72.0, gt=0)
+    WEBHOOK_DISABLE_AFTER_HOURS: float = Field(default=24.0, gt=0)
     #: Plain http:// endpoints (never in production) and loopback receivers (tests only).
     WEBHOOK_ALLOW_HTTP: bool = False
     WEBHOOK_ALLOW_LOOPBACK: bool = False
+    # --- PDF reports (app/reports) ---
+    #: PDF renders running at once (each is CPU-bound and holds ~100 MB while it runs).
+    REPORT_RENDER_CONCURRENCY: int = Field(default=2, ge=1, le=32)
+    #: Bytes of rendered PDFs kept in memory per process (LRU); 0 disables the cache.
+    REPORT_CACHE_MAX_BYTES: int = Field(default=64 * 1024 * 1024, ge=0)
     LOG_LEVEL: str = "INFO"
+    #: JSON log lines (production); plain text lines are easier to read in a terminal.
+    LOG_JSON: bool = True
+    #: Lets a Prometheus scraper read /metrics with ``Authorization: Bearer <token>``.
+    METRICS_TOKEN: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

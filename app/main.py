@@ -1,17 +1,23 @@
-"""App factory: ``create_app(settings)`` builds one service; ``app`` is the one uvicorn serves."""
+"""App factory: ``create_app(settings)`` builds one service; ``app`` (built lazily on first
+access) is the one uvicorn serves."""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request, Response
 
 from app.config import Settings, get_settings
 from app.db import Database
 from app.errors import install_error_handlers, problem_response, problem_responses
+from app.observability.logging import configure_logging, request_logger
+from app.observability.metrics import observe
 
 logger = logging.getLogger("zhizao")
 
@@ -34,10 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.startup import on_startup
+        from app.startup import on_shutdown, on_startup
 
         on_startup(app)
         yield
+        on_shutdown(app)
         app.state.database.dispose()
 
     app = FastAPI(
@@ -70,7 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 title="Content Too Large",
                 detail=f"Request bodies are limited to {settings.MAX_BODY_BYTES} bytes.",
             )
-        response = await call_next(request)
+        started = time.perf_counter()
+        structlog.contextvars.bind_contextvars(request_id=request.state.request_id)
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        _observe(request, response.status_code, time.perf_counter() - started)
         response.headers["X-Request-ID"] = request.state.request_id
         for name, value in SECURITY_HEADERS.items():
             if name == "Content-Security-Policy" and request.url.path.startswith(_NO_CSP_PATHS):
@@ -80,7 +93,63 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from app.api import build_api_router
     from app.health.api import router as health_router
+    from app.observability.api import router as observability_router
 
     app.include_router(health_router)
+    app.include_router(observability_router)
     app.include_router(build_api_router())
+
+    from app.web.router import mount_pages
+
+    mount_pages(app, settings)
     return app
+
+
+def _route_template(request: Request) -> str:
+    """The matched route's full path template (``/api/v1/assessments/{assessment_id}``).
+
+    A route knows only its path inside the router that declares it; the prefixes of the
+    routers it is included in are what the request path has before that part.
+    """
+    route = request.scope.get("route")
+    suffix = getattr(route, "path", None)
+    if not isinstance(suffix, str):
+        return "<unmatched>"
+    params = {k: str(v) for k, v in request.scope.get("path_params", {}).items()}
+    try:
+        rendered = suffix.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return suffix
+    path: str = request.scope["path"]
+    return path[: len(path) - len(rendered)] + suffix if path.endswith(rendered) else suffix
+
+
+def _observe(request: Request, status: int, seconds: float) -> None:
+    """One log line and the metrics of a finished request (route template, never ids)."""
+    template = _route_template(request)
+    observe(request.method, template, status, seconds)
+    principal = getattr(request.state, "principal", None)
+    request_logger.info(
+        "request",
+        method=request.method,
+        route=template,
+        status=status,
+        duration_ms=round(seconds * 1000, 1),
+        request_id=request.state.request_id,
+        caller=principal.kind if principal is not None else "anonymous",
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """``app.main.app``, the service uvicorn serves (``uvicorn app.main:app``).
+
+    Built on first access rather than at import, so that importing this module (tests, the CLI)
+    neither reads the settings nor touches the database directory.
+    """
+    if name == "app":
+        settings = get_settings()
+        configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
+        application = create_app(settings)
+        globals()["app"] = application
+        return application
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

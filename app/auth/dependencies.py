@@ -64,7 +64,7 @@ def _principal_from_api_key(session: SessionDep, presented: str, request: Reques
     )
 
 
-def _principal_from_cookie(session: SessionDep, token: str, request: Request) -> Principal:
+def principal_from_cookie(session: SessionDep, token: str, request: Request) -> Principal:
     settings: Settings = request.app.state.settings
     web_session = WebSessionRepository(session).get_with_user(sha256_hex(token))
     now = utcnow()
@@ -101,7 +101,7 @@ def resolve_principal(
             raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.")
         principal = _principal_from_api_key(session, bearer.credentials, request)
     elif cookie:
-        principal = _principal_from_cookie(session, cookie, request)
+        principal = principal_from_cookie(session, cookie, request)
     else:
         principal = ANONYMOUS
     if getattr(request.state, "touch_commit", False):

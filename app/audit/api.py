@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from app.audit.repository import AuditRepository
+from app.auth.dependencies import SignedIn
+from app.db import SessionDep
+from app.errors import FieldError, InvalidInput, NotFound
+from app.pagination import Page, PageDep, decode_cursor, encode_cursor
+from app.routing import domain_router
+
+router = domain_router(prefix="/admin", tags=["admin"])
+
+
+class AuditEventRead(BaseModel):
+    id: int
+    at: datetime
+    actor_type: str
+    actor_id: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    enterprise_id: uuid.UUID | None
+    request_id: str | None
+    detail: dict[str, Any]
+
+
+@router.get(
+    "/audit-events",
+    operation_id="admin_audit_events",
+    response_model=Page[AuditEventRead],
+    summary="The audit trail, newest first, filterable (admins)",
+)
+def list_audit_events(
+    session: SessionDep,
+    principal: SignedIn,
+    page: PageDep,
+    action: Annotated[
+        str | None,
+        Query(
+            max_length=60, description='An action, or a prefix ending in "." (e.g. "assessment.").'
+        ),
+    ] = None,
+    actor_type: Annotated[
+        Literal["user", "api_client", "cli", "system", "anonymous"] | None, Query()
+    ] = None,
+    actor_id: Annotated[str | None, Query(max_length=64)] = None,
+    enterprise_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[AuditEventRead]:
+    if not (principal.kind == "user" and principal.is_admin):
+        raise NotFound()
+    since, until = (
+        moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+        for moment in (since, until)
+    )
+    before_id = None
+    if page.cursor is not None:
+        values = decode_cursor(page.cursor)
+        if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool):
+            raise InvalidInput(
+                "The cursor is not one this API issued.",
+                errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
+            )
+        before_id = values[0]
+    rows = AuditRepository(session).page(
+        before_id=before_id,
+        limit=page.limit + 1,
+        action=action,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        enterprise_id=enterprise_id,
+        since=since,
+        until=until,
+    )
+    items = [AuditEventRead.model_validate(row, from_attributes=True) for row in rows[: page.limit]]
+    next_cursor = encode_cursor([items[-1].id]) if len(rows) > page.limit and items else None
+    return Page[AuditEventRead](items=items, next_cursor=next_cursor)

@@ -1,0 +1,40 @@
+"""Prometheus metrics: request counts and latencies by route template, served at /metrics.
+
+/metrics is protected: an admin session, or ``Authorization: Bearer <ZHIZAO_METRICS_TOKEN>``
+for a scraper. Labels use the route template, never ids, so cardinality stays bounded.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "zhizao_http_requests_total",
+    "HTTP requests by method, route template and status code.",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "zhizao_http_request_duration_seconds",
+    "HTTP request duration by method and route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+
+
+def observe(method: str, route: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(seconds)
+
+
+def exposition() -> tuple[bytes, str]:
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
