@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
@@ -27,9 +29,15 @@ def on_startup(app: FastAPI) -> None:
     from app.integrators.worker import start_embedded_worker
 
     start_embedded_worker(app)  # webhook deliveries (SQLite default; `zhizao worker` otherwise)
+    from app.reports.system import warn_if_missing
+
+    warn_if_missing(logging.getLogger("zhizao"))  # PDF reports: libharfbuzz-subset0, CJK font
 
 
 def on_shutdown(app: FastAPI) -> None:
     from app.integrators.worker import stop_embedded_worker
 
     stop_embedded_worker(app)
+    renderer = getattr(app.state, "report_renderer", None)
+    if renderer is not None:
+        renderer.close()

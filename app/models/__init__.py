@@ -11,6 +11,15 @@ from app.models.assessment import (
 from app.models.audit import AuditEvent
 from app.models.base import Base, utcnow
 from app.models.enterprise import Enterprise
+from app.models.heatmap import HeatmapCell, HeatmapContribution, HeatmapStageCell
+from app.models.integrator import (
+    WEBHOOK_EVENTS,
+    Counter,
+    FeedEntry,
+    IntegratorNotice,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.models.user import ROLES, LoginFailure, User, WebSession
 
 __all__ = [
@@ -21,14 +30,23 @@ __all__ = [
     "ApiKey",
     "Assessment",
     "AuditEvent",
+    "Counter",
     "Base",
     "Enterprise",
+    "FeedEntry",
     "Grant",
+    "HeatmapCell",
+    "HeatmapContribution",
+    "HeatmapStageCell",
     "IdempotencyRecord",
+    "IntegratorNotice",
     "LoginFailure",
     "QuestionnaireRecord",
     "Result",
     "User",
+    "WEBHOOK_EVENTS",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebSession",
     "utcnow",
 ]

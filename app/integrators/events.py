@@ -1,0 +1,117 @@
+"""Events written in the transaction of the change they report: the score-feed entry and the
+webhook outbox rows.
+
+Feed order. ``Result.id`` is an autoincrement, and autoincrement values are handed out when a row
+is inserted, not when its transaction commits: two concurrent submits can commit ids 8 then 7, and
+a reader that saw 8 and moved its cursor past it would never see 7. So the feed has its own
+sequence, taken from a counter row updated in the submit's transaction
+(``FeedRepository.next_seq``).
+The update locks the row until commit, so the submit that took n+1 cannot commit before the one
+that took n has committed or rolled back (giving n back): whoever sees n+1 also sees n. The lock
+is taken at the end of the submit, just before commit, so it serialises only that last moment. On
+SQLite every write transaction is already serialised (``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.integrators.repository import FeedRepository, GrantRepository, WebhookRepository
+from app.models import Assessment, FeedEntry, Grant, Result, WebhookDelivery, utcnow
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def submitted_event(
+    assessment: Assessment, result: Result, seq: int, at: datetime
+) -> dict[str, Any]:
+    return {
+        "type": "assessment.submitted",
+        "timestamp": at.isoformat(),
+        "data": {
+            "seq": seq,
+            "assessment_id": str(assessment.id),
+            "enterprise_id": str(assessment.enterprise_id),
+            "questionnaire_id": assessment.questionnaire_id,
+            "questionnaire_version": assessment.questionnaire_version,
+            "submitted_at": (assessment.submitted_at or at).isoformat(),
+            "overall": float(result.overall) if result.overall is not None else None,
+            "rung": float(result.rung),
+            "stages": dict(result.stages),
+            "result_url": f"/api/v1/assessments/{assessment.id}/result",
+        },
+    }
+
+
+def on_assessment_submitted(session: Session, assessment: Assessment, result: Result) -> None:
+    """Called by ``app.assessments.service._submit`` in the submit's transaction: the feed
+    entry, and one outbox row per active endpoint of every integrator the firm consented to."""
+    now = utcnow()
+    feed = FeedRepository(session)
+    seq = feed.next_seq()
+    feed.add(
+        FeedEntry(
+            seq=seq,
+            result_id=result.id,
+            assessment_id=assessment.id,
+            enterprise_id=assessment.enterprise_id,
+            created_at=now,
+        )
+    )
+    client_ids = GrantRepository(session).active_client_ids(assessment.enterprise_id)
+    webhooks = WebhookRepository(session)
+    payload = submitted_event(assessment, result, seq, now)
+    for endpoint in webhooks.active_endpoints(client_ids, "assessment.submitted"):
+        webhooks.add_delivery(
+            WebhookDelivery(
+                id=new_message_id(),
+                endpoint_id=endpoint.id,
+                client_id=endpoint.client_id,
+                enterprise_id=assessment.enterprise_id,
+                event_type="assessment.submitted",
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    session.flush()
+
+
+def on_grant_revoked(session: Session, grant: Grant) -> None:
+    """In the revocation's transaction: undelivered events about the firm are cancelled, and the
+    integrator's endpoints get ``grant.revoked`` (which names the firm and nothing else)."""
+    now = utcnow()
+    webhooks = WebhookRepository(session)
+    webhooks.cancel_pending(grant.client_id, grant.enterprise_id, "cancelled: consent revoked")
+    payload = {
+        "type": "grant.revoked",
+        "timestamp": now.isoformat(),
+        "data": {
+            "enterprise_id": str(grant.enterprise_id),
+            "revoked_at": (grant.revoked_at or now).isoformat(),
+        },
+    }
+    for endpoint in webhooks.active_endpoints([grant.client_id], "grant.revoked"):
+        webhooks.add_delivery(
+            WebhookDelivery(
+                id=new_message_id(),
+                endpoint_id=endpoint.id,
+                client_id=endpoint.client_id,
+                enterprise_id=grant.enterprise_id,
+                event_type="grant.revoked",
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    session.flush()

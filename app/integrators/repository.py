@@ -1,0 +1,328 @@
+"""Queries of the integrator API: clients and keys, grants, the score feed, webhooks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.models import (
+    ApiClient,
+    ApiKey,
+    Assessment,
+    Enterprise,
+    FeedEntry,
+    Grant,
+    IntegratorNotice,
+    Result,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+
+class ClientRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, client_id: uuid.UUID) -> ApiClient | None:
+        return self.session.get(ApiClient, client_id)
+
+    def lock(self, client_id: uuid.UUID) -> ApiClient | None:
+        """The client row, locked until commit on PostgreSQL (SQLite's writer lock does this)."""
+        return self.session.scalar(
+            select(ApiClient).where(ApiClient.id == client_id).with_for_update()
+        )
+
+    def page(self, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[ApiClient]:
+        query = select(ApiClient).order_by(ApiClient.created_at, ApiClient.id).limit(limit)
+        if after is not None:
+            query = query.where(
+                (ApiClient.created_at > after[0])
+                | and_(ApiClient.created_at == after[0], ApiClient.id > after[1])
+            )
+        return list(self.session.scalars(query))
+
+    def enabled(self) -> list[ApiClient]:
+        return list(
+            self.session.scalars(
+                select(ApiClient).where(ApiClient.disabled_at.is_(None)).order_by(ApiClient.name)
+            )
+        )
+
+    def keys(self, client_ids: Sequence[uuid.UUID]) -> list[ApiKey]:
+        if not client_ids:
+            return []
+        return list(
+            self.session.scalars(
+                select(ApiKey)
+                .where(ApiKey.client_id.in_(client_ids))
+                .order_by(ApiKey.created_at, ApiKey.key_id)
+            )
+        )
+
+    def live_keys(self, client_id: uuid.UUID) -> list[ApiKey]:
+        return list(
+            self.session.scalars(
+                select(ApiKey)
+                .where(ApiKey.client_id == client_id, ApiKey.revoked_at.is_(None))
+                .order_by(ApiKey.created_at, ApiKey.key_id)
+            )
+        )
+
+    def key(self, key_id: str) -> ApiKey | None:
+        return self.session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+
+    def add_key(self, key: ApiKey) -> ApiKey:
+        self.session.add(key)
+        self.session.flush()
+        return key
+
+
+class GrantRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_enterprise(self, enterprise_id: uuid.UUID) -> list[tuple[Grant, ApiClient]]:
+        rows = self.session.execute(
+            select(Grant, ApiClient)
+            .join(ApiClient, ApiClient.id == Grant.client_id)
+            .where(Grant.enterprise_id == enterprise_id)
+            .order_by(Grant.granted_at, Grant.id)
+        )
+        return [(grant, client) for grant, client in rows]
+
+    def get(self, enterprise_id: uuid.UUID, client_id: uuid.UUID) -> Grant | None:
+        return self.session.scalar(
+            select(Grant).where(Grant.enterprise_id == enterprise_id, Grant.client_id == client_id)
+        )
+
+    def add(self, grant: Grant) -> Grant:
+        self.session.add(grant)
+        self.session.flush()
+        return grant
+
+    def active_client_ids(self, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(
+            self.session.scalars(
+                select(Grant.client_id).where(
+                    Grant.enterprise_id == enterprise_id, Grant.revoked_at.is_(None)
+                )
+            )
+        )
+
+
+class FeedRepository:
+    COUNTER = "score_feed"
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_seq(self) -> int:
+        """Take the next feed number. The upsert locks the counter row until this transaction
+        ends, so a later number can only commit after every earlier one has committed (or rolled
+        back, returning its number)."""
+        from app.models import Counter
+
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(Counter)
+            .values(name=self.COUNTER, value=1)
+            .on_conflict_do_update(
+                index_elements=[Counter.name], set_={"value": Counter.value + 1}
+            )
+            .returning(Counter.value)
+        )
+        value = self.session.execute(statement).scalar_one()
+        return int(value)
+
+    def add(self, entry: FeedEntry) -> None:
+        self.session.add(entry)
+
+    def page(
+        self, client_id: uuid.UUID, *, after: int, limit: int
+    ) -> list[tuple[FeedEntry, Result, Assessment, Enterprise]]:
+        """The client's feed after ``after``: entries of firms with an active grant, by seq."""
+        rows = self.session.execute(
+            select(FeedEntry, Result, Assessment, Enterprise)
+            .join(Result, Result.id == FeedEntry.result_id)
+            .join(Assessment, Assessment.id == FeedEntry.assessment_id)
+            .join(Enterprise, Enterprise.id == FeedEntry.enterprise_id)
+            .join(
+                Grant,
+                and_(
+                    Grant.enterprise_id == FeedEntry.enterprise_id,
+                    Grant.client_id == client_id,
+                    Grant.revoked_at.is_(None),
+                ),
+            )
+            .where(FeedEntry.seq > after)
+            .order_by(FeedEntry.seq)
+            .limit(limit)
+        )
+        return [(e, r, a, ent) for e, r, a, ent in rows]
+
+
+class WebhookRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def endpoint(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
+        return self.session.get(WebhookEndpoint, endpoint_id)
+
+    def add_endpoint(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+        self.session.add(endpoint)
+        self.session.flush()
+        return endpoint
+
+    def delete_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        self.session.delete(endpoint)
+        self.session.flush()
+
+    def endpoints_of(self, client_id: uuid.UUID) -> list[WebhookEndpoint]:
+        return list(
+            self.session.scalars(
+                select(WebhookEndpoint)
+                .where(WebhookEndpoint.client_id == client_id)
+                .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+            )
+        )
+
+    def endpoints_page(
+        self, *, status: str | None, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[WebhookEndpoint]:
+        query = (
+            select(WebhookEndpoint)
+            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(WebhookEndpoint.status == status)
+        if after is not None:
+            query = query.where(
+                (WebhookEndpoint.created_at > after[0])
+                | and_(WebhookEndpoint.created_at == after[0], WebhookEndpoint.id > after[1])
+            )
+        return list(self.session.scalars(query))
+
+    def active_endpoints(
+        self, client_ids: Sequence[uuid.UUID], event_type: str
+    ) -> list[WebhookEndpoint]:
+        if not client_ids:
+            return []
+        endpoints = self.session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.client_id.in_(client_ids), WebhookEndpoint.status == "active")
+            .order_by(WebhookEndpoint.id)
+        )
+        return [e for e in endpoints if event_type in (e.events or [])]
+
+    def add_delivery(self, delivery: WebhookDelivery) -> None:
+        self.session.add(delivery)
+
+    def deliveries_page(
+        self, endpoint_id: uuid.UUID, *, before: tuple[datetime, str] | None, limit: int
+    ) -> list[WebhookDelivery]:
+        """Newest first."""
+        query = (
+            select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint_id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(
+                (WebhookDelivery.created_at < before[0])
+                | and_(WebhookDelivery.created_at == before[0], WebhookDelivery.id < before[1])
+            )
+        return list(self.session.scalars(query))
+
+    def cancel_pending(self, client_id: uuid.UUID, enterprise_id: uuid.UUID, reason: str) -> int:
+        """Cancel the undelivered events about a firm (its grant was revoked)."""
+        result = self.session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.client_id == client_id,
+                WebhookDelivery.enterprise_id == enterprise_id,
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.event_type != "grant.revoked",
+            )
+            .values(status="cancelled", last_error=reason, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # --- the worker's queries ---
+
+    def any_due(self, now: datetime) -> bool:
+        return (
+            self.session.scalar(
+                select(WebhookDelivery.id)
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                .where(
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now,
+                    WebhookEndpoint.status == "active",
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
+    def lock_due(self, now: datetime, limit: int) -> list[WebhookDelivery]:
+        """Due deliveries of active endpoints, locked; on PostgreSQL rows another worker holds
+        are skipped (FOR UPDATE SKIP LOCKED), so several workers share the queue."""
+        query = (
+            select(WebhookDelivery)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.status == "active",
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(of=WebhookDelivery, skip_locked=True)
+        return list(self.session.scalars(query))
+
+    def delivery(self, delivery_id: str) -> WebhookDelivery | None:
+        return self.session.get(WebhookDelivery, delivery_id)
+
+    def count_by_status(self, endpoint_id: uuid.UUID) -> dict[str, int]:
+        rows = self.session.execute(
+            select(WebhookDelivery.status, func.count())
+            .where(WebhookDelivery.endpoint_id == endpoint_id)
+            .group_by(WebhookDelivery.status)
+        )
+        return {status: int(count) for status, count in rows}
+
+
+class NoticeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, notice: IntegratorNotice) -> None:
+        self.session.add(notice)
+
+    def page(
+        self, client_id: uuid.UUID, *, before: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[IntegratorNotice]:
+        query = (
+            select(IntegratorNotice)
+            .where(IntegratorNotice.client_id == client_id)
+            .order_by(IntegratorNotice.created_at.desc(), IntegratorNotice.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(
+                (IntegratorNotice.created_at < before[0])
+                | and_(IntegratorNotice.created_at == before[0], IntegratorNotice.id < before[1])
+            )
+        return list(self.session.scalars(query))

@@ -1,0 +1,655 @@
+"""Integrator API: API clients and key rotation (admins), consent grants (enterprise users),
+the score feed and webhook endpoints (integrators).
+
+Access: admin operations answer 404 to everyone else; a firm's grants are seen by its own users
+and admins; an integrator sees only its own endpoints, deliveries and notices, and in the feed only
+firms whose consent is active. Revoking consent ends reads, the feed and webhooks in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from app.accounts import service as accounts_service
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.auth.security import issue_api_key
+from app.config import Environment, Settings
+from app.db import begin_write
+from app.enterprises import service as enterprise_service
+from app.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.i18n import Lang
+from app.integrators import events
+from app.integrators.repository import (
+    ClientRepository,
+    FeedRepository,
+    GrantRepository,
+    NoticeRepository,
+    WebhookRepository,
+)
+from app.integrators.schemas import (
+    ApiClientCreate,
+    ApiClientRead,
+    ApiKeyRead,
+    FeedItem,
+    FeedPage,
+    GrantRead,
+    IntegratorSummary,
+    IssuedKeyRead,
+    NoticeRead,
+    WebhookDeliveryRead,
+    WebhookEndpointCreate,
+    WebhookEndpointCreated,
+    WebhookEndpointRead,
+)
+from app.models import ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint, utcnow
+from app.pagination import Page, decode_cursor, encode_cursor
+
+#: Live keys a client may hold at once: the current one and its successor during rotation.
+MAX_LIVE_KEYS = 2
+DISABLED_FAILING = "failing_for_long"
+DISABLED_BY_ADMIN = "disabled_by_admin"
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput(
+        "The cursor is not one this API issued.",
+        errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
+    )
+
+
+def _time_id_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    values = decode_cursor(cursor)
+    try:
+        return datetime.fromisoformat(values[0]), str(values[1])
+    except (IndexError, TypeError, ValueError) as exc:
+        raise _bad_cursor() from exc
+
+
+def _uuid_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    parsed = _time_id_cursor(cursor)
+    if parsed is None:
+        return None
+    try:
+        return parsed[0], uuid.UUID(parsed[1])
+    except ValueError as exc:
+        raise _bad_cursor() from exc
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise NotFound()
+
+
+def _require_integrator(principal: Principal) -> uuid.UUID:
+    if not principal.is_integrator or principal.id is None:
+        raise NotFound()
+    return principal.id
+
+
+# --- API clients and keys ------------------------------------------------------------------------
+
+
+def client_view(client: ApiClient, keys: list[ApiKey]) -> ApiClientRead:
+    return ApiClientRead(
+        id=client.id,
+        name=client.name,
+        contact_email=client.contact_email,
+        disabled_at=client.disabled_at,
+        created_at=client.created_at,
+        keys=[ApiKeyRead.model_validate(k) for k in keys if k.client_id == client.id],
+    )
+
+
+def list_clients(
+    session: Session, principal: Principal, *, cursor: str | None, limit: int
+) -> Page[ApiClientRead]:
+    _require_admin(principal)
+    repository = ClientRepository(session)
+    rows = repository.page(after=_uuid_cursor(cursor), limit=limit + 1)
+    page = rows[:limit]
+    keys = repository.keys([c.id for c in page])
+    next_cursor = (
+        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
+        if len(rows) > limit
+        else None
+    )
+    return Page[ApiClientRead](items=[client_view(c, keys) for c in page], next_cursor=next_cursor)
+
+
+def get_client(session: Session, principal: Principal, client_id: uuid.UUID) -> ApiClientRead:
+    _require_admin(principal)
+    repository = ClientRepository(session)
+    client = repository.get(client_id)
+    if client is None:
+        raise NotFound("No API client with this id.")
+    return client_view(client, repository.keys([client.id]))
+
+
+def create_client(
+    session: Session, principal: Principal, settings: Settings, data: ApiClientCreate
+) -> IssuedKeyRead:
+    _require_admin(principal)
+    issued = accounts_service.create_api_client(
+        session, principal, settings, name=data.name, scopes=list(data.scopes),
+        contact_email=data.contact_email,
+    )
+    return IssuedKeyRead(
+        client=client_view(issued.client, [issued.key]),
+        key=ApiKeyRead.model_validate(issued.key),
+        api_key=issued.plaintext,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key: ApiKey
+    plaintext: str
+
+
+def issue_key(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    client_id: uuid.UUID,
+    scopes: list[str] | None = None,
+) -> NewKey:
+    """A new key for rotation. At most MAX_LIVE_KEYS are live: revoke the old one first."""
+    _require_admin(principal)
+    begin_write(session)
+    repository = ClientRepository(session)
+    client = repository.lock(client_id)  # concurrent rotations wait here
+    if client is None:
+        raise NotFound("No API client with this id.")
+    live = repository.live_keys(client.id)
+    if len(live) >= MAX_LIVE_KEYS:
+        raise Conflict(
+            f"This client already has {MAX_LIVE_KEYS} live keys; revoke the older one "
+            f"({live[0].key_id}) before issuing another.",
+        )
+    if scopes is None:
+        if not live:
+            raise InvalidInput(
+                "The client has no live key to copy scopes from; name the scopes.",
+                errors=[FieldError("body.scopes", "required when no key is live", "missing")],
+            )
+        scopes = list(live[-1].scopes)
+    issued = issue_api_key(settings.api_key_prefix)
+    key = repository.add_key(
+        ApiKey(
+            client_id=client.id,
+            key_id=issued.key_id,
+            secret_sha256=issued.secret_sha256,
+            scopes=sorted(set(scopes)),
+        )
+    )
+    audit.record(session, principal, "api_key.create", "api_client", client.id,
+                 detail={"key_id": key.key_id, "scopes": key.scopes})
+    return NewKey(key, issued.plaintext)
+
+
+def revoke_key(
+    session: Session, principal: Principal, key_id: str, client_id: uuid.UUID | None = None
+) -> ApiKey:
+    """Revoke a key at once (the next request with it answers 401)."""
+    _require_admin(principal)
+    begin_write(session)
+    key = ClientRepository(session).key(key_id)
+    if key is None or (client_id is not None and key.client_id != client_id):
+        raise NotFound("No API key with this id.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit.record(session, principal, "api_key.revoke", "api_client", key.client_id,
+                     detail={"key_id": key.key_id})
+        session.flush()
+    return key
+
+
+def set_client_disabled(
+    session: Session, principal: Principal, client_id: uuid.UUID, disabled: bool
+) -> ApiClientRead:
+    _require_admin(principal)
+    begin_write(session)
+    repository = ClientRepository(session)
+    client = repository.get(client_id)
+    if client is None:
+        raise NotFound("No API client with this id.")
+    if disabled and client.disabled_at is None:
+        client.disabled_at = utcnow()
+        audit.record(session, principal, "api_client.disable", "api_client", client.id)
+    elif not disabled and client.disabled_at is not None:
+        client.disabled_at = None
+        audit.record(session, principal, "api_client.enable", "api_client", client.id)
+    session.flush()
+    return client_view(client, repository.keys([client.id]))
+
+
+# --- consent -------------------------------------------------------------------------------------
+
+
+def _require_firm_user(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> None:
+    """Grants are managed by the firm's own users (and admins); to anyone else the firm's grants
+    do not exist."""
+    if principal.is_integrator:
+        raise NotFound("No enterprise with this id.")
+    enterprise_service.get_visible(session, principal, enterprise_id)
+
+
+def integrator_directory(session: Session, principal: Principal) -> list[IntegratorSummary]:
+    """The integrators a firm may grant access to (enabled API clients)."""
+    if not (principal.is_enterprise_user or principal.is_admin):
+        raise NotFound()
+    return [IntegratorSummary.model_validate(c) for c in ClientRepository(session).enabled()]
+
+
+def grant_view(grant: Grant, client: ApiClient) -> GrantRead:
+    return GrantRead(
+        client=IntegratorSummary.model_validate(client),
+        enterprise_id=grant.enterprise_id,
+        method=grant.method,
+        evidence=grant.evidence or {},
+        granted_at=grant.granted_at,
+        revoked_at=grant.revoked_at,
+        active=grant.revoked_at is None,
+    )
+
+
+def list_grants(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID
+) -> list[GrantRead]:
+    """Every integrator the firm has granted access to, active and revoked."""
+    _require_firm_user(session, principal, enterprise_id)
+    return [grant_view(g, c) for g, c in GrantRepository(session).for_enterprise(enterprise_id)]
+
+
+def grant_access(
+    session: Session,
+    principal: Principal,
+    enterprise_id: uuid.UUID,
+    client_id: uuid.UUID,
+    *,
+    method: Literal["web", "api"] = "api",
+) -> GrantRead:
+    """A user of the firm grants an integrator access (again, after a revocation)."""
+    begin_write(session)
+    _require_firm_user(session, principal, enterprise_id)
+    client = ClientRepository(session).get(client_id)
+    if client is None or client.disabled_at is not None:
+        raise InvalidInput(
+            "No integrator with this id.",
+            errors=[FieldError("body.client_id", "no such integrator", "unknown")],
+        )
+    repository = GrantRepository(session)
+    grant = repository.get(enterprise_id, client_id)
+    now = utcnow()
+    user_id = principal.id if principal.kind == "user" else None
+    if grant is None:
+        grant = repository.add(
+            Grant(enterprise_id=enterprise_id, client_id=client_id, method=method,
+                  evidence={}, granted_by_user_id=user_id, granted_at=now)
+        )
+    elif grant.revoked_at is not None:
+        grant.revoked_at = None
+        grant.method = method
+        grant.evidence = {}
+        grant.granted_by_user_id = user_id
+        grant.granted_at = now
+    else:
+        return grant_view(grant, client)  # already granted: nothing changes
+    audit.record(session, principal, "grant.create", "grant", grant.id,
+                 enterprise_id=enterprise_id, detail={"client_id": str(client_id),
+                                                      "method": method})
+    session.flush()
+    return grant_view(grant, client)
+
+
+def revoke_access(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID, client_id: uuid.UUID
+) -> GrantRead:
+    """End an integrator's access at once: reads and the feed (they check the grant), pending
+    webhooks about the firm (cancelled here) and future ones (never enqueued)."""
+    begin_write(session)
+    _require_firm_user(session, principal, enterprise_id)
+    grant = GrantRepository(session).get(enterprise_id, client_id)
+    client = ClientRepository(session).get(client_id)
+    if grant is None or client is None:
+        raise NotFound("This integrator has no access to the enterprise.")
+    if grant.revoked_at is None:
+        grant.revoked_at = utcnow()
+        session.flush()
+        events.on_grant_revoked(session, grant)
+        audit.record(session, principal, "grant.revoke", "grant", grant.id,
+                     enterprise_id=enterprise_id, detail={"client_id": str(client_id)})
+    return grant_view(grant, client)
+
+
+# --- feed ----------------------------------------------------------------------------------------
+
+
+def feed(session: Session, principal: Principal, *, cursor: str | None, limit: int) -> FeedPage:
+    """Submitted results of the firms that consented, in commit order (app.integrators.events)."""
+    client_id = _require_integrator(principal)
+    after = 0
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        if len(values) != 1 or not isinstance(values[0], int) or values[0] < 0:
+            raise _bad_cursor()
+        after = values[0]
+    rows = FeedRepository(session).page(client_id, after=after, limit=limit + 1)
+    page = rows[:limit]
+    items = [
+        FeedItem(
+            seq=entry.seq,
+            assessment_id=assessment.id,
+            enterprise_id=enterprise.id,
+            credit_code=enterprise.credit_code,
+            questionnaire_id=assessment.questionnaire_id,
+            questionnaire_version=assessment.questionnaire_version,
+            submitted_at=assessment.submitted_at or result.computed_at,
+            overall=float(result.overall) if result.overall is not None else None,
+            rung=float(result.rung),
+            stages={k: float(v) for k, v in result.stages.items()},
+            result_url=f"/api/v1/assessments/{assessment.id}/result",
+        )
+        for entry, result, assessment, enterprise in page
+    ]
+    last = page[-1][0].seq if page else after
+    return FeedPage(items=items, next_cursor=encode_cursor([last]), has_more=len(rows) > limit)
+
+
+# --- webhook endpoints ---------------------------------------------------------------------------
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def check_endpoint_url(url: str, settings: Settings) -> str:
+    """Refuse what can never be sent to (the send-time guard resolves the name again)."""
+
+    def bad(message: str) -> InvalidInput:
+        return InvalidInput(f"The URL cannot be used: {message}.",
+                            errors=[FieldError("body.url", message, "invalid_url")])
+
+    parts = urlsplit(url.strip())
+    allowed = {"https", "http"} if allows_http(settings) else {"https"}
+    if parts.scheme not in allowed:
+        raise bad("must be an https URL" if "http" not in allowed else "must be http(s)")
+    if not parts.hostname:
+        raise bad("has no host")
+    if parts.username or parts.password:
+        raise bad("must not carry credentials")
+    if parts.fragment:
+        raise bad("must not have a #fragment")
+    try:
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError as exc:
+        raise bad("has an invalid port") from exc
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        address = None
+    if address is not None and not address_allowed(address, settings):
+        raise bad("points to a private, loopback or link-local address")
+    if address is None and parts.hostname.lower() in ("localhost", "localhost.localdomain") and (
+        not allows_loopback(settings)
+    ):
+        raise bad("points to a private, loopback or link-local address")
+    return url.strip()
+
+
+def allows_http(settings: Settings) -> bool:
+    return settings.WEBHOOK_ALLOW_HTTP and settings.ENV != Environment.production
+
+
+def allows_loopback(settings: Settings) -> bool:
+    return settings.WEBHOOK_ALLOW_LOOPBACK and settings.ENV != Environment.production
+
+
+def address_allowed(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settings
+) -> bool:
+    """Public unicast only; loopback only where the setting allows it (tests)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return allows_loopback(settings)
+    return not (
+        address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+def _own_endpoint(
+    session: Session, principal: Principal, endpoint_id: uuid.UUID
+) -> WebhookEndpoint:
+    client_id = _require_integrator(principal)
+    endpoint = WebhookRepository(session).endpoint(endpoint_id)
+    if endpoint is None or endpoint.client_id != client_id:
+        raise NotFound("No webhook endpoint with this id.")
+    return endpoint
+
+
+def create_endpoint(
+    session: Session, principal: Principal, settings: Settings, data: WebhookEndpointCreate
+) -> WebhookEndpointCreated:
+    client_id = _require_integrator(principal)
+    url = check_endpoint_url(data.url, settings)
+    endpoint = WebhookRepository(session).add_endpoint(
+        WebhookEndpoint(
+            client_id=client_id,
+            url=url,
+            description=data.description,
+            events=list(data.events),
+            secret=new_webhook_secret(),
+            status="pending",
+        )
+    )
+    audit.record(session, principal, "webhook.create", "webhook_endpoint", endpoint.id,
+                 detail={"url": url, "events": endpoint.events})
+    return WebhookEndpointCreated(
+        **WebhookEndpointRead.model_validate(endpoint).model_dump(), secret=endpoint.secret
+    )
+
+
+def list_endpoints(session: Session, principal: Principal) -> list[WebhookEndpointRead]:
+    client_id = _require_integrator(principal)
+    return [
+        WebhookEndpointRead.model_validate(e)
+        for e in WebhookRepository(session).endpoints_of(client_id)
+    ]
+
+
+def get_endpoint(
+    session: Session, principal: Principal, endpoint_id: uuid.UUID
+) -> WebhookEndpointRead:
+    return WebhookEndpointRead.model_validate(_own_endpoint(session, principal, endpoint_id))
+
+
+def delete_endpoint(session: Session, principal: Principal, endpoint_id: uuid.UUID) -> None:
+    begin_write(session)
+    endpoint = _own_endpoint(session, principal, endpoint_id)
+    audit.record(session, principal, "webhook.delete", "webhook_endpoint", endpoint.id,
+                 detail={"url": endpoint.url})
+    WebhookRepository(session).delete_endpoint(endpoint)
+
+
+def reenable_endpoint(
+    session: Session, principal: Principal, endpoint_id: uuid.UUID
+) -> WebhookEndpointRead:
+    """After fixing a receiver, the integrator turns an endpoint disabled for failing back on;
+    its undelivered events are then retried. One an admin disabled stays off."""
+    begin_write(session)
+    endpoint = _own_endpoint(session, principal, endpoint_id)
+    if endpoint.status == "disabled":
+        if endpoint.disabled_reason != DISABLED_FAILING:
+            raise Conflict("An administrator disabled this endpoint; contact them.")
+        endpoint.status = "active"
+        endpoint.disabled_at = None
+        endpoint.disabled_reason = None
+        endpoint.failing_since = None
+        audit.record(session, principal, "webhook.enable", "webhook_endpoint", endpoint.id)
+        session.flush()
+    return WebhookEndpointRead.model_validate(endpoint)
+
+
+def list_deliveries(
+    session: Session, principal: Principal, endpoint_id: uuid.UUID, *, cursor: str | None,
+    limit: int,
+) -> Page[WebhookDeliveryRead]:
+    """The endpoint's delivery log, newest first."""
+    endpoint = _own_endpoint(session, principal, endpoint_id)
+    rows = WebhookRepository(session).deliveries_page(
+        endpoint.id, before=_time_id_cursor(cursor), limit=limit + 1
+    )
+    page = rows[:limit]
+    items = [
+        WebhookDeliveryRead(
+            id=d.id,
+            event_type=d.event_type,
+            status=d.status,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+            last_attempt_at=d.last_attempt_at,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            delivered_at=d.delivered_at,
+            created_at=d.created_at,
+            payload=d.payload,
+        )
+        for d in page
+    ]
+    next_cursor = (
+        encode_cursor([page[-1].created_at.isoformat(), page[-1].id]) if len(rows) > limit else None
+    )
+    return Page[WebhookDeliveryRead](items=items, next_cursor=next_cursor)
+
+
+def list_notices(
+    session: Session, principal: Principal, lang: Lang, *, cursor: str | None, limit: int
+) -> Page[NoticeRead]:
+    client_id = _require_integrator(principal)
+    rows = NoticeRepository(session).page(client_id, before=_uuid_cursor(cursor), limit=limit + 1)
+    page = rows[:limit]
+    items = [
+        NoticeRead(id=n.id, kind=n.kind, message=n.message.get(lang) or n.message.get("zh", ""),
+                   detail=n.detail, created_at=n.created_at)
+        for n in page
+    ]
+    next_cursor = (
+        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
+        if len(rows) > limit
+        else None
+    )
+    return Page[NoticeRead](items=items, next_cursor=next_cursor)
+
+
+# --- webhook endpoints (admins) ------------------------------------------------------------------
+
+
+def admin_list_endpoints(
+    session: Session, principal: Principal, *, status: str | None, cursor: str | None, limit: int
+) -> Page[WebhookEndpointRead]:
+    _require_admin(principal)
+    rows = WebhookRepository(session).endpoints_page(
+        status=status, after=_uuid_cursor(cursor), limit=limit + 1
+    )
+    page = rows[:limit]
+    next_cursor = (
+        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
+        if len(rows) > limit
+        else None
+    )
+    return Page[WebhookEndpointRead](
+        items=[WebhookEndpointRead.model_validate(e) for e in page], next_cursor=next_cursor
+    )
+
+
+def _admin_endpoint(
+    session: Session, principal: Principal, endpoint_id: uuid.UUID
+) -> WebhookEndpoint:
+    _require_admin(principal)
+    endpoint = WebhookRepository(session).endpoint(endpoint_id)
+    if endpoint is None:
+        raise NotFound("No webhook endpoint with this id.")
+    return endpoint
+
+
+def approve_endpoint(
+    session: Session, principal: Principal, settings: Settings, endpoint_id: uuid.UUID
+) -> WebhookEndpointRead:
+    """An admin approves (or re-enables) an endpoint: events are sent to it from now on."""
+    begin_write(session)
+    endpoint = _admin_endpoint(session, principal, endpoint_id)
+    check_endpoint_url(endpoint.url, settings)
+    if endpoint.status != "active":
+        now = utcnow()
+        endpoint.status = "active"
+        endpoint.approved_at = now
+        endpoint.approved_by = principal.caller_key
+        endpoint.disabled_at = None
+        endpoint.disabled_reason = None
+        endpoint.failing_since = None
+        audit.record(session, principal, "webhook.approve", "webhook_endpoint", endpoint.id,
+                     detail={"url": endpoint.url})
+        session.flush()
+    return WebhookEndpointRead.model_validate(endpoint)
+
+
+def admin_disable_endpoint(
+    session: Session, principal: Principal, endpoint_id: uuid.UUID
+) -> WebhookEndpointRead:
+    begin_write(session)
+    endpoint = _admin_endpoint(session, principal, endpoint_id)
+    if endpoint.status != "disabled":
+        endpoint.status = "disabled"
+        endpoint.disabled_at = utcnow()
+        endpoint.disabled_reason = DISABLED_BY_ADMIN
+        audit.record(session, principal, "webhook.disable", "webhook_endpoint", endpoint.id)
+        session.flush()
+    return WebhookEndpointRead.model_validate(endpoint)
+
+
+def disable_failing_endpoint(session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:
+    """The worker gives up on an endpoint failing for long and tells the integrator."""
+    from app.auth.principal import SYSTEM
+
+    endpoint.status = "disabled"
+    endpoint.disabled_at = now
+    endpoint.disabled_reason = DISABLED_FAILING
+    since = endpoint.failing_since.isoformat() if endpoint.failing_since else now.isoformat()
+    NoticeRepository(session).add(
+        IntegratorNotice(
+            client_id=endpoint.client_id,
+            kind="webhook_endpoint_disabled",
+            message={
+                "zh": f"Webhook 端点 {endpoint.url} 自 {since} 起持续投递失败，已被停用。"
+                f"修复接收端后，可通过 POST /api/v1/webhooks/{endpoint.id}/enable 重新启用，"
+                "未送达的事件将重新投递。",
+                "en": f"Webhook endpoint {endpoint.url} has failed every delivery since {since} "
+                "and was disabled. Fix the receiver, then re-enable it with "
+                f"POST /api/v1/webhooks/{endpoint.id}/enable; undelivered events are then retried.",
+            },
+            detail={"endpoint_id": str(endpoint.id), "url": endpoint.url,
+                    "failing_since": since},
+            created_at=now,
+        )
+    )
+    audit.record(session, SYSTEM, "webhook.auto_disable", "webhook_endpoint", endpoint.id,
+                 detail={"failing_since": since})

@@ -1,0 +1,300 @@
+"""Webhook delivery: the outbox worker, its SSRF guard and Standard Webhooks signing.
+
+A delivery moves through three short transactions, with no lock held while the HTTP call runs:
+
+1. claim: due rows of active endpoints are locked (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so
+   several ``zhizao worker`` processes share the queue; SQLite: the writer lock) and leased to
+   this worker (``claimed_by`` and ``next_attempt_at`` = end of the lease);
+2. send: the URL is resolved and every address checked (no private, loopback, link-local or
+   otherwise non-public address, unless loopback is allowed for tests); the request goes to the
+   checked address (no second lookup, so no DNS rebinding), signed, without following redirects;
+3. record: the outcome is stored if the lease is still ours; a failure is retried with
+   exponential backoff and jitter under the same ``webhook-id``; an endpoint failing for
+   WEBHOOK_DISABLE_AFTER_HOURS without a success is disabled and the integrator told.
+
+A worker that dies mid-send leaves a lease that runs out; another worker then sends the same
+message again (same ``webhook-id``): delivery is at least once, receivers deduplicate by id.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from fastapi import FastAPI
+from standardwebhooks import Webhook
+
+from app.config import Settings
+from app.db import Database, begin_write
+from app.enterprises.repository import EnterpriseRepository
+from app.integrators import service
+from app.integrators.repository import WebhookRepository
+from app.models import utcnow
+
+logger = logging.getLogger("zhizao.webhooks")
+
+Resolver = Callable[[str, int], list[str]]
+USER_AGENT = "zhizao-webhooks/1.0"
+BATCH_SIZE = 20
+
+
+class UnsafeDestination(Exception):
+    """The URL may not be sent to (scheme, or an address that is not public)."""
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def checked_addresses(url: str, settings: Settings, resolve: Resolver) -> list[str]:
+    """The addresses ``url`` may be sent to; raises UnsafeDestination if any is not public."""
+    parts = urlsplit(url)
+    schemes = {"https", "http"} if service.allows_http(settings) else {"https"}
+    if parts.scheme not in schemes or not parts.hostname:
+        raise UnsafeDestination(f"refused: only {' or '.join(sorted(schemes))} URLs are sent to")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = resolve(parts.hostname, port)
+    except OSError as exc:
+        raise UnsafeDestination(f"cannot resolve {parts.hostname}: {exc}") from exc
+    if not addresses:
+        raise UnsafeDestination(f"{parts.hostname} has no address")
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not service.address_allowed(ip, settings):
+            raise UnsafeDestination(
+                f"refused: {parts.hostname} resolves to {ip}, which is not a public address"
+            )
+    return addresses
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    ok: bool
+    status_code: int | None
+    error: str | None
+
+
+def send(
+    client: httpx.Client,
+    url: str,
+    secret: str,
+    message_id: str,
+    payload: dict[str, Any],
+    settings: Settings,
+    resolve: Resolver,
+    at: datetime,
+) -> Attempt:
+    """One signed POST to ``url``, pinned to the address that passed the guard."""
+    try:
+        addresses = checked_addresses(url, settings, resolve)
+    except UnsafeDestination as exc:
+        return Attempt(False, None, str(exc))
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    address = addresses[0]
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    host_header = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    headers = {
+        "Host": host_header,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, at, body),
+    }
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    try:
+        with client.stream(
+            "POST", target, content=body.encode(), headers=headers, extensions=extensions
+        ) as response:
+            status = response.status_code
+    except httpx.HTTPError as exc:
+        return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:500])
+    if 200 <= status < 300:
+        return Attempt(True, status, None)
+    if 300 <= status < 400:
+        return Attempt(False, status, "redirect not followed: answer 2xx at the registered URL")
+    return Attempt(False, status, f"HTTP {status}")
+
+
+def backoff(attempts: int, settings: Settings, rng: random.Random | None = None) -> timedelta:
+    """Delay before the next try after ``attempts`` failures: exponential, capped, with jitter
+    (half fixed, half random) so that many failed deliveries do not retry in lockstep."""
+    delay = min(
+        settings.WEBHOOK_BACKOFF_MAX_SECONDS,
+        settings.WEBHOOK_BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1),
+    )
+    jitter = (rng or random).uniform(0, delay / 2)
+    return timedelta(seconds=delay / 2 + jitter)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    delivery_id: str
+    url: str
+    secret: str
+    payload: dict[str, Any]
+
+
+class WebhookWorker:
+    """Delivers due outbox rows. ``run_once`` is one pass; ``run_forever`` loops until stopped."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        resolve: Resolver = system_resolver,
+        http_client: httpx.Client | None = None,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.resolve = resolve
+        self.batch_size = batch_size
+        self.client = http_client or httpx.Client(
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+        )
+        self.lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 30)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Deliver what is due at ``now``; returns how many attempts were made."""
+        now = now or utcnow()
+        with self.database.sessions() as session:
+            if not WebhookRepository(session).any_due(now):
+                return 0
+        token = uuid.uuid4().hex
+        claimed = self._claim(token, now)
+        for item in claimed:
+            at = max(now, utcnow())
+            attempt = send(self.client, item.url, item.secret, item.delivery_id, item.payload,
+                           self.settings, self.resolve, at)
+            self._record(token, item.delivery_id, attempt, at)
+        return len(claimed)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = self.run_once()
+            except Exception:  # a database hiccup must not end the worker
+                logger.exception("webhook worker pass failed")
+                done = 0
+            if done == 0:
+                stop.wait(self.settings.WEBHOOK_POLL_SECONDS)
+
+    def _claim(self, token: str, now: datetime) -> list[Claimed]:
+        claimed: list[Claimed] = []
+        with self.database.sessions() as session:
+            begin_write(session)
+            webhooks = WebhookRepository(session)
+            grants = EnterpriseRepository(session)
+            for delivery in webhooks.lock_due(now, self.batch_size):
+                endpoint = webhooks.endpoint(delivery.endpoint_id)
+                assert endpoint is not None  # foreign key
+                if (
+                    delivery.event_type == "assessment.submitted"
+                    and delivery.enterprise_id is not None
+                    and grants.active_grant(delivery.enterprise_id, delivery.client_id) is None
+                ):
+                    # Consent revoked: the event is never sent (revocation cancels too).
+                    delivery.status = "cancelled"
+                    delivery.last_error = "cancelled: consent revoked"
+                    continue
+                delivery.claimed_by = token
+                delivery.next_attempt_at = now + self.lease
+                claimed.append(
+                    Claimed(delivery.id, endpoint.url, endpoint.secret, dict(delivery.payload))
+                )
+            session.commit()
+        return claimed
+
+    def _record(self, token: str, delivery_id: str, attempt: Attempt, at: datetime) -> None:
+        settings = self.settings
+        with self.database.sessions() as session:
+            begin_write(session)
+            webhooks = WebhookRepository(session)
+            delivery = webhooks.delivery(delivery_id)
+            if delivery is None or delivery.claimed_by != token:
+                return  # cancelled, or the lease ran out and another worker took it over
+            endpoint = webhooks.endpoint(delivery.endpoint_id)
+            assert endpoint is not None
+            now = max(at, utcnow())  # `at` runs ahead of the clock when a test passes `now`
+            delivery.claimed_by = None
+            delivery.attempts += 1
+            delivery.last_attempt_at = at
+            delivery.last_status_code = attempt.status_code
+            delivery.last_error = attempt.error
+            if attempt.ok:
+                delivery.status = "delivered"
+                delivery.delivered_at = now
+                endpoint.last_success_at = now
+                endpoint.failing_since = None
+            else:
+                logger.info("webhook %s to %s failed: %s", delivery.id, endpoint.url,
+                            attempt.error)
+                if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+                    delivery.status = "failed"
+                else:
+                    delivery.next_attempt_at = now + backoff(delivery.attempts, settings)
+                if endpoint.failing_since is None:
+                    endpoint.failing_since = at
+                failing_for = now - endpoint.failing_since
+                if endpoint.status == "active" and failing_for >= timedelta(
+                    hours=settings.WEBHOOK_DISABLE_AFTER_HOURS
+                ):
+                    service.disable_failing_endpoint(session, endpoint, now)
+            session.commit()
+
+
+# --- the embedded worker (a thread of the web process) -------------------------------------------
+
+
+def embedded_enabled(settings: Settings) -> bool:
+    if settings.WEBHOOK_WORKER == "auto":
+        return settings.DATABASE_URL.startswith("sqlite")
+    return settings.WEBHOOK_WORKER == "embedded"
+
+
+def start_embedded_worker(app: FastAPI) -> None:
+    """Start delivering in a background thread (the SQLite default); stopped by
+    ``stop_embedded_worker`` at shutdown."""
+    settings: Settings = app.state.settings
+    if not embedded_enabled(settings):
+        return
+    worker = WebhookWorker(app.state.database, settings)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run_forever, args=(stop,), name="zhizao-webhooks", daemon=True
+    )
+    thread.start()
+    app.state.webhook_worker = (worker, stop, thread)
+
+
+def stop_embedded_worker(app: FastAPI) -> None:
+    running = getattr(app.state, "webhook_worker", None)
+    if running is None:
+        return
+    worker, stop, thread = running
+    stop.set()
+    thread.join(timeout=worker.settings.WEBHOOK_TIMEOUT_SECONDS + 5)
+    worker.close()
+    app.state.webhook_worker = None
