@@ -1,0 +1,42 @@
+# zhizao service image. Build: docker build -t zhizao .   (or: docker compose up --build)
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# What WeasyPrint's PDF reports need (design §10): Pango, HarfBuzz's subsetter (several times
+# faster Chinese PDFs), fontconfig and a CJK font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/* \
+    && fc-cache -f
+
+RUN groupadd --system --gid 10001 zhizao \
+    && useradd --system --uid 10001 --gid zhizao --home-dir /srv/zhizao --no-create-home zhizao
+
+WORKDIR /srv/zhizao
+
+# Dependencies first, so that code changes do not reinstall them: install against empty packages,
+# then copy the source and re-link the project alone. The install is editable on purpose: the
+# service finds alembic.ini, migrations/, questionnaires/, subsidies/ and templates/ next to app/.
+COPY pyproject.toml README.md ./
+RUN mkdir app scoring && touch app/__init__.py scoring/__init__.py \
+    && pip install -e . \
+    && rm -rf app scoring
+COPY . .
+RUN pip install --no-deps -e . \
+    && mkdir -p var \
+    && chown -R zhizao:zhizao var
+
+USER zhizao
+
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+# Migrate, then serve. Settings come from ZHIZAO_* variables (see README); outside development
+# ZHIZAO_SECRET_KEY must be set or the service refuses to start.
+CMD ["sh", "-c", "zhizao db upgrade && exec zhizao serve --host 0.0.0.0 --port 8000"]

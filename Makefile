@@ -1,0 +1,100 @@
+# zhizao — two commands from a fresh clone: `make run` and `make test`.
+#
+#   make run      set up, migrate the database, seed the demo, serve on http://127.0.0.1:8000
+#   make test     set up, run the whole test suite (SQLite, and PostgreSQL when reachable)
+#   make lint     ruff, mypy, import-linter
+#   make install  set up only: .venv, Python packages, the PDF's system packages
+#   make clean    remove the virtualenv and caches (keeps the database in var/)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Re-installs the project only when pyproject.toml is newer than this stamp.
+STAMP := $(VENV)/.zhizao-installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+# What `make test` runs: the whole suite unless narrowed, e.g. `make test TESTS=tests/migrations`.
+TESTS ?= tests
+# System packages WeasyPrint's PDF reports need (design §10).
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk
+
+.PHONY: help run test lint lint-ruff lint-format lint-types lint-imports install system-packages clean messages
+
+help:
+	@echo "make run      set up, migrate, seed the demo, serve on http://$(HOST):$(PORT)"
+	@echo "make test     set up, run the whole test suite"
+	@echo "make lint     ruff check, ruff format --check, mypy, import-linter"
+	@echo "make install  set up only (.venv, Python packages, PDF system packages)"
+	@echo "make clean    remove .venv and caches (keeps the database in var/)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+# On Debian as root: install what is missing and say so. Elsewhere: print the command, carry on.
+system-packages:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null 2>&1; then \
+	  for p in $(SYSTEM_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	  done; \
+	else \
+	  missing=" $(SYSTEM_PACKAGES)"; \
+	fi; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ -f /etc/debian_version ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing system packages for PDF reports:$$missing (apt-get)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >/dev/null; } \
+	    && echo "Installed:$$missing" \
+	    || echo "WARNING: apt-get could not install$$missing; PDF reports will be slow or lack Chinese glyphs."; \
+	else \
+	  echo "NOTE: PDF reports need system packages that are missing here:$$missing"; \
+	  echo "      On Debian/Ubuntu run:  sudo apt-get install --no-install-recommends$$missing"; \
+	  echo "      Carrying on; everything but fast, correct Chinese PDFs works without them."; \
+	fi
+
+install: $(STAMP) system-packages
+
+run: install
+	$(BIN)/zhizao db upgrade
+	$(BIN)/zhizao seed-demo
+	$(BIN)/zhizao serve --host $(HOST) --port $(PORT)
+
+# Includes the browser tests (tests/browser, Playwright driving Debian's chromium): they skip when
+# chromium is missing, except under CI=true, where that fails the run.
+test: install
+	$(BIN)/python -m pytest $(TESTS) $(PYTEST_ARGS)
+
+# Separate steps so that `make -k lint` (as .ci/run does) reports every kind of problem at once.
+lint: lint-ruff lint-format lint-types lint-imports
+
+lint-ruff: $(STAMP)
+	$(BIN)/ruff check .
+
+lint-format: $(STAMP)
+	$(BIN)/ruff format --check .
+
+lint-types: $(STAMP)
+	$(BIN)/mypy app scoring
+	$(BIN)/mypy --strict scoring
+
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports
+
+# UI strings: re-extract into app/web/locale/messages.pot, merge into the zh_CN and en catalogs and
+# compile the .mo files (committed; a test fails when they are stale). Translate new zh_CN entries.
+messages: $(STAMP)
+	$(BIN)/python -m app.web.catalogs
+
+# Keeps var/ (the development database): remove it yourself to start from scratch.
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache \
+	  htmlcov .coverage *.egg-info build
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
