@@ -8,7 +8,7 @@ from app.auth.dependencies import cookie_scheme, principal_from_cookie
 from app.auth.security import constant_time_equals
 from app.config import Settings
 from app.db import SessionDep
-from app.errors import NotFound
+from app.errors import NotFound, Unauthorized
 from app.observability.metrics import exposition
 
 router = APIRouter(tags=["health"])
@@ -28,12 +28,15 @@ def metrics(
 ) -> Response:
     settings: Settings = request.app.state.settings
     token = settings.METRICS_TOKEN.get_secret_value() if settings.METRICS_TOKEN else None
-    presented = request.headers.get("authorization", "")
-    allowed = token is not None and constant_time_equals(presented, f"Bearer {token}")
-    if not allowed and cookie:
-        principal = principal_from_cookie(session, cookie, request)
-        allowed = principal.kind == "user" and principal.is_admin
-    if not allowed:
-        raise NotFound()
+    presented = request.headers.get("authorization")
+    if presented is not None:
+        if token is None or not constant_time_equals(presented, f"Bearer {token}"):
+            raise Unauthorized("The metrics token is wrong.")
+    else:
+        principal = principal_from_cookie(session, cookie, request) if cookie else None
+        if principal is None or principal.kind == "anonymous":
+            raise Unauthorized("Sign in as an admin, or send the metrics token.")
+        if not principal.is_admin:
+            raise NotFound()
     body, content_type = exposition()
     return Response(body, media_type=content_type)

@@ -15,7 +15,9 @@ class SubsidyCatalog:
     programmes: list[Programme] = field(default_factory=list)
 
     @classmethod
-    def from_directory(cls, directory: Path, questionnaires: QuestionnaireCatalog) -> SubsidyCatalog:
+    def from_directory(
+        cls, directory: Path, questionnaires: QuestionnaireCatalog
+    ) -> SubsidyCatalog:
         # `answers.<id>` in eligibility must name a question some served questionnaire asks.
         questions = {q.id for qn in questionnaires.by_key.values() for q in qn.questions}
         return cls(load_subsidies(directory, questions=questions))

@@ -57,5 +57,6 @@ def draft_matches(
     on: date,
 ) -> list[SubsidyMatch]:
     """Matches for answers so far: a draft is scored as it stands."""
-    return match(programmes, profile, answers, score(questionnaire, answers, profile,
-                                                       with_roadmap=False), on)
+    return match(
+        programmes, profile, answers, score(questionnaire, answers, profile, with_roadmap=False), on
+    )

@@ -12,6 +12,8 @@ operation is reported.)
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import schemathesis
 from fastapi.testclient import TestClient
@@ -32,6 +34,23 @@ EXCLUDED_CHECKS = [schemathesis.checks.positive_data_acceptance]
 EXCLUDED_PER_OPERATION = {"DELETE /api/v1/session": [schemathesis.checks.ignored_auth]}
 
 
+def _contract_check(
+    operation: Any, headers: dict[str, str], cookies: dict[str, str], excluded: list[Any]
+) -> Callable[[], None]:
+    @given(case=operation.as_strategy())
+    @hypothesis_settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=True,
+    )
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=headers, cookies=cookies, excluded_checks=excluded)
+
+    return check  # type: ignore[no-any-return]
+
+
 def test_every_operation_honours_its_contract(settings: Settings, db: Session) -> None:
     app = create_app(settings)
     failures: dict[str, str] = {}
@@ -49,23 +68,9 @@ def test_every_operation_honours_its_contract(settings: Settings, db: Session) -
         ]
         assert len(labels) > 20
         for path, method in labels:
-            operation = schema[path][method]
             label = f"{method.upper()} {path}"
             excluded = EXCLUDED_CHECKS + EXCLUDED_PER_OPERATION.get(label, [])
-
-            @given(case=operation.as_strategy())
-            @hypothesis_settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                database=None,
-                derandomize=True,
-            )
-            def check(case: schemathesis.Case) -> None:
-                case.call_and_validate(
-                    headers=headers, cookies=cookies, excluded_checks=excluded
-                )
-
+            check = _contract_check(schema[path][method], headers, cookies, excluded)
             try:
                 check()
             except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup

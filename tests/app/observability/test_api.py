@@ -21,7 +21,7 @@ class TestMetrics:
     def test_hidden_from_anonymous_and_enterprise_users(
         self, client: TestClient, db: Session
     ) -> None:
-        assert client.get("/metrics").status_code == 404
+        assert client.get("/metrics").status_code == 401
         login(client, create_user(db, enterprise=create_enterprise(db)))
         assert client.get("/metrics").status_code == 404
 
@@ -42,7 +42,7 @@ class TestMetrics:
             ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
             wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
         assert ok.status_code == 200
-        assert wrong.status_code == 404
+        assert wrong.status_code == 401
 
 
 @pytest.fixture

@@ -47,10 +47,13 @@ class TestCatalogue:
 
 
 class TestFacts:
-    def test_declares_and_removes_facts(self, signed_in: TestClient, enterprise: Enterprise) -> None:
+    def test_declares_and_removes_facts(
+        self, signed_in: TestClient, enterprise: Enterprise
+    ) -> None:
         url = f"/api/v1/enterprises/{enterprise.id}/facts"
-        body = signed_in.put(url, json={"facts": {"project_investment_cny": 30_000_000.5,
-                                                  "project_ready": True}}).json()
+        body = signed_in.put(
+            url, json={"facts": {"project_investment_cny": 30_000_000.5, "project_ready": True}}
+        ).json()
         assert body["facts"] == {"project_investment_cny": 30_000_000.5, "project_ready": True}
         body = signed_in.put(url, json={"facts": {"project_ready": None}}).json()
         assert body["facts"] == {"project_investment_cny": 30_000_000.5}
@@ -59,12 +62,20 @@ class TestFacts:
         self, signed_in: TestClient, enterprise: Enterprise
     ) -> None:
         url = f"/api/v1/enterprises/{enterprise.id}/facts"
-        response = signed_in.put(url, json={"facts": {
-            "project_investment_cny": -1, "no_such_fact": 1, "project_ready": "yes",
-        }})
+        response = signed_in.put(
+            url,
+            json={
+                "facts": {
+                    "project_investment_cny": -1,
+                    "no_such_fact": 1,
+                    "project_ready": "yes",
+                }
+            },
+        )
         assert response.status_code == 422
         assert {e["field"] for e in response.json()["errors"]} == {
-            "body.facts.project_investment_cny", "body.facts.no_such_fact",
+            "body.facts.project_investment_cny",
+            "body.facts.no_such_fact",
             "body.facts.project_ready",
         }
         assert signed_in.get(f"/api/v1/enterprises/{enterprise.id}").json()["facts"] == {}
@@ -72,8 +83,9 @@ class TestFacts:
     def test_other_enterprise_is_404(self, client: TestClient, db: Session) -> None:
         mine, theirs = create_enterprise(db), create_enterprise(db)
         login(client, create_user(db, enterprise=mine))
-        response = client.put(f"/api/v1/enterprises/{theirs.id}/facts",
-                              json={"facts": {"project_ready": True}})
+        response = client.put(
+            f"/api/v1/enterprises/{theirs.id}/facts", json={"facts": {"project_ready": True}}
+        )
         assert response.status_code == 404
 
     def test_fact_definitions_are_listed(self, client: TestClient) -> None:
@@ -84,34 +96,47 @@ class TestFacts:
 
 class TestMatches:
     def test_submit_keeps_matches_and_today_is_side_by_side(
-        self, signed_in: TestClient, start: Start, enterprise: Enterprise,
+        self,
+        signed_in: TestClient,
+        start: Start,
+        enterprise: Enterprise,
         full_questionnaire: Questionnaire,
     ) -> None:
-        signed_in.put(f"/api/v1/enterprises/{enterprise.id}/facts", json={"facts": {
-            "project_investment_cny": 30_000_000, "fixed_asset_share_pct": 70,
-            "project_ready": True, "project_started": True,
-        }})
+        signed_in.put(
+            f"/api/v1/enterprises/{enterprise.id}/facts",
+            json={
+                "facts": {
+                    "project_investment_cny": 30_000_000,
+                    "fixed_asset_share_pct": 70,
+                    "project_ready": True,
+                    "project_started": True,
+                }
+            },
+        )
         assessment = start()
         draft = signed_in.get(f"/api/v1/assessments/{assessment['id']}/subsidies").json()
         assert draft["status"] == "draft" and draft["as_submitted"] is None
         answers = complete_answers(full_questionnaire, scoring_profile(enterprise), 0.9)
-        filled = signed_in.put(f"/api/v1/assessments/{assessment['id']}/answers",
-                               json={"answers": answers},
-                               headers={"If-Match": assessment["etag"]}).json()
-        result = signed_in.post(f"/api/v1/assessments/{filled['id']}/submit",
-                                headers={"If-Match": filled["etag"]}).json()
+        filled = signed_in.put(
+            f"/api/v1/assessments/{assessment['id']}/answers",
+            json={"answers": answers},
+            headers={"If-Match": assessment["etag"]},
+        ).json()
+        result = signed_in.post(
+            f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": filled["etag"]}
+        ).json()
         statuses = {m["id"]: m["status"] for m in result["subsidies"]}
         assert len(statuses) >= 14
         assert set(statuses.values()) <= {"eligible", "near", "ineligible", "upcoming", "closed"}
         assert "eligible" in statuses.values()
         both = signed_in.get(f"/api/v1/assessments/{filled['id']}/subsidies").json()
         assert both["as_submitted"]["matches"] == result["subsidies"]
-        assert [m["id"] for m in both["today"]["matches"]] == [
-            m["id"] for m in result["subsidies"]
-        ]
+        assert [m["id"] for m in both["today"]["matches"]] == [m["id"] for m in result["subsidies"]]
         # Facts declared after submission change today's view, never the kept one.
-        signed_in.put(f"/api/v1/enterprises/{enterprise.id}/facts",
-                      json={"facts": {"project_investment_cny": None}})
+        signed_in.put(
+            f"/api/v1/enterprises/{enterprise.id}/facts",
+            json={"facts": {"project_investment_cny": None}},
+        )
         later = signed_in.get(f"/api/v1/assessments/{filled['id']}/subsidies").json()
         assert later["as_submitted"] == both["as_submitted"]
         techtrans = {m["id"]: m for m in later["today"]["matches"]}["sh-techtrans-2026"]
