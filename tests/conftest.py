@@ -14,8 +14,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
 from app.config import Environment, Settings
@@ -115,14 +116,10 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def _empty_tables(engine: Engine) -> None:
-    tables = list(reversed(Base.metadata.sorted_tables))
+    # DELETE, not TRUNCATE: on tables this small PostgreSQL deletes far faster than it truncates.
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture
@@ -132,8 +129,10 @@ def db(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
+    """The settings of the test app of this engine. Tests that need other values make their
+    own copy (``settings.model_copy(update=...)``) and their own app."""
     return Settings(
         ENV=Environment.testing,
         DATABASE_URL=database_url,
@@ -141,8 +140,19 @@ def settings(database_url: str) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[FastAPI]:
+    """One started app per engine: building FastAPI's routes and loading the catalogues
+    takes seconds, so tests share it (each test still gets empty tables and a new client)."""
+    application = create_app(settings)
+    with TestClient(application):
+        yield application
+
+
 @pytest.fixture
-def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    app = create_app(settings)
-    with TestClient(app, base_url="http://testserver") as test_client:
-        yield test_client
+def client(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
+    """A client of the shared app with its own cookies and headers (not entered: the app is
+    already started, and entering would run its start-up again)."""
+    test_client = TestClient(app, base_url="http://testserver")
+    yield test_client
+    test_client.close()

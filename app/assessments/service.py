@@ -7,7 +7,7 @@ immutable and keeps the result computed at submission.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -42,10 +42,13 @@ from app.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from app.heatmaps import upkeep as heatmap_upkeep
 from app.i18n import Lang
+from app.integrators import events as integrator_events
 from app.models import Answer, Assessment, Enterprise, Result, utcnow
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.questionnaires.catalog import QuestionnaireCatalog
+from app.subsidies import service as subsidy_service
 from scoring import (
     AnswerIssue,
     InvalidAnswers,
@@ -55,6 +58,7 @@ from scoring import (
     score,
     validate_answers,
 )
+from scoring.subsidies import Programme
 
 # --- access ----------------------------------------------------------------------------------
 
@@ -357,7 +361,9 @@ def submit(
     idempotency_key: str | None,
     request_fingerprint: str,
     lang: Lang,
+    programmes: Sequence[Programme],
 ) -> SubmitOutcome:
+    """Score and keep the result with the subsidies matched on the submission date."""
     get_visible(session, principal, assessment_id)  # 404 before anything is claimed
     if idempotency_key is not None:
         stored = idempotency.claim(
@@ -366,7 +372,9 @@ def submit(
         if stored is not None:
             return SubmitOutcome(stored.status_code, stored.body, replayed=True)
     try:
-        outcome = _submit(session, principal, catalog, assessment_id, if_match, lang)
+        outcome = _submit(
+            session, principal, catalog, assessment_id, if_match, lang, programmes
+        )
     except AppError:
         if idempotency_key is not None:
             idempotency.release(session, principal.caller_key, idempotency_key)
@@ -385,6 +393,7 @@ def _submit(
     assessment_id: uuid.UUID,
     if_match: str | None,
     lang: Lang,
+    programmes: Sequence[Programme],
 ) -> SubmitOutcome:
     begin_write(session)
     assessment = get_visible(session, principal, assessment_id)
@@ -410,6 +419,7 @@ def _submit(
         ) from exc
 
     now = utcnow()
+    matches = subsidy_service.match(programmes, profile, answers, scored, now.date())
     assessment.status = "submitted"
     assessment.submitted_at = now
     _bump_version(session, assessment)
@@ -420,13 +430,19 @@ def _submit(
             overall=None if scored.overall is None else round_score(scored.overall),
             rung=scored.rung,
             stages={k: float(round_score(v)) for k, v in scored.stages.items()},
-            payload={"zh": scored.to_dict("zh"), "en": scored.to_dict("en")},
-            subsidies=[],
+            payload={
+                "zh": scored.to_dict("zh"),
+                "en": scored.to_dict("en"),
+                "exact": subsidy_service.exact_scores(scored),
+            },
+            subsidies=subsidy_service.stored_form(matches),
             computed_at=now,
         )
     )
     # Work that must happen in the submit's own transaction (aggregates, webhook outbox)
     # is called from here, one line per capability, so it commits or fails with the submit.
+    heatmap_upkeep.record_submission(session, enterprise, assessment, result)
+    integrator_events.on_assessment_submitted(session, assessment, result)  # feed, webhooks
     audit.record(
         session,
         principal,
@@ -460,7 +476,7 @@ def result_view(
         held_back_by=payload["held_back_by"],
         roadmap=payload["roadmap"],
         crosswalk=payload["crosswalk"],
-        subsidies=result.subsidies,
+        subsidies=subsidy_service.localized(result.subsidies, lang),
     )
 
 

@@ -51,8 +51,13 @@ def export_data(session: Session, principal: Principal, enterprise_id: uuid.UUID
     _own_firm(session, principal, enterprise_id)
     tables = EnterpriseDataRepository(session).everything(enterprise_id)
     audit.record(
-        session, principal, "enterprise.export", "enterprise", enterprise_id,
-        enterprise_id=enterprise_id, detail={"tables": sorted(tables)},
+        session,
+        principal,
+        "enterprise.export",
+        "enterprise",
+        enterprise_id,
+        enterprise_id=enterprise_id,
+        detail={"tables": sorted(tables)},
     )
     return {
         "format": EXPORT_FORMAT,
@@ -73,8 +78,13 @@ def delete_data(session: Session, principal: Principal, enterprise_id: uuid.UUID
     session.expunge(enterprise)
     counts = EnterpriseDataRepository(session).delete_everything(enterprise_id)
     audit.record(
-        session, principal, "enterprise.delete", "enterprise", enterprise_id,
-        enterprise_id=enterprise_id, detail={"rows_deleted": counts},
+        session,
+        principal,
+        "enterprise.delete",
+        "enterprise",
+        enterprise_id,
+        enterprise_id=enterprise_id,
+        detail={"rows_deleted": counts},
     )
     session.flush()
     return counts

@@ -7,9 +7,9 @@ the firm's assessments or users) is included, so tables added later are covered 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import CursorResult, Table, delete, select
 from sqlalchemy.orm import Session
 
 from app.models import Assessment, Base, IdempotencyRecord, LoginFailure, User
@@ -29,7 +29,9 @@ class EnterpriseDataRepository:
         self.session = session
 
     def user_ids(self, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
-        return list(self.session.scalars(select(User.id).where(User.enterprise_id == enterprise_id)))
+        return list(
+            self.session.scalars(select(User.id).where(User.enterprise_id == enterprise_id))
+        )
 
     def user_emails(self, enterprise_id: uuid.UUID) -> list[str]:
         return list(
@@ -80,8 +82,9 @@ class EnterpriseDataRepository:
             if not values:
                 return
             result = self.session.execute(delete(table).where(table.c[column].in_(values)))
-            if result.rowcount:
-                counts[table.name] = counts.get(table.name, 0) + result.rowcount
+            deleted = cast(CursorResult[Any], result).rowcount
+            if deleted:
+                counts[table.name] = counts.get(table.name, 0) + deleted
 
         for table in reversed(Base.metadata.sorted_tables):
             if table.name in KEPT_TABLES or table.name in ("enterprise", "user"):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from app.auth.dependencies import SESSION_COOKIE
 from app.auth.principal import Principal
@@ -22,6 +24,7 @@ from app.web.csrf import check_same_origin
 from app.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
 from app.web.htmx import redirect
 from app.web.templating import render, tr
+from scoring.facts import FACTS
 
 router = domain_router(include_in_schema=False)
 
@@ -34,6 +37,8 @@ def _settings_page(
     *,
     notice: str | None = None,
     delete_error: str | None = None,
+    fact_values: dict[str, str] | None = None,
+    fact_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     from app.integrators import service as integrator_service
@@ -43,7 +48,9 @@ def _settings_page(
     grants = integrator_service.list_grants(session, principal, enterprise.id)
     granted = {g.client.id for g in grants if g.active}
     directory = [
-        c for c in integrator_service.integrator_directory(session, principal) if c.id not in granted
+        c
+        for c in integrator_service.integrator_directory(session, principal)
+        if c.id not in granted
     ]
     context = base_context(request, principal, lang) | {
         "enterprise": enterprise,
@@ -53,6 +60,11 @@ def _settings_page(
         "directory": directory,
         "notice": notice,
         "delete_error": delete_error,
+        "facts": [fact for fact in FACTS if not fact.derived],
+        "fact_values": fact_values
+        if fact_values is not None
+        else {name: _shown(value) for name, value in (enterprise.facts or {}).items()},
+        "fact_errors": fact_errors or {},
     }
     return render(request, "pages/settings.html", context, lang=lang, status_code=status_code)
 
@@ -64,9 +76,71 @@ def settings_page(
     notices = {
         "granted": tr(lang, "Access granted."),
         "revoked": tr(lang, "Access revoked. The integrator can no longer read your data."),
+        "facts": tr(lang, "Facts saved. They are used for your next assessment's subsidy matches."),
     }
     notice = notices.get(request.query_params.get("done", ""))
     return _settings_page(request, session, principal, lang, notice=notice)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def parse_facts(form: FormData) -> tuple[dict[str, object], dict[str, str]]:
+    """Declared facts from the form (blank: not declared) and the names that cannot be read."""
+    values: dict[str, object] = {}
+    unreadable: dict[str, str] = {}
+    for fact in FACTS:
+        if fact.derived:
+            continue
+        raw = form_str(form, f"fact_{fact.name}").replace(",", "")
+        if not raw:
+            values[fact.name] = None
+        elif fact.type == "boolean":
+            values[fact.name] = raw == "true"
+        elif fact.type == "choice":
+            values[fact.name] = raw
+        else:
+            try:
+                values[fact.name] = Decimal(raw)
+            except InvalidOperation:
+                unreadable[fact.name] = raw
+    return values, unreadable
+
+
+@router.post("/settings/facts", name="facts_update")
+def update_facts(
+    request: Request,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    """Declare the optional facts subsidy matching and estimates use (investment, R&D, ...)."""
+    check_same_origin(request)
+    assert principal.enterprise_id is not None
+    values, unreadable = parse_facts(form)
+    problems = set(unreadable)
+    if not problems:
+        try:
+            service.update_facts(session, principal, principal.enterprise_id, values)
+        except InvalidInput as exc:
+            session.rollback()
+            problems = {e.field.rsplit(".", 1)[-1] for e in exc.errors}
+    if problems:
+        message = tr(lang, "Not valid: enter a number in the range shown.")
+        return _settings_page(
+            request,
+            session,
+            principal,
+            lang,
+            fact_values={f.name: form_str(form, f"fact_{f.name}") for f in FACTS},
+            fact_errors=dict.fromkeys(problems, message),
+            status_code=422,
+        )
+    return redirect(request, "/settings?done=facts#facts")
 
 
 @router.post("/settings/grants", name="grant_create")
@@ -104,11 +178,12 @@ def export(request: Request, session: SessionDep, principal: EnterpriseUser) -> 
     """Everything held about the firm, as a JSON download (the export is audited)."""
     assert principal.enterprise_id is not None
     body = data_service.export_data(session, principal, principal.enterprise_id)
+    filename = f"zhizao-export-{principal.enterprise_id}.json"
     return Response(
         json.dumps(body, ensure_ascii=False, indent=2),
         media_type="application/json",
         headers={
-            "Content-Disposition": f'attachment; filename="zhizao-export-{principal.enterprise_id}.json"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",
         },
     )
@@ -129,7 +204,10 @@ def delete(
     typed = form_str(form, "confirm").upper().replace(" ", "")
     if typed != enterprise.credit_code:
         return _settings_page(
-            request, session, principal, lang,
+            request,
+            session,
+            principal,
+            lang,
             delete_error=tr(lang, "Type your credit code exactly to confirm the deletion."),
             status_code=422,
         )

@@ -146,15 +146,22 @@ def update_facts(
     if problems:
         raise InvalidInput(
             "Some facts are not valid; none was saved: " + ", ".join(sorted(problems)),
-            errors=[FieldError(f"body.facts.{name}", message) for name, message in problems.items()],
+            errors=[
+                FieldError(f"body.facts.{name}", message) for name, message in problems.items()
+            ],
         )
     merged = {k: v for k, v in (enterprise.facts or {}).items() if k not in facts}
     merged.update({name: _stored_number(value) for name, value in clean.items()})
     enterprise.facts = merged
     enterprise.revision += 1
     audit.record(
-        session, principal, "enterprise.facts", "enterprise", enterprise.id,
-        enterprise_id=enterprise.id, detail={"facts": sorted(facts)},
+        session,
+        principal,
+        "enterprise.facts",
+        "enterprise",
+        enterprise.id,
+        enterprise_id=enterprise.id,
+        detail={"facts": sorted(facts)},
     )
     session.flush()
     return enterprise

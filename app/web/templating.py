@@ -1,19 +1,81 @@
-"""The one Jinja2 environment: pages, partials and the PDF report render from it."""
+"""The one Jinja2 environment: pages, partials and the PDF report render from it.
+
+``environment()`` (no language) keeps gettext as the identity, as the PDF report expects;
+``environment("zh")`` / ``environment("en")`` install the Babel catalogs of ``app/web/locale``
+(UI strings only: the questionnaire's own texts are data, in both languages). One environment
+per language, built once: installing translations per request on a shared environment would
+race between threads.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.templating import Jinja2Templates
 
 from app.config import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+STATIC_DIR = PROJECT_ROOT / "app" / "static"
+#: Babel locale per service language (catalog directory names).
+BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
+#: BCP 47 tag for ``<html lang>`` per service language.
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
 
 @lru_cache
-def environment() -> Environment:
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalog of ``lang`` (``zh`` or ``en``)."""
+    return Translations.load(LOCALE_DIR, [BABEL_LOCALES.get(lang, "zh_CN")], domain="messages")
+
+
+def N_(message: str) -> str:
+    """Mark a UI string for extraction where it is translated later (``tr``)."""
+    return message
+
+
+def tr(lang: str, message: str, **values: object) -> str:
+    """A UI string from Python code in ``lang`` (msgids are English; extracted as ``tr:2``)."""
+    text = translations(lang).gettext(message)
+    return text % values if values else text
+
+
+def _score(value: object) -> str:
+    """A score as shown everywhere: two decimals (the engine already rounded half-up)."""
+    if value is None:
+        return "—"
+    return f"{Decimal(str(value)):.2f}"
+
+
+@lru_cache
+def _static_versions() -> dict[str, str]:
+    return {}
+
+
+def static_url(path: str) -> str:
+    """``/static/<path>?v=<mtime>``: cache-busting without a build step."""
+    versions = _static_versions()
+    if path not in versions:
+        try:
+            versions[path] = str(int((STATIC_DIR / path).stat().st_mtime))
+        except OSError:
+            versions[path] = "0"
+    return f"/static/{path}?v={versions[path]}"
+
+
+@lru_cache
+def environment(lang: str | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html", "xml", "svg"]),
@@ -22,10 +84,50 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    if lang is None:
+        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        return env
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    locale = BABEL_LOCALES.get(lang, "zh_CN")
+    env.globals.update(
+        lang=lang,
+        html_lang=HTML_LANG.get(lang, "zh-CN"),
+        static_url=static_url,
+    )
+    env.filters.update(
+        score=_score,
+        percent=lambda value: format_percent(value or 0, locale=locale),
+        number=lambda value: format_decimal(value, locale=locale),
+        date=lambda value: "" if value is None else format_date(value, "long", locale=locale),
+        datetime=lambda value: "" if value is None else _datetime(value, locale),
+        t=lambda text: "" if text is None else text.get(lang),
+    )
     return env
+
+
+def _datetime(value: datetime, locale: str) -> str:
+    return f"{format_date(value, 'medium', locale=locale)} {value:%H:%M}"
 
 
 @lru_cache
 def templates() -> Jinja2Templates:
     return Jinja2Templates(env=environment())
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    lang: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page or partial in ``lang`` with the request in its context."""
+    html = environment(lang).get_template(name).render({"request": request, **context})
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["Content-Language"] = HTML_LANG.get(lang, "zh-CN")
+    response.headers.setdefault("Cache-Control", "no-store")
+    # Full pages and htmx partials differ for the same URL.
+    response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
+    return response

@@ -1,0 +1,729 @@
+"""Pages: start an assessment, the stage-by-stage wizard with autosave, review and submit, the
+result with its roadmap and what-if, and the history.
+
+Without JavaScript every form posts and redirects (303). With htmx the stage form autosaves on
+every change and re-renders itself from the response, so adaptive questions appear and
+disappear as answers change. Both paths save through ``service.update_answers`` with the ETag the
+form carried: an edit made elsewhere in the meantime (412) is said plainly, with a reload link.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.assessments import service
+from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead
+from app.auth.principal import Principal
+from app.db import SessionDep
+from app.enterprises import service as enterprise_service
+from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from app.i18n import Lang
+from app.idempotency import fingerprint
+from app.models import Assessment
+from app.questionnaires.api import CatalogDep
+from app.questionnaires.catalog import QuestionnaireCatalog
+from app.routing import domain_router
+from app.web import charts
+from app.web.csrf import check_same_origin
+from app.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
+from app.web.htmx import HtmxDep, redirect
+from app.web.templating import N_, render, tr
+from scoring import (
+    NA,
+    RUNGS,
+    InvalidAnswers,
+    Question,
+    Questionnaire,
+    Stage,
+    applicable_questions,
+    score,
+)
+
+router = domain_router(include_in_schema=False)
+
+QUESTIONNAIRE_CHOICES = ("smart-manufacturing-maturity", "quick-check")
+PDF_ROUTE = "/api/v1/assessments/{assessment_id}/report.pdf"
+#: How many roadmap questions the what-if form offers.
+WHAT_IF_QUESTIONS = 8
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def issue_message(lang: Lang, code: str, question: Question | None) -> str:
+    """An answer problem (``scoring`` issue code) said in ``lang``."""
+    if code == "out_of_bounds" and question is not None:
+        return tr(
+            lang,
+            "Enter a number from %(min)s to %(max)s.",
+            min=_plain(question.min),
+            max=_plain(question.max),
+        )
+    messages = {
+        "not_a_number": N_("Enter a number (digits only)."),
+        "empty_selection": N_("Choose at least one option."),
+        "exclusive_conflict": N_("“None of these” cannot be combined with other options."),
+        "na_not_allowed": N_("“Not applicable” is not allowed for this question."),
+        "not_applicable": N_("This question does not apply given your other answers."),
+        "required": N_("This question needs an answer."),
+        "unknown_option": N_("Choose one of the options shown."),
+    }
+    return tr(lang, messages.get(code, N_("This answer is not valid.")))
+
+
+def _plain(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+
+
+def _profile(session: Session, principal: Principal, assessment: Assessment) -> dict[str, object]:
+    enterprise = enterprise_service.get_visible(session, principal, assessment.enterprise_id)
+    return enterprise_service.scoring_profile(enterprise)
+
+
+def _stage_or_404(questionnaire: Questionnaire, stage_id: str) -> Stage:
+    for stage in questionnaire.stages:
+        if stage.id == stage_id:
+            return stage
+    raise NotFound("No such stage in this questionnaire.")
+
+
+def _draft(session: Session, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
+    assessment = service.get_visible(session, principal, assessment_id)
+    if assessment.status != "draft":
+        raise Conflict("This assessment is submitted and can no longer change.")
+    return assessment
+
+
+def parse_stage_form(
+    form: FormData, questions: list[Question]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Answers to ``questions`` from a posted stage form (``None``: left blank) and, per question,
+    the code of a value that cannot even be read."""
+    answers: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for question in questions:
+        qid = question.id
+        if question.allow_na and form.get(f"{qid}__na") == NA:
+            answers[qid] = NA
+            continue
+        if question.type == "multi":
+            chosen = [v for v in form.getlist(qid) if isinstance(v, str) and v]
+            answers[qid] = (NA if NA in chosen else chosen) or None
+        elif question.type == "number":
+            raw = form.get(qid)
+            text = raw.strip().replace(",", "") if isinstance(raw, str) else ""
+            if not text:
+                answers[qid] = None
+                continue
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                problems[qid] = "not_a_number"
+                continue
+            if not number.is_finite():
+                problems[qid] = "not_a_number"
+                continue
+            answers[qid] = int(number) if number == number.to_integral_value() else float(number)
+        else:
+            raw = form.get(qid)
+            answers[qid] = raw if isinstance(raw, str) and raw else None
+    return answers, problems
+
+
+def changes_to_save(
+    questionnaire: Questionnaire,
+    stored: Mapping[str, Any],
+    submitted: Mapping[str, Any],
+    profile: Mapping[str, object],
+) -> dict[str, Any]:
+    """The update to send: what differs from the stored answers, plus clearing stored answers
+    that no longer apply given the new ones (they would block the submit)."""
+    merged = dict(stored)
+    for qid, value in submitted.items():
+        if value is None:
+            merged.pop(qid, None)
+        else:
+            merged[qid] = value
+    applicable = {q.id for q in applicable_questions(questionnaire, merged, profile)}
+    update = {
+        qid: value
+        for qid, value in submitted.items()
+        if qid in applicable and stored.get(qid) != value
+    }
+    update.update({qid: None for qid in stored if qid not in applicable})
+    return update
+
+
+# --- start ------------------------------------------------------------------------------------
+
+
+@router.get("/assessments/new", response_class=HTMLResponse, name="assessment_new")
+def new_assessment(
+    request: Request,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+) -> Response:
+    assert principal.enterprise_id is not None
+    page = service.history(
+        session, principal, catalog, principal.enterprise_id, cursor=None, limit=50, lang=lang
+    )
+    choices = [q for qid in QUESTIONNAIRE_CHOICES if (q := catalog.get(qid)) is not None]
+    context = base_context(request, principal, lang) | {
+        "choices": choices,
+        "has_previous": any(item.status == "submitted" for item in page.items),
+    }
+    return render(request, "pages/assessment_new.html", context, lang=lang)
+
+
+@router.post("/assessments", name="assessment_create")
+def create_assessment(
+    request: Request,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    form: FormDep,
+) -> Response:
+    check_same_origin(request)
+    assert principal.enterprise_id is not None
+    questionnaire_id = form_str(form, "questionnaire_id") or QUESTIONNAIRE_CHOICES[0]
+    data = AssessmentCreate(
+        questionnaire_id=questionnaire_id, prefill=form_str(form, "prefill") == "yes"
+    )
+    assessment = service.create(session, principal, catalog, principal.enterprise_id, data)
+    return redirect(request, f"/assessments/{assessment.id}")
+
+
+@router.get("/assessments/{assessment_id}", name="assessment_resume")
+def resume(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+) -> Response:
+    """Where to carry on: the result once submitted, else the first stage with open required
+    questions, else the review."""
+    assessment = service.get_visible(session, principal, assessment_id)
+    if assessment.status == "submitted":
+        return redirect(request, f"/assessments/{assessment.id}/result")
+    view = service.view(session, catalog, assessment, lang)
+    if view.next_stage is None:
+        return redirect(request, f"/assessments/{assessment.id}/review")
+    return redirect(request, f"/assessments/{assessment.id}/stages/{view.next_stage}")
+
+
+# --- the wizard -------------------------------------------------------------------------------
+
+
+def _stage_context(
+    request: Request,
+    principal: Principal,
+    lang: Lang,
+    questionnaire: Questionnaire,
+    view: AssessmentRead,
+    stage: Stage,
+    *,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str | None = None,
+    conflict: bool = False,
+    partial: bool = False,
+) -> dict[str, Any]:
+    applicable = set(view.applicable_questions)
+    shown = [q for q in stage.questions if q.id in applicable]
+    stage_ids = [s.id for s in questionnaire.stages]
+    index = stage_ids.index(stage.id)
+    progress = {p.id: p for p in view.progress}
+    return base_context(request, principal, lang) | {
+        "assessment": view,
+        "questionnaire": questionnaire,
+        "stage": stage,
+        "stage_number": index + 1,
+        "stage_count": len(stage_ids),
+        "stage_progress": progress[stage.id],
+        "progress": view.progress,
+        "previous_stage": stage_ids[index - 1] if index > 0 else None,
+        "next_stage": stage_ids[index + 1] if index + 1 < len(stage_ids) else None,
+        "questions": shown,
+        "values": dict(view.answers) | dict(values or {}),
+        "errors": dict(errors or {}),
+        "notice": notice,
+        "conflict": conflict,
+        "partial": partial,
+        "NA": NA,
+    }
+
+
+@router.get(
+    "/assessments/{assessment_id}/stages/{stage_id}", response_class=HTMLResponse, name="stage"
+)
+def stage_page(
+    request: Request,
+    assessment_id: uuid.UUID,
+    stage_id: str,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+    htmx: HtmxDep,
+) -> Response:
+    assessment = service.get_visible(session, principal, assessment_id)
+    if assessment.status != "draft":
+        return redirect(request, f"/assessments/{assessment.id}/result")
+    questionnaire = service.questionnaire_of(catalog, assessment)
+    stage = _stage_or_404(questionnaire, stage_id)
+    view = service.view(session, catalog, assessment, lang)
+    context = _stage_context(request, principal, lang, questionnaire, view, stage, partial=htmx)
+    template = "partials/stage_form.html" if htmx else "pages/stage.html"
+    return render(request, template, context, lang=lang)
+
+
+def _save_stage(
+    request: Request,
+    assessment_id: uuid.UUID,
+    stage_id: str,
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    lang: Lang,
+    form: FormData,
+    *,
+    partial: bool,
+) -> Response:
+    check_same_origin(request)
+    assessment = _draft(session, principal, assessment_id)
+    questionnaire = service.questionnaire_of(catalog, assessment)
+    stage = _stage_or_404(questionnaire, stage_id)
+    shown_ids = set(form_str(form, "shown").split())
+    shown = [q for q in stage.questions if q.id in shown_ids]
+    submitted, problems = parse_stage_form(form, shown)
+    action = form_str(form, "action") or "save"
+    template = "partials/stage_form.html" if partial else "pages/stage.html"
+
+    def again(
+        view: AssessmentRead, status_code: int, **extra: Any
+    ) -> Response:  # the stage with the user's own values
+        context = _stage_context(
+            request,
+            principal,
+            lang,
+            questionnaire,
+            view,
+            stage,
+            values=submitted,
+            partial=partial,
+            **extra,
+        )
+        return render(
+            request, template, context, lang=lang, status_code=200 if partial else status_code
+        )
+
+    view = service.view(session, catalog, assessment, lang)
+    if problems:
+        errors = {
+            qid: issue_message(lang, code, questionnaire.find_question(qid))
+            for qid, code in problems.items()
+        }
+        return again(view, 422, errors=errors)
+    profile = _profile(session, principal, assessment)
+    update = changes_to_save(questionnaire, view.answers, submitted, profile)
+    if update:
+        etag = form_str(form, "etag")
+        try:
+            service.update_answers(
+                session, principal, catalog, assessment_id, AnswersUpdate(answers=update), etag
+            )
+        except PreconditionFailed:
+            session.rollback()
+            assessment = service.get_visible(session, principal, assessment_id)
+            current = service.view(session, catalog, assessment, lang)
+            if changes_to_save(questionnaire, current.answers, submitted, profile):
+                return again(view, 412, conflict=True)
+            # Our own autosave got there first: the stored answers are already these.
+            view = current
+            update = {}
+        except InvalidInput as exc:
+            session.rollback()
+            errors = {}
+            for error in exc.errors:
+                qid = error.field.rsplit(".", 1)[-1]
+                errors[qid] = issue_message(lang, error.code, questionnaire.find_question(qid))
+            return again(view, 422, errors=errors)
+        else:
+            assessment = service.get_visible(session, principal, assessment_id)
+            view = service.view(session, catalog, assessment, lang)
+    if partial:
+        context = _stage_context(
+            request,
+            principal,
+            lang,
+            questionnaire,
+            view,
+            stage,
+            notice=tr(lang, "Saved.") if update else None,
+            partial=True,
+        )
+        return render(request, template, context, lang=lang)
+    stage_ids = [s.id for s in questionnaire.stages]
+    index = stage_ids.index(stage.id)
+    base = f"/assessments/{assessment_id}"
+    appeared = [
+        qid
+        for qid in next(p for p in view.progress if p.id == stage.id).required_unanswered
+        if qid not in shown_ids
+    ]
+    if action in ("next", "review") and appeared:
+        # Answers here made new questions apply: show them before moving on.
+        target = f"{base}/stages/{stage.id}?more=1#q-{appeared[0]}"
+    elif action == "next":
+        target = (
+            f"{base}/stages/{stage_ids[index + 1]}"
+            if index + 1 < len(stage_ids)
+            else f"{base}/review"
+        )
+    elif action == "previous" and index > 0:
+        target = f"{base}/stages/{stage_ids[index - 1]}"
+    elif action == "review":
+        target = f"{base}/review"
+    else:
+        target = f"{base}/stages/{stage.id}?saved=1"
+    return redirect(request, target)
+
+
+@router.post("/assessments/{assessment_id}/stages/{stage_id}", name="stage_save")
+def save_stage(
+    request: Request,
+    assessment_id: uuid.UUID,
+    stage_id: str,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    """The explicit save (and previous / next): saves, then goes where the button said."""
+    return _save_stage(
+        request, assessment_id, stage_id, session, principal, catalog, lang, form, partial=False
+    )
+
+
+@router.post(
+    "/assessments/{assessment_id}/stages/{stage_id}/autosave",
+    response_class=HTMLResponse,
+    name="stage_autosave",
+)
+def autosave_stage(
+    request: Request,
+    assessment_id: uuid.UUID,
+    stage_id: str,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    """htmx autosave on change: saves and answers with the stage form re-rendered (new ETag,
+    questions that now apply, progress)."""
+    return _save_stage(
+        request, assessment_id, stage_id, session, principal, catalog, lang, form, partial=True
+    )
+
+
+# --- review and submit ------------------------------------------------------------------------
+
+
+def _review(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    lang: Lang,
+    assessment: Assessment,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    questionnaire = service.questionnaire_of(catalog, assessment)
+    view = service.view(session, catalog, assessment, lang)
+    open_items = [
+        {
+            "stage": questionnaire.stage(p.id),
+            "questions": [questionnaire.question(qid) for qid in p.required_unanswered],
+        }
+        for p in view.progress
+        if p.required_unanswered
+    ]
+    context = base_context(request, principal, lang) | {
+        "assessment": view,
+        "questionnaire": questionnaire,
+        "progress": view.progress,
+        "open_items": open_items,
+        "error": error,
+        "submit_key": secrets.token_urlsafe(16),
+    }
+    return render(request, "pages/review.html", context, lang=lang, status_code=status_code)
+
+
+@router.get("/assessments/{assessment_id}/review", response_class=HTMLResponse, name="review")
+def review(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+) -> Response:
+    assessment = service.get_visible(session, principal, assessment_id)
+    if assessment.status != "draft":
+        return redirect(request, f"/assessments/{assessment.id}/result")
+    return _review(request, session, principal, catalog, lang, assessment)
+
+
+@router.post("/assessments/{assessment_id}/submit", name="submit")
+def submit(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    check_same_origin(request)
+    key = form_str(form, "submit_key")[:255] or None
+    try:
+        service.submit(
+            session,
+            principal,
+            catalog,
+            assessment_id,
+            if_match=form_str(form, "etag"),
+            idempotency_key=key,
+            request_fingerprint=fingerprint("POST", request.url.path, b""),
+            lang=lang,
+            programmes=request.app.state.subsidies.programmes,
+        )
+    except (InvalidInput, PreconditionFailed) as exc:
+        session.rollback()
+        assessment = service.get_visible(session, principal, assessment_id)
+        message = (
+            tr(
+                lang,
+                "The answers were changed elsewhere since this page was loaded; "
+                "check them below and submit again.",
+            )
+            if isinstance(exc, PreconditionFailed)
+            else tr(lang, "Some required questions are still unanswered.")
+        )
+        return _review(
+            request,
+            session,
+            principal,
+            catalog,
+            lang,
+            assessment,
+            error=message,
+            status_code=exc.status_code,
+        )
+    except Conflict:
+        session.rollback()
+    return redirect(request, f"/assessments/{assessment_id}/result")
+
+
+# --- result and what-if -----------------------------------------------------------------------
+
+
+def _subsidies(raw: list[Any], lang: Lang) -> dict[str, list[dict[str, Any]]]:
+    """Matched and nearly matched programmes, whatever shape the stored list has (per-language
+    dicts or one dict per programme); missing fields simply do not show."""
+    groups: dict[str, list[dict[str, Any]]] = {"eligible": [], "near": []}
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        localized = item.get(lang)
+        entry: dict[str, Any] = localized if isinstance(localized, dict) else item
+        status = entry.get("status") or entry.get("fit")
+        if status in groups:
+            groups[status].append(entry)
+    return groups
+
+
+def _what_if_questions(
+    questionnaire: Questionnaire, roadmap: Mapping[str, Any] | None
+) -> list[Question]:
+    if not roadmap:
+        return []
+    ids: list[str] = []
+    for step in (roadmap.get("what_if") or {}).get("changes", []) + roadmap.get("steps", []):
+        qid = step.get("question_id")
+        if qid and qid not in ids:
+            ids.append(qid)
+    return [questionnaire.question(qid) for qid in ids[:WHAT_IF_QUESTIONS]]
+
+
+def _result_context(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    lang: Lang,
+    assessment_id: uuid.UUID,
+) -> dict[str, Any]:
+    assessment = service.get_visible(session, principal, assessment_id)
+    result = service.get_result(session, principal, catalog, assessment_id, lang)
+    questionnaire = service.questionnaire_of(catalog, assessment)
+    view = service.view(session, catalog, assessment, lang)
+    stage_titles = {s.id: s.title.get(lang) for s in questionnaire.stages}
+    rung = Decimal(str(result.rung))
+    overall = None if result.overall is None else Decimal(str(result.overall))
+    # The report capability may be absent (a slimmer deployment): link the PDF only if served.
+    has_pdf = PDF_ROUTE in request.app.openapi().get("paths", {})
+    return base_context(request, principal, lang) | {
+        "assessment": view,
+        "questionnaire": questionnaire,
+        "result": result,
+        "stage_titles": stage_titles,
+        "rungs": RUNGS,
+        "ladder_svg": charts.ladder(
+            [charts.RungLabel(r.level, r.name.get(lang)) for r in RUNGS],
+            rung,
+            overall,
+            title=tr(lang, "The maturity ladder: your rung is %(rung)s", rung=format(rung, ".2f")),
+            you_label=tr(lang, "you"),
+        ),
+        "radar_svg": charts.radar(
+            [
+                (
+                    stage_titles[s.id],
+                    Decimal(str(result.stages[s.id])) if s.id in result.stages else None,
+                )
+                for s in questionnaire.stages
+            ],
+            title=tr(lang, "Score per stage"),
+        ),
+        "subsidies": _subsidies(result.subsidies, lang),
+        "what_if_questions": _what_if_questions(questionnaire, result.roadmap),
+        "answers": view.answers,
+        "what_if": None,
+        "pdf_url": PDF_ROUTE.format(assessment_id=assessment_id) + f"?lang={lang}"
+        if has_pdf
+        else None,
+        "NA": NA,
+    }
+
+
+@router.get("/assessments/{assessment_id}/result", response_class=HTMLResponse, name="result")
+def result_page(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+) -> Response:
+    assessment = service.get_visible(session, principal, assessment_id)
+    if assessment.status == "draft":
+        return redirect(request, f"/assessments/{assessment.id}")
+    context = _result_context(request, session, principal, catalog, lang, assessment_id)
+    return render(request, "pages/result.html", context, lang=lang)
+
+
+@router.get("/assessments/{assessment_id}/what-if", response_class=HTMLResponse, name="what_if")
+def what_if(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+    htmx: HtmxDep,
+) -> Response:
+    """Score changed answers on the fly; nothing is saved (a GET)."""
+    assessment = service.get_visible(session, principal, assessment_id)
+    if assessment.status == "draft":
+        return redirect(request, f"/assessments/{assessment.id}")
+    context = _result_context(request, session, principal, catalog, lang, assessment_id)
+    questionnaire: Questionnaire = context["questionnaire"]
+    questions: list[Question] = context["what_if_questions"]
+    params = request.query_params
+    form = FormData([(k, v) for k, v in params.multi_items()])
+    submitted, problems = parse_stage_form(form, questions)
+    hypothetical = dict(context["answers"])
+    for qid, value in submitted.items():
+        if value is None:
+            continue
+        hypothetical[qid] = value
+    outcome: dict[str, Any] = {"errors": {}, "changed": [], "scored": None}
+    if problems:
+        outcome["errors"] = {
+            qid: issue_message(lang, code, questionnaire.find_question(qid))
+            for qid, code in problems.items()
+        }
+    else:
+        profile = _profile(session, principal, assessment)
+        try:
+            scored = score(questionnaire, hypothetical, profile, with_roadmap=False)
+        except InvalidAnswers as exc:
+            outcome["errors"] = {
+                issue.question_id: issue_message(
+                    lang, issue.code, questionnaire.find_question(issue.question_id)
+                )
+                for issue in exc.issues
+            }
+        else:
+            outcome["scored"] = scored.to_dict(lang)
+            outcome["changed"] = [
+                questionnaire.question(qid)
+                for qid in submitted
+                if submitted[qid] is not None and submitted[qid] != context["answers"].get(qid)
+            ]
+    context["what_if"] = outcome
+    context["answers"] = hypothetical
+    template = "partials/what_if.html" if htmx else "pages/result.html"
+    return render(request, template, context, lang=lang)
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+@router.get("/history", response_class=HTMLResponse, name="history")
+def history(
+    request: Request,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+) -> Response:
+    assert principal.enterprise_id is not None
+    page = service.history(
+        session, principal, catalog, principal.enterprise_id, cursor=None, limit=100, lang=lang
+    )
+    submitted = [item for item in page.items if item.status == "submitted"]
+    points = [
+        (
+            item.submitted_at.strftime("%Y-%m-%d") if item.submitted_at else "",
+            None if item.overall is None else Decimal(str(item.overall)),
+        )
+        for item in reversed(submitted)
+    ]
+    context = base_context(request, principal, lang) | {
+        "items": page.items,
+        "trend_svg": charts.trend(points, title=tr(lang, "Overall score over time"))
+        if points
+        else None,
+    }
+    return render(request, "pages/history.html", context, lang=lang)

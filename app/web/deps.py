@@ -1,0 +1,64 @@
+"""Dependencies shared by the page routers: language, the signed-in enterprise user, form data
+and the context every template gets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from app.auth.dependencies import CurrentPrincipal
+from app.auth.principal import Principal
+from app.errors import NotFound, Unauthorized
+from app.i18n import Lang, negotiate_lang
+
+
+def page_lang(request: Request) -> Lang:
+    """Cookie, then ``Accept-Language``, else Chinese (``?lang=`` wins for one page)."""
+    return negotiate_lang(request, request.query_params.get("lang"))
+
+
+PageLang = Annotated[Lang, Depends(page_lang)]
+
+
+class LoginRequired(Unauthorized):
+    """A page that needs a signed-in user; the HTML error handler sends the browser to sign in."""
+
+    problem = "login-required"
+
+
+def require_enterprise_user(principal: CurrentPrincipal) -> Principal:
+    if principal.kind == "anonymous":
+        raise LoginRequired("Sign in to continue.")
+    if not principal.is_enterprise_user or principal.enterprise_id is None:
+        # Admins and officials have no firm of their own: these pages do not exist for them.
+        raise NotFound("These pages are for enterprise accounts.")
+    return principal
+
+
+EnterpriseUser = Annotated[Principal, Depends(require_enterprise_user)]
+
+
+async def form_data(request: Request) -> FormData:
+    """The submitted form (already parsed, and cached, when the CSRF check read it)."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def base_context(request: Request, principal: Principal, lang: Lang) -> dict[str, Any]:
+    return {
+        "principal": principal,
+        "signed_in": principal.kind == "user",
+        "csrf_token": principal.csrf_token or "",
+        "path": request.url.path,
+        "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "lang": lang,
+    }
+
+
+def form_str(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,63 @@
+"""HTML rendering of errors for page routes; the JSON API keeps problem+json (``app.errors``)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.i18n import negotiate_lang
+from app.web.htmx import is_htmx
+
+#: Paths that are never pages: their errors stay problem+json whatever the client accepts.
+NON_PAGE_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi")
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(NON_PAGE_PREFIXES) or path == "/api":
+        return False
+    return is_htmx(request) or "text/html" in request.headers.get("accept", "")
+
+
+def html_error(request: Request, problem_response: Response) -> Response:
+    """The error page for a problem+json response (same status and headers)."""
+    from app.web.templating import render
+
+    problem = json.loads(bytes(problem_response.body))
+    status = problem_response.status_code
+    kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
+    if status == 401 and request.method in ("GET", "HEAD"):
+        target = "/login?next=" + quote(
+            request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="/"
+        )
+        if is_htmx(request):
+            return Response(status_code=200, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    headers = {
+        name: value
+        for name, value in problem_response.headers.items()
+        if name.lower() in ("retry-after", "etag")
+    }
+    lang = negotiate_lang(request)
+    return render(
+        request,
+        "errors/error.html",
+        {
+            "status": status,
+            "kind": kind,
+            "title": problem.get("title", ""),
+            "detail": problem.get("detail", ""),
+            "request_id": problem.get("request_id"),
+            "signed_in": False,
+            "csrf_token": "",
+            "path": request.url.path,
+            "full_path": request.url.path,
+            "principal": None,
+        },
+        lang=lang,
+        status_code=status,
+        headers=headers,
+    )

@@ -1,0 +1,105 @@
+"""Register, sign in and sign out through the pages (no JavaScript)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Enterprise, User
+from tests.factories import PASSWORD, create_enterprise, create_user, enterprise_payload
+from tests.pages import HTML, HTMX, hidden, soup, texts
+
+
+def _register_form(client: TestClient, **overrides: str) -> dict[str, str]:
+    token = hidden(soup(client.get("/register", headers=HTML)), "csrf_token")
+    payload = {k: str(v) for k, v in enterprise_payload().items()}
+    return {
+        **payload,
+        "email": "manager@example.com",
+        "password": PASSWORD,
+        "display_name": "张经理",
+        "csrf_token": token,
+        **overrides,
+    }
+
+
+def test_register_creates_firm_and_user_and_signs_in(client: TestClient, db: Session) -> None:
+    form = _register_form(client)
+    response = client.post("/register", data=form, headers=HTML, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard?welcome=1"
+    assert "zhizao_session" in response.cookies
+    enterprise = db.scalar(select(Enterprise).where(Enterprise.credit_code == form["credit_code"]))
+    assert enterprise is not None
+    user = db.scalar(select(User).where(User.email == "manager@example.com"))
+    assert user is not None and user.enterprise_id == enterprise.id
+    dashboard = soup(client.get("/dashboard", headers=HTML))
+    assert enterprise.name in dashboard.get_text()
+
+
+def test_field_errors_show_inline_in_chinese_and_english(client: TestClient) -> None:
+    form = _register_form(client, credit_code="91310115MA1FL3K29X", employees="many", email="x")
+    response = client.post("/register", data=form, headers=HTML)
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one("#err-credit_code").get_text(strip=True).endswith("校验位正确。")
+    assert "请输入数字" in page.select_one("#err-employees").get_text()
+    assert page.select_one("#f-email")["aria-invalid"] == "true"
+    # What was typed is kept (except the password); the summary links to each field.
+    assert page.select_one("#f-name")["value"] == form["name"]
+    assert page.select_one("#f-password")["value"] == ""
+    assert len(texts(page, "#error-summary li")) == 3
+    english = client.post("/register", data=form, headers={**HTML, "accept-language": "en"})
+    assert "correct check digit" in soup(english).select_one("#err-credit_code").get_text()
+
+
+def test_duplicate_credit_code_and_email_are_field_errors(client: TestClient, db: Session) -> None:
+    enterprise = create_enterprise(db)
+    user = create_user(db, enterprise=enterprise)
+    form = _register_form(client, credit_code=enterprise.credit_code)
+    page = soup(client.post("/register", data=form, headers=HTML))
+    assert "已注册" in page.select_one("#err-credit_code").get_text()
+    form = _register_form(client, email=user.email)
+    page = soup(client.post("/register", data=form, headers=HTML))
+    assert "已有账号" in page.select_one("#err-email").get_text()
+
+
+def test_forms_before_sign_in_need_their_token(client: TestClient) -> None:
+    form = _register_form(client)
+    form["csrf_token"] = "forged"
+    response = client.post("/register", data=form, headers=HTML)
+    assert response.status_code == 403
+    assert soup(response).h1.get_text(strip=True) == "表单已过期"
+    cross_site = client.post(
+        "/login",
+        data={"email": "a@example.com", "password": "x", "csrf_token": form["csrf_token"]},
+        headers={**HTML, "sec-fetch-site": "cross-site"},
+    )
+    assert cross_site.status_code == 403
+
+
+def test_login_and_logout(client: TestClient, db: Session) -> None:
+    user = create_user(db, enterprise=create_enterprise(db))
+    page = soup(client.get("/login?next=/history", headers=HTML))
+    token = hidden(page, "csrf_token")
+    assert hidden(page, "next") == "/history"
+    wrong = client.post(
+        "/login", data={"email": user.email, "password": "nope", "csrf_token": token}
+    )
+    assert wrong.status_code == 401
+    assert "邮箱或密码错误" in soup(wrong).select_one("[role=alert]").get_text()
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token, "next": "/history"},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/history"
+    page = soup(client.get("/dashboard", headers=HTML))
+    csrf = hidden(page.select_one("form[action='/logout']"), "csrf_token")
+    # Signed-in forms need the session's token.
+    assert client.post("/logout", data={"csrf_token": "wrong"}, headers=HTML).status_code == 403
+    out = client.post("/logout", data={"csrf_token": csrf}, headers=HTMX)
+    assert out.headers["hx-redirect"] == "/"
+    assert client.get("/dashboard", headers=HTML, follow_redirects=False).status_code == 303

@@ -1,0 +1,286 @@
+"""The wizard, review, submit, result, what-if and history pages — without JavaScript (plain
+form posts) and with htmx (``HX-Request``: autosave answering with the re-rendered stage)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.enterprises.service import scoring_profile
+from app.models import Enterprise
+from scoring import Questionnaire
+from tests.app.assessments.conftest import FULL, complete_answers
+from tests.factories import create_enterprise, create_user
+from tests.pages import HTML, HTMX, hidden, sign_in, soup, texts
+
+
+@pytest.fixture
+def browser(client: TestClient, db: Session, enterprise: Enterprise) -> TestClient:
+    sign_in(client, create_user(db, enterprise=enterprise))
+    return client
+
+
+def start(client: TestClient, questionnaire_id: str = FULL) -> str:
+    csrf = hidden(soup(client.get("/assessments/new", headers=HTML)), "csrf_token")
+    response = client.post(
+        "/assessments",
+        data={"csrf_token": csrf, "questionnaire_id": questionnaire_id},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    return response.headers["location"].rsplit("/", 1)[-1]
+
+
+def form_data(page: BeautifulSoup, answers: dict[str, Any], **extra: str) -> dict[str, Any]:
+    """The stage form as a browser would post it, answering the shown questions from ``answers``."""
+    form = page.select_one("#stage-form") or page  # a page, or the htmx fragment (its inside)
+    data: dict[str, Any] = {name: hidden(form, name) for name in ("csrf_token", "etag", "shown")}
+    for qid in data["shown"].split():
+        if qid in answers:
+            value = answers[qid]
+            data[qid] = value if isinstance(value, list) else str(value)
+    return data | extra
+
+
+def fill_everything(
+    client: TestClient, assessment_id: str, answers: dict[str, Any], *, max_posts: int = 20
+) -> BeautifulSoup:
+    """Answer stage after stage with "save and continue" until the review page."""
+    response = client.get(f"/assessments/{assessment_id}", headers=HTML)
+    for _ in range(max_posts):
+        page = soup(response)
+        if "/review" in str(response.url):
+            return page
+        response = client.post(
+            str(response.url).split("?")[0],
+            data=form_data(page, answers, action="next"),
+            headers=HTML,
+        )
+        assert response.status_code == 200, response.text[:500]
+    raise AssertionError("never reached the review")
+
+
+def test_resume_goes_to_the_first_open_stage(browser: TestClient) -> None:
+    assessment_id = start(browser)
+    response = browser.get(f"/assessments/{assessment_id}", headers=HTML, follow_redirects=False)
+    assert response.headers["location"].endswith("/stages/digitization")
+    page = soup(browser.get(response.headers["location"], headers=HTML))
+    assert page.select_one("[aria-current=step]").get_text(" ", strip=True).startswith("1")
+    # Labels and fieldsets: every question is a fieldset with a legend; every input has a label.
+    for fieldset in page.select("fieldset.question"):
+        assert fieldset.legend.get_text(strip=True)
+    for field in page.select("#stage-form input:not([type=hidden])"):
+        assert page.select_one(f"label[for='{field['id']}']") is not None
+
+
+def test_full_journey_without_javascript(
+    browser: TestClient, db: Session, enterprise: Enterprise, full_questionnaire: Questionnaire
+) -> None:
+    answers = complete_answers(full_questionnaire, scoring_profile(enterprise), 0.5)
+    assessment_id = start(browser)
+    review = fill_everything(browser, assessment_id, answers)
+    assert review.select_one("#unanswered") is None
+    assert review.select_one("progress")["value"] == "100"
+    result = browser.post(
+        f"/assessments/{assessment_id}/submit",
+        data={name: hidden(review, name) for name in ("csrf_token", "etag", "submit_key")},
+        headers=HTML,
+    )
+    assert str(result.url).endswith("/result")
+    page = soup(result)
+    api = browser.get(f"/api/v1/assessments/{assessment_id}/result").json()
+    assert f"{api['rung']:.2f}" in page.select_one(".big-rung").get_text()
+    assert page.select_one("svg.ladder .rung-current") is not None
+    assert len(page.select("svg.radar .radar-value")) == 4
+    assert page.select_one("#held-back li") or api["held_back_by"] == []
+    assert len(page.select("#roadmap ol.roadmap li")) == min(10, len(api["roadmap"]["steps"]))
+    assert "并非" in page.select_one("#crosswalk .disclaimer").get_text()
+    assert page.select_one("#subsidies") is not None
+    # Submitted: the wizard is closed, the history lists it with its trend.
+    stage = browser.get(f"/assessments/{assessment_id}/stages/automation", headers=HTML)
+    assert str(stage.url).endswith("/result")
+    history = soup(browser.get("/history", headers=HTML))
+    assert "已提交" in " ".join(texts(history, "tbody td"))
+    assert history.select_one("svg.trend") is not None
+
+
+def test_what_if_scores_without_saving(
+    browser: TestClient, enterprise: Enterprise, full_questionnaire: Questionnaire
+) -> None:
+    answers = complete_answers(full_questionnaire, scoring_profile(enterprise), 0.3)
+    assessment_id = start(browser)
+    review = fill_everything(browser, assessment_id, answers)
+    browser.post(
+        f"/assessments/{assessment_id}/submit",
+        data={name: hidden(review, name) for name in ("csrf_token", "etag", "submit_key")},
+    )
+    page = soup(browser.get(f"/assessments/{assessment_id}/result", headers=HTML))
+    form = page.select_one("#what-if form")
+    best: dict[str, Any] = {}
+    for select in form.select("select"):
+        best[select["name"]] = select.select("option")[-1]["value"]
+    for field in form.select("input[type=text]"):
+        best[field["name"]] = str(full_questionnaire.question(field["name"]).max)
+    before = browser.get(f"/api/v1/assessments/{assessment_id}").json()
+    partial = browser.get(f"/assessments/{assessment_id}/what-if", params=best, headers=HTMX)
+    fragment = soup(partial)
+    assert fragment.select_one("#what-if-result .what-if-score strong") is not None
+    assert "未保存任何内容" in fragment.get_text()
+    assert fragment.find("html") is None  # a fragment, not a page
+    full = soup(browser.get(f"/assessments/{assessment_id}/what-if", params=best, headers=HTML))
+    assert full.select_one("h1") is not None and full.select_one("#what-if-result strong")
+    after = browser.get(f"/api/v1/assessments/{assessment_id}").json()
+    assert after["answers"] == before["answers"] and after["etag"] == before["etag"]
+
+
+def test_autosave_rerenders_the_stage_with_adaptive_questions(browser: TestClient) -> None:
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    page = soup(browser.get(url, headers=HTML))
+    assert page.select_one("#q-dig_design") is None and page.select_one("#q-dig_recipe") is None
+    response = browser.post(
+        url + "/autosave", data=form_data(page, {"dig_production_mode": "discrete"}), headers=HTMX
+    )
+    assert response.status_code == 200
+    fragment = soup(response)
+    assert fragment.find("html") is None
+    assert fragment.select_one("#q-dig_design") is not None
+    assert fragment.select_one("#q-dig_recipe") is None
+    assert fragment.select_one("#dig_production_mode--discrete").has_attr("checked")
+    assert "已保存" in fragment.select_one("#save-status").get_text()
+    # The progress bar comes along out of band; the new ETag is in the form.
+    assert fragment.select_one("#progress")["hx-swap-oob"] == "true"
+    assert hidden(fragment, "etag") != hidden(page, "etag")
+    # Switching the mode swaps the adaptive questions and drops answers that no longer apply.
+    fragment = soup(
+        browser.post(
+            url + "/autosave",
+            data=form_data(fragment, {"dig_production_mode": "discrete", "dig_design": "cad2d"}),
+            headers=HTMX,
+        )
+    )
+    fragment = soup(
+        browser.post(
+            url + "/autosave",
+            data=form_data(fragment, {"dig_production_mode": "process", "dig_design": "cad2d"}),
+            headers=HTMX,
+        )
+    )
+    assert fragment.select_one("#q-dig_design") is None
+    assert fragment.select_one("#q-dig_recipe") is not None
+    stored = browser.get(f"/api/v1/assessments/{assessment_id}").json()["answers"]
+    assert stored == {"dig_production_mode": "process"}
+
+
+def test_explicit_save_without_javascript(browser: TestClient) -> None:
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    page = soup(browser.get(url, headers=HTML))
+    response = browser.post(
+        url,
+        data=form_data(page, {"dig_equipment_rate": "35"}, action="save"),
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == url + "?saved=1"
+    page = soup(browser.get(response.headers["location"], headers=HTML))
+    assert page.select_one("#dig_equipment_rate--value")["value"] == "35"
+    assert "已保存" in page.select_one("#save-status").get_text()
+
+
+def test_answers_changed_elsewhere_are_reported_not_overwritten(browser: TestClient) -> None:
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    stale = soup(browser.get(url, headers=HTML))
+    # Another tab saves first.
+    other = browser.post(
+        url + "/autosave", data=form_data(stale, {"dig_equipment_rate": "50"}), headers=HTMX
+    )
+    assert other.status_code == 200
+    # The stale page now tries to save something else: refused, with a reload offer.
+    response = browser.post(
+        url, data=form_data(stale, {"dig_equipment_rate": "20"}, action="save"), headers=HTML
+    )
+    assert response.status_code == 412
+    page = soup(response)
+    conflict = page.select_one("#conflict")
+    assert conflict["role"] == "alert" and "别处" in conflict.get_text()
+    assert conflict.select_one("a")["href"] == url
+    assert page.select_one("#dig_equipment_rate--value")["value"] == "20"  # what they typed
+    htmx = browser.post(
+        url + "/autosave", data=form_data(stale, {"dig_equipment_rate": "20"}), headers=HTMX
+    )
+    assert htmx.status_code == 200 and soup(htmx).select_one("#conflict") is not None
+    assert browser.get(f"/api/v1/assessments/{assessment_id}").json()["answers"] == {
+        "dig_equipment_rate": 50
+    }
+    # A stale form that only repeats what is stored (its own autosave got there first) is fine.
+    same = browser.post(
+        url,
+        data=form_data(stale, {"dig_equipment_rate": "50"}, action="save"),
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert same.status_code == 303
+
+
+def test_bad_answers_are_shown_inline(browser: TestClient) -> None:
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    page = soup(browser.get(url, headers=HTML))
+    for value, message in (("abc", "请输入数字"), ("150", "0 到 100")):
+        response = browser.post(
+            url, data=form_data(page, {"dig_equipment_rate": value}, action="save"), headers=HTML
+        )
+        assert response.status_code == 422
+        error = soup(response).select_one("#err-dig_equipment_rate")
+        assert message in error.get_text()
+    english = browser.post(
+        url,
+        data=form_data(page, {"dig_equipment_rate": "150"}, action="save"),
+        headers={**HTML, "accept-language": "en"},
+    )
+    assert "from 0 to 100" in soup(english).select_one("#err-dig_equipment_rate").get_text()
+
+
+def test_review_lists_unanswered_required_questions(browser: TestClient) -> None:
+    assessment_id = start(browser, "quick-check")
+    page = soup(browser.get(f"/assessments/{assessment_id}/review", headers=HTML))
+    links = page.select("#unanswered a")
+    assert links and all("/stages/" in a["href"] and "#q-" in a["href"] for a in links)
+    assert page.select_one("#btn-submit").has_attr("disabled")
+    response = browser.post(
+        f"/assessments/{assessment_id}/submit",
+        data={name: hidden(page, name) for name in ("csrf_token", "etag", "submit_key")},
+        headers=HTML,
+    )
+    assert response.status_code == 422
+    assert "必答题" in soup(response).select_one("[role=alert]").get_text()
+
+
+def test_another_firms_assessment_is_not_found(
+    browser: TestClient, client: TestClient, db: Session
+) -> None:
+    assessment_id = start(browser)
+    other = create_user(db, enterprise=create_enterprise(db))
+    client.cookies.clear()
+    sign_in(client, other)
+    for path in ("", "/stages/digitization", "/review", "/result"):
+        response = client.get(f"/assessments/{assessment_id}{path}", headers=HTML)
+        assert response.status_code == 404, path
+    assert client.get(f"/assessments/{uuid.uuid4()}", headers=HTML).status_code == 404
+
+
+def test_csrf_is_required_on_wizard_forms(browser: TestClient) -> None:
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    data = form_data(soup(browser.get(url, headers=HTML)), {"dig_equipment_rate": "50"})
+    data["csrf_token"] = "nope"
+    assert browser.post(url + "/autosave", data=data, headers=HTMX).status_code == 403

@@ -1,0 +1,165 @@
+"""Enterprise settings: profile, integrator grants, export everything, delete everything."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.config import PROJECT_ROOT, Settings
+from app.enterprises.service import scoring_profile
+from app.models import Answer, Assessment, AuditEvent, Enterprise, Grant, Result, User
+from scoring import load_questionnaire
+from tests.app.assessments.conftest import complete_answers
+from tests.factories import create_api_key, create_enterprise, create_user
+from tests.pages import HTML, HTMX, hidden, sign_in, soup
+
+
+def test_settings_show_profile(client: TestClient, db: Session) -> None:
+    enterprise = create_enterprise(db)
+    sign_in(client, create_user(db, enterprise=enterprise))
+    page = soup(client.get("/settings", headers=HTML))
+    text = page.get_text()
+    assert enterprise.credit_code in text and enterprise.name in text
+    assert "浦东新区" in text  # district 310115, named in Chinese
+
+
+def test_grant_and_revoke_an_integrator(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    enterprise = create_enterprise(db)
+    sign_in(client, create_user(db, enterprise=enterprise))
+    _, integrator = create_api_key(db, settings)
+    page = soup(client.get("/settings", headers=HTML))
+    form = page.select_one("form[action='/settings/grants']")
+    response = client.post(
+        "/settings/grants",
+        data={"csrf_token": hidden(form, "csrf_token"), "client_id": str(integrator.id)},
+        headers=HTML,
+    )
+    assert response.status_code == 200 and "已授权" in soup(response).get_text()
+    grant = db.scalar(select(Grant).where(Grant.enterprise_id == enterprise.id))
+    assert grant is not None and grant.revoked_at is None and grant.method == "web"
+    grant_id = grant.id
+    page = soup(response)
+    revoke = page.select_one(f"form[action='/settings/grants/{integrator.id}/revoke']")
+    response = client.post(
+        revoke["action"], data={"csrf_token": hidden(revoke, "csrf_token")}, headers=HTMX
+    )
+    assert response.headers["hx-redirect"].startswith("/settings?done=revoked")
+    db.rollback()  # a fresh snapshot: the request committed in its own session
+    db.expunge_all()
+    assert db.get(Grant, grant_id).revoked_at is not None
+
+
+def _submitted_firm(client: TestClient, db: Session) -> tuple[Enterprise, User, str]:
+    enterprise = create_enterprise(db)
+    user = create_user(db, enterprise=enterprise)
+    csrf = sign_in(client, user)
+    headers = {"X-CSRF-Token": csrf}
+    created = client.post(
+        f"/api/v1/enterprises/{enterprise.id}/assessments",
+        json={"questionnaire_id": "quick-check"},
+        headers=headers,
+    ).json()
+    questionnaire = load_questionnaire(PROJECT_ROOT / "questionnaires" / "quick-check.yaml")
+    answers = complete_answers(questionnaire, scoring_profile(enterprise))
+    put = client.put(
+        f"/api/v1/assessments/{created['id']}/answers",
+        json={"answers": answers},
+        headers={**headers, "If-Match": created["etag"]},
+    )
+    assert put.status_code == 200, put.text
+    submitted = client.post(
+        f"/api/v1/assessments/{created['id']}/submit",
+        headers={**headers, "If-Match": put.json()["etag"]},
+    )
+    assert submitted.status_code == 200, submitted.text
+    return enterprise, user, created["id"]
+
+
+def test_export_holds_everything_about_the_firm_and_no_secrets(
+    client: TestClient, db: Session
+) -> None:
+    enterprise, user, assessment_id = _submitted_firm(client, db)
+    other = create_enterprise(db)
+    response = client.get("/settings/export.json", headers=HTML)
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].startswith("attachment;")
+    body = json.loads(response.content)
+    tables = body["tables"]
+    assert tables["enterprise"][0]["credit_code"] == enterprise.credit_code
+    assert [u["email"] for u in tables["user"]] == [user.email]
+    assert "password_hash" not in tables["user"][0]
+    assert tables["assessment"][0]["id"] == assessment_id
+    assert len(tables["answer"]) >= 5 and len(tables["result"]) == 1
+    assert other.credit_code not in response.text
+    assert "token_hash" not in response.text and "csrf_token" not in response.text
+
+
+def test_delete_needs_confirmation_then_removes_every_row(client: TestClient, db: Session) -> None:
+    enterprise, user, _ = _submitted_firm(client, db)
+    enterprise_id, credit_code = enterprise.id, enterprise.credit_code
+    other = create_enterprise(db)
+    other_id = other.id
+    create_user(db, enterprise=other)
+    page = soup(client.get("/settings", headers=HTML))
+    form = page.select_one("form[action='/settings/delete']")
+    token = hidden(form, "csrf_token")
+    wrong = client.post("/settings/delete", data={"csrf_token": token, "confirm": "nope"})
+    assert wrong.status_code == 422
+    assert soup(wrong).select_one("#err-confirm")["role"] == "alert"
+    assert db.get(Enterprise, enterprise.id) is not None
+    response = client.post(
+        "/settings/delete",
+        data={"csrf_token": token, "confirm": credit_code.lower()},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/?deleted=1"
+    db.rollback()  # a fresh snapshot: the request committed in its own session
+    db.expunge_all()
+    assert db.get(Enterprise, enterprise_id) is None
+    for model in (User, Assessment, Result, Grant):
+        assert (
+            db.scalar(
+                select(func.count()).select_from(model).where(model.enterprise_id == enterprise_id)
+            )
+            == 0
+        )
+    assert db.scalar(select(func.count()).select_from(Answer)) == 0
+    # The other firm is untouched; the audit trail keeps a tombstone saying what happened.
+    assert db.get(Enterprise, other_id) is not None
+    tombstone = db.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "enterprise.delete", AuditEvent.enterprise_id == enterprise_id
+        )
+    )
+    assert tombstone is not None and tombstone.detail["rows_deleted"]["answer"] >= 5
+    # The session went with the user.
+    assert client.get("/dashboard", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> None:
+    enterprise = create_enterprise(db)
+    enterprise_id = enterprise.id
+    sign_in(client, create_user(db, enterprise=enterprise))
+    page = soup(client.get("/settings", headers=HTML))
+    form = page.select_one("form[action='/settings/facts']")
+    money = next(
+        field["name"] for field in form.select("input[name^=fact_]") if field.get("inputmode")
+    )
+    token = hidden(form, "csrf_token")
+    bad = client.post("/settings/facts", data={"csrf_token": token, money: "lots"}, headers=HTML)
+    assert bad.status_code == 422
+    assert soup(bad).select_one(f"#err-{money}") is not None
+    ok = client.post(
+        "/settings/facts", data={"csrf_token": token, money: "2,000,000"}, headers=HTML
+    )
+    assert ok.status_code == 200 and "已保存" in soup(ok).get_text()
+    db.rollback()
+    db.expunge_all()
+    stored = db.get(Enterprise, enterprise_id)
+    assert stored is not None and stored.facts[money.removeprefix("fact_")] == 2_000_000
