@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.assessments.repository import IdempotencyRepository
@@ -89,5 +89,9 @@ def complete(session: Session, caller: str, key: str, status_code: int, body: An
 def release(session: Session, caller: str, key: str) -> None:
     """Drop an unfinished claim after the request failed, so that a retry runs again."""
     session.rollback()
-    IdempotencyRepository(session).delete(caller, key)
-    session.commit()
+    try:
+        IdempotencyRepository(session).delete(caller, key)
+        session.commit()
+    except OperationalError:
+        # The database is unreachable: the claim times out after CLAIM_TIMEOUT instead.
+        session.rollback()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi import FastAPI
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.config import Settings
 from app.db import Database
@@ -17,13 +18,7 @@ def on_startup(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     database: Database = app.state.database
     catalog = QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
-    try:
-        with database.sessions() as session, session.begin():
-            catalog.record_published(session)
-    except IntegrityError:
-        # Another worker recorded the same versions at the same moment; check against its rows.
-        with database.sessions() as session, session.begin():
-            catalog.record_published(session)
+    _record_published(database, catalog)
     app.state.questionnaires = catalog
     app.state.subsidies = SubsidyCatalog.from_directory(settings.SUBSIDIES_DIR, catalog)
     from app.integrators.worker import start_embedded_worker
@@ -32,6 +27,21 @@ def on_startup(app: FastAPI) -> None:
     from app.reports.system import warn_if_missing
 
     warn_if_missing(logging.getLogger("zhizao"))  # PDF reports: libharfbuzz-subset0, CJK font
+
+
+def _record_published(database: Database, catalog: QuestionnaireCatalog, attempts: int = 5) -> None:
+    """Pin the served questionnaire versions. Server workers start together: another one may
+    insert the same rows (IntegrityError) or hold the SQLite write lock (OperationalError) at
+    that moment, so try again, checking against what it recorded."""
+    for attempt in range(attempts):
+        try:
+            with database.sessions() as session, session.begin():
+                catalog.record_published(session)
+            return
+        except (IntegrityError, OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def on_shutdown(app: FastAPI) -> None:

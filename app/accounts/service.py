@@ -21,12 +21,14 @@ from app.auth.security import (
     verify_password,
 )
 from app.config import Settings
+from app.db import begin_write
 from app.enterprises import service as enterprise_service
 from app.errors import Conflict, FieldError, TooManyRequests, Unauthorized
 from app.models import SCOPES, ApiClient, ApiKey, Enterprise, User, WebSession, utcnow
 
 
 def register(session: Session, principal: Principal, data: Registration) -> tuple[User, Enterprise]:
+    begin_write(session)
     users = UserRepository(session)
     if users.get_by_email(data.user.email) is not None:
         raise Conflict(
@@ -110,6 +112,7 @@ def login(
     LOGIN_THROTTLE_WINDOW_SECONDS, further attempts are refused (429) until the oldest failure
     leaves the window, whether or not the password is right; a success clears the count.
     """
+    begin_write(session)
     users = UserRepository(session)
     now = utcnow()
     window_start = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)

@@ -34,7 +34,6 @@ from app.db import begin_write
 from app.enterprises import service as enterprise_service
 from app.enterprises.repository import EnterpriseRepository
 from app.errors import (
-    AppError,
     Conflict,
     FieldError,
     InvalidInput,
@@ -204,6 +203,7 @@ def create(
     enterprise_id: uuid.UUID,
     data: AssessmentCreate,
 ) -> Assessment:
+    begin_write(session)
     enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
     questionnaire = catalog.get(data.questionnaire_id, data.questionnaire_version)
     if questionnaire is None:
@@ -375,7 +375,9 @@ def submit(
         outcome = _submit(
             session, principal, catalog, assessment_id, if_match, lang, programmes
         )
-    except AppError:
+    except Exception:
+        # Any failure (a 4xx, or a database error) leaves nothing done: free the key at once
+        # so that a retry runs again instead of waiting for the claim to time out.
         if idempotency_key is not None:
             idempotency.release(session, principal.caller_key, idempotency_key)
         raise
