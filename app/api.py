@@ -15,6 +15,7 @@ def build_api_router() -> APIRouter:
     from app.audit.api import router as audit_router
     from app.enterprises.api import facts_router
     from app.enterprises.api import router as enterprises_router
+    from app.enterprises.privacy_api import router as privacy_router
     from app.heatmaps.api import router as heatmaps_router
     from app.integrators.api import router as integrators_router
     from app.integrators.ratelimit import rate_limit
@@ -34,6 +35,7 @@ def build_api_router() -> APIRouter:
         accounts_router,
         enterprises_router,
         facts_router,
+        privacy_router,
         questionnaires_router,
         assessments_router,
         reports_router,

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import migrations
 from app.config import Settings
 from app.db import Database, create_db_engine
+from app.enterprises.privacy_cli import privacy_app
 from app.heatmaps.cli import aggregates_app
 from app.integrators.cli import api_keys_app, worker_command
 from app.questionnaires.cli import questionnaire_app, score_command
@@ -441,6 +442,7 @@ def doctor() -> None:
 cli.add_typer(questionnaire_app, name="questionnaire")
 cli.add_typer(subsidies_app, name="subsidies")
 cli.add_typer(aggregates_app, name="aggregates")
+cli.add_typer(privacy_app, name="privacy")
 cli.command("verify-enterprise")(verify_enterprise_command)
 cli.command("score")(score_command)
 cli.add_typer(api_keys_app, name="api-keys")

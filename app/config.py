@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     API_KEY_PREFIX: str | None = None
     #: Largest accepted request body in bytes.
     MAX_BODY_BYTES: int = Field(default=1_048_576, ge=1024)
+    #: Days an enterprise's contact persons are kept (PIPL); ``zhizao privacy purge`` deletes
+    #: contacts past it.
+    CONTACT_RETENTION_DAYS: int = Field(default=730, ge=1)
     # --- integrator API (app/integrators) ---
     #: Requests allowed per API key, in `limits` notation ("600/minute", "20/second;600/minute").
     API_RATE_LIMIT: str = "600/minute"

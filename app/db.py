@@ -55,7 +55,10 @@ def begin_write(session: Session) -> None:
         return
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write() must come before the first change")
+            # Already a writer (e.g. registration signing the new user in): the flush takes
+            # the write lock within this transaction.
+            session.flush()
+            return
         session.commit()
     session.connection(execution_options={"sqlite_immediate": True})
 

@@ -61,6 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = Database(settings)
     install_error_handlers(app)
+    from app.limits import BodyLimitMiddleware
+
+    # Chunked bodies declare no length: count them as they stream (413 past the cap). Added
+    # before the middleware below so that it sits inside it, next to the routes.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
 
     @app.middleware("http")
     async def request_context(

@@ -211,10 +211,15 @@ def delete(
             delete_error=tr(lang, "Type your credit code exactly to confirm the deletion."),
             status_code=422,
         )
+    from app.enterprises.data_repository import EnterpriseDataRepository
+    from app.enterprises.privacy import forget_cached_reports
+
+    assessments = set(EnterpriseDataRepository(session).assessment_ids(enterprise.id))
     try:
         data_service.delete_data(session, principal, enterprise.id)
     except NotFound:  # deleted by a colleague a moment ago
         session.rollback()
+    forget_cached_reports(request.app, assessments)  # its cached PDFs go too
     response = redirect(request, "/?deleted=1")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

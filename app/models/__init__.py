@@ -10,6 +10,7 @@ from app.models.assessment import (
 )
 from app.models.audit import AuditEvent
 from app.models.base import Base, utcnow
+from app.models.contact import Contact
 from app.models.enterprise import Enterprise
 from app.models.heatmap import HeatmapCell, HeatmapContribution, HeatmapStageCell
 from app.models.integrator import (
@@ -32,6 +33,7 @@ __all__ = [
     "AuditEvent",
     "Counter",
     "Base",
+    "Contact",
     "Enterprise",
     "FeedEntry",
     "Grant",

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -29,13 +30,21 @@ CONSENT = {"given_by": "张经理 (总经理)", "given_at": "2026-11-20T09:00:00
            "method": "signed_form", "reference": "合同 2026-118"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def settings(settings: Settings) -> Settings:
     """Loopback http receivers allowed (tests only) and no background worker: tests run
     the worker's passes themselves."""
     return settings.model_copy(
         update={"WEBHOOK_WORKER": "off", "WEBHOOK_ALLOW_HTTP": True, "WEBHOOK_ALLOW_LOOPBACK": True}
     )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[FastAPI]:
+    """The shared test app, built from these settings (not the suite's default app)."""
+    application = create_app(settings)
+    with TestClient(application):
+        yield application
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -1,0 +1,108 @@
+"""Privacy rights over the JSON API (PIPL): export, deletion, contact persons.
+
+For the firm's own users and admins; to integrators, officials and other firms the firm is
+absent (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+
+from app.auth.dependencies import SignedIn
+from app.config import Settings
+from app.db import SessionDep
+from app.enterprises import data as data_service
+from app.enterprises import privacy
+from app.enterprises import service as enterprise_service
+from app.enterprises.data_repository import EnterpriseDataRepository
+from app.enterprises.schemas_privacy import (
+    ContactRead,
+    ContactsUpdate,
+    DeletionRead,
+    DeletionRequest,
+    ExportRead,
+)
+from app.errors import FieldError, InvalidInput, problem_responses
+from app.routing import domain_router
+
+router = domain_router(prefix="/enterprises", tags=["privacy"])
+
+
+@router.get(
+    "/{enterprise_id}/export",
+    operation_id="enterprises_export",
+    response_model=ExportRead,
+    summary="Everything held about the enterprise, as JSON (its users and admins)",
+)
+def export_enterprise(
+    enterprise_id: uuid.UUID, session: SessionDep, principal: SignedIn
+) -> dict[str, Any]:
+    privacy.own_firm(session, principal, enterprise_id)
+    return data_service.export_data(session, principal, enterprise_id)
+
+
+@router.delete(
+    "/{enterprise_id}",
+    operation_id="enterprises_delete",
+    response_model=DeletionRead,
+    responses=problem_responses(422),
+    summary="Delete everything held about the enterprise (an audit tombstone stays)",
+)
+async def delete_enterprise(
+    enterprise_id: uuid.UUID,
+    body: DeletionRequest,
+    request: Request,
+    session: SessionDep,
+    principal: SignedIn,
+) -> DeletionRead:
+    def delete() -> tuple[dict[str, int], set[uuid.UUID]]:
+        privacy.own_firm(session, principal, enterprise_id)
+        enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
+        typed = body.confirm_credit_code.upper().replace(" ", "")
+        if typed != enterprise.credit_code:
+            raise InvalidInput(
+                "Type the enterprise's credit code to confirm the deletion.",
+                errors=[FieldError("body.confirm_credit_code", "does not match", "mismatch")],
+            )
+        assessments = set(EnterpriseDataRepository(session).assessment_ids(enterprise_id))
+        return data_service.delete_data(session, principal, enterprise_id), assessments
+
+    counts, assessments = await run_in_threadpool(delete)
+    privacy.forget_cached_reports(request.app, assessments)
+    return DeletionRead(enterprise_id=enterprise_id, rows_deleted=counts)
+
+
+@router.get(
+    "/{enterprise_id}/contacts",
+    operation_id="enterprises_contacts_get",
+    response_model=list[ContactRead],
+    summary="The enterprise's contact persons, with the date each is deleted",
+)
+def get_contacts(
+    enterprise_id: uuid.UUID, session: SessionDep, principal: SignedIn
+) -> list[ContactRead]:
+    rows = privacy.list_contacts(session, principal, enterprise_id)
+    return [ContactRead.model_validate(r) for r in rows]
+
+
+@router.put(
+    "/{enterprise_id}/contacts",
+    operation_id="enterprises_contacts_put",
+    response_model=list[ContactRead],
+    responses=problem_responses(422),
+    summary="Replace the enterprise's contact persons (kept CONTACT_RETENTION_DAYS)",
+)
+def put_contacts(
+    enterprise_id: uuid.UUID,
+    body: ContactsUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: SignedIn,
+) -> list[ContactRead]:
+    settings: Settings = request.app.state.settings
+    rows = privacy.replace_contacts(session, principal, settings, enterprise_id, body.contacts)
+    return [ContactRead.model_validate(r) for r in rows]

@@ -1,0 +1,131 @@
+"""``/api/v1/heatmaps``: aggregate maturity by predefined cut, for officials and admins only.
+
+Everyone else (enterprise users, integrators, anonymous callers) gets 404: the resource does not
+exist for them. Every request is audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Request, Response
+
+from app.auth.dependencies import SignedIn
+from app.config import Settings
+from app.db import SessionDep
+from app.heatmaps import service
+from app.heatmaps.schemas import HeatmapOptions, HeatmapRead
+from app.i18n import LangDep
+from app.questionnaires.api import CatalogDep
+from app.routing import domain_router
+
+router = domain_router(prefix="/heatmaps", tags=["heatmaps"])
+
+CutParam = Literal[
+    "district-stage", "district-industry", "industry-stage", "size-stage", "district-rung",
+    "district-quarter",
+]
+
+
+def heatmap_query(
+    cut: Annotated[CutParam, Query(description="A predefined cut.")] = "district-stage",
+    metric: Annotated[
+        Literal["mean", "share", "count"] | None,
+        Query(description="mean score; share at or above `rung`; or number of firms (band). "
+              "Default: the cut's first metric (mean; share for district-rung)."),
+    ] = None,
+    rung: Annotated[
+        Literal["3.00", "3.25", "3.50", "3.75", "4.00"] | None,
+        Query(description='For metric "share": the rung (default 3.50).'),
+    ] = None,
+    quarter: Annotated[
+        str | None,
+        Query(description='As of the end of this quarter, e.g. "2026Q4" (default: current).',
+              max_length=7),
+    ] = None,
+    questionnaire_id: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[
+        str | None,
+        Query(description="Only firms of this district (GB/T 2260 code); district officials "
+              "see their own district's breakdowns.", max_length=6),
+    ] = None,
+) -> service.HeatmapQuery:
+    return service.HeatmapQuery(
+        cut=cut, metric=metric, rung=rung, quarter=quarter,
+        questionnaire_id=questionnaire_id, district=district,
+    )
+
+
+QueryDep = Annotated[service.HeatmapQuery, Depends(heatmap_query)]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def snapshots(request: Request) -> service.Snapshots:
+    """The app's heatmap snapshots (created on first use)."""
+    state = request.app.state
+    if getattr(state, "heatmap_snapshots", None) is None:
+        state.heatmap_snapshots = service.Snapshots(_settings(request).HEATMAP_SNAPSHOT_SECONDS)
+    cache: service.Snapshots = state.heatmap_snapshots
+    return cache
+
+
+@router.get(
+    "",
+    operation_id="heatmaps_get",
+    response_model=HeatmapRead,
+    summary="A heatmap: one predefined cut, after disclosure control (officials, admins)",
+)
+def get_heatmap(
+    request: Request,
+    session: SessionDep,
+    principal: SignedIn,
+    catalog: CatalogDep,
+    lang: LangDep,
+    query: QueryDep,
+) -> HeatmapRead:
+    return service.heatmap(session, principal, catalog, _settings(request), query, lang,
+                           snapshots=snapshots(request))
+
+
+@router.get(
+    ".csv",
+    operation_id="heatmaps_csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The published table as CSV"}},
+    summary="The same heatmap as CSV (suppressed cells are written as x)",
+)
+def get_heatmap_csv(
+    request: Request,
+    session: SessionDep,
+    principal: SignedIn,
+    catalog: CatalogDep,
+    lang: LangDep,
+    query: QueryDep,
+) -> Response:
+    view = service.heatmap(session, principal, catalog, _settings(request), query, lang,
+                           channel="csv", snapshots=snapshots(request))
+    filename = f"heatmap-{view.cut}-{view.metric}-{view.quarter}.csv"
+    return Response(
+        content="\ufeff" + service.to_csv(view, lang),  # BOM: Excel then reads UTF-8 Chinese
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/options",
+    operation_id="heatmaps_options",
+    response_model=HeatmapOptions,
+    summary="The cuts, metrics, quarters and questionnaires a heatmap can be asked for",
+)
+def get_options(
+    session: SessionDep,
+    principal: SignedIn,
+    catalog: CatalogDep,
+    lang: LangDep,
+    questionnaire_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> HeatmapOptions:
+    return service.options(session, principal, catalog, questionnaire_id, lang)

@@ -1,0 +1,224 @@
+"""The officials' heatmap page: the matrix with a colour scale and legend, a tile-grid map of the
+16 districts, filters (cut, metric, rung, quarter, questionnaire, district) and CSV/JSON export.
+
+Its figures come from ``service.heatmap`` like the API's: the same disclosure control and audit.
+Works without JavaScript (the filters are a GET form). Colours are CSS classes and SVG fill
+attributes, so the page needs no inline style under the service's CSP.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from app.auth.dependencies import CurrentPrincipal
+from app.db import SessionDep
+from app.heatmaps import service
+from app.heatmaps.api import snapshots
+from app.heatmaps.cuts import CUTS, METRICS, SHARE_RUNGS
+from app.heatmaps.disclosure import count_band
+from app.heatmaps.schemas import CellRead, HeatmapRead
+from app.i18n import Lang
+from app.questionnaires.api import CatalogDep
+from app.reference import DISTRICTS
+from app.routing import domain_router
+from app.web.deps import LoginRequired, PageLang, base_context
+from app.web.templating import render
+
+router = domain_router(include_in_schema=False)
+
+#: Sequential colour scale (light yellow → dark blue), 10 steps; grey for suppressed.
+PALETTE = ("#fff7bc", "#fee391", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238b45",
+           "#1d91c0", "#225ea8", "#0c2c84")
+SUPPRESSED_FILL = "#bdbdbd"
+EMPTY_FILL = "#f5f5f5"
+TILE_W, TILE_H = 96, 64
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "区域智能制造成熟度热力图",
+        "intro": "按预先定义的维度汇总已核验企业的自评结果；不显示任何单个企业的数据。",
+        "cut": "维度", "metric": "指标", "rung": "等级（占比指标）", "quarter": "季度",
+        "questionnaire": "问卷", "district": "范围", "citywide": "全市", "show": "显示",
+        "export": "导出", "csv": "CSV", "json": "JSON", "map": "各区分布图（16 区）",
+        "matrix": "热力矩阵", "legend": "图例", "suppressed": "已隐藏",
+        "suppressed_help": "灰色 × 表示为保护单个企业而隐藏的单元格。",
+        "empty": "无企业", "total": "合计", "no_map": "此维度不按区划分，不显示地图。",
+        "synthetic": "本数据库包含合成演示企业（标注为“合成”），以下数字并非真实统计。",
+        "low": "低", "high": "高", "firms": "企业数",
+    },
+    "en": {
+        "title": "District smart-manufacturing maturity heatmap",
+        "intro": "Self-assessment results of verified firms, aggregated over predefined cuts; no "
+                 "single firm's data is shown.",
+        "cut": "Cut", "metric": "Metric", "rung": "Rung (for share)", "quarter": "Quarter",
+        "questionnaire": "Questionnaire", "district": "Scope", "citywide": "City-wide",
+        "show": "Show", "export": "Export", "csv": "CSV", "json": "JSON",
+        "map": "District map (16 districts)", "matrix": "Heatmap matrix", "legend": "Legend",
+        "suppressed": "suppressed",
+        "suppressed_help": "Grey × marks a cell hidden to protect individual firms.",
+        "empty": "no firms", "total": "Total",
+        "no_map": "This cut is not by district, so no map is shown.",
+        "synthetic": "This database contains synthetic demo firms (labelled synthetic): the "
+                     "figures are not real statistics.",
+        "low": "low", "high": "high", "firms": "firms",
+    },
+}
+
+_BAND_ORDER = ("0", "5–9", "10–19", "20–49", "50–99", "100–199", "200–499", "500–999")
+
+
+def _step(view: HeatmapRead, cell: CellRead) -> int | None:
+    """The colour step (0–9) of a published cell, or None for suppressed/empty ones."""
+    if cell.suppressed:
+        return None
+    if view.metric == "count" or cell.value is None:
+        if not cell.count_band or cell.count_band == "0":
+            return None
+        band = cell.count_band
+        index = _BAND_ORDER.index(band) if band in _BAND_ORDER else len(_BAND_ORDER)
+        return min(9, index)
+    low, high = view.value_range or (0.0, 1.0)
+    share = (cell.value - low) / (high - low) if high > low else 0.0
+    return max(0, min(9, int(share * 10)))
+
+
+def _shown(view: HeatmapRead, cell: CellRead) -> str:
+    if cell.suppressed:
+        return "×"
+    if view.metric == "count" or cell.value is None:
+        return cell.count_band or "—"
+    if view.metric == "share":
+        return f"{cell.value:g}%"
+    return f"{cell.value:.2f}"
+
+
+def _cell_context(view: HeatmapRead, cell: CellRead) -> dict[str, Any]:
+    step = _step(view, cell)
+    return {
+        "text": _shown(view, cell),
+        "css": "hm-x" if cell.suppressed else ("hm-empty" if step is None else f"hm-{step}"),
+        "band": cell.count_band,
+        "suppressed": cell.suppressed,
+    }
+
+
+def _tiles(view: HeatmapRead, lang: Lang) -> list[dict[str, Any]] | None:
+    """Tile-grid map of the districts coloured by their district-level figure: the row totals of
+    district cuts (for the trend, the chosen quarter)."""
+    if view.rows and CUTS[view.cut].rows != "district":
+        return None
+    by_district: dict[str, CellRead] = {}
+    for index, row in enumerate(view.rows):
+        if view.row_totals is not None and view.cut != "district-rung":
+            by_district[row.key] = view.row_totals[index]
+        elif view.cut == "district-rung" and view.row_totals is not None:
+            by_district[row.key] = CellRead(
+                value=None, count_band=view.row_totals[index].count_band,
+                suppressed=view.row_totals[index].suppressed,
+            )
+        else:
+            by_district[row.key] = view.cells[index][-1]
+    tiles = []
+    for code, district in DISTRICTS.items():
+        cell = by_district.get(code)
+        shown_view = view if view.cut != "district-rung" else view.model_copy(
+            update={"metric": "count"})
+        step = _step(shown_view, cell) if cell is not None else None
+        if cell is None:
+            fill, text = EMPTY_FILL, ""
+        elif cell.suppressed:
+            fill, text = SUPPRESSED_FILL, "×"
+        else:
+            fill = EMPTY_FILL if step is None else PALETTE[step]
+            text = _shown(shown_view, cell)
+        name = district.en.replace(" District", "").replace(" New Area", "") if lang == "en" \
+            else district.zh.removesuffix("区").removesuffix("新")
+        tiles.append({
+            "x": district.tile_col * TILE_W, "y": district.tile_row * TILE_H,
+            "w": TILE_W - 4, "h": TILE_H - 4, "fill": fill, "name": name, "text": text,
+            "dark": step is not None and step >= 6, "code": code,
+            "title": f"{district.zh if lang == 'zh' else district.en}: {text or '—'}",
+        })
+    return tiles
+
+
+@router.get("/heatmaps", response_class=HTMLResponse)
+def heatmap_page(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    catalog: CatalogDep,
+    lang: PageLang,
+) -> HTMLResponse:
+    if principal.kind == "anonymous":
+        raise LoginRequired("Sign in to continue.")
+    params = request.query_params
+    query = service.HeatmapQuery(
+        cut=params.get("cut") or "district-stage",
+        metric=params.get("metric") or None,
+        rung=params.get("rung") or None,
+        quarter=params.get("quarter") or None,
+        questionnaire_id=params.get("questionnaire_id") or None,
+        district=params.get("district") or None,
+    )
+    if query.metric and query.cut in CUTS and query.metric not in CUTS[query.cut].metrics:
+        query = dataclasses.replace(query, metric=None)
+    settings = request.app.state.settings
+    view = service.heatmap(session, principal, catalog, settings, query, lang, channel="page",
+                           snapshots=snapshots(request))
+    options = service.options(session, principal, catalog, view.questionnaire.id, lang)
+    chosen = {
+        "cut": view.cut, "metric": view.metric, "rung": view.rung or "3.50",
+        "quarter": view.quarter, "questionnaire_id": view.questionnaire.id,
+        "district": view.district or "",
+    }
+    export_query = urlencode({k: v for k, v in {**chosen, "lang": lang}.items() if v})
+    own = principal.district_code if principal.is_official else None
+    districts = [d for d in options.districts if own is None or d.key == own]
+    legend = []
+    if view.metric == "count":
+        legend = [{"css": f"hm-{i}", "label": band} for i, band in enumerate(_BAND_ORDER[1:], 1)]
+    elif view.value_range is not None:
+        low, high = view.value_range
+        for i in range(10):
+            a = low + (high - low) * i / 10
+            label = f"{a:.2f}" if view.metric == "mean" else f"{a:.0f}%"
+            legend.append({"css": f"hm-{i}", "label": label})
+    context = {
+        **base_context(request, principal, lang),
+        "T": TEXT[lang],
+        "view": view,
+        "rows": [
+            {
+                "label": row.label,
+                "cells": [_cell_context(view, c) for c in view.cells[index]],
+                "total": _cell_context(view, view.row_totals[index])
+                if view.row_totals is not None else None,
+            }
+            for index, row in enumerate(view.rows)
+        ],
+        "column_totals": [_cell_context(view, c) for c in view.column_totals],
+        "grand_total": _cell_context(view, view.total),
+        "options": options,
+        "cuts": [(c.id, c.title.get(lang), c.metrics) for c in CUTS.values()],
+        "metrics": [(k, t.get(lang)) for k, t in METRICS.items()
+                    if k in CUTS[view.cut].metrics],
+        "share_rungs": SHARE_RUNGS,
+        "chosen": chosen,
+        "districts": districts,
+        "may_choose_citywide": True,
+        "csv_url": f"/api/v1/heatmaps.csv?{export_query}",
+        "json_url": f"/api/v1/heatmaps?{export_query}",
+        "tiles": _tiles(view, lang),
+        "map_width": 5 * TILE_W,
+        "map_height": 5 * TILE_H,
+        "legend": legend,
+        "min_band": count_band(view.min_cell, view.min_cell),
+        "suppressed_fill": SUPPRESSED_FILL,
+    }
+    return render(request, "heatmaps/heatmap.html", context, lang=lang)

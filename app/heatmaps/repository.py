@@ -1,0 +1,260 @@
+"""Queries of the heatmap aggregates (and the raw rows ``aggregates verify`` recomputes from)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.heatmaps import quarters
+from app.heatmaps.sums import (
+    CELL_COLUMNS,
+    CELL_KEY,
+    CURRENT,
+    STAGE_COLUMNS,
+    STAGE_KEY,
+    CellKey,
+    Changes,
+    StageKey,
+)
+from app.models import (
+    Assessment,
+    Enterprise,
+    HeatmapCell,
+    HeatmapContribution,
+    HeatmapStageCell,
+    Result,
+)
+
+#: Dimensions a cut may group by, as columns of both cell tables.
+DIMENSIONS = {"district": "district_code", "industry": "industry_code", "size": "size_class"}
+
+
+def table_of(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+class HeatmapRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- upkeep ----------------------------------------------------------------------------
+
+    def lock_enterprise(self, enterprise_id: uuid.UUID) -> None:
+        """Serialise upkeep per firm (PostgreSQL row lock; SQLite's write lock already does)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                select(Enterprise.id).where(Enterprise.id == enterprise_id).with_for_update()
+            )
+
+    def contributions(
+        self, enterprise_id: uuid.UUID, questionnaire_id: str | None = None
+    ) -> list[HeatmapContribution]:
+        query = select(HeatmapContribution).where(
+            HeatmapContribution.enterprise_id == enterprise_id
+        )
+        if questionnaire_id is not None:
+            query = query.where(HeatmapContribution.questionnaire_id == questionnaire_id)
+        return list(
+            self.session.scalars(
+                query.order_by(HeatmapContribution.questionnaire_id, HeatmapContribution.quarter)
+            )
+        )
+
+    def around(
+        self, enterprise_id: uuid.UUID, questionnaire_id: str, quarter: int
+    ) -> tuple[HeatmapContribution | None, HeatmapContribution | None, HeatmapContribution | None]:
+        """The firm's rows just before, at and just after ``quarter`` (two indexed lookups)."""
+        where = and_(
+            HeatmapContribution.enterprise_id == enterprise_id,
+            HeatmapContribution.questionnaire_id == questionnaire_id,
+        )
+        before = self.session.scalar(
+            select(HeatmapContribution)
+            .where(where, HeatmapContribution.quarter < quarter)
+            .order_by(HeatmapContribution.quarter.desc())
+            .limit(1)
+        )
+        later = list(
+            self.session.scalars(
+                select(HeatmapContribution)
+                .where(where, HeatmapContribution.quarter >= quarter)
+                .order_by(HeatmapContribution.quarter)
+                .limit(2)
+            )
+        )
+        at = later.pop(0) if later and later[0].quarter == quarter else None
+        return before, at, (later[0] if later else None)
+
+    def add_contribution(self, row: HeatmapContribution) -> None:
+        self.session.add(row)
+
+    def delete_contributions(self, enterprise_id: uuid.UUID) -> None:
+        self.session.execute(
+            delete(HeatmapContribution).where(HeatmapContribution.enterprise_id == enterprise_id)
+        )
+
+    def apply(self, changes: Changes) -> None:
+        """Add the changes to the cell rows: one upsert per touched row, in key order (so that
+        concurrent submits lock rows in the same order and cannot deadlock)."""
+        cells, stage_cells = changes.nonzero()
+        self.session.flush()
+        connection = self.session.connection()
+        if cells:
+            connection.execute(
+                _upsert(connection.dialect.name, table_of(HeatmapCell), CELL_KEY, CELL_COLUMNS),
+                _rows(cells, CELL_KEY, CELL_COLUMNS),
+            )
+        if stage_cells:
+            connection.execute(
+                _upsert(connection.dialect.name, table_of(HeatmapStageCell), STAGE_KEY,
+                        STAGE_COLUMNS),
+                _rows(stage_cells, STAGE_KEY, STAGE_COLUMNS),
+            )
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def quarters(self, questionnaire_id: str) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(HeatmapCell.quarter)
+                .where(HeatmapCell.questionnaire_id == questionnaire_id,
+                       HeatmapCell.quarter > CURRENT)
+                .distinct()
+                .order_by(HeatmapCell.quarter)
+            )
+        )
+
+    def cell_sums(
+        self,
+        questionnaire_id: str,
+        until_quarter: int,
+        group_by: Sequence[str],
+        *,
+        district: str | None = None,
+        by_quarter: bool = False,
+    ) -> list[tuple[Any, ...]]:
+        """Overall sums as of the end of ``until_quarter`` (or per quarter of change, when
+        ``by_quarter``), grouped by dimension columns: rows of (*group values, *CELL_COLUMNS)."""
+        table = table_of(HeatmapCell)
+        return self._sums(table, CELL_COLUMNS, questionnaire_id, until_quarter,
+                          group_by, district, by_quarter)
+
+    def stage_sums(
+        self,
+        questionnaire_id: str,
+        until_quarter: int,
+        group_by: Sequence[str],
+        *,
+        district: str | None = None,
+        by_quarter: bool = False,
+    ) -> list[tuple[Any, ...]]:
+        """Stage sums like :meth:`cell_sums`, grouped by ``group_by`` (may include stage_id)."""
+        table = table_of(HeatmapStageCell)
+        return self._sums(table, STAGE_COLUMNS, questionnaire_id, until_quarter,
+                          group_by, district, by_quarter)
+
+    def _sums(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        questionnaire_id: str,
+        until_quarter: int,
+        group_by: Sequence[str],
+        district: str | None,
+        by_quarter: bool,
+    ) -> list[tuple[Any, ...]]:
+        groups: list[ColumnElement[Any]] = [table.c[name] for name in group_by]
+        if by_quarter:
+            groups.append(table.c.quarter)
+        if not by_quarter and until_quarter >= quarters.current_quarter():
+            # As of now: the running totals (one row per cell), not the sum of the changes.
+            in_range = table.c.quarter == CURRENT
+        else:
+            in_range = and_(table.c.quarter > CURRENT, table.c.quarter <= until_quarter)
+        query: Select[Any] = select(
+            *groups, *(func.sum(table.c[name]) for name in columns)
+        ).where(table.c.questionnaire_id == questionnaire_id, in_range)
+        if district is not None:
+            query = query.where(table.c.district_code == district)
+        if groups:
+            query = query.group_by(*groups)
+        return [tuple(row) for row in self.session.execute(query)]
+
+    # --- verification from raw rows -------------------------------------------------------
+
+    def stored_cells(self) -> Iterator[tuple[CellKey, tuple[int, ...]]]:
+        table = table_of(HeatmapCell)
+        query = select(*(table.c[k] for k in CELL_KEY), *(table.c[c] for c in CELL_COLUMNS))
+        for row in self.session.execute(query).yield_per(10_000):
+            yield tuple(row[: len(CELL_KEY)]), tuple(int(v) for v in row[len(CELL_KEY):])
+
+    def stored_stage_cells(self) -> Iterator[tuple[StageKey, tuple[int, ...]]]:
+        table = table_of(HeatmapStageCell)
+        query = select(*(table.c[k] for k in STAGE_KEY), *(table.c[c] for c in STAGE_COLUMNS))
+        for row in self.session.execute(query).yield_per(10_000):
+            yield tuple(row[: len(STAGE_KEY)]), tuple(int(v) for v in row[len(STAGE_KEY):])
+
+    def raw_submissions(self) -> Iterator[tuple[Any, ...]]:
+        """Every submitted assessment with its result and firm, ordered by firm, questionnaire
+        and submission time: (enterprise_id, verified, district, industry, size, questionnaire_id,
+        assessment_id, submitted_at, overall, rung, stages)."""
+        query = (
+            select(
+                Assessment.enterprise_id,
+                Enterprise.verified,
+                Enterprise.district_code,
+                Enterprise.industry_code,
+                Enterprise.size_class,
+                Assessment.questionnaire_id,
+                Assessment.id,
+                Assessment.submitted_at,
+                Result.overall,
+                Result.rung,
+                Result.stages,
+            )
+            .join(Result, Result.assessment_id == Assessment.id)
+            .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
+            .where(Assessment.status == "submitted")
+            .order_by(
+                Assessment.enterprise_id, Assessment.questionnaire_id, Assessment.submitted_at,
+                Assessment.id,
+            )
+        )
+        yield from (tuple(row) for row in self.session.execute(query).yield_per(20_000))
+
+    def stored_contributions(self) -> Iterator[HeatmapContribution]:
+        query = select(HeatmapContribution).order_by(
+            HeatmapContribution.enterprise_id,
+            HeatmapContribution.questionnaire_id,
+            HeatmapContribution.quarter,
+        )
+        yield from self.session.scalars(query.execution_options(yield_per=20_000))
+
+    def clear(self) -> None:
+        for model in (HeatmapStageCell, HeatmapCell, HeatmapContribution):
+            self.session.execute(delete(model))
+
+
+def _rows(
+    changes: dict[Any, list[int]], key_names: Sequence[str], columns: Sequence[str]
+) -> list[dict[str, Any]]:
+    return [
+        {**dict(zip(key_names, key, strict=True)), **dict(zip(columns, values, strict=True))}
+        for key, values in sorted(changes.items())
+    ]
+
+
+def _upsert(dialect: str, table: Table, key: Sequence[str], columns: Sequence[str]) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[k] for k in key],
+        set_={name: table.c[name] + statement.excluded[name] for name in columns},
+    )

@@ -1,0 +1,110 @@
+"""Heatmap aggregates, kept up to date in the submit transaction (see app/heatmaps/upkeep.py).
+
+Three tables:
+
+* ``heatmap_contribution`` — per firm, questionnaire and quarter (Asia/Shanghai), the firm's
+  latest submission in that quarter, with the firm's cut dimensions as they were counted. A
+  firm's state "as of the end of quarter Q" is its row with the largest quarter ≤ Q.
+* ``heatmap_cell`` and ``heatmap_stage_cell`` — running sums keyed by (questionnaire, quarter,
+  district, industry, size class [, stage]). Each row holds the *change* of that cell in that
+  quarter, so the cell's value as of quarter Q is the sum of its rows with quarter ≤ Q. A
+  submission touches at most two quarters of a few cells; reading a heatmap touches only cell
+  rows, however many firms and assessments there are.
+
+Only verified firms are summed into the cells; contribution rows exist for every firm, so that
+verifying a firm later can add it without scanning assessments.
+
+Scores are stored in hundredths (``overall_c`` = round(overall, 2) × 100) so every sum is an
+exact integer and ``zhizao aggregates verify`` can compare exactly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, JSONType
+from app.models.enterprise import Enterprise
+
+
+class HeatmapContribution(Base):
+    __tablename__ = "heatmap_contribution"
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
+    )
+    questionnaire_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: year × 10 + quarter (Asia/Shanghai), e.g. 20264 for 2026 Q4.
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[uuid.UUID]
+    submitted_at: Mapped[datetime]
+    district_code: Mapped[str] = mapped_column(String(6))
+    industry_code: Mapped[str] = mapped_column(String(2))
+    size_class: Mapped[str] = mapped_column(String(10))
+    #: round(overall, 2) × 100; None when no stage was scored.
+    overall_c: Mapped[int | None] = mapped_column(Integer)
+    rung_c: Mapped[int] = mapped_column(Integer)
+    #: {stage_id: round(stage score, 2) × 100}
+    stages: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class HeatmapCell(Base):
+    """Overall-score sums of one (district, industry, size) cell: its change in one quarter."""
+
+    __tablename__ = "heatmap_cell"
+    # SQLite keeps the rows in primary-key order (a clustered table): a cut reads one range.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    questionnaire_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    industry_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    size_class: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+    firms: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Firms with an overall score (every firm with at least one scored stage).
+    scored: Mapped[int] = mapped_column(BigInteger, default=0)
+    overall_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Firms whose rung is at or above 3.00, 3.25, 3.50, 3.75, 4.00.
+    ge_300: Mapped[int] = mapped_column(BigInteger, default=0)
+    ge_325: Mapped[int] = mapped_column(BigInteger, default=0)
+    ge_350: Mapped[int] = mapped_column(BigInteger, default=0)
+    ge_375: Mapped[int] = mapped_column(BigInteger, default=0)
+    ge_400: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class HeatmapStageCell(Base):
+    """Stage-score sums of one (district, industry, size, stage) cell: its change in one quarter."""
+
+    __tablename__ = "heatmap_stage_cell"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    questionnaire_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    industry_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    size_class: Mapped[str] = mapped_column(String(10), primary_key=True)
+    stage_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: Firms with a score for this stage.
+    firms: Mapped[int] = mapped_column(BigInteger, default=0)
+    score_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Firms whose stage score is at or above 3.00, 3.25, 3.50, 3.75, 4.00.
+    ge_300: Mapped[int] = mapped_column(BigInteger, default=0)
+    ge_325: Mapped[int] = mapped_column(BigInteger, default=0)
+    ge_350: Mapped[int] = mapped_column(BigInteger, default=0)
+    ge_375: Mapped[int] = mapped_column(BigInteger, default=0)
+    ge_400: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+#: Lets "does any synthetic firm exist?" (the heatmaps' synthetic-data label) answer from an
+#: index instead of a scan: a partial index holding only the (few) synthetic firms' rows.
+Index(
+    "ix_enterprise_synthetic",
+    Enterprise.__table__.c.synthetic,
+    sqlite_where=Enterprise.__table__.c.synthetic.is_(True),
+    postgresql_where=Enterprise.__table__.c.synthetic.is_(True),
+)

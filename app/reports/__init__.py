@@ -1,0 +1,1 @@
+"""The PDF report of a submitted assessment: view-model, charts, WeasyPrint rendering, API."""

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from app.auth.principal import Principal
+from app.auth.scopes import require_scope
+from app.config import Settings
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.i18n import LangDep
+from app.questionnaires.api import CatalogDep
+from app.reports import service
+from app.reports.pdf import ReportRenderer
+from app.routing import domain_router
+
+router = domain_router(tags=["reports"])
+
+ReportReader = Annotated[Principal, Depends(require_scope("reports:read"))]
+
+
+def get_renderer(app: FastAPI) -> ReportRenderer:
+    """The app's renderer (its worker pool and cache), made on first use."""
+    renderer: ReportRenderer | None = getattr(app.state, "report_renderer", None)
+    if renderer is None:
+        settings: Settings = app.state.settings
+        renderer = ReportRenderer(
+            static_dir=settings.STATIC_DIR,
+            concurrency=settings.REPORT_RENDER_CONCURRENCY,
+            cache_bytes=settings.REPORT_CACHE_MAX_BYTES,
+        )
+        app.state.report_renderer = renderer
+    return renderer
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    presented = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in presented or etag in presented
+
+
+@router.get(
+    "/assessments/{assessment_id}/report.pdf",
+    operation_id="reports_pdf",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The report as a PDF (A4), in the chosen language.",
+        },
+        304: {"description": "Not modified: the PDF named by If-None-Match is current."},
+        **problem_responses(404),
+    },
+    summary="The PDF report of a submitted assessment (zh or en), made from its stored result",
+)
+async def get_report_pdf(
+    assessment_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: ReportReader,
+    catalog: CatalogDep,
+    lang: LangDep,
+    if_none_match: Annotated[
+        str | None, Header(description="The ETag of a copy you hold: 304 if still current.")
+    ] = None,
+) -> Response:
+    renderer = get_renderer(request.app)
+    located = await run_in_threadpool(
+        service.locate, session, principal, catalog, assessment_id, lang
+    )
+    key = located.key
+    headers = {
+        "ETag": key.etag,
+        "Cache-Control": "private, no-cache",
+        "Vary": "Accept-Language, Cookie, Authorization",
+        "Content-Language": "zh-CN" if lang == "zh" else "en",
+    }
+    if _etag_matches(if_none_match, key.etag):
+        return Response(status_code=304, headers=headers)
+    pdf = renderer.cached(key)
+    if pdf is None:
+        settings: Settings = request.app.state.settings
+        context = await run_in_threadpool(service.context_for, session, settings, located, lang)
+        pdf = await renderer.render_async(key, context)
+    submitted = located.assessment.submitted_at
+    day = submitted.strftime("%Y%m%d") if submitted else "draft"
+    filename = f"zhizao-report-{day}-{located.assessment.id.hex[:8]}-{lang}.pdf"
+    headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return Response(pdf, media_type="application/pdf", headers=headers)

@@ -1,0 +1,675 @@
+"""The report's view-model, built from the STORED result of a submitted assessment.
+
+Nothing here scores: the scores, rung, reasons, roadmap and crosswalk come from
+``Result.payload[lang]`` (computed at submission), the matched programmes from
+``Result.subsidies``. The questionnaire supplies stage names and weights; the ladder its rung
+names. The same inputs always give the same report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from app.assessments.repository import AssessmentRepository
+from app.config import Settings
+from app.i18n import Lang
+from app.models import Assessment, Enterprise, Result
+from app.reference import DISTRICTS, INDUSTRIES
+from app.reports import charts
+from app.reports.repository import ReportRepository
+from app.reports.texts import (
+    CONFIDENCE,
+    KINDS,
+    LEVELS,
+    SIZE_CLASSES,
+    label_of,
+    labels,
+)
+from scoring import Questionnaire
+from scoring.ladder import CROSSWALK_NOTE, RUNG_LEVELS, RUNG_STEP, RUNGS, rung_info
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: Roadmap steps printed; the rest are counted ("n further steps").
+MAX_STEPS = 8
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+def zh_span(text: object) -> Markup:
+    """``text`` escaped, wrapped in ``lang="zh-CN"`` when it holds Chinese: Noto CJK draws
+    Chinese forms only when the language says so (company names inside English reports)."""
+    value = "" if text is None else str(text)
+    if has_cjk(value):
+        return Markup('<span lang="zh-CN">{}</span>').format(value)
+    return Markup(escape(value))
+
+
+def fmt_score(value: object) -> str:
+    number = charts.as_float(value)
+    return "—" if number is None else f"{number:.2f}"
+
+
+def fmt_date(moment: datetime, lang: str) -> str:
+    local = moment.astimezone(SHANGHAI) if moment.tzinfo else moment
+    if lang == "zh":
+        return f"{local.year}年{local.month}月{local.day}日"
+    return f"{local.day} {local.strftime('%b')} {local.year}"
+
+
+def fmt_short_date(moment: datetime) -> str:
+    local = moment.astimezone(SHANGHAI) if moment.tzinfo else moment
+    return local.strftime("%Y-%m-%d")
+
+
+def fmt_cny(amount: object, lang: str) -> str:
+    """A CNY amount from the subsidy engine's decimal strings: ¥1,250,000 / 125 万元."""
+    if amount is None:
+        return ""
+    value = Decimal(str(amount))
+    if lang == "zh" and value >= 10_000:
+        wan = (value / 10_000).quantize(Decimal("0.01")).normalize()
+        return f"{wan:f} 万元"
+    whole = value.quantize(Decimal("1")) if value == value.to_integral() else value
+    return f"¥{whole:,}"
+
+
+def _decimal(value: object) -> Decimal:
+    return Decimal(str(value))
+
+
+# --- the view-model ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseView:
+    name: str
+    credit_code: str
+    district: str
+    industry_code: str
+    industry: str
+    size_class: str
+    employees: int
+    synthetic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StageRow:
+    id: str
+    title: str
+    weight: str
+    score: str
+    scored: bool
+    band: str
+    needed_next: str
+    meets_next: bool | None
+    binding: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    number: int
+    stage: str
+    question: str
+    current: str
+    target: str
+    gain: str
+    lifts_binding_stage: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoadmapView:
+    next_rung: str | None
+    next_name: str
+    intro: str
+    steps: list[StepRow]
+    more_steps: int
+    what_if: list[StepRow]
+    what_if_text: str
+    what_if_exact: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidyView:
+    status: str
+    name: str
+    issuer: str
+    kind: str
+    level: str
+    summary: str
+    reasons: list[dict[str, Any]]
+    todo: list[dict[str, Any]]
+    missing_facts: list[str]
+    estimate: str
+    estimate_formula: str
+    source: str
+    source_url: str | None
+    confidence: str
+    confidence_code: str
+    confidence_note: str
+    valid: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    date: str
+    overall: str
+    rung: str
+    rung_name: str
+    change: str
+    this_one: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PeerView:
+    shown: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LadderRow:
+    level: str
+    name: str
+    means: str
+    cmmm: str
+    miit: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    lang: Lang
+    html_lang: str
+    t: dict[str, str]
+    title: str
+    enterprise: EnterpriseView
+    questionnaire_title: str
+    questionnaire_id: str
+    questionnaire_version: int
+    assessment_id: str
+    submitted_on: str
+    generated_on: str
+    overall: str
+    rung: str
+    rung_name: str
+    summary: list[str]
+    ladder_svg: Markup
+    radar_svg: Markup
+    stages: list[StageRow]
+    held_back: list[str]
+    roadmap: RoadmapView
+    eligible: list[SubsidyView]
+    near: list[SubsidyView]
+    other_subsidies: int
+    crosswalk: dict[str, str]
+    trend: list[TrendRow]
+    trend_svg: Markup
+    peer: PeerView
+    ladder: list[LadderRow]
+    methodology: list[str] = field(default_factory=list)
+
+    def template_vars(self) -> dict[str, Any]:
+        return {"r": self, "t": self.t, "zh": zh_span}
+
+
+# --- building it --------------------------------------------------------------------------------
+
+
+def build_report_context(
+    session: Session,
+    settings: Settings,
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    result: Result,
+    enterprise: Enterprise,
+    lang: Lang,
+    *,
+    generated_at: datetime | None = None,
+) -> ReportContext:
+    """Gather what the report shows (the firm's earlier results, its peers) and build it."""
+    assert assessment.submitted_at is not None
+    history = [
+        (at, earlier)
+        for qid, at, earlier in AssessmentRepository(session).submitted_results(enterprise.id)
+        if qid == assessment.questionnaire_id
+        and (at < assessment.submitted_at or earlier.id == result.id)
+    ]
+    peer = _peer(session, settings, assessment, result, enterprise, lang)
+    return report_context(
+        questionnaire,
+        assessment,
+        result,
+        enterprise,
+        lang,
+        history=history,
+        peer=peer,
+        min_cell=settings.HEATMAP_MIN_CELL,
+        generated_at=generated_at or datetime.now(UTC),
+    )
+
+
+def _peer(
+    session: Session,
+    settings: Settings,
+    assessment: Assessment,
+    result: Result,
+    enterprise: Enterprise,
+    lang: Lang,
+) -> PeerView:
+    t = labels(lang)
+    if result.overall is None:
+        return PeerView(False, t["peers_no_overall"])
+    assert assessment.submitted_at is not None
+    counts = ReportRepository(session).peer_counts(
+        industry_code=enterprise.industry_code,
+        questionnaire_id=assessment.questionnaire_id,
+        as_of=assessment.submitted_at,
+        overall=_decimal(result.overall),
+        exclude_enterprise_id=enterprise.id,
+    )
+    if counts.total < settings.HEATMAP_MIN_CELL:
+        return PeerView(False, t["peers_hidden"].format(min_cell=settings.HEATMAP_MIN_CELL))
+    percentile = round(100 * (counts.below + counts.equal / 2) / counts.total)
+    industry = INDUSTRIES.get(enterprise.industry_code)
+    name = enterprise.industry_code if industry is None else getattr(industry, lang)
+    return PeerView(
+        True, t["peers_shown"].format(industry=name, count=counts.total, percentile=percentile)
+    )
+
+
+def report_context(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    result: Result,
+    enterprise: Enterprise,
+    lang: Lang,
+    *,
+    history: Sequence[tuple[datetime, Result]],
+    peer: PeerView,
+    min_cell: int,
+    generated_at: datetime,
+) -> ReportContext:
+    """The view-model from stored rows alone (no queries)."""
+    t = labels(lang)
+    payload: Mapping[str, Any] = result.payload[lang]
+    assert assessment.submitted_at is not None
+    rung = _decimal(payload["rung"])
+    info = rung_info(rung)
+    overall = charts.as_float(payload.get("overall"))
+    stage_titles = {stage.id: stage.title.get(lang) for stage in questionnaire.stages}
+    roadmap_payload: Mapping[str, Any] | None = payload.get("roadmap")
+    next_rung = _next_rung(rung)
+    held = list(payload.get("held_back_by") or [])
+    binding = {item["stage_id"] for item in held if item.get("kind") == "stage"}
+
+    stages = _stage_rows(questionnaire, payload.get("stages") or {}, next_rung, binding, lang)
+    district = DISTRICTS.get(enterprise.district_code)
+    industry = INDUSTRIES.get(enterprise.industry_code)
+    enterprise_view = EnterpriseView(
+        name=enterprise.name,
+        credit_code=enterprise.credit_code,
+        district=enterprise.district_code if district is None else getattr(district, lang),
+        industry_code=enterprise.industry_code,
+        industry=enterprise.industry_code if industry is None else getattr(industry, lang),
+        size_class=label_of(SIZE_CLASSES, enterprise.size_class, lang),
+        employees=enterprise.employees,
+        synthetic=bool(enterprise.synthetic),
+    )
+    reference_label = t["radar_reference"] if next_rung is not None else None
+    radar = charts.radar_svg(
+        [
+            charts.RadarAxis(
+                label=row.title,
+                value=charts.as_float(payload["stages"][row.id]) if row.scored else None,
+                reference=None if next_rung is None else float(next_rung - RUNG_STEP),
+            )
+            for row in stages
+        ],
+        lang=lang,
+        series_label=t["radar_series"],
+        reference_label=reference_label,
+    )
+    eligible, near, others = _subsidies(result.subsidies, lang)
+    crosswalk = payload.get("crosswalk") or {}
+    trend = _trend(history, result, lang)
+    return ReportContext(
+        lang=lang,
+        html_lang="zh-CN" if lang == "zh" else "en",
+        t=t,
+        title=f"{t['report_title']} — {enterprise.name}",
+        enterprise=enterprise_view,
+        questionnaire_title=questionnaire.title.get(lang),
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        assessment_id=str(assessment.id),
+        submitted_on=fmt_date(assessment.submitted_at, lang),
+        generated_on=fmt_date(generated_at, lang),
+        overall=fmt_score(overall),
+        rung=fmt_score(rung),
+        rung_name=info.name.get(lang),
+        summary=_summary(enterprise.name, overall, rung, next_rung, lang),
+        ladder_svg=charts.ladder_svg(float(rung), overall, lang=lang),
+        radar_svg=radar,
+        stages=stages,
+        held_back=_held_back(held, stage_titles, lang),
+        roadmap=_roadmap(roadmap_payload, stage_titles, lang),
+        eligible=eligible,
+        near=near,
+        other_subsidies=others,
+        crosswalk={
+            "cmmm": str(crosswalk.get("cmmm", info.crosswalk.cmmm.get(lang))),
+            "miit": str(crosswalk.get("miit", info.crosswalk.miit.get(lang))),
+            "note": str(crosswalk.get("note", CROSSWALK_NOTE.get(lang))),
+        },
+        trend=trend,
+        trend_svg=charts.trend_svg(
+            [
+                charts.TrendPoint(
+                    label=row.date,
+                    overall=None if row.overall == "—" else float(row.overall),
+                    rung=float(row.rung),
+                )
+                for row in trend
+            ],
+            lang=lang,
+        ),
+        peer=peer,
+        ladder=[
+            LadderRow(
+                level=fmt_score(r.level),
+                name=r.name.get(lang),
+                means=r.means.get(lang),
+                cmmm=r.crosswalk.cmmm.get(lang),
+                miit=r.crosswalk.miit.get(lang),
+                current=r.level == rung,
+            )
+            for r in RUNGS
+        ],
+        methodology=[
+            t["rule_1"],
+            t["rule_2"],
+            t["rule_3"],
+            t["rule_4"],
+            t["rule_5"],
+            t["stored_result"],
+            t["peer_method"].format(min_cell=min_cell),
+        ],
+    )
+
+
+def _next_rung(rung: Decimal) -> Decimal | None:
+    higher = [level for level in RUNG_LEVELS if level > rung]
+    return higher[0] if higher else None
+
+
+def _summary(
+    name: str, overall: float | None, rung: Decimal, next_rung: Decimal | None, lang: Lang
+) -> list[str]:
+    """Paragraphs saying what the result means; the firm's name is marked as Chinese."""
+    t = labels(lang)
+    info = rung_info(rung)
+    paragraphs: list[str] = []
+    if overall is None:
+        paragraphs.append(
+            t["summary_no_overall"].format(rung=fmt_score(rung), rung_name=info.name.get(lang))
+        )
+    else:
+        paragraphs.append(
+            Markup(escape(t["summary_overall"])).format(
+                enterprise=zh_span(name),
+                overall=fmt_score(overall),
+                rung=fmt_score(rung),
+                rung_name=info.name.get(lang),
+                means=info.means.get(lang),
+            )
+        )
+    if next_rung is None:
+        paragraphs.append(t["summary_top"])
+    else:
+        following = rung_info(next_rung)
+        paragraphs.append(
+            t["summary_next"].format(
+                next_rung=fmt_score(next_rung),
+                next_name=following.name.get(lang),
+                next_means=following.means.get(lang),
+                stage_min=fmt_score(next_rung - RUNG_STEP),
+            )
+        )
+        paragraphs.append(t["summary_roadmap"])
+    return paragraphs
+
+
+def _band(score: Decimal) -> Decimal:
+    """The highest rung a stage score alone reaches (for the stage table)."""
+    reached = [level for level in RUNG_LEVELS if score >= level]
+    return reached[-1] if reached else RUNG_LEVELS[0]
+
+
+def _stage_rows(
+    questionnaire: Questionnaire,
+    scores: Mapping[str, Any],
+    next_rung: Decimal | None,
+    binding: set[str],
+    lang: Lang,
+) -> list[StageRow]:
+    t = labels(lang)
+    rows: list[StageRow] = []
+    needed = None if next_rung is None else next_rung - RUNG_STEP
+    for stage in questionnaire.stages:
+        raw = scores.get(stage.id)
+        if raw is None:
+            rows.append(
+                StageRow(
+                    id=stage.id,
+                    title=stage.title.get(lang),
+                    weight=f"{stage.weight.normalize():f}",
+                    score="—",
+                    scored=False,
+                    band=t["not_scored"],
+                    needed_next="—" if needed is None else fmt_score(needed),
+                    meets_next=None,
+                    binding=False,
+                )
+            )
+            continue
+        value = _decimal(raw)
+        band = _band(value)
+        rows.append(
+            StageRow(
+                id=stage.id,
+                title=stage.title.get(lang),
+                weight=f"{stage.weight.normalize():f}",
+                score=fmt_score(value),
+                scored=True,
+                band=f"{fmt_score(band)} {rung_info(band).name.get(lang)}",
+                needed_next="—" if needed is None else fmt_score(needed),
+                meets_next=None if needed is None else value >= needed,
+                binding=stage.id in binding,
+            )
+        )
+    return rows
+
+
+def _held_back(
+    held: Sequence[Mapping[str, Any]], stage_titles: Mapping[str, str], lang: Lang
+) -> list[str]:
+    t = labels(lang)
+    if not held:
+        return [t["held_none"]]
+    lines: list[str] = []
+    for item in held:
+        values = {
+            "rung": fmt_score(item.get("rung")),
+            "needed": fmt_score(item.get("needed")),
+            "actual": fmt_score(item.get("actual")),
+        }
+        if item.get("kind") == "stage":
+            stage_id = str(item.get("stage_id"))
+            lines.append(
+                t["held_stage"].format(stage=stage_titles.get(stage_id, stage_id), **values)
+            )
+        else:
+            lines.append(t["held_overall"].format(**values))
+    return lines
+
+
+def _step(number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str]) -> StepRow:
+    stage_id = str(step.get("stage_id", ""))
+    current_text = step.get("current_text") or "—"
+    return StepRow(
+        number=number,
+        stage=stage_titles.get(stage_id, stage_id),
+        question=str(step.get("question", "")),
+        current=f"{current_text} ({fmt_score(step.get('current_level'))})",
+        target=f"{step.get('target_text', '')} ({fmt_score(step.get('target_level'))})",
+        gain=f"+{float(step.get('gain') or 0):.3f}",
+        lifts_binding_stage=bool(step.get("lifts_binding_stage")),
+    )
+
+
+def _roadmap(
+    roadmap: Mapping[str, Any] | None, stage_titles: Mapping[str, str], lang: Lang
+) -> RoadmapView:
+    t = labels(lang)
+    if not roadmap or roadmap.get("next_rung") is None:
+        return RoadmapView(None, "", t["roadmap_none"], [], 0, [], "", True)
+    next_rung = _decimal(roadmap["next_rung"])
+    next_name = rung_info(next_rung).name.get(lang)
+    steps = list(roadmap.get("steps") or [])
+    shown = [_step(i, step, stage_titles) for i, step in enumerate(steps[:MAX_STEPS], 1)]
+    what_if = roadmap.get("what_if") or None
+    changes: list[StepRow] = []
+    what_if_text = ""
+    exact = True
+    if what_if:
+        changes = [
+            _step(i, step, stage_titles) for i, step in enumerate(what_if.get("changes") or [], 1)
+        ]
+        what_if_text = t["what_if_text"].format(
+            count=len(changes),
+            rung=fmt_score(what_if.get("rung")),
+            overall=fmt_score(what_if.get("overall")),
+        )
+        exact = bool(what_if.get("exact", True))
+    return RoadmapView(
+        next_rung=fmt_score(next_rung),
+        next_name=next_name,
+        intro=t["roadmap_intro"].format(next_rung=fmt_score(next_rung), next_name=next_name),
+        steps=shown,
+        more_steps=max(0, len(steps) - MAX_STEPS),
+        what_if=changes,
+        what_if_text=what_if_text,
+        what_if_exact=exact,
+    )
+
+
+# --- subsidies -----------------------------------------------------------------------------------
+
+
+def stored_matches(stored: object, lang: Lang) -> list[Mapping[str, Any]]:
+    """The stored matches in ``lang``. ``Result.subsidies`` holds ``SubsidyMatch.to_dict(lang)``
+    dicts; accepted shapes: a list of match dicts, a list of ``{"zh": …, "en": …}`` pairs, or
+    ``{"zh": [...], "en": [...]}``."""
+    if isinstance(stored, Mapping):
+        chosen = stored.get(lang) or stored.get("zh") or []
+        return [m for m in chosen if isinstance(m, Mapping)]
+    matches: list[Mapping[str, Any]] = []
+    for item in stored if isinstance(stored, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        if "id" not in item and ("zh" in item or "en" in item):
+            item = item.get(lang) or item.get("zh") or {}
+        if item:
+            matches.append(item)
+    return matches
+
+
+def _subsidy_view(match: Mapping[str, Any], lang: Lang) -> SubsidyView:
+    t = labels(lang)
+    estimate = match.get("estimate") or {}
+    source = match.get("source") or {}
+    source_parts = [str(source.get("document") or "")]
+    if source.get("issued_by"):
+        source_parts.append(str(source["issued_by"]))
+    if source.get("year"):
+        source_parts.append(str(source["year"]))
+    valid_from, valid_until = match.get("valid_from"), match.get("valid_until")
+    valid = f"{valid_from or '…'} – {valid_until or t['open_ended']}"
+    estimate_text = str(estimate.get("text") or "")
+    amount = estimate.get("amount_cny")
+    if amount is not None and fmt_cny(amount, lang) not in estimate_text:
+        estimate_text = f"{estimate_text} ({fmt_cny(amount, lang)})".strip()
+    confidence = str(match.get("confidence") or "unverified")
+    return SubsidyView(
+        status=str(match.get("status") or match.get("fit") or ""),
+        name=str(match.get("name") or match.get("id") or ""),
+        issuer=str(match.get("issuer") or ""),
+        kind=label_of(KINDS, match.get("kind"), lang),
+        level=label_of(LEVELS, match.get("level"), lang),
+        summary=str(match.get("summary") or ""),
+        reasons=[dict(r) for r in match.get("reasons") or [] if isinstance(r, Mapping)],
+        todo=[dict(r) for r in match.get("todo") or [] if isinstance(r, Mapping)],
+        missing_facts=[
+            str(f.get("label") or f.get("name"))
+            for f in match.get("missing_facts") or []
+            if isinstance(f, Mapping)
+        ],
+        estimate=estimate_text,
+        estimate_formula=str(estimate.get("formula") or ""),
+        source=", ".join(part for part in source_parts if part),
+        source_url=source.get("url"),
+        confidence=label_of(CONFIDENCE, confidence, lang),
+        confidence_code=confidence,
+        confidence_note=str(match.get("confidence_note") or ""),
+        valid=valid,
+        notes=str(match.get("notes") or ""),
+    )
+
+
+def _subsidies(stored: object, lang: Lang) -> tuple[list[SubsidyView], list[SubsidyView], int]:
+    matches = stored_matches(stored, lang)
+    eligible = [_subsidy_view(m, lang) for m in matches if m.get("status") == "eligible"]
+    near = [_subsidy_view(m, lang) for m in matches if m.get("status") == "near"]
+    return eligible, near, len(matches) - len(eligible) - len(near)
+
+
+# --- trend ---------------------------------------------------------------------------------------
+
+
+def _trend(
+    history: Sequence[tuple[datetime, Result]], current: Result, lang: Lang
+) -> list[TrendRow]:
+    rows: list[TrendRow] = []
+    previous: Result | None = None
+    for at, result in history:
+        change = ""
+        if previous is not None and result.overall is not None and previous.overall is not None:
+            delta = _decimal(result.overall) - _decimal(previous.overall)
+            change = f"{delta:+.2f}"
+        rows.append(
+            TrendRow(
+                date=fmt_short_date(at),
+                overall=fmt_score(result.overall),
+                rung=fmt_score(result.rung),
+                rung_name=rung_info(_decimal(result.rung).quantize(Decimal("0.01"))).name.get(lang),
+                change=change,
+                this_one=result.id == current.id,
+            )
+        )
+        previous = result
+    return rows

@@ -1,0 +1,246 @@
+"""Render the report with WeasyPrint: off the event loop, a bounded number at a time, cached.
+
+* ``render_pdf`` is the pure, blocking render of one view-model (``templates/pdf/report.html``
+  through the shared Jinja environment).
+* ``ReportRenderer`` runs renders on its own thread pool of ``REPORT_RENDER_CONCURRENCY``
+  workers (WeasyPrint is CPU-bound and takes ~100 MB per render in flight), merges concurrent
+  requests for the same report, and keeps finished PDFs in a byte-bounded LRU cache keyed by
+  ``ReportKey`` (assessment, its version, language, template version, enterprise revision).
+* ``StaticOnlyFetcher`` lets WeasyPrint load only the app's own static files and ``data:`` URIs:
+  nothing a user typed can make the server fetch a URL (OWASP API7, SSRF).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import hashlib
+import logging
+import threading
+import uuid
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+from app.reports.context import ReportContext
+from app.web.templating import TEMPLATES_DIR, environment
+
+logger = logging.getLogger("zhizao.reports")
+
+TEMPLATE = "pdf/report.html"
+#: Bump when the report changes in a way its template files do not show (e.g. the context).
+REPORT_FORMAT_VERSION = "1"
+
+
+@lru_cache
+def template_version() -> str:
+    """A short hash of everything that shapes the PDF: the pdf templates, the charts' code and
+    ``REPORT_FORMAT_VERSION``. A deployment that changes any of them renders afresh."""
+    digest = hashlib.sha256(REPORT_FORMAT_VERSION.encode())
+    for path in sorted((TEMPLATES_DIR / "pdf").rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(TEMPLATES_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    here = Path(__file__).parent
+    for module in ("charts.py", "context.py", "texts.py"):
+        digest.update((here / module).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportKey:
+    """What a cached PDF depends on. A submitted assessment never changes; the enterprise's
+    revision covers a renamed firm."""
+
+    assessment_id: uuid.UUID
+    assessment_version: int
+    lang: str
+    template_version: str
+    enterprise_revision: int
+
+    @property
+    def etag(self) -> str:
+        raw = (
+            f"{self.assessment_id}:{self.assessment_version}:{self.lang}:"
+            f"{self.template_version}:{self.enterprise_revision}"
+        )
+        return '"' + hashlib.sha256(raw.encode()).hexdigest()[:24] + '"'
+
+
+# --- fetching -------------------------------------------------------------------------------------
+
+
+class RefusedURL(ValueError):
+    """WeasyPrint asked for a URL outside the static folder (it logs this and carries on)."""
+
+
+class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves ``data:`` URIs and files under ``static_dir``; refuses everything else."""
+
+    def __init__(self, static_dir: Path) -> None:
+        super().__init__(timeout=5, allowed_protocols={"file", "data"}, allow_redirects=False)
+        self.root = static_dir.resolve()
+
+    def allows(self, url: str) -> bool:
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            return True
+        if scheme != "file":
+            return False
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            return False
+        path = Path(url2pathname(parts.path)).resolve()
+        return path.is_relative_to(self.root) and path.is_file()
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if not self.allows(url):
+            logger.warning("report: refused to fetch %.120s", url)
+            raise RefusedURL(f"refused: {url[:120]}")
+        return super().fetch(url, headers)
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def render_html(context: ReportContext) -> str:
+    return environment().get_template(TEMPLATE).render(**context.template_vars())
+
+
+def render_pdf(context: ReportContext, *, static_dir: Path) -> bytes:
+    """The PDF of one report (blocking: call it from a worker thread)."""
+    document = HTML(
+        string=render_html(context),
+        base_url=static_dir.resolve().as_uri() + "/",
+        url_fetcher=StaticOnlyFetcher(static_dir),
+    )
+    pdf: bytes = document.write_pdf(font_config=_font_config())
+    del document
+    _release_memory()
+    return pdf
+
+
+_local = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    """One font configuration per thread, reused by every render on it. A fresh one per
+    render (WeasyPrint's default) leaks ~0.2 MB of fontconfig state each time (measured)."""
+    config: FontConfiguration | None = getattr(_local, "font_config", None)
+    if config is None:
+        config = _local.font_config = FontConfiguration()
+    return config
+
+
+@lru_cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _release_memory() -> None:
+    """Hand the render's freed heap back to the OS. A render allocates ~100 MB in many small
+    pieces; without this glibc keeps the fragments and the process's RSS creeps up
+    (docs/benchmarks.md)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+class ReportRenderer:
+    """Renders on a bounded thread pool, one render per report at a time, and caches."""
+
+    def __init__(self, *, static_dir: Path, concurrency: int, cache_bytes: int) -> None:
+        self.static_dir = static_dir
+        self.concurrency = concurrency
+        self.cache_bytes = cache_bytes
+        self._executor = ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="zhizao-report"
+        )
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[ReportKey, bytes] = OrderedDict()
+        self._cached_size = 0
+        self._inflight: dict[ReportKey, Future[bytes]] = {}
+
+    # cache
+
+    def cached(self, key: ReportKey) -> bytes | None:
+        with self._lock:
+            pdf = self._cache.get(key)
+            if pdf is not None:
+                self._cache.move_to_end(key)
+            return pdf
+
+    def _store(self, key: ReportKey, pdf: bytes) -> None:
+        if len(pdf) > self.cache_bytes:
+            return
+        with self._lock:
+            if key in self._cache:
+                return
+            self._cache[key] = pdf
+            self._cached_size += len(pdf)
+            while self._cached_size > self.cache_bytes:
+                _, evicted = self._cache.popitem(last=False)
+                self._cached_size -= len(evicted)
+
+    def forget(self, assessment_ids: set[uuid.UUID]) -> int:
+        """Drop the cached PDFs of these assessments (a deleted firm's); returns how many."""
+        with self._lock:
+            gone = [key for key in self._cache if key.assessment_id in assessment_ids]
+            for key in gone:
+                self._cached_size -= len(self._cache.pop(key))
+            return len(gone)
+
+    @property
+    def cached_count(self) -> int:
+        with self._lock:
+            return len(self._cache)
+
+    # rendering
+
+    def submit(self, key: ReportKey, context: ReportContext) -> Future[bytes]:
+        """A future of the PDF: cached, already being rendered, or queued for a worker."""
+        with self._lock:
+            pdf = self._cache.get(key)
+            if pdf is not None:
+                done: Future[bytes] = Future()
+                done.set_result(pdf)
+                return done
+            running = self._inflight.get(key)
+            if running is not None:
+                return running
+            future = self._executor.submit(render_pdf, context, static_dir=self.static_dir)
+            self._inflight[key] = future
+        future.add_done_callback(lambda finished: self._finished(key, finished))
+        return future
+
+    def _finished(self, key: ReportKey, future: Future[bytes]) -> None:
+        with self._lock:
+            self._inflight.pop(key, None)
+        if not future.cancelled() and future.exception() is None:
+            self._store(key, future.result())
+        elif not future.cancelled():
+            logger.error("report: rendering %s failed", key, exc_info=future.exception())
+
+    def render(self, key: ReportKey, context: ReportContext) -> bytes:
+        """Blocking: the PDF (for scripts and the CLI)."""
+        return self.submit(key, context).result()
+
+    async def render_async(self, key: ReportKey, context: ReportContext) -> bytes:
+        """The PDF, awaited without blocking the event loop."""
+        return await asyncio.wrap_future(self.submit(key, context))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

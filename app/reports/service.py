@@ -1,0 +1,76 @@
+"""Finding a report the caller may see, and building its view-model. Services never commit."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.assessments import service as assessments
+from app.assessments.repository import AssessmentRepository
+from app.auth.principal import Principal
+from app.config import Settings
+from app.enterprises.repository import EnterpriseRepository
+from app.errors import NotFound
+from app.i18n import Lang
+from app.models import Assessment, Enterprise
+from app.questionnaires.catalog import QuestionnaireCatalog
+from app.reports.context import ReportContext, build_report_context
+from app.reports.pdf import ReportKey, template_version
+from scoring import Questionnaire
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedReport:
+    """A report the caller may see, and its cache key (found without reading the result, so a
+    cached PDF is served with two queries)."""
+
+    assessment: Assessment
+    enterprise: Enterprise
+    questionnaire: Questionnaire
+    key: ReportKey
+
+
+def locate(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    assessment_id: uuid.UUID,
+    lang: Lang,
+) -> LocatedReport:
+    """The report of a submitted assessment the caller may see; 404 otherwise (design §7)."""
+    assessment = assessments.get_visible(session, principal, assessment_id)
+    if assessment.status != "submitted":
+        raise NotFound("This assessment has no report yet: submit it first.")
+    enterprise = EnterpriseRepository(session).get(assessment.enterprise_id)
+    assert enterprise is not None  # foreign key
+    return LocatedReport(
+        assessment=assessment,
+        enterprise=enterprise,
+        questionnaire=assessments.questionnaire_of(catalog, assessment),
+        key=ReportKey(
+            assessment_id=assessment.id,
+            assessment_version=assessment.version,
+            lang=lang,
+            template_version=template_version(),
+            enterprise_revision=enterprise.revision,
+        ),
+    )
+
+
+def context_for(
+    session: Session, settings: Settings, located: LocatedReport, lang: Lang
+) -> ReportContext:
+    result = AssessmentRepository(session).result(located.assessment.id)
+    if result is None:  # submitted without a result: cannot happen (one transaction)
+        raise NotFound("This assessment has no result.")
+    return build_report_context(
+        session,
+        settings,
+        located.questionnaire,
+        located.assessment,
+        result,
+        located.enterprise,
+        lang,
+    )

@@ -1,0 +1,53 @@
+"""``/api/v1/verification``: confirm firms (admins; district officials in their district)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import Query
+
+from app.auth.dependencies import SignedIn
+from app.db import SessionDep
+from app.pagination import MAX_LIMIT, Page
+from app.routing import domain_router
+from app.verification import service
+from app.verification.schemas import VerificationItem, VerificationUpdate
+
+router = domain_router(prefix="/verification", tags=["verification"])
+
+
+@router.get(
+    "/enterprises",
+    operation_id="verification_list",
+    response_model=Page[VerificationItem],
+    summary="Firms to confirm (a district official's district; admins all)",
+)
+def list_enterprises(
+    session: SessionDep,
+    principal: SignedIn,
+    status: Annotated[Literal["pending", "verified"] | None, Query()] = None,
+    district_code: Annotated[str | None, Query(max_length=6)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> Page[VerificationItem]:
+    return service.listing(
+        session, principal, status=status, district_code=district_code, cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.put(
+    "/enterprises/{enterprise_id}",
+    operation_id="verification_set",
+    response_model=VerificationItem,
+    summary="Confirm a firm, or withdraw the confirmation",
+)
+def set_verification(
+    enterprise_id: uuid.UUID,
+    body: VerificationUpdate,
+    session: SessionDep,
+    principal: SignedIn,
+) -> VerificationItem:
+    enterprise = service.set_verified(session, principal, enterprise_id, body.verified)
+    return VerificationItem.model_validate(enterprise)

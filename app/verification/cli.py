@@ -1,0 +1,46 @@
+"""``zhizao verify-enterprise``: confirm a firm (or withdraw the confirmation) as an admin."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import typer
+
+
+def verify_enterprise_command(
+    enterprise: Annotated[str, typer.Argument(help="The enterprise's id or credit code.")],
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Withdraw the confirmation instead.")
+    ] = False,
+) -> None:
+    """Confirm an enterprise is real (admin verification): from then on it counts in the
+    heatmaps. Audited with the CLI as the actor."""
+    from app.auth.principal import CLI
+    from app.cli import _database, _fail, _require_head, load_settings
+    from app.enterprises.classification import normalize_credit_code
+    from app.enterprises.repository import EnterpriseRepository
+    from app.verification import service
+
+    settings = load_settings()
+    with _database(settings) as database, database.sessions() as session:
+        _require_head(database)
+        repository = EnterpriseRepository(session)
+        try:
+            found = repository.get(uuid.UUID(enterprise))
+        except ValueError:
+            found = repository.get_by_credit_code(normalize_credit_code(enterprise))
+        if found is None:
+            raise _fail(f"No enterprise with id or credit code {enterprise}.", 2)
+        was = found.verified
+        updated = service.set_verified(session, CLI, found.id, not revoke)
+        session.commit()
+    if was == updated.verified:
+        state = "verified" if updated.verified else "not verified"
+        typer.echo(f"{updated.name} ({updated.credit_code}) is already {state}; nothing changed.")
+    elif updated.verified:
+        typer.echo(f"Verified {updated.name} ({updated.credit_code}) at "
+                   f"{updated.verified_at:%Y-%m-%d %H:%M} UTC; it now counts in the heatmaps.")
+    else:
+        typer.echo(f"Withdrew the verification of {updated.name} ({updated.credit_code}); "
+                   "it no longer counts in the heatmaps.")

@@ -1,0 +1,112 @@
+"""Who may confirm a firm, and the confirmation itself (which also moves the heatmap sums)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.db import begin_write
+from app.enterprises.repository import EnterpriseRepository
+from app.errors import FieldError, InvalidInput, NotFound
+from app.heatmaps import upkeep
+from app.models import Enterprise, utcnow
+from app.pagination import Page, decode_cursor, encode_cursor
+from app.verification.repository import VerificationRepository
+from app.verification.schemas import VerificationItem
+
+
+def may_verify(principal: Principal, enterprise: Enterprise) -> bool:
+    """Admins (and the CLI) any firm; a district official the firms registered in their district.
+    City-wide officials, enterprise users and integrators none."""
+    if principal.is_admin:
+        return True
+    return (
+        principal.is_official
+        and principal.district_code is not None
+        and principal.district_code == enterprise.district_code
+    )
+
+
+def may_list(principal: Principal) -> bool:
+    return principal.is_admin or (principal.is_official and principal.district_code is not None)
+
+
+def set_verified(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID, verified: bool
+) -> Enterprise:
+    """Confirm (or withdraw the confirmation of) a firm; idempotent. The heatmap sums gain (or
+    lose) the firm's history in the same transaction."""
+    begin_write(session)
+    enterprise = EnterpriseRepository(session).get(enterprise_id)
+    if enterprise is None or not may_verify(principal, enterprise):
+        raise NotFound("No enterprise with this id.")
+    was = enterprise.verified
+    if was == verified:
+        return enterprise
+    now = utcnow()
+    if verified:
+        enterprise.verified = True
+        enterprise.verified_method = "admin" if principal.is_admin else "official"
+        enterprise.verified_by_user_id = principal.id if principal.kind == "user" else None
+        enterprise.verified_by_client_id = None
+        enterprise.verified_at = now
+    else:
+        enterprise.verified = False
+        enterprise.verified_method = None
+        enterprise.verified_by_user_id = None
+        enterprise.verified_by_client_id = None
+        enterprise.verified_at = None
+    enterprise.updated_at = now
+    session.flush()
+    upkeep.verification_changed(session, enterprise, was)
+    audit.record(
+        session, principal, "enterprise.verify" if verified else "enterprise.unverify",
+        "enterprise", enterprise.id, enterprise_id=enterprise.id,
+        detail={"method": enterprise.verified_method},
+    )
+    session.flush()
+    return enterprise
+
+
+def listing(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    district_code: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[VerificationItem]:
+    """Firms a verifier may confirm: a district official's district; all (or one district) for
+    admins. Identity facts only."""
+    if not may_list(principal):
+        raise NotFound()
+    if principal.is_official:
+        if district_code is not None and district_code != principal.district_code:
+            raise NotFound()
+        district_code = principal.district_code
+    after = None
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        try:
+            after = (datetime.fromisoformat(values[0]), uuid.UUID(values[1]))
+        except (IndexError, TypeError, ValueError) as exc:
+            raise InvalidInput(
+                "The cursor is not one this API issued.",
+                errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
+            ) from exc
+    verified = {"pending": False, "verified": True}.get(status or "")
+    rows = VerificationRepository(session).page(
+        district_code=district_code, verified=verified, after=after, limit=limit + 1
+    )
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = None
+    if more and page:
+        next_cursor = encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
+    return Page[VerificationItem](
+        items=[VerificationItem.model_validate(e) for e in page], next_cursor=next_cursor
+    )

@@ -1,0 +1,279 @@
+"""Privacy rights over the API (PIPL): export, deletion from every table, aggregate and cache,
+contact persons with a retention period, and their purge."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import PROJECT_ROOT, Settings
+from app.heatmaps.verify import verify
+from app.models import AuditEvent, Base, Contact, Enterprise, HeatmapCell
+from scoring import load_questionnaire
+from tests.app.heatmaps.helpers import submit as store_submission
+from tests.app.heatmaps.helpers import verified_firm
+from tests.app.reports.conftest import submit_assessment
+from tests.factories import create_api_key, create_enterprise, create_user, login
+
+CONTACTS = {
+    "contacts": [
+        {"name": "王经理", "phone": "+86 21 5555 0100", "email": "wang@example.com",
+         "role": "生产经理"},
+        {"name": "Li Hua", "email": "li@example.com"},
+    ]
+}
+
+
+def delete(client: TestClient, enterprise: Enterprise, code: str | None = None) -> Any:
+    return client.request(
+        "DELETE",
+        f"/api/v1/enterprises/{enterprise.id}",
+        json={"confirm_credit_code": code if code is not None else enterprise.credit_code},
+    )
+
+
+def references(db: Session, enterprise_id: uuid.UUID, credit_code: str) -> dict[str, int]:
+    """Rows of every table that name the firm: its id or its credit code anywhere in the row
+    (every column, JSON included)."""
+    found: dict[str, int] = {}
+    for table in Base.metadata.sorted_tables:
+        for row in db.execute(select(table)).mappings():
+            text = json.dumps({k: str(v) for k, v in row.items()}, ensure_ascii=False)
+            if str(enterprise_id) in text or credit_code in text:
+                found[table.name] = found.get(table.name, 0) + 1
+    return found
+
+
+class TestExport:
+    def test_own_user_gets_everything_without_secrets(
+        self, client: TestClient, db: Session
+    ) -> None:
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, enterprise=enterprise))
+        assert client.put(f"/api/v1/enterprises/{enterprise.id}/contacts",
+                          json=CONTACTS).status_code == 200
+        response = client.get(f"/api/v1/enterprises/{enterprise.id}/export")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["format"] == "zhizao-enterprise-export/1"
+        assert body["tables"]["enterprise"][0]["credit_code"] == enterprise.credit_code
+        assert {c["name"] for c in body["tables"]["contact"]} == {"王经理", "Li Hua"}
+        assert len(body["tables"]["user"]) == 1
+        text = response.text
+        for secret in ("password_hash", "token_hash", "csrf_token", "secret_sha256"):
+            assert secret not in text
+
+    def test_admin_may_export_others_may_not(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        enterprise = create_enterprise(db)
+        url = f"/api/v1/enterprises/{enterprise.id}/export"
+        assert client.get(url).status_code == 401
+        key, api_client = create_api_key(db, settings)
+        login(client, create_user(db, enterprise=enterprise))
+        assert client.post(f"/api/v1/enterprises/{enterprise.id}/grants",
+                           json={"client_id": str(api_client.id)}  # type: ignore[attr-defined]
+                           ).status_code == 201
+        client.cookies.clear()
+        # Even with the firm's grant an integrator never sees the whole firm.
+        assert client.get(url, headers={"Authorization": f"Bearer {key}"}).status_code == 404
+        for other in (
+            create_user(db, enterprise=create_enterprise(db)),
+            create_user(db, role="official", district_code=enterprise.district_code),
+            create_user(db, role="official"),
+        ):
+            login(client, other)
+            assert client.get(url).status_code == 404
+        login(client, create_user(db, role="admin"))
+        assert client.get(url).status_code == 200
+
+
+class TestDeletion:
+    def test_wrong_confirmation_deletes_nothing(self, client: TestClient, db: Session) -> None:
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, enterprise=enterprise))
+        response = delete(client, enterprise, "91310115MA0000000X")
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "body.confirm_credit_code"
+        assert db.get(Enterprise, enterprise.id) is not None
+
+    def test_other_firm_official_and_integrator_get_404(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        enterprise = create_enterprise(db)
+        assert delete(client, enterprise).status_code == 401
+        key, _ = create_api_key(db, settings)
+        response = client.request(
+            "DELETE", f"/api/v1/enterprises/{enterprise.id}",
+            json={"confirm_credit_code": enterprise.credit_code},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert response.status_code == 404
+        for other in (
+            create_user(db, enterprise=create_enterprise(db)),
+            create_user(db, role="official"),
+        ):
+            login(client, other)
+            assert delete(client, enterprise).status_code == 404
+        db.rollback()
+        assert db.get(Enterprise, enterprise.id) is not None
+
+    def test_nothing_references_the_firm_afterwards_but_one_tombstone(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        questionnaire = load_questionnaire(
+            PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml"
+        )
+        enterprise = verified_firm(db)
+        other = verified_firm(db)
+        firm_id, code, name = enterprise.id, enterprise.credit_code, enterprise.name
+        other_id = other.id
+        store_submission(db, other, datetime(2026, 10, 1, tzinfo=UTC))
+        firms_of_other = db.scalar(select(func.sum(HeatmapCell.firms)))
+        user = create_user(db, enterprise=enterprise)
+        user_id = user.id
+        login(client, user)
+        # Data in (nearly) every table: a submitted assessment with its result, feed entry and
+        # heatmap contribution; a draft; contacts; a grant; an idempotent retry; a PDF.
+        submitted = submit_assessment(client, enterprise, questionnaire)
+        assessment_id = submitted["assessment_id"]
+        draft = client.post(f"/api/v1/enterprises/{enterprise.id}/assessments",
+                            json={"questionnaire_id": "quick-check"})
+        assert draft.status_code == 201
+        assert client.put(f"/api/v1/enterprises/{enterprise.id}/contacts",
+                          json=CONTACTS).status_code == 200
+        _, api_client = create_api_key(db, settings)
+        assert client.post(f"/api/v1/enterprises/{enterprise.id}/grants",
+                           json={"client_id": str(api_client.id)}  # type: ignore[attr-defined]
+                           ).status_code in (200, 201)
+        pdf = client.get(f"/api/v1/assessments/{assessment_id}/report.pdf")
+        assert pdf.status_code == 200
+        renderer = client.app.state.report_renderer  # type: ignore[attr-defined]
+        assert any(str(k.assessment_id) == assessment_id for k in renderer._cache)
+        assert db.scalar(select(func.sum(HeatmapCell.firms))) > firms_of_other
+        assert references(db, firm_id, code)  # the scan does find the firm's rows
+
+        response = delete(client, enterprise)
+
+        assert response.status_code == 200, response.text
+        assert response.json()["rows_deleted"]["contact"] == 2
+        db.rollback()
+        found = references(db, firm_id, code)
+        # Only the audit trail still names the firm (by id, never by credit code or name) ...
+        assert set(found) == {"audit_event"}, found
+        events = list(db.scalars(select(AuditEvent).where(
+            AuditEvent.enterprise_id == firm_id)))
+        texts = [json.dumps(e.detail, ensure_ascii=False) for e in events]
+        assert not any(code in t or name in t for t in texts)
+        # ... with exactly one tombstone of the deletion.
+        tombstones = [e for e in events if e.action == "enterprise.delete"]
+        assert len(tombstones) == 1
+        assert tombstones[0].actor_id == str(user_id)
+        assert tombstones[0].detail["rows_deleted"]["assessment"] == 2
+        # The aggregates no longer count it, and agree with a recomputation from raw rows.
+        assert db.scalar(select(func.sum(HeatmapCell.firms))) == firms_of_other
+        report = verify(db)
+        assert report.difference_count == 0, report.differences
+        assert report.firms == 1
+        # No cached PDF of its assessments is left.
+        assert not any(str(k.assessment_id) == assessment_id for k in renderer._cache)
+        # The user's session went with the user.
+        assert client.get("/api/v1/me").status_code == 401
+        # The other firm is untouched.
+        assert db.get(Enterprise, other_id) is not None
+
+    def test_admin_may_delete(self, client: TestClient, db: Session) -> None:
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, role="admin"))
+        assert delete(client, enterprise).status_code == 200
+        assert delete(client, enterprise).status_code == 404
+
+
+class TestContacts:
+    def test_set_and_read_with_retention(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, enterprise=enterprise))
+        url = f"/api/v1/enterprises/{enterprise.id}/contacts"
+        assert client.get(url).json() == []
+        put = client.put(url, json=CONTACTS)
+        assert put.status_code == 200, put.text
+        got = client.get(url).json()
+        assert [c["name"] for c in got] == ["王经理", "Li Hua"]
+        retain = datetime.fromisoformat(got[0]["retain_until"])
+        expected = datetime.now(UTC) + timedelta(days=settings.CONTACT_RETENTION_DAYS)
+        assert abs(retain - expected) < timedelta(hours=1)
+        # Replacing keeps only the new list; the audit trail counts, never names.
+        assert client.put(url, json={"contacts": [{"name": "赵"}]}).status_code == 200
+        assert [c["name"] for c in client.get(url).json()] == ["赵"]
+        event = db.scalars(select(AuditEvent).where(
+            AuditEvent.action == "enterprise.contacts").order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.detail == {"contacts": 1}
+
+    def test_unknown_fields_and_bad_values_are_422(self, client: TestClient, db: Session) -> None:
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, enterprise=enterprise))
+        url = f"/api/v1/enterprises/{enterprise.id}/contacts"
+        assert client.put(url, json={"contacts": [{"name": ""}]}).status_code == 422
+        assert client.put(url, json={"contacts": [{"name": "x", "ssn": "1"}]}).status_code == 422
+
+    def test_only_the_firm_and_admins(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        enterprise = create_enterprise(db)
+        url = f"/api/v1/enterprises/{enterprise.id}/contacts"
+        assert client.get(url).status_code == 401
+        key, _ = create_api_key(db, settings)
+        assert client.get(url, headers={"Authorization": f"Bearer {key}"}).status_code == 404
+        login(client, create_user(db, enterprise=create_enterprise(db)))
+        assert client.get(url).status_code == 404
+        assert client.put(url, json=CONTACTS).status_code == 404
+        login(client, create_user(db, role="admin"))
+        assert client.put(url, json=CONTACTS).status_code == 200
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    monkeypatch.setenv("ZHIZAO_DATABASE_URL", settings.DATABASE_URL)
+    monkeypatch.setenv("ZHIZAO_ENV", settings.ENV.value)
+    monkeypatch.setenv("ZHIZAO_SECRET_KEY", settings.SECRET_KEY.get_secret_value())
+
+
+def test_purge_deletes_only_contacts_past_retention(
+    cli_env: None, client: TestClient, db: Session
+) -> None:
+    enterprise = create_enterprise(db)
+    login(client, create_user(db, enterprise=enterprise))
+    assert client.put(f"/api/v1/enterprises/{enterprise.id}/contacts",
+                      json=CONTACTS).status_code == 200
+    expired = db.scalars(select(Contact).where(Contact.name == "Li Hua")).one()
+    db.execute(update(Contact).where(Contact.id == expired.id).values(
+        retain_until=datetime.now(UTC) - timedelta(days=1)))
+    db.commit()
+
+    result = CliRunner().invoke(cli, ["privacy", "purge"])
+
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 contact" in result.output
+    db.expire_all()
+    assert [c.name for c in db.scalars(select(Contact))] == ["王经理"]
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "privacy.purge")) is not None
+    again = CliRunner().invoke(cli, ["privacy", "purge"])
+    assert "Deleted 0 contact" in again.output
+
+
+def test_contact_ids_are_uuids(client: TestClient, db: Session) -> None:
+    enterprise = create_enterprise(db)
+    login(client, create_user(db, role="admin"))
+    body = client.put(f"/api/v1/enterprises/{enterprise.id}/contacts", json=CONTACTS).json()
+    assert all(uuid.UUID(c["id"]) for c in body)

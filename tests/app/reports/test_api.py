@@ -1,0 +1,197 @@
+"""GET /api/v1/assessments/{id}/report.pdf: content, fonts, access, caching."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.models import Enterprise
+from scoring import Questionnaire
+from tests.app.reports.conftest import (
+    FIRM_NAME,
+    Submit,
+    compact,
+    embedded_fonts,
+    pdf_reader,
+    pdf_text,
+    submit_assessment,
+)
+from tests.factories import (
+    create_api_key,
+    create_enterprise,
+    create_user,
+    enterprise_payload,
+    login,
+)
+
+
+def url(assessment_id: object, lang: str | None = None) -> str:
+    suffix = f"?lang={lang}" if lang else ""
+    return f"/api/v1/assessments/{assessment_id}/report.pdf{suffix}"
+
+
+def check_fonts(pdf: bytes) -> None:
+    fonts = embedded_fonts(pdf)
+    assert fonts, "no font in the PDF"
+    assert all(fonts.values()), f"fonts not embedded: {fonts}"
+    names = [name.split("+")[-1].replace("-", "").lower() for name in fonts]
+    # Chinese is drawn with Noto Sans CJK's simplified-Chinese face, never the Japanese one.
+    assert any("notosanscjksc" in name for name in names), fonts
+    assert not any("cjkjp" in name for name in names), fonts
+
+
+class TestContent:
+    def test_chinese_report(
+        self, signed_in: TestClient, submit: Submit, full_questionnaire: Questionnaire
+    ) -> None:
+        result = submit()
+        response = signed_in.get(url(result["assessment_id"], "zh"))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.headers["content-language"] == "zh-CN"
+        assert response.headers["content-disposition"].startswith("inline; filename=")
+        assert response.headers["cache-control"] == "private, no-cache"
+        pdf = response.content
+        assert pdf.startswith(b"%PDF-")
+        text = pdf_text(pdf)
+        assert compact(FIRM_NAME) in text
+        assert "智能制造成熟度评估报告" in text
+        assert f"{result['rung']:.2f}" in text and result["rung_name"] in text
+        for stage in full_questionnaire.stages:
+            assert compact(stage.title.zh) in text
+        assert "并非GB/T39116" in text  # the crosswalk's disclaimer
+        assert "计分规则" in text  # methodology appendix
+        assert 5 <= len(pdf_reader(pdf).pages) <= 14
+        check_fonts(pdf)
+
+    def test_english_report(
+        self, signed_in: TestClient, submit: Submit, full_questionnaire: Questionnaire
+    ) -> None:
+        result = submit()
+        english = signed_in.get(f"/api/v1/assessments/{result['assessment_id']}/result?lang=en")
+        response = signed_in.get(url(result["assessment_id"], "en"))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-language"] == "en"
+        pdf = response.content
+        text = pdf_text(pdf)
+        assert compact(FIRM_NAME) in text  # the firm's Chinese name, inside the English report
+        assert "Smart-manufacturingmaturityreport" in text
+        assert compact(english.json()["rung_name"]) in text
+        for stage in full_questionnaire.stages:
+            assert compact(stage.title.en) in text
+        assert "notacertified" in text
+        assert 5 <= len(pdf_reader(pdf).pages) <= 14
+        check_fonts(pdf)
+
+    def test_language_from_accept_language(self, signed_in: TestClient, submit: Submit) -> None:
+        result = submit()
+        response = signed_in.get(url(result["assessment_id"]), headers={"Accept-Language": "en"})
+        assert response.headers["content-language"] == "en"
+        assert "Smart-manufacturingmaturityreport" in pdf_text(response.content)
+
+
+class TestCaching:
+    def test_second_fetch_is_cached_and_conditional_get_is_304(
+        self, signed_in: TestClient, submit: Submit
+    ) -> None:
+        result = submit()
+        state = signed_in.app.state  # type: ignore[attr-defined]
+        # The test app is shared: its cache may hold other tests' reports already.
+        cached_before = getattr(state, "report_renderer", None)
+        cached_before = cached_before.cached_count if cached_before is not None else 0
+        first = signed_in.get(url(result["assessment_id"], "zh"))
+        second = signed_in.get(url(result["assessment_id"], "zh"))
+        assert first.status_code == second.status_code == 200
+        assert second.content == first.content  # the same bytes: served from the cache
+        etag = first.headers["etag"]
+        assert second.headers["etag"] == etag
+        again = signed_in.get(url(result["assessment_id"], "zh"), headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert state.report_renderer.cached_count == cached_before + 1
+
+    def test_etag_differs_per_language_and_after_a_rename(
+        self, signed_in: TestClient, submit: Submit, db: Session, enterprise: Enterprise
+    ) -> None:
+        result = submit()
+        zh = signed_in.get(url(result["assessment_id"], "zh"), headers={"If-None-Match": "*"})
+        assert zh.status_code == 304  # nothing rendered for a conditional request
+        en = signed_in.get(url(result["assessment_id"], "en"), headers={"If-None-Match": "*"})
+        assert zh.headers["etag"] != en.headers["etag"]
+        db.get(Enterprise, enterprise.id).revision += 1  # type: ignore[union-attr]
+        db.commit()
+        renamed = signed_in.get(url(result["assessment_id"], "zh"), headers={"If-None-Match": "*"})
+        assert renamed.headers["etag"] != zh.headers["etag"]
+
+
+class TestAccess:
+    def test_draft_has_no_report(self, signed_in: TestClient, enterprise: Enterprise) -> None:
+        created = signed_in.post(
+            f"/api/v1/enterprises/{enterprise.id}/assessments",
+            json={"questionnaire_id": "smart-manufacturing-maturity"},
+        )
+        response = signed_in.get(url(created.json()["id"]))
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+    def test_unknown_assessment_is_404(self, signed_in: TestClient) -> None:
+        response = signed_in.get(url("00000000-0000-4000-8000-000000000000"))
+        assert response.status_code == 404
+
+    def test_other_firms_user_and_official_get_404(
+        self, client: TestClient, submit: Submit, db: Session
+    ) -> None:
+        result = submit()
+        other = create_enterprise(db)
+        login(client, create_user(db, enterprise=other))
+        assert client.get(url(result["assessment_id"])).status_code == 404
+        login(client, create_user(db, role="official"))
+        assert client.get(url(result["assessment_id"])).status_code == 404
+
+    def test_anonymous_is_401(self, client: TestClient, submit: Submit) -> None:
+        result = submit()
+        client.cookies.clear()
+        assert client.get(url(result["assessment_id"])).status_code == 401
+
+    def test_integrator_needs_the_grant_and_reports_read(
+        self,
+        client: TestClient,
+        db: Session,
+        settings: Settings,
+        full_questionnaire: Questionnaire,
+    ) -> None:
+        client.cookies.clear()
+        writer_key, _ = create_api_key(
+            db, settings, scopes=["enterprises:write", "assessments:write", "assessments:read"]
+        )
+        writer = {"Authorization": f"Bearer {writer_key}"}
+        stranger_key, _ = create_api_key(db, settings)
+        stranger = {"Authorization": f"Bearer {stranger_key}"}
+        consent = {"given_by": "张经理", "given_at": "2026-11-20T09:00:00+08:00",
+                   "method": "signed_form"}  # fmt: skip
+        registered = client.post(
+            "/api/v1/enterprises",
+            json=enterprise_payload(name=FIRM_NAME) | {"consent": consent},
+            headers=writer,
+        )
+        assert registered.status_code == 201, registered.text
+        firm = db.get(Enterprise, uuid.UUID(registered.json()["id"]))
+        assert firm is not None
+        db.rollback()  # end the read: the app writes next
+        result: dict[str, Any] = submit_assessment(client, firm, full_questionnaire, headers=writer)
+        # Granted, but without reports:read: refused for the scope (not hidden).
+        assert client.get(url(result["assessment_id"]), headers=writer).status_code == 403
+        # Another integrator with every scope but no grant: the report does not exist for it.
+        assert client.get(url(result["assessment_id"]), headers=stranger).status_code == 404
+
+
+def test_openapi_documents_the_pdf(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"][
+        "/api/v1/assessments/{assessment_id}/report.pdf"
+    ]["get"]
+    assert "application/pdf" in operation["responses"]["200"]["content"]
+    assert "404" in operation["responses"]
+    assert any(p["name"] == "lang" for p in operation["parameters"])

@@ -1,0 +1,124 @@
+"""The inline SVG charts: snapshots (regenerate with ZHIZAO_UPDATE_SNAPSHOTS=1) and properties."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from markupsafe import Markup
+
+from app.reports.charts import RadarAxis, TrendPoint, ladder_svg, radar_svg, trend_svg
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+SVG = "{http://www.w3.org/2000/svg}"
+
+STAGES_ZH = [
+    RadarAxis("设备数字化", 3.63, 3.25),
+    RadarAxis("生产自动化", 3.59, 3.25),
+    RadarAxis("工业数据采集", 3.21, 3.25),
+    RadarAxis("上云用云", 3.39, 3.25),
+]
+STAGES_EN = [
+    RadarAxis("Digitization", 3.63, 3.25),
+    RadarAxis("Automation", 3.59, 3.25),
+    RadarAxis("Data collection", 3.21, 3.25),
+    RadarAxis("Cloud adoption", None, 3.25),
+]
+TREND = [
+    TrendPoint("2025-11-20", 3.03, 3.0),
+    TrendPoint("2026-05-12", 3.25, 3.0),
+    TrendPoint("2026-11-18", 3.46, 3.25),
+]
+
+CHARTS = {
+    "ladder-zh": lambda: ladder_svg(3.25, 3.46, lang="zh"),
+    "ladder-en-top": lambda: ladder_svg(4.0, 4.0, lang="en"),
+    "ladder-en-unscored": lambda: ladder_svg(2.75, None, lang="en"),
+    "radar-zh": lambda: radar_svg(
+        STAGES_ZH, lang="zh", series_label="本次得分", reference_label="下一级所需最低阶段分"
+    ),
+    "radar-en-unscored-stage": lambda: radar_svg(
+        STAGES_EN, lang="en", series_label="This assessment", reference_label=None
+    ),
+    "bars-en-two-stages": lambda: radar_svg(
+        STAGES_EN[:2], lang="en", series_label="This assessment"
+    ),
+    "trend-zh": lambda: trend_svg(TREND, lang="zh"),
+    "trend-en-single": lambda: trend_svg(TREND[-1:], lang="en"),
+    "trend-en-empty": lambda: trend_svg([], lang="en"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_snapshot(name: str) -> None:
+    svg = str(CHARTS[name]())
+    path = SNAPSHOTS / f"{name}.svg"
+    if os.environ.get("ZHIZAO_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        path.write_text(svg + "\n", encoding="utf-8")
+        if os.environ.get("ZHIZAO_UPDATE_SNAPSHOTS") != "1":
+            pytest.fail(f"snapshot {path.name} was missing and has been written; check it in")
+    assert svg + "\n" == path.read_text(encoding="utf-8"), (
+        f"{name} changed; if intended, rerun with ZHIZAO_UPDATE_SNAPSHOTS=1 and review the diff"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_is_well_formed_accessible_svg(name: str) -> None:
+    svg = CHARTS[name]()
+    assert isinstance(svg, Markup)
+    root = ET.fromstring(str(svg))
+    assert root.tag == f"{SVG}svg"
+    assert root.get("role") == "img"
+    assert root.get("viewBox")
+    title = root.find(f"{SVG}title")
+    assert title is not None and title.text
+
+
+def test_ladder_marks_the_rung_and_the_score() -> None:
+    root = ET.fromstring(str(ladder_svg(3.25, 3.46, lang="zh")))
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "数字化" in texts and "总分 3.46" in texts
+    filled = [r for r in root.iter(f"{SVG}rect") if r.get("fill") == "#1f5fa8"]
+    assert len(filled) == 1  # exactly one rung is the firm's
+
+
+def test_english_labels_and_no_chinese_in_english_charts() -> None:
+    svg = str(ladder_svg(3.5, 3.61, lang="en")) + str(trend_svg(TREND, lang="en"))
+    assert "Connected" in svg and "Overall 3.61" in svg
+    assert not any("\u4e00" <= char <= "\u9fff" for char in svg)
+
+
+def test_labels_are_escaped() -> None:
+    svg = str(
+        radar_svg(
+            [RadarAxis("<script>", 3.0), RadarAxis("a&b", 3.5), RadarAxis('"q"', 3.2)],
+            lang="en",
+            series_label="<b>x</b>",
+        )
+    )
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "a&amp;b" in svg and "&lt;b&gt;x&lt;/b&gt;" in svg
+    ET.fromstring(svg)
+
+
+def test_radar_rim_is_four_and_centre_below_the_ladder() -> None:
+    """A stage at 4.00 touches the rim; one at 2.75 stays visible off the centre."""
+    root = ET.fromstring(
+        str(radar_svg([RadarAxis("a", 4.0), RadarAxis("b", 2.75), RadarAxis("c", 3.0)],
+                      lang="en", series_label="s"))
+    )  # fmt: skip
+    dots = [(float(c.get("cx", 0)), float(c.get("cy", 0))) for c in root.iter(f"{SVG}circle")]
+    centre = (240.0, 170.0)
+    distances = [((x - centre[0]) ** 2 + (y - centre[1]) ** 2) ** 0.5 for x, y in dots]
+    assert distances[0] == pytest.approx(105, abs=0.2)
+    assert 0 < distances[1] < distances[2] < distances[0]
+
+
+def test_trend_shows_at_most_eight_points() -> None:
+    points = [TrendPoint(f"2026-{m:02d}-01", 3.0 + m / 100, 3.0) for m in range(1, 13)]
+    root = ET.fromstring(str(trend_svg(points, lang="en")))
+    assert len(list(root.iter(f"{SVG}circle"))) == 8 + 1  # eight points and the legend dot
+    labels = [t.text for t in root.iter(f"{SVG}text")]
+    assert "2026-01-01" not in labels and "2026-12-01" in labels

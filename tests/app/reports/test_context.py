@@ -1,0 +1,279 @@
+"""The report's view-model and HTML: built from the stored result, subsidies, trend, peers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.auth.principal import CLI
+from app.config import Settings
+from app.i18n import Lang
+from app.models import Assessment, Enterprise, Result
+from app.questionnaires.catalog import QuestionnaireCatalog
+from app.reports import service
+from app.reports.context import ReportContext, stored_matches
+from app.reports.pdf import render_html
+from scoring import Questionnaire
+from tests.app.reports.conftest import FIRM_NAME, Submit, submit_assessment
+from tests.factories import create_enterprise, create_user, login
+
+
+def context(db: Session, settings: Settings, assessment_id: Any, lang: Lang) -> ReportContext:
+    db.commit()  # a fresh snapshot: the app committed since
+    catalog = QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
+    located = service.locate(db, CLI, catalog, uuid.UUID(str(assessment_id)), lang)
+    return service.context_for(db, settings, located, lang)
+
+
+def stored_result(db: Session, assessment_id: Any) -> Result:
+    db.expire_all()
+    result = db.query(Result).filter_by(assessment_id=uuid.UUID(str(assessment_id))).one()
+    return result
+
+
+MATCH_ZH: dict[str, Any] = {
+    "id": "sh-smart-manufacturing-voucher",
+    "name": "上海市智能制造应用券",
+    "issuer": "上海市经济和信息化委员会",
+    "level": "municipal",
+    "region": "310000",
+    "kind": "voucher",
+    "summary": "按服务合同金额给予补贴。",
+    "on": "2026-11-20",
+    "status": "eligible",
+    "fit": "eligible",
+    "valid_from": "2026-01-01",
+    "valid_until": "2026-12-31",
+    "reasons": [{"field": "profile.size_class", "met": True, "missing": False,
+                 "requirement": "企业为中小企业", "text": "满足：企业为中小企业"}],
+    "todo": [],
+    "missing_facts": [],
+    "estimate": {"kind": "computed", "amount_cny": "300000.00",
+                 "formula": "合同金额 × 30%", "text": "约 30 万元"},
+    "recommendations": [],
+    "source": {"document": "沪经信规〔2024〕1号", "issued_by": "上海市经信委", "year": 2024,
+               "url": None},
+    "confidence": "secondary",
+    "confidence_note": "参数来自二手资料，申请前请核对原文。",
+    "notes": None,
+}  # fmt: skip
+
+
+def _english(match: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return (
+        match
+        | {
+            "name": "Shanghai smart-manufacturing voucher",
+            "summary": "A share of the service contract.",
+            "estimate": match["estimate"] | {"text": "about CNY 300,000"},
+            "confidence_note": "Parameters come from secondary sources.",
+        }
+        | changes
+    )
+
+
+NEAR_ZH = MATCH_ZH | {
+    "id": "sh-smart-factory-basic",
+    "name": "上海市基础级智能工厂",
+    "status": "near",
+    "fit": "near",
+    "todo": [{"field": "result.rung", "op": "gte", "must_be": True, "value": 3.5,
+              "text": "成熟度等级达到 3.50", "why": "对应 CMMM 三级"}],
+    "estimate": {"kind": "none", "amount_cny": None, "formula": None, "text": "无资金奖励"},
+    "confidence": "unverified",
+}  # fmt: skip
+INELIGIBLE_ZH = MATCH_ZH | {"id": "far", "name": "不符合的项目", "status": "ineligible"}
+
+
+class TestStoredResult:
+    def test_scores_come_from_the_stored_payload_never_rescored(
+        self, submit: Submit, db: Session, settings: Settings
+    ) -> None:
+        result = submit()
+        row = stored_result(db, result["assessment_id"])
+        payload = dict(row.payload)
+        payload["zh"] = payload["zh"] | {"overall": 3.99}
+        row.payload = payload
+        db.commit()
+        built = context(db, settings, result["assessment_id"], "zh")
+        assert built.overall == "3.99"
+        assert built.rung == f"{result['rung']:.2f}"
+        assert context(db, settings, result["assessment_id"], "en").overall == (
+            f"{result['overall']:.2f}"
+        )
+
+    def test_summary_stages_roadmap_and_methodology(
+        self, submit: Submit, db: Session, settings: Settings, full_questionnaire: Questionnaire
+    ) -> None:
+        result = submit(0.4)
+        built = context(db, settings, result["assessment_id"], "en")
+        assert [row.id for row in built.stages] == [s.id for s in full_questionnaire.stages]
+        assert (
+            built.rung_name
+            == (
+                "Pre-3.0 Automated Digitized Connected Data-driven Smart".split()[
+                    [2.75, 3.0, 3.25, 3.5, 3.75, 4.0].index(result["rung"])
+                ]
+            )
+        )
+        assert "<svg" in built.ladder_svg and "<svg" in built.radar_svg
+        if result["roadmap"] and result["roadmap"]["next_rung"] is not None:
+            steps = result["roadmap"]["steps"]
+            assert len(built.roadmap.steps) == min(len(steps), 8)
+        assert built.held_back and all(line.endswith(".") for line in built.held_back)
+        assert any("Σ" in rule for rule in built.methodology)
+
+    def test_chinese_name_marked_in_the_english_report(
+        self, submit: Submit, db: Session, settings: Settings
+    ) -> None:
+        result = submit()
+        english = render_html(context(db, settings, result["assessment_id"], "en"))
+        assert '<html lang="en">' in english
+        assert f'<span lang="zh-CN">{FIRM_NAME}</span>' in english
+        chinese = render_html(context(db, settings, result["assessment_id"], "zh"))
+        assert '<html lang="zh-CN">' in chinese
+
+
+class TestSubsidies:
+    @pytest.mark.parametrize(
+        "shape", ["pairs", "by_language", "plain"], ids=["pairs", "by-language", "plain"]
+    )
+    def test_matched_and_nearly_matched_with_reasons_estimate_source_confidence(
+        self, submit: Submit, db: Session, settings: Settings, shape: str
+    ) -> None:
+        result = submit()
+        row = stored_result(db, result["assessment_id"])
+        zh = [MATCH_ZH, NEAR_ZH, INELIGIBLE_ZH]
+        en = [_english(MATCH_ZH), _english(NEAR_ZH, name="Basic smart factory"),
+              _english(INELIGIBLE_ZH)]  # fmt: skip
+        if shape == "pairs":
+            row.subsidies = [{"zh": a, "en": b} for a, b in zip(zh, en, strict=True)]
+        elif shape == "by_language":
+            row.subsidies = {"zh": zh, "en": en}  # type: ignore[assignment]
+        else:
+            row.subsidies = zh
+        db.commit()
+        html = render_html(context(db, settings, result["assessment_id"], "zh"))
+        for text in (
+            "上海市智能制造应用券",
+            "满足：企业为中小企业",
+            "约 30 万元",
+            "合同金额 × 30%",
+            "沪经信规〔2024〕1号",
+            "二手来源",
+            "上海市基础级智能工厂",
+            "成熟度等级达到 3.50",
+            "对应 CMMM 三级",
+            "未核实",
+            "另有 1 项政策",
+        ):
+            assert text in html, text  # fmt: skip
+        assert "不符合的项目" not in html
+        english = render_html(context(db, settings, result["assessment_id"], "en"))
+        expected = (
+            "Shanghai smart-manufacturing voucher" if shape != "plain" else "上海市智能制造应用券"
+        )
+        assert expected in english
+        assert "1 further programmes" in english
+
+    def test_no_subsidies_renders_gracefully(
+        self, submit: Submit, db: Session, settings: Settings
+    ) -> None:
+        result = submit()
+        row = stored_result(db, result["assessment_id"])
+        row.subsidies = []
+        db.commit()
+        html = render_html(context(db, settings, result["assessment_id"], "en"))
+        assert "No programme is matched or nearly matched" in html
+
+    def test_stored_matches_ignores_junk(self) -> None:
+        assert stored_matches(None, "zh") == []
+        assert stored_matches([1, "x", {}], "zh") == []
+        assert stored_matches({"zh": [MATCH_ZH]}, "en") == [MATCH_ZH]
+
+
+class TestTrend:
+    def test_earlier_submissions_only(
+        self, submit: Submit, db: Session, settings: Settings
+    ) -> None:
+        first = submit(0.3)
+        second = submit(0.7)
+        third = submit(0.5)
+        for assessment_id, when in (
+            (first["assessment_id"], datetime(2025, 6, 1, 4, tzinfo=UTC)),
+            (second["assessment_id"], datetime(2026, 1, 5, 4, tzinfo=UTC)),
+        ):
+            db.get(Assessment, uuid.UUID(assessment_id)).submitted_at = when  # type: ignore[union-attr]
+        db.commit()
+        built = context(db, settings, second["assessment_id"], "zh")
+        assert [row.date for row in built.trend] == ["2025-06-01", "2026-01-05"]
+        assert [row.this_one for row in built.trend] == [False, True]
+        delta = Decimal(str(second["overall"])) - Decimal(str(first["overall"]))
+        assert built.trend[1].change == f"{delta:+.2f}"
+        latest = context(db, settings, third["assessment_id"], "zh")
+        assert len(latest.trend) == 3 and latest.trend[-1].this_one
+        assert "历次评估得分趋势" in latest.trend_svg
+
+    def test_first_assessment_says_so(
+        self, submit: Submit, db: Session, settings: Settings
+    ) -> None:
+        result = submit()
+        html = render_html(context(db, settings, result["assessment_id"], "en"))
+        assert "first assessment with this questionnaire" in html
+
+
+class TestPeers:
+    def _peers(
+        self,
+        client: TestClient,
+        db: Session,
+        questionnaire: Questionnaire,
+        count: int,
+        *,
+        verified: bool = True,
+        industry: str = "36",
+    ) -> None:
+        for index in range(count):
+            peer = create_enterprise(db, industry_code=industry, name=f"同行企业{index}")
+            submit_assessment(client, peer, questionnaire, position=0.1 + index * 0.15)
+            db.get(Enterprise, peer.id).verified = verified  # type: ignore[union-attr]
+            db.commit()
+
+    def test_percentile_shown_from_min_cell_verified_peers(
+        self,
+        client: TestClient,
+        db: Session,
+        settings: Settings,
+        full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+    ) -> None:
+        login(client, create_user(db, role="admin"))
+        self._peers(client, db, full_questionnaire, settings.HEATMAP_MIN_CELL - 1)
+        self._peers(client, db, full_questionnaire, 2, verified=False)
+        self._peers(client, db, full_questionnaire, 2, industry="34")
+        mine = submit_assessment(client, enterprise, full_questionnaire, position=0.6)
+        hidden = context(db, settings, mine["assessment_id"], "en")
+        assert not hidden.peer.shown
+        assert f"Fewer than {settings.HEATMAP_MIN_CELL} verified" in hidden.peer.text
+
+        self._peers(client, db, full_questionnaire, 1)  # submitted after mine: not counted
+        assert not context(db, settings, mine["assessment_id"], "en").peer.shown
+        again = submit_assessment(client, enterprise, full_questionnaire, position=0.6)
+        shown = context(db, settings, again["assessment_id"], "en")
+        assert shown.peer.shown
+        assert f"Among {settings.HEATMAP_MIN_CELL} verified enterprises" in shown.peer.text
+        overall = Decimal(str(again["overall"]))
+        scores: list[Decimal] = []
+        for row in db.query(Result).all():
+            firm = db.get(Enterprise, row.enterprise_id)
+            assert firm is not None and row.overall is not None
+            if row.enterprise_id != enterprise.id and firm.verified and firm.industry_code == "36":
+                scores.append(row.overall)
+        below = sum(s < overall for s in scores) + sum(s == overall for s in scores) / 2
+        assert f"about {round(100 * below / len(scores))}%" in shown.peer.text

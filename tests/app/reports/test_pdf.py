@@ -1,0 +1,152 @@
+"""WeasyPrint plumbing: the URL fetcher, the bounded renderer and its cache (no database)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from weasyprint import HTML
+
+from app.reports import pdf as pdf_module
+from app.reports.pdf import ReportKey, ReportRenderer, StaticOnlyFetcher, template_version
+
+PIXEL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4"
+    "z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.fixture
+def static_dir(tmp_path: Path) -> Path:
+    static = tmp_path / "static"
+    (static / "img").mkdir(parents=True)
+    (static / "img" / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>', encoding="utf-8"
+    )
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    return static
+
+
+class TestFetcher:
+    def test_allows_static_files_and_data_uris_only(self, static_dir: Path) -> None:
+        fetcher = StaticOnlyFetcher(static_dir)
+        assert fetcher.allows((static_dir / "img" / "logo.svg").as_uri())
+        assert fetcher.allows(PIXEL)
+        for url in (
+            "http://127.0.0.1:8000/api/v1/enterprises",
+            "https://example.com/x.png",
+            "ftp://example.com/x",
+            "file:///etc/passwd",
+            (static_dir.parent / "secret.txt").as_uri(),
+            static_dir.as_uri() + "/../secret.txt",
+            static_dir.as_uri() + "/img/missing.png",
+            "file://evil.example" + str(static_dir / "img" / "logo.svg"),
+        ):
+            assert not fetcher.allows(url), url
+
+    def test_refuses_during_a_render(self, static_dir: Path) -> None:
+        fetched: list[str] = []
+
+        class Recording(StaticOnlyFetcher):
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                fetched.append(url)
+                return super().fetch(url, headers)
+
+        fetcher = Recording(static_dir)
+        allowed: list[str] = []
+        original = fetcher.allows
+
+        def allows(url: str) -> bool:
+            ok = original(url)
+            if ok:
+                allowed.append(url)
+            return ok
+
+        fetcher.allows = allows  # type: ignore[method-assign]
+        html = f"""<html><head>
+            <link rel="stylesheet" href="http://127.0.0.1:9/evil.css">
+            <link rel="stylesheet" href="file:///etc/passwd"></head><body>
+            <img src="http://169.254.169.254/latest/meta-data/">
+            <img src="img/logo.svg"><img src="{PIXEL}"></body></html>"""
+        pdf = HTML(string=html, base_url=static_dir.as_uri() + "/", url_fetcher=fetcher).write_pdf()
+        assert pdf.startswith(b"%PDF")
+        assert len(fetched) == 5
+        assert sorted(allowed) == sorted([(static_dir / "img" / "logo.svg").as_uri(), PIXEL])
+
+
+def key(n: int = 1, lang: str = "zh") -> ReportKey:
+    return ReportKey(uuid.UUID(int=n), 2, lang, "t", 1)
+
+
+class TestRenderer:
+    def test_bounded_concurrency_single_flight_and_cache(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        running = 0
+        peak = 0
+        calls: list[Any] = []
+        lock = threading.Lock()
+
+        def fake_render(context: Any, *, static_dir: Path) -> bytes:
+            nonlocal running, peak
+            with lock:
+                running += 1
+                peak = max(peak, running)
+                calls.append(context)
+            time.sleep(0.05)
+            with lock:
+                running -= 1
+            return f"%PDF {context}".encode()
+
+        monkeypatch.setattr(pdf_module, "render_pdf", fake_render)
+        renderer = ReportRenderer(static_dir=tmp_path, concurrency=2, cache_bytes=10_000)
+        try:
+            same = [renderer.submit(key(1), "one") for _ in range(3)]  # type: ignore[arg-type]
+            others = [renderer.submit(key(n), f"r{n}") for n in range(2, 8)]  # type: ignore[arg-type]
+            assert {f.result() for f in same} == {b"%PDF one"}
+            assert [f.result() for f in others] == [f"%PDF r{n}".encode() for n in range(2, 8)]
+            assert peak <= 2
+            assert calls.count("one") == 1  # three requests, one render
+            assert renderer.cached(key(1)) == b"%PDF one"
+            assert renderer.render(key(1), "ignored") == b"%PDF one"  # type: ignore[arg-type]
+            assert calls.count("ignored") == 0
+        finally:
+            renderer.close()
+
+    def test_cache_is_bounded_in_bytes(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.setattr(pdf_module, "render_pdf", lambda c, *, static_dir: b"x" * 400)
+        renderer = ReportRenderer(static_dir=tmp_path, concurrency=1, cache_bytes=1_000)
+        try:
+            for n in range(1, 5):
+                renderer.render(key(n), None)  # type: ignore[arg-type]
+            assert renderer.cached_count == 2
+            assert renderer.cached(key(1)) is None and renderer.cached(key(4)) is not None
+        finally:
+            renderer.close()
+
+    def test_a_failed_render_is_not_cached(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        def broken(context: Any, *, static_dir: Path) -> bytes:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(pdf_module, "render_pdf", broken)
+        renderer = ReportRenderer(static_dir=tmp_path, concurrency=1, cache_bytes=1_000)
+        try:
+            with pytest.raises(RuntimeError):
+                renderer.render(key(), None)  # type: ignore[arg-type]
+            assert renderer.cached_count == 0
+        finally:
+            renderer.close()
+
+
+def test_keys_and_template_version() -> None:
+    assert len(template_version()) == 12 and template_version() == template_version()
+    assert key(1).etag == key(1).etag != key(1, "en").etag
+    assert key(1).etag.startswith('"') and key(1).etag.endswith('"')
