@@ -19,6 +19,8 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 # What `make test` runs: the whole suite unless narrowed, e.g. `make test TESTS=tests/migrations`.
 TESTS ?= tests
+# Two workers: this machine has two cores; every worker has its own databases.
+TEST_WORKERS ?= 2
 # System packages WeasyPrint's PDF reports need (design §10).
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk
 
@@ -70,7 +72,7 @@ run: install
 # Includes the browser tests (tests/browser, Playwright driving Debian's chromium): they skip when
 # chromium is missing, except under CI=true, where that fails the run.
 test: install
-	$(BIN)/python -m pytest $(TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(TESTS) $(PYTEST_ARGS)
 
 # Separate steps so that `make -k lint` (as .ci/run does) reports every kind of problem at once.
 lint: lint-ruff lint-format lint-types lint-imports

@@ -85,11 +85,13 @@ def answers_for(questionnaire: Questionnaire, position: float) -> dict[str, Any]
                 continue
             if question.type == "number":
                 assert question.min is not None and question.max is not None
-                answers[question.id] = float(question.min) + (
-                    float(question.max) - float(question.min)) * position
+                answers[question.id] = (
+                    float(question.min) + (float(question.max) - float(question.min)) * position
+                )
             else:
-                options = [o for o in question.options
-                           if not (question.type == "multi" and o.exclusive)]
+                options = [
+                    o for o in question.options if not (question.type == "multi" and o.exclusive)
+                ]
                 chosen = options[min(len(options) - 1, int(position * len(options)))].id
                 answers[question.id] = chosen if question.type == "single" else [chosen]
         keep = {q.id for q in applicable_questions(questionnaire, answers, {})}
@@ -106,8 +108,13 @@ def seed(url: str, questionnaire: Questionnaire, size: int) -> tuple[float, int]
     engine = create_db_engine(url)
     started = time.perf_counter()
     with engine.begin() as connection:
-        report = seed_synthetic(connection, questionnaire, enterprises=size, seed=2026,
-                                progress=lambda line: print(f"    … {line}", file=sys.stderr))
+        report = seed_synthetic(
+            connection,
+            questionnaire,
+            enterprises=size,
+            seed=2026,
+            progress=lambda line: print(f"    … {line}", file=sys.stderr),
+        )
     if engine.dialect.name == "postgresql":
         # What autovacuum would do shortly after a bulk load: without it the upserted cell
         # rows leave dead versions and stale statistics behind.
@@ -118,29 +125,50 @@ def seed(url: str, questionnaire: Questionnaire, size: int) -> tuple[float, int]
 
 
 def measure(url: str, questionnaire: Questionnaire, requests: int, size: int) -> dict[str, Any]:
-    settings = Settings(ENV=Environment.testing, DATABASE_URL=url,
-                        SECRET_KEY="benchmark-secret-benchmark-secret-1234",
-                        HEATMAP_SNAPSHOT_SECONDS=0, WEBHOOK_WORKER="off")
+    settings = Settings(
+        ENV=Environment.testing,
+        DATABASE_URL=url,
+        SECRET_KEY="benchmark-secret-benchmark-secret-1234",
+        HEATMAP_SNAPSHOT_SECONDS=0,
+        WEBHOOK_WORKER="off",
+    )
     engine = create_db_engine(url)
     sessions = create_session_factory(engine)
     tag = f"{engine.dialect.name}{size}{time.time_ns() % 10**6}"
     with sessions() as session:
         official = accounts_service.create_user(
-            session, CLI, email=f"city-{tag}@bench.local", password=PASSWORD, role="official")
+            session, CLI, email=f"city-{tag}@bench.local", password=PASSWORD, role="official"
+        )
         firms = []
         for n in range(5):
-            firm = enterprise_service.add_enterprise(session, CLI, EnterpriseCreate(
-                credit_code=_code(size, n, engine.dialect.name), name=f"基准企业{n}",
-                district_code="310115", industry_code="34", employees=120,
-                annual_revenue_cny=45_000_000))
+            firm = enterprise_service.add_enterprise(
+                session,
+                CLI,
+                EnterpriseCreate(
+                    credit_code=_code(size, n, engine.dialect.name),
+                    name=f"基准企业{n}",
+                    district_code="310115",
+                    industry_code="34",
+                    employees=120,
+                    annual_revenue_cny=45_000_000,
+                ),
+            )
             firms.append(firm)
         session.commit()
         for firm in firms:
             verification_service.set_verified(session, CLI, firm.id, True)
             session.commit()
-        users = [accounts_service.create_user(
-            session, CLI, email=f"firm{n}-{tag}@bench.local", password=PASSWORD,
-            role="enterprise", enterprise_id=firm.id) for n, firm in enumerate(firms)]
+        users = [
+            accounts_service.create_user(
+                session,
+                CLI,
+                email=f"firm{n}-{tag}@bench.local",
+                password=PASSWORD,
+                role="enterprise",
+                enterprise_id=firm.id,
+            )
+            for n, firm in enumerate(firms)
+        ]
         session.commit()
     app = create_app(settings)
     latencies: dict[str, list[float]] = {}
@@ -168,13 +196,15 @@ def measure(url: str, questionnaire: Questionnaire, requests: int, size: int) ->
                 assert response.status_code == 200, response.text
         snapshot_app = create_app(settings.model_copy(update={"HEATMAP_SNAPSHOT_SECONDS": 60}))
         with TestClient(snapshot_app) as snap_client:
-            snap_client.post("/api/v1/session",
-                             json={"email": official.email, "password": PASSWORD})
+            snap_client.post(
+                "/api/v1/session", json={"email": official.email, "password": PASSWORD}
+            )
             for _ in range(requests):
                 for cut, metric in CUTS:
                     started = time.perf_counter()
-                    response = snap_client.get("/api/v1/heatmaps",
-                                               params={"cut": cut, "metric": metric})
+                    response = snap_client.get(
+                        "/api/v1/heatmaps", params={"cut": cut, "metric": metric}
+                    )
                     snapshot_latencies.append(time.perf_counter() - started)
         assessment_service.heatmap_upkeep.record_submission = timed  # type: ignore[attr-defined]
         try:
@@ -183,20 +213,24 @@ def measure(url: str, questionnaire: Questionnaire, requests: int, size: int) ->
                     firm_client = TestClient(app)  # the outer client ran the lifespan
                     if True:
                         login = firm_client.post(
-                            "/api/v1/session", json={"email": user.email, "password": PASSWORD})
+                            "/api/v1/session", json={"email": user.email, "password": PASSWORD}
+                        )
                         firm_client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
                         created = firm_client.post(
                             f"/api/v1/enterprises/{user.enterprise_id}/assessments",
-                            json={"questionnaire_id": questionnaire.id}).json()
+                            json={"questionnaire_id": questionnaire.id},
+                        ).json()
                         put = firm_client.put(
                             f"/api/v1/assessments/{created['id']}/answers",
                             json={"answers": answers_for(questionnaire, 0.2 + 0.15 * round_)},
-                            headers={"If-Match": created["etag"]})
+                            headers={"If-Match": created["etag"]},
+                        )
                         assert put.status_code == 200, put.text
                         started = time.perf_counter()
                         submitted = firm_client.post(
                             f"/api/v1/assessments/{created['id']}/submit",
-                            headers={"If-Match": put.headers["ETag"]})
+                            headers={"If-Match": put.headers["ETag"]},
+                        )
                         submit_times.append(time.perf_counter() - started)
                         assert submitted.status_code == 200, submitted.text
         finally:
@@ -229,8 +263,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="Grow the existing databases.")
-    parser.add_argument("--name", default="heatmap",
-                        help="Database name: var/bench/NAME.db, zhizao_bench_NAME.")
+    parser.add_argument(
+        "--name", default="heatmap", help="Database name: var/bench/NAME.db, zhizao_bench_NAME."
+    )
     args = parser.parse_args()
     catalog = QuestionnaireCatalog.from_directory(ROOT / "questionnaires")
     questionnaire = catalog.get("smart-manufacturing-maturity")
@@ -253,30 +288,38 @@ def main() -> None:
             result = measure(url, questionnaire, args.requests, size)
             rows.append((engine_name, size, created, seconds, seeded_total, result))
             print(_row(rows[-1]), file=sys.stderr)
-    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; {args.requests} rounds of {len(CUTS)} cuts per size; "
-          f"load average at the end {os.getloadavg()[0]:.1f}.\n")
-    print("| engine | firms | seeding (this step / cumulative) | heatmap p50 | heatmap p95 "
-          "| slowest cut p50 | CPU p50 | p50 from snapshot | submit p50 | upkeep in submit p50 |")
+    print(
+        f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; {args.requests} rounds of {len(CUTS)} cuts per size; "
+        f"load average at the end {os.getloadavg()[0]:.1f}.\n"
+    )
+    print(
+        "| engine | firms | seeding (this step / cumulative) | heatmap p50 | heatmap p95 "
+        "| slowest cut p50 | CPU p50 | p50 from snapshot | submit p50 | upkeep in submit p50 |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(_row(row))
     for engine_name in args.engines.split(","):
         sized = [r for r in rows if r[0] == engine_name]
         if len(sized) >= 2:
-            print(f"\n{engine_name}: p50 growth {sized[0][1]:,} → {sized[-1][1]:,} firms: "
-                  f"{sized[-1][5]['p50'] / sized[0][5]['p50']:.2f}×")
+            print(
+                f"\n{engine_name}: p50 growth {sized[0][1]:,} → {sized[-1][1]:,} firms: "
+                f"{sized[-1][5]['p50'] / sized[0][5]['p50']:.2f}×"
+            )
 
 
 def _row(row: tuple[Any, ...]) -> str:
     engine_name, size, created, seconds, total, result = row
     slowest = max(result["by_cut"].items(), key=lambda item: item[1])
-    return (f"| {engine_name} | {size:,} | {seconds:.0f} s / {total:.0f} s "
-            f"(+{created:,} firms) | {result['p50']:.1f} ms | {result['p95']:.1f} ms "
-            f"| {slowest[1]:.1f} ms ({slowest[0]}) | {result['cpu_p50']:.1f} ms "
-            f"| {result['snapshot_p50']:.1f} ms "
-            f"| {result['submit_p50']:.1f} ms "
-            f"| {result['upkeep_p50']:.2f} ms |")
+    return (
+        f"| {engine_name} | {size:,} | {seconds:.0f} s / {total:.0f} s "
+        f"(+{created:,} firms) | {result['p50']:.1f} ms | {result['p95']:.1f} ms "
+        f"| {slowest[1]:.1f} ms ({slowest[0]}) | {result['cpu_p50']:.1f} ms "
+        f"| {result['snapshot_p50']:.1f} ms "
+        f"| {result['submit_p50']:.1f} ms "
+        f"| {result['upkeep_p50']:.2f} ms |"
+    )
 
 
 if __name__ == "__main__":

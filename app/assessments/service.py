@@ -372,9 +372,7 @@ def submit(
         if stored is not None:
             return SubmitOutcome(stored.status_code, stored.body, replayed=True)
     try:
-        outcome = _submit(
-            session, principal, catalog, assessment_id, if_match, lang, programmes
-        )
+        outcome = _submit(session, principal, catalog, assessment_id, if_match, lang, programmes)
     except Exception:
         # Any failure (a 4xx, or a database error) leaves nothing done: free the key at once
         # so that a retry runs again instead of waiting for the claim to time out.

@@ -75,8 +75,28 @@ DISTRICT_MIX: tuple[tuple[str, int, tuple[str, ...], float], ...] = (
     ("310101", 20, ("23", "24", "14"), 1.7),
 )
 #: Other divisions firms of any district fall in (city-wide mix, §6.1 sector weights).
-COMMON_DIVISIONS = ("39", "36", "34", "38", "31", "26", "35", "33", "29", "27", "40", "37", "14",
-                    "17", "22", "30", "32", "21", "23", "41")
+COMMON_DIVISIONS = (
+    "39",
+    "36",
+    "34",
+    "38",
+    "31",
+    "26",
+    "35",
+    "33",
+    "29",
+    "27",
+    "40",
+    "37",
+    "14",
+    "17",
+    "22",
+    "30",
+    "32",
+    "21",
+    "23",
+    "41",
+)
 #: Share of each size class among the synthetic firms, and (employees, revenue CNY) ranges.
 SIZE_MIX = (("micro", 0.15), ("small", 0.55), ("medium", 0.22), ("large", 0.08))
 SIZE_RANGES = {
@@ -92,15 +112,85 @@ QUARTERS_SPAN = 8
 PROFILES = 300
 CHUNK = 20_000
 
-_NAME_HEADS = ("华", "申", "浦", "沪", "东", "新", "永", "宏", "恒", "瑞", "金", "联", "中", "德",
-               "安", "泰", "嘉", "海", "立", "天", "博", "盛", "通", "信", "昌", "鼎", "兴", "正")
-_NAME_TAILS = ("达", "源", "科", "诚", "远", "力", "新", "宇", "航", "峰", "威", "创", "晟", "益",
-               "腾", "合", "邦", "美", "辰", "星", "润", "智", "精", "拓")
+_NAME_HEADS = (
+    "华",
+    "申",
+    "浦",
+    "沪",
+    "东",
+    "新",
+    "永",
+    "宏",
+    "恒",
+    "瑞",
+    "金",
+    "联",
+    "中",
+    "德",
+    "安",
+    "泰",
+    "嘉",
+    "海",
+    "立",
+    "天",
+    "博",
+    "盛",
+    "通",
+    "信",
+    "昌",
+    "鼎",
+    "兴",
+    "正",
+)
+_NAME_TAILS = (
+    "达",
+    "源",
+    "科",
+    "诚",
+    "远",
+    "力",
+    "新",
+    "宇",
+    "航",
+    "峰",
+    "威",
+    "创",
+    "晟",
+    "益",
+    "腾",
+    "合",
+    "邦",
+    "美",
+    "辰",
+    "星",
+    "润",
+    "智",
+    "精",
+    "拓",
+)
 _TRADES = {
-    "13": "食品", "14": "食品", "17": "纺织", "21": "家具", "22": "纸业", "23": "印务",
-    "24": "文体用品", "26": "化工", "27": "医药", "29": "塑胶", "30": "建材", "31": "钢铁",
-    "32": "有色金属", "33": "金属制品", "34": "机械", "35": "专用设备", "36": "汽车零部件",
-    "37": "船舶装备", "38": "电气", "39": "电子科技", "40": "仪器仪表", "41": "制造",
+    "13": "食品",
+    "14": "食品",
+    "17": "纺织",
+    "21": "家具",
+    "22": "纸业",
+    "23": "印务",
+    "24": "文体用品",
+    "26": "化工",
+    "27": "医药",
+    "29": "塑胶",
+    "30": "建材",
+    "31": "钢铁",
+    "32": "有色金属",
+    "33": "金属制品",
+    "34": "机械",
+    "35": "专用设备",
+    "36": "汽车零部件",
+    "37": "船舶装备",
+    "38": "电气",
+    "39": "电子科技",
+    "40": "仪器仪表",
+    "41": "制造",
 }
 _CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -111,8 +201,14 @@ def synthetic_credit_code(index: int, region: str) -> str:
     """A structurally valid, invented credit code, unique per index (organisation body
     "Y" + 7 digits: no real or test code uses it)."""
     body8 = f"Y{index:07d}"
-    c9 = 11 - sum((int(c) if c.isdigit() else ord(c) - 55) * w
-                  for c, w in zip(body8, _ORG_WEIGHTS, strict=True)) % 11
+    c9 = (
+        11
+        - sum(
+            (int(c) if c.isdigit() else ord(c) - 55) * w
+            for c, w in zip(body8, _ORG_WEIGHTS, strict=True)
+        )
+        % 11
+    )
     body17 = "91" + region + body8 + {10: "X", 11: "0"}.get(c9, str(c9))
     total = sum(_CHARSET.index(c) * w for c, w in zip(body17, _USCC_WEIGHTS, strict=True))
     return body17 + _CHARSET[(31 - total % 31) % 31]
@@ -149,7 +245,7 @@ def _answer(question: Question, position: float, rng: random.Random) -> Any:
         value = float(question.min) + (float(question.max) - float(question.min)) * position
         return int(round(value))
     options = [o for o in question.options if not (question.type == "multi" and o.exclusive)]
-    options.sort(key=lambda o: (o.level if o.level is not None else Decimal(0)))
+    options.sort(key=lambda o: o.level if o.level is not None else Decimal(0))
     if question.type == "single":
         return options[min(len(options) - 1, int(position * len(options)))].id
     chosen = [o.id for i, o in enumerate(options) if i <= position * len(options)]
@@ -167,9 +263,7 @@ def answer_profiles(questionnaire: Questionnaire, count: int, seed: int) -> list
         for _ in range(3):  # applicability depends on earlier answers
             for question in applicable_questions(questionnaire, answers, {}):
                 if question.id not in answers:
-                    stage_id = next(
-                        s.id for s in questionnaire.stages if question in s.questions
-                    )
+                    stage_id = next(s.id for s in questionnaire.stages if question in s.questions)
                     answers[question.id] = _answer(question, base + stage_bias[stage_id], rng)
             keep = {q.id for q in applicable_questions(questionnaire, answers, {})}
             answers = {k: v for k, v in answers.items() if k in keep}
@@ -180,22 +274,26 @@ def answer_profiles(questionnaire: Questionnaire, count: int, seed: int) -> list
             data["roadmap"] = None
             payload[lang] = data
         overall = round_score(result.overall) if result.overall is not None else None
-        profiles.append(Profile(
-            index=index,
-            overall=overall if overall is not None else Decimal("2.75"),
-            result=result,
-            payload=json.dumps(payload, ensure_ascii=False, default=str),
-            contribution_scores=(
-                None if overall is None else centi(overall),
-                centi(result.rung),
-                {k: centi(round_score(v)) for k, v in result.stages.items()},
-            ),
-            result_stages=json.dumps({k: float(round_score(v)) for k, v in result.stages.items()}),
-            contribution_stages=json.dumps(
-                {k: centi(round_score(v)) for k, v in result.stages.items()}
-            ),
-            overall_rounded=overall,
-        ))
+        profiles.append(
+            Profile(
+                index=index,
+                overall=overall if overall is not None else Decimal("2.75"),
+                result=result,
+                payload=json.dumps(payload, ensure_ascii=False, default=str),
+                contribution_scores=(
+                    None if overall is None else centi(overall),
+                    centi(result.rung),
+                    {k: centi(round_score(v)) for k, v in result.stages.items()},
+                ),
+                result_stages=json.dumps(
+                    {k: float(round_score(v)) for k, v in result.stages.items()}
+                ),
+                contribution_stages=json.dumps(
+                    {k: centi(round_score(v)) for k, v in result.stages.items()}
+                ),
+                overall_rounded=overall,
+            )
+        )
     profiles.sort(key=lambda p: p.overall)
     return profiles
 
@@ -229,9 +327,10 @@ class _BulkWriter:
         assert raw is not None
         names = ", ".join(f'"{c}"' for c in self.columns)
         if self.postgres:
-            with raw.cursor() as cursor, cursor.copy(
-                f'COPY "{self.table.name}" ({names}) FROM STDIN'
-            ) as copy:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f'COPY "{self.table.name}" ({names}) FROM STDIN') as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return
@@ -262,21 +361,58 @@ class _Convert:
 
 
 ENTERPRISE_COLUMNS = (
-    "id", "created_at", "updated_at", "credit_code", "name", "district_code", "industry_code",
-    "employees", "annual_revenue_cny", "size_class", "above_designated_size", "facts",
-    "verified", "verified_method", "verified_at", "synthetic", "revision",
+    "id",
+    "created_at",
+    "updated_at",
+    "credit_code",
+    "name",
+    "district_code",
+    "industry_code",
+    "employees",
+    "annual_revenue_cny",
+    "size_class",
+    "above_designated_size",
+    "facts",
+    "verified",
+    "verified_method",
+    "verified_at",
+    "synthetic",
+    "revision",
 )
 ASSESSMENT_COLUMNS = (
-    "id", "created_at", "updated_at", "enterprise_id", "questionnaire_id",
-    "questionnaire_version", "questionnaire_hash", "status", "version", "submitted_at",
+    "id",
+    "created_at",
+    "updated_at",
+    "enterprise_id",
+    "questionnaire_id",
+    "questionnaire_version",
+    "questionnaire_hash",
+    "status",
+    "version",
+    "submitted_at",
 )
 RESULT_COLUMNS = (
-    "assessment_id", "enterprise_id", "overall", "rung", "stages", "payload", "subsidies",
+    "assessment_id",
+    "enterprise_id",
+    "overall",
+    "rung",
+    "stages",
+    "payload",
+    "subsidies",
     "computed_at",
 )
 CONTRIBUTION_COLUMNS = (
-    "enterprise_id", "questionnaire_id", "quarter", "assessment_id", "submitted_at",
-    "district_code", "industry_code", "size_class", "overall_c", "rung_c", "stages",
+    "enterprise_id",
+    "questionnaire_id",
+    "quarter",
+    "assessment_id",
+    "submitted_at",
+    "district_code",
+    "industry_code",
+    "size_class",
+    "overall_c",
+    "rung_c",
+    "stages",
 )
 
 
@@ -291,10 +427,14 @@ def seed_synthetic(
 ) -> SyntheticReport:
     """Add synthetic firms until there are ``enterprises`` of them (the caller commits)."""
     started = time.perf_counter()
-    existing = int(connection.scalar(
-        select(func.count()).select_from(Enterprise).where(Enterprise.synthetic.is_(True),
-                                                           Enterprise.name.like("%（合成演示）"))
-    ) or 0)
+    existing = int(
+        connection.scalar(
+            select(func.count())
+            .select_from(Enterprise)
+            .where(Enterprise.synthetic.is_(True), Enterprise.name.like("%（合成演示）"))
+        )
+        or 0
+    )
     report = SyntheticReport(requested=enterprises, existing=existing)
     if existing >= enterprises:
         return report
@@ -302,8 +442,10 @@ def seed_synthetic(
     profiles = answer_profiles(questionnaire, PROFILES, seed)
     profile_scores = [float(p.overall) for p in profiles]
     if progress:
-        progress(f"scored {len(profiles)} answer profiles with the engine "
-                 f"({time.perf_counter() - started:.1f} s)")
+        progress(
+            f"scored {len(profiles)} answer profiles with the engine "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
     convert = _Convert(connection.dialect.name)
     U, T, N, B = convert.uuid, convert.time, convert.number, convert.flag  # noqa: N806
     empty_object, empty_list = "{}", "[]"
@@ -311,8 +453,9 @@ def seed_synthetic(
         "enterprise": _BulkWriter(connection, table_of(Enterprise), ENTERPRISE_COLUMNS),
         "assessment": _BulkWriter(connection, table_of(Assessment), ASSESSMENT_COLUMNS),
         "result": _BulkWriter(connection, table_of(Result), RESULT_COLUMNS),
-        "contribution": _BulkWriter(connection, table_of(HeatmapContribution),
-                                    CONTRIBUTION_COLUMNS),
+        "contribution": _BulkWriter(
+            connection, table_of(HeatmapContribution), CONTRIBUTION_COLUMNS
+        ),
     }
     districts = [d[0] for d in DISTRICT_MIX]
     district_weights = _cumulative([d[1] for d in DISTRICT_MIX])
@@ -357,47 +500,88 @@ def seed_synthetic(
             if index < existing:  # drawn above all the same: the stream stays deterministic
                 continue
             enterprise_id = uuid.UUID(int=id_bits[0], version=4)
-            first_at = first_start + timedelta(seconds=window * (1 - age ** 1.5))
+            first_at = first_start + timedelta(seconds=window * (1 - age**1.5))
             created_at = first_at - timedelta(days=7)
             submissions = [(first_at, target, uuid.UUID(int=id_bits[1], version=4))]
             if resubmit:
                 second_at = first_at + (now - first_at) * (0.3 + 0.7 * second_at_share)
-                submissions.append((second_at, target + improve,
-                                    uuid.UUID(int=id_bits[2], version=4)))
+                submissions.append(
+                    (second_at, target + improve, uuid.UUID(int=id_bits[2], version=4))
+                )
             revenue_decimal = Decimal(revenue)
             size_class = industrial_size_class(employees, revenue_decimal)
             firm = U(enterprise_id)
-            rows["enterprise"].append((
-                firm, T(created_at), T(submissions[-1][0]),
-                synthetic_credit_code(index, district),
-                f"上海{_NAME_HEADS[head]}{_NAME_TAILS[tail]}"
-                f"{_TRADES.get(industry, '制造')}有限公司（合成演示）",
-                district, industry, employees, N(revenue_decimal), size_class,
-                B(is_above_designated_size(revenue_decimal)), empty_object, B(verified),
-                "synthetic" if verified else None, T(created_at) if verified else None,
-                B(True), 1,
-            ))
+            rows["enterprise"].append(
+                (
+                    firm,
+                    T(created_at),
+                    T(submissions[-1][0]),
+                    synthetic_credit_code(index, district),
+                    f"上海{_NAME_HEADS[head]}{_NAME_TAILS[tail]}"
+                    f"{_TRADES.get(industry, '制造')}有限公司（合成演示）",
+                    district,
+                    industry,
+                    employees,
+                    N(revenue_decimal),
+                    size_class,
+                    B(is_above_designated_size(revenue_decimal)),
+                    empty_object,
+                    B(verified),
+                    "synthetic" if verified else None,
+                    T(created_at) if verified else None,
+                    B(True),
+                    1,
+                )
+            )
             timeline: dict[int, int] = {}
             firm_rows: dict[int, tuple[Any, ...]] = {}
             for submitted_at, wanted, assessment_id in submissions:
-                profile = profiles[min(len(profiles) - 1,
-                                       bisect.bisect_left(profile_scores, wanted))]
+                profile = profiles[
+                    min(len(profiles) - 1, bisect.bisect_left(profile_scores, wanted))
+                ]
                 assessment = U(assessment_id)
                 at = T(submitted_at)
-                rows["assessment"].append((
-                    assessment, T(submitted_at - timedelta(hours=2)), at, firm, qid, qversion,
-                    qhash, "submitted", 2, at,
-                ))
-                rows["result"].append((
-                    assessment, firm, N(profile.overall_rounded), N(profile.result.rung),
-                    profile.result_stages, profile.payload, empty_list, at,
-                ))
+                rows["assessment"].append(
+                    (
+                        assessment,
+                        T(submitted_at - timedelta(hours=2)),
+                        at,
+                        firm,
+                        qid,
+                        qversion,
+                        qhash,
+                        "submitted",
+                        2,
+                        at,
+                    )
+                )
+                rows["result"].append(
+                    (
+                        assessment,
+                        firm,
+                        N(profile.overall_rounded),
+                        N(profile.result.rung),
+                        profile.result_stages,
+                        profile.payload,
+                        empty_list,
+                        at,
+                    )
+                )
                 quarter = quarters.quarter_of(submitted_at)
                 timeline[quarter] = profile.index
                 overall_c, rung_c, _ = profile.contribution_scores
                 firm_rows[quarter] = (
-                    firm, qid, quarter, assessment, at, district, industry, size_class,
-                    overall_c, rung_c, profile.contribution_stages,
+                    firm,
+                    qid,
+                    quarter,
+                    assessment,
+                    at,
+                    district,
+                    industry,
+                    size_class,
+                    overall_c,
+                    rung_c,
+                    profile.contribution_stages,
                 )
             rows["contribution"].extend(firm_rows.values())
             if verified:
@@ -413,16 +597,22 @@ def seed_synthetic(
         for name in ("enterprise", "assessment", "result", "contribution"):
             writers[name].write(rows[name])
         if progress:
-            progress(f"{min(chunk_start + CHUNK, enterprises):,} firms "
-                     f"({time.perf_counter() - started:.1f} s)")
+            progress(
+                f"{min(chunk_start + CHUNK, enterprises):,} firms "
+                f"({time.perf_counter() - started:.1f} s)"
+            )
     by_index = {p.index: p for p in profiles}
     changes = Changes()
     for (quarter, district, industry, size_key), bucket in histogram.items():
         for profile_index, times in bucket.items():
             if times:
                 overall_c, rung_c, stage_cs = by_index[profile_index].contribution_scores
-                changes.add(qid, quarter, Contribution(district, industry, size_key,
-                                                       overall_c, rung_c, stage_cs), times)
+                changes.add(
+                    qid,
+                    quarter,
+                    Contribution(district, industry, size_key, overall_c, rung_c, stage_cs),
+                    times,
+                )
     _add_cells(connection, changes)
     report.seconds = time.perf_counter() - started
     return report
@@ -442,7 +632,10 @@ def _add_cells(connection: Connection, changes: Changes) -> None:
             index_elements=[table.c[k] for k in key_names],
             set_={c: table.c[c] + statement.excluded[c] for c in columns},
         )
-        connection.execute(statement, [
-            {**dict(zip(key_names, k, strict=True)), **dict(zip(columns, v, strict=True))}
-            for k, v in sorted(data.items())
-        ])
+        connection.execute(
+            statement,
+            [
+                {**dict(zip(key_names, k, strict=True)), **dict(zip(columns, v, strict=True))}
+                for k, v in sorted(data.items())
+            ],
+        )

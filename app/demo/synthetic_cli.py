@@ -20,7 +20,10 @@ def seed_synthetic_firms(settings: Settings, *, enterprises: int, seed: int) -> 
             catalog.record_published(catalog_session)
             catalog_session.flush()
             report = seed_synthetic(
-                connection, questionnaire, enterprises=enterprises, seed=seed,
+                connection,
+                questionnaire,
+                enterprises=enterprises,
+                seed=seed,
                 progress=lambda line: typer.echo(f"  … {line}", err=True),
             )
         if connection.dialect.name == "postgresql":

@@ -21,7 +21,11 @@ from app.routing import domain_router
 router = domain_router(prefix="/heatmaps", tags=["heatmaps"])
 
 CutParam = Literal[
-    "district-stage", "district-industry", "industry-stage", "size-stage", "district-rung",
+    "district-stage",
+    "district-industry",
+    "industry-stage",
+    "size-stage",
+    "district-rung",
     "district-quarter",
 ]
 
@@ -30,8 +34,10 @@ def heatmap_query(
     cut: Annotated[CutParam, Query(description="A predefined cut.")] = "district-stage",
     metric: Annotated[
         Literal["mean", "share", "count"] | None,
-        Query(description="mean score; share at or above `rung`; or number of firms (band). "
-              "Default: the cut's first metric (mean; share for district-rung)."),
+        Query(
+            description="mean score; share at or above `rung`; or number of firms (band). "
+            "Default: the cut's first metric (mean; share for district-rung)."
+        ),
     ] = None,
     rung: Annotated[
         Literal["3.00", "3.25", "3.50", "3.75", "4.00"] | None,
@@ -39,19 +45,28 @@ def heatmap_query(
     ] = None,
     quarter: Annotated[
         str | None,
-        Query(description='As of the end of this quarter, e.g. "2026Q4" (default: current).',
-              max_length=7),
+        Query(
+            description='As of the end of this quarter, e.g. "2026Q4" (default: current).',
+            max_length=7,
+        ),
     ] = None,
     questionnaire_id: Annotated[str | None, Query(max_length=100)] = None,
     district: Annotated[
         str | None,
-        Query(description="Only firms of this district (GB/T 2260 code); district officials "
-              "see their own district's breakdowns.", max_length=6),
+        Query(
+            description="Only firms of this district (GB/T 2260 code); district officials "
+            "see their own district's breakdowns.",
+            max_length=6,
+        ),
     ] = None,
 ) -> service.HeatmapQuery:
     return service.HeatmapQuery(
-        cut=cut, metric=metric, rung=rung, quarter=quarter,
-        questionnaire_id=questionnaire_id, district=district,
+        cut=cut,
+        metric=metric,
+        rung=rung,
+        quarter=quarter,
+        questionnaire_id=questionnaire_id,
+        district=district,
     )
 
 
@@ -86,8 +101,9 @@ def get_heatmap(
     lang: LangDep,
     query: QueryDep,
 ) -> HeatmapRead:
-    return service.heatmap(session, principal, catalog, _settings(request), query, lang,
-                           snapshots=snapshots(request))
+    return service.heatmap(
+        session, principal, catalog, _settings(request), query, lang, snapshots=snapshots(request)
+    )
 
 
 @router.get(
@@ -105,8 +121,16 @@ def get_heatmap_csv(
     lang: LangDep,
     query: QueryDep,
 ) -> Response:
-    view = service.heatmap(session, principal, catalog, _settings(request), query, lang,
-                           channel="csv", snapshots=snapshots(request))
+    view = service.heatmap(
+        session,
+        principal,
+        catalog,
+        _settings(request),
+        query,
+        lang,
+        channel="csv",
+        snapshots=snapshots(request),
+    )
     filename = f"heatmap-{view.cut}-{view.metric}-{view.quarter}.csv"
     return Response(
         content="\ufeff" + service.to_csv(view, lang),  # BOM: Excel then reads UTF-8 Chinese

@@ -62,8 +62,14 @@ def rebuild_command(
     with _database(settings) as database, database.sessions() as session:
         _require_head(database)
         report = rebuild(session)
-        audit.record(session, CLI, "heatmap.rebuild", "heatmap", None,
-                     detail={"firms": report.firms, "contributions": report.contributions})
+        audit.record(
+            session,
+            CLI,
+            "heatmap.rebuild",
+            "heatmap",
+            None,
+            detail={"firms": report.firms, "contributions": report.contributions},
+        )
         session.commit()
     typer.echo(
         f"Rebuilt from {report.firms:,} firms ({report.submissions:,} submissions): "

@@ -138,10 +138,12 @@ def _complement(
     if closing:
         return min(closing, key=lambda k: _cost(k, full))
     # Otherwise grow either side and let a later round close the cycle.
-    nearby = [(r, c) for r in side_a_rows + side_b_rows for c in ext_cols
-              if (r, c) not in suppressed]
-    nearby += [(r, c) for c in side_a_cols + side_b_cols for r in ext_rows
-               if (r, c) not in suppressed]
+    nearby = [
+        (r, c) for r in side_a_rows + side_b_rows for c in ext_cols if (r, c) not in suppressed
+    ]
+    nearby += [
+        (r, c) for c in side_a_cols + side_b_cols for r in ext_rows if (r, c) not in suppressed
+    ]
     if not nearby:  # cannot happen: a fully suppressed extended table has no bridge
         raise RuntimeError("no cell left to suppress")
     return min(nearby, key=lambda k: _cost(k, full))

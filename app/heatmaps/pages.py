@@ -32,8 +32,18 @@ from app.web.templating import render
 router = domain_router(include_in_schema=False)
 
 #: Sequential colour scale (light yellow → dark blue), 10 steps; grey for suppressed.
-PALETTE = ("#fff7bc", "#fee391", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238b45",
-           "#1d91c0", "#225ea8", "#0c2c84")
+PALETTE = (
+    "#fff7bc",
+    "#fee391",
+    "#d9f0a3",
+    "#addd8e",
+    "#78c679",
+    "#41ab5d",
+    "#238b45",
+    "#1d91c0",
+    "#225ea8",
+    "#0c2c84",
+)
 SUPPRESSED_FILL = "#bdbdbd"
 EMPTY_FILL = "#f5f5f5"
 TILE_W, TILE_H = 96, 64
@@ -42,30 +52,58 @@ TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "title": "区域智能制造成熟度热力图",
         "intro": "按预先定义的维度汇总已核验企业的自评结果；不显示任何单个企业的数据。",
-        "cut": "维度", "metric": "指标", "rung": "等级（占比指标）", "quarter": "季度",
-        "questionnaire": "问卷", "district": "范围", "citywide": "全市", "show": "显示",
-        "export": "导出", "csv": "CSV", "json": "JSON", "map": "各区分布图（16 区）",
-        "matrix": "热力矩阵", "legend": "图例", "suppressed": "已隐藏",
+        "cut": "维度",
+        "metric": "指标",
+        "rung": "等级（占比指标）",
+        "quarter": "季度",
+        "questionnaire": "问卷",
+        "district": "范围",
+        "citywide": "全市",
+        "show": "显示",
+        "export": "导出",
+        "csv": "CSV",
+        "json": "JSON",
+        "map": "各区分布图（16 区）",
+        "matrix": "热力矩阵",
+        "legend": "图例",
+        "suppressed": "已隐藏",
         "suppressed_help": "灰色 × 表示为保护单个企业而隐藏的单元格。",
-        "empty": "无企业", "total": "合计", "no_map": "此维度不按区划分，不显示地图。",
+        "empty": "无企业",
+        "total": "合计",
+        "no_map": "此维度不按区划分，不显示地图。",
         "synthetic": "本数据库包含合成演示企业（标注为“合成”），以下数字并非真实统计。",
-        "low": "低", "high": "高", "firms": "企业数",
+        "low": "低",
+        "high": "高",
+        "firms": "企业数",
     },
     "en": {
         "title": "District smart-manufacturing maturity heatmap",
         "intro": "Self-assessment results of verified firms, aggregated over predefined cuts; no "
-                 "single firm's data is shown.",
-        "cut": "Cut", "metric": "Metric", "rung": "Rung (for share)", "quarter": "Quarter",
-        "questionnaire": "Questionnaire", "district": "Scope", "citywide": "City-wide",
-        "show": "Show", "export": "Export", "csv": "CSV", "json": "JSON",
-        "map": "District map (16 districts)", "matrix": "Heatmap matrix", "legend": "Legend",
+        "single firm's data is shown.",
+        "cut": "Cut",
+        "metric": "Metric",
+        "rung": "Rung (for share)",
+        "quarter": "Quarter",
+        "questionnaire": "Questionnaire",
+        "district": "Scope",
+        "citywide": "City-wide",
+        "show": "Show",
+        "export": "Export",
+        "csv": "CSV",
+        "json": "JSON",
+        "map": "District map (16 districts)",
+        "matrix": "Heatmap matrix",
+        "legend": "Legend",
         "suppressed": "suppressed",
         "suppressed_help": "Grey × marks a cell hidden to protect individual firms.",
-        "empty": "no firms", "total": "Total",
+        "empty": "no firms",
+        "total": "Total",
         "no_map": "This cut is not by district, so no map is shown.",
         "synthetic": "This database contains synthetic demo firms (labelled synthetic): the "
-                     "figures are not real statistics.",
-        "low": "low", "high": "high", "firms": "firms",
+        "figures are not real statistics.",
+        "low": "low",
+        "high": "high",
+        "firms": "firms",
     },
 }
 
@@ -118,7 +156,8 @@ def _tiles(view: HeatmapRead, lang: Lang) -> list[dict[str, Any]] | None:
             by_district[row.key] = view.row_totals[index]
         elif view.cut == "district-rung" and view.row_totals is not None:
             by_district[row.key] = CellRead(
-                value=None, count_band=view.row_totals[index].count_band,
+                value=None,
+                count_band=view.row_totals[index].count_band,
                 suppressed=view.row_totals[index].suppressed,
             )
         else:
@@ -126,8 +165,9 @@ def _tiles(view: HeatmapRead, lang: Lang) -> list[dict[str, Any]] | None:
     tiles = []
     for code, district in DISTRICTS.items():
         cell = by_district.get(code)
-        shown_view = view if view.cut != "district-rung" else view.model_copy(
-            update={"metric": "count"})
+        shown_view = (
+            view if view.cut != "district-rung" else view.model_copy(update={"metric": "count"})
+        )
         step = _step(shown_view, cell) if cell is not None else None
         if cell is None:
             fill, text = EMPTY_FILL, ""
@@ -136,14 +176,25 @@ def _tiles(view: HeatmapRead, lang: Lang) -> list[dict[str, Any]] | None:
         else:
             fill = EMPTY_FILL if step is None else PALETTE[step]
             text = _shown(shown_view, cell)
-        name = district.en.replace(" District", "").replace(" New Area", "") if lang == "en" \
+        name = (
+            district.en.replace(" District", "").replace(" New Area", "")
+            if lang == "en"
             else district.zh.removesuffix("区").removesuffix("新")
-        tiles.append({
-            "x": district.tile_col * TILE_W, "y": district.tile_row * TILE_H,
-            "w": TILE_W - 4, "h": TILE_H - 4, "fill": fill, "name": name, "text": text,
-            "dark": step is not None and step >= 6, "code": code,
-            "title": f"{district.zh if lang == 'zh' else district.en}: {text or '—'}",
-        })
+        )
+        tiles.append(
+            {
+                "x": district.tile_col * TILE_W,
+                "y": district.tile_row * TILE_H,
+                "w": TILE_W - 4,
+                "h": TILE_H - 4,
+                "fill": fill,
+                "name": name,
+                "text": text,
+                "dark": step is not None and step >= 6,
+                "code": code,
+                "title": f"{district.zh if lang == 'zh' else district.en}: {text or '—'}",
+            }
+        )
     return tiles
 
 
@@ -169,12 +220,23 @@ def heatmap_page(
     if query.metric and query.cut in CUTS and query.metric not in CUTS[query.cut].metrics:
         query = dataclasses.replace(query, metric=None)
     settings = request.app.state.settings
-    view = service.heatmap(session, principal, catalog, settings, query, lang, channel="page",
-                           snapshots=snapshots(request))
+    view = service.heatmap(
+        session,
+        principal,
+        catalog,
+        settings,
+        query,
+        lang,
+        channel="page",
+        snapshots=snapshots(request),
+    )
     options = service.options(session, principal, catalog, view.questionnaire.id, lang)
     chosen = {
-        "cut": view.cut, "metric": view.metric, "rung": view.rung or "3.50",
-        "quarter": view.quarter, "questionnaire_id": view.questionnaire.id,
+        "cut": view.cut,
+        "metric": view.metric,
+        "rung": view.rung or "3.50",
+        "quarter": view.quarter,
+        "questionnaire_id": view.questionnaire.id,
         "district": view.district or "",
     }
     export_query = urlencode({k: v for k, v in {**chosen, "lang": lang}.items() if v})
@@ -198,7 +260,8 @@ def heatmap_page(
                 "label": row.label,
                 "cells": [_cell_context(view, c) for c in view.cells[index]],
                 "total": _cell_context(view, view.row_totals[index])
-                if view.row_totals is not None else None,
+                if view.row_totals is not None
+                else None,
             }
             for index, row in enumerate(view.rows)
         ],
@@ -206,8 +269,7 @@ def heatmap_page(
         "grand_total": _cell_context(view, view.total),
         "options": options,
         "cuts": [(c.id, c.title.get(lang), c.metrics) for c in CUTS.values()],
-        "metrics": [(k, t.get(lang)) for k, t in METRICS.items()
-                    if k in CUTS[view.cut].metrics],
+        "metrics": [(k, t.get(lang)) for k, t in METRICS.items() if k in CUTS[view.cut].metrics],
         "share_rungs": SHARE_RUNGS,
         "chosen": chosen,
         "districts": districts,

@@ -113,8 +113,9 @@ class HeatmapRepository:
             )
         if stage_cells:
             connection.execute(
-                _upsert(connection.dialect.name, table_of(HeatmapStageCell), STAGE_KEY,
-                        STAGE_COLUMNS),
+                _upsert(
+                    connection.dialect.name, table_of(HeatmapStageCell), STAGE_KEY, STAGE_COLUMNS
+                ),
                 _rows(stage_cells, STAGE_KEY, STAGE_COLUMNS),
             )
 
@@ -124,8 +125,9 @@ class HeatmapRepository:
         return list(
             self.session.scalars(
                 select(HeatmapCell.quarter)
-                .where(HeatmapCell.questionnaire_id == questionnaire_id,
-                       HeatmapCell.quarter > CURRENT)
+                .where(
+                    HeatmapCell.questionnaire_id == questionnaire_id, HeatmapCell.quarter > CURRENT
+                )
                 .distinct()
                 .order_by(HeatmapCell.quarter)
             )
@@ -143,8 +145,9 @@ class HeatmapRepository:
         """Overall sums as of the end of ``until_quarter`` (or per quarter of change, when
         ``by_quarter``), grouped by dimension columns: rows of (*group values, *CELL_COLUMNS)."""
         table = table_of(HeatmapCell)
-        return self._sums(table, CELL_COLUMNS, questionnaire_id, until_quarter,
-                          group_by, district, by_quarter)
+        return self._sums(
+            table, CELL_COLUMNS, questionnaire_id, until_quarter, group_by, district, by_quarter
+        )
 
     def stage_sums(
         self,
@@ -157,8 +160,9 @@ class HeatmapRepository:
     ) -> list[tuple[Any, ...]]:
         """Stage sums like :meth:`cell_sums`, grouped by ``group_by`` (may include stage_id)."""
         table = table_of(HeatmapStageCell)
-        return self._sums(table, STAGE_COLUMNS, questionnaire_id, until_quarter,
-                          group_by, district, by_quarter)
+        return self._sums(
+            table, STAGE_COLUMNS, questionnaire_id, until_quarter, group_by, district, by_quarter
+        )
 
     def _sums(
         self,
@@ -178,9 +182,9 @@ class HeatmapRepository:
             in_range = table.c.quarter == CURRENT
         else:
             in_range = and_(table.c.quarter > CURRENT, table.c.quarter <= until_quarter)
-        query: Select[Any] = select(
-            *groups, *(func.sum(table.c[name]) for name in columns)
-        ).where(table.c.questionnaire_id == questionnaire_id, in_range)
+        query: Select[Any] = select(*groups, *(func.sum(table.c[name]) for name in columns)).where(
+            table.c.questionnaire_id == questionnaire_id, in_range
+        )
         if district is not None:
             query = query.where(table.c.district_code == district)
         if groups:
@@ -193,13 +197,13 @@ class HeatmapRepository:
         table = table_of(HeatmapCell)
         query = select(*(table.c[k] for k in CELL_KEY), *(table.c[c] for c in CELL_COLUMNS))
         for row in self.session.execute(query).yield_per(10_000):
-            yield tuple(row[: len(CELL_KEY)]), tuple(int(v) for v in row[len(CELL_KEY):])
+            yield tuple(row[: len(CELL_KEY)]), tuple(int(v) for v in row[len(CELL_KEY) :])
 
     def stored_stage_cells(self) -> Iterator[tuple[StageKey, tuple[int, ...]]]:
         table = table_of(HeatmapStageCell)
         query = select(*(table.c[k] for k in STAGE_KEY), *(table.c[c] for c in STAGE_COLUMNS))
         for row in self.session.execute(query).yield_per(10_000):
-            yield tuple(row[: len(STAGE_KEY)]), tuple(int(v) for v in row[len(STAGE_KEY):])
+            yield tuple(row[: len(STAGE_KEY)]), tuple(int(v) for v in row[len(STAGE_KEY) :])
 
     def raw_submissions(self) -> Iterator[tuple[Any, ...]]:
         """Every submitted assessment with its result and firm, ordered by firm, questionnaire
@@ -223,7 +227,9 @@ class HeatmapRepository:
             .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
             .where(Assessment.status == "submitted")
             .order_by(
-                Assessment.enterprise_id, Assessment.questionnaire_id, Assessment.submitted_at,
+                Assessment.enterprise_id,
+                Assessment.questionnaire_id,
+                Assessment.submitted_at,
                 Assessment.id,
             )
         )

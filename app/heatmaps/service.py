@@ -94,9 +94,7 @@ def _invalid(field_name: str, message: str) -> InvalidInput:
     )
 
 
-def resolve(
-    principal: Principal, catalog: QuestionnaireCatalog, query: HeatmapQuery
-) -> Resolved:
+def resolve(principal: Principal, catalog: QuestionnaireCatalog, query: HeatmapQuery) -> Resolved:
     """Check the request names a predefined cut and a scope the caller may see."""
     require_heatmap_viewer(principal)
     cut = CUTS.get(query.cut)
@@ -197,7 +195,10 @@ def _row_keys(dimension: str, present: set[str], district: str | None) -> list[s
 
 def build_table(repository: HeatmapRepository, resolved: Resolved) -> Table:
     cut, qid, quarter, district = (
-        resolved.cut, resolved.questionnaire.id, resolved.quarter, resolved.district
+        resolved.cut,
+        resolved.questionnaire.id,
+        resolved.quarter,
+        resolved.district,
     )
     row_col = DIMENSIONS[cut.rows]
     if cut.cols == "stage":
@@ -214,9 +215,7 @@ def build_table(repository: HeatmapRepository, resolved: Resolved) -> Table:
         _with_margins(table, {r: margins.get(r, Stats()) for r in table.rows})
         return table
     if cut.cols == "industry":
-        grouped = repository.cell_sums(
-            qid, quarter, [row_col, "industry_code"], district=district
-        )
+        grouped = repository.cell_sums(qid, quarter, [row_col, "industry_code"], district=district)
         table = Table(
             _row_keys(cut.rows, set(), district),
             sorted({str(r[1]) for r in grouped if int(r[2] or 0) > 0}),
@@ -257,15 +256,19 @@ def build_table(repository: HeatmapRepository, resolved: Resolved) -> Table:
 
 
 def _round2(numerator: int, denominator: int) -> float:
-    return float((Decimal(numerator) / Decimal(denominator) / 100).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    ))
+    return float(
+        (Decimal(numerator) / Decimal(denominator) / 100).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+    )
 
 
 def _percent(numerator: int, denominator: int) -> float:
-    return float((Decimal(100 * numerator) / Decimal(denominator)).quantize(
-        Decimal("1"), rounding=ROUND_HALF_UP
-    ))
+    return float(
+        (Decimal(100 * numerator) / Decimal(denominator)).quantize(
+            Decimal("1"), rounding=ROUND_HALF_UP
+        )
+    )
 
 
 def _value(resolved: Resolved, table: Table, row: str, col: str) -> float | None:
@@ -281,8 +284,7 @@ def _value(resolved: Resolved, table: Table, row: str, col: str) -> float | None
     return _percent(stats.ge[index], stats.n)
 
 
-def _cell(resolved: Resolved, table: Table, protection: Protection, row: str,
-          col: str) -> CellRead:
+def _cell(resolved: Resolved, table: Table, protection: Protection, row: str, col: str) -> CellRead:
     if not protection.is_published(row, col):
         return CellRead(value=None, count_band=None, suppressed=True)
     return CellRead(
@@ -322,8 +324,9 @@ def _notes(resolved: Resolved, min_cell: int, synthetic: bool, lang: Lang) -> li
             "are shown as bands.",
         ]
         if synthetic:
-            notes.append("This database contains synthetic demo firms: the figures are not "
-                         "real statistics.")
+            notes.append(
+                "This database contains synthetic demo firms: the figures are not real statistics."
+            )
         return notes
     notes = [
         f"每家已核验企业只计一次，取其截至 {quarter} 季末（北京时间）最近一次提交的该问卷评估；"
@@ -383,7 +386,8 @@ def heatmap(
     resolved = resolve(principal, catalog, query)
     repository = HeatmapRepository(session)
     table = (
-        snapshots.table(repository, resolved) if snapshots is not None
+        snapshots.table(repository, resolved)
+        if snapshots is not None
         else build_table(repository, resolved)
     )
     min_cell = settings.HEATMAP_MIN_CELL
@@ -397,7 +401,11 @@ def heatmap(
     cut = resolved.cut
     synthetic = includes_synthetic(session)
     audit.record(
-        session, principal, "heatmap.view", "heatmap", cut.id,
+        session,
+        principal,
+        "heatmap.view",
+        "heatmap",
+        cut.id,
         detail={
             "channel": channel,
             "questionnaire": resolved.questionnaire.id,
@@ -427,12 +435,10 @@ def heatmap(
         min_cell=min_cell,
         rows=[Label(key=r, label=_label(cut.rows, r, resolved, lang)) for r in table.rows],
         columns=[Label(key=c, label=_label(cut.cols, c, resolved, lang)) for c in table.cols],
-        cells=[
-            [_cell(resolved, table, protection, r, c) for c in table.cols] for r in table.rows
-        ],
-        row_totals=None if cut.cols == "quarter" else [
-            _cell(resolved, table, protection, r, TOTAL) for r in table.rows
-        ],
+        cells=[[_cell(resolved, table, protection, r, c) for c in table.cols] for r in table.rows],
+        row_totals=None
+        if cut.cols == "quarter"
+        else [_cell(resolved, table, protection, r, TOTAL) for r in table.rows],
         column_totals=[_cell(resolved, table, protection, TOTAL, c) for c in table.cols],
         total=_cell(resolved, table, protection, TOTAL, TOTAL),
         value_range=value_range,
@@ -442,14 +448,15 @@ def heatmap(
 
 
 def options(
-    session: Session, principal: Principal, catalog: QuestionnaireCatalog,
-    questionnaire_id: str | None, lang: Lang,
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    questionnaire_id: str | None,
+    lang: Lang,
 ) -> HeatmapOptions:
     require_heatmap_viewer(principal)
     questionnaire = catalog.get(questionnaire_id or DEFAULT_QUESTIONNAIRE)
-    recorded = (
-        HeatmapRepository(session).quarters(questionnaire.id) if questionnaire else []
-    )
+    recorded = HeatmapRepository(session).quarters(questionnaire.id) if questionnaire else []
     now = quarters.current_quarter()
     first = min([*recorded, now])
     available = [now]
@@ -476,10 +483,14 @@ def to_csv(view: HeatmapRead, lang: Lang) -> str:
     count_label = "firms" if lang == "en" else "企业数"
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([f"# {view.cut_title} · {view.metric_title}"
-                     + (f" ≥ {view.rung}" if view.rung else "")
-                     + f" · {view.questionnaire.title} · {view.quarter}"
-                     + (f" · {view.district}" if view.district else "")])
+    writer.writerow(
+        [
+            f"# {view.cut_title} · {view.metric_title}"
+            + (f" ≥ {view.rung}" if view.rung else "")
+            + f" · {view.questionnaire.title} · {view.quarter}"
+            + (f" · {view.district}" if view.district else "")
+        ]
+    )
     for note in view.notes:
         writer.writerow([f"# {note}"])
     header = ["", *(c.label for c in view.columns)]

@@ -64,23 +64,33 @@ class Changes:
         self.cells: dict[CellKey, list[int]] = {}
         self.stage_cells: dict[StageKey, list[int]] = {}
 
-    def add(self, questionnaire_id: str, quarter: int, contribution: Contribution | None,
-            sign: int) -> None:
+    def add(
+        self, questionnaire_id: str, quarter: int, contribution: Contribution | None, sign: int
+    ) -> None:
         if contribution is None:
             return
         cell = contribution.cell()
         stage_cells = list(contribution.stage_cells())
         for row_quarter in (quarter, CURRENT):
             key: CellKey = (
-                questionnaire_id, row_quarter, contribution.district_code,
-                contribution.industry_code, contribution.size_class,
+                questionnaire_id,
+                row_quarter,
+                contribution.district_code,
+                contribution.industry_code,
+                contribution.size_class,
             )
             _accumulate(self.cells, key, cell, sign)
             for stage_id, values in stage_cells:
                 _accumulate(self.stage_cells, (*key, stage_id), values, sign)
 
-    def replace(self, questionnaire_id: str, quarter: int, old: Contribution | None,
-                new: Contribution | None, next_quarter: int | None) -> None:
+    def replace(
+        self,
+        questionnaire_id: str,
+        quarter: int,
+        old: Contribution | None,
+        new: Contribution | None,
+        next_quarter: int | None,
+    ) -> None:
         """The firm's state from ``quarter`` on changes from ``old`` to ``new``, up to its next
         recorded quarter (if any), where its later state takes over again."""
         self.add(questionnaire_id, quarter, new, +1)
@@ -89,8 +99,9 @@ class Changes:
             self.add(questionnaire_id, next_quarter, old, +1)
             self.add(questionnaire_id, next_quarter, new, -1)
 
-    def timeline(self, questionnaire_id: str,
-                 rows: Iterable[tuple[int, Contribution]], sign: int) -> None:
+    def timeline(
+        self, questionnaire_id: str, rows: Iterable[tuple[int, Contribution]], sign: int
+    ) -> None:
         """Add (sign +1) or remove (−1) a firm's whole timeline: at each recorded quarter its state
         replaces the previous one."""
         previous: Contribution | None = None

@@ -61,7 +61,8 @@ def record_submission(
     quarter = quarters.quarter_of(assessment.submitted_at)
     before, at, after = repository.around(enterprise.id, assessment.questionnaire_id, quarter)
     if at is not None and (at.submitted_at, at.assessment_id.int) > (
-        assessment.submitted_at, assessment.id.int
+        assessment.submitted_at,
+        assessment.id.int,
     ):
         return  # a later submission of the same quarter is already counted (ties: larger id)
     new = Contribution(
@@ -72,12 +73,15 @@ def record_submission(
         rung_c=centi(result.rung),
         stages={k: centi(v) for k, v in result.stages.items()},
     )
-    old = contribution_of(at) if at is not None else (
-        contribution_of(before) if before is not None else None
+    old = (
+        contribution_of(at)
+        if at is not None
+        else (contribution_of(before) if before is not None else None)
     )
     if at is None:
         at = HeatmapContribution(
-            enterprise_id=enterprise.id, questionnaire_id=assessment.questionnaire_id,
+            enterprise_id=enterprise.id,
+            questionnaire_id=assessment.questionnaire_id,
             quarter=quarter,
         )
         repository.add_contribution(at)
@@ -91,8 +95,13 @@ def record_submission(
     at.stages = dict(new.stages)
     if enterprise.verified:
         changes = Changes()
-        changes.replace(assessment.questionnaire_id, quarter, old, new,
-                        after.quarter if after is not None else None)
+        changes.replace(
+            assessment.questionnaire_id,
+            quarter,
+            old,
+            new,
+            after.quarter if after is not None else None,
+        )
         repository.apply(changes)
         _changed()
     else:

@@ -113,9 +113,7 @@ def verify(session: Session) -> Report:
     def take_stored(enterprise_id: uuid.UUID | None) -> list[HeatmapContribution]:
         """Stored rows of this firm; stored rows of firms before it have no raw rows."""
         nonlocal pending
-        while pending is not None and (
-            enterprise_id is None or pending[0].int < enterprise_id.int
-        ):
+        while pending is not None and (enterprise_id is None or pending[0].int < enterprise_id.int):
             for row in pending[1]:
                 report.differ(
                     f"contribution {row.enterprise_id} {row.questionnaire_id} "
@@ -135,17 +133,21 @@ def verify(session: Session) -> Report:
         stored = {(r.questionnaire_id, r.quarter): r for r in take_stored(enterprise_id)}
         for item in expected:
             row = stored.pop((item.questionnaire_id, item.quarter), None)
-            where = (f"contribution {enterprise_id} {item.questionnaire_id} "
-                     f"{quarters.label(item.quarter)}")
+            where = (
+                f"contribution {enterprise_id} {item.questionnaire_id} "
+                f"{quarters.label(item.quarter)}"
+            )
             if row is None:
                 report.differ(f"{where}: missing (latest submission {item.assessment_id})")
                 continue
             if row.assessment_id != item.assessment_id:
-                report.differ(f"{where}: counts assessment {row.assessment_id}, "
-                              f"expected {item.assessment_id}")
+                report.differ(
+                    f"{where}: counts assessment {row.assessment_id}, expected {item.assessment_id}"
+                )
             if contribution_of(row) != item.contribution:
-                report.differ(f"{where}: stored {contribution_of(row)}, "
-                              f"expected {item.contribution}")
+                report.differ(
+                    f"{where}: stored {contribution_of(row)}, expected {item.contribution}"
+                )
         for row in stored.values():
             report.differ(
                 f"contribution {enterprise_id} {row.questionnaire_id} "
@@ -162,8 +164,10 @@ def verify(session: Session) -> Report:
             continue
         report.cells += 1
         if want is None or tuple(want) != values:
-            report.differ(f"cell {key}: stored {dict(zip(CELL_COLUMNS, values, strict=True))}, "
-                          f"expected {_named(CELL_COLUMNS, want)}")
+            report.differ(
+                f"cell {key}: stored {dict(zip(CELL_COLUMNS, values, strict=True))}, "
+                f"expected {_named(CELL_COLUMNS, want)}"
+            )
     for key, want in cells.items():
         report.differ(f"cell {key}: missing, expected {_named(CELL_COLUMNS, want)}")
     for skey, values in repository.stored_stage_cells():
@@ -222,14 +226,20 @@ def rebuild(session: Session, batch: int = 20_000) -> Report:
         session.execute(insert(contribution_table), buffer)
     cells, stage_cells = changes.nonzero()
     if cells:
-        session.execute(insert(table_of(HeatmapCell)), [
-            {**dict(zip(CELL_KEY, k, strict=True)), **dict(zip(CELL_COLUMNS, v, strict=True))}
-            for k, v in cells.items()
-        ])
+        session.execute(
+            insert(table_of(HeatmapCell)),
+            [
+                {**dict(zip(CELL_KEY, k, strict=True)), **dict(zip(CELL_COLUMNS, v, strict=True))}
+                for k, v in cells.items()
+            ],
+        )
     if stage_cells:
-        session.execute(insert(table_of(HeatmapStageCell)), [
-            {**dict(zip(STAGE_KEY, k, strict=True)), **dict(zip(STAGE_COLUMNS, v, strict=True))}
-            for k, v in stage_cells.items()
-        ])
+        session.execute(
+            insert(table_of(HeatmapStageCell)),
+            [
+                {**dict(zip(STAGE_KEY, k, strict=True)), **dict(zip(STAGE_COLUMNS, v, strict=True))}
+                for k, v in stage_cells.items()
+            ],
+        )
     report.cells, report.stage_cells = len(cells), len(stage_cells)
     return report

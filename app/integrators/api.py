@@ -92,7 +92,10 @@ def scores_feed(
     summary="Register a webhook endpoint (sent to once an administrator approves it)",
 )
 def create_webhook(
-    body: WebhookEndpointCreate, session: SessionDep, principal: Reader, settings: SettingsDep,
+    body: WebhookEndpointCreate,
+    session: SessionDep,
+    principal: Reader,
+    settings: SettingsDep,
     response: Response,
 ) -> WebhookEndpointCreated:
     created = service.create_endpoint(session, principal, settings, body)
@@ -303,8 +306,9 @@ def admin_create_key(
         session, principal, settings, client_id, list(body.scopes) if body.scopes else None
     )
     client = service.get_client(session, principal, client_id)
-    return IssuedKeyRead(client=client, key=ApiKeyRead.model_validate(new.key),
-                         api_key=new.plaintext)
+    return IssuedKeyRead(
+        client=client, key=ApiKeyRead.model_validate(new.key), api_key=new.plaintext
+    )
 
 
 @admin_router.delete(

@@ -58,9 +58,7 @@ def list_keys(
         state = " (disabled)" if item.disabled_at else ""
         typer.echo(f"{item.id}  {item.name}{state}")
         for key in item.keys:
-            status = (
-                f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "live"
-            )
+            status = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "live"
             used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
             typer.echo(
                 f"    {key.key_id}  {status:<24} last used {used:<16}  {' '.join(key.scopes)}"

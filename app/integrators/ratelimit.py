@@ -41,8 +41,10 @@ class KeyRateLimiter:
                     retry_after=retry_after,
                 )
         tightest = min(
-            ((item, self.limiter.get_window_stats(item, "api_key", bucket).remaining)
-             for item in self.items),
+            (
+                (item, self.limiter.get_window_stats(item, "api_key", bucket).remaining)
+                for item in self.items
+            ),
             key=lambda pair: pair[1],
         )
         return tightest

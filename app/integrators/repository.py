@@ -133,9 +133,7 @@ class FeedRepository:
         statement = (
             insert(Counter)
             .values(name=self.COUNTER, value=1)
-            .on_conflict_do_update(
-                index_elements=[Counter.name], set_={"value": Counter.value + 1}
-            )
+            .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
             .returning(Counter.value)
         )
         value = self.session.execute(statement).scalar_one()

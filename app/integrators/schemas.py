@@ -21,8 +21,10 @@ _CLIENT_ID_EXAMPLE = "0b7f3c1e-8f2a-4c55-9a3e-2d4f1b6c7a90"
 
 
 class ApiKeyRead(ResponseModel):
-    key_id: str = Field(description="The public part of the key (the 16 hex after the prefix).",
-                        examples=["3f9a1c0d5e7b2a64"])
+    key_id: str = Field(
+        description="The public part of the key (the 16 hex after the prefix).",
+        examples=["3f9a1c0d5e7b2a64"],
+    )
     scopes: list[str] = Field(examples=[["assessments:read", "assessments:write"]])
     created_at: datetime
     last_used_at: datetime | None = Field(description="To the minute.")
@@ -97,8 +99,9 @@ class GrantRead(ResponseModel):
 
 
 class FeedItem(ResponseModel):
-    seq: int = Field(description="Position in the feed; increases in commit order, no gaps.",
-                     examples=[1042])
+    seq: int = Field(
+        description="Position in the feed; increases in commit order, no gaps.", examples=[1042]
+    )
     assessment_id: uuid.UUID
     enterprise_id: uuid.UUID
     credit_code: str = Field(examples=["91310115MA1FL3K293"])
@@ -126,8 +129,11 @@ class FeedPage(ResponseModel):
 class WebhookEndpointCreate(RequestModel):
     url: Annotated[
         str,
-        Field(max_length=2000, description="https URL that accepts POSTed events.",
-              examples=["https://hooks.platform.example/zhizao"]),
+        Field(
+            max_length=2000,
+            description="https URL that accepts POSTed events.",
+            examples=["https://hooks.platform.example/zhizao"],
+        ),
     ]
     events: Annotated[
         list[EventType], Field(min_length=1, examples=[["assessment.submitted", "grant.revoked"]])
@@ -167,8 +173,10 @@ class WebhookEndpointCreated(WebhookEndpointRead):
 
 
 class WebhookDeliveryRead(ResponseModel):
-    id: str = Field(description="The `webhook-id` header, the same on every attempt.",
-                    examples=["msg_2b1f0c6e9d8a4e7f9c3b5a1d0e2f4a6c"])
+    id: str = Field(
+        description="The `webhook-id` header, the same on every attempt.",
+        examples=["msg_2b1f0c6e9d8a4e7f9c3b5a1d0e2f4a6c"],
+    )
     event_type: str = Field(examples=["assessment.submitted"])
     status: Literal["pending", "delivered", "failed", "cancelled"]
     attempts: int

@@ -143,7 +143,11 @@ def create_client(
 ) -> IssuedKeyRead:
     _require_admin(principal)
     issued = accounts_service.create_api_client(
-        session, principal, settings, name=data.name, scopes=list(data.scopes),
+        session,
+        principal,
+        settings,
+        name=data.name,
+        scopes=list(data.scopes),
         contact_email=data.contact_email,
     )
     return IssuedKeyRead(
@@ -195,8 +199,14 @@ def issue_key(
             scopes=sorted(set(scopes)),
         )
     )
-    audit.record(session, principal, "api_key.create", "api_client", client.id,
-                 detail={"key_id": key.key_id, "scopes": key.scopes})
+    audit.record(
+        session,
+        principal,
+        "api_key.create",
+        "api_client",
+        client.id,
+        detail={"key_id": key.key_id, "scopes": key.scopes},
+    )
     return NewKey(key, issued.plaintext)
 
 
@@ -211,8 +221,14 @@ def revoke_key(
         raise NotFound("No API key with this id.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        audit.record(session, principal, "api_key.revoke", "api_client", key.client_id,
-                     detail={"key_id": key.key_id})
+        audit.record(
+            session,
+            principal,
+            "api_key.revoke",
+            "api_client",
+            key.client_id,
+            detail={"key_id": key.key_id},
+        )
         session.flush()
     return key
 
@@ -297,8 +313,14 @@ def grant_access(
     user_id = principal.id if principal.kind == "user" else None
     if grant is None:
         grant = repository.add(
-            Grant(enterprise_id=enterprise_id, client_id=client_id, method=method,
-                  evidence={}, granted_by_user_id=user_id, granted_at=now)
+            Grant(
+                enterprise_id=enterprise_id,
+                client_id=client_id,
+                method=method,
+                evidence={},
+                granted_by_user_id=user_id,
+                granted_at=now,
+            )
         )
     elif grant.revoked_at is not None:
         grant.revoked_at = None
@@ -308,9 +330,15 @@ def grant_access(
         grant.granted_at = now
     else:
         return grant_view(grant, client)  # already granted: nothing changes
-    audit.record(session, principal, "grant.create", "grant", grant.id,
-                 enterprise_id=enterprise_id, detail={"client_id": str(client_id),
-                                                      "method": method})
+    audit.record(
+        session,
+        principal,
+        "grant.create",
+        "grant",
+        grant.id,
+        enterprise_id=enterprise_id,
+        detail={"client_id": str(client_id), "method": method},
+    )
     session.flush()
     return grant_view(grant, client)
 
@@ -330,8 +358,15 @@ def revoke_access(
         grant.revoked_at = utcnow()
         session.flush()
         events.on_grant_revoked(session, grant)
-        audit.record(session, principal, "grant.revoke", "grant", grant.id,
-                     enterprise_id=enterprise_id, detail={"client_id": str(client_id)})
+        audit.record(
+            session,
+            principal,
+            "grant.revoke",
+            "grant",
+            grant.id,
+            enterprise_id=enterprise_id,
+            detail={"client_id": str(client_id)},
+        )
     return grant_view(grant, client)
 
 
@@ -380,8 +415,10 @@ def check_endpoint_url(url: str, settings: Settings) -> str:
     """Refuse what can never be sent to (the send-time guard resolves the name again)."""
 
     def bad(message: str) -> InvalidInput:
-        return InvalidInput(f"The URL cannot be used: {message}.",
-                            errors=[FieldError("body.url", message, "invalid_url")])
+        return InvalidInput(
+            f"The URL cannot be used: {message}.",
+            errors=[FieldError("body.url", message, "invalid_url")],
+        )
 
     parts = urlsplit(url.strip())
     allowed = {"https", "http"} if allows_http(settings) else {"https"}
@@ -403,8 +440,10 @@ def check_endpoint_url(url: str, settings: Settings) -> str:
         address = None
     if address is not None and not address_allowed(address, settings):
         raise bad("points to a private, loopback or link-local address")
-    if address is None and parts.hostname.lower() in ("localhost", "localhost.localdomain") and (
-        not allows_loopback(settings)
+    if (
+        address is None
+        and parts.hostname.lower() in ("localhost", "localhost.localdomain")
+        and (not allows_loopback(settings))
     ):
         raise bad("points to a private, loopback or link-local address")
     return url.strip()
@@ -461,8 +500,14 @@ def create_endpoint(
             status="pending",
         )
     )
-    audit.record(session, principal, "webhook.create", "webhook_endpoint", endpoint.id,
-                 detail={"url": url, "events": endpoint.events})
+    audit.record(
+        session,
+        principal,
+        "webhook.create",
+        "webhook_endpoint",
+        endpoint.id,
+        detail={"url": url, "events": endpoint.events},
+    )
     return WebhookEndpointCreated(
         **WebhookEndpointRead.model_validate(endpoint).model_dump(), secret=endpoint.secret
     )
@@ -485,8 +530,14 @@ def get_endpoint(
 def delete_endpoint(session: Session, principal: Principal, endpoint_id: uuid.UUID) -> None:
     begin_write(session)
     endpoint = _own_endpoint(session, principal, endpoint_id)
-    audit.record(session, principal, "webhook.delete", "webhook_endpoint", endpoint.id,
-                 detail={"url": endpoint.url})
+    audit.record(
+        session,
+        principal,
+        "webhook.delete",
+        "webhook_endpoint",
+        endpoint.id,
+        detail={"url": endpoint.url},
+    )
     WebhookRepository(session).delete_endpoint(endpoint)
 
 
@@ -510,7 +561,11 @@ def reenable_endpoint(
 
 
 def list_deliveries(
-    session: Session, principal: Principal, endpoint_id: uuid.UUID, *, cursor: str | None,
+    session: Session,
+    principal: Principal,
+    endpoint_id: uuid.UUID,
+    *,
+    cursor: str | None,
     limit: int,
 ) -> Page[WebhookDeliveryRead]:
     """The endpoint's delivery log, newest first."""
@@ -548,8 +603,13 @@ def list_notices(
     rows = NoticeRepository(session).page(client_id, before=_uuid_cursor(cursor), limit=limit + 1)
     page = rows[:limit]
     items = [
-        NoticeRead(id=n.id, kind=n.kind, message=n.message.get(lang) or n.message.get("zh", ""),
-                   detail=n.detail, created_at=n.created_at)
+        NoticeRead(
+            id=n.id,
+            kind=n.kind,
+            message=n.message.get(lang) or n.message.get("zh", ""),
+            detail=n.detail,
+            created_at=n.created_at,
+        )
         for n in page
     ]
     next_cursor = (
@@ -606,8 +666,14 @@ def approve_endpoint(
         endpoint.disabled_at = None
         endpoint.disabled_reason = None
         endpoint.failing_since = None
-        audit.record(session, principal, "webhook.approve", "webhook_endpoint", endpoint.id,
-                     detail={"url": endpoint.url})
+        audit.record(
+            session,
+            principal,
+            "webhook.approve",
+            "webhook_endpoint",
+            endpoint.id,
+            detail={"url": endpoint.url},
+        )
         session.flush()
     return WebhookEndpointRead.model_validate(endpoint)
 
@@ -646,10 +712,15 @@ def disable_failing_endpoint(session: Session, endpoint: WebhookEndpoint, now: d
                 "and was disabled. Fix the receiver, then re-enable it with "
                 f"POST /api/v1/webhooks/{endpoint.id}/enable; undelivered events are then retried.",
             },
-            detail={"endpoint_id": str(endpoint.id), "url": endpoint.url,
-                    "failing_since": since},
+            detail={"endpoint_id": str(endpoint.id), "url": endpoint.url, "failing_since": since},
             created_at=now,
         )
     )
-    audit.record(session, SYSTEM, "webhook.auto_disable", "webhook_endpoint", endpoint.id,
-                 detail={"failing_since": since})
+    audit.record(
+        session,
+        SYSTEM,
+        "webhook.auto_disable",
+        "webhook_endpoint",
+        endpoint.id,
+        detail={"failing_since": since},
+    )

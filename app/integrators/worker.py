@@ -186,8 +186,16 @@ class WebhookWorker:
         claimed = self._claim(token, now)
         for item in claimed:
             at = max(now, utcnow())
-            attempt = send(self.client, item.url, item.secret, item.delivery_id, item.payload,
-                           self.settings, self.resolve, at)
+            attempt = send(
+                self.client,
+                item.url,
+                item.secret,
+                item.delivery_id,
+                item.payload,
+                self.settings,
+                self.resolve,
+                at,
+            )
             self._record(token, item.delivery_id, attempt, at)
         return len(claimed)
 
@@ -249,8 +257,7 @@ class WebhookWorker:
                 endpoint.last_success_at = now
                 endpoint.failing_since = None
             else:
-                logger.info("webhook %s to %s failed: %s", delivery.id, endpoint.url,
-                            attempt.error)
+                logger.info("webhook %s to %s failed: %s", delivery.id, endpoint.url, attempt.error)
                 if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
                     delivery.status = "failed"
                 else:

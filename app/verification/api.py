@@ -32,7 +32,11 @@ def list_enterprises(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[VerificationItem]:
     return service.listing(
-        session, principal, status=status, district_code=district_code, cursor=cursor,
+        session,
+        principal,
+        status=status,
+        district_code=district_code,
+        cursor=cursor,
         limit=limit,
     )
 

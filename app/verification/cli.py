@@ -39,8 +39,12 @@ def verify_enterprise_command(
         state = "verified" if updated.verified else "not verified"
         typer.echo(f"{updated.name} ({updated.credit_code}) is already {state}; nothing changed.")
     elif updated.verified:
-        typer.echo(f"Verified {updated.name} ({updated.credit_code}) at "
-                   f"{updated.verified_at:%Y-%m-%d %H:%M} UTC; it now counts in the heatmaps.")
+        typer.echo(
+            f"Verified {updated.name} ({updated.credit_code}) at "
+            f"{updated.verified_at:%Y-%m-%d %H:%M} UTC; it now counts in the heatmaps."
+        )
     else:
-        typer.echo(f"Withdrew the verification of {updated.name} ({updated.credit_code}); "
-                   "it no longer counts in the heatmaps.")
+        typer.echo(
+            f"Withdrew the verification of {updated.name} ({updated.credit_code}); "
+            "it no longer counts in the heatmaps."
+        )

@@ -29,7 +29,5 @@ class VerificationRepository:
         if after is not None:
             query = query.where(tuple_(Enterprise.created_at, Enterprise.id) > after)
         return list(
-            self.session.scalars(
-                query.order_by(Enterprise.created_at, Enterprise.id).limit(limit)
-            )
+            self.session.scalars(query.order_by(Enterprise.created_at, Enterprise.id).limit(limit))
         )

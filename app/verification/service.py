@@ -64,8 +64,12 @@ def set_verified(
     session.flush()
     upkeep.verification_changed(session, enterprise, was)
     audit.record(
-        session, principal, "enterprise.verify" if verified else "enterprise.unverify",
-        "enterprise", enterprise.id, enterprise_id=enterprise.id,
+        session,
+        principal,
+        "enterprise.verify" if verified else "enterprise.unverify",
+        "enterprise",
+        enterprise.id,
+        enterprise_id=enterprise.id,
         detail={"method": enterprise.verified_method},
     )
     session.flush()

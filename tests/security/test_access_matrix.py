@@ -91,12 +91,14 @@ def build_world(app: FastAPI, db: Session, settings: Settings) -> World:
     clients["integrator_granted"] = _client(app, {"Authorization": f"Bearer {granted_key}"})
     clients["integrator_ungranted"] = _client(app, {"Authorization": f"Bearer {ungranted_key}"})
     owner = clients["enterprise_a"]
-    assert owner.post(f"/api/v1/enterprises/{a.id}/grants",
-                      json={"client_id": str(granted.id)}).status_code in (200, 201)  # type: ignore[attr-defined]
+    assert owner.post(
+        f"/api/v1/enterprises/{a.id}/grants", json={"client_id": str(granted.id)}
+    ).status_code in (200, 201)  # type: ignore[attr-defined]
     quick = load_questionnaire(PROJECT_ROOT / "questionnaires" / "quick-check.yaml")
     submitted = submit_assessment(owner, a, quick)
-    draft = owner.post(f"/api/v1/enterprises/{a.id}/assessments",
-                       json={"questionnaire_id": "quick-check"})
+    draft = owner.post(
+        f"/api/v1/enterprises/{a.id}/assessments", json={"questionnaire_id": "quick-check"}
+    )
     assert draft.status_code == 201, draft.text
     # Fully answered, so that submitting it is allowed (the status then reflects access).
     filled = owner.put(
@@ -106,7 +108,8 @@ def build_world(app: FastAPI, db: Session, settings: Settings) -> World:
     )
     assert filled.status_code == 200, filled.text
     hook = clients["integrator_granted"].post(
-        "/api/v1/webhooks", json={"url": "https://hooks.example.com/zhizao"})
+        "/api/v1/webhooks", json={"url": "https://hooks.example.com/zhizao"}
+    )
     assert hook.status_code == 201, hook.text
     admin = clients["admin"]
     key_id = admin.get(f"/api/v1/admin/api-clients/{granted.id}").json()["keys"][0]["key_id"]  # type: ignore[attr-defined]
@@ -144,8 +147,11 @@ DRAFT_OPERATIONS = {
 IF_MATCH_OPERATIONS = DRAFT_OPERATIONS
 
 
-CONSENT = {"given_by": "张经理 (总经理)", "given_at": "2026-11-20T09:00:00+08:00",
-           "method": "signed_form"}
+CONSENT = {
+    "given_by": "张经理 (总经理)",
+    "given_at": "2026-11-20T09:00:00+08:00",
+    "method": "signed_form",
+}
 
 
 def body_for(op: str, role: str, world: World) -> Any:
@@ -169,7 +175,8 @@ def body_for(op: str, role: str, world: World) -> Any:
             "client_id": world.ungranted_client_id
         },
         "POST /api/v1/admin/api-clients": lambda: {
-            "name": "Another Integrator", "scopes": ["assessments:read"]
+            "name": "Another Integrator",
+            "scopes": ["assessments:read"],
         },
         "PATCH /api/v1/admin/api-clients/{client_id}": lambda: {"disabled": False},
         "POST /api/v1/admin/api-clients/{client_id}/keys": lambda: {},
@@ -198,9 +205,7 @@ def call(op: str, role: str, world: World) -> int:
     if op in IF_MATCH_OPERATIONS:
         headers["If-Match"] = world.etag_of(world.params["draft_id"])
     body = body_for(op, role, world)
-    response = world.clients[role].request(
-        method, url_for(op, world), json=body, headers=headers
-    )
+    response = world.clients[role].request(method, url_for(op, world), json=body, headers=headers)
     return response.status_code
 
 
@@ -229,11 +234,13 @@ def row(*statuses: int | set[int]) -> dict[str, int | set[int]]:
 # /metrics accepts admin sessions only (a bearer key is no credential there: 401). Officials
 # confirm firms of their own district only (verification); city officials get 404 there.
 EXPECTED: dict[str, dict[str, int | set[int]]] = {
-    "DELETE /api/v1/admin/api-clients/{client_id}/keys/{key_id}":
-        row(401, 404, 404, 404, 404, 404, 404, 200),
+    "DELETE /api/v1/admin/api-clients/{client_id}/keys/{key_id}": row(
+        401, 404, 404, 404, 404, 404, 404, 200
+    ),
     "DELETE /api/v1/enterprises/{enterprise_id}": row(401, 200, 404, 404, 404, 404, 404, 200),
-    "DELETE /api/v1/enterprises/{enterprise_id}/grants/{client_id}":
-        row(401, 200, 404, 404, 404, 404, 404, 200),
+    "DELETE /api/v1/enterprises/{enterprise_id}/grants/{client_id}": row(
+        401, 200, 404, 404, 404, 404, 404, 200
+    ),
     "DELETE /api/v1/session": row(204, 204, 204, 204, 204, 204, 204, 204),
     "DELETE /api/v1/webhooks/{endpoint_id}": row(401, 404, 404, 204, 404, 404, 404, 404),
     "GET /api/v1/admin/api-clients": row(401, 404, 404, 404, 404, 404, 404, 200),
@@ -241,14 +248,17 @@ EXPECTED: dict[str, dict[str, int | set[int]]] = {
     "GET /api/v1/admin/audit-events": row(401, 404, 404, 404, 404, 404, 404, 200),
     "GET /api/v1/admin/webhooks": row(401, 404, 404, 404, 404, 404, 404, 200),
     "GET /api/v1/assessments/{assessment_id}": row(401, 200, 404, 200, 404, 404, 404, 200),
-    "GET /api/v1/assessments/{assessment_id}/report.pdf":
-        row(401, 200, 404, 200, 404, 404, 404, 200),
+    "GET /api/v1/assessments/{assessment_id}/report.pdf": row(
+        401, 200, 404, 200, 404, 404, 404, 200
+    ),
     "GET /api/v1/assessments/{assessment_id}/result": row(401, 200, 404, 200, 404, 404, 404, 200),
-    "GET /api/v1/assessments/{assessment_id}/subsidies":
-        row(401, 200, 404, 200, 404, 404, 404, 200),
+    "GET /api/v1/assessments/{assessment_id}/subsidies": row(
+        401, 200, 404, 200, 404, 404, 404, 200
+    ),
     "GET /api/v1/enterprises/{enterprise_id}": row(401, 200, 404, 200, 404, 404, 404, 200),
-    "GET /api/v1/enterprises/{enterprise_id}/assessments":
-        row(401, 200, 404, 200, 404, 404, 404, 200),
+    "GET /api/v1/enterprises/{enterprise_id}/assessments": row(
+        401, 200, 404, 200, 404, 404, 404, 200
+    ),
     "GET /api/v1/enterprises/{enterprise_id}/contacts": row(401, 200, 404, 404, 404, 404, 404, 200),
     "GET /api/v1/enterprises/{enterprise_id}/export": row(401, 200, 404, 404, 404, 404, 404, 200),
     "GET /api/v1/enterprises/{enterprise_id}/grants": row(401, 200, 404, 404, 404, 404, 404, 200),
@@ -275,14 +285,17 @@ EXPECTED: dict[str, dict[str, int | set[int]]] = {
     "POST /api/v1/accounts/register": row(201, 201, 201, 201, 201, 201, 201, 201),
     "POST /api/v1/admin/api-clients": row(401, 404, 404, 404, 404, 404, 404, 201),
     "POST /api/v1/admin/api-clients/{client_id}/keys": row(401, 404, 404, 404, 404, 404, 404, 201),
-    "POST /api/v1/admin/webhooks/{endpoint_id}/approve":
-        row(401, 404, 404, 404, 404, 404, 404, 200),
-    "POST /api/v1/admin/webhooks/{endpoint_id}/disable":
-        row(401, 404, 404, 404, 404, 404, 404, 200),
+    "POST /api/v1/admin/webhooks/{endpoint_id}/approve": row(
+        401, 404, 404, 404, 404, 404, 404, 200
+    ),
+    "POST /api/v1/admin/webhooks/{endpoint_id}/disable": row(
+        401, 404, 404, 404, 404, 404, 404, 200
+    ),
     "POST /api/v1/assessments/{assessment_id}/submit": row(401, 200, 404, 200, 404, 404, 404, 200),
     "POST /api/v1/enterprises": row(401, 404, 404, 201, 201, 404, 404, 201),
-    "POST /api/v1/enterprises/{enterprise_id}/assessments":
-        row(401, 201, 404, 201, 404, 404, 404, 201),
+    "POST /api/v1/enterprises/{enterprise_id}/assessments": row(
+        401, 201, 404, 201, 404, 404, 404, 201
+    ),
     "POST /api/v1/enterprises/{enterprise_id}/grants": row(401, 201, 404, 404, 404, 404, 404, 201),
     "POST /api/v1/session": row(200, 200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/webhooks": row(401, 404, 404, 201, 201, 404, 404, 404),
@@ -290,8 +303,9 @@ EXPECTED: dict[str, dict[str, int | set[int]]] = {
     "PUT /api/v1/assessments/{assessment_id}/answers": row(401, 200, 404, 200, 404, 404, 404, 200),
     "PUT /api/v1/enterprises/{enterprise_id}/contacts": row(401, 200, 404, 404, 404, 404, 404, 200),
     "PUT /api/v1/enterprises/{enterprise_id}/facts": row(401, 200, 404, 200, 404, 404, 404, 200),
-    "PUT /api/v1/verification/enterprises/{enterprise_id}":
-        row(401, 404, 404, 404, 404, 200, 404, 200),
+    "PUT /api/v1/verification/enterprises/{enterprise_id}": row(
+        401, 404, 404, 404, 404, 200, 404, 200
+    ),
 }
 
 RECORD = os.environ.get("ZHIZAO_RECORD_MATRIX") == "1"
@@ -353,22 +367,27 @@ def test_matrix(world_factory: Callable[[], World], app: FastAPI) -> None:
     assert not failures, "\n".join(failures)
 
 
-def test_key_without_the_scope_is_403(
-    client: TestClient, db: Session, settings: Settings
-) -> None:
+def test_key_without_the_scope_is_403(client: TestClient, db: Session, settings: Settings) -> None:
     """With the firm's grant but without the scope an operation needs: 403, not 404."""
     enterprise = create_enterprise(db)
     key, api_client = create_api_key(db, settings, scopes=["reports:read"])
     owner = _client(client.app)  # type: ignore[arg-type]
     login(owner, create_user(db, enterprise=enterprise))
-    assert owner.post(f"/api/v1/enterprises/{enterprise.id}/grants",
-                      json={"client_id": str(api_client.id)}).status_code == 201  # type: ignore[attr-defined]
+    assert (
+        owner.post(
+            f"/api/v1/enterprises/{enterprise.id}/grants", json={"client_id": str(api_client.id)}
+        ).status_code
+        == 201
+    )  # type: ignore[attr-defined]
     headers = {"Authorization": f"Bearer {key}"}
     for method, url, body in (
         ("GET", f"/api/v1/enterprises/{enterprise.id}", None),
         ("PUT", f"/api/v1/enterprises/{enterprise.id}/facts", {"facts": {}}),
-        ("POST", f"/api/v1/enterprises/{enterprise.id}/assessments",
-         {"questionnaire_id": "quick-check"}),
+        (
+            "POST",
+            f"/api/v1/enterprises/{enterprise.id}/assessments",
+            {"questionnaire_id": "quick-check"},
+        ),
         ("GET", "/api/v1/scores", None),
     ):
         response = client.request(method, url, json=body, headers=headers)

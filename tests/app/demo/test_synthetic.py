@@ -45,16 +45,19 @@ def test_seeding_writes_labelled_firms_and_consistent_aggregates(
     firms = db.scalars(select(Enterprise)).all()
     assert len(firms) == 400
     assert all(f.synthetic and f.name.endswith("（合成演示）") for f in firms)
-    assert all(f.size_class == industrial_size_class(f.employees, f.annual_revenue_cny)
-               for f in firms)
+    assert all(
+        f.size_class == industrial_size_class(f.employees, f.annual_revenue_cny) for f in firms
+    )
     districts = Counter(f.district_code for f in firms)
     assert districts.most_common(1)[0][0] in {"310117", "310114", "310115"}  # §6.3 mix
     assert 0.8 < sum(f.verified for f in firms) / len(firms) < 1.0
     results = db.scalars(select(Result)).all()
-    assert all(isinstance(r.overall, Decimal) and Decimal("2.75") <= r.overall <= 4
-               for r in results)
-    submitted = db.scalar(select(func.count()).select_from(Assessment)
-                          .where(Assessment.status == "submitted"))
+    assert all(
+        isinstance(r.overall, Decimal) and Decimal("2.75") <= r.overall <= 4 for r in results
+    )
+    submitted = db.scalar(
+        select(func.count()).select_from(Assessment).where(Assessment.status == "submitted")
+    )
     assert submitted == report.assessments
     checked = verify(db)
     assert checked.differences == []

@@ -26,8 +26,12 @@ from tests.factories import create_api_key, create_enterprise, create_user, logi
 
 CONTACTS = {
     "contacts": [
-        {"name": "王经理", "phone": "+86 21 5555 0100", "email": "wang@example.com",
-         "role": "生产经理"},
+        {
+            "name": "王经理",
+            "phone": "+86 21 5555 0100",
+            "email": "wang@example.com",
+            "role": "生产经理",
+        },
         {"name": "Li Hua", "email": "li@example.com"},
     ]
 }
@@ -59,8 +63,10 @@ class TestExport:
     ) -> None:
         enterprise = create_enterprise(db)
         login(client, create_user(db, enterprise=enterprise))
-        assert client.put(f"/api/v1/enterprises/{enterprise.id}/contacts",
-                          json=CONTACTS).status_code == 200
+        assert (
+            client.put(f"/api/v1/enterprises/{enterprise.id}/contacts", json=CONTACTS).status_code
+            == 200
+        )
         response = client.get(f"/api/v1/enterprises/{enterprise.id}/export")
         assert response.status_code == 200, response.text
         body = response.json()
@@ -80,9 +86,13 @@ class TestExport:
         assert client.get(url).status_code == 401
         key, api_client = create_api_key(db, settings)
         login(client, create_user(db, enterprise=enterprise))
-        assert client.post(f"/api/v1/enterprises/{enterprise.id}/grants",
-                           json={"client_id": str(api_client.id)}  # type: ignore[attr-defined]
-                           ).status_code == 201
+        assert (
+            client.post(
+                f"/api/v1/enterprises/{enterprise.id}/grants",
+                json={"client_id": str(api_client.id)},  # type: ignore[attr-defined]
+            ).status_code
+            == 201
+        )
         client.cookies.clear()
         # Even with the firm's grant an integrator never sees the whole firm.
         assert client.get(url, headers={"Authorization": f"Bearer {key}"}).status_code == 404
@@ -113,7 +123,8 @@ class TestDeletion:
         assert delete(client, enterprise).status_code == 401
         key, _ = create_api_key(db, settings)
         response = client.request(
-            "DELETE", f"/api/v1/enterprises/{enterprise.id}",
+            "DELETE",
+            f"/api/v1/enterprises/{enterprise.id}",
             json={"confirm_credit_code": enterprise.credit_code},
             headers={"Authorization": f"Bearer {key}"},
         )
@@ -146,15 +157,20 @@ class TestDeletion:
         # heatmap contribution; a draft; contacts; a grant; an idempotent retry; a PDF.
         submitted = submit_assessment(client, enterprise, questionnaire)
         assessment_id = submitted["assessment_id"]
-        draft = client.post(f"/api/v1/enterprises/{enterprise.id}/assessments",
-                            json={"questionnaire_id": "quick-check"})
+        draft = client.post(
+            f"/api/v1/enterprises/{enterprise.id}/assessments",
+            json={"questionnaire_id": "quick-check"},
+        )
         assert draft.status_code == 201
-        assert client.put(f"/api/v1/enterprises/{enterprise.id}/contacts",
-                          json=CONTACTS).status_code == 200
+        assert (
+            client.put(f"/api/v1/enterprises/{enterprise.id}/contacts", json=CONTACTS).status_code
+            == 200
+        )
         _, api_client = create_api_key(db, settings)
-        assert client.post(f"/api/v1/enterprises/{enterprise.id}/grants",
-                           json={"client_id": str(api_client.id)}  # type: ignore[attr-defined]
-                           ).status_code in (200, 201)
+        assert client.post(
+            f"/api/v1/enterprises/{enterprise.id}/grants",
+            json={"client_id": str(api_client.id)},  # type: ignore[attr-defined]
+        ).status_code in (200, 201)
         pdf = client.get(f"/api/v1/assessments/{assessment_id}/report.pdf")
         assert pdf.status_code == 200
         renderer = client.app.state.report_renderer  # type: ignore[attr-defined]
@@ -170,8 +186,7 @@ class TestDeletion:
         found = references(db, firm_id, code)
         # Only the audit trail still names the firm (by id, never by credit code or name) ...
         assert set(found) == {"audit_event"}, found
-        events = list(db.scalars(select(AuditEvent).where(
-            AuditEvent.enterprise_id == firm_id)))
+        events = list(db.scalars(select(AuditEvent).where(AuditEvent.enterprise_id == firm_id)))
         texts = [json.dumps(e.detail, ensure_ascii=False) for e in events]
         assert not any(code in t or name in t for t in texts)
         # ... with exactly one tombstone of the deletion.
@@ -216,8 +231,11 @@ class TestContacts:
         # Replacing keeps only the new list; the audit trail counts, never names.
         assert client.put(url, json={"contacts": [{"name": "赵"}]}).status_code == 200
         assert [c["name"] for c in client.get(url).json()] == ["赵"]
-        event = db.scalars(select(AuditEvent).where(
-            AuditEvent.action == "enterprise.contacts").order_by(AuditEvent.id.desc())).first()
+        event = db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "enterprise.contacts")
+            .order_by(AuditEvent.id.desc())
+        ).first()
         assert event is not None and event.detail == {"contacts": 1}
 
     def test_unknown_fields_and_bad_values_are_422(self, client: TestClient, db: Session) -> None:
@@ -254,11 +272,16 @@ def test_purge_deletes_only_contacts_past_retention(
 ) -> None:
     enterprise = create_enterprise(db)
     login(client, create_user(db, enterprise=enterprise))
-    assert client.put(f"/api/v1/enterprises/{enterprise.id}/contacts",
-                      json=CONTACTS).status_code == 200
+    assert (
+        client.put(f"/api/v1/enterprises/{enterprise.id}/contacts", json=CONTACTS).status_code
+        == 200
+    )
     expired = db.scalars(select(Contact).where(Contact.name == "Li Hua")).one()
-    db.execute(update(Contact).where(Contact.id == expired.id).values(
-        retain_until=datetime.now(UTC) - timedelta(days=1)))
+    db.execute(
+        update(Contact)
+        .where(Contact.id == expired.id)
+        .values(retain_until=datetime.now(UTC) - timedelta(days=1))
+    )
     db.commit()
 
     result = CliRunner().invoke(cli, ["privacy", "purge"])

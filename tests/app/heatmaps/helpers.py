@@ -29,15 +29,24 @@ def submit(
     """Store a submitted assessment with its result and run the submit-time upkeep, as
     ``assessments.service._submit`` does."""
     assessment = Assessment(
-        enterprise_id=enterprise.id, questionnaire_id=questionnaire_id, questionnaire_version=1,
-        questionnaire_hash="0" * 64, status="submitted", submitted_at=at,
+        enterprise_id=enterprise.id,
+        questionnaire_id=questionnaire_id,
+        questionnaire_version=1,
+        questionnaire_hash="0" * 64,
+        status="submitted",
+        submitted_at=at,
     )
     db.add(assessment)
     db.flush()
     result = Result(
-        assessment_id=assessment.id, enterprise_id=enterprise.id, overall=Decimal(overall),
-        rung=Decimal(rung), stages=stages or {s: float(overall) for s in STAGES},
-        payload={}, subsidies=[], computed_at=at,
+        assessment_id=assessment.id,
+        enterprise_id=enterprise.id,
+        overall=Decimal(overall),
+        rung=Decimal(rung),
+        stages=stages or {s: float(overall) for s in STAGES},
+        payload={},
+        subsidies=[],
+        computed_at=at,
     )
     db.add(result)
     db.flush()

@@ -26,8 +26,12 @@ def populate(db: Session) -> None:
     """Pudong: 4 firms in C34, 9 in C36, 2 in C39; Songjiang: 7 in C39, 6 in C34;
     Minhang: 3 in C36 (a whole district below the threshold); plus unverified padding."""
     layout = {
-        ("310115", "34"): 4, ("310115", "36"): 9, ("310115", "39"): 2,
-        ("310117", "39"): 7, ("310117", "34"): 6, ("310112", "36"): 3,
+        ("310115", "34"): 4,
+        ("310115", "36"): 9,
+        ("310115", "39"): 2,
+        ("310117", "39"): 7,
+        ("310117", "34"): 6,
+        ("310112", "36"): 3,
     }
     for (district, industry), n in layout.items():
         for i in range(n):
@@ -38,8 +42,13 @@ def populate(db: Session) -> None:
         submit(db, padding, NOW, overall="4.00", rung="4.00")
 
 
-def signed_in_as(client: TestClient, db: Session, role: str, district: str | None = None,
-                 enterprise: Enterprise | None = None) -> TestClient:
+def signed_in_as(
+    client: TestClient,
+    db: Session,
+    role: str,
+    district: str | None = None,
+    enterprise: Enterprise | None = None,
+) -> TestClient:
     login(client, create_user(db, role=role, district_code=district, enterprise=enterprise))
     return client
 
@@ -72,8 +81,9 @@ class TestAccess:
         response = client.get("/api/v1/heatmaps", headers={"Authorization": f"Bearer {key}"})
         assert response.status_code == 404
 
-    def test_city_official_and_admin_see_every_district(self, client: TestClient,
-                                                        db: Session) -> None:
+    def test_city_official_and_admin_see_every_district(
+        self, client: TestClient, db: Session
+    ) -> None:
         populate(db)
         for role in ("official", "admin"):
             signed_in_as(client, db, role)
@@ -91,29 +101,34 @@ class TestAccess:
         assert own.json()["district"] == "310115"
         comparison = client.get("/api/v1/heatmaps", params={"cut": "district-stage"}).json()
         assert comparison["district"] is None and len(comparison["rows"]) == 16
-        other = client.get("/api/v1/heatmaps",
-                           params={"cut": "industry-stage", "district": "310117"})
+        other = client.get(
+            "/api/v1/heatmaps", params={"cut": "industry-stage", "district": "310117"}
+        )
         assert other.status_code == 404
-        city_breakdown = client.get("/api/v1/heatmaps", params={"cut": "district-industry",
-                                                                 "district": "310117"})
+        city_breakdown = client.get(
+            "/api/v1/heatmaps", params={"cut": "district-industry", "district": "310117"}
+        )
         assert city_breakdown.status_code == 404
 
     def test_only_predefined_cuts(self, client: TestClient, db: Session) -> None:
         signed_in_as(client, db, "official")
         response = client.get("/api/v1/heatmaps", params={"cut": "enterprise-list"})
         assert response.status_code == 422
-        bad_metric = client.get("/api/v1/heatmaps", params={"cut": "district-rung",
-                                                            "metric": "mean"})
+        bad_metric = client.get(
+            "/api/v1/heatmaps", params={"cut": "district-rung", "metric": "mean"}
+        )
         assert bad_metric.status_code == 422
         assert bad_metric.json()["errors"][0]["field"] == "query.metric"
 
     def test_every_request_is_audited(self, city: TestClient, db: Session) -> None:
         city.get("/api/v1/heatmaps", params={"cut": "size-stage", "metric": "share"})
         city.get("/api/v1/heatmaps.csv", params={"cut": "district-rung"})
-        events = db.scalars(select(AuditEvent).where(AuditEvent.action == "heatmap.view")
-                            .order_by(AuditEvent.id)).all()
+        events = db.scalars(
+            select(AuditEvent).where(AuditEvent.action == "heatmap.view").order_by(AuditEvent.id)
+        ).all()
         assert [(e.target_id, e.detail["channel"]) for e in events] == [
-            ("size-stage", "json"), ("district-rung", "csv")
+            ("size-stage", "json"),
+            ("district-rung", "csv"),
         ]
         assert all(e.actor_type == "user" and e.actor_id for e in events)
 
@@ -138,25 +153,39 @@ class TestDisclosure:
         view = city.get("/api/v1/heatmaps", params={"cut": "district-industry"}).json()
         assert cell(view, "310112", "36")["suppressed"] is True
 
-    @pytest.mark.parametrize("cut", ["district-industry", "district-stage", "district-rung",
-                                     "industry-stage", "size-stage", "district-quarter"])
+    @pytest.mark.parametrize(
+        "cut",
+        [
+            "district-industry",
+            "district-stage",
+            "district-rung",
+            "industry-stage",
+            "size-stage",
+            "district-quarter",
+        ],
+    )
     def test_csv_export_shows_no_derivable_value(self, city: TestClient, cut: str) -> None:
         response = city.get("/api/v1/heatmaps.csv", params={"cut": cut, "lang": "en"})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")
-        lines = [r for r in csv.reader(io.StringIO(response.text.lstrip("\ufeff")))
-                 if r and not r[0].startswith("#")]
+        lines = [
+            r
+            for r in csv.reader(io.StringIO(response.text.lstrip("\ufeff")))
+            if r and not r[0].startswith("#")
+        ]
         header = lines[0]
         second = next((i for i in range(1, len(lines)) if lines[i] == header), len(lines))
         table = lines[1:second]
         cols = header[1:]
-        shown = {(row[0], col): value for row in table for col, value in zip(cols, row[1:],
-                                                                             strict=False)}
+        shown = {
+            (row[0], col): value for row in table for col, value in zip(cols, row[1:], strict=False)
+        }
         rows = [row[0] for row in table if row[0] != "Total"]
         data_cols = [c for c in cols if c != "Total"]
         suppressed = frozenset(
             (r if r != "Total" else TOTAL, c if c != "Total" else TOTAL)
-            for (r, c), value in shown.items() if value == "x"
+            for (r, c), value in shown.items()
+            if value == "x"
         )
         if cut.startswith("district"):
             assert suppressed, "the fixture has small districts"
@@ -168,19 +197,29 @@ class TestDisclosure:
             assert value not in {"1", "2", "3", "4"}
 
     def test_json_and_csv_agree(self, city: TestClient) -> None:
-        view = city.get("/api/v1/heatmaps", params={"cut": "district-industry",
-                                                    "lang": "en"}).json()
-        text = city.get("/api/v1/heatmaps.csv", params={"cut": "district-industry",
-                                                        "lang": "en"}).text
-        rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff")))
-                if r and not r[0].startswith("#")]
+        view = city.get(
+            "/api/v1/heatmaps", params={"cut": "district-industry", "lang": "en"}
+        ).json()
+        text = city.get(
+            "/api/v1/heatmaps.csv", params={"cut": "district-industry", "lang": "en"}
+        ).text
+        rows = [
+            r
+            for r in csv.reader(io.StringIO(text.lstrip("\ufeff")))
+            if r and not r[0].startswith("#")
+        ]
         pudong = next(r for r in rows if r[0] == "Pudong New Area")
         cols = [c["key"] for c in view["columns"]]
         for index, key in enumerate(cols):
             published = cell(view, "310115", key)
-            expected = "x" if published["suppressed"] else (
-                f"{published['value']:g}" if published["value"] is not None
-                else published["count_band"]
+            expected = (
+                "x"
+                if published["suppressed"]
+                else (
+                    f"{published['value']:g}"
+                    if published["value"] is not None
+                    else published["count_band"]
+                )
             )
             assert pudong[index + 1] == expected
 
@@ -188,15 +227,17 @@ class TestDisclosure:
 def test_options_list_the_predefined_cuts(city: TestClient) -> None:
     options = city.get("/api/v1/heatmaps/options", params={"lang": "en"}).json()
     assert [c["key"] for c in options["cuts"]] == [
-        "district-stage", "district-industry", "industry-stage", "size-stage", "district-rung",
+        "district-stage",
+        "district-industry",
+        "industry-stage",
+        "size-stage",
+        "district-rung",
         "district-quarter",
     ]
     assert len(options["districts"]) == 16
 
 
-def test_submitting_through_the_api_updates_the_heatmap(
-    client: TestClient, db: Session
-) -> None:
+def test_submitting_through_the_api_updates_the_heatmap(client: TestClient, db: Session) -> None:
     from app.auth.principal import CLI
     from app.config import PROJECT_ROOT
     from app.verification import service as verification
@@ -204,18 +245,23 @@ def test_submitting_through_the_api_updates_the_heatmap(
     from tests.app.assessments.conftest import complete_answers
 
     questionnaire = load_questionnaire(
-        PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml")
+        PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml"
+    )
     firm = create_enterprise(db, district_code="310117")
     verification.set_verified(db, CLI, firm.id, True)
     db.commit()
     login(client, create_user(db, enterprise=firm))
-    created = client.post(f"/api/v1/enterprises/{firm.id}/assessments",
-                          json={"questionnaire_id": questionnaire.id}).json()
-    put = client.put(f"/api/v1/assessments/{created['id']}/answers",
-                     json={"answers": complete_answers(questionnaire, {})},
-                     headers={"If-Match": created["etag"]})
-    submitted = client.post(f"/api/v1/assessments/{created['id']}/submit",
-                            headers={"If-Match": put.headers["ETag"]})
+    created = client.post(
+        f"/api/v1/enterprises/{firm.id}/assessments", json={"questionnaire_id": questionnaire.id}
+    ).json()
+    put = client.put(
+        f"/api/v1/assessments/{created['id']}/answers",
+        json={"answers": complete_answers(questionnaire, {})},
+        headers={"If-Match": created["etag"]},
+    )
+    submitted = client.post(
+        f"/api/v1/assessments/{created['id']}/submit", headers={"If-Match": put.headers["ETag"]}
+    )
     assert submitted.status_code == 200, submitted.text
     from app.heatmaps.verify import verify
 

@@ -75,9 +75,7 @@ def tables(draw: st.DrawFn) -> tuple[list[str], list[str], dict[tuple[str, str],
     cols = [f"c{j}" for j in range(n_cols)]
     small = st.integers(0, 4)
     any_count = st.integers(0, 40)
-    counts = {
-        (r, c): draw(st.one_of(small, any_count)) for r in rows for c in cols
-    }
+    counts = {(r, c): draw(st.one_of(small, any_count)) for r in rows for c in cols}
     return rows, cols, counts
 
 
@@ -142,10 +140,21 @@ def test_distribution_rows_with_every_firm_in_one_cell_are_hidden(table) -> None
 
 def test_same_counts_give_the_same_pattern() -> None:
     rows, cols = ["a", "b", "c"], ["x", "y", "z"]
-    counts = with_margins(rows, cols, {
-        ("a", "x"): 2, ("a", "y"): 9, ("a", "z"): 30, ("b", "x"): 12, ("b", "y"): 6,
-        ("b", "z"): 7, ("c", "x"): 8, ("c", "y"): 0, ("c", "z"): 11,
-    })
+    counts = with_margins(
+        rows,
+        cols,
+        {
+            ("a", "x"): 2,
+            ("a", "y"): 9,
+            ("a", "z"): 30,
+            ("b", "x"): 12,
+            ("b", "y"): 6,
+            ("b", "z"): 7,
+            ("c", "x"): 8,
+            ("c", "y"): 0,
+            ("c", "z"): 11,
+        },
+    )
     first = protect(rows, cols, counts, min_cell=K)
     assert first == protect(rows, cols, dict(reversed(list(counts.items()))), min_cell=K)
     assert ("a", "x") in first.suppressed
@@ -157,8 +166,19 @@ def test_a_chain_that_passes_the_two_per_line_rule_is_still_caught() -> None:
     cell has two, yet the joining cell is recoverable. ``recoverable`` finds it, and ``protect``
     does not produce such a pattern."""
     rows, cols = ["r0", "r1", "r2", "r3"], ["c0", "c1", "c2", "c3"]
-    chain = frozenset({("r0", "c0"), ("r0", "c1"), ("r1", "c0"), ("r1", "c1"),
-                       ("r2", "c2"), ("r2", "c3"), ("r3", "c2"), ("r3", "c3"), ("r0", "c2")})
+    chain = frozenset(
+        {
+            ("r0", "c0"),
+            ("r0", "c1"),
+            ("r1", "c0"),
+            ("r1", "c1"),
+            ("r2", "c2"),
+            ("r2", "c3"),
+            ("r3", "c2"),
+            ("r3", "c3"),
+            ("r0", "c2"),
+        }
+    )
     assert recoverable(rows, cols, chain) == {("r0", "c2")}
 
 

@@ -98,8 +98,11 @@ def test_random_histories_match_a_recomputation(db: Session, seed: int) -> None:
     rng = random.Random(seed)
     span = quarters.last_n(Q, 4)
     firms = [
-        create_enterprise(db, district_code=rng.choice(["310115", "310117"]),
-                          industry_code=rng.choice(["34", "36", "39"]))
+        create_enterprise(
+            db,
+            district_code=rng.choice(["310115", "310117"]),
+            industry_code=rng.choice(["34", "36", "39"]),
+        )
         for _ in range(6)
     ]
     for _ in range(25):
@@ -109,11 +112,19 @@ def test_random_histories_match_a_recomputation(db: Session, seed: int) -> None:
             quarter = rng.choice(span)
             moment = min(NOW, at_quarter(quarter, rng.randrange(0, 80)))
             overall = f"{rng.uniform(2.75, 4.0):.2f}"
-            stages = {s: round(rng.uniform(2.75, 4.0), 2)
-                      for s in rng.sample(["digitization", "automation", "cloud_adoption"], 2)}
-            submit(db, firm, moment, overall=overall,
-                   rung=rng.choice(["2.75", "3.00", "3.25", "3.50"]), stages=stages,
-                   questionnaire_id=rng.choice([FULL, "quick-check"]))
+            stages = {
+                s: round(rng.uniform(2.75, 4.0), 2)
+                for s in rng.sample(["digitization", "automation", "cloud_adoption"], 2)
+            }
+            submit(
+                db,
+                firm,
+                moment,
+                overall=overall,
+                rung=rng.choice(["2.75", "3.00", "3.25", "3.50"]),
+                stages=stages,
+                questionnaire_id=rng.choice([FULL, "quick-check"]),
+            )
         else:
             verification.set_verified(db, CLI, firm.id, not firm.verified)
             db.commit()

@@ -26,8 +26,12 @@ from scoring import Question, Questionnaire, applicable_questions, load_question
 from tests.factories import create_api_key, create_user, enterprise_payload, login
 
 QUICK = "quick-check"
-CONSENT = {"given_by": "张经理 (总经理)", "given_at": "2026-11-20T09:00:00+08:00",
-           "method": "signed_form", "reference": "合同 2026-118"}
+CONSENT = {
+    "given_by": "张经理 (总经理)",
+    "given_at": "2026-11-20T09:00:00+08:00",
+    "method": "signed_form",
+    "reference": "合同 2026-118",
+}
 
 
 @pytest.fixture(scope="session")
@@ -94,25 +98,36 @@ def _pick(question: Question, position: float) -> Any:
     return chosen.id if question.type == "single" else [chosen.id]
 
 
-def full_answers(profile: dict[str, object], position: float = 0.6,
-                 questionnaire_id: str = QUICK) -> dict[str, Any]:
+def full_answers(
+    profile: dict[str, object], position: float = 0.6, questionnaire_id: str = QUICK
+) -> dict[str, Any]:
     q = questionnaire(questionnaire_id)
     answers: dict[str, Any] = {}
     for _ in range(3):
         for question in applicable_questions(q, answers, profile):
             answers.setdefault(question.id, _pick(question, position))
-        answers = {x.id: answers[x.id] for x in applicable_questions(q, answers, profile)
-                   if x.id in answers}
+        answers = {
+            x.id: answers[x.id]
+            for x in applicable_questions(q, answers, profile)
+            if x.id in answers
+        }
     return answers
 
 
-PROFILE = {"district_code": "310115", "industry_code": "36", "size_class": "medium",
-           "above_designated_size": True, "employees": 120, "annual_revenue_cny": 45_000_000}
+PROFILE = {
+    "district_code": "310115",
+    "industry_code": "36",
+    "size_class": "medium",
+    "above_designated_size": True,
+    "employees": 120,
+    "annual_revenue_cny": 45_000_000,
+}
 
 
 def register_firm(http: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:
-    response = http.post("/api/v1/enterprises", json=enterprise_payload() | {"consent": CONSENT},
-                         headers=headers)
+    response = http.post(
+        "/api/v1/enterprises", json=enterprise_payload() | {"consent": CONSENT}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -121,13 +136,18 @@ def prepare_assessment(
     http: httpx.Client, headers: dict[str, str], enterprise_id: str, position: float = 0.6
 ) -> tuple[str, str]:
     """A draft with every answer filled: (assessment id, ETag)."""
-    created = http.post(f"/api/v1/enterprises/{enterprise_id}/assessments",
-                        json={"questionnaire_id": QUICK}, headers=headers)
+    created = http.post(
+        f"/api/v1/enterprises/{enterprise_id}/assessments",
+        json={"questionnaire_id": QUICK},
+        headers=headers,
+    )
     assert created.status_code == 201, created.text
     assessment_id = created.json()["id"]
-    put = http.put(f"/api/v1/assessments/{assessment_id}/answers",
-                   json={"answers": full_answers(PROFILE, position)},
-                   headers=headers | {"If-Match": created.headers["ETag"]})
+    put = http.put(
+        f"/api/v1/assessments/{assessment_id}/answers",
+        json={"answers": full_answers(PROFILE, position)},
+        headers=headers | {"If-Match": created.headers["ETag"]},
+    )
     assert put.status_code == 200, put.text
     return assessment_id, put.headers["ETag"]
 
@@ -135,14 +155,16 @@ def prepare_assessment(
 def submit(
     http: httpx.Client, headers: dict[str, str], assessment_id: str, etag: str
 ) -> dict[str, Any]:
-    response = http.post(f"/api/v1/assessments/{assessment_id}/submit",
-                         headers=headers | {"If-Match": etag})
+    response = http.post(
+        f"/api/v1/assessments/{assessment_id}/submit", headers=headers | {"If-Match": etag}
+    )
     assert response.status_code == 200, response.text
     return dict(response.json())
 
 
-def submitted(http: httpx.Client, headers: dict[str, str], enterprise_id: str,
-              position: float = 0.6) -> dict[str, Any]:
+def submitted(
+    http: httpx.Client, headers: dict[str, str], enterprise_id: str, position: float = 0.6
+) -> dict[str, Any]:
     assessment_id, etag = prepare_assessment(http, headers, enterprise_id, position)
     return submit(http, headers, assessment_id, etag)
 

@@ -81,15 +81,19 @@ class TestGrantAndRevoke:
         firm = register_firm(client, integrator.headers)
         path = f"/api/v1/enterprises/{firm['id']}/grants"
         assert client.get(path, headers=integrator.headers).status_code == 404
-        assert client.delete(f"{path}/{integrator.client_id}",
-                             headers=integrator.headers).status_code == 404
+        assert (
+            client.delete(f"{path}/{integrator.client_id}", headers=integrator.headers).status_code
+            == 404
+        )
         assert client.get("/api/v1/integrators", headers=integrator.headers).status_code == 404
 
     def test_unknown_integrator_is_a_field_error(self, client: TestClient, db: Session) -> None:
         enterprise = create_enterprise(db)
         login(client, create_user(db, enterprise=enterprise))
-        response = client.post(f"/api/v1/enterprises/{enterprise.id}/grants",
-                               json={"client_id": "00000000-0000-4000-8000-000000000000"})
+        response = client.post(
+            f"/api/v1/enterprises/{enterprise.id}/grants",
+            json={"client_id": "00000000-0000-4000-8000-000000000000"},
+        )
         assert response.status_code == 422
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["errors"][0]["field"] == "body.client_id"
@@ -126,14 +130,22 @@ class TestRevocationEndsEverything:
         paths = [
             ("GET", f"/api/v1/enterprises/{eid}", None, {}),
             ("GET", f"/api/v1/enterprises/{eid}/assessments", None, {}),
-            ("POST", f"/api/v1/enterprises/{eid}/assessments", {"questionnaire_id": "quick-check"},
-             {}),
+            (
+                "POST",
+                f"/api/v1/enterprises/{eid}/assessments",
+                {"questionnaire_id": "quick-check"},
+                {},
+            ),
             ("GET", f"/api/v1/assessments/{aid}", None, {}),
             ("GET", f"/api/v1/assessments/{aid}/result", None, {}),
             ("GET", f"/api/v1/assessments/{aid}/report.pdf", None, {}),
             ("GET", f"/api/v1/assessments/{draft_id}", None, {}),
-            ("PUT", f"/api/v1/assessments/{draft_id}/answers", {"answers": {"qc_mode": "process"}},
-             {"If-Match": draft_etag}),
+            (
+                "PUT",
+                f"/api/v1/assessments/{draft_id}/answers",
+                {"answers": {"qc_mode": "process"}},
+                {"If-Match": draft_etag},
+            ),
             ("POST", f"/api/v1/assessments/{draft_id}/submit", None, {"If-Match": draft_etag}),
             ("GET", f"/api/v1/enterprises/{eid}/grants", None, {}),
         ]
@@ -143,8 +155,12 @@ class TestRevocationEndsEverything:
             assert response.headers["content-type"].startswith("application/problem+json")
         # the feed no longer shows the firm, from the start or from a cursor
         assert client.get("/api/v1/scores", headers=headers).json()["items"] == []
-        assert client.get("/api/v1/scores", params={"cursor": feed["next_cursor"]},
-                          headers=headers).json()["items"] == []
+        assert (
+            client.get(
+                "/api/v1/scores", params={"cursor": feed["next_cursor"]}, headers=headers
+            ).json()["items"]
+            == []
+        )
 
     def test_grant_service_is_callable_for_the_web_page(
         self, db: Session, integrator: Integrator
@@ -154,10 +170,12 @@ class TestRevocationEndsEverything:
 
         enterprise = create_enterprise(db)
         user = create_user(db, enterprise=enterprise)
-        principal = Principal(kind="user", id=user.id, role="enterprise",
-                              enterprise_id=enterprise.id)
-        view = service.grant_access(db, principal, enterprise.id, integrator.client_id,
-                                    method="web")
+        principal = Principal(
+            kind="user", id=user.id, role="enterprise", enterprise_id=enterprise.id
+        )
+        view = service.grant_access(
+            db, principal, enterprise.id, integrator.client_id, method="web"
+        )
         db.commit()
         assert view.method == "web" and view.active
         service.revoke_access(db, principal, enterprise.id, integrator.client_id)

@@ -42,7 +42,10 @@ def _read_all(http: httpx.Client, headers: dict[str, str], limit: int = 2) -> li
 
 class TestFeed:
     def test_pages_in_order_with_only_consented_firms(
-        self, client: TestClient, db: Session, integrator: Integrator,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
         other_integrator: Integrator,
     ) -> None:
         firm_a = register_firm(client, integrator.headers)
@@ -75,18 +78,21 @@ class TestFeed:
         submitted(client, integrator.headers, firm["id"])
         page = client.get("/api/v1/scores", headers=integrator.headers).json()
         assert len(page["items"]) == 1 and page["has_more"] is False
-        empty = client.get("/api/v1/scores", params={"cursor": page["next_cursor"]},
-                           headers=integrator.headers).json()
+        empty = client.get(
+            "/api/v1/scores", params={"cursor": page["next_cursor"]}, headers=integrator.headers
+        ).json()
         assert empty["items"] == [] and empty["next_cursor"] == page["next_cursor"]
         later = submitted(client, integrator.headers, firm["id"])
-        resumed = client.get("/api/v1/scores", params={"cursor": page["next_cursor"]},
-                             headers=integrator.headers).json()
+        resumed = client.get(
+            "/api/v1/scores", params={"cursor": page["next_cursor"]}, headers=integrator.headers
+        ).json()
         assert [i["assessment_id"] for i in resumed["items"]] == [later["assessment_id"]]
 
     def test_bad_cursor_is_422_problem(self, client: TestClient, integrator: Integrator) -> None:
         for cursor in ("not-a-cursor!", "WyJ4Il0"):  # the second is ["x"]
-            response = client.get("/api/v1/scores", params={"cursor": cursor},
-                                  headers=integrator.headers)
+            response = client.get(
+                "/api/v1/scores", params={"cursor": cursor}, headers=integrator.headers
+            )
             assert response.status_code == 422
             assert response.json()["errors"][0]["field"] == "query.cursor"
 
@@ -129,8 +135,7 @@ class TestConcurrentSubmits:
             db.commit()
             firms.append(str(firm.id))
         with httpx.Client(base_url=live_server.url, timeout=60) as http:
-            drafts = [prepare_assessment(http, headers, firms[i], (i % 10) / 10)
-                      for i in range(24)]
+            drafts = [prepare_assessment(http, headers, firms[i], (i % 10) / 10) for i in range(24)]
 
         seen: list[dict[str, Any]] = []
         done = threading.Event()

@@ -20,13 +20,15 @@ runner = CliRunner()
 
 
 class TestAdminApi:
-    def test_create_client_rotate_keys_and_revoke(
-        self, admin: TestClient, db: Session
-    ) -> None:
-        created = admin.post("/api/v1/admin/api-clients", json={
-            "name": "示例工业互联网平台", "contact_email": "api@platform.example",
-            "scopes": ["assessments:read", "enterprises:write"],
-        })
+    def test_create_client_rotate_keys_and_revoke(self, admin: TestClient, db: Session) -> None:
+        created = admin.post(
+            "/api/v1/admin/api-clients",
+            json={
+                "name": "示例工业互联网平台",
+                "contact_email": "api@platform.example",
+                "scopes": ["assessments:read", "enterprises:write"],
+            },
+        )
         assert created.status_code == 201, created.text
         body = created.json()
         client_id, first = body["client"]["id"], body["api_key"]
@@ -65,10 +67,12 @@ class TestAdminApi:
     def test_admin_routes_are_404_to_everyone_else(
         self, client: TestClient, db: Session, integrator: Integrator
     ) -> None:
-        paths = [("GET", "/api/v1/admin/api-clients"),
-                 ("GET", f"/api/v1/admin/api-clients/{integrator.client_id}"),
-                 ("POST", f"/api/v1/admin/api-clients/{integrator.client_id}/keys"),
-                 ("GET", "/api/v1/admin/webhooks")]
+        paths = [
+            ("GET", "/api/v1/admin/api-clients"),
+            ("GET", f"/api/v1/admin/api-clients/{integrator.client_id}"),
+            ("POST", f"/api/v1/admin/api-clients/{integrator.client_id}/keys"),
+            ("GET", "/api/v1/admin/webhooks"),
+        ]
         for method, path in paths:
             response = client.request(method, path, json={}, headers=integrator.headers)
             assert response.status_code == 404, path
@@ -125,7 +129,10 @@ class TestRateLimit:
             yield c
 
     def test_429_problem_with_retry_after_per_key(
-        self, limited: TestClient, integrator: Integrator, other_integrator: Integrator,
+        self,
+        limited: TestClient,
+        integrator: Integrator,
+        other_integrator: Integrator,
         db: Session,
     ) -> None:
         for remaining in (2, 1, 0):
@@ -138,8 +145,10 @@ class TestRateLimit:
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
         assert refused.json()["status"] == 429
         # every integrator route counts, and another key has its own budget
-        assert limited.post("/api/v1/enterprises", json={},
-                            headers=integrator.headers).status_code == 429
+        assert (
+            limited.post("/api/v1/enterprises", json={}, headers=integrator.headers).status_code
+            == 429
+        )
         assert limited.get("/api/v1/scores", headers=other_integrator.headers).status_code == 200
         # signed-in users are not counted against keys
         login(limited, create_user(db, enterprise=create_enterprise(db)))

@@ -56,7 +56,8 @@ class TestDocument:
             ids.append(operation["operationId"])
             if path.startswith("/api/v1"):
                 problems = [
-                    status for status, response in operation["responses"].items()
+                    status
+                    for status, response in operation["responses"].items()
                     if "application/problem+json" in response.get("content", {})
                 ]
                 assert {"401", "404", "429", "500"} <= set(problems), where
@@ -72,11 +73,14 @@ class TestDocument:
                 names = {name for req in operation.get("security", []) for name in req}
                 assert "HTTPBearer" in names, f"{method.upper()} {path}"
 
-
     def test_integrator_schemas_carry_examples(self, spec: dict[str, Any]) -> None:
         schemas = spec["components"]["schemas"]
-        for name, field in [("FeedItem", "rung"), ("WebhookEndpointCreate", "url"),
-                            ("EnterpriseCreate", "credit_code"), ("GrantCreate", "client_id")]:
+        for name, field in [
+            ("FeedItem", "rung"),
+            ("WebhookEndpointCreate", "url"),
+            ("EnterpriseCreate", "credit_code"),
+            ("GrantCreate", "client_id"),
+        ]:
             assert schemas[name]["properties"][field].get("examples"), (name, field)
         feed = spec["paths"]["/api/v1/scores"]["get"]
         assert feed["operationId"] == "scores_feed" and feed["tags"] == ["feed"]
@@ -92,21 +96,39 @@ def _generate(spec: dict[str, Any], workdir: Path, package: str) -> None:
     document = workdir / "openapi.json"
     document.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
     config = workdir / "config.json"
-    config.write_text(json.dumps({
-        "project_name_override": package.replace("_", "-"),
-        "package_name_override": package,
-        "post_hooks": [],
-        # PDF reports are binary downloads for the generated client.
-        "content_type_overrides": {"application/pdf": "application/octet-stream"},
-    }), encoding="utf-8")
+    config.write_text(
+        json.dumps(
+            {
+                "project_name_override": package.replace("_", "-"),
+                "package_name_override": package,
+                "post_hooks": [],
+                # PDF reports are binary downloads for the generated client.
+                "content_type_overrides": {"application/pdf": "application/octet-stream"},
+            }
+        ),
+        encoding="utf-8",
+    )
     executable = shutil.which("openapi-python-client") or str(
         Path(sys.executable).parent / "openapi-python-client"
     )
     out = workdir / "src" / package
     completed = subprocess.run(
-        [executable, "generate", "--path", str(document), "--config", str(config),
-         "--meta", "none", "--output-path", str(out)],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            executable,
+            "generate",
+            "--path",
+            str(document),
+            "--config",
+            str(config),
+            "--meta",
+            "none",
+            "--output-path",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     importlib.invalidate_caches()
@@ -131,8 +153,9 @@ class TestGeneratedClient:
         def mod(name: str) -> Any:
             return importlib.import_module(f"{package}.{name}")
 
-        client = mod("client").AuthenticatedClient(base_url=base_url, token=key,
-                                                    raise_on_unexpected_status=True)
+        client = mod("client").AuthenticatedClient(
+            base_url=base_url, token=key, raise_on_unexpected_status=True
+        )
         models = mod("models")
 
         # 1. register a client firm, with its consent
@@ -148,7 +171,8 @@ class TestGeneratedClient:
 
         # 2. start an assessment
         started = mod("api.assessments.assessments_create").sync_detailed(
-            enterprise.id, client=client,
+            enterprise.id,
+            client=client,
             body=models.AssessmentCreate.from_dict({"questionnaire_id": "quick-check"}),
         )
         assert started.status_code == 201, started.content
@@ -157,7 +181,8 @@ class TestGeneratedClient:
 
         # 3. answer (If-Match with the ETag)
         put = mod("api.assessments.assessments_put_answers").sync_detailed(
-            assessment.id, client=client,
+            assessment.id,
+            client=client,
             body=models.AnswersUpdate.from_dict({"answers": full_answers(PROFILE)}),
             if_match=started.headers["etag"],
         )
@@ -166,8 +191,11 @@ class TestGeneratedClient:
 
         # 4. submit, safely retryable
         submit = mod("api.assessments.assessments_submit")
-        kwargs = {"client": client, "if_match": put.headers["etag"],
-                  "idempotency_key": uuid.uuid4().hex}
+        kwargs = {
+            "client": client,
+            "if_match": put.headers["etag"],
+            "idempotency_key": uuid.uuid4().hex,
+        }
         first = submit.sync_detailed(assessment.id, **kwargs)
         assert first.status_code == 200, first.content
         replay = submit.sync_detailed(assessment.id, **kwargs)

@@ -74,7 +74,11 @@ def deliveries(db: Session) -> list[WebhookDelivery]:
 
 class TestRegistration:
     def test_endpoint_waits_for_approval_and_secret_is_shown_once(
-        self, client: TestClient, db: Session, integrator: Integrator, receiver: Receiver,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        receiver: Receiver,
         worker: WebhookWorker,
     ) -> None:
         created = register_endpoint(client, integrator, receiver.url)
@@ -110,24 +114,35 @@ class TestRegistration:
     def test_https_only_unless_allowed(
         self, settings: Settings, engine: object, integrator: Integrator
     ) -> None:
-        strict = settings.model_copy(update={"WEBHOOK_ALLOW_HTTP": False,
-                                             "WEBHOOK_ALLOW_LOOPBACK": False})
+        strict = settings.model_copy(
+            update={"WEBHOOK_ALLOW_HTTP": False, "WEBHOOK_ALLOW_LOOPBACK": False}
+        )
         with TestClient(create_app(strict)) as client:
-            for url in ("http://hooks.example.com/x", "https://127.0.0.1/x",
-                        "https://localhost/x"):
-                response = client.post("/api/v1/webhooks", json={"url": url},
-                                       headers=integrator.headers)
+            for url in ("http://hooks.example.com/x", "https://127.0.0.1/x", "https://localhost/x"):
+                response = client.post(
+                    "/api/v1/webhooks", json={"url": url}, headers=integrator.headers
+                )
                 assert response.status_code == 422, url
 
     def test_endpoints_of_others_are_404(
-        self, client: TestClient, integrator: Integrator, other_integrator: Integrator,
+        self,
+        client: TestClient,
+        integrator: Integrator,
+        other_integrator: Integrator,
         receiver: Receiver,
     ) -> None:
         created = register_endpoint(client, integrator, receiver.url)
-        for method, suffix in (("GET", ""), ("GET", "/deliveries"), ("DELETE", ""),
-                               ("POST", "/enable")):
-            response = client.request(method, f"/api/v1/webhooks/{created['id']}{suffix}",
-                                      headers=other_integrator.headers)
+        for method, suffix in (
+            ("GET", ""),
+            ("GET", "/deliveries"),
+            ("DELETE", ""),
+            ("POST", "/enable"),
+        ):
+            response = client.request(
+                method,
+                f"/api/v1/webhooks/{created['id']}{suffix}",
+                headers=other_integrator.headers,
+            )
             assert response.status_code == 404, (method, suffix)
         assert client.get("/api/v1/webhooks", headers=other_integrator.headers).json() == []
 
@@ -135,14 +150,19 @@ class TestRegistration:
         self, client: TestClient, integrator: Integrator, receiver: Receiver
     ) -> None:
         created = register_endpoint(client, integrator, receiver.url)
-        response = client.post(f"/api/v1/admin/webhooks/{created['id']}/approve",
-                               headers=integrator.headers)
+        response = client.post(
+            f"/api/v1/admin/webhooks/{created['id']}/approve", headers=integrator.headers
+        )
         assert response.status_code == 404
 
 
 class TestDelivery:
     def test_receiver_gets_a_signed_event_that_standardwebhooks_verifies(
-        self, client: TestClient, db: Session, integrator: Integrator, receiver: Receiver,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        receiver: Receiver,
         worker: WebhookWorker,
     ) -> None:
         endpoint = register_endpoint(client, integrator, receiver.url)
@@ -167,15 +187,20 @@ class TestDelivery:
         with pytest.raises(WebhookVerificationError):
             Webhook("whsec_" + "A" * 43).verify(got.body, got.headers)
 
-        log = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries",
-                         headers=integrator.headers).json()
+        log = client.get(
+            f"/api/v1/webhooks/{endpoint['id']}/deliveries", headers=integrator.headers
+        ).json()
         assert [d["id"] for d in log["items"]] == [queued.id]
         assert log["items"][0]["status"] == "delivered"
         assert log["items"][0]["attempts"] == 1 and log["items"][0]["last_status_code"] == 204
         assert worker.run_once() == 0  # nothing left
 
     def test_receiver_down_then_up_gets_the_event_once_under_the_same_id(
-        self, client: TestClient, db: Session, integrator: Integrator, worker: WebhookWorker,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        worker: WebhookWorker,
     ) -> None:
         down = Receiver(free_port())  # nothing listens on this port yet
         endpoint = register_endpoint(client, integrator, down.url)
@@ -212,7 +237,11 @@ class TestDelivery:
             Webhook(endpoint["secret"]).verify(got.body, got.headers)
 
     def test_redirects_are_not_followed(
-        self, client: TestClient, db: Session, integrator: Integrator, receiver: Receiver,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        receiver: Receiver,
         worker: WebhookWorker,
     ) -> None:
         elsewhere = Receiver(free_port()).start()
@@ -232,15 +261,20 @@ class TestDelivery:
             elsewhere.stop()
 
     def test_send_time_guard_refuses_names_resolving_to_private_addresses(
-        self, client: TestClient, db: Session, integrator: Integrator, database: Database,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        database: Database,
         settings: Settings,
     ) -> None:
         endpoint = register_endpoint(client, integrator, "http://hooks.partner.example/x")
         approve(client, db, endpoint["id"])
         firm = register_firm(client, integrator.headers)
         submitted(client, integrator.headers, firm["id"])
-        rebinding = WebhookWorker(database, settings,
-                                  resolve=lambda host, port: ["169.254.169.254"])
+        rebinding = WebhookWorker(
+            database, settings, resolve=lambda host, port: ["169.254.169.254"]
+        )
         try:
             assert rebinding.run_once() == 1
         finally:
@@ -255,10 +289,12 @@ class TestDelivery:
             checked_addresses("http://127.0.0.1:9/x", strict, lambda h, p: ["127.0.0.1"])
         with pytest.raises(UnsafeDestination):
             checked_addresses("http://x.example/", strict, lambda h, p: ["::ffff:10.0.0.1"])
-        assert checked_addresses("http://127.0.0.1:9/x", settings,
-                                 lambda h, p: ["127.0.0.1"]) == ["127.0.0.1"]
-        assert checked_addresses("https://x.example/", strict,
-                                 lambda h, p: ["93.184.215.14"]) == ["93.184.215.14"]
+        assert checked_addresses("http://127.0.0.1:9/x", settings, lambda h, p: ["127.0.0.1"]) == [
+            "127.0.0.1"
+        ]
+        assert checked_addresses("https://x.example/", strict, lambda h, p: ["93.184.215.14"]) == [
+            "93.184.215.14"
+        ]
 
     def test_backoff_grows_exponentially_with_jitter_and_a_cap(self, settings: Settings) -> None:
         import random
@@ -272,7 +308,11 @@ class TestDelivery:
         assert len({round(d, 3) for d in delays}) == len(delays)  # jittered
 
     def test_endpoint_failing_for_long_is_disabled_and_the_integrator_told(
-        self, client: TestClient, db: Session, integrator: Integrator, worker: WebhookWorker,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        worker: WebhookWorker,
     ) -> None:
         down = Receiver(free_port())
         endpoint = register_endpoint(client, integrator, down.url)
@@ -287,8 +327,9 @@ class TestDelivery:
         state = client.get(f"/api/v1/webhooks/{endpoint['id']}", headers=integrator.headers)
         assert state.json()["status"] == "disabled"
         assert state.json()["disabled_reason"] == "failing_for_long"
-        notices = client.get("/api/v1/notices", params={"lang": "en"},
-                             headers=integrator.headers).json()["items"]
+        notices = client.get(
+            "/api/v1/notices", params={"lang": "en"}, headers=integrator.headers
+        ).json()["items"]
         assert notices[0]["kind"] == "webhook_endpoint_disabled"
         assert "disabled" in notices[0]["message"] and down.url in notices[0]["message"]
         zh = client.get("/api/v1/notices", headers=integrator.headers).json()["items"]
@@ -300,8 +341,9 @@ class TestDelivery:
         # the integrator fixes the receiver and turns the endpoint back on: the event follows
         down.start()
         try:
-            enabled = client.post(f"/api/v1/webhooks/{endpoint['id']}/enable",
-                                  headers=integrator.headers)
+            enabled = client.post(
+                f"/api/v1/webhooks/{endpoint['id']}/enable", headers=integrator.headers
+            )
             assert enabled.json()["status"] == "active"
             assert worker.run_once(now=much_later + timedelta(days=2)) == 1
         finally:
@@ -311,7 +353,11 @@ class TestDelivery:
 
 class TestRevocation:
     def test_revoke_cancels_pending_events_and_sends_grant_revoked(
-        self, client: TestClient, db: Session, integrator: Integrator, receiver: Receiver,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        receiver: Receiver,
         worker: WebhookWorker,
     ) -> None:
         endpoint = register_endpoint(client, integrator, receiver.url)
@@ -334,8 +380,10 @@ class TestRevocation:
         [got] = receiver.received
         payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
         assert payload["type"] == "grant.revoked"
-        assert payload["data"] == {"enterprise_id": firm["id"],
-                                   "revoked_at": payload["data"]["revoked_at"]}
+        assert payload["data"] == {
+            "enterprise_id": firm["id"],
+            "revoked_at": payload["data"]["revoked_at"],
+        }
 
         # a submission after the revoke (by the firm) is queued for nobody
         assert worker.run_once() == 0
@@ -343,11 +391,16 @@ class TestRevocation:
 
 class TestWorkers:
     def test_embedded_worker_delivers_in_the_background(
-        self, settings: Settings, engine: object, db: Session, integrator: Integrator,
+        self,
+        settings: Settings,
+        engine: object,
+        db: Session,
+        integrator: Integrator,
         receiver: Receiver,
     ) -> None:
-        embedded = settings.model_copy(update={"WEBHOOK_WORKER": "embedded",
-                                               "WEBHOOK_POLL_SECONDS": 0.05})
+        embedded = settings.model_copy(
+            update={"WEBHOOK_WORKER": "embedded", "WEBHOOK_POLL_SECONDS": 0.05}
+        )
         with TestClient(create_app(embedded)) as client:
             endpoint = register_endpoint(client, integrator, receiver.url)
             approve(client, db, endpoint["id"])
@@ -359,8 +412,13 @@ class TestWorkers:
         assert client.app.state.webhook_worker is None
 
     def test_several_workers_send_each_event_once(
-        self, client: TestClient, db: Session, integrator: Integrator, receiver: Receiver,
-        database: Database, settings: Settings,
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        receiver: Receiver,
+        database: Database,
+        settings: Settings,
     ) -> None:
         endpoint = register_endpoint(client, integrator, receiver.url)
         approve(client, db, endpoint["id"])

@@ -21,8 +21,7 @@ from tests.factories import create_api_key, create_enterprise, create_user, logi
 
 
 def put(client: TestClient, firm: Enterprise, verified: bool = True):  # type: ignore[no-untyped-def]
-    return client.put(f"/api/v1/verification/enterprises/{firm.id}",
-                      json={"verified": verified})
+    return client.put(f"/api/v1/verification/enterprises/{firm.id}", json={"verified": verified})
 
 
 def test_admin_verifies_and_it_is_recorded(client: TestClient, db: Session) -> None:
@@ -57,8 +56,12 @@ def test_district_official_verifies_firms_of_their_district_only(
     assert put(client, other).status_code == 404
     listing = client.get("/api/v1/verification/enterprises").json()
     assert [item["id"] for item in listing["items"]] == [str(own.id)]
-    assert client.get("/api/v1/verification/enterprises",
-                      params={"district_code": "310115"}).status_code == 404
+    assert (
+        client.get(
+            "/api/v1/verification/enterprises", params={"district_code": "310115"}
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("role", ["enterprise", "city-official"])
@@ -72,13 +75,17 @@ def test_others_get_404(client: TestClient, db: Session, role: str) -> None:
     assert client.get("/api/v1/verification/enterprises").status_code == 404
 
 
-def test_integrator_gets_404_and_anonymous_401(client: TestClient, db: Session,
-                                               settings: Settings) -> None:
+def test_integrator_gets_404_and_anonymous_401(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
     firm = create_enterprise(db)
     assert put(client, firm).status_code == 401
     key, _ = create_api_key(db, settings)
-    response = client.put(f"/api/v1/verification/enterprises/{firm.id}",
-                          json={"verified": True}, headers={"Authorization": f"Bearer {key}"})
+    response = client.put(
+        f"/api/v1/verification/enterprises/{firm.id}",
+        json={"verified": True},
+        headers={"Authorization": f"Bearer {key}"},
+    )
     assert response.status_code == 404
 
 
@@ -87,16 +94,19 @@ def test_verification_page_form(client: TestClient, db: Session) -> None:
     csrf = login(client, create_user(db, role="official", district_code="310117"))
     page = client.get("/verification")
     assert page.status_code == 200 and "上海核验测试有限公司" in page.text
-    posted = client.post(f"/verification/{firm.id}",
-                         data={"verified": "1", "csrf_token": csrf, "status": "pending"},
-                         follow_redirects=False)
+    posted = client.post(
+        f"/verification/{firm.id}",
+        data={"verified": "1", "csrf_token": csrf, "status": "pending"},
+        follow_redirects=False,
+    )
     assert posted.status_code == 303
     db.expire_all()
     assert db.get(Enterprise, firm.id).verified is True  # type: ignore[union-attr]
 
 
-def test_cli_verify_enterprise(db: Session, settings: Settings, engine: Engine,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_verify_enterprise(
+    db: Session, settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ZHIZAO_DATABASE_URL", settings.DATABASE_URL)
     monkeypatch.setenv("ZHIZAO_ENV", settings.ENV.value)
     monkeypatch.setenv("ZHIZAO_SECRET_KEY", settings.SECRET_KEY.get_secret_value())
