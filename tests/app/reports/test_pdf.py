@@ -127,6 +127,8 @@ class TestRenderer:
                 renderer.render(key(n), None)  # type: ignore[arg-type]
             assert renderer.cached_count == 2
             assert renderer.cached(key(1)) is None and renderer.cached(key(4)) is not None
+            assert renderer.forget({key(4).assessment_id, uuid.UUID(int=99)}) == 1
+            assert renderer.cached_count == 1 and renderer.cached(key(4)) is None
         finally:
             renderer.close()
 
