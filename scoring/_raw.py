@@ -1,12 +1,19 @@
-"""Helpers that read untrusted YAML data and record precise ``LoadIssue``s (internal)."""
+"""Helpers that read untrusted YAML data and record precise ``LoadIssue``s (internal).
+
+``parse_yaml`` is the one strict YAML reader of questionnaires and subsidy programmes.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
+
+import yaml
 
 from scoring.errors import LoadIssue
 from scoring.models import Text
@@ -14,6 +21,66 @@ from scoring.models import Text
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
 _YAML_BOOL_HINT = " (YAML reads unquoted yes/no/on/off/true/false as booleans: quote it)"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that also records duplicate mapping keys (PyYAML keeps the last
+    silently) and leaves a date-shaped scalar that is no calendar date (2026-02-30) as text, so
+    the reader reports it instead of PyYAML raising ``ValueError``."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicate_keys: list[str] = []
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[object] = set()
+    for key_node, _ in node.value:
+        key = key_node.value
+        if isinstance(key_node, yaml.ScalarNode) and key in seen:
+            line = key_node.start_mark.line + 1
+            loader.duplicate_keys.append(f"duplicate key {key!r} at line {line}")
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def parse_yaml(text: str, reader: Reader) -> tuple[object, bool]:
+    """The one document in ``text`` and whether it parsed; problems go to ``reader``.
+
+    Duplicate keys are reported but do not stop the parse (the rest of the file is still
+    checked); YAML that does not parse is reported once and returns ``(None, False)``.
+    """
+    loader = _StrictLoader(text)
+    try:
+        raw = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        reader.error("", f"not valid YAML: {exc}")
+        return None, False
+    finally:
+        loader.dispose()
+    for message in loader.duplicate_keys:
+        reader.error("", message)
+    return raw, True
+
+
+def canonical_hash(raw: object) -> str:
+    """SHA-256 of the parsed document as canonical JSON (sorted keys, no whitespace, UTF-8;
+    dates as ISO text), so comments, layout and key order do not change it but content does."""
+    canonical = json.dumps(
+        raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def describe(value: object) -> str:

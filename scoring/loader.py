@@ -8,17 +8,22 @@ but any change of content does.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
-from scoring._raw import ID_PATTERN, SLUG_PATTERN, Reader, describe, index_path, key_path
+from scoring._raw import (
+    ID_PATTERN,
+    SLUG_PATTERN,
+    Reader,
+    canonical_hash,
+    describe,
+    index_path,
+    key_path,
+    parse_yaml,
+)
 from scoring.conditions import (
     OPS,
     Condition,
@@ -44,37 +49,6 @@ _ORDERING_OPS = frozenset({"lt", "lte", "gt", "gte"})
 assert _ORDERING_OPS <= set(OPS)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that also records duplicate mapping keys (PyYAML keeps the last silently)."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicate_keys: list[str] = []
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[str] = set()
-    for key_node, _ in node.value:
-        key = key_node.value
-        if isinstance(key_node, yaml.ScalarNode) and key in seen:
-            loader.duplicate_keys.append(
-                f"duplicate key {key!r} at line {key_node.start_mark.line + 1}"
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
-
-
-def _canonical_hash(raw: object) -> str:
-    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 @dataclass
 class _Context:
     reader: Reader
@@ -90,15 +64,9 @@ def parse_questionnaire(text: str, source: str) -> Questionnaire:
     Raises ``QuestionnaireLoadError`` listing every problem found.
     """
     reader = Reader(source)
-    loader = _StrictLoader(text)
-    try:
-        raw = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise QuestionnaireLoadError([LoadIssue(source, "", f"not valid YAML: {exc}")]) from exc
-    finally:
-        loader.dispose()
-    for message in loader.duplicate_keys:
-        reader.error("", message)
+    raw, parsed = parse_yaml(text, reader)
+    if not parsed:
+        raise QuestionnaireLoadError(reader.issues)
     questionnaire = _questionnaire(raw, reader)
     if reader.issues or questionnaire is None:
         raise QuestionnaireLoadError(reader.issues)
@@ -177,7 +145,7 @@ def _questionnaire(raw: object, reader: Reader) -> Questionnaire | None:
         title=title,
         description=description,
         stages=tuple(cast(list[Stage], stages)),
-        content_hash=_canonical_hash(raw),
+        content_hash=canonical_hash(raw),
     )
 
 

@@ -12,17 +12,13 @@ well-formed id is accepted); ``result.stages.<stage_id>`` against ``stages``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
-from scoring._raw import ID_PATTERN, SLUG_PATTERN, Reader, describe
+from scoring._raw import ID_PATTERN, SLUG_PATTERN, Reader, canonical_hash, describe, parse_yaml
 from scoring.conditions import (
     PROFILE_FIELDS,
     Condition,
@@ -79,44 +75,6 @@ class SubsidyLoadError(LoadError):
     """A subsidy programme file (or a set of them) failed validation; ``issues`` lists all."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that records duplicate mapping keys (PyYAML keeps the last silently)."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicate_keys: list[str] = []
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[object] = set()
-    for key_node, _ in node.value:
-        key = key_node.value
-        if isinstance(key_node, yaml.ScalarNode) and key in seen:
-            line = key_node.start_mark.line + 1
-            loader.duplicate_keys.append(f"duplicate key {key!r} at line {line}")
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> object:
-    """A date as PyYAML reads it, or the raw text when it is no real date (2026-02-30)."""
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-
-
-def _canonical_hash(raw: object) -> str:
-    canonical = json.dumps(
-        raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def parse_programme(
     text: str,
     source: str,
@@ -129,15 +87,9 @@ def parse_programme(
     Raises ``SubsidyLoadError`` listing every problem found.
     """
     reader = Reader(source)
-    loader = _StrictLoader(text)
-    try:
-        raw = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise SubsidyLoadError([LoadIssue(source, "", f"not valid YAML: {exc}")]) from exc
-    finally:
-        loader.dispose()
-    for message in loader.duplicate_keys:
-        reader.error("", message)
+    raw, parsed = parse_yaml(text, reader)
+    if not parsed:
+        raise SubsidyLoadError(reader.issues)
     programme = _programme(raw, reader, _known_paths(questions, stages))
     if reader.issues or programme is None:
         raise SubsidyLoadError(reader.issues)
@@ -334,7 +286,7 @@ def _programme(raw: object, reader: Reader, known: PathCheck) -> Programme | Non
         valid_until=valid_until,
         recommendations=recommendations,
         notes=notes,
-        content_hash=_canonical_hash(raw),
+        content_hash=canonical_hash(raw),
     )
 
 

@@ -398,6 +398,18 @@ def test_duplicate_yaml_keys_are_errors() -> None:
     assert any("duplicate key 'id'" in issue.message for issue in caught.value.issues)
 
 
+def test_a_date_shaped_value_that_is_no_calendar_date_is_reported_not_raised() -> None:
+    # PyYAML raises ValueError for 2026-02-30; the one strict loader reports it by path.
+    raw = base()
+    del raw["title"]
+    text = "title: 2026-02-30\n" + yaml.safe_dump(raw, allow_unicode=True)
+    with pytest.raises(QuestionnaireLoadError) as caught:
+        parse_questionnaire(text, "date.yaml")
+    assert LoadIssue("date.yaml", "title", "must be a mapping, got a string ('2026-02-30')") in (
+        caught.value.issues
+    )
+
+
 def test_top_level_must_be_a_mapping() -> None:
     with pytest.raises(QuestionnaireLoadError) as caught:
         parse_questionnaire("- 1\n- 2\n", "list.yaml")
