@@ -90,10 +90,10 @@ lint-types: $(STAMP)
 lint-imports: $(STAMP)
 	$(BIN)/lint-imports
 
-# UI strings: re-extract into app/web/locale/messages.pot, merge into the zh_CN and en catalogs and
+# UI strings: re-extract into app/kit/locale/messages.pot, merge into the zh_CN and en catalogs and
 # compile the .mo files (committed; a test fails when they are stale). Translate new zh_CN entries.
 messages: $(STAMP)
-	$(BIN)/python -m app.web.catalogs
+	$(BIN)/python -m tools.catalogs
 
 # Keeps var/ (the development database): remove it yourself to start from scratch.
 clean:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from app.errors import problem_responses
-from app.routing import CommittingRoute
+from app.kit.errors import problem_responses
+from app.kit.routing import CommittingRoute
 
 
 def build_api_router() -> APIRouter:

@@ -1,6 +1,6 @@
 """The ``zhizao`` command: serve, migrate, administer. It reads the same settings as the server.
 
-Every write it makes is audited with the actor ``app.auth.principal.CLI``.
+Every write it makes is audited with the actor ``app.kit.principal.CLI``.
 """
 
 import ctypes.util
@@ -18,12 +18,12 @@ from pydantic import ValidationError
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import migrations
-from app.config import Settings
-from app.db import Database, create_db_engine
 from app.enterprises.privacy_cli import privacy_app
 from app.heatmaps.cli import aggregates_app
 from app.integrators.cli import api_keys_app, worker_command
+from app.kit import migrations
+from app.kit.db import Database, create_db_engine
+from app.kit.settings import Settings
 from app.questionnaires.cli import questionnaire_app, score_command
 from app.subsidies.cli import subsidies_app
 from app.verification.cli import verify_enterprise_command
@@ -205,11 +205,11 @@ def create_user(
     """Create a user; the password is asked for (hidden, twice)."""
     from app.accounts import service as accounts_service
     from app.accounts.schemas import MIN_PASSWORD_LENGTH, UserCreate
-    from app.auth.principal import CLI
     from app.enterprises.classification import normalize_credit_code
     from app.enterprises.repository import EnterpriseRepository
-    from app.errors import AppError
-    from app.reference import DISTRICTS
+    from app.kit.errors import AppError
+    from app.kit.principal import CLI
+    from app.kit.reference import DISTRICTS
 
     if role is Role.enterprise and enterprise_id is None:
         raise _fail("--enterprise-id is required for role enterprise.", 2)
@@ -276,7 +276,7 @@ def create_api_client(
 ) -> None:
     """Register an integrator and print its API key, once."""
     from app.accounts import service as accounts_service
-    from app.auth.principal import CLI
+    from app.kit.principal import CLI
 
     settings = load_settings()
     with _database(settings) as database, database.sessions() as session:
@@ -314,8 +314,8 @@ def seed_demo(
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic firms.")] = 1,
 ) -> None:
     """Create the demo accounts and firm (development only; safe to run again)."""
-    from app.auth.principal import CLI
     from app.demo import service as demo
+    from app.kit.principal import CLI
 
     settings = load_settings()
     if not settings.is_development:

@@ -13,9 +13,9 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request, Response
 
-from app.config import Settings, get_settings
-from app.db import Database
-from app.errors import install_error_handlers, problem_response, problem_responses
+from app.kit.db import Database
+from app.kit.errors import install_error_handlers, problem_response, problem_responses
+from app.kit.settings import Settings, get_settings
 from app.observability.logging import configure_logging, request_logger
 from app.observability.metrics import observe
 
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = Database(settings)
     install_error_handlers(app)
-    from app.limits import BodyLimitMiddleware
+    from app.kit.body_limit import BodyLimitMiddleware
 
     # Chunked bodies declare no length: count them as they stream (413 past the cap). Added
     # before the middleware below so that it sits inside it, next to the routes.
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(observability_router)
     app.include_router(build_api_router())
 
-    from app.web.router import mount_pages
+    from app.pages import mount_pages
 
     mount_pages(app, settings)
     return app

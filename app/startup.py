@@ -8,8 +8,8 @@ import time
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.config import Settings
-from app.db import Database
+from app.kit.db import Database
+from app.kit.settings import Settings
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.subsidies.catalog import SubsidyCatalog
 

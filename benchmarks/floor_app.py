@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import create_db_engine
+from app.kit.db import create_db_engine
 from app.models import Assessment
 
 engine = create_db_engine(os.environ["ZHIZAO_DATABASE_URL"])  # same pragmas/pre-ping as the app

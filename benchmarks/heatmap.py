@@ -33,15 +33,15 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from app.accounts import service as accounts_service  # noqa: E402
 from app.assessments import service as assessment_service  # noqa: E402
-from app.auth.principal import CLI  # noqa: E402
-from app.config import Environment, Settings  # noqa: E402
-from app.db import create_db_engine, create_session_factory  # noqa: E402
 from app.demo.synthetic import seed_synthetic  # noqa: E402
 from app.enterprises import service as enterprise_service  # noqa: E402
 from app.enterprises.schemas import EnterpriseCreate  # noqa: E402
 from app.heatmaps import upkeep  # noqa: E402
+from app.kit.db import create_db_engine, create_session_factory  # noqa: E402
+from app.kit.migrations import upgrade  # noqa: E402
+from app.kit.principal import CLI  # noqa: E402
+from app.kit.settings import Environment, Settings  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.migrations import upgrade  # noqa: E402
 from app.questionnaires.catalog import QuestionnaireCatalog  # noqa: E402
 from app.verification import service as verification_service  # noqa: E402
 from scoring import Questionnaire, applicable_questions  # noqa: E402

@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from app.db import create_db_engine  # noqa: E402
+from app.kit.db import create_db_engine  # noqa: E402
 from app.models import Answer, Assessment, Result, WebhookDelivery  # noqa: E402
 from scoring import Question, load_questionnaire  # noqa: E402
 

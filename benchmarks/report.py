@@ -38,13 +38,13 @@ from sqlalchemy.orm import Session  # noqa: E402
 from app.assessments import service as assessments  # noqa: E402
 from app.assessments.repository import AssessmentRepository  # noqa: E402
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate  # noqa: E402
-from app.auth.principal import CLI  # noqa: E402
-from app.config import Environment, Settings  # noqa: E402
-from app.db import create_db_engine, create_session_factory  # noqa: E402
 from app.enterprises import service as enterprise_service  # noqa: E402
 from app.enterprises.schemas import EnterpriseCreate  # noqa: E402
-from app.i18n import Lang  # noqa: E402
-from app.migrations import upgrade  # noqa: E402
+from app.kit.db import create_db_engine, create_session_factory  # noqa: E402
+from app.kit.i18n import Lang  # noqa: E402
+from app.kit.migrations import upgrade  # noqa: E402
+from app.kit.principal import CLI  # noqa: E402
+from app.kit.settings import Environment, Settings  # noqa: E402
 from app.models import Enterprise, Result  # noqa: E402
 from app.questionnaires.catalog import QuestionnaireCatalog  # noqa: E402
 from app.reports import service as reports  # noqa: E402

@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
-from app.config import Environment, Settings
-from app.db import create_db_engine, create_session_factory
+from app.kit.db import create_db_engine, create_session_factory
+from app.kit.migrations import upgrade
+from app.kit.settings import Environment, Settings
 from app.main import create_app
-from app.migrations import upgrade
 from app.models import Base
 
 POSTGRES_ADMIN_URL = os.environ.get(

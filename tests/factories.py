@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts_service
-from app.auth.principal import CLI
-from app.config import Settings
 from app.enterprises import service as enterprise_service
 from app.enterprises.schemas import EnterpriseCreate
+from app.kit.principal import CLI
+from app.kit.settings import Settings
 from app.models import Enterprise, User
 
 #: Structurally valid, fabricated credit codes (reference/domain.md §4.4) and more made alike.

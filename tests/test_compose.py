@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import make_url
 
-from app.config import Environment, Settings
+from app.kit.settings import Environment, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:\?|:-)(?P<arg>[^}]*))?\}")

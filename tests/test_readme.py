@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import PROJECT_ROOT, Settings
+from app.kit.settings import PROJECT_ROOT, Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -11,12 +11,12 @@ from app.accounts.schemas import (
     SessionRead,
     UserRead,
 )
-from app.auth.dependencies import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn
-from app.config import Settings
-from app.db import SessionDep
 from app.enterprises.schemas import EnterpriseRead
-from app.errors import NotFound, problem_responses
-from app.routing import domain_router
+from app.kit.db import SessionDep
+from app.kit.errors import NotFound, problem_responses
+from app.kit.guards import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn
+from app.kit.routing import domain_router
+from app.kit.settings import Settings
 
 router = domain_router(tags=["accounts"])
 

@@ -11,22 +11,22 @@ from pydantic import ValidationError
 from app.accounts import service
 from app.accounts.api import set_session_cookie
 from app.accounts.schemas import MIN_PASSWORD_LENGTH, Registration
-from app.auth.dependencies import SESSION_COOKIE, CurrentPrincipal
-from app.db import SessionDep
-from app.errors import Conflict, TooManyRequests, Unauthorized
-from app.i18n import Lang
-from app.reference import DISTRICTS, INDUSTRIES
-from app.routing import domain_router
-from app.web.csrf import (
+from app.kit.db import SessionDep
+from app.kit.errors import Conflict, TooManyRequests, Unauthorized
+from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
+from app.kit.i18n import Lang
+from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.kit.routing import domain_router
+from app.kit.web.csrf import (
     attach_pre_session_cookie,
     check_pre_session_token,
     check_same_origin,
     pre_session_token,
 )
-from app.web.deps import FormDep, PageLang, base_context, form_str
-from app.web.htmx import redirect
-from app.web.pages import safe_next
-from app.web.templating import render, tr
+from app.kit.web.deps import FormDep, PageLang, base_context, form_str
+from app.kit.web.htmx import redirect
+from app.kit.web.templating import render, tr
+from app.pages import safe_next
 
 router = domain_router(include_in_schema=False)
 

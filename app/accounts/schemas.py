@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from app.enterprises.schemas import EnterpriseCreate, EnterpriseRead
-from app.schemas import RequestModel, ResponseModel
+from app.kit.schemas import RequestModel, ResponseModel
 
 MIN_PASSWORD_LENGTH = 10
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from app.accounts.repository import ApiKeyRepository, UserRepository, WebSessionRepository
 from app.accounts.schemas import Registration
 from app.audit import service as audit
-from app.auth.principal import Principal
 from app.auth.security import (
     hash_password,
     issue_api_key,
@@ -20,10 +19,11 @@ from app.auth.security import (
     sha256_hex,
     verify_password,
 )
-from app.config import Settings
-from app.db import begin_write
 from app.enterprises import service as enterprise_service
-from app.errors import Conflict, FieldError, TooManyRequests, Unauthorized
+from app.kit.db import begin_write
+from app.kit.errors import Conflict, FieldError, TooManyRequests, Unauthorized
+from app.kit.principal import Principal
+from app.kit.settings import Settings
 from app.models import SCOPES, ApiClient, ApiKey, Enterprise, User, WebSession, utcnow
 
 

@@ -14,15 +14,15 @@ from app.assessments.schemas import (
     HistoryItem,
     ResultRead,
 )
-from app.auth.principal import Principal
 from app.auth.scopes import require_scope
-from app.db import SessionDep
-from app.errors import problem_responses
-from app.i18n import LangDep
-from app.idempotency import fingerprint
-from app.pagination import Page, PageDep
+from app.kit.cursor import Page, PageDep
+from app.kit.db import SessionDep
+from app.kit.errors import problem_responses
+from app.kit.i18n import LangDep
+from app.kit.idempotency import fingerprint
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
 from app.questionnaires.api import CatalogDep
-from app.routing import domain_router
 
 router = domain_router(tags=["assessments"])
 

@@ -22,21 +22,21 @@ from starlette.datastructures import FormData
 
 from app.assessments import service
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead
-from app.auth.principal import Principal
-from app.db import SessionDep
 from app.enterprises import service as enterprise_service
-from app.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from app.i18n import Lang
-from app.idempotency import fingerprint
+from app.kit.db import SessionDep
+from app.kit.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from app.kit.i18n import Lang
+from app.kit.idempotency import fingerprint
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
+from app.kit.web.csrf import check_same_origin
+from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
+from app.kit.web.htmx import HtmxDep, redirect
+from app.kit.web.templating import N_, render, tr
 from app.models import Assessment
 from app.questionnaires.api import CatalogDep
 from app.questionnaires.catalog import QuestionnaireCatalog
-from app.routing import domain_router
 from app.web import charts
-from app.web.csrf import check_same_origin
-from app.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
-from app.web.htmx import HtmxDep, redirect
-from app.web.templating import N_, render, tr
 from scoring import (
     NA,
     RUNGS,

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from app.schemas import JsonInt, RequestModel
+from app.kit.schemas import JsonInt, RequestModel
 
 AnswerJson = JsonValue
 

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import idempotency
 from app.assessments.repository import AssessmentRepository
 from app.assessments.schemas import (
     AnswersUpdate,
@@ -29,11 +28,14 @@ from app.assessments.schemas import (
     StageProgress,
 )
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.db import begin_write
 from app.enterprises import service as enterprise_service
 from app.enterprises.repository import EnterpriseRepository
-from app.errors import (
+from app.heatmaps import upkeep as heatmap_upkeep
+from app.integrators import events as integrator_events
+from app.kit import idempotency
+from app.kit.cursor import Page, decode_cursor, encode_cursor
+from app.kit.db import begin_write
+from app.kit.errors import (
     Conflict,
     FieldError,
     InvalidInput,
@@ -41,11 +43,9 @@ from app.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from app.heatmaps import upkeep as heatmap_upkeep
-from app.i18n import Lang
-from app.integrators import events as integrator_events
+from app.kit.i18n import Lang
+from app.kit.principal import Principal
 from app.models import Answer, Assessment, Enterprise, Result, utcnow
-from app.pagination import Page, decode_cursor, encode_cursor
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.subsidies import service as subsidy_service
 from scoring import (

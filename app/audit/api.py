@@ -8,11 +8,11 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from app.audit.repository import AuditRepository
-from app.auth.dependencies import SignedIn
-from app.db import SessionDep
-from app.errors import FieldError, InvalidInput, NotFound
-from app.pagination import Page, PageDep, decode_cursor, encode_cursor
-from app.routing import domain_router
+from app.kit.cursor import Page, PageDep, decode_cursor, encode_cursor
+from app.kit.db import SessionDep
+from app.kit.errors import FieldError, InvalidInput, NotFound
+from app.kit.guards import SignedIn
+from app.kit.routing import domain_router
 
 router = domain_router(prefix="/admin", tags=["admin"])
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal
+from app.kit.principal import Principal
 from app.models import AuditEvent
 
 

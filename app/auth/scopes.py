@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.auth.dependencies import SignedIn
-from app.auth.principal import Principal
-from app.errors import Forbidden
+from app.kit.errors import Forbidden
+from app.kit.guards import SignedIn
+from app.kit.principal import Principal
 
 
 def require_scope(scope: str) -> Callable[[Principal], Principal]:

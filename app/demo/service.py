@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts_service
 from app.accounts.repository import UserRepository
-from app.auth.principal import Principal
 from app.enterprises import service as enterprise_service
 from app.enterprises.repository import EnterpriseRepository
 from app.enterprises.schemas import EnterpriseCreate
+from app.kit.principal import Principal
 from app.models import Enterprise, User
 
 ADMIN_EMAIL = "admin@demo.zhizao.local"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.config import Settings
+from app.kit.settings import Settings
 
 
 def seed_synthetic_firms(settings: Settings, *, enterprises: int, seed: int) -> None:

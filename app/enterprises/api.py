@@ -5,15 +5,15 @@ from typing import Annotated, Any
 
 from fastapi import Depends, status
 
-from app.auth.dependencies import PUBLIC_OPERATION
-from app.auth.principal import Principal
 from app.auth.scopes import require_scope
-from app.db import SessionDep
 from app.enterprises import service
 from app.enterprises.schemas import EnterpriseRead, EnterpriseRegistration, FactsUpdate
-from app.errors import NotFound, problem_responses
-from app.i18n import LangDep
-from app.routing import domain_router
+from app.kit.db import SessionDep
+from app.kit.errors import NotFound, problem_responses
+from app.kit.guards import PUBLIC_OPERATION
+from app.kit.i18n import LangDep
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
 from scoring.facts import FACTS
 
 router = domain_router(prefix="/enterprises", tags=["enterprises"])

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.db import begin_write
 from app.enterprises import service as enterprise_service
 from app.enterprises.data_repository import EnterpriseDataRepository
-from app.errors import NotFound
+from app.kit.db import begin_write
+from app.kit.errors import NotFound
+from app.kit.principal import Principal
 from app.models import utcnow
 
 EXPORT_FORMAT = "zhizao-enterprise-export/1"

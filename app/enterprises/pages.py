@@ -11,19 +11,19 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from app.auth.dependencies import SESSION_COOKIE
-from app.auth.principal import Principal
-from app.db import SessionDep
 from app.enterprises import data as data_service
 from app.enterprises import service
-from app.errors import InvalidInput, NotFound
-from app.i18n import Lang
-from app.reference import DISTRICTS, INDUSTRIES
-from app.routing import domain_router
-from app.web.csrf import check_same_origin
-from app.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
-from app.web.htmx import redirect
-from app.web.templating import render, tr
+from app.kit.db import SessionDep
+from app.kit.errors import InvalidInput, NotFound
+from app.kit.guards import SESSION_COOKIE
+from app.kit.i18n import Lang
+from app.kit.principal import Principal
+from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.kit.routing import domain_router
+from app.kit.web.csrf import check_same_origin
+from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
+from app.kit.web.htmx import redirect
+from app.kit.web.templating import render, tr
 from scoring.facts import FACTS
 
 router = domain_router(include_in_schema=False)

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.config import Settings
 from app.enterprises import service as enterprise_service
 from app.enterprises.contacts_repository import ContactRepository
 from app.enterprises.schemas_privacy import ContactIn
-from app.errors import NotFound
+from app.kit.errors import NotFound
+from app.kit.principal import Principal
+from app.kit.settings import Settings
 from app.models import Contact, utcnow
 
 

@@ -12,9 +12,6 @@ from typing import Any
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
-from app.auth.dependencies import SignedIn
-from app.config import Settings
-from app.db import SessionDep
 from app.enterprises import data as data_service
 from app.enterprises import privacy
 from app.enterprises import service as enterprise_service
@@ -26,8 +23,11 @@ from app.enterprises.schemas_privacy import (
     DeletionRequest,
     ExportRead,
 )
-from app.errors import FieldError, InvalidInput, problem_responses
-from app.routing import domain_router
+from app.kit.db import SessionDep
+from app.kit.errors import FieldError, InvalidInput, problem_responses
+from app.kit.guards import SignedIn
+from app.kit.routing import domain_router
+from app.kit.settings import Settings
 
 router = domain_router(prefix="/enterprises", tags=["privacy"])
 

@@ -10,9 +10,9 @@ privacy_app = typer.Typer(help="Privacy (PIPL): retention of personal data.", no
 @privacy_app.command("purge")
 def purge_command() -> None:
     """Delete every contact person past its retention date (CONTACT_RETENTION_DAYS)."""
-    from app.auth.principal import CLI
     from app.cli import _database, _require_head, load_settings
     from app.enterprises.privacy import purge_expired_contacts
+    from app.kit.principal import CLI
 
     settings = load_settings()
     with _database(settings) as database, database.sessions() as session:

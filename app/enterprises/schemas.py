@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, JsonValue, field_validator
 
 from app.enterprises.classification import credit_code_problem, normalize_credit_code
-from app.reference import DISTRICTS, INDUSTRIES
-from app.schemas import JsonDecimal, JsonInt, RequestModel, ResponseModel
+from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.kit.schemas import JsonDecimal, JsonInt, RequestModel, ResponseModel
 
 #: Upper bounds that catch unit mistakes (a figure 1000× too large), not real firms.
 MAX_EMPLOYEES = 2_000_000

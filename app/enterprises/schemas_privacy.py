@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from app.schemas import RequestModel, ResponseModel
+from app.kit.schemas import RequestModel, ResponseModel
 
 
 class ContactIn(RequestModel):

@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth.principal import Principal
 from app.enterprises.classification import industrial_size_class, is_above_designated_size
 from app.enterprises.repository import EnterpriseRepository
 from app.enterprises.schemas import EnterpriseCreate, EnterpriseRegistration
-from app.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.kit.principal import Principal
 from app.models import Enterprise, Grant, utcnow
 from scoring.facts import validate_facts
 

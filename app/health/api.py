@@ -5,8 +5,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.db import Database
 from app.health import service
+from app.kit.db import Database
 
 router = APIRouter(tags=["health"])
 

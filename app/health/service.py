@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.migrations import current_revision, head_revision
+from app.kit.migrations import current_revision, head_revision
 
 
 @dataclass(frozen=True, slots=True)

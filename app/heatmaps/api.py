@@ -9,14 +9,14 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
 
-from app.auth.dependencies import SignedIn
-from app.config import Settings
-from app.db import SessionDep
 from app.heatmaps import service
 from app.heatmaps.schemas import HeatmapOptions, HeatmapRead
-from app.i18n import LangDep
+from app.kit.db import SessionDep
+from app.kit.guards import SignedIn
+from app.kit.i18n import LangDep
+from app.kit.routing import domain_router
+from app.kit.settings import Settings
 from app.questionnaires.api import CatalogDep
-from app.routing import domain_router
 
 router = domain_router(prefix="/heatmaps", tags=["heatmaps"])
 

@@ -51,9 +51,9 @@ def rebuild_command(
 ) -> None:
     """Replace the aggregates by a recomputation from the raw rows (one transaction)."""
     from app.audit import service as audit
-    from app.auth.principal import CLI
     from app.cli import _database, _require_head, load_settings
     from app.heatmaps.verify import rebuild
+    from app.kit.principal import CLI
 
     settings = load_settings()
     if not yes:

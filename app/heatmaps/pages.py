@@ -15,19 +15,19 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from app.auth.dependencies import CurrentPrincipal
-from app.db import SessionDep
 from app.heatmaps import service
 from app.heatmaps.api import snapshots
 from app.heatmaps.cuts import CUTS, METRICS, SHARE_RUNGS
 from app.heatmaps.disclosure import count_band
 from app.heatmaps.schemas import CellRead, HeatmapRead
-from app.i18n import Lang
+from app.kit.db import SessionDep
+from app.kit.guards import CurrentPrincipal
+from app.kit.i18n import Lang
+from app.kit.reference import DISTRICTS
+from app.kit.routing import domain_router
+from app.kit.web.deps import LoginRequired, PageLang, base_context
+from app.kit.web.templating import render
 from app.questionnaires.api import CatalogDep
-from app.reference import DISTRICTS
-from app.routing import domain_router
-from app.web.deps import LoginRequired, PageLang, base_context
-from app.web.templating import render
 
 router = domain_router(include_in_schema=False)
 

@@ -16,9 +16,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.config import Settings
-from app.errors import FieldError, InvalidInput, NotFound
 from app.heatmaps import quarters, upkeep
 from app.heatmaps.cuts import (
     CUTS,
@@ -43,10 +40,13 @@ from app.heatmaps.schemas import (
     QuestionnaireLabel,
 )
 from app.heatmaps.sums import RUNG_THRESHOLDS
-from app.i18n import Lang
+from app.kit.errors import FieldError, InvalidInput, NotFound
+from app.kit.i18n import Lang
+from app.kit.principal import Principal
+from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.kit.settings import Settings
 from app.models import Enterprise
 from app.questionnaires.catalog import QuestionnaireCatalog
-from app.reference import DISTRICTS, INDUSTRIES
 from scoring import Questionnaire
 
 DEFAULT_QUESTIONNAIRE = "smart-manufacturing-maturity"

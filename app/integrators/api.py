@@ -8,13 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.auth.dependencies import SignedIn
-from app.auth.principal import Principal
 from app.auth.scopes import require_scope
-from app.config import Settings
-from app.db import SessionDep
-from app.errors import problem_responses
-from app.i18n import LangDep
 from app.integrators import service
 from app.integrators.schemas import (
     ApiClientCreate,
@@ -33,8 +27,14 @@ from app.integrators.schemas import (
     WebhookEndpointCreated,
     WebhookEndpointRead,
 )
-from app.pagination import MAX_LIMIT, Page, PageDep
-from app.routing import domain_router
+from app.kit.cursor import MAX_LIMIT, Page, PageDep
+from app.kit.db import SessionDep
+from app.kit.errors import problem_responses
+from app.kit.guards import SignedIn
+from app.kit.i18n import LangDep
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
+from app.kit.settings import Settings
 
 router = APIRouter()
 feed_router = domain_router(tags=["feed"])

@@ -1,5 +1,5 @@
 """``zhizao api-keys ...`` (key rotation) and ``zhizao worker`` (webhook delivery), wired into
-``app/cli.py``. Writes are audited with the actor ``app.auth.principal.CLI``."""
+``app/cli.py``. Writes are audited with the actor ``app.kit.principal.CLI``."""
 
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ def list_keys(
     client: Annotated[str | None, typer.Argument(help="API client id; omit for all.")] = None,
 ) -> None:
     """List API clients and their keys (never the secrets)."""
-    from app.auth.principal import CLI
     from app.cli import _database, _fail, _require_head, load_settings
-    from app.errors import AppError
     from app.integrators import service
+    from app.kit.errors import AppError
+    from app.kit.principal import CLI
 
     settings = load_settings()
     with _database(settings) as database, database.sessions() as session:
@@ -74,10 +74,10 @@ def create_key(
     ] = None,
 ) -> None:
     """Issue a new key for a client (rotation): give it to the integrator, then revoke the old."""
-    from app.auth.principal import CLI
     from app.cli import _database, _fail, _require_head, load_settings
-    from app.errors import AppError
     from app.integrators import service
+    from app.kit.errors import AppError
+    from app.kit.principal import CLI
     from app.models import SCOPES
 
     unknown = sorted(set(scope or []) - set(SCOPES))
@@ -106,10 +106,10 @@ def revoke_key(
     key_id: Annotated[str, typer.Argument(help="The key id (16 hex after the prefix).")],
 ) -> None:
     """Revoke a key at once: the next request with it answers 401."""
-    from app.auth.principal import CLI
     from app.cli import _database, _fail, _require_head, load_settings
-    from app.errors import AppError
     from app.integrators import service
+    from app.kit.errors import AppError
+    from app.kit.principal import CLI
 
     settings = load_settings()
     with _database(settings) as database, database.sessions() as session:

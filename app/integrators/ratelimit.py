@@ -21,8 +21,8 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.auth.security import sha256_hex, split_api_key
-from app.config import Settings
-from app.errors import TooManyRequests
+from app.kit.errors import TooManyRequests
+from app.kit.settings import Settings
 
 
 class KeyRateLimiter:

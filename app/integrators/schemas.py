@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from app.kit.schemas import RequestModel, ResponseModel
 from app.models import SCOPES, WEBHOOK_EVENTS
-from app.schemas import RequestModel, ResponseModel
 
 Scope = Literal["enterprises:write", "assessments:write", "assessments:read", "reports:read"]
 EventType = Literal["assessment.submitted", "grant.revoked"]

@@ -22,13 +22,8 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts_service
 from app.audit import service as audit
-from app.auth.principal import Principal
 from app.auth.security import issue_api_key
-from app.config import Environment, Settings
-from app.db import begin_write
 from app.enterprises import service as enterprise_service
-from app.errors import Conflict, FieldError, InvalidInput, NotFound
-from app.i18n import Lang
 from app.integrators import events
 from app.integrators.repository import (
     ClientRepository,
@@ -52,8 +47,13 @@ from app.integrators.schemas import (
     WebhookEndpointCreated,
     WebhookEndpointRead,
 )
+from app.kit.cursor import Page, decode_cursor, encode_cursor
+from app.kit.db import begin_write
+from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.kit.i18n import Lang
+from app.kit.principal import Principal
+from app.kit.settings import Environment, Settings
 from app.models import ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint, utcnow
-from app.pagination import Page, decode_cursor, encode_cursor
 
 #: Live keys a client may hold at once: the current one and its successor during rotation.
 MAX_LIVE_KEYS = 2
@@ -694,7 +694,7 @@ def admin_disable_endpoint(
 
 def disable_failing_endpoint(session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:
     """The worker gives up on an endpoint failing for long and tells the integrator."""
-    from app.auth.principal import SYSTEM
+    from app.kit.principal import SYSTEM
 
     endpoint.status = "disabled"
     endpoint.disabled_at = now

@@ -35,11 +35,11 @@ import httpx
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
-from app.config import Settings
-from app.db import Database, begin_write
 from app.enterprises.repository import EnterpriseRepository
 from app.integrators import service
 from app.integrators.repository import WebhookRepository
+from app.kit.db import Database, begin_write
+from app.kit.settings import Settings
 from app.models import utcnow
 
 logger = logging.getLogger("zhizao.webhooks")

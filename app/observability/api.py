@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from app.auth.dependencies import cookie_scheme, principal_from_cookie
 from app.auth.security import constant_time_equals
-from app.config import Settings
-from app.db import SessionDep
-from app.errors import NotFound, Unauthorized
+from app.kit.db import SessionDep
+from app.kit.errors import NotFound, Unauthorized
+from app.kit.guards import cookie_scheme, principal_from_cookie
+from app.kit.settings import Settings
 from app.observability.metrics import exposition
 
 router = APIRouter(tags=["health"])

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 
-from app.auth.dependencies import PUBLIC_OPERATION
-from app.errors import NotFound
-from app.i18n import LangDep
+from app.kit.errors import NotFound
+from app.kit.guards import PUBLIC_OPERATION
+from app.kit.i18n import LangDep
+from app.kit.routing import domain_router
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.questionnaires.schemas import QuestionnaireOut, QuestionnaireSummary, localize, summarize
-from app.routing import domain_router
 
 router = domain_router(prefix="/questionnaires", tags=["questionnaires"])
 

@@ -6,16 +6,16 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app.auth.principal import Principal
 from app.auth.scopes import require_scope
-from app.config import Settings
-from app.db import SessionDep
-from app.errors import problem_responses
-from app.i18n import LangDep
+from app.kit.db import SessionDep
+from app.kit.errors import problem_responses
+from app.kit.i18n import LangDep
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
+from app.kit.settings import Settings
 from app.questionnaires.api import CatalogDep
 from app.reports import service
 from app.reports.pdf import ReportRenderer
-from app.routing import domain_router
 
 router = domain_router(tags=["reports"])
 

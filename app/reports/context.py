@@ -20,11 +20,10 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from app.assessments.repository import AssessmentRepository
-from app.config import Settings
-from app.i18n import Lang
+from app.kit.i18n import Lang
+from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
-from app.reference import DISTRICTS, INDUSTRIES
-from app.reports import charts
 from app.reports.repository import ReportRepository
 from app.reports.texts import (
     CONFIDENCE,
@@ -34,6 +33,7 @@ from app.reports.texts import (
     label_of,
     labels,
 )
+from app.results import charts
 from scoring import Questionnaire
 from scoring.ladder import CROSSWALK_NOTE, RUNG_LEVELS, RUNG_STEP, RUNGS, rung_info
 

@@ -32,8 +32,9 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from app.kit.web.templating import TEMPLATES_DIR, environment
 from app.reports.context import ReportContext
-from app.web.templating import TEMPLATES_DIR, environment
+from app.results import charts
 
 logger = logging.getLogger("zhizao.reports")
 
@@ -52,8 +53,8 @@ def template_version() -> str:
             digest.update(path.relative_to(TEMPLATES_DIR).as_posix().encode())
             digest.update(path.read_bytes())
     here = Path(__file__).parent
-    for module in ("charts.py", "context.py", "texts.py"):
-        digest.update((here / module).read_bytes())
+    for module in (here / "context.py", here / "texts.py", Path(charts.__file__)):
+        digest.update(module.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.assessments import service as assessments
 from app.assessments.repository import AssessmentRepository
-from app.auth.principal import Principal
-from app.config import Settings
 from app.enterprises.repository import EnterpriseRepository
-from app.errors import NotFound
-from app.i18n import Lang
+from app.kit.errors import NotFound
+from app.kit.i18n import Lang
+from app.kit.principal import Principal
+from app.kit.settings import Settings
 from app.models import Assessment, Enterprise
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.reports.context import ReportContext, build_report_context

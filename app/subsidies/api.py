@@ -8,16 +8,16 @@ from pydantic import BaseModel, Field
 
 from app.assessments import service as assessment_service
 from app.assessments.repository import AssessmentRepository
-from app.auth.dependencies import PUBLIC_OPERATION
-from app.auth.principal import Principal
 from app.auth.scopes import require_scope
-from app.db import SessionDep
 from app.enterprises import service as enterprise_service
-from app.errors import NotFound
-from app.i18n import LangDep
+from app.kit.db import SessionDep
+from app.kit.errors import NotFound
+from app.kit.guards import PUBLIC_OPERATION
+from app.kit.i18n import LangDep
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
 from app.models import utcnow
 from app.questionnaires.api import CatalogDep
-from app.routing import domain_router
 from app.subsidies import service
 from app.subsidies.catalog import SubsidyCatalog
 

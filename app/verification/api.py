@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
-from app.auth.dependencies import SignedIn
-from app.db import SessionDep
-from app.pagination import MAX_LIMIT, Page
-from app.routing import domain_router
+from app.kit.cursor import MAX_LIMIT, Page
+from app.kit.db import SessionDep
+from app.kit.guards import SignedIn
+from app.kit.routing import domain_router
 from app.verification import service
 from app.verification.schemas import VerificationItem, VerificationUpdate
 

@@ -16,10 +16,10 @@ def verify_enterprise_command(
 ) -> None:
     """Confirm an enterprise is real (admin verification): from then on it counts in the
     heatmaps. Audited with the CLI as the actor."""
-    from app.auth.principal import CLI
     from app.cli import _database, _fail, _require_head, load_settings
     from app.enterprises.classification import normalize_credit_code
     from app.enterprises.repository import EnterpriseRepository
+    from app.kit.principal import CLI
     from app.verification import service
 
     settings = load_settings()

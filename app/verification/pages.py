@@ -8,14 +8,14 @@ import uuid
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth.dependencies import CurrentPrincipal
-from app.db import SessionDep
-from app.reference import DISTRICTS, INDUSTRIES
-from app.routing import domain_router
+from app.kit.db import SessionDep
+from app.kit.guards import CurrentPrincipal
+from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.kit.routing import domain_router
+from app.kit.web.csrf import check_same_origin
+from app.kit.web.deps import FormDep, LoginRequired, PageLang, base_context, form_str
+from app.kit.web.templating import render
 from app.verification import service
-from app.web.csrf import check_same_origin
-from app.web.deps import FormDep, LoginRequired, PageLang, base_context, form_str
-from app.web.templating import render
 
 router = domain_router(include_in_schema=False)
 

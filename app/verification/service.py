@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth.principal import Principal
-from app.db import begin_write
 from app.enterprises.repository import EnterpriseRepository
-from app.errors import FieldError, InvalidInput, NotFound
 from app.heatmaps import upkeep
+from app.kit.cursor import Page, decode_cursor, encode_cursor
+from app.kit.db import begin_write
+from app.kit.errors import FieldError, InvalidInput, NotFound
+from app.kit.principal import Principal
 from app.models import Enterprise, utcnow
-from app.pagination import Page, decode_cursor, encode_cursor
 from app.verification.repository import VerificationRepository
 from app.verification.schemas import VerificationItem
 

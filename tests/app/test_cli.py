@@ -16,8 +16,8 @@ from typer.testing import CliRunner, Result
 
 from app import cli as cli_module
 from app.cli import Check, cli
-from app.config import Settings
 from app.demo import service as demo
+from app.kit.settings import Settings
 from app.models import ApiClient, AuditEvent, Enterprise, User
 from tests.factories import create_enterprise, enterprise_payload
 
@@ -378,7 +378,7 @@ class TestServe:
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
         import app.main as main_module
-        from app.config import get_settings
+        from app.kit.settings import get_settings
 
         monkeypatch.setenv("ZHIZAO_DATABASE_URL", f"sqlite:///{tmp_path / 'lazy.db'}")
         monkeypatch.delitem(main_module.__dict__, "app", raising=False)

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.config import PROJECT_ROOT
-from app.db import create_db_engine
-from app.migrations import upgrade
+from app.kit.db import create_db_engine
+from app.kit.migrations import upgrade
+from app.kit.settings import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("ZHIZAO_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

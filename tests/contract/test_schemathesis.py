@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.kit.settings import Settings
 from app.main import create_app
 from tests.factories import create_enterprise, create_user, login
 

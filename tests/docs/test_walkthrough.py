@@ -7,7 +7,7 @@ import sys
 
 from fastapi.testclient import TestClient
 
-from app.config import PROJECT_ROOT
+from app.kit.settings import PROJECT_ROOT
 
 
 def test_walkthrough_api_result_equals_cli(client: TestClient) -> None:

@@ -18,8 +18,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from app.db import create_db_engine
-from app.migrations import alembic_config, current_revision, downgrade, upgrade
+from app.kit.db import create_db_engine
+from app.kit.migrations import alembic_config, current_revision, downgrade, upgrade
 from app.models import Base
 from tests.conftest import (
     _POSTGRES,

@@ -23,8 +23,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.config import PROJECT_ROOT, Settings
 from app.enterprises import service as enterprise_service
+from app.kit.settings import PROJECT_ROOT, Settings
 from app.models import SCOPES, Enterprise
 from scoring import load_questionnaire
 from tests.app.assessments.conftest import complete_answers

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.kit.settings import Settings
 
 
 def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:

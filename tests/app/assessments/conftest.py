@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.config import PROJECT_ROOT
+from app.kit.settings import PROJECT_ROOT
 from app.models import Enterprise
 from scoring import Question, Questionnaire, applicable_questions, load_questionnaire
 from tests.factories import create_enterprise, create_user, login

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.enterprises.service import scoring_profile
+from app.kit.settings import Settings
 from app.models import Answer, AuditEvent, Enterprise, Result
 from scoring import Questionnaire, score
 from tests.app.assessments.conftest import FULL, QUICK, complete_answers

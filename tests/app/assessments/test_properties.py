@@ -40,7 +40,7 @@ def updates_strategy(questionnaire: Questionnaire) -> st.SearchStrategy[list[dic
 
 
 def test_sequence_of_puts_equals_applying_them_in_turn(signed_in: TestClient, start: Start) -> None:
-    from app.config import PROJECT_ROOT
+    from app.kit.settings import PROJECT_ROOT
     from scoring import load_questionnaire
 
     questionnaire = load_questionnaire(PROJECT_ROOT / "questionnaires" / f"{QUICK}.yaml")

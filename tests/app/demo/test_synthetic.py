@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from app.config import PROJECT_ROOT
 from app.demo.synthetic import answer_profiles, seed_synthetic, synthetic_credit_code
 from app.enterprises.classification import credit_code_problem, industrial_size_class
 from app.heatmaps.verify import verify
+from app.kit.settings import PROJECT_ROOT
 from app.models import Assessment, Enterprise, Result
 from scoring import load_questionnaire
 

@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.kit.settings import Settings
 from tests.factories import (
     create_api_key,
     create_enterprise,

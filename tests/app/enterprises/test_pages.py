@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import PROJECT_ROOT, Settings
 from app.enterprises.service import scoring_profile
+from app.kit.settings import PROJECT_ROOT, Settings
 from app.models import Answer, Assessment, AuditEvent, Enterprise, Grant, Result, User
 from scoring import load_questionnaire
 from tests.app.assessments.conftest import complete_answers

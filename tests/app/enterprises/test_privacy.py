@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import PROJECT_ROOT, Settings
 from app.heatmaps.verify import verify
+from app.kit.settings import PROJECT_ROOT, Settings
 from app.models import AuditEvent, Base, Contact, Enterprise, HeatmapCell
 from scoring import load_questionnaire
 from tests.app.heatmaps.helpers import submit as store_submission

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from app.auth.principal import CLI
 from app.heatmaps import upkeep
+from app.kit.principal import CLI
 from app.models import Assessment, Enterprise, Result
 from app.verification import service as verification
 from tests.factories import create_enterprise

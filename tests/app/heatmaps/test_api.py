@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.heatmaps.disclosure import TOTAL
+from app.kit.settings import Settings
 from app.models import AuditEvent, Enterprise
 from tests.app.heatmaps.helpers import submit, verified_firm
 from tests.app.heatmaps.test_disclosure import recoverable
@@ -238,8 +238,8 @@ def test_options_list_the_predefined_cuts(city: TestClient) -> None:
 
 
 def test_submitting_through_the_api_updates_the_heatmap(client: TestClient, db: Session) -> None:
-    from app.auth.principal import CLI
-    from app.config import PROJECT_ROOT
+    from app.kit.principal import CLI
+    from app.kit.settings import PROJECT_ROOT
     from app.verification import service as verification
     from scoring import load_questionnaire
     from tests.app.assessments.conftest import complete_answers

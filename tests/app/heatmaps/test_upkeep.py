@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.principal import CLI
 from app.heatmaps import quarters, upkeep
 from app.heatmaps.repository import HeatmapRepository
 from app.heatmaps.verify import rebuild, verify
+from app.kit.principal import CLI
 from app.models import HeatmapCell, HeatmapContribution
 from app.verification import service as verification
 from tests.app.heatmaps.helpers import FULL, submit, verified_firm

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.config import PROJECT_ROOT, Settings
+from app.kit.settings import PROJECT_ROOT, Settings
 from app.main import create_app
 from scoring import Question, Questionnaire, applicable_questions, load_questionnaire
 from tests.factories import create_api_key, create_user, enterprise_payload, login

@@ -165,8 +165,8 @@ class TestRevocationEndsEverything:
     def test_grant_service_is_callable_for_the_web_page(
         self, db: Session, integrator: Integrator
     ) -> None:
-        from app.auth.principal import Principal
         from app.integrators import service
+        from app.kit.principal import Principal
 
         enterprise = create_enterprise(db)
         user = create_user(db, enterprise=enterprise)

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.principal import CLI
 from app.integrators import service
+from app.kit.principal import CLI
 from app.models import FeedEntry
 from tests.app.integrators.conftest import (
     Integrator,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import Settings
+from app.kit.settings import Settings
 from app.main import create_app
 from tests.app.integrators.conftest import Integrator, bearer, register_firm
 from tests.factories import create_enterprise, create_user, login

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.kit.settings import Settings
 from app.main import create_app
 from tests.app.integrators.conftest import (
     CONSENT,

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from app.config import Settings
-from app.db import Database
 from app.enterprises.repository import EnterpriseRepository
 from app.integrators.worker import UnsafeDestination, WebhookWorker, backoff, checked_addresses
+from app.kit.db import Database
+from app.kit.settings import Settings
 from app.main import create_app
 from app.models import IntegratorNotice, WebhookDelivery, utcnow
 from tests.app.integrators.conftest import (

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.kit.settings import Settings
 from app.main import _observe, create_app
 from app.observability.logging import configure_logging
 from tests.factories import PASSWORD, create_enterprise, create_user, login

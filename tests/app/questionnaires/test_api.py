@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.config import PROJECT_ROOT, Settings
+from app.kit.settings import PROJECT_ROOT, Settings
 from app.main import create_app
 from app.questionnaires.catalog import PublishedVersionChanged
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from app.config import PROJECT_ROOT
 from app.enterprises import service as enterprise_service
+from app.kit.settings import PROJECT_ROOT
 from app.models import Enterprise
 from scoring import Questionnaire, load_questionnaire
 from tests.app.assessments.conftest import complete_answers

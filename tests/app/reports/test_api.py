@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.kit.settings import Settings
 from app.models import Enterprise
 from scoring import Questionnaire
 from tests.app.reports.conftest import (

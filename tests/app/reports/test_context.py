@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth.principal import CLI
-from app.config import Settings
-from app.i18n import Lang
+from app.kit.i18n import Lang
+from app.kit.principal import CLI
+from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.reports import service

@@ -7,7 +7,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.kit.settings import Settings
 from app.main import create_app
 from app.reports import system
 

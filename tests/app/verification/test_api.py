@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import Settings
 from app.heatmaps.verify import verify
+from app.kit.settings import Settings
 from app.models import AuditEvent, Enterprise
 from tests.app.heatmaps.helpers import submit
 from tests.factories import create_api_key, create_enterprise, create_user, login

@@ -262,11 +262,11 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 
 def _html_for_pages(handler: Handler) -> Handler:
     """Page routes (not /api) asked for by a browser get the error as an HTML page
-    (``app.web.errors``); everything else keeps problem+json."""
+    (``app.kit.web.errors``); everything else keeps problem+json."""
 
     async def handle(request: Request, exc: Exception) -> Response:
         response = await handler(request, exc)
-        from app.web.errors import html_error, wants_html
+        from app.kit.web.errors import html_error, wants_html
 
         return html_error(request, response) if wants_html(request) else response
 

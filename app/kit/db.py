@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import PROJECT_ROOT, Settings
+from app.kit.settings import PROJECT_ROOT, Settings
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
@@ -79,8 +79,8 @@ class Database:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's session. `app.routing.CommittingRoute` commits it before the response is sent;
-    anything left uncommitted (an error) is rolled back here."""
+    """The request's session. `app.kit.routing.CommittingRoute` commits it before the response
+    is sent; anything left uncommitted (an error) is rolled back here."""
     database: Database = request.app.state.database
     session = database.sessions()
     request.state.db_session = session

@@ -1,7 +1,7 @@
 """CSRF for the forms shown before sign-in (register, sign in).
 
 Signed-in forms carry the session's synchronizer token (``csrf_token``), checked by
-``app.auth.dependencies.current_principal``. Before sign-in there is no session, so these forms
+``app.kit.guards.current_principal``. Before sign-in there is no session, so these forms
 use a signed double-submit: a random nonce in an HttpOnly cookie and, in the form, an HMAC of it
 under the service secret. A cross-site page can neither read the cookie nor forge the HMAC.
 Unsafe page requests also must not come from another site (``Sec-Fetch-Site`` / ``Origin``).
@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from app.auth.dependencies import CsrfFailed
-from app.config import Settings
+from app.kit.guards import CsrfFailed
+from app.kit.settings import Settings
 
 PRE_SESSION_COOKIE = "zhizao_csrf"
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
-from app.errors import FieldError, InvalidInput
+from app.kit.errors import FieldError, InvalidInput
 
 T = TypeVar("T")
 

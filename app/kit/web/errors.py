@@ -1,4 +1,4 @@
-"""HTML rendering of errors for page routes; the JSON API keeps problem+json (``app.errors``)."""
+"""HTML rendering of errors for page routes; the JSON API keeps problem+json (``kit.errors``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.i18n import negotiate_lang
-from app.web.htmx import is_htmx
+from app.kit.i18n import negotiate_lang
+from app.kit.web.htmx import is_htmx
 
 #: Paths that are never pages: their errors stay problem+json whatever the client accepts.
 NON_PAGE_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi")
@@ -24,7 +24,7 @@ def wants_html(request: Request) -> bool:
 
 def html_error(request: Request, problem_response: Response) -> Response:
     """The error page for a problem+json response (same status and headers)."""
-    from app.web.templating import render
+    from app.kit.web.templating import render
 
     problem = json.loads(bytes(problem_response.body))
     status = problem_response.status_code

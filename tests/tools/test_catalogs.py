@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from babel.messages.pofile import read_po
 
-from app.web.catalogs import compiled, extracted_ids, po_path
-from app.web.templating import tr
+from app.kit.web.templating import tr
+from tools.catalogs import compiled, extracted_ids, po_path
 
 
 def test_every_ui_string_is_in_the_catalogs_and_translated_into_chinese() -> None:

@@ -1,7 +1,7 @@
-"""The UI string catalogs: ``python -m app.web.catalogs`` (``make messages``) re-extracts the
+"""The UI string catalogs: ``python -m tools.catalogs`` (``make messages``) re-extracts the
 strings from the pages' templates and code into ``messages.pot``, merges them into the zh_CN and
 en catalogs and compiles the ``.mo`` files, which are committed so that ``make run`` and CI need
-no build step. ``tests/app/web/test_catalogs.py`` fails when a catalog is stale.
+no build step. ``tests/tools/test_catalogs.py`` fails when a catalog is stale.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from app.config import PROJECT_ROOT
-from app.web.templating import BABEL_LOCALES, LOCALE_DIR
+from app.kit.settings import PROJECT_ROOT
+from app.kit.web.templating import BABEL_LOCALES, LOCALE_DIR
 
 BABEL_CFG = PROJECT_ROOT / "babel.cfg"
 KEYWORDS = ["-k", "tr:2", "-k", "N_"]

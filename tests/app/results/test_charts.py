@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
-from app.reports.charts import RadarAxis, TrendPoint, ladder_svg, radar_svg, trend_svg
+from app.results.charts import RadarAxis, TrendPoint, ladder_svg, radar_svg, trend_svg
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 
 class CommittingRoute(APIRoute):
-    """Commits the session opened by `app.db.get_session` after the endpoint returns and before
+    """Commits the session opened by `app.kit.db.get_session` after the endpoint returns and before
     the response is sent, so a client never sees success for a write that failed to commit.
 
     (Code after ``yield`` in a dependency runs only after the response has gone out.)

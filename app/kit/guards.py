@@ -9,11 +9,11 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.accounts.repository import ApiKeyRepository, WebSessionRepository
-from app.auth.principal import ANONYMOUS, Principal
 from app.auth.security import constant_time_equals, sha256_hex, split_api_key
-from app.config import Settings
-from app.db import SessionDep
-from app.errors import Forbidden, Unauthorized
+from app.kit.db import SessionDep
+from app.kit.errors import Forbidden, Unauthorized
+from app.kit.principal import ANONYMOUS, Principal
+from app.kit.settings import Settings
 from app.models import utcnow
 
 SESSION_COOKIE = "zhizao_session"

@@ -23,10 +23,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.templating import Jinja2Templates
 
-from app.config import PROJECT_ROOT
+from app.kit.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
 #: Babel locale per service language (catalog directory names).
 BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-from app.config import PROJECT_ROOT
+from app.kit.settings import PROJECT_ROOT
 
 
 def alembic_config() -> Config:

@@ -7,7 +7,7 @@ import hashlib
 
 from fastapi.testclient import TestClient
 
-from app.config import PROJECT_ROOT
+from app.kit.settings import PROJECT_ROOT
 from tests.pages import HTML, HTMX, soup
 
 HTMX_SHA384 = "2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.assessments.repository import IdempotencyRepository
-from app.db import begin_write
-from app.errors import Conflict, FieldError, InvalidInput
+from app.kit.db import begin_write
+from app.kit.errors import Conflict, FieldError, InvalidInput
 from app.models import IdempotencyRecord, utcnow
 
 CLAIM_TIMEOUT = timedelta(seconds=60)

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from app.auth.dependencies import CurrentPrincipal
-from app.auth.principal import Principal
-from app.errors import NotFound, Unauthorized
-from app.i18n import Lang, negotiate_lang
+from app.kit.errors import NotFound, Unauthorized
+from app.kit.guards import CurrentPrincipal
+from app.kit.i18n import Lang, negotiate_lang
+from app.kit.principal import Principal
 
 
 def page_lang(request: Request) -> Lang:

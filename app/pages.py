@@ -1,23 +1,27 @@
-"""Pages not owned by one domain: home, the language switch, the dashboard."""
+"""The HTML pages (composition): every domain's page router under one router without the /api/v1
+prefix, left out of the OpenAPI document, and the pages no single domain owns: home, the
+language switch, the dashboard."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from app.assessments import service as assessment_service
-from app.auth.dependencies import CurrentPrincipal
-from app.db import SessionDep
 from app.enterprises import service as enterprise_service
-from app.i18n import LANG_COOKIE
+from app.kit.db import SessionDep
+from app.kit.guards import CurrentPrincipal
+from app.kit.i18n import LANG_COOKIE
+from app.kit.routing import CommittingRoute, domain_router
+from app.kit.settings import Settings
+from app.kit.web.deps import EnterpriseUser, PageLang, base_context
+from app.kit.web.templating import render, tr
 from app.questionnaires.api import CatalogDep
-from app.routing import domain_router
 from app.web import charts
-from app.web.deps import EnterpriseUser, PageLang, base_context
-from app.web.templating import render, tr
 
 router = domain_router(include_in_schema=False)
 
@@ -85,3 +89,29 @@ def dashboard(
         else None,
     }
     return render(request, "pages/dashboard.html", context, lang=lang)
+
+
+def build_pages_router() -> APIRouter:
+    from app.accounts.pages import router as accounts_pages
+    from app.assessments.pages import router as assessments_pages
+    from app.enterprises.pages import router as enterprises_pages
+    from app.heatmaps.pages import router as heatmaps_pages
+    from app.verification.pages import router as verification_pages
+
+    pages = APIRouter(route_class=CommittingRoute, include_in_schema=False)
+    for domain_pages in (
+        router,
+        accounts_pages,
+        assessments_pages,
+        enterprises_pages,
+        heatmaps_pages,
+        verification_pages,
+    ):
+        pages.include_router(domain_pages)
+    return pages
+
+
+def mount_pages(app: FastAPI, settings: Settings) -> None:
+    """The pages and their static files (htmx vendored, CSS, a small script)."""
+    app.mount("/static", StaticFiles(directory=settings.STATIC_DIR), name="static")
+    app.include_router(build_pages_router())
