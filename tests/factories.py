@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.accounts import service as accounts_service
 from app.enterprises import service as enterprise_service
 from app.enterprises.schemas import EnterpriseCreate
+from app.integrators import service as integrator_service
 from app.kit.principal import CLI
 from app.kit.settings import Settings
 from app.models import Enterprise, User
@@ -88,7 +89,7 @@ def login(client: TestClient, user: User) -> str:
 def create_api_key(
     db: Session, settings: Settings, scopes: list[str] | None = None
 ) -> tuple[str, object]:
-    issued = accounts_service.create_api_client(
+    issued = integrator_service.create_api_client(
         db,
         CLI,
         settings,

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from app.models import ApiClient, ApiKey, LoginFailure, User, WebSession
+from app.models import ApiKey, LoginFailure, User, WebSession
 
 
 class UserRepository:
@@ -77,22 +77,3 @@ class ApiKeyRepository:
         return self.session.scalar(
             select(ApiKey).options(joinedload(ApiKey.client)).where(ApiKey.key_id == key_id)
         )
-
-    def live_keys(self, client_id: uuid.UUID) -> list[ApiKey]:
-        return list(
-            self.session.scalars(
-                select(ApiKey)
-                .where(ApiKey.client_id == client_id, ApiKey.revoked_at.is_(None))
-                .order_by(ApiKey.created_at)
-            )
-        )
-
-    def add_client(self, client: ApiClient) -> ApiClient:
-        self.session.add(client)
-        self.session.flush()
-        return client
-
-    def add_key(self, key: ApiKey) -> ApiKey:
-        self.session.add(key)
-        self.session.flush()
-        return key

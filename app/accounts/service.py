@@ -8,12 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from app.accounts.repository import ApiKeyRepository, UserRepository, WebSessionRepository
+from app.accounts.repository import UserRepository, WebSessionRepository
 from app.accounts.schemas import Registration
 from app.audit import service as audit
 from app.auth.security import (
     hash_password,
-    issue_api_key,
     new_token,
     password_needs_rehash,
     sha256_hex,
@@ -24,7 +23,7 @@ from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, TooManyRequests, Unauthorized
 from app.kit.principal import Principal
 from app.kit.settings import Settings
-from app.models import SCOPES, ApiClient, ApiKey, Enterprise, User, WebSession, utcnow
+from app.models import Enterprise, User, WebSession, utcnow
 
 
 def register(session: Session, principal: Principal, data: Registration) -> tuple[User, Enterprise]:
@@ -159,44 +158,3 @@ def login(
 def logout(session: Session, principal: Principal, token: str) -> None:
     WebSessionRepository(session).delete(sha256_hex(token))
     audit.record(session, principal, "session.logout", "user", principal.id)
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedKey:
-    client: ApiClient
-    key: ApiKey
-    plaintext: str
-
-
-def create_api_client(
-    session: Session,
-    principal: Principal,
-    settings: Settings,
-    *,
-    name: str,
-    scopes: list[str],
-    contact_email: str = "",
-) -> IssuedKey:
-    unknown = sorted(set(scopes) - set(SCOPES))
-    if unknown:
-        raise ValueError(f"unknown scopes: {', '.join(unknown)}; known: {', '.join(SCOPES)}")
-    repository = ApiKeyRepository(session)
-    client = repository.add_client(ApiClient(name=name, contact_email=contact_email))
-    issued = issue_api_key(settings.api_key_prefix)
-    key = repository.add_key(
-        ApiKey(
-            client_id=client.id,
-            key_id=issued.key_id,
-            secret_sha256=issued.secret_sha256,
-            scopes=sorted(set(scopes)),
-        )
-    )
-    audit.record(
-        session,
-        principal,
-        "api_client.create",
-        "api_client",
-        client.id,
-        detail={"scopes": key.scopes},
-    )
-    return IssuedKey(client, key, issued.plaintext)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from app.demo.synthetic import seed_synthetic
+from app.kit.cli import migrated_database
 from app.kit.settings import Settings
+from app.questionnaires.catalog import QuestionnaireCatalog
 
 
 def seed_synthetic_firms(settings: Settings, *, enterprises: int, seed: int) -> None:
-    from app.cli import _database
-    from app.demo.synthetic import seed_synthetic
-    from app.questionnaires.catalog import QuestionnaireCatalog
-
     catalog = QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
     questionnaire = catalog.get("smart-manufacturing-maturity") or catalog.latest()[0]
-    with _database(settings) as database:
+    with migrated_database(settings) as database:
         with database.engine.begin() as connection:
             catalog_session = database.sessions(bind=connection)
             catalog.record_published(catalog_session)

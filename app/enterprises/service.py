@@ -8,7 +8,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.enterprises.classification import industrial_size_class, is_above_designated_size
+from app.enterprises.classification import (
+    industrial_size_class,
+    is_above_designated_size,
+    normalize_credit_code,
+)
 from app.enterprises.repository import EnterpriseRepository
 from app.enterprises.schemas import EnterpriseCreate, EnterpriseRegistration
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -37,6 +41,15 @@ def get_visible(session: Session, principal: Principal, enterprise_id: uuid.UUID
     if enterprise is None or not may_see_enterprise(session, principal, enterprise_id):
         raise NotFound("No enterprise with this id.")
     return enterprise
+
+
+def find(session: Session, id_or_credit_code: str) -> Enterprise | None:
+    """The enterprise with this id, or this credit code (as people type it), for the CLI."""
+    repository = EnterpriseRepository(session)
+    try:
+        return repository.get(uuid.UUID(id_or_credit_code))
+    except ValueError:
+        return repository.get_by_credit_code(normalize_credit_code(id_or_credit_code))
 
 
 def build_enterprise(data: EnterpriseCreate) -> Enterprise:

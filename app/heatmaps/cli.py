@@ -8,9 +8,16 @@ from typing import Annotated
 
 import typer
 
+from app.audit import service as audit
+from app.heatmaps.verify import rebuild, verify
+from app.kit.cli import cli_session, load_settings
+from app.kit.principal import CLI
+
+cli = typer.Typer()
 aggregates_app = typer.Typer(
     help="Heatmap aggregates: verify against raw rows, or rebuild.", no_args_is_help=True
 )
+cli.add_typer(aggregates_app, name="aggregates")
 
 
 @aggregates_app.command("verify")
@@ -19,13 +26,9 @@ def verify_command(
 ) -> None:
     """Recompute the aggregates from enterprises, submitted assessments and results, and report
     every difference from the maintained tables; exit 1 if there is any."""
-    from app.cli import _database, _require_head, load_settings
-    from app.heatmaps.verify import verify
-
     settings = load_settings()
     started = time.perf_counter()
-    with _database(settings) as database, database.sessions() as session:
-        _require_head(database)
+    with cli_session(settings) as session:
         report = verify(session)
     seconds = time.perf_counter() - started
     typer.echo(
@@ -50,17 +53,11 @@ def rebuild_command(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Replace the aggregates by a recomputation from the raw rows (one transaction)."""
-    from app.audit import service as audit
-    from app.cli import _database, _require_head, load_settings
-    from app.heatmaps.verify import rebuild
-    from app.kit.principal import CLI
-
     settings = load_settings()
     if not yes:
         typer.confirm("Rebuild the heatmap aggregates from the raw rows?", abort=True)
     started = time.perf_counter()
-    with _database(settings) as database, database.sessions() as session:
-        _require_head(database)
+    with cli_session(settings) as session:
         report = rebuild(session)
         audit.record(
             session,

@@ -1,5 +1,5 @@
-"""``zhizao api-keys ...`` (key rotation) and ``zhizao worker`` (webhook delivery), wired into
-``app/cli.py``. Writes are audited with the actor ``app.kit.principal.CLI``."""
+"""``zhizao create-api-client``, ``zhizao api-keys ...`` (key rotation) and ``zhizao worker``
+(webhook delivery). Writes are audited with the actor ``app.kit.principal.CLI``."""
 
 from __future__ import annotations
 
@@ -11,14 +11,60 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["api_keys_app", "worker_command"]
+from app.integrators import service
+from app.integrators.worker import WebhookWorker
+from app.kit.cli import cli_session, fail, load_settings, migrated_database
+from app.kit.errors import AppError
+from app.kit.principal import CLI
+from app.models import SCOPES
 
+__all__ = ["cli"]
+
+cli = typer.Typer()
 api_keys_app = typer.Typer(
     name="api-keys",
     help="API keys of integrators: list, issue (rotation, at most two live), revoke.",
     no_args_is_help=True,
     add_completion=False,
 )
+cli.add_typer(api_keys_app, name="api-keys")
+
+
+@cli.command("create-api-client")
+def create_api_client(
+    name: Annotated[str, typer.Option(help="The integrator's name.")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            "--scope",
+            help="A scope the key carries; repeat for several "
+            "(enterprises:write, assessments:write, assessments:read, reports:read).",
+        ),
+    ],
+    contact_email: Annotated[str, typer.Option(help="Who to contact about this client.")] = "",
+) -> None:
+    """Register an integrator and print its API key, once."""
+    settings = load_settings()
+    with cli_session(settings) as session:
+        try:
+            issued = service.create_api_client(
+                session, CLI, settings, name=name, scopes=scope, contact_email=contact_email
+            )
+        except AppError as exc:
+            raise fail(f"Not created: {exc.detail}", 2) from None
+        session.commit()
+    typer.echo(
+        f"Created API client {issued.client.name!r} (id {issued.client.id}), "
+        f"scopes: {', '.join(issued.key.scopes)}.",
+        err=True,
+    )
+    typer.secho(
+        "API key below: it is shown once and cannot be shown again (only its hash is stored). "
+        "Store it now; send it as `Authorization: Bearer <key>`.",
+        err=True,
+        fg=typer.colors.YELLOW,
+    )
+    typer.echo(issued.plaintext)
 
 
 def _client_id(value: str) -> uuid.UUID:
@@ -33,14 +79,8 @@ def list_keys(
     client: Annotated[str | None, typer.Argument(help="API client id; omit for all.")] = None,
 ) -> None:
     """List API clients and their keys (never the secrets)."""
-    from app.cli import _database, _fail, _require_head, load_settings
-    from app.integrators import service
-    from app.kit.errors import AppError
-    from app.kit.principal import CLI
-
     settings = load_settings()
-    with _database(settings) as database, database.sessions() as session:
-        _require_head(database)
+    with cli_session(settings) as session:
         try:
             if client is not None:
                 clients = [service.get_client(session, CLI, _client_id(client))]
@@ -53,7 +93,7 @@ def list_keys(
                         break
                     cursor = page.next_cursor
         except AppError as exc:
-            raise _fail(exc.detail, 2) from None
+            raise fail(exc.detail, 2) from None
     for item in clients:
         state = " (disabled)" if item.disabled_at else ""
         typer.echo(f"{item.id}  {item.name}{state}")
@@ -74,22 +114,15 @@ def create_key(
     ] = None,
 ) -> None:
     """Issue a new key for a client (rotation): give it to the integrator, then revoke the old."""
-    from app.cli import _database, _fail, _require_head, load_settings
-    from app.integrators import service
-    from app.kit.errors import AppError
-    from app.kit.principal import CLI
-    from app.models import SCOPES
-
     unknown = sorted(set(scope or []) - set(SCOPES))
     if unknown:
-        raise _fail(f"Unknown scopes: {', '.join(unknown)}; known: {', '.join(SCOPES)}", 2)
+        raise fail(f"Unknown scopes: {', '.join(unknown)}; known: {', '.join(SCOPES)}", 2)
     settings = load_settings()
-    with _database(settings) as database, database.sessions() as session:
-        _require_head(database)
+    with cli_session(settings) as session:
         try:
             new = service.issue_key(session, CLI, settings, _client_id(client), scope or None)
         except AppError as exc:
-            raise _fail(f"Not issued: {exc.detail}", 2) from None
+            raise fail(f"Not issued: {exc.detail}", 2) from None
         session.commit()
     typer.echo(f"Issued key {new.key.key_id} (scopes: {', '.join(new.key.scopes)}).", err=True)
     typer.secho(
@@ -106,22 +139,17 @@ def revoke_key(
     key_id: Annotated[str, typer.Argument(help="The key id (16 hex after the prefix).")],
 ) -> None:
     """Revoke a key at once: the next request with it answers 401."""
-    from app.cli import _database, _fail, _require_head, load_settings
-    from app.integrators import service
-    from app.kit.errors import AppError
-    from app.kit.principal import CLI
-
     settings = load_settings()
-    with _database(settings) as database, database.sessions() as session:
-        _require_head(database)
+    with cli_session(settings) as session:
         try:
             key = service.revoke_key(session, CLI, key_id)
         except AppError as exc:
-            raise _fail(f"Not revoked: {exc.detail}", 2) from None
+            raise fail(f"Not revoked: {exc.detail}", 2) from None
         session.commit()
     typer.echo(f"Revoked key {key.key_id} of client {key.client_id}.")
 
 
+@cli.command("worker")
 def worker_command(
     once: Annotated[
         bool, typer.Option("--once", help="Deliver what is due now, then exit.")
@@ -129,12 +157,9 @@ def worker_command(
 ) -> None:
     """Deliver webhooks from the outbox until stopped (SIGTERM/SIGINT). Several workers may run
     against PostgreSQL; on SQLite the web process delivers by itself (ZHIZAO_WEBHOOK_WORKER)."""
-    from app.cli import _database, _require_head, load_settings
-    from app.integrators.worker import WebhookWorker
 
     settings = load_settings()
-    with _database(settings) as database:
-        _require_head(database)
+    with migrated_database(settings) as database:
         worker = WebhookWorker(database, settings)
         try:
             if once:

@@ -77,6 +77,11 @@ class ClientRepository:
     def key(self, key_id: str) -> ApiKey | None:
         return self.session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
 
+    def add_client(self, client: ApiClient) -> ApiClient:
+        self.session.add(client)
+        self.session.flush()
+        return client
+
     def add_key(self, key: ApiKey) -> ApiKey:
         self.session.add(key)
         self.session.flush()

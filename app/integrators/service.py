@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from app.accounts import service as accounts_service
 from app.audit import service as audit
 from app.auth.security import issue_api_key
 from app.enterprises import service as enterprise_service
@@ -53,7 +52,7 @@ from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
 from app.kit.settings import Environment, Settings
-from app.models import ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint, utcnow
+from app.models import SCOPES, ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint, utcnow
 
 #: Live keys a client may hold at once: the current one and its successor during rotation.
 MAX_LIVE_KEYS = 2
@@ -138,11 +137,70 @@ def get_client(session: Session, principal: Principal, client_id: uuid.UUID) -> 
     return client_view(client, repository.keys([client.id]))
 
 
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    key: ApiKey
+    plaintext: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    client: ApiClient
+    key: ApiKey
+    plaintext: str
+
+
+def _add_key(
+    repository: ClientRepository, settings: Settings, client_id: uuid.UUID, scopes: list[str]
+) -> NewKey:
+    issued = issue_api_key(settings.api_key_prefix)
+    key = repository.add_key(
+        ApiKey(
+            client_id=client_id,
+            key_id=issued.key_id,
+            secret_sha256=issued.secret_sha256,
+            scopes=sorted(set(scopes)),
+        )
+    )
+    return NewKey(key, issued.plaintext)
+
+
+def create_api_client(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    *,
+    name: str,
+    scopes: list[str],
+    contact_email: str = "",
+) -> NewClient:
+    """Register an integrator with its first key: the one way to create an API client (the
+    admin API and ``zhizao create-api-client``). The key's plaintext is in the answer, once."""
+    _require_admin(principal)
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise InvalidInput(
+            f"unknown scopes: {', '.join(unknown)}; known: {', '.join(SCOPES)}",
+            errors=[FieldError("body.scopes", "unknown scope", "unknown")],
+        )
+    repository = ClientRepository(session)
+    client = repository.add_client(ApiClient(name=name, contact_email=contact_email))
+    new = _add_key(repository, settings, client.id, scopes)
+    audit.record(
+        session,
+        principal,
+        "api_client.create",
+        "api_client",
+        client.id,
+        detail={"scopes": new.key.scopes},
+    )
+    return NewClient(client, new.key, new.plaintext)
+
+
 def create_client(
     session: Session, principal: Principal, settings: Settings, data: ApiClientCreate
 ) -> IssuedKeyRead:
-    _require_admin(principal)
-    issued = accounts_service.create_api_client(
+    issued = create_api_client(
         session,
         principal,
         settings,
@@ -155,12 +213,6 @@ def create_client(
         key=ApiKeyRead.model_validate(issued.key),
         api_key=issued.plaintext,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class NewKey:
-    key: ApiKey
-    plaintext: str
 
 
 def issue_key(
@@ -190,24 +242,16 @@ def issue_key(
                 errors=[FieldError("body.scopes", "required when no key is live", "missing")],
             )
         scopes = list(live[-1].scopes)
-    issued = issue_api_key(settings.api_key_prefix)
-    key = repository.add_key(
-        ApiKey(
-            client_id=client.id,
-            key_id=issued.key_id,
-            secret_sha256=issued.secret_sha256,
-            scopes=sorted(set(scopes)),
-        )
-    )
+    new = _add_key(repository, settings, client.id, scopes)
     audit.record(
         session,
         principal,
         "api_key.create",
         "api_client",
         client.id,
-        detail={"key_id": key.key_id, "scopes": key.scopes},
+        detail={"key_id": new.key.key_id, "scopes": new.key.scopes},
     )
-    return NewKey(key, issued.plaintext)
+    return new
 
 
 def revoke_key(

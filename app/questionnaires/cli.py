@@ -2,8 +2,7 @@
 
 ``zhizao questionnaire validate PATH...`` checks files (or directories of them) and lists every
 problem as ``file: path.inside: message``; ``zhizao score`` scores an answers file and prints the
-result JSON of design §8. The lead wires ``questionnaire_app`` and ``score_command`` into
-``app/cli.py``.
+result JSON of design §8.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from scoring import (
     score,
 )
 
-__all__ = ["questionnaire_app", "score_command"]
+__all__ = ["cli"]
 
 LANGS = ("zh", "en")
 
@@ -34,6 +33,8 @@ questionnaire_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+cli = typer.Typer()
+cli.add_typer(questionnaire_app, name="questionnaire")
 
 
 @questionnaire_app.callback()
@@ -96,6 +97,7 @@ def _read_json_object(path: Path, what: str) -> dict[str, object]:
     return data
 
 
+@cli.command("score")
 def score_command(
     questionnaire: Annotated[
         Path, typer.Option("--questionnaire", "-q", help="Questionnaire YAML file.")

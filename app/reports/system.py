@@ -15,11 +15,15 @@ from functools import cache
 REPORT_FONT = "Noto Sans CJK SC"
 
 
+def harfbuzz_subset_library() -> str | None:
+    """Where libharfbuzz-subset0 is, or None. WeasyPrint subsets fonts with it; without it, a
+    Chinese report takes seconds instead of a fraction of one (fontTools fallback)."""
+    return ctypes.util.find_library("harfbuzz-subset")
+
+
 @cache
 def harfbuzz_subset_available() -> bool:
-    """WeasyPrint subsets fonts with libharfbuzz-subset0; without it, a Chinese report takes
-    seconds instead of a fraction of one (fontTools fallback)."""
-    return ctypes.util.find_library("harfbuzz-subset") is not None
+    return harfbuzz_subset_library() is not None
 
 
 @cache

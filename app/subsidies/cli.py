@@ -1,4 +1,4 @@
-"""``zhizao subsidies …``: catalogue commands (mounted as ``subsidies`` on the main CLI)."""
+"""``zhizao subsidies …``: catalogue commands."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from scoring.subsidy_loader import SubsidyLoadError, load_subsidies
 subsidies_app = typer.Typer(
     help="Subsidy programme catalogue (subsidies/*.yaml).", no_args_is_help=True
 )
+cli = typer.Typer()
+cli.add_typer(subsidies_app, name="subsidies")
 
 
 @subsidies_app.callback()

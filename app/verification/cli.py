@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 import typer
 
+from app.enterprises import service as enterprise_service
+from app.kit.cli import cli_session, fail, load_settings
+from app.kit.principal import CLI
+from app.verification import service
 
+cli = typer.Typer()
+
+
+@cli.command("verify-enterprise")
 def verify_enterprise_command(
     enterprise: Annotated[str, typer.Argument(help="The enterprise's id or credit code.")],
     revoke: Annotated[
@@ -16,22 +23,10 @@ def verify_enterprise_command(
 ) -> None:
     """Confirm an enterprise is real (admin verification): from then on it counts in the
     heatmaps. Audited with the CLI as the actor."""
-    from app.cli import _database, _fail, _require_head, load_settings
-    from app.enterprises.classification import normalize_credit_code
-    from app.enterprises.repository import EnterpriseRepository
-    from app.kit.principal import CLI
-    from app.verification import service
-
-    settings = load_settings()
-    with _database(settings) as database, database.sessions() as session:
-        _require_head(database)
-        repository = EnterpriseRepository(session)
-        try:
-            found = repository.get(uuid.UUID(enterprise))
-        except ValueError:
-            found = repository.get_by_credit_code(normalize_credit_code(enterprise))
+    with cli_session(load_settings()) as session:
+        found = enterprise_service.find(session, enterprise)
         if found is None:
-            raise _fail(f"No enterprise with id or credit code {enterprise}.", 2)
+            raise fail(f"No enterprise with id or credit code {enterprise}.", 2)
         was = found.verified
         updated = service.set_verified(session, CLI, found.id, not revoke)
         session.commit()
