@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import hooks
 from app.accounts.cli import cli as accounts_cli
 from app.demo.cli import cli as demo_cli
 from app.enterprises.cli import cli as enterprises_cli
@@ -23,6 +24,8 @@ from app.questionnaires.cli import cli as questionnaires_cli
 from app.reports import system as report_system
 from app.subsidies.cli import cli as subsidies_cli
 from app.verification.cli import cli as verification_cli
+
+hooks.install()  # the commands' writes publish events too (app/hooks.py)
 
 cli = typer.Typer(
     name="zhizao",

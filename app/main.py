@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request, Response
 
+from app import hooks
 from app.kit.db import Database
 from app.kit.errors import install_error_handlers, problem_response, problem_responses
 from app.kit.settings import Settings, get_settings
@@ -37,6 +38,7 @@ _NO_CSP_PATHS = ("/docs", "/redoc")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    hooks.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session
 
+from app import hooks
 from app.kit.db import create_db_engine, create_session_factory
 from app.kit.migrations import upgrade
 from app.kit.settings import Environment, Settings
@@ -48,6 +49,8 @@ def _postgres_reachable() -> bool:
 
 
 _POSTGRES = _postgres_reachable()
+# Services called directly by tests publish events too: wire their subscribers as the app does.
+hooks.install()
 
 
 def pytest_report_header() -> str:

@@ -30,9 +30,7 @@ from app.assessments.schemas import (
 from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.enterprises.repository import EnterpriseRepository
-from app.heatmaps import upkeep as heatmap_upkeep
-from app.integrators import events as integrator_events
-from app.kit import idempotency
+from app.kit import events, idempotency
 from app.kit.cursor import Page, decode_cursor, encode_cursor
 from app.kit.db import begin_write
 from app.kit.errors import (
@@ -43,6 +41,7 @@ from app.kit.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from app.kit.events import AssessmentSubmitted
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
 from app.models import Answer, Assessment, Enterprise, Result, utcnow
@@ -439,10 +438,8 @@ def _submit(
             computed_at=now,
         )
     )
-    # Work that must happen in the submit's own transaction (aggregates, webhook outbox)
-    # is called from here, one line per capability, so it commits or fails with the submit.
-    heatmap_upkeep.record_submission(session, enterprise, assessment, result)
-    integrator_events.on_assessment_submitted(session, assessment, result)  # feed, webhooks
+    # Heatmap sums, the integrators' feed and webhook outbox: in this transaction (app/hooks.py).
+    events.publish(session, AssessmentSubmitted(enterprise, assessment, result))
     audit.record(
         session,
         principal,

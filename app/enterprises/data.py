@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.enterprises.data_repository import EnterpriseDataRepository
+from app.kit import events
 from app.kit.db import begin_write
 from app.kit.errors import NotFound
+from app.kit.events import EnterpriseDeleted
 from app.kit.principal import Principal
 from app.models import utcnow
 
@@ -72,9 +74,7 @@ def delete_data(session: Session, principal: Principal, enterprise_id: uuid.UUID
     begin_write(session)
     _own_firm(session, principal, enterprise_id)
     enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
-    from app.heatmaps.upkeep import withdraw_enterprise
-
-    withdraw_enterprise(session, enterprise_id, enterprise.verified)
+    events.publish(session, EnterpriseDeleted(enterprise_id, enterprise.verified))
     session.expunge(enterprise)
     counts = EnterpriseDataRepository(session).delete_everything(enterprise_id)
     audit.record(

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.enterprises.repository import EnterpriseRepository
-from app.heatmaps import upkeep
+from app.kit import events
 from app.kit.cursor import Page, decode_cursor, encode_cursor
 from app.kit.db import begin_write
 from app.kit.errors import FieldError, InvalidInput, NotFound
+from app.kit.events import EnterpriseVerified
 from app.kit.principal import Principal
 from app.models import Enterprise, utcnow
 from app.verification.repository import VerificationRepository
@@ -62,7 +63,7 @@ def set_verified(
         enterprise.verified_at = None
     enterprise.updated_at = now
     session.flush()
-    upkeep.verification_changed(session, enterprise, was)
+    events.publish(session, EnterpriseVerified(enterprise, was))
     audit.record(
         session,
         principal,

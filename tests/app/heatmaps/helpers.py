@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from app.heatmaps import upkeep
+from app.kit import events
+from app.kit.events import AssessmentSubmitted
 from app.kit.principal import CLI
 from app.models import Assessment, Enterprise, Result
 from app.verification import service as verification
@@ -26,8 +27,8 @@ def submit(
     stages: dict[str, float] | None = None,
     questionnaire_id: str = FULL,
 ) -> Assessment:
-    """Store a submitted assessment with its result and run the submit-time upkeep, as
-    ``assessments.service._submit`` does."""
+    """Store a submitted assessment with its result and publish ``assessment.submitted``, as
+    ``assessments.service._submit`` does (heatmap upkeep, feed entry)."""
     assessment = Assessment(
         enterprise_id=enterprise.id,
         questionnaire_id=questionnaire_id,
@@ -50,7 +51,7 @@ def submit(
     )
     db.add(result)
     db.flush()
-    upkeep.record_submission(db, enterprise, assessment, result)
+    events.publish(db, AssessmentSubmitted(enterprise, assessment, result))
     db.commit()
     return assessment
 

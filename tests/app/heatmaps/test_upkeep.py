@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.heatmaps import quarters, upkeep
+from app.heatmaps import quarters
 from app.heatmaps.repository import HeatmapRepository
 from app.heatmaps.verify import rebuild, verify
+from app.kit import events
+from app.kit.events import EnterpriseChanged
 from app.kit.principal import CLI
 from app.models import HeatmapCell, HeatmapContribution
 from app.verification import service as verification
@@ -84,7 +86,7 @@ def test_profile_change_moves_the_history(db: Session) -> None:
     firm = verified_firm(db, district_code="310115")
     submit(db, firm, NOW)
     firm.district_code = "310117"
-    upkeep.profile_changed(db, firm)
+    events.publish(db, EnterpriseChanged(firm))
     db.commit()
     by_district = {
         row[0]: int(row[1]) for row in HeatmapRepository(db).cell_sums(FULL, Q, ["district_code"])
