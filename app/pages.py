@@ -4,7 +4,6 @@ language switch, the dashboard."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
@@ -12,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.assessments import service as assessment_service
+from app.assessments.pages import trend_points
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
 from app.kit.guards import CurrentPrincipal
@@ -19,9 +19,9 @@ from app.kit.i18n import LANG_COOKIE
 from app.kit.routing import CommittingRoute, domain_router
 from app.kit.settings import Settings
 from app.kit.web.deps import EnterpriseUser, PageLang, base_context
-from app.kit.web.templating import render, tr
-from app.questionnaires.api import CatalogDep
-from app.web import charts
+from app.kit.web.templating import render
+from app.questionnaires.service import CatalogDep
+from app.results import charts
 
 router = domain_router(include_in_schema=False)
 
@@ -72,20 +72,13 @@ def dashboard(
     )
     submitted = [item for item in page.items if item.status == "submitted"]
     latest = submitted[0] if submitted else None
-    trend_points = [
-        (
-            item.submitted_at.strftime("%Y-%m-%d") if item.submitted_at else "",
-            None if item.overall is None else Decimal(str(item.overall)),
-        )
-        for item in reversed(submitted)
-    ]
     context = base_context(request, principal, lang) | {
         "enterprise": enterprise,
         "items": page.items,
         "latest": latest,
         "drafts": [item for item in page.items if item.status == "draft"],
-        "trend_svg": charts.trend(trend_points, title=tr(lang, "Overall score over time"))
-        if len(trend_points) > 1
+        "trend_svg": charts.trend_svg(trend_points(submitted), lang=lang)
+        if len(submitted) > 1
         else None,
     }
     return render(request, "pages/dashboard.html", context, lang=lang)

@@ -49,6 +49,10 @@ def register(session: Session, principal: Principal, data: Registration) -> tupl
     return user, enterprise
 
 
+def find_user(session: Session, email: str) -> User | None:
+    return UserRepository(session).get_by_email(email)
+
+
 def create_user(
     session: Session,
     principal: Principal,

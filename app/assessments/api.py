@@ -12,7 +12,6 @@ from app.assessments.schemas import (
     AssessmentCreate,
     AssessmentRead,
     HistoryItem,
-    ResultRead,
 )
 from app.auth.scopes import require_scope
 from app.kit.cursor import Page, PageDep
@@ -22,7 +21,8 @@ from app.kit.i18n import LangDep
 from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
-from app.questionnaires.api import CatalogDep
+from app.questionnaires.service import CatalogDep
+from app.results.schemas import ResultRead
 
 router = domain_router(tags=["assessments"])
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.assessments import service
-from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead
+from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead, HistoryItem
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -34,9 +34,10 @@ from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, fo
 from app.kit.web.htmx import HtmxDep, redirect
 from app.kit.web.templating import N_, render, tr
 from app.models import Assessment
-from app.questionnaires.api import CatalogDep
 from app.questionnaires.catalog import QuestionnaireCatalog
-from app.web import charts
+from app.questionnaires.service import CatalogDep
+from app.results import charts
+from app.results import service as results
 from scoring import (
     NA,
     RUNGS,
@@ -547,21 +548,6 @@ def submit(
 # --- result and what-if -----------------------------------------------------------------------
 
 
-def _subsidies(raw: list[Any], lang: Lang) -> dict[str, list[dict[str, Any]]]:
-    """Matched and nearly matched programmes, whatever shape the stored list has (per-language
-    dicts or one dict per programme); missing fields simply do not show."""
-    groups: dict[str, list[dict[str, Any]]] = {"eligible": [], "near": []}
-    for item in raw:
-        if not isinstance(item, dict):
-            continue
-        localized = item.get(lang)
-        entry: dict[str, Any] = localized if isinstance(localized, dict) else item
-        status = entry.get("status") or entry.get("fit")
-        if status in groups:
-            groups[status].append(entry)
-    return groups
-
-
 def _what_if_questions(
     questionnaire: Questionnaire, roadmap: Mapping[str, Any] | None
 ) -> list[Question]:
@@ -598,24 +584,26 @@ def _result_context(
         "result": result,
         "stage_titles": stage_titles,
         "rungs": RUNGS,
-        "ladder_svg": charts.ladder(
-            [charts.RungLabel(r.level, r.name.get(lang)) for r in RUNGS],
-            rung,
-            overall,
-            title=tr(lang, "The maturity ladder: your rung is %(rung)s", rung=format(rung, ".2f")),
+        "ladder_svg": charts.ladder_svg(
+            float(rung),
+            None if overall is None else float(overall),
+            lang=lang,
             you_label=tr(lang, "you"),
         ),
-        "radar_svg": charts.radar(
+        "radar_svg": charts.radar_svg(
             [
-                (
-                    stage_titles[s.id],
-                    Decimal(str(result.stages[s.id])) if s.id in result.stages else None,
+                charts.RadarAxis(
+                    label=stage_titles[s.id],
+                    value=result.stages.get(s.id),
                 )
                 for s in questionnaire.stages
             ],
-            title=tr(lang, "Score per stage"),
+            lang=lang,
+            series_label=tr(lang, "Score per stage"),
         ),
-        "subsidies": _subsidies(result.subsidies, lang),
+        "subsidies": {
+            status: results.with_status(result.subsidies, status) for status in ("eligible", "near")
+        },
         "what_if_questions": _what_if_questions(questionnaire, result.roadmap),
         "answers": view.answers,
         "what_if": None,
@@ -700,6 +688,18 @@ def what_if(
 # --- history ----------------------------------------------------------------------------------
 
 
+def trend_points(submitted: list[HistoryItem]) -> list[charts.TrendPoint]:
+    """The trend chart's points: submissions oldest first (``submitted`` is newest first)."""
+    return [
+        charts.TrendPoint(
+            label=item.submitted_at.strftime("%Y-%m-%d") if item.submitted_at else "",
+            overall=item.overall,
+            rung=item.rung if item.rung is not None else 0.0,
+        )
+        for item in reversed(submitted)
+    ]
+
+
 @router.get("/history", response_class=HTMLResponse, name="history")
 def history(
     request: Request,
@@ -713,17 +713,8 @@ def history(
         session, principal, catalog, principal.enterprise_id, cursor=None, limit=100, lang=lang
     )
     submitted = [item for item in page.items if item.status == "submitted"]
-    points = [
-        (
-            item.submitted_at.strftime("%Y-%m-%d") if item.submitted_at else "",
-            None if item.overall is None else Decimal(str(item.overall)),
-        )
-        for item in reversed(submitted)
-    ]
     context = base_context(request, principal, lang) | {
         "items": page.items,
-        "trend_svg": charts.trend(points, title=tr(lang, "Overall score over time"))
-        if points
-        else None,
+        "trend_svg": charts.trend_svg(trend_points(submitted), lang=lang) if submitted else None,
     }
     return render(request, "pages/history.html", context, lang=lang)

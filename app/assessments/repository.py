@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.models import Answer, Assessment, IdempotencyRecord, Result
+from app.models import Answer, Assessment, IdempotencyRecord
 
 
 class AssessmentRepository:
@@ -43,14 +43,6 @@ class AssessmentRepository:
                 )
             )
 
-    def result(self, assessment_id: uuid.UUID) -> Result | None:
-        return self.session.scalar(select(Result).where(Result.assessment_id == assessment_id))
-
-    def add_result(self, result: Result) -> Result:
-        self.session.add(result)
-        self.session.flush()
-        return result
-
     def latest_submitted(
         self, enterprise_id: uuid.UUID, questionnaire_id: str
     ) -> Assessment | None:
@@ -71,28 +63,17 @@ class AssessmentRepository:
         *,
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
-    ) -> list[tuple[Assessment, Result | None]]:
+    ) -> list[Assessment]:
         """Newest first, by (created_at, id)."""
         query = (
-            select(Assessment, Result)
-            .outerjoin(Result, Result.assessment_id == Assessment.id)
+            select(Assessment)
             .where(Assessment.enterprise_id == enterprise_id)
             .order_by(Assessment.created_at.desc(), Assessment.id.desc())
             .limit(limit)
         )
         if after is not None:
             query = query.where(tuple_(Assessment.created_at, Assessment.id) < tuple_(*after))
-        return [(a, r) for a, r in self.session.execute(query)]
-
-    def submitted_results(self, enterprise_id: uuid.UUID) -> list[tuple[str, datetime, Result]]:
-        """(questionnaire id, submitted at, result) of every submission, oldest first."""
-        rows = self.session.execute(
-            select(Assessment.questionnaire_id, Assessment.submitted_at, Result)
-            .join(Result, Result.assessment_id == Assessment.id)
-            .where(Assessment.enterprise_id == enterprise_id, Assessment.status == "submitted")
-            .order_by(Assessment.submitted_at, Assessment.id)
-        )
-        return [(qid, at, result) for qid, at, result in rows if at is not None]
+        return list(self.session.scalars(query))
 
 
 class IdempotencyRepository:

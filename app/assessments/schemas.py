@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, JsonValue
 
 from app.kit.schemas import JsonInt, RequestModel
+from app.questionnaires.schemas import QuestionnaireRef
+from app.results.schemas import Change
 
 AnswerJson = JsonValue
 
@@ -40,12 +42,6 @@ class StageProgress(BaseModel):
     complete: bool
 
 
-class QuestionnaireRef(BaseModel):
-    id: str
-    version: int
-    title: str
-
-
 class AssessmentRead(BaseModel):
     id: uuid.UUID
     enterprise_id: uuid.UUID
@@ -61,29 +57,6 @@ class AssessmentRead(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None
     prefilled_from: uuid.UUID | None
-
-
-class ResultRead(BaseModel):
-    """Scores as computed at submission, rounded half-up to 2 dp."""
-
-    assessment_id: uuid.UUID
-    enterprise_id: uuid.UUID
-    questionnaire: QuestionnaireRef
-    submitted_at: datetime
-    overall: float | None
-    rung: float
-    rung_name: str
-    stages: dict[str, float]
-    held_back_by: list[dict[str, Any]]
-    roadmap: dict[str, Any] | None
-    crosswalk: dict[str, Any]
-    subsidies: list[dict[str, Any]]
-
-
-class Change(BaseModel):
-    overall: float | None
-    rung: float | None
-    stages: dict[str, float]
 
 
 class HistoryItem(BaseModel):

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,15 +20,11 @@ from app.assessments.schemas import (
     AnswersUpdate,
     AssessmentCreate,
     AssessmentRead,
-    Change,
     HistoryItem,
-    QuestionnaireRef,
-    ResultRead,
     StageProgress,
 )
 from app.audit import service as audit
 from app.enterprises import service as enterprise_service
-from app.enterprises.repository import EnterpriseRepository
 from app.kit import events, idempotency
 from app.kit.cursor import Page, decode_cursor, encode_cursor
 from app.kit.db import begin_write
@@ -44,19 +39,20 @@ from app.kit.errors import (
 from app.kit.events import AssessmentSubmitted
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
-from app.models import Answer, Assessment, Enterprise, Result, utcnow
+from app.models import Answer, Assessment, Enterprise, utcnow
+from app.questionnaires import service as questionnaires
 from app.questionnaires.catalog import QuestionnaireCatalog
-from app.subsidies import service as subsidy_service
+from app.results import service as results
+from app.results.schemas import ResultRead
 from scoring import (
     AnswerIssue,
     InvalidAnswers,
     Questionnaire,
     applicable_questions,
-    round_score,
     score,
     validate_answers,
 )
-from scoring.subsidies import Programme
+from scoring.subsidies import Programme, match_subsidies
 
 # --- access ----------------------------------------------------------------------------------
 
@@ -72,14 +68,13 @@ def get_visible(session: Session, principal: Principal, assessment_id: uuid.UUID
 
 
 def questionnaire_of(catalog: QuestionnaireCatalog, assessment: Assessment) -> Questionnaire:
-    questionnaire = catalog.get(assessment.questionnaire_id, assessment.questionnaire_version)
-    if questionnaire is None or questionnaire.content_hash != assessment.questionnaire_hash:
-        # The catalogue pins published versions at start-up, so this is an operator error.
-        raise RuntimeError(
-            f"questionnaire {assessment.questionnaire_id} v{assessment.questionnaire_version} "
-            "is no longer served with the content this assessment was started on"
-        )
-    return questionnaire
+    """The questionnaire with the content the assessment was started on."""
+    return questionnaires.questionnaire_of(
+        catalog,
+        assessment.questionnaire_id,
+        assessment.questionnaire_version,
+        assessment.questionnaire_hash,
+    )
 
 
 # --- ETags -----------------------------------------------------------------------------------
@@ -122,12 +117,6 @@ def _bump_version(session: Session, assessment: Assessment) -> None:
 # --- views -----------------------------------------------------------------------------------
 
 
-def _ref(questionnaire: Questionnaire, lang: Lang) -> QuestionnaireRef:
-    return QuestionnaireRef(
-        id=questionnaire.id, version=questionnaire.version, title=questionnaire.title.get(lang)
-    )
-
-
 def build_view(
     assessment: Assessment,
     questionnaire: Questionnaire,
@@ -156,7 +145,7 @@ def build_view(
     return AssessmentRead(
         id=assessment.id,
         enterprise_id=assessment.enterprise_id,
-        questionnaire=_ref(questionnaire, lang),
+        questionnaire=questionnaires.reference(questionnaire, lang),
         status=assessment.status,
         etag=etag_of(assessment),
         answers=dict(answers),
@@ -172,9 +161,12 @@ def build_view(
 
 
 def _enterprise(session: Session, assessment: Assessment) -> Enterprise:
-    enterprise = EnterpriseRepository(session).get(assessment.enterprise_id)
-    assert enterprise is not None  # foreign key
-    return enterprise
+    return enterprise_service.get(session, assessment.enterprise_id)
+
+
+def answers(session: Session, assessment: Assessment) -> dict[str, Any]:
+    """The stored answers, question id → value (the caller checked it may see them)."""
+    return AssessmentRepository(session).answer_values(assessment.id)
 
 
 def view(
@@ -418,26 +410,11 @@ def _submit(
         ) from exc
 
     now = utcnow()
-    matches = subsidy_service.match(programmes, profile, answers, scored, now.date())
+    matches = match_subsidies(programmes, profile, answers, scored, on=now.date())
     assessment.status = "submitted"
     assessment.submitted_at = now
     _bump_version(session, assessment)
-    result = repository.add_result(
-        Result(
-            assessment_id=assessment.id,
-            enterprise_id=assessment.enterprise_id,
-            overall=None if scored.overall is None else round_score(scored.overall),
-            rung=scored.rung,
-            stages={k: float(round_score(v)) for k, v in scored.stages.items()},
-            payload={
-                "zh": scored.to_dict("zh"),
-                "en": scored.to_dict("en"),
-                "exact": subsidy_service.exact_scores(scored),
-            },
-            subsidies=subsidy_service.stored_form(matches),
-            computed_at=now,
-        )
-    )
+    result = results.record(session, assessment, scored, matches, now)
     # Heatmap sums, the integrators' feed and webhook outbox: in this transaction (app/hooks.py).
     events.publish(session, AssessmentSubmitted(enterprise, assessment, result))
     audit.record(
@@ -449,32 +426,11 @@ def _submit(
         enterprise_id=assessment.enterprise_id,
         detail={"rung": str(scored.rung), "result_id": result.id},
     )
-    body = result_view(assessment, result, questionnaire, lang).model_dump(mode="json")
+    body = results.view(assessment, result, questionnaire, lang).model_dump(mode="json")
     return SubmitOutcome(200, body)
 
 
-# --- results and history --------------------------------------------------------------------
-
-
-def result_view(
-    assessment: Assessment, result: Result, questionnaire: Questionnaire, lang: Lang
-) -> ResultRead:
-    payload = result.payload[lang]
-    assert assessment.submitted_at is not None
-    return ResultRead(
-        assessment_id=assessment.id,
-        enterprise_id=assessment.enterprise_id,
-        questionnaire=_ref(questionnaire, lang),
-        submitted_at=assessment.submitted_at,
-        overall=payload["overall"],
-        rung=payload["rung"],
-        rung_name=payload["rung_name"],
-        stages=payload["stages"],
-        held_back_by=payload["held_back_by"],
-        roadmap=payload["roadmap"],
-        crosswalk=payload["crosswalk"],
-        subsidies=subsidy_service.localized(result.subsidies, lang),
-    )
+# --- result and history ------------------------------------------------------------------------
 
 
 def get_result(
@@ -484,11 +440,12 @@ def get_result(
     assessment_id: uuid.UUID,
     lang: Lang,
 ) -> ResultRead:
+    """The result kept at submission (``results``), if the caller may see the assessment."""
     assessment = get_visible(session, principal, assessment_id)
-    result = AssessmentRepository(session).result(assessment.id)
+    result = results.of_assessment(session, assessment)
     if result is None:
         raise NotFound("This assessment has no result yet: submit it first.")
-    return result_view(assessment, result, questionnaire_of(catalog, assessment), lang)
+    return results.view(assessment, result, questionnaire_of(catalog, assessment), lang)
 
 
 def history(
@@ -514,59 +471,30 @@ def history(
                 "The cursor is not one this API issued.",
                 errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
             ) from exc
-    repository = AssessmentRepository(session)
-    rows = repository.history_page(enterprise_id, after=after, limit=limit + 1)
+    rows = AssessmentRepository(session).history_page(enterprise_id, after=after, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
     # One query for every submission of the firm: few per firm, and no query per row.
-    submissions = repository.submitted_results(enterprise_id)
+    submitted = {s.assessment_id: s for s in results.submissions(session, enterprise_id)}
     items: list[HistoryItem] = []
-    for assessment, result in page:
+    for assessment in page:
         questionnaire = questionnaire_of(catalog, assessment)
-        change = None
-        if result is not None:
-            earlier = [
-                r
-                for (qid, at, r) in submissions
-                if qid == assessment.questionnaire_id
-                and assessment.submitted_at is not None
-                and at < assessment.submitted_at
-            ]
-            if earlier:
-                change = _change(result, earlier[-1])
+        submission = submitted.get(assessment.id)
+        result = submission.result if submission is not None else None
         items.append(
             HistoryItem(
                 id=assessment.id,
-                questionnaire=_ref(questionnaire, lang),
+                questionnaire=questionnaires.reference(questionnaire, lang),
                 status=assessment.status,
                 created_at=assessment.created_at,
                 submitted_at=assessment.submitted_at,
                 overall=float(result.overall) if result and result.overall is not None else None,
                 rung=float(result.rung) if result else None,
                 stages=dict(result.stages) if result else {},
-                change=change,
+                change=submission.change if submission is not None else None,
             )
         )
     next_cursor = None
     if more and page:
-        last = page[-1][0]
+        last = page[-1]
         next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
     return Page[HistoryItem](items=items, next_cursor=next_cursor)
-
-
-def _change(result: Result, previous: Result) -> Change:
-    def delta(a: object, b: object) -> float:
-        return float(round_score(Decimal(str(a)) - Decimal(str(b))))
-
-    return Change(
-        overall=(
-            delta(result.overall, previous.overall)
-            if result.overall is not None and previous.overall is not None
-            else None
-        ),
-        rung=delta(result.rung, previous.rung),
-        stages={
-            stage_id: delta(value, previous.stages[stage_id])
-            for stage_id, value in result.stages.items()
-            if stage_id in previous.stages
-        },
-    )

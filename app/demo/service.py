@@ -13,9 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts_service
-from app.accounts.repository import UserRepository
 from app.enterprises import service as enterprise_service
-from app.enterprises.repository import EnterpriseRepository
 from app.enterprises.schemas import EnterpriseCreate
 from app.kit.principal import Principal
 from app.models import Enterprise, User
@@ -70,7 +68,7 @@ def seed_demo(session: Session, principal: Principal) -> DemoSeed:
 
 
 def _demo_enterprise(session: Session, principal: Principal, seed: DemoSeed) -> Enterprise:
-    existing = EnterpriseRepository(session).get_by_credit_code(DEMO_CREDIT_CODE)
+    existing = enterprise_service.find(session, DEMO_CREDIT_CODE)
     if existing is not None:
         return existing
     data = EnterpriseCreate(
@@ -98,7 +96,7 @@ def _demo_user(
     display_name: str,
     enterprise: Enterprise | None = None,
 ) -> User:
-    user = UserRepository(session).get_by_email(email)
+    user = accounts_service.find_user(session, email)
     created = user is None
     if user is None:
         user = accounts_service.create_user(

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.enterprises.classification import industrial_size_class, is_above_designated_size
 from app.heatmaps import quarters
-from app.heatmaps.repository import table_of
+from app.heatmaps.service import table_of
 from app.heatmaps.sums import (
     CELL_COLUMNS,
     CELL_KEY,

@@ -43,6 +43,14 @@ def get_visible(session: Session, principal: Principal, enterprise_id: uuid.UUID
     return enterprise
 
 
+def get(session: Session, enterprise_id: uuid.UUID) -> Enterprise:
+    """An enterprise the caller already may see (its assessment was visible): no check here."""
+    enterprise = EnterpriseRepository(session).get(enterprise_id)
+    if enterprise is None:
+        raise NotFound("No enterprise with this id.")
+    return enterprise
+
+
 def find(session: Session, id_or_credit_code: str) -> Enterprise | None:
     """The enterprise with this id, or this credit code (as people type it), for the CLI."""
     repository = EnterpriseRepository(session)

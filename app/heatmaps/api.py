@@ -16,7 +16,7 @@ from app.kit.guards import SignedIn
 from app.kit.i18n import LangDep
 from app.kit.routing import domain_router
 from app.kit.settings import Settings
-from app.questionnaires.api import CatalogDep
+from app.questionnaires.service import CatalogDep
 
 router = domain_router(prefix="/heatmaps", tags=["heatmaps"])
 

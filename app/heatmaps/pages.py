@@ -27,7 +27,7 @@ from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
 from app.kit.web.deps import LoginRequired, PageLang, base_context
 from app.kit.web.templating import render
-from app.questionnaires.api import CatalogDep
+from app.questionnaires.service import CatalogDep
 
 router = domain_router(include_in_schema=False)
 

@@ -32,6 +32,7 @@ from app.heatmaps.cuts import (
 )
 from app.heatmaps.disclosure import TOTAL, Protection, protect
 from app.heatmaps.repository import DIMENSIONS, HeatmapRepository
+from app.heatmaps.repository import table_of as table_of  # bulk loaders write the tables
 from app.heatmaps.schemas import (
     CellRead,
     HeatmapOptions,

@@ -106,6 +106,10 @@ class GrantRepository:
             select(Grant).where(Grant.enterprise_id == enterprise_id, Grant.client_id == client_id)
         )
 
+    def is_active(self, enterprise_id: uuid.UUID, client_id: uuid.UUID) -> bool:
+        grant = self.get(enterprise_id, client_id)
+        return grant is not None and grant.revoked_at is None
+
     def add(self, grant: Grant) -> Grant:
         self.session.add(grant)
         self.session.flush()

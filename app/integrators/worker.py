@@ -35,9 +35,8 @@ import httpx
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
-from app.enterprises.repository import EnterpriseRepository
 from app.integrators import service
-from app.integrators.repository import WebhookRepository
+from app.integrators.repository import GrantRepository, WebhookRepository
 from app.kit.db import Database, begin_write
 from app.kit.settings import Settings
 from app.models import utcnow
@@ -214,14 +213,14 @@ class WebhookWorker:
         with self.database.sessions() as session:
             begin_write(session)
             webhooks = WebhookRepository(session)
-            grants = EnterpriseRepository(session)
+            grants = GrantRepository(session)
             for delivery in webhooks.lock_due(now, self.batch_size):
                 endpoint = webhooks.endpoint(delivery.endpoint_id)
                 assert endpoint is not None  # foreign key
                 if (
                     delivery.event_type == "assessment.submitted"
                     and delivery.enterprise_id is not None
-                    and grants.active_grant(delivery.enterprise_id, delivery.client_id) is None
+                    and not grants.is_active(delivery.enterprise_id, delivery.client_id)
                 ):
                     # Consent revoked: the event is never sent (revocation cancels too).
                     delivery.status = "cancelled"

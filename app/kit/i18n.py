@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request
 
 Lang = Literal["zh", "en"]
+#: Every language the service speaks, the default first.
+LANGS: tuple[Lang, ...] = ("zh", "en")
 LANG_COOKIE = "zhizao_lang"
 
 

@@ -2,24 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Query, Response
 
 from app.kit.errors import NotFound
 from app.kit.guards import PUBLIC_OPERATION
 from app.kit.i18n import LangDep
 from app.kit.routing import domain_router
-from app.questionnaires.catalog import QuestionnaireCatalog
 from app.questionnaires.schemas import QuestionnaireOut, QuestionnaireSummary, localize, summarize
+from app.questionnaires.service import CatalogDep
 
 router = domain_router(prefix="/questionnaires", tags=["questionnaires"])
-
-
-def get_catalog(request: Request) -> QuestionnaireCatalog:
-    catalog: QuestionnaireCatalog = request.app.state.questionnaires
-    return catalog
-
-
-CatalogDep = Annotated[QuestionnaireCatalog, Depends(get_catalog)]
 
 
 @router.get(

@@ -7,6 +7,12 @@ from pydantic import BaseModel
 from scoring import Question, Questionnaire, Stage
 
 
+class QuestionnaireRef(BaseModel):
+    id: str
+    version: int
+    title: str
+
+
 class OptionOut(BaseModel):
     id: str
     text: str

@@ -13,7 +13,7 @@ from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.kit.settings import Settings
-from app.questionnaires.api import CatalogDep
+from app.questionnaires.service import CatalogDep
 from app.reports import service
 from app.reports.pdf import ReportRenderer
 

@@ -1,8 +1,8 @@
 """The report's view-model, built from the STORED result of a submitted assessment.
 
 Nothing here scores: the scores, rung, reasons, roadmap and crosswalk come from
-``Result.payload[lang]`` (computed at submission), the matched programmes from
-``Result.subsidies``. The questionnaire supplies stage names and weights; the ladder its rung
+the stored result (``app.results.service.read``: computed at submission), the matched
+programmes too. The questionnaire supplies stage names and weights; the ladder its rung
 names. The same inputs always give the same report.
 """
 
@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from app.assessments.repository import AssessmentRepository
 from app.kit.i18n import Lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
@@ -34,6 +33,7 @@ from app.reports.texts import (
     labels,
 )
 from app.results import charts
+from app.results import service as results
 from scoring import Questionnaire
 from scoring.ladder import CROSSWALK_NOTE, RUNG_LEVELS, RUNG_STEP, RUNGS, rung_info
 
@@ -244,10 +244,10 @@ def build_report_context(
     """Gather what the report shows (the firm's earlier results, its peers) and build it."""
     assert assessment.submitted_at is not None
     history = [
-        (at, earlier)
-        for qid, at, earlier in AssessmentRepository(session).submitted_results(enterprise.id)
-        if qid == assessment.questionnaire_id
-        and (at < assessment.submitted_at or earlier.id == result.id)
+        (s.submitted_at, s.result)
+        for s in results.submissions(session, enterprise.id)
+        if s.questionnaire_id == assessment.questionnaire_id
+        and (s.submitted_at < assessment.submitted_at or s.result.id == result.id)
     ]
     peer = _peer(session, settings, assessment, result, enterprise, lang)
     return report_context(
@@ -306,18 +306,18 @@ def report_context(
 ) -> ReportContext:
     """The view-model from stored rows alone (no queries)."""
     t = labels(lang)
-    payload: Mapping[str, Any] = result.payload[lang]
+    stored = results.view(assessment, result, questionnaire, lang)
     assert assessment.submitted_at is not None
-    rung = _decimal(payload["rung"])
+    rung = _decimal(stored.rung)
     info = rung_info(rung)
-    overall = charts.as_float(payload.get("overall"))
+    overall = charts.as_float(stored.overall)
     stage_titles = {stage.id: stage.title.get(lang) for stage in questionnaire.stages}
-    roadmap_payload: Mapping[str, Any] | None = payload.get("roadmap")
+    roadmap_payload: Mapping[str, Any] | None = stored.roadmap
     next_rung = _next_rung(rung)
-    held = list(payload.get("held_back_by") or [])
+    held = stored.held_back_by
     binding = {item["stage_id"] for item in held if item.get("kind") == "stage"}
 
-    stages = _stage_rows(questionnaire, payload.get("stages") or {}, next_rung, binding, lang)
+    stages = _stage_rows(questionnaire, stored.stages, next_rung, binding, lang)
     district = DISTRICTS.get(enterprise.district_code)
     industry = INDUSTRIES.get(enterprise.industry_code)
     enterprise_view = EnterpriseView(
@@ -335,7 +335,7 @@ def report_context(
         [
             charts.RadarAxis(
                 label=row.title,
-                value=charts.as_float(payload["stages"][row.id]) if row.scored else None,
+                value=charts.as_float(stored.stages[row.id]) if row.scored else None,
                 reference=None if next_rung is None else float(next_rung - RUNG_STEP),
             )
             for row in stages
@@ -344,8 +344,10 @@ def report_context(
         series_label=t["radar_series"],
         reference_label=reference_label,
     )
-    eligible, near, others = _subsidies(result.subsidies, lang)
-    crosswalk = payload.get("crosswalk") or {}
+    eligible = [_subsidy_view(m, lang) for m in results.with_status(stored.subsidies, "eligible")]
+    near = [_subsidy_view(m, lang) for m in results.with_status(stored.subsidies, "near")]
+    others = len(stored.subsidies) - len(eligible) - len(near)
+    crosswalk = stored.crosswalk
     trend = _trend(history, result, lang)
     return ReportContext(
         lang=lang,
@@ -581,24 +583,6 @@ def _roadmap(
 # --- subsidies -----------------------------------------------------------------------------------
 
 
-def stored_matches(stored: object, lang: Lang) -> list[Mapping[str, Any]]:
-    """The stored matches in ``lang``. ``Result.subsidies`` holds ``SubsidyMatch.to_dict(lang)``
-    dicts; accepted shapes: a list of match dicts, a list of ``{"zh": …, "en": …}`` pairs, or
-    ``{"zh": [...], "en": [...]}``."""
-    if isinstance(stored, Mapping):
-        chosen = stored.get(lang) or stored.get("zh") or []
-        return [m for m in chosen if isinstance(m, Mapping)]
-    matches: list[Mapping[str, Any]] = []
-    for item in stored if isinstance(stored, list) else []:
-        if not isinstance(item, Mapping):
-            continue
-        if "id" not in item and ("zh" in item or "en" in item):
-            item = item.get(lang) or item.get("zh") or {}
-        if item:
-            matches.append(item)
-    return matches
-
-
 def _subsidy_view(match: Mapping[str, Any], lang: Lang) -> SubsidyView:
     t = labels(lang)
     estimate = match.get("estimate") or {}
@@ -639,13 +623,6 @@ def _subsidy_view(match: Mapping[str, Any], lang: Lang) -> SubsidyView:
         valid=valid,
         notes=str(match.get("notes") or ""),
     )
-
-
-def _subsidies(stored: object, lang: Lang) -> tuple[list[SubsidyView], list[SubsidyView], int]:
-    matches = stored_matches(stored, lang)
-    eligible = [_subsidy_view(m, lang) for m in matches if m.get("status") == "eligible"]
-    near = [_subsidy_view(m, lang) for m in matches if m.get("status") == "near"]
-    return eligible, near, len(matches) - len(eligible) - len(near)
 
 
 # --- trend ---------------------------------------------------------------------------------------

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.assessments import service as assessments
-from app.assessments.repository import AssessmentRepository
-from app.enterprises.repository import EnterpriseRepository
+from app.enterprises import service as enterprise_service
 from app.kit.errors import NotFound
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
@@ -18,6 +17,7 @@ from app.models import Assessment, Enterprise
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.reports.context import ReportContext, build_report_context
 from app.reports.pdf import ReportKey, template_version
+from app.results import service as results
 from scoring import Questionnaire
 
 
@@ -43,8 +43,7 @@ def locate(
     assessment = assessments.get_visible(session, principal, assessment_id)
     if assessment.status != "submitted":
         raise NotFound("This assessment has no report yet: submit it first.")
-    enterprise = EnterpriseRepository(session).get(assessment.enterprise_id)
-    assert enterprise is not None  # foreign key
+    enterprise = enterprise_service.get(session, assessment.enterprise_id)
     return LocatedReport(
         assessment=assessment,
         enterprise=enterprise,
@@ -62,7 +61,7 @@ def locate(
 def context_for(
     session: Session, settings: Settings, located: LocatedReport, lang: Lang
 ) -> ReportContext:
-    result = AssessmentRepository(session).result(located.assessment.id)
+    result = results.of_assessment(session, located.assessment)
     if result is None:  # submitted without a result: cannot happen (one transaction)
         raise NotFound("This assessment has no result.")
     return build_report_context(

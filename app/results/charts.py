@@ -77,8 +77,11 @@ def _text(
     size: float | None = None,
     weight: str | None = None,
     fill: str | None = None,
+    css_class: str | None = None,
 ) -> str:
     attrs = [f'x="{_f(x)}"', f'y="{_f(y)}"', f'text-anchor="{anchor}"']
+    if css_class is not None:
+        attrs.insert(0, f'class="{css_class}"')
     if size is not None:
         attrs.append(f'font-size="{size:g}"')
     if weight is not None:
@@ -98,9 +101,13 @@ def _rung_name(level: float, lang: str) -> str:
 # --- ladder ----------------------------------------------------------------------------------
 
 
-def ladder_svg(rung: float, overall: float | None, *, lang: str) -> Markup:
+def ladder_svg(
+    rung: float, overall: float | None, *, lang: str, you_label: str | None = None
+) -> Markup:
     """The ladder as a staircase of its six rungs, the firm's rung filled, its overall score
-    marked above. ``rung`` is one of 2.75 … 4.00; ``overall`` may be None (nothing scored)."""
+    marked above. ``rung`` is one of 2.75 … 4.00; ``overall`` may be None (nothing scored).
+    ``you_label`` also writes a word on the firm's rung (the pages say "you": never colour
+    alone). Each rung is a group classed ``rung-reached``, ``rung-current`` or ``rung-ahead``."""
     width, height = 640, 200
     left, right, baseline = 10.0, 10.0, 150.0
     col = (width - left - right) / len(_LEVELS)
@@ -116,11 +123,12 @@ def ladder_svg(rung: float, overall: float | None, *, lang: str) -> Markup:
         x = left + index * col
         step_height = 16 + index * 18
         if level == rung:
-            fill = PRIMARY
+            fill, state = PRIMARY, "current"
         elif level < rung:
-            fill = REACHED
+            fill, state = REACHED, "reached"
         else:
-            fill = NEUTRAL
+            fill, state = NEUTRAL, "ahead"
+        parts.append(f'<g class="rung rung-{state}">')
         parts.append(
             f'<rect x="{_f(x + 2)}" y="{_f(baseline - step_height)}" width="{_f(col - 4)}" '
             f'height="{_f(step_height)}" rx="3" fill="{fill}"/>'
@@ -146,6 +154,11 @@ def ladder_svg(rung: float, overall: float | None, *, lang: str) -> Markup:
                 fill=PRIMARY if current else MUTED,
             )
         )
+        if current and you_label:
+            parts.append(
+                _text(x + col / 2, baseline - 5, you_label, size=10, weight="bold", fill="#ffffff")
+            )
+        parts.append("</g>")
     if overall is not None:
         span = min(max((overall - _LOW) / _STEP, 0.0), len(_LEVELS) - 0.5)
         marker_x = left + span * col
@@ -251,8 +264,12 @@ def radar_svg(
         anchor = "start" if cos > 0.3 else "end" if cos < -0.3 else "middle"
         dy = -14.0 if sin < -0.3 else 10.0 if sin > 0.3 else -2.0
         score = "—" if axis.value is None else _score(axis.value)
-        parts.append(_text(x, y + dy, axis.label, anchor=anchor, size=11, weight="bold"))
-        parts.append(_text(x, y + dy + 14, score, anchor=anchor, size=11, fill=PRIMARY))
+        parts.append(
+            _text(x, y + dy, axis.label, anchor=anchor, size=11, weight="bold", css_class="label")
+        )
+        parts.append(
+            _text(x, y + dy + 14, score, anchor=anchor, size=11, fill=PRIMARY, css_class="value")
+        )
     legend_y = height - 14
     parts.append(
         f'<rect x="20" y="{_f(legend_y - 9)}" width="14" height="10" fill="{PRIMARY}" '
@@ -291,9 +308,21 @@ def stage_bars_svg(axes: Sequence[RadarAxis], *, lang: str, series_label: str) -
         parts.append(_text(x, top - 10, _score(level), size=8, fill=MUTED))
     for index, axis in enumerate(axes):
         y = top + index * row
-        parts.append(_text(left - 8, y + 16, axis.label, anchor="end", size=11, weight="bold"))
+        parts.append(
+            _text(
+                left - 8,
+                y + 16,
+                axis.label,
+                anchor="end",
+                size=11,
+                weight="bold",
+                css_class="label",
+            )
+        )
         if axis.value is None:
-            parts.append(_text(left + 4, y + 16, "—", anchor="start", fill=MUTED))
+            parts.append(
+                _text(left + 4, y + 16, "—", anchor="start", fill=MUTED, css_class="value")
+            )
             continue
         end = max(x_of(axis.value), left + 2)
         parts.append(
@@ -301,7 +330,15 @@ def stage_bars_svg(axes: Sequence[RadarAxis], *, lang: str, series_label: str) -
             f'fill="{PRIMARY}" fill-opacity="0.8"/>'
         )
         parts.append(
-            _text(end + 4, y + 17, _score(axis.value), anchor="start", size=10, fill=PRIMARY)
+            _text(
+                end + 4,
+                y + 17,
+                _score(axis.value),
+                anchor="start",
+                size=10,
+                fill=PRIMARY,
+                css_class="value",
+            )
         )
     parts.append(_text(left, height - 4, series_label, anchor="start", size=9, fill=MUTED))
     parts.append("</svg>")
@@ -377,7 +414,15 @@ def trend_svg(points: Sequence[TrendPoint], *, lang: str) -> Markup:
             y = y_of(point.overall)
             parts.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="4" fill="{PRIMARY}"/>')
             parts.append(
-                _text(x, y - 8, _score(point.overall), size=10, weight="bold", fill=PRIMARY)
+                _text(
+                    x,
+                    y - 8,
+                    _score(point.overall),
+                    size=10,
+                    weight="bold",
+                    fill=PRIMARY,
+                    css_class="value",
+                )
             )
         parts.append(_text(x, height - bottom + 16, point.label, size=9, fill=MUTED))
     legend_y = height - 6

@@ -7,7 +7,6 @@ from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from app.assessments import service as assessment_service
-from app.assessments.repository import AssessmentRepository
 from app.auth.scopes import require_scope
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
@@ -17,7 +16,8 @@ from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.models import utcnow
-from app.questionnaires.api import CatalogDep
+from app.questionnaires.service import CatalogDep
+from app.results import service as results
 from app.subsidies import service
 from app.subsidies.catalog import SubsidyCatalog
 
@@ -130,12 +130,11 @@ def assessment_subsidies(
     lang: LangDep,
 ) -> AssessmentSubsidies:
     assessment = assessment_service.get_visible(session, principal, assessment_id)
-    repository = AssessmentRepository(session)
-    answers = repository.answer_values(assessment.id)
+    answers = assessment_service.answers(session, assessment)
     enterprise = enterprise_service.get_visible(session, principal, assessment.enterprise_id)
     profile = enterprise_service.scoring_profile(enterprise)
     today = utcnow().date()
-    result = repository.result(assessment.id)
+    result = results.of_assessment(session, assessment)
     if result is None:
         questionnaire = assessment_service.questionnaire_of(questionnaires, assessment)
         now = service.draft_matches(catalog.programmes, questionnaire, profile, answers, today)
@@ -146,15 +145,13 @@ def assessment_subsidies(
             today=MatchSet(on=today.isoformat(), matches=[m.to_dict(lang) for m in now]),
         )
     assert assessment.submitted_at is not None
-    now = service.match(
-        catalog.programmes, profile, answers, service.snapshot(result.payload["exact"]), today
-    )
+    now = service.match(catalog.programmes, profile, answers, results.exact(result), today)
     return AssessmentSubsidies(
         assessment_id=assessment.id,
         status="submitted",
         as_submitted=MatchSet(
             on=assessment.submitted_at.date().isoformat(),
-            matches=service.localized(result.subsidies, lang),
+            matches=results.matches(result, lang),
         ),
         today=MatchSet(on=today.isoformat(), matches=[m.to_dict(lang) for m in now]),
     )

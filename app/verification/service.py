@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.enterprises.repository import EnterpriseRepository
+from app.enterprises import service as enterprise_service
 from app.kit import events
 from app.kit.cursor import Page, decode_cursor, encode_cursor
 from app.kit.db import begin_write
@@ -42,8 +42,8 @@ def set_verified(
     """Confirm (or withdraw the confirmation of) a firm; idempotent. The heatmap sums gain (or
     lose) the firm's history in the same transaction."""
     begin_write(session)
-    enterprise = EnterpriseRepository(session).get(enterprise_id)
-    if enterprise is None or not may_verify(principal, enterprise):
+    enterprise = enterprise_service.get(session, enterprise_id)
+    if not may_verify(principal, enterprise):
         raise NotFound("No enterprise with this id.")
     was = enterprise.verified
     if was == verified:

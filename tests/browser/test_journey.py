@@ -176,7 +176,7 @@ def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_
     assert page.locator("h1").inner_text() == "您的评估结果"
     rung = page.locator(".big-rung").inner_text()
     assert rung[:4] in (page.locator("svg.ladder .rung-current").text_content() or "")
-    assert page.locator("svg.radar .radar-value").count() == 4
+    assert page.locator("svg.radar .value").count() == 4
     assert page.locator("#roadmap").is_visible()
     assert page.locator("#subsidies h2").inner_text() == "扶持政策"
     assert "并非" in page.locator("#crosswalk .disclaimer").inner_text()

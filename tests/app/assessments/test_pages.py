@@ -97,7 +97,7 @@ def test_full_journey_without_javascript(
     api = browser.get(f"/api/v1/assessments/{assessment_id}/result").json()
     assert f"{api['rung']:.2f}" in page.select_one(".big-rung").get_text()
     assert page.select_one("svg.ladder .rung-current") is not None
-    assert len(page.select("svg.radar .radar-value")) == 4
+    assert len(page.select("svg.radar .value")) == 4
     assert page.select_one("#held-back li") or api["held_back_by"] == []
     assert len(page.select("#roadmap ol.roadmap li")) == min(10, len(api["roadmap"]["steps"]))
     assert "并非" in page.select_one("#crosswalk .disclaimer").get_text()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,7 @@ from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.reports import service
-from app.reports.context import ReportContext, stored_matches
+from app.reports.context import ReportContext
 from app.reports.pdf import render_html
 from scoring import Questionnaire
 from tests.app.reports.conftest import FIRM_NAME, Submit, submit_assessment
@@ -141,23 +140,16 @@ class TestStoredResult:
 
 
 class TestSubsidies:
-    @pytest.mark.parametrize(
-        "shape", ["pairs", "by_language", "plain"], ids=["pairs", "by-language", "plain"]
-    )
     def test_matched_and_nearly_matched_with_reasons_estimate_source_confidence(
-        self, submit: Submit, db: Session, settings: Settings, shape: str
+        self, submit: Submit, db: Session, settings: Settings
     ) -> None:
         result = submit()
         row = stored_result(db, result["assessment_id"])
         zh = [MATCH_ZH, NEAR_ZH, INELIGIBLE_ZH]
         en = [_english(MATCH_ZH), _english(NEAR_ZH, name="Basic smart factory"),
               _english(INELIGIBLE_ZH)]  # fmt: skip
-        if shape == "pairs":
-            row.subsidies = [{"zh": a, "en": b} for a, b in zip(zh, en, strict=True)]
-        elif shape == "by_language":
-            row.subsidies = {"zh": zh, "en": en}  # type: ignore[assignment]
-        else:
-            row.subsidies = zh
+        # The one stored shape (app.results.service.record): a {"zh": …, "en": …} pair each.
+        row.subsidies = [{"zh": a, "en": b} for a, b in zip(zh, en, strict=True)]
         db.commit()
         html = render_html(context(db, settings, result["assessment_id"], "zh"))
         for text in (
@@ -176,10 +168,7 @@ class TestSubsidies:
             assert text in html, text  # fmt: skip
         assert "不符合的项目" not in html
         english = render_html(context(db, settings, result["assessment_id"], "en"))
-        expected = (
-            "Shanghai smart-manufacturing voucher" if shape != "plain" else "上海市智能制造应用券"
-        )
-        assert expected in english
+        assert "Shanghai smart-manufacturing voucher" in english
         assert "1 further programmes" in english
 
     def test_no_subsidies_renders_gracefully(
@@ -191,11 +180,6 @@ class TestSubsidies:
         db.commit()
         html = render_html(context(db, settings, result["assessment_id"], "en"))
         assert "No programme is matched or nearly matched" in html
-
-    def test_stored_matches_ignores_junk(self) -> None:
-        assert stored_matches(None, "zh") == []
-        assert stored_matches([1, "x", {}], "zh") == []
-        assert stored_matches({"zh": [MATCH_ZH]}, "en") == [MATCH_ZH]
 
 
 class TestTrend:

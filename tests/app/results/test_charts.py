@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from markupsafe import Markup
 
 from app.results.charts import RadarAxis, TrendPoint, ladder_svg, radar_svg, trend_svg
@@ -122,3 +123,33 @@ def test_trend_shows_at_most_eight_points() -> None:
     assert len(list(root.iter(f"{SVG}circle"))) == 8 + 1  # eight points and the legend dot
     labels = [t.text for t in root.iter(f"{SVG}text")]
     assert "2026-01-01" not in labels and "2026-12-01" in labels
+
+
+# --- what the pages rely on (the same SVG is in the result page, history and dashboard) --------
+
+
+def _page_svg(markup: Markup) -> BeautifulSoup:
+    return BeautifulSoup(str(markup), "html.parser")
+
+
+def test_ladder_marks_the_current_rung_in_words_not_colour_alone() -> None:
+    svg = _page_svg(ladder_svg(3.25, 3.31, lang="en", you_label="you <&>"))
+    assert svg.svg["role"] == "img"
+    current = svg.select_one(".rung-current").get_text(" ")
+    assert "3.25" in current and "you <&>" in current
+    assert len(svg.select(".rung-reached")) == 2 and len(svg.select(".rung-ahead")) == 3
+    assert "3.31" in svg.title.get_text()
+    assert not svg.select("[style]"), "the pages' CSP forbids style attributes"
+
+
+def test_radar_writes_every_score_and_escapes_labels() -> None:
+    axes = [RadarAxis("数字化", 3.5), RadarAxis("<b>", 3.0), RadarAxis("c", None)]
+    svg = _page_svg(radar_svg(axes, lang="en", series_label="s"))
+    assert [t.get_text() for t in svg.select(".value")] == ["3.50", "3.00", "—"]
+    assert "<b>" in [t.get_text() for t in svg.select(".label")]
+
+
+def test_trend_writes_the_scored_points() -> None:
+    points = [TrendPoint("2026-01", 3.1, 3.0), TrendPoint("2026-02", None, 2.75)]
+    svg = _page_svg(trend_svg(points + [TrendPoint("2026-03", 3.4, 3.25)], lang="en"))
+    assert [t.get_text() for t in svg.select(".value")] == ["3.10", "3.40"]
