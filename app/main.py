@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from app import hooks
+from app.auth.service import Authenticator
 from app.kit.db import Database
 from app.kit.errors import install_error_handlers, problem_response, problem_responses
 from app.kit.settings import Settings, get_settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = Database(settings)
+    app.state.authenticator = Authenticator()  # read by app.kit.guards
     install_error_handlers(app)
     from app.kit.body_limit import BodyLimitMiddleware
 

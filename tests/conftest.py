@@ -140,6 +140,9 @@ def settings(database_url: str) -> Settings:
         ENV=Environment.testing,
         DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_urlsafe(32),
+        # No background webhook delivery: on SQLite it would be on by default, and its thread
+        # would race the tests that run the worker's passes themselves on the same database.
+        WEBHOOK_WORKER="off",
     )
 
 

@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from app.models import ApiKey, LoginFailure, User, WebSession
+from app.models import LoginFailure, User
 
 
 class UserRepository:
@@ -46,34 +46,3 @@ class UserRepository:
 
     def clear_failures(self, email: str) -> None:
         self.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-
-
-class WebSessionRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get_with_user(self, token_hash: str) -> WebSession | None:
-        return self.session.scalar(
-            select(WebSession)
-            .options(joinedload(WebSession.user))
-            .where(WebSession.token_hash == token_hash)
-        )
-
-    def add(self, web_session: WebSession) -> None:
-        self.session.add(web_session)
-
-    def delete(self, token_hash: str) -> None:
-        self.session.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
-
-    def delete_for_user(self, user_id: uuid.UUID) -> None:
-        self.session.execute(delete(WebSession).where(WebSession.user_id == user_id))
-
-
-class ApiKeyRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get_with_client(self, key_id: str) -> ApiKey | None:
-        return self.session.scalar(
-            select(ApiKey).options(joinedload(ApiKey.client)).where(ApiKey.key_id == key_id)
-        )

@@ -8,22 +8,22 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from app.accounts.repository import UserRepository, WebSessionRepository
+from app.accounts.repository import UserRepository
 from app.accounts.schemas import Registration
 from app.audit import service as audit
+from app.auth import service as credentials
 from app.auth.security import (
     hash_password,
-    new_token,
     password_needs_rehash,
-    sha256_hex,
     verify_password,
 )
 from app.enterprises import service as enterprise_service
+from app.kit.clock import utcnow
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, TooManyRequests, Unauthorized
 from app.kit.principal import Principal
 from app.kit.settings import Settings
-from app.models import Enterprise, User, WebSession, utcnow
+from app.models import Enterprise, User
 
 
 def register(session: Session, principal: Principal, data: Registration) -> tuple[User, Enterprise]:
@@ -138,20 +138,8 @@ def login(
     users.clear_failures(email)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    sessions = WebSessionRepository(session)
-    if replaces_token:
-        # A new id at login: a session fixed before sign-in is worthless after it.
-        sessions.delete(sha256_hex(replaces_token))
-    token, csrf = new_token(), new_token()
-    sessions.add(
-        WebSession(
-            token_hash=sha256_hex(token),
-            user_id=user.id,
-            csrf_token=csrf,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + timedelta(hours=settings.SESSION_ABSOLUTE_HOURS),
-        )
+    token, csrf = credentials.open_session(
+        session, settings, user.id, replaces_token=replaces_token, now=now
     )
     user.last_login_at = now
     actor = Principal(kind="user", id=user.id, role=user.role, request_id=request_id)
@@ -160,5 +148,5 @@ def login(
 
 
 def logout(session: Session, principal: Principal, token: str) -> None:
-    WebSessionRepository(session).delete(sha256_hex(token))
+    credentials.close_session(session, token)
     audit.record(session, principal, "session.logout", "user", principal.id)

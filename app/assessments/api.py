@@ -13,10 +13,10 @@ from app.assessments.schemas import (
     AssessmentRead,
     HistoryItem,
 )
-from app.auth.scopes import require_scope
 from app.kit.cursor import Page, PageDep
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
+from app.kit.guards import scoped
 from app.kit.i18n import LangDep
 from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
@@ -26,8 +26,8 @@ from app.results.schemas import ResultRead
 
 router = domain_router(tags=["assessments"])
 
-Reader = Annotated[Principal, Depends(require_scope("assessments:read"))]
-Writer = Annotated[Principal, Depends(require_scope("assessments:write"))]
+Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
+Writer = Annotated[Principal, Depends(scoped("assessments:write"))]
 IfMatch = Annotated[
     str | None,
     Header(description="The ETag of the assessment as you last read it (required on writes)."),

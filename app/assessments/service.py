@@ -26,6 +26,7 @@ from app.assessments.schemas import (
 from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.kit import events, idempotency
+from app.kit.clock import utcnow
 from app.kit.cursor import Page, decode_cursor, encode_cursor
 from app.kit.db import begin_write
 from app.kit.errors import (
@@ -37,9 +38,10 @@ from app.kit.errors import (
     PreconditionRequired,
 )
 from app.kit.events import AssessmentSubmitted
+from app.kit.guards import may_see_enterprise
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
-from app.models import Answer, Assessment, Enterprise, utcnow
+from app.models import Answer, Assessment, Enterprise
 from app.questionnaires import service as questionnaires
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.results import service as results
@@ -60,9 +62,7 @@ from scoring.subsidies import Programme, match_subsidies
 def get_visible(session: Session, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
     """The assessment if the caller may see its enterprise (design §7); otherwise 404."""
     assessment = AssessmentRepository(session).get(assessment_id)
-    if assessment is None or not enterprise_service.may_see_enterprise(
-        session, principal, assessment.enterprise_id
-    ):
+    if assessment is None or not may_see_enterprise(session, principal, assessment.enterprise_id):
         raise NotFound("No assessment with this id.")
     return assessment
 

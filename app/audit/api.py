@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from app.audit.repository import AuditRepository
 from app.kit.cursor import Page, PageDep, decode_cursor, encode_cursor
 from app.kit.db import SessionDep
-from app.kit.errors import FieldError, InvalidInput, NotFound
-from app.kit.guards import SignedIn
+from app.kit.errors import FieldError, InvalidInput
+from app.kit.guards import AdminOnly
 from app.kit.routing import domain_router
 
 router = domain_router(prefix="/admin", tags=["admin"])
@@ -38,7 +38,7 @@ class AuditEventRead(BaseModel):
 )
 def list_audit_events(
     session: SessionDep,
-    principal: SignedIn,
+    principal: AdminOnly,
     page: PageDep,
     action: Annotated[
         str | None,
@@ -54,8 +54,6 @@ def list_audit_events(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Page[AuditEventRead]:
-    if not (principal.kind == "user" and principal.is_admin):
-        raise NotFound()
     since, until = (
         moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
         for moment in (since, until)

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,7 @@ from app.heatmaps.sums import (
     Contribution,
     centi,
 )
+from app.kit.clock import utcnow
 from app.models import (
     Assessment,
     Enterprise,
@@ -438,7 +439,7 @@ def seed_synthetic(
     report = SyntheticReport(requested=enterprises, existing=existing)
     if existing >= enterprises:
         return report
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     profiles = answer_profiles(questionnaire, PROFILES, seed)
     profile_scores = [float(p.overall) for p in profiles]
     if progress:

@@ -5,12 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, status
 
-from app.auth.scopes import require_scope
 from app.enterprises import service
 from app.enterprises.schemas import EnterpriseRead, EnterpriseRegistration, FactsUpdate
 from app.kit.db import SessionDep
 from app.kit.errors import NotFound, problem_responses
-from app.kit.guards import PUBLIC_OPERATION
+from app.kit.guards import PUBLIC_OPERATION, scoped
 from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
@@ -20,7 +19,7 @@ router = domain_router(prefix="/enterprises", tags=["enterprises"])
 
 
 def _may_register(
-    principal: Annotated[Principal, Depends(require_scope("enterprises:write"))],
+    principal: Annotated[Principal, Depends(scoped("enterprises:write"))],
 ) -> Principal:
     if not (principal.is_admin or principal.is_integrator):
         # Enterprise users register through /accounts/register; to others the route is absent.
@@ -54,7 +53,7 @@ def create_enterprise(
 def get_enterprise(
     enterprise_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_scope("assessments:read"))],
+    principal: Annotated[Principal, Depends(scoped("assessments:read"))],
 ) -> EnterpriseRead:
     return EnterpriseRead.model_validate(service.get_visible(session, principal, enterprise_id))
 
@@ -70,7 +69,7 @@ def put_facts(
     enterprise_id: uuid.UUID,
     body: FactsUpdate,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_scope("enterprises:write"))],
+    principal: Annotated[Principal, Depends(scoped("enterprises:write"))],
 ) -> EnterpriseRead:
     enterprise = service.update_facts(session, principal, enterprise_id, dict(body.facts))
     return EnterpriseRead.model_validate(enterprise)

@@ -18,11 +18,11 @@ from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.enterprises.data_repository import EnterpriseDataRepository
 from app.kit import events
+from app.kit.clock import utcnow
 from app.kit.db import begin_write
-from app.kit.errors import NotFound
 from app.kit.events import EnterpriseDeleted
+from app.kit.guards import require_firm_member
 from app.kit.principal import Principal
-from app.models import utcnow
 
 EXPORT_FORMAT = "zhizao-enterprise-export/1"
 
@@ -41,16 +41,9 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _own_firm(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> None:
-    """Only the firm's own users (and admins) act on all of its data; integrators never."""
-    if principal.is_integrator:
-        raise NotFound("No enterprise with this id.")
-    enterprise_service.get_visible(session, principal, enterprise_id)
-
-
 def export_data(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> dict[str, Any]:
     """Everything held about the firm as JSON-able data."""
-    _own_firm(session, principal, enterprise_id)
+    require_firm_member(session, principal, enterprise_id)
     tables = EnterpriseDataRepository(session).everything(enterprise_id)
     audit.record(
         session,
@@ -72,7 +65,7 @@ def export_data(session: Session, principal: Principal, enterprise_id: uuid.UUID
 def delete_data(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> dict[str, int]:
     """Delete every row of the firm; returns the rows deleted per table."""
     begin_write(session)
-    _own_firm(session, principal, enterprise_id)
+    require_firm_member(session, principal, enterprise_id)
     enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
     events.publish(session, EnterpriseDeleted(enterprise_id, enterprise.verified))
     session.expunge(enterprise)

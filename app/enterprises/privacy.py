@@ -13,26 +13,19 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.enterprises import service as enterprise_service
 from app.enterprises.contacts_repository import ContactRepository
 from app.enterprises.schemas_privacy import ContactIn
-from app.kit.errors import NotFound
+from app.kit.clock import utcnow
+from app.kit.guards import require_firm_member
 from app.kit.principal import Principal
 from app.kit.settings import Settings
-from app.models import Contact, utcnow
-
-
-def own_firm(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> None:
-    """The firm's own users and admins; to everyone else (integrators too) the firm is absent."""
-    if not (principal.is_enterprise_user or principal.is_admin):
-        raise NotFound("No enterprise with this id.")
-    enterprise_service.get_visible(session, principal, enterprise_id)
+from app.models import Contact
 
 
 def list_contacts(
     session: Session, principal: Principal, enterprise_id: uuid.UUID
 ) -> list[Contact]:
-    own_firm(session, principal, enterprise_id)
+    require_firm_member(session, principal, enterprise_id)
     return ContactRepository(session).of_enterprise(enterprise_id)
 
 
@@ -44,7 +37,7 @@ def replace_contacts(
     contacts: list[ContactIn],
 ) -> list[Contact]:
     """The firm's contacts become ``contacts``; each is kept CONTACT_RETENTION_DAYS from now."""
-    own_firm(session, principal, enterprise_id)
+    require_firm_member(session, principal, enterprise_id)
     repository = ContactRepository(session)
     repository.delete_of_enterprise(enterprise_id)
     now = utcnow()

@@ -25,7 +25,7 @@ from app.enterprises.schemas_privacy import (
 )
 from app.kit.db import SessionDep
 from app.kit.errors import FieldError, InvalidInput, problem_responses
-from app.kit.guards import SignedIn
+from app.kit.guards import SignedIn, require_firm_member
 from app.kit.routing import domain_router
 from app.kit.settings import Settings
 
@@ -41,7 +41,7 @@ router = domain_router(prefix="/enterprises", tags=["privacy"])
 def export_enterprise(
     enterprise_id: uuid.UUID, session: SessionDep, principal: SignedIn
 ) -> dict[str, Any]:
-    privacy.own_firm(session, principal, enterprise_id)
+    require_firm_member(session, principal, enterprise_id)
     return data_service.export_data(session, principal, enterprise_id)
 
 
@@ -60,7 +60,7 @@ async def delete_enterprise(
     principal: SignedIn,
 ) -> DeletionRead:
     def delete() -> tuple[dict[str, int], set[uuid.UUID]]:
-        privacy.own_firm(session, principal, enterprise_id)
+        require_firm_member(session, principal, enterprise_id)
         enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
         typed = body.confirm_credit_code.upper().replace(" ", "")
         if typed != enterprise.credit_code:

@@ -15,32 +15,17 @@ from app.enterprises.classification import (
 )
 from app.enterprises.repository import EnterpriseRepository
 from app.enterprises.schemas import EnterpriseCreate, EnterpriseRegistration
+from app.kit.clock import utcnow
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.kit.guards import visible_enterprise
 from app.kit.principal import Principal
-from app.models import Enterprise, Grant, utcnow
+from app.models import Enterprise, Grant
 from scoring.facts import validate_facts
 
 
-def may_see_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> bool:
-    """The single rule of firm-level visibility (design §7).
-
-    Admins see every firm, an enterprise user its own, an integrator the firms that granted it
-    access and have not revoked it. Officials see aggregates only, never one firm.
-    """
-    if principal.is_admin:
-        return True
-    if principal.is_enterprise_user:
-        return principal.enterprise_id == enterprise_id
-    if principal.is_integrator and principal.id is not None:
-        return EnterpriseRepository(session).active_grant(enterprise_id, principal.id) is not None
-    return False
-
-
 def get_visible(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> Enterprise:
-    enterprise = EnterpriseRepository(session).get(enterprise_id)
-    if enterprise is None or not may_see_enterprise(session, principal, enterprise_id):
-        raise NotFound("No enterprise with this id.")
-    return enterprise
+    """The enterprise if the caller may see it (``app.kit.guards.may_see_enterprise``); 404."""
+    return visible_enterprise(session, principal, enterprise_id)
 
 
 def get(session: Session, enterprise_id: uuid.UUID) -> Enterprise:

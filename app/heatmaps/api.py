@@ -12,7 +12,7 @@ from fastapi import Depends, Query, Request, Response
 from app.heatmaps import service
 from app.heatmaps.schemas import HeatmapOptions, HeatmapRead
 from app.kit.db import SessionDep
-from app.kit.guards import SignedIn
+from app.kit.guards import HeatmapViewer
 from app.kit.i18n import LangDep
 from app.kit.routing import domain_router
 from app.kit.settings import Settings
@@ -96,7 +96,7 @@ def snapshots(request: Request) -> service.Snapshots:
 def get_heatmap(
     request: Request,
     session: SessionDep,
-    principal: SignedIn,
+    principal: HeatmapViewer,
     catalog: CatalogDep,
     lang: LangDep,
     query: QueryDep,
@@ -116,7 +116,7 @@ def get_heatmap(
 def get_heatmap_csv(
     request: Request,
     session: SessionDep,
-    principal: SignedIn,
+    principal: HeatmapViewer,
     catalog: CatalogDep,
     lang: LangDep,
     query: QueryDep,
@@ -147,7 +147,7 @@ def get_heatmap_csv(
 )
 def get_options(
     session: SessionDep,
-    principal: SignedIn,
+    principal: HeatmapViewer,
     catalog: CatalogDep,
     lang: LangDep,
     questionnaire_id: Annotated[str | None, Query(max_length=100)] = None,

@@ -21,11 +21,10 @@ from app.heatmaps.cuts import CUTS, METRICS, SHARE_RUNGS
 from app.heatmaps.disclosure import count_band
 from app.heatmaps.schemas import CellRead, HeatmapRead
 from app.kit.db import SessionDep
-from app.kit.guards import CurrentPrincipal
 from app.kit.i18n import Lang
 from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
-from app.kit.web.deps import LoginRequired, PageLang, base_context
+from app.kit.web.deps import PageLang, SignedInPage, base_context
 from app.kit.web.templating import render
 from app.questionnaires.service import CatalogDep
 
@@ -202,12 +201,10 @@ def _tiles(view: HeatmapRead, lang: Lang) -> list[dict[str, Any]] | None:
 def heatmap_page(
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: SignedInPage,
     catalog: CatalogDep,
     lang: PageLang,
 ) -> HTMLResponse:
-    if principal.kind == "anonymous":
-        raise LoginRequired("Sign in to continue.")
     params = request.query_params
     query = service.HeatmapQuery(
         cut=params.get("cut") or "district-stage",

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+from app.kit.clock import utcnow
+
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 _LABEL = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
@@ -18,7 +20,7 @@ def quarter_of(moment: datetime) -> int:
 
 
 def current_quarter() -> int:
-    return quarter_of(datetime.now(UTC))
+    return quarter_of(utcnow())
 
 
 def label(quarter: int) -> str:

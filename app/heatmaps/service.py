@@ -42,6 +42,7 @@ from app.heatmaps.schemas import (
 )
 from app.heatmaps.sums import RUNG_THRESHOLDS
 from app.kit.errors import FieldError, InvalidInput, NotFound
+from app.kit.guards import require_heatmap_viewer
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
@@ -51,20 +52,6 @@ from app.questionnaires.catalog import QuestionnaireCatalog
 from scoring import Questionnaire
 
 DEFAULT_QUESTIONNAIRE = "smart-manufacturing-maturity"
-
-# --- access ----------------------------------------------------------------------------------
-
-
-def may_see_heatmaps(principal: Principal) -> bool:
-    """Officials (district or city-wide) and admins; everyone else is told the page is absent."""
-    return principal.is_admin or principal.is_official
-
-
-def require_heatmap_viewer(principal: Principal) -> Principal:
-    if not may_see_heatmaps(principal):
-        raise NotFound()
-    return principal
-
 
 # --- requests --------------------------------------------------------------------------------
 

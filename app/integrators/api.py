@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.auth.scopes import require_scope
 from app.integrators import service
 from app.integrators.schemas import (
     ApiClientCreate,
@@ -30,7 +29,7 @@ from app.integrators.schemas import (
 from app.kit.cursor import MAX_LIMIT, Page, PageDep
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
-from app.kit.guards import SignedIn
+from app.kit.guards import AdminOnly, SignedIn, scoped
 from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
@@ -42,7 +41,7 @@ webhooks_router = domain_router(tags=["webhooks"])
 consent_router = domain_router(tags=["consent"])
 admin_router = domain_router(prefix="/admin", tags=["admin"])
 
-Reader = Annotated[Principal, Depends(require_scope("assessments:read"))]
+Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
 
 
 def get_settings_of(request: Request) -> Settings:
@@ -243,7 +242,7 @@ def revoke_grant(
     summary="API clients (integrators) and their keys",
 )
 def admin_list_clients(
-    session: SessionDep, principal: SignedIn, page: PageDep
+    session: SessionDep, principal: AdminOnly, page: PageDep
 ) -> Page[ApiClientRead]:
     return service.list_clients(session, principal, cursor=page.cursor, limit=page.limit)
 
@@ -257,7 +256,7 @@ def admin_list_clients(
     summary="Register an integrator; its first API key is in the answer, once",
 )
 def admin_create_client(
-    body: ApiClientCreate, session: SessionDep, principal: SignedIn, settings: SettingsDep
+    body: ApiClientCreate, session: SessionDep, principal: AdminOnly, settings: SettingsDep
 ) -> IssuedKeyRead:
     return service.create_client(session, principal, settings, body)
 
@@ -269,7 +268,7 @@ def admin_create_client(
     summary="One API client and its keys",
 )
 def admin_get_client(
-    client_id: uuid.UUID, session: SessionDep, principal: SignedIn
+    client_id: uuid.UUID, session: SessionDep, principal: AdminOnly
 ) -> ApiClientRead:
     return service.get_client(session, principal, client_id)
 
@@ -282,7 +281,7 @@ def admin_get_client(
     summary="Disable (every key stops at once) or re-enable an API client",
 )
 def admin_update_client(
-    client_id: uuid.UUID, body: ApiClientUpdate, session: SessionDep, principal: SignedIn
+    client_id: uuid.UUID, body: ApiClientUpdate, session: SessionDep, principal: AdminOnly
 ) -> ApiClientRead:
     return service.set_client_disabled(session, principal, client_id, body.disabled)
 
@@ -299,7 +298,7 @@ def admin_create_key(
     client_id: uuid.UUID,
     body: ApiKeyCreate,
     session: SessionDep,
-    principal: SignedIn,
+    principal: AdminOnly,
     settings: SettingsDep,
 ) -> IssuedKeyRead:
     new = service.issue_key(
@@ -319,7 +318,7 @@ def admin_create_key(
     summary="Revoke a key at once",
 )
 def admin_revoke_key(
-    client_id: uuid.UUID, key_id: str, session: SessionDep, principal: SignedIn
+    client_id: uuid.UUID, key_id: str, session: SessionDep, principal: AdminOnly
 ) -> ApiKeyRead:
     return ApiKeyRead.model_validate(service.revoke_key(session, principal, key_id, client_id))
 
@@ -333,7 +332,7 @@ def admin_revoke_key(
 )
 def admin_list_webhooks(
     session: SessionDep,
-    principal: SignedIn,
+    principal: AdminOnly,
     page: PageDep,
     status_filter: Annotated[
         Literal["pending", "active", "disabled"] | None, Query(alias="status")
@@ -352,7 +351,7 @@ def admin_list_webhooks(
     summary="Approve (or re-enable) a webhook endpoint",
 )
 def admin_approve_webhook(
-    endpoint_id: uuid.UUID, session: SessionDep, principal: SignedIn, settings: SettingsDep
+    endpoint_id: uuid.UUID, session: SessionDep, principal: AdminOnly, settings: SettingsDep
 ) -> WebhookEndpointRead:
     return service.approve_endpoint(session, principal, settings, endpoint_id)
 
@@ -365,7 +364,7 @@ def admin_approve_webhook(
     summary="Disable a webhook endpoint",
 )
 def admin_disable_webhook(
-    endpoint_id: uuid.UUID, session: SessionDep, principal: SignedIn
+    endpoint_id: uuid.UUID, session: SessionDep, principal: AdminOnly
 ) -> WebhookEndpointRead:
     return service.admin_disable_endpoint(session, principal, endpoint_id)
 

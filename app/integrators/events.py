@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.integrators.repository import FeedRepository, GrantRepository, WebhookRepository
-from app.models import Assessment, FeedEntry, Grant, Result, WebhookDelivery, utcnow
+from app.kit.clock import utcnow
+from app.models import Assessment, FeedEntry, Grant, Result, WebhookDelivery
 
 
 def new_message_id() -> str:

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.security import issue_api_key
-from app.enterprises import service as enterprise_service
 from app.integrators import events
 from app.integrators.repository import (
     ClientRepository,
@@ -46,13 +45,15 @@ from app.integrators.schemas import (
     WebhookEndpointCreated,
     WebhookEndpointRead,
 )
+from app.kit.clock import utcnow
 from app.kit.cursor import Page, decode_cursor, encode_cursor
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.kit.guards import require_admin, require_firm_member, require_integrator
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
 from app.kit.settings import Environment, Settings
-from app.models import SCOPES, ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint, utcnow
+from app.models import SCOPES, ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint
 
 #: Live keys a client may hold at once: the current one and its successor during rotation.
 MAX_LIVE_KEYS = 2
@@ -87,17 +88,6 @@ def _uuid_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         raise _bad_cursor() from exc
 
 
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise NotFound()
-
-
-def _require_integrator(principal: Principal) -> uuid.UUID:
-    if not principal.is_integrator or principal.id is None:
-        raise NotFound()
-    return principal.id
-
-
 # --- API clients and keys ------------------------------------------------------------------------
 
 
@@ -115,7 +105,7 @@ def client_view(client: ApiClient, keys: list[ApiKey]) -> ApiClientRead:
 def list_clients(
     session: Session, principal: Principal, *, cursor: str | None, limit: int
 ) -> Page[ApiClientRead]:
-    _require_admin(principal)
+    require_admin(principal)
     repository = ClientRepository(session)
     rows = repository.page(after=_uuid_cursor(cursor), limit=limit + 1)
     page = rows[:limit]
@@ -129,7 +119,7 @@ def list_clients(
 
 
 def get_client(session: Session, principal: Principal, client_id: uuid.UUID) -> ApiClientRead:
-    _require_admin(principal)
+    require_admin(principal)
     repository = ClientRepository(session)
     client = repository.get(client_id)
     if client is None:
@@ -176,7 +166,7 @@ def create_api_client(
 ) -> NewClient:
     """Register an integrator with its first key: the one way to create an API client (the
     admin API and ``zhizao create-api-client``). The key's plaintext is in the answer, once."""
-    _require_admin(principal)
+    require_admin(principal)
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
         raise InvalidInput(
@@ -223,7 +213,7 @@ def issue_key(
     scopes: list[str] | None = None,
 ) -> NewKey:
     """A new key for rotation. At most MAX_LIVE_KEYS are live: revoke the old one first."""
-    _require_admin(principal)
+    require_admin(principal)
     begin_write(session)
     repository = ClientRepository(session)
     client = repository.lock(client_id)  # concurrent rotations wait here
@@ -258,7 +248,7 @@ def revoke_key(
     session: Session, principal: Principal, key_id: str, client_id: uuid.UUID | None = None
 ) -> ApiKey:
     """Revoke a key at once (the next request with it answers 401)."""
-    _require_admin(principal)
+    require_admin(principal)
     begin_write(session)
     key = ClientRepository(session).key(key_id)
     if key is None or (client_id is not None and key.client_id != client_id):
@@ -280,7 +270,7 @@ def revoke_key(
 def set_client_disabled(
     session: Session, principal: Principal, client_id: uuid.UUID, disabled: bool
 ) -> ApiClientRead:
-    _require_admin(principal)
+    require_admin(principal)
     begin_write(session)
     repository = ClientRepository(session)
     client = repository.get(client_id)
@@ -297,14 +287,6 @@ def set_client_disabled(
 
 
 # --- consent -------------------------------------------------------------------------------------
-
-
-def _require_firm_user(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> None:
-    """Grants are managed by the firm's own users (and admins); to anyone else the firm's grants
-    do not exist."""
-    if principal.is_integrator:
-        raise NotFound("No enterprise with this id.")
-    enterprise_service.get_visible(session, principal, enterprise_id)
 
 
 def integrator_directory(session: Session, principal: Principal) -> list[IntegratorSummary]:
@@ -330,7 +312,7 @@ def list_grants(
     session: Session, principal: Principal, enterprise_id: uuid.UUID
 ) -> list[GrantRead]:
     """Every integrator the firm has granted access to, active and revoked."""
-    _require_firm_user(session, principal, enterprise_id)
+    require_firm_member(session, principal, enterprise_id)
     return [grant_view(g, c) for g, c in GrantRepository(session).for_enterprise(enterprise_id)]
 
 
@@ -344,7 +326,7 @@ def grant_access(
 ) -> GrantRead:
     """A user of the firm grants an integrator access (again, after a revocation)."""
     begin_write(session)
-    _require_firm_user(session, principal, enterprise_id)
+    require_firm_member(session, principal, enterprise_id)
     client = ClientRepository(session).get(client_id)
     if client is None or client.disabled_at is not None:
         raise InvalidInput(
@@ -393,7 +375,7 @@ def revoke_access(
     """End an integrator's access at once: reads and the feed (they check the grant), pending
     webhooks about the firm (cancelled here) and future ones (never enqueued)."""
     begin_write(session)
-    _require_firm_user(session, principal, enterprise_id)
+    require_firm_member(session, principal, enterprise_id)
     grant = GrantRepository(session).get(enterprise_id, client_id)
     client = ClientRepository(session).get(client_id)
     if grant is None or client is None:
@@ -419,7 +401,7 @@ def revoke_access(
 
 def feed(session: Session, principal: Principal, *, cursor: str | None, limit: int) -> FeedPage:
     """Submitted results of the firms that consented, in commit order (app.integrators.events)."""
-    client_id = _require_integrator(principal)
+    client_id = require_integrator(principal)
     after = 0
     if cursor is not None:
         values = decode_cursor(cursor)
@@ -522,7 +504,7 @@ def address_allowed(
 def _own_endpoint(
     session: Session, principal: Principal, endpoint_id: uuid.UUID
 ) -> WebhookEndpoint:
-    client_id = _require_integrator(principal)
+    client_id = require_integrator(principal)
     endpoint = WebhookRepository(session).endpoint(endpoint_id)
     if endpoint is None or endpoint.client_id != client_id:
         raise NotFound("No webhook endpoint with this id.")
@@ -532,7 +514,7 @@ def _own_endpoint(
 def create_endpoint(
     session: Session, principal: Principal, settings: Settings, data: WebhookEndpointCreate
 ) -> WebhookEndpointCreated:
-    client_id = _require_integrator(principal)
+    client_id = require_integrator(principal)
     url = check_endpoint_url(data.url, settings)
     endpoint = WebhookRepository(session).add_endpoint(
         WebhookEndpoint(
@@ -558,7 +540,7 @@ def create_endpoint(
 
 
 def list_endpoints(session: Session, principal: Principal) -> list[WebhookEndpointRead]:
-    client_id = _require_integrator(principal)
+    client_id = require_integrator(principal)
     return [
         WebhookEndpointRead.model_validate(e)
         for e in WebhookRepository(session).endpoints_of(client_id)
@@ -643,7 +625,7 @@ def list_deliveries(
 def list_notices(
     session: Session, principal: Principal, lang: Lang, *, cursor: str | None, limit: int
 ) -> Page[NoticeRead]:
-    client_id = _require_integrator(principal)
+    client_id = require_integrator(principal)
     rows = NoticeRepository(session).page(client_id, before=_uuid_cursor(cursor), limit=limit + 1)
     page = rows[:limit]
     items = [
@@ -670,7 +652,7 @@ def list_notices(
 def admin_list_endpoints(
     session: Session, principal: Principal, *, status: str | None, cursor: str | None, limit: int
 ) -> Page[WebhookEndpointRead]:
-    _require_admin(principal)
+    require_admin(principal)
     rows = WebhookRepository(session).endpoints_page(
         status=status, after=_uuid_cursor(cursor), limit=limit + 1
     )
@@ -688,7 +670,7 @@ def admin_list_endpoints(
 def _admin_endpoint(
     session: Session, principal: Principal, endpoint_id: uuid.UUID
 ) -> WebhookEndpoint:
-    _require_admin(principal)
+    require_admin(principal)
     endpoint = WebhookRepository(session).endpoint(endpoint_id)
     if endpoint is None:
         raise NotFound("No webhook endpoint with this id.")

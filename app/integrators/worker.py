@@ -37,9 +37,9 @@ from standardwebhooks import Webhook
 
 from app.integrators import service
 from app.integrators.repository import GrantRepository, WebhookRepository
+from app.kit.clock import utcnow
 from app.kit.db import Database, begin_write
 from app.kit.settings import Settings
-from app.models import utcnow
 
 logger = logging.getLogger("zhizao.webhooks")
 

@@ -1,20 +1,50 @@
-"""Authentication: who the caller is (cookie session or API key) and CSRF for cookie requests."""
+"""Who the caller is, and what each kind of caller may see: authorization in one module.
+
+Authentication turns a cookie session or an API key into a :class:`Principal` (the credential
+checks belong to ``app.auth``; the app factory puts its ``Authenticator`` on ``app.state``).
+Routes then state who may call them with an ``Annotated`` guard::
+
+    def list_clients(principal: AdminOnly, ...)          # 401 anonymous, 404 everyone else
+    def feed(principal: Annotated[Principal, Depends(scoped("assessments:read"))], ...)
+
+and services ask the same rules (:func:`require_admin`, :func:`may_see_enterprise`, ...) for
+callers that come without a route (the CLI is an admin).
+
+The rules (design §7). A resource a caller may not see answers 404, never 403; 403 is only for
+an API key without the scope an operation needs, and for CSRF failures.
+
+=================  ===========================================================================
+caller             sees
+=================  ===========================================================================
+anonymous          questionnaires, subsidy catalogue, facts, registration, sign-in (else 401)
+enterprise user    its own enterprise: profile, assessments, results, reports, grants, privacy
+integrator (key)   the enterprises that granted it access and have not revoked it, within the
+                   key's scopes; its own webhooks, notices and feed; never a list of firms
+official           heatmaps (a district official: breakdowns of its own district) and, for a
+                   district official, confirming the firms of its district; never one firm
+admin, CLI         everything (audited)
+=================  ===========================================================================
+
+"May see this enterprise" is :func:`may_see_enterprise`: the one rule every firm-level read and
+write goes through (assessments, results, reports, grants, privacy).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated
+import hmac
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.accounts.repository import ApiKeyRepository, WebSessionRepository
-from app.auth.security import constant_time_equals, sha256_hex, split_api_key
 from app.kit.db import SessionDep
-from app.kit.errors import Forbidden, Unauthorized
+from app.kit.errors import Forbidden, NotFound, Unauthorized
 from app.kit.principal import ANONYMOUS, Principal
-from app.kit.settings import Settings
-from app.models import utcnow
+from app.models import Enterprise, Grant
 
 SESSION_COOKIE = "zhizao_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -32,62 +62,31 @@ cookie_scheme = APIKeyCookie(
     description="Web session of a signed-in user; unsafe requests also send X-CSRF-Token.",
 )
 
+#: ``openapi_extra`` of operations anyone may call: the caller may also be signed in or send a
+#: key (it then counts towards that key's rate limit), which OpenAPI states with ``{}``.
+PUBLIC_OPERATION: dict[str, object] = {
+    "security": [{}, {"HTTPBearer": []}, {"APIKeyCookie": []}],
+}
+
 
 class CsrfFailed(Forbidden):
     problem = "csrf-failed"
 
 
-def _principal_from_api_key(session: SessionDep, presented: str, request: Request) -> Principal:
-    parts = split_api_key(presented)
-    if parts is None:
-        raise Unauthorized("The API key is malformed.")
-    key_id, secret = parts
-    key = ApiKeyRepository(session).get_with_client(key_id)
-    if (
-        key is None
-        or key.revoked_at is not None
-        or key.client.disabled_at is not None
-        or not constant_time_equals(key.secret_sha256, sha256_hex(secret))
-    ):
-        raise Unauthorized("The API key is unknown or revoked.")
-    now = utcnow()
-    # Throttle the write: last-used time to the minute is all anyone needs.
-    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
-        key.last_used_at = now
-        session.flush()
-        request.state.touch_commit = True
-    return Principal(
-        kind="api_client",
-        id=key.client_id,
-        scopes=frozenset(key.scopes),
-        request_id=getattr(request.state, "request_id", None),
-    )
+# --- authentication ------------------------------------------------------------------------------
 
 
-def principal_from_cookie(session: SessionDep, token: str, request: Request) -> Principal:
-    settings: Settings = request.app.state.settings
-    web_session = WebSessionRepository(session).get_with_user(sha256_hex(token))
-    now = utcnow()
-    if web_session is None:
-        return ANONYMOUS
-    idle_expired = now - web_session.last_seen_at > timedelta(minutes=settings.SESSION_IDLE_MINUTES)
-    if idle_expired or now >= web_session.expires_at or not web_session.user.is_active:
-        WebSessionRepository(session).delete(web_session.token_hash)
-        request.state.touch_commit = True
-        return ANONYMOUS
-    if now - web_session.last_seen_at > timedelta(minutes=1):
-        web_session.last_seen_at = now
-        request.state.touch_commit = True
-    user = web_session.user
-    return Principal(
-        kind="user",
-        id=user.id,
-        role=user.role,
-        enterprise_id=user.enterprise_id,
-        district_code=user.district_code,
-        request_id=getattr(request.state, "request_id", None),
-        csrf_token=web_session.csrf_token,
-    )
+class Authenticator(Protocol):
+    """Turns a presented credential into the caller (``app.auth.service.Authenticator``)."""
+
+    def from_api_key(self, session: Session, presented: str, request: Request) -> Principal: ...
+
+    def from_cookie(self, session: Session, token: str, request: Request) -> Principal: ...
+
+
+def authenticator_of(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
 
 
 def resolve_principal(
@@ -96,12 +95,13 @@ def resolve_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
 ) -> Principal:
+    authenticator = authenticator_of(request)
     if request.headers.get("authorization") is not None:
         if bearer is None:
             raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.")
-        principal = _principal_from_api_key(session, bearer.credentials, request)
+        principal = authenticator.from_api_key(session, bearer.credentials, request)
     elif cookie:
-        principal = principal_from_cookie(session, cookie, request)
+        principal = authenticator.from_cookie(session, cookie, request)
     else:
         principal = ANONYMOUS
     if getattr(request.state, "touch_commit", False):
@@ -125,12 +125,17 @@ async def current_principal(
             form = await request.form()
             field = form.get(CSRF_FORM_FIELD)
             presented = field if isinstance(field, str) else None
-        if presented is None or not constant_time_equals(presented, principal.csrf_token):
+        if presented is None or not hmac.compare_digest(
+            presented.encode(), principal.csrf_token.encode()
+        ):
             raise CsrfFailed("The CSRF token is missing or wrong; reload the page and try again.")
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+# --- the rules -----------------------------------------------------------------------------------
 
 
 def require_signed_in(principal: CurrentPrincipal) -> Principal:
@@ -142,8 +147,112 @@ def require_signed_in(principal: CurrentPrincipal) -> Principal:
 SignedIn = Annotated[Principal, Depends(require_signed_in)]
 
 
-#: ``openapi_extra`` of operations anyone may call: the caller may also be signed in or send a
-#: key (it then counts towards that key's rate limit), which OpenAPI states with ``{}``.
-PUBLIC_OPERATION: dict[str, object] = {
-    "security": [{}, {"HTTPBearer": []}, {"APIKeyCookie": []}],
-}
+def require_admin(principal: Principal) -> Principal:
+    """Admins (and the CLI); to anyone else the operation does not exist."""
+    if not principal.is_admin:
+        raise NotFound()
+    return principal
+
+
+def require_integrator(principal: Principal) -> uuid.UUID:
+    """An integrator's own resources (feed, webhooks, notices); its API client id."""
+    if not principal.is_integrator or principal.id is None:
+        raise NotFound()
+    return principal.id
+
+
+def may_see_heatmaps(principal: Principal) -> bool:
+    """Officials (district or city-wide) and admins; everyone else is told the page is absent."""
+    return principal.is_admin or principal.is_official
+
+
+def require_heatmap_viewer(principal: Principal) -> Principal:
+    if not may_see_heatmaps(principal):
+        raise NotFound()
+    return principal
+
+
+def may_see_enterprise(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> bool:
+    """The single rule of firm-level visibility (design §7).
+
+    Admins see every firm, an enterprise user its own, an integrator the firms that granted it
+    access and have not revoked it. Officials see aggregates only, never one firm.
+    """
+    if principal.is_admin:
+        return True
+    if principal.is_enterprise_user:
+        return principal.enterprise_id == enterprise_id
+    if principal.is_integrator and principal.id is not None:
+        return _AccessRepository(session).has_active_grant(enterprise_id, principal.id)
+    return False
+
+
+def visible_enterprise(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID
+) -> Enterprise:
+    """The enterprise, if it exists and the caller may see it; otherwise 404."""
+    enterprise = _AccessRepository(session).enterprise(enterprise_id)
+    if enterprise is None or not may_see_enterprise(session, principal, enterprise_id):
+        raise NotFound("No enterprise with this id.")
+    return enterprise
+
+
+def require_firm_member(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> None:
+    """Acting on all of a firm's data or on its consent (export, deletion, contacts, grants):
+    the firm's own users and admins; to integrators and everyone else the firm is absent."""
+    if principal.is_integrator:
+        raise NotFound("No enterprise with this id.")
+    visible_enterprise(session, principal, enterprise_id)
+
+
+class _AccessRepository:
+    """The two reads the visibility rule needs."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def enterprise(self, enterprise_id: uuid.UUID) -> Enterprise | None:
+        return self.session.get(Enterprise, enterprise_id)
+
+    def has_active_grant(self, enterprise_id: uuid.UUID, client_id: uuid.UUID) -> bool:
+        return (
+            self.session.scalar(
+                select(Grant.id).where(
+                    Grant.enterprise_id == enterprise_id,
+                    Grant.client_id == client_id,
+                    Grant.revoked_at.is_(None),
+                )
+            )
+            is not None
+        )
+
+
+# --- guards: the rules as route dependencies -----------------------------------------------------
+
+
+def scoped(scope: str) -> Callable[[Principal], Principal]:
+    """Signed in; an API key must also carry ``scope`` (403 otherwise). Users are not scoped."""
+
+    def check(principal: SignedIn) -> Principal:
+        if principal.is_integrator and scope not in principal.scopes:
+            raise Forbidden(
+                f"This API key lacks the scope {scope!r} this operation needs.",
+                title="Insufficient scope",
+            )
+        return principal
+
+    return check
+
+
+def _admin_only(principal: SignedIn) -> Principal:
+    return require_admin(principal)
+
+
+def _heatmap_viewer(principal: SignedIn) -> Principal:
+    return require_heatmap_viewer(principal)
+
+
+#: Admins only: 401 for anonymous callers, 404 for everyone else (before the body is read).
+AdminOnly = Annotated[Principal, Depends(_admin_only)]
+#: Officials and admins (heatmaps).
+HeatmapViewer = Annotated[Principal, Depends(_heatmap_viewer)]

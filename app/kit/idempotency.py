@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.assessments.repository import IdempotencyRepository
+from app.kit.clock import utcnow
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput
-from app.models import IdempotencyRecord, utcnow
+from app.models import IdempotencyRecord
 
 CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_KEY_LENGTH = 255

@@ -9,7 +9,7 @@ from app.models.assessment import (
     Result,
 )
 from app.models.audit import AuditEvent
-from app.models.base import Base, utcnow
+from app.models.base import Base
 from app.models.contact import Contact
 from app.models.enterprise import Enterprise
 from app.models.heatmap import HeatmapCell, HeatmapContribution, HeatmapStageCell
@@ -50,5 +50,4 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebSession",
-    "utcnow",
 ]

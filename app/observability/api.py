@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from app.auth.security import constant_time_equals
+from app.auth.service import Authenticator
 from app.kit.db import SessionDep
 from app.kit.errors import NotFound, Unauthorized
-from app.kit.guards import cookie_scheme, principal_from_cookie
+from app.kit.guards import cookie_scheme
 from app.kit.settings import Settings
 from app.observability.metrics import exposition
 
@@ -33,7 +34,7 @@ def metrics(
         if token is None or not constant_time_equals(presented, f"Bearer {token}"):
             raise Unauthorized("The metrics token is wrong.")
     else:
-        principal = principal_from_cookie(session, cookie, request) if cookie else None
+        principal = Authenticator().from_cookie(session, cookie, request) if cookie else None
         if principal is None or principal.kind == "anonymous":
             raise Unauthorized("Sign in as an admin, or send the metrics token.")
         if not principal.is_admin:

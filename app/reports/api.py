@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app.auth.scopes import require_scope
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
+from app.kit.guards import scoped
 from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
@@ -19,7 +19,7 @@ from app.reports.pdf import ReportRenderer
 
 router = domain_router(tags=["reports"])
 
-ReportReader = Annotated[Principal, Depends(require_scope("reports:read"))]
+ReportReader = Annotated[Principal, Depends(scoped("reports:read"))]
 
 
 def get_renderer(app: FastAPI) -> ReportRenderer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from app.kit.clock import utcnow
 from app.kit.i18n import Lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
@@ -259,7 +260,7 @@ def build_report_context(
         history=history,
         peer=peer,
         min_cell=settings.HEATMAP_MIN_CELL,
-        generated_at=generated_at or datetime.now(UTC),
+        generated_at=generated_at or utcnow(),
     )
 
 

@@ -7,15 +7,14 @@ from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from app.assessments import service as assessment_service
-from app.auth.scopes import require_scope
 from app.enterprises import service as enterprise_service
+from app.kit.clock import utcnow
 from app.kit.db import SessionDep
 from app.kit.errors import NotFound
-from app.kit.guards import PUBLIC_OPERATION
+from app.kit.guards import PUBLIC_OPERATION, scoped
 from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
-from app.models import utcnow
 from app.questionnaires.service import CatalogDep
 from app.results import service as results
 from app.subsidies import service
@@ -124,7 +123,7 @@ def get_subsidy(programme_id: str, catalog: SubsidyCatalogDep, lang: LangDep) ->
 def assessment_subsidies(
     assessment_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_scope("assessments:read"))],
+    principal: Annotated[Principal, Depends(scoped("assessments:read"))],
     questionnaires: CatalogDep,
     catalog: SubsidyCatalogDep,
     lang: LangDep,

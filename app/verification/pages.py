@@ -9,11 +9,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.kit.db import SessionDep
-from app.kit.guards import CurrentPrincipal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.web.csrf import check_same_origin
-from app.kit.web.deps import FormDep, LoginRequired, PageLang, base_context, form_str
+from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
 from app.kit.web.templating import render
 from app.verification import service
 
@@ -76,10 +75,8 @@ TEXT = {
 
 @router.get("/verification", response_class=HTMLResponse)
 def verification_page(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, lang: PageLang
+    request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang
 ) -> HTMLResponse:
-    if principal.kind == "anonymous":
-        raise LoginRequired("Sign in to continue.")
     status = request.query_params.get("status", "pending")
     status = status if status in ("pending", "verified", "all") else "pending"
     page = service.listing(
@@ -106,12 +103,10 @@ def verification_submit(
     enterprise_id: uuid.UUID,
     request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: SignedInPage,
     form: FormDep,
 ) -> Response:
     check_same_origin(request)
-    if principal.kind == "anonymous":
-        raise LoginRequired("Sign in to continue.")
     service.set_verified(session, principal, enterprise_id, form_str(form, "verified") == "1")
     status = form_str(form, "status") or "pending"
     return RedirectResponse(f"/verification?status={status}", status_code=303)

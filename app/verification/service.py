@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.kit import events
+from app.kit.clock import utcnow
 from app.kit.cursor import Page, decode_cursor, encode_cursor
 from app.kit.db import begin_write
 from app.kit.errors import FieldError, InvalidInput, NotFound
 from app.kit.events import EnterpriseVerified
 from app.kit.principal import Principal
-from app.models import Enterprise, utcnow
+from app.models import Enterprise
 from app.verification.repository import VerificationRepository
 from app.verification.schemas import VerificationItem
 

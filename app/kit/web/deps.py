@@ -28,9 +28,17 @@ class LoginRequired(Unauthorized):
     problem = "login-required"
 
 
-def require_enterprise_user(principal: CurrentPrincipal) -> Principal:
+def require_page_sign_in(principal: CurrentPrincipal) -> Principal:
     if principal.kind == "anonymous":
         raise LoginRequired("Sign in to continue.")
+    return principal
+
+
+#: Any signed-in caller; anonymous browsers are sent to sign in (pages' ``SignedIn``).
+SignedInPage = Annotated[Principal, Depends(require_page_sign_in)]
+
+
+def require_enterprise_user(principal: SignedInPage) -> Principal:
     if not principal.is_enterprise_user or principal.enterprise_id is None:
         # Admins and officials have no firm of their own: these pages do not exist for them.
         raise NotFound("These pages are for enterprise accounts.")

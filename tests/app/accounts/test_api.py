@@ -7,7 +7,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.security import sha256_hex
-from app.models import AuditEvent, WebSession, utcnow
+from app.kit.clock import utcnow
+from app.models import AuditEvent, WebSession
 from tests.factories import PASSWORD, create_enterprise, create_user, enterprise_payload, login
 
 

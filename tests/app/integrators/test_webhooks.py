@@ -18,10 +18,11 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from app.enterprises.repository import EnterpriseRepository
 from app.integrators.worker import UnsafeDestination, WebhookWorker, backoff, checked_addresses
+from app.kit.clock import utcnow
 from app.kit.db import Database
 from app.kit.settings import Settings
 from app.main import create_app
-from app.models import IntegratorNotice, WebhookDelivery, utcnow
+from app.models import IntegratorNotice, WebhookDelivery
 from tests.app.integrators.conftest import (
     Integrator,
     Receiver,

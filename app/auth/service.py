@@ -1,0 +1,114 @@
+"""Credentials: who a request's cookie session or API key belongs to, and web sessions opened
+and closed at sign-in and sign-out.
+
+``Authenticator`` is what ``app.kit.guards`` asks (through ``app.state.authenticator``, set by
+the app factory) to turn a presented credential into a :class:`~app.kit.principal.Principal`;
+the kit itself knows no credential table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from app.auth.repository import ApiKeyRepository, WebSessionRepository
+from app.auth.security import constant_time_equals, new_token, sha256_hex, split_api_key
+from app.kit.clock import utcnow
+from app.kit.errors import Unauthorized
+from app.kit.principal import ANONYMOUS, Principal
+from app.kit.settings import Settings
+from app.models import WebSession
+
+#: The last-used time of a key and a session's last activity are written at most this often.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class Authenticator:
+    """Cookie sessions and API keys. Housekeeping writes (last use, an expired session removed)
+    set ``request.state.touch_commit``: the guard commits them even when the request fails."""
+
+    def from_api_key(self, session: Session, presented: str, request: Request) -> Principal:
+        parts = split_api_key(presented)
+        if parts is None:
+            raise Unauthorized("The API key is malformed.")
+        key_id, secret = parts
+        key = ApiKeyRepository(session).get_with_client(key_id)
+        if (
+            key is None
+            or key.revoked_at is not None
+            or key.client.disabled_at is not None
+            or not constant_time_equals(key.secret_sha256, sha256_hex(secret))
+        ):
+            raise Unauthorized("The API key is unknown or revoked.")
+        now = utcnow()
+        # Throttle the write: last-used time to the minute is all anyone needs.
+        if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
+            key.last_used_at = now
+            session.flush()
+            request.state.touch_commit = True
+        return Principal(
+            kind="api_client",
+            id=key.client_id,
+            scopes=frozenset(key.scopes),
+            request_id=getattr(request.state, "request_id", None),
+        )
+
+    def from_cookie(self, session: Session, token: str, request: Request) -> Principal:
+        settings: Settings = request.app.state.settings
+        web_session = WebSessionRepository(session).get_with_user(sha256_hex(token))
+        now = utcnow()
+        if web_session is None:
+            return ANONYMOUS
+        idle = timedelta(minutes=settings.SESSION_IDLE_MINUTES)
+        idle_expired = now - web_session.last_seen_at > idle
+        if idle_expired or now >= web_session.expires_at or not web_session.user.is_active:
+            WebSessionRepository(session).delete(web_session.token_hash)
+            request.state.touch_commit = True
+            return ANONYMOUS
+        if now - web_session.last_seen_at > TOUCH_INTERVAL:
+            web_session.last_seen_at = now
+            request.state.touch_commit = True
+        user = web_session.user
+        return Principal(
+            kind="user",
+            id=user.id,
+            role=user.role,
+            enterprise_id=user.enterprise_id,
+            district_code=user.district_code,
+            request_id=getattr(request.state, "request_id", None),
+            csrf_token=web_session.csrf_token,
+        )
+
+
+def open_session(
+    session: Session,
+    settings: Settings,
+    user_id: uuid.UUID,
+    *,
+    replaces_token: str | None,
+    now: datetime,
+) -> tuple[str, str]:
+    """A new web session for a user who just proved who they are: ``(cookie token, CSRF
+    token)``. Only the token's hash is stored. A session fixed before sign-in is dropped."""
+    sessions = WebSessionRepository(session)
+    if replaces_token:
+        sessions.delete(sha256_hex(replaces_token))
+    token, csrf = new_token(), new_token()
+    sessions.add(
+        WebSession(
+            token_hash=sha256_hex(token),
+            user_id=user_id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.SESSION_ABSOLUTE_HOURS),
+        )
+    )
+    return token, csrf
+
+
+def close_session(session: Session, token: str) -> None:
+    WebSessionRepository(session).delete(sha256_hex(token))

@@ -1,0 +1,57 @@
+"""The one clock: every "now" of the service (timestamps, expiry, the submission date, quarters)
+comes from :func:`utcnow`, so a test can fix or move time for all of it at once::
+
+    with clock.frozen(datetime(2026, 3, 31, 15, 59, tzinfo=UTC)) as time:
+        ...                                   # utcnow() is that moment
+        time.advance(timedelta(minutes=2))    # and now two minutes later
+
+Always timezone-aware UTC (the database columns refuse naive datetimes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+
+def _system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+_source: Callable[[], datetime] = _system_now
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, from the system clock unless a test froze it."""
+    return _source()
+
+
+class FrozenClock:
+    """A clock standing still at ``now`` until moved with :meth:`advance` or :meth:`set`."""
+
+    def __init__(self, at: datetime) -> None:
+        self.set(at)
+
+    def set(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("the clock keeps aware UTC datetimes; give a tzinfo")
+        self.now = at.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@contextmanager
+def frozen(at: datetime) -> Iterator[FrozenClock]:
+    """Every :func:`utcnow` (in every thread) answers from a frozen clock inside the block."""
+    global _source
+    clock = FrozenClock(at)
+    previous, _source = _source, clock
+    try:
+        yield clock
+    finally:
+        _source = previous
