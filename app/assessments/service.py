@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,7 +26,7 @@ from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.kit import events, idempotency
 from app.kit.clock import utcnow
-from app.kit.cursor import Page, decode_cursor, encode_cursor
+from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
 from app.kit.errors import (
     Conflict,
@@ -461,18 +460,10 @@ def history(
     """The enterprise's assessments, newest first, each submission with its change against the
     previous submission of the same questionnaire."""
     enterprise_service.get_visible(session, principal, enterprise_id)
-    after = None
-    if cursor is not None:
-        values = decode_cursor(cursor)
-        try:
-            after = (datetime.fromisoformat(values[0]), uuid.UUID(values[1]))
-        except (IndexError, TypeError, ValueError) as exc:
-            raise InvalidInput(
-                "The cursor is not one this API issued.",
-                errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
-            ) from exc
-    rows = AssessmentRepository(session).history_page(enterprise_id, after=after, limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
+    rows = AssessmentRepository(session).history_page(
+        enterprise_id, after=TIME_UUID.decode(cursor), limit=limit + 1
+    )
+    page, next_cursor = paginate(rows, limit, TIME_UUID, lambda a: (a.created_at, a.id))
     # One query for every submission of the firm: few per firm, and no query per row.
     submitted = {s.assessment_id: s for s in results.submissions(session, enterprise_id)}
     items: list[HistoryItem] = []
@@ -493,8 +484,4 @@ def history(
                 change=submission.change if submission is not None else None,
             )
         )
-    next_cursor = None
-    if more and page:
-        last = page[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
     return Page[HistoryItem](items=items, next_cursor=next_cursor)

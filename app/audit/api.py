@@ -8,9 +8,8 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from app.audit.repository import AuditRepository
-from app.kit.cursor import Page, PageDep, decode_cursor, encode_cursor
+from app.kit.cursor import POSITION, Page, PageDep, paginate
 from app.kit.db import SessionDep
-from app.kit.errors import FieldError, InvalidInput
 from app.kit.guards import AdminOnly
 from app.kit.routing import domain_router
 
@@ -58,17 +57,8 @@ def list_audit_events(
         moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
         for moment in (since, until)
     )
-    before_id = None
-    if page.cursor is not None:
-        values = decode_cursor(page.cursor)
-        if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool):
-            raise InvalidInput(
-                "The cursor is not one this API issued.",
-                errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
-            )
-        before_id = values[0]
     rows = AuditRepository(session).page(
-        before_id=before_id,
+        before_id=POSITION.decode(page.cursor),
         limit=page.limit + 1,
         action=action,
         actor_type=actor_type,
@@ -77,6 +67,8 @@ def list_audit_events(
         since=since,
         until=until,
     )
-    items = [AuditEventRead.model_validate(row, from_attributes=True) for row in rows[: page.limit]]
-    next_cursor = encode_cursor([items[-1].id]) if len(rows) > page.limit and items else None
-    return Page[AuditEventRead](items=items, next_cursor=next_cursor)
+    events, next_cursor = paginate(rows, page.limit, POSITION, lambda event: event.id)
+    return Page[AuditEventRead](
+        items=[AuditEventRead.model_validate(e, from_attributes=True) for e in events],
+        next_cursor=next_cursor,
+    )

@@ -46,7 +46,7 @@ from app.integrators.schemas import (
     WebhookEndpointRead,
 )
 from app.kit.clock import utcnow
-from app.kit.cursor import Page, decode_cursor, encode_cursor
+from app.kit.cursor import POSITION, TIME_TEXT, TIME_UUID, Page, paginate
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.kit.guards import require_admin, require_firm_member, require_integrator
@@ -61,31 +61,8 @@ DISABLED_FAILING = "failing_for_long"
 DISABLED_BY_ADMIN = "disabled_by_admin"
 
 
-def _bad_cursor() -> InvalidInput:
-    return InvalidInput(
-        "The cursor is not one this API issued.",
-        errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
-    )
-
-
-def _time_id_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
-    values = decode_cursor(cursor)
-    try:
-        return datetime.fromisoformat(values[0]), str(values[1])
-    except (IndexError, TypeError, ValueError) as exc:
-        raise _bad_cursor() from exc
-
-
-def _uuid_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    parsed = _time_id_cursor(cursor)
-    if parsed is None:
-        return None
-    try:
-        return parsed[0], uuid.UUID(parsed[1])
-    except ValueError as exc:
-        raise _bad_cursor() from exc
+def _created(row: ApiClient | IntegratorNotice | WebhookEndpoint) -> tuple[datetime, uuid.UUID]:
+    return row.created_at, row.id
 
 
 # --- API clients and keys ------------------------------------------------------------------------
@@ -107,14 +84,9 @@ def list_clients(
 ) -> Page[ApiClientRead]:
     require_admin(principal)
     repository = ClientRepository(session)
-    rows = repository.page(after=_uuid_cursor(cursor), limit=limit + 1)
-    page = rows[:limit]
+    rows = repository.page(after=TIME_UUID.decode(cursor), limit=limit + 1)
+    page, next_cursor = paginate(rows, limit, TIME_UUID, _created)
     keys = repository.keys([c.id for c in page])
-    next_cursor = (
-        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
-        if len(rows) > limit
-        else None
-    )
     return Page[ApiClientRead](items=[client_view(c, keys) for c in page], next_cursor=next_cursor)
 
 
@@ -402,12 +374,7 @@ def revoke_access(
 def feed(session: Session, principal: Principal, *, cursor: str | None, limit: int) -> FeedPage:
     """Submitted results of the firms that consented, in commit order (app.integrators.events)."""
     client_id = require_integrator(principal)
-    after = 0
-    if cursor is not None:
-        values = decode_cursor(cursor)
-        if len(values) != 1 or not isinstance(values[0], int) or values[0] < 0:
-            raise _bad_cursor()
-        after = values[0]
+    after = POSITION.decode(cursor) or 0
     rows = FeedRepository(session).page(client_id, after=after, limit=limit + 1)
     page = rows[:limit]
     items = [
@@ -427,7 +394,7 @@ def feed(session: Session, principal: Principal, *, cursor: str | None, limit: i
         for entry, result, assessment, enterprise in page
     ]
     last = page[-1][0].seq if page else after
-    return FeedPage(items=items, next_cursor=encode_cursor([last]), has_more=len(rows) > limit)
+    return FeedPage(items=items, next_cursor=POSITION.encode(last), has_more=len(rows) > limit)
 
 
 # --- webhook endpoints ---------------------------------------------------------------------------
@@ -597,9 +564,9 @@ def list_deliveries(
     """The endpoint's delivery log, newest first."""
     endpoint = _own_endpoint(session, principal, endpoint_id)
     rows = WebhookRepository(session).deliveries_page(
-        endpoint.id, before=_time_id_cursor(cursor), limit=limit + 1
+        endpoint.id, before=TIME_TEXT.decode(cursor), limit=limit + 1
     )
-    page = rows[:limit]
+    page, next_cursor = paginate(rows, limit, TIME_TEXT, lambda d: (d.created_at, d.id))
     items = [
         WebhookDeliveryRead(
             id=d.id,
@@ -616,9 +583,6 @@ def list_deliveries(
         )
         for d in page
     ]
-    next_cursor = (
-        encode_cursor([page[-1].created_at.isoformat(), page[-1].id]) if len(rows) > limit else None
-    )
     return Page[WebhookDeliveryRead](items=items, next_cursor=next_cursor)
 
 
@@ -626,8 +590,10 @@ def list_notices(
     session: Session, principal: Principal, lang: Lang, *, cursor: str | None, limit: int
 ) -> Page[NoticeRead]:
     client_id = require_integrator(principal)
-    rows = NoticeRepository(session).page(client_id, before=_uuid_cursor(cursor), limit=limit + 1)
-    page = rows[:limit]
+    rows = NoticeRepository(session).page(
+        client_id, before=TIME_UUID.decode(cursor), limit=limit + 1
+    )
+    page, next_cursor = paginate(rows, limit, TIME_UUID, _created)
     items = [
         NoticeRead(
             id=n.id,
@@ -638,11 +604,6 @@ def list_notices(
         )
         for n in page
     ]
-    next_cursor = (
-        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
-        if len(rows) > limit
-        else None
-    )
     return Page[NoticeRead](items=items, next_cursor=next_cursor)
 
 
@@ -654,14 +615,9 @@ def admin_list_endpoints(
 ) -> Page[WebhookEndpointRead]:
     require_admin(principal)
     rows = WebhookRepository(session).endpoints_page(
-        status=status, after=_uuid_cursor(cursor), limit=limit + 1
+        status=status, after=TIME_UUID.decode(cursor), limit=limit + 1
     )
-    page = rows[:limit]
-    next_cursor = (
-        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
-        if len(rows) > limit
-        else None
-    )
+    page, next_cursor = paginate(rows, limit, TIME_UUID, _created)
     return Page[WebhookEndpointRead](
         items=[WebhookEndpointRead.model_validate(e) for e in page], next_cursor=next_cursor
     )

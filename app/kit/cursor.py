@@ -1,9 +1,13 @@
-"""Cursor pagination: opaque cursors over a stable (sort key, id) order."""
+"""Cursor pagination: opaque, typed cursors over a stable (sort key, id) order."""
 
 from __future__ import annotations
 
 import base64
 import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -12,6 +16,8 @@ from pydantic import BaseModel, Field
 from app.kit.errors import FieldError, InvalidInput
 
 T = TypeVar("T")
+K = TypeVar("K")
+R = TypeVar("R")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -24,26 +30,89 @@ class Page(BaseModel, Generic[T]):
     )
 
 
-def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def invalid_cursor() -> InvalidInput:
+    return InvalidInput(
+        "The cursor is not one this API issued.",
+        errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
+    )
 
 
-def decode_cursor(cursor: str) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            "The cursor is not one this API issued.",
-            errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
-        ) from exc
-    if not isinstance(values, list):
-        raise InvalidInput(
-            "The cursor is not one this API issued.",
-            errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
-        )
+@dataclass(frozen=True, slots=True)
+class CursorCodec(Generic[K]):
+    """How the sort key ``K`` of a list's last item travels as an opaque cursor and back.
+
+    A cursor is URL-safe base64 (unpadded) of a JSON list of the key's parts; :meth:`decode`
+    gives the typed key back, or answers 422 naming ``query.cursor`` for anything this API did
+    not issue (the one message for every list).
+    """
+
+    dump: Callable[[K], list[Any]]
+    #: Raises IndexError, TypeError or ValueError for values it does not accept.
+    load: Callable[[list[Any]], K]
+
+    def encode(self, key: K) -> str:
+        raw = json.dumps(self.dump(key), separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def decode(self, cursor: str | None) -> K | None:
+        """The key after which the next page starts; None without a cursor (the first page)."""
+        if cursor is None:
+            return None
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if not isinstance(values, list):
+                raise TypeError("a cursor holds a list")
+            return self.load(values)
+        except (IndexError, TypeError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            raise invalid_cursor() from exc
+
+
+def _exactly(values: list[Any], count: int) -> list[Any]:
+    if len(values) != count:
+        raise IndexError(f"a cursor of {count} values")
     return values
+
+
+def _time_uuid(values: list[Any]) -> tuple[datetime, uuid.UUID]:
+    at, identifier = _exactly(values, 2)
+    return datetime.fromisoformat(at), uuid.UUID(identifier)
+
+
+def _time_text(values: list[Any]) -> tuple[datetime, str]:
+    at, identifier = _exactly(values, 2)
+    if not isinstance(identifier, str):
+        raise TypeError("the id part is text")
+    return datetime.fromisoformat(at), identifier
+
+
+def _position(values: list[Any]) -> int:
+    (position,) = _exactly(values, 1)
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise ValueError("a position is a whole number, 0 or more")
+    return position
+
+
+#: (created at, UUID id): lists ordered by creation time, ties broken by id.
+TIME_UUID: CursorCodec[tuple[datetime, uuid.UUID]] = CursorCodec(
+    dump=lambda key: [key[0].isoformat(), str(key[1])], load=_time_uuid
+)
+#: (created at, text id): the webhook delivery log (message ids are text).
+TIME_TEXT: CursorCodec[tuple[datetime, str]] = CursorCodec(
+    dump=lambda key: [key[0].isoformat(), key[1]], load=_time_text
+)
+#: A position in a numbered sequence (the score feed's seq, the audit trail's id).
+POSITION: CursorCodec[int] = CursorCodec(dump=lambda key: [key], load=_position)
+
+
+def paginate(
+    rows: Sequence[R], limit: int, codec: CursorCodec[K], key: Callable[[R], K]
+) -> tuple[list[R], str | None]:
+    """Split ``limit + 1`` fetched rows into the page and the cursor of the next one (None when
+    this is the last page)."""
+    page = list(rows[:limit])
+    more = len(rows) > limit and bool(page)
+    return page, codec.encode(key(page[-1])) if more else None
 
 
 class PageParams(BaseModel):

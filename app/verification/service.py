@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -11,9 +10,9 @@ from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.kit import events
 from app.kit.clock import utcnow
-from app.kit.cursor import Page, decode_cursor, encode_cursor
+from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
-from app.kit.errors import FieldError, InvalidInput, NotFound
+from app.kit.errors import NotFound
 from app.kit.events import EnterpriseVerified
 from app.kit.principal import Principal
 from app.models import Enterprise
@@ -95,24 +94,14 @@ def listing(
         if district_code is not None and district_code != principal.district_code:
             raise NotFound()
         district_code = principal.district_code
-    after = None
-    if cursor is not None:
-        values = decode_cursor(cursor)
-        try:
-            after = (datetime.fromisoformat(values[0]), uuid.UUID(values[1]))
-        except (IndexError, TypeError, ValueError) as exc:
-            raise InvalidInput(
-                "The cursor is not one this API issued.",
-                errors=[FieldError("query.cursor", "not a valid cursor", "invalid_cursor")],
-            ) from exc
     verified = {"pending": False, "verified": True}.get(status or "")
     rows = VerificationRepository(session).page(
-        district_code=district_code, verified=verified, after=after, limit=limit + 1
+        district_code=district_code,
+        verified=verified,
+        after=TIME_UUID.decode(cursor),
+        limit=limit + 1,
     )
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = None
-    if more and page:
-        next_cursor = encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
+    page, next_cursor = paginate(rows, limit, TIME_UUID, lambda e: (e.created_at, e.id))
     return Page[VerificationItem](
         items=[VerificationItem.model_validate(e) for e in page], next_cursor=next_cursor
     )
