@@ -15,27 +15,35 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from app.kit.i18n import BABEL_LOCALES, LOCALE_DIR
 from app.kit.settings import PROJECT_ROOT
-from app.kit.web.templating import BABEL_LOCALES, LOCALE_DIR
 
 BABEL_CFG = PROJECT_ROOT / "babel.cfg"
-KEYWORDS = ["-k", "tr:2", "-k", "N_"]
+KEYWORDS = ["-k", "tr:2", "-k", "N_", "-k", "trc:2c,3", "-k", "NC_:1c,2"]
 
 
 def po_path(locale: str) -> Path:
     return LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
 
 
-def extracted_ids() -> set[str]:
-    """The msgids the templates and code use now."""
+def extracted_ids() -> set[tuple[str | None, str]]:
+    """The (context, msgid) pairs the templates and code use now."""
     from babel.messages.frontend import parse_mapping_cfg
 
     with BABEL_CFG.open(encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "tr": (2,), "N_": None}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "tr": (2,),
+        "N_": None,
+        "trc": ((2, "c"), 3),
+        "NC_": ((1, "c"), 2),
+    }
     return {
-        message if isinstance(message, str) else message[0]
-        for _, _, message, _, _ in extract_from_dir(
+        (context, message if isinstance(message, str) else message[0])
+        for _, _, message, _, context in extract_from_dir(
             PROJECT_ROOT, method_map, options_map, keywords=keywords
         )
     }
@@ -81,6 +89,7 @@ def main() -> None:
             "-D",
             "messages",
             "--no-fuzzy-matching",
+            "--ignore-obsolete",
             "-w",
             "100",
         ]

@@ -14,7 +14,7 @@ from app.accounts.schemas import MIN_PASSWORD_LENGTH, Registration
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, TooManyRequests, Unauthorized
 from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
-from app.kit.i18n import Lang
+from app.kit.i18n import Lang, html_lang, tr
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.web.csrf import (
@@ -25,7 +25,7 @@ from app.kit.web.csrf import (
 )
 from app.kit.web.deps import FormDep, PageLang, base_context, form_str
 from app.kit.web.htmx import redirect
-from app.kit.web.templating import render, tr
+from app.kit.web.templating import render
 from app.pages import safe_next
 
 router = domain_router(include_in_schema=False)
@@ -119,7 +119,7 @@ def register(
             "email": values["email"],
             "password": form.get("password") if isinstance(form.get("password"), str) else "",
             "display_name": values["display_name"],
-            "locale": "en" if lang == "en" else "zh-CN",
+            "locale": html_lang(lang),
         },
     }
     values.pop("password")

@@ -25,14 +25,14 @@ from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentR
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
-from app.kit.i18n import Lang
+from app.kit.i18n import N_, Lang, tr
 from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
 from app.kit.web.htmx import HtmxDep, redirect
-from app.kit.web.templating import N_, render, tr
+from app.kit.web.templating import render
 from app.models import Assessment
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.questionnaires.service import CatalogDep

@@ -16,14 +16,14 @@ from app.enterprises import service
 from app.kit.db import SessionDep
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.guards import SESSION_COOKIE
-from app.kit.i18n import Lang
+from app.kit.i18n import Lang, tr
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
 from app.kit.web.htmx import redirect
-from app.kit.web.templating import render, tr
+from app.kit.web.templating import render
 from scoring.facts import FACTS
 
 router = domain_router(include_in_schema=False)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from scoring import RUNGS, Text
+from app.kit.i18n import NC_, Message
+from scoring import RUNGS
 
 CutId = Literal[
     "district-stage",
@@ -23,10 +24,10 @@ Dimension = Literal["district", "industry", "size", "stage", "rung", "quarter"]
 
 SIZE_CLASSES = ("micro", "small", "medium", "large")
 SIZE_LABELS = {
-    "micro": Text(zh="微型", en="Micro"),
-    "small": Text(zh="小型", en="Small"),
-    "medium": Text(zh="中型", en="Medium"),
-    "large": Text(zh="大型", en="Large"),
+    "micro": NC_("size class", "Micro"),
+    "small": NC_("size class", "Small"),
+    "medium": NC_("size class", "Medium"),
+    "large": NC_("size class", "Large"),
 }
 #: Rungs a share can be asked for ("share at or above"): 3.00 … 4.00.
 SHARE_RUNGS = ("3.00", "3.25", "3.50", "3.75", "4.00")
@@ -40,7 +41,7 @@ class Cut:
     id: CutId
     rows: Dimension
     cols: Dimension
-    title: Text
+    title: Message
     metrics: tuple[MetricId, ...]
     #: Firms partition the columns (so the row margin is the sum of the row).
     partition: bool
@@ -57,7 +58,7 @@ CUTS: dict[str, Cut] = {
             "district-stage",
             "district",
             "stage",
-            Text(zh="区 × 阶段", en="District × stage"),
+            NC_("heatmap", "District × stage"),
             ("mean", "share", "count"),
             partition=False,
             comparison=True,
@@ -66,7 +67,7 @@ CUTS: dict[str, Cut] = {
             "district-industry",
             "district",
             "industry",
-            Text(zh="区 × 行业", en="District × industry"),
+            NC_("heatmap", "District × industry"),
             ("mean", "share", "count"),
             partition=True,
         ),
@@ -74,7 +75,7 @@ CUTS: dict[str, Cut] = {
             "industry-stage",
             "industry",
             "stage",
-            Text(zh="行业 × 阶段", en="Industry × stage"),
+            NC_("heatmap", "Industry × stage"),
             ("mean", "share", "count"),
             partition=False,
         ),
@@ -82,7 +83,7 @@ CUTS: dict[str, Cut] = {
             "size-stage",
             "size",
             "stage",
-            Text(zh="企业规模 × 阶段", en="Size class × stage"),
+            NC_("heatmap", "Size class × stage"),
             ("mean", "share", "count"),
             partition=False,
         ),
@@ -90,7 +91,7 @@ CUTS: dict[str, Cut] = {
             "district-rung",
             "district",
             "rung",
-            Text(zh="区 × 等级分布", en="District × rung distribution"),
+            NC_("heatmap", "District × rung distribution"),
             ("share", "count"),
             partition=True,
             distribution=True,
@@ -100,7 +101,7 @@ CUTS: dict[str, Cut] = {
             "district-quarter",
             "district",
             "quarter",
-            Text(zh="区 × 季度趋势", en="District × quarterly trend"),
+            NC_("heatmap", "District × quarterly trend"),
             ("mean", "share", "count"),
             partition=False,
             comparison=True,
@@ -108,10 +109,10 @@ CUTS: dict[str, Cut] = {
     )
 }
 
-METRICS: dict[str, Text] = {
-    "mean": Text(zh="平均得分", en="Mean score"),
-    "share": Text(zh="达到所选等级及以上的占比", en="Share at or above the chosen rung"),
-    "count": Text(zh="企业数（区间）", en="Number of firms (band)"),
+METRICS: dict[str, Message] = {
+    "mean": NC_("heatmap", "Mean score"),
+    "share": NC_("heatmap", "Share at or above the chosen rung"),
+    "count": NC_("heatmap", "Number of firms (band)"),
 }
 
 #: Rungs 2.75 … 4.00 as distribution columns, keyed like "3.25".

@@ -21,7 +21,7 @@ from app.heatmaps.cuts import CUTS, METRICS, SHARE_RUNGS
 from app.heatmaps.disclosure import count_band
 from app.heatmaps.schemas import CellRead, HeatmapRead
 from app.kit.db import SessionDep
-from app.kit.i18n import Lang
+from app.kit.i18n import NC_, Lang, translated, trc
 from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
 from app.kit.web.deps import PageLang, SignedInPage, base_context
@@ -47,63 +47,40 @@ SUPPRESSED_FILL = "#bdbdbd"
 EMPTY_FILL = "#f5f5f5"
 TILE_W, TILE_H = 96, 64
 
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "区域智能制造成熟度热力图",
-        "intro": "按预先定义的维度汇总已核验企业的自评结果；不显示任何单个企业的数据。",
-        "cut": "维度",
-        "metric": "指标",
-        "rung": "等级（占比指标）",
-        "quarter": "季度",
-        "questionnaire": "问卷",
-        "district": "范围",
-        "citywide": "全市",
-        "show": "显示",
-        "export": "导出",
-        "csv": "CSV",
-        "json": "JSON",
-        "map": "各区分布图（16 区）",
-        "matrix": "热力矩阵",
-        "legend": "图例",
-        "suppressed": "已隐藏",
-        "suppressed_help": "灰色 × 表示为保护单个企业而隐藏的单元格。",
-        "empty": "无企业",
-        "total": "合计",
-        "no_map": "此维度不按区划分，不显示地图。",
-        "synthetic": "本数据库包含合成演示企业（标注为“合成”），以下数字并非真实统计。",
-        "low": "低",
-        "high": "高",
-        "firms": "企业数",
-    },
-    "en": {
-        "title": "District smart-manufacturing maturity heatmap",
-        "intro": "Self-assessment results of verified firms, aggregated over predefined cuts; no "
+TEXT: dict[str, Any] = {
+    "title": NC_("heatmap", "District smart-manufacturing maturity heatmap"),
+    "intro": NC_(
+        "heatmap",
+        "Self-assessment results of verified firms, aggregated over predefined cuts; no "
         "single firm's data is shown.",
-        "cut": "Cut",
-        "metric": "Metric",
-        "rung": "Rung (for share)",
-        "quarter": "Quarter",
-        "questionnaire": "Questionnaire",
-        "district": "Scope",
-        "citywide": "City-wide",
-        "show": "Show",
-        "export": "Export",
-        "csv": "CSV",
-        "json": "JSON",
-        "map": "District map (16 districts)",
-        "matrix": "Heatmap matrix",
-        "legend": "Legend",
-        "suppressed": "suppressed",
-        "suppressed_help": "Grey × marks a cell hidden to protect individual firms.",
-        "empty": "no firms",
-        "total": "Total",
-        "no_map": "This cut is not by district, so no map is shown.",
-        "synthetic": "This database contains synthetic demo firms (labelled synthetic): the "
-        "figures are not real statistics.",
-        "low": "low",
-        "high": "high",
-        "firms": "firms",
-    },
+    ),
+    "cut": NC_("heatmap", "Cut"),
+    "metric": NC_("heatmap", "Metric"),
+    "rung": NC_("heatmap", "Rung (for share)"),
+    "quarter": NC_("heatmap", "Quarter"),
+    "questionnaire": NC_("heatmap", "Questionnaire"),
+    "district": NC_("heatmap", "Scope"),
+    "citywide": NC_("heatmap", "City-wide"),
+    "show": NC_("heatmap", "Show"),
+    "export": NC_("heatmap", "Export"),
+    "csv": NC_("heatmap", "CSV"),
+    "json": NC_("heatmap", "JSON"),
+    "map": NC_("heatmap", "District map (16 districts)"),
+    "matrix": NC_("heatmap", "Heatmap matrix"),
+    "legend": NC_("heatmap", "Legend"),
+    "suppressed": NC_("heatmap", "suppressed"),
+    "suppressed_help": NC_("heatmap", "Grey × marks a cell hidden to protect individual firms."),
+    "empty": NC_("heatmap", "no firms"),
+    "total": NC_("heatmap", "Total"),
+    "no_map": NC_("heatmap", "This cut is not by district, so no map is shown."),
+    "synthetic": NC_(
+        "heatmap",
+        "This database contains synthetic demo firms (labelled synthetic): the figures "
+        "are not real statistics.",
+    ),
+    "low": NC_("heatmap", "low"),
+    "high": NC_("heatmap", "high"),
+    "firms": NC_("heatmap", "firms"),
 }
 
 _BAND_ORDER = ("0", "5–9", "10–19", "20–49", "50–99", "100–199", "200–499", "500–999")
@@ -175,11 +152,7 @@ def _tiles(view: HeatmapRead, lang: Lang) -> list[dict[str, Any]] | None:
         else:
             fill = EMPTY_FILL if step is None else PALETTE[step]
             text = _shown(shown_view, cell)
-        name = (
-            district.en.replace(" District", "").replace(" New Area", "")
-            if lang == "en"
-            else district.zh.removesuffix("区").removesuffix("新")
-        )
+        name = district.short_name(lang)
         tiles.append(
             {
                 "x": district.tile_col * TILE_W,
@@ -191,7 +164,7 @@ def _tiles(view: HeatmapRead, lang: Lang) -> list[dict[str, Any]] | None:
                 "text": text,
                 "dark": step is not None and step >= 6,
                 "code": code,
-                "title": f"{district.zh if lang == 'zh' else district.en}: {text or '—'}",
+                "title": f"{district.name(lang)}: {text or '—'}",
             }
         )
     return tiles
@@ -250,7 +223,7 @@ def heatmap_page(
             legend.append({"css": f"hm-{i}", "label": label})
     context = {
         **base_context(request, principal, lang),
-        "T": TEXT[lang],
+        "T": translated(TEXT, lang),
         "view": view,
         "rows": [
             {
@@ -265,8 +238,8 @@ def heatmap_page(
         "column_totals": [_cell_context(view, c) for c in view.column_totals],
         "grand_total": _cell_context(view, view.total),
         "options": options,
-        "cuts": [(c.id, c.title.get(lang), c.metrics) for c in CUTS.values()],
-        "metrics": [(k, t.get(lang)) for k, t in METRICS.items() if k in CUTS[view.cut].metrics],
+        "cuts": [(c.id, trc(lang, *c.title), c.metrics) for c in CUTS.values()],
+        "metrics": [(k, trc(lang, *m)) for k, m in METRICS.items() if k in CUTS[view.cut].metrics],
         "share_rungs": SHARE_RUNGS,
         "chosen": chosen,
         "districts": districts,

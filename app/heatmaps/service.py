@@ -43,7 +43,7 @@ from app.heatmaps.schemas import (
 from app.heatmaps.sums import RUNG_THRESHOLDS
 from app.kit.errors import FieldError, InvalidInput, NotFound
 from app.kit.guards import require_heatmap_viewer
-from app.kit.i18n import Lang
+from app.kit.i18n import Lang, tr, trc
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
@@ -285,13 +285,13 @@ def _cell(resolved: Resolved, table: Table, protection: Protection, row: str, co
 def _label(dimension: str, key: str, resolved: Resolved, lang: Lang) -> str:
     if dimension == "district":
         district = DISTRICTS.get(key)
-        return (district.en if lang == "en" else district.zh) if district else key
+        return district.name(lang) if district else key
     if dimension == "industry":
         industry = INDUSTRIES.get(key)
-        name = (industry.en if lang == "en" else industry.zh) if industry else ""
+        name = industry.name(lang) if industry else ""
         return f"{key} {name}".strip()
     if dimension == "size":
-        return SIZE_LABELS[key].get(lang)
+        return trc(lang, *SIZE_LABELS[key])
     if dimension == "stage":
         stage = next((s for s in resolved.questionnaire.stages if s.id == key), None)
         return stage.title.get(lang) if stage else key
@@ -301,29 +301,29 @@ def _label(dimension: str, key: str, resolved: Resolved, lang: Lang) -> str:
 
 
 def _notes(resolved: Resolved, min_cell: int, synthetic: bool, lang: Lang) -> list[str]:
-    quarter = quarters.label(resolved.quarter)
-    if lang == "en":
-        notes = [
-            f"Each verified firm counts once, with its latest submitted assessment of this "
-            f"questionnaire up to the end of {quarter} (China Standard Time). Unverified firms "
+    notes = [
+        tr(
+            lang,
+            "Each verified firm counts once, with its latest submitted assessment of this "
+            "questionnaire up to the end of %(quarter)s (China Standard Time). Unverified firms "
             "are not counted.",
-            f"Grey cells are suppressed: built from fewer than {min_cell} verified firms, or "
+            quarter=quarters.label(resolved.quarter),
+        ),
+        tr(
+            lang,
+            "Grey cells are suppressed: built from fewer than %(min_cell)s verified firms, or "
             "hidden as well so that no hidden cell can be worked out from the totals. Counts "
             "are shown as bands.",
-        ]
-        if synthetic:
-            notes.append(
-                "This database contains synthetic demo firms: the figures are not real statistics."
-            )
-        return notes
-    notes = [
-        f"每家已核验企业只计一次，取其截至 {quarter} 季末（北京时间）最近一次提交的该问卷评估；"
-        "未核验企业不计入。",
-        f"灰色单元格已隐藏：少于 {min_cell} 家已核验企业，"
-        "或为防止由合计值反推出其他隐藏单元格而一并隐藏。企业数仅以区间显示。",
+            min_cell=min_cell,
+        ),
     ]
     if synthetic:
-        notes.append("本数据库包含合成演示企业：以下数字并非真实统计。")
+        notes.append(
+            tr(
+                lang,
+                "This database contains synthetic demo firms: the figures are not real statistics.",
+            )
+        )
     return notes
 
 
@@ -414,9 +414,9 @@ def heatmap(
             id=resolved.questionnaire.id, title=resolved.questionnaire.title.get(lang)
         ),
         cut=cut.id,
-        cut_title=cut.title.get(lang),
+        cut_title=trc(lang, *cut.title),
         metric=resolved.metric,
-        metric_title=METRICS[resolved.metric].get(lang),
+        metric_title=trc(lang, *METRICS[resolved.metric]),
         rung=resolved.rung if resolved.metric == "share" and not cut.distribution else None,
         quarter=quarters.label(resolved.quarter),
         district=resolved.district,
@@ -451,14 +451,12 @@ def options(
     while available[-1] > first:
         available.append(quarters.previous(available[-1]))
     return HeatmapOptions(
-        cuts=[Label(key=c.id, label=c.title.get(lang)) for c in CUTS.values()],
-        metrics=[Label(key=k, label=t.get(lang)) for k, t in METRICS.items()],
+        cuts=[Label(key=c.id, label=trc(lang, *c.title)) for c in CUTS.values()],
+        metrics=[Label(key=k, label=trc(lang, *m)) for k, m in METRICS.items()],
         rungs=list(SHARE_RUNGS),
         quarters=[quarters.label(q) for q in available],
         questionnaires=[Label(key=q.id, label=q.title.get(lang)) for q in catalog.latest()],
-        districts=[
-            Label(key=d.code, label=d.en if lang == "en" else d.zh) for d in DISTRICTS.values()
-        ],
+        districts=[Label(key=d.code, label=d.name(lang)) for d in DISTRICTS.values()],
     )
 
 
@@ -467,8 +465,8 @@ def options(
 
 def to_csv(view: HeatmapRead, lang: Lang) -> str:
     """The published table as CSV: suppressed cells are written as "x", never with a value."""
-    total_label = "Total" if lang == "en" else "合计"
-    count_label = "firms" if lang == "en" else "企业数"
+    total_label = trc(lang, "heatmap", "Total")
+    count_label = trc(lang, "heatmap", "firms")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(

@@ -18,12 +18,24 @@ class District:
     tile_row: int
     tile_col: int
 
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+    def short_name(self, lang: str) -> str:
+        """Without 区 / District (the heatmap's tiles): 浦东, Pudong."""
+        if lang == "en":
+            return self.en.replace(" District", "").replace(" New Area", "")
+        return self.zh.removesuffix("区").removesuffix("新")
+
 
 @dataclass(frozen=True, slots=True)
 class Industry:
     code: str
     zh: str
     en: str
+
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
 
 
 DISTRICTS: dict[str, District] = {

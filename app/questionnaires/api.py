@@ -6,7 +6,7 @@ from fastapi import Query, Response
 
 from app.kit.errors import NotFound
 from app.kit.guards import PUBLIC_OPERATION
-from app.kit.i18n import LangDep
+from app.kit.i18n import LangDep, html_lang
 from app.kit.routing import domain_router
 from app.questionnaires.schemas import QuestionnaireOut, QuestionnaireSummary, localize, summarize
 from app.questionnaires.service import CatalogDep
@@ -24,7 +24,7 @@ router = domain_router(prefix="/questionnaires", tags=["questionnaires"])
 def list_questionnaires(
     catalog: CatalogDep, lang: LangDep, response: Response
 ) -> list[QuestionnaireSummary]:
-    response.headers["Content-Language"] = "en" if lang == "en" else "zh-CN"
+    response.headers["Content-Language"] = html_lang(lang)
     return [summarize(q, catalog.versions(q.id), lang) for q in catalog.latest()]
 
 
@@ -45,5 +45,5 @@ def get_questionnaire(
     questionnaire = catalog.get(questionnaire_id, version)
     if questionnaire is None:
         raise NotFound("No questionnaire with this id and version.")
-    response.headers["Content-Language"] = "en" if lang == "en" else "zh-CN"
+    response.headers["Content-Language"] = html_lang(lang)
     return localize(questionnaire, catalog.versions(questionnaire_id), lang)

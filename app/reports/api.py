@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
 from app.kit.guards import scoped
-from app.kit.i18n import LangDep
+from app.kit.i18n import LangDep, html_lang
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.kit.settings import Settings
@@ -77,7 +77,7 @@ async def get_report_pdf(
         "ETag": key.etag,
         "Cache-Control": "private, no-cache",
         "Vary": "Accept-Language, Cookie, Authorization",
-        "Content-Language": "zh-CN" if lang == "zh" else "en",
+        "Content-Language": html_lang(lang),
     }
     if _etag_matches(if_none_match, key.etag):
         return Response(status_code=304, headers=headers)

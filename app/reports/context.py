@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from app.kit.clock import utcnow
-from app.kit.i18n import Lang
+from app.kit.i18n import Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
@@ -352,7 +352,7 @@ def report_context(
     trend = _trend(history, result, lang)
     return ReportContext(
         lang=lang,
-        html_lang="zh-CN" if lang == "zh" else "en",
+        html_lang=html_lang(lang),
         t=t,
         title=f"{t['report_title']} — {enterprise.name}",
         enterprise=enterprise_view,

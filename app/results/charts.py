@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from app.kit.i18n import html_lang, trc
 from scoring.ladder import MAX_LEVEL, MIN_LEVEL, RUNG_STEP, RUNGS
 
 __all__ = [
@@ -54,15 +55,11 @@ def _score(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _lang_attr(lang: str) -> str:
-    return "zh-CN" if lang == "zh" else "en"
-
-
 def _open(width: int, height: int, title: str, lang: str, css_class: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css_class}" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" lang="{_lang_attr(lang)}" xml:lang="{_lang_attr(lang)}" '
+        f'role="img" lang="{html_lang(lang)}" xml:lang="{html_lang(lang)}" '
         f'font-family="{FONT}" font-size="11" fill="{INK}">'
         f"<title>{escape(title)}</title>"
     )
@@ -111,13 +108,15 @@ def ladder_svg(
     width, height = 640, 200
     left, right, baseline = 10.0, 10.0, 150.0
     col = (width - left - right) / len(_LEVELS)
-    title = (
-        f"成熟度阶梯：当前等级 {_score(rung)} {_rung_name(rung, lang)}"
-        if lang == "zh"
-        else f"Maturity ladder: rung {_score(rung)} {_rung_name(rung, lang)}"
+    title = trc(
+        lang,
+        "chart",
+        "Maturity ladder: rung %(rung)s %(name)s",
+        rung=_score(rung),
+        name=_rung_name(rung, lang),
     )
     if overall is not None:
-        title += f"（总分 {_score(overall)}）" if lang == "zh" else f" (overall {_score(overall)})"
+        title += trc(lang, "chart", " (overall %(overall)s)", overall=_score(overall))
     parts = [_open(width, height, title, lang, "ladder")]
     for index, level in enumerate(_LEVELS):
         x = left + index * col
@@ -164,7 +163,7 @@ def ladder_svg(
         marker_x = left + span * col
         if overall >= _HIGH:
             marker_x = left + (len(_LEVELS) - 0.5) * col
-        label = f"总分 {_score(overall)}" if lang == "zh" else f"Overall {_score(overall)}"
+        label = trc(lang, "chart", "Overall %(overall)s", overall=_score(overall))
         anchor = "start" if marker_x < 60 else "end" if marker_x > width - 60 else "middle"
         parts.append(_text(marker_x, 14, label, anchor=anchor, size=12, weight="bold", fill=ACCENT))
         parts.append(
@@ -228,7 +227,7 @@ def radar_svg(
             for x, y in (point(a, _radius(v, outer)) for a, v in zip(angles, values, strict=True))
         )
 
-    title = "各阶段得分雷达图" if lang == "zh" else "Stage scores (radar)"
+    title = trc(lang, "chart", "Stage scores (radar)")
     parts = [_open(width, height, title, lang, "radar")]
     for level in _LEVELS:
         ring = polygon([level] * n)
@@ -293,7 +292,7 @@ def stage_bars_svg(axes: Sequence[RadarAxis], *, lang: str, series_label: str) -
     left, right, top = 130.0, 50.0, 24.0
     height = int(top + row * max(len(axes), 1) + 20)
     span = width - left - right
-    title = "各阶段得分" if lang == "zh" else "Stage scores"
+    title = trc(lang, "chart", "Stage scores")
     parts = [_open(width, height, title, lang, "stage-bars")]
 
     def x_of(value: float) -> float:
@@ -364,7 +363,7 @@ def trend_svg(points: Sequence[TrendPoint], *, lang: str) -> Markup:
     width, height = 560, 230
     left, right, top, bottom = 96.0, 24.0, 16.0, 40.0
     plot_w, plot_h = width - left - right, height - top - bottom
-    title = "历次评估得分趋势" if lang == "zh" else "Score trend over assessments"
+    title = trc(lang, "chart", "Score trend over assessments")
     parts = [_open(width, height, title, lang, "trend")]
 
     def y_of(value: float) -> float:
@@ -386,7 +385,7 @@ def trend_svg(points: Sequence[TrendPoint], *, lang: str) -> Markup:
                   size=9, fill=MUTED)
         )  # fmt: skip
     if not shown:
-        empty = "暂无已提交的评估" if lang == "zh" else "No submitted assessment yet"
+        empty = trc(lang, "chart", "No submitted assessment yet")
         parts.append(_text(left + plot_w / 2, top + plot_h / 2, empty, fill=MUTED))
         parts.append("</svg>")
         return Markup("".join(parts))
@@ -426,8 +425,8 @@ def trend_svg(points: Sequence[TrendPoint], *, lang: str) -> Markup:
             )
         parts.append(_text(x, height - bottom + 16, point.label, size=9, fill=MUTED))
     legend_y = height - 6
-    overall_label = "总分" if lang == "zh" else "Overall score"
-    rung_label = "等级" if lang == "zh" else "Rung"
+    overall_label = trc(lang, "chart", "Overall score")
+    rung_label = trc(lang, "chart", "Rung")
     parts.append(f'<circle cx="{_f(left + 4)}" cy="{_f(legend_y - 4)}" r="4" fill="{PRIMARY}"/>')
     parts.append(_text(left + 12, legend_y, overall_label, anchor="start", size=9))
     parts.append(

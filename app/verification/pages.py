@@ -4,11 +4,13 @@ district. A plain form per firm; no JavaScript needed."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.kit.db import SessionDep
+from app.kit.i18n import NC_, translated
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.web.csrf import check_same_origin
@@ -18,57 +20,33 @@ from app.verification import service
 
 router = domain_router(include_in_schema=False)
 
-TEXT = {
-    "zh": {
-        "title": "企业核验",
-        "intro": "确认在本区注册的企业真实存在。只有已核验企业计入热力图。",
-        "pending": "待核验",
-        "verified": "已核验",
-        "all": "全部",
-        "name": "企业名称",
-        "credit_code": "统一社会信用代码",
-        "district": "区",
-        "industry": "行业",
-        "size": "规模",
-        "status": "状态",
-        "action": "操作",
-        "verify": "核验",
-        "revoke": "撤销核验",
-        "synthetic": "合成演示",
-        "none": "没有符合条件的企业。",
-        "next": "下一页",
-        "method": {
-            "admin": "管理员",
-            "official": "区级官员",
-            "integrator": "集成商证明",
-            "synthetic": "合成数据",
-        },
-    },
-    "en": {
-        "title": "Verify enterprises",
-        "intro": "Confirm that firms registered in your district are real. Only verified firms "
+TEXT: dict[str, Any] = {
+    "title": NC_("verification", "Verify enterprises"),
+    "intro": NC_(
+        "verification",
+        "Confirm that firms registered in your district are real. Only verified firms "
         "count in the heatmaps.",
-        "pending": "Pending",
-        "verified": "Verified",
-        "all": "All",
-        "name": "Name",
-        "credit_code": "Credit code",
-        "district": "District",
-        "industry": "Industry",
-        "size": "Size",
-        "status": "Status",
-        "action": "Action",
-        "verify": "Verify",
-        "revoke": "Withdraw",
-        "synthetic": "synthetic demo",
-        "none": "No firms match.",
-        "next": "Next page",
-        "method": {
-            "admin": "admin",
-            "official": "district official",
-            "integrator": "integrator attestation",
-            "synthetic": "synthetic data",
-        },
+    ),
+    "pending": NC_("verification", "Pending"),
+    "verified": NC_("verification", "Verified"),
+    "all": NC_("verification", "All"),
+    "name": NC_("verification", "Name"),
+    "credit_code": NC_("verification", "Credit code"),
+    "district": NC_("verification", "District"),
+    "industry": NC_("verification", "Industry"),
+    "size": NC_("verification", "Size"),
+    "status": NC_("verification", "Status"),
+    "action": NC_("verification", "Action"),
+    "verify": NC_("verification", "Verify"),
+    "revoke": NC_("verification", "Withdraw"),
+    "synthetic": NC_("verification", "synthetic demo"),
+    "none": NC_("verification", "No firms match."),
+    "next": NC_("verification", "Next page"),
+    "method": {
+        "admin": NC_("verification", "admin"),
+        "official": NC_("verification", "district official"),
+        "integrator": NC_("verification", "integrator attestation"),
+        "synthetic": NC_("verification", "synthetic data"),
     },
 }
 
@@ -89,11 +67,11 @@ def verification_page(
     )
     context = {
         **base_context(request, principal, lang),
-        "T": TEXT[lang],
+        "T": translated(TEXT, lang),
         "status": status,
         "page": page,
-        "districts": {c: (d.en if lang == "en" else d.zh) for c, d in DISTRICTS.items()},
-        "industries": {c: (i.en if lang == "en" else i.zh) for c, i in INDUSTRIES.items()},
+        "districts": {c: d.name(lang) for c, d in DISTRICTS.items()},
+        "industries": {c: i.name(lang) for c, i in INDUSTRIES.items()},
     }
     return render(request, "verification/list.html", context, lang=lang)
 

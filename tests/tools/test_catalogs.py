@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from babel.messages.pofile import read_po
 
-from app.kit.web.templating import tr
+from app.kit.i18n import tr
 from tools.catalogs import compiled, extracted_ids, po_path
 
 
@@ -12,7 +12,7 @@ def test_every_ui_string_is_in_the_catalogs_and_translated_into_chinese() -> Non
     used = extracted_ids()
     with po_path("zh_CN").open("rb") as handle:
         catalog = read_po(handle, locale="zh_CN")
-    known = {message.id for message in catalog if message.id}
+    known = {(message.context, message.id) for message in catalog if message.id}
     assert used - known == set(), "run `make messages` and translate the new zh_CN entries"
     untranslated = [m.id for m in catalog if m.id and not m.string]
     assert untranslated == []

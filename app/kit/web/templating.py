@@ -1,8 +1,9 @@
 """The one Jinja2 environment: pages, partials and the PDF report render from it.
 
-``environment()`` (no language) keeps gettext as the identity, as the PDF report expects;
-``environment("zh")`` / ``environment("en")`` install the Babel catalogs of ``app/web/locale``
-(UI strings only: the questionnaire's own texts are data, in both languages). One environment
+``environment()`` (no language) keeps gettext as the identity, as the PDF report expects (its
+texts come translated in its view-model); ``environment("zh")`` / ``environment("en")`` install
+the catalogs of ``app.kit.i18n`` (UI strings only: the questionnaire's own texts are data, in
+both languages). One environment
 per language, built once: installing translations per request on a shared environment would
 race between threads.
 """
@@ -12,43 +13,20 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
-from babel.support import NullTranslations, Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.templating import Jinja2Templates
 
+from app.kit.i18n import BABEL_LOCALES, html_lang, translations
 from app.kit.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
-#: Babel locale per service language (catalog directory names).
-BABEL_LOCALES = {"zh": "zh_CN", "en": "en"}
-#: BCP 47 tag for ``<html lang>`` per service language.
-HTML_LANG = {"zh": "zh-CN", "en": "en"}
-
-
-@lru_cache
-def translations(lang: str) -> NullTranslations:
-    """The compiled catalog of ``lang`` (``zh`` or ``en``)."""
-    return Translations.load(LOCALE_DIR, [BABEL_LOCALES.get(lang, "zh_CN")], domain="messages")
-
-
-def N_(message: str) -> str:
-    """Mark a UI string for extraction where it is translated later (``tr``)."""
-    return message
-
-
-def tr(lang: str, message: str, **values: object) -> str:
-    """A UI string from Python code in ``lang`` (msgids are English; extracted as ``tr:2``)."""
-    text = translations(lang).gettext(message)
-    return text % values if values else text
 
 
 def _score(value: object) -> str:
@@ -91,7 +69,7 @@ def environment(lang: str | None = None) -> Environment:
     locale = BABEL_LOCALES.get(lang, "zh_CN")
     env.globals.update(
         lang=lang,
-        html_lang=HTML_LANG.get(lang, "zh-CN"),
+        html_lang=html_lang(lang),
         static_url=static_url,
     )
     env.filters.update(
@@ -126,7 +104,7 @@ def render(
     """Render a page or partial in ``lang`` with the request in its context."""
     html = environment(lang).get_template(name).render({"request": request, **context})
     response = HTMLResponse(html, status_code=status_code, headers=headers)
-    response.headers["Content-Language"] = HTML_LANG.get(lang, "zh-CN")
+    response.headers["Content-Language"] = html_lang(lang)
     response.headers.setdefault("Cache-Control", "no-store")
     # Full pages and htmx partials differ for the same URL.
     response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
