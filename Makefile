@@ -29,7 +29,7 @@ SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk
 help:
 	@echo "make run      set up, migrate, seed the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test     set up, run the whole test suite"
-	@echo "make lint     ruff check, ruff format --check, mypy, import-linter"
+	@echo "make lint     ruff check, ruff format --check, mypy, import-linter, package cycles"
 	@echo "make install  set up only (.venv, Python packages, PDF system packages)"
 	@echo "make clean    remove .venv and caches (keeps the database in var/)"
 
@@ -84,11 +84,14 @@ lint-format: $(STAMP)
 	$(BIN)/ruff format --check .
 
 lint-types: $(STAMP)
-	$(BIN)/mypy app scoring
+	$(BIN)/mypy app scoring tools
 	$(BIN)/mypy --strict scoring
 
+# The floors, domain boundaries, scoring's purity and no package cycles (pyproject.toml); then
+# the package-level cycles in app/ by name (none: docs/architecture.md).
 lint-imports: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/python -m tools.package_cycles
 
 # UI strings: re-extract into app/kit/locale/messages.pot, merge into the zh_CN and en catalogs and
 # compile the .mo files (committed; a test fails when they are stale). Translate new zh_CN entries.

@@ -16,8 +16,9 @@ from fastapi import FastAPI, Request, Response
 from app import hooks
 from app.auth.service import Authenticator
 from app.kit.db import Database
-from app.kit.errors import install_error_handlers, problem_response, problem_responses
+from app.kit.errors import problem_response, problem_responses
 from app.kit.settings import Settings, get_settings
+from app.kit.web.errors import install_error_handlers
 from app.observability.logging import configure_logging, request_logger
 from app.observability.metrics import observe
 

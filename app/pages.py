@@ -4,8 +4,6 @@ language switch, the dashboard."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -19,21 +17,12 @@ from app.kit.i18n import LANG_COOKIE
 from app.kit.routing import CommittingRoute, domain_router
 from app.kit.settings import Settings
 from app.kit.web.deps import EnterpriseUser, PageLang, base_context
+from app.kit.web.htmx import safe_next
 from app.kit.web.templating import render
 from app.questionnaires.service import CatalogDep
 from app.results import charts
 
 router = domain_router(include_in_schema=False)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths: never an open redirect."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
 
 
 @router.get("/", response_class=HTMLResponse, name="home")
@@ -89,6 +78,7 @@ def build_pages_router() -> APIRouter:
     from app.assessments.pages import router as assessments_pages
     from app.enterprises.pages import router as enterprises_pages
     from app.heatmaps.pages import router as heatmaps_pages
+    from app.integrators.pages import router as integrators_pages
     from app.verification.pages import router as verification_pages
 
     pages = APIRouter(route_class=CommittingRoute, include_in_schema=False)
@@ -98,6 +88,7 @@ def build_pages_router() -> APIRouter:
         assessments_pages,
         enterprises_pages,
         heatmaps_pages,
+        integrators_pages,
         verification_pages,
     ):
         pages.include_router(domain_pages)

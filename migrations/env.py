@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from app.kit.settings import get_settings
 from app.kit.db import create_db_engine
+from app.kit.settings import get_settings
 from app.models import Base
 
 config = context.config

@@ -24,9 +24,8 @@ from app.kit.web.csrf import (
     pre_session_token,
 )
 from app.kit.web.deps import FormDep, PageLang, base_context, form_str
-from app.kit.web.htmx import redirect
+from app.kit.web.htmx import redirect, safe_next
 from app.kit.web.templating import render
-from app.pages import safe_next
 
 router = domain_router(include_in_schema=False)
 

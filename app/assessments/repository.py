@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.models import Answer, Assessment, IdempotencyRecord
+from app.models import Answer, Assessment
 
 
 class AssessmentRepository:
@@ -74,22 +74,3 @@ class AssessmentRepository:
         if after is not None:
             query = query.where(tuple_(Assessment.created_at, Assessment.id) < tuple_(*after))
         return list(self.session.scalars(query))
-
-
-class IdempotencyRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, caller: str, key: str) -> IdempotencyRecord | None:
-        return self.session.get(IdempotencyRecord, (caller, key))
-
-    def add(self, record: IdempotencyRecord) -> None:
-        self.session.add(record)
-        self.session.flush()
-
-    def delete(self, caller: str, key: str) -> None:
-        self.session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
-            )
-        )

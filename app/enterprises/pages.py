@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,6 +12,7 @@ from starlette.datastructures import FormData
 
 from app.enterprises import data as data_service
 from app.enterprises import service
+from app.integrators import service as integrator_service
 from app.kit.db import SessionDep
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.guards import SESSION_COOKIE
@@ -41,8 +41,6 @@ def _settings_page(
     fact_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    from app.integrators import service as integrator_service
-
     assert principal.enterprise_id is not None
     enterprise = service.get_visible(session, principal, principal.enterprise_id)
     grants = integrator_service.list_grants(session, principal, enterprise.id)
@@ -141,36 +139,6 @@ def update_facts(
             status_code=422,
         )
     return redirect(request, "/settings?done=facts#facts")
-
-
-@router.post("/settings/grants", name="grant_create")
-def grant(
-    request: Request, session: SessionDep, principal: EnterpriseUser, form: FormDep
-) -> Response:
-    from app.integrators import service as integrator_service
-
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    try:
-        client_id = uuid.UUID(form_str(form, "client_id"))
-    except ValueError as exc:
-        raise InvalidInput("Choose an integrator.") from exc
-    integrator_service.grant_access(
-        session, principal, principal.enterprise_id, client_id, method="web"
-    )
-    return redirect(request, "/settings?done=granted#integrators")
-
-
-@router.post("/settings/grants/{client_id}/revoke", name="grant_revoke")
-def revoke(
-    request: Request, client_id: uuid.UUID, session: SessionDep, principal: EnterpriseUser
-) -> Response:
-    from app.integrators import service as integrator_service
-
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    integrator_service.revoke_access(session, principal, principal.enterprise_id, client_id)
-    return redirect(request, "/settings?done=revoked#integrators")
 
 
 @router.get("/settings/export.json", name="export")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -260,25 +260,15 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _html_for_pages(handler: Handler) -> Handler:
-    """Page routes (not /api) asked for by a browser get the error as an HTML page
-    (``app.kit.web.errors``); everything else keeps problem+json."""
-
-    async def handle(request: Request, exc: Exception) -> Response:
-        response = await handler(request, exc)
-        from app.kit.web.errors import html_error, wants_html
-
-        return html_error(request, response) if wants_html(request) else response
-
-    return handle
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _html_for_pages(_app_error))
-    app.add_exception_handler(RequestValidationError, _html_for_pages(_validation_error))
-    app.add_exception_handler(StarletteHTTPException, _html_for_pages(_http_error))
-    app.add_exception_handler(OperationalError, _html_for_pages(_database_unavailable))
-    app.add_exception_handler(Exception, _html_for_pages(_unhandled))
+#: The problem+json handler of each kind of exception (``app.kit.web.errors`` installs them,
+#: rendering page errors as HTML).
+PROBLEM_HANDLERS: tuple[tuple[type[Exception], Handler], ...] = (
+    (AppError, _app_error),
+    (RequestValidationError, _validation_error),
+    (StarletteHTTPException, _http_error),
+    (OperationalError, _database_unavailable),
+    (Exception, _unhandled),
+)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

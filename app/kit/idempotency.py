@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app.assessments.repository import IdempotencyRepository
 from app.kit.clock import utcnow
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput
@@ -96,3 +96,22 @@ def release(session: Session, caller: str, key: str) -> None:
     except OperationalError:
         # The database is unreachable: the claim times out after CLAIM_TIMEOUT instead.
         session.rollback()
+
+
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, caller: str, key: str) -> IdempotencyRecord | None:
+        return self.session.get(IdempotencyRecord, (caller, key))
+
+    def add(self, record: IdempotencyRecord) -> None:
+        self.session.add(record)
+        self.session.flush()
+
+    def delete(self, caller: str, key: str) -> None:
+        self.session.execute(
+            delete(IdempotencyRecord).where(
+                IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
+            )
+        )

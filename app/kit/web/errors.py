@@ -5,14 +5,31 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.kit.errors import PROBLEM_HANDLERS, Handler
 from app.kit.i18n import negotiate_lang
 from app.kit.web.htmx import is_htmx
+from app.kit.web.templating import render
 
 #: Paths that are never pages: their errors stay problem+json whatever the client accepts.
 NON_PAGE_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error answers problem+json (``app.kit.errors``), except on page routes asked for
+    by a browser, where the same problem is rendered as an HTML page."""
+    for exception, handler in PROBLEM_HANDLERS:
+        app.add_exception_handler(exception, _html_for_pages(handler))
+
+
+def _html_for_pages(handler: Handler) -> Handler:
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        return html_error(request, response) if wants_html(request) else response
+
+    return handle
 
 
 def wants_html(request: Request) -> bool:
@@ -24,8 +41,6 @@ def wants_html(request: Request) -> bool:
 
 def html_error(request: Request, problem_response: Response) -> Response:
     """The error page for a problem+json response (same status and headers)."""
-    from app.kit.web.templating import render
-
     problem = json.loads(bytes(problem_response.body))
     status = problem_response.status_code
     kind = str(problem.get("type", "")).rsplit("/", 1)[-1]

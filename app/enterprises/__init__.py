@@ -1,0 +1,2 @@
+"""Enterprises: registration, profile and declared facts, and their privacy rights (export,
+deletion, contact persons kept for a retention period)."""
