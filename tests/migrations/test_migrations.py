@@ -21,13 +21,11 @@ from sqlalchemy import Engine, inspect
 from app.kit.db import create_db_engine
 from app.kit.migrations import alembic_config, current_revision, downgrade, upgrade
 from app.models import Base
-from tests.conftest import (
-    _POSTGRES,
+from tests.databases import (
     ENGINES,
-    IN_CI,
-    POSTGRES_ADMIN_URL,
-    _create_postgres_database,
-    _drop_postgres_database,
+    create_postgres_database,
+    drop_postgres_database,
+    require_engine,
 )
 
 
@@ -39,19 +37,14 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield engine
         engine.dispose()
         return
-    if not _POSTGRES:
-        if IN_CI:
-            pytest.fail(
-                f"PostgreSQL is required under CI=true and not reachable at {POSTGRES_ADMIN_URL}"
-            )
-        pytest.skip("PostgreSQL not reachable")
-    name, url = _create_postgres_database()
+    require_engine(request.param)
+    name, url = create_postgres_database()
     engine = create_db_engine(url)
     try:
         yield engine
     finally:
         engine.dispose()
-        _drop_postgres_database(name)
+        drop_postgres_database(name)
 
 
 def _script() -> ScriptDirectory:

@@ -27,8 +27,7 @@ from app.enterprises import service as enterprise_service
 from app.kit.settings import PROJECT_ROOT, Settings
 from app.models import SCOPES, Enterprise
 from scoring import load_questionnaire
-from tests.app.assessments.conftest import complete_answers
-from tests.app.reports.conftest import submit_assessment
+from tests.answers import complete_answers, submit_assessment
 from tests.factories import (
     PASSWORD,
     create_api_key,

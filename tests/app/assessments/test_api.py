@@ -14,7 +14,7 @@ from app.enterprises.service import scoring_profile
 from app.kit.settings import Settings
 from app.models import Answer, AuditEvent, Enterprise, Result
 from scoring import Questionnaire, score
-from tests.app.assessments.conftest import FULL, QUICK, complete_answers
+from tests.answers import FULL, QUICK, complete_answers
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
 Start = Callable[..., dict[str, Any]]
@@ -206,7 +206,7 @@ class TestAnswers:
         target = next((q for q in conditional if q.id not in applicable), None)
         if target is None:
             pytest.skip("every conditional question applies to an empty answer set")
-        from tests.app.assessments.conftest import pick
+        from tests.answers import pick
 
         response = put(signed_in, start(), {target.id: pick(target, 0.5)})
         assert response.status_code == 422

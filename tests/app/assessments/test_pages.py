@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.enterprises.service import scoring_profile
 from app.models import Enterprise
 from scoring import Questionnaire
-from tests.app.assessments.conftest import FULL, complete_answers
+from tests.answers import FULL, complete_answers
 from tests.factories import create_enterprise, create_user
 from tests.pages import HTML, HTMX, hidden, sign_in, soup, texts
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import Question, Questionnaire
-from tests.app.assessments.conftest import QUICK
+from tests.answers import QUICK
 
 Start = Callable[..., dict[str, Any]]
 

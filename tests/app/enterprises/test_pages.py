@@ -12,7 +12,7 @@ from app.enterprises.service import scoring_profile
 from app.kit.settings import PROJECT_ROOT, Settings
 from app.models import Answer, Assessment, AuditEvent, Enterprise, Grant, Result, User
 from scoring import load_questionnaire
-from tests.app.assessments.conftest import complete_answers
+from tests.answers import complete_answers
 from tests.factories import create_api_key, create_enterprise, create_user
 from tests.pages import HTML, HTMX, hidden, sign_in, soup
 

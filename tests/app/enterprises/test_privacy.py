@@ -19,9 +19,9 @@ from app.heatmaps.verify import verify
 from app.kit.settings import PROJECT_ROOT, Settings
 from app.models import AuditEvent, Base, Contact, Enterprise, HeatmapCell
 from scoring import load_questionnaire
+from tests.answers import submit_assessment
 from tests.app.heatmaps.helpers import submit as store_submission
 from tests.app.heatmaps.helpers import verified_firm
-from tests.app.reports.conftest import submit_assessment
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
 CONTACTS = {

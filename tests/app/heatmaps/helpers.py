@@ -1,12 +1,15 @@
-"""Arranging submitted results for heatmap tests without filling questionnaires."""
+"""Heatmap test helpers: submitted results arranged without filling questionnaires, and which
+suppressed cells the published figures give away."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
+from app.heatmaps.disclosure import TOTAL
 from app.kit import events
 from app.kit.events import AssessmentSubmitted
 from app.kit.principal import CLI
@@ -61,3 +64,50 @@ def verified_firm(db: Session, **profile: object) -> Enterprise:
     verification.set_verified(db, CLI, enterprise.id, True)
     db.commit()
     return enterprise
+
+
+def _rank(matrix: list[list[Fraction]]) -> int:
+    rows = [row[:] for row in matrix]
+    rank, columns = 0, len(rows[0]) if rows else 0
+    for col in range(columns):
+        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] != 0), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        for r in range(len(rows)):
+            if r != rank and rows[r][col] != 0:
+                factor = rows[r][col] / rows[rank][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+def recoverable(rows: list[str], cols: list[str], suppressed: frozenset[tuple[str, str]]) -> set:
+    """Suppressed cells whose value the published cells and margins determine exactly."""
+    unknown = sorted(suppressed, key=repr)
+    index = {key: i for i, key in enumerate(unknown)}
+    equations: list[list[Fraction]] = []
+    for r in [*rows, TOTAL]:  # Σ_c x[r,c] − x[r,TOTAL] = 0 (known terms move to the right)
+        equation = [Fraction(0)] * len(unknown)
+        for c in cols:
+            if (r, c) in index:
+                equation[index[(r, c)]] += 1
+        if (r, TOTAL) in index:
+            equation[index[(r, TOTAL)]] -= 1
+        equations.append(equation)
+    for c in [*cols, TOTAL]:
+        equation = [Fraction(0)] * len(unknown)
+        for r in rows:
+            if (r, c) in index:
+                equation[index[(r, c)]] += 1
+        if (TOTAL, c) in index:
+            equation[index[(TOTAL, c)]] -= 1
+        equations.append(equation)
+    equations = [e for e in equations if any(e)]
+    base = _rank(equations) if equations else 0
+    found = set()
+    for key in unknown:
+        unit = [Fraction(int(i == index[key])) for i in range(len(unknown))]
+        if _rank([*equations, unit]) == base:
+            found.add(key)
+    return found

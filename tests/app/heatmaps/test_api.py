@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from app.heatmaps.disclosure import TOTAL
 from app.kit.settings import Settings
 from app.models import AuditEvent, Enterprise
-from tests.app.heatmaps.helpers import submit, verified_firm
-from tests.app.heatmaps.test_disclosure import recoverable
+from tests.app.heatmaps.helpers import recoverable, submit, verified_firm
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
 NOW = datetime.now(UTC)
@@ -242,7 +241,7 @@ def test_submitting_through_the_api_updates_the_heatmap(client: TestClient, db: 
     from app.kit.settings import PROJECT_ROOT
     from app.verification import service as verification
     from scoring import load_questionnaire
-    from tests.app.assessments.conftest import complete_answers
+    from tests.answers import complete_answers
 
     questionnaire = load_questionnaire(
         PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml"

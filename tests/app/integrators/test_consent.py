@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.enterprises.repository import EnterpriseRepository
 from app.models import AuditEvent, Grant
-from tests.app.integrators.conftest import (
+from tests.app.integrators.helpers import (
     Integrator,
     prepare_assessment,
     register_firm,

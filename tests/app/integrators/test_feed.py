@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.integrators import service
 from app.kit.principal import CLI
 from app.models import FeedEntry
-from tests.app.integrators.conftest import (
+from tests.app.integrators.helpers import (
     Integrator,
     LiveServer,
     prepare_assessment,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.kit.settings import Settings
 from app.main import create_app
-from tests.app.integrators.conftest import Integrator, bearer, register_firm
+from tests.app.integrators.helpers import Integrator, bearer, register_firm
 from tests.factories import create_enterprise, create_user, login
 
 runner = CliRunner()

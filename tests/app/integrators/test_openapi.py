@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from app.kit.settings import Settings
 from app.main import create_app
-from tests.app.integrators.conftest import (
+from tests.app.integrators.helpers import (
     CONSENT,
     PROFILE,
     Integrator,

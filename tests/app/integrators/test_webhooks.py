@@ -23,7 +23,7 @@ from app.kit.db import Database
 from app.kit.settings import Settings
 from app.main import create_app
 from app.models import IntegratorNotice, WebhookDelivery
-from tests.app.integrators.conftest import (
+from tests.app.integrators.helpers import (
     Integrator,
     Receiver,
     free_port,

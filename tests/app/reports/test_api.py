@@ -11,15 +11,8 @@ from sqlalchemy.orm import Session
 from app.kit.settings import Settings
 from app.models import Enterprise
 from scoring import Questionnaire
-from tests.app.reports.conftest import (
-    FIRM_NAME,
-    Submit,
-    compact,
-    embedded_fonts,
-    pdf_reader,
-    pdf_text,
-    submit_assessment,
-)
+from tests.answers import submit_assessment
+from tests.app.reports.helpers import FIRM_NAME, Submit
 from tests.factories import (
     create_api_key,
     create_enterprise,
@@ -27,6 +20,7 @@ from tests.factories import (
     enterprise_payload,
     login,
 )
+from tests.pdfs import compact, embedded_fonts, pdf_reader, pdf_text
 
 
 def url(assessment_id: object, lang: str | None = None) -> str:

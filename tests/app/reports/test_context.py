@@ -19,7 +19,8 @@ from app.reports import service
 from app.reports.context import ReportContext
 from app.reports.pdf import render_html
 from scoring import Questionnaire
-from tests.app.reports.conftest import FIRM_NAME, Submit, submit_assessment
+from tests.answers import submit_assessment
+from tests.app.reports.helpers import FIRM_NAME, Submit
 from tests.factories import create_enterprise, create_user, login
 
 

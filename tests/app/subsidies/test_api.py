@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.enterprises.service import scoring_profile
 from app.models import Enterprise
 from scoring import Questionnaire
-from tests.app.assessments.conftest import complete_answers
+from tests.answers import complete_answers
 from tests.factories import create_enterprise, create_user, login
 
 Start = Callable[..., dict[str, Any]]

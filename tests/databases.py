@@ -1,0 +1,84 @@
+"""The test databases: PostgreSQL at ZHIZAO_TEST_POSTGRES_URL (an admin database from which the
+tests create and drop their own), SQLite files, and emptying every table between tests."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, make_url
+
+from app.kit.db import create_db_engine
+from app.kit.migrations import upgrade
+from app.models import Base
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ZHIZAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ENGINES = ["sqlite", "postgresql"]
+
+
+def _admin_connection(**options: Any) -> psycopg.Connection[Any]:
+    url = make_url(POSTGRES_ADMIN_URL)
+    return psycopg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, dbname=url.database, **options
+    )
+
+
+@cache
+def postgres_reachable() -> bool:
+    try:
+        with _admin_connection(connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def require_engine(name: str) -> None:
+    """Skip a PostgreSQL test when the server is unreachable (fail instead under CI=true)."""
+    if name == "postgresql" and not postgres_reachable():
+        if IN_CI:
+            pytest.fail(
+                f"PostgreSQL is required under CI=true and not reachable at {POSTGRES_ADMIN_URL}"
+            )
+        pytest.skip("PostgreSQL not reachable")
+
+
+def create_postgres_database() -> tuple[str, str]:
+    """A new, empty database: (its name, its URL)."""
+    name = f"zhizao_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with _admin_connection(autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name)
+    return name, url.render_as_string(hide_password=False)
+
+
+def drop_postgres_database(name: str) -> None:
+    with _admin_connection(autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrated_database(engine_name: str, directory: Path) -> tuple[str, str | None]:
+    """A new database of ``engine_name`` migrated to head: (its URL, the PostgreSQL database
+    name to drop afterwards, or None for a SQLite file in ``directory``)."""
+    if engine_name == "sqlite":
+        url, name = f"sqlite:///{directory / 'zhizao.db'}", None
+    else:
+        name, url = create_postgres_database()
+    engine = create_db_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url, name
+
+
+def empty_tables(engine: Engine) -> None:
+    # DELETE, not TRUNCATE: on tables this small PostgreSQL deletes far faster than it truncates.
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
