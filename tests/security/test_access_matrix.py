@@ -8,12 +8,19 @@ operation wants one), so the status reflects access, not validation.
 Semantics checked: a resource the caller may not see is 404 (never 403); anonymous callers of a
 protected operation get 401; an API key lacking a scope 403; officials never see one firm (404)
 but get heatmaps; enterprise users and integrators get 404 on heatmaps and admin routes.
+
+Each operation × role is its own test, so that xdist spreads them over its workers. Every worker
+keeps, per engine, its own database and app for the matrix, with one world shared by the cases
+that change nothing another case looks at (each call goes through a copy of the role's client,
+so no cookie a response sets sticks); a case whose success does change the world
+(``CHANGES_THE_WORLD``) gets a world of its own in the same database.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import uuid
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,13 +28,15 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.enterprises import service as enterprise_service
-from app.kit.settings import PROJECT_ROOT, Settings
+from app.kit.db import create_db_engine, create_session_factory
+from app.kit.settings import Settings
+from app.main import create_app
 from app.models import SCOPES, Enterprise
-from scoring import load_questionnaire
-from tests.answers import complete_answers, submit_assessment
+from tests.answers import QUICK, complete_answers, questionnaire, submit_assessment
+from tests.databases import drop_postgres_database, migrated_database
 from tests.factories import (
     PASSWORD,
     create_api_key,
@@ -93,7 +102,7 @@ def build_world(app: FastAPI, db: Session, settings: Settings) -> World:
     assert owner.post(
         f"/api/v1/enterprises/{a.id}/grants", json={"client_id": str(granted.id)}
     ).status_code in (200, 201)  # type: ignore[attr-defined]
-    quick = load_questionnaire(PROJECT_ROOT / "questionnaires" / "quick-check.yaml")
+    quick = questionnaire(QUICK)
     submitted = submit_assessment(owner, a, quick)
     draft = owner.post(
         f"/api/v1/enterprises/{a.id}/assessments", json={"questionnaire_id": "quick-check"}
@@ -204,7 +213,14 @@ def call(op: str, role: str, world: World) -> int:
     if op in IF_MATCH_OPERATIONS:
         headers["If-Match"] = world.etag_of(world.params["draft_id"])
     body = body_for(op, role, world)
-    response = world.clients[role].request(method, url_for(op, world), json=body, headers=headers)
+    role_client = world.clients[role]
+    # A copy of the role's client: a cookie the response sets (sign-in) does not stick.
+    client = TestClient(world.app, base_url="http://testserver", cookies=role_client.cookies)
+    client.headers.update(role_client.headers)
+    try:
+        response = client.request(method, url_for(op, world), json=body, headers=headers)
+    finally:
+        client.close()
     return response.status_code
 
 
@@ -321,49 +337,100 @@ def test_every_operation_is_classified(app: FastAPI) -> None:
         assert set(row) == set(ROLES), f"{op}: give every role an expected status"
 
 
-@pytest.fixture
-def world_factory(
-    app: FastAPI, db: Session, settings: Settings, client: TestClient
-) -> Iterator[Callable[[], World]]:
-    made: list[World] = []
+#: Operations whose success changes what other cases find (a revoked key, a deleted firm, a
+#: signed-out role, a submitted draft, a new grant, an endpoint's state): such a case gets a
+#: world of its own.
+CHANGES_THE_WORLD = {
+    "DELETE /api/v1/admin/api-clients/{client_id}/keys/{key_id}",
+    "DELETE /api/v1/enterprises/{enterprise_id}",
+    "DELETE /api/v1/enterprises/{enterprise_id}/grants/{client_id}",
+    "DELETE /api/v1/session",
+    "DELETE /api/v1/webhooks/{endpoint_id}",
+    "PATCH /api/v1/admin/api-clients/{client_id}",
+    "POST /api/v1/admin/api-clients/{client_id}/keys",
+    "POST /api/v1/admin/webhooks/{endpoint_id}/approve",
+    "POST /api/v1/admin/webhooks/{endpoint_id}/disable",
+    "POST /api/v1/assessments/{assessment_id}/submit",
+    "POST /api/v1/enterprises/{enterprise_id}/grants",
+    "POST /api/v1/session",  # signing in drops the session the caller came with
+    "POST /api/v1/webhooks/{endpoint_id}/enable",
+    "PUT /api/v1/verification/enterprises/{enterprise_id}",
+}
 
-    def make() -> World:
-        world = build_world(app, db, settings)
-        made.append(world)
+
+#: The roles whose client carries a session cookie.
+SIGNED_IN_ROLES = {"enterprise_a", "enterprise_b", "official_district", "official_city", "admin"}
+
+
+def _allowed(op: str, role: str) -> set[int]:
+    expected = EXPECTED[op][role]
+    return expected if isinstance(expected, set) else {expected}
+
+
+class Matrix:
+    """The matrix's own database and app (per worker and engine), and its worlds."""
+
+    def __init__(self, app: FastAPI, sessions: sessionmaker[Session], settings: Settings) -> None:
+        self.app = app
+        self.sessions = sessions
+        self.settings = settings
+        self.worlds: list[World] = []
+        self._shared: World | None = None
+
+    def world_for(self, op: str, role: str) -> World:
+        changes = op in CHANGES_THE_WORLD and min(_allowed(op, role)) < 400
+        if op.endswith(" /api/v1/session") and role not in SIGNED_IN_ROLES:
+            changes = False  # no session of the role's to end or replace
+        if changes:
+            return self._build()
+        if self._shared is None:
+            self._shared = self._build()
+        return self._shared
+
+    def _build(self) -> World:
+        with self.sessions() as db:
+            world = build_world(self.app, db, self.settings)
+        self.worlds.append(world)
         return world
 
-    yield make
-    # The app (and its PDF cache) is shared by the session's tests: leave no PDFs behind.
-    renderer = getattr(app.state, "report_renderer", None)
-    for world in made:
-        for c in world.clients.values():
-            c.close()
-        if renderer is not None:
-            renderer.forget({uuid.UUID(world.params["submitted_id"])})
+    def close(self) -> None:
+        for world in self.worlds:
+            for client in world.clients.values():
+                client.close()
 
 
-def test_matrix(world_factory: Callable[[], World], app: FastAPI) -> None:
-    world = world_factory()
-    failures: list[str] = []
-    recorded: dict[str, dict[str, int]] = {}
-    for op in operations(app):
-        recorded[op] = {}
-        for role in ROLES:
-            status = call(op, role, world)
-            recorded[op][role] = status
-            expected = EXPECTED.get(op, {}).get(role)
-            allowed = expected if isinstance(expected, set) else {expected}
-            if not RECORD and status not in allowed:
-                failures.append(f"{op} as {role}: {status}, expected {expected}")
-            if op.split(" ", 1)[0] not in SAFE and status < 400:
-                # A successful write may have changed what the next caller finds: start over.
-                world = world_factory()
+@pytest.fixture(scope="session")
+def matrix(
+    database_url: str, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Matrix]:
+    """Not the shared test database: the other tests empty it after each test."""
+    engine_name = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    url, postgres_name = migrated_database(engine_name, tmp_path_factory.mktemp("matrix"))
+    matrix_settings = settings.model_copy(update={"DATABASE_URL": url})
+    engine = create_db_engine(url)
+    app = create_app(matrix_settings)
+    try:
+        with TestClient(app):
+            matrix = Matrix(app, create_session_factory(engine), matrix_settings)
+            yield matrix
+            matrix.close()
+    finally:
+        engine.dispose()
+        if postgres_name is not None:
+            drop_postgres_database(postgres_name)
+
+
+CASES = [(op, role) for op in sorted(EXPECTED) for role in ROLES]
+
+
+@pytest.mark.parametrize(("op", "role"), CASES, ids=[f"{op} as {role}" for op, role in CASES])
+def test_access(matrix: Matrix, op: str, role: str) -> None:
+    world = matrix.world_for(op, role)
+    status = call(op, role, world)
     if RECORD:
-        import json
-        import sys
-
-        sys.stdout.write("MATRIX=" + json.dumps(recorded) + "\n")
-    assert not failures, "\n".join(failures)
+        sys.stdout.write(f"MATRIX={json.dumps([op, role, status])}\n")
+        return
+    assert status in _allowed(op, role), f"{op} as {role}: {status}, expected {EXPECTED[op][role]}"
 
 
 def test_key_without_the_scope_is_403(client: TestClient, db: Session, settings: Settings) -> None:
