@@ -5,8 +5,8 @@ and requests that violate the schema are rejected. Runs as an admin (who may cal
 so the generated requests reach the handlers instead of stopping at authentication.
 
 (Schemathesis' pytest plugin does not run under pytest 9, so the operations are driven with
-its Hypothesis strategies directly, all in one app per database engine; every failing
-operation is reported.)
+its Hypothesis strategies directly, on the shared test app; one test per group of operations —
+their first path segment — so that xdist spreads them; every failing operation is reported.)
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import schemathesis
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.orm import Session
 
-from app.kit.settings import Settings
+from app.kit.settings import Environment, Settings
 from app.main import create_app
 from tests.factories import create_enterprise, create_user, login
 
@@ -51,32 +53,49 @@ def _contract_check(
     return check  # type: ignore[no-any-return]
 
 
-def test_every_operation_honours_its_contract(settings: Settings, db: Session) -> None:
-    app = create_app(settings)
+def _operations() -> dict[str, list[tuple[str, str]]]:
+    """(path, method) of every operation, grouped by the path's first segment after /api/v1."""
+    document = create_app(
+        Settings(ENV=Environment.testing, DATABASE_URL="sqlite://", SECRET_KEY="x" * 32)
+    ).openapi()
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for path, methods in document["paths"].items():
+        group = path.removeprefix("/api/v1").strip("/").split("/")[0].split(".")[0] or "root"
+        groups.setdefault(group, []).extend((path, m) for m in methods if m in METHODS)
+    return groups
+
+
+OPERATIONS = _operations()
+
+
+@pytest.fixture(scope="session")
+def schema(app: FastAPI) -> Any:
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+def test_the_groups_cover_the_api() -> None:
+    assert sum(len(ops) for ops in OPERATIONS.values()) > 20
+
+
+@pytest.mark.parametrize("group", sorted(OPERATIONS))
+def test_every_operation_honours_its_contract(
+    group: str, schema: Any, client: TestClient, db: Session
+) -> None:
     failures: dict[str, str] = {}
-    with TestClient(app) as client:
-        login(client, create_user(db, role="admin"))
-        create_enterprise(db)
-        headers = {"X-CSRF-Token": client.headers["X-CSRF-Token"]}
-        cookies = dict(client.cookies)
-        schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-        labels = [
-            (path, method)
-            for path, methods in app.openapi()["paths"].items()
-            for method in methods
-            if method in METHODS
-        ]
-        assert len(labels) > 20
-        for path, method in labels:
-            label = f"{method.upper()} {path}"
-            excluded = EXCLUDED_CHECKS + EXCLUDED_PER_OPERATION.get(label, [])
-            check = _contract_check(schema[path][method], headers, cookies, excluded)
-            try:
-                check()
-            except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
-                failures[label] = str(exc)[:3000]
+    login(client, create_user(db, role="admin"))
+    create_enterprise(db)
+    headers = {"X-CSRF-Token": client.headers["X-CSRF-Token"]}
+    cookies = dict(client.cookies)
+    for path, method in OPERATIONS[group]:
+        label = f"{method.upper()} {path}"
+        excluded = EXCLUDED_CHECKS + EXCLUDED_PER_OPERATION.get(label, [])
+        check = _contract_check(schema[path][method], headers, cookies, excluded)
+        try:
+            check()
+        except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            failures[label] = str(exc)[:3000]
     assert not failures, f"{len(failures)} operations failed: {sorted(failures)}\n\n" + "\n\n".join(
         f"{k}:\n{v}" for k, v in failures.items()
     )
