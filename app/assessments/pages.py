@@ -87,8 +87,8 @@ def _plain(value: Decimal | None) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
 
 
-def _profile(session: Session, principal: Principal, assessment: Assessment) -> dict[str, object]:
-    enterprise = enterprise_service.get_visible(session, principal, assessment.enterprise_id)
+def _profile(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> dict[str, object]:
+    enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
     return enterprise_service.scoring_profile(enterprise)
 
 
@@ -340,7 +340,7 @@ def _save_stage(
             for qid, code in problems.items()
         }
         return again(view, 422, errors=errors)
-    profile = _profile(session, principal, assessment)
+    profile = _profile(session, principal, assessment.enterprise_id)
     update = changes_to_save(questionnaire, view.answers, submitted, profile)
     if update:
         etag = form_str(form, "etag")
@@ -568,8 +568,11 @@ def _result_context(
     catalog: QuestionnaireCatalog,
     lang: Lang,
     assessment_id: uuid.UUID,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
+    """The result page's context; a draft has none: the browser goes back to the wizard."""
     assessment = service.get_visible(session, principal, assessment_id)
+    if assessment.status == "draft":
+        return redirect(request, f"/assessments/{assessment.id}")
     result = service.get_result(session, principal, catalog, assessment_id, lang)
     questionnaire = service.questionnaire_of(catalog, assessment)
     view = service.view(session, catalog, assessment, lang)
@@ -623,10 +626,9 @@ def result_page(
     catalog: CatalogDep,
     lang: PageLang,
 ) -> Response:
-    assessment = service.get_visible(session, principal, assessment_id)
-    if assessment.status == "draft":
-        return redirect(request, f"/assessments/{assessment.id}")
     context = _result_context(request, session, principal, catalog, lang, assessment_id)
+    if isinstance(context, Response):
+        return context
     return render(request, "pages/result.html", context, lang=lang)
 
 
@@ -641,10 +643,9 @@ def what_if(
     htmx: HtmxDep,
 ) -> Response:
     """Score changed answers on the fly; nothing is saved (a GET)."""
-    assessment = service.get_visible(session, principal, assessment_id)
-    if assessment.status == "draft":
-        return redirect(request, f"/assessments/{assessment.id}")
     context = _result_context(request, session, principal, catalog, lang, assessment_id)
+    if isinstance(context, Response):
+        return context
     questionnaire: Questionnaire = context["questionnaire"]
     questions: list[Question] = context["what_if_questions"]
     params = request.query_params
@@ -662,7 +663,7 @@ def what_if(
             for qid, code in problems.items()
         }
     else:
-        profile = _profile(session, principal, assessment)
+        profile = _profile(session, principal, context["assessment"].enterprise_id)
         try:
             scored = score(questionnaire, hypothetical, profile, with_roadmap=False)
         except InvalidAnswers as exc:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request, Response
 
 from app.heatmaps import service
+from app.heatmaps.cuts import CutId
 from app.heatmaps.schemas import HeatmapOptions, HeatmapRead
 from app.kit.db import SessionDep
 from app.kit.guards import HeatmapViewer
@@ -20,18 +21,9 @@ from app.questionnaires.service import CatalogDep
 
 router = domain_router(prefix="/heatmaps", tags=["heatmaps"])
 
-CutParam = Literal[
-    "district-stage",
-    "district-industry",
-    "industry-stage",
-    "size-stage",
-    "district-rung",
-    "district-quarter",
-]
-
 
 def heatmap_query(
-    cut: Annotated[CutParam, Query(description="A predefined cut.")] = "district-stage",
+    cut: Annotated[CutId, Query(description="A predefined cut.")] = "district-stage",
     metric: Annotated[
         Literal["mean", "share", "count"] | None,
         Query(

@@ -8,6 +8,7 @@ import csv
 import io
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -493,27 +494,21 @@ def to_csv(view: HeatmapRead, lang: Lang) -> str:
     def band(cell: CellRead) -> str:
         return "x" if cell.suppressed else (cell.count_band or "")
 
-    writer.writerow(header)
-    for index, row in enumerate(view.rows):
-        line = [row.label, *(shown(c) for c in view.cells[index])]
+    def table(cell_text: Callable[[CellRead], str]) -> None:
+        writer.writerow(header)
+        for index, row in enumerate(view.rows):
+            line = [row.label, *(cell_text(c) for c in view.cells[index])]
+            if view.row_totals is not None:
+                line.append(cell_text(view.row_totals[index]))
+            writer.writerow(line)
+        footer = [total_label, *(cell_text(c) for c in view.column_totals)]
         if view.row_totals is not None:
-            line.append(shown(view.row_totals[index]))
-        writer.writerow(line)
-    footer = [total_label, *(shown(c) for c in view.column_totals)]
-    if view.row_totals is not None:
-        footer.append(shown(view.total))
-    writer.writerow(footer)
+            footer.append(cell_text(view.total))
+        writer.writerow(footer)
+
+    table(shown)
     if view.metric != "count":
         writer.writerow([])
         writer.writerow([f"# {count_label}"])
-        writer.writerow(header)
-        for index, row in enumerate(view.rows):
-            line = [row.label, *(band(c) for c in view.cells[index])]
-            if view.row_totals is not None:
-                line.append(band(view.row_totals[index]))
-            writer.writerow(line)
-        footer = [total_label, *(band(c) for c in view.column_totals)]
-        if view.row_totals is not None:
-            footer.append(band(view.total))
-        writer.writerow(footer)
+        table(band)
     return out.getvalue()

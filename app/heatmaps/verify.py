@@ -9,7 +9,7 @@ a time plus the cell sums (a few tens of thousands of keys at any size).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -158,31 +158,36 @@ def verify(session: Session) -> Report:
     take_stored(None)
 
     cells, stage_cells = expected_changes.nonzero()
-    for key, values in repository.stored_cells():
-        want = cells.pop(key, None)
-        if want is None and not any(values):
-            continue
-        report.cells += 1
-        if want is None or tuple(want) != values:
-            report.differ(
-                f"cell {key}: stored {dict(zip(CELL_COLUMNS, values, strict=True))}, "
-                f"expected {_named(CELL_COLUMNS, want)}"
-            )
-    for key, want in cells.items():
-        report.differ(f"cell {key}: missing, expected {_named(CELL_COLUMNS, want)}")
-    for skey, values in repository.stored_stage_cells():
-        want = stage_cells.pop(skey, None)
-        if want is None and not any(values):
-            continue
-        report.stage_cells += 1
-        if want is None or tuple(want) != values:
-            report.differ(
-                f"stage cell {skey}: stored {dict(zip(STAGE_COLUMNS, values, strict=True))}, "
-                f"expected {_named(STAGE_COLUMNS, want)}"
-            )
-    for skey, want in stage_cells.items():
-        report.differ(f"stage cell {skey}: missing, expected {_named(STAGE_COLUMNS, want)}")
+    report.cells = _compare(report, "cell", CELL_COLUMNS, repository.stored_cells(), cells)
+    report.stage_cells = _compare(
+        report, "stage cell", STAGE_COLUMNS, repository.stored_stage_cells(), stage_cells
+    )
     return report
+
+
+def _compare(
+    report: Report,
+    what: str,
+    columns: tuple[str, ...],
+    stored: Iterable[tuple[Any, tuple[int, ...]]],
+    expected: dict[Any, list[int]],
+) -> int:
+    """Report every stored row that differs from the recomputation, and every missing one;
+    returns how many non-empty rows are stored."""
+    count = 0
+    for key, values in stored:
+        want = expected.pop(key, None)
+        if want is None and not any(values):
+            continue
+        count += 1
+        if want is None or tuple(want) != values:
+            report.differ(
+                f"{what} {key}: stored {dict(zip(columns, values, strict=True))}, "
+                f"expected {_named(columns, want)}"
+            )
+    for key, want in expected.items():
+        report.differ(f"{what} {key}: missing, expected {_named(columns, want)}")
+    return count
 
 
 def _named(columns: tuple[str, ...], values: list[int] | None) -> dict[str, int]:

@@ -66,24 +66,8 @@ def on_assessment_submitted(session: Session, assessment: Assessment, result: Re
         )
     )
     client_ids = GrantRepository(session).active_client_ids(assessment.enterprise_id)
-    webhooks = WebhookRepository(session)
     payload = submitted_event(assessment, result, seq, now)
-    for endpoint in webhooks.active_endpoints(client_ids, "assessment.submitted"):
-        webhooks.add_delivery(
-            WebhookDelivery(
-                id=new_message_id(),
-                endpoint_id=endpoint.id,
-                client_id=endpoint.client_id,
-                enterprise_id=assessment.enterprise_id,
-                event_type="assessment.submitted",
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-    session.flush()
+    _enqueue(session, client_ids, assessment.enterprise_id, payload, now)
 
 
 def on_grant_revoked(session: Session, grant: Grant) -> None:
@@ -100,14 +84,27 @@ def on_grant_revoked(session: Session, grant: Grant) -> None:
             "revoked_at": (grant.revoked_at or now).isoformat(),
         },
     }
-    for endpoint in webhooks.active_endpoints([grant.client_id], "grant.revoked"):
+    _enqueue(session, [grant.client_id], grant.enterprise_id, payload, now)
+
+
+def _enqueue(
+    session: Session,
+    client_ids: list[uuid.UUID],
+    enterprise_id: uuid.UUID,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """One outbox row per active endpoint of these clients that subscribed to the event."""
+    webhooks = WebhookRepository(session)
+    event_type = str(payload["type"])
+    for endpoint in webhooks.active_endpoints(client_ids, event_type):
         webhooks.add_delivery(
             WebhookDelivery(
                 id=new_message_id(),
                 endpoint_id=endpoint.id,
                 client_id=endpoint.client_id,
-                enterprise_id=grant.enterprise_id,
-                event_type="grant.revoked",
+                enterprise_id=enterprise_id,
+                event_type=event_type,
                 payload=payload,
                 status="pending",
                 attempts=0,

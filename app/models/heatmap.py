@@ -52,52 +52,52 @@ class HeatmapContribution(Base):
     stages: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 
-class HeatmapCell(Base):
-    """Overall-score sums of one (district, industry, size) cell: its change in one quarter."""
+class _CellKey:
+    """A cell: questionnaire, quarter and the firm's district, industry and size class (the
+    primary key, in this order: ``sort_order`` puts these columns first)."""
+
+    questionnaire_id: Mapped[str] = mapped_column(String(100), primary_key=True, sort_order=-10)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-10)
+    district_code: Mapped[str] = mapped_column(String(6), primary_key=True, sort_order=-10)
+    industry_code: Mapped[str] = mapped_column(String(2), primary_key=True, sort_order=-10)
+    size_class: Mapped[str] = mapped_column(String(10), primary_key=True, sort_order=-10)
+
+
+class _RungCounts:
+    """Firms at or above 3.00, 3.25, 3.50, 3.75, 4.00 (the share metric's numerators)."""
+
+    ge_300: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
+    ge_325: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
+    ge_350: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
+    ge_375: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
+    ge_400: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
+
+
+class HeatmapCell(_CellKey, _RungCounts, Base):
+    """Overall-score sums of one (district, industry, size) cell: its change in one quarter;
+    ``ge_*`` count the firms whose rung is at or above each rung."""
 
     __tablename__ = "heatmap_cell"
     # SQLite keeps the rows in primary-key order (a clustered table): a cut reads one range.
     __table_args__ = {"sqlite_with_rowid": False}
 
-    questionnaire_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
-    district_code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    industry_code: Mapped[str] = mapped_column(String(2), primary_key=True)
-    size_class: Mapped[str] = mapped_column(String(10), primary_key=True)
-
     firms: Mapped[int] = mapped_column(BigInteger, default=0)
     #: Firms with an overall score (every firm with at least one scored stage).
     scored: Mapped[int] = mapped_column(BigInteger, default=0)
     overall_sum: Mapped[int] = mapped_column(BigInteger, default=0)
-    #: Firms whose rung is at or above 3.00, 3.25, 3.50, 3.75, 4.00.
-    ge_300: Mapped[int] = mapped_column(BigInteger, default=0)
-    ge_325: Mapped[int] = mapped_column(BigInteger, default=0)
-    ge_350: Mapped[int] = mapped_column(BigInteger, default=0)
-    ge_375: Mapped[int] = mapped_column(BigInteger, default=0)
-    ge_400: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class HeatmapStageCell(Base):
-    """Stage-score sums of one (district, industry, size, stage) cell: its change in one quarter."""
+class HeatmapStageCell(_CellKey, _RungCounts, Base):
+    """Stage-score sums of one (district, industry, size, stage) cell: its change in one
+    quarter; ``ge_*`` count the firms whose stage score is at or above each rung."""
 
     __tablename__ = "heatmap_stage_cell"
     __table_args__ = {"sqlite_with_rowid": False}
 
-    questionnaire_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
-    district_code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    industry_code: Mapped[str] = mapped_column(String(2), primary_key=True)
-    size_class: Mapped[str] = mapped_column(String(10), primary_key=True)
-    stage_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    stage_id: Mapped[str] = mapped_column(String(100), primary_key=True, sort_order=-5)
     #: Firms with a score for this stage.
     firms: Mapped[int] = mapped_column(BigInteger, default=0)
     score_sum: Mapped[int] = mapped_column(BigInteger, default=0)
-    #: Firms whose stage score is at or above 3.00, 3.25, 3.50, 3.75, 4.00.
-    ge_300: Mapped[int] = mapped_column(BigInteger, default=0)
-    ge_325: Mapped[int] = mapped_column(BigInteger, default=0)
-    ge_350: Mapped[int] = mapped_column(BigInteger, default=0)
-    ge_375: Mapped[int] = mapped_column(BigInteger, default=0)
-    ge_400: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 #: Lets "does any synthetic firm exist?" (the heatmaps' synthetic-data label) answer from an
