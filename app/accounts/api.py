@@ -16,13 +16,13 @@ from app.kit.db import SessionDep
 from app.kit.errors import NotFound, problem_responses
 from app.kit.guards import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn
 from app.kit.routing import domain_router
-from app.kit.settings import Settings
+from app.kit.settings import settings_of
 
 router = domain_router(tags=["accounts"])
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -65,7 +65,7 @@ def login(
 ) -> SessionRead:
     outcome = service.login(
         session,
-        request.app.state.settings,
+        settings_of(request),
         body.email,
         body.password,
         replaces_token=request.cookies.get(SESSION_COOKIE),

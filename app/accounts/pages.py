@@ -17,6 +17,7 @@ from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import Lang, html_lang, tr
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
+from app.kit.settings import settings_of
 from app.kit.web.csrf import (
     attach_pre_session_cookie,
     check_pre_session_token,
@@ -144,7 +145,7 @@ def register(
         return _register_page(request, principal, lang, values, errors, status_code=409)
     outcome = service.login(
         session,
-        request.app.state.settings,
+        settings_of(request),
         user.email,
         data.user.password,
         replaces_token=request.cookies.get(SESSION_COOKIE),
@@ -202,7 +203,7 @@ def login(
     try:
         outcome = service.login(
             session,
-            request.app.state.settings,
+            settings_of(request),
             email.lower(),
             password if isinstance(password, str) else "",
             replaces_token=request.cookies.get(SESSION_COOKIE),

@@ -19,7 +19,7 @@ from app.auth.security import constant_time_equals, new_token, sha256_hex, split
 from app.kit.clock import utcnow
 from app.kit.errors import Unauthorized
 from app.kit.principal import ANONYMOUS, Principal
-from app.kit.settings import Settings
+from app.kit.settings import Settings, settings_of
 from app.models import WebSession
 
 #: The last-used time of a key and a session's last activity are written at most this often.
@@ -57,7 +57,7 @@ class Authenticator:
         )
 
     def from_cookie(self, session: Session, token: str, request: Request) -> Principal:
-        settings: Settings = request.app.state.settings
+        settings = settings_of(request)
         web_session = WebSessionRepository(session).get_with_user(sha256_hex(token))
         now = utcnow()
         if web_session is None:

@@ -27,7 +27,7 @@ from app.kit.db import SessionDep
 from app.kit.errors import FieldError, InvalidInput, problem_responses
 from app.kit.guards import SignedIn, require_firm_member
 from app.kit.routing import domain_router
-from app.kit.settings import Settings
+from app.kit.settings import settings_of
 
 router = domain_router(prefix="/enterprises", tags=["privacy"])
 
@@ -103,6 +103,6 @@ def put_contacts(
     session: SessionDep,
     principal: SignedIn,
 ) -> list[ContactRead]:
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     rows = privacy.replace_contacts(session, principal, settings, enterprise_id, body.contacts)
     return [ContactRead.model_validate(r) for r in rows]

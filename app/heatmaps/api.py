@@ -16,7 +16,7 @@ from app.kit.db import SessionDep
 from app.kit.guards import HeatmapViewer
 from app.kit.i18n import LangDep
 from app.kit.routing import domain_router
-from app.kit.settings import Settings
+from app.kit.settings import settings_of
 from app.questionnaires.service import CatalogDep
 
 router = domain_router(prefix="/heatmaps", tags=["heatmaps"])
@@ -65,16 +65,11 @@ def heatmap_query(
 QueryDep = Annotated[service.HeatmapQuery, Depends(heatmap_query)]
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def snapshots(request: Request) -> service.Snapshots:
     """The app's heatmap snapshots (created on first use)."""
     state = request.app.state
     if getattr(state, "heatmap_snapshots", None) is None:
-        state.heatmap_snapshots = service.Snapshots(_settings(request).HEATMAP_SNAPSHOT_SECONDS)
+        state.heatmap_snapshots = service.Snapshots(settings_of(request).HEATMAP_SNAPSHOT_SECONDS)
     cache: service.Snapshots = state.heatmap_snapshots
     return cache
 
@@ -94,7 +89,7 @@ def get_heatmap(
     query: QueryDep,
 ) -> HeatmapRead:
     return service.heatmap(
-        session, principal, catalog, _settings(request), query, lang, snapshots=snapshots(request)
+        session, principal, catalog, settings_of(request), query, lang, snapshots=snapshots(request)
     )
 
 
@@ -117,7 +112,7 @@ def get_heatmap_csv(
         session,
         principal,
         catalog,
-        _settings(request),
+        settings_of(request),
         query,
         lang,
         channel="csv",

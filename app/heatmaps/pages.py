@@ -24,6 +24,7 @@ from app.kit.db import SessionDep
 from app.kit.i18n import NC_, Lang, translated, trc
 from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
+from app.kit.settings import settings_of
 from app.kit.web.deps import PageLang, SignedInPage, base_context
 from app.kit.web.templating import render
 from app.questionnaires.service import CatalogDep
@@ -189,7 +190,7 @@ def heatmap_page(
     )
     if query.metric and query.cut in CUTS and query.metric not in CUTS[query.cut].metrics:
         query = dataclasses.replace(query, metric=None)
-    settings = request.app.state.settings
+    settings = settings_of(request)
     view = service.heatmap(
         session,
         principal,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.integrators import service
 from app.integrators.schemas import (
@@ -33,7 +33,7 @@ from app.kit.guards import AdminOnly, SignedIn, scoped
 from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
-from app.kit.settings import Settings
+from app.kit.settings import SettingsDep
 
 router = APIRouter()
 feed_router = domain_router(tags=["feed"])
@@ -42,14 +42,6 @@ consent_router = domain_router(tags=["consent"])
 admin_router = domain_router(prefix="/admin", tags=["admin"])
 
 Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
-
-
-def get_settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings_of)]
 
 
 # --- feed ----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from app.auth.security import sha256_hex, split_api_key
 from app.kit.errors import TooManyRequests
-from app.kit.settings import Settings
+from app.kit.settings import Settings, settings_of
 
 
 class KeyRateLimiter:
@@ -60,7 +60,7 @@ def _limiter(request: Request) -> KeyRateLimiter:
         with _CREATE_LOCK:
             limiter = getattr(request.app.state, "key_rate_limiter", None)
             if limiter is None:
-                limiter = KeyRateLimiter(request.app.state.settings)
+                limiter = KeyRateLimiter(settings_of(request))
                 request.app.state.key_rate_limiter = limiter
     return limiter
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Depends, Request
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -112,4 +113,15 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    """The process's settings (the served app, ``uvicorn app.main:app``)."""
     return Settings()
+
+
+def settings_of(request: Request) -> Settings:
+    """The settings of the app serving ``request`` (tests run apps with other settings)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+#: The one way a route gets the settings.
+SettingsDep = Annotated[Settings, Depends(settings_of)]

@@ -9,7 +9,7 @@ from app.auth.service import Authenticator
 from app.kit.db import SessionDep
 from app.kit.errors import NotFound, Unauthorized
 from app.kit.guards import cookie_scheme
-from app.kit.settings import Settings
+from app.kit.settings import settings_of
 from app.observability.metrics import exposition
 
 router = APIRouter(tags=["health"])
@@ -27,7 +27,7 @@ def metrics(
     session: SessionDep,
     cookie: Annotated[str | None, Depends(cookie_scheme)],
 ) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     token = settings.METRICS_TOKEN.get_secret_value() if settings.METRICS_TOKEN else None
     presented = request.headers.get("authorization")
     if presented is not None:

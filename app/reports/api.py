@@ -12,7 +12,7 @@ from app.kit.guards import scoped
 from app.kit.i18n import LangDep, html_lang
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
-from app.kit.settings import Settings
+from app.kit.settings import Settings, settings_of
 from app.questionnaires.service import CatalogDep
 from app.reports import service
 from app.reports.pdf import ReportRenderer
@@ -83,7 +83,7 @@ async def get_report_pdf(
         return Response(status_code=304, headers=headers)
     pdf = renderer.cached(key)
     if pdf is None:
-        settings: Settings = request.app.state.settings
+        settings = settings_of(request)
         context = await run_in_threadpool(service.context_for, session, settings, located, lang)
         pdf = await renderer.render_async(key, context)
     submitted = located.assessment.submitted_at

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 
 from app.kit.guards import CsrfFailed
-from app.kit.settings import Settings
+from app.kit.settings import Settings, settings_of
 
 PRE_SESSION_COOKIE = "zhizao_csrf"
 
@@ -29,7 +29,7 @@ def _sign(settings: Settings, nonce: str) -> str:
 
 def pre_session_token(request: Request) -> str:
     """The token to put in an anonymous form (``attach_pre_session_cookie`` sets the nonce)."""
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     nonce = request.cookies.get(PRE_SESSION_COOKIE)
     if not nonce or len(nonce) > 64:
         nonce = secrets.token_urlsafe(24)
@@ -51,7 +51,7 @@ def attach_pre_session_cookie(request: Request, response: Response) -> None:
 
 
 def check_pre_session_token(request: Request, presented: object) -> None:
-    settings: Settings = request.app.state.settings
+    settings = settings_of(request)
     nonce = request.cookies.get(PRE_SESSION_COOKIE)
     if (
         not nonce
