@@ -12,6 +12,8 @@ from starlette.datastructures import FormData
 
 from app.enterprises import data as data_service
 from app.enterprises import service
+from app.enterprises.data_repository import EnterpriseDataRepository
+from app.enterprises.privacy import forget_cached_reports
 from app.integrators import service as integrator_service
 from app.kit.db import SessionDep
 from app.kit.errors import InvalidInput, NotFound
@@ -179,9 +181,6 @@ def delete(
             delete_error=tr(lang, "Type your credit code exactly to confirm the deletion."),
             status_code=422,
         )
-    from app.enterprises.data_repository import EnterpriseDataRepository
-    from app.enterprises.privacy import forget_cached_reports
-
     assessments = set(EnterpriseDataRepository(session).assessment_ids(enterprise.id))
     try:
         data_service.delete_data(session, principal, enterprise.id)

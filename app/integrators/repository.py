@@ -15,6 +15,7 @@ from app.models import (
     ApiClient,
     ApiKey,
     Assessment,
+    Counter,
     Enterprise,
     FeedEntry,
     Grant,
@@ -135,8 +136,6 @@ class FeedRepository:
         """Take the next feed number. The upsert locks the counter row until this transaction
         ends, so a later number can only commit after every earlier one has committed (or rolled
         back, returning its number)."""
-        from app.models import Counter
-
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (

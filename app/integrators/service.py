@@ -51,7 +51,7 @@ from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.kit.guards import require_admin, require_firm_member, require_integrator
 from app.kit.i18n import Lang
-from app.kit.principal import Principal
+from app.kit.principal import SYSTEM, Principal
 from app.kit.settings import Environment, Settings
 from app.models import SCOPES, ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint
 
@@ -676,8 +676,6 @@ def admin_disable_endpoint(
 
 def disable_failing_endpoint(session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:
     """The worker gives up on an endpoint failing for long and tells the integrator."""
-    from app.kit.principal import SYSTEM
-
     endpoint.status = "disabled"
     endpoint.disabled_at = now
     endpoint.disabled_reason = DISABLED_FAILING
