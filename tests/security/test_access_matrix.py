@@ -459,3 +459,21 @@ def test_key_without_the_scope_is_403(client: TestClient, db: Session, settings:
         response = client.request(method, url, json=body, headers=headers)
         assert response.status_code == 403, (method, url, response.text)
         assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/api/v1/admin/api-clients", {"name": 1}),
+        ("GET", "/api/v1/admin/audit-events?limit=0", None),
+        ("GET", "/api/v1/heatmaps?cut=nonsense", None),
+    ],
+)
+def test_no_role_no_operation_even_for_a_malformed_request(
+    client: TestClient, db: Session, method: str, url: str, body: Any
+) -> None:
+    """The role guard runs before the request is validated: a firm's user sending a malformed
+    request to an admin or officials' operation gets 404 (it was 422, which told the caller the
+    operation exists and what it accepts)."""
+    login(client, create_user(db, enterprise=create_enterprise(db)))
+    assert client.request(method, url, json=body).status_code == 404
