@@ -48,6 +48,7 @@ __all__ = [
     "iter_leaves",
     "parse_condition",
     "path_checker",
+    "value_of",
 ]
 
 Op = Literal["eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "contains"]
@@ -155,6 +156,12 @@ class Facts:
     profile: Profile = dataclasses.field(default_factory=dict)
     answers: Answers = dataclasses.field(default_factory=dict)
     result: ResultFacts | None = None
+
+
+def value_of(path: str, facts: Facts) -> object | None:
+    """The value a condition path reads from ``facts``; None when it has none (design §6)."""
+    value = _lookup(path, facts)
+    return None if value is _MISSING else value
 
 
 def _lookup(path: str, facts: Facts) -> object:

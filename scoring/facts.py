@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
@@ -198,6 +199,15 @@ FACTS: tuple[FactDef, ...] = (
             "购买检验检测认证服务的合同金额", "Contract value of testing and certification services"
         ),
     ),
+    _flag(
+        "testing_multi_cert",
+        Text("检验检测为“一测多证”服务", "Testing is a “one test, many certificates” service"),
+        Text(
+            "所购检验检测认证服务为“一测多证”（一次检测、取得多个认证）",
+            "The testing bought is a 'one test, many certificates' service (one test yields "
+            "several certificates)",
+        ),
+    ),
     FactDef(
         name="diagnosis_scope",
         type="choice",
@@ -302,11 +312,86 @@ FACTS: tuple[FactDef, ...] = (
         ),
     ),
     _flag(
+        "little_giant_growth",
+        Text("营业收入连续两年增长20%以上", "Revenue up 20 % or more two years running"),
+        Text(
+            "最近两个年度营业收入每年增长20%以上",
+            "Revenue grew by at least 20 % in each of the last two years",
+        ),
+    ),
+    _flag(
         "leads_standard",
         Text("主导制定的标准已实施", "Leads a standard now in force"),
         Text(
             "作为唯一起草单位或第一起草单位主导制定的标准在申报期内实施",
             "Sole or first drafter of a standard implemented in the reference period",
+        ),
+    ),
+    # --- tax measures ---------------------------------------------------------------------------
+    _money(
+        "new_equipment_cny",
+        Text("本年新购进设备、器具金额", "New equipment and instruments bought this year"),
+        Text(
+            "本年度新购进的设备、器具金额（单位价值不超过500万元的部分）",
+            "Value of new equipment and instruments bought this year (items of at most "
+            "5,000,000 CNY each)",
+        ),
+    ),
+    _money(
+        "deductible_input_vat_cny",
+        Text("年度可抵扣进项税额", "Deductible input VAT for the year"),
+        Text(
+            "一般纳税人本年度当期可抵扣的增值税进项税额合计",
+            "Total input VAT deductible in the year (general VAT taxpayers)",
+        ),
+    ),
+    # --- company ---------------------------------------------------------------------------------
+    FactDef(
+        name="founding_year",
+        type="integer",
+        label=Text("成立年份", "Year founded"),
+        help=Text("营业执照上的成立年份", "The year of establishment on the business licence"),
+        min=Decimal(1900),
+        max=Decimal(2100),
+    ),
+    FactDef(
+        name="firm_age_years",
+        type="integer",
+        label=Text("企业成立年数", "Years since the firm was founded"),
+        help=Text(
+            "由成立年份和评估日期计算，无需填写",
+            "Computed from the year founded and the assessment date; not declared",
+        ),
+        unit=_YEARS,
+        min=Decimal(0),
+        derived=True,
+    ),
+    # --- management systems, software and innovative products ---------------------------------
+    _flag(
+        "dcmms_first_certified",
+        Text("首次通过两化融合管理体系评定", "First certified under GB/T 23001 (两化融合)"),
+        Text(
+            "企业首次通过两化融合管理体系（GB/T 23001）贯标评定",
+            "The firm obtained its first certification under the integration of informatisation "
+            "and industrialisation management system standard (GB/T 23001)",
+        ),
+    ),
+    _flag(
+        "first_version_software",
+        Text("自主开发首版次软件产品", "Develops a first-version software product"),
+        Text(
+            "企业自主开发的软件产品属于首版次软件（首次实现市场化应用）",
+            "A software product the firm developed is on the market for the first time "
+            "(首版次软件)",
+        ),
+    ),
+    _flag(
+        "innovation_catalogue_purchase",
+        Text("采购创新产品推荐目录产品", "Buys products from the innovation-product catalogue"),
+        Text(
+            "企业采购列入《上海市创新产品推荐目录》的首次投放市场产品",
+            "The firm buys first-to-market products listed in the Shanghai innovation-product "
+            "recommendation catalogue",
         ),
     ),
     # --- smart-factory recognition ---------------------------------------------------------------
@@ -336,21 +421,27 @@ FACT_NAMES = frozenset(FACTS_BY_NAME)
 #: The declared values each derived fact is computed from.
 DERIVED_FROM: Mapping[str, tuple[str, ...]] = {
     "rd_intensity_pct": ("rd_spend_cny", "annual_revenue_cny"),
+    "firm_age_years": ("founding_year",),
 }
 
 
-def derive_facts(profile: Profile) -> dict[str, object]:
-    """``profile`` plus the derived facts it allows (``rd_intensity_pct``); input is not changed.
+def derive_facts(profile: Profile, on: date | None = None) -> dict[str, object]:
+    """``profile`` plus the derived facts it allows; the input is not changed.
 
-    ``rd_intensity_pct`` = rd_spend_cny ÷ annual_revenue_cny × 100, exact, when both are
-    declared and revenue is positive.
+    * ``rd_intensity_pct`` = rd_spend_cny ÷ annual_revenue_cny × 100, exact, when both are
+      declared and revenue is positive.
+    * ``firm_age_years`` = the year of ``on`` − founding_year, when ``on`` is given and the
+      firm was founded by then. The rule counts calendar years because only the year is
+      declared: a firm founded in 2021 is 5 throughout 2026.
     """
-    values = dict(profile)
-    values.pop("rd_intensity_pct", None)
+    values = {name: value for name, value in profile.items() if name not in DERIVED_FROM}
     spend = to_decimal(profile.get("rd_spend_cny"))
     revenue = to_decimal(profile.get("annual_revenue_cny"))
     if spend is not None and revenue is not None and revenue > 0:
         values["rd_intensity_pct"] = spend * _HUNDRED / revenue
+    founded = to_decimal(profile.get("founding_year"))
+    if on is not None and founded is not None and founded <= on.year:
+        values["firm_age_years"] = Decimal(on.year) - founded
     return values
 
 

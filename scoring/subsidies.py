@@ -1,18 +1,27 @@
-"""Subsidy programmes (design §5) and matching a firm against them.
+"""Subsidy programmes (design §5 as amended in §12, issue 15) and matching one firm against them.
 
-A ``Programme`` is loaded from ``subsidies/*.yaml`` by ``scoring.subsidy_loader``. Matching a
-firm on a date gives one ``SubsidyMatch`` per programme:
+A ``Programme`` is loaded from ``subsidies/*.yaml`` (format 2) by ``scoring.subsidy_loader``.
+Matching a firm on an assessment date gives one ``SubsidyMatch`` per programme with one of five
+outcomes:
 
-* ``status`` — ``eligible`` | ``near`` | ``ineligible`` for a programme in force on that date,
-  ``upcoming`` / ``closed`` otherwise; ``fit`` is the eligible/near/ineligible verdict whatever
-  the date (so a closed programme can still say "you would have qualified").
-* ``near`` means every failing leaf is on ``result.*`` or ``answers.*``: the firm can get there
-  by improving, and those leaves are its to-do list ("reach 3.50 in data collection").
-* The programme's region is a requirement too: a district programme needs the firm in that
-  district, a municipal one a firm in Shanghai; national ones have none.
-* ``estimate`` = min(rate × basis [× years], cap) in CNY when the firm declared the basis,
-  with the formula in both languages; otherwise it says what the amount depends on, or that
-  the parameter is unknown. Amounts are ``Decimal`` rounded half-up to the fen.
+* ``eligible`` — the programme is in force on the date and every condition (region, scope,
+  eligibility) is decided from what the firm declared, with nothing left to confirm.
+* ``likely`` — everything that can be checked holds, but something cannot be: a condition the
+  service has no way to check (an evaluation score, a certification, "no other municipal funds"
+  not yet declared), a programme whose ``last_confirmed`` date is more than 12 months before the
+  assessment date, or a programme whose conditions come from an unverified source. These are the
+  match's ``confirm`` items ("to confirm").
+* ``near`` — only ``result.*`` / ``answers.*`` conditions fail and each failing result condition
+  is **within one rung** (0.25) of the firm's value; the failing conditions are the to-do list.
+* ``not_eligible`` — a programme outside its validity (past ``valid_until`` never matches), or a
+  condition fails that the firm cannot fix by one rung of improvement (a profile fact, a score more
+  than one rung away), or a fact is undeclared (``missing_facts`` says which).
+* ``to_confirm`` — the conditions hold (or nearly), but whether the programme is in force on the
+  date cannot be established (``status: unconfirmed``); no amount is shown.
+
+Estimates use only parameters marked ``verified`` or ``secondary`` and say which; an unverified
+parameter gives no amount. Combining programmes (the "up to" total, stacking rules, facts that
+would unlock programmes, the per-recommendation coverage) is ``scoring.subsidy_advice``.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from typing import Literal
 
 from scoring._raw import to_decimal
 from scoring.conditions import (
+    PROFILE_FIELDS,
     All,
     Condition,
     Facts,
@@ -32,62 +42,94 @@ from scoring.conditions import (
     Not,
     ResultFacts,
     evaluate,
+    iter_leaves,
+    value_of,
 )
 from scoring.facts import DERIVED_FROM, FACTS_BY_NAME, derive_facts
-from scoring.ladder import RUNG_LEVELS, rung_info
+from scoring.ladder import RUNG_LEVELS, RUNG_STEP, rung_info
 from scoring.models import Answers, Profile, Text
 
 __all__ = [
-    "CONFIDENCE_NOTES",
+    "CASH_KINDS",
     "CONFIDENCES",
+    "CONFIDENCE_NOTES",
     "KINDS",
+    "KIND_LABELS",
     "LEVELS",
+    "LEVEL_LABELS",
     "NATIONAL_REGION",
+    "OUTCOMES",
+    "OUTCOME_LABELS",
     "PROFILE_LABELS",
     "RECOMMENDATIONS",
     "SHANGHAI_DISTRICTS",
     "SHANGHAI_REGION",
+    "SIZE_CLASSES",
     "STAGE_NAMES",
-    "STATUSES",
+    "TAX_KINDS",
     "UNKNOWN",
     "Benefit",
     "Confidence",
+    "ConfirmItem",
+    "ConfirmNote",
     "Estimate",
+    "Funding",
     "Kind",
     "Level",
+    "Outcome",
+    "Param",
     "Programme",
     "Reason",
     "ResultSnapshot",
+    "Scope",
     "Source",
-    "Status",
+    "Stacking",
     "SubsidyMatch",
     "TodoItem",
+    "Validity",
+    "ValidityCheck",
     "action_text",
     "describe_leaf",
     "estimate_benefit",
+    "field_label",
     "match_programme",
     "match_subsidies",
+    "one_year_after",
     "region_condition",
+    "yuan",
 ]
 
 Level = Literal["national", "municipal", "district"]
 Kind = Literal[
     "grant", "voucher", "insurance_compensation", "loan_interest", "lease_subsidy", "award",
-    "recognition", "service",
+    "recognition", "service", "tax_deduction", "tax_credit",
 ]  # fmt: skip
 Confidence = Literal["verified", "secondary", "unverified"]
-Status = Literal["eligible", "near", "ineligible", "upcoming", "closed"]
-Fit = Literal["eligible", "near", "ineligible"]
+Outcome = Literal["eligible", "likely", "near", "not_eligible", "to_confirm"]
+#: What the conditions alone say (region, scope, eligibility), whatever the date.
+Verdict = Literal["met", "near", "not_met"]
+ValidityStatus = Literal["dated", "ongoing", "unconfirmed"]
+ValidityState = Literal["in_force", "not_yet", "expired", "unknown"]
+#: The format-1 statuses that pages built before issue 15 read from ``status`` (deprecated).
+LegacyStatus = Literal["eligible", "near", "ineligible", "upcoming", "closed"]
 
 LEVELS: tuple[Level, ...] = ("national", "municipal", "district")
 KINDS: tuple[Kind, ...] = (
     "grant", "voucher", "insurance_compensation", "loan_interest", "lease_subsidy", "award",
-    "recognition", "service",
+    "recognition", "service", "tax_deduction", "tax_credit",
 )  # fmt: skip
+#: Kinds whose amounts are money paid to (or spent for) the firm: they make up the cash total.
+CASH_KINDS: frozenset[Kind] = frozenset(
+    {"grant", "voucher", "insurance_compensation", "loan_interest", "lease_subsidy", "award"}
+)
+#: Tax relief: shown per programme, never added to the cash total (a deduction is not cash).
+TAX_KINDS: frozenset[Kind] = frozenset({"tax_deduction", "tax_credit"})
 CONFIDENCES: tuple[Confidence, ...] = ("verified", "secondary", "unverified")
-STATUSES: tuple[Status, ...] = ("eligible", "near", "upcoming", "ineligible", "closed")
+#: Display order of the outcomes.
+OUTCOMES: tuple[Outcome, ...] = ("eligible", "likely", "near", "to_confirm", "not_eligible")
 #: The seed paper's ten recommendations (reference/domain.md §5.1).
 RECOMMENDATIONS: tuple[str, ...] = tuple(f"R{i}" for i in range(1, 11))
+SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
 
 #: A benefit parameter that the sources do not give ("TBD"): shown as unknown, never guessed.
 UNKNOWN = "unknown"
@@ -132,6 +174,39 @@ PROFILE_LABELS: Mapping[str, Text] = {
     "annual_revenue_cny": Text("年营业收入（元）", "annual revenue (CNY)"),
 }
 
+_SIZE_NAMES: Mapping[str, Text] = {
+    "micro": Text("微型", "micro"),
+    "small": Text("小型", "small"),
+    "medium": Text("中型", "medium"),
+    "large": Text("大型", "large"),
+}
+
+#: Display names of the kinds, levels and outcomes (pages, API, PDF).
+KIND_LABELS: Mapping[Kind, Text] = {
+    "grant": Text("资金补助", "Grant"),
+    "voucher": Text("服务券", "Voucher"),
+    "insurance_compensation": Text("保险补偿", "Insurance compensation"),
+    "loan_interest": Text("贷款贴息", "Loan interest subsidy"),
+    "lease_subsidy": Text("融资租赁补贴", "Leasing subsidy"),
+    "award": Text("奖励", "Award"),
+    "recognition": Text("认定", "Recognition"),
+    "service": Text("服务", "Service"),
+    "tax_deduction": Text("税前扣除", "Tax deduction"),
+    "tax_credit": Text("税额抵减", "Tax credit"),
+}
+LEVEL_LABELS: Mapping[Level, Text] = {
+    "national": Text("国家级", "National"),
+    "municipal": Text("市级", "Municipal"),
+    "district": Text("区级", "District"),
+}
+OUTCOME_LABELS: Mapping[Outcome, Text] = {
+    "eligible": Text("符合", "eligible"),
+    "likely": Text("很可能符合", "likely"),
+    "near": Text("接近符合", "near"),
+    "not_eligible": Text("不符合", "not eligible"),
+    "to_confirm": Text("待确认", "to confirm"),
+}
+
 #: What each confidence level means to the user.
 CONFIDENCE_NOTES: Mapping[Confidence, Text] = {
     "verified": Text("参数摘自官方原文。", "Parameters read in the official text."),
@@ -147,7 +222,7 @@ CONFIDENCE_NOTES: Mapping[Confidence, Text] = {
 
 _CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
-_STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}
+_OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
 
 
 # --- the catalogue model --------------------------------------------------------------------
@@ -155,59 +230,349 @@ _STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
-    """Where the parameters come from."""
+    """The document a programme rests on: who issued it, its 文号 and/or exact title, the year,
+    and its official URL where public. ``description`` stands in for a document whose number
+    and title were not obtained. ``also`` lists further documents it draws on."""
 
-    document: str
     issued_by: str
+    title: str | None = None
+    number: str | None = None
+    description: str | None = None
     year: int | None = None
     url: str | None = None
+    also: tuple[Source, ...] = ()
+
+    @property
+    def document(self) -> str:
+        """How the document is cited: 文号《exact title》, whichever of the two is known, or
+        the description."""
+        if self.number and self.title:
+            return f"{self.number}《{self.title}》"
+        return self.number or self.title or self.description or ""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "document": self.document,
             "issued_by": self.issued_by,
+            "title": self.title,
+            "number": self.number,
+            "description": self.description,
             "year": self.year,
             "url": self.url,
+            "also": [source.to_dict() for source in self.also],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A numeric programme parameter and how sure the catalogue is of it."""
+
+    value: Decimal
+    confidence: Confidence
+
+    @property
+    def usable(self) -> bool:
+        """Whether an estimate may use it: only verified or secondary parameters (issue 15)."""
+        return self.confidence != "unverified"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Benefit:
     """What a programme pays: a share of a basis (capped), a fixed amount, or nothing in cash.
 
-    ``rate`` and ``cap_cny`` are a ``Decimal``, ``UNKNOWN`` (the source does not give it) or
+    ``rate`` and ``cap_cny`` are a ``Param``, ``UNKNOWN`` (the source does not give it) or
     ``None`` (not part of this programme: no rate, no cap). ``basis`` names a money fact
     (``scoring.facts``); ``years`` multiplies a per-year benefit.
     """
 
-    rate: Decimal | Literal["unknown"] | None = None
+    rate: Param | Literal["unknown"] | None = None
     basis: str | None = None
-    years: int | None = None
-    cap_cny: Decimal | Literal["unknown"] | None = None
-    amount_cny: Decimal | None = None
+    years: Param | None = None
+    cap_cny: Param | Literal["unknown"] | None = None
+    amount_cny: Param | None = None
     note: Text | None = None
 
+    def parameters(self) -> dict[str, Param]:
+        """The numeric parameters by name (``rate``, ``years``, ``cap_cny``, ``amount_cny``)."""
+        named = {
+            "rate": self.rate,
+            "years": self.years,
+            "cap_cny": self.cap_cny,
+            "amount_cny": self.amount_cny,
+        }
+        return {name: value for name, value in named.items() if isinstance(value, Param)}
+
     def to_dict(self, lang: str) -> dict[str, object]:
+        years = self.years
         return {
             "rate": _param(self.rate),
             "basis": self.basis,
-            "basis_label": None
-            if self.basis is None
-            else FACTS_BY_NAME[self.basis].label.get(lang),
-            "years": self.years,
+            "basis_label": None if self.basis is None else field_label(self.basis, lang),
+            "years": None if years is None else int(years.value),
             "cap_cny": _param(self.cap_cny),
-            "amount_cny": None if self.amount_cny is None else _plain(self.amount_cny),
+            "amount_cny": _param(self.amount_cny),
+            "confidence": {name: p.confidence for name, p in self.parameters().items()},
             "note": None if self.note is None else self.note.get(lang),
         }
 
 
-def _param(value: Decimal | str | None) -> str | None:
-    return value if value is None or isinstance(value, str) else _plain(value)
+def _param(value: Param | str | None) -> str | None:
+    if isinstance(value, Param):
+        return _plain(value.value)
+    return value
+
+
+def one_year_after(day: date) -> date:
+    """The same calendar day a year later (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Validity:
+    """When a programme is in force.
+
+    ``dated``: from ``valid_from`` (if known) to ``valid_until``, both inclusive. ``ongoing``: the
+    source sets no end; ``last_confirmed`` is the newest date a cited source shows it in force.
+    ``unconfirmed``: whether it is in force cannot be established (no dates in any source).
+    Staleness rule: a ``last_confirmed`` more than 12 months before the assessment date (the
+    assessment date is after the same calendar day one year later) makes the programme stale,
+    which turns ``eligible`` into ``likely``.
+    """
+
+    status: ValidityStatus
+    valid_from: date | None = None
+    valid_until: date | None = None
+    last_confirmed: date | None = None
+
+    def state(self, on: date) -> ValidityState:
+        if self.valid_from is not None and on < self.valid_from:
+            return "not_yet"
+        if self.valid_until is not None and on > self.valid_until:
+            return "expired"
+        return "unknown" if self.status == "unconfirmed" else "in_force"
+
+    def stale(self, on: date) -> bool:
+        return self.last_confirmed is not None and on > one_year_after(self.last_confirmed)
+
+    def check(self, on: date) -> ValidityCheck:
+        return ValidityCheck(self, on, self.state(on), self.stale(on))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "valid_from": _iso(self.valid_from),
+            "valid_until": _iso(self.valid_until),
+            "last_confirmed": _iso(self.last_confirmed),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ValidityCheck:
+    """A programme's validity on one date, with its explanation."""
+
+    validity: Validity
+    on: date
+    state: ValidityState
+    stale: bool
+
+    def text(self, lang: str) -> str:
+        v = self.validity
+        start, end, seen = _iso(v.valid_from), _iso(v.valid_until), _iso(v.last_confirmed)
+        if self.state == "not_yet":
+            zh, en = (
+                f"自{start}起施行，评估日尚未生效",
+                f"in force from {start}; not yet on {self.on}",
+            )
+        elif self.state == "expired":
+            zh, en = f"已于{end}截止", f"ended on {end}"
+        elif self.state == "unknown":
+            zh = f"来源未给出有效期，无法确定评估日（{self.on}）是否仍有效"
+            en = f"no dates in the sources: whether it is in force on {self.on} is not established"
+        elif v.status == "dated":
+            zh, en = f"有效期{start or '…'}至{end}", f"in force {start or '…'} – {end}"
+        else:
+            zh = "长期执行" + (f"（自{start}起）" if start else "")
+            en = "ongoing" + (f" (since {start})" if start else "")
+        if seen is not None and self.state in ("in_force", "unknown"):
+            zh += f"；最近确认于{seen}"
+            en += f"; last confirmed {seen}"
+            if self.stale:
+                zh += "，已超过12个月"
+                en += ", over 12 months ago"
+        return en if lang == "en" else zh
+
+    def to_dict(self, lang: str) -> dict[str, object]:
+        return {
+            **self.validity.to_dict(),
+            "state": self.state,
+            "stale": self.stale,
+            "text": self.text(lang),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """Who the programme is for, as its text says: size classes, 规上, GB/T 4754 divisions
+    (included or excluded), districts, listed status and firm age. Each becomes a condition leaf
+    with a generated explanation; ``source`` names the clause that sets the scope."""
+
+    size_classes: tuple[str, ...] = ()
+    above_designated_size: bool | None = None
+    industries: tuple[str, ...] = ()
+    industries_excluded: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    listed: bool | None = None
+    min_age_years: int | None = None
+    max_age_years: int | None = None
+    source: str | None = None
+
+    def leaves(self) -> tuple[Leaf, ...]:
+        leaves: list[Leaf] = []
+        if self.size_classes:
+            leaves.append(_size_leaf(self.size_classes))
+        if self.above_designated_size is not None:
+            flag = self.above_designated_size
+            leaves.append(
+                Leaf(
+                    "profile.above_designated_size", "eq", flag,
+                    Text("规模以上工业企业（年主营业务收入2000万元及以上）",
+                         "above designated size (规上: main-business revenue ≥ 20 M CNY)")
+                    if flag else
+                    Text("规模以下企业", "below designated size (not 规上)"),
+                )
+            )  # fmt: skip
+        if self.industries:
+            leaves.append(_division_leaf(self.industries, excluded=False))
+        if self.industries_excluded:
+            leaves.append(_division_leaf(self.industries_excluded, excluded=True))
+        if self.districts:
+            names = [SHANGHAI_DISTRICTS[code] for code in self.districts]
+            leaves.append(
+                Leaf(
+                    "profile.district_code", "in", self.districts,
+                    Text("企业位于" + "、".join(n.zh for n in names),
+                         "the firm is in " + ", ".join(n.en for n in names)),
+                )
+            )  # fmt: skip
+        if self.listed is not None:
+            leaves.append(
+                Leaf(
+                    "profile.listed", "eq", self.listed,
+                    Text("上市企业", "a listed company") if self.listed
+                    else Text("非上市企业", "not a listed company"),
+                )
+            )  # fmt: skip
+        if self.min_age_years is not None:
+            years = self.min_age_years
+            leaves.append(
+                Leaf(
+                    "profile.firm_age_years", "gte", Decimal(years),
+                    Text(f"成立满{years}年", f"founded at least {years} years ago"),
+                )
+            )  # fmt: skip
+        if self.max_age_years is not None:
+            years = self.max_age_years
+            leaves.append(
+                Leaf(
+                    "profile.firm_age_years", "lte", Decimal(years),
+                    Text(f"成立不超过{years}年", f"founded at most {years} years ago"),
+                )
+            )  # fmt: skip
+        return tuple(leaves)
+
+    def to_dict(self, lang: str) -> dict[str, object]:
+        return {
+            "size_classes": list(self.size_classes),
+            "above_designated_size": self.above_designated_size,
+            "industries": list(self.industries),
+            "industries_excluded": list(self.industries_excluded),
+            "districts": list(self.districts),
+            "listed": self.listed,
+            "min_age_years": self.min_age_years,
+            "max_age_years": self.max_age_years,
+            "source": self.source,
+            "requirements": [describe_leaf(leaf, lang) for leaf in self.leaves()],
+        }
+
+
+def _division_leaf(codes: tuple[str, ...], *, excluded: bool) -> Leaf:
+    zh, en = ("不属于", "is not") if excluded else ("属于", "is")
+    return Leaf(
+        "profile.industry_code",
+        "not_in" if excluded else "in",
+        codes,
+        Text(
+            f"行业{zh}国民经济行业分类大类{'、'.join(codes)}",
+            f"industry {en} GB/T 4754 division {', '.join(codes)}",
+        ),
+    )
+
+
+def _size_leaf(classes: tuple[str, ...]) -> Leaf:
+    if set(classes) == {"micro", "small", "medium"}:
+        why = Text("中小微企业", "the firm is an SME (micro, small or medium)")
+    else:
+        names = [_SIZE_NAMES[name] for name in classes]
+        why = Text(
+            "企业规模为" + "或".join(n.zh for n in names) + "企业",
+            "the firm is " + " or ".join(n.en for n in names),
+        )
+    return Leaf("profile.size_class", "in", classes, why)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmItem:
+    """A condition the service cannot check: shown "to confirm". ``unless`` (a condition on
+    declared facts) settles it: when it holds, the item is not listed."""
+
+    id: str
+    text: Text
+    unless: Condition | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stacking:
+    """What the programme cannot be combined with: every programme sharing its ``group`` and
+    every programme in ``excludes`` (either side naming the other suffices). ``rule`` says it
+    in both languages; ``source`` names the clause it comes from."""
+
+    rule: Text
+    source: str
+    group: str | None = None
+    excludes: tuple[str, ...] = ()
+
+    def to_dict(self, lang: str) -> dict[str, object]:
+        return {
+            "group": self.group,
+            "excludes": list(self.excludes),
+            "rule": self.rule.get(lang),
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Funding:
+    """The roadmap steps a programme pays for: stage ids, and optionally question ids."""
+
+    stages: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
+
+    def covers(self, stage_id: str, question_id: str | None = None) -> bool:
+        """Whether a plan step in ``stage_id`` (changing ``question_id``) is paid for."""
+        return stage_id in self.stages or (
+            question_id is not None and question_id in self.questions
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {"stages": list(self.stages), "questions": list(self.questions)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Programme:
-    """One support programme (one ``subsidies/*.yaml`` file)."""
+    """One support programme (one ``subsidies/*.yaml`` file, format 2)."""
 
     id: str
     name: Text
@@ -219,32 +584,65 @@ class Programme:
     benefit: Benefit
     source: Source
     confidence: Confidence
+    validity: Validity
+    scope: Scope = field(default_factory=Scope)
     eligibility: Condition | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
+    to_confirm: tuple[ConfirmItem, ...] = ()
+    stacking: Stacking | None = None
+    funds: Funding = field(default_factory=Funding)
     recommendations: tuple[str, ...] = ()
     notes: Text | None = None
     content_hash: str = ""
 
+    @property
+    def valid_from(self) -> date | None:
+        return self.validity.valid_from
+
+    @property
+    def valid_until(self) -> date | None:
+        return self.validity.valid_until
+
     def window_status(self, on: date) -> Literal["open", "upcoming", "closed"]:
-        """Whether the programme is in force on ``on`` (both ends inclusive; None = open-ended)."""
-        if self.valid_from is not None and on < self.valid_from:
-            return "upcoming"
-        if self.valid_until is not None and on > self.valid_until:
-            return "closed"
-        return "open"
+        """The format-1 window (the catalogue API of the phase-1 app reads it; an unconfirmed
+        programme counts as open). New code uses ``validity.state``."""
+        state = self.validity.state(on)
+        return "upcoming" if state == "not_yet" else "closed" if state == "expired" else "open"
 
     def requirement(self) -> Condition | None:
-        """The full requirement: the region (see ``region_condition``) and the eligibility."""
+        """Everything to meet: the region (``region_condition``), the scope, the eligibility."""
         region = region_condition(self.region)
-        parts = tuple(part for part in (region, self.eligibility) if part is not None)
+        parts = [
+            *([region] if region is not None else []),
+            *self.scope.leaves(),
+            *([self.eligibility] if self.eligibility is not None else []),
+        ]
         if not parts:
             return None
-        return parts[0] if len(parts) == 1 else All(parts)
+        return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+    def excludes(self, other: Programme) -> bool:
+        """Whether the two cannot be combined (symmetric)."""
+        return self.stacking_with(other) is not None
+
+    def stacking_with(self, other: Programme) -> Stacking | None:
+        """The stacking rule that keeps the two apart, or None: this programme's own rule when
+        it names ``other`` (or shares its group), else ``other``'s rule naming this one."""
+        if other.id == self.id:
+            return None
+        mine, theirs = self.stacking, other.stacking
+        if mine is not None and (
+            other.id in mine.excludes
+            or (mine.group is not None and theirs is not None and theirs.group == mine.group)
+        ):
+            return mine
+        if theirs is not None and self.id in theirs.excludes:
+            return theirs
+        return None
 
     def to_dict(self, lang: str) -> dict[str, object]:
         """The catalogue entry, JSON-able (for ``GET /subsidies``)."""
         return {
+            "format": 2,
             "id": self.id,
             "name": self.name.get(lang),
             "issuer": self.issuer.get(lang),
@@ -255,12 +653,47 @@ class Programme:
             "benefit": self.benefit.to_dict(lang),
             "valid_from": _iso(self.valid_from),
             "valid_until": _iso(self.valid_until),
+            "last_confirmed": _iso(self.validity.last_confirmed),
+            "validity": self.validity.to_dict(),
+            "scope": self.scope.to_dict(lang),
+            "eligibility": [
+                _requirement(leaf, lang, negated=not want)
+                for leaf, want in _polarised(self.eligibility, want=True)
+            ],
+            "to_confirm": [
+                {"id": item.id, "text": item.text.get(lang)} for item in self.to_confirm
+            ],
+            "stacking": None if self.stacking is None else self.stacking.to_dict(lang),
+            "funds": self.funds.to_dict(),
             "recommendations": list(self.recommendations),
             "source": self.source.to_dict(),
             "confidence": self.confidence,
             "confidence_note": CONFIDENCE_NOTES[self.confidence].get(lang),
             "notes": None if self.notes is None else self.notes.get(lang),
         }
+
+
+def _leaves(condition: Condition | None) -> list[Leaf]:
+    return [] if condition is None else list(iter_leaves(condition))
+
+
+def _polarised(condition: Condition | None, *, want: bool) -> list[tuple[Leaf, bool]]:
+    """Every leaf with the truth the condition needs of it (False under a ``not``)."""
+    if condition is None:
+        return []
+    if isinstance(condition, Leaf):
+        return [(condition, want)]
+    if isinstance(condition, Not):
+        return _polarised(condition.condition, want=not want)
+    return [item for part in condition.conditions for item in _polarised(part, want=want)]
+
+
+def _requirement(leaf: Leaf, lang: str, *, negated: bool) -> str:
+    """The leaf as a requirement; under a ``not`` it reads "it is not the case that …"."""
+    text = describe_leaf(leaf, lang)
+    if not negated:
+        return text
+    return f"it is not the case that {text}" if lang == "en" else f"并非{text}"
 
 
 def region_condition(region: str) -> Leaf | None:
@@ -300,15 +733,23 @@ class ResultSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One requirement and whether the firm meets it; ``missing`` when the fact is undeclared."""
+    """One requirement and how the firm stands with it.
+
+    ``missing``: the value is unknown (an undeclared fact, no result); ``out_of_reach``: a
+    result condition more than one rung above the firm's score (``current``); ``negated``: the
+    leaf sits under a ``not``, so the requirement is that it does not hold.
+    """
 
     leaf: Leaf
     met: bool
     missing: bool = False
+    out_of_reach: bool = False
+    current: Decimal | None = None
+    negated: bool = False
 
     def requirement(self, lang: str) -> str:
         """The requirement itself ("the firm is in Jinshan District")."""
-        return describe_leaf(self.leaf, lang)
+        return _requirement(self.leaf, lang, negated=self.negated)
 
     def text(self, lang: str) -> str:
         """The requirement with its verdict ("not met: …", "not declared: …", "met: …")."""
@@ -316,15 +757,23 @@ class Reason:
             prefix = ("满足：", "met: ")
         elif self.missing:
             prefix = ("未填报：", "not declared: ")
+        elif self.out_of_reach:
+            prefix = ("差距超过一个等级：", "more than one rung away: ")
         else:
             prefix = ("不满足：", "not met: ")
-        return (prefix[1] if lang == "en" else prefix[0]) + self.requirement(lang)
+        now = ""
+        if self.current is not None:
+            now = f" (now {self.current:.2f})" if lang == "en" else f"（当前{self.current:.2f}）"
+        return (prefix[1] if lang == "en" else prefix[0]) + self.requirement(lang) + now
 
     def to_dict(self, lang: str) -> dict[str, object]:
         return {
             "field": self.leaf.field,
             "met": self.met,
             "missing": self.missing,
+            "out_of_reach": self.out_of_reach,
+            "current": None if self.current is None else f"{self.current:.2f}",
+            "negated": self.negated,
             "requirement": self.requirement(lang),
             "text": self.text(lang),
         }
@@ -355,25 +804,67 @@ class TodoItem:
         }
 
 
-EstimateKind = Literal["computed", "fixed", "up_to", "depends_on", "unknown", "none"]
+@dataclass(frozen=True, slots=True)
+class ConfirmNote:
+    """One thing to confirm before relying on a match. ``facts``: undeclared facts that would
+    settle it if the firm declared them."""
+
+    id: str
+    text: Text
+    facts: tuple[str, ...] = ()
+
+    def to_dict(self, lang: str) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "text": self.text.get(lang),
+            "facts": [_fact_dict(name, lang) for name in self.facts],
+        }
+
+
+EstimateKind = Literal[
+    "computed", "fixed", "up_to", "depends_on", "unknown", "unverified", "none", "withheld"
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Estimate:
-    """The estimated benefit. ``amount_cny`` is set for ``computed``, ``fixed`` and ``up_to``."""
+    """The estimated benefit.
+
+    ``amount_cny`` is set for ``computed``, ``fixed`` and ``up_to``; ``confidence`` is then the
+    weakest confidence of the parameters used (verified or secondary). ``basis`` names the
+    undeclared money fact of a ``depends_on`` estimate. ``withheld``: validity to confirm.
+    """
 
     kind: EstimateKind
     text: Text
     amount_cny: Decimal | None = None
     formula: Text | None = None
+    confidence: Confidence | None = None
+    basis: str | None = None
 
     def to_dict(self, lang: str) -> dict[str, object]:
         return {
             "kind": self.kind,
             "amount_cny": None if self.amount_cny is None else str(self.amount_cny),
+            "confidence": self.confidence,
             "formula": None if self.formula is None else self.formula.get(lang),
             "text": self.text.get(lang),
+            "basis": self.basis,
         }
+
+
+_LEGACY_STATUS: Mapping[Outcome, LegacyStatus] = {
+    "eligible": "eligible",
+    "likely": "eligible",
+    "near": "near",
+    "not_eligible": "ineligible",
+    "to_confirm": "ineligible",
+}
+_LEGACY_FIT: Mapping[Verdict, LegacyStatus] = {
+    "met": "eligible",
+    "near": "near",
+    "not_met": "ineligible",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -382,17 +873,40 @@ class SubsidyMatch:
 
     programme: Programme
     on: date
-    status: Status
-    fit: Fit
+    outcome: Outcome
+    verdict: Verdict
+    validity: ValidityCheck
     reasons: tuple[Reason, ...]
-    todo: tuple[TodoItem, ...]
-    missing_facts: tuple[str, ...]
+    todo: tuple[TodoItem, ...] = ()
+    confirm: tuple[ConfirmNote, ...] = ()
+    missing_facts: tuple[str, ...] = ()
     estimate: Estimate
 
+    @property
+    def status(self) -> LegacyStatus:
+        """Deprecated format-1 status for pages that predate issue 15 (they group by it): a
+        ``likely`` match shows as ``eligible`` there; ``to_confirm`` is not shown."""
+        if self.validity.state == "expired":
+            return "closed"
+        if self.validity.state == "not_yet":
+            return "upcoming"
+        return _LEGACY_STATUS[self.outcome]
+
+    @property
+    def fit(self) -> LegacyStatus:
+        """Deprecated format-1 verdict of the conditions alone."""
+        return _LEGACY_FIT[self.verdict]
+
+    def headline(self, lang: str) -> str:
+        """One sentence: the outcome and why."""
+        return _headline(self).get(lang)
+
     def to_dict(self, lang: str = "zh") -> dict[str, object]:
-        """JSON-able match: money as decimal strings ("2500000.00"), texts in ``lang``."""
+        """JSON-able match (format 2): money as decimal strings ("2500000.00"), texts in
+        ``lang``. ``status`` and ``fit`` are the deprecated format-1 keys (see ``status``)."""
         programme = self.programme
         return {
+            "format": 2,
             "id": programme.id,
             "name": programme.name.get(lang),
             "issuer": programme.issuer.get(lang),
@@ -401,23 +915,82 @@ class SubsidyMatch:
             "kind": programme.kind,
             "summary": programme.summary.get(lang),
             "on": self.on.isoformat(),
+            "outcome": self.outcome,
+            "headline": self.headline(lang),
             "status": self.status,
             "fit": self.fit,
+            "validity": self.validity.to_dict(lang),
             "valid_from": _iso(programme.valid_from),
             "valid_until": _iso(programme.valid_until),
+            "last_confirmed": _iso(programme.validity.last_confirmed),
             "reasons": [reason.to_dict(lang) for reason in self.reasons],
+            "to_confirm": [note.to_dict(lang) for note in self.confirm],
             "todo": [item.to_dict(lang) for item in self.todo],
-            "missing_facts": [
-                {"name": name, "label": _field_text("profile." + name, lang)}
-                for name in self.missing_facts
-            ],
+            "missing_facts": [_fact_dict(name, lang) for name in self.missing_facts],
             "estimate": self.estimate.to_dict(lang),
+            "benefit": programme.benefit.to_dict(lang),
+            "stacking": None if programme.stacking is None else programme.stacking.to_dict(lang),
+            "funds": programme.funds.to_dict(),
             "recommendations": list(programme.recommendations),
             "source": programme.source.to_dict(),
             "confidence": programme.confidence,
             "confidence_note": CONFIDENCE_NOTES[programme.confidence].get(lang),
             "notes": None if programme.notes is None else programme.notes.get(lang),
         }
+
+
+def _fact_dict(name: str, lang: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "label": field_label(name, lang),
+        "declared_in": "profile" if name in PROFILE_FIELDS else "facts",
+    }
+
+
+def _headline(match: SubsidyMatch) -> Text:
+    count = len(match.confirm)
+    if match.outcome == "eligible":
+        return Text(
+            "符合：所有条件均已根据企业填报的信息确认。",
+            "Eligible: every condition is decided from what the firm declared.",
+        )
+    if match.outcome == "likely":
+        return Text(
+            f"很可能符合：可核对的条件均已满足，另有{count}项待确认。",
+            f"Likely: every condition that can be checked holds; {count} to confirm.",
+        )
+    if match.outcome == "near":
+        steps = len(match.todo)
+        return Text(
+            f"接近符合：只差评估结果或回答中的{steps}项，均在一个等级以内。",
+            f"Near: only {steps} result or answer condition(s) fail, each within one rung.",
+        )
+    if match.outcome == "to_confirm":
+        return Text(
+            f"待确认：无法确定该政策在评估日（{match.on}）是否仍有效，暂不显示金额。",
+            f"To confirm: whether the programme is in force on {match.on} cannot be "
+            "established; no amount is shown.",
+        )
+    state, v = match.validity.state, match.programme.validity
+    if state == "expired":
+        return Text(
+            f"不符合：该政策已于{v.valid_until}截止。", f"Not eligible: ended on {v.valid_until}."
+        )
+    if state == "not_yet":
+        return Text(
+            f"不符合：该政策自{v.valid_from}起施行。",
+            f"Not eligible: in force from {v.valid_from}.",
+        )
+    failing = len(match.reasons)
+    if all(reason.missing for reason in match.reasons):
+        return Text(
+            f"尚不能判断：缺少{failing}项信息，填报后重新匹配。",
+            f"Not eligible on what was declared: {failing} fact(s) missing; declare them to "
+            "re-check.",
+        )
+    return Text(
+        f"不符合：{failing}项条件不满足。", f"Not eligible: {failing} condition(s) not met."
+    )
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -431,91 +1004,184 @@ def match_subsidies(
     *,
     on: date,
 ) -> list[SubsidyMatch]:
-    """Match a firm against every programme on date ``on``.
+    """Match a firm against every programme on the assessment date ``on``.
 
     ``profile`` holds the design §6 profile fields and any declared facts (``scoring.facts``);
-    derived facts are added here. Sorted by status (eligible, near, upcoming, ineligible,
-    closed), then programme id.
+    derived facts are added here. Sorted by outcome (``OUTCOMES`` order), then programme id.
     """
-    facts = Facts(profile=derive_facts(profile), answers=answers or {}, result=result)
+    facts = Facts(profile=derive_facts(profile, on), answers=answers or {}, result=result)
     matches = [match_programme(programme, facts, on=on) for programme in programmes]
-    matches.sort(key=lambda match: (_STATUS_RANK[match.status], match.programme.id))
+    matches.sort(key=lambda match: (_OUTCOME_RANK[match.outcome], match.programme.id))
     return matches
 
 
 def match_programme(programme: Programme, facts: Facts, *, on: date) -> SubsidyMatch:
     """Match one programme (``facts.profile`` should already hold derived facts)."""
+    validity = programme.validity.check(on)
     requirement = programme.requirement()
-    if requirement is None:
-        fit: Fit = "eligible"
-        reasons: list[Reason] = []
-        todo: list[TodoItem] = []
-    else:
-        fit, reasons, todo = _judge(requirement, facts)
-    window = programme.window_status(on)
-    status: Status = fit if window == "open" else window
-    missing = tuple(
-        dict.fromkeys(
-            name
-            for reason in reasons
-            if reason.missing
-            for name in _declarable(reason.leaf.field.removeprefix("profile."), facts.profile)
-        )
+    verdict: Verdict = "met"
+    reasons: list[Reason] = []
+    todo: list[TodoItem] = []
+    if requirement is not None:
+        verdict, reasons, todo = _judge(requirement, facts)
+    confirm = () if verdict == "not_met" else _confirmations(programme, facts, validity)
+    outcome = _outcome(verdict, validity, confirm)
+    missing = _declarables(
+        (reason.leaf.field for reason in reasons if reason.missing and not reason.met),
+        facts.profile,
+    )
+    estimate = (
+        _WITHHELD
+        if validity.state == "unknown"
+        else estimate_benefit(programme.benefit, facts.profile, kind=programme.kind)
     )
     return SubsidyMatch(
         programme=programme,
         on=on,
-        status=status,
-        fit=fit,
+        outcome=outcome,
+        verdict=verdict,
+        validity=validity,
         reasons=tuple(reasons),
         todo=tuple(todo),
+        confirm=confirm,
         missing_facts=missing,
-        estimate=estimate_benefit(programme.benefit, facts.profile),
+        estimate=estimate,
     )
 
 
-def _declarable(name: str, profile: Profile) -> tuple[str, ...]:
-    """What the firm must declare for ``name`` to be known (a derived fact's missing inputs)."""
-    if name in DERIVED_FROM:
-        return tuple(source for source in DERIVED_FROM[name] if profile.get(source) is None)
-    return (name,)
+def _outcome(
+    verdict: Verdict, validity: ValidityCheck, confirm: tuple[ConfirmNote, ...]
+) -> Outcome:
+    """Validity first (a programme not in force never matches), then the conditions."""
+    if validity.state in ("not_yet", "expired") or verdict == "not_met":
+        return "not_eligible"
+    if validity.state == "unknown":
+        return "to_confirm"
+    if verdict == "near":
+        return "near"
+    return "likely" if confirm else "eligible"
 
 
-def _improvable(leaf: Leaf) -> bool:
-    return leaf.field.startswith(("result.", "answers."))
+def _confirmations(
+    programme: Programme, facts: Facts, validity: ValidityCheck
+) -> tuple[ConfirmNote, ...]:
+    notes: list[ConfirmNote] = []
+    if validity.state == "unknown":
+        notes.append(
+            ConfirmNote(
+                "in_force",
+                Text(
+                    f"该政策在评估日（{validity.on}）是否仍有效",
+                    f"whether the programme is in force on {validity.on}",
+                ),
+            )
+        )
+    elif validity.stale:
+        seen = programme.validity.last_confirmed
+        notes.append(
+            ConfirmNote(
+                "still_in_force",
+                Text(
+                    f"仍在执行（最近确认于{seen}，已超过12个月）",
+                    f"that it is still in force (last confirmed {seen}, over 12 months ago)",
+                ),
+            )
+        )
+    if programme.confidence == "unverified":
+        notes.append(
+            ConfirmNote(
+                "unverified_source",
+                Text(
+                    "申报条件来自未经核实的资料，请向主管部门确认",
+                    "the conditions come from an unverified source; confirm them with the issuer",
+                ),
+            )
+        )
+    for item in programme.to_confirm:
+        if item.unless is not None and evaluate(item.unless, facts):
+            continue
+        unknown = (
+            leaf.field
+            for leaf in _leaves(item.unless)
+            if leaf.field.startswith("profile.") and value_of(leaf.field, facts) is None
+        )
+        notes.append(ConfirmNote(item.id, item.text, _declarables(unknown, facts.profile)))
+    return tuple(notes)
 
 
-def _judge(condition: Condition, facts: Facts) -> tuple[Fit, list[Reason], list[TodoItem]]:
+def _declarables(fields: Iterable[str], profile: Profile) -> tuple[str, ...]:
+    """The facts to declare for these ``profile.*`` paths to be known (a derived fact's inputs
+    not yet declared), once each, in order; other paths (no result yet) are not declarable."""
+    names: list[str] = []
+    for path in fields:
+        head, _, name = path.partition(".")
+        if head != "profile":
+            continue
+        inputs = DERIVED_FROM.get(name, (name,))
+        names.extend(source for source in inputs if profile.get(source) is None)
+    return tuple(dict.fromkeys(names))
+
+
+def _within_one_rung(leaf: Leaf, facts: Facts) -> bool:
+    """Whether one rung (0.25) of improvement meets a ``result.*`` leaf: a ``gte`` target at
+    most 0.25 above the firm's value, a ``gt`` target less than 0.25 above. Other operators and
+    a missing result never count (improving cannot meet an upper bound)."""
+    current = to_decimal(value_of(leaf.field, facts))
+    target = to_decimal(leaf.value)
+    if current is None or target is None or leaf.op not in ("gte", "gt"):
+        return False
+    gap = target - current
+    return gap <= RUNG_STEP if leaf.op == "gte" else gap < RUNG_STEP
+
+
+def _fixable(leaf: Leaf, facts: Facts, *, want: bool) -> bool:
+    """Can the firm make ``leaf`` ``want`` by its answers (any one answer) or by a result
+    within one rung?"""
+    if leaf.field.startswith("answers."):
+        return True
+    return leaf.field.startswith("result.") and want and _within_one_rung(leaf, facts)
+
+
+def _judge(condition: Condition, facts: Facts) -> tuple[Verdict, list[Reason], list[TodoItem]]:
+    met = [Reason(leaf, True, negated=not want) for leaf, want in _met(condition, facts, want=True)]
     if evaluate(condition, facts):
-        return "eligible", [Reason(leaf, True) for leaf in _met(condition, facts, want=True)], []
+        return "met", met, []
     todo = _fix(condition, facts, want=True)
     if todo is not None:
-        met = [Reason(leaf, True) for leaf in _met(condition, facts, want=True)]
         return "near", met, todo
     failing = _blocking(condition, facts, want=True)
-    return "ineligible", [Reason(leaf, False, _is_missing(leaf, facts)) for leaf in failing], []
+    return "not_met", [_failing_reason(leaf, want, facts) for leaf, want in failing], []
+
+
+def _failing_reason(leaf: Leaf, want: bool, facts: Facts) -> Reason:
+    value = value_of(leaf.field, facts)
+    if value is None:
+        return Reason(leaf, False, missing=True, negated=not want)
+    if leaf.field.startswith("result."):
+        return Reason(leaf, False, out_of_reach=True, current=to_decimal(value), negated=not want)
+    return Reason(leaf, False, negated=not want)
 
 
 def _truth(leaf: Leaf, facts: Facts) -> bool:
     return evaluate(leaf, facts)
 
 
-def _met(condition: Condition, facts: Facts, *, want: bool) -> list[Leaf]:
-    """Leaves that already point the way the condition needs."""
-    if isinstance(condition, Leaf):
-        return [condition] if _truth(condition, facts) == want else []
-    if isinstance(condition, Not):
-        return _met(condition.condition, facts, want=not want)
-    return [leaf for part in condition.conditions for leaf in _met(part, facts, want=want)]
+def _met(condition: Condition, facts: Facts, *, want: bool) -> list[tuple[Leaf, bool]]:
+    """Leaves that already point the way the condition needs, each with the truth it needs."""
+    return [
+        (leaf, need)
+        for leaf, need in _polarised(condition, want=want)
+        if _truth(leaf, facts) == need
+    ]
 
 
 def _fix(condition: Condition, facts: Facts, *, want: bool) -> list[TodoItem] | None:
-    """The fewest improvable leaves to flip so ``condition`` becomes ``want``; None if a profile
-    leaf would have to change."""
+    """The fewest fixable leaves to flip so ``condition`` becomes ``want``; None if a leaf the
+    firm cannot fix (a profile fact, a score more than one rung away) would have to change."""
     if isinstance(condition, Leaf):
         if _truth(condition, facts) == want:
             return []
-        return [TodoItem(condition, want)] if _improvable(condition) else None
+        return [TodoItem(condition, want)] if _fixable(condition, facts, want=want) else None
     if isinstance(condition, Not):
         return _fix(condition.condition, facts, want=not want)
     parts = [_fix(part, facts, want=want) for part in condition.conditions]
@@ -527,94 +1193,172 @@ def _fix(condition: Condition, facts: Facts, *, want: bool) -> list[TodoItem] | 
     return min(options, key=len) if options else None
 
 
-def _blocking(condition: Condition, facts: Facts, *, want: bool) -> list[Leaf]:
-    """For an ineligible firm: the profile leaves that stand in the way (the cheapest way)."""
+def _blocking(condition: Condition, facts: Facts, *, want: bool) -> list[tuple[Leaf, bool]]:
+    """For a firm that does not qualify: the leaves it cannot fix (the cheapest way), each with
+    the truth it needs."""
     if isinstance(condition, Leaf):
-        return [] if _truth(condition, facts) == want or _improvable(condition) else [condition]
+        if _truth(condition, facts) == want or _fixable(condition, facts, want=want):
+            return []
+        return [(condition, want)]
     if isinstance(condition, Not):
         return _blocking(condition.condition, facts, want=not want)
     parts = [_blocking(part, facts, want=want) for part in condition.conditions]
     if isinstance(condition, All) == want:
-        return [leaf for part in parts for leaf in part]
-    # an alternative that already holds blocks nothing, so this is only reached when none holds
+        return [item for part in parts for item in part]
+    # an alternative that holds or is fixable blocks nothing: only reached when none is
     return min(parts, key=len)
-
-
-def _is_missing(leaf: Leaf, facts: Facts) -> bool:
-    return facts.profile.get(leaf.field.removeprefix("profile.")) is None
 
 
 # --- benefit estimates ----------------------------------------------------------------------
 
+_WITHHELD = Estimate(
+    kind="withheld",
+    text=Text("政策是否有效待确认，暂不显示金额", "no amount until the programme is confirmed"),
+)
+_CONFIDENCE_LABELS: Mapping[Confidence, Text] = {
+    "verified": Text("参数已核实", "verified parameters"),
+    "secondary": Text("参数来自二手资料", "parameters from secondary sources"),
+    "unverified": Text("参数未经核实", "unverified parameters"),
+}
+_PARAM_NAMES: Mapping[str, Text] = {
+    "rate": Text("支持比例", "rate"),
+    "years": Text("支持年限", "number of years"),
+    "cap_cny": Text("支持上限", "cap"),
+    "amount_cny": Text("支持金额", "amount"),
+}
 
-def estimate_benefit(benefit: Benefit, profile: Profile) -> Estimate:
-    """The benefit for a firm that declared ``profile`` (see the module docstring)."""
+
+def _unverified(name: str) -> Estimate:
+    label = _PARAM_NAMES[name]
+    return Estimate(
+        kind="unverified",
+        text=Text(f"{label.zh}未经核实，不作估算", f"no estimate: the {label.en} is unverified"),
+    )
+
+
+def _weakest(params: Iterable[Param]) -> Confidence:
+    """The weakest confidence among the (usable) parameters an estimate used."""
+    return "secondary" if any(p.confidence == "secondary" for p in params) else "verified"
+
+
+def _labelled(text: Text, confidence: Confidence) -> Text:
+    label = _CONFIDENCE_LABELS[confidence]
+    return Text(f"{text.zh}（{label.zh}）", f"{text.en} ({label.en})")
+
+
+def _amount_text(amount: Decimal, kind: Kind, note: Text) -> Text:
+    money = yuan(amount)
+    if kind == "tax_deduction":
+        return Text(
+            f"可加计扣除约{money}元{note.zh}（减少应纳税所得额，非现金）",
+            f"about {money} CNY of additional pre-tax deduction{note.en} (reduces taxable "
+            "income; not cash)",
+        )
+    if kind == "tax_credit":
+        return Text(
+            f"约可抵减应纳税额{money}元{note.zh}",
+            f"reduces tax payable by about {money} CNY{note.en}",
+        )
+    return Text(f"约{money}元{note.zh}", f"about {money} CNY{note.en}")
+
+
+def estimate_benefit(benefit: Benefit, profile: Profile, *, kind: Kind = "grant") -> Estimate:
+    """The benefit for a firm that declared ``profile``.
+
+    Only ``verified`` and ``secondary`` parameters are used (an unverified rate, number of
+    years or fixed amount gives no estimate; an unverified cap counts as an unknown cap). A
+    computed amount is min(rate × basis [× years], cap), rounded half-up to the fen, with its
+    formula; the text names the weakest confidence used. Tax kinds say what the amount is.
+    """
     if benefit.amount_cny is not None:
-        amount = _money(benefit.amount_cny)
+        fixed = benefit.amount_cny
+        if not fixed.usable:
+            return _unverified("amount_cny")
+        amount = _money(fixed.value)
         return Estimate(
-            kind="fixed", amount_cny=amount,
-            text=Text(f"{_yuan(amount)}元（定额）", f"{_yuan(amount)} CNY (fixed amount)"),
+            kind="fixed", amount_cny=amount, confidence=fixed.confidence,
+            text=_labelled(
+                Text(f"{yuan(amount)}元（定额）", f"{yuan(amount)} CNY (fixed amount)"),
+                fixed.confidence,
+            ),
         )  # fmt: skip
-    if benefit.rate is None:
-        if isinstance(benefit.cap_cny, Decimal):
-            amount = _money(benefit.cap_cny)
+    rate = benefit.rate
+    cap = benefit.cap_cny
+    if rate is None:
+        if isinstance(cap, Param):
+            if not cap.usable:
+                return _unverified("cap_cny")
+            amount = _money(cap.value)
             return Estimate(
-                kind="up_to", amount_cny=amount,
-                text=Text(f"最高{_yuan(amount)}元", f"up to {_yuan(amount)} CNY"),
+                kind="up_to", amount_cny=amount, confidence=cap.confidence,
+                text=_labelled(
+                    Text(f"最高{yuan(amount)}元", f"up to {yuan(amount)} CNY"), cap.confidence
+                ),
             )  # fmt: skip
-        if benefit.cap_cny == UNKNOWN:
+        if cap == UNKNOWN:
             return Estimate(
                 kind="unknown",
                 text=Text("支持金额未公布（未知）", "amount not published (unknown)"),
             )
         return Estimate(kind="none", text=Text("非现金支持", "no cash benefit"))
-    if isinstance(benefit.rate, str):  # UNKNOWN
+    if not isinstance(rate, Param):  # UNKNOWN
         return Estimate(
             kind="unknown",
             text=Text("支持比例未公布（未知）", "support rate not published (unknown)"),
         )
+    if not rate.usable:
+        return _unverified("rate")
+    years = benefit.years
+    if years is not None and not years.usable:
+        return _unverified("years")
     assert benefit.basis is not None  # the loader requires a basis with a numeric rate
+    usable_cap = cap if isinstance(cap, Param) and cap.usable else None
+    used = [p for p in (rate, years, usable_cap) if p is not None]
+    cap_value = None if usable_cap is None else usable_cap.value
+    unknown_cap = cap is not None and usable_cap is None
+    unverified_cap = isinstance(cap, Param) and not cap.usable
     label = FACTS_BY_NAME[benefit.basis].label
     base = to_decimal(profile.get(benefit.basis))
-    rate = benefit.rate
-    pct = f"{_plain(rate * _HUNDRED)}%"
-    years = benefit.years
-    cap = benefit.cap_cny
+    pct = f"{_plain(rate.value * _HUNDRED)}%"
+    count = None if years is None else int(years.value)
     if base is None:
-        if isinstance(cap, Decimal):
-            cap_zh, cap_en = f"，最高{_yuan(cap)}元", f", capped at {_yuan(cap)} CNY"
-        elif cap == UNKNOWN:
+        if cap_value is not None:
+            cap_zh, cap_en = f"，最高{yuan(cap_value)}元", f", capped at {yuan(cap_value)} CNY"
+        elif unknown_cap:
             cap_zh, cap_en = "，上限未知", ", cap unknown"
         else:
             cap_zh = cap_en = ""
-        per_zh = f"每年{pct}、连续{years}年" if years else pct
-        per_en = f"{pct} of it a year for {years} years" if years else f"{pct} of it"
+        per_zh = f"每年{pct}、连续{count}年" if count else pct
+        per_en = f"{pct} of it a year for {count} years" if count else f"{pct} of it"
         return Estimate(
             kind="depends_on",
+            basis=benefit.basis,
             text=Text(
                 f"取决于{label.zh}：按其{per_zh}{cap_zh}",
                 f"depends on {_lower_first(label.en)}: {per_en}{cap_en}",
             ),
         )
-    gross = rate * base * (years or 1)
-    term = f"{pct} × {_yuan(base)}" + (f" × {years}" if years else "")
-    if isinstance(cap, Decimal):
-        amount = _money(min(gross, cap))
-        formula = f"min({term}, {_yuan(cap)}) = {_yuan(amount)}"
-        capped = Text("", "")
+    gross = rate.value * base * (count or 1)
+    term = f"{pct} × {yuan(base)}" + (f" × {count}" if count else "")
+    if cap_value is not None:
+        amount = _money(min(gross, cap_value))
+        formula = f"min({term}, {yuan(cap_value)}) = {yuan(amount)}"
     else:
         amount = _money(gross)
-        formula = f"{term} = {_yuan(amount)}"
-        capped = (
-            Text("（上限未知，实际可能更低）", " (cap unknown; may be lower)")
-            if cap == UNKNOWN
-            else Text("", "")
-        )
+        formula = f"{term} = {yuan(amount)}"
+    if unverified_cap:
+        note = Text("（上限未经核实，实际可能更低）", " (cap unverified; may be lower)")
+    elif unknown_cap:
+        note = Text("（上限未知，实际可能更低）", " (cap unknown; may be lower)")
+    else:
+        note = Text("", "")
+    confidence = _weakest(used)
     return Estimate(
         kind="computed",
         amount_cny=amount,
-        formula=Text(f"{formula}元{capped.zh}", f"{formula} CNY{capped.en}"),
-        text=Text(f"约{_yuan(amount)}元{capped.zh}", f"about {_yuan(amount)} CNY{capped.en}"),
+        confidence=confidence,
+        formula=Text(f"{formula}元{note.zh}", f"{formula} CNY{note.en}"),
+        text=_labelled(_amount_text(amount, kind, note), confidence),
     )
 
 
@@ -635,7 +1379,7 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _yuan(value: Decimal) -> str:
+def yuan(value: Decimal) -> str:
     """Thousands-separated yuan; fen only when not whole: 2,500,000 · 61,728.35."""
     if value == value.to_integral_value():
         return f"{value:,.0f}"
@@ -679,12 +1423,19 @@ def _value_text(value: object, lang: str) -> str:
     return str(value)
 
 
+def field_label(name: str, lang: str) -> str:
+    """The label of a profile field or fact (``"rd_spend_cny"`` → "R&D spend last year")."""
+    if name in FACTS_BY_NAME:
+        return FACTS_BY_NAME[name].label.get(lang)
+    if name in PROFILE_LABELS:
+        return PROFILE_LABELS[name].get(lang)
+    return name
+
+
 def _field_text(path: str, lang: str) -> str:
     head, _, rest = path.partition(".")
-    if head == "profile" and rest in FACTS_BY_NAME:
-        return FACTS_BY_NAME[rest].label.get(lang)
-    if head == "profile" and rest in PROFILE_LABELS:
-        return PROFILE_LABELS[rest].get(lang)
+    if head == "profile":
+        return field_label(rest, lang)
     if head == "result":
         if rest == "overall":
             return "总体得分" if lang != "en" else "overall score"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
 
+from app.kit.cli import load_settings
+from app.kit.clock import utcnow
+from scoring.subsidy_advice import audit_catalogue
 from scoring.subsidy_loader import SubsidyLoadError, load_subsidies
 
 subsidies_app = typer.Typer(
@@ -39,3 +43,33 @@ def validate(
     if missing:
         raise typer.Exit(1)
     typer.echo(f"ok: {len(programmes)} programme{'s' if len(programmes) != 1 else ''}")
+
+
+@subsidies_app.command("audit")
+def audit(
+    paths: list[Path] | None = typer.Argument(
+        None, help="Programme files or directories (default: the served catalogue)."
+    ),
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="Audit as on this date (default: today)."
+    ),
+) -> None:
+    """List programmes expired, unconfirmed for over 12 months or of unknown validity, or
+    without an official URL (rules: scoring.subsidy_advice.audit_catalogue)."""
+    on = (as_of or utcnow()).date()
+    try:
+        programmes = load_subsidies(paths or [load_settings().SUBSIDIES_DIR])
+    except SubsidyLoadError as exc:
+        for issue in exc.issues:
+            typer.echo(str(issue), err=True)
+        raise typer.Exit(1) from None
+    findings = audit_catalogue(programmes, as_of=on)
+    for finding in findings:
+        typer.echo(str(finding))
+    kinds = [finding.kind for finding in findings]
+    typer.echo(
+        f"{len(programmes)} programmes audited as of {on}: {kinds.count('expired')} expired, "
+        f"{kinds.count('stale')} unconfirmed for over 12 months, "
+        f"{kinds.count('validity_unknown')} of unknown validity, "
+        f"{kinds.count('no_url')} without an official URL"
+    )

@@ -1,169 +1,274 @@
-"""The three example firms of docs/subsidies.md: matches and hand-computed estimates.
+"""The five example firms of docs/subsidies.md: outcomes, hand-computed estimates and totals.
 
 Firm data live in ``subsidy_examples.py``; the assessment date is 2026-01-28 (inside the 2026
-technical-transformation call window). Every number here is the one printed in the doc.
+technical-transformation call window). Every number here is the one printed in the doc; the
+comments show the arithmetic. Several assertions pin what issue 15 found wrong before.
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from scoring.subsidies import SubsidyMatch, match_subsidies
+from scoring.subsidy_advice import SubsidyAdvice, subsidy_advice
 from scoring.subsidy_loader import load_subsidies
 from tests.scoring import subsidy_examples as ex
 
 _HERE = Path(__file__).resolve().parent
 CATALOGUE = load_subsidies(_HERE.parents[1] / "subsidies")
+D = Decimal
+
+#: Every firm sees the free self-diagnosis platform "to confirm" (no dated source shows it in
+#: service), and three programmes are past their end date on 2026-01-28.
+EXPIRED = ["sh-growth-voucher", "sh-smart-factory-excellent-2025"]
+SME_ONLY = [
+    "cn-sme-digital-level-test", "cn-zjtx-sme-recognition", "sh-ai-compute-voucher",
+    "sh-first-sishang-rd-reward", "sh-smart-manufacturing-voucher", "sh-sme-guarantee-fund",
+]  # fmt: skip
 
 
-def _by_status(matches: list[SubsidyMatch]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for match in matches:
-        grouped.setdefault(match.status, []).append(match.programme.id)
-    return grouped
+def advise(profile: dict[str, object], result: object) -> SubsidyAdvice:
+    return subsidy_advice(CATALOGUE, profile, {}, result, on=ex.ON)  # type: ignore[arg-type]
 
 
-def _estimates(matches: list[SubsidyMatch]) -> dict[str, Decimal]:
-    """Computed / fixed / up-to amounts of the eligible and near matches."""
+def ids(advice: SubsidyAdvice, outcome: str) -> list[str]:
+    return [m.programme.id for m in advice.by_outcome(outcome)]  # type: ignore[arg-type]
+
+
+def match(advice: SubsidyAdvice, pid: str):  # type: ignore[no-untyped-def]
+    return next(m for m in advice.matches if m.programme.id == pid)
+
+
+def amounts(advice: SubsidyAdvice) -> dict[str, Decimal]:
+    """Amounts of the eligible, likely and near matches."""
     return {
-        match.programme.id: match.estimate.amount_cny
-        for match in matches
-        if match.status in ("eligible", "near") and match.estimate.amount_cny is not None
+        m.programme.id: m.estimate.amount_cny
+        for m in advice.matches
+        if m.outcome in ("eligible", "likely", "near") and m.estimate.amount_cny is not None
     }
 
 
-def _todo(matches: list[SubsidyMatch], lang: str = "en") -> dict[str, list[str]]:
-    return {m.programme.id: [item.text(lang) for item in m.todo] for m in matches if m.todo}
-
-
-CLOSED = ["minhang-smart-factory-2021", "sh-growth-voucher", "sh-smart-factory-excellent-2025"]
-
-
-def test_micro_firm_in_jinshan() -> None:
-    matches = match_subsidies(CATALOGUE, ex.JINSHAN_MICRO, {}, ex.JINSHAN_RESULT, on=ex.ON)
-    status = _by_status(matches)
-    assert status["eligible"] == [
+def test_a_micro_firm_in_jinshan() -> None:
+    advice = advise(ex.JINSHAN_MICRO, ex.JINSHAN_RESULT)
+    assert advice.summary.text("en") == (
+        "Checked 35 programmes: 0 eligible, 3 likely, 1 near, 29 not eligible, 2 to confirm."
+    )
+    assert advice.summary.text("zh") == (
+        "已核对35项政策：符合0项，很可能符合3项，接近符合1项，不符合29项，待确认2项。"
+    )
+    assert ids(advice, "likely") == [
+        "cn-sme-digital-level-test", "sh-smart-manufacturing-voucher", "sh-sme-guarantee-fund",
+    ]  # fmt: skip
+    assert ids(advice, "near") == ["cn-smart-factory-basic"]
+    assert ids(advice, "to_confirm") == [
         "cn-c3mep-self-assessment",
-        "cn-sme-digital-level-test",
         "jinshan-iiot-diagnosis-workshop",
-        "sh-smart-manufacturing-voucher",
-        "sh-sme-guarantee-fund",
-        "sh-testing-certification-2024",
     ]
-    assert status["near"] == ["cn-smart-factory-basic", "sh-smart-factory-advanced"]
-    assert status["closed"] == CLOSED
-    assert len(status["ineligible"]) == 15
-    assert _estimates(matches) == {
-        "jinshan-iiot-diagnosis-workshop": Decimal("32000.00"),  # min(80% × 40,000, 50,000)
-        "sh-testing-certification-2024": Decimal("18000.00"),  # min(30% × 60,000, 500,000)
-    }
-    assert _todo(matches) == {
-        "cn-smart-factory-basic": ["reach rung 3.25 (Digitized)", "reach 3.25 in digitization"],
-        "sh-smart-factory-advanced": [
-            "reach rung 3.50 (Connected)",
-            "reach 3.50 in data collection",
-        ],
-    }
-    assert _todo(matches, "zh")["sh-smart-factory-advanced"] == [
-        "达到 3.50 级（网络化）",
-        "数据采集阶段得分达到 3.50",
+    # Issue 15: the undated 2020 Jinshan policy promised 32,000 CNY (80 % × 40,000); now no amount.
+    diagnosis = match(advice, "jinshan-iiot-diagnosis-workshop")
+    assert diagnosis.estimate.kind == "withheld" and diagnosis.estimate.amount_cny is None
+    # Testing support is for "one test, many certificates" only: declaring it would unlock it.
+    testing = match(advice, "sh-testing-certification-2024")
+    assert testing.outcome == "not_eligible" and testing.missing_facts == ("testing_multi_cert",)
+    unlock = next(u for u in advice.unlocks if u.fact == "testing_multi_cert")
+    assert unlock.qualify == ("sh-testing-certification-2024",)
+    # The 智评券 is for SMEs; for a firm below designated size its eligibility is to confirm.
+    voucher = match(advice, "sh-smart-manufacturing-voucher")
+    assert [n.id for n in voucher.confirm] == ["still_in_force", "above_designated_size_target"]
+    # One rung short of 基础级 is near; two rungs short of 先进级 is not.
+    assert [t.text("en") for t in match(advice, "cn-smart-factory-basic").todo] == [
+        "reach rung 3.25 (Digitized)", "reach 3.25 in digitization",
+    ]  # fmt: skip
+    advanced = match(advice, "sh-smart-factory-advanced")
+    assert advanced.outcome == "not_eligible"
+    assert [r.text("en") for r in advanced.reasons] == [
+        "more than one rung away: maturity rung 3.50 (Connected, ≈ CMMM L3) — zhizao's "
+        "indicative mapping (now 3.00)",
+        "more than one rung away: networked machines with automatic data capture (data "
+        "collection at 3.50 or above), i.e. networked collaboration (now 2.90)",
     ]
-    diagnosis = next(m for m in matches if m.programme.id == "jinshan-iiot-diagnosis-workshop")
-    assert diagnosis.to_dict("en")["estimate"] == {
-        "kind": "computed",
-        "amount_cny": "32000.00",
-        "formula": "min(80% × 40,000, 50,000) = 32,000 CNY",
-        "text": "about 32,000 CNY",
-    }
-    assert diagnosis.to_dict("zh")["estimate"]["formula"] == "min(80% × 40,000, 50,000) = 32,000元"  # type: ignore[index]
+    assert amounts(advice) == {}
+    assert advice.total.amount_cny == D("0.00")
+    assert advice.total.text("en") == "No amount can be totalled yet"
+    assert [(o.programme_id, o.reason.en) for o in advice.total.left_out] == [
+        ("sh-smart-manufacturing-voucher", "amount not published (unknown)")
+    ]
+    # what the facts form could unlock, most programmes first
+    first = advice.unlocks[0]
+    assert (first.fact, first.qualify) == (
+        "project_investment_cny",
+        ("sh-equipment-leasing-2024", "sh-equipment-loan-interest-2024", "sh-techtrans-2026"),
+    )
 
 
-def test_medium_automotive_supplier_in_jiading() -> None:
-    matches = match_subsidies(CATALOGUE, ex.JIADING_AUTO, {}, ex.JIADING_RESULT, on=ex.ON)
-    status = _by_status(matches)
-    assert status["eligible"] == [
-        "cn-c3mep-self-assessment",
-        "cn-smart-factory-basic",
-        "cn-sme-digital-level-test",
-        "cn-zjtx-sme-recognition",
-        "jiading-smart-factory-award",
-        "sh-equipment-leasing-2024",
-        "sh-equipment-loan-interest-2024",
-        "sh-smart-manufacturing-voucher",
-        "sh-sme-guarantee-fund",
-        "sh-techtrans-2026",
-    ]
-    assert status["near"] == ["sh-smart-factory-advanced"]
-    assert status["closed"] == CLOSED
-    assert _estimates(matches) == {
-        "jiading-smart-factory-award": Decimal("2000000.00"),  # min(30% × 25 M, 2 M): capped
-        "sh-equipment-leasing-2024": Decimal("400000.00"),  # min(5% × 8 M, 20 M)
-        "sh-equipment-loan-interest-2024": Decimal("900000.00"),  # min(50% × 600,000 × 3, 20 M)
-        "sh-techtrans-2026": Decimal("2500000.00"),  # min(10% × 25 M, 100 M)
+def test_a_medium_automotive_supplier_in_jiading() -> None:
+    advice = advise(ex.JIADING_AUTO, ex.JIADING_RESULT)
+    assert dict(advice.summary.counts) == {
+        "eligible": 1, "likely": 8, "near": 0, "to_confirm": 2, "not_eligible": 24,
+    }  # fmt: skip
+    assert ids(advice, "eligible") == ["sh-techtrans-2026"]
+    assert ids(advice, "likely") == [
+        "cn-rd-super-deduction", "cn-smart-factory-basic", "cn-sme-digital-level-test",
+        "cn-zjtx-sme-recognition", "sh-equipment-leasing-2024", "sh-equipment-loan-interest-2024",
+        "sh-smart-manufacturing-voucher", "sh-sme-guarantee-fund",
+    ]  # fmt: skip
+    assert ids(advice, "to_confirm") == ["cn-c3mep-self-assessment", "jiading-smart-factory-award"]
+    assert amounts(advice) == {
+        "sh-techtrans-2026": D("2500000.00"),  # min(10% × 25,000,000, 100,000,000)
+        "sh-equipment-loan-interest-2024": D("900000.00"),  # min(50% × 600,000 × 3, 20 M)
+        "sh-equipment-leasing-2024": D("400000.00"),  # min(5% × 8,000,000, 20 M)
+        "cn-rd-super-deduction": D("6300000.00"),  # 100% × 6,300,000: a deduction, not cash
     }
-    assert sum(_estimates(matches).values()) == Decimal("5800000.00")
-    assert _todo(matches) == {
-        "sh-smart-factory-advanced": [
-            "reach rung 3.50 (Connected)",
-            "reach 3.50 in data collection",
-        ],
-    }
-    fund = next(m for m in matches if m.programme.id == "sh-tech-sme-innovation-fund")
-    assert fund.status == "ineligible"
+    # Issue 15: 5.8 M used to add all three same-project municipal funds and the Jiading award.
+    total = advice.total
+    assert (total.amount_cny, total.confirmed_cny) == (D("2500000.00"), D("2500000.00"))
+    assert [m.programme.id for m in total.included] == ["sh-techtrans-2026"]
+    left = {o.programme_id: o.reason.en for o in total.left_out}
+    assert left["sh-equipment-loan-interest-2024"] == (
+        "cannot be combined with Shanghai technical-transformation special fund (investment "
+        "subsidy), 2026 call, which is counted: the project may not have any other municipal "
+        "special fund (source: 2026年度技术改造专项申报通知（申报条件：未获得其他市级专项资金）)"
+    )
+    assert left["sh-equipment-leasing-2024"].startswith("cannot be combined with Shanghai tech")
+    assert left["cn-rd-super-deduction"] == "tax relief is listed separately, not in the total"
+    assert total.text("en") == "Up to 2,500,000 CNY from 1 programme(s) that can be combined"
+    assert total.text("zh") == "合计最高约2,500,000元（1项可同时享受的政策）"
+    # The undated Jiading award shows no amount; 专精特新 needs the 60-point evaluation.
+    assert match(advice, "jiading-smart-factory-award").estimate.amount_cny is None
+    assert [n.id for n in match(advice, "cn-zjtx-sme-recognition").confirm] == ["evaluation_score"]
+    # data collection 3.20 is 0.30 short of 3.50: more than one rung, so 先进级 is not "near"
+    assert match(advice, "sh-smart-factory-advanced").outcome == "not_eligible"
+    fund = match(advice, "sh-tech-sme-innovation-fund")
     # 6.3 M R&D on 180 M revenue is 3.5 %: below the fund's 5 %.
     assert "not met: R&D spend at least 5% of revenue" in [r.text("en") for r in fund.reasons]
     assert fund.missing_facts == ("listed", "high_tech_products", "rd_staff_pct")
+    assert {c.to_dict("en")["programmes"][0] for c in advice.conflicts} == {  # type: ignore[index]
+        "sh-equipment-leasing-2024", "sh-equipment-loan-interest-2024",
+    }  # fmt: skip
 
 
-def test_large_electronics_maker_in_pudong() -> None:
-    matches = match_subsidies(CATALOGUE, ex.PUDONG_ELECTRONICS, {}, ex.PUDONG_RESULT, on=ex.ON)
-    status = _by_status(matches)
-    assert status["eligible"] == [
-        "cn-c3mep-self-assessment",
-        "cn-first-unit-insurance",
-        "cn-smart-factory-basic",
-        "sh-ai-compute-voucher",
-        "sh-first-unit-2026",
-        "sh-smart-factory-advanced",
-        "sh-smart-manufacturing-voucher",
-        "sh-standardisation-fund",
-    ]
-    assert "near" not in status
-    assert status["closed"] == CLOSED
-    assert _estimates(matches) == {
-        "cn-first-unit-insurance": Decimal("1200000.00"),  # 80% × 1.5 M, cap unknown
-        "sh-ai-compute-voucher": Decimal("600000.00"),  # 20% × 3 M, cap unknown
-        "sh-first-unit-2026": Decimal("20000000.00"),  # min(30% × 80 M, 20 M): capped
-        "sh-standardisation-fund": Decimal("1000000.00"),  # up to 1 M
+def test_a_large_listed_electronics_maker_in_pudong() -> None:
+    advice = advise(ex.PUDONG_ELECTRONICS, ex.PUDONG_RESULT)
+    assert dict(advice.summary.counts) == {
+        "eligible": 1, "likely": 5, "near": 0, "to_confirm": 1, "not_eligible": 28,
+    }  # fmt: skip
+    assert ids(advice, "eligible") == ["cn-first-unit-insurance"]
+    assert ids(advice, "likely") == [
+        "cn-advanced-manufacturing-vat-credit", "cn-smart-factory-basic", "sh-first-unit-2026",
+        "sh-smart-factory-advanced", "sh-standardisation-fund",
+    ]  # fmt: skip
+    assert amounts(advice) == {
+        "cn-first-unit-insurance": D("1200000.00"),  # 80% × 1,500,000, cap unknown
+        "sh-first-unit-2026": D("20000000.00"),  # min(30% × 80,000,000 = 24 M, 20 M)
+        "sh-standardisation-fund": D("1000000.00"),  # up to 1,000,000
     }
-    excellent = next(m for m in matches if m.programme.id == "sh-smart-factory-excellent-2025")
-    assert (excellent.status, excellent.fit) == ("closed", "eligible")  # would have qualified
-    techtrans = next(m for m in matches if m.programme.id == "sh-techtrans-2026")
-    assert techtrans.status == "ineligible"
-    assert [r.text("en") for r in techtrans.reasons] == [
-        "not met: fixed assets are more than 60% of the investment"
-    ]
-    insurance = next(m for m in matches if m.programme.id == "cn-first-unit-insurance")
-    assert insurance.estimate.formula is not None
-    assert (
-        insurance.estimate.formula.en
-        == "80% × 1,500,000 = 1,200,000 CNY (cap unknown; may be lower)"
+    # Issue 15: 首台套's sector scope is unresolved for electronics, so it is to confirm.
+    first_unit = match(advice, "sh-first-unit-2026")
+    assert [n.id for n in first_unit.confirm] == ["sector_scope"]
+    total = advice.total
+    assert total.amount_cny == D("22200000.00")  # 1,200,000 + 20,000,000 + 1,000,000
+    assert total.confirmed_cny == D("1200000.00")  # only the eligible insurance compensation
+    assert total.text("en") == (
+        "Up to 22,200,000 CNY from 3 programme(s) that can be combined; 21,000,000 CNY of it "
+        "depends on items to confirm"
     )
+    assert (
+        total.text("zh")
+        == "合计最高约22,200,000元（3项可同时享受的政策），其中21,000,000元有待确认事项"
+    )
+    # SME-only programmes are out; the 2025 卓越级 call has closed.
+    for pid in SME_ONLY + ["sh-tech-sme-innovation-fund"]:
+        assert match(advice, pid).outcome == "not_eligible", pid
+    assert "not met: not a listed company" in [
+        r.text("en") for r in match(advice, "sh-tech-sme-innovation-fund").reasons
+    ]
+    excellent = match(advice, "sh-smart-factory-excellent-2025")
+    assert (excellent.outcome, excellent.verdict) == ("not_eligible", "met")
+    # the VAT credit depends on the input VAT: declaring it would price it
+    unlock = next(u for u in advice.unlocks if u.fact == "deductible_input_vat_cny")
+    assert unlock.price == ("cn-advanced-manufacturing-vat-credit",)
+
+
+def test_a_large_listed_machine_tool_maker_gets_no_sme_programme() -> None:
+    advice = advise(ex.MINHANG_MACHINE_TOOLS, ex.MINHANG_RESULT)
+    assert dict(advice.summary.counts) == {
+        "eligible": 0, "likely": 7, "near": 0, "to_confirm": 1, "not_eligible": 27,
+    }  # fmt: skip
+    for pid in SME_ONLY:
+        reasons = [r.text("en") for r in match(advice, pid).reasons]
+        assert "not met: the firm is an SME (micro, small or medium)" in reasons, pid
+    assert ids(advice, "likely") == [
+        "cn-advanced-manufacturing-vat-credit", "cn-equipment-one-off-deduction",
+        "cn-ic-machine-tool-rd-deduction", "cn-rd-super-deduction", "cn-smart-factory-basic",
+        "sh-smart-factory-advanced", "sh-testing-certification-2024",
+    ]  # fmt: skip
+    assert amounts(advice) == {
+        "cn-advanced-manufacturing-vat-credit": D("1500000.00"),  # 5% × 30,000,000 input VAT
+        "cn-rd-super-deduction": D("45000000.00"),  # 100% × 45,000,000
+        "cn-ic-machine-tool-rd-deduction": D("54000000.00"),  # 120% × 45,000,000
+        "sh-testing-certification-2024": D("120000.00"),  # min(30% × 400,000, 500,000)
+    }
+    # the two deduction rates exclude each other
+    (conflict,) = advice.conflicts
+    assert conflict.to_dict("en")["programmes"] == [
+        "cn-ic-machine-tool-rd-deduction", "cn-rd-super-deduction",
+    ]  # fmt: skip
+    assert advice.total.amount_cny == D("120000.00")
+    assert [m.programme.id for m in advice.total.included] == ["sh-testing-certification-2024"]
+
+
+def test_a_small_firm_with_a_project_gets_a_non_conflicting_total() -> None:
+    advice = advise(ex.SONGJIANG_PROJECT, ex.SONGJIANG_RESULT)
+    assert dict(advice.summary.counts) == {
+        "eligible": 0, "likely": 12, "near": 1, "to_confirm": 2, "not_eligible": 20,
+    }  # fmt: skip
+    assert amounts(advice) == {
+        "sh-equipment-loan-interest-2024": D("1200000.00"),  # min(50% × 800,000 × 3, 20 M)
+        "sh-equipment-leasing-2024": D("600000.00"),  # min(5% × 12,000,000, 20 M)
+        "sh-first-sishang-rd-reward": D("150000.00"),  # min(5% × 3,000,000, 500,000)
+        "sh-testing-certification-2024": D("60000.00"),  # min(30% × 200,000, 500,000)
+        "cn-rd-super-deduction": D("3000000.00"),  # 100% × 3,000,000 (deduction)
+        "cn-ic-machine-tool-rd-deduction": D("3600000.00"),  # 120% × 3,000,000 (deduction)
+    }
+    # the project has not started, so the technical-transformation fund does not apply
+    assert [r.text("en") for r in match(advice, "sh-techtrans-2026").reasons] == [
+        "not met: construction has started"
+    ]
+    total = advice.total
+    # loan interest (1,200,000) beats leasing (600,000), with which it cannot be combined:
+    # 1,200,000 + 150,000 + 60,000 = 1,410,000 (the other choice gives 810,000)
+    assert total.amount_cny == D("1410000.00") and total.confirmed_cny == D("0.00")
+    assert [m.programme.id for m in total.included] == [
+        "sh-equipment-loan-interest-2024", "sh-first-sishang-rd-reward",
+        "sh-testing-certification-2024",
+    ]  # fmt: skip
+    left = {o.programme_id: o.reason.en for o in total.left_out}
+    assert left["sh-equipment-leasing-2024"] == (
+        "cannot be combined with Interest subsidy on bank loans for technical-transformation and "
+        "equipment-renewal projects, which is counted: an equipment investment gets either the "
+        "interest subsidy or the leasing subsidy, not both (source: 关于进一步促进工业降本增效"
+        "推进新型工业化的若干措施（2024）：“贴息50%或融资租赁补贴5%”)"
+    )
+    assert left["songjiang-digital-diagnosis-2023"] == "support rate not published (unknown)"
+    assert [t.text("en") for t in match(advice, "sh-smart-factory-advanced").todo] == [
+        "reach rung 3.50 (Connected)", "reach 3.50 in data collection",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_examples_serialise(lang: str) -> None:
-    import json
-
     for profile, result in (
         (ex.JINSHAN_MICRO, ex.JINSHAN_RESULT),
         (ex.JIADING_AUTO, ex.JIADING_RESULT),
         (ex.PUDONG_ELECTRONICS, ex.PUDONG_RESULT),
+        (ex.MINHANG_MACHINE_TOOLS, ex.MINHANG_RESULT),
+        (ex.SONGJIANG_PROJECT, ex.SONGJIANG_RESULT),
     ):
-        for match in match_subsidies(CATALOGUE, profile, {}, result, on=ex.ON):
-            data = match.to_dict(lang)
-            json.dumps(data, ensure_ascii=False)
-            assert data["source"] and data["confidence"]
+        data = advise(profile, result).to_dict(lang)
+        json.dumps(data, ensure_ascii=False)
+        for entry in data["matches"]:  # type: ignore[attr-defined]
+            assert entry["source"]["document"] and entry["confidence"] and entry["validity"]
+            assert entry["headline"]
