@@ -153,6 +153,23 @@ class Member:
     level_c: int
 
 
+def submission_members(
+    secret: bytes,
+    submission_id: str,
+    overall_c: int | None,
+    rung_c: int,
+    stages: Iterable[tuple[str, int]],
+) -> dict[str, Member]:
+    """What one firm's submission adds to the cells of each measure: to the overall's with its
+    overall score, compared with the rung thresholds by its rung; to each stage's with the stage
+    score, compared by that score (as ``sums.Contribution`` counts them)."""
+    keys = (count_key(secret), submission_key(secret, submission_id))
+    found = {OVERALL: Member(*keys, overall_c, rung_c)}
+    for stage_id, value in stages:
+        found[stage_measure(stage_id)] = Member(*keys, value, value)
+    return found
+
+
 @dataclass(slots=True)
 class Tally:
     """The additive sums of one cell of one measure, with the key sums of every published set.

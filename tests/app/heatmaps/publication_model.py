@@ -30,12 +30,11 @@ from app.heatmaps.perturbation import (
     Parameters,
     PublishedTable,
     Tally,
-    count_key,
     exact_rung_tallies,
     numerator_purpose,
     publish_table,
     stage_measure,
-    submission_key,
+    submission_members,
 )
 from app.heatmaps.sums import RUNG_THRESHOLDS
 from scoring.engine import rung_of
@@ -94,11 +93,8 @@ def _members(firm: Firm, quarter: int) -> Mapping[str, tuple[str, Member]] | Non
     state = firm.state(quarter)
     if state is None or not firm.verified:
         return None
-    ck, sk = count_key(firm.secret), submission_key(firm.secret, state.id)
-    found = {OVERALL: (state.id, Member(ck, sk, state.overall_c, state.rung_c))}
-    for stage, value in state.stages:
-        found[stage_measure(stage)] = (state.id, Member(ck, sk, value, value))
-    return found
+    found = submission_members(firm.secret, state.id, state.overall_c, state.rung_c, state.stages)
+    return {measure: (state.id, member) for measure, member in found.items()}
 
 
 Population = tuple[Firm, ...]

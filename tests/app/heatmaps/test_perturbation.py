@@ -31,6 +31,7 @@ from app.heatmaps.perturbation import (
     rounded_share,
     share_step,
     submission_key,
+    submission_members,
     sum_noise,
 )
 from app.heatmaps.sums import RUNG_THRESHOLDS
@@ -66,6 +67,17 @@ def test_new_secrets_are_random_and_of_the_stated_length() -> None:
     secrets = {new_record_secret() for _ in range(50)}
     assert len(secrets) == 50
     assert {len(s) for s in secrets} == {SECRET_BYTES}
+
+
+def test_a_submission_adds_to_each_measure_with_the_firms_keys() -> None:
+    stages = (("automation", 310), ("digitization", 355))
+    first = submission_members(secret(1), "a", 332, 325, stages)
+    assert set(first) == {OVERALL, "stage:automation", "stage:digitization"}
+    assert first[OVERALL] == Member(count_key(secret(1)), submission_key(secret(1), "a"), 332, 325)
+    assert first["stage:automation"].value_c == first["stage:automation"].level_c == 310
+    again = submission_members(secret(1), "b", 340, 325, stages)
+    assert again[OVERALL].count_key == first[OVERALL].count_key
+    assert again[OVERALL].submission_key != first[OVERALL].submission_key
 
 
 # --- additive tallies: keys kept like the sums ----------------------------------------------

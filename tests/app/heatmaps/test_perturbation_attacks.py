@@ -66,6 +66,7 @@ from tests.app.heatmaps.publication_model import (
     submission,
     with_firm,
 )
+from tests.app.heatmaps.test_perturbation import counts_by_share
 
 PARAMETERS = Parameters()
 SCORE_SE_MIN = 0.1
@@ -364,13 +365,7 @@ def _old_figures(tally: Tally) -> tuple[str, float, int]:
 
 
 def _counts_consistent(band: str, share: int, step_of: Callable[[int], int]) -> set[int]:
-    k = PARAMETERS.min_cell
-    return {
-        n
-        for n in range(k, 100)
-        if count_band(n, k) == band
-        and any(rounded_share(c, n, step_of(n)) == share for c in range(n + 1))
-    }
+    return counts_by_share(band, PARAMETERS.min_cell, step_of).get(share, set())
 
 
 def test_attack_1_toggling_one_firm_recovered_its_score_before() -> None:
