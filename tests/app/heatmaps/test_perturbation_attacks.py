@@ -32,7 +32,7 @@ import statistics
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.heatmaps.cuts import CUTS, SIZE_CLASSES
@@ -103,12 +103,14 @@ def firms(draw: st.DrawFn, index: int, salt: int, districts: int, industries: in
 
 
 @st.composite
-def populations(draw: st.DrawFn, max_firms: int = 20) -> Population:
-    """Up to ``max_firms`` firms over one to three districts and industries (few categories
-    make cells big enough to publish, many make them small enough to suppress)."""
+def populations(
+    draw: st.DrawFn, min_firms: int = 2, max_firms: int = 20, spread: int = 3
+) -> Population:
+    """Up to ``max_firms`` firms over one to ``spread`` districts and industries (few
+    categories make cells big enough to publish, many make them small enough to suppress)."""
     salt = draw(st.integers(0, 2**32 - 1))
-    districts, industries = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    count = draw(st.integers(2, max_firms))
+    districts, industries = draw(st.integers(1, spread)), draw(st.integers(1, spread))
+    count = draw(st.integers(min_firms, max_firms))
     return tuple(draw(firms(i, salt, districts, industries)) for i in range(count))
 
 
@@ -268,7 +270,7 @@ def assert_protected(views: Sequence[View], extra: Sequence[Target] = ()) -> Non
         assert error is None or error >= COUNT_SE_MIN**2, (name, float(error) ** 0.5)
 
 
-SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SLOW
@@ -292,6 +294,38 @@ def test_two_publications_around_one_change_reveal_no_single_score(change) -> No
         if old is not None and changed.verified:
             extra.append({f"{changed.id}-new": 1.0, old.id: -1.0})
     assert_protected(views, extra)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(populations(min_firms=6, max_firms=10, spread=1))
+def test_the_shortcut_for_stages_matches_the_full_computation(population) -> None:
+    """With one unknown per (submission, stage), stage figures over each published set and
+    overall figures over the same sets as the mean of the stages, the best estimates'
+    variances are the shortcut's σ²·g/(J+1) (overall) and σ²·g·(1 − 1/(J(J+1))) (a stage)."""
+    views = publication(population, population, PARAMETERS)
+    sets = {frozenset(o.coefficients) for o in observations(views) if o.kind == "score"}
+    variance = sum_variance(PARAMETERS)
+    equations: list[tuple[Mapping[Hashable, float], float]] = []
+    for members in sets:
+        for j in range(J):
+            equations.append(({(u, j): 1.0 for u in members}, variance))
+        equations.append(({(u, j): 1 / J for u in members for j in range(J)}, variance))
+    units = sorted({u for members in sets for u in members})
+    published = sorted(sets, key=lambda m: (len(m), sorted(m)))[-3:]
+    targets = [*({u: 1.0} for u in units), *(dict.fromkeys(m, 1.0) for m in published)]
+    full_overall = best_linear_variances(
+        equations, [{(u, j): c / J for u, c in t.items() for j in range(J)} for t in targets]
+    )
+    full_stage = best_linear_variances(
+        equations, [{(u, 0): c for u, c in t.items()} for t in targets]
+    )
+    shortcut = score_errors(views, targets)
+    assume(any(short is not None for short in shortcut))  # some set is published
+    for overall, stage, short in zip(full_overall, full_stage, shortcut, strict=True):
+        assert (overall is None) == (short is None) == (stage is None)
+        if short is not None and overall is not None and stage is not None:
+            assert abs(overall - short) < 1e-9
+            assert abs(stage - short * (J + 1) * (1 - 1 / (J * (J + 1)))) < 1e-9
 
 
 def test_every_predefined_cut_is_in_the_modelled_publication() -> None:
