@@ -296,8 +296,14 @@ class CountTable:
         """The published count of a set of ``n`` firms whose key is ``cell_key``."""
         if n == 0:
             return 0
-        (uniform,) = key_uniforms(cell_key, purpose, 1)
+        (uniform,) = key_uniforms(cell_key, f"{purpose}|{self.label}", 1)
         return n + self.row(n).noise(uniform)
+
+    @property
+    def label(self) -> str:
+        """Part of every count's purpose: a table with other parameters draws independent noise
+        rather than a rescaled copy of this one's (see :func:`sum_noise`)."""
+        return f"k{self.min_cell}D{self.max_noise}V{self.variance!r}"
 
 
 def _lowest(n: int, min_cell: int) -> int:
@@ -386,8 +392,13 @@ def sum_noise(cell_key: int, measure: str, bound: float) -> float:
     key and the measure: zero mean, never beyond ±``bound``, standard deviation
     ``bound / √12``, and a density that vanishes smoothly at ±``bound`` (beyond 95 % of the
     bound with probability below 10⁻⁵), so an extreme noise that would let an attacker rule
-    out all but the extreme values is practically never drawn."""
-    return bound * (sum(key_uniforms(cell_key, measure, 4)) / 2 - 1)
+    out all but the extreme values is practically never drawn.
+
+    The bound is part of the hashed purpose: were it not, publications before and after a
+    change of bound would show S + B₁·z and S + B₂·z for the same z, from which the true sum S
+    follows exactly. With it, each bound draws its own noise (averaging the two still halves
+    its variance: parameters are changed rarely, and the change is documented)."""
+    return bound * (sum(key_uniforms(cell_key, f"{measure}|B{bound!r}", 4)) / 2 - 1)
 
 
 def mean_of(tally: Tally, bound: float) -> Decimal | None:

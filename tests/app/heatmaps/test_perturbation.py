@@ -193,6 +193,19 @@ def test_purposes_draw_independent_noise_from_one_key() -> None:
     assert abs(statistics.correlation(counts, sums)) < 0.05
 
 
+def test_other_parameters_draw_other_noise_not_a_rescaled_copy() -> None:
+    """Two publications with different parameters must not show the same noise rescaled: from
+    S + B₁·z and S + B₂·z the true sum would follow exactly."""
+    keys = [key * 2_654_435_761 for key in range(3000)]
+    first = [sum_noise(key, OVERALL, 4.0) / 4.0 for key in keys]
+    second = [sum_noise(key, OVERALL, 3.5) / 3.5 for key in keys]
+    assert abs(statistics.correlation(first, second)) < 0.06
+    wide, narrow = count_table(5, 2, 1.0), count_table(5, 3, 2.0)
+    moved = [wide.perturb(40, key) - 40 for key in keys]
+    again = [narrow.perturb(40, key) - 40 for key in keys]
+    assert abs(statistics.correlation(moved, again)) < 0.06
+
+
 # --- score sums -------------------------------------------------------------------------------
 
 
