@@ -463,7 +463,7 @@ class Parameters:
     #: V: the variance of a count's noise.
     count_variance: float = 1.0
     #: B: the largest change of a cell's score sum, in score points.
-    sum_bound: float = 4.0
+    sum_bound: float = 5.0
 
     @property
     def counts(self) -> CountTable:
