@@ -14,6 +14,7 @@ from tests.pages import HTML, HTMX, hidden, soup, texts
 def _register_form(client: TestClient, **overrides: str) -> dict[str, str]:
     token = hidden(soup(client.get("/register", headers=HTML)), "csrf_token")
     payload = {k: str(v) for k, v in enterprise_payload().items()}
+    payload["annual_revenue_wan"] = str(int(payload.pop("annual_revenue_cny")) // 10_000)
     return {
         **payload,
         "email": "manager@example.com",
