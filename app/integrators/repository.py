@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.models import (
     ApiClient,
@@ -183,6 +183,7 @@ class FeedRepository:
         self, client_id: uuid.UUID, *, after: int, limit: int
     ) -> list[tuple[FeedEntry, Result, Assessment, Enterprise]]:
         """The client's feed after ``after``: entries of firms with an active grant, by seq."""
+        own = aliased(FeedEntry)
         rows = self.session.execute(
             select(FeedEntry, Result, Assessment, Enterprise)
             .join(Result, Result.id == FeedEntry.result_id)
@@ -198,7 +199,15 @@ class FeedRepository:
             )
             .where(
                 FeedEntry.seq > after,
-                FeedEntry.client_id.is_(None) | (FeedEntry.client_id == client_id),
+                (FeedEntry.client_id == client_id)
+                | (
+                    FeedEntry.client_id.is_(None)
+                    # A result put into this client's feed again at its grant appears once:
+                    # at its grant's place in the sequence.
+                    & ~exists().where(
+                        own.result_id == FeedEntry.result_id, own.client_id == client_id
+                    )
+                ),
             )
             .order_by(FeedEntry.seq)
             .limit(limit)

@@ -3,15 +3,28 @@ tests/app/portability)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.enterprises.service import scoring_profile
 from app.kit.settings import PROJECT_ROOT, Settings
-from app.models import Answer, Assessment, AuditEvent, Enterprise, Grant, Result, User
+from app.models import (
+    Answer,
+    Assessment,
+    AuditEvent,
+    Enterprise,
+    Grant,
+    HeatmapContribution,
+    Result,
+    User,
+)
 from scoring import load_questionnaire
 from tests.answers import complete_answers
+from tests.app.heatmaps.helpers import submit as store_submission
+from tests.app.heatmaps.helpers import verified_firm
 from tests.factories import create_api_key, create_enterprise, create_user
 from tests.pages import HTML, HTMX, hidden, sign_in, soup
 
@@ -148,3 +161,62 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
     db.expunge_all()
     stored = db.get(Enterprise, enterprise_id)
     assert stored is not None and stored.facts[money.removeprefix("fact_")] == 2_000_000
+
+
+def test_the_owner_edits_the_profile_and_the_firm_moves_in_the_heatmaps(
+    client: TestClient, db: Session
+) -> None:
+    enterprise = verified_firm(db, district_code="310115", industry_code="36")
+    store_submission(db, enterprise, datetime(2026, 10, 1, tzinfo=UTC))
+    sign_in(client, create_user(db, enterprise=enterprise))
+    page = soup(client.get("/settings/profile", headers=HTML))
+    form = page.select_one("form[action='/settings/profile']")
+    assert page.select_one("#f-annual_revenue_wan")["value"] == "4500"
+    response = client.post(
+        "/settings/profile",
+        data={
+            "csrf_token": hidden(form, "csrf_token"),
+            "name": "上海更名精密机械有限公司",
+            "district_code": "310104",
+            "industry_code": "34",
+            "employees": "15",
+            "annual_revenue_wan": "280",
+        },
+        headers=HTML,
+    )
+    assert response.status_code == 200 and soup(response).select_one(".flash") is not None
+    db.rollback()
+    db.expire_all()
+    changed = db.get(Enterprise, enterprise.id)
+    assert changed is not None
+    assert (changed.name, changed.district_code, changed.size_class) == (
+        "上海更名精密机械有限公司",
+        "310104",
+        "micro",
+    )
+    # enterprise.changed moved the firm's history to its new cells.
+    cells = {(c.district_code, c.industry_code) for c in db.scalars(select(HeatmapContribution))}
+    assert cells == {("310104", "34")}
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "enterprise.profile"))
+
+
+def test_only_the_owner_edits_the_profile(client: TestClient, db: Session) -> None:
+    enterprise = create_enterprise(db)
+    create_user(db, enterprise=enterprise)
+    csrf = sign_in(client, create_user(db, enterprise=enterprise, firm_role="member"))
+    assert soup(client.get("/settings", headers=HTML)).find("a", href="/settings/profile") is None
+    response = client.post(
+        "/settings/profile",
+        data={
+            "csrf_token": csrf,
+            "name": "篡改",
+            "district_code": "310104",
+            "industry_code": "34",
+            "employees": "15",
+            "annual_revenue_wan": "280",
+        },
+        headers=HTML,
+    )
+    assert response.status_code == 404
+    db.rollback()
+    assert db.get(Enterprise, enterprise.id).name != "篡改"  # type: ignore[union-attr]
