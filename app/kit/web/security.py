@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 
-def content_security_policy(style_nonce: str | None = None) -> str:
+def content_security_policy(*, inline_styles: bool = False) -> str:
     """Scripts, styles, images and fetches from the service itself only (no CDN, nothing
-    inline). ``style_nonce`` also allows ``<style>`` elements carrying that nonce: ReDoc's
-    styled-components create them at run time (``/redoc`` passes a fresh nonce per response)."""
-    style = "'self'" + (f" 'nonce-{style_nonce}'" if style_nonce else "")
+    inline). ``inline_styles`` also allows inline styles, never scripts: ReDoc (``/redoc``)
+    styles itself at run time with styled-components, before a nonce could reach them."""
+    style = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     return (
         f"default-src 'self'; script-src 'self'; style-src {style}; img-src 'self' data:; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
