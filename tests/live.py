@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,14 +35,19 @@ class Live:
 
 
 @contextmanager
-def live_server(directory: Path, **settings: str) -> Iterator[Live]:
+def live_server(
+    directory: Path, prepare: Callable[[str], None] | None = None, **settings: str
+) -> Iterator[Live]:
     """Serve the app until the block ends. ``settings`` are ZHIZAO_* values (without prefix);
-    by default ENV=testing with a random secret."""
+    by default ENV=testing with a random secret. ``prepare`` gets the migrated database's URL
+    before the server starts (to add data the server then serves)."""
     database = directory / "zhizao.db"
     url = f"sqlite:///{database}"
     engine = create_db_engine(url)
     upgrade(engine)
     engine.dispose()
+    if prepare is not None:
+        prepare(url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {

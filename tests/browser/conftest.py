@@ -47,8 +47,16 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def chromium_available() -> None:
+    """Skips (fails under CI=true) without a browser to drive."""
     _require_browser()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    chromium_available: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The app served for a module's browser tests (a module may define its own)."""
     with live_server_process(tmp_path_factory.mktemp("browser")) as live:
         yield live.url
 
