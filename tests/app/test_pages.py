@@ -181,3 +181,20 @@ def test_a_flash_cookie_shows_only_registered_messages(client: TestClient) -> No
     client.cookies.set("zhizao_flash", "<script>alert(1)</script>")
     page = soup(client.get("/", headers=HTML))
     assert page.select_one(".flash") is None
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_load_from_the_service_itself_under_its_csp(client: TestClient, path: str) -> None:
+    """They loaded Swagger UI and ReDoc from cdn.jsdelivr.net (often unreachable in mainland
+    China) and were exempt from the CSP."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "cdn." not in response.text and "https://" not in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "default-src 'self'" in csp
+    page = soup(response)
+    for script in page.select("script[src]"):
+        assert script["src"].startswith("/static/")
+        assert client.get(script["src"]).status_code == 200
+    for sheet in page.select("link[rel=stylesheet]"):
+        assert client.get(sheet["href"]).status_code == 200

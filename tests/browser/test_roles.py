@@ -264,6 +264,18 @@ def test_an_official_lands_on_the_heatmaps(
     assert "热力图" in nav and "核实企业" in nav and "加入申请" in nav and "仪表板" not in nav
     assert page.locator(".hm-table").count() == 1
     shoot(page, screenshots_dir, "home-official")
+    # The widest cut at 1280 px: the page does not scroll sideways, the table scrolls inside
+    # its box to its 合计 column, and the district names stay in view (it cut 合计 off).
+    page.goto(world.url + "/heatmaps?cut=district-industry&metric=count")
+    assert no_horizontal_scroll(page)
+    box = page.locator(".hm-scroll")
+    box.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    total = page.locator(".hm-table thead th").last
+    assert total.inner_text() == "合计"
+    frame, cell = box.bounding_box(), total.bounding_box()
+    assert frame and cell and cell["x"] + cell["width"] <= frame["x"] + frame["width"] + 1
+    row_label = page.locator(".hm-table tbody th").first.bounding_box()
+    assert row_label and abs(row_label["x"] - frame["x"]) <= 2  # sticky first column
 
 
 def test_an_admin_approves_a_webhook_from_the_console(
@@ -300,7 +312,12 @@ def test_the_enterprise_home(world: World, new_page: Any, screenshots_dir: Path)
     page = new_page()
     sign_in(page, world.url, OWNER)
     page.wait_for_url("**/dashboard")
-    assert page.locator("svg.chart.trend").count() == 1
+    chart = page.locator("svg.chart.trend")
+    assert chart.count() == 1
+    # Drawn 560 units wide: shown at most 640 px, so its 11-unit labels stay about body size
+    # (stretched over the page they grew to twice that).
+    width = chart.bounding_box()["width"]  # type: ignore[index]
+    assert width <= 641 and 11 * width / 560 <= 13
     shoot(page, screenshots_dir, "home-enterprise")
 
 
