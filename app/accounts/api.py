@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import Depends, Request, Response, status
 
 from app.accounts import members, service
-from app.accounts.repository import UserRepository
 from app.accounts.schemas import (
     LoginRequest,
     OwnerInvitationRead,
@@ -17,7 +16,7 @@ from app.accounts.schemas import (
 )
 from app.enterprises.schemas import EnterpriseRead
 from app.kit.db import SessionDep
-from app.kit.errors import NotFound, problem_responses
+from app.kit.errors import problem_responses
 from app.kit.guards import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn, scoped
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
@@ -103,14 +102,7 @@ def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -
     summary="The signed-in user",
 )
 def me(session: SessionDep, principal: SignedIn) -> UserRead:
-    user = (
-        UserRepository(session).get(principal.id)
-        if principal.kind == "user" and principal.id
-        else None
-    )
-    if user is None:
-        raise NotFound()
-    return UserRead.model_validate(user)
+    return UserRead.model_validate(service.get_user(session, principal))
 
 
 @router.post(

@@ -4,11 +4,9 @@ single-use link, refusal tells them why; an integrator's firm gets its owner fro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
@@ -27,13 +25,6 @@ from tests.mailbox import outbox, outbox_link
 from tests.pages import HTML, hidden, sign_in, soup
 
 CONSENT = {"given_by": "张经理", "given_at": "2026-11-20T09:00:00+08:00", "method": "signed_form"}
-
-
-@pytest.fixture
-def browser(app: FastAPI) -> Iterator[TestClient]:
-    other = TestClient(app, base_url="http://testserver")
-    yield other
-    other.close()
 
 
 def file_claim(client: TestClient, credit_code: str, email: str) -> Response:
@@ -106,13 +97,13 @@ def test_the_registration_page_points_a_taken_firm_to_the_claim(
 
 
 def test_a_claim_reaches_the_deciders_and_the_owner_approves(
-    client: TestClient, browser: TestClient, db: Session, firm: Enterprise
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise
 ) -> None:
     create_user(db, role="admin", email="admin@example.com")
     create_user(db, role="official", district_code="310115", email="pudong@example.com")
     create_user(db, role="official", district_code="310104", email="xuhui@example.com")
     create_user(db, role="official", email="city@example.com")
-    response = file_claim(browser, firm.credit_code, "liu@example.com")
+    response = file_claim(other, firm.credit_code, "liu@example.com")
     assert response.status_code == 200 and soup(response).select_one("#claim-sent") is not None
     for told in ("owner@example.com", "admin@example.com", "pudong@example.com"):
         assert len(outbox(db, told)) == 1, told
@@ -130,7 +121,7 @@ def test_a_claim_reaches_the_deciders_and_the_owner_approves(
     approved = decide(client, claim.id, "approve")
     assert approved.status_code == 200
     link = outbox_link(db, "liu@example.com", "/invitations/")
-    signed_up = sign_up(browser, link)
+    signed_up = sign_up(other, link)
     assert signed_up.status_code == 303 and signed_up.headers["location"] == "/dashboard"
     db.rollback()
     member = db.scalar(select(User).where(User.email == "liu@example.com"))
@@ -143,9 +134,9 @@ def test_a_claim_reaches_the_deciders_and_the_owner_approves(
 
 
 def test_refusal_tells_the_claimant_why(
-    client: TestClient, browser: TestClient, db: Session, firm: Enterprise
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise
 ) -> None:
-    file_claim(browser, firm.credit_code, "liu@example.com")
+    file_claim(other, firm.credit_code, "liu@example.com")
     claim = db.scalar(select(AccessClaim))
     assert claim is not None
     sign_in(client, create_user(db, role="official", district_code="310115"))
@@ -161,9 +152,9 @@ def test_refusal_tells_the_claimant_why(
     ["member", "other_owner", "other_official", "city_official"],
 )
 def test_only_the_owner_admins_and_the_district_official_decide(
-    client: TestClient, browser: TestClient, db: Session, firm: Enterprise, who: str
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise, who: str
 ) -> None:
-    file_claim(browser, firm.credit_code, "liu@example.com")
+    file_claim(other, firm.credit_code, "liu@example.com")
     claim = db.scalar(select(AccessClaim))
     assert claim is not None
     user = {
@@ -184,10 +175,10 @@ def test_only_the_owner_admins_and_the_district_official_decide(
 
 
 def test_a_claim_from_an_existing_account_is_not_filed_but_told_by_mail(
-    browser: TestClient, db: Session, firm: Enterprise
+    other: TestClient, db: Session, firm: Enterprise
 ) -> None:
     create_user(db, enterprise=create_enterprise(db), email="taken@example.com")
-    response = file_claim(browser, firm.credit_code, "taken@example.com")
+    response = file_claim(other, firm.credit_code, "taken@example.com")
     # The page says the same as for a new address ...
     assert soup(response).select_one("#claim-sent") is not None
     # ... but nothing was filed; the address holder learns why.
@@ -198,7 +189,7 @@ def test_a_claim_from_an_existing_account_is_not_filed_but_told_by_mail(
 
 
 def test_integrator_hands_over_a_link_that_makes_the_first_taker_owner(
-    client: TestClient, browser: TestClient, db: Session, settings: Settings
+    client: TestClient, other: TestClient, db: Session, settings: Settings
 ) -> None:
     key, _ = create_api_key(db, settings)
     other_key, _ = create_api_key(db, settings)
@@ -212,14 +203,14 @@ def test_integrator_hands_over_a_link_that_makes_the_first_taker_owner(
     first = client.post(url, headers=headers)
     assert first.status_code == 201, first.text
     second = client.post(url, headers=headers).json()  # lost the first? a new one replaces it
-    assert browser.get(urlsplit(first.json()["url"]).path, headers=HTML).status_code == 404
-    signed_up = sign_up(browser, second["url"], email="boss@example.com")
+    assert other.get(urlsplit(first.json()["url"]).path, headers=HTML).status_code == 404
+    signed_up = sign_up(other, second["url"], email="boss@example.com")
     assert signed_up.status_code == 303
     db.rollback()
     owner = db.scalar(select(User).where(User.email == "boss@example.com"))
     assert owner is not None and owner.firm_role == "owner"
     # The owner sees the integrator's grant and may revoke it.
-    settings_page = soup(browser.get("/settings", headers=HTML))
+    settings_page = soup(other.get("/settings", headers=HTML))
     assert "Integrator Ltd" in settings_page.select_one("#integrators").get_text()  # type: ignore[union-attr]
     assert client.post(url, headers=headers).status_code == 409  # the firm has its owner
-    assert sign_up(browser, second["url"], email="late@example.com").status_code == 404
+    assert sign_up(other, second["url"], email="late@example.com").status_code == 404

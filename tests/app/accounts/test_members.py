@@ -3,12 +3,10 @@ expiring, stored hashed), the owner removes members (they lose access at once)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select
@@ -23,14 +21,6 @@ from app.models import AuditEvent, Enterprise, Invitation, User
 from tests.factories import PASSWORD, create_enterprise, create_user
 from tests.mailbox import outbox, outbox_link
 from tests.pages import HTML, hidden, sign_in, soup
-
-
-@pytest.fixture
-def other(app: FastAPI) -> Iterator[TestClient]:
-    """A second browser."""
-    browser = TestClient(app, base_url="http://testserver")
-    yield browser
-    browser.close()
 
 
 def invite(client: TestClient, email: str) -> Response:

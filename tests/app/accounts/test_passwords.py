@@ -3,13 +3,10 @@ single-use, expiring link stored hashed, and answers alike whether the address h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from bs4 import BeautifulSoup
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,13 +19,6 @@ from tests.mailbox import outbox, outbox_link
 from tests.pages import HTML, hidden, sign_in, soup
 
 NEW_PASSWORD = "a new and longer secret"
-
-
-@pytest.fixture
-def other(app: FastAPI) -> Iterator[TestClient]:
-    browser = TestClient(app, base_url="http://testserver")
-    yield browser
-    browser.close()
 
 
 def ask_reset(client: TestClient, email: str) -> str:
