@@ -70,15 +70,18 @@ def test_a_new_grant_puts_the_firms_latest_result_into_that_integrators_feed(
 ) -> None:
     """It did not: a firm that granted access after submitting stayed out of the feed until it
     submitted again, since its entry was older than the integrator's cursor."""
-    # Both integrators are up to date with their feeds.
     shared, shared_owner = _firm_with_a_result(client, db)
+    _grant(shared_owner, shared, integrator)
     _grant(shared_owner, shared, other_integrator)
+    # A firm submits, then a firm both integrators follow submits again: reading their feeds
+    # up to date moves their cursors past the first firm's entry, which they could not see.
+    late, owner = _firm_with_a_result(client, db)
+    result = owner.get(f"/api/v1/enterprises/{late.id}/assessments").json()["items"][0]
+    submitted(shared_owner, {}, str(shared.id))
     cursors = {}
     for who in (integrator, other_integrator):
         page = client.get("/api/v1/scores", headers=who.headers).json()
         cursors[who.client_id] = page["next_cursor"]
-    late, owner = _firm_with_a_result(client, db)
-    result = owner.get(f"/api/v1/enterprises/{late.id}/assessments").json()["items"][0]
 
     _grant(owner, late, integrator)
 
