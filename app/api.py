@@ -19,6 +19,7 @@ def build_api_router() -> APIRouter:
     from app.heatmaps.api import router as heatmaps_router
     from app.integrators.api import router as integrators_router
     from app.integrators.ratelimit import rate_limit
+    from app.portability.api import router as portability_router
     from app.questionnaires.api import router as questionnaires_router
     from app.reports.api import router as reports_router
     from app.subsidies.api import router as subsidies_router
@@ -36,6 +37,7 @@ def build_api_router() -> APIRouter:
         enterprises_router,
         facts_router,
         privacy_router,
+        portability_router,
         questionnaires_router,
         assessments_router,
         reports_router,

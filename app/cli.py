@@ -4,7 +4,10 @@ as the server; the helpers every command uses are in ``app.kit.cli``.
 """
 
 import shutil
+import signal
+import threading
 from dataclasses import dataclass
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -17,13 +20,14 @@ from app.enterprises.cli import cli as enterprises_cli
 from app.heatmaps.cli import cli as heatmaps_cli
 from app.integrators.cli import cli as integrators_cli
 from app.kit import migrations
-from app.kit.cli import fail, load_settings, shown_url
+from app.kit.cli import fail, load_settings, migrated_database, shown_url
 from app.kit.db import create_db_engine
 from app.kit.settings import Settings
 from app.questionnaires.cli import cli as questionnaires_cli
 from app.reports import system as report_system
 from app.subsidies.cli import cli as subsidies_cli
 from app.verification.cli import cli as verification_cli
+from app.worker import worker_for
 
 hooks.install()  # the commands' writes publish events too (app/hooks.py)
 
@@ -61,6 +65,9 @@ def serve(
         port=port,
         reload=reload,
         log_level=settings.LOG_LEVEL.lower(),
+        # The app logs every request itself with its route template; uvicorn's access log would
+        # write full paths, and invitation and password-reset links carry their token there.
+        access_log=False,
     )
 
 
@@ -131,6 +138,38 @@ def db_current() -> None:
     typer.echo(f"{shown_url(settings)}: revision {current or '(empty)'}, head {head} ({state})")
     if current != head:
         raise typer.Exit(1)
+
+
+# --- worker ---------------------------------------------------------------------------------------
+
+
+@cli.command("worker")
+def worker_command(
+    once: Annotated[bool, typer.Option("--once", help="Do what is due now, then exit.")] = False,
+) -> None:
+    """Deliver webhooks and e-mail from their outboxes until stopped (SIGTERM/SIGINT). Several
+    workers may run against PostgreSQL; on SQLite the web process runs one itself
+    (ZHIZAO_WEBHOOK_WORKER)."""
+    settings = load_settings()
+    with migrated_database(settings) as database:
+        worker = worker_for(database, settings)
+        try:
+            if once:
+                typer.echo(f"{worker.drain()} delivery attempt(s) made.")
+                return
+            stop = threading.Event()
+
+            def _stop(signum: int, _frame: FrameType | None) -> None:
+                stop.set()
+
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+            jobs = ", ".join(job.name for job in worker.jobs)
+            typer.echo(f"Worker running ({jobs}; poll every {settings.WEBHOOK_POLL_SECONDS} s).")
+            worker.run_forever(stop)
+            typer.echo("Worker stopped.")
+        finally:
+            worker.close()
 
 
 # --- doctor --------------------------------------------------------------------------------------

@@ -19,23 +19,11 @@ from app.kit.db import Database
 from app.kit.errors import problem_response, problem_responses
 from app.kit.settings import Settings, get_settings
 from app.kit.web.errors import install_error_handlers
+from app.kit.web.security import SECURITY_HEADERS
 from app.observability.logging import configure_logging, request_logger
 from app.observability.metrics import observe
 
 logger = logging.getLogger("zhizao")
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
-    ),
-}
-# /docs loads Swagger UI from its bundled CDN; it gets no CSP of ours.
-_NO_CSP_PATHS = ("/docs", "/redoc")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         responses=problem_responses(400, 422, 500),
+        # Served by app.pages from the service's own files instead of FastAPI's CDN pages.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = Database(settings)
@@ -96,8 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _observe(request, response.status_code, time.perf_counter() - started)
         response.headers["X-Request-ID"] = request.state.request_id
         for name, value in SECURITY_HEADERS.items():
-            if name == "Content-Security-Policy" and request.url.path.startswith(_NO_CSP_PATHS):
-                continue
             response.headers.setdefault(name, value)
         return response
 

@@ -21,9 +21,9 @@ def on_startup(app: FastAPI) -> None:
     _record_published(database, catalog)
     app.state.questionnaires = catalog
     app.state.subsidies = SubsidyCatalog.from_directory(settings.SUBSIDIES_DIR, catalog)
-    from app.integrators.worker import start_embedded_worker
+    from app.worker import start_embedded
 
-    start_embedded_worker(app)  # webhook deliveries (SQLite default; `zhizao worker` otherwise)
+    start_embedded(app)  # webhooks and mail (SQLite default; `zhizao worker` otherwise)
     from app.reports.system import warn_if_missing
 
     warn_if_missing(logging.getLogger("zhizao"))  # PDF reports: libharfbuzz-subset0, CJK font
@@ -45,9 +45,9 @@ def _record_published(database: Database, catalog: QuestionnaireCatalog, attempt
 
 
 def on_shutdown(app: FastAPI) -> None:
-    from app.integrators.worker import stop_embedded_worker
+    from app.worker import stop_embedded
 
-    stop_embedded_worker(app)
+    stop_embedded(app)
     renderer = getattr(app.state, "report_renderer", None)
     if renderer is not None:
         renderer.close()

@@ -62,6 +62,7 @@ def create_user(
     enterprise: Enterprise | None = None,
     district_code: str | None = None,
     email: str | None = None,
+    firm_role: str | None = None,
 ) -> User:
     n = next(_ORG_BODIES)
     user = accounts_service.create_user(
@@ -72,6 +73,7 @@ def create_user(
         role=role,
         enterprise_id=enterprise.id if enterprise else None,
         district_code=district_code,
+        firm_role=firm_role,
     )
     db.commit()
     return user

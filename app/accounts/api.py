@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from fastapi import Request, Response, status
+import uuid
+from typing import Annotated
 
-from app.accounts import service
-from app.accounts.repository import UserRepository
+from fastapi import Depends, Request, Response, status
+
+from app.accounts import members, service
 from app.accounts.schemas import (
     LoginRequest,
+    OwnerInvitationRead,
     Registration,
     RegistrationRead,
     SessionRead,
@@ -13,10 +16,11 @@ from app.accounts.schemas import (
 )
 from app.enterprises.schemas import EnterpriseRead
 from app.kit.db import SessionDep
-from app.kit.errors import NotFound, problem_responses
-from app.kit.guards import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn
+from app.kit.errors import problem_responses
+from app.kit.guards import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn, scoped
+from app.kit.principal import Principal
 from app.kit.routing import domain_router
-from app.kit.settings import settings_of
+from app.kit.settings import SettingsDep, settings_of
 
 router = domain_router(tags=["accounts"])
 
@@ -98,11 +102,30 @@ def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -
     summary="The signed-in user",
 )
 def me(session: SessionDep, principal: SignedIn) -> UserRead:
-    user = (
-        UserRepository(session).get(principal.id)
-        if principal.kind == "user" and principal.id
-        else None
+    return UserRead.model_validate(service.get_user(session, principal))
+
+
+@router.post(
+    "/enterprises/{enterprise_id}/owner-invitation",
+    operation_id="owner_invitation_create",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OwnerInvitationRead,
+    responses=problem_responses(403, 409),
+    summary="A single-use link that makes the firm's first user its owner (the integrator that "
+    "registered the firm, or admins)",
+    description="Hand the link to the firm you registered: the first person to open it and "
+    "choose a password becomes the firm's owner, with an account of their own in which they "
+    "see, and can revoke, the access they granted you. The link expires after "
+    "`ZHIZAO_INVITATION_TTL_HOURS` (default a week); asking again withdraws the previous one. "
+    "409 once the firm has an owner.",
+)
+def create_owner_invitation(
+    enterprise_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Depends(scoped("enterprises:write"))],
+) -> OwnerInvitationRead:
+    issued = members.issue_owner_invitation(session, principal, settings, enterprise_id)
+    return OwnerInvitationRead(
+        enterprise_id=enterprise_id, url=issued.url, expires_at=issued.invitation.expires_at
     )
-    if user is None:
-        raise NotFound()
-    return UserRead.model_validate(user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from app.accounts import service
 from app.accounts.api import set_session_cookie
 from app.accounts.schemas import MIN_PASSWORD_LENGTH, Registration
+from app.enterprises.schemas import cny_from_wan
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, TooManyRequests, Unauthorized
 from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
@@ -20,11 +22,12 @@ from app.kit.routing import domain_router
 from app.kit.settings import settings_of
 from app.kit.web.csrf import (
     attach_pre_session_cookie,
-    check_pre_session_token,
+    check_form,
     check_same_origin,
     pre_session_token,
 )
 from app.kit.web.deps import FormDep, PageLang, base_context, form_str
+from app.kit.web.forms import form_errors
 from app.kit.web.htmx import redirect, safe_next
 from app.kit.web.templating import render
 
@@ -36,41 +39,10 @@ ENTERPRISE_FIELDS = (
     "district_code",
     "industry_code",
     "employees",
-    "annual_revenue_cny",
+    "annual_revenue_wan",
 )
+
 USER_FIELDS = ("email", "password", "display_name")
-
-
-def field_message(lang: Lang, field: str, error: dict[str, Any]) -> str:
-    """A pydantic error on a registration field, said in ``lang``."""
-    kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
-        return tr(lang, "Required.")
-    if field == "credit_code" and kind == "value_error":
-        return tr(
-            lang,
-            "Not a valid unified social credit code: 18 characters with a correct check digit.",
-        )
-    if field == "district_code":
-        return tr(lang, "Choose one of Shanghai's districts.")
-    if field == "industry_code":
-        return tr(lang, "Choose a manufacturing industry (GB/T 4754 divisions 13–43).")
-    if field == "email":
-        return tr(lang, "Enter an e-mail address such as name@example.com.")
-    if field == "password" and kind == "string_too_short":
-        return tr(lang, "At least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
-    if kind == "string_too_short":
-        return tr(lang, "Too short: at least %(n)s characters.", n=ctx.get("min_length", 1))
-    if kind == "string_too_long":
-        return tr(lang, "Too long: at most %(n)s characters.", n=ctx.get("max_length", 0))
-    if kind in ("greater_than_equal", "greater_than"):
-        return tr(lang, "Must not be negative.")
-    if kind in ("less_than_equal", "less_than"):
-        return tr(lang, "This figure is too large; check the unit.")
-    if kind.startswith(("int_", "decimal_", "float_")) or kind == "value_error":
-        return tr(lang, "Enter a number (digits only).")
-    return tr(lang, "This value is not valid.")
 
 
 def _register_page(
@@ -80,6 +52,7 @@ def _register_page(
     values: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
+    claim_url: str | None = None,
 ) -> Response:
     context = base_context(request, principal, lang) | {
         "form_token": pre_session_token(request),
@@ -88,6 +61,7 @@ def _register_page(
         "districts": list(DISTRICTS.values()),
         "industries": list(INDUSTRIES.values()),
         "min_password": MIN_PASSWORD_LENGTH,
+        "claim_url": claim_url,
     }
     response = render(request, "pages/register.html", context, lang=lang, status_code=status_code)
     attach_pre_session_cookie(request, response)
@@ -96,8 +70,8 @@ def _register_page(
 
 @router.get("/register", response_class=HTMLResponse, name="register")
 def register_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
-    if principal.is_enterprise_user:
-        return redirect(request, "/dashboard")
+    if principal.kind == "user":
+        return redirect(request, service.home_path(principal.role))
     return _register_page(request, principal, lang, {}, {})
 
 
@@ -109,12 +83,12 @@ def register(
     lang: PageLang,
     form: FormDep,
 ) -> Response:
-    check_same_origin(request)
-    if principal.csrf_token is None:
-        check_pre_session_token(request, form.get("csrf_token"))
+    check_form(request, principal, form)
     values = {name: form_str(form, name) for name in ENTERPRISE_FIELDS + USER_FIELDS}
+    enterprise = {name: values[name] for name in ENTERPRISE_FIELDS}
+    enterprise["annual_revenue_cny"] = cny_from_wan(enterprise.pop("annual_revenue_wan"))
     payload = {
-        "enterprise": {name: values[name] for name in ENTERPRISE_FIELDS},
+        "enterprise": enterprise,
         "user": {
             "email": values["email"],
             "password": form.get("password") if isinstance(form.get("password"), str) else "",
@@ -127,9 +101,7 @@ def register(
     try:
         data = Registration.model_validate(payload)
     except ValidationError as exc:
-        for error in exc.errors():
-            field = str(error["loc"][-1]) if error["loc"] else ""
-            errors.setdefault(field, field_message(lang, field, dict(error)))
+        errors = form_errors(lang, exc)
         return _register_page(request, principal, lang, values, errors, status_code=422)
     try:
         user, _ = service.register(session, principal, data)
@@ -142,7 +114,14 @@ def register(
                 else tr(lang, "This e-mail address already has an account; sign in instead.")
             )
         session.rollback()
-        return _register_page(request, principal, lang, values, errors, status_code=409)
+        claim_url = (
+            "/claim?" + urlencode({"credit_code": data.enterprise.credit_code})
+            if "credit_code" in errors
+            else None
+        )
+        return _register_page(
+            request, principal, lang, values, errors, status_code=409, claim_url=claim_url
+        )
     outcome = service.login(
         session,
         settings_of(request),
@@ -181,8 +160,8 @@ def _login_page(
 def login_form(
     request: Request, principal: CurrentPrincipal, lang: PageLang, next: str | None = None
 ) -> Response:
-    if principal.is_enterprise_user:
-        return redirect(request, safe_next(next, "/dashboard"))
+    if principal.kind == "user":
+        return redirect(request, safe_next(next, service.home_path(principal.role)))
     return _login_page(request, principal, lang, next_url=safe_next(next, ""))
 
 
@@ -194,9 +173,7 @@ def login(
     lang: PageLang,
     form: FormDep,
 ) -> Response:
-    check_same_origin(request)
-    if principal.csrf_token is None:
-        check_pre_session_token(request, form.get("csrf_token"))
+    check_form(request, principal, form)
     email = form_str(form, "email")
     password = form.get("password")
     next_url = safe_next(form_str(form, "next"), "")
@@ -221,8 +198,7 @@ def login(
         return _login_page(
             request, principal, lang, email=email, next_url=next_url, error=message, status_code=401
         )
-    default = "/dashboard" if outcome.user.role == "enterprise" else "/"
-    response = redirect(request, safe_next(next_url, default))
+    response = redirect(request, safe_next(next_url, service.home_path(outcome.user.role)))
     set_session_cookie(request, response, outcome.token)
     return response
 

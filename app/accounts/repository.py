@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
-from app.models import LoginFailure, User
+from app.models import AccessClaim, Enterprise, Invitation, LoginFailure, PasswordReset, User
 
 
 class UserRepository:
@@ -46,3 +46,161 @@ class UserRepository:
 
     def clear_failures(self, email: str) -> None:
         self.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+
+    def members(self, enterprise_id: uuid.UUID) -> list[User]:
+        return list(
+            self.session.scalars(
+                select(User)
+                .where(User.enterprise_id == enterprise_id)
+                .order_by(User.created_at, User.id)
+            )
+        )
+
+    def owners(self, enterprise_id: uuid.UUID) -> list[User]:
+        return list(
+            self.session.scalars(
+                select(User).where(
+                    User.enterprise_id == enterprise_id,
+                    User.firm_role == "owner",
+                    User.is_active.is_(True),
+                )
+            )
+        )
+
+    def has_owner(self, enterprise_id: uuid.UUID) -> bool:
+        return (
+            self.session.scalar(
+                select(User.id)
+                .where(User.enterprise_id == enterprise_id, User.firm_role == "owner")
+                .limit(1)
+            )
+            is not None
+        )
+
+    def deciders(self, district_code: str) -> list[User]:
+        """Active admins and the district's officials: who hears of an access request."""
+        return list(
+            self.session.scalars(
+                select(User)
+                .where(
+                    User.is_active.is_(True),
+                    (User.role == "admin")
+                    | ((User.role == "official") & (User.district_code == district_code)),
+                )
+                .order_by(User.created_at, User.id)
+            )
+        )
+
+    def delete(self, user: User) -> None:
+        self.session.delete(user)
+        self.session.flush()
+
+    def page(
+        self, *, after: tuple[datetime, uuid.UUID] | None, limit: int, email: str | None = None
+    ) -> list[User]:
+        query = select(User).order_by(User.created_at, User.id).limit(limit)
+        if email:
+            query = query.where(User.email.contains(email.strip().lower(), autoescape=True))
+        if after is not None:
+            query = query.where(
+                (User.created_at > after[0]) | and_(User.created_at == after[0], User.id > after[1])
+            )
+        return list(self.session.scalars(query))
+
+
+class InvitationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, invitation: Invitation) -> Invitation:
+        self.session.add(invitation)
+        self.session.flush()
+        return invitation
+
+    def get(self, invitation_id: uuid.UUID) -> Invitation | None:
+        return self.session.get(Invitation, invitation_id)
+
+    def by_token_hash(self, token_hash: str) -> Invitation | None:
+        return self.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
+
+    def open_for(
+        self, enterprise_id: uuid.UUID, *, email: str | None = None, firm_role: str | None = None
+    ) -> list[Invitation]:
+        """Not accepted, not withdrawn (expired ones included: withdrawing them is harmless)."""
+        query = select(Invitation).where(
+            Invitation.enterprise_id == enterprise_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        if email is not None:
+            query = query.where(Invitation.email == email)
+        if firm_role is not None:
+            query = query.where(Invitation.firm_role == firm_role)
+        return list(self.session.scalars(query.order_by(Invitation.created_at, Invitation.id)))
+
+
+class PasswordResetRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, reset: PasswordReset) -> None:
+        self.session.add(reset)
+
+    def by_token_hash(self, token_hash: str) -> PasswordReset | None:
+        return self.session.scalar(
+            select(PasswordReset).where(PasswordReset.token_hash == token_hash)
+        )
+
+    def unused_of(self, user_id: uuid.UUID) -> list[PasswordReset]:
+        return list(
+            self.session.scalars(
+                select(PasswordReset).where(
+                    PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None)
+                )
+            )
+        )
+
+
+class ClaimRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, claim: AccessClaim) -> AccessClaim:
+        self.session.add(claim)
+        self.session.flush()
+        return claim
+
+    def get(self, claim_id: uuid.UUID) -> AccessClaim | None:
+        return self.session.get(AccessClaim, claim_id)
+
+    def pending_of(self, enterprise_id: uuid.UUID, email: str) -> AccessClaim | None:
+        return self.session.scalar(
+            select(AccessClaim).where(
+                AccessClaim.enterprise_id == enterprise_id,
+                AccessClaim.email == email,
+                AccessClaim.status == "pending",
+            )
+        )
+
+    def listing(
+        self,
+        *,
+        status: str | None,
+        enterprise_id: uuid.UUID | None = None,
+        district_code: str | None = None,
+        limit: int = 200,
+    ) -> list[tuple[AccessClaim, Enterprise]]:
+        """Claims with their firm, newest first, narrowed to a firm or a district."""
+        query = (
+            select(AccessClaim, Enterprise)
+            .join(Enterprise, Enterprise.id == AccessClaim.enterprise_id)
+            .order_by(AccessClaim.created_at.desc(), AccessClaim.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(AccessClaim.status == status)
+        if enterprise_id is not None:
+            query = query.where(AccessClaim.enterprise_id == enterprise_id)
+        if district_code is not None:
+            query = query.where(Enterprise.district_code == district_code)
+        return [(claim, enterprise) for claim, enterprise in self.session.execute(query)]

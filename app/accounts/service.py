@@ -1,4 +1,9 @@
-"""Accounts: registration, login with server-side sessions and per-account throttling."""
+"""Accounts: registration, login with server-side sessions and per-account throttling, users
+for admins, and what other domains need of a firm's people (its members, its access requests).
+
+Members and invitations: ``app.accounts.members``; passwords: ``app.accounts.passwords``;
+access requests: ``app.accounts.claims``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from app.accounts import claims as claims_module
+from app.accounts import members as members_module
 from app.accounts.repository import UserRepository
-from app.accounts.schemas import Registration
+from app.accounts.schemas import ProfileUpdate, Registration, UserRead
 from app.audit import service as audit
 from app.auth import service as credentials
 from app.auth.security import (
@@ -19,8 +26,10 @@ from app.auth.security import (
 )
 from app.enterprises import service as enterprise_service
 from app.kit.clock import utcnow
+from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
-from app.kit.errors import Conflict, FieldError, TooManyRequests, Unauthorized
+from app.kit.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized
+from app.kit.guards import require_admin
 from app.kit.principal import Principal
 from app.kit.settings import Settings
 from app.models import Enterprise, User
@@ -41,6 +50,7 @@ def register(session: Session, principal: Principal, data: Registration) -> tupl
             password_hash=hash_password(data.user.password),
             display_name=data.user.display_name,
             role="enterprise",
+            firm_role="owner",
             enterprise_id=enterprise.id,
             locale=data.user.locale,
         )
@@ -63,8 +73,13 @@ def create_user(
     enterprise_id: uuid.UUID | None = None,
     district_code: str | None = None,
     display_name: str = "",
+    firm_role: str | None = None,
 ) -> User:
+    """Any user (the CLI, the demo, tests). An enterprise user without a ``firm_role`` becomes
+    the firm's owner if it has none yet, else a member."""
     users = UserRepository(session)
+    if enterprise_id is not None and firm_role is None:
+        firm_role = "member" if users.has_owner(enterprise_id) else "owner"
     if users.get_by_email(email) is not None:
         raise Conflict(
             "This e-mail address already has an account.",
@@ -76,6 +91,7 @@ def create_user(
             password_hash=hash_password(password),
             display_name=display_name,
             role=role,
+            firm_role=firm_role if role == "enterprise" else None,
             enterprise_id=enterprise_id,
             district_code=district_code,
         )
@@ -87,7 +103,7 @@ def create_user(
         "user",
         user.id,
         enterprise_id=enterprise_id,
-        detail={"role": role},
+        detail={"role": role, "firm_role": user.firm_role},
     )
     return user
 
@@ -150,3 +166,83 @@ def login(
 def logout(session: Session, principal: Principal, token: str) -> None:
     credentials.close_session(session, token)
     audit.record(session, principal, "session.logout", "user", principal.id)
+
+
+def home_path(role: str | None) -> str:
+    """Where each role lands after signing in: its own home."""
+    return {"enterprise": "/dashboard", "official": "/heatmaps", "admin": "/admin"}.get(
+        role or "", "/"
+    )
+
+
+def get_user(session: Session, principal: Principal) -> User:
+    """The signed-in user's own account."""
+    user = (
+        UserRepository(session).get(principal.id)
+        if principal.kind == "user" and principal.id
+        else None
+    )
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def update_profile(session: Session, principal: Principal, data: ProfileUpdate) -> User:
+    user = get_user(session, principal)
+    user.display_name = data.display_name
+    user.locale = data.locale
+    audit.record(
+        session, principal, "user.profile", "user", user.id, enterprise_id=user.enterprise_id
+    )
+    session.flush()
+    return user
+
+
+def members(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> list[User]:
+    """The firm's people (its own users and admins)."""
+    return members_module.members(session, principal, enterprise_id)
+
+
+def list_users(
+    session: Session, principal: Principal, *, cursor: str | None, limit: int, email: str | None
+) -> Page[UserRead]:
+    """Every account, oldest first, optionally those whose e-mail contains ``email`` (admins)."""
+    require_admin(principal)
+    rows = UserRepository(session).page(
+        after=TIME_UUID.decode(cursor), limit=limit + 1, email=email
+    )
+    page, next_cursor = paginate(rows, limit, TIME_UUID, lambda u: (u.created_at, u.id))
+    return Page[UserRead](items=[UserRead.model_validate(u) for u in page], next_cursor=next_cursor)
+
+
+def set_user_active(
+    session: Session, principal: Principal, user_id: uuid.UUID, active: bool
+) -> User:
+    """Suspend an account (its sessions end at once) or restore it (admins)."""
+    require_admin(principal)
+    begin_write(session)
+    user = UserRepository(session).get(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.id == principal.id and not active:
+        raise Conflict("You cannot suspend your own account.")
+    if user.is_active != active:
+        user.is_active = active
+        if not active:
+            credentials.close_other_sessions(session, user.id, keep_token=None)
+        audit.record(
+            session,
+            principal,
+            "user.activate" if active else "user.suspend",
+            "user",
+            user.id,
+            enterprise_id=user.enterprise_id,
+        )
+        session.flush()
+    return user
+
+
+def pending_claims(session: Session, principal: Principal) -> list[claims_module.ClaimView]:
+    """Access requests waiting for this principal's decision (owners, district officials,
+    admins)."""
+    return claims_module.listing(session, principal, status="pending")

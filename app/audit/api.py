@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import BaseModel
 
-from app.audit.repository import AuditRepository
-from app.kit.cursor import POSITION, Page, PageDep, paginate
+from app.audit import service
+from app.kit.cursor import Page, PageDep
 from app.kit.db import SessionDep
 from app.kit.guards import AdminOnly
 from app.kit.routing import domain_router
@@ -57,9 +57,11 @@ def list_audit_events(
         moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
         for moment in (since, until)
     )
-    rows = AuditRepository(session).page(
-        before_id=POSITION.decode(page.cursor),
-        limit=page.limit + 1,
+    events, next_cursor = service.search(
+        session,
+        principal,
+        cursor=page.cursor,
+        limit=page.limit,
         action=action,
         actor_type=actor_type,
         actor_id=actor_id,
@@ -67,7 +69,6 @@ def list_audit_events(
         since=since,
         until=until,
     )
-    events, next_cursor = paginate(rows, page.limit, POSITION, lambda event: event.id)
     return Page[AuditEventRead](
         items=[AuditEventRead.model_validate(e, from_attributes=True) for e in events],
         next_cursor=next_cursor,

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.audit.repository import AuditRepository
+from app.kit.cursor import POSITION, paginate
+from app.kit.guards import require_admin, require_firm_member
 from app.kit.principal import Principal
 from app.models import AuditEvent
 
@@ -33,3 +37,44 @@ def record(
     )
     session.add(event)
     return event
+
+
+def search(
+    session: Session,
+    principal: Principal,
+    *,
+    cursor: str | None,
+    limit: int,
+    action: str | None = None,
+    actor_type: str | None = None,
+    actor_id: str | None = None,
+    enterprise_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[AuditEvent], str | None]:
+    """The trail, newest first, narrowed by action (or an action prefix ending in "."), actor,
+    firm and time (admins)."""
+    require_admin(principal)
+    rows = AuditRepository(session).page(
+        before_id=POSITION.decode(cursor),
+        limit=limit + 1,
+        action=action,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        enterprise_id=enterprise_id,
+        since=since,
+        until=until,
+    )
+    return paginate(rows, limit, POSITION, lambda event: event.id)
+
+
+def firm_history(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID, action_prefix: str
+) -> list[AuditEvent]:
+    """The firm's own events of one kind (``"grant."``), oldest first: its consent records, for
+    its own users and admins."""
+    require_firm_member(session, principal, enterprise_id)
+    rows = AuditRepository(session).page(
+        before_id=None, limit=10_000, action=action_prefix, enterprise_id=enterprise_id
+    )
+    return list(reversed(rows))

@@ -27,8 +27,11 @@ class WebSessionRepository:
     def delete(self, token_hash: str) -> None:
         self.session.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
 
-    def delete_for_user(self, user_id: uuid.UUID) -> None:
-        self.session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    def delete_for_user(self, user_id: uuid.UUID, *, keep_hash: str | None = None) -> None:
+        statement = delete(WebSession).where(WebSession.user_id == user_id)
+        if keep_hash is not None:
+            statement = statement.where(WebSession.token_hash != keep_hash)
+        self.session.execute(statement)
 
 
 class ApiKeyRepository:

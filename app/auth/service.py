@@ -77,6 +77,7 @@ class Authenticator:
             id=user.id,
             role=user.role,
             enterprise_id=user.enterprise_id,
+            firm_role=user.firm_role,
             district_code=user.district_code,
             request_id=getattr(request.state, "request_id", None),
             csrf_token=web_session.csrf_token,
@@ -112,3 +113,10 @@ def open_session(
 
 def close_session(session: Session, token: str) -> None:
     WebSessionRepository(session).delete(sha256_hex(token))
+
+
+def close_other_sessions(session: Session, user_id: uuid.UUID, *, keep_token: str | None) -> None:
+    """End every session of the user but the one whose cookie is ``keep_token`` (None: all)."""
+    WebSessionRepository(session).delete_for_user(
+        user_id, keep_hash=sha256_hex(keep_token) if keep_token else None
+    )

@@ -22,6 +22,10 @@ ADMIN_EMAIL = "admin@demo.zhizao.local"
 ADMIN_PASSWORD = "zhizao-admin-demo"
 ENTERPRISE_EMAIL = "demo@demo.zhizao.local"
 ENTERPRISE_PASSWORD = "zhizao-enterprise-demo"
+OFFICIAL_EMAIL = "official@demo.zhizao.local"
+OFFICIAL_PASSWORD = "zhizao-official-demo"
+#: The demo official's district: the demo firm's (浦东新区).
+OFFICIAL_DISTRICT = "310115"
 #: A structurally valid, fabricated credit code (reference/domain.md §4.4).
 DEMO_CREDIT_CODE = "91310115MA1FL3K293"
 
@@ -64,6 +68,16 @@ def seed_demo(session: Session, principal: Principal) -> DemoSeed:
         display_name="演示企业用户",
         enterprise=enterprise,
     )
+    _demo_user(
+        session,
+        principal,
+        seed,
+        role="official",
+        email=OFFICIAL_EMAIL,
+        password=OFFICIAL_PASSWORD,
+        display_name="浦东新区演示官员",
+        district_code=OFFICIAL_DISTRICT,
+    )
     return seed
 
 
@@ -95,6 +109,7 @@ def _demo_user(
     password: str,
     display_name: str,
     enterprise: Enterprise | None = None,
+    district_code: str | None = None,
 ) -> User:
     user = accounts_service.find_user(session, email)
     created = user is None
@@ -106,6 +121,7 @@ def _demo_user(
             password=password,
             role=role,
             enterprise_id=enterprise.id if enterprise is not None else None,
+            district_code=district_code,
             display_name=display_name,
         )
         seed.created.append(f"{role} user {email}")

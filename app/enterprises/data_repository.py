@@ -1,4 +1,4 @@
-"""Queries behind exporting and deleting everything held about one enterprise.
+"""Queries behind deleting everything held about one enterprise.
 
 Table-driven on purpose: every table with an ``enterprise_id`` column (and every table hanging off
 the firm's assessments or users) is included, so tables added later are covered without edits.
@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 
 from app.models import Assessment, Base, IdempotencyRecord, LoginFailure, User
 
-#: Secrets are never exported, not even hashed.
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "csrf_token", "secret_sha256", "secret"})
 #: Kept when the firm is deleted: the audit trail outlives it (a tombstone; no foreign key).
 KEPT_TABLES = frozenset({"audit_event"})
 
@@ -44,32 +42,6 @@ class EnterpriseDataRepository:
                 select(Assessment.id).where(Assessment.enterprise_id == enterprise_id)
             )
         )
-
-    def _rows(self, table: Table, column: str, values: list[Any]) -> list[dict[str, Any]]:
-        if not values:
-            return []
-        wanted = [c for c in table.c if c.name not in SECRET_COLUMNS]
-        result = self.session.execute(select(*wanted).where(table.c[column].in_(values)))
-        return [dict(row._mapping) for row in result]
-
-    def everything(self, enterprise_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
-        """Table name → the firm's rows (secret columns left out)."""
-        assessments = self.assessment_ids(enterprise_id)
-        users = self.user_ids(enterprise_id)
-        out: dict[str, list[dict[str, Any]]] = {}
-        for table in Base.metadata.sorted_tables:
-            rows: list[dict[str, Any]] = []
-            if table.name == "enterprise":
-                rows = self._rows(table, "id", [enterprise_id])
-            elif "enterprise_id" in table.c:
-                rows = self._rows(table, "enterprise_id", [enterprise_id])
-            elif "assessment_id" in table.c:
-                rows = self._rows(table, "assessment_id", assessments)
-            elif "user_id" in table.c and table.name != "web_session":
-                rows = self._rows(table, "user_id", users)
-            if rows:
-                out[table.name] = rows
-        return out
 
     def delete_everything(self, enterprise_id: uuid.UUID) -> dict[str, int]:
         """Delete the firm's rows from every table but the audit trail; counts per table."""

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.enterprises import data as data_service
 from app.enterprises import service
 from app.enterprises.data_repository import EnterpriseDataRepository
 from app.enterprises.privacy import forget_cached_reports
+from app.enterprises.schemas import ProfileUpdate, cny_from_wan, wan_from_cny
 from app.integrators import service as integrator_service
 from app.kit.db import SessionDep
 from app.kit.errors import InvalidInput, NotFound
 from app.kit.guards import SESSION_COOKIE
-from app.kit.i18n import Lang, tr
+from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
-from app.kit.web.htmx import redirect
+from app.kit.web.flash import flash_message, flash_redirect
+from app.kit.web.forms import form_errors
 from app.kit.web.templating import render
 from scoring.facts import FACTS
 
@@ -37,7 +39,6 @@ def _settings_page(
     principal: Principal,
     lang: Lang,
     *,
-    notice: str | None = None,
     delete_error: str | None = None,
     fact_values: dict[str, str] | None = None,
     fact_errors: dict[str, str] | None = None,
@@ -58,7 +59,6 @@ def _settings_page(
         "industry": INDUSTRIES.get(enterprise.industry_code),
         "grants": grants,
         "directory": directory,
-        "notice": notice,
         "delete_error": delete_error,
         "facts": [fact for fact in FACTS if not fact.derived],
         "fact_values": fact_values
@@ -69,17 +69,91 @@ def _settings_page(
     return render(request, "pages/settings.html", context, lang=lang, status_code=status_code)
 
 
+FACTS_SAVED = flash_message(
+    "settings.facts", N_("Facts saved. They are used for your next assessment's subsidy matches.")
+)
+PROFILE_SAVED = flash_message("settings.profile", N_("Profile saved."))
+DELETED = flash_message(
+    "settings.deleted",
+    N_(
+        "Your enterprise's data was deleted, with every account of it. Only a record that a "
+        "deletion took place is kept."
+    ),
+)
+PROFILE_LABELS = {
+    "name": N_("Company name"),
+    "district_code": N_("District"),
+    "industry_code": N_("Industry"),
+    "employees": N_("Employees"),
+    "annual_revenue_wan": N_("Annual revenue"),
+}
+
+
 @router.get("/settings", response_class=HTMLResponse, name="settings")
 def settings_page(
     request: Request, session: SessionDep, principal: EnterpriseUser, lang: PageLang
 ) -> Response:
-    notices = {
-        "granted": tr(lang, "Access granted."),
-        "revoked": tr(lang, "Access revoked. The integrator can no longer read your data."),
-        "facts": tr(lang, "Facts saved. They are used for your next assessment's subsidy matches."),
+    return _settings_page(request, session, principal, lang)
+
+
+def _profile_page(
+    request: Request,
+    session: Any,
+    principal: Principal,
+    lang: Lang,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    context = base_context(request, principal, lang) | {
+        "values": values,
+        "errors": errors,
+        "labels": {name: tr(lang, label) for name, label in PROFILE_LABELS.items()},
+        "districts": list(DISTRICTS.values()),
+        "industries": list(INDUSTRIES.values()),
+        "with_credit_code": False,
+        "may_edit": principal.is_firm_owner,
     }
-    notice = notices.get(request.query_params.get("done", ""))
-    return _settings_page(request, session, principal, lang, notice=notice)
+    return render(request, "pages/profile.html", context, lang=lang, status_code=status_code)
+
+
+@router.get("/settings/profile", response_class=HTMLResponse, name="profile")
+def profile_form(
+    request: Request, session: SessionDep, principal: EnterpriseUser, lang: PageLang
+) -> Response:
+    assert principal.enterprise_id is not None
+    enterprise = service.get_visible(session, principal, principal.enterprise_id)
+    values = {
+        "name": enterprise.name,
+        "district_code": enterprise.district_code,
+        "industry_code": enterprise.industry_code,
+        "employees": str(enterprise.employees),
+        "annual_revenue_wan": wan_from_cny(enterprise.annual_revenue_cny),
+    }
+    return _profile_page(request, session, principal, lang, values, {})
+
+
+@router.post("/settings/profile", name="profile_update")
+def update_profile(
+    request: Request, session: SessionDep, principal: EnterpriseUser, lang: PageLang, form: FormDep
+) -> Response:
+    check_same_origin(request)
+    assert principal.enterprise_id is not None
+    values = {name: form_str(form, name) for name in PROFILE_LABELS}
+    try:
+        data = ProfileUpdate(
+            name=values["name"],
+            district_code=values["district_code"],
+            industry_code=values["industry_code"],
+            employees=values["employees"],
+            annual_revenue_cny=cny_from_wan(values["annual_revenue_wan"]),
+        )
+    except ValidationError as exc:
+        return _profile_page(
+            request, session, principal, lang, values, form_errors(lang, exc), status_code=422
+        )
+    service.update_profile(session, principal, principal.enterprise_id, data)
+    return flash_redirect(request, "/settings", PROFILE_SAVED)
 
 
 def _shown(value: object) -> str:
@@ -140,23 +214,7 @@ def update_facts(
             fact_errors=dict.fromkeys(problems, message),
             status_code=422,
         )
-    return redirect(request, "/settings?done=facts#facts")
-
-
-@router.get("/settings/export.json", name="export")
-def export(request: Request, session: SessionDep, principal: EnterpriseUser) -> Response:
-    """Everything held about the firm, as a JSON download (the export is audited)."""
-    assert principal.enterprise_id is not None
-    body = data_service.export_data(session, principal, principal.enterprise_id)
-    filename = f"zhizao-export-{principal.enterprise_id}.json"
-    return Response(
-        json.dumps(body, ensure_ascii=False, indent=2),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return flash_redirect(request, "/settings#facts", FACTS_SAVED)
 
 
 @router.post("/settings/delete", name="delete_data")
@@ -187,6 +245,6 @@ def delete(
     except NotFound:  # deleted by a colleague a moment ago
         session.rollback()
     forget_cached_reports(request.app, assessments)  # its cached PDFs go too
-    response = redirect(request, "/?deleted=1")
+    response = flash_redirect(request, "/", DELETED)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

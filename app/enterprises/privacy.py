@@ -1,7 +1,8 @@
 """Privacy (PIPL): an enterprise's contact persons, kept only for a retention period.
 
-Export and deletion of everything held about a firm are in ``app.enterprises.data``; the
-contacts table has an ``enterprise_id`` column, so both cover it without further code.
+Deleting everything held about a firm is ``app.enterprises.data`` (the contacts table has an
+``enterprise_id`` column, so it is covered without further code); its export is
+``app.portability``.
 """
 
 from __future__ import annotations

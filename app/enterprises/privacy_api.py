@@ -7,7 +7,6 @@ absent (404).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,7 +20,6 @@ from app.enterprises.schemas_privacy import (
     ContactsUpdate,
     DeletionRead,
     DeletionRequest,
-    ExportRead,
 )
 from app.kit.db import SessionDep
 from app.kit.errors import FieldError, InvalidInput, problem_responses
@@ -30,19 +28,6 @@ from app.kit.routing import domain_router
 from app.kit.settings import settings_of
 
 router = domain_router(prefix="/enterprises", tags=["privacy"])
-
-
-@router.get(
-    "/{enterprise_id}/export",
-    operation_id="enterprises_export",
-    response_model=ExportRead,
-    summary="Everything held about the enterprise, as JSON (its users and admins)",
-)
-def export_enterprise(
-    enterprise_id: uuid.UUID, session: SessionDep, principal: SignedIn
-) -> dict[str, Any]:
-    require_firm_member(session, principal, enterprise_id)
-    return data_service.export_data(session, principal, enterprise_id)
 
 
 @router.delete(

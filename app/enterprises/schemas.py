@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, JsonValue, field_validator
@@ -13,6 +14,50 @@ from app.kit.schemas import JsonDecimal, JsonInt, RequestModel, ResponseModel
 #: Upper bounds that catch unit mistakes (a figure 1000× too large), not real firms.
 MAX_EMPLOYEES = 2_000_000
 MAX_REVENUE_CNY = 10**13
+
+
+#: Multipliers of the units a revenue may be typed in, into units of 10,000 yuan (万元).
+_WAN_UNITS = (
+    ("万元", Decimal(1)),
+    ("万", Decimal(1)),
+    ("亿元", Decimal(10_000)),
+    ("亿", Decimal(10_000)),
+)
+
+
+def cny_from_wan(typed: str) -> str:
+    """A revenue typed in 万元 on a form ("4500", "4,500.5", "3200万", "3200万元", "0.45亿") as a
+    CNY amount for ``annual_revenue_cny``. Text that is not such a number comes back as typed,
+    so that the validator names the field."""
+    text = typed.strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u3000", "")
+    factor = Decimal(1)
+    for suffix, multiplier in _WAN_UNITS:
+        if text.endswith(suffix):
+            text, factor = text[: -len(suffix)], multiplier
+            break
+    try:
+        return str((Decimal(text) * factor * 10_000).quantize(Decimal("0.01")))
+    except InvalidOperation:  # not a number, or too large to be one (the bound check says so)
+        return typed
+
+
+def wan_from_cny(amount: Decimal) -> str:
+    """The revenue as the form shows it, in 万元 without trailing zeros."""
+    wan = (amount / 10_000).normalize()
+    return f"{wan:f}"
+
+
+def known_district(value: str) -> str:
+    if value not in DISTRICTS:
+        raise ValueError("must be one of Shanghai's 16 district codes (e.g. 310115)")
+    return value
+
+
+def manufacturing_division(value: str) -> str:
+    value = value.upper().removeprefix("C")
+    if value not in INDUSTRIES:
+        raise ValueError("must be a GB/T 4754 manufacturing division from 13 to 43")
+    return value
 
 
 class EnterpriseCreate(RequestModel):
@@ -42,20 +87,8 @@ class EnterpriseCreate(RequestModel):
             raise ValueError(f"not a valid unified social credit code: {problem}")
         return code
 
-    @field_validator("district_code")
-    @classmethod
-    def _known_district(cls, value: str) -> str:
-        if value not in DISTRICTS:
-            raise ValueError("must be one of Shanghai's 16 district codes (e.g. 310115)")
-        return value
-
-    @field_validator("industry_code")
-    @classmethod
-    def _manufacturing_division(cls, value: str) -> str:
-        value = value.upper().removeprefix("C")
-        if value not in INDUSTRIES:
-            raise ValueError("must be a GB/T 4754 manufacturing division from 13 to 43")
-        return value
+    _district = field_validator("district_code")(known_district)
+    _industry = field_validator("industry_code")(manufacturing_division)
 
 
 class EnterpriseRegistration(EnterpriseCreate):
@@ -102,3 +135,18 @@ class FactsUpdate(RequestModel):
         "types, units and bounds.",
         examples=[{"planned_investment_cny": 30_000_000, "zjtx_status": "municipal"}],
     )
+
+
+class ProfileUpdate(RequestModel):
+    """The firm's registered facts, edited by its owner (the credit code never changes)."""
+
+    name: Annotated[str, Field(min_length=2, max_length=200)]
+    district_code: str
+    industry_code: str
+    employees: Annotated[JsonInt, Field(ge=0, le=MAX_EMPLOYEES)]
+    annual_revenue_cny: Annotated[
+        JsonDecimal, Field(ge=0, le=MAX_REVENUE_CNY, max_digits=16, decimal_places=2)
+    ]
+
+    _district = field_validator("district_code")(known_district)
+    _industry = field_validator("industry_code")(manufacturing_division)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
@@ -44,12 +44,3 @@ class DeletionRequest(RequestModel):
 class DeletionRead(ResponseModel):
     enterprise_id: uuid.UUID
     rows_deleted: dict[str, int] = Field(description="Rows deleted per table.")
-
-
-class ExportRead(ResponseModel):
-    format: str = Field(examples=["zhizao-enterprise-export/1"])
-    enterprise_id: uuid.UUID
-    exported_at: datetime
-    tables: dict[str, list[dict[str, Any]]] = Field(
-        description="Table name → the firm's rows (secrets left out)."
-    )

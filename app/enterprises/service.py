@@ -8,18 +8,22 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.enterprises import privacy
 from app.enterprises.classification import (
     industrial_size_class,
     is_above_designated_size,
     normalize_credit_code,
 )
 from app.enterprises.repository import EnterpriseRepository
-from app.enterprises.schemas import EnterpriseCreate, EnterpriseRegistration
+from app.enterprises.schemas import EnterpriseCreate, EnterpriseRegistration, ProfileUpdate
+from app.kit import events
 from app.kit.clock import utcnow
+from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
+from app.kit.events import EnterpriseChanged
 from app.kit.guards import visible_enterprise
 from app.kit.principal import Principal
-from app.models import Enterprise, Grant
+from app.models import Contact, Enterprise, Grant
 from scoring.facts import validate_facts
 
 
@@ -171,3 +175,51 @@ def update_facts(
     )
     session.flush()
     return enterprise
+
+
+def update_profile(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID, data: ProfileUpdate
+) -> Enterprise:
+    """The firm's owner (or an admin) corrects its registered facts; the size class follows.
+    When the district, industry or size class changes, the heatmap sums move the firm's history
+    (``enterprise.changed``) in the same transaction."""
+    begin_write(session)
+    enterprise = get_visible(session, principal, enterprise_id)
+    if not (
+        principal.is_admin or (principal.is_firm_owner and principal.enterprise_id == enterprise_id)
+    ):
+        raise NotFound("Only the firm's owner may change its profile.")
+    before = (enterprise.district_code, enterprise.industry_code, enterprise.size_class)
+    changed = {
+        name
+        for name in ("name", "district_code", "industry_code", "employees", "annual_revenue_cny")
+        if getattr(enterprise, name) != getattr(data, name)
+    }
+    if not changed:
+        return enterprise
+    enterprise.name = data.name
+    enterprise.district_code = data.district_code
+    enterprise.industry_code = data.industry_code
+    enterprise.employees = data.employees
+    enterprise.annual_revenue_cny = data.annual_revenue_cny
+    enterprise.size_class = industrial_size_class(data.employees, data.annual_revenue_cny)
+    enterprise.above_designated_size = is_above_designated_size(data.annual_revenue_cny)
+    enterprise.revision += 1
+    session.flush()
+    if (enterprise.district_code, enterprise.industry_code, enterprise.size_class) != before:
+        events.publish(session, EnterpriseChanged(enterprise))
+    audit.record(
+        session,
+        principal,
+        "enterprise.profile",
+        "enterprise",
+        enterprise.id,
+        enterprise_id=enterprise.id,
+        detail={"fields": sorted(changed)},
+    )
+    return enterprise
+
+
+def contacts(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> list[Contact]:
+    """The firm's contact persons (its own users and admins)."""
+    return privacy.list_contacts(session, principal, enterprise_id)

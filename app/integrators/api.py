@@ -17,6 +17,7 @@ from app.integrators.schemas import (
     ApiKeyRead,
     FeedPage,
     GrantCreate,
+    GrantedFirm,
     GrantRead,
     IntegratorSummary,
     IssuedKeyRead,
@@ -69,6 +70,19 @@ def scores_feed(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 100,
 ) -> FeedPage:
     return service.feed(session, principal, cursor=cursor, limit=limit)
+
+
+@feed_router.get(
+    "/grants",
+    operation_id="grants_received",
+    response_model=Page[GrantedFirm],
+    responses=problem_responses(403, 422, 429),
+    summary="The firms that granted you access, by grant time (with the grant's method)",
+    description="Poll it, or subscribe to the `grant.created` webhook event. A firm that "
+    "revoked its grant is no longer listed.",
+)
+def granted_firms(session: SessionDep, principal: Reader, page: PageDep) -> Page[GrantedFirm]:
+    return service.granted_firms(session, principal, cursor=page.cursor, limit=page.limit)
 
 
 # --- webhooks (integrators) ----------------------------------------------------------------------

@@ -1,19 +1,15 @@
-"""``zhizao create-api-client``, ``zhizao api-keys ...`` (key rotation) and ``zhizao worker``
-(webhook delivery). Writes are audited with the actor ``app.kit.principal.CLI``."""
+"""``zhizao create-api-client``, ``zhizao api-keys ...`` (key rotation) and ``zhizao webhooks
+...`` (approval). Writes are audited with the actor ``app.kit.principal.CLI``."""
 
 from __future__ import annotations
 
-import signal
-import threading
 import uuid
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from app.integrators import service
-from app.integrators.worker import WebhookWorker
-from app.kit.cli import cli_session, fail, load_settings, migrated_database
+from app.kit.cli import cli_session, fail, load_settings
 from app.kit.errors import AppError
 from app.kit.principal import CLI
 from app.models import SCOPES
@@ -149,34 +145,78 @@ def revoke_key(
     typer.echo(f"Revoked key {key.key_id} of client {key.client_id}.")
 
 
-@cli.command("worker")
-def worker_command(
-    once: Annotated[
-        bool, typer.Option("--once", help="Deliver what is due now, then exit.")
-    ] = False,
+webhooks_app = typer.Typer(
+    name="webhooks",
+    help="Integrators' webhook endpoints: list them, approve one (events are sent to it from "
+    "then on), disable one.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+cli.add_typer(webhooks_app, name="webhooks")
+
+
+def _endpoint_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a webhook endpoint id (a UUID)") from None
+
+
+@webhooks_app.command("list")
+def list_webhooks(
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only endpoints in this state: pending, active or disabled."),
+    ] = None,
 ) -> None:
-    """Deliver webhooks from the outbox until stopped (SIGTERM/SIGINT). Several workers may run
-    against PostgreSQL; on SQLite the web process delivers by itself (ZHIZAO_WEBHOOK_WORKER)."""
+    """List webhook endpoints (pending ones await your approval)."""
+    if status is not None and status not in ("pending", "active", "disabled"):
+        raise fail("--status is one of pending, active, disabled.", 2)
+    with cli_session(load_settings()) as session:
+        endpoints = []
+        cursor: str | None = None
+        while True:
+            page = service.admin_list_endpoints(
+                session, CLI, status=status, cursor=cursor, limit=200
+            )
+            endpoints.extend(page.items)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    if not endpoints:
+        typer.echo("No webhook endpoints.")
+    for endpoint in endpoints:
+        reason = f" ({endpoint.disabled_reason})" if endpoint.disabled_reason else ""
+        typer.echo(
+            f"{endpoint.id}  {endpoint.status + reason:<28} client {endpoint.client_id}  "
+            f"{endpoint.url}  [{', '.join(endpoint.events)}]"
+        )
 
+
+@webhooks_app.command("approve")
+def approve_webhook(
+    endpoint: Annotated[str, typer.Argument(help="The endpoint id (see `zhizao webhooks list`).")],
+) -> None:
+    """Approve (or re-enable) an endpoint: events are sent to it from now on."""
     settings = load_settings()
-    with migrated_database(settings) as database:
-        worker = WebhookWorker(database, settings)
+    with cli_session(settings) as session:
         try:
-            if once:
-                total = 0
-                while (done := worker.run_once()) > 0:
-                    total += done
-                typer.echo(f"{total} delivery attempt(s) made.")
-                return
-            stop = threading.Event()
+            approved = service.approve_endpoint(session, CLI, settings, _endpoint_id(endpoint))
+        except AppError as exc:
+            raise fail(f"Not approved: {exc.detail}", 2) from None
+        session.commit()
+    typer.echo(f"Approved {approved.url} ({approved.id}); events are sent to it from now on.")
 
-            def _stop(signum: int, _frame: FrameType | None) -> None:
-                stop.set()
 
-            signal.signal(signal.SIGTERM, _stop)
-            signal.signal(signal.SIGINT, _stop)
-            typer.echo(f"Webhook worker running (poll every {settings.WEBHOOK_POLL_SECONDS} s).")
-            worker.run_forever(stop)
-            typer.echo("Webhook worker stopped.")
-        finally:
-            worker.close()
+@webhooks_app.command("disable")
+def disable_webhook(
+    endpoint: Annotated[str, typer.Argument(help="The endpoint id.")],
+) -> None:
+    """Disable an endpoint: nothing more is sent to it until an admin approves it again."""
+    with cli_session(load_settings()) as session:
+        try:
+            disabled = service.admin_disable_endpoint(session, CLI, _endpoint_id(endpoint))
+        except AppError as exc:
+            raise fail(f"Not disabled: {exc.detail}", 2) from None
+        session.commit()
+    typer.echo(f"Disabled {disabled.url} ({disabled.id}).")

@@ -1,5 +1,5 @@
-"""Events written in the transaction of the change they report: the score-feed entry and the
-webhook outbox rows.
+"""Events written in the transaction of the change they report: the score-feed entries, the
+webhook outbox rows and the integrators' notices.
 
 Feed order. ``Result.id`` is an autoincrement, and autoincrement values are handed out when a row
 is inserted, not when its transaction commits: two concurrent submits can commit ids 8 then 7, and
@@ -20,9 +20,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.integrators.repository import FeedRepository, GrantRepository, WebhookRepository
+from app.integrators.repository import (
+    FeedRepository,
+    GrantRepository,
+    NoticeRepository,
+    WebhookRepository,
+)
 from app.kit.clock import utcnow
-from app.models import Assessment, FeedEntry, Grant, Result, WebhookDelivery
+from app.models import (
+    Assessment,
+    Enterprise,
+    FeedEntry,
+    Grant,
+    IntegratorNotice,
+    Result,
+    WebhookDelivery,
+)
 
 
 def new_message_id() -> str:
@@ -70,6 +83,61 @@ def on_assessment_submitted(session: Session, assessment: Assessment, result: Re
     _enqueue(session, client_ids, assessment.enterprise_id, payload, now)
 
 
+def on_grant_created(session: Session, grant: Grant, enterprise: Enterprise) -> None:
+    """In the grant's transaction: the firm's latest result enters this integrator's feed (an
+    entry for it alone, so it needs no resubmission to appear), its endpoints get
+    ``grant.created``, and a notice says who granted access."""
+    now = utcnow()
+    latest = GrantRepository(session).latest_result(enterprise.id)
+    if latest is not None:
+        result, assessment = latest
+        feed = FeedRepository(session)
+        feed.add(
+            FeedEntry(
+                seq=feed.next_seq(),
+                result_id=result.id,
+                assessment_id=assessment.id,
+                enterprise_id=enterprise.id,
+                client_id=grant.client_id,
+                created_at=now,
+            )
+        )
+    payload = {
+        "type": "grant.created",
+        "timestamp": now.isoformat(),
+        "data": {
+            "enterprise_id": str(enterprise.id),
+            "credit_code": enterprise.credit_code,
+            "name": enterprise.name,
+            "granted_at": grant.granted_at.isoformat(),
+            "latest_assessment_id": str(latest[1].id) if latest is not None else None,
+        },
+    }
+    _enqueue(session, [grant.client_id], enterprise.id, payload, now)
+    NoticeRepository(session).add(
+        IntegratorNotice(
+            client_id=grant.client_id,
+            kind="grant_created",
+            enterprise_id=enterprise.id,
+            message={
+                "zh": f"{enterprise.name}（{enterprise.credit_code}）授权您访问其评估数据。"
+                + (
+                    "其最新结果已加入您的评分流。" if latest is not None else "该企业尚未提交评估。"
+                ),
+                "en": f"{enterprise.name} ({enterprise.credit_code}) granted you access to its "
+                "assessments. "
+                + (
+                    "Its latest result is in your score feed now."
+                    if latest is not None
+                    else "It has not submitted an assessment yet."
+                ),
+            },
+            detail={"enterprise_id": str(enterprise.id), "credit_code": enterprise.credit_code},
+            created_at=now,
+        )
+    )
+
+
 def on_grant_revoked(session: Session, grant: Grant) -> None:
     """In the revocation's transaction: undelivered events about the firm are cancelled, and the
     integrator's endpoints get ``grant.revoked`` (which names the firm and nothing else)."""
@@ -85,6 +153,21 @@ def on_grant_revoked(session: Session, grant: Grant) -> None:
         },
     }
     _enqueue(session, [grant.client_id], grant.enterprise_id, payload, now)
+    NoticeRepository(session).add(
+        IntegratorNotice(
+            client_id=grant.client_id,
+            kind="grant_revoked",
+            enterprise_id=grant.enterprise_id,
+            message={
+                "zh": f"企业 {grant.enterprise_id} 撤销了对您的授权：关于它的接口、评分流和 "
+                "Webhook 均已停止。",
+                "en": f"Enterprise {grant.enterprise_id} revoked your access: its data, feed "
+                "entries and webhooks stopped.",
+            },
+            detail={"enterprise_id": str(grant.enterprise_id)},
+            created_at=now,
+        )
+    )
 
 
 def _enqueue(

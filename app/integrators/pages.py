@@ -11,12 +11,20 @@ from fastapi.responses import Response
 from app.integrators import service as integrator_service
 from app.kit.db import SessionDep
 from app.kit.errors import InvalidInput
+from app.kit.i18n import N_
 from app.kit.routing import domain_router
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import EnterpriseUser, FormDep, form_str
-from app.kit.web.htmx import redirect
+from app.kit.web.flash import flash_message, flash_redirect
 
 router = domain_router(include_in_schema=False)
+
+GRANTED = flash_message(
+    "grant.created", N_("Access granted. The integrator sees your latest result now.")
+)
+REVOKED = flash_message(
+    "grant.revoked", N_("Access revoked. The integrator can no longer read your data.")
+)
 
 
 @router.post("/settings/grants", name="grant_create")
@@ -32,7 +40,7 @@ def grant(
     integrator_service.grant_access(
         session, principal, principal.enterprise_id, client_id, method="web"
     )
-    return redirect(request, "/settings?done=granted#integrators")
+    return flash_redirect(request, "/settings#integrators", GRANTED)
 
 
 @router.post("/settings/grants/{client_id}/revoke", name="grant_revoke")
@@ -42,4 +50,4 @@ def revoke(
     check_same_origin(request)
     assert principal.enterprise_id is not None
     integrator_service.revoke_access(session, principal, principal.enterprise_id, client_id)
-    return redirect(request, "/settings?done=revoked#integrators")
+    return flash_redirect(request, "/settings#integrators", REVOKED)

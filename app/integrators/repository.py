@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.models import (
     ApiClient,
@@ -116,6 +116,35 @@ class GrantRepository:
         self.session.flush()
         return grant
 
+    def granted_to(
+        self, client_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[tuple[Grant, Enterprise]]:
+        """The firms whose consent the client holds now, by grant time."""
+        query = (
+            select(Grant, Enterprise)
+            .join(Enterprise, Enterprise.id == Grant.enterprise_id)
+            .where(Grant.client_id == client_id, Grant.revoked_at.is_(None))
+            .order_by(Grant.granted_at, Grant.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(
+                (Grant.granted_at > after[0])
+                | and_(Grant.granted_at == after[0], Grant.id > after[1])
+            )
+        return [(grant, enterprise) for grant, enterprise in self.session.execute(query)]
+
+    def latest_result(self, enterprise_id: uuid.UUID) -> tuple[Result, Assessment] | None:
+        """The firm's most recently submitted result."""
+        row = self.session.execute(
+            select(Result, Assessment)
+            .join(Assessment, Assessment.id == Result.assessment_id)
+            .where(Assessment.enterprise_id == enterprise_id, Assessment.status == "submitted")
+            .order_by(Assessment.submitted_at.desc(), Result.id.desc())
+            .limit(1)
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
     def active_client_ids(self, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
         return list(
             self.session.scalars(
@@ -154,6 +183,7 @@ class FeedRepository:
         self, client_id: uuid.UUID, *, after: int, limit: int
     ) -> list[tuple[FeedEntry, Result, Assessment, Enterprise]]:
         """The client's feed after ``after``: entries of firms with an active grant, by seq."""
+        own = aliased(FeedEntry)
         rows = self.session.execute(
             select(FeedEntry, Result, Assessment, Enterprise)
             .join(Result, Result.id == FeedEntry.result_id)
@@ -167,7 +197,18 @@ class FeedRepository:
                     Grant.revoked_at.is_(None),
                 ),
             )
-            .where(FeedEntry.seq > after)
+            .where(
+                FeedEntry.seq > after,
+                (FeedEntry.client_id == client_id)
+                | (
+                    FeedEntry.client_id.is_(None)
+                    # A result put into this client's feed again at its grant appears once:
+                    # at its grant's place in the sequence.
+                    & ~exists().where(
+                        own.result_id == FeedEntry.result_id, own.client_id == client_id
+                    )
+                ),
+            )
             .order_by(FeedEntry.seq)
             .limit(limit)
         )

@@ -10,7 +10,7 @@ from app.kit.schemas import RequestModel, ResponseModel
 from app.models import SCOPES, WEBHOOK_EVENTS
 
 Scope = Literal["enterprises:write", "assessments:write", "assessments:read", "reports:read"]
-EventType = Literal["assessment.submitted", "grant.revoked"]
+EventType = Literal["assessment.submitted", "grant.created", "grant.revoked"]
 assert set(Scope.__args__) == set(SCOPES)  # type: ignore[attr-defined]
 assert set(EventType.__args__) == set(WEBHOOK_EVENTS)  # type: ignore[attr-defined]
 
@@ -95,6 +95,24 @@ class GrantRead(ResponseModel):
     active: bool
 
 
+class GrantedFirm(ResponseModel):
+    """A firm that consents to you now."""
+
+    enterprise_id: uuid.UUID
+    credit_code: str = Field(examples=["91310115MA1FL3K293"])
+    name: str = Field(examples=["上海示例精密机械有限公司"])
+    method: Literal["web", "api", "registration"] = Field(
+        description="web/api: granted by a user of the firm; registration: you registered the "
+        "firm with its consent."
+    )
+    granted_at: datetime
+    scopes: list[str] = Field(
+        description="What you may do with the firm's data: the scopes of the key you called with "
+        "(a grant covers the firm's profile, assessments, results and reports).",
+        examples=[["assessments:read", "assessments:write", "reports:read"]],
+    )
+
+
 # --- feed -----------------------------------------------------------------------------------------
 
 
@@ -137,7 +155,7 @@ class WebhookEndpointCreate(RequestModel):
     ]
     events: Annotated[
         list[EventType], Field(min_length=1, examples=[["assessment.submitted", "grant.revoked"]])
-    ] = ["assessment.submitted", "grant.revoked"]
+    ] = ["assessment.submitted", "grant.created", "grant.revoked"]
     description: Annotated[str, Field(max_length=200, examples=["生产环境"])] = ""
 
     @field_validator("events")

@@ -36,6 +36,7 @@ from app.integrators.schemas import (
     ApiKeyRead,
     FeedItem,
     FeedPage,
+    GrantedFirm,
     GrantRead,
     IntegratorSummary,
     IssuedKeyRead,
@@ -49,7 +50,12 @@ from app.kit.clock import utcnow
 from app.kit.cursor import POSITION, TIME_TEXT, TIME_UUID, Page, paginate
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
-from app.kit.guards import require_admin, require_firm_member, require_integrator
+from app.kit.guards import (
+    require_admin,
+    require_firm_member,
+    require_integrator,
+    visible_enterprise,
+)
 from app.kit.i18n import Lang
 from app.kit.principal import SYSTEM, Principal
 from app.kit.settings import Environment, Settings
@@ -299,6 +305,7 @@ def grant_access(
     """A user of the firm grants an integrator access (again, after a revocation)."""
     begin_write(session)
     require_firm_member(session, principal, enterprise_id)
+    enterprise = visible_enterprise(session, principal, enterprise_id)
     client = ClientRepository(session).get(client_id)
     if client is None or client.disabled_at is not None:
         raise InvalidInput(
@@ -328,6 +335,8 @@ def grant_access(
         grant.granted_at = now
     else:
         return grant_view(grant, client)  # already granted: nothing changes
+    session.flush()
+    events.on_grant_created(session, grant, enterprise)
     audit.record(
         session,
         principal,
@@ -366,6 +375,32 @@ def revoke_access(
             detail={"client_id": str(client_id)},
         )
     return grant_view(grant, client)
+
+
+def granted_firms(
+    session: Session, principal: Principal, *, cursor: str | None, limit: int
+) -> Page[GrantedFirm]:
+    """The firms that consent to the calling integrator now, by grant time."""
+    client_id = require_integrator(principal)
+    rows = GrantRepository(session).granted_to(
+        client_id, after=TIME_UUID.decode(cursor), limit=limit + 1
+    )
+    page, next_cursor = paginate(rows, limit, TIME_UUID, lambda r: (r[0].granted_at, r[0].id))
+    scopes = sorted(principal.scopes)
+    return Page[GrantedFirm](
+        items=[
+            GrantedFirm(
+                enterprise_id=enterprise.id,
+                credit_code=enterprise.credit_code,
+                name=enterprise.name,
+                method=grant.method,
+                granted_at=grant.granted_at,
+                scopes=scopes,
+            )
+            for grant, enterprise in page
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 # --- feed ----------------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ import json
 import logging
 import random
 import socket
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from fastapi import FastAPI
 from standardwebhooks import Webhook
 
 from app.integrators import service
@@ -152,7 +150,9 @@ class Claimed:
 
 
 class WebhookWorker:
-    """Delivers due outbox rows. ``run_once`` is one pass; ``run_forever`` loops until stopped."""
+    """Delivers due outbox rows; ``run_once`` is one pass (``app.worker`` loops)."""
+
+    name = "webhooks"
 
     def __init__(
         self,
@@ -197,16 +197,6 @@ class WebhookWorker:
             )
             self._record(token, item.delivery_id, attempt, at)
         return len(claimed)
-
-    def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                done = self.run_once()
-            except Exception:  # a database hiccup must not end the worker
-                logger.exception("webhook worker pass failed")
-                done = 0
-            if done == 0:
-                stop.wait(self.settings.WEBHOOK_POLL_SECONDS)
 
     def _claim(self, token: str, now: datetime) -> list[Claimed]:
         claimed: list[Claimed] = []
@@ -269,38 +259,3 @@ class WebhookWorker:
                 ):
                     service.disable_failing_endpoint(session, endpoint, now)
             session.commit()
-
-
-# --- the embedded worker (a thread of the web process) -------------------------------------------
-
-
-def embedded_enabled(settings: Settings) -> bool:
-    if settings.WEBHOOK_WORKER == "auto":
-        return settings.DATABASE_URL.startswith("sqlite")
-    return settings.WEBHOOK_WORKER == "embedded"
-
-
-def start_embedded_worker(app: FastAPI) -> None:
-    """Start delivering in a background thread (the SQLite default); stopped by
-    ``stop_embedded_worker`` at shutdown."""
-    settings: Settings = app.state.settings
-    if not embedded_enabled(settings):
-        return
-    worker = WebhookWorker(app.state.database, settings)
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=worker.run_forever, args=(stop,), name="zhizao-webhooks", daemon=True
-    )
-    thread.start()
-    app.state.webhook_worker = (worker, stop, thread)
-
-
-def stop_embedded_worker(app: FastAPI) -> None:
-    running = getattr(app.state, "webhook_worker", None)
-    if running is None:
-        return
-    worker, stop, thread = running
-    stop.set()
-    thread.join(timeout=worker.settings.WEBHOOK_TIMEOUT_SECONDS + 5)
-    worker.close()
-    app.state.webhook_worker = None

@@ -17,6 +17,8 @@ class Principal:
     #: For users: "enterprise", "official" or "admin".
     role: str | None = None
     enterprise_id: uuid.UUID | None = None
+    #: For enterprise users: "owner" or "member" of their firm.
+    firm_role: str | None = None
     #: An official's district; None for a city-wide official.
     district_code: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
@@ -35,6 +37,10 @@ class Principal:
     @property
     def is_enterprise_user(self) -> bool:
         return self.kind == "user" and self.role == "enterprise"
+
+    @property
+    def is_firm_owner(self) -> bool:
+        return self.is_enterprise_user and self.firm_role == "owner"
 
     @property
     def is_official(self) -> bool:

@@ -63,8 +63,9 @@ class Settings(BaseSettings):
     API_RATE_LIMIT: str = "600/minute"
     #: Where rate-limit counters live: ``memory://`` (per process) or e.g. ``redis://host:6379``.
     RATE_LIMIT_STORAGE_URI: str = "memory://"
-    #: Webhook delivery worker: ``embedded`` (a thread in the web process), ``off`` (run
-    #: ``zhizao worker`` instead) or ``auto`` (embedded on SQLite, off on PostgreSQL).
+    #: The background worker (webhook deliveries and the mail outbox): ``embedded`` (a thread in
+    #: the web process), ``off`` (run ``zhizao worker`` instead) or ``auto`` (embedded on SQLite,
+    #: off on PostgreSQL).
     WEBHOOK_WORKER: Literal["auto", "embedded", "off"] = "auto"
     WEBHOOK_POLL_SECONDS: float = Field(default=2.0, gt=0)
     WEBHOOK_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
@@ -77,6 +78,29 @@ class Settings(BaseSettings):
     #: Plain http:// endpoints (never in production) and loopback receivers (tests only).
     WEBHOOK_ALLOW_HTTP: bool = False
     WEBHOOK_ALLOW_LOOPBACK: bool = False
+    # --- e-mail (app/mail) ---
+    #: The service's address as users reach it: links in e-mails (invitations, password resets)
+    #: start with it. Never taken from a request's Host header (reset-link poisoning).
+    PUBLIC_URL: str = "http://127.0.0.1:8000"
+    #: SMTP server the worker delivers the mail outbox to; empty: messages are written to the
+    #: log instead (development), and a production start warns.
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = Field(default=587, ge=1, le=65535)
+    #: ``starttls`` (upgrade on the submission port), ``tls`` (implicit TLS, port 465) or
+    #: ``none`` (plain; a local relay or a test server only).
+    SMTP_TLS: Literal["starttls", "tls", "none"] = "starttls"
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    #: The From header of every message.
+    MAIL_SENDER: str = "zhizao 智造 <no-reply@zhizao.local>"
+    #: Attempts per message before it is marked failed (backoff doubles from one minute).
+    MAIL_MAX_ATTEMPTS: int = Field(default=8, ge=1)
+    # --- accounts (app/accounts) ---
+    #: Hours an invitation link (a colleague's, or the owner's from an integrator) stays valid.
+    INVITATION_TTL_HOURS: int = Field(default=168, ge=1)
+    #: Minutes a password-reset link stays valid.
+    PASSWORD_RESET_TTL_MINUTES: int = Field(default=60, ge=5)
     # --- PDF reports (app/reports) ---
     #: PDF renders running at once (each is CPU-bound and holds ~100 MB while it runs).
     REPORT_RENDER_CONCURRENCY: int = Field(default=2, ge=1, le=32)

@@ -21,10 +21,22 @@ from app.models.integrator import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from app.models.user import ROLES, LoginFailure, User, WebSession
+from app.models.mail import MailMessage
+from app.models.user import (
+    FIRM_ROLES,
+    ROLES,
+    AccessClaim,
+    Invitation,
+    LoginFailure,
+    PasswordReset,
+    User,
+    WebSession,
+)
 
 __all__ = [
+    "FIRM_ROLES",
     "ROLES",
+    "AccessClaim",
     "SCOPES",
     "Answer",
     "ApiClient",
@@ -42,7 +54,10 @@ __all__ = [
     "HeatmapStageCell",
     "IdempotencyRecord",
     "IntegratorNotice",
+    "Invitation",
     "LoginFailure",
+    "MailMessage",
+    "PasswordReset",
     "QuestionnaireRecord",
     "Result",
     "User",

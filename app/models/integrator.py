@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, Timestamped, UUIDPrimaryKey, utcnow
 
-WEBHOOK_EVENTS = ("assessment.submitted", "grant.revoked")
+WEBHOOK_EVENTS = ("assessment.submitted", "grant.created", "grant.revoked")
 ENDPOINT_STATUSES = ("pending", "active", "disabled")
 DELIVERY_STATUSES = ("pending", "delivered", "failed", "cancelled")
 
@@ -27,14 +27,22 @@ class Counter(Base):
 
 
 class FeedEntry(Base):
-    """One submitted result in the integrators' score feed, in commit order (``seq``)."""
+    """One submitted result in the integrators' score feed, in commit order (``seq``).
+
+    A submission's entry (``client_id`` None) is read by every integrator the firm consents to;
+    when a firm grants access later, an entry of its latest result for that integrator alone
+    (``client_id`` set) puts the firm into that integrator's feed at once.
+    """
 
     __tablename__ = "score_feed_entry"
     __table_args__ = (Index("ix_score_feed_entry_enterprise_id_seq", "enterprise_id", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     result_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("result.id", ondelete="CASCADE"), unique=True
+        Integer, ForeignKey("result.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_client.id", ondelete="CASCADE"), index=True
     )
     assessment_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("assessment.id", ondelete="CASCADE")
@@ -118,6 +126,10 @@ class IntegratorNotice(UUIDPrimaryKey, Base):
         ForeignKey("api_client.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(40))
+    #: The firm the notice is about, if any: deleting the firm deletes its notices.
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="CASCADE"), index=True
+    )
     message: Mapped[dict[str, str]] = mapped_column(JSONType)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,18 +7,21 @@ import uuid
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.kit.db import SessionDep
-from app.kit.i18n import NC_, translated
+from app.kit.i18n import N_, NC_, translated
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
+from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.templating import render
 from app.verification import service
 
 router = domain_router(include_in_schema=False)
+
+SAVED = flash_message("verification.saved", N_("Saved: the firm's verification was changed."))
 
 TEXT: dict[str, Any] = {
     "title": NC_("verification", "Verify enterprises"),
@@ -42,6 +45,12 @@ TEXT: dict[str, Any] = {
     "synthetic": NC_("verification", "synthetic demo"),
     "none": NC_("verification", "No firms match."),
     "next": NC_("verification", "Next page"),
+    "size_class": {
+        "micro": NC_("verification", "micro"),
+        "small": NC_("verification", "small"),
+        "medium": NC_("verification", "medium"),
+        "large": NC_("verification", "large"),
+    },
     "method": {
         "admin": NC_("verification", "admin"),
         "official": NC_("verification", "district official"),
@@ -87,4 +96,5 @@ def verification_submit(
     check_same_origin(request)
     service.set_verified(session, principal, enterprise_id, form_str(form, "verified") == "1")
     status = form_str(form, "status") or "pending"
-    return RedirectResponse(f"/verification?status={status}", status_code=303)
+    status = status if status in ("pending", "verified", "all") else "pending"
+    return flash_redirect(request, f"/verification?status={status}", SAVED)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,14 @@ from tests.factories import create_enterprise, create_user, login
 @pytest.fixture(scope="session")
 def full_questionnaire() -> Questionnaire:
     return questionnaire(FULL)
+
+
+@pytest.fixture
+def other(app: FastAPI) -> Iterator[TestClient]:
+    """A second browser of the shared app, with cookies of its own."""
+    browser = TestClient(app, base_url="http://testserver")
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

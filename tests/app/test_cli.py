@@ -279,13 +279,14 @@ class TestSeedDemo:
         for email, password in [
             (demo.ADMIN_EMAIL, demo.ADMIN_PASSWORD),
             (demo.ENTERPRISE_EMAIL, demo.ENTERPRISE_PASSWORD),
+            (demo.OFFICIAL_EMAIL, demo.OFFICIAL_PASSWORD),
         ]:
             assert email in first.output and password in first.output
 
         second = invoke("seed-demo")
         assert second.exit_code == 0, second.output
         assert "nothing changed" in second.output
-        assert _count(db, User) == 2
+        assert _count(db, User) == 3
         assert _count(db, Enterprise) == 1
 
         enterprise = db.scalar(select(Enterprise))
@@ -370,7 +371,13 @@ class TestServe:
         assert calls == [
             (
                 ("app.main:app",),
-                {"host": "0.0.0.0", "port": 8123, "reload": False, "log_level": "info"},
+                {
+                    "host": "0.0.0.0",
+                    "port": 8123,
+                    "reload": False,
+                    "log_level": "info",
+                    "access_log": False,
+                },
             )
         ]
 

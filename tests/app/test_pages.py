@@ -1,14 +1,19 @@
-"""Pages shared by all: home, language switch, HTML errors next to problem+json, static files."""
+"""Pages shared by all: home, each role's home and header, language switch, HTML errors next to
+problem+json, flash confirmations, static files."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from app.kit.settings import PROJECT_ROOT
-from tests.pages import HTML, HTMX, soup
+from app.models import User
+from tests.factories import PASSWORD, create_enterprise, create_user
+from tests.pages import HTML, HTMX, hidden, sign_in, soup
 
 HTMX_SHA384 = "2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 
@@ -90,3 +95,106 @@ def test_vendored_htmx_is_served_and_pinned(client: TestClient) -> None:
     assert response.content == body
     assert client.get("/static/css/app.css").status_code == 200
     assert client.get("/static/js/app.js").status_code == 200
+
+
+# --- a home per role ------------------------------------------------------------------------------
+
+ROLE_HOMES = {"enterprise": "/dashboard", "official": "/heatmaps", "admin": "/admin"}
+
+
+def _role_user(db: Session, role: str) -> User:
+    if role == "enterprise":
+        return create_user(db, enterprise=create_enterprise(db))
+    if role == "official":
+        return create_user(db, role="official", district_code="310115")
+    return create_user(db, role="admin")
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_HOMES))
+def test_sign_in_lands_on_the_roles_home_and_the_header_shows_its_links(
+    client: TestClient, db: Session, role: str
+) -> None:
+    user = _role_user(db, role)
+    page = soup(client.get("/login", headers=HTML))
+    response = client.post(
+        "/login",
+        data={"csrf_token": hidden(page, "csrf_token"), "email": user.email, "password": PASSWORD},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == ROLE_HOMES[role]
+    home = client.get(ROLE_HOMES[role], headers=HTML)
+    assert home.status_code == 200
+    links = {a["href"] for a in soup(home).select(".main-nav a")}
+    assert ROLE_HOMES[role] in links and "/account" in links
+    assert ("/dashboard" in links) == (role == "enterprise")
+    assert ("/admin" in links) == (role == "admin")
+    # The home page never offers a signed-in user to register; it leads to their home.
+    front = soup(client.get("/", headers=HTML))
+    assert front.find("a", href="/register") is None
+    assert "注册并开始" not in front.get_text()
+    assert front.select_one(f".hero a[href='{ROLE_HOMES[role]}']") is not None
+    # The dashboard sends officials and admins home instead of "not found".
+    dashboard = client.get("/dashboard", headers=HTML, follow_redirects=False)
+    assert dashboard.status_code == (200 if role == "enterprise" else 303)
+
+
+def test_not_found_is_chinese_with_the_callers_own_header(client: TestClient, db: Session) -> None:
+    anonymous = client.get("/no/such/page", headers=HTML)
+    assert anonymous.status_code == 404
+    page = soup(anonymous)
+    assert page.h1.get_text(strip=True) == "页面不存在"
+    assert "Not Found" not in page.get_text()
+    assert page.find("a", href="/register") is not None
+    sign_in(client, create_user(db, role="official", district_code="310115"))
+    page = soup(client.get("/no/such/page", headers=HTML))
+    assert page.find("a", href="/heatmaps") is not None
+    assert page.find("a", href="/register") is None
+    english = soup(client.get("/no/such/page", headers={**HTML, "accept-language": "en"}))
+    assert english.h1.get_text(strip=True) == "Page not found"
+
+
+def test_favicon_is_served(client: TestClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert "favicon.svg" in client.get("/", headers=HTML).text
+
+
+def test_a_confirmation_shows_once(client: TestClient, db: Session) -> None:
+    user = create_user(db, enterprise=create_enterprise(db))
+    sign_in(client, user)
+    page = soup(client.get("/account", headers=HTML))
+    form = page.select_one("form[action='/account/profile']")
+    client.post(
+        "/account/profile",
+        data={"csrf_token": hidden(form, "csrf_token"), "display_name": "王经理", "locale": "en"},
+        follow_redirects=False,
+    )
+    first = soup(client.get("/account", headers=HTML)).select_one(".flash")
+    assert first is not None and "已保存" in first.get_text()
+    assert soup(client.get("/account", headers=HTML)).select_one(".flash") is None
+
+
+def test_a_flash_cookie_shows_only_registered_messages(client: TestClient) -> None:
+    client.cookies.set("zhizao_flash", "<script>alert(1)</script>")
+    page = soup(client.get("/", headers=HTML))
+    assert page.select_one(".flash") is None
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_load_from_the_service_itself_under_its_csp(client: TestClient, path: str) -> None:
+    """They loaded Swagger UI and ReDoc from cdn.jsdelivr.net (often unreachable in mainland
+    China) and were exempt from the CSP."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "cdn." not in response.text and "https://" not in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "default-src 'self'" in csp
+    page = soup(response)
+    for script in page.select("script[src]"):
+        assert script["src"].startswith("/static/")
+        assert client.get(script["src"]).status_code == 200
+    for sheet in page.select("link[rel=stylesheet]"):
+        assert client.get(sheet["href"]).status_code == 200

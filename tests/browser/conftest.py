@@ -1,6 +1,7 @@
 """Browser tests: Playwright (Python) driving Debian's chromium against a live uvicorn server.
 
-The server runs on a free loopback port with a fresh SQLite database migrated by Alembic. No
+The server runs on a free loopback port with a fresh SQLite database migrated by Alembic
+(``tests/live.py``). No
 browser is downloaded (``playwright install`` cannot reach its CDN here): Debian's ``chromium``
 is launched by path. Without it these tests skip — except under ``CI=true``, where a missing
 chromium fails the run (``.ci/run`` installs it).
@@ -9,22 +10,15 @@ chromium fails the run (``.ci/run`` installs it).
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from app.kit.db import create_db_engine
-from app.kit.migrations import upgrade
 from app.kit.settings import PROJECT_ROOT
+from tests.live import live_server as live_server_process
 
 CHROMIUM = os.environ.get("ZHIZAO_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -52,66 +46,19 @@ def _require_browser() -> None:
         pytest.skip(problem)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture(scope="module")
+def chromium_available() -> None:
+    """Skips (fails under CI=true) without a browser to drive."""
+    _require_browser()
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _require_browser()
-    database = tmp_path_factory.mktemp("browser-db") / "zhizao.db"
-    url = f"sqlite:///{database}"
-    engine = create_db_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ZHIZAO_ENV": "testing",
-        "ZHIZAO_DATABASE_URL": url,
-        "ZHIZAO_SECRET_KEY": secrets.token_urlsafe(32),
-        "ZHIZAO_LOG_LEVEL": "WARNING",
-    }
-    log = (tmp_path_factory.mktemp("browser-log") / "uvicorn.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {server.returncode}; see {log.name}")
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("uvicorn did not start within 30 s")
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+def live_server(
+    chromium_available: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The app served for a module's browser tests (a module may define its own)."""
+    with live_server_process(tmp_path_factory.mktemp("browser")) as live:
+        yield live.url
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.helpers import no_horizontal_scroll
 from tests.factories import PASSWORD, make_credit_code
 
 SETTLED = "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
@@ -85,12 +86,6 @@ def complete_stage_by_keyboard(page: Any) -> None:
     raise AssertionError("never reached the save-and-continue button")
 
 
-def no_horizontal_scroll(page: Any) -> bool:
-    return bool(
-        page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
-    )
-
-
 def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_path: Path) -> None:
     context = browser.new_context(
         locale="zh-CN",
@@ -113,7 +108,7 @@ def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_
     page.select_option("#f-district_code", "310115")
     page.select_option("#f-industry_code", "34")
     page.fill("#f-employees", "150")
-    page.fill("#f-annual_revenue_cny", "60000000")
+    page.fill("#f-annual_revenue_wan", "6000万")
     page.fill("#f-display_name", "王经理")
     page.fill("#f-email", "wang@example.com")
     page.fill("#f-password", PASSWORD)

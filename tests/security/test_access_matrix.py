@@ -276,8 +276,12 @@ EXPECTED: dict[str, dict[str, int | set[int]]] = {
     ),
     "GET /api/v1/enterprises/{enterprise_id}/contacts": row(401, 200, 404, 404, 404, 404, 404, 200),
     "GET /api/v1/enterprises/{enterprise_id}/export": row(401, 200, 404, 404, 404, 404, 404, 200),
+    "GET /api/v1/enterprises/{enterprise_id}/export.csv": row(
+        401, 200, 404, 404, 404, 404, 404, 200
+    ),
     "GET /api/v1/enterprises/{enterprise_id}/grants": row(401, 200, 404, 404, 404, 404, 404, 200),
     "GET /api/v1/facts": row(200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /api/v1/grants": row(401, 404, 404, 200, 200, 404, 404, 404),
     "GET /api/v1/heatmaps": row(401, 404, 404, 404, 404, 200, 200, 200),
     "GET /api/v1/heatmaps.csv": row(401, 404, 404, 404, 404, 200, 200, 200),
     "GET /api/v1/heatmaps/options": row(401, 404, 404, 404, 404, 200, 200, 200),
@@ -312,6 +316,10 @@ EXPECTED: dict[str, dict[str, int | set[int]]] = {
         401, 201, 404, 201, 404, 404, 404, 201
     ),
     "POST /api/v1/enterprises/{enterprise_id}/grants": row(401, 201, 404, 404, 404, 404, 404, 201),
+    # Only the integrator that registered a firm without users, or an admin; A has its owner.
+    "POST /api/v1/enterprises/{enterprise_id}/owner-invitation": row(
+        401, 404, 404, 404, 404, 404, 404, 409
+    ),
     "POST /api/v1/session": row(200, 200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/webhooks": row(401, 404, 404, 201, 201, 404, 404, 404),
     "POST /api/v1/webhooks/{endpoint_id}/enable": row(401, 404, 404, 200, 404, 404, 404, 404),

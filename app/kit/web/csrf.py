@@ -15,8 +15,10 @@ import secrets
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
+from starlette.datastructures import FormData
 
 from app.kit.guards import CsrfFailed
+from app.kit.principal import Principal
 from app.kit.settings import Settings, settings_of
 
 PRE_SESSION_COOKIE = "zhizao_csrf"
@@ -71,3 +73,11 @@ def check_same_origin(request: Request) -> None:
         # Host only: behind a TLS-terminating proxy the scheme seen here differs.
         if urlsplit(origin).netloc != request.headers.get("host", request.url.netloc):
             raise CsrfFailed("Cross-site form submissions are refused.")
+
+
+def check_form(request: Request, principal: Principal, form: FormData) -> None:
+    """An unsafe page request: from this site, and carrying the pre-session token when no one is
+    signed in (a signed-in caller's session token was checked with the principal)."""
+    check_same_origin(request)
+    if principal.csrf_token is None:
+        check_pre_session_token(request, form.get("csrf_token"))

@@ -12,6 +12,7 @@ from app.kit.errors import NotFound, Unauthorized
 from app.kit.guards import CurrentPrincipal
 from app.kit.i18n import Lang, negotiate_lang
 from app.kit.principal import Principal
+from app.kit.web.flash import pending_flash
 
 
 def page_lang(request: Request) -> Lang:
@@ -64,6 +65,7 @@ def base_context(request: Request, principal: Principal, lang: Lang) -> dict[str
         "path": request.url.path,
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "lang": lang,
+        "flash": pending_flash(request, lang),
     }
 
 

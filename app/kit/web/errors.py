@@ -6,10 +6,14 @@ import json
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from app.kit.errors import PROBLEM_HANDLERS, Handler
+from app.kit.guards import SESSION_COOKIE, authenticator_of
 from app.kit.i18n import negotiate_lang
+from app.kit.principal import ANONYMOUS, Principal
+from app.kit.web.deps import base_context
 from app.kit.web.htmx import is_htmx
 from app.kit.web.templating import render
 
@@ -27,9 +31,27 @@ def install_error_handlers(app: FastAPI) -> None:
 def _html_for_pages(handler: Handler) -> Handler:
     async def handle(request: Request, exc: Exception) -> Response:
         response = await handler(request, exc)
-        return html_error(request, response) if wants_html(request) else response
+        if not wants_html(request):
+            return response
+        return await run_in_threadpool(html_error, request, response)
 
     return handle
+
+
+def _caller(request: Request) -> Principal:
+    """Who sees the error page, for its header: known when the route resolved the caller;
+    otherwise (an unknown path) read from the session cookie. Anonymous if that fails."""
+    principal = getattr(request.state, "principal", None)
+    if isinstance(principal, Principal):
+        return principal
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return ANONYMOUS
+    try:
+        with request.app.state.database.sessions() as session:
+            return authenticator_of(request).from_cookie(session, token, request)
+    except Exception:  # the error page must render even when the database is the problem
+        return ANONYMOUS
 
 
 def wants_html(request: Request) -> bool:
@@ -56,21 +78,17 @@ def html_error(request: Request, problem_response: Response) -> Response:
         for name, value in problem_response.headers.items()
         if name.lower() in ("retry-after", "etag")
     }
-    lang = negotiate_lang(request)
+    lang = negotiate_lang(request, request.query_params.get("lang"))
     return render(
         request,
         "errors/error.html",
-        {
+        base_context(request, _caller(request), lang)
+        | {
             "status": status,
             "kind": kind,
             "title": problem.get("title", ""),
             "detail": problem.get("detail", ""),
             "request_id": problem.get("request_id"),
-            "signed_in": False,
-            "csrf_token": "",
-            "path": request.url.path,
-            "full_path": request.url.path,
-            "principal": None,
         },
         lang=lang,
         status_code=status,

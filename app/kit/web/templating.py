@@ -24,6 +24,8 @@ from starlette.templating import Jinja2Templates
 
 from app.kit.i18n import BABEL_LOCALES, html_lang, translations
 from app.kit.settings import PROJECT_ROOT
+from app.kit.web.flash import clear_flash
+from app.kit.web.htmx import is_htmx
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
@@ -108,4 +110,6 @@ def render(
     response.headers.setdefault("Cache-Control", "no-store")
     # Full pages and htmx partials differ for the same URL.
     response.headers["Vary"] = "HX-Request, Cookie, Accept-Language"
+    if context.get("flash") and not is_htmx(request):
+        clear_flash(request, response)
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from tests.pages import HTML, HTMX, hidden, soup, texts
 def _register_form(client: TestClient, **overrides: str) -> dict[str, str]:
     token = hidden(soup(client.get("/register", headers=HTML)), "csrf_token")
     payload = {k: str(v) for k, v in enterprise_payload().items()}
+    payload["annual_revenue_wan"] = str(int(payload.pop("annual_revenue_cny")) // 10_000)
     return {
         **payload,
         "email": "manager@example.com",
@@ -103,3 +105,37 @@ def test_login_and_logout(client: TestClient, db: Session) -> None:
     out = client.post("/logout", data={"csrf_token": csrf}, headers=HTMX)
     assert out.headers["hx-redirect"] == "/"
     assert client.get("/dashboard", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_form_attributes_are_attributes_not_escaped_text(client: TestClient) -> None:
+    """The form macro escaped its extra attributes into one value (``maxlength=&#34;24&#34;``):
+    phones got no numeric keypad and no length limit."""
+    response = client.get("/register", headers=HTML)
+    assert "&#34;" not in response.text
+    page = soup(response)
+    assert page.select_one("#f-credit_code")["maxlength"] == "24"
+    assert page.select_one("#f-employees")["inputmode"] == "numeric"
+    assert page.select_one("#f-annual_revenue_wan")["inputmode"] == "decimal"
+    # The unit is shown next to the revenue and read out with it.
+    assert page.select_one("#unit-annual_revenue_wan").get_text() == "万元"
+    assert "unit-annual_revenue_wan" in page.select_one("#f-annual_revenue_wan")["aria-describedby"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("3200万", 32_000_000), ("3,200", 32_000_000), ("0.45亿", 45_000_000)]
+)
+def test_revenue_is_typed_in_ten_thousand_yuan(
+    client: TestClient, db: Session, typed: str, stored: int
+) -> None:
+    form = _register_form(client, annual_revenue_wan=typed)
+    response = client.post("/register", data=form, headers=HTML, follow_redirects=False)
+    assert response.status_code == 303, soup(response).get_text()[:500]
+    enterprise = db.scalar(select(Enterprise).where(Enterprise.credit_code == form["credit_code"]))
+    assert enterprise is not None and enterprise.annual_revenue_cny == stored
+
+
+def test_unreadable_revenue_is_a_field_error(client: TestClient) -> None:
+    form = _register_form(client, annual_revenue_wan="三千万")
+    response = client.post("/register", data=form, headers=HTML)
+    assert response.status_code == 422
+    assert soup(response).select_one("#err-annual_revenue_wan") is not None

@@ -1,8 +1,9 @@
-"""Enterprise settings: profile, integrator grants, export everything, delete everything."""
+"""Enterprise settings: profile, integrator grants, delete everything (the export is
+tests/app/portability)."""
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -10,9 +11,20 @@ from sqlalchemy.orm import Session
 
 from app.enterprises.service import scoring_profile
 from app.kit.settings import PROJECT_ROOT, Settings
-from app.models import Answer, Assessment, AuditEvent, Enterprise, Grant, Result, User
+from app.models import (
+    Answer,
+    Assessment,
+    AuditEvent,
+    Enterprise,
+    Grant,
+    HeatmapContribution,
+    Result,
+    User,
+)
 from scoring import load_questionnaire
 from tests.answers import complete_answers
+from tests.app.heatmaps.helpers import submit as store_submission
+from tests.app.heatmaps.helpers import verified_firm
 from tests.factories import create_api_key, create_enterprise, create_user
 from tests.pages import HTML, HTMX, hidden, sign_in, soup
 
@@ -39,7 +51,8 @@ def test_grant_and_revoke_an_integrator(
         data={"csrf_token": hidden(form, "csrf_token"), "client_id": str(integrator.id)},
         headers=HTML,
     )
-    assert response.status_code == 200 and "已授权" in soup(response).get_text()
+    assert response.status_code == 200
+    assert "已授权" in soup(response).select_one(".flash").get_text()
     grant = db.scalar(select(Grant).where(Grant.enterprise_id == enterprise.id))
     assert grant is not None and grant.revoked_at is None and grant.method == "web"
     grant_id = grant.id
@@ -48,7 +61,7 @@ def test_grant_and_revoke_an_integrator(
     response = client.post(
         revoke["action"], data={"csrf_token": hidden(revoke, "csrf_token")}, headers=HTMX
     )
-    assert response.headers["hx-redirect"].startswith("/settings?done=revoked")
+    assert response.headers["hx-redirect"] == "/settings#integrators"
     db.rollback()  # a fresh snapshot: the request committed in its own session
     db.expunge_all()
     assert db.get(Grant, grant_id).revoked_at is not None
@@ -80,25 +93,6 @@ def _submitted_firm(client: TestClient, db: Session) -> tuple[Enterprise, User, 
     return enterprise, user, created["id"]
 
 
-def test_export_holds_everything_about_the_firm_and_no_secrets(
-    client: TestClient, db: Session
-) -> None:
-    enterprise, user, assessment_id = _submitted_firm(client, db)
-    other = create_enterprise(db)
-    response = client.get("/settings/export.json", headers=HTML)
-    assert response.status_code == 200
-    assert response.headers["content-disposition"].startswith("attachment;")
-    body = json.loads(response.content)
-    tables = body["tables"]
-    assert tables["enterprise"][0]["credit_code"] == enterprise.credit_code
-    assert [u["email"] for u in tables["user"]] == [user.email]
-    assert "password_hash" not in tables["user"][0]
-    assert tables["assessment"][0]["id"] == assessment_id
-    assert len(tables["answer"]) >= 5 and len(tables["result"]) == 1
-    assert other.credit_code not in response.text
-    assert "token_hash" not in response.text and "csrf_token" not in response.text
-
-
 def test_delete_needs_confirmation_then_removes_every_row(client: TestClient, db: Session) -> None:
     enterprise, user, _ = _submitted_firm(client, db)
     enterprise_id, credit_code = enterprise.id, enterprise.credit_code
@@ -118,7 +112,11 @@ def test_delete_needs_confirmation_then_removes_every_row(client: TestClient, db
         headers=HTML,
         follow_redirects=False,
     )
-    assert response.status_code == 303 and response.headers["location"] == "/?deleted=1"
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    # The home page confirms it, once.
+    home = client.get("/", headers=HTML)
+    assert "已删除" in soup(home).select_one(".flash").get_text()
+    assert soup(client.get("/", headers=HTML)).select_one(".flash") is None
     db.rollback()  # a fresh snapshot: the request committed in its own session
     db.expunge_all()
     assert db.get(Enterprise, enterprise_id) is None
@@ -163,3 +161,62 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
     db.expunge_all()
     stored = db.get(Enterprise, enterprise_id)
     assert stored is not None and stored.facts[money.removeprefix("fact_")] == 2_000_000
+
+
+def test_the_owner_edits_the_profile_and_the_firm_moves_in_the_heatmaps(
+    client: TestClient, db: Session
+) -> None:
+    enterprise = verified_firm(db, district_code="310115", industry_code="36")
+    store_submission(db, enterprise, datetime(2026, 10, 1, tzinfo=UTC))
+    sign_in(client, create_user(db, enterprise=enterprise))
+    page = soup(client.get("/settings/profile", headers=HTML))
+    form = page.select_one("form[action='/settings/profile']")
+    assert page.select_one("#f-annual_revenue_wan")["value"] == "4500"
+    response = client.post(
+        "/settings/profile",
+        data={
+            "csrf_token": hidden(form, "csrf_token"),
+            "name": "上海更名精密机械有限公司",
+            "district_code": "310104",
+            "industry_code": "34",
+            "employees": "15",
+            "annual_revenue_wan": "280",
+        },
+        headers=HTML,
+    )
+    assert response.status_code == 200 and soup(response).select_one(".flash") is not None
+    db.rollback()
+    db.expire_all()
+    changed = db.get(Enterprise, enterprise.id)
+    assert changed is not None
+    assert (changed.name, changed.district_code, changed.size_class) == (
+        "上海更名精密机械有限公司",
+        "310104",
+        "micro",
+    )
+    # enterprise.changed moved the firm's history to its new cells.
+    cells = {(c.district_code, c.industry_code) for c in db.scalars(select(HeatmapContribution))}
+    assert cells == {("310104", "34")}
+    assert db.scalar(select(AuditEvent).where(AuditEvent.action == "enterprise.profile"))
+
+
+def test_only_the_owner_edits_the_profile(client: TestClient, db: Session) -> None:
+    enterprise = create_enterprise(db)
+    create_user(db, enterprise=enterprise)
+    csrf = sign_in(client, create_user(db, enterprise=enterprise, firm_role="member"))
+    assert soup(client.get("/settings", headers=HTML)).find("a", href="/settings/profile") is None
+    response = client.post(
+        "/settings/profile",
+        data={
+            "csrf_token": csrf,
+            "name": "篡改",
+            "district_code": "310104",
+            "industry_code": "34",
+            "employees": "15",
+            "annual_revenue_wan": "280",
+        },
+        headers=HTML,
+    )
+    assert response.status_code == 404
+    db.rollback()
+    assert db.get(Enterprise, enterprise.id).name != "篡改"  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""Privacy rights over the API (PIPL): export, deletion from every table, aggregate and cache,
+"""Privacy rights over the API (PIPL): deletion from every table, aggregate and cache,
 contact persons with a retention period, and their purge."""
 
 from __future__ import annotations
@@ -55,56 +55,6 @@ def references(db: Session, enterprise_id: uuid.UUID, credit_code: str) -> dict[
             if str(enterprise_id) in text or credit_code in text:
                 found[table.name] = found.get(table.name, 0) + 1
     return found
-
-
-class TestExport:
-    def test_own_user_gets_everything_without_secrets(
-        self, client: TestClient, db: Session
-    ) -> None:
-        enterprise = create_enterprise(db)
-        login(client, create_user(db, enterprise=enterprise))
-        assert (
-            client.put(f"/api/v1/enterprises/{enterprise.id}/contacts", json=CONTACTS).status_code
-            == 200
-        )
-        response = client.get(f"/api/v1/enterprises/{enterprise.id}/export")
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["format"] == "zhizao-enterprise-export/1"
-        assert body["tables"]["enterprise"][0]["credit_code"] == enterprise.credit_code
-        assert {c["name"] for c in body["tables"]["contact"]} == {"王经理", "Li Hua"}
-        assert len(body["tables"]["user"]) == 1
-        text = response.text
-        for secret in ("password_hash", "token_hash", "csrf_token", "secret_sha256"):
-            assert secret not in text
-
-    def test_admin_may_export_others_may_not(
-        self, client: TestClient, db: Session, settings: Settings
-    ) -> None:
-        enterprise = create_enterprise(db)
-        url = f"/api/v1/enterprises/{enterprise.id}/export"
-        assert client.get(url).status_code == 401
-        key, api_client = create_api_key(db, settings)
-        login(client, create_user(db, enterprise=enterprise))
-        assert (
-            client.post(
-                f"/api/v1/enterprises/{enterprise.id}/grants",
-                json={"client_id": str(api_client.id)},  # type: ignore[attr-defined]
-            ).status_code
-            == 201
-        )
-        client.cookies.clear()
-        # Even with the firm's grant an integrator never sees the whole firm.
-        assert client.get(url, headers={"Authorization": f"Bearer {key}"}).status_code == 404
-        for other in (
-            create_user(db, enterprise=create_enterprise(db)),
-            create_user(db, role="official", district_code=enterprise.district_code),
-            create_user(db, role="official"),
-        ):
-            login(client, other)
-            assert client.get(url).status_code == 404
-        login(client, create_user(db, role="admin"))
-        assert client.get(url).status_code == 200
 
 
 class TestDeletion:

@@ -85,7 +85,7 @@ class TestRegistration:
         created = register_endpoint(client, integrator, receiver.url)
         assert created["status"] == "pending"
         assert created["secret"].startswith("whsec_")
-        assert set(created["events"]) == {"assessment.submitted", "grant.revoked"}
+        assert set(created["events"]) == {"assessment.submitted", "grant.created", "grant.revoked"}
         shown = client.get(f"/api/v1/webhooks/{created['id']}", headers=integrator.headers)
         assert "secret" not in shown.json()
 
@@ -408,9 +408,9 @@ class TestWorkers:
             firm = register_firm(client, integrator.headers)
             submitted(client, integrator.headers, firm["id"])
             assert wait_for(lambda: len(receiver.received) == 1)
-            assert client.app.state.webhook_worker is not None
+            assert client.app.state.worker is not None
         # stopped with the app
-        assert client.app.state.webhook_worker is None
+        assert client.app.state.worker is None
 
     def test_several_workers_send_each_event_once(
         self,

@@ -1,0 +1,230 @@
+"""Pages of one's own account: name and language, changing the password, and "forgot
+password" (a link by e-mail, then a new password)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from app.accounts import passwords, service
+from app.accounts.forms import anonymous_page
+from app.accounts.schemas import (
+    MIN_PASSWORD_LENGTH,
+    PasswordChange,
+    PasswordResetCompletion,
+    PasswordResetRequest,
+    ProfileUpdate,
+)
+from app.kit.db import SessionDep
+from app.kit.errors import InvalidInput
+from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
+from app.kit.i18n import N_, Lang, tr
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
+from app.kit.settings import SettingsDep
+from app.kit.web.csrf import check_form, check_same_origin
+from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
+from app.kit.web.flash import flash_message, flash_redirect
+from app.kit.web.forms import form_errors
+from app.kit.web.templating import render
+
+router = domain_router(include_in_schema=False)
+
+PROFILE_SAVED = flash_message("account.profile", N_("Your details were saved."))
+PASSWORD_CHANGED = flash_message(
+    "account.password",
+    N_("Your password was changed. Your other sessions were signed out."),
+)
+PASSWORD_RESET = flash_message(
+    "account.reset", N_("Your password was reset. Sign in with the new one.")
+)
+
+
+def _password(form: FormDep, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _account_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: Lang,
+    *,
+    profile_errors: dict[str, str] | None = None,
+    password_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    user = service.get_user(session, principal)
+    context = base_context(request, principal, lang) | {
+        "user": user,
+        "profile_errors": profile_errors or {},
+        "password_errors": password_errors or {},
+        "min_password": MIN_PASSWORD_LENGTH,
+    }
+    return render(request, "pages/account.html", context, lang=lang, status_code=status_code)
+
+
+@router.get("/account", response_class=HTMLResponse, name="account")
+def account_page(
+    request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang
+) -> Response:
+    return _account_page(request, session, principal, lang)
+
+
+@router.post("/account/profile", name="account_profile")
+def update_profile(
+    request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang, form: FormDep
+) -> Response:
+    check_same_origin(request)
+    try:
+        data = ProfileUpdate(
+            display_name=form_str(form, "display_name"),
+            locale="en" if form_str(form, "locale") == "en" else "zh-CN",
+        )
+    except ValidationError as exc:
+        return _account_page(
+            request,
+            session,
+            principal,
+            lang,
+            profile_errors=form_errors(lang, exc),
+            status_code=422,
+        )
+    service.update_profile(session, principal, data)
+    return flash_redirect(request, "/account", PROFILE_SAVED)
+
+
+@router.post("/account/password", name="account_password")
+def change_password(
+    request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang, form: FormDep
+) -> Response:
+    check_same_origin(request)
+    errors: dict[str, str] = {}
+    try:
+        data = PasswordChange(
+            current_password=_password(form, "current_password"),
+            new_password=_password(form, "password"),
+        )
+    except ValidationError as exc:
+        errors = form_errors(lang, exc)
+    else:
+        if data.new_password != _password(form, "password_again"):
+            errors["password_again"] = tr(lang, "The two new passwords differ.")
+    if not errors:
+        try:
+            passwords.change_password(
+                session,
+                principal,
+                data.current_password,
+                data.new_password,
+                keep_token=request.cookies.get(SESSION_COOKIE),
+            )
+        except InvalidInput:
+            session.rollback()
+            errors["current_password"] = tr(lang, "The current password is wrong.")
+    if errors:
+        return _account_page(
+            request, session, principal, lang, password_errors=errors, status_code=422
+        )
+    return flash_redirect(request, "/account", PASSWORD_CHANGED)
+
+
+# --- forgot password ------------------------------------------------------------------------------
+
+
+@router.get("/password/forgot", response_class=HTMLResponse, name="password_forgot")
+def forgot_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
+    return anonymous_page(
+        request, principal, lang, "pages/password_forgot.html", sent=False, email="", error=None
+    )
+
+
+@router.post("/password/forgot", response_class=HTMLResponse)
+def forgot(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    check_form(request, principal, form)
+    email = form_str(form, "email")
+    try:
+        data = PasswordResetRequest(email=email)
+    except ValidationError as exc:
+        return anonymous_page(
+            request,
+            principal,
+            lang,
+            "pages/password_forgot.html",
+            status_code=422,
+            sent=False,
+            email=email,
+            error=form_errors(lang, exc).get("email"),
+        )
+    passwords.request_reset(session, principal, settings, data.email, lang)
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/password_forgot.html",
+        sent=True,
+        email=data.email,
+        error=None,
+    )
+
+
+@router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset")
+def reset_form(
+    request: Request, token: str, session: SessionDep, principal: CurrentPrincipal, lang: PageLang
+) -> Response:
+    valid = passwords.open_reset(session, token) is not None
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/password_reset.html",
+        status_code=200 if valid else 404,
+        valid=valid,
+        token=token,
+        errors={},
+    )
+
+
+@router.post("/password/reset/{token}", response_class=HTMLResponse)
+def reset(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    check_form(request, principal, form)
+    errors: dict[str, str] = {}
+    try:
+        data = PasswordResetCompletion(new_password=_password(form, "password"))
+    except ValidationError as exc:
+        errors = form_errors(lang, exc)
+    else:
+        if data.new_password != _password(form, "password_again"):
+            errors["password_again"] = tr(lang, "The two new passwords differ.")
+    if errors or passwords.open_reset(session, token) is None:
+        valid = passwords.open_reset(session, token) is not None
+        return anonymous_page(
+            request,
+            principal,
+            lang,
+            "pages/password_reset.html",
+            status_code=422 if valid else 404,
+            valid=valid,
+            token=token,
+            errors=errors,
+        )
+    passwords.reset_password(session, principal, token, data.new_password)
+    response = flash_redirect(request, "/login", PASSWORD_RESET)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

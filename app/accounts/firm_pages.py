@@ -1,0 +1,377 @@
+"""Pages of a firm's people: colleagues (invite, remove), accepting an invitation link, asking to
+join a registered firm, and deciding such requests (owners, district officials, admins)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from app.accounts import claims, members, service
+from app.accounts.api import set_session_cookie
+from app.accounts.forms import anonymous_page
+from app.accounts.schemas import (
+    ClaimCreate,
+    ClaimDecision,
+    InvitationAcceptance,
+    MemberInvite,
+)
+from app.enterprises import service as enterprise_service
+from app.kit.db import SessionDep
+from app.kit.errors import Conflict, InvalidInput
+from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
+from app.kit.i18n import N_, Lang, html_lang, tr
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
+from app.kit.settings import SettingsDep
+from app.kit.web.csrf import check_form, check_same_origin
+from app.kit.web.deps import (
+    EnterpriseUser,
+    FormDep,
+    PageLang,
+    SignedInPage,
+    base_context,
+    form_str,
+)
+from app.kit.web.flash import flash_message, flash_redirect
+from app.kit.web.forms import form_errors
+from app.kit.web.templating import render
+
+router = domain_router(include_in_schema=False)
+
+INVITED = flash_message("member.invited", N_("Invitation sent. The link works once."))
+REMOVED = flash_message("member.removed", N_("The colleague was removed and signed out."))
+WITHDRAWN = flash_message("member.withdrawn", N_("The invitation was withdrawn."))
+WELCOME = flash_message("member.welcome", N_("Welcome! Your account is ready."))
+APPROVED = flash_message(
+    "claim.approved", N_("Request approved: the person was sent an invitation link.")
+)
+REFUSED = flash_message("claim.refused", N_("Request refused: the person was told why."))
+
+
+# --- colleagues -----------------------------------------------------------------------------------
+
+
+def _members_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: Lang,
+    *,
+    invite_email: str = "",
+    invite_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    assert principal.enterprise_id is not None
+    enterprise = enterprise_service.get_visible(session, principal, principal.enterprise_id)
+    is_owner = principal.is_firm_owner
+    context = base_context(request, principal, lang) | {
+        "enterprise": enterprise,
+        "members": members.members(session, principal, enterprise.id),
+        "invitations": members.open_invitations(session, principal, enterprise.id)
+        if is_owner
+        else [],
+        "claims": claims.listing(session, principal) if is_owner else [],
+        "is_owner": is_owner,
+        "invite_email": invite_email,
+        "invite_error": invite_error,
+    }
+    return render(request, "pages/members.html", context, lang=lang, status_code=status_code)
+
+
+@router.get("/settings/members", response_class=HTMLResponse, name="members")
+def members_page(
+    request: Request, session: SessionDep, principal: EnterpriseUser, lang: PageLang
+) -> Response:
+    return _members_page(request, session, principal, lang)
+
+
+@router.post("/settings/members/invite", name="member_invite")
+def invite(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: EnterpriseUser,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    check_same_origin(request)
+    assert principal.enterprise_id is not None
+    email = form_str(form, "email")
+    error: str | None = None
+    try:
+        data = MemberInvite(email=email)
+        members.invite_member(
+            session, principal, settings, principal.enterprise_id, data.email, lang
+        )
+    except ValidationError as exc:
+        error = form_errors(lang, exc).get("email")
+    except Conflict:
+        session.rollback()
+        error = tr(
+            lang, "This e-mail address already has an account; a person belongs to one firm."
+        )
+    if error is not None:
+        return _members_page(
+            request,
+            session,
+            principal,
+            lang,
+            invite_email=email,
+            invite_error=error,
+            status_code=422,
+        )
+    return flash_redirect(request, "/settings/members", INVITED)
+
+
+@router.post("/settings/members/{user_id}/remove", name="member_remove")
+def remove(
+    request: Request, user_id: uuid.UUID, session: SessionDep, principal: EnterpriseUser
+) -> Response:
+    check_same_origin(request)
+    assert principal.enterprise_id is not None
+    members.remove_member(session, principal, principal.enterprise_id, user_id)
+    return flash_redirect(request, "/settings/members", REMOVED)
+
+
+@router.post("/settings/invitations/{invitation_id}/withdraw", name="invitation_withdraw")
+def withdraw(
+    request: Request, invitation_id: uuid.UUID, session: SessionDep, principal: EnterpriseUser
+) -> Response:
+    check_same_origin(request)
+    assert principal.enterprise_id is not None
+    members.withdraw_invitation(session, principal, principal.enterprise_id, invitation_id)
+    return flash_redirect(request, "/settings/members", WITHDRAWN)
+
+
+# --- accepting an invitation ----------------------------------------------------------------------
+
+
+def _invitation_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: Lang,
+    token: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    found = members.open_invitation(session, token)
+    invitation, enterprise = found if found is not None else (None, None)
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/invitation.html",
+        status_code=status_code if found is not None else 404,
+        invitation=invitation,
+        enterprise=enterprise,
+        token=token,
+        values=values or {"email": invitation.email or "" if invitation else ""},
+        errors=errors or {},
+    )
+
+
+@router.get("/invitations/{token}", response_class=HTMLResponse, name="invitation")
+def invitation_form(
+    request: Request, token: str, session: SessionDep, principal: CurrentPrincipal, lang: PageLang
+) -> Response:
+    return _invitation_page(request, session, principal, lang, token)
+
+
+@router.post("/invitations/{token}", response_class=HTMLResponse)
+def accept(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    check_form(request, principal, form)
+    found = members.open_invitation(session, token)
+    if found is None:
+        return _invitation_page(request, session, principal, lang, token)
+    invitation = found[0]
+    values = {
+        "email": invitation.email or form_str(form, "email"),
+        "display_name": form_str(form, "display_name"),
+    }
+    password = form.get("password")
+    errors: dict[str, str] = {}
+    try:
+        data = InvitationAcceptance(
+            email=values["email"],
+            display_name=values["display_name"],
+            password=password if isinstance(password, str) else "",
+            locale=html_lang(lang),
+        )
+    except ValidationError as exc:
+        errors = form_errors(lang, exc)
+    else:
+        if data.password != form.get("password_again"):
+            errors["password_again"] = tr(lang, "The two passwords differ.")
+    if not errors:
+        try:
+            user = members.accept_invitation(session, principal, token, data)
+        except (Conflict, InvalidInput) as exc:
+            session.rollback()
+            field = exc.errors[0].field.rsplit(".", 1)[-1] if exc.errors else "email"
+            errors[field] = (
+                tr(lang, "This e-mail address already has an account; sign in instead.")
+                if isinstance(exc, Conflict) and exc.errors
+                else tr(lang, "This invitation is for another e-mail address.")
+                if exc.errors
+                else tr(lang, "The firm already has an owner; ask them to invite you.")
+            )
+    if errors:
+        return _invitation_page(
+            request,
+            session,
+            principal,
+            lang,
+            token,
+            values=values,
+            errors=errors,
+            status_code=422,
+        )
+    outcome = service.login(
+        session,
+        settings,
+        user.email,
+        data.password,
+        replaces_token=request.cookies.get(SESSION_COOKIE),
+        request_id=request.state.request_id,
+    )
+    response = flash_redirect(request, "/dashboard", WELCOME)
+    set_session_cookie(request, response, outcome.token)
+    return response
+
+
+# --- asking to join a firm ------------------------------------------------------------------------
+
+
+@router.get("/claim", response_class=HTMLResponse, name="claim")
+def claim_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
+    values = {"credit_code": request.query_params.get("credit_code", "")[:30]}
+    return anonymous_page(
+        request, principal, lang, "pages/claim.html", values=values, errors={}, sent=False
+    )
+
+
+@router.post("/claim", response_class=HTMLResponse)
+def claim(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    check_form(request, principal, form)
+    values = {
+        name: form_str(form, name) for name in ("credit_code", "email", "display_name", "message")
+    }
+    errors: dict[str, str] = {}
+    try:
+        data = ClaimCreate(**values, locale=html_lang(lang))
+        claims.file_claim(session, principal, settings, data)
+    except ValidationError as exc:
+        errors = form_errors(lang, exc)
+    except InvalidInput:
+        session.rollback()
+        errors["credit_code"] = tr(
+            lang, "No enterprise with this credit code is registered: register it instead."
+        )
+    if errors:
+        return anonymous_page(
+            request,
+            principal,
+            lang,
+            "pages/claim.html",
+            status_code=422,
+            values=values,
+            errors=errors,
+            sent=False,
+        )
+    return anonymous_page(
+        request, principal, lang, "pages/claim.html", values=values, errors={}, sent=True
+    )
+
+
+# --- deciding requests ----------------------------------------------------------------------------
+
+
+@router.get("/claims", response_class=HTMLResponse, name="claims")
+def claims_page(
+    request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang
+) -> Response:
+    context = base_context(request, principal, lang) | {
+        "claims": claims.listing(session, principal, status="pending"),
+        "decided": claims.listing(session, principal, status=None)[:20],
+    }
+    return render(request, "pages/claims.html", context, lang=lang)
+
+
+def _claim_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: Lang,
+    claim_id: uuid.UUID,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = base_context(request, principal, lang) | {
+        "view": claims.get(session, principal, claim_id),
+        "error": error,
+    }
+    return render(request, "pages/claim_detail.html", context, lang=lang, status_code=status_code)
+
+
+@router.get("/claims/{claim_id}", response_class=HTMLResponse, name="claim_detail")
+def claim_page(
+    request: Request,
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    principal: SignedInPage,
+    lang: PageLang,
+) -> Response:
+    return _claim_page(request, session, principal, lang, claim_id)
+
+
+@router.post("/claims/{claim_id}", name="claim_decide")
+def decide(
+    request: Request,
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: SignedInPage,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    check_same_origin(request)
+    approve = form_str(form, "decision") == "approve"
+    try:
+        decision = ClaimDecision(approve=approve, reason=form_str(form, "reason"))
+        claims.decide(session, principal, settings, claim_id, decision)
+    except (ValidationError, InvalidInput):
+        session.rollback()
+        message = tr(
+            lang, "Say why the request is refused (at most 500 characters): the person is told."
+        )
+        return _claim_page(
+            request, session, principal, lang, claim_id, error=message, status_code=422
+        )
+    back = (
+        "/settings/members"
+        if principal.is_enterprise_user
+        else ("/admin" if principal.is_admin else "/claims")
+    )
+    return flash_redirect(request, back, APPROVED if approve else REFUSED)

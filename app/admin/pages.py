@@ -1,0 +1,385 @@
+"""The admin console's pages (``/admin``). Admins only: to everyone else they do not exist.
+
+Every action is a plain form (POST, then 303 back with a confirmation), so the console works
+without JavaScript; each calls the owning domain's service, which checks the admin again and
+writes the audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.accounts import service as accounts_service
+from app.audit import service as audit_service
+from app.integrators import service as integrator_service
+from app.integrators.schemas import WebhookEndpointRead
+from app.integrators.worker import UnsafeDestination, checked_addresses, system_resolver
+from app.kit.db import SessionDep
+from app.kit.errors import AppError, InvalidInput
+from app.kit.guards import require_admin
+from app.kit.i18n import N_, Lang, tr
+from app.kit.principal import Principal
+from app.kit.routing import domain_router
+from app.kit.settings import Settings, SettingsDep
+from app.kit.web.csrf import check_same_origin
+from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
+from app.kit.web.flash import flash_message, flash_redirect
+from app.kit.web.templating import render
+from app.mail import service as mail_service
+from app.models import SCOPES
+from app.verification import service as verification_service
+
+router = domain_router(prefix="/admin", include_in_schema=False)
+
+APPROVED = flash_message("admin.webhook_approved", N_("Webhook endpoint approved."))
+DISABLED = flash_message("admin.webhook_disabled", N_("Webhook endpoint disabled."))
+KEY_REVOKED = flash_message("admin.key_revoked", N_("API key revoked."))
+CLIENT_CHANGED = flash_message("admin.client_changed", N_("API client updated."))
+USER_CHANGED = flash_message("admin.user_changed", N_("User updated."))
+
+
+def _admin(principal: SignedInPage) -> Principal:
+    return require_admin(principal)
+
+
+AdminPage = Annotated[Principal, Depends(_admin)]
+
+
+def _page(
+    request: Request, principal: Principal, lang: Lang, template: str, **values: Any
+) -> Response:
+    status_code = values.pop("status_code", 200)
+    context = base_context(request, principal, lang) | values
+    return render(request, f"admin/{template}", context, lang=lang, status_code=status_code)
+
+
+# --- webhook destinations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointView:
+    endpoint: WebhookEndpointRead
+    client_name: str
+    #: Every address the URL's host resolves to now (what an approval lets the worker send to).
+    addresses: list[str]
+    #: Why the worker would refuse to send there, if it would.
+    problem: str | None
+
+
+def destination(url: str, settings: Settings) -> tuple[list[str], str | None]:
+    """The addresses ``url`` resolves to and, if the worker would refuse them, why."""
+    try:
+        return checked_addresses(url, settings, system_resolver), None
+    except UnsafeDestination as exc:
+        return [], str(exc)
+
+
+def _endpoint_views(
+    session: SessionDep, principal: Principal, settings: Settings, status: str | None
+) -> list[EndpointView]:
+    page = integrator_service.admin_list_endpoints(
+        session, principal, status=status, cursor=None, limit=100
+    )
+    names = {
+        c.id: c.name
+        for c in integrator_service.list_clients(session, principal, cursor=None, limit=200).items
+    }
+    views = []
+    for endpoint in page.items:
+        addresses, problem = (
+            destination(endpoint.url, settings) if endpoint.status == "pending" else ([], None)
+        )
+        views.append(EndpointView(endpoint, names.get(endpoint.client_id, ""), addresses, problem))
+    return views
+
+
+# --- the console ----------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse, name="admin_console")
+def console(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminPage,
+    lang: PageLang,
+) -> Response:
+    return _page(
+        request,
+        principal,
+        lang,
+        "console.html",
+        verification=verification_service.listing(
+            session, principal, status="pending", district_code=None, cursor=None, limit=10
+        ),
+        claims=accounts_service.pending_claims(session, principal),
+        webhooks=_endpoint_views(session, principal, settings, "pending"),
+        mails=mail_service.recent(session, principal, cursor=None, limit=5).items,
+    )
+
+
+# --- webhooks -------------------------------------------------------------------------------------
+
+
+@router.get("/webhooks", response_class=HTMLResponse, name="admin_webhooks")
+def webhooks(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminPage,
+    lang: PageLang,
+) -> Response:
+    status = request.query_params.get("status") or None
+    status = status if status in ("pending", "active", "disabled") else None
+    return _page(
+        request,
+        principal,
+        lang,
+        "webhooks.html",
+        webhooks=_endpoint_views(session, principal, settings, status),
+        status=status or "",
+    )
+
+
+@router.post("/webhooks/{endpoint_id}/approve", name="admin_webhook_approve")
+def approve_webhook(
+    request: Request,
+    endpoint_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminPage,
+) -> Response:
+    check_same_origin(request)
+    integrator_service.approve_endpoint(session, principal, settings, endpoint_id)
+    return flash_redirect(request, "/admin/webhooks", APPROVED)
+
+
+@router.post("/webhooks/{endpoint_id}/disable", name="admin_webhook_disable")
+def disable_webhook(
+    request: Request, endpoint_id: uuid.UUID, session: SessionDep, principal: AdminPage
+) -> Response:
+    check_same_origin(request)
+    integrator_service.admin_disable_endpoint(session, principal, endpoint_id)
+    return flash_redirect(request, "/admin/webhooks", DISABLED)
+
+
+# --- API clients and keys -------------------------------------------------------------------------
+
+
+def _clients_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: Lang,
+    *,
+    issued: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return _page(
+        request,
+        principal,
+        lang,
+        "clients.html",
+        clients=integrator_service.list_clients(session, principal, cursor=None, limit=200).items,
+        scopes=SCOPES,
+        issued=issued,
+        error=error,
+        status_code=status_code,
+    )
+
+
+@router.get("/clients", response_class=HTMLResponse, name="admin_clients")
+def clients(
+    request: Request, session: SessionDep, principal: AdminPage, lang: PageLang
+) -> Response:
+    return _clients_page(request, session, principal, lang)
+
+
+@router.post("/clients", response_class=HTMLResponse, name="admin_client_create")
+def create_client(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminPage,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    """Shows the new key on the answer page itself, once (never in a redirect or a cookie)."""
+    check_same_origin(request)
+    name = form_str(form, "name")
+    scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
+    if len(name) < 2 or not scopes:
+        message = tr(lang, "Give a name (2 characters or more) and at least one scope.")
+        return _clients_page(request, session, principal, lang, error=message, status_code=422)
+    try:
+        issued = integrator_service.create_api_client(
+            session,
+            principal,
+            settings,
+            name=name[:200],
+            scopes=scopes,
+            contact_email=form_str(form, "contact_email")[:254],
+        )
+    except InvalidInput:
+        session.rollback()
+        message = tr(lang, "Give a name (2 characters or more) and at least one scope.")
+        return _clients_page(request, session, principal, lang, error=message, status_code=422)
+    session.flush()
+    return _clients_page(request, session, principal, lang, issued=issued.plaintext)
+
+
+@router.post("/clients/{client_id}/keys", response_class=HTMLResponse, name="admin_key_create")
+def issue_key(
+    request: Request,
+    client_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminPage,
+    lang: PageLang,
+) -> Response:
+    check_same_origin(request)
+    try:
+        new = integrator_service.issue_key(session, principal, settings, client_id)
+    except AppError as exc:
+        session.rollback()
+        message = tr(lang, "No key was issued: %(reason)s", reason=exc.detail)
+        return _clients_page(request, session, principal, lang, error=message, status_code=409)
+    return _clients_page(request, session, principal, lang, issued=new.plaintext)
+
+
+@router.post("/clients/{client_id}/keys/{key_id}/revoke", name="admin_key_revoke")
+def revoke_key(
+    request: Request,
+    client_id: uuid.UUID,
+    key_id: str,
+    session: SessionDep,
+    principal: AdminPage,
+) -> Response:
+    check_same_origin(request)
+    integrator_service.revoke_key(session, principal, key_id, client_id)
+    return flash_redirect(request, "/admin/clients", KEY_REVOKED)
+
+
+@router.post("/clients/{client_id}/disabled", name="admin_client_disable")
+def set_client_disabled(
+    request: Request,
+    client_id: uuid.UUID,
+    session: SessionDep,
+    principal: AdminPage,
+    form: FormDep,
+) -> Response:
+    check_same_origin(request)
+    disabled = form_str(form, "disabled") == "1"
+    integrator_service.set_client_disabled(session, principal, client_id, disabled)
+    return flash_redirect(request, "/admin/clients", CLIENT_CHANGED)
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+
+@router.get("/users", response_class=HTMLResponse, name="admin_users")
+def users(request: Request, session: SessionDep, principal: AdminPage, lang: PageLang) -> Response:
+    email = request.query_params.get("email", "")[:254] or None
+    page = accounts_service.list_users(
+        session,
+        principal,
+        cursor=request.query_params.get("cursor") or None,
+        limit=50,
+        email=email,
+    )
+    return _page(request, principal, lang, "users.html", page=page, email=email or "")
+
+
+@router.post("/users/{user_id}/active", name="admin_user_active")
+def set_user_active(
+    request: Request,
+    user_id: uuid.UUID,
+    session: SessionDep,
+    principal: AdminPage,
+    form: FormDep,
+) -> Response:
+    check_same_origin(request)
+    accounts_service.set_user_active(session, principal, user_id, form_str(form, "active") == "1")
+    return flash_redirect(request, "/admin/users", USER_CHANGED)
+
+
+# --- audit trail ----------------------------------------------------------------------------------
+
+
+def _moment(text: str) -> datetime | None:
+    """A date (or date and time) typed in a filter, as UTC; None when blank or unreadable."""
+    try:
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+@router.get("/audit", response_class=HTMLResponse, name="admin_audit")
+def audit(request: Request, session: SessionDep, principal: AdminPage, lang: PageLang) -> Response:
+    params = request.query_params
+    filters = {
+        name: params.get(name, "")[:64]
+        for name in ("action", "actor_id", "enterprise_id", "since", "until")
+    }
+    try:
+        enterprise_id = uuid.UUID(filters["enterprise_id"]) if filters["enterprise_id"] else None
+    except ValueError:
+        enterprise_id = None
+    events, next_cursor = audit_service.search(
+        session,
+        principal,
+        cursor=params.get("cursor") or None,
+        limit=50,
+        action=filters["action"] or None,
+        actor_id=filters["actor_id"] or None,
+        enterprise_id=enterprise_id,
+        since=_moment(filters["since"]),
+        until=_moment(filters["until"]),
+    )
+    return _page(
+        request,
+        principal,
+        lang,
+        "audit.html",
+        events=events,
+        next_cursor=next_cursor,
+        filters=filters,
+    )
+
+
+# --- mail outbox ----------------------------------------------------------------------------------
+
+
+@router.get("/outbox", response_class=HTMLResponse, name="admin_outbox")
+def outbox(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminPage,
+    lang: PageLang,
+) -> Response:
+    to = request.query_params.get("to", "")[:254] or None
+    page = mail_service.recent(
+        session,
+        principal,
+        cursor=request.query_params.get("cursor") or None,
+        limit=30,
+        to_address=to.strip().lower() if to else None,
+    )
+    return _page(
+        request,
+        principal,
+        lang,
+        "outbox.html",
+        page=page,
+        to=to or "",
+        smtp_host=settings.SMTP_HOST,
+    )

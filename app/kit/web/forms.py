@@ -1,0 +1,54 @@
+"""Form validation messages: a pydantic error on a page's form, said in the page's language and
+keyed by the form input it belongs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.kit.i18n import Lang, tr
+
+#: Fields whose errors show on a differently named form input (revenue is typed in 万元).
+FORM_FIELD = {"annual_revenue_cny": "annual_revenue_wan", "new_password": "password"}
+
+
+def form_errors(lang: Lang, exc: ValidationError) -> dict[str, str]:
+    """A form's validation errors by form input name, said in ``lang`` (first error each)."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][-1]) if error["loc"] else ""
+        errors.setdefault(FORM_FIELD.get(field, field), field_message(lang, field, dict(error)))
+    return errors
+
+
+def field_message(lang: Lang, field: str, error: dict[str, Any]) -> str:
+    """A pydantic error on a form field, said in ``lang``."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return tr(lang, "Required.")
+    if field == "credit_code" and kind == "value_error":
+        return tr(
+            lang,
+            "Not a valid unified social credit code: 18 characters with a correct check digit.",
+        )
+    if field == "district_code":
+        return tr(lang, "Choose one of Shanghai's districts.")
+    if field == "industry_code":
+        return tr(lang, "Choose a manufacturing industry (GB/T 4754 divisions 13–43).")
+    if field == "email":
+        return tr(lang, "Enter an e-mail address such as name@example.com.")
+    if field in ("password", "new_password") and kind == "string_too_short":
+        return tr(lang, "At least %(n)s characters.", n=ctx.get("min_length", 0))
+    if kind == "string_too_short":
+        return tr(lang, "Too short: at least %(n)s characters.", n=ctx.get("min_length", 1))
+    if kind == "string_too_long":
+        return tr(lang, "Too long: at most %(n)s characters.", n=ctx.get("max_length", 0))
+    if kind in ("greater_than_equal", "greater_than"):
+        return tr(lang, "Must not be negative.")
+    if kind in ("less_than_equal", "less_than"):
+        return tr(lang, "This figure is too large; check the unit.")
+    if kind.startswith(("int_", "decimal_", "float_")) or kind == "value_error":
+        return tr(lang, "Enter a number (digits only).")
+    return tr(lang, "This value is not valid.")

@@ -1,0 +1,69 @@
+"""Queries on the mail outbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from app.models import MailMessage
+
+
+class MailRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, message: MailMessage) -> MailMessage:
+        self.session.add(message)
+        return message
+
+    def get(self, message_id: uuid.UUID) -> MailMessage | None:
+        return self.session.get(MailMessage, message_id)
+
+    def page(
+        self,
+        *,
+        before: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+        to_address: str | None = None,
+    ) -> list[MailMessage]:
+        """Newest first."""
+        query = (
+            select(MailMessage)
+            .order_by(MailMessage.created_at.desc(), MailMessage.id.desc())
+            .limit(limit)
+        )
+        if to_address is not None:
+            query = query.where(MailMessage.to_address == to_address)
+        if before is not None:
+            query = query.where(
+                (MailMessage.created_at < before[0])
+                | and_(MailMessage.created_at == before[0], MailMessage.id < before[1])
+            )
+        return list(self.session.scalars(query))
+
+    # --- the worker's queries ---
+
+    def any_due(self, now: datetime) -> bool:
+        return (
+            self.session.scalar(
+                select(MailMessage.id)
+                .where(MailMessage.status == "pending", MailMessage.next_attempt_at <= now)
+                .limit(1)
+            )
+            is not None
+        )
+
+    def lock_due(self, now: datetime, limit: int) -> list[MailMessage]:
+        """Due messages, locked; on PostgreSQL rows another worker holds are skipped."""
+        query = (
+            select(MailMessage)
+            .where(MailMessage.status == "pending", MailMessage.next_attempt_at <= now)
+            .order_by(MailMessage.next_attempt_at, MailMessage.id)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.scalars(query))

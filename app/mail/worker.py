@@ -1,0 +1,192 @@
+"""Delivering the mail outbox: over SMTP, or to the log where no SMTP server is configured.
+
+Like the webhook worker (``app.integrators.worker``), a delivery takes three short
+transactions with no lock held while the SMTP conversation runs: claim due messages (PostgreSQL:
+``FOR UPDATE SKIP LOCKED``, so several workers share the outbox) with a lease; send; record the
+outcome if the lease is still ours. A failure is retried with exponential backoff (one minute,
+doubling, at most six hours) up to MAIL_MAX_ATTEMPTS, then the message is marked failed. A
+worker that dies mid-send leaves a lease that runs out, and the message is sent again: delivery
+is at least once. A secret message's body is blanked once it is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from typing import Protocol
+
+from app.kit.clock import utcnow
+from app.kit.db import Database, begin_write
+from app.kit.settings import Environment, Settings
+from app.mail.repository import MailRepository
+
+logger = logging.getLogger("zhizao.mail")
+
+BATCH_SIZE = 20
+#: Shown instead of a secret message's body once it has been sent.
+SENT_SECRET_BODY = "(sent; the body held a single-use link and is not kept)"
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Deliver or raise."""
+
+
+class SmtpTransport:
+    """One SMTP connection per message: STARTTLS, implicit TLS or plain, login if a user is set."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, message: EmailMessage) -> None:
+        settings = self.settings
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if settings.SMTP_TLS == "tls":
+            smtp = smtplib.SMTP_SSL(
+                settings.SMTP_HOST,
+                settings.SMTP_PORT,
+                timeout=settings.SMTP_TIMEOUT_SECONDS,
+                context=context,
+            )
+        else:
+            smtp = smtplib.SMTP(
+                settings.SMTP_HOST, settings.SMTP_PORT, timeout=settings.SMTP_TIMEOUT_SECONDS
+            )
+        with smtp:
+            if settings.SMTP_TLS == "starttls":
+                smtp.starttls(context=context)
+            if settings.SMTP_USER:
+                password = (
+                    settings.SMTP_PASSWORD.get_secret_value() if settings.SMTP_PASSWORD else ""
+                )
+                smtp.login(settings.SMTP_USER, password)
+            smtp.send_message(message)
+
+
+class LogTransport:
+    """No SMTP server: each message goes to the log (in full outside production, where reading
+    the link there is how a developer signs up colleagues or resets a password)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.with_body = settings.ENV != Environment.production
+
+    def send(self, message: EmailMessage) -> None:
+        body = message.get_content() if self.with_body else "(body not logged in production)"
+        logger.warning(
+            "mail not sent (ZHIZAO_SMTP_HOST is empty), logged instead: to %s, subject %s\n%s",
+            message["To"],
+            message["Subject"],
+            body,
+        )
+
+
+def transport_for(settings: Settings) -> Transport:
+    return SmtpTransport(settings) if settings.SMTP_HOST else LogTransport(settings)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay after ``attempts`` failures: one minute, doubling, at most six hours."""
+    return timedelta(minutes=min(360, 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: uuid.UUID
+    to_address: str
+    subject: str
+    body: str
+
+
+def build_message(settings: Settings, item: Claimed, at: datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.MAIL_SENDER
+    message["To"] = item.to_address
+    message["Subject"] = item.subject
+    message["Date"] = formatdate(at.timestamp(), usegmt=True)
+    domain = parseaddr(settings.MAIL_SENDER)[1].partition("@")[2] or "zhizao.local"
+    message["Message-ID"] = make_msgid(idstring=item.id.hex, domain=domain)
+    message.set_content(item.body, charset="utf-8")
+    return message
+
+
+class MailWorker:
+    """Delivers due outbox messages; ``run_once`` is one pass (``app.worker`` loops)."""
+
+    name = "mail"
+
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        transport: Transport | None = None,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.transport = transport or transport_for(settings)
+        self.batch_size = batch_size
+        self.lease = timedelta(seconds=settings.SMTP_TIMEOUT_SECONDS * 3 + 30)
+
+    def close(self) -> None:
+        """Nothing held between passes (one SMTP connection per message)."""
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Deliver what is due at ``now``; returns how many attempts were made."""
+        now = now or utcnow()
+        with self.database.sessions() as session:
+            if not MailRepository(session).any_due(now):
+                return 0
+        token = uuid.uuid4().hex
+        claimed = self._claim(token, now)
+        for item in claimed:
+            at = max(now, utcnow())
+            error: str | None = None
+            try:
+                self.transport.send(build_message(self.settings, item, at))
+            except (OSError, smtplib.SMTPException) as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                logger.info("mail %s to %s failed: %s", item.id, item.to_address, error)
+            self._record(token, item.id, error, at)
+        return len(claimed)
+
+    def _claim(self, token: str, now: datetime) -> list[Claimed]:
+        with self.database.sessions() as session:
+            begin_write(session)
+            claimed = []
+            for message in MailRepository(session).lock_due(now, self.batch_size):
+                message.claimed_by = token
+                message.next_attempt_at = now + self.lease
+                claimed.append(
+                    Claimed(message.id, message.to_address, message.subject, message.body)
+                )
+            session.commit()
+        return claimed
+
+    def _record(self, token: str, message_id: uuid.UUID, error: str | None, at: datetime) -> None:
+        with self.database.sessions() as session:
+            begin_write(session)
+            message = MailRepository(session).get(message_id)
+            if message is None or message.claimed_by != token:
+                return  # the lease ran out and another worker took it over
+            now = max(at, utcnow())
+            message.claimed_by = None
+            message.attempts += 1
+            message.last_error = error
+            if error is None:
+                message.status = "sent"
+                message.sent_at = now
+                if message.secret:
+                    message.body = SENT_SECRET_BODY
+            elif message.attempts >= self.settings.MAIL_MAX_ATTEMPTS:
+                message.status = "failed"
+            else:
+                message.next_attempt_at = now + backoff(message.attempts)
+            session.commit()

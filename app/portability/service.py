@@ -1,0 +1,250 @@
+"""Building a firm's export: everything it may take elsewhere, in words it can read.
+
+The JSON (``EnterpriseExport``, format ``zhizao-enterprise-export/2``, docs/export.md) holds the
+profile, the firm's people and contact persons, every assessment with its answers (stored value
+and words) and its result as computed at submission, the grants and the consent records. The
+CSV has one row per answer of every assessment, UTF-8 with a byte-order mark (so that Excel reads
+the Chinese). Secrets (password hashes, tokens, keys) are never part of it. Each export is
+audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.accounts import service as accounts_service
+from app.assessments import service as assessment_service
+from app.audit import service as audit
+from app.enterprises import service as enterprise_service
+from app.integrators import service as integrator_service
+from app.kit.clock import utcnow
+from app.kit.guards import require_firm_member
+from app.kit.i18n import N_, Lang, tr
+from app.kit.principal import Principal
+from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.portability.schemas import (
+    EXPORT_FORMAT,
+    ConsentRecord,
+    EnterpriseExport,
+    ExportedAnswer,
+    ExportedAssessment,
+    ExportedContact,
+    ExportedGrant,
+    ExportedMember,
+    ExportedProfile,
+)
+from app.questionnaires.catalog import QuestionnaireCatalog
+from scoring import Questionnaire
+
+#: The CSV's columns (English; the header row is translated).
+CSV_COLUMNS = (
+    ("assessment_id", N_("Assessment")),
+    ("questionnaire", N_("Questionnaire")),
+    ("version", N_("Version")),
+    ("status", N_("Status")),
+    ("submitted_at", N_("Submitted at (UTC)")),
+    ("overall", N_("Overall score")),
+    ("rung", N_("Rung")),
+    ("stage", N_("Stage")),
+    ("question_id", N_("Question id")),
+    ("question", N_("Question")),
+    ("value", N_("Stored value")),
+    ("answer", N_("Answer")),
+)
+
+
+def answer_words(questionnaire: Questionnaire, question_id: str, value: Any, lang: Lang) -> str:
+    """An answer as a reader says it: option texts, the number with its unit, "n/a"."""
+    question = questionnaire.find_question(question_id)
+    if value == "n/a":
+        return tr(lang, "not applicable")
+    if question is None:
+        return str(value)
+    if isinstance(value, list):
+        texts = [o.text.get(lang) if (o := question.option(v)) else str(v) for v in value]
+        return "; ".join(texts)
+    if isinstance(value, str):
+        option = question.option(value)
+        return option.text.get(lang) if option is not None else value
+    unit = question.unit.get(lang) if question.unit is not None else ""
+    return f"{value} {unit}".strip()
+
+
+def _assessment(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    assessment_id: uuid.UUID,
+    lang: Lang,
+) -> ExportedAssessment:
+    assessment = assessment_service.get_visible(session, principal, assessment_id)
+    questionnaire = assessment_service.questionnaire_of(catalog, assessment)
+    values = assessment_service.answers(session, assessment)
+    answers = []
+    for stage in questionnaire.stages:
+        for question in stage.questions:
+            if question.id in values:
+                answers.append(
+                    ExportedAnswer(
+                        stage_id=stage.id,
+                        stage=stage.title.get(lang),
+                        question_id=question.id,
+                        question=question.text.get(lang),
+                        value=values[question.id],
+                        answer=answer_words(questionnaire, question.id, values[question.id], lang),
+                    )
+                )
+    result = (
+        assessment_service.get_result(session, principal, catalog, assessment.id, lang)
+        if assessment.status == "submitted"
+        else None
+    )
+    return ExportedAssessment(
+        id=assessment.id,
+        questionnaire_id=assessment.questionnaire_id,
+        questionnaire_version=assessment.questionnaire_version,
+        questionnaire_title=questionnaire.title.get(lang),
+        status=assessment.status,
+        created_at=assessment.created_at,
+        submitted_at=assessment.submitted_at,
+        answers=answers,
+        result=result.model_dump(mode="json", exclude={"questionnaire"}) if result else None,
+    )
+
+
+def export(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    enterprise_id: uuid.UUID,
+    lang: Lang,
+) -> EnterpriseExport:
+    """Everything the firm may take elsewhere (its own users and admins; audited)."""
+    require_firm_member(session, principal, enterprise_id)
+    enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
+    district = DISTRICTS.get(enterprise.district_code)
+    industry = INDUSTRIES.get(enterprise.industry_code)
+    ids: list[uuid.UUID] = []
+    cursor: str | None = None
+    while True:
+        page = assessment_service.history(
+            session, principal, catalog, enterprise_id, cursor=cursor, limit=200, lang=lang
+        )
+        ids.extend(item.id for item in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    grants = integrator_service.list_grants(session, principal, enterprise_id)
+    names = {str(g.client.id): g.client.name for g in grants}
+    records = [
+        ConsentRecord(
+            at=event.at,
+            action="granted" if event.action == "grant.create" else "revoked",
+            integrator=names.get(str(event.detail.get("client_id")), "")
+            or str(event.detail.get("client_id") or event.actor_id or ""),
+            method=event.detail.get("method"),
+            by=event.actor_type,
+        )
+        for event in audit.firm_history(session, principal, enterprise_id, "grant.")
+        if event.action in ("grant.create", "grant.revoke")
+    ]
+    body = EnterpriseExport(
+        format=EXPORT_FORMAT,
+        exported_at=utcnow(),
+        language=lang,
+        enterprise=ExportedProfile(
+            id=enterprise.id,
+            credit_code=enterprise.credit_code,
+            name=enterprise.name,
+            district_code=enterprise.district_code,
+            district=district.name(lang) if district else enterprise.district_code,
+            industry_code=enterprise.industry_code,
+            industry=industry.name(lang) if industry else enterprise.industry_code,
+            employees=enterprise.employees,
+            annual_revenue_cny=float(Decimal(enterprise.annual_revenue_cny)),
+            size_class=enterprise.size_class,
+            above_designated_size=enterprise.above_designated_size,
+            verified=enterprise.verified,
+            facts=dict(enterprise.facts or {}),
+            registered_at=enterprise.created_at,
+        ),
+        members=[
+            ExportedMember(
+                email=user.email,
+                display_name=user.display_name,
+                firm_role=user.firm_role,
+                joined_at=user.created_at,
+                last_login_at=user.last_login_at,
+            )
+            for user in accounts_service.members(session, principal, enterprise_id)
+        ],
+        contacts=[
+            ExportedContact(
+                name=c.name, phone=c.phone, email=c.email, role=c.role, retain_until=c.retain_until
+            )
+            for c in enterprise_service.contacts(session, principal, enterprise_id)
+        ],
+        assessments=[_assessment(session, principal, catalog, i, lang) for i in ids],
+        grants=[
+            ExportedGrant(
+                integrator=g.client.name,
+                method=g.method,
+                evidence=g.evidence,
+                granted_at=g.granted_at,
+                revoked_at=g.revoked_at,
+                active=g.active,
+            )
+            for g in grants
+        ],
+        consent_records=records,
+    )
+    audit.record(
+        session,
+        principal,
+        "enterprise.export",
+        "enterprise",
+        enterprise_id,
+        enterprise_id=enterprise_id,
+        detail={"format": EXPORT_FORMAT, "assessments": len(ids)},
+    )
+    return body
+
+
+def to_csv(body: EnterpriseExport, lang: Lang) -> str:
+    """One row per answer of every assessment (a draft's answers too), with a header row in
+    ``lang``; starts with a byte-order mark so that spreadsheets read it as UTF-8."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([tr(lang, label) for _, label in CSV_COLUMNS])
+    status = {"draft": tr(lang, "draft"), "submitted": tr(lang, "submitted")}
+    for assessment in body.assessments:
+        result = assessment.result or {}
+        for answer in assessment.answers:
+            writer.writerow(
+                [
+                    assessment.id,
+                    assessment.questionnaire_title,
+                    assessment.questionnaire_version,
+                    status[assessment.status],
+                    assessment.submitted_at.isoformat() if assessment.submitted_at else "",
+                    _number(result.get("overall")),
+                    _number(result.get("rung")),
+                    answer.stage,
+                    answer.question_id,
+                    answer.question,
+                    answer.value if not isinstance(answer.value, list) else ";".join(answer.value),
+                    answer.answer,
+                ]
+            )
+    return out.getvalue()
+
+
+def _number(value: object) -> str:
+    return "" if value is None else f"{Decimal(str(value)):.2f}"

@@ -1,0 +1,212 @@
+"""Claiming a registered firm: the request reaches the owners, the admins and the firm's
+district official; only they may decide; approval makes the claimant a member through a
+single-use link, refusal tells them why; an integrator's firm gets its owner from a link."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.kit.settings import Settings
+from app.models import AccessClaim, AuditEvent, Enterprise, User
+from tests.factories import (
+    PASSWORD,
+    create_api_key,
+    create_enterprise,
+    create_user,
+    enterprise_payload,
+)
+from tests.mailbox import outbox, outbox_link
+from tests.pages import HTML, hidden, sign_in, soup
+
+CONSENT = {"given_by": "张经理", "given_at": "2026-11-20T09:00:00+08:00", "method": "signed_form"}
+
+
+def file_claim(client: TestClient, credit_code: str, email: str) -> Response:
+    page = soup(client.get(f"/claim?credit_code={credit_code}", headers=HTML))
+    return client.post(
+        "/claim",
+        data={
+            "csrf_token": hidden(page, "csrf_token"),
+            "credit_code": credit_code,
+            "display_name": "刘会计",
+            "email": email,
+            "message": "财务部主管，电话 021-5555 0199",
+        },
+        headers=HTML,
+    )
+
+
+def decide(client: TestClient, claim_id: object, decision: str, reason: str = "") -> Response:
+    page = soup(client.get(f"/claims/{claim_id}", headers=HTML))
+    form = page.select_one(f"form[action='/claims/{claim_id}']")
+    assert form is not None
+    return client.post(
+        f"/claims/{claim_id}",
+        data={"csrf_token": hidden(form, "csrf_token"), "decision": decision, "reason": reason},
+        headers=HTML,
+    )
+
+
+def sign_up(client: TestClient, link: str, email: str | None = None) -> Response:
+    path = urlsplit(link).path
+    page = soup(client.get(path, headers=HTML))
+    data = {
+        "csrf_token": hidden(page, "csrf_token"),
+        "display_name": "刘会计",
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+    }
+    if email is not None:
+        data["email"] = email
+    return client.post(path, data=data, headers=HTML, follow_redirects=False)
+
+
+@pytest.fixture
+def firm(db: Session) -> Enterprise:
+    enterprise = create_enterprise(db, district_code="310115")
+    create_user(db, enterprise=enterprise, email="owner@example.com")
+    return enterprise
+
+
+def test_the_registration_page_points_a_taken_firm_to_the_claim(
+    client: TestClient, firm: Enterprise
+) -> None:
+    page = soup(client.get("/register", headers=HTML))
+    payload = {k: str(v) for k, v in enterprise_payload(credit_code=firm.credit_code).items()}
+    payload["annual_revenue_wan"] = "4500"
+    payload.pop("annual_revenue_cny")
+    response = client.post(
+        "/register",
+        data={
+            **payload,
+            "csrf_token": hidden(page, "csrf_token"),
+            "email": "new@example.com",
+            "password": PASSWORD,
+        },
+        headers=HTML,
+    )
+    assert response.status_code == 409
+    link = soup(response).select_one("#claim-next a")
+    assert link is not None and link["href"] == f"/claim?credit_code={firm.credit_code}"
+
+
+def test_a_claim_reaches_the_deciders_and_the_owner_approves(
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise
+) -> None:
+    create_user(db, role="admin", email="admin@example.com")
+    create_user(db, role="official", district_code="310115", email="pudong@example.com")
+    create_user(db, role="official", district_code="310104", email="xuhui@example.com")
+    create_user(db, role="official", email="city@example.com")
+    response = file_claim(other, firm.credit_code, "liu@example.com")
+    assert response.status_code == 200 and soup(response).select_one("#claim-sent") is not None
+    for told in ("owner@example.com", "admin@example.com", "pudong@example.com"):
+        assert len(outbox(db, told)) == 1, told
+    for untold in ("xuhui@example.com", "city@example.com"):
+        assert outbox(db, untold) == [], untold
+    assert outbox(db, "liu@example.com")[0].kind == "claim_filed"
+    claim = db.scalar(select(AccessClaim))
+    assert claim is not None and claim.status == "pending"
+
+    owner = db.scalar(select(User).where(User.email == "owner@example.com"))
+    assert owner is not None
+    sign_in(client, owner)
+    members_page = soup(client.get("/settings/members", headers=HTML))
+    assert "刘会计" in members_page.select_one("#claims").get_text()  # type: ignore[union-attr]
+    approved = decide(client, claim.id, "approve")
+    assert approved.status_code == 200
+    link = outbox_link(db, "liu@example.com", "/invitations/")
+    signed_up = sign_up(other, link)
+    assert signed_up.status_code == 303 and signed_up.headers["location"] == "/dashboard"
+    db.rollback()
+    member = db.scalar(select(User).where(User.email == "liu@example.com"))
+    assert member is not None and member.enterprise_id == firm.id and member.firm_role == "member"
+    assert {"claim.create", "claim.approve", "invitation.accept"} <= set(
+        db.scalars(select(AuditEvent.action))
+    )
+    # Decided once: a second decision is refused.
+    assert client.post(f"/claims/{claim.id}", data={"decision": "refuse"}).status_code in (403, 409)
+
+
+def test_refusal_tells_the_claimant_why(
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise
+) -> None:
+    file_claim(other, firm.credit_code, "liu@example.com")
+    claim = db.scalar(select(AccessClaim))
+    assert claim is not None
+    sign_in(client, create_user(db, role="official", district_code="310115"))
+    assert decide(client, claim.id, "refuse").status_code == 422  # a reason is required
+    assert decide(client, claim.id, "refuse", "本区没有此人的任职记录").status_code == 200
+    refusal = outbox(db, "liu@example.com")[-1]
+    assert refusal.kind == "claim_refused" and "本区没有此人的任职记录" in refusal.body
+    assert "/invitations/" not in refusal.body
+
+
+def test_only_the_owner_admins_and_the_district_official_decide(
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise
+) -> None:
+    file_claim(other, firm.credit_code, "liu@example.com")
+    claim = db.scalar(select(AccessClaim))
+    assert claim is not None
+    for user in (
+        create_user(db, enterprise=firm, firm_role="member"),
+        create_user(db, enterprise=create_enterprise(db)),  # another firm's owner
+        create_user(db, role="official", district_code="310104"),  # another district's
+        create_user(db, role="official"),  # city-wide
+    ):
+        csrf = sign_in(client, user)
+        assert client.get(f"/claims/{claim.id}", headers=HTML).status_code == 404
+        response = client.post(
+            f"/claims/{claim.id}", data={"csrf_token": csrf, "decision": "approve"}, headers=HTML
+        )
+        assert response.status_code == 404
+    db.rollback()
+    assert db.get(AccessClaim, claim.id).status == "pending"  # type: ignore[union-attr]
+    assert outbox(db, "liu@example.com")[-1].kind == "claim_filed"
+
+
+def test_a_claim_from_an_existing_account_is_not_filed_but_told_by_mail(
+    other: TestClient, db: Session, firm: Enterprise
+) -> None:
+    create_user(db, enterprise=create_enterprise(db), email="taken@example.com")
+    response = file_claim(other, firm.credit_code, "taken@example.com")
+    # The page says the same as for a new address ...
+    assert soup(response).select_one("#claim-sent") is not None
+    # ... but nothing was filed; the address holder learns why.
+    assert db.scalar(select(AccessClaim)) is None
+    [notice] = outbox(db, "taken@example.com")
+    assert notice.kind == "claim_account_exists"
+    assert outbox(db, "owner@example.com") == []
+
+
+def test_integrator_hands_over_a_link_that_makes_the_first_taker_owner(
+    client: TestClient, other: TestClient, db: Session, settings: Settings
+) -> None:
+    key, _ = create_api_key(db, settings)
+    other_key, _ = create_api_key(db, settings)
+    headers = {"Authorization": f"Bearer {key}"}
+    firm = client.post(
+        "/api/v1/enterprises", json={**enterprise_payload(), "consent": CONSENT}, headers=headers
+    ).json()
+    url = f"/api/v1/enterprises/{firm['id']}/owner-invitation"
+    # Another integrator has no business with this firm.
+    assert client.post(url, headers={"Authorization": f"Bearer {other_key}"}).status_code == 404
+    first = client.post(url, headers=headers)
+    assert first.status_code == 201, first.text
+    second = client.post(url, headers=headers).json()  # lost the first? a new one replaces it
+    assert other.get(urlsplit(first.json()["url"]).path, headers=HTML).status_code == 404
+    signed_up = sign_up(other, second["url"], email="boss@example.com")
+    assert signed_up.status_code == 303
+    db.rollback()
+    owner = db.scalar(select(User).where(User.email == "boss@example.com"))
+    assert owner is not None and owner.firm_role == "owner"
+    # The owner sees the integrator's grant and may revoke it.
+    settings_page = soup(other.get("/settings", headers=HTML))
+    assert "Integrator Ltd" in settings_page.select_one("#integrators").get_text()  # type: ignore[union-attr]
+    assert client.post(url, headers=headers).status_code == 409  # the firm has its owner
+    assert sign_up(other, second["url"], email="late@example.com").status_code == 404

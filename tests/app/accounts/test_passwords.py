@@ -1,0 +1,150 @@
+"""Passwords: every user changes their own (other sessions end); "forgot password" mails a
+single-use, expiring link stored hashed, and answers alike whether the address has an account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.security import sha256_hex
+from app.kit import clock
+from app.models import AuditEvent, PasswordReset
+from tests.factories import PASSWORD, create_enterprise, create_user
+from tests.mailbox import outbox, outbox_link
+from tests.pages import HTML, hidden, sign_in, soup
+
+NEW_PASSWORD = "a new and longer secret"
+
+
+def ask_reset(client: TestClient, email: str) -> str:
+    page = soup(client.get("/password/forgot", headers=HTML))
+    response = client.post(
+        "/password/forgot",
+        data={"csrf_token": hidden(page, "csrf_token"), "email": email},
+        headers=HTML,
+    )
+    assert response.status_code == 200
+    return response.text
+
+
+def reset(client: TestClient, link: str, password: str = NEW_PASSWORD) -> int:
+    path = urlsplit(link).path
+    shown = client.get(path, headers=HTML)
+    token = soup(shown).select_one("input[name=csrf_token]")
+    if token is None:  # no form: the link is not valid any more
+        return shown.status_code
+    response = client.post(
+        path,
+        data={
+            "csrf_token": str(token["value"]),
+            "password": password,
+            "password_again": password,
+        },
+        headers=HTML,
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def sign_in_status(client: TestClient, email: str, password: str) -> int:
+    response = client.post("/api/v1/session", json={"email": email, "password": password})
+    return response.status_code
+
+
+def test_forgot_password_mails_a_link_that_works_once(
+    client: TestClient, other: TestClient, db: Session
+) -> None:
+    user = create_user(db, enterprise=create_enterprise(db), email="wang@example.com")
+    sign_in(other, user)  # a session opened before the reset
+    known = ask_reset(client, "wang@example.com")
+    unknown = ask_reset(client, "nobody@example.com")
+    # The same answer whether or not the address has an account.
+    assert soup_text(known).replace("wang", "X") == soup_text(unknown).replace("nobody", "X")
+    assert outbox(db, "nobody@example.com") == []
+    [message] = outbox(db, "wang@example.com")
+    assert message.secret
+    link = outbox_link(db, "wang@example.com", "/password/reset/")
+    stored = db.scalar(select(PasswordReset))
+    assert stored is not None and stored.token_hash == sha256_hex(link.rsplit("/", 1)[1])
+
+    assert reset(client, link) == 303
+    assert sign_in_status(client, "wang@example.com", PASSWORD) == 401
+    assert sign_in_status(client, "wang@example.com", NEW_PASSWORD) == 200
+    # Every session of the account ended; the link is used up.
+    assert other.get("/api/v1/me").status_code == 401
+    assert reset(client, link, "yet another password") == 404
+    assert sign_in_status(client, "wang@example.com", NEW_PASSWORD) == 200
+    db.rollback()
+    assert {"password.reset_request", "password.reset"} <= set(
+        db.scalars(select(AuditEvent.action))
+    )
+
+
+def soup_text(html: str) -> str:
+    main = BeautifulSoup(html, "html.parser").select_one("main")
+    assert main is not None
+    return main.get_text(" ", strip=True)
+
+
+def test_a_reset_link_expires_and_a_newer_one_replaces_it(client: TestClient, db: Session) -> None:
+    create_user(db, enterprise=create_enterprise(db), email="li@example.com")
+    ask_reset(client, "li@example.com")
+    first = outbox_link(db, "li@example.com", "/password/reset/")
+    ask_reset(client, "li@example.com")
+    second = outbox_link(db, "li@example.com", "/password/reset/")
+    assert reset(client, first) == 404
+    with clock.frozen(clock.utcnow() + timedelta(minutes=61)):
+        assert reset(client, second) == 404
+    assert sign_in_status(client, "li@example.com", PASSWORD) == 200
+
+
+def test_a_too_short_new_password_is_refused_and_the_link_stays(
+    client: TestClient, db: Session
+) -> None:
+    create_user(db, enterprise=create_enterprise(db), email="zhao@example.com")
+    ask_reset(client, "zhao@example.com")
+    link = outbox_link(db, "zhao@example.com", "/password/reset/")
+    assert reset(client, link, "short") == 422
+    assert reset(client, link) == 303
+
+
+def test_change_password_needs_the_current_one_and_ends_other_sessions(
+    client: TestClient, other: TestClient, db: Session
+) -> None:
+    user = create_user(db, role="official", district_code="310115", email="chen@example.com")
+    sign_in(client, user)
+    sign_in(other, user)
+    page = soup(client.get("/account", headers=HTML))
+    form = page.select_one("form[action='/account/password']")
+    csrf = hidden(form, "csrf_token")
+    wrong = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf,
+            "current_password": "not it at all",
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+        headers=HTML,
+    )
+    assert wrong.status_code == 422
+    assert soup(wrong).select_one("#err-current_password") is not None
+    changed = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf,
+            "current_password": PASSWORD,
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+        headers=HTML,
+    )
+    assert changed.status_code == 200 and soup(changed).select_one(".flash") is not None
+    assert client.get("/api/v1/me").status_code == 200  # this session stays
+    assert other.get("/api/v1/me").status_code == 401  # the other one ended
+    assert sign_in_status(other, "chen@example.com", NEW_PASSWORD) == 200

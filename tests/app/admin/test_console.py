@@ -1,0 +1,146 @@
+"""The admin console: admins only (to everyone else it does not exist); approving a webhook shows
+the addresses its URL resolves to; a new API key is shown once; suspending a user ends their
+sessions; the audit trail is searchable; the outbox readable."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.kit.settings import Settings
+from app.mail import service as mail
+from app.main import create_app
+from app.models import ApiKey, WebhookEndpoint
+from tests.factories import create_api_key, create_enterprise, create_user, login
+from tests.pages import HTML, hidden, sign_in, soup
+
+PAGES = [
+    "/admin",
+    "/admin/webhooks",
+    "/admin/clients",
+    "/admin/users",
+    "/admin/audit",
+    "/admin/outbox",
+]
+
+
+@pytest.fixture(scope="module")
+def loopback_app(settings: Settings) -> Iterator[FastAPI]:
+    """Loopback webhook receivers allowed (tests only), as the integrator tests do."""
+    application = create_app(
+        settings.model_copy(update={"WEBHOOK_ALLOW_HTTP": True, "WEBHOOK_ALLOW_LOOPBACK": True})
+    )
+    with TestClient(application):
+        yield application
+
+
+@pytest.fixture
+def admin(loopback_app: FastAPI, db: Session, engine: object) -> Iterator[TestClient]:
+    browser = TestClient(loopback_app, base_url="http://testserver")
+    sign_in(browser, create_user(db, role="admin"))
+    yield browser
+    browser.close()
+
+
+def test_the_console_exists_for_admins_only(client: TestClient, db: Session) -> None:
+    for path in PAGES:
+        assert client.get(path, headers=HTML, follow_redirects=False).status_code == 303, path
+    for user in (
+        create_user(db, enterprise=create_enterprise(db)),
+        create_user(db, role="official", district_code="310115"),
+    ):
+        sign_in(client, user)
+        for path in PAGES:
+            assert client.get(path, headers=HTML).status_code == 404, (user.role, path)
+    sign_in(client, create_user(db, role="admin"))
+    for path in PAGES:
+        assert client.get(path, headers=HTML).status_code == 200, path
+
+
+def test_webhook_approval_shows_the_resolved_addresses(
+    admin: TestClient, db: Session, settings: Settings
+) -> None:
+    key, _ = create_api_key(db, settings)
+    created = admin.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert created.status_code == 201, created.text
+    endpoint_id = created.json()["id"]
+    page = soup(admin.get("/admin", headers=HTML))
+    card = page.select_one(f"#webhook-{endpoint_id}")
+    assert card is not None
+    assert [li.get_text() for li in card.select(".addresses li")] == ["127.0.0.1"]
+    form = card.select_one(f"form[action='/admin/webhooks/{endpoint_id}/approve']")
+    approved = admin.post(form["action"], data={"csrf_token": hidden(form, "csrf_token")})
+    assert approved.status_code == 200
+    assert "已批准" in soup(approved).select_one(".flash").get_text()
+    db.rollback()
+    assert db.get(WebhookEndpoint, uuid.UUID(endpoint_id)).status == "active"  # type: ignore[union-attr]
+
+
+def test_a_new_api_key_is_shown_once_on_the_page(admin: TestClient, db: Session) -> None:
+    page = soup(admin.get("/admin/clients", headers=HTML))
+    form = page.select_one("form[action='/admin/clients']")
+    response = admin.post(
+        "/admin/clients",
+        data={
+            "csrf_token": hidden(form, "csrf_token"),
+            "name": "新集成商",
+            "scopes": ["assessments:read", "assessments:write"],
+        },
+    )
+    assert response.status_code == 200
+    shown = soup(response).select_one("#issued-key code").get_text()
+    db.rollback()
+    key = db.scalar(select(ApiKey))
+    assert key is not None and key.key_id in shown and key.secret_sha256 not in shown
+    assert sorted(key.scopes) == ["assessments:read", "assessments:write"]
+    # Not again: the list shows the key id only.
+    again = admin.get("/admin/clients", headers=HTML).text
+    assert shown not in again and key.key_id in again
+
+
+def test_suspending_a_user_ends_their_sessions(
+    admin: TestClient, loopback_app: FastAPI, db: Session
+) -> None:
+    user = create_user(db, enterprise=create_enterprise(db), email="suspect@example.com")
+    victim = TestClient(loopback_app, base_url="http://testserver")
+    login(victim, user)
+    assert victim.get("/api/v1/me").status_code == 200
+    page = soup(admin.get("/admin/users?email=suspect", headers=HTML))
+    form = page.select_one(f"form[action='/admin/users/{user.id}/active']")
+    assert (
+        admin.post(
+            form["action"], data={"csrf_token": hidden(form, "csrf_token"), "active": "0"}
+        ).status_code
+        == 200
+    )
+    assert victim.get("/api/v1/me").status_code == 401
+    assert (
+        victim.post(
+            "/api/v1/session",
+            json={"email": "suspect@example.com", "password": "correct horse battery"},
+        ).status_code
+        == 401
+    )
+
+
+def test_audit_search_and_outbox(admin: TestClient, db: Session) -> None:
+    enterprise = create_enterprise(db)
+    mail.send(db, to="li@example.com", lang="zh", template="claim_filed", firm="上海某厂")
+    db.commit()
+    page = soup(
+        admin.get(f"/admin/audit?action=enterprise.&enterprise_id={enterprise.id}", headers=HTML)
+    )
+    actions = [code.get_text() for code in page.select("tbody td:nth-child(3) code")]
+    assert actions == ["enterprise.create"]
+    outbox = soup(admin.get("/admin/outbox?to=li@example.com", headers=HTML))
+    assert "您加入 上海某厂 的申请" in outbox.select_one("details.mail summary").get_text()
