@@ -41,7 +41,7 @@ class TestGet:
             "cloud_adoption",
         ]
         assert body["versions"] == [1, 2] and body["version"] == 2
-        assert all(9 <= len(s["questions"]) <= 12 for s in body["stages"])
+        assert all(8 <= len(s["questions"]) <= 14 for s in body["stages"])
 
     def test_unknown_is_404(self, client: TestClient) -> None:
         assert client.get("/api/v1/questionnaires/nope").status_code == 404
