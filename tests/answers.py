@@ -71,7 +71,7 @@ def submit_assessment(
     headers = headers or {}
     created = client.post(
         f"/api/v1/enterprises/{enterprise.id}/assessments",
-        json={"questionnaire_id": questionnaire.id},
+        json={"questionnaire_id": questionnaire.id, "questionnaire_version": questionnaire.version},
         headers=headers,
     )
     assert created.status_code == 201, created.text
