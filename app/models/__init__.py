@@ -4,6 +4,7 @@ from app.models.api_client import SCOPES, ApiClient, ApiKey, Grant
 from app.models.assessment import (
     Answer,
     Assessment,
+    AssessmentKpi,
     IdempotencyRecord,
     QuestionnaireRecord,
     Result,
@@ -42,6 +43,7 @@ __all__ = [
     "ApiClient",
     "ApiKey",
     "Assessment",
+    "AssessmentKpi",
     "AuditEvent",
     "Counter",
     "Base",
