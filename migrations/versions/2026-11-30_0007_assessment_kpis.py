@@ -1,6 +1,6 @@
 """assessment KPIs: the unscored baseline KPI block of questionnaire v2, per assessment
 
-Revision ID: q2_content_1
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 11:00:00
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 import app.models.base
 
-revision: str = "q2_content_1"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
