@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.kit.schemas import RequestModel, Text
 from app.kit.settings import Settings
-from tests.factories import create_api_key, enterprise_payload
+from tests.factories import create_api_key, create_user, enterprise_payload, login
 
 CONSENT = {
     "given_by": "张经理 (总经理)",
@@ -138,3 +138,39 @@ def test_request_models_clean_every_string_at_any_depth() -> None:
         assert "control characters" in str(caught.value)
     with pytest.raises(ValidationError, match="at most 5 characters"):
         Body(name="e\u0301" * 6)  # 12 code points as typed, 6 characters in NFC
+
+
+class TestCursors:
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "WzE5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ==",  # [19999999999999999999999999]
+            "WzkyMjMzNzIwMzY4NTQ3NzU4MDhd",  # [9223372036854775808]: 2^63, one past bigint
+            "W3RydWVd",  # [true]
+            "WzEuNV0",  # [1.5]
+        ],
+    )
+    def test_the_feed_names_the_cursor(
+        self, client: TestClient, db: Session, settings: Settings, cursor: str
+    ) -> None:
+        response = client.get(
+            "/api/v1/scores", params={"cursor": cursor}, headers=_bearer(db, settings)
+        )
+        assert _fields(response) == ["query.cursor"]
+
+    def test_the_audit_trail_names_the_cursor(self, client: TestClient, db: Session) -> None:
+        login(client, create_user(db, role="admin"))
+        response = client.get(
+            "/api/v1/admin/audit-events", params={"cursor": "WzkyMjMzNzIwMzY4NTQ3NzU4MDhd"}
+        )
+        assert _fields(response) == ["query.cursor"]
+
+    def test_the_largest_position_is_still_a_cursor(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        last = "WzkyMjMzNzIwMzY4NTQ3NzU4MDdd"  # [9223372036854775807]
+        response = client.get(
+            "/api/v1/scores", params={"cursor": last}, headers=_bearer(db, settings)
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["items"] == []
