@@ -29,14 +29,16 @@ def create_db_engine(
     connect_timeout: int = 5,
     pool_timeout: float = 5.0,
     statement_timeout: float | None = None,
+    lock_timeout: float = 30.0,
     **kwargs: Any,
 ) -> Engine:
     """Create an engine whose every wait is bounded (the policy is the docstring of
     :class:`Database`); SQLite files get their directory and the pragmas the service relies on.
-    ``statement_timeout`` None or 0: statements are not limited (migrations)."""
+    ``statement_timeout`` None or 0: statements are not limited (migrations); ``lock_timeout``
+    is SQLite's wait for the write lock."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        busy_seconds = statement_timeout or 30.0
+        busy_seconds = lock_timeout
         if path and path != ":memory:":
             (PROJECT_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
             kwargs.setdefault("pool_timeout", pool_timeout)
@@ -45,6 +47,7 @@ def create_db_engine(
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so that
         # `BEGIN IMMEDIATE` is possible and SELECT ... then UPDATE is one transaction.
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_write_lock)
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": connect_timeout}
     if statement_timeout:
@@ -113,9 +116,35 @@ def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -
     cursor.close()
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    connection.info["sqlite_writer"] = immediate
+
+
+def _sqlite_write_lock(
+    connection: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+) -> None:
+    """SQLite's write rule, whatever the caller: no transaction writes without the write lock.
+
+    A deferred transaction that has read and then writes fails at once with "database is locked"
+    (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out) when another writer committed since
+    its read. So the first write of a transaction that did not begin IMMEDIATE ends its read
+    snapshot and takes the lock first (waiting up to the busy timeout). Requests that may write
+    begin IMMEDIATE anyway (:func:`get_session`); this covers the housekeeping writes of reads
+    (a session's last activity) and every other path, without a call each must remember.
+    """
+    if connection.info.get("sqlite_writer", True) or not connection.in_transaction():
+        return
+    if not statement.lstrip()[:7].upper().startswith(_WRITES) or connection.in_nested_transaction():
+        return
+    raw = connection.connection.dbapi_connection  # below SQLAlchemy: no events, no recursion
+    raw.execute("COMMIT")  # nothing written yet: this only ends the read snapshot
+    raw.execute("BEGIN IMMEDIATE")
+    connection.info["sqlite_writer"] = True
 
 
 def begin_write(session: Session) -> None:
@@ -149,8 +178,9 @@ class Database:
     Every wait on the database is bounded, so that a sick database answers 503 problem+json
     (``app.kit.errors``) instead of holding requests: opening a connection
     (``DB_CONNECT_TIMEOUT_SECONDS``), waiting for a pooled one (``DB_POOL_TIMEOUT_SECONDS``),
-    a ping before reusing one (:data:`PING_TIMEOUT_SECONDS`) and a statement (``statement_timeout``
-    on the server; the client gives up :data:`CLIENT_GRACE_SECONDS` later). Requests and the
+    a ping before reusing one (:data:`PING_TIMEOUT_SECONDS`), a statement (``statement_timeout``
+    on the server; the client gives up :data:`CLIENT_GRACE_SECONDS` later) and, on SQLite, the
+    write lock (``DB_SQLITE_LOCK_TIMEOUT_SECONDS``). Requests and the
     worker use ``DB_STATEMENT_TIMEOUT_SECONDS``, commands ``DB_CLI_STATEMENT_TIMEOUT_SECONDS``.
     """
 
@@ -165,8 +195,13 @@ class Database:
             connect_timeout=settings.DB_CONNECT_TIMEOUT_SECONDS,
             pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
             statement_timeout=statement,
+            lock_timeout=settings.DB_SQLITE_LOCK_TIMEOUT_SECONDS,
         )
         self.sessions = create_session_factory(self.engine)
+        #: Sessions whose every transaction begins IMMEDIATE on SQLite (a no-op elsewhere).
+        self.write_sessions = create_session_factory(
+            self.engine.execution_options(sqlite_immediate=True)
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -176,7 +211,10 @@ def get_session(request: Request) -> Iterator[Session]:
     """The request's session. `app.kit.routing.CommittingRoute` commits it before the response
     is sent; anything left uncommitted (an error) is rolled back here."""
     database: Database = request.app.state.database
-    session = database.sessions()
+    # A request that may write takes SQLite's write lock before its first read, so that its
+    # read-check-write sequences (a unique e-mail, a version) cannot interleave with another's.
+    writes = request.method not in ("GET", "HEAD", "OPTIONS")
+    session = database.write_sessions() if writes else database.sessions()
     request.state.db_session = session
     try:
         yield session
