@@ -14,7 +14,7 @@ AnswerJson = JsonValue
 
 
 class AssessmentCreate(RequestModel):
-    questionnaire_id: str = Field(examples=["smart-manufacturing-maturity"])
+    questionnaire_id: str = Field(max_length=100, examples=["smart-manufacturing-maturity"])
     questionnaire_version: Annotated[JsonInt | None, Field(ge=1)] = Field(
         default=None, description="Default: the latest version."
     )

@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     ENV: Environment = Environment.development
     DATABASE_URL: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'zhizao.db'}"
     SECRET_KEY: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    #: Bounded waits on the database (app.kit.db): opening a connection, waiting for a pooled
+    #: one, and one statement (PostgreSQL's statement_timeout). Requests
+    #: and the worker use DB_STATEMENT_TIMEOUT_SECONDS; CLI commands (imports, purges,
+    #: re-encryption) the longer DB_CLI_STATEMENT_TIMEOUT_SECONDS (0: no limit).
+    DB_CONNECT_TIMEOUT_SECONDS: int = Field(default=5, ge=2)
+    DB_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    DB_STATEMENT_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    DB_CLI_STATEMENT_TIMEOUT_SECONDS: float = Field(default=3600.0, ge=0)
+    #: SQLite only: how long a writer waits for the one write lock (its busy timeout). Writers
+    #: queue behind each other, so this bounds a queue, not one statement.
+    DB_SQLITE_LOCK_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     QUESTIONNAIRES_DIR: Path = PROJECT_ROOT / "questionnaires"
     SUBSIDIES_DIR: Path = PROJECT_ROOT / "subsidies"
     TEMPLATES_DIR: Path = PROJECT_ROOT / "templates"

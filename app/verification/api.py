@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
-from app.kit.cursor import MAX_LIMIT, Page
+from app.kit.cursor import MAX_LIMIT, CursorQuery, Page
 from app.kit.db import SessionDep
 from app.kit.guards import SignedIn
 from app.kit.routing import domain_router
@@ -28,7 +28,7 @@ def list_enterprises(
     principal: SignedIn,
     status: Annotated[Literal["pending", "verified"] | None, Query()] = None,
     district_code: Annotated[str | None, Query(max_length=6)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[VerificationItem]:
     return service.listing(
