@@ -33,7 +33,8 @@ class Enterprise(UUIDPrimaryKey, Timestamped, Base):
     #: Optional declared facts subsidy matching needs (planned investment, R&D spend, ...).
     facts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     verified: Mapped[bool] = mapped_column(default=False)
-    #: "admin", "official" or "integrator" (attested at registration).
+    #: "admin" or "official" ("synthetic" for demo firms; "integrator" no longer: an
+    #: integrator's registration is an attestation, ``attested_at``).
     verified_method: Mapped[str | None] = mapped_column(String(20))
     # No foreign key: user rows reference enterprises, and the audit trail keeps the who.
     verified_by_user_id: Mapped[uuid.UUID | None]
