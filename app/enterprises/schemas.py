@@ -152,6 +152,7 @@ class EnterpriseRead(ResponseModel):
     verified: bool
     verified_method: str | None
     verified_at: datetime | None
+    attested_at: datetime | None
     synthetic: bool
     facts: dict[str, Any]
     created_at: datetime

@@ -58,10 +58,9 @@ class Settings(BaseSettings):
     LOGIN_THROTTLE_WINDOW_SECONDS: int = Field(default=900, ge=1)
     #: Smallest number of verified enterprises a published heatmap cell may be built from.
     HEATMAP_MIN_CELL: int = Field(default=5, ge=2)
-    #: Heatmap tables are published as snapshots refreshed at most this often (seconds; also a
-    #: differencing defence, ecosystem.md §2.3); a submit in the same process refreshes them
-    #: at once. 0 computes every request afresh.
-    HEATMAP_SNAPSHOT_SECONDS: int = Field(default=60, ge=0)
+    #: The daily time (HH:MM, China Standard Time) the worker publishes the heatmaps; officials
+    #: see only the latest publication (docs/heatmaps.md).
+    HEATMAP_PUBLISH_AT: str = Field(default="02:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     #: Prefix of API keys issued here, e.g. ``zk_live`` in production and ``zk_test`` elsewhere.
     API_KEY_PREFIX: str | None = None
     #: Largest accepted request body in bytes.

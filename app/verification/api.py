@@ -12,7 +12,7 @@ from app.kit.db import SessionDep
 from app.kit.guards import SignedIn
 from app.kit.routing import domain_router
 from app.verification import service
-from app.verification.schemas import VerificationItem, VerificationUpdate
+from app.verification.schemas import FlagUpdate, VerificationItem, VerificationUpdate
 
 router = domain_router(prefix="/verification", tags=["verification"])
 
@@ -45,7 +45,9 @@ def list_enterprises(
     "/enterprises/{enterprise_id}",
     operation_id="verification_set",
     response_model=VerificationItem,
-    summary="Confirm a firm, or withdraw the confirmation",
+    summary="Confirm a firm, or withdraw the confirmation (admins)",
+    description="Admins and the district official of the firm's district confirm; only admins "
+    "withdraw (403 otherwise). One change per firm per 24 hours (429).",
 )
 def set_verification(
     enterprise_id: uuid.UUID,
@@ -54,4 +56,20 @@ def set_verification(
     principal: SignedIn,
 ) -> VerificationItem:
     enterprise = service.set_verified(session, principal, enterprise_id, body.verified)
+    return VerificationItem.model_validate(enterprise)
+
+
+@router.put(
+    "/enterprises/{enterprise_id}/flag",
+    operation_id="verification_flag",
+    response_model=VerificationItem,
+    summary="Flag a firm for an admin, or clear the flag (admins)",
+)
+def set_flag(
+    enterprise_id: uuid.UUID,
+    body: FlagUpdate,
+    session: SessionDep,
+    principal: SignedIn,
+) -> VerificationItem:
+    enterprise = service.set_flag(session, principal, enterprise_id, body.flagged, body.reason)
     return VerificationItem.model_validate(enterprise)
