@@ -1,7 +1,7 @@
 """heatmap publication: record keys, cell keys, stored publications, verification rules
 
-Revision ID: heat3_1
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30 12:00:00
 
 Every firm gets its record secret (32 random bytes); every contribution the keys derived from it;
@@ -22,8 +22,8 @@ from sqlalchemy.dialects import postgresql
 
 import app.models.base
 
-revision: str = "heat3_1"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
