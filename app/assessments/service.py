@@ -364,10 +364,9 @@ def submit(
     try:
         outcome = _submit(session, principal, catalog, assessment_id, if_match, lang, programmes)
     except Exception:
-        # Any failure (a 4xx, or a database error) leaves nothing done: free the key at once
-        # so that a retry runs again instead of waiting for the claim to time out.
+        # Any failure (a 4xx, or a database error) leaves nothing done, the claim included.
         if idempotency_key is not None:
-            idempotency.release(session, principal.caller_key, idempotency_key)
+            idempotency.release(session)
         raise
     if idempotency_key is not None:
         idempotency.complete(

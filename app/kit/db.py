@@ -159,6 +159,8 @@ def begin_write(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():
+        if session.connection().info.get("sqlite_writer"):
+            return  # already holds the lock (a request that may write, or after a write)
         if session.new or session.dirty or session.deleted:
             # Already a writer (e.g. registration signing the new user in): the flush takes
             # the write lock within this transaction.
