@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import make_url
+
+from app.kit.settings import Settings
 
 
 class StallingRelay:
@@ -19,6 +25,8 @@ class StallingRelay:
         self.port = self.listener.getsockname()[1]
         self.open: list[socket.socket] = []
         self.closed = False
+        #: The database's URL through the relay (set by the fixture).
+        self.database_url = ""
         threading.Thread(target=self._accept, daemon=True).start()
 
     def stall(self) -> None:
@@ -91,3 +99,22 @@ class StallingRelay:
                     sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+
+@pytest.fixture
+def relay(database_url: str) -> Iterator[StallingRelay]:
+    """A relay in front of this run's PostgreSQL database (the test is skipped on SQLite)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("the relay stands in front of PostgreSQL (SQLite is a local file)")
+    relay = StallingRelay((url.host or "127.0.0.1", url.port or 5432))
+    relay.database_url = url.set(host="127.0.0.1", port=relay.port).render_as_string(
+        hide_password=False
+    )
+    yield relay
+    relay.close()
+
+
+def through(relay: StallingRelay, settings: Settings) -> Settings:
+    """The settings of an app that reaches the database through ``relay``."""
+    return settings.model_copy(update={"DATABASE_URL": relay.database_url})

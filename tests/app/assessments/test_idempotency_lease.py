@@ -9,12 +9,10 @@ while the request cleans up, as in a restart.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, make_url, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.enterprises.service import scoring_profile
@@ -23,28 +21,17 @@ from app.main import create_app
 from app.models import IdempotencyRecord, Result
 from tests.answers import FULL, complete_answers, questionnaire
 from tests.factories import create_enterprise, create_user, login
-from tests.relay import StallingRelay
+from tests.relay import StallingRelay, relay, through
 
-
-@pytest.fixture
-def relay(database_url: str) -> Iterator[StallingRelay]:
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        pytest.skip("the relay stands in front of PostgreSQL")
-    relay = StallingRelay((url.host or "127.0.0.1", url.port or 5432))
-    yield relay
-    relay.close()
+__all__ = ["relay"]  # the fixture
 
 
 def test_a_submit_cut_off_by_the_database_releases_its_key(
-    relay: StallingRelay, database_url: str, settings: Settings, db: Session
+    relay: StallingRelay, settings: Settings, db: Session
 ) -> None:
     enterprise = create_enterprise(db)
     user = create_user(db, enterprise=enterprise)
-    relayed = make_url(database_url).set(host="127.0.0.1", port=relay.port)
-    app = create_app(
-        settings.model_copy(update={"DATABASE_URL": relayed.render_as_string(hide_password=False)})
-    )
+    app = create_app(through(relay, settings))
     with TestClient(app) as client:
         login(client, user)
         started = client.post(

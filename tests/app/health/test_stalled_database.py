@@ -12,33 +12,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
 from app.kit.settings import Settings
 from app.main import create_app
 from tests.factories import create_api_key, enterprise_payload
-from tests.relay import StallingRelay
+from tests.relay import StallingRelay, relay, through
+
+__all__ = ["relay"]  # the fixture
 
 #: The issue's bound for an answer while the database does not answer.
 BOUND_SECONDS = 6.0
 READY_BOUND_SECONDS = 2.0
 CONSENT = {"given_by": "张经理", "given_at": "2026-11-20T09:00:00+08:00", "method": "email"}
-
-
-@pytest.fixture
-def relay(database_url: str) -> Iterator[StallingRelay]:
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        pytest.skip("statement and connect timeouts are PostgreSQL's (SQLite is a local file)")
-    relay = StallingRelay((url.host or "127.0.0.1", url.port or 5432))
-    yield relay
-    relay.close()
 
 
 def _timed(call: object) -> tuple[httpx.Response, float]:
@@ -48,14 +37,11 @@ def _timed(call: object) -> tuple[httpx.Response, float]:
 
 
 def test_a_silent_database_is_a_bounded_503_then_recovers(
-    relay: StallingRelay, database_url: str, settings: Settings, db: Session
+    relay: StallingRelay, settings: Settings, db: Session
 ) -> None:
     key, _client = create_api_key(db, settings)
     bearer = {"Authorization": f"Bearer {key}"}
-    relayed = make_url(database_url).set(host="127.0.0.1", port=relay.port)
-    app = create_app(
-        settings.model_copy(update={"DATABASE_URL": relayed.render_as_string(hide_password=False)})
-    )
+    app = create_app(through(relay, settings))
     calls = {
         "GET /readyz": lambda: client.get("/readyz"),
         "GET /api/v1/scores": lambda: client.get("/api/v1/scores", headers=bearer),
