@@ -37,9 +37,9 @@ def create_db_engine(
     ``statement_timeout`` None or 0: statements are not limited (migrations); ``lock_timeout``
     is SQLite's wait for the write lock."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = make_url(url).database
         busy_seconds = lock_timeout
-        if path and path != ":memory:":
+        if path and path != ":memory:":  # a file (in memory: one connection, no pool wait)
             (PROJECT_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
             kwargs.setdefault("pool_timeout", pool_timeout)
         engine = create_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
