@@ -84,8 +84,9 @@ def etag_of(assessment: Assessment) -> str:
 
 
 def check_if_match(assessment: Assessment, if_match: str | None) -> None:
-    """Writes name the version they were based on (RFC 9110 §13.1.1): none → 428, stale → 412."""
-    if if_match is None:
+    """Writes name the version they were based on (RFC 9110 §13.1.1): none (or an empty
+    header) → 428, stale → 412."""
+    if if_match is None or not if_match.strip():
         raise PreconditionRequired(
             "Send If-Match with the assessment's ETag (from GET) to change it.",
             errors=[FieldError("header.If-Match", "required", "missing")],
