@@ -110,8 +110,6 @@ Outcome = Literal["eligible", "likely", "near", "not_eligible", "to_confirm"]
 Verdict = Literal["met", "near", "not_met"]
 ValidityStatus = Literal["dated", "ongoing", "unconfirmed"]
 ValidityState = Literal["in_force", "not_yet", "expired", "unknown"]
-#: The format-1 statuses that pages built before issue 15 read from ``status`` (deprecated).
-LegacyStatus = Literal["eligible", "near", "ineligible", "upcoming", "closed"]
 
 LEVELS: tuple[Level, ...] = ("national", "municipal", "district")
 KINDS: tuple[Kind, ...] = (
@@ -853,20 +851,6 @@ class Estimate:
         }
 
 
-_LEGACY_STATUS: Mapping[Outcome, LegacyStatus] = {
-    "eligible": "eligible",
-    "likely": "eligible",
-    "near": "near",
-    "not_eligible": "ineligible",
-    "to_confirm": "ineligible",
-}
-_LEGACY_FIT: Mapping[Verdict, LegacyStatus] = {
-    "met": "eligible",
-    "near": "near",
-    "not_met": "ineligible",
-}
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubsidyMatch:
     """How one firm stands with one programme on one date."""
@@ -882,28 +866,13 @@ class SubsidyMatch:
     missing_facts: tuple[str, ...] = ()
     estimate: Estimate
 
-    @property
-    def status(self) -> LegacyStatus:
-        """Deprecated format-1 status for pages that predate issue 15 (they group by it): a
-        ``likely`` match shows as ``eligible`` there; ``to_confirm`` is not shown."""
-        if self.validity.state == "expired":
-            return "closed"
-        if self.validity.state == "not_yet":
-            return "upcoming"
-        return _LEGACY_STATUS[self.outcome]
-
-    @property
-    def fit(self) -> LegacyStatus:
-        """Deprecated format-1 verdict of the conditions alone."""
-        return _LEGACY_FIT[self.verdict]
-
     def headline(self, lang: str) -> str:
         """One sentence: the outcome and why."""
         return _headline(self).get(lang)
 
     def to_dict(self, lang: str = "zh") -> dict[str, object]:
         """JSON-able match (format 2): money as decimal strings ("2500000.00"), texts in
-        ``lang``. ``status`` and ``fit`` are the deprecated format-1 keys (see ``status``)."""
+        ``lang``. The format-1 keys ``status`` and ``fit`` are gone: ``outcome`` replaces them."""
         programme = self.programme
         return {
             "format": 2,
@@ -917,8 +886,6 @@ class SubsidyMatch:
             "on": self.on.isoformat(),
             "outcome": self.outcome,
             "headline": self.headline(lang),
-            "status": self.status,
-            "fit": self.fit,
             "validity": self.validity.to_dict(lang),
             "valid_from": _iso(programme.valid_from),
             "valid_until": _iso(programme.valid_until),

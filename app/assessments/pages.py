@@ -37,7 +37,6 @@ from app.models import Assessment
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.questionnaires.service import CatalogDep
 from app.results import charts
-from app.results import service as results
 from scoring import (
     NA,
     RUNGS,
@@ -605,7 +604,8 @@ def _result_context(
             series_label=tr(lang, "Score per stage"),
         ),
         "subsidies": {
-            status: results.with_status(result.subsidies, status) for status in ("eligible", "near")
+            "eligible": [m.model_dump() for m in result.subsidies if m.outcome == "eligible"],
+            "near": [m.model_dump() for m in result.subsidies if m.outcome == "near"],
         },
         "what_if_questions": _what_if_questions(questionnaire, result.roadmap),
         "answers": view.answers,

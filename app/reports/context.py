@@ -345,9 +345,10 @@ def report_context(
         series_label=t["radar_series"],
         reference_label=reference_label,
     )
-    eligible = [_subsidy_view(m, lang) for m in results.with_status(stored.subsidies, "eligible")]
-    near = [_subsidy_view(m, lang) for m in results.with_status(stored.subsidies, "near")]
-    others = len(stored.subsidies) - len(eligible) - len(near)
+    found = [match.model_dump() for match in stored.subsidies]
+    eligible = [_subsidy_view(m, lang) for m in found if m["outcome"] in ("eligible", "likely")]
+    near = [_subsidy_view(m, lang) for m in found if m["outcome"] == "near"]
+    others = len(found) - len(eligible) - len(near)
     crosswalk = stored.crosswalk
     trend = _trend(history, result, lang)
     return ReportContext(
@@ -601,7 +602,7 @@ def _subsidy_view(match: Mapping[str, Any], lang: Lang) -> SubsidyView:
         estimate_text = f"{estimate_text} ({fmt_cny(amount, lang)})".strip()
     confidence = str(match.get("confidence") or "unverified")
     return SubsidyView(
-        status=str(match.get("status") or match.get("fit") or ""),
+        status=str(match.get("outcome") or ""),
         name=str(match.get("name") or match.get("id") or ""),
         issuer=str(match.get("issuer") or ""),
         kind=label_of(KINDS, match.get("kind"), lang),
