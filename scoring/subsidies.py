@@ -52,6 +52,7 @@ from scoring.models import Answers, Profile, Text
 __all__ = [
     "CASH_KINDS",
     "CONFIDENCES",
+    "CONFIDENCE_LABELS",
     "CONFIDENCE_NOTES",
     "KINDS",
     "KIND_LABELS",
@@ -1182,7 +1183,8 @@ _WITHHELD = Estimate(
     kind="withheld",
     text=Text("政策是否有效待确认，暂不显示金额", "no amount until the programme is confirmed"),
 )
-_CONFIDENCE_LABELS: Mapping[Confidence, Text] = {
+#: Short names of the confidence levels (estimates, pages, PDF).
+CONFIDENCE_LABELS: Mapping[Confidence, Text] = {
     "verified": Text("参数已核实", "verified parameters"),
     "secondary": Text("参数来自二手资料", "parameters from secondary sources"),
     "unverified": Text("参数未经核实", "unverified parameters"),
@@ -1209,7 +1211,7 @@ def _weakest(params: Iterable[Param]) -> Confidence:
 
 
 def _labelled(text: Text, confidence: Confidence) -> Text:
-    label = _CONFIDENCE_LABELS[confidence]
+    label = CONFIDENCE_LABELS[confidence]
     return Text(f"{text.zh}（{label.zh}）", f"{text.en} ({label.en})")
 
 

@@ -37,6 +37,7 @@ from app.models import Assessment
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.questionnaires.service import CatalogDep
 from app.results import charts
+from app.results import service as results
 from scoring import (
     NA,
     RUNGS,
@@ -544,6 +545,10 @@ def submit(
     return redirect(request, f"/assessments/{assessment_id}/result")
 
 
+#: How many roadmap steps the result page lists (templates/pages/result.html).
+ROADMAP_STEPS = 10
+
+
 # --- result and what-if -----------------------------------------------------------------------
 
 
@@ -603,10 +608,8 @@ def _result_context(
             lang=lang,
             series_label=tr(lang, "Score per stage"),
         ),
-        "subsidies": {
-            "eligible": [m.model_dump() for m in result.subsidies if m.outcome == "eligible"],
-            "near": [m.model_dump() for m in result.subsidies if m.outcome == "near"],
-        },
+        "sec": results.subsidy_section(result, lang, shown_steps=ROADMAP_STEPS),
+        "roadmap_steps": ROADMAP_STEPS,
         "what_if_questions": _what_if_questions(questionnaire, result.roadmap),
         "answers": view.answers,
         "what_if": None,

@@ -25,9 +25,25 @@ from app.kit.i18n import LANGS, Lang
 from app.models import Assessment, Result
 from app.questionnaires.service import reference
 from app.results.repository import ResultRepository
-from app.results.schemas import Change, ResultRead
+from app.results.schemas import (
+    CashTotalRead,
+    Change,
+    CoverageRead,
+    ResultRead,
+    SubsidyMatchRead,
+)
 from scoring import Questionnaire, ScoreResult, round_score
-from scoring.subsidies import OUTCOMES, Outcome, ResultSnapshot
+from scoring.models import Text
+from scoring.subsidies import (
+    CONFIDENCE_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    Outcome,
+    ResultSnapshot,
+    yuan,
+)
 from scoring.subsidy_advice import SubsidyAdvice, SubsidySummary, funding_for
 
 # --- writing ---------------------------------------------------------------------------------
@@ -205,6 +221,155 @@ def view(
             **fields,
         }
     )
+
+
+# --- the subsidy section (result page and PDF report) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepRef:
+    """A roadmap step by its number in the plan (1-based), for "do step 3"."""
+
+    number: int
+    question: str
+    stage_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchView:
+    """One match as the page and the PDF show it."""
+
+    match: SubsidyMatchRead
+    kind: str
+    level: str
+    confidence: str
+    last_confirmed: str | None
+    #: A near match: the roadmap steps that fix its failing conditions.
+    fixes: tuple[StepRef, ...] = ()
+
+    @property
+    def amount_shown(self) -> bool:
+        """A programme of unconfirmed validity shows no amount (issue 15)."""
+        return self.match.outcome != "to_confirm" and self.match.estimate is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeGroup:
+    outcome: Outcome
+    label: str
+    matches: tuple[MatchView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockView:
+    """A fact to declare, the programmes it could change, and where to declare it."""
+
+    text: str
+    label: str
+    href: str
+    programmes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidySection:
+    format: int
+    summary: str
+    groups: tuple[OutcomeGroup, ...]
+    total: CashTotalRead | None
+    #: The programmes the total adds: (name, amount in CNY, thousands-separated).
+    included: tuple[tuple[str, str], ...]
+    unlocks: tuple[UnlockView, ...]
+    gaps: tuple[CoverageRead, ...]
+
+
+#: Where the facts form is (``app/enterprises/pages.py``): a fact's input, or the profile.
+FACTS_FORM = "/settings#f-fact_{name}"
+PROFILE_FORM = "/settings#profile-h"
+
+
+def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> SubsidySection:
+    """The stored advice grouped by outcome, with labels, each near match's fixing roadmap
+    steps (among the first ``shown_steps``, those the page or PDF lists) and each unlock's
+    link to the facts form: what the result page and the PDF show."""
+    steps = list(((result.roadmap or {}).get("steps")) or [])[:shown_steps]
+    names = {match.id: match.name for match in result.subsidies}
+    advice = result.subsidy_advice
+
+    def view(match: SubsidyMatchRead) -> MatchView:
+        validity = match.validity
+        return MatchView(
+            match=match,
+            kind=_label(KIND_LABELS, match.kind, lang),
+            level=_label(LEVEL_LABELS, match.level, lang),
+            confidence=_label(CONFIDENCE_LABELS, match.confidence, lang),
+            last_confirmed=match.last_confirmed
+            or (validity.last_confirmed if validity is not None else None),
+            fixes=_fixing_steps(match, steps) if match.outcome == "near" else (),
+        )
+
+    groups = tuple(
+        OutcomeGroup(
+            outcome,
+            OUTCOME_LABELS[outcome].get(lang),
+            tuple(view(m) for m in result.subsidies if m.outcome == outcome),
+        )
+        for outcome in OUTCOMES
+    )
+    total = advice.total
+    included: tuple[tuple[str, str], ...] = ()
+    if total is not None:
+        amounts = {m.id: m.estimate.amount_cny for m in result.subsidies if m.estimate is not None}
+        included = tuple(
+            (names.get(pid, pid), yuan(Decimal(amounts.get(pid) or 0))) for pid in total.programmes
+        )
+    unlocks = tuple(
+        UnlockView(
+            text=unlock.text,
+            label=unlock.label,
+            href=(
+                FACTS_FORM.format(name=unlock.name)
+                if unlock.declared_in == "facts"
+                else PROFILE_FORM
+            ),
+            programmes=tuple(
+                names.get(pid, pid)
+                for pid in dict.fromkeys([*unlock.qualify, *unlock.price, *unlock.settle])
+            ),
+        )
+        for unlock in advice.unlocks
+    )
+    return SubsidySection(
+        format=advice.format,
+        summary=advice.summary.text,
+        groups=groups,
+        total=total,
+        included=included,
+        unlocks=unlocks,
+        gaps=tuple(item for item in advice.coverage if item.note),
+    )
+
+
+def _label(table: Mapping[Any, Text], key: str | None, lang: Lang) -> str:
+    text = table.get(key) if key is not None else None
+    return key or "" if text is None else text.get(lang)
+
+
+def _fixing_steps(match: SubsidyMatchRead, steps: list[Mapping[str, Any]]) -> tuple[StepRef, ...]:
+    """The roadmap steps that fix a near match's to-do items: a stage target is fixed by the
+    steps in that stage, an overall or rung target by the whole plan (it reaches the next
+    rung), an answer by the step changing that question."""
+    wanted: dict[int, StepRef] = {}
+    for item in match.todo:
+        head, _, rest = str(item.get("field", "")).partition(".")
+        for number, step in enumerate(steps, 1):
+            if (
+                (head == "result" and rest.startswith("stages."))
+                and step["stage_id"] == rest.removeprefix("stages.")
+                or (head == "result" and rest in ("overall", "rung"))
+                or (head == "answers" and step.get("question_id") == rest)
+            ):
+                wanted[number] = StepRef(number, str(step.get("question", "")), step["stage_id"])
+    return tuple(wanted[number] for number in sorted(wanted))
 
 
 # --- history and trend -----------------------------------------------------------------------
