@@ -46,7 +46,7 @@ from scoring.conditions import (
     value_of,
 )
 from scoring.facts import DERIVED_FROM, FACTS_BY_NAME, derive_facts
-from scoring.ladder import RUNG_LEVELS, RUNG_STEP, rung_info
+from scoring.ladder import RUNG_LEVELS, rung_info, within_one_rung
 from scoring.models import Answers, Profile, Text
 
 __all__ = [
@@ -1090,16 +1090,16 @@ def _declarables(fields: Iterable[str], profile: Profile) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _within_one_rung(leaf: Leaf, facts: Facts) -> bool:
-    """Whether one rung (0.25) of improvement meets a ``result.*`` leaf: a ``gte`` target at
-    most 0.25 above the firm's value, a ``gt`` target less than 0.25 above. Other operators and
-    a missing result never count (improving cannot meet an upper bound)."""
+def _improvable(leaf: Leaf, facts: Facts) -> bool:
+    """Whether one rung of improvement meets a ``result.*`` leaf (``ladder.within_one_rung``:
+    a ``gte`` target at most 0.25 above the firm's value, a ``gt`` target less than 0.25
+    above). Other operators and a missing result never count (improving cannot meet an upper
+    bound)."""
     current = to_decimal(value_of(leaf.field, facts))
     target = to_decimal(leaf.value)
     if current is None or target is None or leaf.op not in ("gte", "gt"):
         return False
-    gap = target - current
-    return gap <= RUNG_STEP if leaf.op == "gte" else gap < RUNG_STEP
+    return within_one_rung(current, target, strict=leaf.op == "gt")
 
 
 def _fixable(leaf: Leaf, facts: Facts, *, want: bool) -> bool:
@@ -1107,7 +1107,7 @@ def _fixable(leaf: Leaf, facts: Facts, *, want: bool) -> bool:
     within one rung?"""
     if leaf.field.startswith("answers."):
         return True
-    return leaf.field.startswith("result.") and want and _within_one_rung(leaf, facts)
+    return leaf.field.startswith("result.") and want and _improvable(leaf, facts)
 
 
 def _judge(condition: Condition, facts: Facts) -> tuple[Verdict, list[Reason], list[TodoItem]]:

@@ -33,7 +33,7 @@ from app.reports.texts import (
 from app.results import charts
 from app.results import service as results
 from scoring import Questionnaire
-from scoring.ladder import CROSSWALK_NOTE, RUNG_LEVELS, RUNG_STEP, RUNGS, rung_info
+from scoring.ladder import CROSSWALK_NOTE, RUNG_LEVELS, RUNG_STEP, RUNGS, rung_above, rung_info
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Roadmap steps printed; the rest are counted ("n further steps").
@@ -289,7 +289,7 @@ def report_context(
     overall = charts.as_float(stored.overall)
     stage_titles = {stage.id: stage.title.get(lang) for stage in questionnaire.stages}
     roadmap_payload: Mapping[str, Any] | None = stored.roadmap
-    next_rung = _next_rung(rung)
+    next_rung = rung_above(rung)
     held = stored.held_back_by
     binding = {item["stage_id"] for item in held if item.get("kind") == "stage"}
 
@@ -420,11 +420,6 @@ def _summary(
         )
         paragraphs.append(t["summary_roadmap"])
     return paragraphs
-
-
-def _next_rung(rung: Decimal) -> Decimal | None:
-    higher = [level for level in RUNG_LEVELS if level > rung]
-    return higher[0] if higher else None
 
 
 def _band(score: Decimal) -> Decimal:
