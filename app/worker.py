@@ -4,8 +4,8 @@
 claims its rows with ``FOR UPDATE SKIP LOCKED`` and a lease); on the embedded default (SQLite,
 ``ZHIZAO_WEBHOOK_WORKER=auto``) the web process runs it in a thread, started and stopped with
 the app. A job is anything with a ``name``, ``run_once() -> attempts made`` and ``close()``;
-:func:`build_jobs` is the one list of them (webhook deliveries, the mail outbox; later jobs such
-as heatmap publication or PDF rendering are added there).
+:func:`build_jobs` is the one list of them (webhook deliveries, the mail outbox, the daily
+heatmap publication; later jobs such as PDF rendering are added there).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from typing import Protocol
 
 from fastapi import FastAPI
 
+from app.heatmaps import service as heatmaps
 from app.integrators.worker import WebhookWorker
 from app.kit.db import Database
 from app.kit.settings import Settings
 from app.mail.worker import MailWorker
+from app.questionnaires.catalog import QuestionnaireCatalog
 
 logger = logging.getLogger("zhizao.worker")
 
@@ -34,7 +36,12 @@ class Job(Protocol):
 
 
 def build_jobs(database: Database, settings: Settings) -> list[Job]:
-    return [WebhookWorker(database, settings), MailWorker(database, settings)]
+    catalog = QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
+    return [
+        WebhookWorker(database, settings),
+        MailWorker(database, settings),
+        heatmaps.HeatmapPublisher(database, settings, catalog),
+    ]
 
 
 class Worker:

@@ -33,7 +33,19 @@ from scoring.conditions import (
 )
 from scoring.errors import ConditionError, LoadIssue, QuestionnaireLoadError
 from scoring.ladder import MAX_LEVEL, MIN_LEVEL
-from scoring.models import NA, Band, Option, Question, Questionnaire, QuestionType, Stage
+from scoring.models import (
+    MAX_EFFORT,
+    NA,
+    Band,
+    Better,
+    Kpi,
+    Option,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Requirement,
+    Stage,
+)
 
 __all__ = ["load_questionnaire", "load_questionnaire_dir", "parse_questionnaire"]
 
@@ -45,6 +57,8 @@ _QUESTION_OPTIONAL = (
     "help", "weight", "required", "allow_na", "applies_if", "options", "scoring", "bands",
     "unit", "min", "max", "refs",
 )  # fmt: skip
+_PLAN_KEYS = ("effort", "requires")
+_KPI_KEYS = ("id", "text", "unit", "min", "max", "better")
 _ORDERING_OPS = frozenset({"lt", "lte", "gt", "gte"})
 assert _ORDERING_OPS <= set(OPS)
 
@@ -56,6 +70,8 @@ class _Context:
     question_paths: dict[str, str] = field(default_factory=dict)
     parsed: dict[str, Question] = field(default_factory=dict)
     position: int = 0
+    #: (path of the ``requires`` entry, the question it sits on, the requirement)
+    requirements: list[tuple[str, str, Requirement]] = field(default_factory=list)
 
 
 def parse_questionnaire(text: str, source: str) -> Questionnaire:
@@ -118,7 +134,7 @@ def _get(
 
 
 def _questionnaire(raw: object, reader: Reader) -> Questionnaire | None:
-    data = reader.mapping(raw, "", required=_TOP_KEYS, optional=("description",))
+    data = reader.mapping(raw, "", required=_TOP_KEYS, optional=("description", "kpis"))
     if data is None:
         return None
     qid = _get(data, "id", "", lambda v, p: reader.string(v, p, pattern=SLUG_PATTERN), None)
@@ -137,6 +153,8 @@ def _questionnaire(raw: object, reader: Reader) -> Questionnaire | None:
     stage_paths: dict[str, str] = {}
     for i, stage_raw in enumerate(stages_raw):
         stages.append(_stage(stage_raw, index_path("stages", i), context, stage_paths))
+    _check_requirements(context)
+    kpis = _kpis(data["kpis"], context) if "kpis" in data else ()
     if reader.issues or qid is None or version is None or title is None or None in stages:
         return None
     return Questionnaire(
@@ -145,6 +163,7 @@ def _questionnaire(raw: object, reader: Reader) -> Questionnaire | None:
         title=title,
         description=description,
         stages=tuple(cast(list[Stage], stages)),
+        kpis=kpis,
         content_hash=canonical_hash(raw),
     )
 
@@ -244,6 +263,7 @@ def _question(raw: object, path: str, context: _Context, stage_id: str) -> Quest
         return None
     question = Question(id=qid, type=qtype, weight=weight, stage_id=stage_id, **fields)
     context.parsed[qid] = question
+    _note_requirements(question, path, context)
     return question
 
 
@@ -278,7 +298,7 @@ def _number_parts(
         reader.error(key_path(path, "max"), f"max ({high}) must be greater than min ({low})")
     bands: tuple[Band, ...] = ()
     if "bands" in data:
-        bands = _bands(data["bands"], key_path(path, "bands"), reader)
+        bands = _bands(data["bands"], key_path(path, "bands"), reader, planned=scored)
         if bands and low is not None and bands[0].min > low:
             reader.error(
                 key_path(path, "bands[0].min"),
@@ -300,14 +320,15 @@ def _number_parts(
     }
 
 
-def _bands(raw: object, path: str, reader: Reader) -> tuple[Band, ...]:
+def _bands(raw: object, path: str, reader: Reader, *, planned: bool) -> tuple[Band, ...]:
     items = reader.sequence(raw, path)
     bands: list[Band] = []
     for i, item in enumerate(items or []):
         band_path = index_path(path, i)
-        data = reader.mapping(item, band_path, required=("min", "level"))
+        data = reader.mapping(item, band_path, required=("min", "level"), optional=_PLAN_KEYS)
         if data is None or "min" not in data or "level" not in data:
             continue
+        plan = _plan_parts(data, band_path, reader, planned=planned)
         low = reader.number(data["min"], key_path(band_path, "min"))
         level = _level(data["level"], key_path(band_path, "level"), reader)
         if low is None or level is None:
@@ -318,7 +339,7 @@ def _bands(raw: object, path: str, reader: Reader) -> tuple[Band, ...]:
                 f"bands must ascend by min: {low} does not come after {bands[-1].min}",
             )
             continue
-        bands.append(Band(low, level))
+        bands.append(Band(low, level, **plan))
     return tuple(bands)
 
 
@@ -338,7 +359,9 @@ def _choice_parts(
     if not counting:
         why = "bands belong to number questions and multi questions with scoring: count"
         _not_here(data, path, reader, ("bands",), why)
-    options = _options(data, path, reader, qtype, need_level=scored and not counting)
+    options = _options(
+        data, path, reader, qtype, need_level=scored and not counting, counting=counting
+    )
     bands: tuple[Band, ...] = ()
     if counting:
         for i, option in enumerate(options):
@@ -352,14 +375,16 @@ def _choice_parts(
                 path, "missing key 'bands': a multi question with scoring: count needs bands"
             )
         else:
-            bands = _count_bands(data["bands"], key_path(path, "bands"), reader, options)
+            bands = _count_bands(
+                data["bands"], key_path(path, "bands"), reader, options, planned=scored
+            )
     return {"options": options, "scoring": scoring, "bands": bands}
 
 
 def _count_bands(
-    raw: object, path: str, reader: Reader, options: tuple[Option, ...]
+    raw: object, path: str, reader: Reader, options: tuple[Option, ...], *, planned: bool
 ) -> tuple[Band, ...]:
-    bands = _bands(raw, path, reader)
+    bands = _bands(raw, path, reader, planned=planned)
     countable = sum(1 for option in options if not option.exclusive)
     for i, band in enumerate(bands):
         if band.min != int(band.min):
@@ -378,7 +403,7 @@ def _count_bands(
 
 
 def _options(
-    data: dict[str, Any], path: str, reader: Reader, qtype: str, *, need_level: bool
+    data: dict[str, Any], path: str, reader: Reader, qtype: str, *, need_level: bool, counting: bool
 ) -> tuple[Option, ...]:
     if "options" not in data:
         reader.error(path, f"missing key 'options': a {qtype} question needs options")
@@ -391,7 +416,7 @@ def _options(
     for i, item in enumerate(items):
         option_path = index_path(key_path(path, "options"), i)
         option_data = reader.mapping(
-            item, option_path, required=("id", "text"), optional=("level", "exclusive")
+            item, option_path, required=("id", "text"), optional=("level", "exclusive", *_PLAN_KEYS)
         )
         if option_data is None:
             continue
@@ -413,10 +438,22 @@ def _options(
             reader.error(
                 key_path(option_path, "exclusive"), "only multi questions have exclusive options"
             )
+        if counting:
+            _not_here(
+                option_data,
+                option_path,
+                reader,
+                _PLAN_KEYS,
+                "under scoring: count they go on bands",
+            )
+            plan: dict[str, Any] = {}
+        else:
+            planned = need_level and not exclusive
+            plan = _plan_parts(option_data, option_path, reader, planned=planned)
         if oid is None or text is None:
             continue
         seen.add(oid)
-        options.append(Option(id=oid, text=text, level=level, exclusive=bool(exclusive)))
+        options.append(Option(id=oid, text=text, level=level, exclusive=bool(exclusive), **plan))
     return tuple(options)
 
 
@@ -479,3 +516,152 @@ def _check_answer_leaf(leaf: Leaf, target: Question) -> str | None:
         choices = ", ".join(option.id for option in target.options)
         return f"{', '.join(map(repr, unknown))} is not an option of {target.id!r} ({choices})"
     return None
+
+
+# --- plans: effort, requires, kpis -------------------------------------------------------------
+
+
+def _plan_parts(
+    data: dict[str, Any], path: str, reader: Reader, *, planned: bool
+) -> dict[str, Any]:
+    """``effort`` and ``requires`` of an option or band (only where a firm can climb to it)."""
+    if not planned:
+        why = "only a scored, non-exclusive option or band can be planned for"
+        _not_here(data, path, reader, _PLAN_KEYS, why)
+        return {}
+    parts: dict[str, Any] = {}
+    if "effort" in data:
+        effort = data["effort"]
+        if isinstance(effort, bool) or not isinstance(effort, int) or not 1 <= effort <= MAX_EFFORT:
+            reader.error(
+                key_path(path, "effort"),
+                f"must be a whole number from 1 to {MAX_EFFORT}, got {describe(effort)}",
+            )
+        else:
+            parts["effort"] = effort
+    if "requires" in data:
+        parts["requires"] = _requires(data["requires"], key_path(path, "requires"), reader)
+    return parts
+
+
+def _requires(raw: object, path: str, reader: Reader) -> tuple[Requirement, ...]:
+    found: list[Requirement] = []
+    for i, item in enumerate(reader.sequence(raw, path) or []):
+        item_path = index_path(path, i)
+        data = reader.mapping(item, item_path, required=("question", "min_level"))
+        if data is None or "question" not in data or "min_level" not in data:
+            continue
+        target = reader.string(
+            data["question"], key_path(item_path, "question"), pattern=ID_PATTERN
+        )
+        level = _level(data["min_level"], key_path(item_path, "min_level"), reader)
+        if target is not None and level is not None:
+            found.append(Requirement(target, level))
+    return tuple(found)
+
+
+def _note_requirements(question: Question, path: str, context: _Context) -> None:
+    """Queue each requirement for checking once every question is parsed."""
+    if question.type == "number" or question.scoring == "count":
+        where = [(f"bands[{i}]", band.requires) for i, band in enumerate(question.bands)]
+    else:
+        where = [(f"options[{i}]", option.requires) for i, option in enumerate(question.options)]
+    for place, requirements in where:
+        for j, requirement in enumerate(requirements):
+            item_path = index_path(key_path(key_path(path, place), "requires"), j)
+            context.requirements.append((item_path, question.id, requirement))
+
+
+def _top_level(question: Question) -> Decimal | None:
+    levels = [p.level for p in question.positions() if p.level is not None]
+    return max(levels) if levels else None
+
+
+def _check_requirements(context: _Context) -> None:
+    """Each ``requires`` names a scored question that can reach the level; no cycles.
+
+    The graph has an edge from a question to every question one of its options or bands
+    requires; a cycle (a question requiring itself included) would make a plan impossible.
+    """
+    reader = context.reader
+    edges: dict[str, set[str]] = {}
+    for path, owner, requirement in context.requirements:
+        target = requirement.question
+        where = key_path(path, "question")
+        if target not in context.positions:
+            reader.error(where, f"no question {target!r}")
+            continue
+        question = context.parsed.get(target)
+        if question is None:
+            continue  # its own problems are reported already
+        top = _top_level(question)
+        if not question.scored or top is None:
+            reader.error(where, f"question {target!r} is not scored: it has no level to require")
+            continue
+        if requirement.min_level > top:
+            reader.error(
+                key_path(path, "min_level"),
+                f"{requirement.min_level} is above the highest level of {target!r} ({top})",
+            )
+            continue
+        edges.setdefault(owner, set()).add(target)
+    cycle = _find_cycle(edges)
+    if cycle:
+        first = next(p for p, owner, _ in context.requirements if owner == cycle[0])
+        reader.error(first, f"requires form a cycle: {' → '.join(cycle)}")
+
+
+def _find_cycle(edges: dict[str, set[str]]) -> list[str]:
+    """One cycle in the graph as ``[a, b, …, a]``, or [] (iterative depth-first search)."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 finished
+    for start in sorted(edges):
+        if start in state:
+            continue
+        path = [start]
+        stack = [iter(sorted(edges.get(start, ())))]
+        state[start] = 1
+        while stack:
+            node = next(stack[-1], None)
+            if node is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(node) == 1:
+                return [*path[path.index(node) :], node]
+            elif node not in state:
+                state[node] = 1
+                path.append(node)
+                stack.append(iter(sorted(edges.get(node, ()))))
+    return []
+
+
+def _kpis(raw: object, context: _Context) -> tuple[Kpi, ...]:
+    """The unscored baseline KPI block: ids unique and apart from question ids, min < max."""
+    reader = context.reader
+    kpis: list[Kpi] = []
+    seen: set[str] = set()
+    for i, item in enumerate(reader.sequence(raw, "kpis") or []):
+        path = index_path("kpis", i)
+        data = reader.mapping(item, path, required=_KPI_KEYS, optional=("refs",))
+        if data is None:
+            continue
+        before = len(reader.issues)
+        kid = _get(data, "id", path, lambda v, p: reader.string(v, p, pattern=ID_PATTERN), None)
+        if kid is not None and kid in seen:
+            reader.error(key_path(path, "id"), f"duplicate KPI id {kid!r}")
+        elif kid is not None and kid in context.positions:
+            reader.error(key_path(path, "id"), f"{kid!r} is already a question id")
+        low = _get(data, "min", path, reader.number, None)
+        high = _get(data, "max", path, reader.number, None)
+        if low is not None and high is not None and low >= high:
+            reader.error(key_path(path, "max"), f"max ({high}) must be greater than min ({low})")
+        better = cast(Better, data.get("better"))
+        if "better" in data and better not in ("higher", "lower"):
+            reader.error(key_path(path, "better"), f"must be higher or lower, got {better!r}")
+        text = _get(data, "text", path, reader.text, None)
+        unit = _get(data, "unit", path, reader.text, None)
+        refs = _refs(data, path, reader)
+        if len(reader.issues) != before or None in (kid, text, unit, low, high):
+            continue
+        seen.add(kid)
+        kpis.append(Kpi(id=kid, text=text, unit=unit, min=low, max=high, better=better, refs=refs))
+    return tuple(kpis)

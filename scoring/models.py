@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 if TYPE_CHECKING:
     from scoring.conditions import Condition
@@ -19,11 +19,14 @@ __all__ = [
     "AnswerValue",
     "Answers",
     "Band",
+    "Better",
+    "Kpi",
     "Option",
     "Profile",
     "Question",
     "QuestionType",
     "Questionnaire",
+    "Requirement",
     "ScoringRule",
     "Stage",
     "Text",
@@ -31,6 +34,12 @@ __all__ = [
 
 QuestionType = Literal["single", "multi", "number"]
 ScoringRule = Literal["max", "count"]
+Better = Literal["higher", "lower"]
+
+#: The effort of an option or band that does not state one (every v1 file).
+DEFAULT_EFFORT = 1
+#: The largest effort: a major capital project.
+MAX_EFFORT = 5
 
 #: The answer meaning "not applicable to us"; accepted where a question has ``allow_na: true``.
 NA = "n/a"
@@ -56,22 +65,59 @@ class Text:
         return self.en if lang == "en" else self.zh
 
 
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """A prerequisite: the answer to ``question`` must score at least ``min_level``."""
+
+    question: str
+    min_level: Decimal
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Option:
-    """An answer option. ``level`` is None only where it is not used (count scoring, weight 0)."""
+    """An answer option. ``level`` is None only where it is not used (count scoring, weight 0).
+
+    ``effort`` (1–5) is the relative effort of reaching this option from the one below it (the
+    next lower position, see ``Question.positions``): 1 configuration or days of work, 3 a
+    project of months, 5 a major capital project. ``requires`` lists the prerequisites of
+    choosing it. Neither affects scoring; the roadmap plans with them.
+    """
 
     id: str
     text: Text
     level: Decimal | None = None
     exclusive: bool = False
+    effort: int = DEFAULT_EFFORT
+    requires: tuple[Requirement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Band:
-    """Values ≥ ``min`` (up to the next band's min) score ``level``."""
+    """Values ≥ ``min`` (up to the next band's min) score ``level``.
+
+    ``effort`` and ``requires`` mean what they mean on an ``Option``.
+    """
 
     min: Decimal
     level: Decimal
+    effort: int = DEFAULT_EFFORT
+    requires: tuple[Requirement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kpi:
+    """An unscored baseline indicator (OEE, first-pass yield …) a firm may record.
+
+    KPIs never affect scoring; they are kept so a firm can compare before and after.
+    """
+
+    id: str
+    text: Text
+    unit: Text
+    min: Decimal
+    max: Decimal
+    better: Better
+    refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +156,18 @@ class Question:
         """Whether the question counts towards its stage score (weight above zero)."""
         return self.weight > 0
 
+    def positions(self) -> tuple[Option | Band, ...]:
+        """The answers a firm climbs through, lowest first: the question's *positions*.
+
+        Number questions and multi questions with ``scoring: count``: the bands. Single and
+        multi ``max`` questions: the options that carry a level (exclusive options excluded),
+        ordered by level, ties in file order. Effort and "at most two positions" count here.
+        """
+        if self.type == "number" or self.scoring == "count":
+            return self.bands
+        ranked = [o for o in self.options if o.level is not None and not o.exclusive]
+        return tuple(sorted(ranked, key=lambda option: cast(Decimal, option.level)))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Stage:
@@ -132,6 +190,7 @@ class Questionnaire:
     stages: tuple[Stage, ...]
     content_hash: str = ""
     description: Text | None = None
+    kpis: tuple[Kpi, ...] = ()
     _questions: tuple[Question, ...] = field(
         init=False, repr=False, compare=False, hash=False, default=()
     )

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, field_validator
 
 from app.enterprises.classification import normalize_credit_code
 from app.enterprises.schemas import EnterpriseCreate, EnterpriseRead
-from app.kit.schemas import RequestModel, ResponseModel
+from app.kit.schemas import RequestModel, ResponseModel, Text
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -26,9 +26,9 @@ def normalise_email(value: str) -> str:
 
 
 class UserCreate(RequestModel):
-    email: str = Field(examples=["manager@example.com"])
+    email: str = Field(max_length=254, examples=["manager@example.com"])
     password: NewPassword
-    display_name: Annotated[str, Field(max_length=100)] = ""
+    display_name: Annotated[Text, Field(max_length=100)] = ""
     locale: Literal["zh-CN", "en"] = "zh-CN"
 
     _email = field_validator("email")(normalise_email)
@@ -42,7 +42,7 @@ class Registration(RequestModel):
 
 
 class LoginRequest(RequestModel):
-    email: str
+    email: str = Field(max_length=254)
     password: Annotated[str, Field(max_length=200)]
 
     _email = field_validator("email")(normalise_email)
@@ -75,8 +75,8 @@ class SessionRead(ResponseModel):
     )
 
 
-Email = Annotated[str, AfterValidator(normalise_email)]
-DisplayName = Annotated[str, Field(max_length=100)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(normalise_email)]
+DisplayName = Annotated[Text, Field(max_length=100)]
 
 
 class InvitationAcceptance(RequestModel):
@@ -113,10 +113,10 @@ class ProfileUpdate(RequestModel):
 class ClaimCreate(RequestModel):
     """A request to join a firm that is already registered."""
 
-    credit_code: str
+    credit_code: str = Field(max_length=40)
     email: Email
-    display_name: Annotated[str, Field(min_length=1, max_length=100)]
-    message: Annotated[str, Field(max_length=500)] = ""
+    display_name: Annotated[Text, Field(min_length=1, max_length=100)]
+    message: Annotated[Text, Field(max_length=500)] = ""
     locale: Literal["zh-CN", "en"] = "zh-CN"
 
     @field_validator("credit_code")
@@ -127,7 +127,7 @@ class ClaimCreate(RequestModel):
 
 class ClaimDecision(RequestModel):
     approve: bool
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[Text, Field(max_length=500)] = ""
 
 
 class OwnerInvitationRead(ResponseModel):

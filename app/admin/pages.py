@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -314,12 +314,11 @@ def set_user_active(
 
 
 def _moment(text: str) -> datetime | None:
-    """A date (or date and time) typed in a filter, as UTC; None when blank or unreadable."""
+    """A date (or date and time) typed in a filter; None when blank or unreadable."""
     try:
-        moment = datetime.fromisoformat(text) if text else None
+        return datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @router.get("/audit", response_class=HTMLResponse, name="admin_audit")
@@ -338,11 +337,13 @@ def audit(request: Request, session: SessionDep, principal: AdminPage, lang: Pag
         principal,
         cursor=params.get("cursor") or None,
         limit=50,
-        action=filters["action"] or None,
-        actor_id=filters["actor_id"] or None,
-        enterprise_id=enterprise_id,
-        since=_moment(filters["since"]),
-        until=_moment(filters["until"]),
+        where=audit_service.AuditFilter(
+            action=filters["action"] or None,
+            actor_id=filters["actor_id"] or None,
+            enterprise_id=enterprise_id,
+            since=_moment(filters["since"]),
+            until=_moment(filters["until"]),
+        ),
     )
     return _page(
         request,

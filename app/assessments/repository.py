@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.models import Answer, Assessment
+from app.models import Answer, Assessment, AssessmentKpi
 
 
 class AssessmentRepository:
@@ -31,6 +31,26 @@ class AssessmentRepository:
             select(Answer.question_id, Answer.value).where(Answer.assessment_id == assessment_id)
         )
         return {question_id: value for question_id, value in rows}  # noqa: C416
+
+    def kpis(self, assessment_id: uuid.UUID) -> dict[str, AssessmentKpi]:
+        rows = self.session.scalars(
+            select(AssessmentKpi).where(AssessmentKpi.assessment_id == assessment_id)
+        )
+        return {row.kpi_id: row for row in rows}
+
+    def kpi_values(self, assessment_id: uuid.UUID) -> dict[str, Any]:
+        return {kpi_id: row.value for kpi_id, row in self.kpis(assessment_id).items()}
+
+    def add_kpi(self, kpi: AssessmentKpi) -> None:
+        self.session.add(kpi)
+
+    def delete_kpis(self, assessment_id: uuid.UUID, kpi_ids: list[str]) -> None:
+        if kpi_ids:
+            self.session.execute(
+                delete(AssessmentKpi).where(
+                    AssessmentKpi.assessment_id == assessment_id, AssessmentKpi.kpi_id.in_(kpi_ids)
+                )
+            )
 
     def add_answer(self, answer: Answer) -> None:
         self.session.add(answer)

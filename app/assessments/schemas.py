@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
-from app.kit.schemas import JsonInt, RequestModel
+from app.kit.schemas import JsonDecimal, JsonInt, RequestModel
 from app.questionnaires.schemas import QuestionnaireRef
 from app.results.schemas import Change
 
@@ -14,7 +14,7 @@ AnswerJson = JsonValue
 
 
 class AssessmentCreate(RequestModel):
-    questionnaire_id: str = Field(examples=["smart-manufacturing-maturity"])
+    questionnaire_id: str = Field(max_length=100, examples=["smart-manufacturing-maturity"])
     questionnaire_version: Annotated[JsonInt | None, Field(ge=1)] = Field(
         default=None, description="Default: the latest version."
     )
@@ -30,6 +30,12 @@ class AnswersUpdate(RequestModel):
         description="question id → answer: an option id (single), a list of option ids (multi), "
         'a number (number), "n/a" where allowed, or null to clear the answer.',
         examples=[{"dig_equipment_rate": "most", "dig_systems": ["erp", "mes"], "auto_rate": 45}],
+    )
+    kpis: dict[str, JsonDecimal | None] = Field(
+        default_factory=dict,
+        description="Baseline KPIs of the questionnaire's `kpis` block (unscored): KPI id → a "
+        "number within its min and max, or null to clear it. Optional.",
+        examples=[{"oee": 62.5, "on_time_delivery": 91}],
     )
 
 
@@ -49,6 +55,9 @@ class AssessmentRead(BaseModel):
     status: Literal["draft", "submitted"]
     etag: str = Field(description="Send as If-Match when writing.")
     answers: dict[str, Any]
+    kpis: dict[str, float] = Field(
+        description="The baseline KPIs recorded on this assessment (unscored), KPI id → value."
+    )
     progress: list[StageProgress]
     answered_share: float = Field(description="Share of applicable questions answered, 0–1.")
     next_stage: str | None = Field(description="The first stage with required questions open.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,7 +41,7 @@ from app.kit.events import AssessmentSubmitted
 from app.kit.guards import may_see_enterprise
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
-from app.models import Answer, Assessment, Enterprise
+from app.models import Answer, Assessment, AssessmentKpi, Enterprise
 from app.questionnaires import service as questionnaires
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.results import service as results
@@ -123,6 +124,7 @@ def build_view(
     answers: Mapping[str, Any],
     profile: Mapping[str, object],
     lang: Lang,
+    kpis: Mapping[str, Any] | None = None,
 ) -> AssessmentRead:
     applicable = applicable_questions(questionnaire, answers, profile)
     applicable_ids = {q.id for q in applicable}
@@ -149,6 +151,7 @@ def build_view(
         status=assessment.status,
         etag=etag_of(assessment),
         answers=dict(answers),
+        kpis={kpi_id: float(value) for kpi_id, value in (kpis or {}).items()},
         progress=progress,
         answered_share=(sum(p.answered for p in progress) / total) if total else 0.0,
         next_stage=next((p.id for p in progress if not p.complete), None),
@@ -172,9 +175,17 @@ def answers(session: Session, assessment: Assessment) -> dict[str, Any]:
 def view(
     session: Session, catalog: QuestionnaireCatalog, assessment: Assessment, lang: Lang
 ) -> AssessmentRead:
-    answers = AssessmentRepository(session).answer_values(assessment.id)
+    repository = AssessmentRepository(session)
+    answers = repository.answer_values(assessment.id)
     profile = enterprise_service.scoring_profile(_enterprise(session, assessment))
-    return build_view(assessment, questionnaire_of(catalog, assessment), answers, profile, lang)
+    return build_view(
+        assessment,
+        questionnaire_of(catalog, assessment),
+        answers,
+        profile,
+        lang,
+        repository.kpi_values(assessment.id),
+    )
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -185,6 +196,51 @@ def _answer_errors(issues: list[AnswerIssue]) -> list[FieldError]:
         FieldError(f"body.answers.{issue.question_id}", issue.message, issue.code)
         for issue in issues
     ]
+
+
+def _kpi_errors(
+    questionnaire: Questionnaire, kpis: Mapping[str, Decimal | None]
+) -> list[FieldError]:
+    """Each sent KPI must be one of the questionnaire's and lie within its min and max."""
+    known = {kpi.id: kpi for kpi in questionnaire.kpis}
+    errors: list[FieldError] = []
+    for kpi_id, value in kpis.items():
+        kpi = known.get(kpi_id)
+        field = f"body.kpis.{kpi_id}"
+        if kpi is None:
+            errors.append(
+                FieldError(
+                    field,
+                    f"{questionnaire.id} v{questionnaire.version} has no KPI {kpi_id!r}",
+                    "unknown_kpi",
+                )
+            )
+        elif value is not None and not kpi.min <= value <= kpi.max:
+            errors.append(
+                FieldError(field, f"must lie between {kpi.min} and {kpi.max}", "out_of_range")
+            )
+    return errors
+
+
+def _store_kpis(
+    repository: AssessmentRepository, assessment_id: uuid.UUID, kpis: Mapping[str, Decimal | None]
+) -> None:
+    stored = repository.kpis(assessment_id)
+    repository.delete_kpis(assessment_id, [k for k, v in kpis.items() if v is None and k in stored])
+    now = utcnow()
+    for kpi_id, value in kpis.items():
+        if value is None:
+            continue
+        number = int(value) if value == value.to_integral_value() else float(value)
+        if kpi_id in stored:
+            stored[kpi_id].value = number
+            stored[kpi_id].updated_at = now
+        else:
+            repository.add_kpi(
+                AssessmentKpi(
+                    assessment_id=assessment_id, kpi_id=kpi_id, value=number, updated_at=now
+                )
+            )
 
 
 def create(
@@ -293,12 +349,13 @@ def update_answers(
         for issue in validate_answers(questionnaire, merged, profile)
         if issue.question_id in data.answers
     ]
-    if issues:
+    kpi_errors = _kpi_errors(questionnaire, data.kpis)
+    if issues or kpi_errors:
         session.rollback()
         raise InvalidInput(
             "Some answers are not valid; none was saved: "
-            + ", ".join(sorted({i.question_id for i in issues})),
-            errors=_answer_errors(issues),
+            + ", ".join(sorted({i.question_id for i in issues} | {e.field for e in kpi_errors})),
+            errors=_answer_errors(issues) + kpi_errors,
         )
 
     now = utcnow()
@@ -320,6 +377,7 @@ def update_answers(
                     updated_at=now,
                 )
             )
+    _store_kpis(repository, assessment.id, data.kpis)
     audit.record(
         session,
         principal,

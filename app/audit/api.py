@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import BaseModel
 
 from app.audit import service
+from app.audit.schemas import AuditFilter
 from app.kit.cursor import Page, PageDep
 from app.kit.db import SessionDep
 from app.kit.guards import AdminOnly
@@ -53,21 +54,19 @@ def list_audit_events(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Page[AuditEventRead]:
-    since, until = (
-        moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-        for moment in (since, until)
-    )
     events, next_cursor = service.search(
         session,
         principal,
         cursor=page.cursor,
         limit=page.limit,
-        action=action,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        enterprise_id=enterprise_id,
-        since=since,
-        until=until,
+        where=AuditFilter(
+            action=action,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            enterprise_id=enterprise_id,
+            since=since,
+            until=until,
+        ),
     )
     return Page[AuditEventRead](
         items=[AuditEventRead.model_validate(e, from_attributes=True) for e in events],

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit.schemas import AuditFilter
 from app.models import AuditEvent
 
 
@@ -13,37 +11,26 @@ class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def page(
-        self,
-        *,
-        before_id: int | None,
-        limit: int,
-        action: str | None = None,
-        actor_type: str | None = None,
-        actor_id: str | None = None,
-        enterprise_id: uuid.UUID | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[AuditEvent]:
+    def page(self, *, before_id: int | None, limit: int, where: AuditFilter) -> list[AuditEvent]:
         """Newest first, by id (ids grow with time)."""
         query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
         if before_id is not None:
             query = query.where(AuditEvent.id < before_id)
-        if action is not None:
+        if where.action is not None:
             # "assessment." matches every assessment action.
             query = query.where(
-                AuditEvent.action.startswith(action, autoescape=True)
-                if action.endswith(".")
-                else AuditEvent.action == action
+                AuditEvent.action.startswith(where.action, autoescape=True)
+                if where.action.endswith(".")
+                else AuditEvent.action == where.action
             )
-        if actor_type is not None:
-            query = query.where(AuditEvent.actor_type == actor_type)
-        if actor_id is not None:
-            query = query.where(AuditEvent.actor_id == actor_id)
-        if enterprise_id is not None:
-            query = query.where(AuditEvent.enterprise_id == enterprise_id)
-        if since is not None:
-            query = query.where(AuditEvent.at >= since)
-        if until is not None:
-            query = query.where(AuditEvent.at < until)
+        if where.actor_type is not None:
+            query = query.where(AuditEvent.actor_type == where.actor_type)
+        if where.actor_id is not None:
+            query = query.where(AuditEvent.actor_id == where.actor_id)
+        if where.enterprise_id is not None:
+            query = query.where(AuditEvent.enterprise_id == where.enterprise_id)
+        if where.since is not None:
+            query = query.where(AuditEvent.at >= where.since)
+        if where.until is not None:
+            query = query.where(AuditEvent.at < where.until)
         return list(self.session.scalars(query))

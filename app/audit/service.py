@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.audit.repository import AuditRepository
+from app.audit.schemas import AuditFilter
 from app.kit.cursor import POSITION, paginate
 from app.kit.guards import require_admin, require_firm_member
 from app.kit.principal import Principal
 from app.models import AuditEvent
+
+__all__ = ["AuditFilter", "firm_history", "record", "search"]
 
 
 def record(
@@ -45,25 +47,12 @@ def search(
     *,
     cursor: str | None,
     limit: int,
-    action: str | None = None,
-    actor_type: str | None = None,
-    actor_id: str | None = None,
-    enterprise_id: uuid.UUID | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    where: AuditFilter,
 ) -> tuple[list[AuditEvent], str | None]:
-    """The trail, newest first, narrowed by action (or an action prefix ending in "."), actor,
-    firm and time (admins)."""
+    """The trail, newest first, narrowed by ``where`` (admins)."""
     require_admin(principal)
     rows = AuditRepository(session).page(
-        before_id=POSITION.decode(cursor),
-        limit=limit + 1,
-        action=action,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        enterprise_id=enterprise_id,
-        since=since,
-        until=until,
+        before_id=POSITION.decode(cursor), limit=limit + 1, where=where
     )
     return paginate(rows, limit, POSITION, lambda event: event.id)
 
@@ -75,6 +64,8 @@ def firm_history(
     its own users and admins."""
     require_firm_member(session, principal, enterprise_id)
     rows = AuditRepository(session).page(
-        before_id=None, limit=10_000, action=action_prefix, enterprise_id=enterprise_id
+        before_id=None,
+        limit=10_000,
+        where=AuditFilter(action=action_prefix, enterprise_id=enterprise_id),
     )
     return list(reversed(rows))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -21,12 +22,15 @@ _DUMMY_HASH = _password_hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
-    return _password_hasher.hash(password)
+    # NFC here as in every API body (app.kit.schemas.clean_text): a password typed decomposed on
+    # one device and composed on another, or sent through a form and then the API, is one password.
+    return _password_hasher.hash(unicodedata.normalize("NFC", password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _password_hasher.verify(password_hash or _DUMMY_HASH, password) and (
+        typed = unicodedata.normalize("NFC", password)
+        return _password_hasher.verify(password_hash or _DUMMY_HASH, typed) and (
             password_hash is not None
         )
     except (VerificationError, InvalidHashError):

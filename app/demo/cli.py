@@ -8,8 +8,10 @@ import typer
 
 from app.demo import service as demo
 from app.demo import synthetic_cli
+from app.heatmaps import service as heatmaps
 from app.kit.cli import cli_session, fail, load_settings
 from app.kit.principal import CLI
+from app.questionnaires.catalog import QuestionnaireCatalog
 
 cli = typer.Typer()
 
@@ -41,3 +43,9 @@ def seed_demo(
         typer.echo(f"  {login.role:<10} {login.email:<28} password: {login.password}")
     if enterprises:
         synthetic_cli.seed_synthetic_firms(settings, enterprises=enterprises, seed=seed)
+    # Officials read only published heatmaps: publish once so that the demo shows tables.
+    catalog = QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
+    with cli_session(settings) as session:
+        report = heatmaps.publish(session, catalog, heatmaps.parameters_of(settings))
+        session.commit()
+    typer.echo(f"Heatmaps published ({report.tables:,} tables).")

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.enterprises.classification import industrial_size_class, is_above_designated_size
-from app.heatmaps import quarters
+from app.heatmaps import perturbation, quarters
 from app.heatmaps.service import table_of
 from app.heatmaps.sums import (
     CELL_COLUMNS,
@@ -379,6 +379,7 @@ ENTERPRISE_COLUMNS = (
     "verified_at",
     "synthetic",
     "revision",
+    "record_secret",
 )
 ASSESSMENT_COLUMNS = (
     "id",
@@ -414,6 +415,8 @@ CONTRIBUTION_COLUMNS = (
     "overall_c",
     "rung_c",
     "stages",
+    "count_key",
+    "submission_key",
 )
 
 
@@ -468,13 +471,7 @@ def seed_synthetic(
     first_start = quarters.start_of(span[0])
     window = (now - first_start).total_seconds()
     qid, qversion, qhash = questionnaire.id, questionnaire.version, questionnaire.content_hash
-    # Cell changes as profile histograms per (quarter, district, industry, size): a firm adds
-    # its profile at each recorded quarter and takes back the profile it replaces.
-    histogram: dict[tuple[int, str, str, str], dict[int, int]] = {}
-
-    def count(key: tuple[int, str, str, str], profile: int, sign: int) -> None:
-        bucket = histogram.setdefault(key, {})
-        bucket[profile] = bucket.get(profile, 0) + sign
+    changes = Changes()
 
     for chunk_start in range(existing - existing % CHUNK, enterprises, CHUNK):
         rng = random.Random(f"firms:{seed}:{chunk_start}")
@@ -512,6 +509,8 @@ def seed_synthetic(
             revenue_decimal = Decimal(revenue)
             size_class = industrial_size_class(employees, revenue_decimal)
             firm = U(enterprise_id)
+            secret = perturbation.new_record_secret()
+            firm_key = perturbation.count_key(secret)
             rows["enterprise"].append(
                 (
                     firm,
@@ -532,9 +531,10 @@ def seed_synthetic(
                     T(created_at) if verified else None,
                     B(True),
                     1,
+                    secret,
                 )
             )
-            timeline: dict[int, int] = {}
+            timeline: dict[int, Contribution] = {}
             firm_rows: dict[int, tuple[Any, ...]] = {}
             for submitted_at, wanted, assessment_id in submissions:
                 profile = profiles[
@@ -569,8 +569,18 @@ def seed_synthetic(
                     )
                 )
                 quarter = quarters.quarter_of(submitted_at)
-                timeline[quarter] = profile.index
-                overall_c, rung_c, _ = profile.contribution_scores
+                overall_c, rung_c, stage_cs = profile.contribution_scores
+                submission_key = perturbation.submission_key(secret, str(assessment_id))
+                timeline[quarter] = Contribution(
+                    district,
+                    industry,
+                    size_class,
+                    overall_c,
+                    rung_c,
+                    stage_cs,
+                    firm_key,
+                    submission_key,
+                )
                 firm_rows[quarter] = (
                     firm,
                     qid,
@@ -583,16 +593,12 @@ def seed_synthetic(
                     overall_c,
                     rung_c,
                     profile.contribution_stages,
+                    firm_key,
+                    submission_key,
                 )
             rows["contribution"].extend(firm_rows.values())
             if verified:
-                previous: int | None = None
-                for quarter in sorted(timeline):
-                    key = (quarter, district, industry, size_class)
-                    count(key, timeline[quarter], +1)
-                    if previous is not None:
-                        count(key, previous, -1)
-                    previous = timeline[quarter]
+                changes.timeline(qid, timeline.items(), +1)
             report.created += 1
             report.assessments += len(submissions)
         for name in ("enterprise", "assessment", "result", "contribution"):
@@ -602,18 +608,6 @@ def seed_synthetic(
                 f"{min(chunk_start + CHUNK, enterprises):,} firms "
                 f"({time.perf_counter() - started:.1f} s)"
             )
-    by_index = {p.index: p for p in profiles}
-    changes = Changes()
-    for (quarter, district, industry, size_key), bucket in histogram.items():
-        for profile_index, times in bucket.items():
-            if times:
-                overall_c, rung_c, stage_cs = by_index[profile_index].contribution_scores
-                changes.add(
-                    qid,
-                    quarter,
-                    Contribution(district, industry, size_key, overall_c, rung_c, stage_cs),
-                    times,
-                )
     _add_cells(connection, changes)
     report.seconds = time.perf_counter() - started
     return report

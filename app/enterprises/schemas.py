@@ -1,19 +1,50 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, JsonValue, field_validator
+from pydantic import BeforeValidator, Field, JsonValue, WithJsonSchema, field_validator
 
 from app.enterprises.classification import credit_code_problem, normalize_credit_code
 from app.kit.reference import DISTRICTS, INDUSTRIES
-from app.kit.schemas import JsonDecimal, JsonInt, RequestModel, ResponseModel
+from app.kit.schemas import JsonDecimal, JsonInt, RequestModel, ResponseModel, Text
 
 #: Upper bounds that catch unit mistakes (a figure 1000× too large), not real firms.
 MAX_EMPLOYEES = 2_000_000
 MAX_REVENUE_CNY = 10**13
+
+
+#: A revenue sent as a JSON string: plain digits and at most two decimals ("45000000.50"),
+#: the one spelling the OpenAPI document admits besides a JSON number.
+_REVENUE_TEXT = re.compile(r"[0-9]{1,14}(\.[0-9]{1,2})?")
+
+
+def _revenue_text(value: Any) -> Any:
+    if isinstance(value, str) and not _REVENUE_TEXT.fullmatch(value):
+        raise ValueError('must be a number of yuan with at most two decimals, e.g. "45000000.50"')
+    return value
+
+
+#: Annual revenue in yuan: a JSON number or a decimal string, 0 to 10^13, cents at most. The
+#: document states exactly that (pydantic's own schema for a decimal admits any string).
+RevenueCny = Annotated[
+    JsonDecimal,
+    BeforeValidator(_revenue_text),
+    Field(ge=0, le=MAX_REVENUE_CNY, max_digits=16, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": MAX_REVENUE_CNY, "multipleOf": 0.01},
+                {"type": "string", "pattern": f"^{_REVENUE_TEXT.pattern}$", "maxLength": 17},
+            ],
+            "examples": [45_000_000],
+        },
+        mode="validation",
+    ),
+]
 
 
 #: Multipliers of the units a revenue may be typed in, into units of 10,000 yuan (万元).
@@ -62,21 +93,21 @@ def manufacturing_division(value: str) -> str:
 
 class EnterpriseCreate(RequestModel):
     credit_code: str = Field(
+        max_length=40,
         description="统一社会信用代码 (GB 32100-2015), 18 characters; case and spaces are ignored.",
         examples=["91310115MA1FL3K293"],
     )
-    name: Annotated[str, Field(min_length=2, max_length=200, examples=["上海示例精密机械有限公司"])]
+    name: Annotated[
+        Text, Field(min_length=2, max_length=200, examples=["上海示例精密机械有限公司"])
+    ]
     district_code: str = Field(
-        description="Shanghai district, GB/T 2260 code.", examples=["310115"]
+        max_length=6, description="Shanghai district, GB/T 2260 code.", examples=["310115"]
     )
     industry_code: str = Field(
-        description="GB/T 4754-2017 manufacturing division (13–43).", examples=["36"]
+        max_length=3, description="GB/T 4754-2017 manufacturing division (13–43).", examples=["36"]
     )
     employees: Annotated[JsonInt, Field(ge=0, le=MAX_EMPLOYEES, examples=[120])]
-    annual_revenue_cny: Annotated[
-        JsonDecimal,
-        Field(ge=0, le=MAX_REVENUE_CNY, max_digits=16, decimal_places=2, examples=[45_000_000]),
-    ]
+    annual_revenue_cny: RevenueCny
 
     @field_validator("credit_code")
     @classmethod
@@ -102,10 +133,10 @@ class EnterpriseRegistration(EnterpriseCreate):
 
 
 class ConsentEvidence(RequestModel):
-    given_by: Annotated[str, Field(min_length=2, max_length=200, examples=["张经理 (总经理)"])]
+    given_by: Annotated[Text, Field(min_length=2, max_length=200, examples=["张经理 (总经理)"])]
     given_at: datetime
     method: Literal["signed_form", "email", "contract", "in_person"]
-    reference: Annotated[str, Field(max_length=200)] = ""
+    reference: Annotated[Text, Field(max_length=200)] = ""
 
 
 class EnterpriseRead(ResponseModel):
@@ -121,6 +152,7 @@ class EnterpriseRead(ResponseModel):
     verified: bool
     verified_method: str | None
     verified_at: datetime | None
+    attested_at: datetime | None
     synthetic: bool
     facts: dict[str, Any]
     created_at: datetime
@@ -140,13 +172,11 @@ class FactsUpdate(RequestModel):
 class ProfileUpdate(RequestModel):
     """The firm's registered facts, edited by its owner (the credit code never changes)."""
 
-    name: Annotated[str, Field(min_length=2, max_length=200)]
-    district_code: str
-    industry_code: str
+    name: Annotated[Text, Field(min_length=2, max_length=200)]
+    district_code: str = Field(max_length=6)
+    industry_code: str = Field(max_length=3)
     employees: Annotated[JsonInt, Field(ge=0, le=MAX_EMPLOYEES)]
-    annual_revenue_cny: Annotated[
-        JsonDecimal, Field(ge=0, le=MAX_REVENUE_CNY, max_digits=16, decimal_places=2)
-    ]
+    annual_revenue_cny: RevenueCny
 
     _district = field_validator("district_code")(known_district)
     _industry = field_validator("industry_code")(manufacturing_division)

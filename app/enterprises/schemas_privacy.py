@@ -8,14 +8,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.kit.schemas import RequestModel, ResponseModel
+from app.kit.schemas import RequestModel, ResponseModel, Text
 
 
 class ContactIn(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100, examples=["王经理"])]
-    phone: Annotated[str, Field(max_length=40, examples=["+86 21 5555 0100"])] = ""
-    email: Annotated[str, Field(max_length=254, examples=["wang@example.com"])] = ""
-    role: Annotated[str, Field(max_length=100, examples=["生产经理"])] = ""
+    name: Annotated[Text, Field(min_length=1, max_length=100, examples=["王经理"])]
+    phone: Annotated[Text, Field(max_length=40, examples=["+86 21 5555 0100"])] = ""
+    email: Annotated[Text, Field(max_length=254, examples=["wang@example.com"])] = ""
+    role: Annotated[Text, Field(max_length=100, examples=["生产经理"])] = ""
 
 
 class ContactsUpdate(RequestModel):
@@ -36,6 +36,7 @@ class ContactRead(ResponseModel):
 
 class DeletionRequest(RequestModel):
     confirm_credit_code: str = Field(
+        max_length=40,
         description="The firm's unified social credit code, typed again to confirm.",
         examples=["91310115MA1FL3K293"],
     )

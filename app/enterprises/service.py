@@ -86,7 +86,8 @@ def register_by_principal(
     session: Session, principal: Principal, data: EnterpriseRegistration
 ) -> Enterprise:
     """An admin or an integrator registers a firm. An integrator must bring the firm's consent;
-    it then holds a grant, and its attestation marks the firm verified-by-integrator."""
+    it then holds a grant, and its attestation is recorded (``attested_at``); the firm counts in
+    heatmaps only once an admin or its district official confirms it (issue #16: padding)."""
     if principal.is_integrator and data.consent is None:
         raise InvalidInput(
             "An integrator registering a firm must record the firm's consent.",
@@ -99,10 +100,7 @@ def register_by_principal(
     enterprise = add_enterprise(session, principal, data)
     if principal.is_integrator and principal.id is not None and data.consent is not None:
         now = utcnow()
-        enterprise.verified = True
-        enterprise.verified_method = "integrator"
-        enterprise.verified_by_client_id = principal.id
-        enterprise.verified_at = now
+        enterprise.attested_at = now
         enterprise.registered_by_client_id = principal.id
         EnterpriseRepository(session).add_grant(
             Grant(

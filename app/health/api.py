@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -9,6 +11,9 @@ from app.health import service
 from app.kit.db import Database
 
 router = APIRouter(tags=["health"])
+
+#: A load balancer's probe gets its answer within this long, whatever the database does.
+READINESS_SECONDS = 1.5
 
 
 class Health(BaseModel):
@@ -36,8 +41,14 @@ def alive() -> Health:
     responses={503: {"model": Readiness, "description": "Not ready"}},
 )
 async def ready(request: Request) -> JSONResponse:
-    """The database answers and its schema is at the migrations' head."""
+    """The database answers and its schema is at the migrations' head; within
+    ``READINESS_SECONDS`` either way (a database that does not answer by then is not ready)."""
     database: Database = request.app.state.database
-    readiness = await run_in_threadpool(service.check_readiness, database.engine)
+    try:
+        readiness = await asyncio.wait_for(
+            run_in_threadpool(service.check_readiness, database.engine), READINESS_SECONDS
+        )
+    except TimeoutError:  # the check's thread ends by itself at the connect or ping timeout
+        readiness = service.unavailable()
     body = Readiness.model_validate(readiness, from_attributes=True)
     return JSONResponse(body.model_dump(), status_code=200 if readiness.ready else 503)

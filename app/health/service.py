@@ -21,6 +21,10 @@ class ReadinessReport:
         return self.database and self.migrations_current
 
 
+def unavailable() -> ReadinessReport:
+    return ReadinessReport("unavailable", False, False, None, head_revision())
+
+
 def check_readiness(engine: Engine) -> ReadinessReport:
     head = head_revision()
     try:
@@ -28,6 +32,6 @@ def check_readiness(engine: Engine) -> ReadinessReport:
             connection.execute(text("SELECT 1"))
             revision = current_revision(connection)
     except SQLAlchemyError:
-        return ReadinessReport("unavailable", False, False, None, head)
+        return unavailable()
     current = revision == head
     return ReadinessReport("ok" if current else "migrations-pending", True, current, revision, head)

@@ -65,15 +65,6 @@ def heatmap_query(
 QueryDep = Annotated[service.HeatmapQuery, Depends(heatmap_query)]
 
 
-def snapshots(request: Request) -> service.Snapshots:
-    """The app's heatmap snapshots (created on first use)."""
-    state = request.app.state
-    if getattr(state, "heatmap_snapshots", None) is None:
-        state.heatmap_snapshots = service.Snapshots(settings_of(request).HEATMAP_SNAPSHOT_SECONDS)
-    cache: service.Snapshots = state.heatmap_snapshots
-    return cache
-
-
 @router.get(
     "",
     operation_id="heatmaps_get",
@@ -88,9 +79,7 @@ def get_heatmap(
     lang: LangDep,
     query: QueryDep,
 ) -> HeatmapRead:
-    return service.heatmap(
-        session, principal, catalog, settings_of(request), query, lang, snapshots=snapshots(request)
-    )
+    return service.heatmap(session, principal, catalog, settings_of(request), query, lang)
 
 
 @router.get(
@@ -116,7 +105,6 @@ def get_heatmap_csv(
         query,
         lang,
         channel="csv",
-        snapshots=snapshots(request),
     )
     filename = f"heatmap-{view.cut}-{view.metric}-{view.quarter}.csv"
     return Response(

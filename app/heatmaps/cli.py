@@ -1,5 +1,5 @@
 """``zhizao aggregates verify | rebuild``: check (or rebuild) the heatmap aggregates against a
-recomputation from the raw rows."""
+recomputation from the raw rows. ``zhizao heatmaps publish``: publish the heatmaps now."""
 
 from __future__ import annotations
 
@@ -9,15 +9,44 @@ from typing import Annotated
 import typer
 
 from app.audit import service as audit
+from app.heatmaps.publication import parameters_of, publish
 from app.heatmaps.verify import rebuild, verify
 from app.kit.cli import cli_session, load_settings
 from app.kit.principal import CLI
+from app.questionnaires.catalog import QuestionnaireCatalog
 
 cli = typer.Typer()
 aggregates_app = typer.Typer(
     help="Heatmap aggregates: verify against raw rows, or rebuild.", no_args_is_help=True
 )
 cli.add_typer(aggregates_app, name="aggregates")
+heatmaps_app = typer.Typer(help="Heatmap publications.", no_args_is_help=True)
+cli.add_typer(heatmaps_app, name="heatmaps")
+
+
+@heatmaps_app.command("publish")
+def publish_command() -> None:
+    """Publish the heatmaps now (the worker does so daily at ZHIZAO_HEATMAP_PUBLISH_AT):
+    officials then see the figures of this publication."""
+    settings = load_settings()
+    catalog = QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
+    started = time.perf_counter()
+    with cli_session(settings) as session:
+        report = publish(session, catalog, parameters_of(settings))
+        audit.record(
+            session,
+            CLI,
+            "heatmap.publish",
+            "heatmap",
+            str(report.publication_id),
+            detail={"tables": report.tables, "quarters": report.quarters},
+        )
+        session.commit()
+    typer.echo(
+        f"Published publication {report.publication_id}: {report.tables:,} tables "
+        f"({', '.join(report.quarters) or 'no questionnaire'}) in "
+        f"{time.perf_counter() - started:.1f} s."
+    )
 
 
 @aggregates_app.command("verify")

@@ -16,10 +16,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from app.heatmaps import service
-from app.heatmaps.api import snapshots
 from app.heatmaps.cuts import CUTS, METRICS, SHARE_RUNGS
 from app.heatmaps.disclosure import count_band
 from app.heatmaps.schemas import CellRead, HeatmapRead
+from app.heatmaps.service import SHANGHAI
 from app.kit.db import SessionDep
 from app.kit.i18n import NC_, Lang, translated, trc
 from app.kit.reference import DISTRICTS
@@ -82,6 +82,13 @@ TEXT: dict[str, Any] = {
     "low": NC_("heatmap", "low"),
     "high": NC_("heatmap", "high"),
     "firms": NC_("heatmap", "firms"),
+    "published": NC_("heatmap", "Published"),
+    "not_published": NC_(
+        "heatmap",
+        "No heatmap has been published for this quarter yet. Figures are published once a "
+        "day; come back after the next publication.",
+    ),
+    "city_total": NC_("heatmap", "City-wide total"),
 }
 
 _BAND_ORDER = ("0", "5–9", "10–19", "20–49", "50–99", "100–199", "200–499", "500–999")
@@ -199,7 +206,6 @@ def heatmap_page(
         query,
         lang,
         channel="page",
-        snapshots=snapshots(request),
     )
     options = service.options(session, principal, catalog, view.questionnaire.id, lang)
     chosen = {
@@ -253,5 +259,8 @@ def heatmap_page(
         "legend": legend,
         "min_band": count_band(view.min_cell, view.min_cell),
         "suppressed_fill": SUPPRESSED_FILL,
+        "published_at": view.published_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        if view.published_at is not None
+        else None,
     }
     return render(request, "heatmaps/heatmap.html", context, lang=lang)

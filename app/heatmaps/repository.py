@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, select
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,10 +27,14 @@ from app.models import (
     Enterprise,
     HeatmapCell,
     HeatmapContribution,
+    HeatmapPublication,
+    HeatmapPublishedTable,
     HeatmapStageCell,
     Result,
 )
 
+#: The advisory lock key of heatmap publication (PostgreSQL): "heat" in ASCII.
+PUBLICATION_LOCK = 0x68656174
 #: Dimensions a cut may group by, as columns of both cell tables.
 DIMENSIONS = {"district": "district_code", "industry": "industry_code", "size": "size_class"}
 
@@ -191,6 +195,67 @@ class HeatmapRepository:
             query = query.group_by(*groups)
         return [tuple(row) for row in self.session.execute(query)]
 
+    # --- publications ----------------------------------------------------------------------
+
+    def includes_synthetic(self) -> bool:
+        return bool(self.session.scalar(select(exists().where(Enterprise.synthetic.is_(True)))))
+
+    def add_publication(self, publication: HeatmapPublication) -> None:
+        self.session.add(publication)
+        self.session.flush()
+
+    def add_published_tables(self, rows: list[HeatmapPublishedTable]) -> None:
+        self.session.add_all(rows)
+        self.session.flush()
+
+    def latest_publication(self) -> HeatmapPublication | None:
+        return self.session.scalar(
+            select(HeatmapPublication).order_by(HeatmapPublication.id.desc()).limit(1)
+        )
+
+    def publication(self, publication_id: int) -> HeatmapPublication | None:
+        return self.session.get(HeatmapPublication, publication_id)
+
+    def closed_published(self, questionnaire_id: str, quarter: int) -> bool:
+        """Whether a publication after the quarter's end already stored its tables."""
+        table = HeatmapPublishedTable
+        return bool(
+            self.session.scalar(
+                select(
+                    exists().where(
+                        table.questionnaire_id == questionnaire_id,
+                        table.quarter == quarter,
+                        table.closed.is_(True),
+                    )
+                )
+            )
+        )
+
+    def published_table(
+        self, questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
+    ) -> HeatmapPublishedTable | None:
+        """The newest stored table of this key in publication ``publication_id`` or before."""
+        table = HeatmapPublishedTable
+        return self.session.scalar(
+            select(table)
+            .where(
+                table.questionnaire_id == questionnaire_id,
+                table.quarter == quarter,
+                table.cut == cut,
+                table.scope == scope,
+                table.publication_id <= publication_id,
+            )
+            .order_by(table.publication_id.desc())
+            .limit(1)
+        )
+
+    def try_publication_lock(self) -> bool:
+        """One publisher at a time (PostgreSQL: a transaction-scoped advisory lock; SQLite's
+        single writer already serialises)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        return bool(self.session.scalar(select(func.pg_try_advisory_xact_lock(PUBLICATION_LOCK))))
+
     # --- verification from raw rows -------------------------------------------------------
 
     def stored_cells(self) -> Iterator[tuple[CellKey, tuple[int, ...]]]:
@@ -208,7 +273,7 @@ class HeatmapRepository:
     def raw_submissions(self) -> Iterator[tuple[Any, ...]]:
         """Every submitted assessment with its result and firm, ordered by firm, questionnaire
         and submission time: (enterprise_id, verified, district, industry, size, questionnaire_id,
-        assessment_id, submitted_at, overall, rung, stages)."""
+        assessment_id, submitted_at, overall, rung, stages, record_secret)."""
         query = (
             select(
                 Assessment.enterprise_id,
@@ -222,6 +287,7 @@ class HeatmapRepository:
                 Result.overall,
                 Result.rung,
                 Result.stages,
+                Enterprise.record_secret,
             )
             .join(Result, Result.assessment_id == Assessment.id)
             .join(Enterprise, Enterprise.id == Assessment.enterprise_id)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -17,8 +19,8 @@ class CellRead(BaseModel):
         examples=[3.42],
     )
     count_band: str | None = Field(
-        description='Number of verified firms as a band ("5–9", "10–19", …); "0" for none; '
-        "null when suppressed.",
+        description='Number of verified firms as a band ("5–9", "10–19", …) of the perturbed '
+        "count; null when suppressed or empty (no firm).",
         examples=["10–19"],
     )
     suppressed: bool = Field(
@@ -51,6 +53,10 @@ class HeatmapRead(BaseModel):
     district: str | None = Field(
         description="Scope: only firms of this district; null for city-wide.", examples=[None]
     )
+    published_at: datetime | None = Field(
+        description="When the figures were published; null before the first publication (the "
+        "table is then empty)."
+    )
     min_cell: int = Field(description="Fewest verified firms a published cell is built from.")
     rows: list[Label]
     columns: list[Label]
@@ -60,6 +66,10 @@ class HeatmapRead(BaseModel):
     )
     column_totals: list[CellRead]
     total: CellRead
+    total_is_city: bool = Field(
+        description="The total row is the city-wide total (a district's table of a cut whose "
+        "rows are districts), not the district's own."
+    )
     value_range: tuple[float, float] | None = Field(
         description="The colour scale's domain for the metric (null for counts)."
     )

@@ -1,38 +1,37 @@
-"""Heatmap views for officials: who may see which cut, the tables, and their publication through
-disclosure control. Every path (JSON, CSV, HTML page, PDF) gets its figures from :func:`heatmap`,
-which applies :func:`app.heatmaps.disclosure.protect` and audits the request."""
+"""Heatmap views for officials: who may see which cut and scope, and the published tables. Every
+path (JSON, CSV, HTML page) gets its figures from :func:`heatmap`, which reads the latest
+publication (``app/heatmaps/publication.py``: suppression and cell-key perturbation) and audits
+the request."""
 
 from __future__ import annotations
 
 import csv
 import io
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.heatmaps import quarters, upkeep
+from app.heatmaps import quarters
 from app.heatmaps.cuts import (
     CUTS,
     DEFAULT_SHARE_RUNG,
     METRICS,
-    RUNG_KEYS,
     SHARE_RUNGS,
-    SIZE_CLASSES,
     SIZE_LABELS,
-    TREND_QUARTERS,
     Cut,
     rung_label,
     share_threshold,
 )
-from app.heatmaps.disclosure import TOTAL, Protection, protect
-from app.heatmaps.repository import DIMENSIONS, HeatmapRepository
+from app.heatmaps.disclosure import TOTAL
+from app.heatmaps.publication import CITY
+from app.heatmaps.publication import SHANGHAI as SHANGHAI  # pages show times in it
+from app.heatmaps.publication import HeatmapPublisher as HeatmapPublisher  # the worker's job
+from app.heatmaps.publication import parameters_of as parameters_of
+from app.heatmaps.publication import publish as publish  # CLI, worker, seed-demo
+from app.heatmaps.repository import HeatmapRepository
 from app.heatmaps.repository import table_of as table_of  # bulk loaders write the tables
 from app.heatmaps.schemas import (
     CellRead,
@@ -48,7 +47,6 @@ from app.kit.i18n import Lang, tr, trc
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
-from app.models import Enterprise
 from app.questionnaires.catalog import QuestionnaireCatalog
 from scoring import Questionnaire
 
@@ -109,178 +107,58 @@ def resolve(principal: Principal, catalog: QuestionnaireCatalog, query: HeatmapQ
         raise _invalid("district", "not one of Shanghai's 16 district codes")
     own = principal.district_code if principal.is_official else None
     if own is not None:
-        if district is None and not cut.comparison:
-            district = own  # a district official's breakdowns are of their own district
-        if district is not None and district != own:
+        # A district official sees their own district's detail (and the city-wide total row),
+        # never another district's.
+        district = district or own
+        if district != own:
             raise NotFound("No heatmap for this district.")
     return Resolved(cut, metric, rung, quarter, questionnaire, district)
 
 
-# --- tables ----------------------------------------------------------------------------------
+# --- published tables ------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Stats:
-    """Additive sums of one cell: firms, firms scored, score sum (hundredths), counts ≥ rungs."""
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A stored table: row and column keys, and the cells as stored (see
+    ``publication.payload_of``), margins last."""
 
-    n: int = 0
-    scored: int = 0
-    total: int = 0
-    ge: list[int] = field(default_factory=lambda: [0] * len(RUNG_THRESHOLDS))
-
-    def add(self, other: Stats) -> None:
-        self.n += other.n
-        self.scored += other.scored
-        self.total += other.total
-        self.ge = [a + b for a, b in zip(self.ge, other.ge, strict=True)]
-
-    @classmethod
-    def of_cell(cls, values: tuple[Any, ...]) -> Stats:
-        firms, scored, total, *ge = (int(v or 0) for v in values)
-        return cls(firms, scored, total, ge)
-
-    @classmethod
-    def of_stage(cls, values: tuple[Any, ...]) -> Stats:
-        firms, total, *ge = (int(v or 0) for v in values)
-        return cls(firms, firms, total, ge)
-
-
-@dataclass(slots=True)
-class Table:
     rows: list[str]
     cols: list[str]
-    cells: dict[tuple[str, str], Stats] = field(default_factory=dict)
+    cells: list[list[Any]]
 
-    def stats(self, row: str, col: str) -> Stats:
-        return self.cells.get((row, col)) or Stats()
+    @classmethod
+    def of(cls, payload: dict[str, Any]) -> Stored:
+        return cls(list(payload["rows"]), list(payload["cols"]), payload["cells"])
 
-
-def _sum_into(target: dict[tuple[str, str], Stats], key: tuple[str, str], stats: Stats) -> None:
-    target.setdefault(key, Stats()).add(stats)
-
-
-def _with_margins(table: Table, row_margins: dict[str, Stats] | None = None) -> None:
-    """Fill column margins (and row margins, unless given) and the grand total by summing."""
-    for (row, col), stats in list(table.cells.items()):
-        if row == TOTAL or col == TOTAL:
-            continue
-        _sum_into(table.cells, (TOTAL, col), stats)
-        if row_margins is None:
-            _sum_into(table.cells, (row, TOTAL), stats)
-    if row_margins is not None:
-        for row, stats in row_margins.items():
-            table.cells[(row, TOTAL)] = stats
-    for row in table.rows:
-        _sum_into(table.cells, (TOTAL, TOTAL), table.stats(row, TOTAL))
+    def cell(self, row: str, col: str) -> Any:
+        r = len(self.rows) if row == TOTAL else self.rows.index(row)
+        if col == TOTAL:
+            c = len(self.cols)
+        elif col in self.cols:
+            c = self.cols.index(col)
+        else:
+            return None  # a column with no firm in this scope
+        return self.cells[r][c]
 
 
-def _row_keys(dimension: str, present: set[str], district: str | None) -> list[str]:
-    if dimension == "district":
-        return [district] if district is not None else list(DISTRICTS)
-    if dimension == "size":
-        return list(SIZE_CLASSES)
-    return sorted(present)  # industries with firms in scope
-
-
-def build_table(repository: HeatmapRepository, resolved: Resolved) -> Table:
-    cut, qid, quarter, district = (
-        resolved.cut,
-        resolved.questionnaire.id,
-        resolved.quarter,
-        resolved.district,
-    )
-    row_col = DIMENSIONS[cut.rows]
-    if cut.cols == "stage":
-        stage_ids = [s.id for s in resolved.questionnaire.stages]
-        margins = {
-            str(row[0]): Stats.of_cell(row[1:])
-            for row in repository.cell_sums(qid, quarter, [row_col], district=district)
-        }
-        present = {r for r, stats in margins.items() if stats.n > 0}
-        table = Table(_row_keys(cut.rows, present, district), stage_ids)
-        for row in repository.stage_sums(qid, quarter, [row_col, "stage_id"], district=district):
-            if row[1] in stage_ids:
-                table.cells[(str(row[0]), str(row[1]))] = Stats.of_stage(row[2:])
-        _with_margins(table, {r: margins.get(r, Stats()) for r in table.rows})
-        return table
-    if cut.cols == "industry":
-        grouped = repository.cell_sums(qid, quarter, [row_col, "industry_code"], district=district)
-        table = Table(
-            _row_keys(cut.rows, set(), district),
-            sorted({str(r[1]) for r in grouped if int(r[2] or 0) > 0}),
-        )
-        for row in grouped:
-            table.cells[(str(row[0]), str(row[1]))] = Stats.of_cell(row[2:])
-        _with_margins(table)
-        return table
-    if cut.cols == "rung":
-        table = Table(_row_keys(cut.rows, set(), district), list(RUNG_KEYS))
-        for row in repository.cell_sums(qid, quarter, [row_col], district=district):
-            overall = Stats.of_cell(row[1:])
-            at_or_above = [overall.n, *overall.ge, 0]
-            for index, key in enumerate(RUNG_KEYS):
-                table.cells[(str(row[0]), key)] = Stats(
-                    n=at_or_above[index] - at_or_above[index + 1]
-                )
-        _with_margins(table)
-        return table
-    # quarterly trend: cumulative changes up to each quarter
-    shown = quarters.last_n(quarter, TREND_QUARTERS)
-    changes: dict[str, dict[int, Stats]] = {}
-    for row in repository.cell_sums(qid, quarter, [row_col], district=district, by_quarter=True):
-        changes.setdefault(str(row[0]), {})[int(row[1])] = Stats.of_cell(row[2:])
-    table = Table(_row_keys(cut.rows, set(), district), [quarters.label(q) for q in shown])
-    for key, by_quarter in changes.items():
-        for column in shown:
-            cumulative = Stats()
-            for q, stats in by_quarter.items():
-                if q <= column:
-                    cumulative.add(stats)
-            table.cells[(key, quarters.label(column))] = cumulative
-    _with_margins(table, {r: table.stats(r, quarters.label(quarter)) for r in table.rows})
-    return table
-
-
-# --- publication -----------------------------------------------------------------------------
-
-
-def _round2(numerator: int, denominator: int) -> float:
-    return float(
-        (Decimal(numerator) / Decimal(denominator) / 100).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
-    )
-
-
-def _percent(numerator: int, denominator: int) -> float:
-    return float(
-        (Decimal(100 * numerator) / Decimal(denominator)).quantize(
-            Decimal("1"), rounding=ROUND_HALF_UP
-        )
-    )
-
-
-def _value(resolved: Resolved, table: Table, row: str, col: str) -> float | None:
-    stats = table.stats(row, col)
-    if resolved.metric == "count" or stats.n == 0:
-        return None
-    if resolved.metric == "mean":
-        return _round2(stats.total, stats.scored) if stats.scored else None
-    if resolved.cut.distribution:
-        base = table.stats(row, TOTAL).n if col != TOTAL else table.stats(TOTAL, TOTAL).n
-        return _percent(stats.n, base) if base else None
-    index = RUNG_THRESHOLDS.index(share_threshold(resolved.rung))
-    return _percent(stats.ge[index], stats.n)
-
-
-def _cell(resolved: Resolved, table: Table, protection: Protection, row: str, col: str) -> CellRead:
-    if not protection.is_published(row, col):
+def _cell(resolved: Resolved, stored: Any) -> CellRead:
+    """One stored cell as read for the metric asked: the published mean, the share at or above
+    the rung (or of the row, in a distribution), or only the band."""
+    if stored is None:
+        return CellRead(value=None, count_band=None, suppressed=False)
+    if stored == "x":
         return CellRead(value=None, count_band=None, suppressed=True)
-    return CellRead(
-        value=_value(resolved, table, row, col),
-        count_band=protection.band(row, col),
-        suppressed=False,
-    )
+    _count, band, mean, shares, share_of_row = stored
+    value: float | None = None
+    if resolved.metric == "mean":
+        value = None if mean is None else float(mean)
+    elif resolved.metric == "share":
+        if resolved.cut.distribution:
+            value = None if share_of_row is None else float(share_of_row)
+        elif shares is not None:
+            value = float(shares[RUNG_THRESHOLDS.index(share_threshold(resolved.rung))])
+    return CellRead(value=value, count_band=band, suppressed=False)
 
 
 def _label(dimension: str, key: str, resolved: Resolved, lang: Lang) -> str:
@@ -301,7 +179,17 @@ def _label(dimension: str, key: str, resolved: Resolved, lang: Lang) -> str:
     return key
 
 
-def _notes(resolved: Resolved, min_cell: int, synthetic: bool, lang: Lang) -> list[str]:
+def _notes(
+    resolved: Resolved, min_cell: int, synthetic: bool, lang: Lang, *, published: bool
+) -> list[str]:
+    if not published:
+        return [
+            tr(
+                lang,
+                "Nothing has been published for this quarter yet. Heatmaps are published once a "
+                "day; the first publication will appear here.",
+            )
+        ]
     notes = [
         tr(
             lang,
@@ -317,6 +205,11 @@ def _notes(resolved: Resolved, min_cell: int, synthetic: bool, lang: Lang) -> li
             "are shown as bands.",
             min_cell=min_cell,
         ),
+        tr(
+            lang,
+            "Figures are published once a day, with a small random perturbation that stays the "
+            "same for the same firms: changes show only at the next publication.",
+        ),
     ]
     if synthetic:
         notes.append(
@@ -328,38 +221,6 @@ def _notes(resolved: Resolved, min_cell: int, synthetic: bool, lang: Lang) -> li
     return notes
 
 
-def includes_synthetic(session: Session) -> bool:
-    return bool(session.scalar(select(exists().where(Enterprise.synthetic.is_(True)))))
-
-
-class Snapshots:
-    """Built tables of one running app, reused for ``HEATMAP_SNAPSHOT_SECONDS`` or until an
-    upkeep in this process changes the sums (``upkeep.generation``)."""
-
-    def __init__(self, seconds: int, size: int = 256) -> None:
-        self.seconds = seconds
-        self.size = size
-        self._tables: dict[tuple[Any, ...], tuple[float, int, Table]] = {}
-        self._lock = threading.Lock()
-
-    def table(self, repository: HeatmapRepository, resolved: Resolved) -> Table:
-        if self.seconds <= 0:
-            return build_table(repository, resolved)
-        key = (resolved.questionnaire.id, resolved.quarter, resolved.cut.id, resolved.district)
-        now = time.monotonic()
-        generation = upkeep.generation()
-        with self._lock:
-            hit = self._tables.get(key)
-        if hit is not None and hit[0] > now and hit[1] == generation:
-            return hit[2]
-        table = build_table(repository, resolved)
-        with self._lock:
-            if len(self._tables) >= self.size:
-                self._tables.clear()
-            self._tables[key] = (now + self.seconds, generation, table)
-        return table
-
-
 def heatmap(
     session: Session,
     principal: Principal,
@@ -369,26 +230,32 @@ def heatmap(
     lang: Lang,
     *,
     channel: str = "json",
-    snapshots: Snapshots | None = None,
 ) -> HeatmapRead:
-    """The one way to a published heatmap: resolve and authorise, build, protect, audit."""
+    """The one way to a heatmap: resolve and authorise, read the latest publication's table,
+    audit. Nothing here reads the live aggregates: what officials see changes only with the
+    next publication.
+
+    Scope: a table of one district whose rows are districts shows that district's row and the
+    city-wide total row (the city-wide table's own published margin, not a sum of rows)."""
     resolved = resolve(principal, catalog, query)
     repository = HeatmapRepository(session)
-    table = (
-        snapshots.table(repository, resolved)
-        if snapshots is not None
-        else build_table(repository, resolved)
-    )
-    min_cell = settings.HEATMAP_MIN_CELL
-    protection = protect(
-        table.rows,
-        table.cols,
-        {key: stats.n for key, stats in table.cells.items()},
-        min_cell=min_cell,
-        distribution=resolved.cut.distribution,
-    )
     cut = resolved.cut
-    synthetic = includes_synthetic(session)
+    latest = repository.latest_publication()
+    stored: Stored | None = None
+    city: Stored | None = None
+    published_at = None
+    synthetic = False
+    if latest is not None:
+        key = (resolved.questionnaire.id, resolved.quarter, cut.id)
+        row = repository.published_table(*key, resolved.district or CITY, latest.id)
+        if row is not None:
+            stored = Stored.of(row.payload)
+            origin = repository.publication(row.publication_id)
+            published_at = origin.published_at if origin else latest.published_at
+            synthetic = origin.includes_synthetic if origin else latest.includes_synthetic
+            if resolved.district is not None and cut.rows == "district":
+                city_row = repository.published_table(*key, CITY, row.publication_id)
+                city = Stored.of(city_row.payload) if city_row is not None else None
     audit.record(
         session,
         principal,
@@ -402,7 +269,7 @@ def heatmap(
             "rung": resolved.rung if resolved.metric == "share" else None,
             "quarter": quarters.label(resolved.quarter),
             "district": resolved.district,
-            "suppressed": len(protection.suppressed),
+            "publication": latest.id if latest is not None else None,
         },
     )
     value_range: tuple[float, float] | None = None
@@ -410,6 +277,9 @@ def heatmap(
         value_range = (2.75, 4.0)
     elif resolved.metric == "share":
         value_range = (0.0, 100.0)
+    min_cell = settings.HEATMAP_MIN_CELL
+    table = stored or Stored([], [], [[None]])
+    totals = city or table
     return HeatmapRead(
         questionnaire=QuestionnaireLabel(
             id=resolved.questionnaire.id, title=resolved.questionnaire.title.get(lang)
@@ -421,18 +291,20 @@ def heatmap(
         rung=resolved.rung if resolved.metric == "share" and not cut.distribution else None,
         quarter=quarters.label(resolved.quarter),
         district=resolved.district,
+        published_at=published_at,
         min_cell=min_cell,
         rows=[Label(key=r, label=_label(cut.rows, r, resolved, lang)) for r in table.rows],
         columns=[Label(key=c, label=_label(cut.cols, c, resolved, lang)) for c in table.cols],
-        cells=[[_cell(resolved, table, protection, r, c) for c in table.cols] for r in table.rows],
+        cells=[[_cell(resolved, table.cell(r, c)) for c in table.cols] for r in table.rows],
         row_totals=None
         if cut.cols == "quarter"
-        else [_cell(resolved, table, protection, r, TOTAL) for r in table.rows],
-        column_totals=[_cell(resolved, table, protection, TOTAL, c) for c in table.cols],
-        total=_cell(resolved, table, protection, TOTAL, TOTAL),
+        else [_cell(resolved, table.cell(r, TOTAL)) for r in table.rows],
+        column_totals=[_cell(resolved, totals.cell(TOTAL, c)) for c in table.cols],
+        total=_cell(resolved, totals.cell(TOTAL, TOTAL)),
+        total_is_city=city is not None,
         value_range=value_range,
         includes_synthetic=synthetic,
-        notes=_notes(resolved, min_cell, synthetic, lang),
+        notes=_notes(resolved, min_cell, synthetic, lang, published=stored is not None),
     )
 
 
@@ -465,11 +337,18 @@ def options(
 
 
 def to_csv(view: HeatmapRead, lang: Lang) -> str:
-    """The published table as CSV: suppressed cells are written as "x", never with a value."""
+    """The published table as CSV. The publication time heads the file; an empty cell (no
+    firm) is written blank, a suppressed one "x", a 0 % share "0"."""
     total_label = trc(lang, "heatmap", "Total")
     count_label = trc(lang, "heatmap", "firms")
     out = io.StringIO()
     writer = csv.writer(out)
+    published = (
+        view.published_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M %z")
+        if view.published_at is not None
+        else trc(lang, "heatmap", "not published yet")
+    )
+    writer.writerow([f"# {trc(lang, 'heatmap', 'Published')}: {published}"])
     writer.writerow(
         [
             f"# {view.cut_title} · {view.metric_title}"
@@ -489,9 +368,9 @@ def to_csv(view: HeatmapRead, lang: Lang) -> str:
             return "x"
         if view.metric == "count" or cell.value is None:
             return cell.count_band or ""
-        return f"{cell.value:g}"
+        return f"{cell.value:.2f}" if view.metric == "mean" else f"{cell.value:g}"
 
-    def band(cell: CellRead) -> str:
+    def band(cell: CellRead) -> str:  # empty cells blank, like the values
         return "x" if cell.suppressed else (cell.count_band or "")
 
     def table(cell_text: Callable[[CellRead], str]) -> None:

@@ -14,8 +14,11 @@ from typing import Any
 #: Rung thresholds in hundredths; ``ge_300`` counts firms at or above 3.00, and so on.
 RUNG_THRESHOLDS = (300, 325, 350, 375, 400)
 RUNG_COLUMNS = tuple(f"ge_{t}" for t in RUNG_THRESHOLDS)
-CELL_COLUMNS = ("firms", "scored", "overall_sum", *RUNG_COLUMNS)
-STAGE_COLUMNS = ("firms", "score_sum", *RUNG_COLUMNS)
+#: Sums of record keys (app/heatmaps/perturbation.py): of the firms counted, of the submissions
+#: whose scores are summed, of the firms at or above each rung.
+KEY_COLUMNS = ("count_key", "value_key", *(f"{c}_key" for c in RUNG_COLUMNS))
+CELL_COLUMNS = ("firms", "scored", "overall_sum", *RUNG_COLUMNS, *KEY_COLUMNS)
+STAGE_COLUMNS = ("firms", "score_sum", *RUNG_COLUMNS, *KEY_COLUMNS)
 CELL_KEY = ("questionnaire_id", "quarter", "district_code", "industry_code", "size_class")
 STAGE_KEY = (*CELL_KEY, "stage_id")
 
@@ -42,6 +45,16 @@ class Contribution:
     overall_c: int | None
     rung_c: int
     stages: Mapping[str, int]
+    #: The firm's count key and the submission's key (perturbation.count_key, submission_key).
+    count_key: int
+    submission_key: int
+
+    def _keys(self, level_c: int, valued: bool) -> tuple[int, ...]:
+        return (
+            self.count_key,
+            self.submission_key if valued else 0,
+            *(self.count_key if level_c >= t else 0 for t in RUNG_THRESHOLDS),
+        )
 
     def cell(self) -> tuple[int, ...]:
         scored = self.overall_c is not None
@@ -50,11 +63,15 @@ class Contribution:
             int(scored),
             self.overall_c or 0,
             *(int(self.rung_c >= t) for t in RUNG_THRESHOLDS),
+            *self._keys(self.rung_c, scored),
         )
 
     def stage_cells(self) -> Iterator[tuple[str, tuple[int, ...]]]:
         for stage_id, value in self.stages.items():
-            yield stage_id, (1, value, *(int(value >= t) for t in RUNG_THRESHOLDS))
+            yield (
+                stage_id,
+                (1, value, *(int(value >= t) for t in RUNG_THRESHOLDS), *self._keys(value, True)),
+            )
 
 
 class Changes:

@@ -19,7 +19,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from app.heatmaps import quarters
+from app.heatmaps import perturbation, quarters
 from app.heatmaps.repository import HeatmapRepository
 from app.heatmaps.sums import Changes, Contribution, centi
 from app.models import Assessment, Enterprise, HeatmapContribution, Result
@@ -46,6 +46,8 @@ def contribution_of(row: HeatmapContribution) -> Contribution:
         overall_c=row.overall_c,
         rung_c=row.rung_c,
         stages={k: int(v) for k, v in row.stages.items()},
+        count_key=row.count_key,
+        submission_key=row.submission_key,
     )
 
 
@@ -72,6 +74,8 @@ def record_submission(
         overall_c=None if result.overall is None else centi(result.overall),
         rung_c=centi(result.rung),
         stages={k: centi(v) for k, v in result.stages.items()},
+        count_key=perturbation.count_key(enterprise.record_secret),
+        submission_key=perturbation.submission_key(enterprise.record_secret, str(assessment.id)),
     )
     old = (
         contribution_of(at)
@@ -93,6 +97,8 @@ def record_submission(
     at.overall_c = new.overall_c
     at.rung_c = new.rung_c
     at.stages = dict(new.stages)
+    at.count_key = new.count_key
+    at.submission_key = new.submission_key
     if enterprise.verified:
         changes = Changes()
         changes.replace(

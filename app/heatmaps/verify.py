@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from app.heatmaps import quarters
+from app.heatmaps import perturbation, quarters
 from app.heatmaps.repository import HeatmapRepository, table_of
 from app.heatmaps.sums import (
     CELL_COLUMNS,
@@ -85,6 +85,8 @@ def _expected_by_firm(
                     overall_c=None if row[8] is None else centi(row[8]),
                     rung_c=centi(row[9]),
                     stages={k: centi(v) for k, v in (row[10] or {}).items()},
+                    count_key=perturbation.count_key(row[11]),
+                    submission_key=perturbation.submission_key(row[11], str(row[6])),
                 ),
             )
             for (qid, quarter), row in sorted(latest.items())
@@ -219,6 +221,8 @@ def rebuild(session: Session, batch: int = 20_000) -> Report:
                 "overall_c": item.contribution.overall_c,
                 "rung_c": item.contribution.rung_c,
                 "stages": dict(item.contribution.stages),
+                "count_key": item.contribution.count_key,
+                "submission_key": item.contribution.submission_key,
             }
             for item in expected
         )

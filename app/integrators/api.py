@@ -27,7 +27,7 @@ from app.integrators.schemas import (
     WebhookEndpointCreated,
     WebhookEndpointRead,
 )
-from app.kit.cursor import MAX_LIMIT, Page, PageDep
+from app.kit.cursor import MAX_LIMIT, CursorQuery, Page, PageDep
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
 from app.kit.guards import AdminOnly, SignedIn, scoped
@@ -64,9 +64,7 @@ Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
 def scores_feed(
     session: SessionDep,
     principal: Reader,
-    cursor: Annotated[
-        str | None, Query(max_length=500, description="`next_cursor` of the previous page.")
-    ] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 100,
 ) -> FeedPage:
     return service.feed(session, principal, cursor=cursor, limit=limit)

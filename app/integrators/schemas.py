@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.kit.schemas import RequestModel, ResponseModel
+from app.kit.schemas import RequestModel, ResponseModel, Text
 from app.models import SCOPES, WEBHOOK_EVENTS
 
 Scope = Literal["enterprises:write", "assessments:write", "assessments:read", "reports:read"]
@@ -41,8 +41,8 @@ class ApiClientRead(ResponseModel):
 
 
 class ApiClientCreate(RequestModel):
-    name: Annotated[str, Field(min_length=2, max_length=200, examples=["示例工业互联网平台"])]
-    contact_email: Annotated[str, Field(max_length=254, examples=["api@platform.example"])] = ""
+    name: Annotated[Text, Field(min_length=2, max_length=200, examples=["示例工业互联网平台"])]
+    contact_email: Annotated[Text, Field(max_length=254, examples=["api@platform.example"])] = ""
     scopes: Annotated[list[Scope], Field(min_length=1, examples=[list(SCOPES)])]
 
 
@@ -146,7 +146,7 @@ class FeedPage(ResponseModel):
 
 class WebhookEndpointCreate(RequestModel):
     url: Annotated[
-        str,
+        Text,
         Field(
             max_length=2000,
             description="https URL that accepts POSTed events.",
@@ -156,7 +156,7 @@ class WebhookEndpointCreate(RequestModel):
     events: Annotated[
         list[EventType], Field(min_length=1, examples=[["assessment.submitted", "grant.revoked"]])
     ] = ["assessment.submitted", "grant.created", "grant.revoked"]
-    description: Annotated[str, Field(max_length=200, examples=["生产环境"])] = ""
+    description: Annotated[Text, Field(max_length=200, examples=["生产环境"])] = ""
 
     @field_validator("events")
     @classmethod

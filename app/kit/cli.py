@@ -69,7 +69,7 @@ def _require_head(database: Database) -> None:
 def migrated_database(settings: Settings) -> Iterator[Database]:
     """The database of ``settings``, checked to be at the migrations' head (else the command
     ends, saying so); disposed of afterwards."""
-    database = Database(settings)
+    database = Database(settings, command=True)
     try:
         _require_head(database)
         yield database

@@ -21,6 +21,11 @@ R = TypeVar("R")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+#: The largest position a cursor may hold: positions are BIGINT columns (seq, id), and a larger
+#: number overflows the query's parameter (OverflowError on SQLite, an error on PostgreSQL).
+MAX_POSITION = 2**63 - 1
+#: The wire format, stated in the OpenAPI document: URL-safe base64 (padding optional).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*={0,2}$"
 
 
 class Page(BaseModel, Generic[T]):
@@ -43,7 +48,8 @@ class CursorCodec(Generic[K]):
 
     A cursor is URL-safe base64 (unpadded) of a JSON list of the key's parts; :meth:`decode`
     gives the typed key back, or answers 422 naming ``query.cursor`` for anything this API did
-    not issue (the one message for every list).
+    not issue (the one message for every list): not base64 or JSON, not a list, the wrong
+    number of parts, a part of the wrong type (``true`` is not a number) or out of range.
     """
 
     dump: Callable[[K], list[Any]]
@@ -88,8 +94,10 @@ def _time_text(values: list[Any]) -> tuple[datetime, str]:
 
 def _position(values: list[Any]) -> int:
     (position,) = _exactly(values, 1)
-    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
-        raise ValueError("a position is a whole number, 0 or more")
+    if isinstance(position, bool) or not isinstance(position, int):  # JSON true is an int here
+        raise TypeError("a position is a whole number")
+    if not 0 <= position <= MAX_POSITION:
+        raise ValueError("a position is 0 to 2^63 - 1")
     return position
 
 
@@ -115,13 +123,26 @@ def paginate(
     return page, codec.encode(key(page[-1])) if more else None
 
 
+#: The ``cursor`` query parameter of every list: its format in the OpenAPI document, 422 naming
+#: ``query.cursor`` for anything else (here or in :meth:`CursorCodec.decode`).
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=500,
+        pattern=CURSOR_PATTERN,
+        description="`next_cursor` of the previous page (opaque, URL-safe base64); omit it for "
+        "the first page.",
+    ),
+]
+
+
 class PageParams(BaseModel):
     cursor: str | None
     limit: int
 
 
 def page_params(
-    cursor: Annotated[str | None, Query(max_length=500, description="From next_cursor.")] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> PageParams:
     return PageParams(cursor=cursor, limit=limit)

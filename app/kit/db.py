@@ -3,43 +3,148 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError, TimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.kit.settings import PROJECT_ROOT, Settings
 
+#: A pooled PostgreSQL connection is pinged before each use; a database that does not answer
+#: the ping within this long is unavailable (503 at once) rather than waited for.
+PING_TIMEOUT_SECONDS = 2.0
+#: How much longer than the statement timeout the client waits for any answer before it closes
+#: the connection: the server cancels a slow statement itself at the timeout, so silence past
+#: it means that the server or the network has stopped answering.
+CLIENT_GRACE_SECONDS = 2.0
 
-def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite files get their directory and the pragmas the service relies on."""
+
+def create_db_engine(
+    url: str,
+    *,
+    connect_timeout: int = 5,
+    pool_timeout: float = 5.0,
+    statement_timeout: float | None = None,
+    lock_timeout: float = 30.0,
+    **kwargs: Any,
+) -> Engine:
+    """Create an engine whose every wait is bounded (the policy is the docstring of
+    :class:`Database`); SQLite files get their directory and the pragmas the service relies on.
+    ``statement_timeout`` None or 0: statements are not limited (migrations); ``lock_timeout``
+    is SQLite's wait for the write lock."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
+        busy_seconds = lock_timeout
         if path and path != ":memory:":
             (PROJECT_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+            kwargs.setdefault("pool_timeout", pool_timeout)
+        engine = create_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, int(busy_seconds * 1000)))
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so that
         # `BEGIN IMMEDIATE` is possible and SELECT ... then UPDATE is one transaction.
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_write_lock)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args: dict[str, Any] = {"connect_timeout": connect_timeout}
+    if statement_timeout:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    if make_url(url).get_driver_name() != "psycopg":  # SQLAlchemy's own ping, without a bound
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, connect_args=connect_args, pool_timeout=pool_timeout, **kwargs)
+    if engine.dialect.driver != "psycopg":
+        return engine
+    deadline = statement_timeout + CLIENT_GRACE_SECONDS if statement_timeout else None
+    event.listen(engine, "do_connect", partial(_connect_with_deadline, deadline))
+    event.listen(engine, "checkout", partial(_ping, engine.dialect))
+    return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+class DatabaseNotAnswering(psycopg.OperationalError):
+    """The server sent nothing within the connection's deadline; the connection is closed."""
+
+
+class _DeadlineConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits at most ``deadline`` seconds for any answer (psycopg
+    itself waits forever on a server that accepted the connection and then fell silent)."""
+
+    deadline: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        try:
+            return super().wait(gen, interval, self.deadline if timeout is None else timeout)
+        except psycopg.errors._WaitTimeout as exc:  # the only way psycopg reports its timeout
+            self.close()  # the server may still answer later: this connection is unusable
+            raise DatabaseNotAnswering(f"no answer from the database within {exc}") from None
+
+
+def _connect_with_deadline(
+    deadline: float | None, _dialect: Any, record: Any, cargs: Any, cparams: Any
+) -> _DeadlineConnection:
+    connection = _DeadlineConnection.connect(*cargs, **cparams)
+    connection.deadline = deadline
+    record.info["fresh"] = True
+    return connection
+
+
+def _ping(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """SQLAlchemy's pre-ping with a short bound: a connection the server closed (a restart) is
+    replaced, as with ``pool_pre_ping``; a server that does not answer is a 503 now."""
+    if record.info.pop("fresh", False):
+        return
+    before, dbapi_connection.deadline = dbapi_connection.deadline, PING_TIMEOUT_SECONDS
+    try:
+        dialect.do_ping(dbapi_connection)
+    except DatabaseNotAnswering as exc:
+        raise TimeoutError(f"the database did not answer within {PING_TIMEOUT_SECONDS} s") from exc
+    except psycopg.Error as exc:
+        raise DisconnectionError(str(exc)) from exc
+    finally:
+        dbapi_connection.deadline = before
+
+
+def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    connection.info["sqlite_writer"] = immediate
+
+
+def _sqlite_write_lock(
+    connection: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+) -> None:
+    """SQLite's write rule, whatever the caller: no transaction writes without the write lock.
+
+    A deferred transaction that has read and then writes fails at once with "database is locked"
+    (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out) when another writer committed since
+    its read. So the first write of a transaction that did not begin IMMEDIATE ends its read
+    snapshot and takes the lock first (waiting up to the busy timeout). Requests that may write
+    begin IMMEDIATE anyway (:func:`get_session`); this covers the housekeeping writes of reads
+    (a session's last activity) and every other path, without a call each must remember.
+    """
+    if connection.info.get("sqlite_writer", True) or not connection.in_transaction():
+        return
+    if not statement.lstrip()[:7].upper().startswith(_WRITES) or connection.in_nested_transaction():
+        return
+    raw = connection.connection.dbapi_connection  # below SQLAlchemy: no events, no recursion
+    raw.execute("COMMIT")  # nothing written yet: this only ends the read snapshot
+    raw.execute("BEGIN IMMEDIATE")
+    connection.info["sqlite_writer"] = True
 
 
 def begin_write(session: Session) -> None:
@@ -68,11 +173,35 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 class Database:
-    """The engine and session factory of one running app (tests build their own)."""
+    """The engine and session factory of one running app or command (tests build their own).
 
-    def __init__(self, settings: Settings) -> None:
-        self.engine = create_db_engine(settings.DATABASE_URL)
+    Every wait on the database is bounded, so that a sick database answers 503 problem+json
+    (``app.kit.errors``) instead of holding requests: opening a connection
+    (``DB_CONNECT_TIMEOUT_SECONDS``), waiting for a pooled one (``DB_POOL_TIMEOUT_SECONDS``),
+    a ping before reusing one (:data:`PING_TIMEOUT_SECONDS`), a statement (``statement_timeout``
+    on the server; the client gives up :data:`CLIENT_GRACE_SECONDS` later) and, on SQLite, the
+    write lock (``DB_SQLITE_LOCK_TIMEOUT_SECONDS``). Requests and the
+    worker use ``DB_STATEMENT_TIMEOUT_SECONDS``, commands ``DB_CLI_STATEMENT_TIMEOUT_SECONDS``.
+    """
+
+    def __init__(self, settings: Settings, *, command: bool = False) -> None:
+        statement = (
+            settings.DB_CLI_STATEMENT_TIMEOUT_SECONDS
+            if command
+            else settings.DB_STATEMENT_TIMEOUT_SECONDS
+        )
+        self.engine = create_db_engine(
+            settings.DATABASE_URL,
+            connect_timeout=settings.DB_CONNECT_TIMEOUT_SECONDS,
+            pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
+            statement_timeout=statement,
+            lock_timeout=settings.DB_SQLITE_LOCK_TIMEOUT_SECONDS,
+        )
         self.sessions = create_session_factory(self.engine)
+        #: Sessions whose every transaction begins IMMEDIATE on SQLite (a no-op elsewhere).
+        self.write_sessions = create_session_factory(
+            self.engine.execution_options(sqlite_immediate=True)
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -82,7 +211,10 @@ def get_session(request: Request) -> Iterator[Session]:
     """The request's session. `app.kit.routing.CommittingRoute` commits it before the response
     is sent; anything left uncommitted (an error) is rolled back here."""
     database: Database = request.app.state.database
-    session = database.sessions()
+    # A request that may write takes SQLite's write lock before its first read, so that its
+    # read-check-write sequences (a unique e-mail, a version) cannot interleave with another's.
+    writes = request.method not in ("GET", "HEAD", "OPTIONS")
+    session = database.write_sessions() if writes else database.sessions()
     request.state.db_session = session
     try:
         yield session

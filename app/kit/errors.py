@@ -33,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("zhizao.errors")
@@ -267,6 +268,7 @@ PROBLEM_HANDLERS: tuple[tuple[type[Exception], Handler], ...] = (
     (RequestValidationError, _validation_error),
     (StarletteHTTPException, _http_error),
     (OperationalError, _database_unavailable),
+    (PoolTimeout, _database_unavailable),
     (Exception, _unhandled),
 )
 

@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     ENV: Environment = Environment.development
     DATABASE_URL: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'zhizao.db'}"
     SECRET_KEY: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    #: Bounded waits on the database (app.kit.db): opening a connection, waiting for a pooled
+    #: one, and one statement (PostgreSQL's statement_timeout). Requests
+    #: and the worker use DB_STATEMENT_TIMEOUT_SECONDS; CLI commands (imports, purges,
+    #: re-encryption) the longer DB_CLI_STATEMENT_TIMEOUT_SECONDS (0: no limit).
+    DB_CONNECT_TIMEOUT_SECONDS: int = Field(default=5, ge=2)
+    DB_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    DB_STATEMENT_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    DB_CLI_STATEMENT_TIMEOUT_SECONDS: float = Field(default=3600.0, ge=0)
+    #: SQLite only: how long a writer waits for the one write lock (its busy timeout). Writers
+    #: queue behind each other, so this bounds a queue, not one statement.
+    DB_SQLITE_LOCK_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     QUESTIONNAIRES_DIR: Path = PROJECT_ROOT / "questionnaires"
     SUBSIDIES_DIR: Path = PROJECT_ROOT / "subsidies"
     TEMPLATES_DIR: Path = PROJECT_ROOT / "templates"
@@ -47,10 +58,9 @@ class Settings(BaseSettings):
     LOGIN_THROTTLE_WINDOW_SECONDS: int = Field(default=900, ge=1)
     #: Smallest number of verified enterprises a published heatmap cell may be built from.
     HEATMAP_MIN_CELL: int = Field(default=5, ge=2)
-    #: Heatmap tables are published as snapshots refreshed at most this often (seconds; also a
-    #: differencing defence, ecosystem.md §2.3); a submit in the same process refreshes them
-    #: at once. 0 computes every request afresh.
-    HEATMAP_SNAPSHOT_SECONDS: int = Field(default=60, ge=0)
+    #: The daily time (HH:MM, China Standard Time) the worker publishes the heatmaps; officials
+    #: see only the latest publication (docs/heatmaps.md).
+    HEATMAP_PUBLISH_AT: str = Field(default="02:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     #: Prefix of API keys issued here, e.g. ``zk_live`` in production and ``zk_test`` elsewhere.
     API_KEY_PREFIX: str | None = None
     #: Largest accepted request body in bytes.

@@ -4,6 +4,7 @@ from app.models.api_client import SCOPES, ApiClient, ApiKey, Grant
 from app.models.assessment import (
     Answer,
     Assessment,
+    AssessmentKpi,
     IdempotencyRecord,
     QuestionnaireRecord,
     Result,
@@ -12,7 +13,13 @@ from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.contact import Contact
 from app.models.enterprise import Enterprise
-from app.models.heatmap import HeatmapCell, HeatmapContribution, HeatmapStageCell
+from app.models.heatmap import (
+    HeatmapCell,
+    HeatmapContribution,
+    HeatmapPublication,
+    HeatmapPublishedTable,
+    HeatmapStageCell,
+)
 from app.models.integrator import (
     WEBHOOK_EVENTS,
     Counter,
@@ -42,6 +49,7 @@ __all__ = [
     "ApiClient",
     "ApiKey",
     "Assessment",
+    "AssessmentKpi",
     "AuditEvent",
     "Counter",
     "Base",
@@ -50,6 +58,8 @@ __all__ = [
     "FeedEntry",
     "Grant",
     "HeatmapCell",
+    "HeatmapPublication",
+    "HeatmapPublishedTable",
     "HeatmapContribution",
     "HeatmapStageCell",
     "IdempotencyRecord",

@@ -67,6 +67,20 @@ class Answer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class AssessmentKpi(Base):
+    """One baseline KPI of an assessment (questionnaire ``kpis``): recorded, never scored."""
+
+    __tablename__ = "assessment_kpi"
+
+    assessment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True
+    )
+    kpi_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: The value as a JSON number, exactly as sent (like a number answer).
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Result(Base):
     """The result of a submitted assessment, as computed at submission. Never recomputed.
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, Timestamped, UUIDPrimaryKey
@@ -32,7 +33,8 @@ class Enterprise(UUIDPrimaryKey, Timestamped, Base):
     #: Optional declared facts subsidy matching needs (planned investment, R&D spend, ...).
     facts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     verified: Mapped[bool] = mapped_column(default=False)
-    #: "admin", "official" or "integrator" (attested at registration).
+    #: "admin" or "official" ("synthetic" for demo firms; "integrator" no longer: an
+    #: integrator's registration is an attestation, ``attested_at``).
     verified_method: Mapped[str | None] = mapped_column(String(20))
     # No foreign key: user rows reference enterprises, and the audit trail keeps the who.
     verified_by_user_id: Mapped[uuid.UUID | None]
@@ -42,6 +44,21 @@ class Enterprise(UUIDPrimaryKey, Timestamped, Base):
     verified_at: Mapped[datetime | None]
     registered_by_client_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_client.id", ondelete="SET NULL")
+    )
+    #: When the registering integrator attested the firm (its consent object): recorded, but
+    #: the firm counts in heatmaps only once an admin or its district official confirms it.
+    attested_at: Mapped[datetime | None]
+    #: A district official's flag ("this firm looks wrong"): only an admin can then withdraw
+    #: the confirmation.
+    flagged_at: Mapped[datetime | None]
+    flagged_by_user_id: Mapped[uuid.UUID | None]
+    flag_reason: Mapped[str | None] = mapped_column(String(500))
+    #: The last change of ``verified`` or of the flag (changes to one firm are rate-limited).
+    verification_changed_at: Mapped[datetime | None]
+    #: The firm's record secret (app/heatmaps/perturbation.py): 32 random bytes from which the
+    #: keys of its heatmap contributions derive. Made once, never shown, never exported.
+    record_secret: Mapped[bytes] = mapped_column(
+        LargeBinary(32), default=lambda: secrets.token_bytes(32)
     )
     #: Synthetic demo firms are labelled wherever they show.
     synthetic: Mapped[bool] = mapped_column(default=False)

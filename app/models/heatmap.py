@@ -50,6 +50,10 @@ class HeatmapContribution(Base):
     rung_c: Mapped[int] = mapped_column(Integer)
     #: {stage_id: round(stage score, 2) × 100}
     stages: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: The firm's count key and this submission's key (perturbation.count_key, submission_key),
+    #: derived from the firm's record secret when the row is written.
+    count_key: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    submission_key: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class _CellKey:
@@ -63,14 +67,30 @@ class _CellKey:
     size_class: Mapped[str] = mapped_column(String(10), primary_key=True, sort_order=-10)
 
 
+def _key_column() -> Mapped[int]:
+    return mapped_column(BigInteger, default=0, server_default="0", sort_order=20)
+
+
 class _RungCounts:
-    """Firms at or above 3.00, 3.25, 3.50, 3.75, 4.00 (the share metric's numerators)."""
+    """Firms at or above 3.00, 3.25, 3.50, 3.75, 4.00 (the share metric's numerators), and the
+    sums of the record keys of the firms counted (app/heatmaps/perturbation.py: the cell keys
+    of the published figures). Keys are kept unreduced, like the other sums, so that a firm
+    entering or leaving a cell adds or subtracts its key exactly."""
 
     ge_300: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
     ge_325: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
     ge_350: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
     ge_375: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
     ge_400: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=10)
+    #: Sum of the count keys of the firms counted in ``firms``.
+    count_key: Mapped[int] = _key_column()
+    #: Sum of the submission keys of the firms whose scores are summed.
+    value_key: Mapped[int] = _key_column()
+    ge_300_key: Mapped[int] = _key_column()
+    ge_325_key: Mapped[int] = _key_column()
+    ge_350_key: Mapped[int] = _key_column()
+    ge_375_key: Mapped[int] = _key_column()
+    ge_400_key: Mapped[int] = _key_column()
 
 
 class HeatmapCell(_CellKey, _RungCounts, Base):
@@ -108,3 +128,39 @@ Index(
     sqlite_where=Enterprise.__table__.c.synthetic.is_(True),
     postgresql_where=Enterprise.__table__.c.synthetic.is_(True),
 )
+
+
+class HeatmapPublication(Base):
+    """One publication of the heatmaps (app/heatmaps/publication.py): officials read only the
+    latest one. ``id`` grows with each publication."""
+
+    __tablename__ = "heatmap_publication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    published_at: Mapped[datetime]
+    #: The disclosure-control parameters it was built with (k, D, V, B).
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: Whether synthetic demo firms were in the database when it was built.
+    includes_synthetic: Mapped[bool] = mapped_column(default=False)
+    tables: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HeatmapPublishedTable(Base):
+    """One published table (cut × scope × quarter of a questionnaire) as JSON: rows, columns and
+    every cell as shown. A request reads one row, by primary key. A quarter's table is written
+    again by each publication while the quarter is current, and once more (``closed``) by the
+    first publication after it ends; never after that."""
+
+    __tablename__ = "heatmap_published_table"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    questionnaire_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cut: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: A district code, or "" for the whole city.
+    scope: Mapped[str] = mapped_column(String(6), primary_key=True)
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("heatmap_publication.id", ondelete="CASCADE"), primary_key=True
+    )
+    closed: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -30,6 +30,21 @@ LATENCY = Histogram(
     registry=REGISTRY,
 )
 
+#: Verification changes (verify, unverify, flag, unflag) and the refused ones: an operator
+#: alerts on unusual rates (issue #16: toggling a firm to difference the heatmaps).
+VERIFICATION_CHANGES = Counter(
+    "zhizao_verification_changes_total",
+    "Changes of enterprises' verification, by action.",
+    ["action"],
+    registry=REGISTRY,
+)
+VERIFICATION_RATE_LIMITED = Counter(
+    "zhizao_verification_rate_limited_total",
+    "Verification changes refused because the same firm changed too recently, by action.",
+    ["action"],
+    registry=REGISTRY,
+)
+
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     REQUESTS.labels(method, route, str(status)).inc()

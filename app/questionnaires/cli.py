@@ -75,7 +75,7 @@ def validate_command(
         typer.echo(
             f"ok  {questionnaire.id} v{questionnaire.version}: "
             f"{len(questionnaire.stages)} stages, {len(questionnaire.questions)} questions, "
-            f"sha256 {questionnaire.content_hash[:12]}"
+            f"{len(questionnaire.kpis)} KPIs, sha256 {questionnaire.content_hash[:12]}"
         )
     for issue in issues:
         typer.echo(str(issue), err=True)

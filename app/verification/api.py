@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
-from app.kit.cursor import MAX_LIMIT, Page
+from app.kit.cursor import MAX_LIMIT, CursorQuery, Page
 from app.kit.db import SessionDep
 from app.kit.guards import SignedIn
 from app.kit.routing import domain_router
 from app.verification import service
-from app.verification.schemas import VerificationItem, VerificationUpdate
+from app.verification.schemas import FlagUpdate, VerificationItem, VerificationUpdate
 
 router = domain_router(prefix="/verification", tags=["verification"])
 
@@ -28,7 +28,7 @@ def list_enterprises(
     principal: SignedIn,
     status: Annotated[Literal["pending", "verified"] | None, Query()] = None,
     district_code: Annotated[str | None, Query(max_length=6)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[VerificationItem]:
     return service.listing(
@@ -45,7 +45,9 @@ def list_enterprises(
     "/enterprises/{enterprise_id}",
     operation_id="verification_set",
     response_model=VerificationItem,
-    summary="Confirm a firm, or withdraw the confirmation",
+    summary="Confirm a firm, or withdraw the confirmation (admins)",
+    description="Admins and the district official of the firm's district confirm; only admins "
+    "withdraw (403 otherwise). One change per firm per 24 hours (429).",
 )
 def set_verification(
     enterprise_id: uuid.UUID,
@@ -54,4 +56,20 @@ def set_verification(
     principal: SignedIn,
 ) -> VerificationItem:
     enterprise = service.set_verified(session, principal, enterprise_id, body.verified)
+    return VerificationItem.model_validate(enterprise)
+
+
+@router.put(
+    "/enterprises/{enterprise_id}/flag",
+    operation_id="verification_flag",
+    response_model=VerificationItem,
+    summary="Flag a firm for an admin, or clear the flag (admins)",
+)
+def set_flag(
+    enterprise_id: uuid.UUID,
+    body: FlagUpdate,
+    session: SessionDep,
+    principal: SignedIn,
+) -> VerificationItem:
+    enterprise = service.set_flag(session, principal, enterprise_id, body.flagged, body.reason)
     return VerificationItem.model_validate(enterprise)

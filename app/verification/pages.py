@@ -81,6 +81,7 @@ def verification_page(
         "page": page,
         "districts": {c: d.name(lang) for c, d in DISTRICTS.items()},
         "industries": {c: i.name(lang) for c, i in INDUSTRIES.items()},
+        "may_withdraw": principal.is_admin,
     }
     return render(request, "verification/list.html", context, lang=lang)
 

@@ -9,7 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field
 class VerificationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    verified: bool = Field(description="true confirms the firm; false withdraws a confirmation.")
+    verified: bool = Field(
+        description="true confirms the firm; false withdraws a confirmation (admins only)."
+    )
+
+
+class FlagUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flagged: bool = Field(
+        description="true flags the firm for an admin; false clears the flag (admins only)."
+    )
+    reason: str | None = Field(default=None, max_length=500, description="Why (when flagging).")
 
 
 class VerificationItem(BaseModel):
@@ -27,4 +38,10 @@ class VerificationItem(BaseModel):
     verified: bool
     verified_method: str | None = Field(examples=["official"])
     verified_at: datetime | None
+    attested_at: datetime | None = Field(
+        description="When the registering integrator attested the firm: it counts only once "
+        "confirmed."
+    )
+    flagged_at: datetime | None
+    flag_reason: str | None
     created_at: datetime

@@ -1,8 +1,23 @@
-"""Who may confirm a firm, and the confirmation itself (which also moves the heatmap sums)."""
+"""Who may confirm a firm, and the confirmation itself (which also moves the heatmap sums).
+
+Rules (issue #16: verification that cannot be gamed):
+
+* Only an admin (or the CLI) or the district official of the firm's district confirms a firm.
+  A firm an integrator registers is *attested* (``attested_at``): recorded, never counted until
+  confirmed.
+* Withdrawing a confirmation needs an admin; a district official may *flag* the firm instead
+  (an admin then decides). Only an admin clears a flag.
+* One firm's confirmation changes at most once per :data:`CHANGE_INTERVAL` (through the web or
+  the API; the CLI, an operator on the server, is exempt): a further change is refused with 429
+  and counted in ``zhizao_verification_rate_limited_total``. Every change is audited and counted
+  in ``zhizao_verification_changes_total``. Together with the daily publication this leaves an
+  official one change per firm between two publications.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -12,10 +27,11 @@ from app.kit import events
 from app.kit.clock import utcnow
 from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
-from app.kit.errors import NotFound
+from app.kit.errors import Forbidden, NotFound, TooManyRequests
 from app.kit.events import EnterpriseVerified
 from app.kit.principal import Principal
 from app.models import Enterprise
+from app.observability.metrics import VERIFICATION_CHANGES, VERIFICATION_RATE_LIMITED
 from app.verification.repository import VerificationRepository
 from app.verification.schemas import VerificationItem
 
@@ -32,6 +48,24 @@ def may_verify(principal: Principal, enterprise: Enterprise) -> bool:
     )
 
 
+#: The least time between two changes of one firm's confirmation (not for the CLI).
+CHANGE_INTERVAL = timedelta(hours=24)
+
+
+def _rate_limit(principal: Principal, enterprise: Enterprise, action: str) -> None:
+    changed = enterprise.verification_changed_at
+    if principal.kind == "cli" or changed is None:
+        return
+    wait = changed + CHANGE_INTERVAL - utcnow()
+    if wait.total_seconds() > 0:
+        VERIFICATION_RATE_LIMITED.labels(action).inc()
+        raise TooManyRequests(
+            "This firm's verification changed less than 24 hours ago; it can change again "
+            f"in {int(wait.total_seconds() // 60) + 1} minutes.",
+            retry_after=int(wait.total_seconds()) + 1,
+        )
+
+
 def may_list(principal: Principal) -> bool:
     return principal.is_admin or (principal.is_official and principal.district_code is not None)
 
@@ -39,8 +73,9 @@ def may_list(principal: Principal) -> bool:
 def set_verified(
     session: Session, principal: Principal, enterprise_id: uuid.UUID, verified: bool
 ) -> Enterprise:
-    """Confirm (or withdraw the confirmation of) a firm; idempotent. The heatmap sums gain (or
-    lose) the firm's history in the same transaction."""
+    """Confirm (or, admins only, withdraw the confirmation of) a firm; idempotent. The heatmap
+    sums gain (or lose) the firm's history in the same transaction; officials see it at the
+    next publication."""
     begin_write(session)
     enterprise = enterprise_service.get(session, enterprise_id)
     if not may_verify(principal, enterprise):
@@ -48,7 +83,14 @@ def set_verified(
     was = enterprise.verified
     if was == verified:
         return enterprise
+    if not verified and not principal.is_admin:
+        raise Forbidden(
+            "Only an admin can withdraw a confirmation; flag the firm for an admin instead."
+        )
+    action = "verify" if verified else "unverify"
+    _rate_limit(principal, enterprise, action)
     now = utcnow()
+    enterprise.verification_changed_at = now
     if verified:
         enterprise.verified = True
         enterprise.verified_method = "admin" if principal.is_admin else "official"
@@ -74,6 +116,45 @@ def set_verified(
         detail={"method": enterprise.verified_method},
     )
     session.flush()
+    VERIFICATION_CHANGES.labels(action).inc()
+    return enterprise
+
+
+def set_flag(
+    session: Session,
+    principal: Principal,
+    enterprise_id: uuid.UUID,
+    flagged: bool,
+    reason: str | None,
+) -> Enterprise:
+    """Flag a firm as doubtful (an admin or its district official), or clear the flag (admins
+    only). A flag changes no figure: it asks an admin to look. Idempotent; audited."""
+    begin_write(session)
+    enterprise = enterprise_service.get(session, enterprise_id)
+    if not may_verify(principal, enterprise):
+        raise NotFound("No enterprise with this id.")
+    if (enterprise.flagged_at is not None) == flagged and (
+        not flagged or enterprise.flag_reason == reason
+    ):
+        return enterprise
+    if not flagged and not principal.is_admin:
+        raise Forbidden("Only an admin can clear a flag.")
+    now = utcnow()
+    enterprise.flagged_at = now if flagged else None
+    enterprise.flagged_by_user_id = principal.id if flagged and principal.kind == "user" else None
+    enterprise.flag_reason = reason if flagged else None
+    enterprise.updated_at = now
+    audit.record(
+        session,
+        principal,
+        "enterprise.flag" if flagged else "enterprise.unflag",
+        "enterprise",
+        enterprise.id,
+        enterprise_id=enterprise.id,
+        detail={"reason": reason} if flagged else None,
+    )
+    session.flush()
+    VERIFICATION_CHANGES.labels("flag" if flagged else "unflag").inc()
     return enterprise
 
 

@@ -7,6 +7,7 @@ import threading
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.heatmaps.service import HeatmapPublisher
 from app.integrators.worker import WebhookWorker
 from app.kit.db import Database
 from app.kit.settings import Settings
@@ -45,13 +46,15 @@ class Counting:
         pass
 
 
-def test_the_jobs_are_webhook_deliveries_and_the_mail_outbox(settings: Settings) -> None:
+def test_the_jobs_are_webhook_deliveries_the_mail_outbox_and_heatmap_publication(
+    settings: Settings,
+) -> None:
     database = Database(settings)
     try:
         kinds = [type(job) for job in build_jobs(database, settings)]
     finally:
         database.dispose()
-    assert kinds == [WebhookWorker, MailWorker]
+    assert kinds == [WebhookWorker, MailWorker, HeatmapPublisher]
 
 
 def test_a_failing_job_does_not_stop_the_others() -> None:

@@ -189,6 +189,10 @@ def body_for(op: str, role: str, world: World) -> Any:
         "PATCH /api/v1/admin/api-clients/{client_id}": lambda: {"disabled": False},
         "POST /api/v1/admin/api-clients/{client_id}/keys": lambda: {},
         "PUT /api/v1/verification/enterprises/{enterprise_id}": lambda: {"verified": True},
+        "PUT /api/v1/verification/enterprises/{enterprise_id}/flag": lambda: {
+            "flagged": True,
+            "reason": "no such factory",
+        },
         "PUT /api/v1/enterprises/{enterprise_id}/contacts": lambda: {
             "contacts": [{"name": "王经理", "phone": "+86 21 5555 0100"}]
         },
@@ -329,6 +333,9 @@ EXPECTED: dict[str, dict[str, int | set[int]]] = {
     "PUT /api/v1/verification/enterprises/{enterprise_id}": row(
         401, 404, 404, 404, 404, 200, 404, 200
     ),
+    "PUT /api/v1/verification/enterprises/{enterprise_id}/flag": row(
+        401, 404, 404, 404, 404, 200, 404, 200
+    ),
 }
 
 RECORD = os.environ.get("ZHIZAO_RECORD_MATRIX") == "1"
@@ -363,6 +370,7 @@ CHANGES_THE_WORLD = {
     "POST /api/v1/session",  # signing in drops the session the caller came with
     "POST /api/v1/webhooks/{endpoint_id}/enable",
     "PUT /api/v1/verification/enterprises/{enterprise_id}",
+    "PUT /api/v1/verification/enterprises/{enterprise_id}/flag",
 }
 
 

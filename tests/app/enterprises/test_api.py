@@ -154,8 +154,10 @@ class TestIntegratorRegistration:
         }
         created = client.post("/api/v1/enterprises", json=body, headers=headers)
         assert created.status_code == 201, created.text
-        assert created.json()["verified"] is True
-        assert created.json()["verified_method"] == "integrator"
+        # Attested, not verified: it counts in no heatmap until confirmed (issue #16).
+        assert created.json()["verified"] is False
+        assert created.json()["verified_method"] is None
+        assert created.json()["attested_at"] is not None
         fetched = client.get(f"/api/v1/enterprises/{created.json()['id']}", headers=headers)
         assert fetched.status_code == 200
 

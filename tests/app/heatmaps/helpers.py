@@ -9,11 +9,15 @@ from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
+from app.heatmaps import publication
 from app.heatmaps.disclosure import TOTAL
+from app.heatmaps.perturbation import Parameters
 from app.kit import events
 from app.kit.events import AssessmentSubmitted
 from app.kit.principal import CLI
+from app.kit.settings import PROJECT_ROOT
 from app.models import Assessment, Enterprise, Result
+from app.questionnaires.catalog import QuestionnaireCatalog
 from app.verification import service as verification
 from tests.factories import create_enterprise
 
@@ -57,6 +61,16 @@ def submit(
     events.publish(db, AssessmentSubmitted(enterprise, assessment, result))
     db.commit()
     return assessment
+
+
+CATALOG = QuestionnaireCatalog.from_directory(PROJECT_ROOT / "questionnaires")
+
+
+def publish_now(db: Session, min_cell: int = 5) -> None:
+    """Publish the heatmaps now, as the worker does on its schedule (officials read only
+    published tables)."""
+    publication.publish(db, CATALOG, Parameters(min_cell=min_cell))
+    db.commit()
 
 
 def verified_firm(db: Session, **profile: object) -> Enterprise:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.heatmaps.disclosure import TOTAL
 from app.kit.settings import Settings
 from app.models import AuditEvent, Enterprise
-from tests.app.heatmaps.helpers import recoverable, submit, verified_firm
+from tests.app.heatmaps.helpers import publish_now, recoverable, submit, verified_firm
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
 NOW = datetime.now(UTC)
@@ -39,6 +39,7 @@ def populate(db: Session) -> None:
     for _ in range(4):  # unverified firms never count, however many
         padding = create_enterprise(db, district_code="310112", industry_code="36")
         submit(db, padding, NOW, overall="4.00", rung="4.00")
+    publish_now(db)
 
 
 def signed_in_as(
@@ -90,22 +91,45 @@ class TestAccess:
             assert len(view["rows"]) == 16
             assert view["district"] is None
 
-    def test_district_official_sees_own_breakdowns_and_the_comparison(
+    def test_district_official_sees_own_district_and_the_city_total(
         self, client: TestClient, db: Session
     ) -> None:
         populate(db)
-        signed_in_as(client, db, "official", district="310115")
+        signed_in_as(client, db, "admin")
+        citywide = client.get(
+            "/api/v1/heatmaps", params={"cut": "district-stage", "metric": "count"}
+        ).json()
+        signed_in_as(client, db, "official", district="310117")
         own = client.get("/api/v1/heatmaps", params={"cut": "industry-stage"})
         assert own.status_code == 200
-        assert own.json()["district"] == "310115"
-        comparison = client.get("/api/v1/heatmaps", params={"cut": "district-stage"}).json()
-        assert comparison["district"] is None and len(comparison["rows"]) == 16
+        assert own.json()["district"] == "310117"
+        for channel in ("/api/v1/heatmaps", "/api/v1/heatmaps.csv", "/heatmaps"):
+            for cut in ("district-stage", "district-rung", "district-quarter"):
+                response = client.get(channel, params={"cut": cut, "district": "310115"})
+                assert response.status_code == 404, (channel, cut)
+        comparison = client.get(
+            "/api/v1/heatmaps", params={"cut": "district-stage", "metric": "count"}
+        ).json()
+        # Only the official's own district's row, and the city-wide total row: the city-wide
+        # table's own published margin, not their district's.
+        assert comparison["district"] == "310117"
+        assert [r["key"] for r in comparison["rows"]] == ["310117"]
+        assert comparison["total_is_city"] is True
+        assert comparison["column_totals"] == citywide["column_totals"]
+        assert comparison["total"] == citywide["total"]
+        assert comparison["total"]["count_band"] == "20–49"  # 13 + 7 + 6 + 3 verified firms
+        csv_text = client.get(
+            "/api/v1/heatmaps.csv", params={"cut": "district-stage", "lang": "en"}
+        ).text
+        assert "Pudong" not in csv_text and "Songjiang" in csv_text
+        page = client.get("/heatmaps", params={"cut": "district-stage", "lang": "en"}).text
+        assert "City-wide total" in page and "Pudong New Area</th>" not in page
         other = client.get(
-            "/api/v1/heatmaps", params={"cut": "industry-stage", "district": "310117"}
+            "/api/v1/heatmaps", params={"cut": "industry-stage", "district": "310115"}
         )
         assert other.status_code == 404
         city_breakdown = client.get(
-            "/api/v1/heatmaps", params={"cut": "district-industry", "district": "310117"}
+            "/api/v1/heatmaps", params={"cut": "district-industry", "district": "310115"}
         )
         assert city_breakdown.status_code == 404
 
@@ -215,7 +239,7 @@ class TestDisclosure:
                 "x"
                 if published["suppressed"]
                 else (
-                    f"{published['value']:g}"
+                    f"{published['value']:.2f}"
                     if published["value"] is not None
                     else published["count_band"]
                 )
@@ -238,14 +262,11 @@ def test_options_list_the_predefined_cuts(city: TestClient) -> None:
 
 def test_submitting_through_the_api_updates_the_heatmap(client: TestClient, db: Session) -> None:
     from app.kit.principal import CLI
-    from app.kit.settings import PROJECT_ROOT
     from app.verification import service as verification
-    from scoring import load_questionnaire
     from tests.answers import complete_answers
+    from tests.answers import questionnaire as served_questionnaire
 
-    questionnaire = load_questionnaire(
-        PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml"
-    )
+    questionnaire = served_questionnaire("smart-manufacturing-maturity")
     firm = create_enterprise(db, district_code="310117")
     verification.set_verified(db, CLI, firm.id, True)
     db.commit()

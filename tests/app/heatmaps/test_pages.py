@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.app.heatmaps.helpers import submit, verified_firm
+from tests.app.heatmaps.helpers import publish_now, submit, verified_firm
 from tests.factories import create_enterprise, create_user, login
 
 
@@ -17,6 +17,7 @@ def test_page_shows_matrix_map_legend_and_exports(client: TestClient, db: Sessio
         submit(db, firm, datetime.now(UTC), overall=f"{3.1 + i * 0.1:.2f}")
     lonely = verified_firm(db, district_code="310115", industry_code="36")
     submit(db, lonely, datetime.now(UTC))
+    publish_now(db)
     login(client, create_user(db, role="official"))
     page = client.get("/heatmaps", params={"cut": "district-industry", "lang": "en"})
     assert page.status_code == 200
@@ -43,6 +44,7 @@ def test_synthetic_data_is_labelled(client: TestClient, db: Session) -> None:
     firm = verified_firm(db)
     firm.synthetic = True
     db.commit()
+    publish_now(db)
     login(client, create_user(db, role="admin"))
     assert "synthetic demo firms" in client.get("/heatmaps", params={"lang": "en"}).text
     view = client.get("/api/v1/heatmaps").json()

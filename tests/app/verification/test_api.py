@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -40,6 +40,7 @@ def test_admin_verifies_and_it_is_recorded(client: TestClient, db: Session) -> N
     assert event.actor_id == str(admin.id) and event.enterprise_id == firm.id
     report = verify(db)
     assert report.differences == [] and report.cells == 2  # now counted (quarter + current)
+    stored.verification_changed_at = datetime.now(UTC) - timedelta(hours=25)  # past the limit
     db.commit()  # end the read transaction: see the next request's commit
     assert put(client, firm, False).json()["verified"] is False
     assert verify(db).cells == 0

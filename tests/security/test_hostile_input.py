@@ -1,0 +1,176 @@
+"""Hostile input answers a 4xx naming the field on both engines, never a 500.
+
+U+0000 in text reached PostgreSQL (psycopg refuses it: 500) while SQLite stored it; a cursor
+with an out-of-range or non-integer position overflowed the query (500 on either engine).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import Field, ValidationError
+from sqlalchemy.orm import Session
+
+from app.kit.schemas import RequestModel, Text
+from app.kit.settings import Settings
+from tests.factories import create_api_key, create_user, enterprise_payload, login
+
+CONSENT = {
+    "given_by": "张经理 (总经理)",
+    "given_at": "2026-11-20T09:00:00+08:00",
+    "method": "signed_form",
+    "reference": "合同 2026-118",
+}
+
+
+def _bearer(db: Session, settings: Settings) -> dict[str, str]:
+    key, _client = create_api_key(db, settings)
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _fields(response: object) -> list[str]:
+    assert response.status_code == 422, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    return [e["field"] for e in response.json()["errors"]]  # type: ignore[attr-defined]
+
+
+class TestControlCharacters:
+    @pytest.mark.parametrize(
+        ("patch", "field"),
+        [
+            ({"name": "上海\x00示例精密机械有限公司"}, "body.name"),
+            ({"consent": CONSENT | {"given_by": "张\x00经理"}}, "body.consent.given_by"),
+            ({"consent": CONSENT | {"reference": "合同\x00"}}, "body.consent.reference"),
+            ({"name": "上海示例\x1b[31m机械有限公司"}, "body.name"),
+        ],
+    )
+    def test_integrator_registration_names_the_field(
+        self, client: TestClient, db: Session, settings: Settings, patch: dict, field: str
+    ) -> None:
+        body = enterprise_payload() | {"consent": CONSENT} | patch
+        response = client.post("/api/v1/enterprises", json=body, headers=_bearer(db, settings))
+        assert _fields(response) == [field]
+
+    def test_webhook_url_with_nul_names_the_field(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        response = client.post(
+            "/api/v1/webhooks",
+            json={"url": "https://hooks.example.com/\x00zhizao"},
+            headers=_bearer(db, settings),
+        )
+        assert _fields(response) == ["body.url"]
+
+    def test_registration_names_the_nested_field(self, client: TestClient) -> None:
+        body = {
+            "enterprise": enterprise_payload(name="示例\x00有限公司"),
+            "user": {"email": "a@example.com", "password": "long enough password"},
+        }
+        response = client.post("/api/v1/accounts/register", json=body)
+        assert _fields(response) == ["body.enterprise.name"]
+
+    def test_text_is_nfc_normalised_and_keeps_tabs_and_newlines(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        decomposed = "Cafe\u0301 Precision Ltd"  # e + combining acute accent
+        body = enterprise_payload(name=decomposed) | {
+            "consent": CONSENT | {"reference": "line 1\nline 2\tend"}
+        }
+        response = client.post("/api/v1/enterprises", json=body, headers=_bearer(db, settings))
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == "Caf\u00e9 Precision Ltd"
+
+
+def _request_models() -> list[type[RequestModel]]:
+    import app.main  # noqa: F401  (every domain's schemas imported)
+
+    found: list[type[RequestModel]] = []
+    todo = list(RequestModel.__subclasses__())
+    while todo:
+        model = todo.pop()
+        found.append(model)
+        todo.extend(model.__subclasses__())
+    return found
+
+
+def _unbounded_strings(schema: dict[str, Any], path: str) -> list[str]:
+    if schema.get("type") == "string":
+        bounded = "maxLength" in schema or "enum" in schema or "const" in schema
+        return [] if bounded or schema.get("format") in {"date-time", "uuid"} else [path]
+    found: list[str] = []
+    for name, sub in schema.get("properties", {}).items():
+        found += _unbounded_strings(sub, f"{path}.{name}")
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            found += _unbounded_strings(sub, path)
+    if isinstance(schema.get("items"), dict):
+        found += _unbounded_strings(schema["items"], f"{path}[]")
+    return found
+
+
+def test_every_request_string_is_length_bounded() -> None:
+    models = _request_models()
+    assert len(models) > 20
+    unbounded = [
+        hole
+        for model in models
+        for hole in _unbounded_strings(
+            model.model_json_schema(ref_template="{model}"), model.__name__
+        )
+    ]
+    assert unbounded == []
+
+
+def test_request_models_clean_every_string_at_any_depth() -> None:
+    class Body(RequestModel):
+        name: Annotated[Text, Field(max_length=5)]
+        facts: dict[str, Any] = {}
+
+    assert Body(name=" e\u0301\r\n ", facts={"k": ["a\r\nb"]}).model_dump() == {
+        "name": "\u00e9",
+        "facts": {"k": ["a\nb"]},
+    }
+    for bad in ({"name": "a\x00"}, {"name": "ok", "facts": {"k": ["\x07"]}}, {"name": "\ud800"}):
+        with pytest.raises(ValidationError) as caught:
+            Body(**bad)
+        assert "control characters" in str(caught.value)
+    with pytest.raises(ValidationError, match="at most 5 characters"):
+        Body(name="e\u0301" * 6)  # 12 code points as typed, 6 characters in NFC
+
+
+class TestCursors:
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "WzE5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ==",  # [19999999999999999999999999]
+            "WzkyMjMzNzIwMzY4NTQ3NzU4MDhd",  # [9223372036854775808]: 2^63, one past bigint
+            "W3RydWVd",  # [true]
+            "WzEuNV0",  # [1.5]
+        ],
+    )
+    def test_the_feed_names_the_cursor(
+        self, client: TestClient, db: Session, settings: Settings, cursor: str
+    ) -> None:
+        response = client.get(
+            "/api/v1/scores", params={"cursor": cursor}, headers=_bearer(db, settings)
+        )
+        assert _fields(response) == ["query.cursor"]
+
+    def test_the_audit_trail_names_the_cursor(self, client: TestClient, db: Session) -> None:
+        login(client, create_user(db, role="admin"))
+        response = client.get(
+            "/api/v1/admin/audit-events", params={"cursor": "WzkyMjMzNzIwMzY4NTQ3NzU4MDhd"}
+        )
+        assert _fields(response) == ["query.cursor"]
+
+    def test_the_largest_position_is_still_a_cursor(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        last = "WzkyMjMzNzIwMzY4NTQ3NzU4MDdd"  # [9223372036854775807]
+        response = client.get(
+            "/api/v1/scores", params={"cursor": last}, headers=_bearer(db, settings)
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["items"] == []
