@@ -154,7 +154,7 @@ class TestSubsidies:
         db.commit()
         html = render_html(context(db, settings, result["assessment_id"], "zh"))
         for text in (
-            "已核对3项政策：符合1项，很可能符合0项，接近符合1项，不符合1项，待确认0项。",
+            "已核对3个项目：1个符合、0个很可能符合、1个接近符合、1个不符合、0个待确认。",
             "该结果保存于合计金额功能上线之前",
             "上海市智能制造应用券",
             "满足：企业为中小企业",

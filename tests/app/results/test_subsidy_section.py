@@ -49,7 +49,7 @@ def test_summary_and_groups_follow_the_stored_advice(
     summary = html.select_one("#subsidy-summary").get_text(strip=True)
     assert summary == advice["summary"]["text"]
     assert re.fullmatch(
-        r"已核对\d+项政策：符合\d+项，很可能符合\d+项，接近符合\d+项，不符合\d+项，待确认\d+项。",
+        r"已核对\d+个项目：\d+个符合、\d+个很可能符合、\d+个接近符合、\d+个不符合、\d+个待确认。",
         summary,
     )
     for outcome in ("eligible", "likely", "near", "to_confirm", "not_eligible"):

@@ -178,7 +178,7 @@ class TestAdvice:
         assert sum(summary[o] for o in OUTCOMES) == summary["checked"]
         for outcome in OUTCOMES:
             assert summary[outcome] == sum(m["outcome"] == outcome for m in matches)
-        assert summary["text"].startswith(f"已核对{len(matches)}项政策：符合")
+        assert summary["text"].startswith(f"已核对{len(matches)}个项目：")
         assert all("status" not in m and "fit" not in m for m in matches)
 
         # The "up to" total: included amounts add up, no two included exclude each other,
