@@ -59,9 +59,12 @@ def test_summary_and_groups_follow_the_stored_advice(
     # Each not-eligible programme's reasons are one click away.
     refused = html.select("ul.subsidies-not_eligible > li")
     assert refused and all(li.select_one("details ul.reasons li") for li in refused)
-    testing = html.select_one("#programme-cn-c3mep-self-assessment")
-    assert testing is not None and "待确认" in testing.get_text()
-    assert "估算" not in testing.get_text()  # to_confirm: no amount
+    unconfirmed = html.select("ul.subsidies-to_confirm > li")
+    assert {li["id"] for li in unconfirmed} >= {"programme-cn-c3mep-self-assessment"}
+    for li in unconfirmed:  # validity to confirm: no amount, no estimate line
+        assert "待确认" in li.get_text() and "预估" not in li.get_text(), li["id"]
+    likely = html.select("ul.subsidies-likely > li")
+    assert any("预估" in li.get_text() for li in likely)  # the label the check relies on
 
 
 def test_total_names_what_it_left_out_and_why(
