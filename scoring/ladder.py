@@ -17,8 +17,10 @@ __all__ = [
     "Crosswalk",
     "Rung",
     "crosswalk",
+    "rung_above",
     "round_score",
     "rung_info",
+    "within_one_rung",
 ]
 
 MIN_LEVEL = Decimal("2.75")
@@ -143,3 +145,20 @@ def rung_info(level: Decimal) -> Rung:
 def crosswalk(rung: Decimal) -> Crosswalk:
     """The indicative CMMM/MIIT equivalents of ``rung`` (never a certified level)."""
     return rung_info(rung).crosswalk
+
+
+def rung_above(rung: Decimal) -> Decimal | None:
+    """The rung above ``rung`` (None at the top)."""
+    higher = [level for level in RUNG_LEVELS if level > rung]
+    return higher[0] if higher else None
+
+
+def within_one_rung(current: Decimal, target: Decimal, *, strict: bool = False) -> bool:
+    """Whether one rung of improvement (0.25) takes a score from ``current`` to ``target``.
+
+    The rule: the gap ``target − current`` is at most 0.25 — or, with ``strict`` (a target
+    that must be exceeded, ``> target``), less than 0.25. A target already met is within reach.
+    Subsidy matching calls a programme ``near`` only under this rule (design §12, issue 15).
+    """
+    gap = target - current
+    return gap < RUNG_STEP if strict else gap <= RUNG_STEP

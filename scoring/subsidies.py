@@ -46,12 +46,13 @@ from scoring.conditions import (
     value_of,
 )
 from scoring.facts import DERIVED_FROM, FACTS_BY_NAME, derive_facts
-from scoring.ladder import RUNG_LEVELS, RUNG_STEP, rung_info
+from scoring.ladder import RUNG_LEVELS, rung_info, within_one_rung
 from scoring.models import Answers, Profile, Text
 
 __all__ = [
     "CASH_KINDS",
     "CONFIDENCES",
+    "CONFIDENCE_LABELS",
     "CONFIDENCE_NOTES",
     "KINDS",
     "KIND_LABELS",
@@ -110,8 +111,6 @@ Outcome = Literal["eligible", "likely", "near", "not_eligible", "to_confirm"]
 Verdict = Literal["met", "near", "not_met"]
 ValidityStatus = Literal["dated", "ongoing", "unconfirmed"]
 ValidityState = Literal["in_force", "not_yet", "expired", "unknown"]
-#: The format-1 statuses that pages built before issue 15 read from ``status`` (deprecated).
-LegacyStatus = Literal["eligible", "near", "ineligible", "upcoming", "closed"]
 
 LEVELS: tuple[Level, ...] = ("national", "municipal", "district")
 KINDS: tuple[Kind, ...] = (
@@ -853,20 +852,6 @@ class Estimate:
         }
 
 
-_LEGACY_STATUS: Mapping[Outcome, LegacyStatus] = {
-    "eligible": "eligible",
-    "likely": "eligible",
-    "near": "near",
-    "not_eligible": "ineligible",
-    "to_confirm": "ineligible",
-}
-_LEGACY_FIT: Mapping[Verdict, LegacyStatus] = {
-    "met": "eligible",
-    "near": "near",
-    "not_met": "ineligible",
-}
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubsidyMatch:
     """How one firm stands with one programme on one date."""
@@ -882,28 +867,13 @@ class SubsidyMatch:
     missing_facts: tuple[str, ...] = ()
     estimate: Estimate
 
-    @property
-    def status(self) -> LegacyStatus:
-        """Deprecated format-1 status for pages that predate issue 15 (they group by it): a
-        ``likely`` match shows as ``eligible`` there; ``to_confirm`` is not shown."""
-        if self.validity.state == "expired":
-            return "closed"
-        if self.validity.state == "not_yet":
-            return "upcoming"
-        return _LEGACY_STATUS[self.outcome]
-
-    @property
-    def fit(self) -> LegacyStatus:
-        """Deprecated format-1 verdict of the conditions alone."""
-        return _LEGACY_FIT[self.verdict]
-
     def headline(self, lang: str) -> str:
         """One sentence: the outcome and why."""
         return _headline(self).get(lang)
 
     def to_dict(self, lang: str = "zh") -> dict[str, object]:
         """JSON-able match (format 2): money as decimal strings ("2500000.00"), texts in
-        ``lang``. ``status`` and ``fit`` are the deprecated format-1 keys (see ``status``)."""
+        ``lang``. The format-1 keys ``status`` and ``fit`` are gone: ``outcome`` replaces them."""
         programme = self.programme
         return {
             "format": 2,
@@ -917,8 +887,6 @@ class SubsidyMatch:
             "on": self.on.isoformat(),
             "outcome": self.outcome,
             "headline": self.headline(lang),
-            "status": self.status,
-            "fit": self.fit,
             "validity": self.validity.to_dict(lang),
             "valid_from": _iso(programme.valid_from),
             "valid_until": _iso(programme.valid_until),
@@ -1122,16 +1090,16 @@ def _declarables(fields: Iterable[str], profile: Profile) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _within_one_rung(leaf: Leaf, facts: Facts) -> bool:
-    """Whether one rung (0.25) of improvement meets a ``result.*`` leaf: a ``gte`` target at
-    most 0.25 above the firm's value, a ``gt`` target less than 0.25 above. Other operators and
-    a missing result never count (improving cannot meet an upper bound)."""
+def _improvable(leaf: Leaf, facts: Facts) -> bool:
+    """Whether one rung of improvement meets a ``result.*`` leaf (``ladder.within_one_rung``:
+    a ``gte`` target at most 0.25 above the firm's value, a ``gt`` target less than 0.25
+    above). Other operators and a missing result never count (improving cannot meet an upper
+    bound)."""
     current = to_decimal(value_of(leaf.field, facts))
     target = to_decimal(leaf.value)
     if current is None or target is None or leaf.op not in ("gte", "gt"):
         return False
-    gap = target - current
-    return gap <= RUNG_STEP if leaf.op == "gte" else gap < RUNG_STEP
+    return within_one_rung(current, target, strict=leaf.op == "gt")
 
 
 def _fixable(leaf: Leaf, facts: Facts, *, want: bool) -> bool:
@@ -1139,7 +1107,7 @@ def _fixable(leaf: Leaf, facts: Facts, *, want: bool) -> bool:
     within one rung?"""
     if leaf.field.startswith("answers."):
         return True
-    return leaf.field.startswith("result.") and want and _within_one_rung(leaf, facts)
+    return leaf.field.startswith("result.") and want and _improvable(leaf, facts)
 
 
 def _judge(condition: Condition, facts: Facts) -> tuple[Verdict, list[Reason], list[TodoItem]]:
@@ -1215,7 +1183,8 @@ _WITHHELD = Estimate(
     kind="withheld",
     text=Text("政策是否有效待确认，暂不显示金额", "no amount until the programme is confirmed"),
 )
-_CONFIDENCE_LABELS: Mapping[Confidence, Text] = {
+#: Short names of the confidence levels (estimates, pages, PDF).
+CONFIDENCE_LABELS: Mapping[Confidence, Text] = {
     "verified": Text("参数已核实", "verified parameters"),
     "secondary": Text("参数来自二手资料", "parameters from secondary sources"),
     "unverified": Text("参数未经核实", "unverified parameters"),
@@ -1242,7 +1211,7 @@ def _weakest(params: Iterable[Param]) -> Confidence:
 
 
 def _labelled(text: Text, confidence: Confidence) -> Text:
-    label = _CONFIDENCE_LABELS[confidence]
+    label = CONFIDENCE_LABELS[confidence]
     return Text(f"{text.zh}（{label.zh}）", f"{text.en} ({label.en})")
 
 

@@ -115,8 +115,8 @@ class SubsidySummary:
         if lang == "en":
             parts = [f"{self.counts[o]} {OUTCOME_LABELS[o].en}" for o in _SUMMARY_ORDER]
             return f"Checked {self.checked} programmes: " + ", ".join(parts) + "."
-        parts = [f"{OUTCOME_LABELS[o].zh}{self.counts[o]}项" for o in _SUMMARY_ORDER]
-        return f"已核对{self.checked}项政策：" + "，".join(parts) + "。"
+        parts = [f"{self.counts[o]}个{OUTCOME_LABELS[o].zh}" for o in _SUMMARY_ORDER]
+        return f"已核对{self.checked}个项目：" + "、".join(parts) + "。"
 
     def to_dict(self, lang: str) -> dict[str, object]:
         counts: dict[str, object] = {outcome: self.counts[outcome] for outcome in OUTCOMES}

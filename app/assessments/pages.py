@@ -545,6 +545,10 @@ def submit(
     return redirect(request, f"/assessments/{assessment_id}/result")
 
 
+#: How many roadmap steps the result page lists (templates/pages/result.html).
+ROADMAP_STEPS = 10
+
+
 # --- result and what-if -----------------------------------------------------------------------
 
 
@@ -604,9 +608,8 @@ def _result_context(
             lang=lang,
             series_label=tr(lang, "Score per stage"),
         ),
-        "subsidies": {
-            status: results.with_status(result.subsidies, status) for status in ("eligible", "near")
-        },
+        "sec": results.subsidy_section(result, lang, shown_steps=ROADMAP_STEPS),
+        "roadmap_steps": ROADMAP_STEPS,
         "what_if_questions": _what_if_questions(questionnaire, result.roadmap),
         "answers": view.answers,
         "what_if": None,

@@ -54,7 +54,8 @@ from scoring import (
     score,
     validate_answers,
 )
-from scoring.subsidies import Programme, match_subsidies
+from scoring.subsidies import Programme
+from scoring.subsidy_advice import subsidy_advice
 
 # --- access ----------------------------------------------------------------------------------
 
@@ -467,11 +468,11 @@ def _submit(
         ) from exc
 
     now = utcnow()
-    matches = match_subsidies(programmes, profile, answers, scored, on=now.date())
+    advice = subsidy_advice(programmes, profile, answers, scored, on=now.date())
     assessment.status = "submitted"
     assessment.submitted_at = now
     _bump_version(session, assessment)
-    result = results.record(session, assessment, scored, matches, now)
+    result = results.record(session, assessment, scored, advice, now)
     # Heatmap sums, the integrators' feed and webhook outbox: in this transaction (app/hooks.py).
     events.publish(session, AssessmentSubmitted(enterprise, assessment, result))
     audit.record(

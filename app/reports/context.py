@@ -26,9 +26,6 @@ from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
 from app.reports.repository import ReportRepository
 from app.reports.texts import (
-    CONFIDENCE,
-    KINDS,
-    LEVELS,
     SIZE_CLASSES,
     label_of,
     labels,
@@ -36,7 +33,7 @@ from app.reports.texts import (
 from app.results import charts
 from app.results import service as results
 from scoring import Questionnaire
-from scoring.ladder import CROSSWALK_NOTE, RUNG_LEVELS, RUNG_STEP, RUNGS, rung_info
+from scoring.ladder import CROSSWALK_NOTE, RUNG_LEVELS, RUNG_STEP, RUNGS, rung_above, rung_info
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Roadmap steps printed; the rest are counted ("n further steps").
@@ -130,6 +127,8 @@ class StepRow:
     target: str
     gain: str
     lifts_binding_stage: bool
+    #: The programmes that pay for this step (``funded_by`` of the stored result's view).
+    funded_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,28 +141,6 @@ class RoadmapView:
     what_if: list[StepRow]
     what_if_text: str
     what_if_exact: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SubsidyView:
-    status: str
-    name: str
-    issuer: str
-    kind: str
-    level: str
-    summary: str
-    reasons: list[dict[str, Any]]
-    todo: list[dict[str, Any]]
-    missing_facts: list[str]
-    estimate: str
-    estimate_formula: str
-    source: str
-    source_url: str | None
-    confidence: str
-    confidence_code: str
-    confidence_note: str
-    valid: str
-    notes: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +191,7 @@ class ReportContext:
     stages: list[StageRow]
     held_back: list[str]
     roadmap: RoadmapView
-    eligible: list[SubsidyView]
-    near: list[SubsidyView]
-    other_subsidies: int
+    subsidies: results.SubsidySection
     crosswalk: dict[str, str]
     trend: list[TrendRow]
     trend_svg: Markup
@@ -314,7 +289,7 @@ def report_context(
     overall = charts.as_float(stored.overall)
     stage_titles = {stage.id: stage.title.get(lang) for stage in questionnaire.stages}
     roadmap_payload: Mapping[str, Any] | None = stored.roadmap
-    next_rung = _next_rung(rung)
+    next_rung = rung_above(rung)
     held = stored.held_back_by
     binding = {item["stage_id"] for item in held if item.get("kind") == "stage"}
 
@@ -345,9 +320,6 @@ def report_context(
         series_label=t["radar_series"],
         reference_label=reference_label,
     )
-    eligible = [_subsidy_view(m, lang) for m in results.with_status(stored.subsidies, "eligible")]
-    near = [_subsidy_view(m, lang) for m in results.with_status(stored.subsidies, "near")]
-    others = len(stored.subsidies) - len(eligible) - len(near)
     crosswalk = stored.crosswalk
     trend = _trend(history, result, lang)
     return ReportContext(
@@ -371,9 +343,7 @@ def report_context(
         stages=stages,
         held_back=_held_back(held, stage_titles, lang),
         roadmap=_roadmap(roadmap_payload, stage_titles, lang),
-        eligible=eligible,
-        near=near,
-        other_subsidies=others,
+        subsidies=results.subsidy_section(stored, lang, shown_steps=MAX_STEPS),
         crosswalk={
             "cmmm": str(crosswalk.get("cmmm", info.crosswalk.cmmm.get(lang))),
             "miit": str(crosswalk.get("miit", info.crosswalk.miit.get(lang))),
@@ -413,11 +383,6 @@ def report_context(
             t["peer_method"].format(min_cell=min_cell),
         ],
     )
-
-
-def _next_rung(rung: Decimal) -> Decimal | None:
-    higher = [level for level in RUNG_LEVELS if level > rung]
-    return higher[0] if higher else None
 
 
 def _summary(
@@ -542,6 +507,7 @@ def _step(number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str])
         target=f"{step.get('target_text', '')} ({fmt_score(step.get('target_level'))})",
         gain=f"+{float(step.get('gain') or 0):.3f}",
         lifts_binding_stage=bool(step.get("lifts_binding_stage")),
+        funded_by=tuple(str(p.get("name", "")) for p in step.get("funded_by") or ()),
     )
 
 
@@ -578,51 +544,6 @@ def _roadmap(
         what_if=changes,
         what_if_text=what_if_text,
         what_if_exact=exact,
-    )
-
-
-# --- subsidies -----------------------------------------------------------------------------------
-
-
-def _subsidy_view(match: Mapping[str, Any], lang: Lang) -> SubsidyView:
-    t = labels(lang)
-    estimate = match.get("estimate") or {}
-    source = match.get("source") or {}
-    source_parts = [str(source.get("document") or "")]
-    if source.get("issued_by"):
-        source_parts.append(str(source["issued_by"]))
-    if source.get("year"):
-        source_parts.append(str(source["year"]))
-    valid_from, valid_until = match.get("valid_from"), match.get("valid_until")
-    valid = f"{valid_from or '…'} – {valid_until or t['open_ended']}"
-    estimate_text = str(estimate.get("text") or "")
-    amount = estimate.get("amount_cny")
-    if amount is not None and fmt_cny(amount, lang) not in estimate_text:
-        estimate_text = f"{estimate_text} ({fmt_cny(amount, lang)})".strip()
-    confidence = str(match.get("confidence") or "unverified")
-    return SubsidyView(
-        status=str(match.get("status") or match.get("fit") or ""),
-        name=str(match.get("name") or match.get("id") or ""),
-        issuer=str(match.get("issuer") or ""),
-        kind=label_of(KINDS, match.get("kind"), lang),
-        level=label_of(LEVELS, match.get("level"), lang),
-        summary=str(match.get("summary") or ""),
-        reasons=[dict(r) for r in match.get("reasons") or [] if isinstance(r, Mapping)],
-        todo=[dict(r) for r in match.get("todo") or [] if isinstance(r, Mapping)],
-        missing_facts=[
-            str(f.get("label") or f.get("name"))
-            for f in match.get("missing_facts") or []
-            if isinstance(f, Mapping)
-        ],
-        estimate=estimate_text,
-        estimate_formula=str(estimate.get("formula") or ""),
-        source=", ".join(part for part in source_parts if part),
-        source_url=source.get("url"),
-        confidence=label_of(CONFIDENCE, confidence, lang),
-        confidence_code=confidence,
-        confidence_note=str(match.get("confidence_note") or ""),
-        valid=valid,
-        notes=str(match.get("notes") or ""),
     )
 
 

@@ -53,7 +53,7 @@ LABELS: dict[str, Message] = {
     "summary_roadmap": NC_(
         "report",
         "The sections below name what holds the rung back, the improvement steps ranked by "
-        "effect, and the support programmes the firm matches or nearly matches.",
+        "effect, and the support programmes checked against the firm.",
     ),
     "crosswalk": NC_("report", "Indicative crosswalk"),
     "cmmm": NC_("report", "≈ CMMM (GB/T 39116)"),
@@ -114,30 +114,31 @@ LABELS: dict[str, Message] = {
         "How the firm's profile and this result compare with each programme in the catalogue "
         "(as of the assessment date). Amounts are estimates; the issuing body decides.",
     ),
-    "subsidies_none": NC_(
-        "report", "No programme is matched or nearly matched by this assessment."
-    ),
-    "eligible": NC_("report", "Matched"),
-    "near": NC_("report", "Nearly matched"),
-    "near_intro": NC_(
+    "total": NC_("report", "How much the programmes that can be combined pay"),
+    "total_format1": NC_(
         "report",
-        "Only items of the result or the answers are missing: doing these qualifies the firm.",
+        "This result was stored before totals were computed: the programmes are as matched then.",
+    ),
+    "left_out": NC_("report", "Not added to the total, and why"),
+    "unlocks": NC_(
+        "report",
+        "Facts that could unlock more (declare them under Settings → Facts for subsidy matching)",
     ),
     "issuer": NC_("report", "Issuer"),
     "kind": NC_("report", "Kind"),
     "level": NC_("report", "Level"),
     "reasons": NC_("report", "Conditions"),
     "todo": NC_("report", "To do"),
+    "fixing_steps": NC_("report", "Roadmap steps that get there: {steps}"),
+    "to_confirm": NC_("report", "To confirm"),
     "missing_facts": NC_("report", "Not yet declared"),
     "estimate": NC_("report", "Estimate"),
     "source": NC_("report", "Source"),
     "confidence": NC_("report", "Confidence"),
-    "valid": NC_("report", "In force"),
-    "open_ended": NC_("report", "open-ended"),
-    "others_not_listed": NC_(
-        "report",
-        "{count} further programmes do not apply now or are not in force, and are not listed.",
-    ),
+    "last_confirmed": NC_("report", "Last confirmed"),
+    "funded_by": NC_("report", "Funded by"),
+    "programme": NC_("report", "Programme"),
+    "why_not": NC_("report", "Why not"),
     # trend and peers
     "trend": NC_("report", "Trend"),
     "trend_first": NC_(
@@ -208,29 +209,6 @@ SIZE_CLASSES: dict[str, Message] = {
     "small": NC_("size class", "Small"),
     "medium": NC_("size class", "Medium"),
     "large": NC_("size class", "Large"),
-}
-
-KINDS: dict[str, Message] = {
-    "grant": NC_("programme kind", "Grant"),
-    "voucher": NC_("programme kind", "Voucher"),
-    "insurance_compensation": NC_("programme kind", "Insurance compensation"),
-    "loan_interest": NC_("programme kind", "Loan interest subsidy"),
-    "lease_subsidy": NC_("programme kind", "Lease subsidy"),
-    "award": NC_("programme kind", "Award"),
-    "recognition": NC_("programme kind", "Recognition"),
-    "service": NC_("programme kind", "Service"),
-}
-
-LEVELS: dict[str, Message] = {
-    "national": NC_("programme level", "National"),
-    "municipal": NC_("programme level", "Municipal"),
-    "district": NC_("programme level", "District"),
-}
-
-CONFIDENCE: dict[str, Message] = {
-    "verified": NC_("confidence", "verified"),
-    "secondary": NC_("confidence", "secondary source"),
-    "unverified": NC_("confidence", "unverified"),
 }
 
 

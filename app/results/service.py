@@ -2,16 +2,18 @@
 
 A submitted assessment keeps its result as computed then (design §9): ``Result.payload`` holds
 the engine's result in each language (``zh``, ``en``) and the unrounded scores (``exact``), and
-``Result.subsidies`` the programmes matched on the submission date, one ``{"zh": …, "en": …}``
-pair per programme. :func:`record` writes that shape; everything that shows a result — the API,
-the result page, the PDF report, the subsidies view — reads it through :func:`view` (or
-:func:`matches` and :func:`exact` for the subsidies alone).
+``Result.subsidies`` the subsidy advice on the submission date (``{"format": 2, "zh": …, "en":
+…}``: ``SubsidyAdvice.to_dict`` plus the programmes funding each roadmap step). Results stored
+before issue 15 kept a list of ``{"zh": match, "en": match}`` pairs (format 1); they are read as
+advice with a summary and no total. :func:`record` writes; everything that shows a result — the
+API, the result page, the PDF report, the subsidies view — reads it through :func:`view` (or
+:func:`advice`, :func:`matches` and :func:`exact` for the subsidies alone).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,9 +25,26 @@ from app.kit.i18n import LANGS, Lang
 from app.models import Assessment, Result
 from app.questionnaires.service import reference
 from app.results.repository import ResultRepository
-from app.results.schemas import Change, ResultRead
+from app.results.schemas import (
+    CashTotalRead,
+    Change,
+    CoverageRead,
+    ResultRead,
+    SubsidyMatchRead,
+)
 from scoring import Questionnaire, ScoreResult, round_score
-from scoring.subsidies import ResultSnapshot, SubsidyMatch
+from scoring.models import Text
+from scoring.subsidies import (
+    CONFIDENCE_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    Outcome,
+    ResultSnapshot,
+    yuan,
+)
+from scoring.subsidy_advice import SubsidyAdvice, SubsidySummary, funding_for
 
 # --- writing ---------------------------------------------------------------------------------
 
@@ -39,15 +58,43 @@ def exact_scores(scored: ScoreResult) -> dict[str, Any]:
     }
 
 
+def advice_payload(
+    advice: SubsidyAdvice, roadmap: Mapping[str, Any] | None, lang: Lang
+) -> dict[str, Any]:
+    """The advice as stored and served (format 2): ``SubsidyAdvice.to_dict(lang)`` and
+    ``funding``, the programmes that pay for each step of ``roadmap`` (``funding_for``)."""
+    funding = []
+    for step in (roadmap or {}).get("steps") or []:
+        found = funding_for(advice.matches, step["stage_id"], step.get("question_id"))
+        if found:
+            funding.append(
+                {
+                    "stage_id": step["stage_id"],
+                    "question_id": step.get("question_id"),
+                    "programmes": [
+                        {"id": m.programme.id, "name": m.programme.name.get(lang),
+                         "outcome": m.outcome}
+                        for m in found
+                    ],
+                }
+            )  # fmt: skip
+    return advice.to_dict(lang) | {"funding": funding}
+
+
 def record(
     session: Session,
     assessment: Assessment,
     scored: ScoreResult,
-    matches: Sequence[SubsidyMatch],
+    advice: SubsidyAdvice,
     at: datetime,
 ) -> Result:
     """Store the result of a submission: scores rounded half-up to 2 dp for queries, the full
-    result in each language, the exact scores and the matched programmes in each language."""
+    result in each language, the exact scores and the subsidy advice in each language."""
+    payloads = {lang: scored.to_dict(lang) for lang in LANGS}
+    subsidies: dict[str, Any] = {"format": 2}
+    for lang in LANGS:
+        roadmap: Any = payloads[lang].get("roadmap")
+        subsidies[lang] = advice_payload(advice, roadmap, lang)
     return ResultRepository(session).add(
         Result(
             assessment_id=assessment.id,
@@ -55,11 +102,8 @@ def record(
             overall=None if scored.overall is None else round_score(scored.overall),
             rung=scored.rung,
             stages={k: float(round_score(v)) for k, v in scored.stages.items()},
-            payload={
-                **{lang: scored.to_dict(lang) for lang in LANGS},
-                "exact": exact_scores(scored),
-            },
-            subsidies=[{lang: m.to_dict(lang) for lang in LANGS} for m in matches],
+            payload={**payloads, "exact": exact_scores(scored)},
+            subsidies=subsidies,
             computed_at=at,
         )
     )
@@ -72,13 +116,74 @@ def record(
 PAYLOAD_FIELDS = ("overall", "rung", "rung_name", "stages", "held_back_by", "roadmap", "crosswalk")
 
 
+def advice(result: Result, lang: Lang) -> dict[str, Any]:
+    """The subsidy advice kept at submission, in ``lang`` (``SubsidyAdviceRead``'s shape)."""
+    stored: Any = result.subsidies
+    if isinstance(stored, Mapping) and stored.get("format") == 2:
+        return dict(stored[lang])
+    return _format1(stored, lang)
+
+
 def matches(result: Result, lang: Lang) -> list[dict[str, Any]]:
     """The programmes matched at submission (``SubsidyMatch.to_dict(lang)``), every outcome."""
-    return [dict(pair[lang]) for pair in result.subsidies]
+    found: list[dict[str, Any]] = advice(result, lang)["matches"]
+    return found
 
 
-def with_status(found: Sequence[Mapping[str, Any]], status: str) -> list[Mapping[str, Any]]:
-    return [match for match in found if match.get("status") == status]
+#: The outcome a format-1 ``status`` stands for (dates outside the window: not eligible).
+_FORMAT1_OUTCOMES: Mapping[str, Outcome] = {
+    "eligible": "eligible",
+    "near": "near",
+    "ineligible": "not_eligible",
+    "upcoming": "not_eligible",
+    "closed": "not_eligible",
+}
+_OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
+
+
+def _format1(pairs: list[Mapping[str, Any]], lang: Lang) -> dict[str, Any]:
+    """A list of per-programme pairs read as advice: outcomes (from the format-1 ``status``
+    where the match has none) and the summary they give; no total, unlocks or funding, which
+    were not computed then."""
+    found = []
+    for pair in pairs:
+        match = dict(pair[lang])
+        if "outcome" not in match:
+            match["outcome"] = _FORMAT1_OUTCOMES.get(str(match.get("status")), "not_eligible")
+        found.append(match)
+    found.sort(key=lambda match: _OUTCOME_RANK[match["outcome"]])
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for match in found:
+        counts[match["outcome"]] += 1
+    return {
+        "format": 1,
+        "on": found[0].get("on") if found else None,
+        "summary": SubsidySummary(len(found), counts).to_dict(lang),
+        "total": None,
+        "conflicts": [],
+        "unlocks": [],
+        "coverage": [],
+        "funding": [],
+        "matches": found,
+    }
+
+
+def _funded(roadmap: Mapping[str, Any] | None, funding: list[Mapping[str, Any]]) -> Any:
+    """The stored roadmap with each step's ``funded_by`` (empty where no programme pays)."""
+    if not roadmap:
+        return roadmap
+    by_step = {(f["stage_id"], f.get("question_id")): f["programmes"] for f in funding}
+    steps = [
+        {**step, "funded_by": by_step.get((step["stage_id"], step.get("question_id")), [])}
+        for step in roadmap.get("steps") or []
+    ]
+    return {**roadmap, "steps": steps}
+
+
+def roadmap(result: Result, lang: Lang) -> Mapping[str, Any] | None:
+    """The roadmap computed at submission (without funding: :func:`view` adds it)."""
+    stored: Mapping[str, Any] | None = result.payload[lang].get("roadmap")
+    return stored
 
 
 def exact(result: Result) -> ResultSnapshot:
@@ -102,14 +207,169 @@ def view(
     """A stored result in ``lang``, as the API, the result page and the PDF report show it."""
     payload: Mapping[str, Any] = result.payload[lang]
     assert assessment.submitted_at is not None
-    return ResultRead(
-        assessment_id=assessment.id,
-        enterprise_id=assessment.enterprise_id,
-        questionnaire=reference(questionnaire, lang),
-        submitted_at=assessment.submitted_at,
-        subsidies=matches(result, lang),
-        **{name: payload[name] for name in PAYLOAD_FIELDS},
+    stored = advice(result, lang)
+    fields = {name: payload[name] for name in PAYLOAD_FIELDS}
+    fields["roadmap"] = _funded(payload["roadmap"], stored["funding"])
+    return ResultRead.model_validate(
+        {
+            "assessment_id": assessment.id,
+            "enterprise_id": assessment.enterprise_id,
+            "questionnaire": reference(questionnaire, lang),
+            "submitted_at": assessment.submitted_at,
+            "subsidies": stored["matches"],
+            "subsidy_advice": {k: v for k, v in stored.items() if k != "matches"},
+            **fields,
+        }
     )
+
+
+# --- the subsidy section (result page and PDF report) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepRef:
+    """A roadmap step by its number in the plan (1-based), for "do step 3"."""
+
+    number: int
+    question: str
+    stage_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchView:
+    """One match as the page and the PDF show it."""
+
+    match: SubsidyMatchRead
+    kind: str
+    level: str
+    confidence: str
+    last_confirmed: str | None
+    #: A near match: the roadmap steps that fix its failing conditions.
+    fixes: tuple[StepRef, ...] = ()
+
+    @property
+    def amount_shown(self) -> bool:
+        """A programme of unconfirmed validity shows no amount (issue 15)."""
+        return self.match.outcome != "to_confirm" and self.match.estimate is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeGroup:
+    outcome: Outcome
+    label: str
+    matches: tuple[MatchView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockView:
+    """A fact to declare, the programmes it could change, and where to declare it."""
+
+    text: str
+    label: str
+    href: str
+    programmes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidySection:
+    format: int
+    summary: str
+    groups: tuple[OutcomeGroup, ...]
+    total: CashTotalRead | None
+    #: The programmes the total adds: (name, amount in CNY, thousands-separated).
+    included: tuple[tuple[str, str], ...]
+    unlocks: tuple[UnlockView, ...]
+    gaps: tuple[CoverageRead, ...]
+
+
+#: Where the facts form is (``app/enterprises/pages.py``): a fact's input, or the profile.
+FACTS_FORM = "/settings#f-fact_{name}"
+PROFILE_FORM = "/settings#profile-h"
+
+
+def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> SubsidySection:
+    """The stored advice grouped by outcome, with labels, each near match's fixing roadmap
+    steps (among the first ``shown_steps``, those the page or PDF lists) and each unlock's
+    link to the facts form: what the result page and the PDF show."""
+    steps = list(((result.roadmap or {}).get("steps")) or [])[:shown_steps]
+    names = {match.id: match.name for match in result.subsidies}
+    advice = result.subsidy_advice
+
+    def view(match: SubsidyMatchRead) -> MatchView:
+        validity = match.validity
+        return MatchView(
+            match=match,
+            kind=_label(KIND_LABELS, match.kind, lang),
+            level=_label(LEVEL_LABELS, match.level, lang),
+            confidence=_label(CONFIDENCE_LABELS, match.confidence, lang),
+            last_confirmed=match.last_confirmed
+            or (validity.last_confirmed if validity is not None else None),
+            fixes=_fixing_steps(match, steps) if match.outcome == "near" else (),
+        )
+
+    groups = tuple(
+        OutcomeGroup(
+            outcome,
+            OUTCOME_LABELS[outcome].get(lang),
+            tuple(view(m) for m in result.subsidies if m.outcome == outcome),
+        )
+        for outcome in OUTCOMES
+    )
+    total = advice.total
+    included: tuple[tuple[str, str], ...] = ()
+    if total is not None:
+        amounts = {m.id: m.estimate.amount_cny for m in result.subsidies if m.estimate is not None}
+        included = tuple(
+            (names.get(pid, pid), yuan(Decimal(amounts.get(pid) or 0))) for pid in total.programmes
+        )
+    unlocks = tuple(
+        UnlockView(
+            text=unlock.text,
+            label=unlock.label,
+            href=(
+                FACTS_FORM.format(name=unlock.name)
+                if unlock.declared_in == "facts"
+                else PROFILE_FORM
+            ),
+            programmes=tuple(
+                names.get(pid, pid)
+                for pid in dict.fromkeys([*unlock.qualify, *unlock.price, *unlock.settle])
+            ),
+        )
+        for unlock in advice.unlocks
+    )
+    return SubsidySection(
+        format=advice.format,
+        summary=advice.summary.text,
+        groups=groups,
+        total=total,
+        included=included,
+        unlocks=unlocks,
+        gaps=tuple(item for item in advice.coverage if item.note),
+    )
+
+
+def _label(table: Mapping[Any, Text], key: str | None, lang: Lang) -> str:
+    text = table.get(key) if key is not None else None
+    return key or "" if text is None else text.get(lang)
+
+
+def _fixing_steps(match: SubsidyMatchRead, steps: list[Mapping[str, Any]]) -> tuple[StepRef, ...]:
+    """The roadmap steps that fix a near match's to-do items: a stage target is fixed by the
+    steps in that stage, an overall or rung target by the whole plan (it reaches the next
+    rung), an answer by the step changing that question."""
+    wanted: dict[int, StepRef] = {}
+    for item in match.todo:
+        head, _, rest = str(item.get("field", "")).partition(".")
+        for number, step in enumerate(steps, 1):
+            if (
+                (head == "result" and rest.startswith("stages."))
+                and step["stage_id"] == rest.removeprefix("stages.")
+                or (head == "result" and rest in ("overall", "rung"))
+                or (head == "answers" and step.get("question_id") == rest)
+            ):
+                wanted[number] = StepRef(number, str(step.get("question", "")), step["stage_id"])
+    return tuple(wanted[number] for number in sorted(wanted))
 
 
 # --- history and trend -----------------------------------------------------------------------

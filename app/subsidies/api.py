@@ -17,6 +17,7 @@ from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.questionnaires.service import CatalogDep
 from app.results import service as results
+from app.results.schemas import SourceRead, SubsidyAdviceRead, ValidityRead
 from app.subsidies import service
 from app.subsidies.catalog import SubsidyCatalog
 
@@ -32,8 +33,10 @@ SubsidyCatalogDep = Annotated[SubsidyCatalog, Depends(get_subsidy_catalog)]
 
 
 class Programme(BaseModel):
-    """A support programme with its source and how sure we are of its parameters."""
+    """A support programme (format 2): its validity, scope, stacking rule, source and how sure
+    the catalogue is of it (``confidence``, and per parameter in ``benefit.confidence``)."""
 
+    format: int
     id: str
     name: str
     issuer: str
@@ -44,26 +47,32 @@ class Programme(BaseModel):
     benefit: dict[str, Any]
     valid_from: str | None
     valid_until: str | None
-    window: Literal["open", "upcoming", "closed"] = Field(description="On today's date.")
+    last_confirmed: str | None = Field(
+        description="The newest date a cited source shows it in force (ongoing programmes)."
+    )
+    validity: ValidityRead
+    window: Literal["open", "upcoming", "closed"] = Field(
+        description="On today's date (a programme of unconfirmed validity counts as open)."
+    )
+    scope: dict[str, Any]
+    eligibility: list[str]
+    to_confirm: list[dict[str, Any]]
+    stacking: dict[str, Any] | None
+    funds: dict[str, Any]
     recommendations: list[str]
-    source: dict[str, Any]
+    source: SourceRead
     confidence: Literal["verified", "secondary", "unverified"]
     confidence_note: str
     notes: str | None
 
 
-class MatchSet(BaseModel):
-    on: str = Field(description="The date the programmes were matched on.")
-    matches: list[dict[str, Any]]
-
-
 class AssessmentSubsidies(BaseModel):
     assessment_id: uuid.UUID
     status: Literal["draft", "submitted"]
-    as_submitted: MatchSet | None = Field(
-        description="Matches computed at submission (null for a draft)."
+    as_submitted: SubsidyAdviceRead | None = Field(
+        description="The advice given at submission (null for a draft)."
     )
-    today: MatchSet = Field(
+    today: SubsidyAdviceRead = Field(
         description="The same answers and scores matched against today's "
         "catalogue and the firm's current facts."
     )
@@ -136,21 +145,24 @@ def assessment_subsidies(
     result = results.of_assessment(session, assessment)
     if result is None:
         questionnaire = assessment_service.questionnaire_of(questionnaires, assessment)
-        now = service.draft_matches(catalog.programmes, questionnaire, profile, answers, today)
-        return AssessmentSubsidies(
-            assessment_id=assessment.id,
-            status="draft",
-            as_submitted=None,
-            today=MatchSet(on=today.isoformat(), matches=[m.to_dict(lang) for m in now]),
+        draft = service.draft_advice(catalog.programmes, questionnaire, profile, answers, today)
+        return AssessmentSubsidies.model_validate(
+            {
+                "assessment_id": assessment.id,
+                "status": "draft",
+                "as_submitted": None,
+                "today": results.advice_payload(draft, None, lang),
+            }
         )
     assert assessment.submitted_at is not None
-    now = service.match(catalog.programmes, profile, answers, results.exact(result), today)
-    return AssessmentSubsidies(
-        assessment_id=assessment.id,
-        status="submitted",
-        as_submitted=MatchSet(
-            on=assessment.submitted_at.date().isoformat(),
-            matches=results.matches(result, lang),
-        ),
-        today=MatchSet(on=today.isoformat(), matches=[m.to_dict(lang) for m in now]),
+    now = service.advise(catalog.programmes, profile, answers, results.exact(result), today)
+    kept = results.advice(result, lang)
+    kept["on"] = kept["on"] or assessment.submitted_at.date().isoformat()
+    return AssessmentSubsidies.model_validate(
+        {
+            "assessment_id": assessment.id,
+            "status": "submitted",
+            "as_submitted": kept,
+            "today": results.advice_payload(now, results.roadmap(result, lang), lang),
+        }
     )

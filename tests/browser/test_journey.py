@@ -174,6 +174,12 @@ def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_
     assert page.locator("svg.radar .value").count() == 4
     assert page.locator("#roadmap").is_visible()
     assert page.locator("#subsidies h2").inner_text() == "扶持政策"
+    assert page.locator("#subsidy-summary").inner_text().startswith("已核对")
+    # A not-eligible programme's reasons open with one click.
+    refused = page.locator("ul.subsidies-not_eligible > li details").first
+    refused.locator("summary").click()
+    assert refused.locator("ul.reasons li").first.is_visible()
+    page.locator("#subsidies").screenshot(path=str(screenshots_dir / "result-subsidies-zh.png"))
     assert "并非" in page.locator("#crosswalk .disclaimer").inner_text()
     # What-if: change an answer, see a new score, nothing saved.
     what_if = page.locator("#what-if select").first
@@ -194,6 +200,8 @@ def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "Your result"
     assert page.locator("#roadmap h2").inner_text() == "Roadmap to the next rung"
+    assert page.locator("#subsidy-summary").inner_text().startswith("Checked ")
+    page.locator("#subsidies").screenshot(path=str(screenshots_dir / "result-subsidies-en.png"))
 
     # The PDF report (the link shows once the report route exists).
     pdf_link = page.locator("#pdf-link")

@@ -56,9 +56,7 @@ def one(p: Programme, profile: dict[str, object], answers: dict[str, object] | N
 def test_a_dated_programme_matches_only_inside_its_dates() -> None:
     p = programme()
     before = one(p, SH, on=date(2025, 12, 31))
-    assert (before.outcome, before.validity.state, before.status) == (
-        "not_eligible", "not_yet", "upcoming",
-    )  # fmt: skip
+    assert (before.outcome, before.validity.state) == ("not_eligible", "not_yet")
     assert before.headline("en") == "Not eligible: in force from 2026-01-01."
     assert before.headline("zh") == "不符合：该政策自2026-01-01起施行。"
     assert before.validity.text("en") == "in force from 2026-01-01; not yet on 2025-12-31"
@@ -66,8 +64,8 @@ def test_a_dated_programme_matches_only_inside_its_dates() -> None:
     assert one(p, SH, on=date(2026, 1, 1)).outcome == "eligible"
     assert one(p, SH, on=date(2026, 12, 31)).outcome == "eligible"
     after = one(p, SH, on=date(2027, 1, 1))
-    assert (after.outcome, after.verdict, after.status, after.fit) == (
-        "not_eligible", "met", "closed", "eligible",
+    assert (after.outcome, after.verdict, after.validity.state) == (
+        "not_eligible", "met", "expired",
     )  # fmt: skip
     assert after.headline("en") == "Not eligible: ended on 2026-12-31."
     assert after.headline("zh") == "不符合：该政策已于2026-12-31截止。"
@@ -83,7 +81,6 @@ def test_last_confirmed_over_twelve_months_ago_turns_eligible_into_likely() -> N
     assert fresh.validity.text("zh") == "长期执行（自2024-02-29起）；最近确认于2024-02-29"
     stale = one(p, SH, on=date(2025, 3, 1))
     assert stale.outcome == "likely" and stale.validity.stale
-    assert stale.status == "eligible"  # the format-1 pages show likely among the matches
     ((note),) = stale.confirm
     assert note.id == "still_in_force"
     assert (
@@ -118,7 +115,7 @@ def test_unknown_validity_is_to_confirm_without_an_amount() -> None:
         benefit="{amount_cny: {value: 50000, confidence: verified}}",
     )
     match = one(p, {**SH, "rd_spend_cny": 10})
-    assert (match.outcome, match.status) == ("to_confirm", "ineligible")
+    assert match.outcome == "to_confirm"
     assert match.estimate.kind == "withheld" and match.estimate.amount_cny is None
     assert match.estimate.text.en == "no amount until the programme is confirmed"
     assert [note.id for note in match.confirm] == ["in_force"]
@@ -295,7 +292,7 @@ def test_near_when_only_result_and_answer_leaves_fail_within_one_rung() -> None:
     p = programme(MIXED)
     facts = {**SH, "size_class": "small", "listed": False}
     match = one(p, facts, {"legacy": "yes"}, result(data_collection="3.25"))
-    assert (match.outcome, match.status, match.fit) == ("near", "near", "near")
+    assert (match.outcome, match.verdict) == ("near", "near")
     assert [item.text("en") for item in match.todo] == [
         "reach 3.50 in data collection",
         "make this false: answers.legacy is yes",
@@ -760,7 +757,8 @@ def test_programme_and_match_json() -> None:
     assert years.to_dict("en")["benefit"]["years"] == 3  # type: ignore[index]
     match = one(p, {**SH, "rd_spend_cny": 10}).to_dict("en")
     json.dumps(match)
-    assert match["format"] == 2 and match["outcome"] == "likely" and match["status"] == "eligible"
+    assert match["format"] == 2 and match["outcome"] == "likely"
+    assert "status" not in match and "fit" not in match  # format-1 keys, dropped
     assert match["headline"] == "Likely: every condition that can be checked holds; 2 to confirm."
     assert match["notes"] == "note" and match["on"] == "2026-06-01"
     assert match["last_confirmed"] == "2026-01-02"

@@ -57,7 +57,7 @@ def test_a_micro_firm_in_jinshan() -> None:
         "Checked 35 programmes: 0 eligible, 3 likely, 1 near, 29 not eligible, 2 to confirm."
     )
     assert advice.summary.text("zh") == (
-        "已核对35项政策：符合0项，很可能符合3项，接近符合1项，不符合29项，待确认2项。"
+        "已核对35个项目：0个符合、3个很可能符合、1个接近符合、29个不符合、2个待确认。"
     )
     assert ids(advice, "likely") == [
         "cn-sme-digital-level-test", "sh-smart-manufacturing-voucher", "sh-sme-guarantee-fund",

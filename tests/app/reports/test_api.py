@@ -59,7 +59,8 @@ class TestContent:
             assert compact(stage.title.zh) in text
         assert "并非GB/T39116" in text  # the crosswalk's disclaimer
         assert "计分规则" in text  # methodology appendix
-        assert 5 <= len(pdf_reader(pdf).pages) <= 14
+        # Every programme checked is listed (35; the not-eligible ones in one table): ≤ 16 pages.
+        assert 5 <= len(pdf_reader(pdf).pages) <= 16
         check_fonts(pdf)
 
     def test_english_report(
@@ -78,7 +79,8 @@ class TestContent:
         for stage in full_questionnaire.stages:
             assert compact(stage.title.en) in text
         assert "notacertified" in text
-        assert 5 <= len(pdf_reader(pdf).pages) <= 14
+        # Every programme checked is listed (35; the not-eligible ones in one table): ≤ 16 pages.
+        assert 5 <= len(pdf_reader(pdf).pages) <= 16
         check_fonts(pdf)
 
     def test_language_from_accept_language(self, signed_in: TestClient, submit: Submit) -> None:
@@ -189,3 +191,43 @@ def test_openapi_documents_the_pdf(client: TestClient) -> None:
     assert "application/pdf" in operation["responses"]["200"]["content"]
     assert "404" in operation["responses"]
     assert any(p["name"] == "lang" for p in operation["parameters"])
+
+
+def test_the_pdf_carries_the_subsidy_advice(
+    client: TestClient, db: Session, full_questionnaire: Questionnaire
+) -> None:
+    """Summary sentence, the outcome groups, the "up to" total with what it left out and why,
+    source / confidence / last-confirmed of each match, and roadmap steps' funding (issue 15)."""
+    from app.kit import clock
+    from tests.app.subsidies.test_api import ON, SONGJIANG, SONGJIANG_FACTS, _submit
+
+    enterprise = create_enterprise(db, **SONGJIANG)
+    login(client, create_user(db, enterprise=enterprise))
+    client.put(f"/api/v1/enterprises/{enterprise.id}/facts", json={"facts": SONGJIANG_FACTS})
+    with clock.frozen(ON):
+        result = _submit(client, enterprise, full_questionnaire)
+    advice, matches = result["subsidy_advice"], result["subsidies"]
+    text = pdf_text(client.get(url(result["assessment_id"], "zh")).content)
+    assert compact(advice["summary"]["text"]) in text
+    for label in ("符合", "很可能符合", "接近符合", "待确认", "不符合"):
+        count = advice["summary"][
+            {"符合": "eligible", "很可能符合": "likely", "接近符合": "near", "待确认": "to_confirm",
+             "不符合": "not_eligible"}[label]
+        ]  # fmt: skip
+        if count:
+            assert f"{label}({count})" in text, label
+    assert compact("合计最高约1,410,000元（3项可同时享受的政策）") in text
+    assert "未计入合计的政策及原因" in text
+    assert compact("技改和设备更新项目融资租赁补贴") in text and "不可叠加" in text
+    shown = [m for m in matches if m["outcome"] in ("eligible", "likely", "near")]
+    assert shown
+    for match in shown:
+        assert compact(match["source"]["document"])[:12] in text, match["id"]
+        if match["last_confirmed"]:
+            assert match["last_confirmed"] in text
+    assert "最近确认" in text and "可信度" in text
+    funded = [s for s in result["roadmap"]["steps"][:8] if s["funded_by"]]
+    assert funded and "可申请资助" in text
+    english = pdf_text(client.get(url(result["assessment_id"], "en")).content)
+    assert compact(f"Checked {advice['summary']['checked']} programmes:") in english
+    assert "Fundedby" in english and "Lastconfirmed" in english

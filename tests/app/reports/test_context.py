@@ -141,7 +141,7 @@ class TestStoredResult:
 
 
 class TestSubsidies:
-    def test_matched_and_nearly_matched_with_reasons_estimate_source_confidence(
+    def test_a_result_stored_before_format_2_still_renders(
         self, submit: Submit, db: Session, settings: Settings
     ) -> None:
         result = submit()
@@ -149,28 +149,32 @@ class TestSubsidies:
         zh = [MATCH_ZH, NEAR_ZH, INELIGIBLE_ZH]
         en = [_english(MATCH_ZH), _english(NEAR_ZH, name="Basic smart factory"),
               _english(INELIGIBLE_ZH)]  # fmt: skip
-        # The one stored shape (app.results.service.record): a {"zh": …, "en": …} pair each.
+        # The format-1 stored shape: a {"zh": …, "en": …} pair per programme with a status.
         row.subsidies = [{"zh": a, "en": b} for a, b in zip(zh, en, strict=True)]
         db.commit()
         html = render_html(context(db, settings, result["assessment_id"], "zh"))
         for text in (
+            "已核对3个项目：1个符合、0个很可能符合、1个接近符合、1个不符合、0个待确认。",
+            "该结果保存于合计金额功能上线之前",
             "上海市智能制造应用券",
             "满足：企业为中小企业",
             "约 30 万元",
             "合同金额 × 30%",
             "沪经信规〔2024〕1号",
-            "二手来源",
+            "参数来自二手资料",
             "上海市基础级智能工厂",
             "成熟度等级达到 3.50",
             "对应 CMMM 三级",
-            "未核实",
-            "另有 1 项政策",
+            "参数未经核实",
+            "不符合的项目",
+            "服务券",  # the kind, labelled by scoring.subsidies.KIND_LABELS
+            "市级",
         ):
             assert text in html, text  # fmt: skip
-        assert "不符合的项目" not in html
         english = render_html(context(db, settings, result["assessment_id"], "en"))
         assert "Shanghai smart-manufacturing voucher" in english
-        assert "1 further programmes" in english
+        assert "Checked 3 programmes: 1 eligible, 0 likely, 1 near" in english
+        assert "Voucher" in english and "Municipal" in english
 
     def test_no_subsidies_renders_gracefully(
         self, submit: Submit, db: Session, settings: Settings
@@ -180,7 +184,7 @@ class TestSubsidies:
         row.subsidies = []
         db.commit()
         html = render_html(context(db, settings, result["assessment_id"], "en"))
-        assert "No programme is matched or nearly matched" in html
+        assert "Checked 0 programmes: 0 eligible" in html
 
 
 class TestTrend:

@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.enterprises.service import scoring_profile
-from app.models import Enterprise
+from app.kit import clock
+from app.models import Enterprise, Result
+from app.results import service as results
 from scoring import Questionnaire
-from tests.answers import complete_answers
+from scoring.subsidies import OUTCOMES
+from scoring.subsidy_advice import subsidy_advice
+from tests.answers import FULL, complete_answers
 from tests.factories import create_enterprise, create_user, login
 
 Start = Callable[..., dict[str, Any]]
@@ -18,12 +25,28 @@ Start = Callable[..., dict[str, Any]]
 class TestCatalogue:
     def test_every_programme_shows_source_and_confidence(self, client: TestClient) -> None:
         programmes = client.get("/api/v1/subsidies").json()
-        assert len(programmes) >= 14
+        assert len(programmes) >= 35
         for programme in programmes:
             assert programme["source"]["issued_by"] or programme["source"]["document"]
             assert programme["confidence"] in ("verified", "secondary", "unverified")
             assert programme["confidence_note"]
         assert {p["window"] for p in programmes} <= {"open", "upcoming", "closed"}
+
+    def test_every_programme_shows_its_validity(self, client: TestClient) -> None:
+        """valid_from / valid_until / status / last_confirmed and the source URL (issue 15)."""
+        programmes = {p["id"]: p for p in client.get("/api/v1/subsidies").json()}
+        for programme in programmes.values():
+            validity = programme["validity"]
+            assert validity["status"] in ("dated", "ongoing", "unconfirmed")
+            assert programme["last_confirmed"] == validity["last_confirmed"]
+            assert programme["valid_until"] == validity["valid_until"]
+            assert "url" in programme["source"] and programme["format"] == 2
+        techtrans = programmes["sh-techtrans-2026"]["validity"]
+        assert (techtrans["status"], techtrans["valid_from"], techtrans["valid_until"]) == (
+            "dated", "2026-01-20", "2026-02-04",
+        )  # fmt: skip
+        assert programmes["jinshan-iiot-diagnosis-workshop"]["validity"]["status"] == "unconfirmed"
+        assert any(p["source"]["url"] for p in programmes.values())
 
     def test_district_filter_keeps_only_that_district_and_wider(self, client: TestClient) -> None:
         programmes = client.get("/api/v1/subsidies", params={"district_code": "310116"}).json()
@@ -94,52 +117,188 @@ class TestFacts:
         assert {"project_investment_cny", "zjtx_status"} <= names
 
 
-class TestMatches:
-    def test_submit_keeps_matches_and_today_is_side_by_side(
-        self,
-        signed_in: TestClient,
-        start: Start,
-        enterprise: Enterprise,
-        full_questionnaire: Questionnaire,
+#: A small 规上 firm in Songjiang that declared a project (docs/subsidies.md, example E).
+SONGJIANG = {
+    "district_code": "310117",
+    "industry_code": "34",
+    "employees": 150,
+    "annual_revenue_cny": 60_000_000,
+}
+SONGJIANG_FACTS = {
+    "founding_year": 2012,
+    "project_investment_cny": 30_000_000,
+    "fixed_asset_share_pct": 80,
+    "project_ready": True,
+    "project_started": False,
+    "loan_interest_annual_cny": 800_000,
+    "leased_equipment_value_cny": 12_000_000,
+    "high_tech_enterprise": True,
+    "first_time_sishang": True,
+    "rd_spend_cny": 3_000_000,
+    "testing_contract_cny": 200_000,
+    "testing_multi_cert": True,
+}
+#: The examples' assessment date: the technical-transformation call is open then.
+ON = datetime(2026, 1, 28, 2, 0, tzinfo=UTC)
+
+
+def _submit(client: TestClient, enterprise: Enterprise, questionnaire: Questionnaire) -> Any:
+    created = client.post(
+        f"/api/v1/enterprises/{enterprise.id}/assessments", json={"questionnaire_id": FULL}
+    ).json()
+    answers = complete_answers(questionnaire, scoring_profile(enterprise), 0.5)
+    filled = client.put(
+        f"/api/v1/assessments/{created['id']}/answers",
+        json={"answers": answers},
+        headers={"If-Match": created["etag"]},
+    ).json()
+    response = client.post(
+        f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": filled["etag"]}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class TestAdvice:
+    """The advice kept at submission is format 2 and reproducible from the stored rows."""
+
+    def test_submit_keeps_the_advice_and_today_is_side_by_side(
+        self, client: TestClient, db: Session, full_questionnaire: Questionnaire
     ) -> None:
-        signed_in.put(
-            f"/api/v1/enterprises/{enterprise.id}/facts",
-            json={
-                "facts": {
-                    "project_investment_cny": 30_000_000,
-                    "fixed_asset_share_pct": 70,
-                    "project_ready": True,
-                    "project_started": True,
-                }
-            },
+        enterprise = create_enterprise(db, **SONGJIANG)
+        login(client, create_user(db, enterprise=enterprise))
+        client.put(f"/api/v1/enterprises/{enterprise.id}/facts", json={"facts": SONGJIANG_FACTS})
+        with clock.frozen(ON):
+            result = _submit(client, enterprise, full_questionnaire)
+        advice = result["subsidy_advice"]
+        matches = result["subsidies"]
+        assert advice["format"] == 2 and advice["on"] == "2026-01-28"
+        summary = advice["summary"]
+        assert summary["checked"] == len(matches) >= 35
+        assert sum(summary[o] for o in OUTCOMES) == summary["checked"]
+        for outcome in OUTCOMES:
+            assert summary[outcome] == sum(m["outcome"] == outcome for m in matches)
+        assert summary["text"].startswith(f"已核对{len(matches)}个项目：")
+        assert all("status" not in m and "fit" not in m for m in matches)
+
+        # The "up to" total: included amounts add up, no two included exclude each other,
+        # and the same firm, answers and scores give the same advice in the pure engine.
+        total = advice["total"]
+        by_id = {m["id"]: m for m in matches}
+        assert total["programmes"] and Decimal(total["amount_cny"]) == sum(
+            Decimal(by_id[pid]["estimate"]["amount_cny"]) for pid in total["programmes"]
         )
-        assessment = start()
-        draft = signed_in.get(f"/api/v1/assessments/{assessment['id']}/subsidies").json()
-        assert draft["status"] == "draft" and draft["as_submitted"] is None
-        answers = complete_answers(full_questionnaire, scoring_profile(enterprise), 0.9)
-        filled = signed_in.put(
-            f"/api/v1/assessments/{assessment['id']}/answers",
-            json={"answers": answers},
-            headers={"If-Match": assessment["etag"]},
-        ).json()
-        result = signed_in.post(
-            f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": filled["etag"]}
-        ).json()
-        statuses = {m["id"]: m["status"] for m in result["subsidies"]}
-        assert len(statuses) >= 14
-        assert set(statuses.values()) <= {"eligible", "near", "ineligible", "upcoming", "closed"}
-        assert "eligible" in statuses.values()
-        both = signed_in.get(f"/api/v1/assessments/{filled['id']}/subsidies").json()
-        assert both["as_submitted"]["matches"] == result["subsidies"]
-        assert [m["id"] for m in both["today"]["matches"]] == [m["id"] for m in result["subsidies"]]
+        assert total["programmes"] == [
+            "sh-equipment-loan-interest-2024", "sh-first-sishang-rd-reward",
+            "sh-testing-certification-2024",
+        ]  # fmt: skip
+        catalogue = {p.id: p for p in client.app.state.subsidies.programmes}  # type: ignore[attr-defined]
+        for i, first in enumerate(total["programmes"]):
+            for second in total["programmes"][i + 1 :]:
+                assert not catalogue[first].excludes(catalogue[second])
+        left_out = {item["id"]: item["reason"] for item in total["left_out"]}
+        assert "不可叠加" in left_out["sh-equipment-leasing-2024"]  # loan interest or leasing
+        stored = db.scalar(select(Result).where(Result.enterprise_id == enterprise.id))
+        assert stored is not None
+        db.refresh(enterprise)
+        expected = subsidy_advice(
+            catalogue.values(),
+            scoring_profile(enterprise),
+            {},
+            results.exact(stored),
+            on=ON.date(),
+        )
+        assert advice["total"] == expected.to_dict("zh")["total"]
+
+        # Roadmap steps name the programmes that fund them.
+        steps = result["roadmap"]["steps"]
+        funded = [step for step in steps if step["funded_by"]]
+        assert funded, "the technical-transformation fund pays for digitization steps"
+        for step in funded:
+            for programme in step["funded_by"]:
+                match = by_id[programme["id"]]
+                assert match["outcome"] in ("eligible", "likely", "near")
+                assert (
+                    step["stage_id"] in match["funds"]["stages"]
+                    or step["question_id"] in match["funds"]["questions"]
+                )
+        assert [f["stage_id"] for f in advice["funding"]] == [s["stage_id"] for s in funded]
+
+        both = client.get(f"/api/v1/assessments/{result['assessment_id']}/subsidies").json()
+        kept = both["as_submitted"]
+        assert kept["matches"] == matches
+        assert {k: v for k, v in kept.items() if k != "matches"} == advice
+        assert both["today"]["format"] == 2 and both["today"]["on"] != "2026-01-28"
+        assert sorted(m["id"] for m in both["today"]["matches"]) == sorted(by_id)
         # Facts declared after submission change today's view, never the kept one.
-        signed_in.put(
+        client.put(
             f"/api/v1/enterprises/{enterprise.id}/facts",
             json={"facts": {"project_investment_cny": None}},
         )
-        later = signed_in.get(f"/api/v1/assessments/{filled['id']}/subsidies").json()
-        assert later["as_submitted"] == both["as_submitted"]
-        techtrans = {m["id"]: m for m in later["today"]["matches"]}["sh-techtrans-2026"]
-        kept = {m["id"]: m for m in result["subsidies"]}["sh-techtrans-2026"]
-        assert kept["estimate"]["amount_cny"] == "3000000.00"  # 10% of 30 M, under the cap
-        assert techtrans["estimate"]["amount_cny"] is None
+        later = client.get(
+            f"/api/v1/assessments/{result['assessment_id']}/subsidies", params={"lang": "en"}
+        ).json()
+        assert later["as_submitted"]["summary"]["text"].startswith(
+            f"Checked {len(matches)} programmes: "
+        )
+        today = {m["id"]: m for m in later["today"]["matches"]}
+        assert by_id["sh-techtrans-2026"]["estimate"]["amount_cny"] == "3000000.00"
+        assert today["sh-techtrans-2026"]["estimate"]["amount_cny"] is None
+        assert any(u["name"] == "project_investment_cny" for u in later["today"]["unlocks"])
+
+    def test_a_draft_has_only_today(self, signed_in: TestClient, start: Start) -> None:
+        assessment = start()
+        draft = signed_in.get(f"/api/v1/assessments/{assessment['id']}/subsidies").json()
+        assert draft["status"] == "draft" and draft["as_submitted"] is None
+        assert draft["today"]["format"] == 2 and draft["today"]["funding"] == []
+        assert draft["today"]["summary"]["checked"] == len(draft["today"]["matches"])
+
+    def test_a_result_stored_before_format_2_still_reads(
+        self,
+        signed_in: TestClient,
+        db: Session,
+        enterprise: Enterprise,
+        full_questionnaire: Questionnaire,
+    ) -> None:
+        result = _submit(signed_in, enterprise, full_questionnaire)
+        stored = db.scalar(select(Result).where(Result.enterprise_id == enterprise.id))
+        assert stored is not None
+        stored.subsidies = FORMAT_1
+        db.commit()
+        body = signed_in.get(
+            f"/api/v1/assessments/{result['assessment_id']}/result", params={"lang": "en"}
+        ).json()
+        assert [(m["id"], m["outcome"]) for m in body["subsidies"]] == [
+            ("sh-near", "near"), ("sh-closed", "not_eligible"),
+        ]  # fmt: skip
+        advice = body["subsidy_advice"]
+        assert advice["format"] == 1 and advice["total"] is None
+        assert advice["summary"]["text"] == (
+            "Checked 2 programmes: 0 eligible, 0 likely, 1 near, 1 not eligible, 0 to confirm."
+        )
+        assert all(step["funded_by"] == [] for step in body["roadmap"]["steps"])
+        kept = signed_in.get(f"/api/v1/assessments/{result['assessment_id']}/subsidies").json()
+        assert kept["as_submitted"]["format"] == 1
+        assert kept["as_submitted"]["summary"]["near"] == 1
+
+
+def _format1(pid: str, status: str, zh: str, en: str) -> dict[str, Any]:
+    def match(name: str) -> dict[str, Any]:
+        return {
+            "id": pid, "name": name, "issuer": "", "level": "municipal", "region": "310000",
+            "kind": "grant", "summary": "", "on": "2025-06-01", "status": status,
+            "fit": "near", "valid_from": None, "valid_until": None, "reasons": [],
+            "todo": [], "missing_facts": [], "recommendations": [],
+            "estimate": {"kind": "none", "amount_cny": None, "formula": None, "text": name},
+            "source": {"document": "doc", "issued_by": "body", "year": 2024, "url": None},
+            "confidence": "secondary", "confidence_note": "",
+        }  # fmt: skip
+
+    return {"zh": match(zh), "en": match(en)}
+
+
+#: A result as stored before issue 15: a list of per-programme pairs with a format-1 status.
+FORMAT_1 = [
+    _format1("sh-closed", "closed", "已截止", "Closed"),
+    _format1("sh-near", "near", "接近", "Near"),
+]

@@ -1,0 +1,168 @@
+"""The result page's subsidy section (issue 15 point 5), read from the stored advice: without a
+browser, on the HTML."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.kit import clock
+from app.models import Result
+from scoring import Questionnaire
+from scoring.conditions import PROFILE_FIELDS, iter_leaves
+from scoring.facts import DERIVED_FROM, FACTS_BY_NAME
+from tests.app.subsidies.test_api import FORMAT_1, ON, SONGJIANG, SONGJIANG_FACTS, _submit
+from tests.factories import create_enterprise, create_user, login
+from tests.pages import HTML, soup
+
+
+@pytest.fixture
+def submitted(client: TestClient, db: Session, full_questionnaire: Questionnaire) -> dict[str, Any]:
+    """The Songjiang firm of docs/subsidies.md (example E), assessed on the examples' date."""
+    enterprise = create_enterprise(db, **SONGJIANG)
+    login(client, create_user(db, enterprise=enterprise))
+    client.put(f"/api/v1/enterprises/{enterprise.id}/facts", json={"facts": SONGJIANG_FACTS})
+    with clock.frozen(ON):
+        result: dict[str, Any] = _submit(client, enterprise, full_questionnaire)
+    return result
+
+
+def page(client: TestClient, result: dict[str, Any], lang: str = "zh") -> BeautifulSoup:
+    response = client.get(
+        f"/assessments/{result['assessment_id']}/result", params={"lang": lang}, headers=HTML
+    )
+    assert response.status_code == 200
+    return soup(response)
+
+
+def test_summary_and_groups_follow_the_stored_advice(
+    client: TestClient, submitted: dict[str, Any]
+) -> None:
+    html = page(client, submitted)
+    advice, matches = submitted["subsidy_advice"], submitted["subsidies"]
+    summary = html.select_one("#subsidy-summary").get_text(strip=True)
+    assert summary == advice["summary"]["text"]
+    assert re.fullmatch(
+        r"已核对\d+个项目：\d+个符合、\d+个很可能符合、\d+个接近符合、\d+个不符合、\d+个待确认。",
+        summary,
+    )
+    for outcome in ("eligible", "likely", "near", "to_confirm", "not_eligible"):
+        shown = [li["id"] for li in html.select(f"ul.subsidies-{outcome} > li")]
+        assert shown == [f"programme-{m['id']}" for m in matches if m["outcome"] == outcome]
+    assert html.select_one("#subsidies-not_eligible").get_text().startswith("不符合")
+    # Each not-eligible programme's reasons are one click away.
+    refused = html.select("ul.subsidies-not_eligible > li")
+    assert refused and all(li.select_one("details ul.reasons li") for li in refused)
+    unconfirmed = html.select("ul.subsidies-to_confirm > li")
+    assert {li["id"] for li in unconfirmed} >= {"programme-cn-c3mep-self-assessment"}
+    for li in unconfirmed:  # validity to confirm: no amount, no estimate line
+        assert "待确认" in li.get_text() and "预估" not in li.get_text(), li["id"]
+    likely = html.select("ul.subsidies-likely > li")
+    assert any("预估" in li.get_text() for li in likely)  # the label the check relies on
+
+
+def test_total_names_what_it_left_out_and_why(
+    client: TestClient, submitted: dict[str, Any]
+) -> None:
+    html = page(client, submitted)
+    total = html.select_one("#subsidy-total")
+    assert "合计最高约1,410,000元（3项可同时享受的政策）" in total.get_text()
+    included = [li.get_text() for li in total.select("ul > li") if not li.find_parent("details")]
+    assert len(included) == 3 and any("贷款贴息" in text for text in included)
+    left_out = total.select_one("#left-out").get_text()
+    assert "技改和设备更新项目融资租赁补贴" in left_out and "不可叠加" in left_out
+    assert "税收优惠单列" in left_out
+
+
+def test_every_match_shows_source_confidence_and_last_confirmed(
+    client: TestClient, submitted: dict[str, Any]
+) -> None:
+    html = page(client, submitted, "en")
+    by_id = {m["id"]: m for m in submitted["subsidies"]}
+    for li in html.select("ul.subsidies > li"):
+        match = by_id[li["id"].removeprefix("programme-")]
+        source = li.select_one(".subsidy-source")
+        text = source.get_text(" ", strip=True)
+        if match["source"]["url"]:
+            assert source.select_one("a")["href"] == match["source"]["url"]
+        assert "Confidence:" in text and "Last confirmed:" in text
+        if match["last_confirmed"]:
+            assert match["last_confirmed"] in text
+    assert html.select_one("#subsidy-summary").get_text(strip=True).startswith("Checked ")
+
+
+def test_unlocks_link_to_the_facts_form(client: TestClient, submitted: dict[str, Any]) -> None:
+    html = page(client, submitted)
+    links = [a["href"] for a in html.select("#subsidy-unlocks a")]
+    assert links
+    settings = soup(client.get("/settings", headers=HTML))
+    for href in links:
+        path, _, anchor = href.partition("#")
+        assert path == "/settings" and settings.find(id=anchor) is not None, href
+
+
+def test_near_programmes_and_roadmap_steps_point_at_each_other(
+    client: TestClient, submitted: dict[str, Any]
+) -> None:
+    html = page(client, submitted)
+    for li in html.select("ul.subsidies-near > li"):
+        assert li.select("ul.todo li")
+        for link in li.select('a[href^="#step-"]'):
+            assert html.select_one(link["href"]) is not None
+    funded = [step for step in submitted["roadmap"]["steps"][:10] if step["funded_by"]]
+    assert funded
+    for number, step in enumerate(submitted["roadmap"]["steps"][:10], 1):
+        shown = html.select_one(f"#step-{number} .funded-by")
+        if step["funded_by"]:
+            names = [a.get_text() for a in shown.select("a")]
+            assert names == [p["name"] for p in step["funded_by"]]
+        else:
+            assert shown is None
+
+
+def test_a_result_stored_before_format_2_still_renders(
+    client: TestClient, db: Session, submitted: dict[str, Any]
+) -> None:
+    stored = db.scalar(select(Result).where(Result.id.isnot(None)))
+    assert stored is not None
+    stored.subsidies = FORMAT_1
+    db.commit()
+    html = page(client, submitted, "en")
+    assert html.select_one("#subsidy-summary").get_text(strip=True) == (
+        "Checked 2 programmes: 0 eligible, 0 likely, 1 near, 1 not eligible, 0 to confirm."
+    )
+    assert "stored before totals" in html.select_one("#subsidy-total").get_text()
+    assert [li["id"] for li in html.select("ul.subsidies > li")] == [
+        "programme-sh-near", "programme-sh-closed",
+    ]  # fmt: skip
+
+
+def test_the_facts_form_asks_every_fact_the_matcher_uses(
+    client: TestClient, submitted: dict[str, Any]
+) -> None:
+    """Unlocks link to the facts form: it must have an input for every fact a programme's
+    scope, eligibility, to-confirm item or benefit basis reads (a derived fact: its inputs)."""
+    used: set[str] = set()
+    for programme in client.app.state.subsidies.programmes:  # type: ignore[attr-defined]
+        conditions = [programme.requirement(), *(item.unless for item in programme.to_confirm)]
+        for condition in conditions:
+            if condition is not None:
+                used |= {leaf.field for leaf in iter_leaves(condition)}
+        if programme.benefit.basis is not None:
+            used.add(f"profile.{programme.benefit.basis}")
+    names = {path.removeprefix("profile.") for path in used if path.startswith("profile.")}
+    sources = {source for name in names for source in DERIVED_FROM.get(name, (name,))}
+    facts = sources - set(PROFILE_FIELDS)  # the profile has a form of its own
+    assert {"project_investment_cny", "listed", "rd_spend_cny"} <= facts
+    for lang in ("zh", "en"):
+        form = soup(client.get("/settings", params={"lang": lang}, headers=HTML))
+        for name in facts:
+            label = form.select_one(f'label[for="f-fact_{name}"]')
+            assert form.find(id=f"f-fact_{name}") is not None and label is not None, name
+            assert label.get_text(strip=True).startswith(FACTS_BY_NAME[name].label.get(lang))
