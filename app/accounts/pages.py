@@ -9,8 +9,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.accounts import service
+from app.accounts import service, throttle
 from app.accounts.api import set_session_cookie
+from app.accounts.forms import too_many
 from app.accounts.schemas import MIN_PASSWORD_LENGTH, Registration
 from app.enterprises.schemas import cny_from_wan
 from app.kit.db import SessionDep
@@ -127,6 +128,7 @@ def register(
         settings_of(request),
         user.email,
         data.user.password,
+        address=throttle.client_address(request),
         replaces_token=request.cookies.get(SESSION_COOKIE),
         request_id=request.state.request_id,
     )
@@ -183,11 +185,12 @@ def login(
             settings_of(request),
             email.lower(),
             password if isinstance(password, str) else "",
+            address=throttle.client_address(request),
             replaces_token=request.cookies.get(SESSION_COOKIE),
             request_id=request.state.request_id,
         )
     except TooManyRequests as exc:
-        message = tr(lang, "Too many failed sign-ins for this account; try again later.")
+        message = too_many(lang, exc)
         response = _login_page(
             request, principal, lang, email=email, next_url=next_url, error=message, status_code=429
         )

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from app.accounts import claims as claims_module
 from app.accounts import members as members_module
+from app.accounts import throttle
 from app.accounts.repository import UserRepository
 from app.accounts.schemas import ProfileUpdate, Registration, UserRead
 from app.audit import service as audit
@@ -25,10 +25,9 @@ from app.auth.security import (
     verify_password,
 )
 from app.enterprises import service as enterprise_service
-from app.kit.clock import utcnow
 from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
-from app.kit.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized
+from app.kit.errors import Conflict, FieldError, NotFound, Unauthorized
 from app.kit.guards import require_admin
 from app.kit.principal import Principal
 from app.kit.settings import Settings
@@ -122,36 +121,28 @@ def login(
     email: str,
     password: str,
     *,
+    address: str,
     replaces_token: str | None,
     request_id: str | None,
 ) -> LoginOutcome:
-    """Check the password and open a new session.
-
-    Throttling: after LOGIN_MAX_FAILURES failed attempts on one account within
-    LOGIN_THROTTLE_WINDOW_SECONDS, further attempts are refused (429) until the oldest failure
-    leaves the window, whether or not the password is right; a success clears the count.
-    """
+    """Check the password and open a new session, throttled per account and client address,
+    per address and globally with exponential backoff (``app.accounts.throttle``): a refused
+    attempt answers 429 whether or not the password is right; a success forgets the account's
+    failures from this address."""
     begin_write(session)
+    now = throttle.check(session, settings, "login", email, address)
     users = UserRepository(session)
-    now = utcnow()
-    window_start = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
-    if users.count_recent_failures(email, window_start) >= settings.LOGIN_MAX_FAILURES:
-        oldest = users.oldest_recent_failure(email, window_start) or now
-        retry_after = settings.LOGIN_THROTTLE_WINDOW_SECONDS - int((now - oldest).total_seconds())
-        raise TooManyRequests(
-            "Too many failed sign-ins for this account; try again later.", retry_after=retry_after
-        )
     user = users.get_by_email(email)
     if (
         not verify_password(user.password_hash if user else None, password)
         or user is None
         or (not user.is_active)
     ):
-        users.add_failure(email)
+        throttle.record(session, settings, "login", email, address, now)
         # The failure must count even though the request fails.
         session.commit()
         raise Unauthorized("Wrong e-mail address or password.", headers={})
-    users.clear_failures(email)
+    throttle.forget(session, settings, "login", email, address)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     token, csrf = credentials.open_session(

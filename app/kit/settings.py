@@ -42,9 +42,15 @@ class Settings(BaseSettings):
     #: Session cookie lifetime without activity, and regardless of activity.
     SESSION_IDLE_MINUTES: int = Field(default=60, ge=1)
     SESSION_ABSOLUTE_HOURS: int = Field(default=12, ge=1)
-    #: Failed logins allowed per account within LOGIN_THROTTLE_WINDOW_SECONDS before refusing.
+    #: Throttling of sign-in, /claim and /password/forgot (app/accounts/throttle.py): attempts
+    #: free within LOGIN_THROTTLE_WINDOW_SECONDS per account from one address, per address, and
+    #: over everyone; past them each further attempt waits BASE × 2^k seconds (at most MAX).
     LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)
+    LOGIN_ADDRESS_MAX_FAILURES: int = Field(default=20, ge=1)
+    LOGIN_GLOBAL_MAX_FAILURES: int = Field(default=1000, ge=1)
     LOGIN_THROTTLE_WINDOW_SECONDS: int = Field(default=900, ge=1)
+    LOGIN_BACKOFF_BASE_SECONDS: float = Field(default=1.0, gt=0)
+    LOGIN_BACKOFF_MAX_SECONDS: float = Field(default=900.0, gt=0)
     #: Smallest number of verified enterprises a published heatmap cell may be built from.
     HEATMAP_MIN_CELL: int = Field(default=5, ge=2)
     #: Heatmap tables are published as snapshots refreshed at most this often (seconds; also a

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.security import sha256_hex
+from app.kit import clock
 from app.kit.clock import utcnow
 from app.models import AuditEvent, WebSession
 from tests.factories import PASSWORD, create_enterprise, create_user, enterprise_payload, login
@@ -78,24 +79,27 @@ class TestLogin:
         self, client: TestClient, db: Session
     ) -> None:
         user = create_user(db, enterprise=create_enterprise(db))
-        for _ in range(5):
+        with clock.frozen(utcnow()):
+            for _ in range(5):
+                assert (
+                    client.post(
+                        "/api/v1/session", json={"email": user.email, "password": "wrong"}
+                    ).status_code
+                    == 401
+                )
+            response = client.post(
+                "/api/v1/session", json={"email": user.email, "password": PASSWORD}
+            )
+            assert response.status_code == 429
+            assert int(response.headers["Retry-After"]) > 0
+            # Another account is not affected.
+            other = create_user(db, enterprise=create_enterprise(db))
             assert (
                 client.post(
-                    "/api/v1/session", json={"email": user.email, "password": "wrong"}
+                    "/api/v1/session", json={"email": other.email, "password": PASSWORD}
                 ).status_code
-                == 401
+                == 200
             )
-        response = client.post("/api/v1/session", json={"email": user.email, "password": PASSWORD})
-        assert response.status_code == 429
-        assert int(response.headers["Retry-After"]) > 0
-        # Another account is not affected.
-        other = create_user(db, enterprise=create_enterprise(db))
-        assert (
-            client.post(
-                "/api/v1/session", json={"email": other.email, "password": PASSWORD}
-            ).status_code
-            == 200
-        )
 
     def test_login_is_audited(self, client: TestClient, db: Session) -> None:
         user = create_user(db, enterprise=create_enterprise(db))
