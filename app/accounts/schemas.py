@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 from zxcvbn import zxcvbn
 
 from app.enterprises.classification import normalize_credit_code
-from app.enterprises.schemas import EnterpriseCreate, EnterpriseRead
+from app.enterprises.schemas import EnterpriseCreate
 from app.kit.schemas import RequestModel, ResponseModel
 
 #: NIST SP 800-63B-4 §3.1.1.2: a password that is the only factor is at least 15 characters.
@@ -95,9 +95,18 @@ class UserRead(ResponseModel):
     is_active: bool
 
 
-class RegistrationRead(ResponseModel):
-    user: UserRead
-    enterprise: EnterpriseRead
+class RegistrationAccepted(ResponseModel):
+    """The answer to a registration, the same whether or not the e-mail had an account (so it
+    cannot be used to find out who has one)."""
+
+    email: str
+    detail: str = Field(
+        default=(
+            "Registration received. Sign in with this e-mail address and the password you "
+            "chose; if the address already had an account, its owner was told by e-mail "
+            "instead and nothing was created."
+        )
+    )
 
 
 class SessionRead(ResponseModel):

@@ -7,6 +7,7 @@ access requests: ``app.accounts.claims``.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -31,22 +32,48 @@ from app.kit.errors import Conflict, FieldError, NotFound, Unauthorized
 from app.kit.guards import require_admin
 from app.kit.principal import Principal
 from app.kit.settings import Settings
-from app.models import Enterprise, User
+from app.mail import service as mail
+from app.models import User
+
+logger = logging.getLogger("zhizao.accounts")
 
 
-def register(session: Session, principal: Principal, data: Registration) -> tuple[User, Enterprise]:
+def register(
+    session: Session, principal: Principal, settings: Settings, data: Registration
+) -> User | None:
+    """Register the firm and its owner; the answer never says whether the e-mail had an account.
+
+    A new address: the firm and its first user (the owner) are created and the user is returned.
+    An address that has an account: nothing is created, its owner is told by e-mail (someone
+    tried to register with it; a reset link if it was them), and None is returned; the caller
+    answers exactly as for a new address. The password is hashed either way (same work, same
+    time). A registered credit code is refused first (409), whatever the e-mail.
+    """
     begin_write(session)
-    users = UserRepository(session)
-    if users.get_by_email(data.user.email) is not None:
+    password_hash = hash_password(data.user.password)
+    if enterprise_service.find(session, data.enterprise.credit_code) is not None:
         raise Conflict(
-            "This e-mail address already has an account.",
-            errors=[FieldError("body.user.email", "already registered", "duplicate")],
+            "An enterprise with this credit code is already registered.",
+            errors=[FieldError("body.enterprise.credit_code", "already registered", "duplicate")],
         )
+    users = UserRepository(session)
+    existing = users.get_by_email(data.user.email)
+    if existing is not None:
+        mail.send(
+            session,
+            to=existing.email,
+            lang=mail.lang_of_locale(existing.locale),
+            template="registration_account_exists",
+            enterprise_id=existing.enterprise_id,
+            url=settings.PUBLIC_URL.rstrip("/") + "/password/forgot",
+        )
+        logger.info("registration with an existing account's e-mail; its owner was told")
+        return None
     enterprise = enterprise_service.add_enterprise(session, principal, data.enterprise)
     user = users.add(
         User(
             email=data.user.email,
-            password_hash=hash_password(data.user.password),
+            password_hash=password_hash,
             display_name=data.user.display_name,
             role="enterprise",
             firm_role="owner",
@@ -55,7 +82,7 @@ def register(session: Session, principal: Principal, data: Registration) -> tupl
         )
     )
     audit.record(session, principal, "user.create", "user", user.id, enterprise_id=enterprise.id)
-    return user, enterprise
+    return user
 
 
 def find_user(session: Session, email: str) -> User | None:
