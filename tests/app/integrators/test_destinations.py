@@ -7,8 +7,8 @@ import ipaddress
 from collections.abc import Iterator
 
 import pytest
-from httpx import Response
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy.orm import Session
 
 from app.admin import pages as admin_pages
