@@ -222,6 +222,9 @@ class WebhookRepository:
     def endpoint(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
         return self.session.get(WebhookEndpoint, endpoint_id)
 
+    def all_endpoints(self) -> list[WebhookEndpoint]:
+        return list(self.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+
     def add_endpoint(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         self.session.add(endpoint)
         self.session.flush()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.security import issue_api_key
-from app.integrators import events
+from app.integrators import events, sealing
 from app.integrators.destinations import (
     UnsafeDestination,
     allows_http,
@@ -500,13 +500,17 @@ def create_endpoint(
 ) -> WebhookEndpointCreated:
     client_id = require_integrator(principal)
     url, _ = check_endpoint_url(data.url, settings)
+    endpoint_id, secret = uuid.uuid4(), new_webhook_secret()
+    sealed = sealing.seal(settings, endpoint_id, secret)
     endpoint = WebhookRepository(session).add_endpoint(
         WebhookEndpoint(
+            id=endpoint_id,
             client_id=client_id,
             url=url,
             description=data.description,
             events=list(data.events),
-            secret=new_webhook_secret(),
+            secret_ciphertext=sealed.ciphertext,
+            secret_key_id=sealed.key_id,
             status="pending",
         )
     )
@@ -519,8 +523,34 @@ def create_endpoint(
         detail={"url": url, "events": endpoint.events},
     )
     return WebhookEndpointCreated(
-        **WebhookEndpointRead.model_validate(endpoint).model_dump(), secret=endpoint.secret
+        **WebhookEndpointRead.model_validate(endpoint).model_dump(), secret=secret
     )
+
+
+def signing_secret(settings: Settings, endpoint: WebhookEndpoint) -> str:
+    """The endpoint's signing secret in clear (the sender signs with it); raises
+    ``sealing.SecretUnavailable`` when no configured key opens it."""
+    return sealing.unseal(
+        settings,
+        endpoint.id,
+        sealing.Sealed(endpoint.secret_key_id, endpoint.secret_ciphertext),
+    )
+
+
+def reseal_secrets(session: Session, settings: Settings) -> tuple[int, int]:
+    """Re-seal every signing secret not sealed under the current key (``zhizao secrets
+    rotate``): ``(re-sealed, already current)``. A secret no configured key opens stops the
+    run (SecretUnavailable) before anything is written."""
+    begin_write(session)
+    current = sealing.current_key_id(settings)
+    endpoints = WebhookRepository(session).all_endpoints()
+    stale = [e for e in endpoints if e.secret_key_id != current]
+    opened = [(e, signing_secret(settings, e)) for e in stale]
+    for endpoint, secret in opened:
+        sealed = sealing.seal(settings, endpoint.id, secret)
+        endpoint.secret_ciphertext, endpoint.secret_key_id = sealed.ciphertext, sealed.key_id
+    session.flush()
+    return len(opened), len(endpoints) - len(opened)
 
 
 def list_endpoints(session: Session, principal: Principal) -> list[WebhookEndpointRead]:

@@ -33,9 +33,11 @@ from standardwebhooks import Webhook
 from app.integrators import service
 from app.integrators.destinations import Resolver, UnsafeDestination, checked_addresses, resolve
 from app.integrators.repository import GrantRepository, WebhookRepository
+from app.integrators.sealing import SecretUnavailable
 from app.kit.clock import utcnow
 from app.kit.db import Database, begin_write
 from app.kit.settings import Settings
+from app.models import WebhookEndpoint
 
 logger = logging.getLogger("zhizao.webhooks")
 
@@ -111,7 +113,8 @@ def backoff(attempts: int, settings: Settings, rng: random.Random | None = None)
 class Claimed:
     delivery_id: str
     url: str
-    secret: str
+    #: The endpoint's signing secret, or why it cannot be opened.
+    secret: str | SecretUnavailable
     payload: dict[str, Any]
 
 
@@ -151,6 +154,10 @@ class WebhookWorker:
         claimed = self._claim(token, now)
         for item in claimed:
             at = max(now, utcnow())
+            if isinstance(item.secret, SecretUnavailable):
+                failed = Attempt(False, None, f"not sent: signing secret: {item.secret}")
+                self._record(token, item.delivery_id, failed, at)
+                continue
             attempt = send(
                 self.client,
                 item.url,
@@ -185,10 +192,18 @@ class WebhookWorker:
                 delivery.claimed_by = token
                 delivery.next_attempt_at = now + self.lease
                 claimed.append(
-                    Claimed(delivery.id, endpoint.url, endpoint.secret, dict(delivery.payload))
+                    Claimed(
+                        delivery.id, endpoint.url, self._secret(endpoint), dict(delivery.payload)
+                    )
                 )
             session.commit()
         return claimed
+
+    def _secret(self, endpoint: WebhookEndpoint) -> str | SecretUnavailable:
+        try:
+            return service.signing_secret(self.settings, endpoint)
+        except SecretUnavailable as exc:
+            return exc
 
     def _record(self, token: str, delivery_id: str, attempt: Attempt, at: datetime) -> None:
         settings = self.settings

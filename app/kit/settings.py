@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     ENV: Environment = Environment.development
     DATABASE_URL: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'zhizao.db'}"
     SECRET_KEY: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    #: Earlier SECRET_KEYs (a JSON list) whose sealed webhook secrets are still opened, until
+    #: ``zhizao secrets rotate`` has re-sealed them under SECRET_KEY.
+    OLD_SECRET_KEYS: list[SecretStr] = Field(default_factory=list)
     QUESTIONNAIRES_DIR: Path = PROJECT_ROOT / "questionnaires"
     SUBSIDIES_DIR: Path = PROJECT_ROOT / "subsidies"
     TEMPLATES_DIR: Path = PROJECT_ROOT / "templates"

@@ -67,8 +67,10 @@ class WebhookEndpoint(UUIDPrimaryKey, Timestamped, Base):
     url: Mapped[str] = mapped_column(String(2000))
     description: Mapped[str] = mapped_column(String(200), default="")
     events: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    #: ``whsec_<base64>`` (Standard Webhooks); the sender needs it, so it is kept as issued.
-    secret: Mapped[str] = mapped_column(String(100))
+    #: The signing secret ``whsec_<base64>`` (Standard Webhooks), sealed with AES-GCM under a
+    #: key derived from SECRET_KEY (``app.integrators.sealing``), and that key's id.
+    secret_ciphertext: Mapped[str] = mapped_column(String(200))
+    secret_key_id: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     approved_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(80))

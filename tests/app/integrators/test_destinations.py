@@ -4,6 +4,7 @@ resolver (``app.integrators.destinations``); numeric spellings of an address are
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,7 @@ from httpx import Response
 from sqlalchemy.orm import Session
 
 from app.admin import pages as admin_pages
-from app.integrators import destinations, worker
+from app.integrators import destinations, sealing, worker
 from app.integrators.destinations import numeric_address
 from app.kit.settings import Settings
 from app.main import create_app
@@ -101,12 +102,16 @@ def test_approval_checks_again_and_the_console_shows_why(
 ) -> None:
     """A pending endpoint whose name now resolves inside (registered before this check, or
     DNS changed since) is shown with the reason and cannot be approved."""
+    endpoint_id = uuid.uuid4()
+    sealed = sealing.seal(settings, endpoint_id, "whsec_" + "A" * 43 + "=")
     endpoint = WebhookEndpoint(
+        id=endpoint_id,
         client_id=integrator.client_id,
         url="https://intranet.example.com/hook",
         description="",
         events=["assessment.submitted"],
-        secret="whsec_" + "A" * 43 + "=",
+        secret_ciphertext=sealed.ciphertext,
+        secret_key_id=sealed.key_id,
         status="pending",
     )
     db.add(endpoint)
