@@ -414,7 +414,16 @@ def feed(session: Session, principal: Principal, *, cursor: str | None, limit: i
     """Submitted results of the firms that consented, in commit order (app.integrators.events)."""
     client_id = require_integrator(principal)
     after = POSITION.decode(cursor) or 0
-    rows = FeedRepository(session).page(client_id, after=after, limit=limit + 1)
+    feed_entries = FeedRepository(session)
+    if after > feed_entries.last_seq(client_id):
+        # Only a cursor of another sequence gets here (one from before the feed was numbered
+        # per integrator): it would wait for numbers that come much later, silently.
+        raise InvalidInput(
+            "This cursor is past the end of your feed (it dates from before the feed was "
+            "numbered per integrator): read the feed from the start again.",
+            errors=[FieldError("query.cursor", "past the end of the feed", "invalid_cursor")],
+        )
+    rows = feed_entries.page(client_id, after=after, limit=limit + 1)
     page = rows[:limit]
     items = [
         FeedItem(

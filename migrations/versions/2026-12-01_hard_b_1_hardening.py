@@ -13,6 +13,15 @@ not converted: no clear-text address survives the upgrade.
 existing secret is sealed (AES-GCM, key derived from SECRET_KEY: ``app.integrators.sealing``)
 under the settings the upgrade runs with; the secret itself is unchanged, so receivers keep
 verifying. The downgrade opens them again (it needs the same key).
+
+``score_feed_entry`` numbered every integrator's entries from one global counter (gaps showed
+other integrators' activity); now each integrator has its own sequence (primary key
+``(client_id, seq)``, a counter row ``feed:<client hex>``). The upgrade gives each integrator the
+entries its feed showed (its own grant-time entries, and submissions of firms it holds a grant
+for that it has no own entry of), renumbered 1..n in the old order. An integrator's cursor from
+before the upgrade no longer points into the new numbers: read the feed from the start again
+(entries are identified by ``assessment_id``). The downgrade puts every entry back into one
+global sequence in the same order.
 """
 
 from collections.abc import Sequence
@@ -39,7 +48,125 @@ ENDPOINTS = sa.table(
 )
 
 
+OLD_FEED = sa.table(
+    "score_feed_entry",
+    sa.column("seq", sa.BigInteger()),
+    sa.column("result_id", sa.Integer()),
+    sa.column("client_id", sa.Uuid()),
+    sa.column("assessment_id", sa.Uuid()),
+    sa.column("enterprise_id", sa.Uuid()),
+    sa.column("created_at", app.models.base.UTCDateTime(timezone=True)),
+)
+GRANTS = sa.table("grant", sa.column("client_id", sa.Uuid()), sa.column("enterprise_id", sa.Uuid()))
+COUNTERS = sa.table("counter", sa.column("name", sa.String()), sa.column("value", sa.BigInteger()))
+
+
+def _feed_table(per_client: bool) -> None:
+    """score_feed_entry as each revision defines it (per integrator, or one global sequence)."""
+    key = ["client_id", "seq"] if per_client else ["seq"]
+    op.create_table(
+        "score_feed_entry",
+        sa.Column("client_id", sa.Uuid(), nullable=not per_client),
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("result_id", sa.Integer(), nullable=False),
+        sa.Column("assessment_id", sa.Uuid(), nullable=False),
+        sa.Column("enterprise_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assessment_id"],
+            ["assessment.id"],
+            name=op.f("fk_score_feed_entry_assessment_id_assessment"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["api_client.id"],
+            name=op.f("fk_score_feed_entry_client_id_api_client"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprise.id"],
+            name=op.f("fk_score_feed_entry_enterprise_id_enterprise"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["result_id"],
+            ["result.id"],
+            name=op.f("fk_score_feed_entry_result_id_result"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(*key, name=op.f("pk_score_feed_entry")),
+    )
+    with op.batch_alter_table("score_feed_entry", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_score_feed_entry_result_id"), ["result_id"])
+        if not per_client:
+            batch_op.create_index(batch_op.f("ix_score_feed_entry_client_id"), ["client_id"])
+            batch_op.create_index("ix_score_feed_entry_enterprise_id_seq", ["enterprise_id", "seq"])
+
+
+def _drop_feed_table(per_client: bool) -> None:
+    with op.batch_alter_table("score_feed_entry", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_score_feed_entry_result_id"))
+        if not per_client:
+            batch_op.drop_index(batch_op.f("ix_score_feed_entry_client_id"))
+            batch_op.drop_index("ix_score_feed_entry_enterprise_id_seq")
+    op.drop_table("score_feed_entry")
+
+
+def _feed_per_client() -> None:
+    """Each integrator gets the entries its feed showed, renumbered 1..n in the old order."""
+    connection = op.get_bind()
+    entries = connection.execute(sa.select(OLD_FEED).order_by(OLD_FEED.c.seq)).mappings().all()
+    holders: dict[object, set[object]] = {}
+    for client_id, enterprise_id in connection.execute(sa.select(GRANTS)).all():
+        holders.setdefault(enterprise_id, set()).add(client_id)
+    own = {(e["client_id"], e["result_id"]) for e in entries if e["client_id"] is not None}
+    rows: list[dict[str, object]] = []
+    counters: dict[object, int] = {}
+    for entry in entries:
+        readers = (
+            [entry["client_id"]]
+            if entry["client_id"] is not None
+            else sorted(
+                c
+                for c in holders.get(entry["enterprise_id"], set())
+                if (c, entry["result_id"]) not in own
+            )
+        )
+        for client_id in readers:
+            counters[client_id] = counters.get(client_id, 0) + 1
+            rows.append({**entry, "client_id": client_id, "seq": counters[client_id]})
+    _drop_feed_table(per_client=False)
+    _feed_table(per_client=True)
+    if rows:
+        connection.execute(OLD_FEED.insert(), rows)
+    connection.execute(COUNTERS.delete().where(COUNTERS.c.name == "score_feed"))
+    if counters:
+        connection.execute(
+            COUNTERS.insert(),
+            [{"name": f"feed:{c.hex}", "value": n} for c, n in counters.items()],  # type: ignore[attr-defined]
+        )
+
+
+def _feed_global() -> None:
+    """Every entry back into one sequence, in the order they were made."""
+    connection = op.get_bind()
+    entries = connection.execute(
+        sa.select(OLD_FEED).order_by(OLD_FEED.c.created_at, OLD_FEED.c.client_id, OLD_FEED.c.seq)
+    ).mappings().all()
+    rows = [{**entry, "seq": n} for n, entry in enumerate(entries, start=1)]
+    _drop_feed_table(per_client=True)
+    _feed_table(per_client=False)
+    if rows:
+        connection.execute(OLD_FEED.insert(), rows)
+    connection.execute(COUNTERS.delete().where(COUNTERS.c.name.like("feed:%")))
+    if rows:
+        connection.execute(COUNTERS.insert(), [{"name": "score_feed", "value": len(rows)}])
+
+
 def upgrade() -> None:
+    _feed_per_client()
     op.create_table(
         "auth_attempt",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -82,6 +209,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _feed_global()
     with op.batch_alter_table("webhook_endpoint", schema=None) as batch_op:
         batch_op.add_column(sa.Column("secret", sa.String(length=100), nullable=True))
     settings = migration_settings(context.config)
