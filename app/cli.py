@@ -84,7 +84,7 @@ def db_upgrade(
     try:
         with engine.connect() as connection:
             before = migrations.current_revision(connection)
-        migrations.upgrade(engine, revision)
+        migrations.upgrade(engine, revision, settings)
         with engine.connect() as connection:
             after = migrations.current_revision(connection)
     except SQLAlchemyError as exc:

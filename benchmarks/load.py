@@ -321,7 +321,6 @@ async def sme(
             response = await caller.until_ok(
                 "register", "POST", "/api/v1/accounts/register", hard_deadline, json=body
             )
-            enterprise_id = response.json()["enterprise"]["id"]
             response = await caller.until_ok(
                 "login",
                 "POST",
@@ -329,6 +328,8 @@ async def sme(
                 hard_deadline,
                 json={"email": email, "password": PASSWORD},
             )
+            # Registration answers alike for every address; the firm is the signed-in user's.
+            enterprise_id = response.json()["user"]["enterprise_id"]
             headers["X-CSRF-Token"] = response.json()["csrf_token"]
         while time.monotonic() < load_until:
             try:
@@ -773,7 +774,6 @@ async def reading_targets(
             r = await caller.until_ok(
                 "register", "POST", "/api/v1/accounts/register", caller.deadline, json=body
             )
-            enterprise_id = r.json()["enterprise"]["id"]
             r = await caller.until_ok(
                 "login",
                 "POST",
@@ -781,6 +781,7 @@ async def reading_targets(
                 caller.deadline,
                 json={"email": email, "password": PASSWORD},
             )
+            enterprise_id = r.json()["user"]["enterprise_id"]
             headers = {"X-CSRF-Token": r.json()["csrf_token"]}
             stage_of = {q.id: s.id for s in questionnaire.stages for q in s.questions}
             by_id = {q.id: q for s in questionnaire.stages for q in s.questions}

@@ -7,6 +7,7 @@ service does; each test starts from empty tables. Under CI=true a missing Postgr
 from __future__ import annotations
 
 import secrets
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app import hooks
+from app.integrators import destinations
 from app.kit.db import create_db_engine, create_session_factory
 from app.kit.settings import Environment, Settings
 from app.main import create_app
@@ -30,6 +32,29 @@ from tests.databases import (
 
 # Services called directly by tests publish events too: wire their subscribers as the app does.
 hooks.install()
+
+#: The names tests give webhook URLs, and what they resolve to (there is no DNS here): a public
+#: address, internal ones, and one with a public and an internal address.
+TEST_DNS = {
+    "hooks.example.com": ["93.184.215.14"],
+    "hooks.platform.example": ["93.184.215.14"],
+    "hooks.partner.example": ["93.184.215.14"],
+    "x.example": ["93.184.215.14"],
+    "intranet.example.com": ["10.20.30.40"],
+    "metadata.example.com": ["169.254.169.254"],
+    "split.example.com": ["93.184.215.14", "127.0.0.1"],
+    "v6-internal.example.com": ["fd00::1"],
+}
+
+
+def fake_dns(host: str, port: int) -> list[str]:
+    try:
+        return TEST_DNS[host.lower().rstrip(".")]
+    except KeyError:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+
+
+destinations.use_resolver(fake_dns)
 
 
 def pytest_report_header() -> str:

@@ -7,8 +7,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.accounts import passwords, service
-from app.accounts.forms import anonymous_page
+from app.accounts import passwords, service, throttle
+from app.accounts.forms import anonymous_page, too_many
 from app.accounts.schemas import (
     MIN_PASSWORD_LENGTH,
     PasswordChange,
@@ -17,7 +17,7 @@ from app.accounts.schemas import (
     ProfileUpdate,
 )
 from app.kit.db import SessionDep
-from app.kit.errors import InvalidInput
+from app.kit.errors import InvalidInput, TooManyRequests
 from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
@@ -165,7 +165,23 @@ def forgot(
             email=email,
             error=form_errors(lang, exc).get("email"),
         )
-    passwords.request_reset(session, principal, settings, data.email, lang)
+    try:
+        passwords.request_reset(
+            session, principal, settings, data.email, lang, address=throttle.client_address(request)
+        )
+    except TooManyRequests as exc:
+        response = anonymous_page(
+            request,
+            principal,
+            lang,
+            "pages/password_forgot.html",
+            status_code=429,
+            sent=False,
+            email=email,
+            error=too_many(lang, exc),
+        )
+        response.headers.update(exc.headers)
+        return response
     return anonymous_page(
         request,
         principal,

@@ -5,16 +5,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response, status
 
-from app.accounts import members, service
+from app.accounts import members, service, throttle
 from app.accounts.schemas import (
     LoginRequest,
     OwnerInvitationRead,
     Registration,
-    RegistrationRead,
+    RegistrationAccepted,
     SessionRead,
     UserRead,
 )
-from app.enterprises.schemas import EnterpriseRead
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
 from app.kit.guards import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn, scoped
@@ -42,18 +41,20 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
     "/accounts/register",
     operation_id="accounts_register",
     openapi_extra=PUBLIC_OPERATION,
-    status_code=status.HTTP_201_CREATED,
-    response_model=RegistrationRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RegistrationAccepted,
     responses=problem_responses(409, 422),
     summary="Register an enterprise and its first user",
+    description="Answers 202 with the same body whether or not the e-mail address already has "
+    "an account (nothing to enumerate): a new address gets the firm and its owner account "
+    "(sign in with `POST /session`); an address with an account gets nothing created, and "
+    "its owner an e-mail. 409 when the credit code is registered already.",
 )
 def register(
-    body: Registration, session: SessionDep, principal: CurrentPrincipal
-) -> RegistrationRead:
-    user, enterprise = service.register(session, principal, body)
-    return RegistrationRead(
-        user=UserRead.model_validate(user), enterprise=EnterpriseRead.model_validate(enterprise)
-    )
+    body: Registration, session: SessionDep, settings: SettingsDep, principal: CurrentPrincipal
+) -> RegistrationAccepted:
+    service.register(session, principal, settings, body)
+    return RegistrationAccepted(email=body.user.email)
 
 
 @router.post(
@@ -72,6 +73,7 @@ def login(
         settings_of(request),
         body.email,
         body.password,
+        address=throttle.client_address(request),
         replaces_token=request.cookies.get(SESSION_COOKIE),
         request_id=request.state.request_id,
     )

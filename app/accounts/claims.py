@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.accounts import throttle
 from app.accounts.members import issue_invitation
 from app.accounts.repository import ClaimRepository, UserRepository
 from app.accounts.schemas import ClaimCreate, ClaimDecision
@@ -52,9 +53,15 @@ def may_list(principal: Principal) -> bool:
 
 
 def file_claim(
-    session: Session, principal: Principal, settings: Settings, data: ClaimCreate
+    session: Session, principal: Principal, settings: Settings, data: ClaimCreate, address: str
 ) -> None:
-    """File the request and tell who decides. Answers the same whatever happens next."""
+    """File the request and tell who decides. Answers the same whatever happens next.
+    Throttled per e-mail and address, per address and globally (``app.accounts.throttle``):
+    each request may send e-mails."""
+    begin_write(session)
+    now = throttle.check(session, settings, "claim", data.email, address)
+    throttle.record(session, settings, "claim", data.email, address, now)
+    session.commit()  # the attempt counts even when the request fails below
     begin_write(session)
     enterprise = enterprise_service.find(session, data.credit_code)
     if enterprise is None:

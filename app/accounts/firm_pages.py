@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.accounts import claims, members, service
+from app.accounts import claims, members, service, throttle
 from app.accounts.api import set_session_cookie
-from app.accounts.forms import anonymous_page
+from app.accounts.forms import anonymous_page, too_many
 from app.accounts.schemas import (
     ClaimCreate,
     ClaimDecision,
@@ -20,7 +20,7 @@ from app.accounts.schemas import (
 )
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
-from app.kit.errors import Conflict, InvalidInput
+from app.kit.errors import Conflict, InvalidInput, TooManyRequests
 from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, html_lang, tr
 from app.kit.principal import Principal
@@ -245,6 +245,7 @@ def accept(
         settings,
         user.email,
         data.password,
+        address=throttle.client_address(request),
         replaces_token=request.cookies.get(SESSION_COOKIE),
         request_id=request.state.request_id,
     )
@@ -280,9 +281,22 @@ def claim(
     errors: dict[str, str] = {}
     try:
         data = ClaimCreate(**values, locale=html_lang(lang))
-        claims.file_claim(session, principal, settings, data)
+        claims.file_claim(session, principal, settings, data, throttle.client_address(request))
     except ValidationError as exc:
         errors = form_errors(lang, exc)
+    except TooManyRequests as exc:
+        response = anonymous_page(
+            request,
+            principal,
+            lang,
+            "pages/claim.html",
+            status_code=429,
+            values=values,
+            errors={"email": too_many(lang, exc)},
+            sent=False,
+        )
+        response.headers.update(exc.headers)
+        return response
     except InvalidInput:
         session.rollback()
         errors["credit_code"] = tr(

@@ -6,7 +6,8 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from app.accounts.schemas import MIN_PASSWORD_LENGTH
-from app.kit.i18n import Lang
+from app.kit.errors import TooManyRequests
+from app.kit.i18n import Lang, tr
 from app.kit.principal import Principal
 from app.kit.web.csrf import attach_pre_session_cookie, pre_session_token
 from app.kit.web.deps import base_context
@@ -30,3 +31,8 @@ def anonymous_page(
     response = render(request, template, context, lang=lang, status_code=status_code)
     attach_pre_session_cookie(request, response)
     return response
+
+
+def too_many(lang: Lang, exc: TooManyRequests) -> str:
+    """What a throttled form says (``app.accounts.throttle``)."""
+    return tr(lang, "Too many attempts; try again in %(n)s seconds.", n=exc.headers["Retry-After"])

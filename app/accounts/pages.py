@@ -9,14 +9,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.accounts import service
+from app.accounts import service, throttle
 from app.accounts.api import set_session_cookie
+from app.accounts.forms import too_many
 from app.accounts.schemas import MIN_PASSWORD_LENGTH, Registration
 from app.enterprises.schemas import cny_from_wan
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, TooManyRequests, Unauthorized
 from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
-from app.kit.i18n import Lang, html_lang, tr
+from app.kit.i18n import N_, Lang, html_lang, tr
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.settings import settings_of
@@ -27,9 +28,18 @@ from app.kit.web.csrf import (
     pre_session_token,
 )
 from app.kit.web.deps import FormDep, PageLang, base_context, form_str
+from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.forms import form_errors
 from app.kit.web.htmx import redirect, safe_next
 from app.kit.web.templating import render
+
+REGISTERED = flash_message(
+    "account.registered",
+    N_(
+        "Registration received. Sign in with the password you chose. If this e-mail address "
+        "already had an account, nothing was created and we e-mailed its owner instead."
+    ),
+)
 
 router = domain_router(include_in_schema=False)
 
@@ -104,35 +114,19 @@ def register(
         errors = form_errors(lang, exc)
         return _register_page(request, principal, lang, values, errors, status_code=422)
     try:
-        user, _ = service.register(session, principal, data)
-    except Conflict as exc:
-        for field_error in exc.errors:
-            field = field_error.field.rsplit(".", 1)[-1]
-            errors[field] = (
-                tr(lang, "An enterprise with this credit code is already registered.")
-                if field == "credit_code"
-                else tr(lang, "This e-mail address already has an account; sign in instead.")
-            )
+        service.register(session, principal, settings_of(request), data)
+    except Conflict:
         session.rollback()
-        claim_url = (
-            "/claim?" + urlencode({"credit_code": data.enterprise.credit_code})
-            if "credit_code" in errors
-            else None
+        errors["credit_code"] = tr(
+            lang, "An enterprise with this credit code is already registered."
         )
+        claim_url = "/claim?" + urlencode({"credit_code": data.enterprise.credit_code})
         return _register_page(
             request, principal, lang, values, errors, status_code=409, claim_url=claim_url
         )
-    outcome = service.login(
-        session,
-        settings_of(request),
-        user.email,
-        data.user.password,
-        replaces_token=request.cookies.get(SESSION_COOKIE),
-        request_id=request.state.request_id,
-    )
-    response = redirect(request, "/dashboard?welcome=1")
-    set_session_cookie(request, response, outcome.token)
-    return response
+    # The same answer whether or not the address had an account (service.register): sign in.
+    target = "/login?" + urlencode({"email": data.user.email, "next": "/dashboard?welcome=1"})
+    return flash_redirect(request, target, REGISTERED)
 
 
 def _login_page(
@@ -158,11 +152,15 @@ def _login_page(
 
 @router.get("/login", response_class=HTMLResponse, name="login")
 def login_form(
-    request: Request, principal: CurrentPrincipal, lang: PageLang, next: str | None = None
+    request: Request,
+    principal: CurrentPrincipal,
+    lang: PageLang,
+    next: str | None = None,
+    email: str = "",
 ) -> Response:
     if principal.kind == "user":
         return redirect(request, safe_next(next, service.home_path(principal.role)))
-    return _login_page(request, principal, lang, next_url=safe_next(next, ""))
+    return _login_page(request, principal, lang, email=email[:254], next_url=safe_next(next, ""))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -183,11 +181,12 @@ def login(
             settings_of(request),
             email.lower(),
             password if isinstance(password, str) else "",
+            address=throttle.client_address(request),
             replaces_token=request.cookies.get(SESSION_COOKIE),
             request_id=request.state.request_id,
         )
     except TooManyRequests as exc:
-        message = tr(lang, "Too many failed sign-ins for this account; try again later.")
+        message = too_many(lang, exc)
         response = _login_page(
             request, principal, lang, email=email, next_url=next_url, error=message, status_code=429
         )

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from app.accounts import throttle
 from app.accounts.repository import PasswordResetRepository, UserRepository
 from app.audit import service as audit
 from app.auth import service as credentials
@@ -57,15 +58,24 @@ def reset_url(settings: Settings, token: str) -> str:
 
 
 def request_reset(
-    session: Session, principal: Principal, settings: Settings, email: str, lang: Lang
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    email: str,
+    lang: Lang,
+    *,
+    address: str,
 ) -> None:
-    """Mail a reset link if ``email`` has an active account; otherwise do nothing visible."""
+    """Mail a reset link if ``email`` has an active account; otherwise do nothing visible.
+    Throttled like sign-in (``app.accounts.throttle``), whether or not the address has an
+    account: every request counts."""
     begin_write(session)
+    now = throttle.check(session, settings, "reset", email, address)
+    throttle.record(session, settings, "reset", email, address, now)
     user = UserRepository(session).get_by_email(email)
     if user is None or not user.is_active:
         return
     resets = PasswordResetRepository(session)
-    now = utcnow()
     for older in resets.unused_of(user.id):
         older.used_at = now  # a newer link replaces it
     token = new_token()

@@ -6,7 +6,14 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
-from app.models import AccessClaim, Enterprise, Invitation, LoginFailure, PasswordReset, User
+from app.models import (
+    AccessClaim,
+    AuthAttempt,
+    Enterprise,
+    Invitation,
+    PasswordReset,
+    User,
+)
 
 
 class UserRepository:
@@ -23,29 +30,6 @@ class UserRepository:
         self.session.add(user)
         self.session.flush()
         return user
-
-    def count_recent_failures(self, email: str, since: datetime) -> int:
-        return (
-            self.session.scalar(
-                select(func.count())
-                .select_from(LoginFailure)
-                .where(LoginFailure.email == email, LoginFailure.at >= since)
-            )
-            or 0
-        )
-
-    def oldest_recent_failure(self, email: str, since: datetime) -> datetime | None:
-        return self.session.scalar(
-            select(func.min(LoginFailure.at)).where(
-                LoginFailure.email == email, LoginFailure.at >= since
-            )
-        )
-
-    def add_failure(self, email: str) -> None:
-        self.session.add(LoginFailure(email=email))
-
-    def clear_failures(self, email: str) -> None:
-        self.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
 
     def members(self, enterprise_id: uuid.UUID) -> list[User]:
         return list(
@@ -204,3 +188,38 @@ class ClaimRepository:
         if district_code is not None:
             query = query.where(Enterprise.district_code == district_code)
         return [(claim, enterprise) for claim, enterprise in self.session.execute(query)]
+
+
+class AttemptRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def recent(
+        self, kind: str, since: datetime, *, account: str | None = None, client: str | None = None
+    ) -> tuple[int, datetime | None]:
+        """How many attempts of ``kind`` since ``since`` (of one account, one client, or both;
+        neither: all of them), and when the latest was."""
+        query = select(func.count(), func.max(AuthAttempt.at)).where(
+            AuthAttempt.kind == kind, AuthAttempt.at >= since
+        )
+        if account is not None:
+            query = query.where(AuthAttempt.account == account)
+        if client is not None:
+            query = query.where(AuthAttempt.client == client)
+        count, latest = self.session.execute(query).one()
+        return int(count or 0), latest
+
+    def add(self, attempt: AuthAttempt) -> None:
+        self.session.add(attempt)
+
+    def forget(self, kind: str, *, account: str, client: str) -> None:
+        self.session.execute(
+            delete(AuthAttempt).where(
+                AuthAttempt.kind == kind,
+                AuthAttempt.account == account,
+                AuthAttempt.client == client,
+            )
+        )
+
+    def purge_before(self, before: datetime) -> None:
+        self.session.execute(delete(AuthAttempt).where(AuthAttempt.at < before))

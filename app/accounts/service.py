@@ -7,14 +7,15 @@ access requests: ``app.accounts.claims``.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from app.accounts import claims as claims_module
 from app.accounts import members as members_module
+from app.accounts import throttle
 from app.accounts.repository import UserRepository
 from app.accounts.schemas import ProfileUpdate, Registration, UserRead
 from app.audit import service as audit
@@ -25,29 +26,54 @@ from app.auth.security import (
     verify_password,
 )
 from app.enterprises import service as enterprise_service
-from app.kit.clock import utcnow
 from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
-from app.kit.errors import Conflict, FieldError, NotFound, TooManyRequests, Unauthorized
+from app.kit.errors import Conflict, FieldError, NotFound, Unauthorized
 from app.kit.guards import require_admin
 from app.kit.principal import Principal
 from app.kit.settings import Settings
-from app.models import Enterprise, User
+from app.mail import service as mail
+from app.models import User
+
+logger = logging.getLogger("zhizao.accounts")
 
 
-def register(session: Session, principal: Principal, data: Registration) -> tuple[User, Enterprise]:
+def register(
+    session: Session, principal: Principal, settings: Settings, data: Registration
+) -> User | None:
+    """Register the firm and its owner; the answer never says whether the e-mail had an account.
+
+    A new address: the firm and its first user (the owner) are created and the user is returned.
+    An address that has an account: nothing is created, its owner is told by e-mail (someone
+    tried to register with it; a reset link if it was them), and None is returned; the caller
+    answers exactly as for a new address. The password is hashed either way (same work, same
+    time). A registered credit code is refused first (409), whatever the e-mail.
+    """
     begin_write(session)
-    users = UserRepository(session)
-    if users.get_by_email(data.user.email) is not None:
+    password_hash = hash_password(data.user.password)
+    if enterprise_service.find(session, data.enterprise.credit_code) is not None:
         raise Conflict(
-            "This e-mail address already has an account.",
-            errors=[FieldError("body.user.email", "already registered", "duplicate")],
+            "An enterprise with this credit code is already registered.",
+            errors=[FieldError("body.enterprise.credit_code", "already registered", "duplicate")],
         )
+    users = UserRepository(session)
+    existing = users.get_by_email(data.user.email)
+    if existing is not None:
+        mail.send(
+            session,
+            to=existing.email,
+            lang=mail.lang_of_locale(existing.locale),
+            template="registration_account_exists",
+            enterprise_id=existing.enterprise_id,
+            url=settings.PUBLIC_URL.rstrip("/") + "/password/forgot",
+        )
+        logger.info("registration with an existing account's e-mail; its owner was told")
+        return None
     enterprise = enterprise_service.add_enterprise(session, principal, data.enterprise)
     user = users.add(
         User(
             email=data.user.email,
-            password_hash=hash_password(data.user.password),
+            password_hash=password_hash,
             display_name=data.user.display_name,
             role="enterprise",
             firm_role="owner",
@@ -56,7 +82,7 @@ def register(session: Session, principal: Principal, data: Registration) -> tupl
         )
     )
     audit.record(session, principal, "user.create", "user", user.id, enterprise_id=enterprise.id)
-    return user, enterprise
+    return user
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -122,36 +148,28 @@ def login(
     email: str,
     password: str,
     *,
+    address: str,
     replaces_token: str | None,
     request_id: str | None,
 ) -> LoginOutcome:
-    """Check the password and open a new session.
-
-    Throttling: after LOGIN_MAX_FAILURES failed attempts on one account within
-    LOGIN_THROTTLE_WINDOW_SECONDS, further attempts are refused (429) until the oldest failure
-    leaves the window, whether or not the password is right; a success clears the count.
-    """
+    """Check the password and open a new session, throttled per account and client address,
+    per address and globally with exponential backoff (``app.accounts.throttle``): a refused
+    attempt answers 429 whether or not the password is right; a success forgets the account's
+    failures from this address."""
     begin_write(session)
+    now = throttle.check(session, settings, "login", email, address)
     users = UserRepository(session)
-    now = utcnow()
-    window_start = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
-    if users.count_recent_failures(email, window_start) >= settings.LOGIN_MAX_FAILURES:
-        oldest = users.oldest_recent_failure(email, window_start) or now
-        retry_after = settings.LOGIN_THROTTLE_WINDOW_SECONDS - int((now - oldest).total_seconds())
-        raise TooManyRequests(
-            "Too many failed sign-ins for this account; try again later.", retry_after=retry_after
-        )
     user = users.get_by_email(email)
     if (
         not verify_password(user.password_hash if user else None, password)
         or user is None
         or (not user.is_active)
     ):
-        users.add_failure(email)
+        throttle.record(session, settings, "login", email, address, now)
         # The failure must count even though the request fails.
         session.commit()
         raise Unauthorized("Wrong e-mail address or password.", headers={})
-    users.clear_failures(email)
+    throttle.forget(session, settings, "login", email, address)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     token, csrf = credentials.open_session(

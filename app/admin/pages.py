@@ -19,7 +19,6 @@ from app.accounts import service as accounts_service
 from app.audit import service as audit_service
 from app.integrators import service as integrator_service
 from app.integrators.schemas import WebhookEndpointRead
-from app.integrators.worker import UnsafeDestination, checked_addresses, system_resolver
 from app.kit.db import SessionDep
 from app.kit.errors import AppError, InvalidInput
 from app.kit.guards import require_admin
@@ -73,11 +72,9 @@ class EndpointView:
 
 
 def destination(url: str, settings: Settings) -> tuple[list[str], str | None]:
-    """The addresses ``url`` resolves to and, if the worker would refuse them, why."""
-    try:
-        return checked_addresses(url, settings, system_resolver), None
-    except UnsafeDestination as exc:
-        return [], str(exc)
+    """The addresses ``url`` resolves to and, if registration, approval and the worker would
+    refuse them, why (one resolver and check: ``app.integrators.destinations``)."""
+    return integrator_service.destination(url, settings)
 
 
 def _endpoint_views(

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verifying against this keeps an unknown e-mail as slow as a wrong password.
@@ -43,6 +45,20 @@ def password_needs_rehash(password_hash: str) -> bool:
 
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def derive_key(secret_key: str, purpose: str) -> bytes:
+    """A 32-byte key for one ``purpose`` derived from SECRET_KEY (HKDF-SHA256): each use has
+    its own key, and none of them reveals SECRET_KEY or another."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"zhizao:{purpose}".encode()
+    ).derive(secret_key.encode())
+
+
+def keyed_hash(key: bytes, value: str) -> str:
+    """HMAC-SHA256 of ``value``: equal values match, but nobody without the key can test a
+    guess (an e-mail address, an IP address) against it."""
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def new_token(nbytes: int = 32) -> str:

@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, delete, select
 from sqlalchemy.orm import Session
 
-from app.models import Assessment, Base, IdempotencyRecord, LoginFailure, User
+from app.models import Assessment, Base, IdempotencyRecord, User
 
 #: Kept when the firm is deleted: the audit trail outlives it (a tombstone; no foreign key).
 KEPT_TABLES = frozenset({"audit_event"})
@@ -31,11 +31,6 @@ class EnterpriseDataRepository:
             self.session.scalars(select(User.id).where(User.enterprise_id == enterprise_id))
         )
 
-    def user_emails(self, enterprise_id: uuid.UUID) -> list[str]:
-        return list(
-            self.session.scalars(select(User.email).where(User.enterprise_id == enterprise_id))
-        )
-
     def assessment_ids(self, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
         return list(
             self.session.scalars(
@@ -47,7 +42,6 @@ class EnterpriseDataRepository:
         """Delete the firm's rows from every table but the audit trail; counts per table."""
         assessments = self.assessment_ids(enterprise_id)
         users = self.user_ids(enterprise_id)
-        emails = self.user_emails(enterprise_id)
         counts: dict[str, int] = {}
 
         def remove(table: Table, column: str, values: list[Any]) -> None:
@@ -71,7 +65,8 @@ class EnterpriseDataRepository:
         # existing, unlinked (their foreign keys are ON DELETE SET NULL).
         remove(Base.metadata.tables["assessment"], "enterprise_id", [enterprise_id])
         remove(Base.metadata.tables["user"], "enterprise_id", [enterprise_id])
-        remove(LoginFailure.__table__, "email", emails)  # type: ignore[arg-type]
+        # Throttled attempts (auth_attempt) name no one in clear (keyed hashes) and last only
+        # LOGIN_THROTTLE_WINDOW_SECONDS: nothing of the firm's to delete there.
         # Stored responses of the users' retried requests (they hold results).
         remove(IdempotencyRecord.__table__, "caller", [f"user:{u}" for u in users])  # type: ignore[arg-type]
         remove(Base.metadata.tables["enterprise"], "id", [enterprise_id])

@@ -1,5 +1,6 @@
-"""``zhizao create-api-client``, ``zhizao api-keys ...`` (key rotation) and ``zhizao webhooks
-...`` (approval). Writes are audited with the actor ``app.kit.principal.CLI``."""
+"""``zhizao create-api-client``, ``zhizao api-keys ...`` (key rotation), ``zhizao webhooks ...``
+(approval) and ``zhizao secrets rotate`` (re-encryption under a new SECRET_KEY). Writes are
+audited with the actor ``app.kit.principal.CLI``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from app.integrators import service
+from app.integrators.sealing import SecretUnavailable
 from app.kit.cli import cli_session, fail, load_settings
 from app.kit.errors import AppError
 from app.kit.principal import CLI
@@ -220,3 +222,33 @@ def disable_webhook(
             raise fail(f"Not disabled: {exc.detail}", 2) from None
         session.commit()
     typer.echo(f"Disabled {disabled.url} ({disabled.id}).")
+
+
+secrets_app = typer.Typer(
+    name="secrets",
+    help="Secrets kept encrypted at rest (webhook signing secrets): re-encrypt after a key change.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+cli.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("rotate")
+def rotate_secrets() -> None:
+    """Re-encrypt every webhook signing secret under the current ZHIZAO_SECRET_KEY.
+
+    After changing ZHIZAO_SECRET_KEY, list the previous one in ZHIZAO_OLD_SECRET_KEYS, run this,
+    then drop it from ZHIZAO_OLD_SECRET_KEYS. The signing secrets themselves do not change
+    (receivers keep verifying); only the key they are encrypted under does.
+    """
+    settings = load_settings()
+    with cli_session(settings) as session:
+        try:
+            resealed, current = service.reseal_secrets(session, settings)
+        except SecretUnavailable as exc:
+            raise fail(f"Nothing re-encrypted: {exc}", 2) from None
+        session.commit()
+    typer.echo(
+        f"Re-encrypted {resealed} webhook signing secret(s) under the current key; "
+        f"{current} already were."
+    )

@@ -3,13 +3,14 @@ webhook outbox rows and the integrators' notices.
 
 Feed order. ``Result.id`` is an autoincrement, and autoincrement values are handed out when a row
 is inserted, not when its transaction commits: two concurrent submits can commit ids 8 then 7, and
-a reader that saw 8 and moved its cursor past it would never see 7. So the feed has its own
-sequence, taken from a counter row updated in the submit's transaction
-(``FeedRepository.next_seq``).
+a reader that saw 8 and moved its cursor past it would never see 7. So each integrator's feed has
+its own sequence 1, 2, 3, …, taken from that integrator's counter row in the submit's transaction
+(``FeedRepository.next_seq``): a global one would let gaps show other integrators' activity.
 The update locks the row until commit, so the submit that took n+1 cannot commit before the one
 that took n has committed or rolled back (giving n back): whoever sees n+1 also sees n. The lock
-is taken at the end of the submit, just before commit, so it serialises only that last moment. On
-SQLite every write transaction is already serialised (``BEGIN IMMEDIATE``).
+is taken at the end of the submit, just before commit, so it serialises only that last moment;
+a submit for several integrators locks their rows in one order (by id), so two such submits
+cannot deadlock. On SQLite every write transaction is already serialised (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -64,23 +65,25 @@ def submitted_event(
 
 
 def on_assessment_submitted(session: Session, assessment: Assessment, result: Result) -> None:
-    """Called by ``app.assessments.service._submit`` in the submit's transaction: the feed
-    entry, and one outbox row per active endpoint of every integrator the firm consented to."""
+    """Called by ``app.assessments.service._submit`` in the submit's transaction: a feed entry
+    for every integrator the firm consents to, each numbered in that integrator's sequence, and
+    one outbox row per active endpoint of theirs."""
     now = utcnow()
     feed = FeedRepository(session)
-    seq = feed.next_seq()
-    feed.add(
-        FeedEntry(
-            seq=seq,
-            result_id=result.id,
-            assessment_id=assessment.id,
-            enterprise_id=assessment.enterprise_id,
-            created_at=now,
+    for client_id in sorted(GrantRepository(session).active_client_ids(assessment.enterprise_id)):
+        seq = feed.next_seq(client_id)
+        feed.add(
+            FeedEntry(
+                client_id=client_id,
+                seq=seq,
+                result_id=result.id,
+                assessment_id=assessment.id,
+                enterprise_id=assessment.enterprise_id,
+                created_at=now,
+            )
         )
-    )
-    client_ids = GrantRepository(session).active_client_ids(assessment.enterprise_id)
-    payload = submitted_event(assessment, result, seq, now)
-    _enqueue(session, client_ids, assessment.enterprise_id, payload, now)
+        payload = submitted_event(assessment, result, seq, now)
+        _enqueue(session, [client_id], assessment.enterprise_id, payload, now)
 
 
 def on_grant_created(session: Session, grant: Grant, enterprise: Enterprise) -> None:
@@ -94,7 +97,7 @@ def on_grant_created(session: Session, grant: Grant, enterprise: Enterprise) -> 
         feed = FeedRepository(session)
         feed.add(
             FeedEntry(
-                seq=feed.next_seq(),
+                seq=feed.next_seq(grant.client_id),
                 result_id=result.id,
                 assessment_id=assessment.id,
                 enterprise_id=enterprise.id,

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.models import (
     ApiClient,
@@ -155,26 +155,36 @@ class GrantRepository:
         )
 
 
-class FeedRepository:
-    COUNTER = "score_feed"
+def feed_counter(client_id: uuid.UUID) -> str:
+    """The counter row of one integrator's feed sequence."""
+    return f"feed:{client_id.hex}"
 
+
+class FeedRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def next_seq(self) -> int:
-        """Take the next feed number. The upsert locks the counter row until this transaction
-        ends, so a later number can only commit after every earlier one has committed (or rolled
-        back, returning its number)."""
+    def next_seq(self, client_id: uuid.UUID) -> int:
+        """Take the integrator's next feed number. The upsert locks its counter row until this
+        transaction ends, so a later number can only commit after every earlier one has
+        committed (or rolled back, returning its number)."""
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (
             insert(Counter)
-            .values(name=self.COUNTER, value=1)
+            .values(name=feed_counter(client_id), value=1)
             .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
             .returning(Counter.value)
         )
         value = self.session.execute(statement).scalar_one()
         return int(value)
+
+    def last_seq(self, client_id: uuid.UUID) -> int:
+        """The integrator's latest feed number (0 before its first entry)."""
+        value = self.session.scalar(
+            select(Counter.value).where(Counter.name == feed_counter(client_id))
+        )
+        return int(value or 0)
 
     def add(self, entry: FeedEntry) -> None:
         self.session.add(entry)
@@ -182,8 +192,8 @@ class FeedRepository:
     def page(
         self, client_id: uuid.UUID, *, after: int, limit: int
     ) -> list[tuple[FeedEntry, Result, Assessment, Enterprise]]:
-        """The client's feed after ``after``: entries of firms with an active grant, by seq."""
-        own = aliased(FeedEntry)
+        """The client's feed after ``after``: its entries of firms with an active grant, by
+        seq."""
         rows = self.session.execute(
             select(FeedEntry, Result, Assessment, Enterprise)
             .join(Result, Result.id == FeedEntry.result_id)
@@ -197,18 +207,7 @@ class FeedRepository:
                     Grant.revoked_at.is_(None),
                 ),
             )
-            .where(
-                FeedEntry.seq > after,
-                (FeedEntry.client_id == client_id)
-                | (
-                    FeedEntry.client_id.is_(None)
-                    # A result put into this client's feed again at its grant appears once:
-                    # at its grant's place in the sequence.
-                    & ~exists().where(
-                        own.result_id == FeedEntry.result_id, own.client_id == client_id
-                    )
-                ),
-            )
+            .where(FeedEntry.client_id == client_id, FeedEntry.seq > after)
             .order_by(FeedEntry.seq)
             .limit(limit)
         )
@@ -221,6 +220,9 @@ class WebhookRepository:
 
     def endpoint(self, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
         return self.session.get(WebhookEndpoint, endpoint_id)
+
+    def all_endpoints(self) -> list[WebhookEndpoint]:
+        return list(self.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
 
     def add_endpoint(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         self.session.add(endpoint)

@@ -10,7 +10,6 @@ transaction.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -22,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.security import issue_api_key
-from app.integrators import events
+from app.integrators import events, sealing
+from app.integrators.destinations import (
+    UnsafeDestination,
+    allows_http,
+    checked_addresses,
+)
 from app.integrators.repository import (
     ClientRepository,
     FeedRepository,
@@ -58,7 +62,7 @@ from app.kit.guards import (
 )
 from app.kit.i18n import Lang
 from app.kit.principal import SYSTEM, Principal
-from app.kit.settings import Environment, Settings
+from app.kit.settings import Settings
 from app.models import SCOPES, ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint
 
 #: Live keys a client may hold at once: the current one and its successor during rotation.
@@ -410,7 +414,16 @@ def feed(session: Session, principal: Principal, *, cursor: str | None, limit: i
     """Submitted results of the firms that consented, in commit order (app.integrators.events)."""
     client_id = require_integrator(principal)
     after = POSITION.decode(cursor) or 0
-    rows = FeedRepository(session).page(client_id, after=after, limit=limit + 1)
+    feed_entries = FeedRepository(session)
+    if after > feed_entries.last_seq(client_id):
+        # Only a cursor of another sequence gets here (one from before the feed was numbered
+        # per integrator): it would wait for numbers that come much later, silently.
+        raise InvalidInput(
+            "This cursor is past the end of your feed (it dates from before the feed was "
+            "numbered per integrator): read the feed from the start again.",
+            errors=[FieldError("query.cursor", "past the end of the feed", "invalid_cursor")],
+        )
+    rows = feed_entries.page(client_id, after=after, limit=limit + 1)
     page = rows[:limit]
     items = [
         FeedItem(
@@ -439,8 +452,11 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def check_endpoint_url(url: str, settings: Settings) -> str:
-    """Refuse what can never be sent to (the send-time guard resolves the name again)."""
+def check_endpoint_url(url: str, settings: Settings) -> tuple[str, list[str]]:
+    """The URL and the addresses it may be sent to, or 422 naming ``url``: the shape (https, no
+    credentials or fragment, a valid port), then ``destinations.checked_addresses`` (numeric
+    spellings normalised, every resolved address public). Registration and approval both check;
+    the worker checks again before each delivery."""
 
     def bad(message: str) -> InvalidInput:
         return InvalidInput(
@@ -463,44 +479,19 @@ def check_endpoint_url(url: str, settings: Settings) -> str:
     except ValueError as exc:
         raise bad("has an invalid port") from exc
     try:
-        address = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        address = None
-    if address is not None and not address_allowed(address, settings):
-        raise bad("points to a private, loopback or link-local address")
-    if (
-        address is None
-        and parts.hostname.lower() in ("localhost", "localhost.localdomain")
-        and (not allows_loopback(settings))
-    ):
-        raise bad("points to a private, loopback or link-local address")
-    return url.strip()
+        addresses = checked_addresses(url.strip(), settings)
+    except UnsafeDestination as exc:
+        raise bad(f"{exc} (every address the host is or resolves to must be public)") from exc
+    return url.strip(), addresses
 
 
-def allows_http(settings: Settings) -> bool:
-    return settings.WEBHOOK_ALLOW_HTTP and settings.ENV != Environment.production
-
-
-def allows_loopback(settings: Settings) -> bool:
-    return settings.WEBHOOK_ALLOW_LOOPBACK and settings.ENV != Environment.production
-
-
-def address_allowed(
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address, settings: Settings
-) -> bool:
-    """Public unicast only; loopback only where the setting allows it (tests)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback:
-        return allows_loopback(settings)
-    return not (
-        address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or not address.is_global
-    )
+def destination(url: str, settings: Settings) -> tuple[list[str], str | None]:
+    """The addresses ``url`` resolves to and, if it would be refused, why (the admin sees both
+    before approving)."""
+    try:
+        return checked_addresses(url, settings), None
+    except UnsafeDestination as exc:
+        return [], str(exc)
 
 
 def _own_endpoint(
@@ -517,14 +508,18 @@ def create_endpoint(
     session: Session, principal: Principal, settings: Settings, data: WebhookEndpointCreate
 ) -> WebhookEndpointCreated:
     client_id = require_integrator(principal)
-    url = check_endpoint_url(data.url, settings)
+    url, _ = check_endpoint_url(data.url, settings)
+    endpoint_id, secret = uuid.uuid4(), new_webhook_secret()
+    sealed = sealing.seal(settings, endpoint_id, secret)
     endpoint = WebhookRepository(session).add_endpoint(
         WebhookEndpoint(
+            id=endpoint_id,
             client_id=client_id,
             url=url,
             description=data.description,
             events=list(data.events),
-            secret=new_webhook_secret(),
+            secret_ciphertext=sealed.ciphertext,
+            secret_key_id=sealed.key_id,
             status="pending",
         )
     )
@@ -537,8 +532,34 @@ def create_endpoint(
         detail={"url": url, "events": endpoint.events},
     )
     return WebhookEndpointCreated(
-        **WebhookEndpointRead.model_validate(endpoint).model_dump(), secret=endpoint.secret
+        **WebhookEndpointRead.model_validate(endpoint).model_dump(), secret=secret
     )
+
+
+def signing_secret(settings: Settings, endpoint: WebhookEndpoint) -> str:
+    """The endpoint's signing secret in clear (the sender signs with it); raises
+    ``sealing.SecretUnavailable`` when no configured key opens it."""
+    return sealing.unseal(
+        settings,
+        endpoint.id,
+        sealing.Sealed(endpoint.secret_key_id, endpoint.secret_ciphertext),
+    )
+
+
+def reseal_secrets(session: Session, settings: Settings) -> tuple[int, int]:
+    """Re-seal every signing secret not sealed under the current key (``zhizao secrets
+    rotate``): ``(re-sealed, already current)``. A secret no configured key opens stops the
+    run (SecretUnavailable) before anything is written."""
+    begin_write(session)
+    current = sealing.current_key_id(settings)
+    endpoints = WebhookRepository(session).all_endpoints()
+    stale = [e for e in endpoints if e.secret_key_id != current]
+    opened = [(e, signing_secret(settings, e)) for e in stale]
+    for endpoint, secret in opened:
+        sealed = sealing.seal(settings, endpoint.id, secret)
+        endpoint.secret_ciphertext, endpoint.secret_key_id = sealed.ciphertext, sealed.key_id
+    session.flush()
+    return len(opened), len(endpoints) - len(opened)
 
 
 def list_endpoints(session: Session, principal: Principal) -> list[WebhookEndpointRead]:

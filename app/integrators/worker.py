@@ -5,9 +5,9 @@ A delivery moves through three short transactions, with no lock held while the H
 1. claim: due rows of active endpoints are locked (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so
    several ``zhizao worker`` processes share the queue; SQLite: the writer lock) and leased to
    this worker (``claimed_by`` and ``next_attempt_at`` = end of the lease);
-2. send: the URL is resolved and every address checked (no private, loopback, link-local or
-   otherwise non-public address, unless loopback is allowed for tests); the request goes to the
-   checked address (no second lookup, so no DNS rebinding), signed, without following redirects;
+2. send: the URL is resolved and every address checked (``app.integrators.destinations``, the
+   same check as at registration and approval); the request goes to the checked address (no
+   second lookup, so no DNS rebinding), signed, without following redirects;
 3. record: the outcome is stored if the lease is still ours; a failure is retried with
    exponential backoff and jitter under the same ``webhook-id``; an endpoint failing for
    WEBHOOK_DISABLE_AFTER_HOURS without a success is disabled and the integrator told.
@@ -18,13 +18,10 @@ message again (same ``webhook-id``): delivery is at least once, receivers dedupl
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
-import socket
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,47 +31,18 @@ import httpx
 from standardwebhooks import Webhook
 
 from app.integrators import service
+from app.integrators.destinations import Resolver, UnsafeDestination, checked_addresses, resolve
 from app.integrators.repository import GrantRepository, WebhookRepository
+from app.integrators.sealing import SecretUnavailable
 from app.kit.clock import utcnow
 from app.kit.db import Database, begin_write
 from app.kit.settings import Settings
+from app.models import WebhookEndpoint
 
 logger = logging.getLogger("zhizao.webhooks")
 
-Resolver = Callable[[str, int], list[str]]
 USER_AGENT = "zhizao-webhooks/1.0"
 BATCH_SIZE = 20
-
-
-class UnsafeDestination(Exception):
-    """The URL may not be sent to (scheme, or an address that is not public)."""
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def checked_addresses(url: str, settings: Settings, resolve: Resolver) -> list[str]:
-    """The addresses ``url`` may be sent to; raises UnsafeDestination if any is not public."""
-    parts = urlsplit(url)
-    schemes = {"https", "http"} if service.allows_http(settings) else {"https"}
-    if parts.scheme not in schemes or not parts.hostname:
-        raise UnsafeDestination(f"refused: only {' or '.join(sorted(schemes))} URLs are sent to")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        addresses = resolve(parts.hostname, port)
-    except OSError as exc:
-        raise UnsafeDestination(f"cannot resolve {parts.hostname}: {exc}") from exc
-    if not addresses:
-        raise UnsafeDestination(f"{parts.hostname} has no address")
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not service.address_allowed(ip, settings):
-            raise UnsafeDestination(
-                f"refused: {parts.hostname} resolves to {ip}, which is not a public address"
-            )
-    return addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +113,8 @@ def backoff(attempts: int, settings: Settings, rng: random.Random | None = None)
 class Claimed:
     delivery_id: str
     url: str
-    secret: str
+    #: The endpoint's signing secret, or why it cannot be opened.
+    secret: str | SecretUnavailable
     payload: dict[str, Any]
 
 
@@ -159,7 +128,7 @@ class WebhookWorker:
         database: Database,
         settings: Settings,
         *,
-        resolve: Resolver = system_resolver,
+        resolve: Resolver = resolve,
         http_client: httpx.Client | None = None,
         batch_size: int = BATCH_SIZE,
     ) -> None:
@@ -185,6 +154,10 @@ class WebhookWorker:
         claimed = self._claim(token, now)
         for item in claimed:
             at = max(now, utcnow())
+            if isinstance(item.secret, SecretUnavailable):
+                failed = Attempt(False, None, f"not sent: signing secret: {item.secret}")
+                self._record(token, item.delivery_id, failed, at)
+                continue
             attempt = send(
                 self.client,
                 item.url,
@@ -219,10 +192,18 @@ class WebhookWorker:
                 delivery.claimed_by = token
                 delivery.next_attempt_at = now + self.lease
                 claimed.append(
-                    Claimed(delivery.id, endpoint.url, endpoint.secret, dict(delivery.payload))
+                    Claimed(
+                        delivery.id, endpoint.url, self._secret(endpoint), dict(delivery.payload)
+                    )
                 )
             session.commit()
         return claimed
+
+    def _secret(self, endpoint: WebhookEndpoint) -> str | SecretUnavailable:
+        try:
+            return service.signing_secret(self.settings, endpoint)
+        except SecretUnavailable as exc:
+            return exc
 
     def _record(self, token: str, delivery_id: str, attempt: Attempt, at: datetime) -> None:
         settings = self.settings

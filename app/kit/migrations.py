@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-from app.kit.settings import PROJECT_ROOT
+from app.kit.settings import PROJECT_ROOT, Settings, get_settings
 
 
 def alembic_config() -> Config:
@@ -28,15 +28,25 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", settings: Settings | None = None) -> None:
+    """Migrate up; ``settings`` are those a data migration needs (SECRET_KEY to encrypt with),
+    the process's own when None."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["settings"] = settings
         command.upgrade(config, revision)
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str, settings: Settings | None = None) -> None:
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["settings"] = settings
         command.downgrade(config, revision)
+
+
+def migration_settings(config: Config) -> Settings:
+    """The settings a migration runs with (``upgrade``'s, or the process's)."""
+    settings = config.attributes.get("settings")
+    return settings if isinstance(settings, Settings) else get_settings()

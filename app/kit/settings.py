@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     #: SQLite only: how long a writer waits for the one write lock (its busy timeout). Writers
     #: queue behind each other, so this bounds a queue, not one statement.
     DB_SQLITE_LOCK_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    #: Earlier SECRET_KEYs (a JSON list) whose sealed webhook secrets are still opened, until
+    #: ``zhizao secrets rotate`` has re-sealed them under SECRET_KEY.
+    OLD_SECRET_KEYS: list[SecretStr] = Field(default_factory=list)
     QUESTIONNAIRES_DIR: Path = PROJECT_ROOT / "questionnaires"
     SUBSIDIES_DIR: Path = PROJECT_ROOT / "subsidies"
     TEMPLATES_DIR: Path = PROJECT_ROOT / "templates"
@@ -53,9 +56,15 @@ class Settings(BaseSettings):
     #: Session cookie lifetime without activity, and regardless of activity.
     SESSION_IDLE_MINUTES: int = Field(default=60, ge=1)
     SESSION_ABSOLUTE_HOURS: int = Field(default=12, ge=1)
-    #: Failed logins allowed per account within LOGIN_THROTTLE_WINDOW_SECONDS before refusing.
+    #: Throttling of sign-in, /claim and /password/forgot (app/accounts/throttle.py): attempts
+    #: free within LOGIN_THROTTLE_WINDOW_SECONDS per account from one address, per address, and
+    #: over everyone; past them each further attempt waits BASE × 2^k seconds (at most MAX).
     LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)
+    LOGIN_ADDRESS_MAX_FAILURES: int = Field(default=20, ge=1)
+    LOGIN_GLOBAL_MAX_FAILURES: int = Field(default=1000, ge=1)
     LOGIN_THROTTLE_WINDOW_SECONDS: int = Field(default=900, ge=1)
+    LOGIN_BACKOFF_BASE_SECONDS: float = Field(default=1.0, gt=0)
+    LOGIN_BACKOFF_MAX_SECONDS: float = Field(default=900.0, gt=0)
     #: Smallest number of verified enterprises a published heatmap cell may be built from.
     HEATMAP_MIN_CELL: int = Field(default=5, ge=2)
     #: The daily time (HH:MM, China Standard Time) the worker publishes the heatmaps; officials

@@ -27,22 +27,22 @@ class Counter(Base):
 
 
 class FeedEntry(Base):
-    """One submitted result in the integrators' score feed, in commit order (``seq``).
+    """One submitted result in one integrator's score feed, in commit order (``seq``).
 
-    A submission's entry (``client_id`` None) is read by every integrator the firm consents to;
-    when a firm grants access later, an entry of its latest result for that integrator alone
-    (``client_id`` set) puts the firm into that integrator's feed at once.
+    Each integrator has its own sequence 1, 2, 3, … (a counter row per integrator): a submission
+    adds an entry for every integrator the firm consents to at that moment, and a new grant adds
+    the firm's latest result for that integrator. Nothing in an integrator's numbers depends on
+    another integrator's activity.
     """
 
     __tablename__ = "score_feed_entry"
-    __table_args__ = (Index("ix_score_feed_entry_enterprise_id_seq", "enterprise_id", "seq"),)
 
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_client.id", ondelete="CASCADE"), primary_key=True
+    )
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     result_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("result.id", ondelete="CASCADE"), index=True
-    )
-    client_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("api_client.id", ondelete="CASCADE"), index=True
     )
     assessment_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("assessment.id", ondelete="CASCADE")
@@ -67,8 +67,10 @@ class WebhookEndpoint(UUIDPrimaryKey, Timestamped, Base):
     url: Mapped[str] = mapped_column(String(2000))
     description: Mapped[str] = mapped_column(String(200), default="")
     events: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    #: ``whsec_<base64>`` (Standard Webhooks); the sender needs it, so it is kept as issued.
-    secret: Mapped[str] = mapped_column(String(100))
+    #: The signing secret ``whsec_<base64>`` (Standard Webhooks), sealed with AES-GCM under a
+    #: key derived from SECRET_KEY (``app.integrators.sealing``), and that key's id.
+    secret_ciphertext: Mapped[str] = mapped_column(String(200))
+    secret_key_id: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     approved_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(80))

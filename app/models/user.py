@@ -61,13 +61,18 @@ class WebSession(Base):
     user: Mapped[User] = relationship(lazy="raise")
 
 
-class LoginFailure(Base):
-    """One failed login, kept for per-account throttling."""
+class AuthAttempt(Base):
+    """One throttled attempt (a failed sign-in, an access request, a reset request), kept for
+    LOGIN_THROTTLE_WINDOW_SECONDS. The e-mail and the client address are stored as keyed hashes
+    (HMAC, key derived from SECRET_KEY), never in clear: the table says how often, not who."""
 
-    __tablename__ = "login_failure"
+    __tablename__ = "auth_attempt"
+    __table_args__ = (CheckConstraint("kind IN ('login', 'claim', 'reset')", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -305,7 +305,7 @@ EXPECTED: dict[str, dict[str, int | set[int]]] = {
     "GET /metrics": row(401, 404, 404, 401, 401, 404, 404, 200),
     "GET /readyz": row(200, 200, 200, 200, 200, 200, 200, 200),
     "PATCH /api/v1/admin/api-clients/{client_id}": row(401, 404, 404, 404, 404, 404, 404, 200),
-    "POST /api/v1/accounts/register": row(201, 201, 201, 201, 201, 201, 201, 201),
+    "POST /api/v1/accounts/register": row(202, 202, 202, 202, 202, 202, 202, 202),
     "POST /api/v1/admin/api-clients": row(401, 404, 404, 404, 404, 404, 404, 201),
     "POST /api/v1/admin/api-clients/{client_id}/keys": row(401, 404, 404, 404, 404, 404, 404, 201),
     "POST /api/v1/admin/webhooks/{endpoint_id}/approve": row(

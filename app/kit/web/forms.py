@@ -41,6 +41,11 @@ def field_message(lang: Lang, field: str, error: dict[str, Any]) -> str:
         return tr(lang, "Enter an e-mail address such as name@example.com.")
     if field in ("password", "new_password") and kind == "string_too_short":
         return tr(lang, "At least %(n)s characters.", n=ctx.get("min_length", 0))
+    if kind == "password_too_common":
+        return tr(
+            lang,
+            "Too common or too easy to guess; choose a longer phrase of unrelated words.",
+        )
     if kind == "string_too_short":
         return tr(lang, "Too short: at least %(n)s characters.", n=ctx.get("min_length", 1))
     if kind == "string_too_long":

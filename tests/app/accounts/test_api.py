@@ -7,9 +7,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.security import sha256_hex
+from app.kit import clock
 from app.kit.clock import utcnow
-from app.models import AuditEvent, WebSession
+from app.kit.db import Database
+from app.kit.settings import Settings
+from app.mail.worker import MailWorker
+from app.models import AuditEvent, User, WebSession
 from tests.factories import PASSWORD, create_enterprise, create_user, enterprise_payload, login
+from tests.mailbox import outbox, smtp_server
+
+
+def login_status(client: TestClient, email: str, password: str) -> int:
+    return client.post("/api/v1/session", json={"email": email, "password": password}).status_code
 
 
 def _register(client: TestClient, email: str = "boss@example.com") -> dict[str, object]:
@@ -20,8 +29,51 @@ def _register(client: TestClient, email: str = "boss@example.com") -> dict[str, 
             "user": {"email": email, "password": "long enough password"},
         },
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     return dict(response.json())
+
+
+class TestRegistrationEnumeration:
+    def test_a_taken_email_answers_as_a_new_one_and_its_owner_is_mailed(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        owner = create_user(db, enterprise=create_enterprise(db), email="taken@example.com")
+        answers = []
+        for email in ("fresh@example.com", "taken@example.com"):
+            response = client.post(
+                "/api/v1/accounts/register",
+                json={
+                    "enterprise": enterprise_payload(),
+                    "user": {"email": email, "password": "long enough password"},
+                },
+            )
+            answers.append((response.status_code, response.json()))
+        (new_status, new_body), (taken_status, taken_body) = answers
+        assert new_status == taken_status == 202
+        assert new_body.keys() == taken_body.keys()
+        assert new_body["detail"] == taken_body["detail"]
+        # Nothing was created for the taken address: its password is the owner's still.
+        assert login_status(client, "taken@example.com", "long enough password") == 401
+        assert login_status(client, "fresh@example.com", "long enough password") == 200
+        db.rollback()
+        assert db.scalar(select(User.password_hash).where(User.id == owner.id)) == (
+            owner.password_hash
+        )
+        # The owner is told, through the outbox, over SMTP.
+        [queued] = outbox(db, "taken@example.com")
+        assert queued.kind == "registration_account_exists"
+        with smtp_server() as mailbox:
+            smtp = settings.model_copy(
+                update={"SMTP_HOST": mailbox.host, "SMTP_PORT": mailbox.port, "SMTP_TLS": "none"}
+            )
+            database = Database(smtp)
+            try:
+                MailWorker(database, smtp).run_once()
+            finally:
+                database.dispose()
+            [received] = mailbox.wait_for("taken@example.com")
+        assert received.subject == "有人尝试用您的邮箱注册"
+        assert received.link("/password/forgot").endswith("/password/forgot")
 
 
 class TestLogin:
@@ -78,24 +130,27 @@ class TestLogin:
         self, client: TestClient, db: Session
     ) -> None:
         user = create_user(db, enterprise=create_enterprise(db))
-        for _ in range(5):
+        with clock.frozen(utcnow()):
+            for _ in range(5):
+                assert (
+                    client.post(
+                        "/api/v1/session", json={"email": user.email, "password": "wrong"}
+                    ).status_code
+                    == 401
+                )
+            response = client.post(
+                "/api/v1/session", json={"email": user.email, "password": PASSWORD}
+            )
+            assert response.status_code == 429
+            assert int(response.headers["Retry-After"]) > 0
+            # Another account is not affected.
+            other = create_user(db, enterprise=create_enterprise(db))
             assert (
                 client.post(
-                    "/api/v1/session", json={"email": user.email, "password": "wrong"}
+                    "/api/v1/session", json={"email": other.email, "password": PASSWORD}
                 ).status_code
-                == 401
+                == 200
             )
-        response = client.post("/api/v1/session", json={"email": user.email, "password": PASSWORD})
-        assert response.status_code == 429
-        assert int(response.headers["Retry-After"]) > 0
-        # Another account is not affected.
-        other = create_user(db, enterprise=create_enterprise(db))
-        assert (
-            client.post(
-                "/api/v1/session", json={"email": other.email, "password": PASSWORD}
-            ).status_code
-            == 200
-        )
 
     def test_login_is_audited(self, client: TestClient, db: Session) -> None:
         user = create_user(db, enterprise=create_enterprise(db))

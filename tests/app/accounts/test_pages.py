@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Enterprise, User
 from tests.factories import PASSWORD, create_enterprise, create_user, enterprise_payload
+from tests.mailbox import outbox
 from tests.pages import HTML, HTMX, hidden, soup, texts
 
 
@@ -26,12 +27,28 @@ def _register_form(client: TestClient, **overrides: str) -> dict[str, str]:
     }
 
 
-def test_register_creates_firm_and_user_and_signs_in(client: TestClient, db: Session) -> None:
+def test_register_creates_firm_and_user_then_sign_in(client: TestClient, db: Session) -> None:
     form = _register_form(client)
     response = client.post("/register", data=form, headers=HTML, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/dashboard?welcome=1"
-    assert "zhizao_session" in response.cookies
+    assert response.headers["location"] == (
+        "/login?email=manager%40example.com&next=%2Fdashboard%3Fwelcome%3D1"
+    )
+    login_page = soup(client.get(response.headers["location"], headers=HTML))
+    assert "注册已收到" in login_page.get_text()
+    assert login_page.select_one("#f-email")["value"] == "manager@example.com"
+    signed_in = client.post(
+        "/login",
+        data={
+            "email": "manager@example.com",
+            "password": PASSWORD,
+            "csrf_token": hidden(login_page, "csrf_token"),
+            "next": hidden(login_page, "next"),
+        },
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert signed_in.headers["location"] == "/dashboard?welcome=1"
     enterprise = db.scalar(select(Enterprise).where(Enterprise.credit_code == form["credit_code"]))
     assert enterprise is not None
     user = db.scalar(select(User).where(User.email == "manager@example.com"))
@@ -56,15 +73,38 @@ def test_field_errors_show_inline_in_chinese_and_english(client: TestClient) -> 
     assert "correct check digit" in soup(english).select_one("#err-credit_code").get_text()
 
 
-def test_duplicate_credit_code_and_email_are_field_errors(client: TestClient, db: Session) -> None:
+def test_duplicate_credit_code_is_a_field_error(client: TestClient, db: Session) -> None:
     enterprise = create_enterprise(db)
-    user = create_user(db, enterprise=enterprise)
     form = _register_form(client, credit_code=enterprise.credit_code)
     page = soup(client.post("/register", data=form, headers=HTML))
     assert "已注册" in page.select_one("#err-credit_code").get_text()
-    form = _register_form(client, email=user.email)
-    page = soup(client.post("/register", data=form, headers=HTML))
-    assert "已有账号" in page.select_one("#err-email").get_text()
+
+
+def test_registering_a_taken_email_answers_as_for_a_new_one(
+    client: TestClient, other: TestClient, db: Session
+) -> None:
+    owner = create_user(db, enterprise=create_enterprise(db), email="taken@example.com")
+    new = client.post(
+        "/register",
+        data=_register_form(client, email="fresh@example.com"),
+        headers=HTML,
+        follow_redirects=False,
+    )
+    taken = other.post(
+        "/register",
+        data=_register_form(other, email="taken@example.com"),
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert new.status_code == taken.status_code == 303
+    assert new.headers["location"].replace("fresh", "X") == taken.headers["location"].replace(
+        "taken", "X"
+    )
+    assert set(new.cookies) == set(taken.cookies)
+    [notice] = outbox(db, "taken@example.com")
+    assert "/password/forgot" in notice.body
+    db.refresh(owner)
+    assert db.scalars(select(User).where(User.email == "taken@example.com")).all() == [owner]
 
 
 def test_forms_before_sign_in_need_their_token(client: TestClient) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.integrators import service
+from app.kit.cursor import POSITION
 from app.kit.principal import CLI
 from app.models import FeedEntry
 from tests.app.integrators.helpers import (
@@ -115,6 +116,62 @@ class TestFeed:
             submitted(client, integrator.headers, firm["id"], position)
         db.rollback()
         assert [e.seq for e in db.scalars(select(FeedEntry).order_by(FeedEntry.seq))] == [1, 2]
+
+
+class TestPerIntegratorSequence:
+    def test_an_integrators_seqs_are_gap_free_while_another_is_active(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        other_integrator: Integrator,
+    ) -> None:
+        """They were not: one global counter, so integrator A saw 1, 3, 5 while B's firms
+        submitted 2 and 4, and the gaps told A how busy B was."""
+        mine = register_firm(client, integrator.headers)
+        theirs = register_firm(client, other_integrator.headers)
+        for position in (0.1, 0.3, 0.5):
+            submitted(client, integrator.headers, mine["id"], position)
+            submitted(client, other_integrator.headers, theirs["id"], position)
+            submitted(client, other_integrator.headers, theirs["id"], position + 0.1)
+        assert [i["seq"] for i in _read_all(client, integrator.headers)] == [1, 2, 3]
+        assert [i["seq"] for i in _read_all(client, other_integrator.headers)] == list(range(1, 7))
+
+    def test_a_firm_both_follow_is_numbered_in_each_sequence(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        other_integrator: Integrator,
+    ) -> None:
+        firm = create_enterprise(db)
+        for who in (integrator, other_integrator):
+            service.grant_access(db, CLI, firm.id, who.client_id)
+        db.commit()
+        theirs = register_firm(client, other_integrator.headers)
+        submitted(client, other_integrator.headers, theirs["id"])
+        shared = submitted(client, integrator.headers, str(firm.id))["assessment_id"]
+        [mine] = _read_all(client, integrator.headers)
+        assert (mine["seq"], mine["assessment_id"]) == (1, shared)
+        other = _read_all(client, other_integrator.headers)
+        assert [(i["seq"], i["assessment_id"]) for i in other][-1] == (2, shared)
+
+    def test_a_cursor_past_the_end_of_the_sequence_is_422(
+        self, client: TestClient, integrator: Integrator
+    ) -> None:
+        firm = register_firm(client, integrator.headers)
+        submitted(client, integrator.headers, firm["id"])
+        stale = POSITION.encode(1042)  # a cursor into the old global sequence
+        response = client.get(f"/api/v1/scores?cursor={stale}", headers=integrator.headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "query.cursor"
+        at_end = POSITION.encode(1)
+        assert (
+            client.get(f"/api/v1/scores?cursor={at_end}", headers=integrator.headers).json()[
+                "items"
+            ]
+            == []
+        )
 
 
 class TestConcurrentSubmits:

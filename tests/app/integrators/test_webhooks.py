@@ -273,6 +273,7 @@ class TestDelivery:
         approve(client, db, endpoint["id"])
         firm = register_firm(client, integrator.headers)
         submitted(client, integrator.headers, firm["id"])
+        # The name was public at registration and approval; now it resolves inside.
         rebinding = WebhookWorker(
             database, settings, resolve=lambda host, port: ["169.254.169.254"]
         )

@@ -1,0 +1,103 @@
+"""Throttling of sign-in, access requests (``/claim``) and reset requests (``/password/forgot``):
+per account and client address, per client address, and over everyone, with exponential backoff
+instead of a lock.
+
+The rule, for each of the three scopes (checked before the attempt; an attempt that is refused
+is not counted):
+
+- an account from one address: LOGIN_MAX_FAILURES attempts free within
+  LOGIN_THROTTLE_WINDOW_SECONDS;
+- one address, whatever the accounts: LOGIN_ADDRESS_MAX_FAILURES free (password spraying);
+- everyone: LOGIN_GLOBAL_MAX_FAILURES free (a distributed attack);
+
+past its free attempts a scope waits LOGIN_BACKOFF_BASE_SECONDS × 2^(n − free) after its latest
+attempt (n = attempts in the window), at most LOGIN_BACKOFF_MAX_SECONDS, and the answer is 429
+with Retry-After. Sign-in counts failures (a success forgets that account's failures from that
+address); access and reset requests count every request (each may send an e-mail).
+
+Nothing is ever locked: an account's count is kept per address, so an attacker elsewhere slows
+only himself and the owner still signs in from her own address. Distributed guessing against one
+account is bounded by the global scope and by the password policy (15 characters, no common
+ones). E-mails and addresses are stored as keyed hashes (``AuthAttempt``).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Literal
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from app.accounts.repository import AttemptRepository
+from app.auth.security import derive_key, keyed_hash
+from app.kit.clock import utcnow
+from app.kit.errors import TooManyRequests
+from app.kit.settings import Settings
+from app.models import AuthAttempt
+
+Kind = Literal["login", "claim", "reset"]
+
+
+def _hashes(settings: Settings, email: str, address: str) -> tuple[str, str]:
+    key = derive_key(settings.SECRET_KEY.get_secret_value(), "throttle")
+    return keyed_hash(key, "email:" + email.strip().lower()), keyed_hash(key, "ip:" + address)
+
+
+def backoff_seconds(settings: Settings, attempts: int, free: int) -> float:
+    """The wait after the latest attempt once ``attempts`` reached ``free``; 0 before."""
+    if attempts < free:
+        return 0.0
+    exponent = min(attempts - free, 32)
+    return min(
+        settings.LOGIN_BACKOFF_BASE_SECONDS * 2.0**exponent, settings.LOGIN_BACKOFF_MAX_SECONDS
+    )
+
+
+def check(session: Session, settings: Settings, kind: Kind, email: str, address: str) -> datetime:
+    """Refuse (429) while any scope is backing off; returns now."""
+    now = utcnow()
+    since = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+    account, client = _hashes(settings, email, address)
+    attempts = AttemptRepository(session)
+    scopes = (
+        (attempts.recent(kind, since), settings.LOGIN_GLOBAL_MAX_FAILURES),
+        (attempts.recent(kind, since, client=client), settings.LOGIN_ADDRESS_MAX_FAILURES),
+        (
+            attempts.recent(kind, since, account=account, client=client),
+            settings.LOGIN_MAX_FAILURES,
+        ),
+    )
+    wait = 0.0
+    for (count, latest), free in scopes:
+        if latest is not None:
+            until = latest + timedelta(seconds=backoff_seconds(settings, count, free))
+            wait = max(wait, (until - now).total_seconds())
+    if wait > 0:
+        raise TooManyRequests(
+            "Too many attempts; try again later.", retry_after=max(1, math.ceil(wait))
+        )
+    return now
+
+
+def record(
+    session: Session, settings: Settings, kind: Kind, email: str, address: str, at: datetime
+) -> None:
+    """Count one attempt (and drop those older than the window)."""
+    account, client = _hashes(settings, email, address)
+    attempts = AttemptRepository(session)
+    attempts.purge_before(at - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS))
+    attempts.add(AuthAttempt(kind=kind, account=account, client=client, at=at))
+
+
+def forget(session: Session, settings: Settings, kind: Kind, email: str, address: str) -> None:
+    """A successful sign-in: the account's failures from this address no longer count."""
+    account, client = _hashes(settings, email, address)
+    AttemptRepository(session).forget(kind, account=account, client=client)
+
+
+def client_address(request: Request) -> str:
+    """The address a request came from (behind a proxy, uvicorn's ``--forwarded-allow-ips``
+    makes it the real client's)."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,121 @@
+"""Where a webhook may be sent: the one resolver and address check, used at registration, at
+the admin's approval (the console shows the resolved addresses) and at every delivery.
+
+The rule: the URL is https (http only where WEBHOOK_ALLOW_HTTP, never in production); a host
+written as a number in any spelling the C library accepts (``2130706433``, ``0x7f000001``,
+``0177.0.0.1``, ``127.1``, ``0``) is normalised with ``ipaddress`` first and checked as that
+address; a name is resolved and **every** address it resolves to must be public unicast
+(``address_allowed``): no private, loopback, link-local, multicast, reserved or unspecified
+address, IPv4-mapped IPv6 judged as its IPv4. A name that does not resolve is refused too (it
+could not be checked). Delivery sends to an address checked here (no second lookup, so no DNS
+rebinding between the check and the request).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from app.kit.settings import Environment, Settings
+
+Resolver = Callable[[str, int], list[str]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+#: One part of an inet_aton spelling: decimal, octal (leading 0) or hex (0x).
+_NUMERIC_PART = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
+
+
+class UnsafeDestination(Exception):
+    """The URL may not be sent to (scheme, or an address that is not public)."""
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+_resolver: Resolver = system_resolver
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses of ``host`` by the active resolver (the system's, or a test's)."""
+    return _resolver(host, port)
+
+
+def use_resolver(resolver: Resolver) -> Resolver:
+    """Make ``resolver`` the active one (tests without DNS); returns the previous one."""
+    global _resolver
+    previous, _resolver = _resolver, resolver
+    return previous
+
+
+def numeric_address(host: str) -> IPAddress | None:
+    """The address a host written as a number means, in any spelling ``inet_aton`` accepts
+    (1 to 4 parts, each decimal, octal or hex), or a plain IPv6 address; None for a name."""
+    host = host.rstrip(".")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4 or not all(_NUMERIC_PART.match(part) for part in parts):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None  # a number too large for its place: no address at all
+
+
+def allows_http(settings: Settings) -> bool:
+    return settings.WEBHOOK_ALLOW_HTTP and settings.ENV != Environment.production
+
+
+def allows_loopback(settings: Settings) -> bool:
+    return settings.WEBHOOK_ALLOW_LOOPBACK and settings.ENV != Environment.production
+
+
+def address_allowed(address: IPAddress, settings: Settings) -> bool:
+    """Public unicast only; loopback only where the setting allows it (tests)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return allows_loopback(settings)
+    return not (
+        address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+def checked_addresses(url: str, settings: Settings, resolver: Resolver | None = None) -> list[str]:
+    """The addresses ``url`` may be sent to; raises UnsafeDestination if any is not public."""
+    parts = urlsplit(url)
+    schemes = {"https", "http"} if allows_http(settings) else {"https"}
+    if parts.scheme not in schemes or not parts.hostname:
+        raise UnsafeDestination(f"refused: only {' or '.join(sorted(schemes))} URLs are sent to")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    numeric = numeric_address(parts.hostname)
+    if numeric is not None:
+        addresses = [str(numeric)]
+    else:
+        try:
+            addresses = (resolver or resolve)(parts.hostname, port)
+        except OSError as exc:
+            raise UnsafeDestination(f"cannot resolve {parts.hostname}: {exc}") from exc
+    if not addresses:
+        raise UnsafeDestination(f"{parts.hostname} has no address")
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not address_allowed(ip, settings):
+            raise UnsafeDestination(
+                f"refused: {parts.hostname} is {ip}, which is not a public address"
+                if numeric is not None
+                else f"refused: {parts.hostname} resolves to {ip}, which is not a public address"
+            )
+    return addresses

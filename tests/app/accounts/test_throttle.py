@@ -1,0 +1,171 @@
+"""Throttling per account and address, per address and globally, with exponential backoff and no
+lock (``app.accounts.throttle``); attempts name no one in clear."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.security import derive_key, keyed_hash
+from app.kit import clock
+from app.kit.settings import Settings
+from app.models import AuthAttempt
+from tests.factories import PASSWORD, create_enterprise, create_user
+from tests.pages import HTML, hidden, soup
+
+ATTACKER = ("203.0.113.66", 40000)
+VICTIM = ("198.51.100.7", 40001)
+
+
+@pytest.fixture
+def attacker(app: FastAPI) -> Iterator[TestClient]:
+    browser = TestClient(app, base_url="http://testserver", client=ATTACKER)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def victim(app: FastAPI) -> Iterator[TestClient]:
+    browser = TestClient(app, base_url="http://testserver", client=VICTIM)
+    yield browser
+    browser.close()
+
+
+def sign_in(client: TestClient, email: str, password: str) -> int:
+    return client.post("/api/v1/session", json={"email": email, "password": password}).status_code
+
+
+def test_password_spraying_from_one_address_is_throttled(
+    attacker: TestClient, victim: TestClient, db: Session
+) -> None:
+    """30 accounts, one try each, from one address: the address backs off (429)."""
+    firm = create_enterprise(db)
+    users = [create_user(db, enterprise=firm, email=f"u{i}@example.com") for i in range(30)]
+    with clock.frozen(clock.utcnow()):
+        statuses = [sign_in(attacker, u.email, "Summer2026 password!") for u in users]
+        assert statuses[:20] == [401] * 20
+        assert 429 in statuses[20:]
+        refused = attacker.post(
+            "/api/v1/session", json={"email": users[0].email, "password": PASSWORD}
+        )
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert int(refused.headers["Retry-After"]) >= 1
+        # Everyone else signs in as usual.
+        assert sign_in(victim, users[0].email, PASSWORD) == 200
+
+
+def test_an_attacker_cannot_lock_out_a_victim_signing_in_elsewhere(
+    attacker: TestClient, victim: TestClient, db: Session
+) -> None:
+    user = create_user(db, enterprise=create_enterprise(db))
+    with clock.frozen(clock.utcnow()) as time:
+        for _ in range(12):
+            sign_in(attacker, user.email, "wrong password guess")
+            time.advance(timedelta(seconds=1))
+        assert sign_in(attacker, user.email, PASSWORD) == 429  # even the right one
+        assert sign_in(victim, user.email, PASSWORD) == 200
+
+
+def test_backoff_doubles_and_then_lets_the_next_try_through(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    user = create_user(db, enterprise=create_enterprise(db))
+    with clock.frozen(clock.utcnow()) as time:
+        for _ in range(settings.LOGIN_MAX_FAILURES):
+            assert sign_in(client, user.email, "wrong password guess") == 401
+        first = client.post("/api/v1/session", json={"email": user.email, "password": PASSWORD})
+        assert first.status_code == 429
+        assert first.headers["Retry-After"] == "1"
+        time.advance(timedelta(seconds=1))
+        assert sign_in(client, user.email, "wrong password guess") == 401  # the 6th failure
+        second = client.post("/api/v1/session", json={"email": user.email, "password": PASSWORD})
+        assert second.headers["Retry-After"] == "2"
+        time.advance(timedelta(seconds=2))
+        assert sign_in(client, user.email, PASSWORD) == 200  # no lock: the wait is over
+
+
+def test_global_throttle_backs_off_everyone(
+    attacker: TestClient,
+    victim: TestClient,
+    db: Session,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "LOGIN_GLOBAL_MAX_FAILURES", 3)
+    user = create_user(db, enterprise=create_enterprise(db))
+    with clock.frozen(clock.utcnow()):
+        for i in range(3):
+            sign_in(attacker, f"ghost{i}@example.com", "wrong password guess")
+        assert sign_in(victim, user.email, PASSWORD) == 429
+
+
+def test_unknown_emails_and_addresses_are_stored_as_keyed_hashes(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    sign_in(client, "ghost@example.com", "wrong password guess")
+    db.rollback()
+    [attempt] = db.scalars(select(AuthAttempt))
+    assert "ghost" not in attempt.account and "testclient" not in attempt.client
+    key = derive_key(settings.SECRET_KEY.get_secret_value(), "throttle")
+    assert attempt.account == keyed_hash(key, "email:ghost@example.com")
+    # A hash without the key does not match: the list cannot be tested against guesses.
+    assert attempt.account != keyed_hash(b"", "email:ghost@example.com")
+
+
+def test_reset_requests_are_throttled_per_address(
+    attacker: TestClient, victim: TestClient, db: Session, settings: Settings
+) -> None:
+    def ask(client: TestClient, email: str) -> int:
+        page = soup(client.get("/password/forgot", headers=HTML))
+        return client.post(
+            "/password/forgot",
+            data={"csrf_token": hidden(page, "csrf_token"), "email": email},
+            headers=HTML,
+        ).status_code
+
+    with clock.frozen(clock.utcnow()):
+        statuses = [ask(attacker, f"p{i}@example.com") for i in range(25)]
+        assert statuses[: settings.LOGIN_ADDRESS_MAX_FAILURES] == [200] * 20
+        assert statuses[-1] == 429
+        assert ask(victim, "p0@example.com") == 200
+
+
+def test_claims_are_throttled_per_address(
+    attacker: TestClient, db: Session, settings: Settings
+) -> None:
+    firm = create_enterprise(db)
+    with clock.frozen(clock.utcnow()):
+        statuses = []
+        for i in range(settings.LOGIN_ADDRESS_MAX_FAILURES + 1):
+            page = soup(attacker.get("/claim", headers=HTML))
+            response = attacker.post(
+                "/claim",
+                data={
+                    "csrf_token": hidden(page, "csrf_token"),
+                    "credit_code": firm.credit_code,
+                    "email": f"c{i}@example.com",
+                    "display_name": "Chen",
+                },
+                headers=HTML,
+            )
+            statuses.append(response.status_code)
+        assert statuses[:-1] == [200] * settings.LOGIN_ADDRESS_MAX_FAILURES
+        assert statuses[-1] == 429
+        assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_old_attempts_leave_the_window(client: TestClient, db: Session, settings: Settings) -> None:
+    user = create_user(db, enterprise=create_enterprise(db))
+    with clock.frozen(clock.utcnow()) as time:
+        for _ in range(settings.LOGIN_MAX_FAILURES + 3):
+            sign_in(client, user.email, "wrong password guess")
+            time.advance(timedelta(seconds=10))
+        time.advance(timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS))
+        assert sign_in(client, user.email, PASSWORD) == 200

@@ -1,0 +1,135 @@
+"""Webhook URLs are resolved and checked at registration, at approval and at delivery, by one
+resolver (``app.integrators.destinations``); numeric spellings of an address are normalised."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy.orm import Session
+
+from app.admin import pages as admin_pages
+from app.integrators import destinations, sealing, worker
+from app.integrators.destinations import numeric_address
+from app.kit.settings import Settings
+from app.main import create_app
+from app.models import WebhookEndpoint
+from tests.app.integrators.helpers import Integrator
+from tests.pages import HTML, soup
+
+SPELLINGS = {
+    "2130706433": "127.0.0.1",
+    "0x7f000001": "127.0.0.1",
+    "0177.0.0.1": "127.0.0.1",
+    "127.1": "127.0.0.1",
+    "0": "0.0.0.0",
+    "0x7f.1": "127.0.0.1",
+    "017700000001": "127.0.0.1",
+    "127.0.0.1.": "127.0.0.1",
+    "0xa9.0xfe.0xa9.0xfe": "169.254.169.254",
+    "3232235777": "192.168.1.1",
+}
+
+
+@pytest.fixture(scope="module")
+def strict(settings: Settings) -> Iterator[TestClient]:
+    """An app as in production: https only, no loopback receivers."""
+    strict_settings = settings.model_copy(
+        update={"WEBHOOK_ALLOW_HTTP": False, "WEBHOOK_ALLOW_LOOPBACK": False}
+    )
+    with TestClient(create_app(strict_settings)) as client:
+        yield client
+
+
+def register(client: TestClient, integrator: Integrator, host: str) -> Response:
+    return client.post(
+        "/api/v1/webhooks", json={"url": f"https://{host}/hook"}, headers=integrator.headers
+    )
+
+
+@pytest.mark.parametrize(("host", "address"), SPELLINGS.items())
+def test_numeric_spellings_are_normalised(host: str, address: str) -> None:
+    assert numeric_address(host) == ipaddress.ip_address(address)
+
+
+@pytest.mark.parametrize("host", ["hooks.example.com", "0x7g.0.0.1", "1e100.net", "deadbeef"])
+def test_names_are_not_numbers(host: str) -> None:
+    assert numeric_address(host) is None
+
+
+@pytest.mark.parametrize("host", list(SPELLINGS))
+def test_every_numeric_spelling_of_an_internal_address_is_refused_at_registration(
+    strict: TestClient, engine: object, integrator: Integrator, host: str
+) -> None:
+    response = register(strict, integrator, host)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "body.url"
+    assert SPELLINGS[host] in error["message"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "intranet.example.com",  # 10.20.30.40
+        "metadata.example.com",  # 169.254.169.254
+        "split.example.com",  # a public address and 127.0.0.1: every address counts
+        "v6-internal.example.com",  # fd00::1
+        "nowhere.example.com",  # does not resolve: cannot be checked
+    ],
+)
+def test_names_resolving_to_internal_addresses_are_refused_at_registration(
+    strict: TestClient, engine: object, integrator: Integrator, host: str
+) -> None:
+    response = register(strict, integrator, host)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["body.url"]
+
+
+def test_a_public_name_is_accepted(
+    strict: TestClient, engine: object, integrator: Integrator
+) -> None:
+    response = register(strict, integrator, "hooks.example.com")
+    assert response.status_code == 201, response.text
+
+
+def test_approval_checks_again_and_the_console_shows_why(
+    admin: TestClient, db: Session, integrator: Integrator, settings: Settings
+) -> None:
+    """A pending endpoint whose name now resolves inside (registered before this check, or
+    DNS changed since) is shown with the reason and cannot be approved."""
+    endpoint_id = uuid.uuid4()
+    sealed = sealing.seal(settings, endpoint_id, "whsec_" + "A" * 43 + "=")
+    endpoint = WebhookEndpoint(
+        id=endpoint_id,
+        client_id=integrator.client_id,
+        url="https://intranet.example.com/hook",
+        description="",
+        events=["assessment.submitted"],
+        secret_ciphertext=sealed.ciphertext,
+        secret_key_id=sealed.key_id,
+        status="pending",
+    )
+    db.add(endpoint)
+    db.commit()
+    card = soup(admin.get("/admin", headers=HTML)).select_one(f"#webhook-{endpoint.id}")
+    assert card is not None
+    assert "10.20.30.40" in card.get_text()
+    approved = admin.post(f"/api/v1/admin/webhooks/{endpoint.id}/approve")
+    assert approved.status_code == 422
+    assert approved.json()["errors"][0]["field"] == "body.url"
+
+
+def test_one_resolver_and_check_for_registration_approval_and_delivery(
+    settings: Settings,
+) -> None:
+    assert worker.checked_addresses is destinations.checked_addresses
+    assert admin_pages.destination("https://metadata.example.com/x", settings)[0] == []
+    assert admin_pages.destination("https://hooks.example.com/x", settings) == (
+        ["93.184.215.14"],
+        None,
+    )
