@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 from zxcvbn import zxcvbn
 
 from app.enterprises.classification import normalize_credit_code
-from app.enterprises.schemas import EnterpriseCreate, EnterpriseRead
+from app.enterprises.schemas import EnterpriseCreate
 from app.kit.schemas import RequestModel, ResponseModel, Text
 
 #: NIST SP 800-63B-4 §3.1.1.2: a password that is the only factor is at least 15 characters.

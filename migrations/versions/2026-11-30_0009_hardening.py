@@ -1,7 +1,7 @@
 """hardening (hard-b): throttled attempts as keyed hashes, webhook secrets encrypted at rest
 
-Revision ID: hard_b_1
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 10:00:00
 
 ``login_failure`` kept every e-mail tried, unknown ones included, in clear; ``auth_attempt``
@@ -33,8 +33,8 @@ import app.models.base
 from app.integrators import sealing
 from app.kit.migrations import migration_settings
 
-revision: str = "hard_b_1"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

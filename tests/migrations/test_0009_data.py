@@ -1,4 +1,4 @@
-"""Data of migration hard_b_1 on both engines: plain webhook secrets become sealed ones that
+"""Data of migration 0009 on both engines: plain webhook secrets become sealed ones that
 still sign verifiably; clear-text failed-login e-mails are gone."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from app.kit.settings import Environment, Settings
 from app.models import ApiClient, Assessment, Counter, FeedEntry, Grant, Result
 from tests.factories import create_enterprise
 
-BEFORE = "0006"
+BEFORE = "0008"
 OLD_FEED = sa.table(
     "score_feed_entry",
     sa.column("seq", sa.BigInteger()),
