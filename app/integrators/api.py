@@ -58,7 +58,9 @@ Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
         "Start without a cursor, then pass `next_cursor` back. The order is the order in which "
         "submissions committed, so a cursor never skips a result that commits later: no gaps, "
         "no duplicates. An empty page means you are up to date: keep the cursor and poll again. "
-        "Firms whose consent was revoked disappear from the feed at once."
+        "Firms whose consent was revoked disappear from the feed at once. `seq` is numbered "
+        "per integrator; a cursor past the end of your sequence (one kept from before it was "
+        "per integrator) is 422: read from the start again."
     ),
 )
 def scores_feed(

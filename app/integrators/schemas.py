@@ -118,7 +118,9 @@ class GrantedFirm(ResponseModel):
 
 class FeedItem(ResponseModel):
     seq: int = Field(
-        description="Position in the feed; increases in commit order, no gaps.", examples=[1042]
+        description="Position in your feed: your own sequence 1, 2, 3, … (other integrators' "
+        "activity does not show in it); increases in commit order, no gaps.",
+        examples=[42],
     )
     assessment_id: uuid.UUID
     enterprise_id: uuid.UUID
