@@ -68,6 +68,11 @@ def get_visible(session: Session, principal: Principal, assessment_id: uuid.UUID
     return assessment
 
 
+def get(session: Session, assessment_id: uuid.UUID) -> Assessment | None:
+    """The assessment, unguarded: for background jobs that act on what a caller already did."""
+    return AssessmentRepository(session).get(assessment_id)
+
+
 def questionnaire_of(catalog: QuestionnaireCatalog, assessment: Assessment) -> Questionnaire:
     """The questionnaire with the content the assessment was started on."""
     return questionnaires.questionnaire_of(

@@ -29,6 +29,7 @@ from app.models.integrator import (
     WebhookEndpoint,
 )
 from app.models.mail import MailMessage
+from app.models.report import ReportJob, ReportPdf
 from app.models.user import (
     FIRM_ROLES,
     ROLES,
@@ -69,6 +70,8 @@ __all__ = [
     "MailMessage",
     "PasswordReset",
     "QuestionnaireRecord",
+    "ReportJob",
+    "ReportPdf",
     "Result",
     "User",
     "WEBHOOK_EVENTS",

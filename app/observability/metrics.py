@@ -45,6 +45,15 @@ VERIFICATION_RATE_LIMITED = Counter(
     registry=REGISTRY,
 )
 
+#: PDF renders by who paid for them: ``worker`` (ahead of the first request, after submit),
+#: ``request`` (the stored PDF was missing or stale), ``script`` (benchmarks, examples).
+REPORT_RENDERS = Counter(
+    "zhizao_report_renders_total",
+    "PDF report renders, by origin (worker, request, script).",
+    ["origin"],
+    registry=REGISTRY,
+)
+
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     REQUESTS.labels(method, route, str(status)).inc()
