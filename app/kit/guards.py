@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
@@ -230,10 +230,11 @@ class _AccessRepository:
 # --- guards: the rules as route dependencies -----------------------------------------------------
 
 
-def scoped(scope: str) -> Callable[[Principal], Principal]:
-    """Signed in; an API key must also carry ``scope`` (403 otherwise). Users are not scoped."""
+def scoped(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """Signed in; an API key must also carry ``scope`` (403 otherwise). Users are not scoped.
+    (Async: no I/O, so no trip through the thread pool.)"""
 
-    def check(principal: SignedIn) -> Principal:
+    async def check(principal: SignedIn) -> Principal:
         if principal.is_integrator and scope not in principal.scopes:
             raise Forbidden(
                 f"This API key lacks the scope {scope!r} this operation needs.",

@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from app.kit.conditional import PRIVATE_REVALIDATE, IfNoneMatch, content_language, etag_matches
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
 from app.kit.guards import scoped
-from app.kit.i18n import LangDep, html_lang
+from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.kit.settings import Settings, settings_of
@@ -32,13 +33,6 @@ def get_renderer(app: FastAPI) -> ReportRenderer:
         )
         app.state.report_renderer = renderer
     return renderer
-
-
-def _etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    presented = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in presented or etag in presented
 
 
 @router.get(
@@ -68,22 +62,15 @@ async def get_report_pdf(
     principal: ReportReader,
     catalog: CatalogDep,
     lang: LangDep,
-    if_none_match: Annotated[
-        str | None, Header(description="The ETag of a copy you hold: 304 if still current.")
-    ] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     renderer = get_renderer(request.app)
     located = await run_in_threadpool(
         service.locate, session, principal, catalog, assessment_id, lang
     )
     key = located.key
-    headers = {
-        "ETag": key.etag,
-        "Cache-Control": "private, no-cache",
-        "Vary": "Accept-Language, Cookie, Authorization",
-        "Content-Language": html_lang(lang),
-    }
-    if _etag_matches(if_none_match, key.etag):
+    headers = {"ETag": key.etag, **PRIVATE_REVALIDATE, **content_language(lang)}
+    if etag_matches(if_none_match, key.etag):
         return Response(status_code=304, headers=headers)
     pdf = await run_in_threadpool(service.stored, session, key)
     if pdf is None:  # the worker has not rendered it yet (or the firm was renamed since)

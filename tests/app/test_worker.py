@@ -14,6 +14,7 @@ from app.kit.settings import Settings
 from app.mail import service as mail
 from app.mail.worker import MailWorker
 from app.main import create_app
+from app.reports.worker import ReportWorker
 from app.worker import Worker, build_jobs
 from tests.mailbox import smtp_server
 
@@ -46,7 +47,7 @@ class Counting:
         pass
 
 
-def test_the_jobs_are_webhook_deliveries_the_mail_outbox_and_heatmap_publication(
+def test_the_jobs_are_webhook_deliveries_the_mail_outbox_heatmap_publication_and_reports(
     settings: Settings,
 ) -> None:
     database = Database(settings)
@@ -54,7 +55,7 @@ def test_the_jobs_are_webhook_deliveries_the_mail_outbox_and_heatmap_publication
         kinds = [type(job) for job in build_jobs(database, settings)]
     finally:
         database.dispose()
-    assert kinds == [WebhookWorker, MailWorker, HeatmapPublisher]
+    assert kinds == [WebhookWorker, MailWorker, HeatmapPublisher, ReportWorker]
 
 
 def test_a_failing_job_does_not_stop_the_others() -> None:
