@@ -1,7 +1,7 @@
 """HTTP throughput of the service beside the framework floor, measured in the same run.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/http.py [--engines sqlite,postgresql]
-[--duration 5] [--only result,healthz] [--firms 500] [--submit-drafts 150] [--profile]``.
+[--duration 3] [--only result,healthz] [--firms 500] [--submit-drafts 150] [--profile]``.
 Prints one markdown table per engine for docs/benchmarks.md; ``--profile`` also samples the
 service with py-spy during each endpoint's run and prints where its time went (stderr).
 
@@ -26,8 +26,9 @@ What one run does, per engine:
    from the store). The demo official signs in for the heatmap GET.
 4. ``wrk`` pinned to core 1 (``taskset -c 1 wrk -t1 -c C -d D --latency``; a Lua script sets
    the method, the body and the headers: ``Authorization: Bearer``, ``If-Match: *``, the session
-   cookie) drives each endpoint for ``--duration`` seconds. The floor is measured first and last;
-   every ratio is to the mean of the two (their spread says how steady the machine was).
+   cookie) drives each endpoint for ``--duration`` seconds, right after the floor for as long:
+   each ratio is to the floor measured just before it (on a shared machine the load changes
+   within a minute; the spread of the floors over the run says how much).
 
 The figures are absolute req/s of one core, so they depend on what else the machine runs; the
 ratios to the floor measured in the same run are what to compare across runs.
@@ -394,37 +395,40 @@ def bench_engine(engine: str, args: argparse.Namespace, say: Any) -> str:
             measured_endpoints = [
                 e for e in measured_endpoints if any(o in e.name.lower() for o in args.only)
             ]
-        rows: list[Measured] = []
+        rows: list[tuple[Measured, Measured]] = []
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
-            first_floor = run_wrk(floor_endpoint, floor.url, args.duration, work)
-            say(f"[{engine}] floor: {first_floor.rps:.0f} req/s")
             for endpoint in measured_endpoints:
+                # The floor right before each endpoint: on a shared machine the load changes
+                # within a minute, and a ratio to a floor measured far away would carry it.
+                base = run_wrk(floor_endpoint, floor.url, args.duration, work)
                 pid = app.python_pid() if args.profile else None
                 row = run_wrk(endpoint, app.url, args.duration, work, pid)
-                say(f"[{engine}] {endpoint.name}: {row.rps:.0f} req/s, p50 {row.p50_ms:.1f} ms")
-                rows.append(row)
-            last_floor = run_wrk(floor_endpoint, floor.url, args.duration, work)
-            say(f"[{engine}] floor again: {last_floor.rps:.0f} req/s")
+                say(
+                    f"[{engine}] {endpoint.name}: {row.rps:.0f} req/s, p50 {row.p50_ms:.1f} ms"
+                    f" (floor {base.rps:.0f})"
+                )
+                rows.append((base, row))
     finally:
         app.stop()
         floor.stop()
-    return table(engine, first_floor, last_floor, rows)
+    return table(engine, rows)
 
 
-def table(engine: str, first: Measured, last: Measured, rows: list[Measured]) -> str:
-    floor = (first.rps + last.rps) / 2
+def table(engine: str, rows: list[tuple[Measured, Measured]]) -> str:
+    floors = [base.rps for base, _ in rows]
     out = [
-        f"**{engine}** — floor {first.rps:.0f} → {last.rps:.0f} req/s (first and last; ratios "
-        f"to the mean, {floor:.0f})",
+        f"**{engine}** — the floor (8 connections) measured right before each endpoint: "
+        f"{min(floors):.0f}–{max(floors):.0f} req/s over the run",
         "",
-        "| endpoint | conns | req/s | p50 ms | p99 ms | × floor | non-2xx |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | conns | req/s | p50 ms | p99 ms | floor req/s | × floor | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in [first, *rows, last]:
+    for base, row in rows:
         out.append(
             f"| {row.endpoint.name} | {row.endpoint.connections} | {row.rps:.0f} | "
-            f"{row.p50_ms:.1f} | {row.p99_ms:.1f} | {row.rps / floor:.2f} | {row.non_2xx} |"
+            f"{row.p50_ms:.1f} | {row.p99_ms:.1f} | {base.rps:.0f} | {row.rps / base.rps:.2f} | "
+            f"{row.non_2xx} |"
         )
     return "\n".join(out)
 
@@ -440,7 +444,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--duration", type=int, default=5, help="seconds per endpoint")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per endpoint")
     parser.add_argument("--firms", type=int, default=500, help="synthetic firms (heatmaps)")
     parser.add_argument("--submit-drafts", type=int, default=150)
     parser.add_argument("--only", type=lambda s: [p.strip().lower() for p in s.split(",")])
