@@ -1,6 +1,9 @@
 """HTTP throughput of the service beside the framework floor, measured in the same run.
 
-Run: ``make bench`` or ``.venv/bin/python benchmarks/http.py [--engines sqlite,postgresql]
+(Not ``benchmarks/http.py``: a script's folder comes first on ``sys.path``, and a file of that
+name there hides the standard library's ``http`` from every benchmark script.)
+
+Run: ``make bench`` or ``.venv/bin/python benchmarks/throughput.py [--engines sqlite,postgresql]
 [--duration 3] [--only result,healthz] [--firms 500] [--submit-drafts 150] [--profile]``.
 Prints one markdown table per engine for docs/benchmarks.md; ``--profile`` also samples the
 service with py-spy during each endpoint's run and prints where its time went (stderr).
@@ -51,9 +54,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder comes first on sys.path, and its name would hide the
-# standard library's ``http`` package from httpx: put the project root there instead.
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
