@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from pypdf import PdfReader  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from app import hooks  # noqa: E402
 from app.assessments import service as assessments  # noqa: E402
-from app.assessments.repository import AssessmentRepository  # noqa: E402
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate  # noqa: E402
 from app.enterprises import service as enterprise_service  # noqa: E402
 from app.enterprises.schemas import EnterpriseCreate  # noqa: E402
@@ -49,6 +49,7 @@ from app.models import Enterprise, Result  # noqa: E402
 from app.questionnaires.catalog import QuestionnaireCatalog  # noqa: E402
 from app.reports import service as reports  # noqa: E402
 from app.reports.pdf import render_pdf  # noqa: E402
+from app.results import service as results  # noqa: E402
 from scoring import Question, Questionnaire, applicable_questions  # noqa: E402
 from scoring.subsidy_loader import load_subsidies  # noqa: E402
 
@@ -146,7 +147,7 @@ def _submit(
         idempotency_key=None, request_fingerprint="benchmark", lang="zh",
         programmes=programmes,
     )  # fmt: skip
-    result = AssessmentRepository(session).result(assessment.id)
+    result = results.of_assessment(session, assessment)
     assert result is not None
     assessment.submitted_at = when
     result.computed_at = when
@@ -334,6 +335,7 @@ def main() -> None:
     parser.add_argument("--examples", type=Path, help="write report-zh/en.pdf and PNGs here")
     parser.add_argument("--renders", type=int, default=200, help="renders for the memory check")
     args = parser.parse_args()
+    hooks.install()  # submissions publish events (the app factory and the CLI do this too)
     with tempfile.TemporaryDirectory() as directory:
         demo = build_demo(Path(directory))
         if args.examples:
