@@ -84,7 +84,7 @@ def test_score_prints_the_numbers_worked_out_by_hand() -> None:
     assert out["stages"] == {"digitization": 3.5, "automation": 3.75, "data_collection": 3.0}
     assert out["overall"] == 3.31
     assert out["rung"] == 3.25
-    assert out["rung_name"] == "数字化"
+    assert out["rung_name"] == "规范级"
     assert out["held_back_by"] == [
         {"kind": "overall", "stage_id": None, "rung": 3.5, "needed": 3.5, "actual": 3.31},
         {
@@ -110,7 +110,7 @@ def test_score_prints_the_numbers_worked_out_by_hand() -> None:
 def test_score_in_english() -> None:
     result = runner.invoke(score_app, worked_args("--lang", "en"))
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["rung_name"] == "Digitized"
+    assert json.loads(result.stdout)["rung_name"] == "Standardised"
 
 
 def test_score_rejects_unknown_language() -> None:

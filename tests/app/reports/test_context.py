@@ -117,7 +117,7 @@ class TestStoredResult:
         assert (
             built.rung_name
             == (
-                "Pre-3.0 Automated Digitized Connected Data-driven Smart".split()[
+                "Starting Planning Standardised Integrated Optimised Leading".split()[
                     [2.75, 3.0, 3.25, 3.5, 3.75, 4.0].index(result["rung"])
                 ]
             )
