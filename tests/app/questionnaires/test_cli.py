@@ -98,12 +98,11 @@ def test_score_prints_the_numbers_worked_out_by_hand() -> None:
     roadmap = out["roadmap"]
     assert roadmap["next_rung"] == 3.5
     assert [(s["question_id"], s["gain"], s["lifts_binding_stage"]) for s in roadmap["steps"]] == [
-        ("capture", 0.125, True),
-        ("equipment_rate", 0.021, False),
+        ("capture", 0.25, True),
     ]
-    what_if = roadmap["what_if"]
-    assert [c["target"] for c in what_if["changes"]] == [["output", "status", "quality"]]
-    assert (what_if["overall"], what_if["exact"]) == (3.56, True)
+    assert roadmap["steps"][0]["target"] == ["output", "status", "quality"]
+    assert (roadmap["plan"]["overall"], roadmap["plan"]["optimal"]) == (3.56, True)
+    assert [idea["question_id"] for idea in roadmap["ideas"]] == ["equipment_rate"]
     assert out["crosswalk"]["cmmm"] == "L2 规范级" and out["crosswalk"]["indicative"] is True
 
 
