@@ -9,8 +9,8 @@ with the least total effort that reaches the next rung R (O ≥ R and every stag
 meets every ``requires`` of every position it climbs through (reaching a position means
 passing the ones below it, so their prerequisites hold too). *Within limits* means each
 question moves by at most ``MAX_POSITIONS`` (two) positions, to a level no higher than
-R + 0.25; the plan keeps within limits whenever any plan can. Only when none can is it planned without them
-(``within_limits`` false, with ``LIMITS_NOTE`` saying so). Unanswered and "n/a" questions are not
+R + 0.25; the plan keeps within limits whenever any plan can. Only when none can is it
+planned without them (``within_limits`` false, with ``LIMITS_NOTE`` saying so). Unanswered and "n/a" questions are not
 guessed at; a requirement on one of them is unmet.
 
 How it is found, exactly: within a stage, the most stage score for a given effort is a
