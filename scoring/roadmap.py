@@ -10,8 +10,8 @@ meets every ``requires`` of every position it climbs through (reaching a positio
 passing the ones below it, so their prerequisites hold too). *Within limits* means each
 question moves by at most ``MAX_POSITIONS`` (two) positions, to a level no higher than
 R + 0.25; the plan keeps within limits whenever any plan can. Only when none can is it
-planned without them (``within_limits`` false, with ``LIMITS_NOTE`` saying so). Unanswered and "n/a" questions are not
-guessed at; a requirement on one of them is unmet.
+planned without them (``within_limits`` false, with ``LIMITS_NOTE`` saying so). Unanswered
+and "n/a" questions are not guessed at; a requirement on one of them is unmet.
 
 How it is found, exactly: within a stage, the most stage score for a given effort is a
 multiple-choice knapsack (dynamic programme over effort, one choice per question); the stages are
