@@ -11,16 +11,25 @@ from fastapi.testclient import TestClient
 from app.enterprises import service as enterprise_service
 from app.kit.settings import PROJECT_ROOT
 from app.models import Enterprise
-from scoring import Question, Questionnaire, applicable_questions, load_questionnaire
+from scoring import Question, Questionnaire, applicable_questions, load_questionnaire_dir
 
 FULL = "smart-manufacturing-maturity"
 QUICK = "quick-check"
 
 
 @cache
-def questionnaire(questionnaire_id: str = QUICK) -> Questionnaire:
-    """A questionnaire served from ``questionnaires/`` (loaded once per test process)."""
-    return load_questionnaire(PROJECT_ROOT / "questionnaires" / f"{questionnaire_id}.yaml")
+def _served() -> dict[tuple[str, int], Questionnaire]:
+    directory = PROJECT_ROOT / "questionnaires"
+    return {(q.id, q.version): q for q in load_questionnaire_dir(directory)}
+
+
+def questionnaire(questionnaire_id: str = QUICK, version: int | None = None) -> Questionnaire:
+    """A questionnaire served from ``questionnaires/``: the given version, or the latest (the
+    one a new assessment gets when it names no version). Loaded once per test process."""
+    served = _served()
+    if version is None:
+        version = max(v for qid, v in served if qid == questionnaire_id)
+    return served[(questionnaire_id, version)]
 
 
 def pick(question: Question, position: float) -> Any:
@@ -62,7 +71,7 @@ def submit_assessment(
     headers = headers or {}
     created = client.post(
         f"/api/v1/enterprises/{enterprise.id}/assessments",
-        json={"questionnaire_id": questionnaire.id},
+        json={"questionnaire_id": questionnaire.id, "questionnaire_version": questionnaire.version},
         headers=headers,
     )
     assert created.status_code == 201, created.text

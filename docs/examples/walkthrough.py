@@ -159,7 +159,7 @@ def main() -> None:
     parser.add_argument(
         "--questionnaire",
         type=Path,
-        default=Path(__file__).resolve().parents[2] / "questionnaires" / f"{QUESTIONNAIRE}.yaml",
+        default=Path(__file__).resolve().parents[2] / "questionnaires" / f"{QUESTIONNAIRE}.v2.yaml",
     )
     args = parser.parse_args()
     with httpx.Client(base_url=args.base_url, timeout=30) as client:

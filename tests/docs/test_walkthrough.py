@@ -20,7 +20,7 @@ def test_walkthrough_api_result_equals_cli(client: TestClient) -> None:
     outcome = module.run(
         client,
         [sys.executable, "-m", "app"],
-        PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml",
+        PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.v2.yaml",
     )
     assert outcome["api"]["overall"] == outcome["cli"]["overall"]
     assert outcome["api"]["rung"] == outcome["cli"]["rung"]

@@ -47,7 +47,7 @@ class TestCreate:
         assessment = start()
         assert assessment["status"] == "draft"
         assert assessment["questionnaire"]["id"] == FULL
-        assert assessment["questionnaire"]["version"] == 1
+        assert assessment["questionnaire"]["version"] == 2
         assert assessment["answers"] == {}
         assert assessment["next_stage"] == "digitization"
         assert [p["id"] for p in assessment["progress"]] == [

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from scoring import Question, Questionnaire
 from tests.answers import QUICK
+from tests.answers import questionnaire as served_questionnaire
 
 Start = Callable[..., dict[str, Any]]
 
@@ -40,10 +41,7 @@ def updates_strategy(questionnaire: Questionnaire) -> st.SearchStrategy[list[dic
 
 
 def test_sequence_of_puts_equals_applying_them_in_turn(signed_in: TestClient, start: Start) -> None:
-    from app.kit.settings import PROJECT_ROOT
-    from scoring import load_questionnaire
-
-    questionnaire = load_questionnaire(PROJECT_ROOT / "questionnaires" / f"{QUICK}.yaml")
+    questionnaire = served_questionnaire(QUICK)
 
     @settings(
         max_examples=15,

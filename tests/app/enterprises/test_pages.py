@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.enterprises.service import scoring_profile
-from app.kit.settings import PROJECT_ROOT, Settings
+from app.kit.settings import Settings
 from app.models import (
     Answer,
     Assessment,
@@ -21,8 +21,8 @@ from app.models import (
     Result,
     User,
 )
-from scoring import load_questionnaire
 from tests.answers import complete_answers
+from tests.answers import questionnaire as served_questionnaire
 from tests.app.heatmaps.helpers import submit as store_submission
 from tests.app.heatmaps.helpers import verified_firm
 from tests.factories import create_api_key, create_enterprise, create_user
@@ -77,7 +77,7 @@ def _submitted_firm(client: TestClient, db: Session) -> tuple[Enterprise, User, 
         json={"questionnaire_id": "quick-check"},
         headers=headers,
     ).json()
-    questionnaire = load_questionnaire(PROJECT_ROOT / "questionnaires" / "quick-check.yaml")
+    questionnaire = served_questionnaire("quick-check")
     answers = complete_answers(questionnaire, scoring_profile(enterprise))
     put = client.put(
         f"/api/v1/assessments/{created['id']}/answers",

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.heatmaps.verify import verify
-from app.kit.settings import PROJECT_ROOT, Settings
+from app.kit.settings import Settings
 from app.models import AuditEvent, Base, Contact, Enterprise, HeatmapCell
-from scoring import load_questionnaire
+from tests.answers import questionnaire as served_questionnaire
 from tests.answers import submit_assessment
 from tests.app.heatmaps.helpers import submit as store_submission
 from tests.app.heatmaps.helpers import verified_firm
@@ -91,9 +91,7 @@ class TestDeletion:
     def test_nothing_references_the_firm_afterwards_but_one_tombstone(
         self, client: TestClient, db: Session, settings: Settings
     ) -> None:
-        questionnaire = load_questionnaire(
-            PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml"
-        )
+        questionnaire = served_questionnaire("smart-manufacturing-maturity")
         enterprise = verified_firm(db)
         other = verified_firm(db)
         firm_id, code, name = enterprise.id, enterprise.credit_code, enterprise.name

@@ -238,14 +238,11 @@ def test_options_list_the_predefined_cuts(city: TestClient) -> None:
 
 def test_submitting_through_the_api_updates_the_heatmap(client: TestClient, db: Session) -> None:
     from app.kit.principal import CLI
-    from app.kit.settings import PROJECT_ROOT
     from app.verification import service as verification
-    from scoring import load_questionnaire
     from tests.answers import complete_answers
+    from tests.answers import questionnaire as served_questionnaire
 
-    questionnaire = load_questionnaire(
-        PROJECT_ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml"
-    )
+    questionnaire = served_questionnaire("smart-manufacturing-maturity")
     firm = create_enterprise(db, district_code="310117")
     verification.set_verified(db, CLI, firm.id, True)
     db.commit()

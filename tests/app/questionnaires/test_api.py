@@ -19,7 +19,10 @@ class TestList:
         assert response.headers["Content-Language"] == "zh-CN"
         by_id = {q["id"]: q for q in response.json()}
         assert set(by_id) == {"smart-manufacturing-maturity", "quick-check"}
-        assert by_id["quick-check"]["question_count"] <= 12
+        # The latest versions are listed; v2's quick check adds planning, management, skills,
+        # energy and service (a discrete plant sees 15 of its 16 questions).
+        assert [by_id[q]["version"] for q in sorted(by_id)] == [2, 2]
+        assert by_id["quick-check"]["question_count"] <= 16
         assert not by_id["quick-check"]["title"].isascii()
 
     def test_english_by_query(self, client: TestClient) -> None:
@@ -37,8 +40,8 @@ class TestGet:
             "data_collection",
             "cloud_adoption",
         ]
-        assert body["versions"] == [1]
-        assert all(9 <= len(s["questions"]) <= 12 for s in body["stages"])
+        assert body["versions"] == [1, 2] and body["version"] == 2
+        assert all(8 <= len(s["questions"]) <= 14 for s in body["stages"])
 
     def test_unknown_is_404(self, client: TestClient) -> None:
         assert client.get("/api/v1/questionnaires/nope").status_code == 404
