@@ -662,116 +662,153 @@ class _Planner:
     def _search(
         self, candidates: dict[str, list[_Move]], enumerated: list[str], bound: int
     ) -> list[_Move] | None:
-        """The least-effort plan with effort ≤ ``bound``, enumerating prerequisite questions."""
+        """The least-effort plan with effort ≤ ``bound``, enumerating prerequisite questions.
+
+        A question's moves are ordered by target and each climbs through the positions of the
+        ones below it, so the moves whose prerequisites are met are always a prefix; a stage's
+        programme is computed once per distinct set of prefixes and reused (its table for effort
+        ≤ ``bound`` answers every smaller limit too).
+        """
         levels = self.base.levels
+        multipliers = self.evaluator.multipliers
         stage_gaps, overall_gap = self.evaluator.gaps(self.rung)
+        rate = max(100 * m.d_overall / m.effort for ms in candidates.values() for m in ms)
+        free = [(qid, options) for qid, options in candidates.items() if qid not in enumerated]
+        stages = len(stage_gaps)
+        width = bound + 1
+        cache: dict[tuple[int, tuple[int, ...]], _StageTable] = {}
         best: tuple[int, list[_Move]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
         for fixed in product(*choices):
             chosen = [move for move in fixed if move is not None]
-            final = dict(levels)
-            final.update((move.question.id, move.level) for move in chosen)
-            if any(final.get(p, Decimal(0)) < m for move in chosen for p, m in move.requires):
-                continue
+            final = levels
+            if chosen:
+                final = dict(levels)
+                final.update((move.question.id, move.level) for move in chosen)
+                if any(final.get(p, _ZERO) < m for move in chosen for p, m in move.requires):
+                    continue
             spent = sum(move.effort for move in chosen)
             limit = (bound if best is None else best[0] - 1) - spent
-            if limit < 0:
-                continue
             gaps = list(stage_gaps)
             gap = overall_gap
             for move in chosen:
                 gaps[move.stage] -= 100 * move.d_num
                 gap -= 100 * move.d_overall
-            if enumerated:
-                free = [
-                    [
-                        m
-                        for m in options
-                        if all(final.get(p, Decimal(0)) >= v for p, v in m.requires)
-                    ]
-                    for qid, options in candidates.items()
-                    if qid not in enumerated
-                ]
-                items = [options for options in free if options]
-            else:
-                items = list(candidates.values())
-            found = _knapsack(items, gaps, gap, limit, self)
+            if limit < 0 or (gap > 0 and gap > rate * limit):
+                continue  # even the best gain per effort cannot close the gap within the limit
+            per_stage: list[list[tuple[str, list[_Move]]]] = [[] for _ in range(stages)]
+            prefixes: list[list[int]] = [[] for _ in range(stages)]
+            for qid, options in free:
+                count = len(options)
+                if enumerated:
+                    count = 0
+                    for move in options:
+                        if any(final.get(p, _ZERO) < v for p, v in move.requires):
+                            break
+                        count += 1
+                if count:
+                    k = options[0].stage
+                    per_stage[k].append((qid, options[:count]))
+                    prefixes[k].append(count)
+            tables = []
+            for k in range(stages):
+                key = (k, tuple(prefixes[k]))
+                table = cache.get(key)
+                if table is None:
+                    table = cache[key] = _stage_table([o for _, o in per_stage[k]], width)
+                tables.append(table)
+            found = _combine(tables, gaps, gap, limit, multipliers)
             if found is not None:
                 effort, picked = found
-                best = (spent + effort, chosen + picked)
+                best = (spent + sum(m.effort for m in picked), chosen + picked)
         return None if best is None else best[1]
 
 
-def _knapsack(
-    items: list[list[_Move]], gaps: list[int], overall_gap: int, limit: int, planner: _Planner
-) -> tuple[int, list[_Move]] | None:
-    """Least effort ≤ ``limit`` closing every stage gap and the overall gap (exact DP)."""
-    evaluator = planner.evaluator
-    stages = len(gaps)
-    by_stage: list[list[list[_Move]]] = [[] for _ in range(stages)]
+_ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class _StageTable:
+    """One stage's programme: ``best[e]`` = most stage gain with effort ≤ e, and the choices."""
+
+    items: list[list[_Move]]
+    best: list[int]
+    tables: list[list[int]]
+
+
+def _stage_table(items: list[list[_Move]], width: int) -> _StageTable:
+    """Multiple-choice knapsack over effort: at most one move per question."""
+    best = [0] * width
+    tables: list[list[int]] = []
     for options in items:
-        by_stage[options[0].stage].append(options)
-    width = limit + 1
-    # per stage: best[e] = most stage gain with effort ≤ e; tables to rebuild the choice
-    stage_best: list[list[int]] = []
-    stage_tables: list[list[list[int]]] = []
-    for k in range(stages):
-        best = [0] * width
-        tables: list[list[int]] = []
-        for options in by_stage[k]:
-            new = list(best)
-            table = [-1] * width
-            for j, move in enumerate(options):
-                cost, gain = move.effort, move.d_num
-                for e in range(cost, width):
-                    value = best[e - cost] + gain
-                    if value > new[e]:
-                        new[e] = value
-                        table[e] = j
-            best = new
-            tables.append(table)
-        stage_best.append(best)
-        stage_tables.append(tables)
-    # across stages: total[e] = most overall gain with effort ≤ e, every stage at its bar
-    none = -1
-    total = [0] * width
-    splits: list[list[int]] = []
-    for k in range(stages):
-        best, need, multiplier = stage_best[k], gaps[k], evaluator.multipliers[k]
-        feasible = [e for e in range(width) if 100 * best[e] >= need]
-        new = [none] * width
-        split = [0] * width
-        for e in range(width):
-            top = none
-            for spent in feasible:
-                if spent > e:
-                    break
-                rest = total[e - spent]
-                if rest == none:
+        new = list(best)
+        table = [-1] * width
+        for j, move in enumerate(options):
+            cost, gain = move.effort, move.d_num
+            for e in range(cost, width):
+                value = best[e - cost] + gain
+                if value > new[e]:
+                    new[e] = value
+                    table[e] = j
+        best = new
+        tables.append(table)
+    return _StageTable(items, best, tables)
+
+
+def _combine(
+    stages: list[_StageTable], gaps: list[int], overall_gap: int, limit: int, multipliers: list[int]
+) -> tuple[int, list[_Move]] | None:
+    """Least effort ≤ ``limit`` keeping every stage at its bar and closing the overall gap.
+
+    ``totals[k][e]`` is the most overall gain of stages 0…k with effort ≤ e, each at its bar
+    (-1: impossible). It is filled effort by effort, so the search stops at the least effort.
+    """
+    count = len(stages)
+    firsts: list[int] = []
+    for k, stage in enumerate(stages):
+        best, need = stage.best, gaps[k]
+        first = next((e for e in range(min(limit + 1, len(best))) if 100 * best[e] >= need), None)
+        if first is None:
+            return None
+        firsts.append(first)
+    totals: list[list[int]] = [[] for _ in range(count)]
+    splits: list[list[int]] = [[] for _ in range(count)]
+    for e in range(limit + 1):
+        previous: list[int] | None = None
+        for k in range(count):
+            best, multiplier, first = stages[k].best, multipliers[k], firsts[k]
+            top, where = -1, 0
+            for spent in range(first, e + 1):
+                rest = 0 if previous is None else previous[e - spent]
+                if rest < 0:
                     continue
                 value = rest + multiplier * best[spent]
                 if value > top:
-                    top, split[e] = value, spent
-            new[e] = top
-        total = new
-        splits.append(split)
-    effort = next(
-        (e for e in range(width) if total[e] != none and 100 * total[e] >= overall_gap), None
-    )
-    if effort is None:
-        return None
+                    top, where = value, spent
+            if previous is None and first > e:
+                top = -1
+            totals[k].append(top)
+            splits[k].append(where)
+            previous = totals[k]
+        if totals[-1][e] >= 0 and 100 * totals[-1][e] >= overall_gap:
+            return e, _rebuild(stages, splits, e)
+    return None
+
+
+def _rebuild(stages: list[_StageTable], splits: list[list[int]], effort: int) -> list[_Move]:
     picked: list[_Move] = []
     left = effort
-    for k in range(stages - 1, -1, -1):
+    for k in range(len(stages) - 1, -1, -1):
         spent = splits[k][left]
         left -= spent
         budget = spent
-        for options, table in zip(reversed(by_stage[k]), reversed(stage_tables[k]), strict=True):
+        stage = stages[k]
+        for options, table in zip(reversed(stage.items), reversed(stage.tables), strict=True):
             j = table[budget]
             if j >= 0:
                 picked.append(options[j])
                 budget -= options[j].effort
-    return sum(move.effort for move in picked), picked
+    return picked
 
 
 def roadmap(
