@@ -39,6 +39,7 @@ that pull it down most (weight × (R − level)), with their levels.
 from __future__ import annotations
 
 import math
+import operator
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -674,9 +675,12 @@ class _Planner:
         stage_gaps, overall_gap = self.evaluator.gaps(self.rung)
         rate = max(100 * m.d_overall / m.effort for ms in candidates.values() for m in ms)
         free = [(qid, options) for qid, options in candidates.items() if qid not in enumerated]
-        stages = len(stage_gaps)
+        # group 0 pools the stages already at their bar; each short stage is a group of its own
+        members: list[list[int]] = [[k for k, gap in enumerate(stage_gaps) if gap <= 0]]
+        members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
+        group_of = {k: g for g, ks in enumerate(members) for k in ks}
         width = bound + 1
-        cache: dict[tuple[int, tuple[int, ...]], _StageTable] = {}
+        cache: dict[tuple[int, tuple[int, ...]], _Table] = {}
         best: tuple[int, list[_Move]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
         for fixed in product(*choices):
@@ -696,9 +700,9 @@ class _Planner:
                 gap -= 100 * move.d_overall
             if limit < 0 or (gap > 0 and gap > rate * limit):
                 continue  # even the best gain per effort cannot close the gap within the limit
-            per_stage: list[list[tuple[str, list[_Move]]]] = [[] for _ in range(stages)]
-            prefixes: list[list[int]] = [[] for _ in range(stages)]
-            for qid, options in free:
+            groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
+            prefixes: list[list[int]] = [[] for _ in range(len(members))]
+            for _, options in free:
                 count = len(options)
                 if enumerated:
                     count = 0
@@ -707,107 +711,112 @@ class _Planner:
                             break
                         count += 1
                 if count:
-                    k = options[0].stage
-                    per_stage[k].append((qid, options[:count]))
-                    prefixes[k].append(count)
+                    g = group_of[options[0].stage]
+                    groups[g].append(options[:count])
+                    prefixes[g].append(count)
             tables = []
-            for k in range(stages):
-                key = (k, tuple(prefixes[k]))
+            for g in range(len(members)):
+                key = (g, tuple(prefixes[g]))
                 table = cache.get(key)
                 if table is None:
-                    table = cache[key] = _stage_table([o for _, o in per_stage[k]], width)
+                    table = cache[key] = _table(groups[g], width, overall=g == 0)
                 tables.append(table)
-            found = _combine(tables, gaps, gap, limit, multipliers)
+            needs = [
+                (tables[g], gaps[members[g][0]], multipliers[members[g][0]])
+                for g in range(1, len(members))
+            ]
+            found = _combine(tables[0], needs, gap, limit)
             if found is not None:
-                effort, picked = found
-                best = (spent + sum(m.effort for m in picked), chosen + picked)
+                best = (spent + sum(m.effort for m in found), chosen + found)
         return None if best is None else best[1]
 
 
 _ZERO = Decimal(0)
+_NONE = -(10**30)  # "impossible" in the programmes' integer gains (far below any real sum)
 
 
 @dataclass(slots=True)
-class _StageTable:
-    """One stage's programme: ``best[e]`` = most stage gain with effort ≤ e, and the choices."""
+class _Table:
+    """A multiple-choice knapsack over effort: ``bests[i][e]`` is the most gain from the first
+    i questions' moves with effort ≤ e (``bests[-1]`` for all of them)."""
 
     items: list[list[_Move]]
-    best: list[int]
-    tables: list[list[int]]
+    bests: list[list[int]]
+    overall: bool  # gains in overall units (d_overall), else in stage units (d_num)
+
+    def gain(self, move: _Move) -> int:
+        return move.d_overall if self.overall else move.d_num
 
 
-def _stage_table(items: list[list[_Move]], width: int) -> _StageTable:
-    """Multiple-choice knapsack over effort: at most one move per question."""
+def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
+    """At most one move per question; each row is built with C-level list operations."""
     best = [0] * width
-    tables: list[list[int]] = []
+    bests = [best]
     for options in items:
-        new = list(best)
-        table = [-1] * width
-        for j, move in enumerate(options):
-            cost, gain = move.effort, move.d_num
-            for e in range(cost, width):
-                value = best[e - cost] + gain
-                if value > new[e]:
-                    new[e] = value
-                    table[e] = j
-        best = new
-        tables.append(table)
-    return _StageTable(items, best, tables)
+        rows = [best]
+        for move in options:
+            cost = move.effort
+            if cost >= width:
+                continue
+            gain = move.d_overall if overall else move.d_num
+            rows.append([_NONE] * cost + [value + gain for value in best[: width - cost]])
+        best = list(map(max, *rows)) if len(rows) > 1 else best
+        bests.append(best)
+    return _Table(items, bests, overall)
 
 
 def _combine(
-    stages: list[_StageTable], gaps: list[int], overall_gap: int, limit: int, multipliers: list[int]
-) -> tuple[int, list[_Move]] | None:
-    """Least effort ≤ ``limit`` keeping every stage at its bar and closing the overall gap.
+    pool: _Table, needs: list[tuple[_Table, int, int]], overall_gap: int, limit: int
+) -> list[_Move] | None:
+    """Least effort ≤ ``limit``: the short stages at their bars and the overall gap closed.
 
-    ``totals[k][e]`` is the most overall gain of stages 0…k with effort ≤ e, each at its bar
-    (-1: impossible). It is filled effort by effort, so the search stops at the least effort.
+    ``pool`` holds the stages that are not short (gains in overall units); each of ``needs`` is
+    a short stage's table, its gap (×100) and its multiplier into overall units. Stage by stage
+    the best overall gain for each effort is a max-plus convolution.
     """
-    count = len(stages)
-    firsts: list[int] = []
-    for k, stage in enumerate(stages):
-        best, need = stage.best, gaps[k]
-        first = next((e for e in range(min(limit + 1, len(best))) if 100 * best[e] >= need), None)
-        if first is None:
-            return None
-        firsts.append(first)
-    totals: list[list[int]] = [[] for _ in range(count)]
-    splits: list[list[int]] = [[] for _ in range(count)]
-    for e in range(limit + 1):
-        previous: list[int] | None = None
-        for k in range(count):
-            best, multiplier, first = stages[k].best, multipliers[k], firsts[k]
-            top, where = -1, 0
-            for spent in range(first, e + 1):
-                rest = 0 if previous is None else previous[e - spent]
-                if rest < 0:
-                    continue
-                value = rest + multiplier * best[spent]
-                if value > top:
-                    top, where = value, spent
-            if previous is None and first > e:
-                top = -1
-            totals[k].append(top)
-            splits[k].append(where)
-            previous = totals[k]
-        if totals[-1][e] >= 0 and 100 * totals[-1][e] >= overall_gap:
-            return e, _rebuild(stages, splits, e)
-    return None
-
-
-def _rebuild(stages: list[_StageTable], splits: list[list[int]], effort: int) -> list[_Move]:
+    width = limit + 1
+    total = pool.bests[-1][:width]
+    splits: list[list[int]] = []
+    for table, need, multiplier in needs:
+        best = table.bests[-1]
+        stage = [multiplier * v if 100 * v >= need else _NONE for v in best[:width]]
+        new = []
+        split = []
+        for e in range(width):
+            sums = list(map(operator.add, total[e::-1], stage[: e + 1]))
+            top = max(sums)
+            new.append(top)
+            split.append(sums.index(top))
+        total = new
+        splits.append(split)
+    effort = next(
+        (e for e in range(width) if total[e] > _NONE // 2 and 100 * total[e] >= overall_gap), None
+    )
+    if effort is None:
+        return None
     picked: list[_Move] = []
     left = effort
-    for k in range(len(stages) - 1, -1, -1):
-        spent = splits[k][left]
+    for (table, _, _), split in zip(reversed(needs), reversed(splits), strict=True):
+        spent = split[left]
         left -= spent
-        budget = spent
-        stage = stages[k]
-        for options, table in zip(reversed(stage.items), reversed(stage.tables), strict=True):
-            j = table[budget]
-            if j >= 0:
-                picked.append(options[j])
-                budget -= options[j].effort
+        picked += _rebuild(table, spent)
+    picked += _rebuild(pool, left)
+    return picked
+
+
+def _rebuild(table: _Table, budget: int) -> list[_Move]:
+    """The moves behind ``table.bests[-1][budget]``, found row by row from the last."""
+    picked: list[_Move] = []
+    for i in range(len(table.items), 0, -1):
+        value, before = table.bests[i][budget], table.bests[i - 1]
+        if value == before[budget]:
+            continue
+        for move in table.items[i - 1]:
+            cost = move.effort
+            if cost <= budget and before[budget - cost] + table.gain(move) == value:
+                picked.append(move)
+                budget -= cost
+                break
     return picked
 
 
