@@ -130,6 +130,8 @@ class StepRow:
     target: str
     gain: str
     lifts_binding_stage: bool
+    effort: str = ""
+    after: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,13 @@ class RoadmapView:
     what_if: list[StepRow]
     what_if_text: str
     what_if_exact: bool
+    #: Roadmap version 2 (issue 14): the plan, its limits note, other ideas, why not higher
+    is_plan: bool = False
+    plan_text: str = ""
+    limits_note: str = ""
+    ideas: list[StepRow] = field(default_factory=list)
+    why_not_higher: str = ""
+    starred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,6 +551,8 @@ def _step(number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str])
         target=f"{step.get('target_text', '')} ({fmt_score(step.get('target_level'))})",
         gain=f"+{float(step.get('gain') or 0):.3f}",
         lifts_binding_stage=bool(step.get("lifts_binding_stage")),
+        effort=str(step.get("effort", "")),
+        after=", ".join(str(a) for a in step.get("after") or []),
     )
 
 
@@ -553,6 +564,8 @@ def _roadmap(
         return RoadmapView(None, "", t["roadmap_none"], [], 0, [], "", True)
     next_rung = _decimal(roadmap["next_rung"])
     next_name = rung_info(next_rung).name.get(lang)
+    if roadmap.get("version") == 2:
+        return _plan_view(roadmap, stage_titles, lang, next_rung, next_name)
     steps = list(roadmap.get("steps") or [])
     shown = [_step(i, step, stage_titles) for i, step in enumerate(steps[:MAX_STEPS], 1)]
     what_if = roadmap.get("what_if") or None
@@ -578,6 +591,42 @@ def _roadmap(
         what_if=changes,
         what_if_text=what_if_text,
         what_if_exact=exact,
+    )
+
+
+def _plan_view(
+    roadmap: Mapping[str, Any],
+    stage_titles: Mapping[str, str],
+    lang: Lang,
+    next_rung: Decimal,
+    next_name: str,
+) -> RoadmapView:
+    """A version-2 roadmap: the whole plan (never cut short), other ideas apart, why not higher."""
+    t = labels(lang)
+    plan = roadmap.get("plan") or {}
+    steps = [_step(i, step, stage_titles) for i, step in enumerate(roadmap.get("steps") or [], 1)]
+    ideas = [_step(i, idea, stage_titles) for i, idea in enumerate(roadmap.get("ideas") or [], 1)]
+    why = roadmap.get("why_not_higher") or {}
+    intro_key = "plan_intro" if plan else "roadmap_none"
+    return RoadmapView(
+        next_rung=fmt_score(next_rung),
+        next_name=next_name,
+        intro=t[intro_key].format(next_rung=fmt_score(next_rung), next_name=next_name),
+        steps=steps,
+        more_steps=0,
+        what_if=[],
+        what_if_text="",
+        what_if_exact=True,
+        is_plan=True,
+        plan_text=t["plan_total"].format(
+            overall=fmt_score(plan.get("overall")), effort=plan.get("effort", "")
+        )
+        if plan
+        else "",
+        limits_note=str(plan.get("limits_note") or ""),
+        ideas=ideas,
+        why_not_higher=str(why.get("text") or ""),
+        starred=any(step.lifts_binding_stage for step in steps),
     )
 
 
