@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import operator
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -646,8 +646,8 @@ class _Planner:
         ceiling = sum(max(m.effort for m in options) for options in candidates.values())
         # a lower bound on the effort: the overall gap over the best overall gain per effort
         _, overall_gap = self.evaluator.gaps(self.rung)
-        rate = max(100 * m.d_overall / m.effort for options in candidates.values() for m in options)
-        bound = max(2, math.ceil(1.5 * overall_gap / rate)) if rate > 0 else ceiling
+        floor = _effort_floor(candidates.values(), overall_gap)
+        bound = ceiling if floor is None else max(2, math.ceil(1.25 * floor))
         while True:
             bound = min(bound, ceiling)
             best = self._search(candidates, enumerated, bound)
@@ -675,6 +675,8 @@ class _Planner:
         stage_gaps, overall_gap = self.evaluator.gaps(self.rung)
         rate = max(100 * m.d_overall / m.effort for ms in candidates.values() for m in ms)
         free = [(qid, options) for qid, options in candidates.items() if qid not in enumerated]
+        # every free move, prerequisites or not: a bound for any set of prefixes
+        bounds = _rates(options for _, options in free)
         # group 0 pools the stages already at their bar; each short stage is a group of its own
         members: list[list[int]] = [[k for k, gap in enumerate(stage_gaps) if gap <= 0]]
         members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
@@ -700,6 +702,9 @@ class _Planner:
                 gap -= 100 * move.d_overall
             if limit < 0 or (gap > 0 and gap > rate * limit):
                 continue  # even the best gain per effort cannot close the gap within the limit
+            floor = _fill(bounds, gap)
+            if floor is None or floor > limit:
+                continue
             groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
             prefixes: list[list[int]] = [[] for _ in range(len(members))]
             for _, options in free:
@@ -732,6 +737,39 @@ class _Planner:
 
 
 _ZERO = Decimal(0)
+
+
+def _effort_floor(groups: Iterable[list[_Move]], gap: int) -> float | None:
+    """A lower bound on the effort that closes ``gap`` (overall units × 100), or None if even
+    every move cannot: each question gains at most its largest move and at most its best gain per
+    effort, so a fractional knapsack over (best rate, largest gain) bounds every plan."""
+    return _fill(_rates(groups), gap)
+
+
+def _rates(groups: Iterable[list[_Move]]) -> list[tuple[float, int]]:
+    """Per question: its best overall gain per effort and its largest gain, best rate first."""
+    items = []
+    for options in groups:
+        top = max(100 * m.d_overall for m in options)
+        if top > 0:
+            items.append((max(100 * m.d_overall / m.effort for m in options), top))
+    items.sort(reverse=True)
+    return items
+
+
+def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
+    """The fractional-knapsack effort that closes ``gap`` with ``items`` (None: it cannot)."""
+    if gap <= 0:
+        return 0.0
+    effort = 0.0
+    for rate, top in items:
+        if top >= gap:
+            return effort + gap / rate
+        effort += top / rate
+        gap -= top
+    return None
+
+
 _NONE = -(10**30)  # "impossible" in the programmes' integer gains (far below any real sum)
 
 
