@@ -72,13 +72,11 @@ def section(questionnaire: Questionnaire, name: str, lang: str) -> list[str]:
         f"{_level(plan.overall)}）："
     )
     lines += [head, ""]
+    numbers = {step.question_id: str(i) for i, step in enumerate(plan.steps, 1)}
     for i, step in enumerate(plan.steps, 1):
         star = "★ " if step.lifts_binding_stage else ""
-        after = (
-            (f"; after {', '.join(step.after)}" if en else f"；需先完成 {', '.join(step.after)}")
-            if step.after
-            else ""
-        )
+        needs = ", ".join(numbers[qid] for qid in step.after)
+        after = (f"; after step {needs}" if en else f"；需先完成第 {needs} 步") if needs else ""
         detail = (
             f"{stage_names[step.stage_id]} +{step.stage_gain:.3f}, overall +{step.gain:.3f}, "
             f"effort {step.effort}{after}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -604,7 +604,16 @@ def _plan_view(
     """A version-2 roadmap: the whole plan (never cut short), other ideas apart, why not higher."""
     t = labels(lang)
     plan = roadmap.get("plan") or {}
-    steps = [_step(i, step, stage_titles) for i, step in enumerate(roadmap.get("steps") or [], 1)]
+    raw_steps = list(roadmap.get("steps") or [])
+    numbers = {str(step.get("question_id")): str(i) for i, step in enumerate(raw_steps, 1)}
+    steps = [
+        replace(row, after=", ".join(numbers.get(qid, qid) for qid in step.get("after") or []))
+        for row, step in zip(
+            (_step(i, step, stage_titles) for i, step in enumerate(raw_steps, 1)),
+            raw_steps,
+            strict=True,
+        )
+    ]
     ideas = [_step(i, idea, stage_titles) for i, idea in enumerate(roadmap.get("ideas") or [], 1)]
     why = roadmap.get("why_not_higher") or {}
     intro_key = "plan_intro" if plan else "roadmap_none"

@@ -110,6 +110,7 @@ LABELS: dict[str, Message] = {
         "climbed: 1 = days of configuration, 5 = a major capital project).",
     ),
     "step_effort": NC_("report", "Effort"),
+    "step_after": NC_("report", "after step {steps}"),
     "step_star_legend": NC_("report", "★ lifts a stage that holds the firm back."),
     "ideas": NC_("report", "Other ideas (not part of the plan)"),
     "why_not_higher": NC_("report", "Why not higher"),

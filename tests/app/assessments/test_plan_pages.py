@@ -42,9 +42,14 @@ def test_page_and_api_show_the_same_plan(
     page = soup(signed_in.get(f"/assessments/{result['assessment_id']}/result", headers=HTML))
     items = page.select("#plan-steps li")
     assert len(items) == len(roadmap["steps"])  # the whole plan, never cut short
+    order = [step["question_id"] for step in roadmap["steps"]]
     for item, step in zip(items, roadmap["steps"], strict=True):
         assert step["question"] in item.get_text() and step["target_text"] in item.get_text()
         assert bool(item.select_one(".star")) == step["lifts_binding_stage"]
+        numbers = [str(1 + order.index(qid)) for qid in step["after"]]  # prerequisites earlier
+        assert all(int(n) < 1 + order.index(step["question_id"]) for n in numbers)
+        if numbers:
+            assert f"需先完成第 {', '.join(numbers)} 步" in item.get_text()
     starred = any(step["lifts_binding_stage"] for step in roadmap["steps"])
     assert (page.select_one("#star-legend") is not None) == starred
     ideas = page.select("#other-ideas li")
