@@ -64,7 +64,7 @@ from scoring.models import (
     Stage,
     Text,
 )
-from scoring.roadmap import Roadmap, Step, WhatIf, describe_answer, roadmap
+from scoring.roadmap import Holder, Plan, Roadmap, Step, WhyNotHigher, describe_answer, roadmap
 
 __all__ = [
     "ANSWER_ISSUE_CODES",
@@ -86,6 +86,7 @@ __all__ = [
     "Crosswalk",
     "Facts",
     "HeldBack",
+    "Holder",
     "InvalidAnswers",
     "Leaf",
     "LoadError",
@@ -93,6 +94,7 @@ __all__ = [
     "Not",
     "Option",
     "PathCheck",
+    "Plan",
     "Profile",
     "Question",
     "Questionnaire",
@@ -104,7 +106,7 @@ __all__ = [
     "Stage",
     "Step",
     "Text",
-    "WhatIf",
+    "WhyNotHigher",
     "applicable_questions",
     "crosswalk",
     "describe_answer",

@@ -48,6 +48,7 @@ from scoring import (
     applicable_questions,
     score,
 )
+from scoring.ladder import score_label
 
 router = domain_router(include_in_schema=False)
 
@@ -589,6 +590,7 @@ def _result_context(
         "assessment": view,
         "questionnaire": questionnaire,
         "result": result,
+        "score_line": score_label(overall, rung, lang),
         "stage_titles": stage_titles,
         "rungs": RUNGS,
         "ladder_svg": charts.ladder_svg(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -129,6 +129,8 @@ class StepRow:
     lifts_binding_stage: bool
     #: The programmes that pay for this step (``funded_by`` of the stored result's view).
     funded_by: tuple[str, ...] = ()
+    effort: str = ""
+    after: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,13 @@ class RoadmapView:
     what_if: list[StepRow]
     what_if_text: str
     what_if_exact: bool
+    #: Roadmap version 2 (issue 14): the plan, its limits note, other ideas, why not higher
+    is_plan: bool = False
+    plan_text: str = ""
+    limits_note: str = ""
+    ideas: list[StepRow] = field(default_factory=list)
+    why_not_higher: str = ""
+    starred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,6 +517,8 @@ def _step(number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str])
         gain=f"+{float(step.get('gain') or 0):.3f}",
         lifts_binding_stage=bool(step.get("lifts_binding_stage")),
         funded_by=tuple(str(p.get("name", "")) for p in step.get("funded_by") or ()),
+        effort=str(step.get("effort", "")),
+        after=", ".join(str(a) for a in step.get("after") or []),
     )
 
 
@@ -519,6 +530,8 @@ def _roadmap(
         return RoadmapView(None, "", t["roadmap_none"], [], 0, [], "", True)
     next_rung = _decimal(roadmap["next_rung"])
     next_name = rung_info(next_rung).name.get(lang)
+    if roadmap.get("version") == 2:
+        return _plan_view(roadmap, stage_titles, lang, next_rung, next_name)
     steps = list(roadmap.get("steps") or [])
     shown = [_step(i, step, stage_titles) for i, step in enumerate(steps[:MAX_STEPS], 1)]
     what_if = roadmap.get("what_if") or None
@@ -544,6 +557,51 @@ def _roadmap(
         what_if=changes,
         what_if_text=what_if_text,
         what_if_exact=exact,
+    )
+
+
+def _plan_view(
+    roadmap: Mapping[str, Any],
+    stage_titles: Mapping[str, str],
+    lang: Lang,
+    next_rung: Decimal,
+    next_name: str,
+) -> RoadmapView:
+    """A version-2 roadmap: the whole plan (never cut short), other ideas apart, why not higher."""
+    t = labels(lang)
+    plan = roadmap.get("plan") or {}
+    raw_steps = list(roadmap.get("steps") or [])
+    numbers = {str(step.get("question_id")): str(i) for i, step in enumerate(raw_steps, 1)}
+    steps = [
+        replace(row, after=", ".join(numbers.get(qid, qid) for qid in step.get("after") or []))
+        for row, step in zip(
+            (_step(i, step, stage_titles) for i, step in enumerate(raw_steps, 1)),
+            raw_steps,
+            strict=True,
+        )
+    ]
+    ideas = [_step(i, idea, stage_titles) for i, idea in enumerate(roadmap.get("ideas") or [], 1)]
+    why = roadmap.get("why_not_higher") or {}
+    intro_key = "plan_intro" if plan else "roadmap_none"
+    return RoadmapView(
+        next_rung=fmt_score(next_rung),
+        next_name=next_name,
+        intro=t[intro_key].format(next_rung=fmt_score(next_rung), next_name=next_name),
+        steps=steps,
+        more_steps=0,
+        what_if=[],
+        what_if_text="",
+        what_if_exact=True,
+        is_plan=True,
+        plan_text=t["plan_total"].format(
+            overall=fmt_score(plan.get("overall")), effort=plan.get("effort", "")
+        )
+        if plan
+        else "",
+        limits_note=str(plan.get("limits_note") or ""),
+        ideas=ideas,
+        why_not_higher=str(why.get("text") or ""),
+        starred=any(step.lifts_binding_stage for step in steps),
     )
 
 

@@ -98,6 +98,23 @@ LABELS: dict[str, Message] = {
     "step_target": NC_("report", "Target"),
     "step_gain": NC_("report", "Gain"),
     "step_binding": NC_("report", "lifts a binding stage"),
+    "plan_intro": NC_(
+        "report",
+        "The plan to rung {next_rung}, “{next_name}”: together these steps reach it (checked by "
+        "scoring the changed answers), prerequisites first. “Now” is this assessment's answer, "
+        "“target” the option to reach.",
+    ),
+    "plan_total": NC_(
+        "report",
+        "With the whole plan the zhizao index is {overall}; total effort {effort} (per position "
+        "climbed: 1 = days of configuration, 5 = a major capital project).",
+    ),
+    "step_effort": NC_("report", "Effort"),
+    "step_after": NC_("report", "after step {steps}"),
+    "step_star_legend": NC_("report", "★ lifts a stage that holds the firm back."),
+    "ideas": NC_("report", "Other ideas (not part of the plan)"),
+    "why_not_higher": NC_("report", "Why not higher"),
+    "zhizao_index": NC_("report", "zhizao index"),
     "what_if": NC_("report", "Fewest changes"),
     "what_if_text": NC_(
         "report",
