@@ -57,12 +57,14 @@ from scoring.models import (
     Answers,
     AnswerValue,
     Band,
+    Kpi,
     Option,
     Profile,
     Question,
     Questionnaire,
     Stage,
     Text,
+    Trend,
 )
 from scoring.roadmap import Roadmap, Step, WhatIf, describe_answer, roadmap
 
@@ -87,6 +89,7 @@ __all__ = [
     "Facts",
     "HeldBack",
     "InvalidAnswers",
+    "Kpi",
     "Leaf",
     "LoadError",
     "LoadIssue",
@@ -104,6 +107,7 @@ __all__ = [
     "Stage",
     "Step",
     "Text",
+    "Trend",
     "WhatIf",
     "applicable_questions",
     "crosswalk",
