@@ -984,8 +984,17 @@ def history(
         session, principal, catalog, principal.enterprise_id, cursor=None, limit=100, lang=lang
     )
     submitted = [item for item in page.items if item.status == "submitted"]
+    comparisons = service.kpi_comparisons(
+        session, principal, catalog, principal.enterprise_id, lang
+    )
     context = base_context(request, principal, lang) | {
         "items": page.items,
         "trend_svg": charts.trend_svg(trend_points(submitted), lang=lang) if submitted else None,
+        # Newest first: each submission with the one before it (submitted is newest first).
+        "kpi_history": [
+            {"item": item, "previous": earlier, "rows": comparisons[item.id]}
+            for item, earlier in zip(submitted, [*submitted[1:], None], strict=True)
+            if item.id in comparisons
+        ],
     }
     return render(request, "pages/history.html", context, lang=lang)

@@ -68,6 +68,20 @@ class AssessmentRead(BaseModel):
     prefilled_from: uuid.UUID | None
 
 
+class KpiComparison(BaseModel):
+    """One baseline KPI of a submission against the firm's previous submission."""
+
+    kpi_id: str
+    text: str
+    unit: str
+    better: Literal["higher", "lower"]
+    before: float | None = Field(description="In the previous submission; null if not recorded.")
+    after: float | None = Field(description="In this submission; null if not recorded.")
+    trend: Literal["better", "worse", "same"] | None = Field(
+        description="How it moved, judged by `better`; null unless both values are recorded."
+    )
+
+
 class HistoryItem(BaseModel):
     id: uuid.UUID
     questionnaire: QuestionnaireRef
