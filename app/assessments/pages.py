@@ -984,9 +984,7 @@ def history(
         session, principal, catalog, principal.enterprise_id, cursor=None, limit=100, lang=lang
     )
     submitted = [item for item in page.items if item.status == "submitted"]
-    comparisons = service.kpi_comparisons(
-        session, principal, catalog, principal.enterprise_id, lang
-    )
+    comparisons = service.kpi_comparisons(session, catalog, principal.enterprise_id, lang)
     context = base_context(request, principal, lang) | {
         "items": page.items,
         "trend_svg": charts.trend_svg(trend_points(submitted), lang=lang) if submitted else None,

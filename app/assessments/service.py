@@ -551,11 +551,7 @@ def history(
 
 
 def kpi_comparisons(
-    session: Session,
-    principal: Principal,
-    catalog: QuestionnaireCatalog,
-    enterprise_id: uuid.UUID,
-    lang: Lang,
+    session: Session, catalog: QuestionnaireCatalog, enterprise_id: uuid.UUID, lang: Lang
 ) -> dict[uuid.UUID, list[KpiComparison]]:
     """Per submission of the firm, its baseline KPIs against the firm's previous submission:
     previous value → this value, with the trend judged by each KPI's ``better``.
@@ -564,8 +560,8 @@ def kpi_comparisons(
     not the questionnaire, and both v2 questionnaires share the block. A KPI is listed when
     either side recorded it; the definitions (text, unit, ``better``) are this submission's,
     or the previous one's when this one recorded none. Submissions with nothing on either
-    side are left out. Two queries, however many submissions there are."""
-    enterprise_service.get_visible(session, principal, enterprise_id)
+    side are left out. Two queries, however many submissions there are. The caller checked it
+    may see the firm (like ``results.submissions``)."""
     recorded: dict[uuid.UUID, dict[str, Decimal]] = {}
     started_on: dict[uuid.UUID, Assessment] = {}
     for assessment, row in AssessmentRepository(session).submitted_kpis(enterprise_id):
