@@ -173,6 +173,11 @@ def answers(session: Session, assessment: Assessment) -> dict[str, Any]:
     return AssessmentRepository(session).answer_values(assessment.id)
 
 
+def kpi_values(session: Session, assessment: Assessment) -> dict[str, Any]:
+    """The recorded baseline KPIs, KPI id → value as sent (the caller checked it may see them)."""
+    return AssessmentRepository(session).kpi_values(assessment.id)
+
+
 def view(
     session: Session, catalog: QuestionnaireCatalog, assessment: Assessment, lang: Lang
 ) -> AssessmentRead:
