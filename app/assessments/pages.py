@@ -646,7 +646,7 @@ def _save_kpis(
             catalog,
             lang,
             assessment_id,
-            AnswersUpdate(answers={}, kpis=update),
+            AnswersUpdate(kpis=update),
             form_str(form, "etag"),
             lambda current: bool(kpi_changes(current.kpis, submitted)),
         )

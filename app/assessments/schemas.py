@@ -27,8 +27,10 @@ class AssessmentCreate(RequestModel):
 
 class AnswersUpdate(RequestModel):
     answers: dict[str, AnswerJson] = Field(
+        default_factory=dict,
         description="question id → answer: an option id (single), a list of option ids (multi), "
-        'a number (number), "n/a" where allowed, or null to clear the answer.',
+        'a number (number), "n/a" where allowed, or null to clear the answer. May be left out '
+        "when only `kpis` change.",
         examples=[{"dig_equipment_rate": "most", "dig_systems": ["erp", "mes"], "auto_rate": 45}],
     )
     kpis: dict[str, JsonDecimal | None] = Field(

@@ -36,6 +36,21 @@ def test_kpis_are_stored_returned_and_cleared(signed_in: TestClient, start: Any)
     assert cleared.json()["kpis"] == {"inventory_days": 40}
 
 
+def test_kpis_alone_need_no_answers_member(signed_in: TestClient, start: Any) -> None:
+    assessment = start(FULL)
+    response = signed_in.put(
+        f"/api/v1/assessments/{assessment['id']}/answers",
+        json={"kpis": {"first_pass_yield": 98.2}},
+        headers={"If-Match": assessment["etag"]},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["kpis"] == {"first_pass_yield": 98.2}
+    assert response.json()["answers"] == {}
+    # The contract says so: neither member is required.
+    schema = signed_in.get("/openapi.json").json()["components"]["schemas"]["AnswersUpdate"]
+    assert "answers" not in schema.get("required", []) and "kpis" in schema["properties"]
+
+
 def test_bad_kpis_name_each_field_and_save_nothing(signed_in: TestClient, start: Any) -> None:
     assessment = start(QUICK)
     response = put(
