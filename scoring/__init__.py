@@ -57,12 +57,14 @@ from scoring.models import (
     Answers,
     AnswerValue,
     Band,
+    Kpi,
     Option,
     Profile,
     Question,
     Questionnaire,
     Stage,
     Text,
+    Trend,
 )
 from scoring.roadmap import Holder, Plan, Roadmap, Step, WhyNotHigher, describe_answer, roadmap
 
@@ -88,6 +90,7 @@ __all__ = [
     "HeldBack",
     "Holder",
     "InvalidAnswers",
+    "Kpi",
     "Leaf",
     "LoadError",
     "LoadIssue",
@@ -106,6 +109,7 @@ __all__ = [
     "Stage",
     "Step",
     "Text",
+    "Trend",
     "WhyNotHigher",
     "applicable_questions",
     "crosswalk",

@@ -27,8 +27,10 @@ class AssessmentCreate(RequestModel):
 
 class AnswersUpdate(RequestModel):
     answers: dict[str, AnswerJson] = Field(
+        default_factory=dict,
         description="question id → answer: an option id (single), a list of option ids (multi), "
-        'a number (number), "n/a" where allowed, or null to clear the answer.',
+        'a number (number), "n/a" where allowed, or null to clear the answer. May be left out '
+        "when only `kpis` change.",
         examples=[{"dig_equipment_rate": "most", "dig_systems": ["erp", "mes"], "auto_rate": 45}],
     )
     kpis: dict[str, JsonDecimal | None] = Field(
@@ -66,6 +68,20 @@ class AssessmentRead(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None
     prefilled_from: uuid.UUID | None
+
+
+class KpiComparison(BaseModel):
+    """One baseline KPI of a submission against the firm's previous submission."""
+
+    kpi_id: str
+    text: str
+    unit: str
+    better: Literal["higher", "lower"]
+    before: float | None = Field(description="In the previous submission; null if not recorded.")
+    after: float | None = Field(description="In this submission; null if not recorded.")
+    trend: Literal["better", "worse", "same"] | None = Field(
+        description="How it moved, judged by `better`; null unless both values are recorded."
+    )
 
 
 class HistoryItem(BaseModel):

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from app.assessments.schemas import KpiComparison
 from app.kit.clock import utcnow
 from app.kit.i18n import Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
@@ -179,6 +180,16 @@ class LadderRow:
 
 
 @dataclass(frozen=True, slots=True)
+class KpiRow:
+    text: str
+    before: str
+    after: str
+    trend: str
+    trend_code: str
+    better: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReportContext:
     lang: Lang
     html_lang: str
@@ -207,6 +218,8 @@ class ReportContext:
     peer: PeerView
     ladder: list[LadderRow]
     methodology: list[str] = field(default_factory=list)
+    #: The baseline KPIs, this assessment against the previous one; empty: no section.
+    kpis: list[KpiRow] = field(default_factory=list)
 
     def template_vars(self) -> dict[str, Any]:
         return {"r": self, "t": self.t, "zh": zh_span}
@@ -225,6 +238,7 @@ def build_report_context(
     lang: Lang,
     *,
     generated_at: datetime | None = None,
+    kpis: Sequence[KpiComparison] = (),
 ) -> ReportContext:
     """Gather what the report shows (the firm's earlier results, its peers) and build it."""
     assert assessment.submitted_at is not None
@@ -245,6 +259,7 @@ def build_report_context(
         peer=peer,
         min_cell=settings.HEATMAP_MIN_CELL,
         generated_at=generated_at or utcnow(),
+        kpis=kpis,
     )
 
 
@@ -288,6 +303,7 @@ def report_context(
     peer: PeerView,
     min_cell: int,
     generated_at: datetime,
+    kpis: Sequence[KpiComparison] = (),
 ) -> ReportContext:
     """The view-model from stored rows alone (no queries)."""
     t = labels(lang)
@@ -391,6 +407,7 @@ def report_context(
             t["stored_result"],
             t["peer_method"].format(min_cell=min_cell),
         ],
+        kpis=_kpi_rows(kpis, lang),
     )
 
 
@@ -630,3 +647,29 @@ def _trend(
         )
         previous = result
     return rows
+
+
+# --- baseline KPIs -------------------------------------------------------------------------------
+
+
+def fmt_number(value: float | None, unit: str, lang: Lang) -> str:
+    """A recorded figure as entered (no trailing zeros) with its unit; "not recorded" if none."""
+    if value is None:
+        return labels(lang)["kpi_not_recorded"]
+    number = Decimal(str(value)).normalize()
+    return f"{number:f} {unit}"
+
+
+def _kpi_rows(kpis: Sequence[KpiComparison], lang: Lang) -> list[KpiRow]:
+    t = labels(lang)
+    return [
+        KpiRow(
+            text=kpi.text,
+            before=fmt_number(kpi.before, kpi.unit, lang),
+            after=fmt_number(kpi.after, kpi.unit, lang),
+            trend=t[f"kpi_{kpi.trend}"] if kpi.trend else "—",
+            trend_code=kpi.trend or "none",
+            better=t[f"kpi_{kpi.better}_better"],
+        )
+        for kpi in kpis
+    ]

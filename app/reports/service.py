@@ -30,6 +30,8 @@ class LocatedReport:
     enterprise: Enterprise
     questionnaire: Questionnaire
     key: ReportKey
+    #: For the questionnaires of the firm's other submissions (the KPI before/after).
+    catalog: QuestionnaireCatalog
 
 
 def locate(
@@ -55,6 +57,7 @@ def locate(
             template_version=template_version(),
             enterprise_revision=enterprise.revision,
         ),
+        catalog=catalog,
     )
 
 
@@ -72,4 +75,7 @@ def context_for(
         result,
         located.enterprise,
         lang,
+        kpis=assessments.kpi_comparisons(session, located.catalog, located.enterprise.id, lang).get(
+            located.assessment.id, []
+        ),
     )

@@ -28,6 +28,23 @@ LABELS: dict[str, Message] = {
         "those it authorises only.",
     ),
     "page": NC_("report", "Page {page} of {pages}"),
+    # baseline KPIs
+    "kpis": NC_("report", "Operating figures: before and after"),
+    "kpis_intro": NC_(
+        "report",
+        "The baseline figures the firm entered (not scored): this assessment against the "
+        "firm's previous one.",
+    ),
+    "kpi_figure": NC_("report", "Figure"),
+    "kpi_before": NC_("report", "In the previous assessment"),
+    "kpi_after": NC_("report", "In this assessment"),
+    "kpi_change": NC_("report", "Change"),
+    "kpi_better": NC_("report", "better"),
+    "kpi_worse": NC_("report", "worse"),
+    "kpi_same": NC_("report", "unchanged"),
+    "kpi_not_recorded": NC_("report", "not recorded"),
+    "kpi_higher_better": NC_("report", "(higher is better)"),
+    "kpi_lower_better": NC_("report", "(lower is better)"),
     # summary
     "summary": NC_("report", "Summary"),
     "overall_score": NC_("report", "Overall score"),
