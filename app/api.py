@@ -28,8 +28,9 @@ def build_api_router() -> APIRouter:
     api_router = APIRouter(
         prefix="/api/v1",
         route_class=CommittingRoute,
-        responses=problem_responses(401, 404, 429, 500),
+        responses=problem_responses(401, 404, 429, 500, 503),
         # Per-API-key rate limit (429 problem+json with Retry-After); users are not counted.
+        # Every operation reads the database (authentication at least): 503 when it is away.
         dependencies=[Depends(rate_limit)],
     )
     for router in (

@@ -30,7 +30,11 @@ Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
 Writer = Annotated[Principal, Depends(scoped("assessments:write"))]
 IfMatch = Annotated[
     str | None,
-    Header(description="The ETag of the assessment as you last read it (required on writes)."),
+    Header(
+        min_length=1,
+        max_length=1000,
+        description="The ETag of the assessment as you last read it (required on writes).",
+    ),
 ]
 IdempotencyKey = Annotated[
     str | None,

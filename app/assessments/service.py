@@ -86,8 +86,9 @@ def etag_of(assessment: Assessment) -> str:
 
 
 def check_if_match(assessment: Assessment, if_match: str | None) -> None:
-    """Writes name the version they were based on (RFC 9110 §13.1.1): none → 428, stale → 412."""
-    if if_match is None:
+    """Writes name the version they were based on (RFC 9110 §13.1.1): none (or an empty
+    header) → 428, stale → 412."""
+    if if_match is None or not if_match.strip():
         raise PreconditionRequired(
             "Send If-Match with the assessment's ETag (from GET) to change it.",
             errors=[FieldError("header.If-Match", "required", "missing")],
@@ -423,10 +424,9 @@ def submit(
     try:
         outcome = _submit(session, principal, catalog, assessment_id, if_match, lang, programmes)
     except Exception:
-        # Any failure (a 4xx, or a database error) leaves nothing done: free the key at once
-        # so that a retry runs again instead of waiting for the claim to time out.
+        # Any failure (a 4xx, or a database error) leaves nothing done, the claim included.
         if idempotency_key is not None:
-            idempotency.release(session, principal.caller_key, idempotency_key)
+            idempotency.release(session)
         raise
     if idempotency_key is not None:
         idempotency.complete(

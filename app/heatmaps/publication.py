@@ -122,19 +122,10 @@ def publish(
     now = now or utcnow()
     repository = HeatmapRepository(session)
     current = quarters.quarter_of(now)
-    publication = HeatmapPublication(
-        published_at=now,
-        parameters={
-            "min_cell": parameters.min_cell,
-            "count_max_noise": parameters.count_max_noise,
-            "count_variance": parameters.count_variance,
-            "sum_bound": parameters.sum_bound,
-        },
-        includes_synthetic=repository.includes_synthetic(),
-        tables=0,
-    )
-    repository.add_publication(publication)
-    report = Report(publication_id=publication.id, published_at=now)
+    # Build every table first (reads only), then write them in one short transaction: on SQLite
+    # the write lock is held for the inserts, not for the whole build.
+    built: list[tuple[str, int, Cut, str, dict[str, Any]]] = []
+    report = Report(published_at=now)
     for questionnaire in catalog.latest():
         recorded = repository.quarters(questionnaire.id)
         first = min([*recorded, current])
@@ -145,25 +136,41 @@ def publish(
                 due.append(quarter)
             quarter = quarters.previous(quarter)
         for quarter in due:
-            rows = [
-                HeatmapPublishedTable(
-                    questionnaire_id=questionnaire.id,
-                    quarter=quarter,
-                    cut=cut.id,
-                    scope=scope,
-                    publication_id=publication.id,
-                    closed=quarter < current,
-                    payload=payload,
-                )
+            built.extend(
+                (questionnaire.id, quarter, cut, scope, payload)
                 for cut, scope, payload in _publish_quarter(
                     repository, questionnaire, quarter, parameters
                 )
-            ]
-            repository.add_published_tables(rows)
-            report.tables += len(rows)
+            )
             report.quarters.append(f"{questionnaire.id} {quarters.label(quarter)}")
-    publication.tables = report.tables
-    session.flush()
+    publication = HeatmapPublication(
+        published_at=now,
+        parameters={
+            "min_cell": parameters.min_cell,
+            "count_max_noise": parameters.count_max_noise,
+            "count_variance": parameters.count_variance,
+            "sum_bound": parameters.sum_bound,
+        },
+        includes_synthetic=repository.includes_synthetic(),
+        tables=len(built),
+    )
+    repository.add_publication(publication)
+    repository.add_published_tables(
+        [
+            HeatmapPublishedTable(
+                questionnaire_id=qid,
+                quarter=quarter,
+                cut=cut.id,
+                scope=scope,
+                publication_id=publication.id,
+                closed=quarter < current,
+                payload=payload,
+            )
+            for qid, quarter, cut, scope, payload in built
+        ]
+    )
+    report.publication_id = publication.id
+    report.tables = len(built)
     return report
 
 

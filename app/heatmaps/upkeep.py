@@ -51,6 +51,14 @@ def contribution_of(row: HeatmapContribution) -> Contribution:
     )
 
 
+def _secret(enterprise: Enterprise) -> bytes:
+    """The firm's record secret; one is made for a firm that has none (one inserted by hand:
+    it has no keyed contribution yet, so nothing depends on an earlier secret)."""
+    if enterprise.record_secret is None:
+        enterprise.record_secret = perturbation.new_record_secret()
+    return enterprise.record_secret
+
+
 def record_submission(
     session: Session, enterprise: Enterprise, assessment: Assessment, result: Result
 ) -> None:
@@ -74,8 +82,8 @@ def record_submission(
         overall_c=None if result.overall is None else centi(result.overall),
         rung_c=centi(result.rung),
         stages={k: centi(v) for k, v in result.stages.items()},
-        count_key=perturbation.count_key(enterprise.record_secret),
-        submission_key=perturbation.submission_key(enterprise.record_secret, str(assessment.id)),
+        count_key=perturbation.count_key(_secret(enterprise)),
+        submission_key=perturbation.submission_key(_secret(enterprise), str(assessment.id)),
     )
     old = (
         contribution_of(at)

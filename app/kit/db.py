@@ -37,9 +37,9 @@ def create_db_engine(
     ``statement_timeout`` None or 0: statements are not limited (migrations); ``lock_timeout``
     is SQLite's wait for the write lock."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = make_url(url).database
         busy_seconds = lock_timeout
-        if path and path != ":memory:":
+        if path and path != ":memory:":  # a file (in memory: one connection, no pool wait)
             (PROJECT_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
             kwargs.setdefault("pool_timeout", pool_timeout)
         engine = create_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
@@ -159,6 +159,8 @@ def begin_write(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():
+        if session.connection().info.get("sqlite_writer"):
+            return  # already holds the lock (a request that may write, or after a write)
         if session.new or session.dirty or session.deleted:
             # Already a writer (e.g. registration signing the new user in): the flush takes
             # the write lock within this transaction.

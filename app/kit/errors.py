@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger("zhizao.errors")
 
@@ -232,8 +233,27 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         problem=phrase.lower().replace(" ", "-"),
         title=phrase,
         detail=detail,
-        headers=dict(exc.headers or {}),
+        headers=dict(exc.headers or {}) | _allow(request, status),
     )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allow(request: Request, status: int) -> dict[str, str]:
+    """On 405, ``Allow`` lists every method the path answers (RFC 9110 §15.5.6); Starlette
+    names only the methods of the first route whose path matched."""
+    if status != 405:
+        return {}
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return {"Allow": ", ".join(allowed)} if allowed else {}
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -1,19 +1,23 @@
 """``Idempotency-Key`` for unsafe requests (after draft-ietf-httpapi-idempotency-key-header).
 
 The same key with the same request replays the first response; the same key with a different
-request is refused (422); a retry while the first is still running gets 409. A claim left
-behind by a crashed worker may be taken over after CLAIM_TIMEOUT.
+request is refused (422).
+
+A claim is a lease held by the request's own transaction: it is inserted, never committed on
+its own, and committed together with the work and its stored response. A retry while the first
+request runs waits on the key (PostgreSQL's unique index; SQLite's write lock) and then replays
+it. Any failure (a 4xx, an OperationalError, a database restart, a crash before the commit)
+rolls the claim back with the work, so the next retry runs again at once: nothing has to reach
+the database to release it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.kit.clock import utcnow
@@ -21,7 +25,6 @@ from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput
 from app.models import IdempotencyRecord
 
-CLAIM_TIMEOUT = timedelta(seconds=60)
 MAX_KEY_LENGTH = 255
 
 
@@ -46,7 +49,7 @@ def _check_key(key: str) -> None:
 def claim(
     session: Session, caller: str, key: str, request_fingerprint: str
 ) -> StoredResponse | None:
-    """Claim ``key`` for this request and commit the claim, or return the stored response."""
+    """Claim ``key`` in the request's transaction (the lease), or return the stored response."""
     _check_key(key)
     begin_write(session)
     repository = IdempotencyRepository(session)
@@ -55,13 +58,15 @@ def claim(
             repository.add(
                 IdempotencyRecord(caller=caller, key=key, request_fingerprint=request_fingerprint)
             )
-        session.commit()
         return None
     except IntegrityError:
-        session.rollback()
+        pass  # committed by an earlier request (that we may have waited for)
     existing = repository.get(caller, key)
-    if existing is None:  # released between our insert and read: the caller may retry
-        raise Conflict("A request with this Idempotency-Key was just abandoned; retry.")
+    if existing is None:  # its transaction rolled back after our insert failed
+        raise Conflict(
+            "A request with this Idempotency-Key was just abandoned; retry.",
+            headers={"Retry-After": "1"},
+        )
     if existing.request_fingerprint != request_fingerprint:
         raise InvalidInput(
             "This Idempotency-Key was used for a different request.",
@@ -69,13 +74,9 @@ def claim(
         )
     if existing.status_code is not None:
         return StoredResponse(existing.status_code, existing.response_body)
-    if utcnow() - existing.created_at < CLAIM_TIMEOUT:
-        raise Conflict(
-            "A request with this Idempotency-Key is still in progress; retry shortly.",
-            headers={"Retry-After": "1"},
-        )
-    existing.created_at = utcnow()  # take over an abandoned claim
-    session.commit()
+    # A claim committed without a response (by a version that committed claims on their own):
+    # nobody holds it any more, take it over.
+    existing.created_at = utcnow()
     return None
 
 
@@ -87,15 +88,10 @@ def complete(session: Session, caller: str, key: str, status_code: int, body: An
         record.response_body = body
 
 
-def release(session: Session, caller: str, key: str) -> None:
-    """Drop an unfinished claim after the request failed, so that a retry runs again."""
+def release(session: Session) -> None:
+    """Drop an unfinished claim after the request failed, with everything else it did: the
+    claim lives in the transaction, so this works even when the database is unreachable."""
     session.rollback()
-    try:
-        IdempotencyRepository(session).delete(caller, key)
-        session.commit()
-    except OperationalError:
-        # The database is unreachable: the claim times out after CLAIM_TIMEOUT instead.
-        session.rollback()
 
 
 class IdempotencyRepository:
@@ -108,10 +104,3 @@ class IdempotencyRepository:
     def add(self, record: IdempotencyRecord) -> None:
         self.session.add(record)
         self.session.flush()
-
-    def delete(self, caller: str, key: str) -> None:
-        self.session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
-            )
-        )

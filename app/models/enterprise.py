@@ -56,8 +56,11 @@ class Enterprise(UUIDPrimaryKey, Timestamped, Base):
     #: The last change of ``verified`` or of the flag (changes to one firm are rate-limited).
     verification_changed_at: Mapped[datetime | None]
     #: The firm's record secret (app/heatmaps/perturbation.py): 32 random bytes from which the
-    #: keys of its heatmap contributions derive. Made once, never shown, never exported.
-    record_secret: Mapped[bytes] = mapped_column(
+    #: keys of its heatmap contributions derive. Made once, never shown, never exported. Every
+    #: firm has one (made with it, or by the migration that added the column); the column is
+    #: nullable only because SQLite cannot make an added column NOT NULL without rebuilding the
+    #: table.
+    record_secret: Mapped[bytes | None] = mapped_column(
         LargeBinary(32), default=lambda: secrets.token_bytes(32)
     )
     #: Synthetic demo firms are labelled wherever they show.

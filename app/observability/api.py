@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from app.auth.security import constant_time_equals
 from app.auth.service import Authenticator
 from app.kit.db import SessionDep
-from app.kit.errors import NotFound, Unauthorized
+from app.kit.errors import NotFound, Unauthorized, problem_responses
 from app.kit.guards import cookie_scheme
 from app.kit.settings import settings_of
 from app.observability.metrics import exposition
@@ -20,7 +20,10 @@ router = APIRouter(tags=["health"])
     operation_id="metrics",
     summary="Prometheus metrics (admins, or a scraper with the metrics token)",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        **problem_responses(401, 404, 503),
+    },
 )
 def metrics(
     request: Request,

@@ -13,6 +13,7 @@ that they hold both the keys and no integrator-attested firm.
 
 import hashlib
 import os
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,23 +86,19 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("enterprise", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("attested_at", app.models.base.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("flagged_at", app.models.base.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(sa.Column("flagged_by_user_id", sa.Uuid(), nullable=True))
-        batch_op.add_column(sa.Column("flag_reason", sa.String(length=500), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "verification_changed_at",
-                app.models.base.UTCDateTime(timezone=True),
-                nullable=True,
-            )
-        )
-        batch_op.add_column(sa.Column("record_secret", sa.LargeBinary(length=32), nullable=True))
+    # Plain ADD COLUMN, never a batch rebuild of enterprise: on SQLite rebuilding it drops the
+    # old table, and with foreign keys on that deletes every row that cascades from a firm.
+    for column in (
+        sa.Column("attested_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("flagged_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("flagged_by_user_id", sa.Uuid(), nullable=True),
+        sa.Column("flag_reason", sa.String(length=500), nullable=True),
+        sa.Column(
+            "verification_changed_at", app.models.base.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("record_secret", sa.LargeBinary(length=32), nullable=True),
+    ):
+        op.add_column("enterprise", column)
     for name in ("count_key", "submission_key"):
         op.add_column(
             "heatmap_contribution",
@@ -110,8 +107,6 @@ def upgrade() -> None:
     _key_columns("heatmap_cell")
     _key_columns("heatmap_stage_cell")
     _backfill(op.get_bind())
-    with op.batch_alter_table("enterprise", schema=None) as batch_op:
-        batch_op.alter_column("record_secret", existing_type=sa.LargeBinary(32), nullable=False)
 
 
 def _backfill(bind: Any) -> None:
@@ -154,7 +149,9 @@ def _backfill(bind: Any) -> None:
     for row in rows:
         secret = secrets[row.enterprise_id]
         count_key = _derive(secret, "count")
-        submission_key = _derive(secret, f"submission:{row.assessment_id}")
+        # As the app writes it (str of a UUID, with hyphens): reflected on SQLite the column
+        # reads back as 32 hex digits.
+        submission_key = _derive(secret, f"submission:{uuid.UUID(str(row.assessment_id))}")
         updates.append(
             {
                 "firm": row.enterprise_id,
@@ -243,15 +240,14 @@ def downgrade() -> None:
             op.drop_column(table, name)
     for name in ("submission_key", "count_key"):
         op.drop_column("heatmap_contribution", name)
-    with op.batch_alter_table("enterprise", schema=None) as batch_op:
-        for name in (
-            "record_secret",
-            "verification_changed_at",
-            "flag_reason",
-            "flagged_by_user_id",
-            "flagged_at",
-            "attested_at",
-        ):
-            batch_op.drop_column(name)
+    for name in (
+        "record_secret",
+        "verification_changed_at",
+        "flag_reason",
+        "flagged_by_user_id",
+        "flagged_at",
+        "attested_at",
+    ):
+        op.drop_column("enterprise", name)  # SQLite ≥ 3.35 drops in place (no rebuild)
     op.drop_table("heatmap_published_table")
     op.drop_table("heatmap_publication")

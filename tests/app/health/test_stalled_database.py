@@ -11,105 +11,23 @@ server or a black-holed network, as seen from the client). The timings are logge
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
 from app.kit.settings import Settings
 from app.main import create_app
 from tests.factories import create_api_key, enterprise_payload
+from tests.relay import StallingRelay, relay, through
+
+__all__ = ["relay"]  # the fixture
 
 #: The issue's bound for an answer while the database does not answer.
 BOUND_SECONDS = 6.0
 READY_BOUND_SECONDS = 2.0
 CONSENT = {"given_by": "张经理", "given_at": "2026-11-20T09:00:00+08:00", "method": "email"}
-
-
-class StallingRelay:
-    """Forwards 127.0.0.1:<port> to the database until :meth:`stall`; then accepts and holds."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.forwarding = threading.Event()
-        self.forwarding.set()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.open: list[socket.socket] = []
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def stall(self) -> None:
-        self.forwarding.clear()
-
-    def resume(self) -> None:
-        # Connections accepted while stalled never reached the server: drop them (their clients
-        # gave up long ago); the ones that were open before the stall carry on.
-        self.forwarding.set()
-
-    def close(self) -> None:
-        self.closed = True
-        self.forwarding.set()
-        self.listener.close()
-        for sock in self.open:
-            sock.close()
-
-    def _accept(self) -> None:
-        while not self.closed:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            self.open.append(client)
-            if not self.forwarding.is_set():
-                threading.Thread(target=self._hold, args=(client,), daemon=True).start()
-                continue
-            server = socket.create_connection(self.target)
-            self.open.append(server)
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    def _hold(self, client: socket.socket) -> None:
-        self.forwarding.wait()
-        client.close()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while True:
-                self.forwarding.wait()
-                source.settimeout(0.05)
-                try:
-                    data = source.recv(65536)
-                except TimeoutError:
-                    continue
-                if not data:
-                    break
-                self.forwarding.wait()  # bytes read before a stall are held, not sent
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-
-@pytest.fixture
-def relay(database_url: str) -> Iterator[StallingRelay]:
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        pytest.skip("statement and connect timeouts are PostgreSQL's (SQLite is a local file)")
-    relay = StallingRelay((url.host or "127.0.0.1", url.port or 5432))
-    yield relay
-    relay.close()
 
 
 def _timed(call: object) -> tuple[httpx.Response, float]:
@@ -119,14 +37,11 @@ def _timed(call: object) -> tuple[httpx.Response, float]:
 
 
 def test_a_silent_database_is_a_bounded_503_then_recovers(
-    relay: StallingRelay, database_url: str, settings: Settings, db: Session
+    relay: StallingRelay, settings: Settings, db: Session
 ) -> None:
     key, _client = create_api_key(db, settings)
     bearer = {"Authorization": f"Bearer {key}"}
-    relayed = make_url(database_url).set(host="127.0.0.1", port=relay.port)
-    app = create_app(
-        settings.model_copy(update={"DATABASE_URL": relayed.render_as_string(hide_password=False)})
-    )
+    app = create_app(through(relay, settings))
     calls = {
         "GET /readyz": lambda: client.get("/readyz"),
         "GET /api/v1/scores": lambda: client.get("/api/v1/scores", headers=bearer),

@@ -167,7 +167,8 @@ class TestGeneratedClient:
         )
         assert created.status_code == 201, created.content
         enterprise = created.parsed
-        assert isinstance(enterprise, models.EnterpriseRead) and enterprise.verified is True
+        # attested by the integrator, not verified: it counts in heatmaps once confirmed
+        assert isinstance(enterprise, models.EnterpriseRead) and enterprise.verified is False
 
         # 2. start an assessment
         started = mod("api.assessments.assessments_create").sync_detailed(
