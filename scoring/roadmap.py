@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import operator
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -810,36 +810,71 @@ def _combine(
 
     ``pool`` holds the stages that are not short (gains in overall units); each of ``needs`` is
     a short stage's table, its gap (×100) and its multiplier into overall units. Stage by stage
-    the best overall gain for each effort is a max-plus convolution.
+    the best overall gain for each effort is a max-plus convolution over the efforts at which
+    both sides are at their bars; ties go to the least effort on the later stage.
+
+    Every such best is non-decreasing in effort, so the least effort that closes the overall
+    gap is, over the last stage's efforts i, the least i + j where j is the first effort at
+    which the earlier stages gain enough (a bisection) — the last convolution is only
+    evaluated where the plan is rebuilt.
     """
     width = limit + 1
-    total = pool.bests[-1][:width]
-    splits: list[list[int]] = []
+    stages: list[list[int]] = []
+    starts: list[int] = []  # a short stage's least effort at its bar
+    lows = [0]  # the least effort at which the pool and the first j short stages are at their bars
     for table, need, multiplier in needs:
         best = table.bests[-1]
-        stage = [multiplier * v if 100 * v >= need else _NONE for v in best[:width]]
-        new = []
-        split = []
-        for e in range(width):
-            sums = list(map(operator.add, total[e::-1], stage[: e + 1]))
-            top = max(sums)
-            new.append(top)
-            split.append(sums.index(top))
-        total = new
-        splits.append(split)
-    effort = next(
-        (e for e in range(width) if total[e] > _NONE // 2 and 100 * total[e] >= overall_gap), None
-    )
-    if effort is None:
+        start = next((e for e in range(width) if 100 * best[e] >= need), None)
+        if start is None or lows[-1] + start > limit:
+            return None
+        stages.append([multiplier * v for v in best[:width]])
+        starts.append(start)
+        lows.append(lows[-1] + start)
+    totals: list[list[int]] = [pool.bests[-1][:width]]
+    for j in range(len(needs) - 1):  # all but the last convolution, in full
+        totals.append(_convolve(totals[j], stages[j], starts[j], lows[j], width))
+    earlier = totals[-1]
+    if not needs:
+        effort = bisect_left(earlier, -(-overall_gap // 100))
+    else:
+        stage, start, low = stages[-1], starts[-1], lows[-2]
+        effort = width
+        previous = None
+        for i in range(start, width - low):
+            gain = stage[i]
+            if gain == previous:
+                continue  # the same gain for more effort: never sooner
+            previous = gain
+            if i + low >= effort:
+                break
+            j = bisect_left(earlier, -(-(overall_gap - 100 * gain) // 100), low)
+            effort = min(effort, i + j)
+    if effort >= width:
         return None
     picked: list[_Move] = []
     left = effort
-    for (table, _, _), split in zip(reversed(needs), reversed(splits), strict=True):
-        spent = split[left]
+    for j in range(len(needs) - 1, -1, -1):
+        spent = _split(totals[j], stages[j], starts[j], lows[j], left)
         left -= spent
-        picked += _rebuild(table, spent)
+        picked += _rebuild(needs[j][0], spent)
     picked += _rebuild(pool, left)
     return picked
+
+
+def _split(earlier: list[int], stage: list[int], start: int, low: int, effort: int) -> int:
+    """The least stage effort i with the most ``earlier[effort − i] + stage[i]``."""
+    before = earlier[effort - start : (low - 1 if low else None) : -1]
+    sums = list(map(operator.add, before, stage[start : effort - low + 1]))
+    return start + sums.index(max(sums))
+
+
+def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width: int) -> list[int]:
+    """Max-plus convolution: per effort e, the best ``earlier[e − i] + stage[i]`` (both at bars)."""
+    row = [_NONE] * min(width, low + start)
+    for e in range(low + start, width):
+        before = earlier[e - start : (low - 1 if low else None) : -1]
+        row.append(max(map(operator.add, before, stage[start : e - low + 1])))
+    return row
 
 
 def _rebuild(table: _Table, budget: int) -> list[_Move]:
