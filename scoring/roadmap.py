@@ -550,6 +550,15 @@ class _Planner:
         cached = self._moves.get(key)
         if cached is not None:
             return cached
+        if not dependent:  # the same moves, less those of questions an applies_if reads
+            ladders = self.ladders
+            kept = {
+                qid: moves
+                for qid, moves in self.moves(limited=limited, dependent=True).items()
+                if not ladders[qid].dependent
+            }
+            self._moves[key] = kept
+            return kept
         evaluator = self.evaluator
         multipliers = evaluator.multipliers
         position = evaluator.position
@@ -681,12 +690,34 @@ class _Planner:
         members: list[list[int]] = [[k for k, gap in enumerate(stage_gaps) if gap <= 0]]
         members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
         group_of = {k: g for g, ks in enumerate(members) for k in ks}
+        # Per free question: its group, its moves, how many of them have their prerequisites
+        # on questions that are not enumerated met (a fixed prefix), and, per move in that
+        # prefix, its prerequisites on enumerated questions (None: there are none at all).
+        enumerated_set = set(enumerated)
+        prepared: list[tuple[int, list[_Move], int, list[list[tuple[str, Decimal]]] | None]] = []
+        for _, options in free:
+            fixed = len(options)
+            checks: list[list[tuple[str, Decimal]]] | None = None
+            if enumerated:
+                checks = []
+                for k, move in enumerate(options):
+                    if any(
+                        levels.get(p, _ZERO) < v
+                        for p, v in move.requires
+                        if p not in enumerated_set
+                    ):
+                        fixed = k
+                        break
+                    checks.append([(p, v) for p, v in move.requires if p in enumerated_set])
+                if not any(checks):
+                    checks = None
+            prepared.append((group_of[options[0].stage], options, fixed, checks))
         width = bound + 1
         cache: dict[tuple[int, tuple[int, ...]], _Table] = {}
         best: tuple[int, list[_Move]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
-        for fixed in product(*choices):
-            chosen = [move for move in fixed if move is not None]
+        for combo in product(*choices):
+            chosen = [move for move in combo if move is not None]
             final = levels
             if chosen:
                 final = dict(levels)
@@ -707,16 +738,13 @@ class _Planner:
                 continue
             groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
             prefixes: list[list[int]] = [[] for _ in range(len(members))]
-            for _, options in free:
-                count = len(options)
-                if enumerated:
-                    count = 0
-                    for move in options:
-                        if any(final.get(p, _ZERO) < v for p, v in move.requires):
+            for g, options, count, checks in prepared:
+                if checks is not None:
+                    for k, needed in enumerate(checks):
+                        if any(final.get(p, _ZERO) < v for p, v in needed):
+                            count = k
                             break
-                        count += 1
                 if count:
-                    g = group_of[options[0].stage]
                     groups[g].append(options[:count])
                     prefixes[g].append(count)
             tables = []
