@@ -714,6 +714,8 @@ class _Planner:
             prepared.append((group_of[options[0].stage], options, fixed, checks))
         width = bound + 1
         cache: dict[tuple[int, tuple[int, ...]], _Table] = {}
+        # per group, the tables built so far: (question and move count per item, rows)
+        built: list[list[tuple[list[tuple[int, int]], list[list[int]]]]] = [[] for _ in members]
         best: tuple[int, list[_Move]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
         for combo in product(*choices):
@@ -738,6 +740,7 @@ class _Planner:
                 continue
             groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
             prefixes: list[list[int]] = [[] for _ in range(len(members))]
+            signs: list[list[tuple[int, int]]] = [[] for _ in range(len(members))]
             for g, options, count, checks in prepared:
                 if checks is not None:
                     for k, needed in enumerate(checks):
@@ -747,12 +750,15 @@ class _Planner:
                 if count:
                     groups[g].append(options[:count])
                     prefixes[g].append(count)
+                    signs[g].append((id(options), count))
             tables = []
             for g in range(len(members)):
                 key = (g, tuple(prefixes[g]))
                 table = cache.get(key)
                 if table is None:
-                    table = cache[key] = _table(groups[g], width, overall=g == 0)
+                    rows = _shared_rows(built[g], signs[g])
+                    table = cache[key] = _table(groups[g], width, overall=g == 0, rows=rows)
+                    built[g].append((signs[g], table.bests))
                 tables.append(table)
             needs = [
                 (tables[g], gaps[members[g][0]], multipliers[members[g][0]])
@@ -814,11 +820,17 @@ class _Table:
         return move.d_overall if self.overall else move.d_num
 
 
-def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
-    """At most one move per question; each row is built with C-level list operations."""
-    best = [0] * width
-    bests = [best]
-    for options in items:
+def _table(
+    items: list[list[_Move]], width: int, *, overall: bool, rows: list[list[int]] | None = None
+) -> _Table:
+    """At most one move per question; each row is built with C-level list operations.
+
+    ``rows``, when given, are the first rows of another table whose first items are these
+    (the same questions with the same moves): they are shared, not built again.
+    """
+    bests = [[0] * width] if rows is None else rows[:]
+    best = bests[-1]
+    for options in items[len(bests) - 1 :]:
         rows = [best]
         for move in options:
             cost = move.effort
@@ -829,6 +841,23 @@ def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
         best = list(map(max, *rows)) if len(rows) > 1 else best
         bests.append(best)
     return _Table(items, bests, overall)
+
+
+def _shared_rows(
+    built: list[tuple[list[tuple[int, int]], list[list[int]]]], sign: list[tuple[int, int]]
+) -> list[list[int]] | None:
+    """The rows of a built table for the longest run of first items it shares with ``sign``."""
+    rows: list[list[int]] | None = None
+    longest = 0
+    for other, bests in built:
+        same = 0
+        for a, b in zip(other, sign):
+            if a != b:
+                break
+            same += 1
+        if same > longest:
+            longest, rows = same, bests[: same + 1]
+    return rows
 
 
 def _combine(
