@@ -851,7 +851,7 @@ def _shared_rows(
     longest = 0
     for other, bests in built:
         same = 0
-        for a, b in zip(other, sign):
+        for a, b in zip(other, sign, strict=False):
             if a != b:
                 break
             same += 1
