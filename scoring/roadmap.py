@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import operator
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -550,6 +550,15 @@ class _Planner:
         cached = self._moves.get(key)
         if cached is not None:
             return cached
+        if not dependent:  # the same moves, less those of questions an applies_if reads
+            ladders = self.ladders
+            kept = {
+                qid: moves
+                for qid, moves in self.moves(limited=limited, dependent=True).items()
+                if not ladders[qid].dependent
+            }
+            self._moves[key] = kept
+            return kept
         evaluator = self.evaluator
         multipliers = evaluator.multipliers
         position = evaluator.position
@@ -681,12 +690,36 @@ class _Planner:
         members: list[list[int]] = [[k for k, gap in enumerate(stage_gaps) if gap <= 0]]
         members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
         group_of = {k: g for g, ks in enumerate(members) for k in ks}
+        # Per free question: its group, its moves, how many of them have their prerequisites
+        # on questions that are not enumerated met (a fixed prefix), and, per move in that
+        # prefix, its prerequisites on enumerated questions (None: there are none at all).
+        enumerated_set = set(enumerated)
+        prepared: list[tuple[int, list[_Move], int, list[list[tuple[str, Decimal]]] | None]] = []
+        for _, options in free:
+            fixed = len(options)
+            checks: list[list[tuple[str, Decimal]]] | None = None
+            if enumerated:
+                checks = []
+                for k, move in enumerate(options):
+                    if any(
+                        levels.get(p, _ZERO) < v
+                        for p, v in move.requires
+                        if p not in enumerated_set
+                    ):
+                        fixed = k
+                        break
+                    checks.append([(p, v) for p, v in move.requires if p in enumerated_set])
+                if not any(checks):
+                    checks = None
+            prepared.append((group_of[options[0].stage], options, fixed, checks))
         width = bound + 1
         cache: dict[tuple[int, tuple[int, ...]], _Table] = {}
+        # per group, the tables built so far: (question and move count per item, rows)
+        built: list[list[tuple[list[tuple[int, int]], list[list[int]]]]] = [[] for _ in members]
         best: tuple[int, list[_Move]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
-        for fixed in product(*choices):
-            chosen = [move for move in fixed if move is not None]
+        for combo in product(*choices):
+            chosen = [move for move in combo if move is not None]
             final = levels
             if chosen:
                 final = dict(levels)
@@ -707,24 +740,25 @@ class _Planner:
                 continue
             groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
             prefixes: list[list[int]] = [[] for _ in range(len(members))]
-            for _, options in free:
-                count = len(options)
-                if enumerated:
-                    count = 0
-                    for move in options:
-                        if any(final.get(p, _ZERO) < v for p, v in move.requires):
+            signs: list[list[tuple[int, int]]] = [[] for _ in range(len(members))]
+            for g, options, count, checks in prepared:
+                if checks is not None:
+                    for k, needed in enumerate(checks):
+                        if any(final.get(p, _ZERO) < v for p, v in needed):
+                            count = k
                             break
-                        count += 1
                 if count:
-                    g = group_of[options[0].stage]
                     groups[g].append(options[:count])
                     prefixes[g].append(count)
+                    signs[g].append((id(options), count))
             tables = []
             for g in range(len(members)):
                 key = (g, tuple(prefixes[g]))
                 table = cache.get(key)
                 if table is None:
-                    table = cache[key] = _table(groups[g], width, overall=g == 0)
+                    rows = _shared_rows(built[g], signs[g])
+                    table = cache[key] = _table(groups[g], width, overall=g == 0, rows=rows)
+                    built[g].append((signs[g], table.bests))
                 tables.append(table)
             needs = [
                 (tables[g], gaps[members[g][0]], multipliers[members[g][0]])
@@ -786,11 +820,17 @@ class _Table:
         return move.d_overall if self.overall else move.d_num
 
 
-def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
-    """At most one move per question; each row is built with C-level list operations."""
-    best = [0] * width
-    bests = [best]
-    for options in items:
+def _table(
+    items: list[list[_Move]], width: int, *, overall: bool, rows: list[list[int]] | None = None
+) -> _Table:
+    """At most one move per question; each row is built with C-level list operations.
+
+    ``rows``, when given, are the first rows of another table whose first items are these
+    (the same questions with the same moves): they are shared, not built again.
+    """
+    bests = [[0] * width] if rows is None else rows[:]
+    best = bests[-1]
+    for options in items[len(bests) - 1 :]:
         rows = [best]
         for move in options:
             cost = move.effort
@@ -803,6 +843,23 @@ def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
     return _Table(items, bests, overall)
 
 
+def _shared_rows(
+    built: list[tuple[list[tuple[int, int]], list[list[int]]]], sign: list[tuple[int, int]]
+) -> list[list[int]] | None:
+    """The rows of a built table for the longest run of first items it shares with ``sign``."""
+    rows: list[list[int]] | None = None
+    longest = 0
+    for other, bests in built:
+        same = 0
+        for a, b in zip(other, sign, strict=False):
+            if a != b:
+                break
+            same += 1
+        if same > longest:
+            longest, rows = same, bests[: same + 1]
+    return rows
+
+
 def _combine(
     pool: _Table, needs: list[tuple[_Table, int, int]], overall_gap: int, limit: int
 ) -> list[_Move] | None:
@@ -810,36 +867,71 @@ def _combine(
 
     ``pool`` holds the stages that are not short (gains in overall units); each of ``needs`` is
     a short stage's table, its gap (×100) and its multiplier into overall units. Stage by stage
-    the best overall gain for each effort is a max-plus convolution.
+    the best overall gain for each effort is a max-plus convolution over the efforts at which
+    both sides are at their bars; ties go to the least effort on the later stage.
+
+    Every such best is non-decreasing in effort, so the least effort that closes the overall
+    gap is, over the last stage's efforts i, the least i + j where j is the first effort at
+    which the earlier stages gain enough (a bisection) — the last convolution is only
+    evaluated where the plan is rebuilt.
     """
     width = limit + 1
-    total = pool.bests[-1][:width]
-    splits: list[list[int]] = []
+    stages: list[list[int]] = []
+    starts: list[int] = []  # a short stage's least effort at its bar
+    lows = [0]  # the least effort at which the pool and the first j short stages are at their bars
     for table, need, multiplier in needs:
         best = table.bests[-1]
-        stage = [multiplier * v if 100 * v >= need else _NONE for v in best[:width]]
-        new = []
-        split = []
-        for e in range(width):
-            sums = list(map(operator.add, total[e::-1], stage[: e + 1]))
-            top = max(sums)
-            new.append(top)
-            split.append(sums.index(top))
-        total = new
-        splits.append(split)
-    effort = next(
-        (e for e in range(width) if total[e] > _NONE // 2 and 100 * total[e] >= overall_gap), None
-    )
-    if effort is None:
+        start = next((e for e in range(width) if 100 * best[e] >= need), None)
+        if start is None or lows[-1] + start > limit:
+            return None
+        stages.append([multiplier * v for v in best[:width]])
+        starts.append(start)
+        lows.append(lows[-1] + start)
+    totals: list[list[int]] = [pool.bests[-1][:width]]
+    for j in range(len(needs) - 1):  # all but the last convolution, in full
+        totals.append(_convolve(totals[j], stages[j], starts[j], lows[j], width))
+    earlier = totals[-1]
+    if not needs:
+        effort = bisect_left(earlier, -(-overall_gap // 100))
+    else:
+        stage, start, low = stages[-1], starts[-1], lows[-2]
+        effort = width
+        previous = None
+        for i in range(start, width - low):
+            gain = stage[i]
+            if gain == previous:
+                continue  # the same gain for more effort: never sooner
+            previous = gain
+            if i + low >= effort:
+                break
+            j = bisect_left(earlier, -(-(overall_gap - 100 * gain) // 100), low)
+            effort = min(effort, i + j)
+    if effort >= width:
         return None
     picked: list[_Move] = []
     left = effort
-    for (table, _, _), split in zip(reversed(needs), reversed(splits), strict=True):
-        spent = split[left]
+    for j in range(len(needs) - 1, -1, -1):
+        spent = _split(totals[j], stages[j], starts[j], lows[j], left)
         left -= spent
-        picked += _rebuild(table, spent)
+        picked += _rebuild(needs[j][0], spent)
     picked += _rebuild(pool, left)
     return picked
+
+
+def _split(earlier: list[int], stage: list[int], start: int, low: int, effort: int) -> int:
+    """The least stage effort i with the most ``earlier[effort − i] + stage[i]``."""
+    before = earlier[effort - start : (low - 1 if low else None) : -1]
+    sums = list(map(operator.add, before, stage[start : effort - low + 1]))
+    return start + sums.index(max(sums))
+
+
+def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width: int) -> list[int]:
+    """Max-plus convolution: per effort e, the best ``earlier[e − i] + stage[i]`` (both at bars)."""
+    row = [_NONE] * min(width, low + start)
+    for e in range(low + start, width):
+        before = earlier[e - start : (low - 1 if low else None) : -1]
+        row.append(max(map(operator.add, before, stage[start : e - low + 1])))
+    return row
 
 
 def _rebuild(table: _Table, budget: int) -> list[_Move]:
