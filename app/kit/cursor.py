@@ -21,9 +21,11 @@ R = TypeVar("R")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-#: The largest position a cursor may hold: positions are BIGINT columns (seq, id), and a larger
-#: number overflows the query's parameter (OverflowError on SQLite, an error on PostgreSQL).
+#: The largest position a cursor may hold: a position is compared with a BIGINT column (the feed's
+#: seq), and a larger number overflows the query's parameter (OverflowError on SQLite, an error
+#: on PostgreSQL). A position compared with an INTEGER id stops at MAX_ROW_ID.
 MAX_POSITION = 2**63 - 1
+MAX_ROW_ID = 2**31 - 1
 #: The wire format, stated in the OpenAPI document: URL-safe base64 (padding optional).
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]*={0,2}$"
 
@@ -92,13 +94,19 @@ def _time_text(values: list[Any]) -> tuple[datetime, str]:
     return datetime.fromisoformat(at), identifier
 
 
-def _position(values: list[Any]) -> int:
-    (position,) = _exactly(values, 1)
-    if isinstance(position, bool) or not isinstance(position, int):  # JSON true is an int here
-        raise TypeError("a position is a whole number")
-    if not 0 <= position <= MAX_POSITION:
-        raise ValueError("a position is 0 to 2^63 - 1")
-    return position
+def _position_upto(maximum: int) -> Callable[[list[Any]], int]:
+    """A whole-number position from 0 to ``maximum`` (the range of the column it is compared
+    with), else the cursor is refused."""
+
+    def load(values: list[Any]) -> int:
+        (position,) = _exactly(values, 1)
+        if isinstance(position, bool) or not isinstance(position, int):  # JSON true is an int
+            raise TypeError("a position is a whole number")
+        if not 0 <= position <= maximum:
+            raise ValueError(f"a position is 0 to {maximum}")
+        return position
+
+    return load
 
 
 #: (created at, UUID id): lists ordered by creation time, ties broken by id.
@@ -109,8 +117,10 @@ TIME_UUID: CursorCodec[tuple[datetime, uuid.UUID]] = CursorCodec(
 TIME_TEXT: CursorCodec[tuple[datetime, str]] = CursorCodec(
     dump=lambda key: [key[0].isoformat(), key[1]], load=_time_text
 )
-#: A position in a numbered sequence (the score feed's seq, the audit trail's id).
-POSITION: CursorCodec[int] = CursorCodec(dump=lambda key: [key], load=_position)
+#: A position in a numbered sequence (the score feed's BIGINT seq).
+POSITION: CursorCodec[int] = CursorCodec(dump=lambda key: [key], load=_position_upto(MAX_POSITION))
+#: A row id of an INTEGER key (the audit trail's id).
+ROW_ID: CursorCodec[int] = CursorCodec(dump=lambda key: [key], load=_position_upto(MAX_ROW_ID))
 
 
 def paginate(
