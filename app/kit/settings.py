@@ -80,8 +80,11 @@ class Settings(BaseSettings):
     # --- integrator API (app/integrators) ---
     #: Requests allowed per API key, in `limits` notation ("600/minute", "20/second;600/minute").
     API_RATE_LIMIT: str = "600/minute"
-    #: Where rate-limit counters live: ``memory://`` (per process) or e.g. ``redis://host:6379``.
+    #: Where rate-limit counters live: ``memory://`` (per process: ``make run``) or, with more
+    #: than one app process, a shared Redis, e.g. ``redis://redis:6379/0`` (docs/deployment.md).
     RATE_LIMIT_STORAGE_URI: str = "memory://"
+    #: Longest wait for Redis (connecting, or one command); past it the request is not counted.
+    REDIS_TIMEOUT_SECONDS: float = Field(default=0.5, gt=0)
     #: The background worker (webhook deliveries and the mail outbox): ``embedded`` (a thread in
     #: the web process), ``off`` (run ``zhizao worker`` instead) or ``auto`` (embedded on SQLite,
     #: off on PostgreSQL).
