@@ -29,6 +29,7 @@ from app.models.integrator import (
     WebhookEndpoint,
 )
 from app.models.mail import MailMessage
+from app.models.schedule import PeriodicRun
 from app.models.user import (
     FIRM_ROLES,
     ROLES,
@@ -67,6 +68,7 @@ __all__ = [
     "IntegratorNotice",
     "Invitation",
     "MailMessage",
+    "PeriodicRun",
     "PasswordReset",
     "QuestionnaireRecord",
     "Result",

@@ -44,6 +44,11 @@ VERIFICATION_RATE_LIMITED = Counter(
     ["action"],
     registry=REGISTRY,
 )
+RATE_LIMIT_STORAGE_ERRORS = Counter(
+    "zhizao_rate_limit_storage_errors_total",
+    "API requests let through uncounted because the rate-limit storage (Redis) failed.",
+    registry=REGISTRY,
+)
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
