@@ -1,6 +1,6 @@
 """periodic_run: the schedule row each periodic job is claimed through
 
-Revision ID: multi_1
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01 12:00:00
 
@@ -15,7 +15,7 @@ from alembic import op
 
 import app.models.base
 
-revision: str = "multi_1"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
