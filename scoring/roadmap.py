@@ -713,7 +713,9 @@ class _Planner:
                     checks = None
             prepared.append((group_of[options[0].stage], options, fixed, checks))
         width = bound + 1
-        cache: dict[tuple[int, tuple[int, ...]], _Table] = {}
+        # keyed by which questions a table holds and how many moves of each: two combinations
+        # can leave the same counts on different questions
+        cache: dict[tuple[int, tuple[tuple[int, int], ...]], _Table] = {}
         # per group, the tables built so far: (question and move count per item, rows)
         built: list[list[tuple[list[tuple[int, int]], list[list[int]]]]] = [[] for _ in members]
         best: tuple[int, list[_Move]] | None = None
@@ -739,7 +741,6 @@ class _Planner:
             if floor is None or floor > limit:
                 continue
             groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
-            prefixes: list[list[int]] = [[] for _ in range(len(members))]
             signs: list[list[tuple[int, int]]] = [[] for _ in range(len(members))]
             for g, options, count, checks in prepared:
                 if checks is not None:
@@ -749,11 +750,10 @@ class _Planner:
                             break
                 if count:
                     groups[g].append(options[:count])
-                    prefixes[g].append(count)
                     signs[g].append((id(options), count))
             tables = []
             for g in range(len(members)):
-                key = (g, tuple(prefixes[g]))
+                key = (g, tuple(signs[g]))
                 table = cache.get(key)
                 if table is None:
                     rows = _shared_rows(built[g], signs[g])
