@@ -712,10 +712,14 @@ class _Planner:
                 if not any(checks):
                     checks = None
             prepared.append((group_of[options[0].stage], options, fixed, checks))
-        width = bound + 1
-        cache: dict[tuple[int, tuple[int, ...]], _Table] = {}
-        # per group, the tables built so far: (question and move count per item, rows)
-        built: list[list[tuple[list[tuple[int, int]], list[list[int]]]]] = [[] for _ in members]
+        # keyed by which questions a table holds and how many moves of each: two combinations
+        # can leave the same counts on different questions
+        cache: dict[tuple[int, tuple[tuple[int, int], ...]], _Table] = {}
+        widths: dict[tuple[int, tuple[tuple[int, int], ...]], int] = {}
+        # per group, the tables built so far: (question and move count per item, rows, width)
+        built: list[list[tuple[list[tuple[int, int]], list[list[int]], int]]] = [
+            [] for _ in members
+        ]
         best: tuple[int, list[_Move]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
         for combo in product(*choices):
@@ -739,7 +743,6 @@ class _Planner:
             if floor is None or floor > limit:
                 continue
             groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
-            prefixes: list[list[int]] = [[] for _ in range(len(members))]
             signs: list[list[tuple[int, int]]] = [[] for _ in range(len(members))]
             for g, options, count, checks in prepared:
                 if checks is not None:
@@ -749,16 +752,17 @@ class _Planner:
                             break
                 if count:
                     groups[g].append(options[:count])
-                    prefixes[g].append(count)
                     signs[g].append((id(options), count))
             tables = []
             for g in range(len(members)):
-                key = (g, tuple(prefixes[g]))
+                key = (g, tuple(signs[g]))
                 table = cache.get(key)
-                if table is None:
-                    rows = _shared_rows(built[g], signs[g])
-                    table = cache[key] = _table(groups[g], width, overall=g == 0, rows=rows)
-                    built[g].append((signs[g], table.bests))
+                # built only up to this combination's limit; a later one may need it wider
+                if table is None or widths[key] <= limit:
+                    rows = _shared_rows(built[g], signs[g], limit + 1)
+                    table = cache[key] = _table(groups[g], limit + 1, overall=g == 0, rows=rows)
+                    widths[key] = limit + 1
+                    built[g].append((signs[g], table.bests, limit + 1))
                 tables.append(table)
             needs = [
                 (tables[g], gaps[members[g][0]], multipliers[members[g][0]])
@@ -844,12 +848,17 @@ def _table(
 
 
 def _shared_rows(
-    built: list[tuple[list[tuple[int, int]], list[list[int]]]], sign: list[tuple[int, int]]
+    built: list[tuple[list[tuple[int, int]], list[list[int]], int]],
+    sign: list[tuple[int, int]],
+    width: int,
 ) -> list[list[int]] | None:
-    """The rows of a built table for the longest run of first items it shares with ``sign``."""
+    """The rows of a built table at least ``width`` wide for the longest run of first items it
+    shares with ``sign`` (a wider row holds the same values at every effort below ``width``)."""
     rows: list[list[int]] | None = None
     longest = 0
-    for other, bests in built:
+    for other, bests, built_width in built:
+        if built_width < width:
+            continue
         same = 0
         for a, b in zip(other, sign, strict=False):
             if a != b:
@@ -1034,7 +1043,7 @@ def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple
     question = move.question
     evaluator = planner.evaluator
     current = planner.base.effective[question.id]
-    _, text = _target_value(move.ladder, current, move.to)
+    target, text = _target_value(move.ladder, current, move.to)
     return Step(
         question_id=question.id,
         stage_id=question.stage_id,
@@ -1042,17 +1051,35 @@ def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple
         current=current,
         current_level=planner.base.levels[question.id],
         current_text=describe_answer(question, current),
-        target=move.value(current),
+        target=target,
         target_level=move.level,
         target_text=text,
-        gain=to_exact_decimal(Fraction(move.d_overall, evaluator.total_weight * evaluator.lcm)),
+        # Decimal division is correctly rounded, so this equals the reduced Fraction's Decimal
+        gain=Decimal(move.d_overall) / Decimal(evaluator.total_weight * evaluator.lcm),
         lifts_binding_stage=question.stage_id in binding and move.d_num > 0,
-        stage_gain=to_exact_decimal(Fraction(move.d_num, evaluator.dens[move.stage])),
+        stage_gain=Decimal(move.d_num) / Decimal(evaluator.dens[move.stage]),
         effort=move.effort,
         positions=move.to - move.frm,
         after=after,
         within_limits=move.within_limits,
     )
+
+
+class _Rate:
+    """Sorts moves by gain per effort, highest first, exactly (cross-multiplied, no Fraction)."""
+
+    __slots__ = ("gain", "effort")
+
+    def __init__(self, move: _Move) -> None:
+        self.gain, self.effort = move.d_overall, move.effort
+
+    def __lt__(self, other: _Rate) -> bool:
+        return self.gain * other.effort > other.gain * self.effort
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rate) and self.gain * other.effort == other.gain * self.effort
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> tuple[Step, ...]:
@@ -1069,9 +1096,9 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
         for move in chosen
     }
 
-    def key(move: _Move) -> tuple[bool, Fraction, int]:
+    def key(move: _Move) -> tuple[bool, _Rate, int]:
         lifts = move.question.stage_id in binding and move.d_num > 0
-        return (not lifts, -Fraction(move.d_overall, move.effort), move.ladder.served)
+        return (not lifts, _Rate(move), move.ladder.served)
 
     waiting = sorted(chosen, key=key)
     done: set[str] = set()
@@ -1087,14 +1114,14 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
 def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tuple[Step, ...]:
     """Single-position moves outside the plan whose prerequisites are met, best first."""
     levels = planner.base.levels
-    found: list[tuple[tuple[Fraction, int], _Move]] = []
+    found: list[tuple[tuple[_Rate, int], _Move]] = []
     for qid, options in planner.moves(limited=True, dependent=False).items():
         if qid in in_plan:
             continue
         move = options[0]
         if any(levels.get(p, Decimal(0)) < m for p, m in move.requires):
             continue
-        found.append(((-Fraction(move.d_overall, move.effort), move.ladder.served), move))
+        found.append(((_Rate(move), move.ladder.served), move))
     found.sort(key=lambda item: item[0])
     return tuple(_step(planner, move, binding, ()) for _, move in found[:MAX_IDEAS])
 

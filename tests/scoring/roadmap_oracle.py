@@ -3,6 +3,13 @@
 A copy of ``scoring/roadmap.py`` at 5127552 (roadmap v2; only its cache keys renamed), kept so
 that ``test_plan_oracle.py`` can show the faster search returns identical plans, ideas and
 why-not-higher for the same answers. Do not change it to match the new code.
+
+One correction since (branch q2-speed2): the stage tables were cached by their move counts
+alone, so a combination of prerequisite choices could reuse a table holding other questions —
+a plan could then climb a question whose prerequisite it never met
+(``test_roadmap.py::test_a_table_is_not_shared_by_different_questions``). Tables are now keyed
+by which questions they hold, here as in the search; the one seeded firm whose plan changed
+(v2 full, seed 120) only changed which of two equal-effort plans is offered.
 """
 
 from __future__ import annotations
@@ -651,7 +658,7 @@ class _Planner:
         members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
         group_of = {k: g for g, ks in enumerate(members) for k in ks}
         width = bound + 1
-        cache: dict[tuple[int, tuple[int, ...]], _Table] = {}
+        cache: dict[tuple[int, tuple[tuple[int, int], ...]], _Table] = {}
         best: tuple[int, list[_Move]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
         for fixed in product(*choices):
@@ -675,7 +682,7 @@ class _Planner:
             if floor is None or floor > limit:
                 continue
             groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
-            prefixes: list[list[int]] = [[] for _ in range(len(members))]
+            prefixes: list[list[tuple[int, int]]] = [[] for _ in range(len(members))]
             for _, options in free:
                 count = len(options)
                 if enumerated:
@@ -687,7 +694,7 @@ class _Planner:
                 if count:
                     g = group_of[options[0].stage]
                     groups[g].append(options[:count])
-                    prefixes[g].append(count)
+                    prefixes[g].append((id(options), count))
             tables = []
             for g in range(len(members)):
                 key = (g, tuple(prefixes[g]))

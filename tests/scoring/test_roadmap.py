@@ -253,6 +253,71 @@ def brute_force(questionnaire: Questionnaire, answers: dict[str, str], rung: Dec
     return best
 
 
+SHARED = """
+id: shared
+version: 1
+title: {zh: 共用, en: Shared}
+stages:
+  - id: s
+    title: {zh: 一, en: One}
+    questions:
+      - id: f
+        text: {zh: 底, en: Floor}
+        type: single
+        weight: 0.4
+        options:
+          - {id: f0, text: {zh: 低, en: Low}, level: 2.75}
+          - {id: f1, text: {zh: 高, en: High}, level: 3.25}
+      - id: e1
+        text: {zh: 前一, en: Prerequisite 1}
+        type: single
+        weight: 0.1
+        options:
+          - {id: none, text: {zh: 无, en: None}, level: 2.75}
+          - {id: done, text: {zh: 有, en: Done}, level: 3.0, effort: 1}
+      - id: e2
+        text: {zh: 前二, en: Prerequisite 2}
+        type: single
+        weight: 0.1
+        options:
+          - {id: none, text: {zh: 无, en: None}, level: 2.75}
+          - {id: done, text: {zh: 有, en: Done}, level: 3.0, effort: 2}
+      - id: a
+        text: {zh: 甲, en: A}
+        type: single
+        options:
+          - {id: low, text: {zh: 低, en: Low}, level: 2.75}
+          - {id: mid, text: {zh: 中, en: Mid}, level: 3.0, effort: 5,
+             requires: [{question: e1, min_level: 3.0}]}
+          - {id: high, text: {zh: 高, en: High}, level: 3.25, effort: 5}
+      - id: b
+        text: {zh: 乙, en: B}
+        type: single
+        options:
+          - {id: low, text: {zh: 低, en: Low}, level: 2.75}
+          - {id: mid, text: {zh: 中, en: Mid}, level: 3.0, effort: 5,
+             requires: [{question: e2, min_level: 3.0}]}
+          - {id: high, text: {zh: 高, en: High}, level: 3.25, effort: 5}
+"""
+
+
+def test_a_table_is_not_shared_by_different_questions() -> None:
+    shared = parse_questionnaire(SHARED, "shared.yaml")
+    # Need +0.45 on a 2.6-weight stage: a or b to high (+0.50, effort 10) after its own
+    # prerequisite (e1 for a, effort 1; e2 for b, effort 2). The search tries "e2 moved" before
+    # "e1 moved"; both leave one question with two usable moves, and the table built for b
+    # was once reused for a, planning b → high with only e1 met (effort 11, b's prerequisite
+    # unmet). The least valid plan is e1 then a, effort 11.
+    answers = {"f": "f1", "e1": "none", "e2": "none", "a": "low", "b": "low"}
+    plan = score(shared, answers).roadmap
+    assert plan is not None and plan.plan is not None
+    assert [(s.question_id, s.target, s.after) for s in plan.steps] == [
+        ("e1", "done", ()),
+        ("a", "high", ("e1",)),
+    ]
+    assert plan.plan.effort == 11 == brute_force(shared, answers, Decimal("3.00"))
+
+
 LIMITS = """
 id: limits
 version: 1
