@@ -4,6 +4,7 @@
 #   make test     set up, run the whole test suite (SQLite, and PostgreSQL when reachable)
 #   make lint     ruff, mypy, import-linter
 #   make install  set up only: .venv, Python packages, the PDF's system packages
+#   make bench    HTTP throughput beside the framework floor (wrk; both engines; a few minutes)
 #   make clean    remove the virtualenv and caches (keeps the database in var/)
 
 SHELL := /bin/bash
@@ -24,13 +25,14 @@ TEST_WORKERS ?= 2
 # System packages WeasyPrint's PDF reports need (design §10).
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk
 
-.PHONY: help run test lint lint-ruff lint-format lint-types lint-imports install system-packages clean messages
+.PHONY: help run test bench lint lint-ruff lint-format lint-types lint-imports install system-packages clean messages
 
 help:
 	@echo "make run      set up, migrate, seed the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test     set up, run the whole test suite"
 	@echo "make lint     ruff check, ruff format --check, mypy, import-linter, package cycles"
 	@echo "make install  set up only (.venv, Python packages, PDF system packages)"
+	@echo "make bench    HTTP req/s, p50, p99 and the ratio to the floor (wrk, both engines)"
 	@echo "make clean    remove .venv and caches (keeps the database in var/)"
 
 $(BIN)/python:
@@ -73,6 +75,12 @@ run: install
 # chromium is missing, except under CI=true, where that fails the run.
 test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(TESTS) $(PYTEST_ARGS)
+
+# One uvicorn worker pinned to core 0, wrk to core 1 (docs/benchmarks.md); e.g.
+# `make bench BENCH_ARGS="--engines sqlite --duration 3 --only result,healthz"`.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python benchmarks/http.py $(BENCH_ARGS)
 
 # Separate steps so that `make -k lint` (as .ci/run does) reports every kind of problem at once.
 lint: lint-ruff lint-format lint-types lint-imports

@@ -20,6 +20,7 @@ from app.kit.events import (
     EventHub,
     hub,
 )
+from app.reports import service as reports
 
 
 def _heatmaps_count_submission(session: Session, event: AssessmentSubmitted) -> None:
@@ -28,6 +29,10 @@ def _heatmaps_count_submission(session: Session, event: AssessmentSubmitted) -> 
 
 def _integrators_announce_submission(session: Session, event: AssessmentSubmitted) -> None:
     integrator_events.on_assessment_submitted(session, event.assessment, event.result)
+
+
+def _reports_render_ahead(session: Session, event: AssessmentSubmitted) -> None:
+    reports.queue_renders(session, event.assessment)
 
 
 def _heatmaps_follow_verification(session: Session, event: EnterpriseVerified) -> None:
@@ -48,6 +53,7 @@ def install(target: EventHub = hub) -> EventHub:
         return target
     target.subscribe(AssessmentSubmitted, _heatmaps_count_submission)
     target.subscribe(AssessmentSubmitted, _integrators_announce_submission)
+    target.subscribe(AssessmentSubmitted, _reports_render_ahead)
     target.subscribe(EnterpriseVerified, _heatmaps_follow_verification)
     target.subscribe(EnterpriseChanged, _heatmaps_follow_profile)
     target.subscribe(EnterpriseDeleted, _heatmaps_withdraw)

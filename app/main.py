@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import hooks
 from app.auth.service import Authenticator
@@ -63,32 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # before the middleware below so that it sits inside it, next to the routes.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = request_id[:64]
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > settings.MAX_BODY_BYTES:
-            return problem_response(
-                request,
-                status=413,
-                problem="content-too-large",
-                title="Content Too Large",
-                detail=f"Request bodies are limited to {settings.MAX_BODY_BYTES} bytes.",
-            )
-        started = time.perf_counter()
-        structlog.contextvars.bind_contextvars(request_id=request.state.request_id)
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-        _observe(request, response.status_code, time.perf_counter() - started)
-        response.headers["X-Request-ID"] = request.state.request_id
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    # Outside the body limit: the request id, logging and metrics see its 413 too.
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
 
     from app.api import build_api_router
     from app.health.api import router as health_router
@@ -102,6 +79,66 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount_pages(app, settings)
     return app
+
+
+_SECURITY_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+
+class RequestContextMiddleware:
+    """Every request: an id (``X-Request-ID``, kept from the client or made up), 413 at once
+    for a declared body over the cap, one log line and the metrics, the security headers.
+
+    Pure ASGI on purpose: as a ``@app.middleware("http")`` (Starlette's BaseHTTPMiddleware) the
+    same work ran each request through two extra tasks and memory streams, and it cost more
+    than a whole ``/healthz`` (docs/benchmarks.md, issue #17 performance).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = declared = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:64]
+            elif name == b"content-length":
+                declared = value
+        request_id = request_id or uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = message.setdefault("headers", [])
+                present = {name.lower() for name, _ in headers}
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
+            await send(message)
+
+        started = time.perf_counter()
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            response = problem_response(
+                Request(scope),
+                status=413,
+                problem="content-too-large",
+                title="Content Too Large",
+                detail=f"Request bodies are limited to {self.max_body_bytes} bytes.",
+            )
+            await response(scope, receive, send_with_headers)
+        else:
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+            try:
+                await self.app(scope, receive, send_with_headers)
+            finally:
+                structlog.contextvars.unbind_contextvars("request_id")
+        _observe(scope, status, time.perf_counter() - started)
 
 
 def _route_template(request: Request) -> str:
@@ -123,18 +160,20 @@ def _route_template(request: Request) -> str:
     return path[: len(path) - len(rendered)] + suffix if path.endswith(rendered) else suffix
 
 
-def _observe(request: Request, status: int, seconds: float) -> None:
+def _observe(scope: Scope, status: int, seconds: float) -> None:
     """One log line and the metrics of a finished request (route template, never ids)."""
+    request = Request(scope)
     template = _route_template(request)
     observe(request.method, template, status, seconds)
-    principal = getattr(request.state, "principal", None)
+    state = scope["state"]
+    principal = state.get("principal")
     request_logger.info(
         "request",
         method=request.method,
         route=template,
         status=status,
         duration_ms=round(seconds * 1000, 1),
-        request_id=request.state.request_id,
+        request_id=state["request_id"],
         caller=principal.kind if principal is not None else "anonymous",
     )
 

@@ -5,7 +5,7 @@ claims its rows with ``FOR UPDATE SKIP LOCKED`` and a lease); on the embedded de
 ``ZHIZAO_WEBHOOK_WORKER=auto``) the web process runs it in a thread, started and stopped with
 the app. A job is anything with a ``name``, ``run_once() -> attempts made`` and ``close()``;
 :func:`build_jobs` is the one list of them (webhook deliveries, the mail outbox, the daily
-heatmap publication, the retention purge; later jobs such as PDF rendering are added there).
+heatmap publication, the retention purge, the PDF reports of new submissions).
 Periodic jobs (publication, purge) run once per period across every worker
 (``app.kit.schedule``: a claimed schedule row with a lease, on both engines).
 """
@@ -25,6 +25,7 @@ from app.kit.db import Database
 from app.kit.settings import Settings
 from app.mail.worker import MailWorker
 from app.questionnaires.catalog import QuestionnaireCatalog
+from app.reports.worker import ReportWorker
 
 logger = logging.getLogger("zhizao.worker")
 
@@ -45,6 +46,7 @@ def build_jobs(database: Database, settings: Settings) -> list[Job]:
         MailWorker(database, settings),
         heatmaps.HeatmapPublisher(database, settings, catalog),
         RetentionPurge(database, settings),
+        ReportWorker(database, settings, catalog),
     ]
 
 

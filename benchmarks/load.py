@@ -62,7 +62,6 @@ from scoring import Question, load_questionnaire  # noqa: E402
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 UVICORN = str(ROOT / ".venv" / "bin" / "uvicorn")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_NAME = "zhizao_bench_load"
 FULL = "smart-manufacturing-maturity"
 QUICK = "quick-check"
 PASSWORD = "load benchmark password"
@@ -209,9 +208,10 @@ class Server:
             self.process = None
 
 
-def fresh_database(engine: str) -> str:
+def fresh_database(engine: str, name: str = "load") -> str:
+    """An empty database: ``var/bench/NAME.db``, or ``zhizao_bench_NAME`` on the local server."""
     if engine == "sqlite":
-        path = ROOT / "var" / "bench" / "load.db"
+        path = ROOT / "var" / "bench" / f"{name}.db"
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
@@ -219,9 +219,9 @@ def fresh_database(engine: str) -> str:
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_NAME}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_NAME}"
+        conn.execute(f"DROP DATABASE IF EXISTS zhizao_bench_{name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE zhizao_bench_{name}")
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/zhizao_bench_{name}"
 
 
 def run_cli(

@@ -220,7 +220,9 @@ def write_examples(demo: Demo, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     with demo.sessions() as session:
         for lang in ("zh", "en"):
-            pdf = render_pdf(_context(demo, session, lang), static_dir=demo.settings.STATIC_DIR)
+            pdf = render_pdf(
+                _context(demo, session, lang), static_dir=demo.settings.STATIC_DIR, origin="script"
+            )
             path = target / f"report-{lang}.pdf"
             path.write_bytes(pdf)
             print(f"wrote {path} ({len(pdf) // 1024} KB)")
@@ -261,12 +263,16 @@ def measure(demo: Demo, renders: int) -> None:
     results: dict[str, str] = {}
     with demo.sessions() as session:
         for lang in ("zh", "en"):
-            render_pdf(_context(demo, session, lang), static_dir=static_dir)  # warm up
+            render_pdf(
+                _context(demo, session, lang), static_dir=static_dir, origin="script"
+            )  # warm up
             walls: list[float] = []
             cpus: list[float] = []
             for _ in range(9):
                 started, cpu_started = time.perf_counter(), time.process_time()
-                pdf = render_pdf(_context(demo, session, lang), static_dir=static_dir)
+                pdf = render_pdf(
+                    _context(demo, session, lang), static_dir=static_dir, origin="script"
+                )
                 walls.append(time.perf_counter() - started)
                 cpus.append(time.process_time() - cpu_started)
             results[f"render {lang}"] = (
@@ -279,7 +285,7 @@ def measure(demo: Demo, renders: int) -> None:
         # memory: render the Chinese report repeatedly
         rss: dict[int, float] = {}
         for index in range(1, renders + 1):
-            render_pdf(_context(demo, session, "zh"), static_dir=static_dir)
+            render_pdf(_context(demo, session, "zh"), static_dir=static_dir, origin="script")
             if index in (10, renders):
                 gc.collect()
                 rss[index] = _rss_mb()

@@ -14,6 +14,7 @@ from app.assessments.schemas import (
     AssessmentRead,
     HistoryItem,
 )
+from app.kit.conditional import PRIVATE_REVALIDATE, IfNoneMatch, content_language, json_response
 from app.kit.cursor import Page, PageDep
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
@@ -177,6 +178,7 @@ async def submit_assessment(
     "/assessments/{assessment_id}/result",
     operation_id="assessments_result",
     response_model=ResultRead,
+    responses={304: {"description": "Not modified: the result named by If-None-Match."}},
     summary="The result kept at submission: scores, rung, why, roadmap, crosswalk, subsidies",
 )
 def get_result(
@@ -185,5 +187,7 @@ def get_result(
     principal: Reader,
     catalog: CatalogDep,
     lang: LangDep,
-) -> ResultRead:
-    return service.get_result(session, principal, catalog, assessment_id, lang)
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    stored = service.get_result_json(session, principal, catalog, assessment_id, lang)
+    return json_response(stored, if_none_match, PRIVATE_REVALIDATE | content_language(lang))

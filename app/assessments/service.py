@@ -28,6 +28,7 @@ from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.kit import events, idempotency
 from app.kit.clock import utcnow
+from app.kit.conditional import JsonBody, LruCache, json_body
 from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
 from app.kit.errors import (
@@ -68,6 +69,11 @@ def get_visible(session: Session, principal: Principal, assessment_id: uuid.UUID
     if assessment is None or not may_see_enterprise(session, principal, assessment.enterprise_id):
         raise NotFound("No assessment with this id.")
     return assessment
+
+
+def get(session: Session, assessment_id: uuid.UUID) -> Assessment | None:
+    """The assessment, unguarded: for background jobs that act on what a caller already did."""
+    return AssessmentRepository(session).get(assessment_id)
 
 
 def questionnaire_of(catalog: QuestionnaireCatalog, assessment: Assessment) -> Questionnaire:
@@ -506,11 +512,39 @@ def get_result(
     lang: Lang,
 ) -> ResultRead:
     """The result kept at submission (``results``), if the caller may see the assessment."""
-    assessment = get_visible(session, principal, assessment_id)
+    return _result_view(session, catalog, get_visible(session, principal, assessment_id), lang)
+
+
+def _result_view(
+    session: Session, catalog: QuestionnaireCatalog, assessment: Assessment, lang: Lang
+) -> ResultRead:
     result = results.of_assessment(session, assessment)
     if result is None:
         raise NotFound("This assessment has no result yet: submit it first.")
     return results.view(assessment, result, questionnaire_of(catalog, assessment), lang)
+
+
+#: Serialised results by (assessment, version, language): a submitted assessment's result never
+#: changes, so its bytes are made once per process (~30 KB each).
+_RESULT_JSON: LruCache[tuple[uuid.UUID, int, Lang], JsonBody] = LruCache(1024)
+
+
+def get_result_json(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    assessment_id: uuid.UUID,
+    lang: Lang,
+) -> JsonBody:
+    """``get_result`` as the API sends it, serialised once: after the access check (one query
+    for the assessment, and the grant for an integrator) a repeated read costs no more."""
+    assessment = get_visible(session, principal, assessment_id)
+    if assessment.status != "submitted":
+        raise NotFound("This assessment has no result yet: submit it first.")
+    return _RESULT_JSON.get_or_make(
+        (assessment.id, assessment.version, lang),
+        lambda: json_body(_result_view(session, catalog, assessment, lang)),
+    )
 
 
 def history(

@@ -12,8 +12,6 @@ from starlette.datastructures import FormData
 
 from app.enterprises import data as data_service
 from app.enterprises import service
-from app.enterprises.data_repository import EnterpriseDataRepository
-from app.enterprises.privacy import forget_cached_reports
 from app.enterprises.schemas import ProfileUpdate, cny_from_wan, wan_from_cny
 from app.integrators import service as integrator_service
 from app.kit.db import SessionDep
@@ -239,12 +237,10 @@ def delete(
             delete_error=tr(lang, "Type your credit code exactly to confirm the deletion."),
             status_code=422,
         )
-    assessments = set(EnterpriseDataRepository(session).assessment_ids(enterprise.id))
     try:
-        data_service.delete_data(session, principal, enterprise.id)
+        data_service.delete_data(session, principal, enterprise.id)  # its stored PDFs too
     except NotFound:  # deleted by a colleague a moment ago
         session.rollback()
-    forget_cached_reports(request.app, assessments)  # its cached PDFs go too
     response = flash_redirect(request, "/", DELETED)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

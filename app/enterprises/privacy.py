@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -72,13 +71,6 @@ def replace_contacts(
     )
     session.flush()
     return rows
-
-
-def forget_cached_reports(app: Any, assessment_ids: set[uuid.UUID]) -> None:
-    """Drop a deleted firm's PDFs from the app's report cache (``app.reports``)."""
-    renderer = getattr(app.state, "report_renderer", None)
-    if renderer is not None:
-        renderer.forget(assessment_ids)
 
 
 def purge_expired_contacts(session: Session, principal: Principal) -> int:

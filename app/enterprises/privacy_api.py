@@ -14,7 +14,6 @@ from fastapi.concurrency import run_in_threadpool
 from app.enterprises import data as data_service
 from app.enterprises import privacy
 from app.enterprises import service as enterprise_service
-from app.enterprises.data_repository import EnterpriseDataRepository
 from app.enterprises.schemas_privacy import (
     ContactRead,
     ContactsUpdate,
@@ -44,7 +43,7 @@ async def delete_enterprise(
     session: SessionDep,
     principal: SignedIn,
 ) -> DeletionRead:
-    def delete() -> tuple[dict[str, int], set[uuid.UUID]]:
+    def delete() -> dict[str, int]:
         require_firm_member(session, principal, enterprise_id)
         enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
         typed = body.confirm_credit_code.upper().replace(" ", "")
@@ -53,11 +52,10 @@ async def delete_enterprise(
                 "Type the enterprise's credit code to confirm the deletion.",
                 errors=[FieldError("body.confirm_credit_code", "does not match", "mismatch")],
             )
-        assessments = set(EnterpriseDataRepository(session).assessment_ids(enterprise_id))
-        return data_service.delete_data(session, principal, enterprise_id), assessments
+        # Its stored PDFs (report_pdf) go with its other rows.
+        return data_service.delete_data(session, principal, enterprise_id)
 
-    counts, assessments = await run_in_threadpool(delete)
-    privacy.forget_cached_reports(request.app, assessments)
+    counts = await run_in_threadpool(delete)
     return DeletionRead(enterprise_id=enterprise_id, rows_deleted=counts)
 
 

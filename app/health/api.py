@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -28,10 +28,14 @@ class Readiness(BaseModel):
     head: str | None
 
 
+_ALIVE = Health(status="ok").model_dump_json().encode()
+
+
 @router.get("/healthz", operation_id="health_alive", response_model=Health)
-def alive() -> Health:
-    """The process is up. It touches nothing else."""
-    return Health(status="ok")
+async def alive() -> Response:
+    """The process is up. It touches nothing else (async, and its bytes made once: a probe
+    costs the event loop as little as a request can)."""
+    return Response(_ALIVE, media_type="application/json")
 
 
 @router.get(

@@ -14,7 +14,8 @@ event                       published by, when                               sub
 ==========================  ===============================================  ==================
 ``assessment.submitted``    assessments, after the result row is stored       heatmap upkeep;
                                                                              integrator feed
-                                                                             and webhooks
+                                                                             and webhooks;
+                                                                             report render jobs
 ``enterprise.verified``     verification, after ``verified`` changed          heatmap upkeep
                             (either way)
 ``enterprise.changed``      enterprises, after district, industry or size     heatmap upkeep

@@ -104,7 +104,7 @@ def negotiate_lang(request: Request, explicit: str | None = None) -> Lang:
     return "zh"
 
 
-def lang_dependency(
+async def lang_dependency(  # async: no I/O, so no trip through the thread pool
     request: Request,
     lang: Annotated[
         Literal["zh", "en"] | None,

@@ -132,8 +132,9 @@ class Settings(BaseSettings):
     # --- PDF reports (app/reports) ---
     #: PDF renders running at once (each is CPU-bound and holds ~100 MB while it runs).
     REPORT_RENDER_CONCURRENCY: int = Field(default=2, ge=1, le=32)
-    #: Bytes of rendered PDFs kept in memory per process (LRU); 0 disables the cache.
-    REPORT_CACHE_MAX_BYTES: int = Field(default=64 * 1024 * 1024, ge=0)
+    #: Background renders of a submitted report (the worker's job) tried before it gives up;
+    #: a report whose job failed is still rendered when it is first asked for.
+    REPORT_JOB_MAX_ATTEMPTS: int = Field(default=3, ge=1)
     LOG_LEVEL: str = "INFO"
     #: JSON log lines (production); plain text lines are easier to read in a terminal.
     LOG_JSON: bool = True

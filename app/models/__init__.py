@@ -29,6 +29,7 @@ from app.models.integrator import (
     WebhookEndpoint,
 )
 from app.models.mail import MailMessage
+from app.models.report import ReportJob, ReportPdf
 from app.models.schedule import PeriodicRun
 from app.models.user import (
     FIRM_ROLES,
@@ -71,6 +72,8 @@ __all__ = [
     "PeriodicRun",
     "PasswordReset",
     "QuestionnaireRecord",
+    "ReportJob",
+    "ReportPdf",
     "Result",
     "User",
     "WEBHOOK_EVENTS",

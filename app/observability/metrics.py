@@ -50,6 +50,15 @@ RATE_LIMIT_STORAGE_ERRORS = Counter(
     registry=REGISTRY,
 )
 
+#: PDF renders by who paid for them: ``worker`` (ahead of the first request, after submit),
+#: ``request`` (the stored PDF was missing or stale), ``script`` (benchmarks, examples).
+REPORT_RENDERS = Counter(
+    "zhizao_report_renders_total",
+    "PDF report renders, by origin (worker, request, script).",
+    ["origin"],
+    registry=REGISTRY,
+)
+
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     REQUESTS.labels(method, route, str(status)).inc()

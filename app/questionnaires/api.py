@@ -4,14 +4,28 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
+from app.kit.conditional import (
+    IfNoneMatch,
+    JsonBody,
+    LruCache,
+    content_language,
+    json_body,
+    json_response,
+)
 from app.kit.errors import NotFound
 from app.kit.guards import PUBLIC_OPERATION
-from app.kit.i18n import LangDep, html_lang
+from app.kit.i18n import Lang, LangDep, html_lang
 from app.kit.routing import domain_router
 from app.questionnaires.schemas import QuestionnaireOut, QuestionnaireSummary, localize, summarize
 from app.questionnaires.service import CatalogDep
 
 router = domain_router(prefix="/questionnaires", tags=["questionnaires"])
+
+#: Localised questionnaires by (catalogue, id, version, language): the catalogue is loaded at
+#: start-up and never changes, so each is serialised once per process.
+_LOCALIZED: LruCache[tuple[int, str, int, Lang], JsonBody] = LruCache(64)
+#: Public, but revalidated: a deployment that adds a version changes the body (and its ETag).
+REVALIDATE = {"Cache-Control": "no-cache", "Vary": "Accept-Language"}
 
 
 @router.get(
@@ -33,17 +47,21 @@ def list_questionnaires(
     operation_id="questionnaires_get",
     openapi_extra=PUBLIC_OPERATION,
     response_model=QuestionnaireOut,
+    responses={304: {"description": "Not modified: the questionnaire named by If-None-Match."}},
     summary="A questionnaire with its stages and questions, localised",
 )
-def get_questionnaire(
+async def get_questionnaire(
     questionnaire_id: str,
     catalog: CatalogDep,
     lang: LangDep,
-    response: Response,
     version: Annotated[int | None, Query(ge=1, description="Default: the latest version.")] = None,
-) -> QuestionnaireOut:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     questionnaire = catalog.get(questionnaire_id, version)
     if questionnaire is None:
         raise NotFound("No questionnaire with this id and version.")
-    response.headers["Content-Language"] = html_lang(lang)
-    return localize(questionnaire, catalog.versions(questionnaire_id), lang)
+    stored = _LOCALIZED.get_or_make(
+        (id(catalog), questionnaire.id, questionnaire.version, lang),
+        lambda: json_body(localize(questionnaire, catalog.versions(questionnaire_id), lang)),
+    )
+    return json_response(stored, if_none_match, {**REVALIDATE, **content_language(lang)})

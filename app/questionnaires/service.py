@@ -15,7 +15,8 @@ from scoring import Questionnaire
 __all__ = ["CatalogDep", "QuestionnaireCatalog", "get_catalog", "questionnaire_of", "reference"]
 
 
-def get_catalog(request: Request) -> QuestionnaireCatalog:
+async def get_catalog(request: Request) -> QuestionnaireCatalog:
+    """Async on purpose (no I/O): a sync dependency costs a trip through the thread pool."""
     catalog: QuestionnaireCatalog = request.app.state.questionnaires
     return catalog
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from app.kit.conditional import PRIVATE_REVALIDATE, IfNoneMatch, content_language, etag_matches
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
 from app.kit.guards import scoped
-from app.kit.i18n import LangDep, html_lang
+from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.kit.settings import Settings, settings_of
@@ -23,24 +24,15 @@ ReportReader = Annotated[Principal, Depends(scoped("reports:read"))]
 
 
 def get_renderer(app: FastAPI) -> ReportRenderer:
-    """The app's renderer (its worker pool and cache), made on first use."""
+    """The app's renderer (its thread pool), made on first use."""
     renderer: ReportRenderer | None = getattr(app.state, "report_renderer", None)
     if renderer is None:
         settings: Settings = app.state.settings
         renderer = ReportRenderer(
-            static_dir=settings.STATIC_DIR,
-            concurrency=settings.REPORT_RENDER_CONCURRENCY,
-            cache_bytes=settings.REPORT_CACHE_MAX_BYTES,
+            static_dir=settings.STATIC_DIR, concurrency=settings.REPORT_RENDER_CONCURRENCY
         )
         app.state.report_renderer = renderer
     return renderer
-
-
-def _etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    presented = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-    return "*" in presented or etag in presented
 
 
 @router.get(
@@ -56,6 +48,12 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
         **problem_responses(404),
     },
     summary="The PDF report of a submitted assessment (zh or en), made from its stored result",
+    description=(
+        "Both languages are rendered in the background right after submission and stored, so "
+        "this usually answers at once. A request that comes first (within seconds of submit, "
+        "or after the firm's name changed) renders the report itself: the answer is the same "
+        "PDF, later (about a second or two). There is no 202: one GET always returns the PDF."
+    ),
 )
 async def get_report_pdf(
     assessment_id: uuid.UUID,
@@ -64,28 +62,22 @@ async def get_report_pdf(
     principal: ReportReader,
     catalog: CatalogDep,
     lang: LangDep,
-    if_none_match: Annotated[
-        str | None, Header(description="The ETag of a copy you hold: 304 if still current.")
-    ] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     renderer = get_renderer(request.app)
     located = await run_in_threadpool(
         service.locate, session, principal, catalog, assessment_id, lang
     )
     key = located.key
-    headers = {
-        "ETag": key.etag,
-        "Cache-Control": "private, no-cache",
-        "Vary": "Accept-Language, Cookie, Authorization",
-        "Content-Language": html_lang(lang),
-    }
-    if _etag_matches(if_none_match, key.etag):
+    headers = {"ETag": key.etag, **PRIVATE_REVALIDATE, **content_language(lang)}
+    if etag_matches(if_none_match, key.etag):
         return Response(status_code=304, headers=headers)
-    pdf = renderer.cached(key)
-    if pdf is None:
+    pdf = await run_in_threadpool(service.stored, session, key)
+    if pdf is None:  # the worker has not rendered it yet (or the firm was renamed since)
         settings = settings_of(request)
         context = await run_in_threadpool(service.context_for, session, settings, located, lang)
         pdf = await renderer.render_async(key, context)
+        await run_in_threadpool(service.store, session, located, pdf)
     submitted = located.assessment.submitted_at
     day = submitted.strftime("%Y%m%d") if submitted else "draft"
     filename = f"zhizao-report-{day}-{located.assessment.id.hex[:8]}-{lang}.pdf"

@@ -1,11 +1,13 @@
-"""Render the report with WeasyPrint: off the event loop, a bounded number at a time, cached.
+"""Render the report with WeasyPrint: off the event loop, a bounded number at a time.
 
 * ``render_pdf`` is the pure, blocking render of one view-model (``templates/pdf/report.html``
   through the shared Jinja environment).
-* ``ReportRenderer`` runs renders on its own thread pool of ``REPORT_RENDER_CONCURRENCY``
-  workers (WeasyPrint is CPU-bound and takes ~100 MB per render in flight), merges concurrent
-  requests for the same report, and keeps finished PDFs in a byte-bounded LRU cache keyed by
-  ``ReportKey`` (assessment, its version, language, template version, enterprise revision).
+* ``ReportRenderer`` runs a request's render on its own thread pool of
+  ``REPORT_RENDER_CONCURRENCY`` workers (WeasyPrint is CPU-bound and takes ~100 MB per render in
+  flight) and merges concurrent requests for the same report. Finished PDFs are stored in the
+  database by ``ReportKey`` (assessment, its version, language, template version, enterprise
+  revision): ``app.reports.service``; the worker (``app.reports.worker``) renders them after
+  submission.
 * ``StaticOnlyFetcher`` lets WeasyPrint load only the app's own static files and ``data:`` URIs:
   nothing a user typed can make the server fetch a URL (OWASP API7, SSRF).
 """
@@ -19,12 +21,11 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -33,12 +34,14 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from app.kit.web.templating import TEMPLATES_DIR, environment
+from app.observability.metrics import REPORT_RENDERS
 from app.reports.context import ReportContext
 from app.results import charts
 
 logger = logging.getLogger("zhizao.reports")
 
 TEMPLATE = "pdf/report.html"
+RenderOrigin = Literal["request", "worker", "script"]
 #: Bump when the report changes in a way its template files do not show (e.g. the context).
 REPORT_FORMAT_VERSION = "1"
 
@@ -70,12 +73,17 @@ class ReportKey:
     enterprise_revision: int
 
     @property
-    def etag(self) -> str:
+    def content_version(self) -> str:
+        """What a stored PDF is checked against: a hash of every field."""
         raw = (
             f"{self.assessment_id}:{self.assessment_version}:{self.lang}:"
             f"{self.template_version}:{self.enterprise_revision}"
         )
-        return '"' + hashlib.sha256(raw.encode()).hexdigest()[:24] + '"'
+        return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.content_version}"'
 
 
 # --- fetching -------------------------------------------------------------------------------------
@@ -118,8 +126,10 @@ def render_html(context: ReportContext) -> str:
     return environment().get_template(TEMPLATE).render(**context.template_vars())
 
 
-def render_pdf(context: ReportContext, *, static_dir: Path) -> bytes:
-    """The PDF of one report (blocking: call it from a worker thread)."""
+def render_pdf(context: ReportContext, *, static_dir: Path, origin: RenderOrigin) -> bytes:
+    """The PDF of one report (blocking: call it from a worker thread). ``origin`` says who paid
+    for it (``zhizao_report_renders_total``): a request, or the worker ahead of the request."""
+    REPORT_RENDERS.labels(origin).inc()
     document = HTML(
         string=render_html(context),
         base_url=static_dir.resolve().as_uri() + "/",
@@ -161,68 +171,27 @@ def _release_memory() -> None:
 
 
 class ReportRenderer:
-    """Renders on a bounded thread pool, one render per report at a time, and caches."""
+    """Renders on a bounded thread pool, one render per report at a time. Rendered PDFs are
+    kept in the database (``app.reports.service.store``), not here: every instance reads them."""
 
-    def __init__(self, *, static_dir: Path, concurrency: int, cache_bytes: int) -> None:
+    def __init__(self, *, static_dir: Path, concurrency: int) -> None:
         self.static_dir = static_dir
         self.concurrency = concurrency
-        self.cache_bytes = cache_bytes
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency, thread_name_prefix="zhizao-report"
         )
         self._lock = threading.Lock()
-        self._cache: OrderedDict[ReportKey, bytes] = OrderedDict()
-        self._cached_size = 0
         self._inflight: dict[ReportKey, Future[bytes]] = {}
 
-    # cache
-
-    def cached(self, key: ReportKey) -> bytes | None:
-        with self._lock:
-            pdf = self._cache.get(key)
-            if pdf is not None:
-                self._cache.move_to_end(key)
-            return pdf
-
-    def _store(self, key: ReportKey, pdf: bytes) -> None:
-        if len(pdf) > self.cache_bytes:
-            return
-        with self._lock:
-            if key in self._cache:
-                return
-            self._cache[key] = pdf
-            self._cached_size += len(pdf)
-            while self._cached_size > self.cache_bytes:
-                _, evicted = self._cache.popitem(last=False)
-                self._cached_size -= len(evicted)
-
-    def forget(self, assessment_ids: set[uuid.UUID]) -> int:
-        """Drop the cached PDFs of these assessments (a deleted firm's); returns how many."""
-        with self._lock:
-            gone = [key for key in self._cache if key.assessment_id in assessment_ids]
-            for key in gone:
-                self._cached_size -= len(self._cache.pop(key))
-            return len(gone)
-
-    @property
-    def cached_count(self) -> int:
-        with self._lock:
-            return len(self._cache)
-
-    # rendering
-
     def submit(self, key: ReportKey, context: ReportContext) -> Future[bytes]:
-        """A future of the PDF: cached, already being rendered, or queued for a worker."""
+        """A future of the PDF: already being rendered, or queued for a worker."""
         with self._lock:
-            pdf = self._cache.get(key)
-            if pdf is not None:
-                done: Future[bytes] = Future()
-                done.set_result(pdf)
-                return done
             running = self._inflight.get(key)
             if running is not None:
                 return running
-            future = self._executor.submit(render_pdf, context, static_dir=self.static_dir)
+            future = self._executor.submit(
+                render_pdf, context, static_dir=self.static_dir, origin="request"
+            )
             self._inflight[key] = future
         future.add_done_callback(lambda finished: self._finished(key, finished))
         return future
@@ -230,9 +199,7 @@ class ReportRenderer:
     def _finished(self, key: ReportKey, future: Future[bytes]) -> None:
         with self._lock:
             self._inflight.pop(key, None)
-        if not future.cancelled() and future.exception() is None:
-            self._store(key, future.result())
-        elif not future.cancelled():
+        if not future.cancelled() and future.exception() is not None:
             logger.error("report: rendering %s failed", key, exc_info=future.exception())
 
     def render(self, key: ReportKey, context: ReportContext) -> bytes:

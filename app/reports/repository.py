@@ -6,11 +6,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.models import Assessment, Enterprise, Result
+from app.models import Assessment, Enterprise, ReportJob, ReportPdf, Result
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +74,87 @@ class ReportRepository:
             ).where(latest.c.position == 1, latest.c.overall.is_not(None))
         ).one()
         return PeerCounts(total=int(row[0]), below=int(row[1]), equal=int(row[2]))
+
+    # --- stored PDFs ---
+
+    def stored_pdf(self, assessment_id: uuid.UUID, lang: str, content_version: str) -> bytes | None:
+        """The stored PDF if it is of this content version (a stale one is not returned)."""
+        return self.session.scalar(
+            select(ReportPdf.pdf).where(*_current(assessment_id, lang, content_version))
+        )
+
+    def has_pdf(self, assessment_id: uuid.UUID, lang: str, content_version: str) -> bool:
+        """Whether the stored PDF is of this content version (without reading it)."""
+        found = self.session.scalar(
+            select(ReportPdf.lang).where(*_current(assessment_id, lang, content_version))
+        )
+        return found is not None
+
+    def store_pdf(
+        self,
+        *,
+        assessment_id: uuid.UUID,
+        enterprise_id: uuid.UUID,
+        lang: str,
+        content_version: str,
+        pdf: bytes,
+        rendered_at: datetime,
+    ) -> None:
+        """Insert or replace the PDF of (assessment, language): two instances rendering the same
+        report at once both succeed, and the last one's copy stays (they are of one version, or
+        the later one is newer)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        values = {
+            "content_version": content_version,
+            "pdf": pdf,
+            "rendered_at": rendered_at,
+            "enterprise_id": enterprise_id,
+        }
+        statement = insert(ReportPdf).values(assessment_id=assessment_id, lang=lang, **values)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ReportPdf.assessment_id, ReportPdf.lang], set_=values
+            )
+        )
+
+    # --- the render outbox (the worker's queries) ---
+
+    def add_job(self, job: ReportJob) -> None:
+        self.session.add(job)
+
+    def get_job(self, job_id: uuid.UUID) -> ReportJob | None:
+        return self.session.get(ReportJob, job_id)
+
+    def delete_job(self, job_id: uuid.UUID) -> None:
+        self.session.execute(delete(ReportJob).where(ReportJob.id == job_id))
+
+    def any_due(self, now: datetime) -> bool:
+        return (
+            self.session.scalar(
+                select(ReportJob.id)
+                .where(ReportJob.status == "pending", ReportJob.next_attempt_at <= now)
+                .limit(1)
+            )
+            is not None
+        )
+
+    def lock_due(self, now: datetime, limit: int) -> list[ReportJob]:
+        """Due jobs, oldest first, locked; on PostgreSQL rows another worker holds are skipped."""
+        query = (
+            select(ReportJob)
+            .where(ReportJob.status == "pending", ReportJob.next_attempt_at <= now)
+            .order_by(ReportJob.next_attempt_at, ReportJob.id)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(self.session.scalars(query))
+
+
+def _current(assessment_id: uuid.UUID, lang: str, content_version: str) -> tuple[Any, ...]:
+    return (
+        ReportPdf.assessment_id == assessment_id,
+        ReportPdf.lang == lang,
+        ReportPdf.content_version == content_version,
+    )

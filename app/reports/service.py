@@ -1,4 +1,6 @@
-"""Finding a report the caller may see, and building its view-model. Services never commit."""
+"""Finding a report the caller may see, building its view-model, and the stored PDFs (the
+database holds them, so every app instance serves one rendered anywhere). Services never
+commit."""
 
 from __future__ import annotations
 
@@ -9,14 +11,16 @@ from sqlalchemy.orm import Session
 
 from app.assessments import service as assessments
 from app.enterprises import service as enterprise_service
+from app.kit.clock import utcnow
 from app.kit.errors import NotFound
-from app.kit.i18n import Lang
+from app.kit.i18n import LANGS, Lang
 from app.kit.principal import Principal
 from app.kit.settings import Settings
-from app.models import Assessment, Enterprise
+from app.models import Assessment, Enterprise, ReportJob
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.reports.context import ReportContext, build_report_context
 from app.reports.pdf import ReportKey, template_version
+from app.reports.repository import ReportRepository
 from app.results import service as results
 from scoring import Questionnaire
 
@@ -45,6 +49,12 @@ def locate(
     assessment = assessments.get_visible(session, principal, assessment_id)
     if assessment.status != "submitted":
         raise NotFound("This assessment has no report yet: submit it first.")
+    return _located(session, catalog, assessment, lang)
+
+
+def _located(
+    session: Session, catalog: QuestionnaireCatalog, assessment: Assessment, lang: Lang
+) -> LocatedReport:
     enterprise = enterprise_service.get(session, assessment.enterprise_id)
     return LocatedReport(
         assessment=assessment,
@@ -59,6 +69,53 @@ def locate(
         ),
         catalog=catalog,
     )
+
+
+def locate_for_worker(
+    session: Session, catalog: QuestionnaireCatalog, assessment_id: uuid.UUID, lang: Lang
+) -> LocatedReport | None:
+    """The report of a submitted assessment, for the worker (no caller: the job was queued by
+    the submission itself); None if the assessment is gone or not submitted."""
+    assessment = assessments.get(session, assessment_id)
+    if assessment is None or assessment.status != "submitted":
+        return None
+    return _located(session, catalog, assessment, lang)
+
+
+# --- the stored PDFs --------------------------------------------------------------------------
+
+
+def stored(session: Session, key: ReportKey) -> bytes | None:
+    """The stored PDF of this key, or None (never rendered, or rendered from older content)."""
+    return ReportRepository(session).stored_pdf(key.assessment_id, key.lang, key.content_version)
+
+
+def is_stored(session: Session, key: ReportKey) -> bool:
+    return ReportRepository(session).has_pdf(key.assessment_id, key.lang, key.content_version)
+
+
+def store(session: Session, located: LocatedReport, pdf: bytes) -> None:
+    """Keep the PDF for every app instance, replacing an older one of the same language."""
+    ReportRepository(session).store_pdf(
+        assessment_id=located.assessment.id,
+        enterprise_id=located.enterprise.id,
+        lang=located.key.lang,
+        content_version=located.key.content_version,
+        pdf=pdf,
+        rendered_at=utcnow(),
+    )
+
+
+def queue_renders(session: Session, assessment: Assessment) -> None:
+    """Queue the report in every language for the worker (``app.reports.worker``), in the
+    submission's transaction: the first GET then finds it stored."""
+    repository = ReportRepository(session)
+    for lang in LANGS:
+        repository.add_job(
+            ReportJob(
+                assessment_id=assessment.id, enterprise_id=assessment.enterprise_id, lang=lang
+            )
+        )
 
 
 def context_for(

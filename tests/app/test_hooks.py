@@ -22,6 +22,7 @@ def test_every_event_has_its_subscribers() -> None:
     assert [s.__name__ for s in hub.subscribers(AssessmentSubmitted)] == [
         "_heatmaps_count_submission",
         "_integrators_announce_submission",
+        "_reports_render_ahead",
     ]
     for event_type in (EnterpriseVerified, EnterpriseChanged, EnterpriseDeleted):
         assert len(hub.subscribers(event_type)) == 1, event_type.name
@@ -30,7 +31,7 @@ def test_every_event_has_its_subscribers() -> None:
 def test_install_is_idempotent() -> None:
     hub = hooks.install(EventHub())
     hooks.install(hub)
-    assert len(hub.subscribers(AssessmentSubmitted)) == 2
+    assert len(hub.subscribers(AssessmentSubmitted)) == 3
 
 
 def test_publishing_before_wiring_is_refused() -> None:

@@ -15,6 +15,7 @@ from app.kit.settings import Settings
 from app.mail import service as mail
 from app.mail.worker import MailWorker
 from app.main import create_app
+from app.reports.worker import ReportWorker
 from app.worker import Worker, build_jobs
 from tests.mailbox import smtp_server
 
@@ -47,7 +48,7 @@ class Counting:
         pass
 
 
-def test_the_jobs_are_webhooks_mail_heatmap_publication_and_the_retention_purge(
+def test_the_jobs_are_webhooks_mail_publication_purge_and_reports(
     settings: Settings,
 ) -> None:
     database = Database(settings)
@@ -55,7 +56,7 @@ def test_the_jobs_are_webhooks_mail_heatmap_publication_and_the_retention_purge(
         kinds = [type(job) for job in build_jobs(database, settings)]
     finally:
         database.dispose()
-    assert kinds == [WebhookWorker, MailWorker, HeatmapPublisher, RetentionPurge]
+    assert kinds == [WebhookWorker, MailWorker, HeatmapPublisher, RetentionPurge, ReportWorker]
 
 
 def test_a_failing_job_does_not_stop_the_others() -> None:

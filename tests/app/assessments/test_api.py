@@ -306,6 +306,33 @@ class TestSubmit:
         )
         assert again.status_code == 409
 
+    def test_result_is_revalidated_with_its_etag_per_language(
+        self,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+    ) -> None:
+        filled, _ = self._fill(signed_in, start(), full_questionnaire, enterprise)
+        submitted = signed_in.post(
+            f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": filled["etag"]}
+        )
+        url = f"/api/v1/assessments/{filled['id']}/result"
+        first = signed_in.get(url)
+        assert first.status_code == 200
+        assert first.json() == submitted.json()  # the stored bytes say what submit said
+        assert first.headers["cache-control"] == "private, no-cache"
+        assert first.headers["content-language"] == "zh-CN"
+        etag = first.headers["etag"]
+        assert signed_in.get(url).content == first.content
+        again = signed_in.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        english = signed_in.get(url, params={"lang": "en"}, headers={"If-None-Match": etag})
+        assert english.status_code == 200 and english.headers["etag"] != etag
+        # The ETag names no one's result but this: another caller is still refused.
+        signed_in.cookies.clear()
+        assert signed_in.get(url, headers={"If-None-Match": etag}).status_code == 401
+
     def test_no_result_before_submit_is_404(self, signed_in: TestClient, start: Start) -> None:
         assessment = start()
         assert signed_in.get(f"/api/v1/assessments/{assessment['id']}/result").status_code == 404

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.heatmaps.verify import verify
 from app.kit.settings import Settings
-from app.models import AuditEvent, Base, Contact, Enterprise, HeatmapCell
+from app.models import AuditEvent, Base, Contact, Enterprise, HeatmapCell, ReportJob, ReportPdf
 from tests.answers import questionnaire as served_questionnaire
 from tests.answers import submit_assessment
 from tests.app.heatmaps.helpers import submit as store_submission
@@ -121,8 +121,8 @@ class TestDeletion:
         ).status_code in (200, 201)
         pdf = client.get(f"/api/v1/assessments/{assessment_id}/report.pdf")
         assert pdf.status_code == 200
-        renderer = client.app.state.report_renderer  # type: ignore[attr-defined]
-        assert any(str(k.assessment_id) == assessment_id for k in renderer._cache)
+        stored = select(func.count()).where(ReportPdf.assessment_id == uuid.UUID(assessment_id))
+        assert db.scalar(stored) == 1
         assert db.scalar(select(func.sum(HeatmapCell.firms))) > firms_of_other
         assert references(db, firm_id, code)  # the scan does find the firm's rows
 
@@ -147,8 +147,11 @@ class TestDeletion:
         report = verify(db)
         assert report.difference_count == 0, report.differences
         assert report.firms == 1
-        # No cached PDF of its assessments is left.
-        assert not any(str(k.assessment_id) == assessment_id for k in renderer._cache)
+        # No stored PDF or render job of its assessments is left (the scan above names their
+        # tables too: they carry enterprise_id).
+        for table in (ReportPdf, ReportJob):
+            rows = select(func.count()).where(table.assessment_id == uuid.UUID(assessment_id))
+            assert db.scalar(rows) == 0, table
         # The user's session went with the user.
         assert client.get("/api/v1/me").status_code == 401
         # The other firm is untouched.

@@ -43,6 +43,20 @@ class TestGet:
         assert body["versions"] == [1, 2] and body["version"] == 2
         assert all(8 <= len(s["questions"]) <= 14 for s in body["stages"])
 
+    def test_etag_and_304(self, client: TestClient) -> None:
+        url = "/api/v1/questionnaires/smart-manufacturing-maturity"
+        first = client.get(url)
+        etag = first.headers["etag"]
+        assert first.headers["content-language"] == "zh-CN"
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag
+        english = client.get(url, params={"lang": "en"}, headers={"If-None-Match": etag})
+        assert english.status_code == 200 and english.headers["etag"] != etag
+        assert english.headers["content-language"] == "en"
+        older = client.get(url, params={"version": 1}, headers={"If-None-Match": etag})
+        assert older.status_code == 200 and older.json()["version"] == 1
+
     def test_unknown_is_404(self, client: TestClient) -> None:
         assert client.get("/api/v1/questionnaires/nope").status_code == 404
         assert (

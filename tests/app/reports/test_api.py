@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.kit.db import Database
 from app.kit.settings import Settings
-from app.models import Enterprise
+from app.models import Enterprise, ReportJob, ReportPdf
+from app.observability.metrics import REGISTRY
+from app.worker import Worker, worker_for
 from scoring import Questionnaire
 from tests.answers import submit_assessment
 from tests.app.reports.helpers import FIRM_NAME, Submit
@@ -90,24 +96,98 @@ class TestContent:
         assert "Smart-manufacturingmaturityreport" in pdf_text(response.content)
 
 
-class TestCaching:
-    def test_second_fetch_is_cached_and_conditional_get_is_304(
-        self, signed_in: TestClient, submit: Submit
+def renders(origin: str) -> float:
+    """PDF renders so far by origin (the process-wide metric; tests compare differences)."""
+    return REGISTRY.get_sample_value("zhizao_report_renders_total", {"origin": origin}) or 0.0
+
+
+@pytest.fixture
+def report_worker(settings: Settings, full_questionnaire: Questionnaire) -> Iterator[Worker]:
+    """The background worker as ``zhizao worker`` runs it: every job of ``build_jobs``."""
+    database = Database(settings)
+    worker = worker_for(database, settings)
+    yield worker
+    worker.close()
+    database.dispose()
+
+
+class TestRenderAhead:
+    def test_submit_queues_both_languages_and_the_first_get_is_served_from_the_store(
+        self, signed_in: TestClient, submit: Submit, db: Session, report_worker: Worker
     ) -> None:
         result = submit()
-        state = signed_in.app.state  # type: ignore[attr-defined]
-        # The test app is shared: its cache may hold other tests' reports already.
-        cached_before = getattr(state, "report_renderer", None)
-        cached_before = cached_before.cached_count if cached_before is not None else 0
+        assessment_id = uuid.UUID(result["assessment_id"])
+        jobs = db.scalars(select(ReportJob).where(ReportJob.assessment_id == assessment_id))
+        assert sorted(job.lang for job in jobs) == ["en", "zh"]  # written with the submission
+
+        by_worker, by_request = renders("worker"), renders("request")
+        report_worker.drain()
+        assert renders("worker") == by_worker + 2
+        db.rollback()  # a new transaction sees what the worker and the requests committed
+        stored = {
+            row.lang: row
+            for row in db.scalars(select(ReportPdf).where(ReportPdf.assessment_id == assessment_id))
+        }
+        assert set(stored) == {"zh", "en"}
+        assert db.scalar(select(func.count()).select_from(ReportJob)) == 0  # done, gone
+
+        for lang, title in (
+            ("zh", "智能制造成熟度评估报告"),
+            ("en", "Smart-manufacturingmaturityreport"),
+        ):
+            response = signed_in.get(url(assessment_id, lang))
+            assert response.status_code == 200, response.text
+            assert response.content == stored[lang].pdf
+            assert title in pdf_text(response.content)
+            assert response.headers["etag"] == f'"{stored[lang].content_version}"'
+        assert renders("request") == by_request  # no render in either request
+
+    def test_a_request_before_the_worker_renders_and_stores_and_the_job_then_skips_it(
+        self, signed_in: TestClient, submit: Submit, db: Session, report_worker: Worker
+    ) -> None:
+        result = submit()
+        by_worker, by_request = renders("worker"), renders("request")
+        first = signed_in.get(url(result["assessment_id"], "zh"))
+        assert first.status_code == 200
+        assert renders("request") == by_request + 1
+        again = signed_in.get(url(result["assessment_id"], "zh"))
+        assert again.content == first.content and renders("request") == by_request + 1
+        report_worker.drain()
+        assert renders("worker") == by_worker + 1  # English only: Chinese was stored already
+
+    def test_a_renamed_firm_gets_a_fresh_report(
+        self,
+        signed_in: TestClient,
+        submit: Submit,
+        db: Session,
+        enterprise: Enterprise,
+        report_worker: Worker,
+    ) -> None:
+        result = submit()
+        report_worker.drain()
+        before = signed_in.get(url(result["assessment_id"], "zh"))
+        db.get(Enterprise, enterprise.id).revision += 1  # type: ignore[union-attr]
+        db.commit()
+        by_request = renders("request")
+        after = signed_in.get(url(result["assessment_id"], "zh"))
+        assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+        assert renders("request") == by_request + 1  # the stored copy was stale
+        db.rollback()  # a new transaction sees what the worker and the requests committed
+        row = db.get(ReportPdf, (uuid.UUID(result["assessment_id"]), "zh"))
+        assert row is not None and f'"{row.content_version}"' == after.headers["etag"]
+
+
+class TestCaching:
+    def test_conditional_get_is_304(self, signed_in: TestClient, submit: Submit) -> None:
+        result = submit()
         first = signed_in.get(url(result["assessment_id"], "zh"))
         second = signed_in.get(url(result["assessment_id"], "zh"))
         assert first.status_code == second.status_code == 200
-        assert second.content == first.content  # the same bytes: served from the cache
+        assert second.content == first.content
         etag = first.headers["etag"]
         assert second.headers["etag"] == etag
         again = signed_in.get(url(result["assessment_id"], "zh"), headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b""
-        assert state.report_renderer.cached_count == cached_before + 1
 
     def test_etag_differs_per_language_and_after_a_rename(
         self, signed_in: TestClient, submit: Submit, db: Session, enterprise: Enterprise

@@ -1,4 +1,4 @@
-"""WeasyPrint plumbing: the URL fetcher, the bounded renderer and its cache (no database)."""
+"""WeasyPrint plumbing: the URL fetcher and the bounded renderer (no database)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def key(n: int = 1, lang: str = "zh") -> ReportKey:
 
 
 class TestRenderer:
-    def test_bounded_concurrency_single_flight_and_cache(
+    def test_bounded_concurrency_and_single_flight(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
         running = 0
@@ -91,7 +91,7 @@ class TestRenderer:
         calls: list[Any] = []
         lock = threading.Lock()
 
-        def fake_render(context: Any, *, static_dir: Path) -> bytes:
+        def fake_render(context: Any, *, static_dir: Path, origin: str) -> bytes:
             nonlocal running, peak
             with lock:
                 running += 1
@@ -103,47 +103,36 @@ class TestRenderer:
             return f"%PDF {context}".encode()
 
         monkeypatch.setattr(pdf_module, "render_pdf", fake_render)
-        renderer = ReportRenderer(static_dir=tmp_path, concurrency=2, cache_bytes=10_000)
+        renderer = ReportRenderer(static_dir=tmp_path, concurrency=2)
         try:
             same = [renderer.submit(key(1), "one") for _ in range(3)]  # type: ignore[arg-type]
             others = [renderer.submit(key(n), f"r{n}") for n in range(2, 8)]  # type: ignore[arg-type]
             assert {f.result() for f in same} == {b"%PDF one"}
             assert [f.result() for f in others] == [f"%PDF r{n}".encode() for n in range(2, 8)]
             assert peak <= 2
-            assert calls.count("one") == 1  # three requests, one render
-            assert renderer.cached(key(1)) == b"%PDF one"
-            assert renderer.render(key(1), "ignored") == b"%PDF one"  # type: ignore[arg-type]
-            assert calls.count("ignored") == 0
+            assert calls.count("one") == 1  # three requests at once, one render
+            # Finished renders are not kept here (the database keeps them): a later one renders.
+            assert renderer.render(key(1), "again") == b"%PDF again"  # type: ignore[arg-type]
         finally:
             renderer.close()
 
-    def test_cache_is_bounded_in_bytes(
+    def test_a_failed_render_raises_and_the_next_one_runs(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
-        monkeypatch.setattr(pdf_module, "render_pdf", lambda c, *, static_dir: b"x" * 400)
-        renderer = ReportRenderer(static_dir=tmp_path, concurrency=1, cache_bytes=1_000)
-        try:
-            for n in range(1, 5):
-                renderer.render(key(n), None)  # type: ignore[arg-type]
-            assert renderer.cached_count == 2
-            assert renderer.cached(key(1)) is None and renderer.cached(key(4)) is not None
-            assert renderer.forget({key(4).assessment_id, uuid.UUID(int=99)}) == 1
-            assert renderer.cached_count == 1 and renderer.cached(key(4)) is None
-        finally:
-            renderer.close()
+        outcomes = [RuntimeError("boom"), b"%PDF ok"]
 
-    def test_a_failed_render_is_not_cached(
-        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-    ) -> None:
-        def broken(context: Any, *, static_dir: Path) -> bytes:
-            raise RuntimeError("boom")
+        def flaky(context: Any, *, static_dir: Path, origin: str) -> bytes:
+            outcome = outcomes.pop(0)
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
 
-        monkeypatch.setattr(pdf_module, "render_pdf", broken)
-        renderer = ReportRenderer(static_dir=tmp_path, concurrency=1, cache_bytes=1_000)
+        monkeypatch.setattr(pdf_module, "render_pdf", flaky)
+        renderer = ReportRenderer(static_dir=tmp_path, concurrency=1)
         try:
             with pytest.raises(RuntimeError):
                 renderer.render(key(), None)  # type: ignore[arg-type]
-            assert renderer.cached_count == 0
+            assert renderer.render(key(), None) == b"%PDF ok"  # type: ignore[arg-type]
         finally:
             renderer.close()
 
