@@ -1,6 +1,6 @@
 """HTTP throughput of the service beside the framework floor, measured in the same run.
 
-Run: ``make bench`` or ``.venv/bin/python benchmarks/http.py [--engines sqlite,postgresql]
+Run: ``make bench`` or ``.venv/bin/python benchmarks/endpoints.py [--engines sqlite,postgresql]
 [--duration 3] [--only result,healthz] [--firms 500] [--submit-drafts 150] [--profile]``.
 Prints one markdown table per engine for docs/benchmarks.md; ``--profile`` also samples the
 service with py-spy during each endpoint's run and prints where its time went (stderr).
