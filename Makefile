@@ -80,7 +80,7 @@ test: install
 # `make bench BENCH_ARGS="--engines sqlite --duration 3 --only result,healthz"`.
 BENCH_ARGS ?=
 bench: install
-	$(BIN)/python benchmarks/throughput.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/endpoints.py $(BENCH_ARGS)
 
 # Separate steps so that `make -k lint` (as .ci/run does) reports every kind of problem at once.
 lint: lint-ruff lint-format lint-types lint-imports

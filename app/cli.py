@@ -147,8 +147,9 @@ def db_current() -> None:
 def worker_command(
     once: Annotated[bool, typer.Option("--once", help="Do what is due now, then exit.")] = False,
 ) -> None:
-    """Deliver webhooks and e-mail from their outboxes until stopped (SIGTERM/SIGINT). Several
-    workers may run against PostgreSQL; on SQLite the web process runs one itself
+    """Deliver webhooks and e-mail from their outboxes, publish the heatmaps and purge expired
+    personal data on schedule, until stopped (SIGTERM/SIGINT). Any number of workers may run
+    against PostgreSQL (docs/deployment.md); on SQLite the web process runs one itself
     (ZHIZAO_WEBHOOK_WORKER)."""
     settings = load_settings()
     with migrated_database(settings) as database:

@@ -51,3 +51,6 @@ def on_shutdown(app: FastAPI) -> None:
     renderer = getattr(app.state, "report_renderer", None)
     if renderer is not None:
         renderer.close()
+        # A closed pool refuses work: an app started again (a second lifespan, as test clients
+        # do) makes a new renderer on its first report instead of reusing this one.
+        app.state.report_renderer = None

@@ -5,7 +5,9 @@ claims its rows with ``FOR UPDATE SKIP LOCKED`` and a lease); on the embedded de
 ``ZHIZAO_WEBHOOK_WORKER=auto``) the web process runs it in a thread, started and stopped with
 the app. A job is anything with a ``name``, ``run_once() -> attempts made`` and ``close()``;
 :func:`build_jobs` is the one list of them (webhook deliveries, the mail outbox, the daily
-heatmap publication, the PDF reports of new submissions).
+heatmap publication, the retention purge, the PDF reports of new submissions).
+Periodic jobs (publication, purge) run once per period across every worker
+(``app.kit.schedule``: a claimed schedule row with a lease, on both engines).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Protocol
 
 from fastapi import FastAPI
 
+from app.enterprises.privacy import RetentionPurge
 from app.heatmaps import service as heatmaps
 from app.integrators.worker import WebhookWorker
 from app.kit.db import Database
@@ -42,6 +45,7 @@ def build_jobs(database: Database, settings: Settings) -> list[Job]:
         WebhookWorker(database, settings),
         MailWorker(database, settings),
         heatmaps.HeatmapPublisher(database, settings, catalog),
+        RetentionPurge(database, settings),
         ReportWorker(database, settings, catalog),
     ]
 

@@ -261,7 +261,7 @@ def measure(demo: Demo, renders: int) -> None:
     from app.main import create_app
 
     static_dir = demo.settings.STATIC_DIR
-    results: dict[str, str] = {}
+    figures: dict[str, str] = {}
     with demo.sessions() as session:
         for lang in ("zh", "en"):
             render_pdf(
@@ -276,12 +276,12 @@ def measure(demo: Demo, renders: int) -> None:
                 )
                 walls.append(time.perf_counter() - started)
                 cpus.append(time.process_time() - cpu_started)
-            results[f"render {lang}"] = (
+            figures[f"render {lang}"] = (
                 f"median {statistics.median(walls) * 1000:.0f} ms wall, "
                 f"{statistics.median(cpus) * 1000:.0f} ms CPU (9 runs; "
                 f"{len(pdf) // 1024} KB, {len(PdfReader(io.BytesIO(pdf)).pages)} pages)"
             )
-            print(f"full report render ({lang}): {results[f'render {lang}']}", flush=True)
+            print(f"full report render ({lang}): {figures[f'render {lang}']}", flush=True)
 
         # memory: render the Chinese report repeatedly
         rss: dict[int, float] = {}
@@ -291,7 +291,7 @@ def measure(demo: Demo, renders: int) -> None:
                 gc.collect()
                 rss[index] = _rss_mb()
                 print(f"RSS after {index} renders: {rss[index]:.1f} MB", flush=True)
-        results["memory"] = (
+        figures["memory"] = (
             f"RSS {rss[10]:.0f} MB after 10 renders, {rss[renders]:.0f} MB after {renders} "
             f"(+{rss[renders] - rss[10]:.1f} MB)"
         )
@@ -323,11 +323,11 @@ def measure(demo: Demo, renders: int) -> None:
             response = client.get(url)
             times.append(time.perf_counter() - started)
             assert response.status_code == 200
-        results["cached"] = (
+        figures["cached"] = (
             f"median {statistics.median(times) * 1000:.1f} ms (p90 "
             f"{sorted(times)[44] * 1000:.1f} ms; 50 requests); first request {cold * 1000:.0f} ms"
         )
-        print(f"cached fetch via API: {results['cached']}", flush=True)
+        print(f"cached fetch via API: {figures['cached']}", flush=True)
 
 
 def main() -> None:
@@ -335,7 +335,7 @@ def main() -> None:
     parser.add_argument("--examples", type=Path, help="write report-zh/en.pdf and PNGs here")
     parser.add_argument("--renders", type=int, default=200, help="renders for the memory check")
     args = parser.parse_args()
-    hooks.install()  # submissions publish events (the app factory and the CLI do this too)
+    hooks.install()  # the demo firm's submission publishes assessment.submitted
     with tempfile.TemporaryDirectory() as directory:
         demo = build_demo(Path(directory))
         if args.examples:

@@ -30,7 +30,7 @@ from scoring import (  # noqa: E402
 )
 from scoring.models import AnswerValue  # noqa: E402
 
-QUESTIONNAIRE = ROOT / "questionnaires" / "smart-manufacturing-maturity.yaml"
+QUESTIONNAIRE = ROOT / "questionnaires" / "smart-manufacturing-maturity.v2.yaml"
 
 
 def random_answers(questionnaire: Questionnaire, rng: random.Random) -> dict[str, AnswerValue]:
@@ -73,11 +73,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     parser.add_argument("--sets", type=int, default=200, help="distinct answer sets")
+    parser.add_argument(
+        "--questionnaire", type=Path, default=QUESTIONNAIRE, help="questionnaire YAML (default v2)"
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
-    questionnaire = load_questionnaire(QUESTIONNAIRE)
+    questionnaire = load_questionnaire(args.questionnaire)
     rng = random.Random(20240601)
     sets = [random_answers(questionnaire, rng) for _ in range(args.sets)]
     results = [score(questionnaire, answers, with_roadmap=False) for answers in sets]
@@ -93,7 +96,7 @@ def main() -> None:
             ),
         ),
         (
-            "roadmap alone (ranked steps + what-if)",
+            "roadmap alone (least-effort plan, ideas, why-not-higher)",
             measure(
                 lambda i: roadmap(questionnaire, sets[i], None, results[i]),
                 len(sets),

@@ -1,4 +1,12 @@
-"""The maturity ladder (design §3): rungs 2.75 … 4.00, a quarter apart, and display rounding."""
+"""The maturity ladder (design §3): rungs 2.75 … 4.00, a quarter apart, and display rounding.
+
+**Rung names** (issue 14) follow the GB/T 39116 (CMMM) level tags the crosswalk maps each rung
+to, so they never reuse a stage name (数字化, 自动化 … are stages): 2.75 起步级 Starting, 3.00
+规划级 Planning, 3.25 规范级 Standardised, 3.50 集成级 Integrated, 3.75 优化级 Optimised, 4.00
+引领级 Leading. A score is always shown as the **zhizao index** ("智造指数 3.46"), never bare,
+because users who know other 0–5 scales would misread it; ``score_label`` puts the indicative
+CMMM/MIIT level next to it.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +17,21 @@ from scoring.models import Text
 
 __all__ = [
     "CROSSWALK_NOTE",
+    "INDEX_NAME",
     "MAX_LEVEL",
     "MIN_LEVEL",
-    "RUNGS",
     "RUNG_LEVELS",
     "RUNG_STEP",
-    "Crosswalk",
-    "Rung",
+    "RUNGS",
     "crosswalk",
-    "rung_above",
+    "Crosswalk",
+    "index_label",
     "round_score",
+    "Rung",
+    "rung_above",
     "rung_info",
+    "rung_label",
+    "score_label",
     "within_one_rung",
 ]
 
@@ -66,13 +78,13 @@ class Rung:
 RUNGS: tuple[Rung, ...] = (
     Rung(
         Decimal("2.75"),
-        Text("未达3.0", "Pre-3.0"),
+        Text("起步级", "Starting"),
         Text("纸质记录、手工作业、设备单机运行", "paper records, manual work, isolated machines"),
         Crosswalk(Text("低于 L1", "below L1"), Text("低于 L1", "below L1")),
     ),
     Rung(
         Decimal("3.00"),
-        Text("自动化", "Automated"),
+        Text("规划级", "Planning"),
         Text(
             "自动化与信息化孤岛，流程有书面规定",
             "automation and IT islands, processes written down",
@@ -81,7 +93,7 @@ RUNGS: tuple[Rung, ...] = (
     ),
     Rung(
         Decimal("3.25"),
-        Text("数字化", "Digitized"),
+        Text("规范级", "Standardised"),
         Text(
             "核心设备数字化，各职能各有一套系统",
             "core equipment digitized, one system per function",
@@ -90,7 +102,7 @@ RUNGS: tuple[Rung, ...] = (
     ),
     Rung(
         Decimal("3.50"),
-        Text("网络化", "Connected"),
+        Text("集成级", "Integrated"),
         Text(
             "设备联网、数据自动采集、系统跨职能集成",
             "machines networked, automatic data capture, systems integrated across functions",
@@ -99,7 +111,7 @@ RUNGS: tuple[Rung, ...] = (
     ),
     Rung(
         Decimal("3.75"),
-        Text("数据驱动", "Data-driven"),
+        Text("优化级", "Optimised"),
         Text(
             "基于生产数据的分析与模型，能够预测",
             "analytics and models on production data, prediction",
@@ -108,7 +120,7 @@ RUNGS: tuple[Rung, ...] = (
     ),
     Rung(
         Decimal("4.00"),
-        Text("智能化", "Smart"),
+        Text("引领级", "Leading"),
         Text(
             "模型驱动自我优化，价值链协同",
             "model-driven self-optimisation, value-chain collaboration",
@@ -162,3 +174,31 @@ def within_one_rung(current: Decimal, target: Decimal, *, strict: bool = False) 
     """
     gap = target - current
     return gap < RUNG_STEP if strict else gap <= RUNG_STEP
+
+
+#: What a score is called wherever it is shown.
+INDEX_NAME = Text("智造指数", "zhizao index")
+
+
+def index_label(value: Decimal | None, lang: str) -> str:
+    """``智造指数 3.46`` / ``zhizao index 3.46`` (``—`` when nothing could be scored)."""
+    shown = "—" if value is None else str(round_score(value))
+    return f"{INDEX_NAME.get(lang)} {shown}"
+
+
+def rung_label(rung: Decimal, lang: str) -> str:
+    """``3.25 规范级`` / ``3.25 Standardised``."""
+    return f"{round_score(rung)} {rung_info(rung).name.get(lang)}"
+
+
+def score_label(overall: Decimal | None, rung: Decimal, lang: str) -> str:
+    """The index, the rung and the indicative CMMM/MIIT level in one line.
+
+    ``智造指数 3.46 · 3.25 规范级（参考：CMMM L2 规范级，工信部 L2）``
+    """
+    walk = rung_info(rung).crosswalk
+    if lang == "en":
+        reference = f"indicative: CMMM {walk.cmmm.en}, MIIT {walk.miit.en}"
+        return f"{index_label(overall, lang)} · rung {rung_label(rung, lang)} ({reference})"
+    reference = f"参考：CMMM {walk.cmmm.zh}，工信部 {walk.miit.zh}"
+    return f"{index_label(overall, lang)} · {rung_label(rung, lang)}（{reference}）"

@@ -30,11 +30,14 @@ __all__ = [
     "ScoringRule",
     "Stage",
     "Text",
+    "Trend",
 ]
 
 QuestionType = Literal["single", "multi", "number"]
 ScoringRule = Literal["max", "count"]
 Better = Literal["higher", "lower"]
+#: How a KPI moved between two assessments, judged by its ``better``.
+Trend = Literal["better", "worse", "same"]
 
 #: The effort of an option or band that does not state one (every v1 file).
 DEFAULT_EFFORT = 1
@@ -118,6 +121,15 @@ class Kpi:
     max: Decimal
     better: Better
     refs: tuple[str, ...] = ()
+
+    def trend(self, before: Decimal, after: Decimal) -> Trend:
+        """``better`` when the value moved the way ``better`` names (up for ``higher``, down
+        for ``lower``), ``worse`` the other way, ``same`` when equal: exact values, no
+        tolerance (the firm enters the figures; any change it entered is a change)."""
+        if after == before:
+            return "same"
+        rose = after > before
+        return "better" if rose == (self.better == "higher") else "worse"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,47 +1,110 @@
-"""Roadmap to the next rung (design §3): ranked steps and the fewest-changes what-if.
+"""Roadmap to the next rung (design §3, issue 14): a plan that provably gets there.
 
-**Steps.** For every answered, scored, applicable question that can go higher, one step: move
-it to the next answer up (the lowest option, band or count whose level beats the current one).
-Each step carries its exact gain in the overall score and whether it lifts a *binding* stage
-(a stage named in ``held_back_by``). Ranking: steps that lift a binding stage first (the rung
-cannot move without them), then by gain in overall per unit of question weight, then by gain,
-then in served order. Unanswered and "n/a" questions are not guessed at.
+**Positions and effort.** A question climbs through its positions (``Question.positions``).
+Moving it from position i to j costs the sum of the ``effort`` of positions i+1 … j (1 when a
+file states none, so a v1 plan minimises the number of positions climbed).
 
-**What-if.** The fewest answer changes that reach the next rung. Each candidate change moves a
-question to its best answer. A greedy pass first adds, one at a time, the change that most
-reduces the shortfall ``max(0, r − O) + Σ max(0, r − 0.25 − Ss)``; whenever the stage scores can
-only rise with answer levels (no ``applies_if`` depends on a changed answer) this reaches the
-rung whenever moving every candidate to its best answer does. Then every smaller set of
-changes is tried exhaustively while that costs at most ``EXACT_SEARCH_BUDGET`` evaluations: if
-all smaller sizes were searched, ``exact`` is True and the count is proven minimal. Finally each
-chosen change is lowered to the least ambitious answer that still reaches the rung.
+**The plan.** Among all ways of moving answered, scored, applicable questions up, the plan is one
+with the least total effort that reaches the next rung R (O ≥ R and every stage ≥ R − 0.25) and
+meets every ``requires`` of every position it climbs through (reaching a position means
+passing the ones below it, so their prerequisites hold too). *Within limits* means each
+question moves by at most ``MAX_POSITIONS`` (two) positions, to a level no higher than
+R + 0.25; the plan keeps within limits whenever any plan can. Only when none can is it
+planned without them (``within_limits`` false, with ``LIMITS_NOTE`` saying so). Unanswered
+and "n/a" questions are not guessed at; a requirement on one of them is unmet.
 
-Hypothetical scoring is cheap: each candidate's effect on its stage and on the overall score is
-precomputed as an exact fraction, so one evaluation is a few additions; only a change to an
-answer that some ``applies_if`` reads is re-scored in full.
+How it is found, exactly: within a stage, the most stage score for a given effort is a
+multiple-choice knapsack (dynamic programme over effort, one choice per question); the stages are
+then combined by a second programme over effort that keeps every stage at its bar and maximises
+the overall gain, and the least effort whose overall gain reaches R is the plan. Questions whose
+level some target ``requires`` and does not yet meet are enumerated (each of their choices), so
+prerequisites are exact too. The effort bound doubles until a plan is found, so small plans are
+cheap. Beyond ``MAX_ENUMERATED`` such questions the plan is still valid but ``optimal`` is false.
+
+**Proof.** Before it is offered, the plan's answers are scored by the engine (``walk``) and the
+rung is checked; the plan's ``overall`` and ``stages`` are the engine's. A plan whose changes
+would alter which questions apply is rejected and planned again without such changes.
+
+**Order.** Prerequisites first (a topological order of ``requires``); otherwise steps that lift
+a stage holding the rung back first, then by gain per unit of effort, then in served order.
+
+**Why not higher** names the binding stage — the stage furthest below its bar R − 0.25, or, when
+only the overall score falls short, the lowest stage — and the (up to) three questions in it
+that pull it down most (weight × (R − level)), with their levels.
+
+**Other ideas** are single-position moves outside the plan, best gain per effort first, at most
+``MAX_IDEAS``; they are labelled as ideas, not part of the plan.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
+import operator
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from itertools import product
 from typing import cast
 
 from scoring._raw import to_decimal
-from scoring.conditions import iter_leaves
-from scoring.engine import HeldBack, ScoreResult, Tally, display, to_exact_decimal, walk
-from scoring.ladder import RUNG_LEVELS, RUNG_STEP
-from scoring.models import NA, Answers, AnswerValue, Profile, Question, Questionnaire, Text
+from scoring.conditions import Condition, Facts, evaluate, iter_leaves
+from scoring.engine import (
+    HeldBack,
+    ScoreResult,
+    Tally,
+    compiled,
+    display,
+    overall_of,
+    rung_of,
+    to_exact_decimal,
+    walk,
+)
+from scoring.ladder import RUNG_LEVELS, RUNG_STEP, round_score, rung_info
+from scoring.models import (
+    NA,
+    Answers,
+    AnswerValue,
+    Band,
+    Option,
+    Profile,
+    Question,
+    Questionnaire,
+    Text,
+)
 
-__all__ = ["EXACT_SEARCH_BUDGET", "Roadmap", "Step", "WhatIf", "describe_answer", "roadmap"]
+__all__ = [
+    "LIMITS_NOTE",
+    "MAX_ENUMERATED",
+    "MAX_IDEAS",
+    "MAX_POSITIONS",
+    "Holder",
+    "Plan",
+    "Roadmap",
+    "Step",
+    "WhyNotHigher",
+    "describe_answer",
+    "roadmap",
+]
 
-#: How many hypothetical scorings the exact what-if search may spend.
-EXACT_SEARCH_BUDGET = 1000
+#: A plan within limits moves each question by at most this many positions …
+MAX_POSITIONS = 2
+#: … to a level at most this far above the next rung.
+CAP_ABOVE = RUNG_STEP
+#: Other single-step ideas listed next to the plan.
+MAX_IDEAS = 5
+#: Prerequisite questions enumerated exactly; beyond this the plan is valid but maybe not optimal.
+MAX_ENUMERATED = 5
 _GAIN_PLACES = Decimal("0.001")
+_HOLDERS = 3
+
+LIMITS_NOTE = Text(
+    "没有任何方案能在每题最多提升两档、且不超过下一级 0.25 的前提下达到下一级；"
+    "下面的方案超出了这一范围（已标注的步骤）。",
+    "No plan reaches the next rung while moving each answer at most two positions and no higher "
+    "than 0.25 above that rung; the plan below goes beyond that (the marked steps).",
+)
 
 
 def _json_value(value: AnswerValue) -> object:
@@ -52,6 +115,10 @@ def _json_value(value: AnswerValue) -> object:
 
 def _number_text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+
+
+def _gain(value: Decimal) -> float:
+    return float(value.quantize(_GAIN_PLACES, rounding=ROUND_HALF_UP))
 
 
 def describe_answer(question: Question, value: AnswerValue) -> Text:
@@ -69,7 +136,13 @@ def describe_answer(question: Question, value: AnswerValue) -> Text:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """Change one answer: ``current`` → ``target``; ``gain`` is the exact rise in overall."""
+    """Change one answer: ``current`` → ``target``.
+
+    ``gain`` is the exact rise in the overall score from this change alone, ``stage_gain`` the
+    rise of its stage; ``effort`` the summed effort of the ``positions`` climbed; ``after`` the
+    questions of earlier steps this one requires; ``within_limits`` whether it keeps to two
+    positions and the next rung + 0.25.
+    """
 
     question_id: str
     stage_id: str
@@ -82,6 +155,11 @@ class Step:
     target_text: Text
     gain: Decimal
     lifts_binding_stage: bool
+    stage_gain: Decimal = Decimal(0)
+    effort: int = 1
+    positions: int = 1
+    after: tuple[str, ...] = ()
+    within_limits: bool = True
 
     def to_dict(self, lang: str) -> dict[str, object]:
         return {
@@ -94,63 +172,341 @@ class Step:
             "target": _json_value(self.target),
             "target_text": self.target_text.get(lang),
             "target_level": display(self.target_level),
-            "gain": float(self.gain.quantize(_GAIN_PLACES, rounding=ROUND_HALF_UP)),
+            "gain": _gain(self.gain),
+            "stage_gain": _gain(self.stage_gain),
+            "effort": self.effort,
+            "positions": self.positions,
+            "after": list(self.after),
+            "within_limits": self.within_limits,
             "lifts_binding_stage": self.lifts_binding_stage,
         }
 
 
 @dataclass(frozen=True, slots=True)
-class WhatIf:
-    """The fewest answer changes that reach ``rung``, and the scores they give."""
+class Plan:
+    """The least-effort changes that reach ``rung``, in order, and the engine's scores for them."""
 
     rung: Decimal
-    changes: tuple[Step, ...]
+    steps: tuple[Step, ...]
     overall: Decimal
     stages: dict[str, Decimal]
-    exact: bool
+    effort: int
+    within_limits: bool
+    optimal: bool
+
+    @property
+    def limits_note(self) -> Text | None:
+        """Why the plan goes beyond the limits (None when it keeps within them)."""
+        return None if self.within_limits else LIMITS_NOTE
+
+    def to_dict(self, lang: str) -> dict[str, object]:
+        note = self.limits_note
+        return {
+            "rung": display(self.rung),
+            "overall": display(self.overall),
+            "stages": {stage_id: display(value) for stage_id, value in self.stages.items()},
+            "effort": self.effort,
+            "within_limits": self.within_limits,
+            "limits_note": None if note is None else note.get(lang),
+            "optimal": self.optimal,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A question holding the binding stage down: its weight, level and answer."""
+
+    question_id: str
+    question: Text
+    weight: Decimal
+    level: Decimal
+    answer_text: Text
+
+    def to_dict(self, lang: str) -> dict[str, object]:
+        return {
+            "question_id": self.question_id,
+            "question": self.question.get(lang),
+            "weight": float(self.weight),
+            "level": display(self.level),
+            "answer_text": self.answer_text.get(lang),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WhyNotHigher:
+    """Why ``rung`` is not reached: the binding stage, its bar and the questions holding it."""
+
+    rung: Decimal
+    overall: Decimal
+    stage_id: str
+    stage_title: Text
+    stage_score: Decimal
+    stage_needed: Decimal
+    stage_short: bool  # the stage itself is below its bar (not only the overall score)
+    holders: tuple[Holder, ...]
+
+    def text(self, lang: str) -> str:
+        rung = f"{round_score(self.rung)} {rung_info(self.rung).name.get(lang)}"
+        stage = self.stage_title.get(lang)
+        score, needed = round_score(self.stage_score), round_score(self.stage_needed)
+        overall, held = round_score(self.overall), round_score(self.rung)
+        if lang == "en":
+            names = "; ".join(
+                f"{h.question.en} at {round_score(h.level)} ({h.answer_text.en})"
+                for h in self.holders
+            )
+            if self.stage_short:
+                head = (
+                    f"{stage} holds you below {rung}: it scores {score}, the rung needs {needed}."
+                )
+            else:
+                head = (
+                    f"The overall index is {overall}, {rung} needs {held}; {stage} pulls it down "
+                    f"most at {score}."
+                )
+            return f"{head} Holding {stage} down: {names}." if names else head
+        names = "；".join(
+            f"{h.question.zh} {round_score(h.level)}（{h.answer_text.zh}）" for h in self.holders
+        )
+        if self.stage_short:
+            head = f"「{stage}」使您停在 {rung} 之下：该阶段 {score}，这一级需要 {needed}。"
+        else:
+            head = f"智造指数 {overall}，{rung} 需要 {held}；拉低最多的是「{stage}」（{score}）。"
+        return f"{head}拉低「{stage}」的题目：{names}。" if names else head
 
     def to_dict(self, lang: str) -> dict[str, object]:
         return {
             "rung": display(self.rung),
-            "changes": [change.to_dict(lang) for change in self.changes],
             "overall": display(self.overall),
-            "stages": {stage_id: display(value) for stage_id, value in self.stages.items()},
-            "exact": self.exact,
+            "stage_id": self.stage_id,
+            "stage": self.stage_title.get(lang),
+            "stage_score": display(self.stage_score),
+            "stage_needed": display(self.stage_needed),
+            "stage_short": self.stage_short,
+            "holders": [holder.to_dict(lang) for holder in self.holders],
+            "text": self.text(lang),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Roadmap:
-    """Ranked steps towards ``next_rung`` and the what-if (None if not reachable by answers)."""
+    """The plan to ``next_rung``, other ideas and why the rung is not reached yet."""
 
     current_rung: Decimal
     next_rung: Decimal | None
     held_back_by: tuple[HeldBack, ...]
-    steps: tuple[Step, ...]
-    what_if: WhatIf | None
+    plan: Plan | None
+    ideas: tuple[Step, ...]
+    why_not_higher: WhyNotHigher | None
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The plan's steps, in order (none without a plan)."""
+        return () if self.plan is None else self.plan.steps
 
     def to_dict(self, lang: str) -> dict[str, object]:
+        why = self.why_not_higher
         return {
+            "version": 2,
             "current_rung": display(self.current_rung),
             "next_rung": None if self.next_rung is None else display(self.next_rung),
             "steps": [step.to_dict(lang) for step in self.steps],
-            "what_if": None if self.what_if is None else self.what_if.to_dict(lang),
+            "plan": None if self.plan is None else self.plan.to_dict(lang),
+            "ideas": [idea.to_dict(lang) for idea in self.ideas],
+            "why_not_higher": None if why is None else why.to_dict(lang),
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """One hypothetical answer, with its exact effect in the evaluator's integer units."""
+# --- per-questionnaire preparation -----------------------------------------------------------
 
-    index: int
+
+@dataclass(frozen=True, slots=True)
+class _Ladder:
+    """A scored question's positions, prepared once per questionnaire."""
+
     question: Question
-    value: AnswerValue
-    level: Decimal
-    text: Text
-    stage: int  # index into the evaluator's scored stages
-    d_num: int  # change of that stage's numerator
-    d_overall: int  # change of the overall numerator
+    served: int
+    levels: tuple[Decimal, ...]
+    efforts: tuple[int, ...]  # cumulative: climbing i → j costs efforts[j + 1] − efforts[i + 1]
+    option_position: dict[str, int]
+    positions: tuple[Option | Band, ...]
     dependent: bool  # some applies_if reads this question's answer
+    scaled: tuple[int, ...]  # weight × level × scale, per position
+    weight: int  # weight × scale
+    requires: tuple[tuple[tuple[str, Decimal], ...], ...]  # per position
+    any_requires: bool
+    scale: int
+
+    def points(self, level: Decimal) -> int:
+        """``level`` in the units of ``scaled``."""
+        return self.weight * int(level * self.scale)
+
+
+def _ladders(questionnaire: Questionnaire) -> dict[str, _Ladder]:
+    cached = questionnaire._cache.get("ladders")
+    if cached is None:
+        readers = {
+            leaf.field.partition(".")[2]
+            for question in questionnaire.questions
+            if question.applies_if is not None
+            for leaf in iter_leaves(question.applies_if)
+            if leaf.field.startswith("answers.")
+        }
+        ladders: dict[str, _Ladder] = {}
+        scale = compiled(questionnaire)[1]
+        for served, question in enumerate(questionnaire.questions):
+            positions = question.positions()
+            if not question.scored or not positions:
+                continue
+            cumulative = [0]
+            for position in positions:
+                cumulative.append(cumulative[-1] + position.effort)
+            ladders[question.id] = _Ladder(
+                question=question,
+                served=served,
+                levels=tuple(cast(Decimal, p.level) for p in positions),
+                efforts=tuple(cumulative),
+                option_position={p.id: i for i, p in enumerate(positions) if isinstance(p, Option)},
+                positions=positions,
+                dependent=question.id in readers,
+                scaled=tuple(
+                    int(question.weight * scale) * int(cast(Decimal, p.level) * scale)
+                    for p in positions
+                ),
+                weight=int(question.weight * scale),
+                requires=tuple(
+                    tuple((r.question, r.min_level) for r in p.requires) for p in positions
+                ),
+                any_requires=any(p.requires for p in positions),
+                scale=scale,
+            )
+        cached = ladders
+        questionnaire._cache["ladders"] = cached
+    return cast(dict[str, _Ladder], cached)
+
+
+def _readers(questionnaire: Questionnaire) -> dict[str, tuple[Question, ...]]:
+    """Question id → the questions whose applies_if reads its answer (cached)."""
+    cached = questionnaire._cache.get("readers")
+    if cached is None:
+        found: dict[str, list[Question]] = {}
+        for question in questionnaire.questions:
+            if question.applies_if is None:
+                continue
+            for leaf in iter_leaves(question.applies_if):
+                head, _, rest = leaf.field.partition(".")
+                if head == "answers" and question not in found.setdefault(rest, []):
+                    found[rest].append(question)
+        cached = {key: tuple(value) for key, value in found.items()}
+        questionnaire._cache["readers"] = cached
+    return cast(dict[str, tuple[Question, ...]], cached)
+
+
+# --- moves ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Move:
+    """Move one question to position ``to``; its effect in the evaluator's integer units."""
+
+    question: Question
+    stage: int
+    frm: int
+    to: int
+    level: Decimal
+    effort: int
+    d_num: int  # change of the stage numerator
+    d_overall: int  # change of the overall numerator
+    within_limits: bool
+    ladder: _Ladder
+    #: every position climbed through must have its prerequisites met
+    requires: tuple[tuple[str, Decimal], ...]
+
+    def value(self, current: AnswerValue) -> AnswerValue:
+        return _target_value(self.ladder, current, self.to)[0]
+
+
+def _current_position(ladder: _Ladder, value: AnswerValue, level: Decimal) -> int:
+    question = ladder.question
+    if question.type == "single":
+        return ladder.option_position[cast(str, value)]
+    return bisect_right(ladder.levels, level) - 1  # the highest position not above the level
+
+
+def _target_value(ladder: _Ladder, value: AnswerValue, to: int) -> tuple[AnswerValue, Text]:
+    """The answer that puts ``ladder``'s question at position ``to``, and its words."""
+    question = ladder.question
+    position = ladder.positions[to]
+    if isinstance(position, Option):
+        if question.type == "single":
+            return position.id, position.text
+        kept = [i for i in cast(list[str], value) if not _exclusive(question, i)]
+        return [*kept, position.id], position.text
+    if question.type == "multi":  # scoring: count
+        chosen = [i for i in cast(list[str], value) if not _exclusive(question, i)]
+        spare = [o for o in question.options if not o.exclusive and o.id not in chosen]
+        added = spare[: max(0, int(position.min) - len(chosen))]
+        text = Text("、".join(o.text.zh for o in added), "; ".join(o.text.en for o in added))
+        return [*chosen, *(o.id for o in added)], text
+    assert question.min is not None
+    unit = question.unit or Text("", "")
+    low = max(position.min, question.min)
+    shown = _number_text(low)
+    if to + 1 < len(ladder.positions):
+        upper = _number_text(cast(Band, ladder.positions[to + 1]).min)
+        text = Text(
+            f"{shown}–{upper}{unit.zh}（不含 {upper}）",
+            f"{shown} to under {upper} {unit.en}".rstrip(),
+        )
+    else:
+        text = Text(f"≥ {shown}{unit.zh}", f"≥ {shown} {unit.en}".rstrip())
+    return low, text
+
+
+def _exclusive(question: Question, option_id: str) -> bool:
+    option = question.option(option_id)
+    return option is not None and option.exclusive
+
+
+class _Evaluator:
+    """Scores hypothetical answer changes in exact integer arithmetic.
+
+    With S a power of ten that makes every level and question weight whole, stage k's score is
+    ``num[k] / den[k]`` and the overall score is ``overall / (ΣW × M)`` with ``M = lcm(den)``.
+    A change of one answer adds fixed integers to one ``num[k]`` and to ``overall``.
+    """
+
+    def __init__(self, questionnaire: Questionnaire, base: Tally) -> None:
+        scale = base.scale
+        places = [_places(stage.weight) for stage in questionnaire.stages]
+        stage_scale = 10 ** max(places)
+        self.scale = scale
+        self.stage_ids = [stage.id for stage in questionnaire.stages if stage.id in base.sums]
+        self.position = {stage_id: k for k, stage_id in enumerate(self.stage_ids)}
+        weights = {stage.id: int(stage.weight * stage_scale) for stage in questionnaire.stages}
+        self.nums = [base.sums[s][0] for s in self.stage_ids]
+        self.dens = [scale * base.sums[s][1] for s in self.stage_ids]
+        lcm = 1
+        for den in self.dens:
+            lcm = lcm * den // _gcd(lcm, den)
+        self.lcm = lcm
+        self.multipliers = [
+            weights[s] * (lcm // d) for s, d in zip(self.stage_ids, self.dens, strict=True)
+        ]
+        self.total_weight = sum(weights[s] for s in self.stage_ids)
+        self.overall = sum(m * n for m, n in zip(self.multipliers, self.nums, strict=True))
+
+    def gaps(self, rung: Decimal) -> tuple[list[int], int]:
+        """What each stage and the overall numerator must still gain, times 100 (≤ 0: none)."""
+        needed = int(rung * 100)
+        stages = [(needed - 25) * d - 100 * n for n, d in zip(self.nums, self.dens, strict=True)]
+        return stages, needed * self.total_weight * self.lcm - 100 * self.overall
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
 
 
 def _places(value: Decimal) -> int:
@@ -158,149 +514,449 @@ def _places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _targets(
-    question: Question, value: AnswerValue, level: Decimal
-) -> list[tuple[AnswerValue, Decimal, Text]]:
-    """Answers to ``question`` scoring above ``level``, lowest level first."""
-    found: list[tuple[AnswerValue, Decimal, Text]] = []
-    if question.type == "single":
-        for option in question.options:
-            if option.level is not None and option.level > level:
-                found.append((option.id, option.level, option.text))
-    elif question.type == "multi" and question.scoring == "max":
-        kept = [i for i in cast(list[str], value) if not question.option(i).exclusive]  # type: ignore[union-attr]
-        for option in question.options:
-            if not option.exclusive and option.level is not None and option.level > level:
-                found.append(([*kept, option.id], option.level, option.text))
-    elif question.type == "multi":
-        chosen = [i for i in cast(list[str], value) if not question.option(i).exclusive]  # type: ignore[union-attr]
-        spare = [o for o in question.options if not o.exclusive and o.id not in chosen]
-        for band in question.bands:
-            extra = int(band.min) - len(chosen)
-            if band.level > level and extra > 0:
-                added = spare[:extra]
-                text = Text(
-                    "、".join(o.text.zh for o in added), "; ".join(o.text.en for o in added)
-                )
-                found.append(([*chosen, *(o.id for o in added)], band.level, text))
-    else:
-        assert question.min is not None
-        unit = question.unit or Text("", "")
-        for i, band in enumerate(question.bands):
-            if band.level <= level:
-                continue
-            low = max(band.min, question.min)
-            shown = _number_text(low)
-            if i + 1 < len(question.bands):
-                upper = _number_text(question.bands[i + 1].min)
-                text = Text(
-                    f"{shown}–{upper}{unit.zh}（不含 {upper}）",
-                    f"{shown} to under {upper} {unit.en}".rstrip(),
-                )
-            else:
-                text = Text(f"≥ {shown}{unit.zh}", f"≥ {shown} {unit.en}".rstrip())
-            found.append((low, band.level, text))
-    found.sort(key=lambda item: item[1])
-    return found
+# --- the plan ----------------------------------------------------------------------------------
 
 
-class _Evaluator:
-    """Scores hypothetical answer changes in exact integer arithmetic.
-
-    With S a power of ten that makes every level and question weight whole, stage k's score is
-    ``num[k] / C[k]`` (``C[k] = S × Σ scaled weights``) and the overall score is
-    ``overall / (ΣW × M)`` with ``M = lcm(C)``. A change of one answer adds fixed integers to one
-    ``num[k]`` and to ``overall``, so trying a change costs a few integer additions. A change
-    that would alter which answered questions apply is marked invalid for the what-if search.
-    """
+class _Planner:
+    """Builds candidate moves and finds the least-effort set that reaches the rung."""
 
     def __init__(
-        self, questionnaire: Questionnaire, answers: Answers, profile: Profile | None, base: Tally
+        self,
+        questionnaire: Questionnaire,
+        answers: Answers,
+        profile: Profile | None,
+        base: Tally,
+        rung: Decimal,
     ) -> None:
         self.questionnaire = questionnaire
-        self.answers = {key: value for key, value in answers.items() if value is not None}
+        self.answers = answers
         self.profile = profile
         self.base = base
-        scale = base.scale
-        stage_scale = 10 ** max(_places(stage.weight) for stage in questionnaire.stages)
-        self.scale = scale
-        self.stage_ids = [stage.id for stage in questionnaire.stages if stage.id in base.sums]
-        self.position = {stage_id: k for k, stage_id in enumerate(self.stage_ids)}
-        weights = {stage.id: int(stage.weight * stage_scale) for stage in questionnaire.stages}
-        self.nums = [base.sums[s][0] for s in self.stage_ids]
-        self.dens = [scale * base.sums[s][1] for s in self.stage_ids]
-        self.lcm = math.lcm(*self.dens)
-        self.factors = [self.lcm // den for den in self.dens]
-        self.multipliers = [
-            weights[s] * f for s, f in zip(self.stage_ids, self.factors, strict=True)
+        self.rung = rung
+        self.cap = rung + CAP_ABOVE
+        self.evaluator = _Evaluator(questionnaire, base)
+        self.ladders = _ladders(questionnaire)
+        self.applicable = frozenset(question.id for question in base.applicable)
+        self._moves: dict[tuple[bool, bool], dict[str, list[_Move]]] = {}
+        self.current: dict[str, int] = {}
+        for qid, level in base.levels.items():
+            ladder = self.ladders.get(qid)
+            if ladder is not None:
+                self.current[qid] = _current_position(ladder, base.effective[qid], level)
+
+    def moves(self, *, limited: bool, dependent: bool) -> dict[str, list[_Move]]:
+        """Candidate moves per question, cheapest first (``limited``: within limits only)."""
+        key = (limited, dependent)
+        cached = self._moves.get(key)
+        if cached is not None:
+            return cached
+        if not dependent:  # the same moves, less those of questions an applies_if reads
+            ladders = self.ladders
+            kept = {
+                qid: moves
+                for qid, moves in self.moves(limited=limited, dependent=True).items()
+                if not ladders[qid].dependent
+            }
+            self._moves[key] = kept
+            return kept
+        evaluator = self.evaluator
+        multipliers = evaluator.multipliers
+        position = evaluator.position
+        levels = self.base.levels
+        cap = self.cap
+        found: dict[str, list[_Move]] = {}
+        for qid, frm in self.current.items():
+            ladder = self.ladders[qid]
+            if ladder.dependent and not dependent:
+                continue
+            question = ladder.question
+            level = levels[qid]
+            k = position[question.stage_id]
+            here = ladder.points(level)
+            efforts = ladder.efforts
+            last = len(ladder.levels) - 1
+            if limited:
+                last = min(last, frm + MAX_POSITIONS)
+            moves: list[_Move] = []
+            for to in range(frm + 1, last + 1):
+                target_level = ladder.levels[to]
+                if target_level <= level:
+                    continue
+                within = to - frm <= MAX_POSITIONS and target_level <= cap
+                if limited and not within:
+                    continue
+                if ladder.dependent and not self._keeps_applicability(
+                    qid, _target_value(ladder, self.base.effective[qid], to)[0]
+                ):
+                    continue
+                d_num = ladder.scaled[to] - here
+                requires: tuple[tuple[str, Decimal], ...] = ()
+                if ladder.any_requires:
+                    requires = tuple(r for p in ladder.requires[frm + 1 : to + 1] for r in p)
+                moves.append(
+                    _Move(
+                        question,
+                        k,
+                        frm,
+                        to,
+                        target_level,
+                        efforts[to + 1] - efforts[frm + 1],
+                        d_num,
+                        multipliers[k] * d_num,
+                        within,
+                        ladder,
+                        requires,
+                    )  # fmt: skip
+                )
+            if moves:
+                found[qid] = moves
+        self._moves[key] = found
+        return found
+
+    def _keeps_applicability(self, qid: str, value: AnswerValue) -> bool:
+        readers = _readers(self.questionnaire).get(qid, ())
+        effective = dict(self.base.effective)
+        effective[qid] = value
+        facts = Facts(self.profile or {}, effective)
+        # Only answered readers matter: an unanswered question coming into play scores nothing.
+        return all(
+            evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in self.applicable)
+            for reader in readers
+            if self.answers.get(reader.id) is not None
+        )
+
+    def solve(self, moves: dict[str, list[_Move]]) -> tuple[list[_Move], bool] | None:
+        """The least-effort set of moves (one per question at most) reaching the rung."""
+        if not moves:
+            return None
+        levels = self.base.levels
+        # A requirement already met by the current answers needs nothing; one on an
+        # unanswered, n/a or non-applicable question can never be met.
+        candidates: dict[str, list[_Move]] = {}
+        demanded: dict[str, set[Decimal]] = {}
+        if not any(m.requires for options in moves.values() for m in options):
+            candidates = moves
+        for qid, options in moves.items() if candidates is not moves else ():
+            kept = []
+            for move in options:
+                unmet = [(p, m) for p, m in move.requires if levels.get(p, Decimal(0)) < m]
+                if any(p not in moves for p, _ in unmet):
+                    continue
+                for p, m in unmet:
+                    demanded.setdefault(p, set()).add(m)
+                kept.append(move)
+            if kept:
+                candidates[qid] = kept
+        active = sorted((p for p in demanded if p in candidates), key=self._served)
+        optimal = len(active) <= MAX_ENUMERATED
+        enumerated = active[:MAX_ENUMERATED]
+        if not candidates:
+            return None
+        ceiling = sum(max(m.effort for m in options) for options in candidates.values())
+        # a lower bound on the effort: the overall gap over the best overall gain per effort
+        _, overall_gap = self.evaluator.gaps(self.rung)
+        floor = _effort_floor(candidates.values(), overall_gap)
+        bound = ceiling if floor is None else max(2, math.ceil(1.25 * floor))
+        while True:
+            bound = min(bound, ceiling)
+            best = self._search(candidates, enumerated, bound)
+            if best is not None:
+                return best, optimal
+            if bound >= ceiling:
+                return None
+            bound *= 2
+
+    def _served(self, qid: str) -> int:
+        return self.ladders[qid].served
+
+    def _search(
+        self, candidates: dict[str, list[_Move]], enumerated: list[str], bound: int
+    ) -> list[_Move] | None:
+        """The least-effort plan with effort ≤ ``bound``, enumerating prerequisite questions.
+
+        A question's moves are ordered by target and each climbs through the positions of the
+        ones below it, so the moves whose prerequisites are met are always a prefix; a stage's
+        programme is computed once per distinct set of prefixes and reused (its table for effort
+        ≤ ``bound`` answers every smaller limit too).
+        """
+        levels = self.base.levels
+        multipliers = self.evaluator.multipliers
+        stage_gaps, overall_gap = self.evaluator.gaps(self.rung)
+        rate = max(100 * m.d_overall / m.effort for ms in candidates.values() for m in ms)
+        free = [(qid, options) for qid, options in candidates.items() if qid not in enumerated]
+        # every free move, prerequisites or not: a bound for any set of prefixes
+        bounds = _rates(options for _, options in free)
+        # group 0 pools the stages already at their bar; each short stage is a group of its own
+        members: list[list[int]] = [[k for k, gap in enumerate(stage_gaps) if gap <= 0]]
+        members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
+        group_of = {k: g for g, ks in enumerate(members) for k in ks}
+        # Per free question: its group, its moves, how many of them have their prerequisites
+        # on questions that are not enumerated met (a fixed prefix), and, per move in that
+        # prefix, its prerequisites on enumerated questions (None: there are none at all).
+        enumerated_set = set(enumerated)
+        prepared: list[tuple[int, list[_Move], int, list[list[tuple[str, Decimal]]] | None]] = []
+        for _, options in free:
+            fixed = len(options)
+            checks: list[list[tuple[str, Decimal]]] | None = None
+            if enumerated:
+                checks = []
+                for k, move in enumerate(options):
+                    if any(
+                        levels.get(p, _ZERO) < v
+                        for p, v in move.requires
+                        if p not in enumerated_set
+                    ):
+                        fixed = k
+                        break
+                    checks.append([(p, v) for p, v in move.requires if p in enumerated_set])
+                if not any(checks):
+                    checks = None
+            prepared.append((group_of[options[0].stage], options, fixed, checks))
+        # keyed by which questions a table holds and how many moves of each: two combinations
+        # can leave the same counts on different questions
+        cache: dict[tuple[int, tuple[tuple[int, int], ...]], _Table] = {}
+        widths: dict[tuple[int, tuple[tuple[int, int], ...]], int] = {}
+        # per group, the tables built so far: (question and move count per item, rows, width)
+        built: list[list[tuple[list[tuple[int, int]], list[list[int]], int]]] = [
+            [] for _ in members
         ]
-        self.total_weight = sum(weights[s] for s in self.stage_ids)
-        self.overall = sum(m * n for m, n in zip(self.multipliers, self.nums, strict=True))
-        self.dependents = {
-            leaf.field.partition(".")[2]
-            for question in questionnaire.questions
-            if question.applies_if is not None
-            for leaf in iter_leaves(question.applies_if)
-            if leaf.field.startswith("answers.")
-        }
-        self.base_ids = frozenset(base.effective)
-        self._valid: dict[frozenset[int], bool] = {}
-        self._count = 0
+        best: tuple[int, list[_Move]] | None = None
+        choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
+        for combo in product(*choices):
+            chosen = [move for move in combo if move is not None]
+            final = levels
+            if chosen:
+                final = dict(levels)
+                final.update((move.question.id, move.level) for move in chosen)
+                if any(final.get(p, _ZERO) < m for move in chosen for p, m in move.requires):
+                    continue
+            spent = sum(move.effort for move in chosen)
+            limit = (bound if best is None else best[0] - 1) - spent
+            gaps = list(stage_gaps)
+            gap = overall_gap
+            for move in chosen:
+                gaps[move.stage] -= 100 * move.d_num
+                gap -= 100 * move.d_overall
+            if limit < 0 or (gap > 0 and gap > rate * limit):
+                continue  # even the best gain per effort cannot close the gap within the limit
+            floor = _fill(bounds, gap)
+            if floor is None or floor > limit:
+                continue
+            groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
+            signs: list[list[tuple[int, int]]] = [[] for _ in range(len(members))]
+            for g, options, count, checks in prepared:
+                if checks is not None:
+                    for k, needed in enumerate(checks):
+                        if any(final.get(p, _ZERO) < v for p, v in needed):
+                            count = k
+                            break
+                if count:
+                    groups[g].append(options[:count])
+                    signs[g].append((id(options), count))
+            tables = []
+            for g in range(len(members)):
+                key = (g, tuple(signs[g]))
+                table = cache.get(key)
+                # built only up to this combination's limit; a later one may need it wider
+                if table is None or widths[key] <= limit:
+                    rows = _shared_rows(built[g], signs[g], limit + 1)
+                    table = cache[key] = _table(groups[g], limit + 1, overall=g == 0, rows=rows)
+                    widths[key] = limit + 1
+                    built[g].append((signs[g], table.bests, limit + 1))
+                tables.append(table)
+            needs = [
+                (tables[g], gaps[members[g][0]], multipliers[members[g][0]])
+                for g in range(1, len(members))
+            ]
+            found = _combine(tables[0], needs, gap, limit)
+            if found is not None:
+                best = (spent + sum(m.effort for m in found), chosen + found)
+        return None if best is None else best[1]
 
-    def target(self, question: Question, value: AnswerValue, level: Decimal, text: Text) -> _Target:
-        k = self.position[question.stage_id]
-        step = int((level - self.base.levels[question.id]) * self.scale)
-        d_num = int(question.weight * self.scale) * step
-        self._count += 1
-        return _Target(
-            self._count, question, value, level, text, k, d_num, self.multipliers[k] * d_num,
-            question.id in self.dependents,
-        )  # fmt: skip
 
-    def valid(self, targets: Iterable[_Target]) -> bool:
-        """Whether the changes leave the set of answered, applicable questions as it is."""
-        moved = [target for target in targets if target.dependent]
-        if not moved:
-            return True
-        key = frozenset(target.index for target in moved)
-        if key not in self._valid:
-            answers = dict(self.answers)
-            answers.update((target.question.id, target.value) for target in moved)
-            self._valid[key] = (
-                frozenset(walk(self.questionnaire, answers, self.profile).effective)
-                == self.base_ids
-            )
-        return self._valid[key]
+_ZERO = Decimal(0)
 
-    def apply(self, targets: Iterable[_Target]) -> tuple[list[int], int]:
-        nums = list(self.nums)
-        overall = self.overall
-        for target in targets:
-            nums[target.stage] += target.d_num
-            overall += target.d_overall
-        return nums, overall
 
-    def reaches(self, nums: list[int], overall: int, rung: Decimal) -> bool:
-        needed = int(rung * 100)
-        if 100 * overall < needed * self.total_weight * self.lcm:
-            return False
-        stage_needed = needed - 25
-        return all(100 * n >= stage_needed * d for n, d in zip(nums, self.dens, strict=True))
+def _effort_floor(groups: Iterable[list[_Move]], gap: int) -> float | None:
+    """A lower bound on the effort that closes ``gap`` (overall units × 100), or None if even
+    every move cannot: each question gains at most its largest move and at most its best gain per
+    effort, so a fractional knapsack over (best rate, largest gain) bounds every plan."""
+    return _fill(_rates(groups), gap)
 
-    def shortfall(self, nums: list[int], overall: int, rung: Decimal) -> int:
-        """``max(0, r − O) + Σ max(0, r − 0.25 − S)`` times 100·ΣW·M (an exact integer)."""
-        needed = int(rung * 100)
-        total = max(0, needed * self.total_weight * self.lcm - 100 * overall)
-        stage_needed = (needed - 25) * self.lcm
-        for n, f in zip(nums, self.factors, strict=True):
-            total += self.total_weight * max(0, stage_needed - 100 * n * f)
-        return total
 
-    def overall_fraction(self, overall: int) -> Fraction:
-        return Fraction(overall, self.total_weight * self.lcm)
+def _rates(groups: Iterable[list[_Move]]) -> list[tuple[float, int]]:
+    """Per question: its best overall gain per effort and its largest gain, best rate first."""
+    items = []
+    for options in groups:
+        top = max(100 * m.d_overall for m in options)
+        if top > 0:
+            items.append((max(100 * m.d_overall / m.effort for m in options), top))
+    items.sort(reverse=True)
+    return items
 
-    def stage_fraction(self, nums: list[int], k: int) -> Fraction:
-        return Fraction(nums[k], self.dens[k])
+
+def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
+    """The fractional-knapsack effort that closes ``gap`` with ``items`` (None: it cannot)."""
+    if gap <= 0:
+        return 0.0
+    effort = 0.0
+    for rate, top in items:
+        if top >= gap:
+            return effort + gap / rate
+        effort += top / rate
+        gap -= top
+    return None
+
+
+_NONE = -(10**30)  # "impossible" in the programmes' integer gains (far below any real sum)
+
+
+@dataclass(slots=True)
+class _Table:
+    """A multiple-choice knapsack over effort: ``bests[i][e]`` is the most gain from the first
+    i questions' moves with effort ≤ e (``bests[-1]`` for all of them)."""
+
+    items: list[list[_Move]]
+    bests: list[list[int]]
+    overall: bool  # gains in overall units (d_overall), else in stage units (d_num)
+
+    def gain(self, move: _Move) -> int:
+        return move.d_overall if self.overall else move.d_num
+
+
+def _table(
+    items: list[list[_Move]], width: int, *, overall: bool, rows: list[list[int]] | None = None
+) -> _Table:
+    """At most one move per question; each row is built with C-level list operations.
+
+    ``rows``, when given, are the first rows of another table whose first items are these
+    (the same questions with the same moves): they are shared, not built again.
+    """
+    bests = [[0] * width] if rows is None else rows[:]
+    best = bests[-1]
+    for options in items[len(bests) - 1 :]:
+        rows = [best]
+        for move in options:
+            cost = move.effort
+            if cost >= width:
+                continue
+            gain = move.d_overall if overall else move.d_num
+            rows.append([_NONE] * cost + [value + gain for value in best[: width - cost]])
+        best = list(map(max, *rows)) if len(rows) > 1 else best
+        bests.append(best)
+    return _Table(items, bests, overall)
+
+
+def _shared_rows(
+    built: list[tuple[list[tuple[int, int]], list[list[int]], int]],
+    sign: list[tuple[int, int]],
+    width: int,
+) -> list[list[int]] | None:
+    """The rows of a built table at least ``width`` wide for the longest run of first items it
+    shares with ``sign`` (a wider row holds the same values at every effort below ``width``)."""
+    rows: list[list[int]] | None = None
+    longest = 0
+    for other, bests, built_width in built:
+        if built_width < width:
+            continue
+        same = 0
+        for a, b in zip(other, sign, strict=False):
+            if a != b:
+                break
+            same += 1
+        if same > longest:
+            longest, rows = same, bests[: same + 1]
+    return rows
+
+
+def _combine(
+    pool: _Table, needs: list[tuple[_Table, int, int]], overall_gap: int, limit: int
+) -> list[_Move] | None:
+    """Least effort ≤ ``limit``: the short stages at their bars and the overall gap closed.
+
+    ``pool`` holds the stages that are not short (gains in overall units); each of ``needs`` is
+    a short stage's table, its gap (×100) and its multiplier into overall units. Stage by stage
+    the best overall gain for each effort is a max-plus convolution over the efforts at which
+    both sides are at their bars; ties go to the least effort on the later stage.
+
+    Every such best is non-decreasing in effort, so the least effort that closes the overall
+    gap is, over the last stage's efforts i, the least i + j where j is the first effort at
+    which the earlier stages gain enough (a bisection) — the last convolution is only
+    evaluated where the plan is rebuilt.
+    """
+    width = limit + 1
+    stages: list[list[int]] = []
+    starts: list[int] = []  # a short stage's least effort at its bar
+    lows = [0]  # the least effort at which the pool and the first j short stages are at their bars
+    for table, need, multiplier in needs:
+        best = table.bests[-1]
+        start = next((e for e in range(width) if 100 * best[e] >= need), None)
+        if start is None or lows[-1] + start > limit:
+            return None
+        stages.append([multiplier * v for v in best[:width]])
+        starts.append(start)
+        lows.append(lows[-1] + start)
+    totals: list[list[int]] = [pool.bests[-1][:width]]
+    for j in range(len(needs) - 1):  # all but the last convolution, in full
+        totals.append(_convolve(totals[j], stages[j], starts[j], lows[j], width))
+    earlier = totals[-1]
+    if not needs:
+        effort = bisect_left(earlier, -(-overall_gap // 100))
+    else:
+        stage, start, low = stages[-1], starts[-1], lows[-2]
+        effort = width
+        previous = None
+        for i in range(start, width - low):
+            gain = stage[i]
+            if gain == previous:
+                continue  # the same gain for more effort: never sooner
+            previous = gain
+            if i + low >= effort:
+                break
+            j = bisect_left(earlier, -(-(overall_gap - 100 * gain) // 100), low)
+            effort = min(effort, i + j)
+    if effort >= width:
+        return None
+    picked: list[_Move] = []
+    left = effort
+    for j in range(len(needs) - 1, -1, -1):
+        spent = _split(totals[j], stages[j], starts[j], lows[j], left)
+        left -= spent
+        picked += _rebuild(needs[j][0], spent)
+    picked += _rebuild(pool, left)
+    return picked
+
+
+def _split(earlier: list[int], stage: list[int], start: int, low: int, effort: int) -> int:
+    """The least stage effort i with the most ``earlier[effort − i] + stage[i]``."""
+    before = earlier[effort - start : (low - 1 if low else None) : -1]
+    sums = list(map(operator.add, before, stage[start : effort - low + 1]))
+    return start + sums.index(max(sums))
+
+
+def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width: int) -> list[int]:
+    """Max-plus convolution: per effort e, the best ``earlier[e − i] + stage[i]`` (both at bars)."""
+    row = [_NONE] * min(width, low + start)
+    for e in range(low + start, width):
+        before = earlier[e - start : (low - 1 if low else None) : -1]
+        row.append(max(map(operator.add, before, stage[start : e - low + 1])))
+    return row
+
+
+def _rebuild(table: _Table, budget: int) -> list[_Move]:
+    """The moves behind ``table.bests[-1][budget]``, found row by row from the last."""
+    picked: list[_Move] = []
+    for i in range(len(table.items), 0, -1):
+        value, before = table.bests[i][budget], table.bests[i - 1]
+        if value == before[budget]:
+            continue
+        for move in table.items[i - 1]:
+            cost = move.effort
+            if cost <= budget and before[budget - cost] + table.gain(move) == value:
+                picked.append(move)
+                budget -= cost
+                break
+    return picked
 
 
 def roadmap(
@@ -322,167 +978,186 @@ def build_roadmap(
     """``roadmap`` with the base tally already computed (internal to ``score``)."""
     rung = result.rung
     if base.overall is None or rung == RUNG_LEVELS[-1]:
-        return Roadmap(rung, None, result.held_back_by, (), None)
+        return Roadmap(rung, None, result.held_back_by, None, (), None)
     next_rung = rung + RUNG_STEP
-    evaluator = _Evaluator(questionnaire, answers, profile, base)
+    planner = _Planner(questionnaire, answers, profile, base, next_rung)
     binding = {reason.stage_id for reason in result.held_back_by if reason.kind == "stage"}
-    ladders: list[list[_Target]] = []
-    steps: list[tuple[tuple[object, ...], Step]] = []
-    for position, question in enumerate(questionnaire.questions):
-        level = base.levels.get(question.id)
-        if level is None:
-            continue
-        value = answers[question.id]
-        found = _targets(question, value, level)
-        if not found:
-            continue
-        ladder = [evaluator.target(question, *item) for item in found]
-        ladders.append(ladder)
-        step = _step(evaluator, ladder[0], binding)
-        if step.gain > 0 or step.lifts_binding_stage:
-            key = (not step.lifts_binding_stage, -step.gain / question.weight, -step.gain, position)
-            steps.append((key, step))
-    steps.sort(key=lambda item: item[0])
-    what_if = _what_if(evaluator, ladders, next_rung, binding)
-    return Roadmap(rung, next_rung, result.held_back_by, tuple(step for _, step in steps), what_if)
+    plan = _plan(planner, binding)
+    in_plan = {step.question_id for step in plan.steps} if plan else set()
+    ideas = _ideas(planner, binding, in_plan)
+    why = _why_not_higher(questionnaire, planner, next_rung)
+    return Roadmap(rung, next_rung, result.held_back_by, plan, ideas, why)
 
 
-def _step(evaluator: _Evaluator, target: _Target, binding: set[str | None]) -> Step:
-    question = target.question
-    base = evaluator.base
-    assert base.overall is not None
-    stage_id = question.stage_id
-    if evaluator.valid([target]):
-        gain = evaluator.overall_fraction(target.d_overall)
-        lifted = target.d_num > 0
-    else:  # the change alters which answers apply: score it in full
-        answers = {**evaluator.answers, question.id: target.value}
-        full = walk(evaluator.questionnaire, answers, evaluator.profile)
-        gain = (full.overall or Fraction(0)) - base.overall
-        lifted = full.stages.get(stage_id, Fraction(0)) > base.stages[stage_id]
-    current = evaluator.answers[question.id]
+def _plan(planner: _Planner, binding: set[str | None]) -> Plan | None:
+    """Within limits if possible, else beyond; each candidate proven by the engine.
+
+    Moves that change an answer some ``applies_if`` reads are tried first (each alone keeps
+    every question's applicability); if together they alter it, the engine's re-score shows
+    it and the plan is made again without such moves.
+    """
+    for limited in (True, False):
+        for dependent in (True, False):
+            solved = planner.solve(planner.moves(limited=limited, dependent=dependent))
+            if solved is None:
+                break  # without the dependent moves there are fewer options still
+            chosen, optimal = solved
+            proven = _prove(planner, chosen)
+            if proven is None:
+                continue
+            overall, stages = proven
+            steps = _order(planner, chosen, binding)
+            return Plan(
+                rung=planner.rung,
+                steps=steps,
+                overall=to_exact_decimal(overall),
+                stages={
+                    stage.id: to_exact_decimal(stages[stage.id])
+                    for stage in planner.questionnaire.stages
+                    if stage.id in stages
+                },
+                effort=sum(move.effort for move in chosen),
+                within_limits=all(move.within_limits for move in chosen),
+                optimal=optimal,
+            )
+    return None
+
+
+def _prove(
+    planner: _Planner, chosen: list[_Move]
+) -> tuple[Fraction, Mapping[str, Fraction]] | None:
+    """The engine's scores for the plan's answers, or None unless they reach the rung."""
+    answers = dict(planner.answers)
+    effective = planner.base.effective
+    answers.update((move.question.id, move.value(effective[move.question.id])) for move in chosen)
+    tally = walk(planner.questionnaire, answers, planner.profile)
+    if frozenset(tally.effective) != frozenset(planner.base.effective):
+        return None
+    overall = overall_of(planner.questionnaire, tally.stages)
+    if overall is None or rung_of(overall, tally.stages) < planner.rung:
+        return None
+    return overall, tally.stages
+
+
+def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple[str, ...]) -> Step:
+    question = move.question
+    evaluator = planner.evaluator
+    current = planner.base.effective[question.id]
+    target, text = _target_value(move.ladder, current, move.to)
     return Step(
         question_id=question.id,
-        stage_id=stage_id,
+        stage_id=question.stage_id,
         question=question.text,
         current=current,
-        current_level=base.levels[question.id],
+        current_level=planner.base.levels[question.id],
         current_text=describe_answer(question, current),
-        target=target.value,
-        target_level=target.level,
-        target_text=target.text,
-        gain=to_exact_decimal(gain),
-        lifts_binding_stage=stage_id in binding and lifted,
+        target=target,
+        target_level=move.level,
+        target_text=text,
+        # Decimal division is correctly rounded, so this equals the reduced Fraction's Decimal
+        gain=Decimal(move.d_overall) / Decimal(evaluator.total_weight * evaluator.lcm),
+        lifts_binding_stage=question.stage_id in binding and move.d_num > 0,
+        stage_gain=Decimal(move.d_num) / Decimal(evaluator.dens[move.stage]),
+        effort=move.effort,
+        positions=move.to - move.frm,
+        after=after,
+        within_limits=move.within_limits,
     )
 
 
-def _what_if(
-    evaluator: _Evaluator, ladders: list[list[_Target]], rung: Decimal, binding: set[str | None]
-) -> WhatIf | None:
-    best = [ladder[-1] for ladder in ladders if evaluator.valid([ladder[-1]])]
-    chosen = _greedy(evaluator, best, rung)
-    if chosen is None:
-        return None
-    exact = True
-    spent = 0
-    for size in range(1, len(chosen)):
-        combinations = math.comb(len(best), size)
-        if spent + combinations > EXACT_SEARCH_BUDGET:
-            exact = False
-            break
-        spent += combinations
-        found = _best_of_size(evaluator, best, size, rung)
-        if found is not None:
-            chosen = found
-            break
-    by_question = {ladder[0].question.id: ladder for ladder in ladders}
-    chosen = _lower(evaluator, chosen, by_question, rung)
-    order = {question.id: i for i, question in enumerate(evaluator.questionnaire.questions)}
-    chosen.sort(key=lambda target: order[target.question.id])
-    nums, overall = evaluator.apply(chosen)
-    stages = {
-        stage_id: to_exact_decimal(evaluator.stage_fraction(nums, k))
-        for k, stage_id in enumerate(evaluator.stage_ids)
+class _Rate:
+    """Sorts moves by gain per effort, highest first, exactly (cross-multiplied, no Fraction)."""
+
+    __slots__ = ("gain", "effort")
+
+    def __init__(self, move: _Move) -> None:
+        self.gain, self.effort = move.d_overall, move.effort
+
+    def __lt__(self, other: _Rate) -> bool:
+        return self.gain * other.effort > other.gain * self.effort
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rate) and self.gain * other.effort == other.gain * self.effort
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> tuple[Step, ...]:
+    """Prerequisites first; then binding-stage steps, gain per effort, served order."""
+    levels = planner.base.levels
+    in_plan = {move.question.id: move for move in chosen}
+    needs = {
+        move.question.id: tuple(
+            sorted(
+                {p for p, m in move.requires if p in in_plan and levels.get(p, Decimal(0)) < m},
+                key=planner._served,
+            )
+        )
+        for move in chosen
     }
-    changes = tuple(_step(evaluator, target, binding) for target in chosen)
-    return WhatIf(
-        rung, changes, to_exact_decimal(evaluator.overall_fraction(overall)), stages, exact
-    )
+
+    def key(move: _Move) -> tuple[bool, _Rate, int]:
+        lifts = move.question.stage_id in binding and move.d_num > 0
+        return (not lifts, _Rate(move), move.ladder.served)
+
+    waiting = sorted(chosen, key=key)
+    done: set[str] = set()
+    steps: list[Step] = []
+    while waiting:
+        ready = next(m for m in waiting if set(needs[m.question.id]) <= done)
+        waiting.remove(ready)
+        done.add(ready.question.id)
+        steps.append(_step(planner, ready, binding, needs[ready.question.id]))
+    return tuple(steps)
 
 
-def _greedy(evaluator: _Evaluator, best: list[_Target], rung: Decimal) -> list[_Target] | None:
-    """Add, one at a time, the change that most reduces the shortfall (ties: higher overall)."""
-    chosen: list[_Target] = []
-    remaining = list(best)
-    nums, overall = evaluator.apply(())
-    while not evaluator.reaches(nums, overall, rung):
-        current = evaluator.shortfall(nums, overall, rung)
-        pick: tuple[int, int, int] | None = None
-        for i, target in enumerate(remaining):
-            if target.dependent and not evaluator.valid([*chosen, target]):
-                continue
-            nums[target.stage] += target.d_num
-            gap = evaluator.shortfall(nums, overall + target.d_overall, rung)
-            nums[target.stage] -= target.d_num
-            if gap < current and (pick is None or (gap, -target.d_overall) < pick[:2]):
-                pick = (gap, -target.d_overall, i)
-        if pick is None:
-            return None
-        target = remaining.pop(pick[2])
-        chosen.append(target)
-        nums[target.stage] += target.d_num
-        overall += target.d_overall
-    return chosen
-
-
-def _best_of_size(
-    evaluator: _Evaluator, best: list[_Target], size: int, rung: Decimal
-) -> list[_Target] | None:
-    """Among all sets of ``size`` changes that reach ``rung``, the one with the highest overall.
-
-    Every change raises its stage and the overall score, so a set reaches the rung exactly when
-    its overall gain covers the overall shortfall and, in each stage now short, its gains there
-    cover that stage's shortfall.
-    """
-    needed = int(rung * 100)
-    overall_gap = needed * evaluator.total_weight * evaluator.lcm - 100 * evaluator.overall
-    stage_gaps = {
-        k: (needed - 25) * den - 100 * num
-        for k, (num, den) in enumerate(zip(evaluator.nums, evaluator.dens, strict=True))
-        if 100 * num < (needed - 25) * den
-    }
-    if len(stage_gaps) > size:
-        return None  # each stage short needs a change of its own
-    winner: tuple[int, tuple[_Target, ...]] | None = None
-    for combination in itertools.combinations(best, size):
-        gain = sum(target.d_overall for target in combination)
-        if 100 * gain < overall_gap or (winner is not None and gain <= winner[0]):
+def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tuple[Step, ...]:
+    """Single-position moves outside the plan whose prerequisites are met, best first."""
+    levels = planner.base.levels
+    found: list[tuple[tuple[_Rate, int], _Move]] = []
+    for qid, options in planner.moves(limited=True, dependent=False).items():
+        if qid in in_plan:
             continue
-        if stage_gaps:
-            lifted = dict.fromkeys(stage_gaps, 0)
-            for target in combination:
-                if target.stage in lifted:
-                    lifted[target.stage] += 100 * target.d_num
-            if any(lifted[k] < gap for k, gap in stage_gaps.items()):
-                continue
-        if evaluator.valid(combination):
-            winner = (gain, combination)
-    return None if winner is None else list(winner[1])
+        move = options[0]
+        if any(levels.get(p, Decimal(0)) < m for p, m in move.requires):
+            continue
+        found.append(((_Rate(move), move.ladder.served), move))
+    found.sort(key=lambda item: item[0])
+    return tuple(_step(planner, move, binding, ()) for _, move in found[:MAX_IDEAS])
 
 
-def _lower(
-    evaluator: _Evaluator,
-    chosen: list[_Target],
-    ladders: Mapping[str, list[_Target]],
-    rung: Decimal,
-) -> list[_Target]:
-    """Lower each change to the least ambitious answer that still reaches ``rung``."""
-    chosen = list(chosen)
-    for i, target in enumerate(chosen):
-        ladder = ladders[target.question.id]
-        for lower in ladder[: ladder.index(target)]:
-            trial = [*chosen[:i], lower, *chosen[i + 1 :]]
-            if evaluator.reaches(*evaluator.apply(trial), rung) and evaluator.valid(trial):
-                chosen[i] = lower
-                break
-    return chosen
+def _why_not_higher(
+    questionnaire: Questionnaire, planner: _Planner, rung: Decimal
+) -> WhyNotHigher | None:
+    base = planner.base
+    if not base.stages or base.overall is None:
+        return None
+    bar = Fraction(rung - RUNG_STEP)
+    order = {stage.id: i for i, stage in enumerate(questionnaire.stages)}
+    stage_id = min(base.stages, key=lambda s: (base.stages[s] - bar, order[s]))
+    score = base.stages[stage_id]
+    holders: list[tuple[Decimal, int, Question]] = []
+    for i, question in enumerate(questionnaire.stage(stage_id).questions):
+        level = base.levels.get(question.id)
+        if level is not None and level < rung:
+            holders.append((-(question.weight * (rung - level)), i, question))
+    holders.sort(key=lambda item: (item[0], item[1]))
+    return WhyNotHigher(
+        rung=rung,
+        overall=to_exact_decimal(base.overall),
+        stage_id=stage_id,
+        stage_title=questionnaire.stage(stage_id).title,
+        stage_score=to_exact_decimal(score),
+        stage_needed=rung - RUNG_STEP,
+        stage_short=score < bar,
+        holders=tuple(
+            Holder(
+                question_id=question.id,
+                question=question.text,
+                weight=question.weight,
+                level=base.levels[question.id],
+                answer_text=describe_answer(question, base.effective[question.id]),
+            )
+            for _, _, question in holders[:_HOLDERS]
+        ),
+    )

@@ -66,8 +66,10 @@ def submit_assessment(
     questionnaire: Questionnaire,
     position: float = 0.6,
     headers: dict[str, str] | None = None,
+    kpis: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Start, fill and submit an assessment through the API; returns the result body."""
+    """Start, fill (with baseline ``kpis`` if given) and submit an assessment through the API;
+    returns the result body."""
     headers = headers or {}
     created = client.post(
         f"/api/v1/enterprises/{enterprise.id}/assessments",
@@ -80,7 +82,7 @@ def submit_assessment(
     )
     put = client.put(
         f"/api/v1/assessments/{created.json()['id']}/answers",
-        json={"answers": answers},
+        json={"answers": answers, "kpis": kpis or {}},
         headers=headers | {"If-Match": created.headers["ETag"]},
     )
     assert put.status_code == 200, put.text

@@ -27,6 +27,7 @@ from tests.databases import (
     empty_tables,
     migrated_database,
     postgres_reachable,
+    redis_reachable,
     require_engine,
 )
 
@@ -59,7 +60,8 @@ destinations.use_resolver(fake_dns)
 
 def pytest_report_header() -> str:
     state = "reachable" if postgres_reachable() else "NOT reachable"
-    return f"database engines: sqlite, postgresql ({state})"
+    redis_state = "reachable" if redis_reachable() else "NOT reachable"
+    return f"database engines: sqlite, postgresql ({state}); redis ({redis_state})"
 
 
 @pytest.fixture(scope="session", params=ENGINES)

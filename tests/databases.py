@@ -1,5 +1,7 @@
 """The test databases: PostgreSQL at ZHIZAO_TEST_POSTGRES_URL (an admin database from which the
-tests create and drop their own), SQLite files, and emptying every table between tests."""
+tests create and drop their own), SQLite files, emptying every table between tests, and Redis at
+ZHIZAO_TEST_REDIS_URL (shared rate limits; like PostgreSQL: skipped when unreachable, required
+under CI=true)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 from sqlalchemy import Engine, make_url
 
 from app.kit.db import create_db_engine
@@ -20,6 +23,7 @@ from app.models import Base
 POSTGRES_ADMIN_URL = os.environ.get(
     "ZHIZAO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("ZHIZAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENGINES = ["sqlite", "postgresql"]
 
@@ -82,3 +86,21 @@ def empty_tables(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+@cache
+def redis_reachable() -> bool:
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def require_redis() -> str:
+    """The test Redis's URL; skips when unreachable (fails instead under CI=true)."""
+    if not redis_reachable():
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true and not reachable at {REDIS_URL}")
+        pytest.skip("Redis not reachable")
+    return REDIS_URL

@@ -53,14 +53,47 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 
 def test_services_image_and_build(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"app", "db"}
+    assert set(services) == {"db", "redis", "migrate", "app", "worker", "proxy"}
     assert services["db"]["image"] == "postgres:16"
-    assert services["app"]["build"] in (".", {"context": "."})
+    assert services["redis"]["image"] == "redis:7"
+    assert services["proxy"]["image"] == "caddy:2"
+    for name in ("migrate", "app", "worker"):  # one image, built once
+        assert services[name]["build"] in (".", {"context": "."}), name
+        assert services[name]["image"] == "zhizao:latest", name
     assert (ROOT / "Dockerfile").is_file()
 
 
-def test_app_waits_for_a_healthy_database(compose: dict[str, Any]) -> None:
-    assert compose["services"]["app"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+def test_schema_is_migrated_once_before_any_app_or_worker_starts(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["migrate"]["command"] == ["zhizao", "db", "upgrade"]
+    assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert services["migrate"]["restart"] == "no"
+    for name in ("app", "worker"):
+        depends = services[name]["depends_on"]
+        assert depends["migrate"] == {"condition": "service_completed_successfully"}, name
+        assert "upgrade" not in " ".join(services[name]["command"]), name
+    assert services["app"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+
+
+def test_app_and_worker_scale_out(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["app"]["deploy"]["replicas"] >= 2
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    assert services["worker"]["command"] == ["zhizao", "worker"]
+    # No fixed name and no single fixed host port: either would stop a second replica.
+    for name in ("app", "worker"):
+        assert "container_name" not in services[name], name
+    assert "ports" not in services["worker"]
+
+
+def test_the_proxy_is_optional_and_reads_its_caddyfile(compose: dict[str, Any]) -> None:
+    proxy = compose["services"]["proxy"]
+    assert proxy["profiles"] == ["tls"]
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text(encoding="utf-8")
+    assert "{$ZHIZAO_DOMAIN}" in caddyfile
+    assert re.search(r"dynamic a app 8000", caddyfile)  # every replica, as DNS lists them
+    assert "ZHIZAO_DOMAIN" in proxy["environment"]
 
 
 def test_database_keeps_its_data_in_a_named_volume(compose: dict[str, Any]) -> None:
@@ -70,27 +103,43 @@ def test_database_keeps_its_data_in_a_named_volume(compose: dict[str, Any]) -> N
 
 
 def test_healthchecks(compose: dict[str, Any]) -> None:
-    db_check = compose["services"]["db"]["healthcheck"]
+    services = compose["services"]
+    db_check = services["db"]["healthcheck"]
     assert "pg_isready" in " ".join(db_check["test"])
-    app_check = compose["services"]["app"]["healthcheck"]
+    redis_check = services["redis"]["healthcheck"]
+    assert redis_check["test"] == ["CMD", "redis-cli", "ping"]
+    app_check = services["app"]["healthcheck"]
     assert "http://127.0.0.1:8000/healthz" in " ".join(app_check["test"])
-    for check in (db_check, app_check):
+    # The image's HTTP probe would fail on a worker (it serves nothing): it checks its database.
+    worker_check = services["worker"]["healthcheck"]
+    assert worker_check["test"] == ["CMD", "zhizao", "doctor"]
+    assert services["migrate"]["healthcheck"] == {"disable": True}
+    for check in (db_check, redis_check, app_check, worker_check):
         assert check["interval"] and check["retries"] >= 1
 
 
-def test_app_migrates_then_serves_on_the_published_port(compose: dict[str, Any]) -> None:
+def test_app_serves_on_a_range_of_loopback_ports(compose: dict[str, Any]) -> None:
     app = compose["services"]["app"]
-    command = " ".join(app["command"])
-    assert re.search(
-        r"zhizao db upgrade && exec zhizao serve --host 0\.0\.0\.0 --port 8000", command
-    )
+    assert app["command"] == ["zhizao", "serve", "--host", "0.0.0.0", "--port", "8000"]
     published = [interpolate(p, {}) for p in app["ports"]]
-    assert published == ["127.0.0.1:8000:8000"]
+    assert published == ["127.0.0.1:8000-8009:8000"]  # one host port per replica
 
 
-def test_environment_makes_valid_production_settings(compose: dict[str, Any]) -> None:
+@pytest.mark.parametrize("name", ["migrate", "app", "worker"])
+def test_every_process_shares_the_database_and_redis(compose: dict[str, Any], name: str) -> None:
     env = {"ZHIZAO_SECRET_KEY": "s" * 48, "ZHIZAO_DB_PASSWORD": "p" * 24}
-    app_env = {k: interpolate(v, env) for k, v in _environment(compose["services"]["app"]).items()}
+    service_env = {
+        k: interpolate(v, env) for k, v in _environment(compose["services"][name]).items()
+    }
+    assert service_env["ZHIZAO_RATE_LIMIT_STORAGE_URI"] == "redis://redis:6379/0"
+    assert service_env["ZHIZAO_WEBHOOK_WORKER"] == "off"  # the worker service delivers
+    assert make_url(service_env["ZHIZAO_DATABASE_URL"]).host == "db"
+
+
+@pytest.mark.parametrize("name", ["migrate", "app", "worker"])
+def test_environment_makes_valid_production_settings(compose: dict[str, Any], name: str) -> None:
+    env = {"ZHIZAO_SECRET_KEY": "s" * 48, "ZHIZAO_DB_PASSWORD": "p" * 24}
+    app_env = {k: interpolate(v, env) for k, v in _environment(compose["services"][name]).items()}
     zhizao_vars = {k.removeprefix("ZHIZAO_") for k in app_env if k.startswith("ZHIZAO_")}
     assert zhizao_vars <= set(Settings.model_fields), "compose sets a setting that does not exist"
 
@@ -115,7 +164,7 @@ def test_compose_refuses_without_the_secrets(compose: dict[str, Any], missing: s
     del env[missing]
     with pytest.raises(LookupError, match=missing):
         for service in compose["services"].values():
-            for value in _environment(service).values():
+            for value in _environment(service).values() if "environment" in service else ():
                 interpolate(value, env)
 
 

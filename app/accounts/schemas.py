@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -10,7 +10,7 @@ from zxcvbn import zxcvbn
 
 from app.enterprises.classification import normalize_credit_code
 from app.enterprises.schemas import EnterpriseCreate
-from app.kit.schemas import RequestModel, ResponseModel, Text
+from app.kit.schemas import TEXT_PATTERN, RequestModel, ResponseModel, Text
 
 #: NIST SP 800-63B-4 §3.1.1.2: a password that is the only factor is at least 15 characters.
 MIN_PASSWORD_LENGTH = 15
@@ -44,9 +44,24 @@ def checked_password(value: str) -> str:
 #: type that holds the password policy (``checked_password``).
 NewPassword = Annotated[
     str,
-    Field(min_length=MIN_PASSWORD_LENGTH, max_length=200),
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=200,
+        # The blocklist and guessability estimate are no JSON Schema: a custom format says so.
+        json_schema_extra={"format": "zhizao-new-password", "pattern": TEXT_PATTERN},
+    ),
     AfterValidator(checked_password),
 ]
+
+
+_NOT_SPACE = "[^ \\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]"
+#: ``normalise_email``'s rule as the document states it (surrounding spaces are trimmed, and no
+#: text field takes control characters): something without "@", "@", then a part with a dot;
+#: no space.
+EMAIL_SCHEMA: dict[str, Any] = {
+    "format": "email",
+    "pattern": f"^ *[^@ \\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]+@{_NOT_SPACE}*\\.{_NOT_SPACE}* *$",
+}
 
 
 def normalise_email(value: str) -> str:
@@ -58,7 +73,9 @@ def normalise_email(value: str) -> str:
 
 
 class UserCreate(RequestModel):
-    email: str = Field(max_length=254, examples=["manager@example.com"])
+    email: str = Field(
+        max_length=254, examples=["manager@example.com"], json_schema_extra=EMAIL_SCHEMA
+    )
     password: NewPassword
     display_name: Annotated[Text, Field(max_length=100)] = ""
     locale: Literal["zh-CN", "en"] = "zh-CN"
@@ -74,7 +91,7 @@ class Registration(RequestModel):
 
 
 class LoginRequest(RequestModel):
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254, json_schema_extra=EMAIL_SCHEMA)
     password: Annotated[str, Field(max_length=200)]
 
     _email = field_validator("email")(normalise_email)
@@ -116,7 +133,9 @@ class SessionRead(ResponseModel):
     )
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(normalise_email)]
+Email = Annotated[
+    str, Field(max_length=254, json_schema_extra=EMAIL_SCHEMA), AfterValidator(normalise_email)
+]
 DisplayName = Annotated[Text, Field(max_length=100)]
 
 

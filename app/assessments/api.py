@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import WithJsonSchema
 
 from app.assessments import service
 from app.assessments.schemas import (
@@ -39,6 +40,11 @@ IfMatch = Annotated[
 ]
 IdempotencyKey = Annotated[
     str | None,
+    # 1 to 255 characters (the service says so with a 422): the document states the bound.
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 255}, {"type": "null"}]},
+        mode="validation",
+    ),
     Header(
         max_length=255,
         description="Makes the submit safe to retry: the same key and request replay the first "

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,7 +25,7 @@ from app.assessments import service
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead, HistoryItem
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
-from app.kit.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
 from app.kit.i18n import N_, Lang, tr
 from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
@@ -42,12 +43,14 @@ from scoring import (
     NA,
     RUNGS,
     InvalidAnswers,
+    Kpi,
     Question,
     Questionnaire,
     Stage,
     applicable_questions,
     score,
 )
+from scoring.ladder import score_label
 
 router = domain_router(include_in_schema=False)
 
@@ -99,11 +102,68 @@ def _stage_or_404(questionnaire: Questionnaire, stage_id: str) -> Stage:
     raise NotFound("No such stage in this questionnaire.")
 
 
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """How a wizard save went: ``view`` after it, whether anything was written, or why not."""
+
+    view: AssessmentRead | None = None
+    saved: bool = False
+    conflict: bool = False
+    errors: tuple[FieldError, ...] = ()
+
+
+def _write(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    lang: Lang,
+    assessment_id: uuid.UUID,
+    data: AnswersUpdate,
+    etag: str,
+    still_pending: Callable[[AssessmentRead], bool],
+) -> _Write:
+    """Save a wizard form's changes with the ETag it carried. A stale ETag is a conflict only
+    if the stored state still differs from the form (``still_pending``): our own autosave may
+    have got there first."""
+    try:
+        service.update_answers(session, principal, catalog, assessment_id, data, etag)
+    except PreconditionFailed:
+        session.rollback()
+        current = service.view(
+            session, catalog, service.get_visible(session, principal, assessment_id), lang
+        )
+        return _Write(conflict=True) if still_pending(current) else _Write(view=current)
+    except InvalidInput as exc:
+        session.rollback()
+        return _Write(errors=tuple(exc.errors))
+    assessment = service.get_visible(session, principal, assessment_id)
+    return _Write(view=service.view(session, catalog, assessment, lang), saved=True)
+
+
+def _after_stages(questionnaire: Questionnaire, assessment_id: uuid.UUID) -> str:
+    """Where "save and continue" on the last stage leads: the optional baseline KPI step when
+    the questionnaire has one (v2), else the review."""
+    step = "kpis" if questionnaire.kpis else "review"
+    return f"/assessments/{assessment_id}/{step}"
+
+
 def _draft(session: Session, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
     assessment = service.get_visible(session, principal, assessment_id)
     if assessment.status != "draft":
         raise Conflict("This assessment is submitted and can no longer change.")
     return assessment
+
+
+def parse_number(raw: object) -> Decimal | None:
+    """A figure typed into a form: ``None`` when blank; thousands separators are dropped.
+    Raises ``InvalidOperation`` for anything that is not a finite number."""
+    text = raw.strip().replace(",", "") if isinstance(raw, str) else ""
+    if not text:
+        return None
+    number = Decimal(text)
+    if not number.is_finite():
+        raise InvalidOperation(text)
+    return number
 
 
 def parse_stage_form(
@@ -122,20 +182,18 @@ def parse_stage_form(
             chosen = [v for v in form.getlist(qid) if isinstance(v, str) and v]
             answers[qid] = (NA if NA in chosen else chosen) or None
         elif question.type == "number":
-            raw = form.get(qid)
-            text = raw.strip().replace(",", "") if isinstance(raw, str) else ""
-            if not text:
-                answers[qid] = None
-                continue
             try:
-                number = Decimal(text)
+                number = parse_number(form.get(qid))
             except InvalidOperation:
                 problems[qid] = "not_a_number"
                 continue
-            if not number.is_finite():
-                problems[qid] = "not_a_number"
-                continue
-            answers[qid] = int(number) if number == number.to_integral_value() else float(number)
+            answers[qid] = (
+                None
+                if number is None
+                else int(number)
+                if number == number.to_integral_value()
+                else float(number)
+            )
         else:
             raw = form.get(qid)
             answers[qid] = raw if isinstance(raw, str) and raw else None
@@ -343,30 +401,29 @@ def _save_stage(
     profile = _profile(session, principal, assessment.enterprise_id)
     update = changes_to_save(questionnaire, view.answers, submitted, profile)
     if update:
-        etag = form_str(form, "etag")
-        try:
-            service.update_answers(
-                session, principal, catalog, assessment_id, AnswersUpdate(answers=update), etag
-            )
-        except PreconditionFailed:
-            session.rollback()
-            assessment = service.get_visible(session, principal, assessment_id)
-            current = service.view(session, catalog, assessment, lang)
-            if changes_to_save(questionnaire, current.answers, submitted, profile):
-                return again(view, 412, conflict=True)
-            # Our own autosave got there first: the stored answers are already these.
-            view = current
-            update = {}
-        except InvalidInput as exc:
-            session.rollback()
+        written = _write(
+            session,
+            principal,
+            catalog,
+            lang,
+            assessment_id,
+            AnswersUpdate(answers=update),
+            form_str(form, "etag"),
+            lambda current: bool(
+                changes_to_save(questionnaire, current.answers, submitted, profile)
+            ),
+        )
+        if written.conflict:
+            return again(view, 412, conflict=True)
+        if written.view is None:
             errors = {}
-            for error in exc.errors:
+            for error in written.errors:
                 qid = error.field.rsplit(".", 1)[-1]
                 errors[qid] = issue_message(lang, error.code, questionnaire.find_question(qid))
             return again(view, 422, errors=errors)
-        else:
-            assessment = service.get_visible(session, principal, assessment_id)
-            view = service.view(session, catalog, assessment, lang)
+        view = written.view
+        if not written.saved:
+            update = {}
     if partial:
         context = _stage_context(
             request,
@@ -394,7 +451,7 @@ def _save_stage(
         target = (
             f"{base}/stages/{stage_ids[index + 1]}"
             if index + 1 < len(stage_ids)
-            else f"{base}/review"
+            else _after_stages(questionnaire, assessment_id)
         )
     elif action == "previous" and index > 0:
         target = f"{base}/stages/{stage_ids[index - 1]}"
@@ -442,6 +499,220 @@ def autosave_stage(
     return _save_stage(
         request, assessment_id, stage_id, session, principal, catalog, lang, form, partial=True
     )
+
+
+# --- baseline KPIs (optional, unscored) --------------------------------------------------------
+
+
+def kpi_message(lang: Lang, code: str, kpi: Kpi | None) -> str:
+    """A KPI problem (``not_a_number`` here, or the service's ``out_of_range``) said in ``lang``."""
+    if code == "out_of_range" and kpi is not None:
+        return tr(
+            lang,
+            "Enter a number from %(min)s to %(max)s.",
+            min=_plain(kpi.min),
+            max=_plain(kpi.max),
+        )
+    if code == "not_a_number":
+        return tr(lang, "Enter a number (digits only).")
+    return tr(lang, "This figure is not valid.")
+
+
+def parse_kpi_form(
+    form: FormData, kpis: tuple[Kpi, ...]
+) -> tuple[dict[str, Decimal | None], dict[str, str]]:
+    """The KPI values of a posted form (``None``: left blank) and, per KPI, the code of a
+    value that cannot even be read."""
+    values: dict[str, Decimal | None] = {}
+    problems: dict[str, str] = {}
+    for kpi in kpis:
+        try:
+            values[kpi.id] = parse_number(form.get(kpi.id))
+        except InvalidOperation:
+            problems[kpi.id] = "not_a_number"
+    return values, problems
+
+
+def kpi_changes(
+    stored: Mapping[str, float], submitted: Mapping[str, Decimal | None]
+) -> dict[str, Decimal | None]:
+    """The KPI update to send: changed values, and ``None`` for stored ones now left blank."""
+    update: dict[str, Decimal | None] = {}
+    for kpi_id, value in submitted.items():
+        before = stored.get(kpi_id)
+        if value is None:
+            if before is not None:
+                update[kpi_id] = None
+        elif before is None or Decimal(str(before)) != value:
+            update[kpi_id] = value
+    return update
+
+
+def _kpi_context(
+    request: Request,
+    principal: Principal,
+    lang: Lang,
+    questionnaire: Questionnaire,
+    view: AssessmentRead,
+    *,
+    typed: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str | None = None,
+    conflict: bool = False,
+    partial: bool = False,
+) -> dict[str, Any]:
+    """The KPI step: the stored figures, overlaid by what the user typed when it was not saved
+    (a bad figure stays in its field, with its error)."""
+    shown = {kpi_id: _plain(Decimal(str(value))) for kpi_id, value in view.kpis.items()}
+    return base_context(request, principal, lang) | {
+        "assessment": view,
+        "questionnaire": questionnaire,
+        "progress": view.progress,
+        "current_step": "kpis",
+        "last_stage": questionnaire.stages[-1].id,
+        "kpis": questionnaire.kpis,
+        "values": shown | dict(typed or {}),
+        "errors": dict(errors or {}),
+        "notice": notice,
+        "conflict": conflict,
+        "partial": partial,
+    }
+
+
+def _kpi_questionnaire(catalog: QuestionnaireCatalog, assessment: Assessment) -> Questionnaire:
+    questionnaire = service.questionnaire_of(catalog, assessment)
+    if not questionnaire.kpis:
+        raise NotFound("This questionnaire has no baseline figures.")
+    return questionnaire
+
+
+@router.get("/assessments/{assessment_id}/kpis", response_class=HTMLResponse, name="kpis")
+def kpi_page(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+    htmx: HtmxDep,
+) -> Response:
+    assessment = service.get_visible(session, principal, assessment_id)
+    if assessment.status != "draft":
+        return redirect(request, f"/assessments/{assessment.id}/result")
+    questionnaire = _kpi_questionnaire(catalog, assessment)
+    view = service.view(session, catalog, assessment, lang)
+    context = _kpi_context(request, principal, lang, questionnaire, view, partial=htmx)
+    template = "partials/kpi_form.html" if htmx else "pages/kpis.html"
+    return render(request, template, context, lang=lang)
+
+
+def _save_kpis(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    lang: Lang,
+    form: FormData,
+    *,
+    partial: bool,
+) -> Response:
+    """Save the KPI step like a stage: only what changed, all or nothing, with the ETag the
+    form carried; a bad figure is shown in its field and nothing stored is lost."""
+    check_same_origin(request)
+    assessment = _draft(session, principal, assessment_id)
+    questionnaire = _kpi_questionnaire(catalog, assessment)
+    known = {kpi.id: kpi for kpi in questionnaire.kpis}
+    submitted, problems = parse_kpi_form(form, questionnaire.kpis)
+    typed = {kpi.id: form_str(form, kpi.id) for kpi in questionnaire.kpis}
+    template = "partials/kpi_form.html" if partial else "pages/kpis.html"
+
+    def again(view: AssessmentRead, status_code: int, **extra: Any) -> Response:
+        context = _kpi_context(
+            request, principal, lang, questionnaire, view, typed=typed, partial=partial, **extra
+        )
+        return render(
+            request, template, context, lang=lang, status_code=200 if partial else status_code
+        )
+
+    view = service.view(session, catalog, assessment, lang)
+    if problems:
+        errors = {kid: kpi_message(lang, code, known[kid]) for kid, code in problems.items()}
+        return again(view, 422, errors=errors)
+    update = kpi_changes(view.kpis, submitted)
+    if update:
+        written = _write(
+            session,
+            principal,
+            catalog,
+            lang,
+            assessment_id,
+            AnswersUpdate(kpis=update),
+            form_str(form, "etag"),
+            lambda current: bool(kpi_changes(current.kpis, submitted)),
+        )
+        if written.conflict:
+            return again(view, 412, conflict=True)
+        if written.view is None:
+            errors = {}
+            for error in written.errors:
+                kid = error.field.rsplit(".", 1)[-1]
+                errors[kid] = kpi_message(lang, error.code, known.get(kid))
+            return again(view, 422, errors=errors)
+        view = written.view
+        if not written.saved:
+            update = {}
+    if partial:
+        context = _kpi_context(
+            request,
+            principal,
+            lang,
+            questionnaire,
+            view,
+            notice=tr(lang, "Saved.") if update else None,
+            partial=True,
+        )
+        return render(request, template, context, lang=lang)
+    base = f"/assessments/{assessment_id}"
+    targets = {
+        "previous": f"{base}/stages/{questionnaire.stages[-1].id}",
+        "next": f"{base}/review",
+    }
+    return redirect(request, targets.get(form_str(form, "action"), f"{base}/kpis?saved=1"))
+
+
+@router.post("/assessments/{assessment_id}/kpis", name="kpis_save")
+def save_kpis(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    """The explicit save of the baseline figures (and previous / on to the review)."""
+    return _save_kpis(
+        request, assessment_id, session, principal, catalog, lang, form, partial=False
+    )
+
+
+@router.post(
+    "/assessments/{assessment_id}/kpis/autosave",
+    response_class=HTMLResponse,
+    name="kpis_autosave",
+)
+def autosave_kpis(
+    request: Request,
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+    form: FormDep,
+) -> Response:
+    """htmx autosave of the baseline figures on change: answers with the form re-rendered."""
+    return _save_kpis(request, assessment_id, session, principal, catalog, lang, form, partial=True)
 
 
 # --- review and submit ------------------------------------------------------------------------
@@ -589,6 +860,7 @@ def _result_context(
         "assessment": view,
         "questionnaire": questionnaire,
         "result": result,
+        "score_line": score_label(overall, rung, lang),
         "stage_titles": stage_titles,
         "rungs": RUNGS,
         "ladder_svg": charts.ladder_svg(
@@ -717,8 +989,15 @@ def history(
         session, principal, catalog, principal.enterprise_id, cursor=None, limit=100, lang=lang
     )
     submitted = [item for item in page.items if item.status == "submitted"]
+    comparisons = service.kpi_comparisons(session, catalog, principal.enterprise_id, lang)
     context = base_context(request, principal, lang) | {
         "items": page.items,
         "trend_svg": charts.trend_svg(trend_points(submitted), lang=lang) if submitted else None,
+        # Newest first: each submission with the one before it (submitted is newest first).
+        "kpi_history": [
+            {"item": item, "previous": earlier, "rows": comparisons[item.id]}
+            for item, earlier in zip(submitted, [*submitted[1:], None], strict=True)
+            if item.id in comparisons
+        ],
     }
     return render(request, "pages/history.html", context, lang=lang)

@@ -41,6 +41,16 @@ class AssessmentRepository:
     def kpi_values(self, assessment_id: uuid.UUID) -> dict[str, Any]:
         return {kpi_id: row.value for kpi_id, row in self.kpis(assessment_id).items()}
 
+    def submitted_kpis(self, enterprise_id: uuid.UUID) -> list[tuple[Assessment, AssessmentKpi]]:
+        """Every KPI recorded on the firm's submitted assessments, with its assessment (one
+        query)."""
+        rows = self.session.execute(
+            select(Assessment, AssessmentKpi)
+            .join(AssessmentKpi, AssessmentKpi.assessment_id == Assessment.id)
+            .where(Assessment.enterprise_id == enterprise_id, Assessment.status == "submitted")
+        )
+        return [(assessment, kpi) for assessment, kpi in rows]
+
     def add_kpi(self, kpi: AssessmentKpi) -> None:
         self.session.add(kpi)
 

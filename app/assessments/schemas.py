@@ -4,18 +4,48 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue, WithJsonSchema
 
-from app.kit.schemas import JsonDecimal, JsonInt, RequestModel
+from app.kit.schemas import NOT_BOOL, TEXT_PATTERN, JsonDecimal, RequestModel, Text
 from app.questionnaires.schemas import QuestionnaireRef
 from app.results.schemas import Change
 
+#: An id of a questionnaire's questions, options and KPIs (the loader's ``ID_PATTERN``).
+_ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}
+#: What an answer can be (which one fits depends on the question: GET /questionnaires/{id}):
+#: an option id, a list of them, a number, "n/a", or null to clear it. Validation stays the
+#: service's, which names each answer that does not fit.
+ANSWERS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "propertyNames": _ID,
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "string", "pattern": TEXT_PATTERN},
+            {"type": "array", "items": {"type": "string", "pattern": TEXT_PATTERN}},
+            {"type": "number"},
+            {"type": "null"},
+        ]
+    },
+}
+KPIS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "propertyNames": _ID,
+    "additionalProperties": {"anyOf": [{"type": "number"}, {"type": "null"}]},
+}
 AnswerJson = JsonValue
 
 
 class AssessmentCreate(RequestModel):
-    questionnaire_id: str = Field(max_length=100, examples=["smart-manufacturing-maturity"])
-    questionnaire_version: Annotated[JsonInt | None, Field(ge=1)] = Field(
+    questionnaire_id: Annotated[
+        Text,
+        Field(
+            max_length=100,
+            examples=["smart-manufacturing-maturity"],
+            # One of GET /questionnaires (docs/integrators.md, "Formats").
+            json_schema_extra={"format": "zhizao-questionnaire-id"},
+        ),
+    ]
+    questionnaire_version: Annotated[int, Field(ge=1), NOT_BOOL] | None = Field(
         default=None, description="Default: the latest version."
     )
     prefill: bool = Field(
@@ -26,12 +56,20 @@ class AssessmentCreate(RequestModel):
 
 
 class AnswersUpdate(RequestModel):
-    answers: dict[str, AnswerJson] = Field(
-        description="question id → answer: an option id (single), a list of option ids (multi), "
-        'a number (number), "n/a" where allowed, or null to clear the answer.',
-        examples=[{"dig_equipment_rate": "most", "dig_systems": ["erp", "mes"], "auto_rate": 45}],
+    answers: Annotated[dict[str, AnswerJson], WithJsonSchema(ANSWERS_SCHEMA, mode="validation")] = (
+        Field(
+            default_factory=dict,
+            description="question id → answer: an option id (single), a list of option ids "
+            '(multi), a number (number), "n/a" where allowed, or null to clear the answer. May be '
+            "left out when only `kpis` change.",
+            examples=[
+                {"dig_equipment_rate": "most", "dig_systems": ["erp", "mes"], "auto_rate": 45}
+            ],
+        )
     )
-    kpis: dict[str, JsonDecimal | None] = Field(
+    kpis: Annotated[
+        dict[str, JsonDecimal | None], WithJsonSchema(KPIS_SCHEMA, mode="validation")
+    ] = Field(
         default_factory=dict,
         description="Baseline KPIs of the questionnaire's `kpis` block (unscored): KPI id → a "
         "number within its min and max, or null to clear it. Optional.",
@@ -66,6 +104,20 @@ class AssessmentRead(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None
     prefilled_from: uuid.UUID | None
+
+
+class KpiComparison(BaseModel):
+    """One baseline KPI of a submission against the firm's previous submission."""
+
+    kpi_id: str
+    text: str
+    unit: str
+    better: Literal["higher", "lower"]
+    before: float | None = Field(description="In the previous submission; null if not recorded.")
+    after: float | None = Field(description="In this submission; null if not recorded.")
+    trend: Literal["better", "worse", "same"] | None = Field(
+        description="How it moved, judged by `better`; null unless both values are recorded."
+    )
 
 
 class HistoryItem(BaseModel):

@@ -21,6 +21,7 @@ from app.assessments.schemas import (
     AssessmentCreate,
     AssessmentRead,
     HistoryItem,
+    KpiComparison,
     StageProgress,
 )
 from app.audit import service as audit
@@ -50,6 +51,7 @@ from app.results.schemas import ResultRead
 from scoring import (
     AnswerIssue,
     InvalidAnswers,
+    Kpi,
     Questionnaire,
     applicable_questions,
     score,
@@ -177,6 +179,11 @@ def _enterprise(session: Session, assessment: Assessment) -> Enterprise:
 def answers(session: Session, assessment: Assessment) -> dict[str, Any]:
     """The stored answers, question id → value (the caller checked it may see them)."""
     return AssessmentRepository(session).answer_values(assessment.id)
+
+
+def kpi_values(session: Session, assessment: Assessment) -> dict[str, Any]:
+    """The recorded baseline KPIs, KPI id → value as sent (the caller checked it may see them)."""
+    return AssessmentRepository(session).kpi_values(assessment.id)
 
 
 def view(
@@ -578,3 +585,55 @@ def history(
             )
         )
     return Page[HistoryItem](items=items, next_cursor=next_cursor)
+
+
+# --- baseline KPIs before and after ----------------------------------------------------------
+
+
+def kpi_comparisons(
+    session: Session, catalog: QuestionnaireCatalog, enterprise_id: uuid.UUID, lang: Lang
+) -> dict[uuid.UUID, list[KpiComparison]]:
+    """Per submission of the firm, its baseline KPIs against the firm's previous submission:
+    previous value → this value, with the trend judged by each KPI's ``better``.
+
+    "Previous" is the submission just before, of either questionnaire: KPIs describe the firm,
+    not the questionnaire, and both v2 questionnaires share the block. A KPI is listed when
+    either side recorded it; the definitions (text, unit, ``better``) are this submission's,
+    or the previous one's when this one recorded none. Submissions with nothing on either
+    side are left out. Two queries, however many submissions there are. The caller checked it
+    may see the firm (like ``results.submissions``)."""
+    recorded: dict[uuid.UUID, dict[str, Decimal]] = {}
+    started_on: dict[uuid.UUID, Assessment] = {}
+    for assessment, row in AssessmentRepository(session).submitted_kpis(enterprise_id):
+        recorded.setdefault(assessment.id, {})[row.kpi_id] = Decimal(str(row.value))
+        started_on[assessment.id] = assessment
+    out: dict[uuid.UUID, list[KpiComparison]] = {}
+    previous: uuid.UUID | None = None
+    for submission in results.submissions(session, enterprise_id):
+        this_id = submission.assessment_id
+        after = recorded.get(this_id, {})
+        before = recorded.get(previous, {}) if previous is not None else {}
+        defined_by = this_id if after else previous
+        if (after or before) and defined_by is not None:
+            questionnaire = questionnaire_of(catalog, started_on[defined_by])
+            out[this_id] = [
+                _comparison(kpi, before.get(kpi.id), after.get(kpi.id), lang)
+                for kpi in questionnaire.kpis
+                if kpi.id in after or kpi.id in before
+            ]
+        previous = this_id
+    return out
+
+
+def _comparison(
+    kpi: Kpi, before: Decimal | None, after: Decimal | None, lang: Lang
+) -> KpiComparison:
+    return KpiComparison(
+        kpi_id=kpi.id,
+        text=kpi.text.get(lang),
+        unit=kpi.unit.get(lang),
+        better=kpi.better,
+        before=None if before is None else float(before),
+        after=None if after is None else float(after),
+        trend=None if before is None or after is None else kpi.trend(before, after),
+    )

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app.audit import service
 from app.audit.schemas import AuditFilter
-from app.kit.cursor import Page, PageDep
+from app.kit.cursor import Page, RowIdPageDep
 from app.kit.db import SessionDep
 from app.kit.guards import AdminOnly
 from app.kit.routing import domain_router
@@ -39,7 +39,7 @@ class AuditEventRead(BaseModel):
 def list_audit_events(
     session: SessionDep,
     principal: AdminOnly,
-    page: PageDep,
+    page: RowIdPageDep,
     action: Annotated[
         str | None,
         Query(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.repository import AuditRepository
 from app.audit.schemas import AuditFilter
-from app.kit.cursor import POSITION, paginate
+from app.kit.cursor import ROW_ID, paginate
 from app.kit.guards import require_admin, require_firm_member
 from app.kit.principal import Principal
 from app.models import AuditEvent
@@ -52,9 +52,9 @@ def search(
     """The trail, newest first, narrowed by ``where`` (admins)."""
     require_admin(principal)
     rows = AuditRepository(session).page(
-        before_id=POSITION.decode(cursor), limit=limit + 1, where=where
+        before_id=ROW_ID.decode(cursor), limit=limit + 1, where=where
     )
-    return paginate(rows, limit, POSITION, lambda event: event.id)
+    return paginate(rows, limit, ROW_ID, lambda event: event.id)
 
 
 def firm_history(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.auth.repository import ApiKeyRepository, WebSessionRepository
 from app.auth.security import constant_time_equals, new_token, sha256_hex, split_api_key
 from app.kit.clock import utcnow
-from app.kit.errors import Unauthorized
+from app.kit.errors import InvalidCredentials
 from app.kit.principal import ANONYMOUS, Principal
 from app.kit.settings import Settings, settings_of
 from app.models import WebSession
@@ -33,7 +33,7 @@ class Authenticator:
     def from_api_key(self, session: Session, presented: str, request: Request) -> Principal:
         parts = split_api_key(presented)
         if parts is None:
-            raise Unauthorized("The API key is malformed.")
+            raise InvalidCredentials("The API key is malformed.")
         key_id, secret = parts
         key = ApiKeyRepository(session).get_with_client(key_id)
         if (
@@ -42,7 +42,7 @@ class Authenticator:
             or key.client.disabled_at is not None
             or not constant_time_equals(key.secret_sha256, sha256_hex(secret))
         ):
-            raise Unauthorized("The API key is unknown or revoked.")
+            raise InvalidCredentials("The API key is unknown or revoked.")
         now = utcnow()
         # Throttle the write: last-used time to the minute is all anyone needs.
         if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:

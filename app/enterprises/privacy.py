@@ -8,7 +8,7 @@ Deleting everything held about a firm is ``app.enterprises.data`` (the contacts 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -16,8 +16,10 @@ from app.audit import service as audit
 from app.enterprises.contacts_repository import ContactRepository
 from app.enterprises.schemas_privacy import ContactIn
 from app.kit.clock import utcnow
+from app.kit.db import Database, begin_write
 from app.kit.guards import require_firm_member
-from app.kit.principal import Principal
+from app.kit.principal import SYSTEM, Principal
+from app.kit.schedule import PeriodicJob, daily
 from app.kit.settings import Settings
 from app.models import Contact
 
@@ -78,3 +80,22 @@ def purge_expired_contacts(session: Session, principal: Principal) -> int:
         audit.record(session, principal, "privacy.purge", "contact", detail={"deleted": deleted})
     session.flush()
     return deleted
+
+
+class RetentionPurge(PeriodicJob):
+    """The worker's job: :func:`purge_expired_contacts` once a day at ``PRIVACY_PURGE_AT``
+    (China Standard Time), once across every worker (``app.kit.schedule``); ``zhizao privacy
+    purge`` runs it at once."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        def work(session: Session, period: datetime) -> int:
+            begin_write(session)
+            return purge_expired_contacts(session, SYSTEM)
+
+        super().__init__(
+            database,
+            "privacy purge",
+            daily(settings.PRIVACY_PURGE_AT),
+            work,
+            timedelta(seconds=settings.PERIODIC_LEASE_SECONDS),
+        )

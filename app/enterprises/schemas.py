@@ -10,7 +10,8 @@ from pydantic import BeforeValidator, Field, JsonValue, WithJsonSchema, field_va
 
 from app.enterprises.classification import credit_code_problem, normalize_credit_code
 from app.kit.reference import DISTRICTS, INDUSTRIES
-from app.kit.schemas import JsonDecimal, JsonInt, RequestModel, ResponseModel, Text
+from app.kit.schemas import NOT_BOOL, JsonDecimal, RequestModel, ResponseModel, Text
+from scoring.facts import FACTS, FactDef
 
 #: Upper bounds that catch unit mistakes (a figure 1000× too large), not real firms.
 MAX_EMPLOYEES = 2_000_000
@@ -28,6 +29,8 @@ def _revenue_text(value: Any) -> Any:
     return value
 
 
+_REVENUE_TEXT_BOUNDED = r"^([0-9]{1,13}(\.[0-9]{1,2})?|10000000000000(\.0{1,2})?)$"
+
 #: Annual revenue in yuan: a JSON number or a decimal string, 0 to 10^13, cents at most. The
 #: document states exactly that (pydantic's own schema for a decimal admits any string).
 RevenueCny = Annotated[
@@ -38,7 +41,8 @@ RevenueCny = Annotated[
         {
             "anyOf": [
                 {"type": "number", "minimum": 0, "maximum": MAX_REVENUE_CNY, "multipleOf": 0.01},
-                {"type": "string", "pattern": f"^{_REVENUE_TEXT.pattern}$", "maxLength": 17},
+                # The string form within the same bound: up to 10^13 with at most two decimals.
+                {"type": "string", "pattern": _REVENUE_TEXT_BOUNDED, "maxLength": 17},
             ],
             "examples": [45_000_000],
         },
@@ -78,6 +82,17 @@ def wan_from_cny(amount: Decimal) -> str:
     return f"{wan:f}"
 
 
+#: The document's statement of a credit code: its check character (GB 32100-2015) is the
+#: custom ``format`` (docs/integrators.md, "Formats"); validation is ``credit_code_problem``.
+CREDIT_CODE_FORMAT = "gb32100-credit-code"
+#: ``district_code`` in the document: one of these (``known_district`` checks it).
+DISTRICT_SCHEMA: dict[str, Any] = {"enum": sorted(DISTRICTS)}
+#: ``industry_code`` in the document: a division 13–43, optionally with its section letter C
+#: in either case (``manufacturing_division`` checks it).
+INDUSTRY_SCHEMA: dict[str, Any] = {"pattern": "^[Cc]?(" + "|".join(sorted(INDUSTRIES)) + ")$"}
+Employees = Annotated[int, Field(ge=0, le=MAX_EMPLOYEES, examples=[120]), NOT_BOOL]
+
+
 def known_district(value: str) -> str:
     if value not in DISTRICTS:
         raise ValueError("must be one of Shanghai's 16 district codes (e.g. 310115)")
@@ -96,17 +111,24 @@ class EnterpriseCreate(RequestModel):
         max_length=40,
         description="统一社会信用代码 (GB 32100-2015), 18 characters; case and spaces are ignored.",
         examples=["91310115MA1FL3K293"],
+        json_schema_extra={"format": CREDIT_CODE_FORMAT},
     )
     name: Annotated[
         Text, Field(min_length=2, max_length=200, examples=["上海示例精密机械有限公司"])
     ]
     district_code: str = Field(
-        max_length=6, description="Shanghai district, GB/T 2260 code.", examples=["310115"]
+        max_length=6,
+        description="Shanghai district, GB/T 2260 code.",
+        examples=["310115"],
+        json_schema_extra=DISTRICT_SCHEMA,
     )
     industry_code: str = Field(
-        max_length=3, description="GB/T 4754-2017 manufacturing division (13–43).", examples=["36"]
+        max_length=3,
+        description="GB/T 4754-2017 manufacturing division (13–43).",
+        examples=["36"],
+        json_schema_extra=INDUSTRY_SCHEMA,
     )
-    employees: Annotated[JsonInt, Field(ge=0, le=MAX_EMPLOYEES, examples=[120])]
+    employees: Employees
     annual_revenue_cny: RevenueCny
 
     @field_validator("credit_code")
@@ -161,8 +183,34 @@ class EnterpriseRead(ResponseModel):
 EnterpriseRegistration.model_rebuild()
 
 
+def _fact_schema(fact: FactDef) -> dict[str, Any]:
+    """What ``scoring.facts.validate_facts`` accepts for one fact; null (undeclare) always."""
+    if fact.derived:
+        return {"type": "null", "description": "Computed, not declared: only null."}
+    if fact.type == "boolean":
+        value: dict[str, Any] = {"type": "boolean"}
+    elif fact.type == "choice":
+        value = {"type": "string", "enum": [choice.id for choice in fact.choices]}
+    else:
+        value = {"type": "integer" if fact.type == "integer" else "number"}
+        if fact.min is not None:
+            value["minimum"] = float(fact.min)
+        if fact.max is not None:
+            value["maximum"] = float(fact.max)
+    return {"anyOf": [value, {"type": "null"}]}
+
+
+#: The facts object as ``validate_facts`` checks it: the known names (GET /facts), each with its
+#: type and bounds. Validation stays the service's (one message per bad fact).
+FACTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {fact.name: _fact_schema(fact) for fact in FACTS},
+    "additionalProperties": False,
+}
+
+
 class FactsUpdate(RequestModel):
-    facts: dict[str, JsonValue] = Field(
+    facts: Annotated[dict[str, JsonValue], WithJsonSchema(FACTS_SCHEMA, mode="validation")] = Field(
         description="Fact name → value; null removes a declared fact. See GET /facts for names, "
         "types, units and bounds.",
         examples=[{"planned_investment_cny": 30_000_000, "zjtx_status": "municipal"}],
@@ -173,9 +221,9 @@ class ProfileUpdate(RequestModel):
     """The firm's registered facts, edited by its owner (the credit code never changes)."""
 
     name: Annotated[Text, Field(min_length=2, max_length=200)]
-    district_code: str = Field(max_length=6)
-    industry_code: str = Field(max_length=3)
-    employees: Annotated[JsonInt, Field(ge=0, le=MAX_EMPLOYEES)]
+    district_code: str = Field(max_length=6, json_schema_extra=DISTRICT_SCHEMA)
+    industry_code: str = Field(max_length=3, json_schema_extra=INDUSTRY_SCHEMA)
+    employees: Employees
     annual_revenue_cny: RevenueCny
 
     _district = field_validator("district_code")(known_district)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
+from pydantic import WithJsonSchema
 
 from app.heatmaps import service
 from app.heatmaps.cuts import CutId
@@ -15,11 +16,34 @@ from app.heatmaps.schemas import HeatmapOptions, HeatmapRead
 from app.kit.db import SessionDep
 from app.kit.guards import HeatmapViewer
 from app.kit.i18n import LangDep
+from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
 from app.kit.settings import settings_of
 from app.questionnaires.service import CatalogDep
 
 router = domain_router(prefix="/heatmaps", tags=["heatmaps"])
+
+
+def _optional(schema: dict[str, object]) -> WithJsonSchema:
+    """An optional query parameter as the document states it (validation stays the service's)."""
+    return WithJsonSchema({"anyOf": [schema, {"type": "null"}]}, mode="validation")
+
+
+#: A quarter as ``quarters.parse`` reads it; "past or current, from 2000Q1" is the custom
+#: format (docs/integrators.md, "Formats").
+_QUARTER = _optional(
+    {
+        "type": "string",
+        "maxLength": 7,
+        "pattern": "^([0-9]{4}-?[Qq][1-4])?$",
+        "format": "zhizao-quarter",
+    }
+)
+#: A questionnaire served here (GET /questionnaires): the custom format says so.
+_QUESTIONNAIRE = _optional(
+    {"type": "string", "maxLength": 100, "format": "zhizao-questionnaire-id"}
+)
+_DISTRICT = _optional({"type": "string", "enum": sorted(DISTRICTS)})
 
 
 def heatmap_query(
@@ -37,14 +61,16 @@ def heatmap_query(
     ] = None,
     quarter: Annotated[
         str | None,
+        _QUARTER,
         Query(
             description='As of the end of this quarter, e.g. "2026Q4" (default: current).',
             max_length=7,
         ),
     ] = None,
-    questionnaire_id: Annotated[str | None, Query(max_length=100)] = None,
+    questionnaire_id: Annotated[str | None, _QUESTIONNAIRE, Query(max_length=100)] = None,
     district: Annotated[
         str | None,
+        _DISTRICT,
         Query(
             description="Only firms of this district (GB/T 2260 code); district officials "
             "see their own district's breakdowns.",
@@ -125,6 +151,6 @@ def get_options(
     principal: HeatmapViewer,
     catalog: CatalogDep,
     lang: LangDep,
-    questionnaire_id: Annotated[str | None, Query(max_length=100)] = None,
+    questionnaire_id: Annotated[str | None, _QUESTIONNAIRE, Query(max_length=100)] = None,
 ) -> HeatmapOptions:
     return service.options(session, principal, catalog, questionnaire_id, lang)

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -33,12 +32,12 @@ from app.heatmaps.tables import Built, build
 from app.kit.clock import utcnow
 from app.kit.db import Database
 from app.kit.reference import DISTRICTS
+from app.kit.schedule import PeriodicJob, daily
 from app.kit.settings import Settings
 from app.models import HeatmapPublication, HeatmapPublishedTable
 from app.questionnaires.catalog import QuestionnaireCatalog
 
 logger = logging.getLogger("zhizao.heatmaps")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: The scope of city-wide tables.
 CITY = ""
 
@@ -177,45 +176,24 @@ def publish(
 # --- schedule ---------------------------------------------------------------------------------
 
 
-def last_due(now: datetime, at: str) -> datetime:
-    """The latest scheduled publication moment at or before ``now``: ``at`` (HH:MM) China
-    Standard Time, today or yesterday."""
-    hour, minute = (int(part) for part in at.split(":"))
-    local = now.astimezone(SHANGHAI)
-    due = datetime.combine(local.date(), time(hour, minute), SHANGHAI)
-    if due > local:
-        due -= timedelta(days=1)
-    return due
-
-
-class HeatmapPublisher:
-    """The worker's job: publish when the scheduled moment has passed since the latest
-    publication. Several workers may run: on PostgreSQL an advisory lock lets one publish."""
-
-    name = "heatmap publication"
+class HeatmapPublisher(PeriodicJob):
+    """The worker's job: publish once a day at ``HEATMAP_PUBLISH_AT`` (China Standard Time),
+    once across every worker (``app.kit.schedule``). A publication made since the period began
+    (``zhizao heatmaps publish``) counts: the period is then done without another."""
 
     def __init__(self, database: Database, settings: Settings, catalog: QuestionnaireCatalog):
-        self.database = database
-        self.settings = settings
-        self.catalog = catalog
+        def work(session: Session, period: datetime) -> int:
+            latest = HeatmapRepository(session).latest_publication()
+            if latest is not None and latest.published_at >= period:
+                return 0
+            report = publish(session, catalog, parameters_of(settings))
+            logger.info("published heatmaps: %s tables", report.tables)
+            return report.tables
 
-    def run_once(self) -> int:
-        now = utcnow()
-        due = last_due(now, self.settings.HEATMAP_PUBLISH_AT)
-        with self.database.sessions() as session:
-            repository = HeatmapRepository(session)
-            latest = repository.latest_publication()
-            if latest is not None and latest.published_at >= due:
-                return 0
-            if not repository.try_publication_lock():
-                return 0
-            latest = repository.latest_publication()
-            if latest is not None and latest.published_at >= due:
-                return 0
-            report = publish(session, self.catalog, parameters_of(self.settings), now)
-            session.commit()
-        logger.info("published heatmaps: %s tables", report.tables)
-        return 1
-
-    def close(self) -> None:
-        return None
+        super().__init__(
+            database,
+            "heatmap publication",
+            daily(settings.HEATMAP_PUBLISH_AT),
+            work,
+            timedelta(seconds=settings.PERIODIC_LEASE_SECONDS),
+        )

@@ -33,8 +33,6 @@ from app.models import (
     Result,
 )
 
-#: The advisory lock key of heatmap publication (PostgreSQL): "heat" in ASCII.
-PUBLICATION_LOCK = 0x68656174
 #: Dimensions a cut may group by, as columns of both cell tables.
 DIMENSIONS = {"district": "district_code", "industry": "industry_code", "size": "size_class"}
 
@@ -248,13 +246,6 @@ class HeatmapRepository:
             .order_by(table.publication_id.desc())
             .limit(1)
         )
-
-    def try_publication_lock(self) -> bool:
-        """One publisher at a time (PostgreSQL: a transaction-scoped advisory lock; SQLite's
-        single writer already serialises)."""
-        if self.session.get_bind().dialect.name != "postgresql":
-            return True
-        return bool(self.session.scalar(select(func.pg_try_advisory_xact_lock(PUBLICATION_LOCK))))
 
     # --- verification from raw rows -------------------------------------------------------
 

@@ -27,7 +27,6 @@ from app.heatmaps.cuts import (
 )
 from app.heatmaps.disclosure import TOTAL
 from app.heatmaps.publication import CITY
-from app.heatmaps.publication import SHANGHAI as SHANGHAI  # pages show times in it
 from app.heatmaps.publication import HeatmapPublisher as HeatmapPublisher  # the worker's job
 from app.heatmaps.publication import parameters_of as parameters_of
 from app.heatmaps.publication import publish as publish  # CLI, worker, seed-demo
@@ -46,6 +45,7 @@ from app.kit.guards import require_heatmap_viewer
 from app.kit.i18n import Lang, tr, trc
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.kit.schedule import SHANGHAI as SHANGHAI  # pages show times in it
 from app.kit.settings import Settings
 from app.questionnaires.catalog import QuestionnaireCatalog
 from scoring import Questionnaire

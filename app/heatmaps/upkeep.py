@@ -14,7 +14,6 @@ written), whatever the number of firms or assessments.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 
 from sqlalchemy.orm import Session
@@ -23,19 +22,6 @@ from app.heatmaps import perturbation, quarters
 from app.heatmaps.repository import HeatmapRepository
 from app.heatmaps.sums import Changes, Contribution, centi
 from app.models import Assessment, Enterprise, HeatmapContribution, Result
-
-_generation = itertools.count(1)
-_current = 0
-
-
-def generation() -> int:
-    """Bumped by every change of the sums made in this process (published snapshots check it)."""
-    return _current
-
-
-def _changed() -> None:
-    global _current
-    _current = next(_generation)
 
 
 def contribution_of(row: HeatmapContribution) -> Contribution:
@@ -117,7 +103,6 @@ def record_submission(
             after.quarter if after is not None else None,
         )
         repository.apply(changes)
-        _changed()
     else:
         session.flush()
 
@@ -143,7 +128,6 @@ def verification_changed(session: Session, enterprise: Enterprise, was_verified:
     repository.lock_enterprise(enterprise.id)
     rows = repository.contributions(enterprise.id)
     repository.apply(_timeline_changes(rows, +1 if enterprise.verified else -1))
-    _changed()
 
 
 def profile_changed(session: Session, enterprise: Enterprise) -> None:
@@ -160,7 +144,6 @@ def profile_changed(session: Session, enterprise: Enterprise) -> None:
     if enterprise.verified:
         changes.merge(_timeline_changes(rows, +1))
     repository.apply(changes)
-    _changed()
 
 
 def withdraw_enterprise(session: Session, enterprise_id: uuid.UUID, verified: bool) -> None:
@@ -170,5 +153,4 @@ def withdraw_enterprise(session: Session, enterprise_id: uuid.UUID, verified: bo
     rows = repository.contributions(enterprise_id)
     if verified:
         repository.apply(_timeline_changes(rows, -1))
-        _changed()
     repository.delete_contributions(enterprise_id)

@@ -27,7 +27,7 @@ from app.integrators.schemas import (
     WebhookEndpointCreated,
     WebhookEndpointRead,
 )
-from app.kit.cursor import MAX_LIMIT, CursorQuery, Page, PageDep
+from app.kit.cursor import MAX_LIMIT, FeedCursorQuery, Page, PageDep, TimeTextPageDep
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
 from app.kit.guards import AdminOnly, SignedIn, scoped
@@ -66,7 +66,7 @@ Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
 def scores_feed(
     session: SessionDep,
     principal: Reader,
-    cursor: CursorQuery = None,
+    cursor: FeedCursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 100,
 ) -> FeedPage:
     return service.feed(session, principal, cursor=cursor, limit=limit)
@@ -165,7 +165,7 @@ def enable_webhook(
     summary="The endpoint's delivery log, newest first",
 )
 def list_deliveries(
-    endpoint_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageDep
+    endpoint_id: uuid.UUID, session: SessionDep, principal: Reader, page: TimeTextPageDep
 ) -> Page[WebhookDeliveryRead]:
     return service.list_deliveries(
         session, principal, endpoint_id, cursor=page.cursor, limit=page.limit

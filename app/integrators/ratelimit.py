@@ -5,33 +5,78 @@ named by a hash of the presented key, so each key has its own budget (the two li
 rotation too) and nobody can spend another's budget without holding that key. The check needs
 no database lookup and runs before authentication, which keeps it off the routes' declared
 security in the OpenAPI document; a request over the limit is refused before anything else.
-Storage is ``memory://`` by default: each process counts alone, so with N server processes the
-effective limit is N times the setting; point RATE_LIMIT_STORAGE_URI at Redis to share it.
+Storage is ``memory://`` by default (``make run``: one process). With several app replicas it must
+be shared, ``RATE_LIMIT_STORAGE_URI=redis://host:6379/0`` (docker-compose.yml does): with
+``memory://`` each process counts alone and N replicas allow N times the setting.
+
+Policy when the shared storage fails (Redis down or slow past ``REDIS_TIMEOUT_SECONDS``): the
+request is let through, uncounted, and the failure is logged and counted in
+``zhizao_rate_limit_storage_errors_total``. A rate limit protects capacity; an outage of its
+counter store must not turn every integrator call into an error (the same choice as Envoy's
+rate-limit filter by default). Authentication and authorization still apply in full.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 
 from fastapi import Request, Response
 from limits import RateLimitItem, parse_many
-from limits.storage import storage_from_string
+from limits.errors import StorageError
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.auth.security import sha256_hex, split_api_key
 from app.kit.errors import TooManyRequests
 from app.kit.settings import Settings, settings_of
+from app.observability.metrics import RATE_LIMIT_STORAGE_ERRORS
+
+logger = logging.getLogger("zhizao.ratelimit")
+#: Namespaces the counters in a Redis shared with other services.
+KEY_PREFIX = "zhizao:ratelimit"
+
+
+def storage_of(settings: Settings) -> Storage:
+    """The counters' storage; errors are wrapped as ``StorageError`` (one type to catch), and a
+    Redis client waits at most ``REDIS_TIMEOUT_SECONDS`` for a connection or an answer."""
+    uri = settings.RATE_LIMIT_STORAGE_URI
+    if uri.startswith(("redis://", "rediss://", "redis+unix://")):
+        timeout = settings.REDIS_TIMEOUT_SECONDS
+        storage = storage_from_string(
+            uri,
+            wrap_exceptions=True,
+            key_prefix=KEY_PREFIX,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+    else:
+        storage = storage_from_string(uri, wrap_exceptions=True)
+    if not isinstance(storage, Storage):  # an async:// URI: the limiter here is synchronous
+        raise ValueError(f"RATE_LIMIT_STORAGE_URI {uri!r} names an asynchronous storage")
+    return storage
 
 
 class KeyRateLimiter:
     def __init__(self, settings: Settings) -> None:
         self.items: list[RateLimitItem] = parse_many(settings.API_RATE_LIMIT)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(settings.RATE_LIMIT_STORAGE_URI))
+        self.limiter = MovingWindowRateLimiter(storage_of(settings))
 
-    def hit(self, bucket: str) -> tuple[RateLimitItem, int]:
-        """Count one request; returns the tightest limit and what remains of it, or raises 429."""
+    def hit(self, bucket: str) -> tuple[RateLimitItem, int] | None:
+        """Count one request; returns the tightest limit and what remains of it, or raises 429.
+        None when the storage failed: the request goes through uncounted (the module's policy)."""
+        try:
+            return self._hit(bucket)
+        except StorageError as error:
+            RATE_LIMIT_STORAGE_ERRORS.inc()
+            logger.warning(
+                "rate-limit storage failed, request not counted: %s", error.storage_error
+            )
+            return None
+
+    def _hit(self, bucket: str) -> tuple[RateLimitItem, int]:
         for item in self.items:
             if not self.limiter.hit(item, "api_key", bucket):
                 reset = self.limiter.get_window_stats(item, "api_key", bucket).reset_time
@@ -70,6 +115,9 @@ def rate_limit(request: Request, response: Response) -> None:
     presented = presented.strip()
     if scheme.lower() != "bearer" or split_api_key(presented) is None:
         return  # no API key: not counted here (a malformed one fails authentication)
-    item, remaining = _limiter(request).hit(sha256_hex(presented)[:32])
+    counted = _limiter(request).hit(sha256_hex(presented)[:32])
+    if counted is None:
+        return
+    item, remaining = counted
     response.headers["X-RateLimit-Limit"] = str(item.amount)
     response.headers["X-RateLimit-Remaining"] = str(max(0, remaining))

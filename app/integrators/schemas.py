@@ -153,6 +153,8 @@ class WebhookEndpointCreate(RequestModel):
             max_length=2000,
             description="https URL that accepts POSTed events.",
             examples=["https://hooks.platform.example/zhizao"],
+            # https, and a host that resolves to public addresses only: the custom format.
+            json_schema_extra={"format": "zhizao-webhook-url", "pattern": "^https://"},
         ),
     ]
     events: Annotated[

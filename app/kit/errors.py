@@ -5,6 +5,7 @@ Exception tree (status in brackets)::
     AppError                     base; carries status, title, detail and optional field errors
     ├── BadRequest        [400]  the request cannot be read (malformed JSON)
     ├── Unauthorized      [401]  no or bad credentials
+    │   └── InvalidCredentials     credentials were presented and are wrong (RFC 6750 §3.1)
     ├── Forbidden         [403]  a key lacks a scope, CSRF fails (never for a resource)
     ├── NotFound          [404]  absent, or not visible to the caller (existence is private)
     ├── Conflict          [409]  the state forbids it (already submitted, request in progress)
@@ -83,6 +84,24 @@ class Unauthorized(AppError):
 
     def __init__(self, detail: str = "Authentication required.", **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class InvalidCredentials(Unauthorized):
+    """An ``Authorization`` header that does not authenticate: a malformed, unknown or revoked
+    key, or another scheme than Bearer.
+
+    The rule (RFC 6750 §3.1): credentials that are presented and invalid are an error, never
+    something to fall back from. A request that also carries a valid session cookie is still
+    401, so a client never acts as someone other than the credential it sent. Page routes
+    render it as an error page instead of sending the browser to sign in (signing in cannot
+    help while the header is sent).
+    """
+
+    problem = "invalid-credentials"
+
+    def __init__(self, detail: str, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         super().__init__(detail, **kwargs)
 
 

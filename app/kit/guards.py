@@ -42,7 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.kit.db import SessionDep
-from app.kit.errors import Forbidden, NotFound, Unauthorized
+from app.kit.errors import Forbidden, InvalidCredentials, NotFound, Unauthorized
 from app.kit.principal import ANONYMOUS, Principal
 from app.models import Enterprise, Grant
 
@@ -95,10 +95,15 @@ def resolve_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
 ) -> Principal:
+    """The API key when an ``Authorization`` header is sent (and then only the key: an invalid
+    one is 401 even beside a valid session cookie, see ``InvalidCredentials``), else the
+    session cookie, else anonymous."""
     authenticator = authenticator_of(request)
+    # Until a credential is accepted the caller is anonymous (the error page and log say so).
+    request.state.principal = ANONYMOUS
     if request.headers.get("authorization") is not None:
         if bearer is None:
-            raise Unauthorized("Send the API key as `Authorization: Bearer <key>`.")
+            raise InvalidCredentials("Send the API key as `Authorization: Bearer <key>`.")
         principal = authenticator.from_api_key(session, bearer.credentials, request)
     elif cookie:
         principal = authenticator.from_cookie(session, cookie, request)

@@ -25,8 +25,13 @@ def _reject_bool(value: Any) -> Any:
     return value
 
 
+#: Refuses JSON booleans where a number is due. Bounds go *before* it,
+#: ``Annotated[int, Field(ge=0), NOT_BOOL]``: after a validator pydantic writes them into the
+#: document as ``ge``/``le``, which JSON Schema does not know (a generator then ignores them).
+NOT_BOOL = BeforeValidator(_reject_bool)
 #: An int that refuses JSON booleans but still accepts 3.0 (JSON Schema calls it an integer).
-JsonInt = Annotated[int, BeforeValidator(_reject_bool)]
+#: With bounds: ``Annotated[int, Field(ge=..., le=...), NOT_BOOL]`` (see :data:`NOT_BOOL`).
+JsonInt = Annotated[int, NOT_BOOL]
 #: A decimal amount accepted from a JSON number (not a boolean) and returned as a JSON number.
 JsonDecimal = Annotated[
     Decimal,
@@ -75,6 +80,16 @@ def _holds_model(annotation: Any) -> bool:
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 
 
+def _state_the_text_rule(schema: dict[str, Any]) -> None:
+    """The document's side of :func:`clean_text`: every free string property of a request body
+    (no pattern, enum or format of its own) gets :data:`TEXT_PATTERN`, so that a client
+    generator sends no control character the model would refuse."""
+    for prop in schema.get("properties", {}).values():
+        for branch in [prop, *prop.get("anyOf", [])]:
+            if branch.get("type") == "string" and not {"pattern", "enum", "format"} & set(branch):
+                branch["pattern"] = TEXT_PATTERN
+
+
 class RequestModel(BaseModel):
     """Input bodies: unknown fields are an error, not silently dropped.
 
@@ -84,7 +99,9 @@ class RequestModel(BaseModel):
     ``"*"`` runs before the field's own type and bounds: lengths count NFC characters).
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_state_the_text_rule
+    )
 
     @field_validator("*", mode="before")
     @classmethod

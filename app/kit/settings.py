@@ -77,16 +77,25 @@ class Settings(BaseSettings):
     #: Days an enterprise's contact persons are kept (PIPL); ``zhizao privacy purge`` deletes
     #: contacts past it.
     CONTACT_RETENTION_DAYS: int = Field(default=730, ge=1)
+    #: The daily time (HH:MM, China Standard Time) the worker runs that purge.
+    PRIVACY_PURGE_AT: str = Field(default="03:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     # --- integrator API (app/integrators) ---
     #: Requests allowed per API key, in `limits` notation ("600/minute", "20/second;600/minute").
     API_RATE_LIMIT: str = "600/minute"
-    #: Where rate-limit counters live: ``memory://`` (per process) or e.g. ``redis://host:6379``.
+    #: Where rate-limit counters live: ``memory://`` (per process: ``make run``) or, with more
+    #: than one app process, a shared Redis, e.g. ``redis://redis:6379/0`` (docs/deployment.md).
     RATE_LIMIT_STORAGE_URI: str = "memory://"
+    #: Longest wait for Redis (connecting, or one command); past it the request is not counted.
+    REDIS_TIMEOUT_SECONDS: float = Field(default=0.5, gt=0)
     #: The background worker (webhook deliveries and the mail outbox): ``embedded`` (a thread in
     #: the web process), ``off`` (run ``zhizao worker`` instead) or ``auto`` (embedded on SQLite,
     #: off on PostgreSQL).
     WEBHOOK_WORKER: Literal["auto", "embedded", "off"] = "auto"
     WEBHOOK_POLL_SECONDS: float = Field(default=2.0, gt=0)
+    #: How long a worker may run one period of a periodic job (heatmap publication, retention
+    #: purge) before another worker takes it over (app/kit/schedule.py): longer than the
+    #: longest run, since a run past it is rolled back.
+    PERIODIC_LEASE_SECONDS: float = Field(default=1800.0, gt=0)
     WEBHOOK_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
     #: Retries back off exponentially from BASE to MAX seconds (with jitter), at most MAX_ATTEMPTS.
     WEBHOOK_BACKOFF_BASE_SECONDS: float = Field(default=30.0, gt=0)

@@ -30,6 +30,7 @@ from app.models.integrator import (
 )
 from app.models.mail import MailMessage
 from app.models.report import ReportJob, ReportPdf
+from app.models.schedule import PeriodicRun
 from app.models.user import (
     FIRM_ROLES,
     ROLES,
@@ -68,6 +69,7 @@ __all__ = [
     "IntegratorNotice",
     "Invitation",
     "MailMessage",
+    "PeriodicRun",
     "PasswordReset",
     "QuestionnaireRecord",
     "ReportJob",

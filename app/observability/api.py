@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from app.auth.security import constant_time_equals
 from app.auth.service import Authenticator
 from app.kit.db import SessionDep
-from app.kit.errors import NotFound, Unauthorized, problem_responses
+from app.kit.errors import InvalidCredentials, NotFound, Unauthorized, problem_responses
 from app.kit.guards import cookie_scheme
 from app.kit.settings import settings_of
 from app.observability.metrics import exposition
@@ -35,7 +35,7 @@ def metrics(
     presented = request.headers.get("authorization")
     if presented is not None:
         if token is None or not constant_time_equals(presented, f"Bearer {token}"):
-            raise Unauthorized("The metrics token is wrong.")
+            raise InvalidCredentials("The metrics token is wrong.")
     else:
         principal = Authenticator().from_cookie(session, cookie, request) if cookie else None
         if principal is None or principal.kind == "anonymous":

@@ -44,6 +44,11 @@ VERIFICATION_RATE_LIMITED = Counter(
     ["action"],
     registry=REGISTRY,
 )
+RATE_LIMIT_STORAGE_ERRORS = Counter(
+    "zhizao_rate_limit_storage_errors_total",
+    "API requests let through uncounted because the rate-limit storage (Redis) failed.",
+    registry=REGISTRY,
+)
 
 #: PDF renders by who paid for them: ``worker`` (ahead of the first request, after submit),
 #: ``request`` (the stored PDF was missing or stale), ``script`` (benchmarks, examples).

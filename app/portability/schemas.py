@@ -53,6 +53,14 @@ class ExportedAnswer(BaseModel):
     answer: str = Field(description="The answer in words (option texts, the number and unit).")
 
 
+class ExportedKpi(BaseModel):
+    kpi_id: str
+    text: str = Field(description="What the figure is, in the export's language.")
+    value: float
+    unit: str
+    better: Literal["higher", "lower"] = Field(description="Which way is an improvement.")
+
+
 class ExportedAssessment(BaseModel):
     id: uuid.UUID
     questionnaire_id: str
@@ -62,6 +70,10 @@ class ExportedAssessment(BaseModel):
     created_at: datetime
     submitted_at: datetime | None
     answers: list[ExportedAnswer]
+    kpis: list[ExportedKpi] = Field(
+        description="The baseline KPIs recorded (unscored), in the questionnaire's order; "
+        "empty when none was."
+    )
     result: dict[str, Any] | None = Field(
         description="As computed at submission (the API's result: overall, rung, stages, "
         "held_back_by, roadmap, crosswalk, subsidies); null for a draft."

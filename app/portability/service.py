@@ -2,10 +2,10 @@
 
 The JSON (``EnterpriseExport``, format ``zhizao-enterprise-export/2``, docs/export.md) holds the
 profile, the firm's people and contact persons, every assessment with its answers (stored value
-and words) and its result as computed at submission, the grants and the consent records. The
-CSV has one row per answer of every assessment, UTF-8 with a byte-order mark (so that Excel reads
-the Chinese). Secrets (password hashes, tokens, keys) are never part of it. Each export is
-audited.
+and words), its baseline KPIs and its result as computed at submission, the grants and the
+consent records. The CSV has one row per answer and per KPI of every assessment, UTF-8 with a
+byte-order mark (so that Excel reads the Chinese). Secrets (password hashes, tokens, keys) are
+never part of it. Each export is audited.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from app.portability.schemas import (
     ExportedAssessment,
     ExportedContact,
     ExportedGrant,
+    ExportedKpi,
     ExportedMember,
     ExportedProfile,
 )
@@ -100,6 +101,18 @@ def _assessment(
                         answer=answer_words(questionnaire, question.id, values[question.id], lang),
                     )
                 )
+    recorded = assessment_service.kpi_values(session, assessment)
+    kpis = [
+        ExportedKpi(
+            kpi_id=kpi.id,
+            text=kpi.text.get(lang),
+            value=float(recorded[kpi.id]),
+            unit=kpi.unit.get(lang),
+            better=kpi.better,
+        )
+        for kpi in questionnaire.kpis
+        if kpi.id in recorded
+    ]
     result = (
         assessment_service.get_result(session, principal, catalog, assessment.id, lang)
         if assessment.status == "submitted"
@@ -114,6 +127,7 @@ def _assessment(
         created_at=assessment.created_at,
         submitted_at=assessment.submitted_at,
         answers=answers,
+        kpis=kpis,
         result=result.model_dump(mode="json", exclude={"questionnaire"}) if result else None,
     )
 
@@ -217,31 +231,35 @@ def export(
 
 
 def to_csv(body: EnterpriseExport, lang: Lang) -> str:
-    """One row per answer of every assessment (a draft's answers too), with a header row in
-    ``lang``; starts with a byte-order mark so that spreadsheets read it as UTF-8."""
+    """One row per answer of every assessment (a draft's answers too), then one per recorded
+    baseline KPI (its stage column says so), with a header row in ``lang``; starts with a
+    byte-order mark so that spreadsheets read it as UTF-8."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([tr(lang, label) for _, label in CSV_COLUMNS])
     status = {"draft": tr(lang, "draft"), "submitted": tr(lang, "submitted")}
+    kpi_stage = tr(lang, "Baseline figures")
     for assessment in body.assessments:
         result = assessment.result or {}
+        head = [
+            assessment.id,
+            assessment.questionnaire_title,
+            assessment.questionnaire_version,
+            status[assessment.status],
+            assessment.submitted_at.isoformat() if assessment.submitted_at else "",
+            _number(result.get("overall")),
+            _number(result.get("rung")),
+        ]
         for answer in assessment.answers:
+            value = answer.value if not isinstance(answer.value, list) else ";".join(answer.value)
             writer.writerow(
-                [
-                    assessment.id,
-                    assessment.questionnaire_title,
-                    assessment.questionnaire_version,
-                    status[assessment.status],
-                    assessment.submitted_at.isoformat() if assessment.submitted_at else "",
-                    _number(result.get("overall")),
-                    _number(result.get("rung")),
-                    answer.stage,
-                    answer.question_id,
-                    answer.question,
-                    answer.value if not isinstance(answer.value, list) else ";".join(answer.value),
-                    answer.answer,
-                ]
+                [*head, answer.stage, answer.question_id, answer.question, value, answer.answer]
+            )
+        for kpi in assessment.kpis:
+            figure = f"{Decimal(str(kpi.value)).normalize():f}"
+            writer.writerow(
+                [*head, kpi_stage, kpi.kpi_id, kpi.text, figure, f"{figure} {kpi.unit}"]
             )
     return out.getvalue()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from app.assessments.schemas import KpiComparison
 from app.kit.clock import utcnow
 from app.kit.i18n import Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
@@ -134,6 +135,8 @@ class StepRow:
     lifts_binding_stage: bool
     #: The programmes that pay for this step (``funded_by`` of the stored result's view).
     funded_by: tuple[str, ...] = ()
+    effort: str = ""
+    after: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +149,13 @@ class RoadmapView:
     what_if: list[StepRow]
     what_if_text: str
     what_if_exact: bool
+    #: Roadmap version 2 (issue 14): the plan, its limits note, other ideas, why not higher
+    is_plan: bool = False
+    plan_text: str = ""
+    limits_note: str = ""
+    ideas: list[StepRow] = field(default_factory=list)
+    why_not_higher: str = ""
+    starred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +182,16 @@ class LadderRow:
     cmmm: str
     miit: str
     current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KpiRow:
+    text: str
+    before: str
+    after: str
+    trend: str
+    trend_code: str
+    better: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +223,8 @@ class ReportContext:
     peer: PeerView
     ladder: list[LadderRow]
     methodology: list[str] = field(default_factory=list)
+    #: The baseline KPIs, this assessment against the previous one; empty: no section.
+    kpis: list[KpiRow] = field(default_factory=list)
 
     def template_vars(self) -> dict[str, Any]:
         # In the Chinese report the whole document is zh-CN: marking each string again only
@@ -223,6 +245,7 @@ def build_report_context(
     lang: Lang,
     *,
     generated_at: datetime | None = None,
+    kpis: Sequence[KpiComparison] = (),
 ) -> ReportContext:
     """Gather what the report shows (the firm's earlier results, its peers) and build it."""
     assert assessment.submitted_at is not None
@@ -243,6 +266,7 @@ def build_report_context(
         peer=peer,
         min_cell=settings.HEATMAP_MIN_CELL,
         generated_at=generated_at or utcnow(),
+        kpis=kpis,
     )
 
 
@@ -286,6 +310,7 @@ def report_context(
     peer: PeerView,
     min_cell: int,
     generated_at: datetime,
+    kpis: Sequence[KpiComparison] = (),
 ) -> ReportContext:
     """The view-model from stored rows alone (no queries)."""
     t = labels(lang)
@@ -389,6 +414,7 @@ def report_context(
             t["stored_result"],
             t["peer_method"].format(min_cell=min_cell),
         ],
+        kpis=_kpi_rows(kpis, lang),
     )
 
 
@@ -515,6 +541,8 @@ def _step(number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str])
         gain=f"+{float(step.get('gain') or 0):.3f}",
         lifts_binding_stage=bool(step.get("lifts_binding_stage")),
         funded_by=tuple(str(p.get("name", "")) for p in step.get("funded_by") or ()),
+        effort=str(step.get("effort", "")),
+        after=", ".join(str(a) for a in step.get("after") or []),
     )
 
 
@@ -526,6 +554,8 @@ def _roadmap(
         return RoadmapView(None, "", t["roadmap_none"], [], 0, [], "", True)
     next_rung = _decimal(roadmap["next_rung"])
     next_name = rung_info(next_rung).name.get(lang)
+    if roadmap.get("version") == 2:
+        return _plan_view(roadmap, stage_titles, lang, next_rung, next_name)
     steps = list(roadmap.get("steps") or [])
     shown = [_step(i, step, stage_titles) for i, step in enumerate(steps[:MAX_STEPS], 1)]
     what_if = roadmap.get("what_if") or None
@@ -554,6 +584,51 @@ def _roadmap(
     )
 
 
+def _plan_view(
+    roadmap: Mapping[str, Any],
+    stage_titles: Mapping[str, str],
+    lang: Lang,
+    next_rung: Decimal,
+    next_name: str,
+) -> RoadmapView:
+    """A version-2 roadmap: the whole plan (never cut short), other ideas apart, why not higher."""
+    t = labels(lang)
+    plan = roadmap.get("plan") or {}
+    raw_steps = list(roadmap.get("steps") or [])
+    numbers = {str(step.get("question_id")): str(i) for i, step in enumerate(raw_steps, 1)}
+    steps = [
+        replace(row, after=", ".join(numbers.get(qid, qid) for qid in step.get("after") or []))
+        for row, step in zip(
+            (_step(i, step, stage_titles) for i, step in enumerate(raw_steps, 1)),
+            raw_steps,
+            strict=True,
+        )
+    ]
+    ideas = [_step(i, idea, stage_titles) for i, idea in enumerate(roadmap.get("ideas") or [], 1)]
+    why = roadmap.get("why_not_higher") or {}
+    intro_key = "plan_intro" if plan else "roadmap_none"
+    return RoadmapView(
+        next_rung=fmt_score(next_rung),
+        next_name=next_name,
+        intro=t[intro_key].format(next_rung=fmt_score(next_rung), next_name=next_name),
+        steps=steps,
+        more_steps=0,
+        what_if=[],
+        what_if_text="",
+        what_if_exact=True,
+        is_plan=True,
+        plan_text=t["plan_total"].format(
+            overall=fmt_score(plan.get("overall")), effort=plan.get("effort", "")
+        )
+        if plan
+        else "",
+        limits_note=str(plan.get("limits_note") or ""),
+        ideas=ideas,
+        why_not_higher=str(why.get("text") or ""),
+        starred=any(step.lifts_binding_stage for step in steps),
+    )
+
+
 # --- trend ---------------------------------------------------------------------------------------
 
 
@@ -579,3 +654,29 @@ def _trend(
         )
         previous = result
     return rows
+
+
+# --- baseline KPIs -------------------------------------------------------------------------------
+
+
+def fmt_number(value: float | None, unit: str, lang: Lang) -> str:
+    """A recorded figure as entered (no trailing zeros) with its unit; "not recorded" if none."""
+    if value is None:
+        return labels(lang)["kpi_not_recorded"]
+    number = Decimal(str(value)).normalize()
+    return f"{number:f} {unit}"
+
+
+def _kpi_rows(kpis: Sequence[KpiComparison], lang: Lang) -> list[KpiRow]:
+    t = labels(lang)
+    return [
+        KpiRow(
+            text=kpi.text,
+            before=fmt_number(kpi.before, kpi.unit, lang),
+            after=fmt_number(kpi.after, kpi.unit, lang),
+            trend=t[f"kpi_{kpi.trend}"] if kpi.trend else "—",
+            trend_code=kpi.trend or "none",
+            better=t[f"kpi_{kpi.better}_better"],
+        )
+        for kpi in kpis
+    ]

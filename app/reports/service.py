@@ -34,6 +34,8 @@ class LocatedReport:
     enterprise: Enterprise
     questionnaire: Questionnaire
     key: ReportKey
+    #: For the questionnaires of the firm's other submissions (the KPI before/after).
+    catalog: QuestionnaireCatalog
 
 
 def locate(
@@ -65,6 +67,7 @@ def _located(
             template_version=template_version(),
             enterprise_revision=enterprise.revision,
         ),
+        catalog=catalog,
     )
 
 
@@ -129,4 +132,7 @@ def context_for(
         result,
         located.enterprise,
         lang,
+        kpis=assessments.kpi_comparisons(session, located.catalog, located.enterprise.id, lang).get(
+            located.assessment.id, []
+        ),
     )

@@ -28,6 +28,23 @@ LABELS: dict[str, Message] = {
         "those it authorises only.",
     ),
     "page": NC_("report", "Page {page} of {pages}"),
+    # baseline KPIs
+    "kpis": NC_("report", "Operating figures: before and after"),
+    "kpis_intro": NC_(
+        "report",
+        "The baseline figures the firm entered (not scored): this assessment against the "
+        "firm's previous one.",
+    ),
+    "kpi_figure": NC_("report", "Figure"),
+    "kpi_before": NC_("report", "In the previous assessment"),
+    "kpi_after": NC_("report", "In this assessment"),
+    "kpi_change": NC_("report", "Change"),
+    "kpi_better": NC_("report", "better"),
+    "kpi_worse": NC_("report", "worse"),
+    "kpi_same": NC_("report", "unchanged"),
+    "kpi_not_recorded": NC_("report", "not recorded"),
+    "kpi_higher_better": NC_("report", "(higher is better)"),
+    "kpi_lower_better": NC_("report", "(lower is better)"),
     # summary
     "summary": NC_("report", "Summary"),
     "overall_score": NC_("report", "Overall score"),
@@ -98,6 +115,23 @@ LABELS: dict[str, Message] = {
     "step_target": NC_("report", "Target"),
     "step_gain": NC_("report", "Gain"),
     "step_binding": NC_("report", "lifts a binding stage"),
+    "plan_intro": NC_(
+        "report",
+        "The plan to rung {next_rung}, “{next_name}”: together these steps reach it (checked by "
+        "scoring the changed answers), prerequisites first. “Now” is this assessment's answer, "
+        "“target” the option to reach.",
+    ),
+    "plan_total": NC_(
+        "report",
+        "With the whole plan the zhizao index is {overall}; total effort {effort} (per position "
+        "climbed: 1 = days of configuration, 5 = a major capital project).",
+    ),
+    "step_effort": NC_("report", "Effort"),
+    "step_after": NC_("report", "after step {steps}"),
+    "step_star_legend": NC_("report", "★ lifts a stage that holds the firm back."),
+    "ideas": NC_("report", "Other ideas (not part of the plan)"),
+    "why_not_higher": NC_("report", "Why not higher"),
+    "zhizao_index": NC_("report", "zhizao index"),
     "what_if": NC_("report", "Fewest changes"),
     "what_if_text": NC_(
         "report",

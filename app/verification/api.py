@@ -9,6 +9,7 @@ from fastapi import Query
 
 from app.kit.cursor import MAX_LIMIT, CursorQuery, Page
 from app.kit.db import SessionDep
+from app.kit.errors import problem_responses
 from app.kit.guards import SignedIn
 from app.kit.routing import domain_router
 from app.verification import service
@@ -46,6 +47,7 @@ def list_enterprises(
     operation_id="verification_set",
     response_model=VerificationItem,
     summary="Confirm a firm, or withdraw the confirmation (admins)",
+    responses=problem_responses(403),
     description="Admins and the district official of the firm's district confirm; only admins "
     "withdraw (403 otherwise). One change per firm per 24 hours (429).",
 )
@@ -64,6 +66,9 @@ def set_verification(
     operation_id="verification_flag",
     response_model=VerificationItem,
     summary="Flag a firm for an admin, or clear the flag (admins)",
+    description="Admins and the district official of the firm's district flag; only admins "
+    "clear a flag (403 otherwise).",
+    responses=problem_responses(403),
 )
 def set_flag(
     enterprise_id: uuid.UUID,

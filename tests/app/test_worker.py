@@ -7,6 +7,7 @@ import threading
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.enterprises.privacy import RetentionPurge
 from app.heatmaps.service import HeatmapPublisher
 from app.integrators.worker import WebhookWorker
 from app.kit.db import Database
@@ -47,7 +48,7 @@ class Counting:
         pass
 
 
-def test_the_jobs_are_webhook_deliveries_the_mail_outbox_heatmap_publication_and_reports(
+def test_the_jobs_are_webhooks_mail_publication_purge_and_reports(
     settings: Settings,
 ) -> None:
     database = Database(settings)
@@ -55,7 +56,7 @@ def test_the_jobs_are_webhook_deliveries_the_mail_outbox_heatmap_publication_and
         kinds = [type(job) for job in build_jobs(database, settings)]
     finally:
         database.dispose()
-    assert kinds == [WebhookWorker, MailWorker, HeatmapPublisher, ReportWorker]
+    assert kinds == [WebhookWorker, MailWorker, HeatmapPublisher, RetentionPurge, ReportWorker]
 
 
 def test_a_failing_job_does_not_stop_the_others() -> None:

@@ -1,6 +1,6 @@
 """The SME journey in a real browser: register, fill the full questionnaire in Chinese across
-all stages (a reload midway resumes where it was), one stage by keyboard only, submit, see the
-rung, roadmap and subsidies, switch to English, download the PDF."""
+all stages (a reload midway resumes where it was), one stage by keyboard only, one baseline
+figure, submit, see the rung, roadmap and subsidies, switch to English, download the PDF."""
 
 from __future__ import annotations
 
@@ -164,10 +164,17 @@ def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_
     assert "✓" in page.locator("[aria-current=step]").inner_text()  # complete
     page.goto(assessment_url + "/stages/cloud_adoption")
 
-    # Stage 4, then the review.
+    # Stage 4, then the optional baseline figures (one filled, autosaved), then the review.
     answer_open_questions(page)
+    page.get_by_role("button", name="保存并继续").click()
+    page.wait_for_url("**/kpis")
+    page.fill("#oee--value", "62.5")
+    page.locator("#oee--value").press("Tab")  # change fires on leaving the field
+    settle(page)
+    assert "已保存" in page.locator("#save-status").inner_text()
     page.get_by_role("button", name="保存并检查").click()
     page.wait_for_url("**/review")
+    assert "已填 1 项" in page.locator("#kpi-summary").inner_text()
     assert page.locator("#unanswered").count() == 0
     page.get_by_role("button", name="提交并查看结果").click()
     page.wait_for_url("**/result")

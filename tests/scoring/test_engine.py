@@ -111,7 +111,7 @@ def test_to_dict_is_json_and_localised(golden: Questionnaire) -> None:
     assert list(zh) == [
         "overall", "rung", "rung_name", "stages", "held_back_by", "roadmap", "crosswalk"
     ]  # fmt: skip
-    assert (zh["rung_name"], en["rung_name"]) == ("数字化", "Digitized")
+    assert (zh["rung_name"], en["rung_name"]) == ("规范级", "Standardised")
     assert zh["crosswalk"]["indicative"] is True
     assert en["crosswalk"]["cmmm"] == "L2 Standardised"
     assert "not a certified" in en["crosswalk"]["note"]

@@ -14,12 +14,14 @@ from scoring import (
     InvalidAnswers,
     LoadError,
     LoadIssue,
+    Questionnaire,
     QuestionnaireLoadError,
     ScoringError,
     crosswalk,
     round_score,
     rung_info,
 )
+from scoring.ladder import index_label, rung_label, score_label
 
 
 def test_rungs() -> None:
@@ -27,9 +29,9 @@ def test_rungs() -> None:
         Decimal(x) for x in ("2.75", "3.00", "3.25", "3.50", "3.75", "4.00")
     )
     assert [rung.name.en for rung in RUNGS] == [
-        "Pre-3.0", "Automated", "Digitized", "Connected", "Data-driven", "Smart"
+        "Starting", "Planning", "Standardised", "Integrated", "Optimised", "Leading"
     ]  # fmt: skip
-    assert rung_info(Decimal("3.5")).name.get("zh") == "网络化"
+    assert rung_info(Decimal("3.5")).name.get("zh") == "集成级"
     with pytest.raises(ValueError, match="not a rung"):
         rung_info(Decimal("3.1"))
 
@@ -62,3 +64,26 @@ def test_error_tree() -> None:
 def test_public_api_is_exported() -> None:
     for name in scoring.__all__:
         assert hasattr(scoring, name), name
+
+
+def test_rung_names_never_reuse_a_stage_name(full: Questionnaire) -> None:
+    stage_titles = {t for stage in full.stages for t in (stage.title.zh, stage.title.en)}
+    names = {t for rung in RUNGS for t in (rung.name.zh, rung.name.en)}
+    assert not names & stage_titles
+    # …and each rung is named after the CMMM level tag its crosswalk points to
+    for rung in RUNGS[1:]:
+        assert rung.crosswalk.cmmm.zh.endswith(rung.name.zh)
+        assert rung.crosswalk.cmmm.en.endswith(rung.name.en)
+
+
+def test_score_labels_always_name_the_zhizao_index() -> None:
+    assert index_label(Decimal("3.4567"), "zh") == "智造指数 3.46"
+    assert index_label(Decimal("3.4567"), "en") == "zhizao index 3.46"
+    assert index_label(None, "zh") == "智造指数 —"
+    assert rung_label(Decimal("3.25"), "zh") == "3.25 规范级"
+    assert score_label(Decimal("3.46"), Decimal("3.25"), "zh") == (
+        "智造指数 3.46 · 3.25 规范级（参考：CMMM L2 规范级，工信部 L2）"
+    )
+    assert score_label(Decimal("3.46"), Decimal("3.25"), "en") == (
+        "zhizao index 3.46 · rung 3.25 Standardised (indicative: CMMM L2 Standardised, MIIT L2)"
+    )

@@ -63,6 +63,21 @@ def test_effort_requires_and_kpis_are_read() -> None:
     assert (kpi.id, kpi.unit.en, kpi.min, kpi.max, kpi.better) == ("oee", "%", 0, 100, "higher")
 
 
+@pytest.mark.parametrize(
+    ("better", "before", "after", "trend"),
+    [
+        ("higher", "60", "72.5", "better"),
+        ("higher", "60", "59.9", "worse"),
+        ("lower", "45", "30", "better"),
+        ("lower", "0.8", "0.81", "worse"),
+        ("lower", "45", "45.0", "same"),
+    ],
+)
+def test_kpi_trend_follows_better(better: str, before: str, after: str, trend: str) -> None:
+    (kpi,) = load(planned() | {"kpis": [KPI | {"better": better}]}).kpis
+    assert kpi.trend(Decimal(before), Decimal(after)) == trend
+
+
 def test_kpis_and_plans_never_change_scores() -> None:
     answers: dict[str, AnswerValue] = {"mode": "a", "q1": "high", "n1": 60, "m1": ["x"]}
     plain = score(load(base()), answers, with_roadmap=False)

@@ -155,18 +155,20 @@ def test_na_and_not_applicable_leave_the_denominator(seed: int) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(questionnaires, seeds)
-def test_what_if_reaches_the_next_rung(questionnaire: Questionnaire, seed: int) -> None:
+def test_plan_reaches_the_next_rung(questionnaire: Questionnaire, seed: int) -> None:
     answers = random_answers(questionnaire, random.Random(seed))
     result = score(questionnaire, answers)
-    plan = result.roadmap
-    assert plan is not None
-    if plan.what_if is None:
+    roadmap = result.roadmap
+    assert roadmap is not None
+    if roadmap.plan is None:
         return
-    changed = {change.question_id: change.target for change in plan.what_if.changes}
+    plan = roadmap.plan
+    changed = {step.question_id: step.target for step in plan.steps}
     after = score(questionnaire, {**answers, **changed}, with_roadmap=False)
-    assert after.rung >= plan.what_if.rung == result.rung + QUARTER
-    assert after.overall == plan.what_if.overall
-    assert after.stages == plan.what_if.stages
+    assert after.rung >= plan.rung == result.rung + QUARTER
+    assert after.overall == plan.overall
+    assert after.stages == plan.stages
     for step in plan.steps:
         assert step.target_level > step.current_level
-        assert step.gain > 0 or step.lifts_binding_stage
+        if plan.within_limits:
+            assert step.positions <= 2 and step.target_level <= plan.rung + QUARTER

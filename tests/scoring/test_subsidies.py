@@ -381,11 +381,11 @@ def test_any_prefers_a_fixable_alternative_over_a_cheaper_profile_one() -> None:
     match = one(p, {**SH, "listed": False}, res=result("3.00"))
     assert match.outcome == "near"
     assert [item.text("en") for item in match.todo] == [
-        "reach rung 3.25 (Digitized)",
+        "reach rung 3.25 (Standardised)",
         "raise the overall score to > 3.10",
     ]
     assert [item.text("zh") for item in match.todo] == [
-        "达到 3.25 级（数字化）",
+        "达到 3.25 级（规范级）",
         "总体得分提升到 > 3.10",
     ]
 
@@ -700,7 +700,7 @@ def test_leaf_texts_without_why() -> None:
 
 
 def test_action_texts() -> None:
-    assert action_text(Leaf("result.rung", "gte", D("3.5")), "zh") == "达到 3.50 级（网络化）"
+    assert action_text(Leaf("result.rung", "gte", D("3.5")), "zh") == "达到 3.50 级（集成级）"
     assert action_text(Leaf("result.rung", "gte", D("3.6")), "en") == "reach rung 3.60"
     assert action_text(Leaf("result.rung", "gt", D("3.6")), "zh") == "达到 > 3.60 级"
     assert action_text(Leaf("result.overall", "gte", D("3.6")), "zh") == "总体得分提升到 3.60"

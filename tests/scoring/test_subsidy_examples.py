@@ -80,7 +80,7 @@ def test_a_micro_firm_in_jinshan() -> None:
     assert [n.id for n in voucher.confirm] == ["still_in_force", "above_designated_size_target"]
     # One rung short of 基础级 is near; two rungs short of 先进级 is not.
     assert [t.text("en") for t in match(advice, "cn-smart-factory-basic").todo] == [
-        "reach rung 3.25 (Digitized)", "reach 3.25 in digitization",
+        "reach rung 3.25 (Standardised)", "reach 3.25 in digitization",
     ]  # fmt: skip
     advanced = match(advice, "sh-smart-factory-advanced")
     assert advanced.outcome == "not_eligible"
@@ -254,7 +254,7 @@ def test_a_small_firm_with_a_project_gets_a_non_conflicting_total() -> None:
     )
     assert left["songjiang-digital-diagnosis-2023"] == "support rate not published (unknown)"
     assert [t.text("en") for t in match(advice, "sh-smart-factory-advanced").todo] == [
-        "reach rung 3.50 (Connected)", "reach 3.50 in data collection",
+        "reach rung 3.50 (Integrated)", "reach 3.50 in data collection",
     ]  # fmt: skip
 
 

@@ -66,7 +66,9 @@ def html_error(request: Request, problem_response: Response) -> Response:
     problem = json.loads(bytes(problem_response.body))
     status = problem_response.status_code
     kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
-    if status == 401 and request.method in ("GET", "HEAD"):
+    # Signing in is the answer to a missing credential, not to a wrong one the client keeps
+    # sending (an Authorization header, which no browser sends): that gets the error page.
+    if status == 401 and request.method in ("GET", "HEAD") and kind != "invalid-credentials":
         target = "/login?next=" + quote(
             request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="/"
         )
@@ -76,7 +78,7 @@ def html_error(request: Request, problem_response: Response) -> Response:
     headers = {
         name: value
         for name, value in problem_response.headers.items()
-        if name.lower() in ("retry-after", "etag")
+        if name.lower() in ("retry-after", "etag", "www-authenticate")
     }
     lang = negotiate_lang(request, request.query_params.get("lang"))
     return render(

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.heatmaps.publication import HeatmapPublisher, last_due
+from app.heatmaps.publication import HeatmapPublisher
 from app.kit import clock
 from app.kit.db import Database
+from app.kit.schedule import daily
 from app.kit.settings import Settings
 from app.models import HeatmapPublication, HeatmapPublishedTable
 from tests.app.heatmaps.helpers import CATALOG, FULL, publish_now, submit, verified_firm
@@ -103,10 +104,10 @@ def test_closed_quarters_are_published_once_and_never_recomputed(db: Session) ->
 
 
 def test_the_worker_publishes_daily_at_the_configured_time(settings: Settings, db: Session) -> None:
-    assert last_due(datetime(2026, 11, 29, 18, 30, tzinfo=UTC), "02:00") == datetime(
+    assert daily("02:00")(datetime(2026, 11, 29, 18, 30, tzinfo=UTC)) == datetime(
         2026, 11, 29, 18, 0, tzinfo=UTC
     )
-    assert last_due(datetime(2026, 11, 29, 17, 59, tzinfo=UTC), "02:00") == datetime(
+    assert daily("02:00")(datetime(2026, 11, 29, 17, 59, tzinfo=UTC)) == datetime(
         2026, 11, 28, 18, 0, tzinfo=UTC
     )
     database = Database(settings)

@@ -118,8 +118,9 @@ class TestCli:
     def test_worker_once(self, cli_env: None) -> None:
         result = runner.invoke(cli, ["worker", "--once"])
         assert result.exit_code == 0, result.output
-        # Nothing to deliver; the heatmaps, never published yet, are (one job pass).
-        assert "1 delivery attempt(s)" in result.output
+        # Nothing to deliver; the two periodic jobs (heatmap publication, retention purge) have
+        # never run: one run each.
+        assert "2 delivery attempt(s)" in result.output
         again = runner.invoke(cli, ["worker", "--once"])
         assert "0 delivery attempt(s)" in again.output
 

@@ -18,6 +18,7 @@ from tests.answers import questionnaire, submit_assessment
 from tests.factories import create_api_key, create_enterprise, create_user, login
 from tests.pages import HTML, sign_in
 
+KPIS = {"inventory_days": 45, "oee": 62.5}
 CONTACTS = {"contacts": [{"name": "王经理", "phone": "+86 21 5555 0100", "role": "生产经理"}]}
 
 
@@ -26,7 +27,7 @@ def _firm_with_history(client: TestClient, db: Session, settings: Settings) -> t
     owner = create_user(db, enterprise=enterprise, email="owner@example.com")
     create_user(db, enterprise=enterprise, email="colleague@example.com")
     login(client, owner)
-    submitted = submit_assessment(client, enterprise, questionnaire())
+    submitted = submit_assessment(client, enterprise, questionnaire(), kpis=KPIS)
     draft = client.post(
         f"/api/v1/enterprises/{enterprise.id}/assessments",
         json={"questionnaire_id": "quick-check"},
@@ -63,6 +64,13 @@ def test_json_export_is_the_documented_shape_with_answers_results_and_consent(
     # The answer in words is the option's text, not its id.
     single = next(a for a in done.answers if isinstance(a.value, str) and a.value != "n/a")
     assert single.answer != single.value
+    # The baseline KPIs, in the questionnaire's order; the draft has none.
+    assert [(k.kpi_id, k.value, k.unit, k.better) for k in done.kpis] == [
+        ("oee", 62.5, "%", "higher"),
+        ("inventory_days", 45, "days", "lower"),
+    ]
+    assert done.kpis[0].text.startswith("Overall equipment effectiveness")
+    assert body.assessments[0].kpis == []
     assert [g.active for g in body.grants] == [False]
     assert [r.action for r in body.consent_records] == ["granted", "revoked"]
     assert body.consent_records[0].integrator == "Integrator Ltd"
@@ -83,8 +91,24 @@ def test_csv_has_a_bom_a_translated_header_and_one_row_per_answer(
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][0] == "评估" and rows[0][-1] == "答案"
     exported = client.get(f"/api/v1/enterprises/{enterprise.id}/export").json()  # type: ignore[attr-defined]
-    assert len(rows) - 1 == sum(len(a["answers"]) for a in exported["assessments"])
+    assert len(rows) - 1 == sum(len(a["answers"]) + len(a["kpis"]) for a in exported["assessments"])
     assert any("\u4e00" <= ch <= "\u9fff" for ch in rows[1][9])  # the question, in Chinese
+    # The KPIs follow their assessment's answers, marked as baseline figures.
+    kpi_rows = [row[7:] for row in rows if row[7] == "经营指标"]
+    assert kpi_rows == [
+        ["经营指标", "oee", "设备综合效率（OEE）或设备利用率，近三个月平均", "62.5", "62.5 %"],
+        [
+            "经营指标",
+            "inventory_days",
+            "库存周转天数（平均库存金额 ÷ 年销售成本 × 365）",
+            "45",
+            "45 天",
+        ],
+    ]
+    english = client.get(f"/api/v1/enterprises/{enterprise.id}/export.csv?lang=en")  # type: ignore[attr-defined]
+    english_rows = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
+    assert ["Baseline figures", "inventory_days"] in [row[7:9] for row in english_rows]
+    assert english_rows[-1][-1] == "45 days"
 
 
 def test_only_the_firms_people_and_admins_may_export(

@@ -84,7 +84,7 @@ def test_score_prints_the_numbers_worked_out_by_hand() -> None:
     assert out["stages"] == {"digitization": 3.5, "automation": 3.75, "data_collection": 3.0}
     assert out["overall"] == 3.31
     assert out["rung"] == 3.25
-    assert out["rung_name"] == "数字化"
+    assert out["rung_name"] == "规范级"
     assert out["held_back_by"] == [
         {"kind": "overall", "stage_id": None, "rung": 3.5, "needed": 3.5, "actual": 3.31},
         {
@@ -98,19 +98,18 @@ def test_score_prints_the_numbers_worked_out_by_hand() -> None:
     roadmap = out["roadmap"]
     assert roadmap["next_rung"] == 3.5
     assert [(s["question_id"], s["gain"], s["lifts_binding_stage"]) for s in roadmap["steps"]] == [
-        ("capture", 0.125, True),
-        ("equipment_rate", 0.021, False),
+        ("capture", 0.25, True),
     ]
-    what_if = roadmap["what_if"]
-    assert [c["target"] for c in what_if["changes"]] == [["output", "status", "quality"]]
-    assert (what_if["overall"], what_if["exact"]) == (3.56, True)
+    assert roadmap["steps"][0]["target"] == ["output", "status", "quality"]
+    assert (roadmap["plan"]["overall"], roadmap["plan"]["optimal"]) == (3.56, True)
+    assert [idea["question_id"] for idea in roadmap["ideas"]] == ["equipment_rate"]
     assert out["crosswalk"]["cmmm"] == "L2 规范级" and out["crosswalk"]["indicative"] is True
 
 
 def test_score_in_english() -> None:
     result = runner.invoke(score_app, worked_args("--lang", "en"))
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["rung_name"] == "Digitized"
+    assert json.loads(result.stdout)["rung_name"] == "Standardised"
 
 
 def test_score_rejects_unknown_language() -> None:

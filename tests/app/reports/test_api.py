@@ -311,3 +311,15 @@ def test_the_pdf_carries_the_subsidy_advice(
     english = pdf_text(client.get(url(result["assessment_id"], "en")).content)
     assert compact(f"Checked {advice['summary']['checked']} programmes:") in english
     assert "Fundedby" in english and "Lastconfirmed" in english
+
+
+def test_a_restarted_app_still_renders_reports(signed_in: TestClient, submit: Submit) -> None:
+    """Shutting the app down closes its render pool; starting it again must not reuse the closed
+    pool (every report then failed with "cannot schedule new futures after shutdown")."""
+    result = submit()
+    assert signed_in.get(url(result["assessment_id"], "zh")).status_code == 200  # a pool exists
+    with TestClient(signed_in.app):  # one more lifespan: start-up, then shutdown
+        pass
+    response = signed_in.get(url(result["assessment_id"], "en"))  # not cached: rendered anew
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"

@@ -117,7 +117,7 @@ class TestStoredResult:
         assert (
             built.rung_name
             == (
-                "Pre-3.0 Automated Digitized Connected Data-driven Smart".split()[
+                "Starting Planning Standardised Integrated Optimised Leading".split()[
                     [2.75, 3.0, 3.25, 3.5, 3.75, 4.0].index(result["rung"])
                 ]
             )
@@ -125,7 +125,10 @@ class TestStoredResult:
         assert "<svg" in built.ladder_svg and "<svg" in built.radar_svg
         if result["roadmap"] and result["roadmap"]["next_rung"] is not None:
             steps = result["roadmap"]["steps"]
-            assert len(built.roadmap.steps) == min(len(steps), 8)
+            # a v2 plan is printed whole: every step is needed to reach the rung (issue 14)
+            assert len(built.roadmap.steps) == len(steps) and built.roadmap.more_steps == 0
+            assert built.roadmap.is_plan and built.roadmap.why_not_higher
+            assert built.roadmap.starred == any(s["lifts_binding_stage"] for s in steps)
         assert built.held_back and all(line.endswith(".") for line in built.held_back)
         assert any("Σ" in rule for rule in built.methodology)
 

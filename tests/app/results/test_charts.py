@@ -80,14 +80,14 @@ def test_is_well_formed_accessible_svg(name: str) -> None:
 def test_ladder_marks_the_rung_and_the_score() -> None:
     root = ET.fromstring(str(ladder_svg(3.25, 3.46, lang="zh")))
     texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert "数字化" in texts and "总分 3.46" in texts
+    assert "规范级" in texts and "总分 3.46" in texts
     filled = [r for r in root.iter(f"{SVG}rect") if r.get("fill") == "#1f5fa8"]
     assert len(filled) == 1  # exactly one rung is the firm's
 
 
 def test_english_labels_and_no_chinese_in_english_charts() -> None:
     svg = str(ladder_svg(3.5, 3.61, lang="en")) + str(trend_svg(TREND, lang="en"))
-    assert "Connected" in svg and "Overall 3.61" in svg
+    assert "Integrated" in svg and "Overall 3.61" in svg
     assert not any("\u4e00" <= char <= "\u9fff" for char in svg)
 
 

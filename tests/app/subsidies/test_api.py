@@ -16,7 +16,7 @@ from app.results import service as results
 from scoring import Questionnaire
 from scoring.subsidies import OUTCOMES
 from scoring.subsidy_advice import subsidy_advice
-from tests.answers import FULL, complete_answers
+from tests.answers import FULL, complete_answers, pick
 from tests.factories import create_enterprise, create_user, login
 
 Start = Callable[..., dict[str, Any]]
@@ -147,6 +147,11 @@ def _submit(client: TestClient, enterprise: Enterprise, questionnaire: Questionn
         f"/api/v1/enterprises/{enterprise.id}/assessments", json={"questionnaire_id": FULL}
     ).json()
     answers = complete_answers(questionnaire, scoring_profile(enterprise), 0.5)
+    # Digitization answered lowest, so that it holds the firm back and its plan has steps the
+    # technical-transformation and equipment programmes pay for.
+    for question in questionnaire.stages[0].questions:
+        if question.id in answers and question.weight:
+            answers[question.id] = pick(question, 0.0)
     filled = client.put(
         f"/api/v1/assessments/{created['id']}/answers",
         json={"answers": answers},

@@ -1,7 +1,7 @@
 """report store: rendered PDFs in the database, and the render outbox
 
-Revision ID: perf_1
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 12:00:00
 
 ``report_pdf`` keeps the latest PDF of each (assessment, language) with the content version it
@@ -18,8 +18,8 @@ from alembic import op
 
 import app.models.base
 
-revision: str = "perf_1"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,9 +1,6 @@
 """HTTP throughput of the service beside the framework floor, measured in the same run.
 
-(Not ``benchmarks/http.py``: a script's folder comes first on ``sys.path``, and a file of that
-name there hides the standard library's ``http`` from every benchmark script.)
-
-Run: ``make bench`` or ``.venv/bin/python benchmarks/throughput.py [--engines sqlite,postgresql]
+Run: ``make bench`` or ``.venv/bin/python benchmarks/endpoints.py [--engines sqlite,postgresql]
 [--duration 3] [--only result,healthz] [--firms 500] [--submit-drafts 150] [--profile]``.
 Prints one markdown table per engine for docs/benchmarks.md; ``--profile`` also samples the
 service with py-spy during each endpoint's run and prints where its time went (stderr).
