@@ -3,9 +3,10 @@ access) is the one uvicorn serves."""
 
 from __future__ import annotations
 
+import itertools
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -82,6 +83,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 _SECURITY_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+#: Request ids: 80 random bits per process and a counter, 32 hex digits like a UUID's. Unique
+#: without a system call per request (``uuid4`` reads the OS's random source every time, which
+#: showed in the profile of the cheapest requests).
+_ID_PREFIX = secrets.token_hex(10)
+_ID_COUNTER = itertools.count()
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFF:012x}"
 
 
 class RequestContextMiddleware:
@@ -107,7 +117,7 @@ class RequestContextMiddleware:
                 request_id = value.decode("latin-1")[:64]
             elif name == b"content-length":
                 declared = value
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or new_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500

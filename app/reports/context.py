@@ -55,7 +55,12 @@ def zh_span(text: object) -> Markup:
     value = "" if text is None else str(text)
     if has_cjk(value):
         return Markup('<span lang="zh-CN">{}</span>').format(value)
-    return Markup(escape(value))
+    return plain(value)
+
+
+def plain(text: object) -> Markup:
+    """``text`` escaped, unmarked: ``zh_span`` where the document's language is Chinese."""
+    return Markup(escape("" if text is None else str(text)))
 
 
 def fmt_score(value: object) -> str:
@@ -222,7 +227,9 @@ class ReportContext:
     kpis: list[KpiRow] = field(default_factory=list)
 
     def template_vars(self) -> dict[str, Any]:
-        return {"r": self, "t": self.t, "zh": zh_span}
+        # In the Chinese report the whole document is zh-CN: marking each string again only
+        # split the text into more inline boxes for WeasyPrint to lay out (docs/benchmarks.md).
+        return {"r": self, "t": self.t, "zh": zh_span if self.lang != "zh" else plain}
 
 
 # --- building it --------------------------------------------------------------------------------
