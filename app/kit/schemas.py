@@ -88,6 +88,21 @@ def _state_the_text_rule(schema: dict[str, Any]) -> None:
         for branch in [prop, *prop.get("anyOf", [])]:
             if branch.get("type") == "string" and not {"pattern", "enum", "format"} & set(branch):
                 branch["pattern"] = TEXT_PATTERN
+            if branch.get("pattern") == TEXT_PATTERN and branch.get("minLength") in (1, 2):
+                branch["pattern"] = _at_least_visible(branch["minLength"])
+
+
+#: What ``str.strip`` removes (Python's whitespace, control separators aside), spelled out:
+#: ECMA-262's ``\s`` differs (U+0085, U+FEFF).
+_STRIPPED = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+
+
+def _at_least_visible(minimum: int) -> str:
+    """The text rule plus the bound as the server counts it: after surrounding whitespace is
+    stripped. A stripped string has at least ``minimum`` (1 or 2) characters exactly when it
+    has that many non-whitespace ones, which a lookahead states; for larger bounds the two
+    differ ("a  b"), so they keep the plain ``minLength``."""
+    return rf"^(?=(?:[{_STRIPPED}]*[^{_STRIPPED}]){{{minimum}}})" + TEXT_PATTERN[1:]
 
 
 class RequestModel(BaseModel):
