@@ -148,9 +148,9 @@ def _negative(case: schemathesis.Case, location: ParameterLocation) -> bool:
     )
 
 
-#: KNOWN DEFECT, to fix (not a design choice): these operations check who may call them in
-#: the handler, after FastAPI validated the request, so a malformed request from a caller who
-#: may not call them is 422 where the matrix's rule (guard before validation) wants 404. The fix is a guard
+#: KNOWN DEFECT, to fix (not a design choice): these operations check who may call them in the
+#: handler, after FastAPI validated the request, so a malformed request from a caller who may not
+#: call them is 422 where the matrix's rule (guard before validation) wants 404. The fix is a guard
 #: dependency (as ``AdminOnly``) for the integrator's own endpoints, the owner invitation, the
 #: firm's export and contacts and the officials' verification; then this set goes.
 GUARD_AFTER_VALIDATION = {
