@@ -16,7 +16,14 @@ from app.accounts.schemas import (
 )
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
-from app.kit.guards import PUBLIC_OPERATION, SESSION_COOKIE, CurrentPrincipal, SignedIn, scoped
+from app.kit.guards import (
+    PUBLIC_OPERATION,
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    IntegratorOrAdmin,
+    SignedIn,
+    scoped,
+)
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.kit.settings import SettingsDep, settings_of
@@ -126,6 +133,7 @@ def create_owner_invitation(
     session: SessionDep,
     settings: SettingsDep,
     principal: Annotated[Principal, Depends(scoped("enterprises:write"))],
+    _caller: IntegratorOrAdmin,
 ) -> OwnerInvitationRead:
     issued = members.issue_owner_invitation(session, principal, settings, enterprise_id)
     return OwnerInvitationRead(

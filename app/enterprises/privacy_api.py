@@ -22,7 +22,7 @@ from app.enterprises.schemas_privacy import (
 )
 from app.kit.db import SessionDep
 from app.kit.errors import FieldError, InvalidInput, problem_responses
-from app.kit.guards import SignedIn, require_firm_member
+from app.kit.guards import FirmMember, SignedIn, require_firm_member
 from app.kit.routing import domain_router
 from app.kit.settings import settings_of
 
@@ -66,7 +66,7 @@ async def delete_enterprise(
     summary="The enterprise's contact persons, with the date each is deleted",
 )
 def get_contacts(
-    enterprise_id: uuid.UUID, session: SessionDep, principal: SignedIn
+    enterprise_id: uuid.UUID, session: SessionDep, principal: FirmMember
 ) -> list[ContactRead]:
     rows = privacy.list_contacts(session, principal, enterprise_id)
     return [ContactRead.model_validate(r) for r in rows]
@@ -84,7 +84,7 @@ def put_contacts(
     body: ContactsUpdate,
     request: Request,
     session: SessionDep,
-    principal: SignedIn,
+    principal: FirmMember,
 ) -> list[ContactRead]:
     settings = settings_of(request)
     rows = privacy.replace_contacts(session, principal, settings, enterprise_id, body.contacts)

@@ -30,7 +30,7 @@ from app.integrators.schemas import (
 from app.kit.cursor import MAX_LIMIT, FeedCursorQuery, Page, PageDep, TimeTextPageDep
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
-from app.kit.guards import AdminOnly, SignedIn, scoped
+from app.kit.guards import AdminOnly, IntegratorOnly, SignedIn, scoped
 from app.kit.i18n import LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
@@ -127,7 +127,7 @@ def list_webhooks(session: SessionDep, principal: Reader) -> list[WebhookEndpoin
     summary="One of your webhook endpoints",
 )
 def get_webhook(
-    endpoint_id: uuid.UUID, session: SessionDep, principal: Reader
+    endpoint_id: uuid.UUID, session: SessionDep, principal: Reader, _caller: IntegratorOnly
 ) -> WebhookEndpointRead:
     return service.get_endpoint(session, principal, endpoint_id)
 
@@ -139,7 +139,9 @@ def get_webhook(
     responses=problem_responses(403, 429),
     summary="Delete a webhook endpoint and its delivery log",
 )
-def delete_webhook(endpoint_id: uuid.UUID, session: SessionDep, principal: Reader) -> Response:
+def delete_webhook(
+    endpoint_id: uuid.UUID, session: SessionDep, principal: Reader, _caller: IntegratorOnly
+) -> Response:
     service.delete_endpoint(session, principal, endpoint_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -152,7 +154,7 @@ def delete_webhook(endpoint_id: uuid.UUID, session: SessionDep, principal: Reade
     summary="Turn an endpoint disabled for failing back on; undelivered events are retried",
 )
 def enable_webhook(
-    endpoint_id: uuid.UUID, session: SessionDep, principal: Reader
+    endpoint_id: uuid.UUID, session: SessionDep, principal: Reader, _caller: IntegratorOnly
 ) -> WebhookEndpointRead:
     return service.reenable_endpoint(session, principal, endpoint_id)
 
@@ -165,7 +167,11 @@ def enable_webhook(
     summary="The endpoint's delivery log, newest first",
 )
 def list_deliveries(
-    endpoint_id: uuid.UUID, session: SessionDep, principal: Reader, page: TimeTextPageDep
+    endpoint_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    _caller: IntegratorOnly,
+    page: TimeTextPageDep,
 ) -> Page[WebhookDeliveryRead]:
     return service.list_deliveries(
         session, principal, endpoint_id, cursor=page.cursor, limit=page.limit
@@ -180,7 +186,7 @@ def list_deliveries(
     summary="Notices to your integration (e.g. an endpoint disabled after failing), newest first",
 )
 def list_notices(
-    session: SessionDep, principal: Reader, lang: LangDep, page: PageDep
+    session: SessionDep, principal: Reader, _caller: IntegratorOnly, lang: LangDep, page: PageDep
 ) -> Page[NoticeRead]:
     return service.list_notices(session, principal, lang, cursor=page.cursor, limit=page.limit)
 

@@ -264,3 +264,47 @@ async def _heatmap_viewer(principal: SignedIn) -> Principal:
 AdminOnly = Annotated[Principal, Depends(_admin_only)]
 #: Officials and admins (heatmaps).
 HeatmapViewer = Annotated[Principal, Depends(_heatmap_viewer)]
+
+
+# Guards that refuse before FastAPI validates the request: a caller who may not call an operation
+# gets its 401/404 whatever the request holds (a malformed body must not answer 422 and so tell
+# a stranger what the operation expects).
+
+
+async def _integrator_only(principal: SignedIn) -> Principal:
+    require_integrator(principal)
+    return principal
+
+
+def may_verify_firms(principal: Principal) -> bool:
+    """Admins, and officials of one district (the firms of that district; city-wide officials
+    confirm none)."""
+    return principal.is_admin or (principal.is_official and principal.district_code is not None)
+
+
+async def _verifier(principal: SignedIn) -> Principal:
+    if not may_verify_firms(principal):
+        raise NotFound()
+    return principal
+
+
+async def _integrator_or_admin(principal: SignedIn) -> Principal:
+    if not (principal.is_integrator or principal.is_admin):
+        raise NotFound("No enterprise with this id.")
+    return principal
+
+
+def _firm_member(enterprise_id: uuid.UUID, session: SessionDep, principal: SignedIn) -> Principal:
+    require_firm_member(session, principal, enterprise_id)
+    return principal
+
+
+#: An integrator's own resources (webhooks, notices): 401 anonymous, 404 everyone else.
+IntegratorOnly = Annotated[Principal, Depends(_integrator_only)]
+#: Confirming firms (admins, district officials).
+Verifier = Annotated[Principal, Depends(_verifier)]
+#: Integrators (the firms they registered) and admins: the owner invitation.
+IntegratorOrAdmin = Annotated[Principal, Depends(_integrator_or_admin)]
+#: The firm's own users and admins, for the whole firm's data (export, contacts); needs the
+#: route's ``enterprise_id``.
+FirmMember = Annotated[Principal, Depends(_firm_member)]

@@ -8,7 +8,7 @@ import uuid
 from fastapi import Response
 
 from app.kit.db import SessionDep
-from app.kit.guards import SignedIn
+from app.kit.guards import FirmMember
 from app.kit.i18n import LangDep
 from app.kit.routing import domain_router
 from app.portability import service
@@ -28,7 +28,7 @@ router = domain_router(prefix="/enterprises", tags=["privacy"])
 def export_json(
     enterprise_id: uuid.UUID,
     session: SessionDep,
-    principal: SignedIn,
+    principal: FirmMember,
     catalog: CatalogDep,
     lang: LangDep,
 ) -> EnterpriseExport:
@@ -45,7 +45,7 @@ def export_json(
 def export_csv(
     enterprise_id: uuid.UUID,
     session: SessionDep,
-    principal: SignedIn,
+    principal: FirmMember,
     catalog: CatalogDep,
     lang: LangDep,
 ) -> Response:

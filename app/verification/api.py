@@ -10,7 +10,7 @@ from fastapi import Query
 from app.kit.cursor import MAX_LIMIT, CursorQuery, Page
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
-from app.kit.guards import SignedIn
+from app.kit.guards import Verifier
 from app.kit.routing import domain_router
 from app.verification import service
 from app.verification.schemas import FlagUpdate, VerificationItem, VerificationUpdate
@@ -26,7 +26,7 @@ router = domain_router(prefix="/verification", tags=["verification"])
 )
 def list_enterprises(
     session: SessionDep,
-    principal: SignedIn,
+    principal: Verifier,
     status: Annotated[Literal["pending", "verified"] | None, Query()] = None,
     district_code: Annotated[str | None, Query(max_length=6)] = None,
     cursor: CursorQuery = None,
@@ -55,7 +55,7 @@ def set_verification(
     enterprise_id: uuid.UUID,
     body: VerificationUpdate,
     session: SessionDep,
-    principal: SignedIn,
+    principal: Verifier,
 ) -> VerificationItem:
     enterprise = service.set_verified(session, principal, enterprise_id, body.verified)
     return VerificationItem.model_validate(enterprise)
@@ -74,7 +74,7 @@ def set_flag(
     enterprise_id: uuid.UUID,
     body: FlagUpdate,
     session: SessionDep,
-    principal: SignedIn,
+    principal: Verifier,
 ) -> VerificationItem:
     enterprise = service.set_flag(session, principal, enterprise_id, body.flagged, body.reason)
     return VerificationItem.model_validate(enterprise)

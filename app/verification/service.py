@@ -29,6 +29,7 @@ from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
 from app.kit.errors import Forbidden, NotFound, TooManyRequests
 from app.kit.events import EnterpriseVerified
+from app.kit.guards import may_verify_firms
 from app.kit.principal import Principal
 from app.models import Enterprise
 from app.observability.metrics import VERIFICATION_CHANGES, VERIFICATION_RATE_LIMITED
@@ -67,7 +68,7 @@ def _rate_limit(principal: Principal, enterprise: Enterprise, action: str) -> No
 
 
 def may_list(principal: Principal) -> bool:
-    return principal.is_admin or (principal.is_official and principal.district_code is not None)
+    return may_verify_firms(principal)
 
 
 def set_verified(

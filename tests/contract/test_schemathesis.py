@@ -148,27 +148,6 @@ def _negative(case: schemathesis.Case, location: ParameterLocation) -> bool:
     )
 
 
-#: KNOWN DEFECT, to fix (not a design choice): these operations check who may call them in the
-#: handler, after FastAPI validated the request, so a malformed request from a caller who may not
-#: call them is 422 where the matrix's rule (guard before validation) wants 404. The fix is a guard
-#: dependency (as ``AdminOnly``) for the integrator's own endpoints, the owner invitation, the
-#: firm's export and contacts and the officials' verification; then this set goes.
-GUARD_AFTER_VALIDATION = {
-    "DELETE /api/v1/webhooks/{endpoint_id}",
-    "GET /api/v1/webhooks/{endpoint_id}",
-    "GET /api/v1/webhooks/{endpoint_id}/deliveries",
-    "POST /api/v1/webhooks/{endpoint_id}/enable",
-    "POST /api/v1/enterprises/{enterprise_id}/owner-invitation",
-    "PUT /api/v1/verification/enterprises/{enterprise_id}",
-    "PUT /api/v1/verification/enterprises/{enterprise_id}/flag",
-    "GET /api/v1/verification/enterprises",
-    "GET /api/v1/enterprises/{enterprise_id}/export",
-    "GET /api/v1/enterprises/{enterprise_id}/export.csv",
-    "PUT /api/v1/enterprises/{enterprise_id}/contacts",
-    "GET /api/v1/notices",
-}
-
-
 def _refused_per_resource(op: str) -> bool:
     """Firm-level operations refuse per resource (``may_see_enterprise``: 404 for a firm or
     assessment the caller may not see), which needs a well-formed id: a malformed request
@@ -196,7 +175,7 @@ def refused_as_the_matrix_says(op: str, role: str) -> Callable[..., bool | None]
 
     def check(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
         allowed = set(refusals)
-        if (op in GUARD_AFTER_VALIDATION or _refused_per_resource(op)) and any(
+        if _refused_per_resource(op) and any(
             _negative(case, where)
             for where in (ParameterLocation.PATH, ParameterLocation.QUERY, ParameterLocation.BODY)
         ):
