@@ -85,6 +85,7 @@ __all__ = [
     "Step",
     "WhyNotHigher",
     "describe_answer",
+    "round_gain",
     "roadmap",
 ]
 
@@ -117,8 +118,14 @@ def _number_text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
 
 
+def round_gain(value: Decimal) -> Decimal:
+    """A gain as shown (API, page, PDF, docs): half-up to three decimal places, so 0.0125 is
+    0.013 everywhere (Decimal's own formatting would round it half-even to 0.012)."""
+    return value.quantize(_GAIN_PLACES, rounding=ROUND_HALF_UP)
+
+
 def _gain(value: Decimal) -> float:
-    return float(value.quantize(_GAIN_PLACES, rounding=ROUND_HALF_UP))
+    return float(round_gain(value))
 
 
 def describe_answer(question: Question, value: AnswerValue) -> Text:

@@ -14,6 +14,7 @@ from typing import Any
 
 from scoring import Questionnaire, load_questionnaire, round_score, score
 from scoring.ladder import score_label
+from scoring.roadmap import round_gain
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRMS = ROOT / "docs" / "examples" / "firms"
@@ -77,12 +78,12 @@ def section(questionnaire: Questionnaire, name: str, lang: str) -> list[str]:
         star = "★ " if step.lifts_binding_stage else ""
         needs = ", ".join(numbers[qid] for qid in step.after)
         after = (f"; after step {needs}" if en else f"；需先完成第 {needs} 步") if needs else ""
+        stage = f"{stage_names[step.stage_id]} +{round_gain(step.stage_gain)}"
+        gain = round_gain(step.gain)
         detail = (
-            f"{stage_names[step.stage_id]} +{step.stage_gain:.3f}, overall +{step.gain:.3f}, "
-            f"effort {step.effort}{after}"
+            f"{stage}, overall +{gain}, effort {step.effort}{after}"
             if en
-            else f"{stage_names[step.stage_id]} +{step.stage_gain:.3f}，总分 +{step.gain:.3f}，"
-            f"投入 {step.effort}{after}"
+            else f"{stage}，总分 +{gain}，投入 {step.effort}{after}"
         )
         lines.append(
             f"{i}. {star}{step.question.get(lang)} {step.current_text.get(lang)} "
