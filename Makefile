@@ -21,8 +21,8 @@ PYTEST_ARGS ?=
 # What `make test` runs: the whole suite unless narrowed, e.g. `make test TESTS=tests/migrations`.
 TESTS ?= tests
 # Two workers: this machine has two cores; every worker has its own databases.
-# loadgroup: a module marked xdist_group (tests/multi: processes started once for the module)
-# runs on one worker, in file order; every other test is spread as with the default `load`.
+# loadgroup: tests/multi (processes started once for the module) runs on one worker, in file
+# order (tests/conftest.py, ONE_WORKER_DIRECTORIES); every other test is spread as with `load`.
 TEST_WORKERS ?= 2
 # System packages WeasyPrint's PDF reports need (design §10).
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk

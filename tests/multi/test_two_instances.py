@@ -16,11 +16,11 @@ started once for the module (fixture setup), then one test per claim:
 * the heatmaps are published once for the period, by one of the workers;
 * each integrator's feed is gap-free over the N submits.
 
-The tests build on each other and run in file order, on one xdist worker (``xdist_group``; the
-Makefile runs ``--dist loadgroup``). The order is chosen so that the rest of the submits and
-the tests which need no worker (session, rate limit, heatmaps, feed) run while the killed
-worker's lease runs out (``2 × WEBHOOK_TIMEOUT_SECONDS + 30 s``); the last test then waits only
-for the rest of it, and no test takes 30 s (issue #13).
+The tests build on each other and run in file order, on one xdist worker (``make test`` runs
+``--dist loadgroup``, which tests/conftest.py makes keep tests/multi together). The order is
+chosen so that the rest of the submits and the tests which need no worker (session, rate limit,
+heatmaps, feed) run while the killed worker's lease runs out (``2 × WEBHOOK_TIMEOUT_SECONDS +
+30 s``); the last test then waits only for the rest of it, and no test takes 30 s (issue #13).
 
 The bulk submits queue their PDF jobs too (render-ahead is always on): the test drops those jobs
 unrendered while the workers are paused (~0.9 s of CPU per render; 2 × N renders would dwarf the
@@ -83,7 +83,7 @@ from tests.factories import (
 )
 from tests.live import free_port
 
-pytestmark = [pytest.mark.multiprocess, pytest.mark.xdist_group("multi")]
+pytestmark = pytest.mark.multiprocess
 
 #: Submits in all (half with both workers, half around the kill), over two integrators.
 SUBMITS = 100
