@@ -23,6 +23,7 @@ from app.kit import migrations
 from app.kit.cli import fail, load_settings, migrated_database, shown_url
 from app.kit.db import create_db_engine
 from app.kit.settings import Settings
+from app.observability.logging import configure_logging
 from app.questionnaires.cli import cli as questionnaires_cli
 from app.reports import system as report_system
 from app.subsidies.cli import cli as subsidies_cli
@@ -147,11 +148,13 @@ def db_current() -> None:
 def worker_command(
     once: Annotated[bool, typer.Option("--once", help="Do what is due now, then exit.")] = False,
 ) -> None:
-    """Deliver webhooks and e-mail from their outboxes, publish the heatmaps and purge expired
-    personal data on schedule, until stopped (SIGTERM/SIGINT). Any number of workers may run
-    against PostgreSQL (docs/deployment.md); on SQLite the web process runs one itself
-    (ZHIZAO_WEBHOOK_WORKER)."""
+    """Deliver webhooks and e-mail from their outboxes, render the PDF reports of new
+    submissions, publish the heatmaps and purge expired personal data on schedule, until stopped
+    (SIGTERM/SIGINT). Any number of workers may run against PostgreSQL (docs/deployment.md); on
+    SQLite the web process runs one itself (ZHIZAO_WEBHOOK_WORKER)."""
     settings = load_settings()
+    # Logged as the app logs (ZHIZAO_LOG_LEVEL, ZHIZAO_LOG_JSON): a worker is its own process.
+    configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
     with migrated_database(settings) as database:
         worker = worker_for(database, settings)
         try:
