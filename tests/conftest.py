@@ -11,12 +11,11 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-
-from argon2 import PasswordHasher
 
 from app import hooks
 from app.auth import security
