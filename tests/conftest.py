@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app import hooks
+from app.auth import security
 from app.integrators import destinations
 from app.kit.db import create_db_engine, create_session_factory
 from app.kit.settings import Environment, Settings
@@ -57,6 +59,11 @@ def fake_dns(host: str, port: int) -> list[str]:
 
 
 destinations.use_resolver(fake_dns)
+
+#: Argon2id at its smallest cost: the OWASP parameters the service uses are checked once, in
+#: tests/app/auth/test_security.py; everywhere else a hash would only cost time (~37 ms each).
+FAST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+security.use_password_hasher(FAST_PASSWORD_HASHER)
 
 
 #: Test directories whose tests share processes started once per module and run in file order
