@@ -682,9 +682,14 @@ class _Planner:
         """The least-effort plan with effort ≤ ``bound``, enumerating prerequisite questions.
 
         A question's moves are ordered by target and each climbs through the positions of the
-        ones below it, so the moves whose prerequisites are met are always a prefix; a stage's
-        programme is computed once per distinct set of prefixes and reused (its table for effort
-        ≤ ``bound`` answers every smaller limit too).
+        ones below it, so the moves whose prerequisites are met are always a prefix. Per group
+        (the stages at their bars pooled; each short stage alone) the most gain per effort of
+        the questions whose prefix no combination changes is one row, built once; a
+        combination adds only the questions whose prefix it decides, and those rows are shared
+        by every combination deciding the same prefixes. The most gain per effort does not
+        depend on the order of the questions, so the combinations compare exactly as one
+        table per combination would; the winning combination's tables are then built in served
+        order (only as wide as each group's share of the effort) to pick its moves.
         """
         levels = self.base.levels
         multipliers = self.evaluator.multipliers
@@ -697,37 +702,40 @@ class _Planner:
         members: list[list[int]] = [[k for k, gap in enumerate(stage_gaps) if gap <= 0]]
         members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
         group_of = {k: g for g, ks in enumerate(members) for k in ks}
-        # Per free question: its group, its moves, how many of them have their prerequisites
-        # on questions that are not enumerated met (a fixed prefix), and, per move in that
-        # prefix, its prerequisites on enumerated questions (None: there are none at all).
+        width = bound + 1
+        # Per free question: its group, its moves and how many of them have their prerequisites
+        # on questions that are not enumerated met (a fixed prefix). Questions with a move in
+        # that prefix needing an enumerated question are "decided" by the combination: per move
+        # its prerequisites on enumerated questions.
         enumerated_set = set(enumerated)
-        prepared: list[tuple[int, list[_Move], int, list[list[tuple[str, Decimal]]] | None]] = []
-        for _, options in free:
-            fixed = len(options)
-            checks: list[list[tuple[str, Decimal]]] | None = None
-            if enumerated:
-                checks = []
-                for k, move in enumerate(options):
-                    if any(
-                        levels.get(p, _ZERO) < v
-                        for p, v in move.requires
-                        if p not in enumerated_set
-                    ):
-                        fixed = k
-                        break
-                    checks.append([(p, v) for p, v in move.requires if p in enumerated_set])
-                if not any(checks):
-                    checks = None
-            prepared.append((group_of[options[0].stage], options, fixed, checks))
-        # keyed by which questions a table holds and how many moves of each: two combinations
-        # can leave the same counts on different questions
-        cache: dict[tuple[int, tuple[tuple[int, int], ...]], _Table] = {}
-        widths: dict[tuple[int, tuple[tuple[int, int], ...]], int] = {}
-        # per group, the tables built so far: (question and move count per item, rows, width)
-        built: list[list[tuple[list[tuple[int, int]], list[list[int]], int]]] = [
+        prepared: list[tuple[int, list[_Move], int]] = []
+        decided: list[list[tuple[list[_Move], int, list[list[tuple[str, Decimal]]]]]] = [
             [] for _ in members
         ]
-        best: tuple[int, list[_Move]] | None = None
+        settled: list[list[list[_Move]]] = [[] for _ in members]
+        for _, options in free:
+            fixed = len(options)
+            checks: list[list[tuple[str, Decimal]]] = []
+            for k, move in enumerate(options):
+                if enumerated and any(
+                    levels.get(p, _ZERO) < v for p, v in move.requires if p not in enumerated_set
+                ):
+                    fixed = k
+                    break
+                if enumerated:
+                    checks.append([(p, v) for p, v in move.requires if p in enumerated_set])
+            g = group_of[options[0].stage]
+            prepared.append((g, options, fixed))
+            if not fixed:
+                continue
+            if any(checks[:fixed]):
+                decided[g].append((options, fixed, checks[:fixed]))
+            else:
+                settled[g].append(options[:fixed])
+        base = [_best_row(settled[g], width, overall=g == 0) for g in range(len(members))]
+        # per group, the rows after the first i decided questions, by their move counts
+        rows: list[dict[tuple[int, ...], list[int]]] = [{(): row} for row in base]
+        best: tuple[int, list[_Move], list[int], list[list[int]]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
         for combo in product(*choices):
             chosen = [move for move in combo if move is not None]
@@ -749,36 +757,62 @@ class _Planner:
             floor = _fill(bounds, gap)
             if floor is None or floor > limit:
                 continue
-            groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
-            signs: list[list[tuple[int, int]]] = [[] for _ in range(len(members))]
-            for g, options, count, checks in prepared:
-                if checks is not None:
+            counts: list[int] = []
+            group_rows = []
+            for g, items in enumerate(decided):
+                known = rows[g]
+                row = base[g]
+                key: tuple[int, ...] = ()
+                for options, count, checks in items:
                     for k, needed in enumerate(checks):
                         if any(final.get(p, _ZERO) < v for p, v in needed):
                             count = k
                             break
-                if count:
-                    groups[g].append(options[:count])
-                    signs[g].append((id(options), count))
-            tables = []
-            for g in range(len(members)):
-                key = (g, tuple(signs[g]))
-                table = cache.get(key)
-                # built only up to this combination's limit; a later one may need it wider
-                if table is None or widths[key] <= limit:
-                    rows = _shared_rows(built[g], signs[g], limit + 1)
-                    table = cache[key] = _table(groups[g], limit + 1, overall=g == 0, rows=rows)
-                    widths[key] = limit + 1
-                    built[g].append((signs[g], table.bests, limit + 1))
-                tables.append(table)
+                    key += (count,)
+                    counts.append(count)
+                    after = known.get(key)
+                    if after is None:
+                        after = known[key] = _add_moves(row, options[:count], overall=g == 0)
+                    row = after
+                group_rows.append(row)
             needs = [
-                (tables[g], gaps[members[g][0]], multipliers[members[g][0]])
+                (group_rows[g], gaps[members[g][0]], multipliers[members[g][0]])
                 for g in range(1, len(members))
             ]
-            found = _combine(tables[0], needs, gap, limit)
-            if found is not None:
-                best = (spent + sum(m.effort for m in found), chosen + found)
-        return None if best is None else best[1]
+            effort = _least(group_rows[0], needs, gap, limit)
+            if effort is not None:
+                best = (spent + effort, chosen, counts, group_rows)
+        if best is None:
+            return None
+        # the winner's tables in served order, to pick its moves as one table per combination
+        total, chosen, counts, group_rows = best
+        gaps = list(stage_gaps)
+        gap = overall_gap
+        for move in chosen:
+            gaps[move.stage] -= 100 * move.d_num
+            gap -= 100 * move.d_overall
+        needs = [
+            (group_rows[g], gaps[members[g][0]], multipliers[members[g][0]])
+            for g in range(1, len(members))
+        ]
+        budgets = _allot(group_rows[0], needs, gap, total - sum(m.effort for m in chosen))
+        groups: list[list[list[_Move]]] = [[] for _ in members]
+        decided_count = {
+            id(options): count
+            for (options, _, _), count in zip(
+                (item for items in decided for item in items), counts, strict=True
+            )
+        }
+        for g, options, fixed in prepared:
+            count = decided_count.get(id(options), fixed)
+            if count:
+                groups[g].append(options[:count])
+        found = [
+            move
+            for g, spent in enumerate(budgets)
+            for move in _rebuild(_table(groups[g], spent + 1, overall=g == 0), spent)
+        ]
+        return chosen + found
 
 
 _ZERO = Decimal(0)
@@ -831,81 +865,77 @@ class _Table:
         return move.d_overall if self.overall else move.d_num
 
 
-def _table(
-    items: list[list[_Move]], width: int, *, overall: bool, rows: list[list[int]] | None = None
-) -> _Table:
-    """At most one move per question; each row is built with C-level list operations.
-
-    ``rows``, when given, are the first rows of another table whose first items are these
-    (the same questions with the same moves): they are shared, not built again.
-    """
-    bests = [[0] * width] if rows is None else rows[:]
-    best = bests[-1]
-    for options in items[len(bests) - 1 :]:
-        rows = [best]
-        for move in options:
-            cost = move.effort
-            if cost >= width:
-                continue
-            gain = move.d_overall if overall else move.d_num
-            rows.append([_NONE] * cost + [value + gain for value in best[: width - cost]])
-        best = list(map(max, *rows)) if len(rows) > 1 else best
-        bests.append(best)
+def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
+    """At most one move per question, in the given order; each row is built with C-level list
+    operations."""
+    bests = [[0] * width]
+    for options in items:
+        bests.append(_add_moves(bests[-1], options, overall=overall))
     return _Table(items, bests, overall)
 
 
-def _shared_rows(
-    built: list[tuple[list[tuple[int, int]], list[list[int]], int]],
-    sign: list[tuple[int, int]],
-    width: int,
-) -> list[list[int]] | None:
-    """The rows of a built table at least ``width`` wide for the longest run of first items it
-    shares with ``sign`` (a wider row holds the same values at every effort below ``width``)."""
-    rows: list[list[int]] | None = None
-    longest = 0
-    for other, bests, built_width in built:
-        if built_width < width:
+def _best_row(items: list[list[_Move]], width: int, *, overall: bool) -> list[int]:
+    """The last row of ``_table(items, width)`` alone (it does not depend on the order)."""
+    best = [0] * width
+    for options in items:
+        best = _add_moves(best, options, overall=overall)
+    return best
+
+
+def _add_moves(best: list[int], options: list[_Move], *, overall: bool) -> list[int]:
+    """``best`` (most gain per effort) with at most one of ``options`` added."""
+    width = len(best)
+    rows = [best]
+    for move in options:
+        cost = move.effort
+        if cost >= width:
             continue
-        same = 0
-        for a, b in zip(other, sign, strict=False):
-            if a != b:
-                break
-            same += 1
-        if same > longest:
-            longest, rows = same, bests[: same + 1]
-    return rows
+        gain = move.d_overall if overall else move.d_num
+        rows.append([_NONE] * cost + [value + gain for value in best[: width - cost]])
+    return list(map(max, *rows)) if len(rows) > 1 else best
 
 
-def _combine(
-    pool: _Table, needs: list[tuple[_Table, int, int]], overall_gap: int, limit: int
-) -> list[_Move] | None:
-    """Least effort ≤ ``limit``: the short stages at their bars and the overall gap closed.
-
-    ``pool`` holds the stages that are not short (gains in overall units); each of ``needs`` is
-    a short stage's table, its gap (×100) and its multiplier into overall units. Stage by stage
-    the best overall gain for each effort is a max-plus convolution over the efforts at which
-    both sides are at their bars; ties go to the least effort on the later stage.
-
-    Every such best is non-decreasing in effort, so the least effort that closes the overall
-    gap is, over the last stage's efforts i, the least i + j where j is the first effort at
-    which the earlier stages gain enough (a bisection) — the last convolution is only
-    evaluated where the plan is rebuilt.
-    """
+def _stage_rows(
+    pool: list[int], needs: list[tuple[list[int], int, int]], limit: int
+) -> tuple[list[list[int]], list[int], list[int], list[list[int]]] | None:
+    """The short stages' rows in overall units, the least effort at which each is at its bar,
+    the least effort at which the pool and the first j are (``lows``), and the best overall
+    gain per effort of the pool and the first j short stages (``totals``, all but the last)."""
     width = limit + 1
     stages: list[list[int]] = []
-    starts: list[int] = []  # a short stage's least effort at its bar
-    lows = [0]  # the least effort at which the pool and the first j short stages are at their bars
-    for table, need, multiplier in needs:
-        best = table.bests[-1]
-        start = next((e for e in range(width) if 100 * best[e] >= need), None)
+    starts: list[int] = []
+    lows = [0]
+    for row, need, multiplier in needs:
+        start = next((e for e in range(width) if 100 * row[e] >= need), None)
         if start is None or lows[-1] + start > limit:
             return None
-        stages.append([multiplier * v for v in best[:width]])
+        stages.append([multiplier * v for v in row[:width]])
         starts.append(start)
         lows.append(lows[-1] + start)
-    totals: list[list[int]] = [pool.bests[-1][:width]]
+    totals: list[list[int]] = [pool[:width]]
     for j in range(len(needs) - 1):  # all but the last convolution, in full
         totals.append(_convolve(totals[j], stages[j], starts[j], lows[j], width))
+    return stages, starts, lows, totals
+
+
+def _least(
+    pool: list[int], needs: list[tuple[list[int], int, int]], overall_gap: int, limit: int
+) -> int | None:
+    """Least effort ≤ ``limit``: the short stages at their bars and the overall gap closed.
+
+    ``pool`` is the best gain per effort of the stages that are not short (overall units);
+    each of ``needs`` is a short stage's row, its gap (×100) and its multiplier into overall
+    units. Stage by stage the best overall gain for each effort is a max-plus convolution over
+    the efforts at which both sides are at their bars. Every such best is non-decreasing in
+    effort, so the least effort that closes the overall gap is, over the last stage's efforts
+    i, the least i + j where j is the first effort at which the earlier stages gain enough (a
+    bisection) — the last convolution is never evaluated in full.
+    """
+    prepared = _stage_rows(pool, needs, limit)
+    if prepared is None:
+        return None
+    stages, starts, lows, totals = prepared
+    width = limit + 1
     earlier = totals[-1]
     if not needs:
         effort = bisect_left(earlier, -(-overall_gap // 100))
@@ -922,16 +952,24 @@ def _combine(
                 break
             j = bisect_left(earlier, -(-(overall_gap - 100 * gain) // 100), low)
             effort = min(effort, i + j)
-    if effort >= width:
-        return None
-    picked: list[_Move] = []
+    return None if effort >= width else effort
+
+
+def _allot(
+    pool: list[int], needs: list[tuple[list[int], int, int]], overall_gap: int, effort: int
+) -> list[int]:
+    """How ``_least``'s ``effort`` is shared: the pool's, then each short stage's; ties go to
+    the least effort on the later stage."""
+    prepared = _stage_rows(pool, needs, effort)
+    assert prepared is not None
+    stages, starts, lows, totals = prepared
+    shares: list[int] = []
     left = effort
     for j in range(len(needs) - 1, -1, -1):
         spent = _split(totals[j], stages[j], starts[j], lows[j], left)
         left -= spent
-        picked += _rebuild(needs[j][0], spent)
-    picked += _rebuild(pool, left)
-    return picked
+        shares.append(spent)
+    return [left, *reversed(shares)]
 
 
 def _split(earlier: list[int], stage: list[int], start: int, low: int, effort: int) -> int:
