@@ -735,6 +735,7 @@ class _Planner:
         base = [_best_row(settled[g], width, overall=g == 0) for g in range(len(members))]
         # per group, the rows after the first i decided questions, by their move counts
         rows: list[dict[tuple[int, ...], list[int]]] = [{(): row} for row in base]
+        convolved: dict[tuple[int, ...], list[int]] = {}
         best: tuple[int, list[_Move], list[int], list[list[int]]] | None = None
         choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
         for combo in product(*choices):
@@ -779,7 +780,7 @@ class _Planner:
                 (group_rows[g], gaps[members[g][0]], multipliers[members[g][0]])
                 for g in range(1, len(members))
             ]
-            effort = _least(group_rows[0], needs, gap, limit)
+            effort = _least(group_rows[0], needs, gap, limit, convolved)
             if effort is not None:
                 best = (spent + effort, chosen, counts, group_rows)
         if best is None:
@@ -885,14 +886,15 @@ def _best_row(items: list[list[_Move]], width: int, *, overall: bool) -> list[in
 def _add_moves(best: list[int], options: list[_Move], *, overall: bool) -> list[int]:
     """``best`` (most gain per effort) with at most one of ``options`` added."""
     width = len(best)
-    rows = [best]
+    row = best[:]
     for move in options:
         cost = move.effort
-        if cost >= width:
-            continue
         gain = move.d_overall if overall else move.d_num
-        rows.append([_NONE] * cost + [value + gain for value in best[: width - cost]])
-    return list(map(max, *rows)) if len(rows) > 1 else best
+        for effort in range(cost, width):
+            value = best[effort - cost] + gain
+            if value > row[effort]:
+                row[effort] = value
+    return row
 
 
 def _stage_rows(
@@ -906,8 +908,8 @@ def _stage_rows(
     starts: list[int] = []
     lows = [0]
     for row, need, multiplier in needs:
-        start = next((e for e in range(width) if 100 * row[e] >= need), None)
-        if start is None or lows[-1] + start > limit:
+        start = bisect_left(row, -(-need // 100), 0, width)  # rows are non-decreasing
+        if lows[-1] + start > limit:
             return None
         stages.append([multiplier * v for v in row[:width]])
         starts.append(start)
@@ -919,7 +921,11 @@ def _stage_rows(
 
 
 def _least(
-    pool: list[int], needs: list[tuple[list[int], int, int]], overall_gap: int, limit: int
+    pool: list[int],
+    needs: list[tuple[list[int], int, int]],
+    overall_gap: int,
+    limit: int,
+    convolved: dict[tuple[int, ...], list[int]],
 ) -> int | None:
     """Least effort ≤ ``limit``: the short stages at their bars and the overall gap closed.
 
@@ -929,29 +935,43 @@ def _least(
     the efforts at which both sides are at their bars. Every such best is non-decreasing in
     effort, so the least effort that closes the overall gap is, over the last stage's efforts
     i, the least i + j where j is the first effort at which the earlier stages gain enough (a
-    bisection) — the last convolution is never evaluated in full.
+    bisection) — the last convolution is never evaluated. The others are kept in ``convolved``
+    (by the rows and starts they combine, as wide as the rows): many combinations of
+    prerequisite choices share them.
     """
-    prepared = _stage_rows(pool, needs, limit)
-    if prepared is None:
-        return None
-    stages, starts, lows, totals = prepared
     width = limit + 1
-    earlier = totals[-1]
     if not needs:
-        effort = bisect_left(earlier, -(-overall_gap // 100))
-    else:
-        stage, start, low = stages[-1], starts[-1], lows[-2]
-        effort = width
-        previous = None
-        for i in range(start, width - low):
-            gain = stage[i]
-            if gain == previous:
-                continue  # the same gain for more effort: never sooner
-            previous = gain
-            if i + low >= effort:
-                break
-            j = bisect_left(earlier, -(-(overall_gap - 100 * gain) // 100), low)
-            effort = min(effort, i + j)
+        effort = bisect_left(pool, -(-overall_gap // 100), 0, width)
+        return None if effort >= width else effort
+    earlier, low = pool, 0  # low: the least effort at which the earlier stages are at their bars
+    key: tuple[int, ...] = (id(pool),)
+    for row, need, multiplier in needs[:-1]:
+        start = bisect_left(row, -(-need // 100), 0, width)
+        if low + start > limit:
+            return None
+        key += (id(row), start)
+        known = convolved.get(key)
+        if known is None:
+            full = len(row)
+            scaled = [multiplier * v for v in row]
+            known = convolved[key] = _convolve(earlier, scaled, start, low, full)
+        earlier = known
+        low += start
+    row, need, multiplier = needs[-1]
+    start = bisect_left(row, -(-need // 100), 0, width)
+    if low + start > limit:
+        return None
+    effort = width
+    previous = None
+    for i in range(start, width - low):
+        gain = row[i]
+        if gain == previous:
+            continue  # the same gain for more effort: never sooner
+        previous = gain
+        if i + low >= effort:
+            break
+        j = bisect_left(earlier, -(-(overall_gap - 100 * multiplier * gain) // 100), low, width)
+        effort = min(effort, i + j)
     return None if effort >= width else effort
 
 
@@ -980,11 +1000,22 @@ def _split(earlier: list[int], stage: list[int], start: int, low: int, effort: i
 
 
 def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width: int) -> list[int]:
-    """Max-plus convolution: per effort e, the best ``earlier[e − i] + stage[i]`` (both at bars)."""
-    row = [_NONE] * min(width, low + start)
-    for e in range(low + start, width):
-        before = earlier[e - start : (low - 1 if low else None) : -1]
-        row.append(max(map(operator.add, before, stage[start : e - low + 1])))
+    """Max-plus convolution: per effort e, the best ``earlier[e − i] + stage[i]`` (both at bars).
+
+    Both rows are non-decreasing, so of the stage efforts with the same gain only the least
+    can be best: only where the stage's gain rises is it added.
+    """
+    row = [_NONE] * width
+    previous = None
+    for i in range(start, width - low):
+        gain = stage[i]
+        if gain == previous:
+            continue
+        previous = gain
+        row[low + i :] = [
+            a if a >= b + gain else b + gain
+            for a, b in zip(row[low + i :], earlier[low : width - i], strict=True)
+        ]
     return row
 
 
