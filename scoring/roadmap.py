@@ -681,138 +681,189 @@ class _Planner:
     ) -> list[_Move] | None:
         """The least-effort plan with effort ≤ ``bound``, enumerating prerequisite questions.
 
-        A question's moves are ordered by target and each climbs through the positions of the
-        ones below it, so the moves whose prerequisites are met are always a prefix. Per group
-        (the stages at their bars pooled; each short stage alone) the most gain per effort of
-        the questions whose prefix no combination changes is one row, built once; a
-        combination adds only the questions whose prefix it decides, and those rows are shared
-        by every combination deciding the same prefixes. The most gain per effort does not
+        Every combination of the enumerated questions' moves (none first, in served order)
+        is tried, in order; a later one must need strictly less effort, so the plan is the
+        first combination's that needs the least. A question's moves are ordered by target
+        and each climbs through the positions of the ones below it, so the moves whose
+        prerequisites are met are always a prefix. Per group (the stages at their bars pooled;
+        each short stage alone) the most gain per effort of the questions whose prefix no
+        combination changes ("settled") is one table, built once in served order; a
+        combination adds only the questions whose prefix it decides, and shares those rows
+        with every combination deciding the same prefixes. The most gain per effort does not
         depend on the order of the questions, so the combinations compare exactly as one
-        table per combination would; the winning combination's tables are then built in served
-        order (only as wide as each group's share of the effort) to pick its moves.
+        table per combination in served order would; only the winner's tables are then built
+        in served order (from the settled rows before its first decided question) to pick its
+        moves as such a table does.
         """
         levels = self.base.levels
         multipliers = self.evaluator.multipliers
         stage_gaps, overall_gap = self.evaluator.gaps(self.rung)
-        rate = max(100 * m.d_overall / m.effort for ms in candidates.values() for m in ms)
-        free = [(qid, options) for qid, options in candidates.items() if qid not in enumerated]
-        # every free move, prerequisites or not: a bound for any set of prefixes
-        bounds = _rates(options for _, options in free)
+        enumerated_set = set(enumerated)
         # group 0 pools the stages already at their bar; each short stage is a group of its own
         members: list[list[int]] = [[k for k, gap in enumerate(stage_gaps) if gap <= 0]]
         members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
         group_of = {k: g for g, ks in enumerate(members) for k in ks}
+        count_groups = len(members)
         width = bound + 1
-        # Per free question: its group, its moves and how many of them have their prerequisites
-        # on questions that are not enumerated met (a fixed prefix). Questions with a move in
-        # that prefix needing an enumerated question are "decided" by the combination: per move
-        # its prerequisites on enumerated questions.
-        enumerated_set = set(enumerated)
-        prepared: list[tuple[int, list[_Move], int]] = []
-        decided: list[list[tuple[list[_Move], int, list[list[tuple[str, Decimal]]]]]] = [
+        index = {p: i for i, p in enumerate(enumerated)}
+        # Per enumerated question, its choices: none (its current level), then each move whose
+        # prerequisites on questions that are not enumerated are met (the others never are):
+        # (level, effort, stage, 100 × stage gain, 100 × overall gain, prerequisites on
+        # enumerated questions by index).
+        choices: list[list[_Move | None]] = []
+        infos: list[list[tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]]] = []
+        for p in enumerated:
+            picks: list[_Move | None] = [None]
+            info: list[tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]] = [
+                (levels.get(p, _ZERO), 0, 0, 0, 0, [])
+            ]
+            for move in candidates[p]:
+                if any(levels.get(q, _ZERO) < v for q, v in move.requires if q not in index):
+                    continue
+                picks.append(move)
+                info.append(
+                    (
+                        move.level,
+                        move.effort,
+                        move.stage,
+                        100 * move.d_num,
+                        100 * move.d_overall,
+                        [(index[q], v) for q, v in move.requires if q in index],
+                    )
+                )
+            choices.append(picks)
+            infos.append(info)
+        # Per free question in served order: its group, its moves, how many of them have their
+        # prerequisites on questions that are not enumerated met (a fixed prefix) and, when a
+        # move of that prefix needs an enumerated question, per move those needs ("decided").
+        prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]] = []
+        free: list[list[_Move]] = []
+        for qid, options in candidates.items():
+            if qid in enumerated_set:
+                continue
+            free.append(options)
+            fixed = len(options)
+            checks: list[list[tuple[int, Decimal]]] | None = None
+            if enumerated:
+                checks = []
+                for k, move in enumerate(options):
+                    if any(levels.get(q, _ZERO) < v for q, v in move.requires if q not in index):
+                        fixed = k
+                        break
+                    checks.append([(index[q], v) for q, v in move.requires if q in index])
+                if not any(checks):
+                    checks = None
+            if fixed:
+                prepared.append((group_of[options[0].stage], options, fixed, checks))
+        fractional = _Fractional(_rates(free))  # every free move: a bound for any combination
+        settled: list[list[list[_Move]]] = [[] for _ in members]
+        decided: list[list[tuple[list[_Move], int, list[list[tuple[int, Decimal]]]]]] = [
             [] for _ in members
         ]
-        settled: list[list[list[_Move]]] = [[] for _ in members]
-        for _, options in free:
-            fixed = len(options)
-            checks: list[list[tuple[str, Decimal]]] = []
-            for k, move in enumerate(options):
-                if enumerated and any(
-                    levels.get(p, _ZERO) < v for p, v in move.requires if p not in enumerated_set
-                ):
-                    fixed = k
-                    break
-                if enumerated:
-                    checks.append([(p, v) for p, v in move.requires if p in enumerated_set])
-            g = group_of[options[0].stage]
-            prepared.append((g, options, fixed))
-            if not fixed:
-                continue
-            if any(checks[:fixed]):
-                decided[g].append((options, fixed, checks[:fixed]))
-            else:
+        reads: list[set[int]] = [set() for _ in members]  # enumerated questions a group reads
+        for g, options, fixed, checks in prepared:
+            if checks is None:
                 settled[g].append(options[:fixed])
-        base = [_best_row(settled[g], width, overall=g == 0) for g in range(len(members))]
-        # per group, the rows after the first i decided questions, by their move counts
-        rows: list[dict[tuple[int, ...], list[int]]] = [{(): row} for row in base]
+            else:
+                decided[g].append((options, fixed, checks))
+                reads[g].update(i for needs in checks for i, _ in needs)
+        tables = [_table(settled[g], width, overall=g == 0) for g in range(count_groups)]
+        base = [table.bests[-1] for table in tables]
+        read = [sorted(indices) for indices in reads]
+        # per group: rows by the choices of the questions it reads, and by decided move counts
+        by_choice: list[dict[tuple[int, ...], list[int]]] = [{} for _ in members]
+        by_counts: list[dict[tuple[int, ...], list[int]]] = [{(): row} for row in base]
         convolved: dict[tuple[int, ...], list[int]] = {}
-        best: tuple[int, list[_Move], list[int], list[list[int]]] | None = None
-        choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
-        for combo in product(*choices):
-            chosen = [move for move in combo if move is not None]
-            final = levels
-            if chosen:
-                final = dict(levels)
-                final.update((move.question.id, move.level) for move in chosen)
-                if any(final.get(p, _ZERO) < m for move in chosen for p, m in move.requires):
-                    continue
-            spent = sum(move.effort for move in chosen)
-            limit = (bound if best is None else best[0] - 1) - spent
-            gaps = list(stage_gaps)
+        best: tuple[int, tuple[int, ...]] | None = None
+        short = [(members[g][0], multipliers[members[g][0]]) for g in range(1, count_groups)]
+        for combo in product(*(range(len(picks)) for picks in choices)):
+            spent = 0
             gap = overall_gap
-            for move in chosen:
-                gaps[move.stage] -= 100 * move.d_num
-                gap -= 100 * move.d_overall
-            if limit < 0 or (gap > 0 and gap > rate * limit):
-                continue  # even the best gain per effort cannot close the gap within the limit
-            floor = _fill(bounds, gap)
-            if floor is None or floor > limit:
+            gaps = stage_gaps
+            levels_now = [info[c][0] for info, c in zip(infos, combo, strict=True)]
+            valid = True
+            for info, c in zip(infos, combo, strict=True):
+                if c:
+                    _, cost, stage, d_num, d_overall, needs = info[c]
+                    if any(levels_now[i] < v for i, v in needs):
+                        valid = False
+                        break
+                    spent += cost
+                    gap -= d_overall
+                    if gaps is stage_gaps:
+                        gaps = list(stage_gaps)
+                    gaps[stage] -= d_num
+            if not valid:
                 continue
-            counts: list[int] = []
-            group_rows = []
-            for g, items in enumerate(decided):
-                known = rows[g]
-                row = base[g]
-                key: tuple[int, ...] = ()
-                for options, count, checks in items:
-                    for k, needed in enumerate(checks):
-                        if any(final.get(p, _ZERO) < v for p, v in needed):
-                            count = k
-                            break
-                    key += (count,)
-                    counts.append(count)
-                    after = known.get(key)
-                    if after is None:
-                        after = known[key] = _add_moves(row, options[:count], overall=g == 0)
-                    row = after
-                group_rows.append(row)
-            needs = [
-                (group_rows[g], gaps[members[g][0]], multipliers[members[g][0]])
-                for g in range(1, len(members))
-            ]
-            effort = _least(group_rows[0], needs, gap, limit, convolved)
+            limit = (bound if best is None else best[0] - 1) - spent
+            if limit < 0:
+                continue
+            floor = fractional.effort(gap)
+            if floor is None or floor > limit:
+                continue  # even the best gain per effort cannot close the gap within the limit
+            rows = base
+            if enumerated:
+                rows = []
+                for g in range(count_groups):
+                    if not read[g]:
+                        rows.append(base[g])
+                        continue
+                    key = tuple(combo[i] for i in read[g])
+                    row = by_choice[g].get(key)
+                    if row is None:
+                        counts = _counts(decided[g], levels_now)
+                        row = by_choice[g][key] = _with_decided(
+                            by_counts[g], decided[g], counts, overall=g == 0
+                        )
+                    rows.append(row)
+            needs_now = [(rows[g], gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
+            effort = _least(rows[0], needs_now, gap, limit, convolved)
             if effort is not None:
-                best = (spent + effort, chosen, counts, group_rows)
+                best = (spent + effort, combo)
         if best is None:
             return None
-        # the winner's tables in served order, to pick its moves as one table per combination
-        total, chosen, counts, group_rows = best
-        gaps = list(stage_gaps)
-        gap = overall_gap
+        return self._rebuild_plan(best, choices, infos, tables, prepared, short)
+
+    def _rebuild_plan(
+        self,
+        best: tuple[int, tuple[int, ...]],
+        choices: list[list[_Move | None]],
+        infos: list[list[tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]]],
+        tables: list[_Table],
+        prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]],
+        short: list[tuple[int, int]],
+    ) -> list[_Move]:
+        """The winning combination's moves, picked from its tables in served order."""
+        total, combo = best
+        chosen = [cast(_Move, choices[i][c]) for i, c in enumerate(combo) if c]
+        levels_now = [info[c][0] for info, c in zip(infos, combo, strict=True)]
+        stage_gaps, gap = self.evaluator.gaps(self.rung)
         for move in chosen:
-            gaps[move.stage] -= 100 * move.d_num
+            stage_gaps[move.stage] -= 100 * move.d_num
             gap -= 100 * move.d_overall
-        needs = [
-            (group_rows[g], gaps[members[g][0]], multipliers[members[g][0]])
-            for g in range(1, len(members))
-        ]
-        budgets = _allot(group_rows[0], needs, gap, total - sum(m.effort for m in chosen))
-        groups: list[list[list[_Move]]] = [[] for _ in members]
-        decided_count = {
-            id(options): count
-            for (options, _, _), count in zip(
-                (item for items in decided for item in items), counts, strict=True
-            )
-        }
-        for g, options, fixed in prepared:
-            count = decided_count.get(id(options), fixed)
+        # the served-order items of each group; the rows before the first decided one are the
+        # settled table's
+        items: list[list[list[_Move]]] = [[] for _ in tables]
+        settled_first = [-1] * len(tables)
+        for g, options, fixed, checks in prepared:
+            count = fixed
+            if checks is not None:
+                count = _counts([(options, fixed, checks)], levels_now)[0]
+                if count and settled_first[g] < 0:
+                    settled_first[g] = len(items[g])
             if count:
-                groups[g].append(options[:count])
-        found = [
-            move
-            for g, spent in enumerate(budgets)
-            for move in _rebuild(_table(groups[g], spent + 1, overall=g == 0), spent)
-        ]
+                items[g].append(options[:count])
+        full: list[_Table] = []
+        for g, table in enumerate(tables):
+            same = len(items[g]) if settled_first[g] < 0 else settled_first[g]
+            bests = table.bests[: same + 1]
+            for options in items[g][same:]:
+                bests.append(_add_moves(bests[-1], options, overall=g == 0))
+            full.append(_Table(items[g], bests, g == 0))
+        needs = [(full[g].bests[-1], stage_gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
+        spent = total - sum(move.effort for move in chosen)
+        budgets = _allot(full[0].bests[-1], needs, gap, spent)
+        found = [move for g, table in enumerate(full) for move in _rebuild(table, budgets[g])]
         return chosen + found
 
 
@@ -848,6 +899,68 @@ def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
         effort += top / rate
         gap -= top
     return None
+
+
+def _counts(
+    decided: list[tuple[list[_Move], int, list[list[tuple[int, Decimal]]]]],
+    levels_now: list[Decimal],
+) -> tuple[int, ...]:
+    """Per decided question, how many of its moves have their prerequisites met."""
+    counts = []
+    for _, count, checks in decided:
+        for k, needed in enumerate(checks):
+            if any(levels_now[i] < v for i, v in needed):
+                count = k
+                break
+        counts.append(count)
+    return tuple(counts)
+
+
+def _with_decided(
+    known: dict[tuple[int, ...], list[int]],
+    decided: list[tuple[list[_Move], int, list[list[tuple[int, Decimal]]]]],
+    counts: tuple[int, ...],
+    *,
+    overall: bool,
+) -> list[int]:
+    """The settled row with the decided questions' usable moves added, one question at a time;
+    ``known`` keeps the row after each prefix of counts, for other combinations to share."""
+    row = known[()]
+    for i, (options, _, _) in enumerate(decided):
+        after = known.get(counts[: i + 1])
+        if after is None:
+            after = known[counts[: i + 1]] = (
+                _add_moves(row, options[: counts[i]], overall=overall) if counts[i] else row
+            )
+        row = after
+    return row
+
+
+class _Fractional:
+    """The fractional-knapsack effort that closes a gap with ``items`` (see ``_fill``), by
+    bisection on the running sums."""
+
+    __slots__ = ("rates", "gains", "efforts")
+
+    def __init__(self, items: list[tuple[float, int]]) -> None:
+        self.rates = [rate for rate, _ in items]
+        self.gains: list[int] = []
+        self.efforts: list[float] = []
+        gained, effort = 0, 0.0
+        for rate, top in items:
+            self.gains.append(gained)
+            self.efforts.append(effort)
+            gained += top
+            effort += top / rate
+        self.gains.append(gained)
+
+    def effort(self, gap: int) -> float | None:
+        if gap <= 0:
+            return 0.0
+        k = bisect_left(self.gains, gap) - 1  # the item that closes it
+        if k >= len(self.rates):
+            return None
+        return self.efforts[k] + (gap - self.gains[k]) / self.rates[k]
 
 
 _NONE = -(10**30)  # "impossible" in the programmes' integer gains (far below any real sum)
