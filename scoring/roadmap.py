@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import operator
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -136,7 +136,10 @@ def describe_answer(question: Question, value: AnswerValue) -> Text:
         number = _number_text(to_decimal(value) or Decimal(0))
         unit = question.unit or Text("", "")
         return Text(f"{number}{unit.zh}", f"{number} {unit.en}".rstrip())
-    ids = [value] if isinstance(value, str) else list(cast(list[str], value))
+    if isinstance(value, str):
+        option = question.option(value)
+        return Text("", "") if option is None else option.text
+    ids = list(cast(list[str], value))
     texts = [option.text for option in map(question.option, ids) if option is not None]
     return Text("、".join(t.zh for t in texts), "; ".join(t.en for t in texts))
 
@@ -343,6 +346,8 @@ class _Ladder:
     requires: tuple[tuple[tuple[str, Decimal], ...], ...]  # per position
     any_requires: bool
     scale: int
+    #: the moves up from each (position, level, cap, limited), see ``_climbs``
+    climbs: dict[tuple[int, Decimal, Decimal, bool], list[_Climb]]
 
     def points(self, level: Decimal) -> int:
         """``level`` in the units of ``scaled``."""
@@ -386,6 +391,7 @@ def _ladders(questionnaire: Questionnaire) -> dict[str, _Ladder]:
                 ),
                 any_requires=any(p.requires for p in positions),
                 scale=scale,
+                climbs={},
             )
         cached = ladders
         questionnaire._cache["ladders"] = cached
@@ -473,6 +479,48 @@ def _target_value(ladder: _Ladder, value: AnswerValue, to: int) -> tuple[AnswerV
 def _exclusive(question: Question, option_id: str) -> bool:
     option = question.option(option_id)
     return option is not None and option.exclusive
+
+
+_Climb = tuple[int, Decimal, int, int, bool, tuple[tuple[str, Decimal], ...]]
+
+
+def _climbs(ladder: _Ladder, frm: int, level: Decimal, cap: Decimal, limited: bool) -> list[_Climb]:
+    """The moves up from position ``frm`` (answered at ``level``) in the question's own terms:
+    target position and level, effort, stage-numerator gain, whether within limits, and the
+    prerequisites of every position climbed. They depend on nothing else, so they are kept on
+    the ladder (a few per position and rung)."""
+    key = (frm, level, cap, limited)
+    known = ladder.climbs.get(key)
+    if known is not None:
+        return known
+    here = ladder.points(level)
+    efforts = ladder.efforts
+    last = len(ladder.levels) - 1
+    if limited:
+        last = min(last, frm + MAX_POSITIONS)
+    climbs: list[_Climb] = []
+    for to in range(frm + 1, last + 1):
+        target_level = ladder.levels[to]
+        if target_level <= level:
+            continue
+        within = to - frm <= MAX_POSITIONS and target_level <= cap
+        if limited and not within:
+            continue
+        requires: tuple[tuple[str, Decimal], ...] = ()
+        if ladder.any_requires:
+            requires = tuple(r for p in ladder.requires[frm + 1 : to + 1] for r in p)
+        climbs.append(
+            (
+                to,
+                target_level,
+                efforts[to + 1] - efforts[frm + 1],
+                ladder.scaled[to] - here,
+                within,
+                requires,
+            )
+        )
+    ladder.climbs[key] = climbs
+    return climbs
 
 
 class _Evaluator:
@@ -574,32 +622,17 @@ class _Planner:
         found: dict[str, list[_Move]] = {}
         for qid, frm in self.current.items():
             ladder = self.ladders[qid]
-            if ladder.dependent and not dependent:
-                continue
             question = ladder.question
-            level = levels[qid]
             k = position[question.stage_id]
-            here = ladder.points(level)
-            efforts = ladder.efforts
-            last = len(ladder.levels) - 1
-            if limited:
-                last = min(last, frm + MAX_POSITIONS)
+            multiplier = multipliers[k]
             moves: list[_Move] = []
-            for to in range(frm + 1, last + 1):
-                target_level = ladder.levels[to]
-                if target_level <= level:
-                    continue
-                within = to - frm <= MAX_POSITIONS and target_level <= cap
-                if limited and not within:
-                    continue
+            for to, target_level, effort, d_num, within, requires in _climbs(
+                ladder, frm, levels[qid], cap, limited
+            ):
                 if ladder.dependent and not self._keeps_applicability(
                     qid, _target_value(ladder, self.base.effective[qid], to)[0]
                 ):
                     continue
-                d_num = ladder.scaled[to] - here
-                requires: tuple[tuple[str, Decimal], ...] = ()
-                if ladder.any_requires:
-                    requires = tuple(r for p in ladder.requires[frm + 1 : to + 1] for r in p)
                 moves.append(
                     _Move(
                         question,
@@ -607,9 +640,9 @@ class _Planner:
                         frm,
                         to,
                         target_level,
-                        efforts[to + 1] - efforts[frm + 1],
+                        effort,
                         d_num,
-                        multipliers[k] * d_num,
+                        multiplier * d_num,
                         within,
                         ladder,
                         requires,
@@ -646,7 +679,10 @@ class _Planner:
         for qid, options in moves.items() if candidates is not moves else ():
             kept = []
             for move in options:
-                unmet = [(p, m) for p, m in move.requires if levels.get(p, Decimal(0)) < m]
+                if not move.requires:
+                    kept.append(move)
+                    continue
+                unmet = [(p, m) for p, m in move.requires if levels.get(p, _ZERO) < m]
                 if any(p not in moves for p, _ in unmet):
                     continue
                 for p, m in unmet:
@@ -659,14 +695,16 @@ class _Planner:
         enumerated = active[:MAX_ENUMERATED]
         if not candidates:
             return None
-        ceiling = sum(max(m.effort for m in options) for options in candidates.values())
+        ceiling = sum(max([m.effort for m in options]) for options in candidates.values())
         # a lower bound on the effort: the overall gap over the best overall gain per effort
         _, overall_gap = self.evaluator.gaps(self.rung)
-        floor = _effort_floor(candidates.values(), overall_gap)
+        rates = {qid: _rate(options) for qid, options in candidates.items()}
+        floor = _fill(sorted(r for r in rates.values() if r[1] > 0)[::-1], overall_gap)
         bound = ceiling if floor is None else max(2, math.ceil(1.25 * floor))
+        free = sorted(r for q, r in rates.items() if r[1] > 0 and q not in enumerated)[::-1]
         while True:
             bound = min(bound, ceiling)
-            best = self._search(candidates, enumerated, bound)
+            best = self._search(candidates, enumerated, bound, free)
             if best is not None:
                 return best, optimal
             if bound >= ceiling:
@@ -677,7 +715,11 @@ class _Planner:
         return self.ladders[qid].served
 
     def _search(
-        self, candidates: dict[str, list[_Move]], enumerated: list[str], bound: int
+        self,
+        candidates: dict[str, list[_Move]],
+        enumerated: list[str],
+        bound: int,
+        free_rates: list[tuple[float, int]],
     ) -> list[_Move] | None:
         """The least-effort plan with effort ≤ ``bound``, enumerating prerequisite questions.
 
@@ -737,11 +779,9 @@ class _Planner:
         # prerequisites on questions that are not enumerated met (a fixed prefix) and, when a
         # move of that prefix needs an enumerated question, per move those needs ("decided").
         prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]] = []
-        free: list[list[_Move]] = []
         for qid, options in candidates.items():
             if qid in enumerated_set:
                 continue
-            free.append(options)
             fixed = len(options)
             checks: list[list[tuple[int, Decimal]]] | None = None
             if enumerated:
@@ -755,7 +795,7 @@ class _Planner:
                     checks = None
             if fixed:
                 prepared.append((group_of[options[0].stage], options, fixed, checks))
-        fractional = _Fractional(_rates(free))  # every free move: a bound for any combination
+        fractional = _Fractional(free_rates)  # every free move: a bound for any combination
         settled: list[list[list[_Move]]] = [[] for _ in members]
         decided: list[list[tuple[list[_Move], int, list[list[tuple[int, Decimal]]]]]] = [
             [] for _ in members
@@ -870,22 +910,12 @@ class _Planner:
 _ZERO = Decimal(0)
 
 
-def _effort_floor(groups: Iterable[list[_Move]], gap: int) -> float | None:
-    """A lower bound on the effort that closes ``gap`` (overall units × 100), or None if even
-    every move cannot: each question gains at most its largest move and at most its best gain per
-    effort, so a fractional knapsack over (best rate, largest gain) bounds every plan."""
-    return _fill(_rates(groups), gap)
-
-
-def _rates(groups: Iterable[list[_Move]]) -> list[tuple[float, int]]:
-    """Per question: its best overall gain per effort and its largest gain, best rate first."""
-    items = []
-    for options in groups:
-        top = max(100 * m.d_overall for m in options)
-        if top > 0:
-            items.append((max(100 * m.d_overall / m.effort for m in options), top))
-    items.sort(reverse=True)
-    return items
+def _rate(options: list[_Move]) -> tuple[float, int]:
+    """A question's best overall gain per effort and its largest gain (×100): with them a
+    fractional knapsack bounds the effort of every plan from below (``_fill``)."""
+    return max([100 * m.d_overall / m.effort for m in options]), max(
+        [100 * m.d_overall for m in options]
+    )
 
 
 def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
@@ -1254,21 +1284,17 @@ def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple
     )
 
 
-class _Rate:
-    """Sorts moves by gain per effort, highest first, exactly (cross-multiplied, no Fraction)."""
+def _rates_key(moves: Iterable[_Move]) -> Callable[[_Move], int]:
+    """A sort key putting the highest overall gain per effort first, exactly: gain × (L ÷
+    effort) with L a common multiple of every effort is a whole number in the same order."""
+    common = 1
+    for effort in {move.effort for move in moves}:
+        common = common * effort // math.gcd(common, effort)
 
-    __slots__ = ("gain", "effort")
+    def key(move: _Move) -> int:
+        return -move.d_overall * (common // move.effort)
 
-    def __init__(self, move: _Move) -> None:
-        self.gain, self.effort = move.d_overall, move.effort
-
-    def __lt__(self, other: _Rate) -> bool:
-        return self.gain * other.effort > other.gain * self.effort
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Rate) and self.gain * other.effort == other.gain * self.effort
-
-    __hash__ = None  # type: ignore[assignment]
+    return key
 
 
 def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> tuple[Step, ...]:
@@ -1278,16 +1304,18 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
     needs = {
         move.question.id: tuple(
             sorted(
-                {p for p, m in move.requires if p in in_plan and levels.get(p, Decimal(0)) < m},
+                {p for p, m in move.requires if p in in_plan and levels.get(p, _ZERO) < m},
                 key=planner._served,
             )
         )
         for move in chosen
     }
 
-    def key(move: _Move) -> tuple[bool, _Rate, int]:
+    rate = _rates_key(chosen)
+
+    def key(move: _Move) -> tuple[bool, int, int]:
         lifts = move.question.stage_id in binding and move.d_num > 0
-        return (not lifts, _Rate(move), move.ladder.served)
+        return (not lifts, rate(move), move.ladder.served)
 
     waiting = sorted(chosen, key=key)
     done: set[str] = set()
@@ -1303,16 +1331,17 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
 def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tuple[Step, ...]:
     """Single-position moves outside the plan whose prerequisites are met, best first."""
     levels = planner.base.levels
-    found: list[tuple[tuple[_Rate, int], _Move]] = []
+    found: list[_Move] = []
     for qid, options in planner.moves(limited=True, dependent=False).items():
         if qid in in_plan:
             continue
         move = options[0]
-        if any(levels.get(p, Decimal(0)) < m for p, m in move.requires):
+        if any(levels.get(p, _ZERO) < m for p, m in move.requires):
             continue
-        found.append(((_Rate(move), move.ladder.served), move))
-    found.sort(key=lambda item: item[0])
-    return tuple(_step(planner, move, binding, ()) for _, move in found[:MAX_IDEAS])
+        found.append(move)
+    rate = _rates_key(found)
+    found.sort(key=lambda move: (rate(move), move.ladder.served))
+    return tuple(_step(planner, move, binding, ()) for move in found[:MAX_IDEAS])
 
 
 def _why_not_higher(
