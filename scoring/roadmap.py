@@ -814,8 +814,20 @@ class _Planner:
         by_choice: list[dict[tuple[int, ...], list[int]]] = [{} for _ in members]
         by_counts: list[dict[tuple[int, ...], list[int]]] = [{(): row} for row in base]
         convolved: dict[tuple[int, ...], list[int]] = {}
-        best: tuple[int, tuple[int, ...]] | None = None
+        best: tuple[int, tuple[int, ...], list[list[int]]] | None = None
         short = [(members[g][0], multipliers[members[g][0]]) for g in range(1, count_groups)]
+        # Bounds for any combination: every decided question with all its moves usable
+        # ("relaxed"); per short stage the least effort at its bar, and over all groups (bars
+        # ignored) the least effort that closes the overall gap.
+        relaxed = [
+            _with_decided(
+                by_counts[g], decided[g], tuple(fixed for _, fixed, _ in decided[g]), overall=g == 0
+            )
+            for g in range(count_groups)
+        ]
+        anyhow = relaxed[0]
+        for g, (_, multiplier) in enumerate(short, start=1):
+            anyhow = _convolve(anyhow, [multiplier * v for v in relaxed[g]], 0, 0, width)
         for combo in product(*(range(len(picks)) for picks in choices)):
             spent = 0
             gap = overall_gap
@@ -841,6 +853,13 @@ class _Planner:
             floor = fractional.effort(gap)
             if floor is None or floor > limit:
                 continue  # even the best gain per effort cannot close the gap within the limit
+            if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
+                continue  # even with every decided move and no bars
+            low = 0
+            for g, (k, _) in enumerate(short, start=1):
+                low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, limit + 1)
+            if low > limit:
+                continue  # the short stages alone need more
             rows = base
             if enumerated:
                 rows = []
@@ -859,30 +878,33 @@ class _Planner:
             needs_now = [(rows[g], gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
             effort = _least(rows[0], needs_now, gap, limit, convolved)
             if effort is not None:
-                best = (spent + effort, combo)
+                best = (spent + effort, combo, rows)
         if best is None:
             return None
         return self._rebuild_plan(best, choices, infos, tables, prepared, short)
 
     def _rebuild_plan(
         self,
-        best: tuple[int, tuple[int, ...]],
+        best: tuple[int, tuple[int, ...], list[list[int]]],
         choices: list[list[_Move | None]],
         infos: list[list[tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]]],
         tables: list[_Table],
         prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]],
         short: list[tuple[int, int]],
     ) -> list[_Move]:
-        """The winning combination's moves, picked from its tables in served order."""
-        total, combo = best
+        """The winning combination's moves: its effort shared out between the groups as
+        ``_least`` found it, then each group's moves picked from its table in served order
+        (only as wide as its share; the rows before its first decided question are the
+        settled table's)."""
+        total, combo, rows = best
         chosen = [cast(_Move, choices[i][c]) for i, c in enumerate(combo) if c]
         levels_now = [info[c][0] for info, c in zip(infos, combo, strict=True)]
         stage_gaps, gap = self.evaluator.gaps(self.rung)
         for move in chosen:
             stage_gaps[move.stage] -= 100 * move.d_num
             gap -= 100 * move.d_overall
-        # the served-order items of each group; the rows before the first decided one are the
-        # settled table's
+        needs = [(rows[g], stage_gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
+        budgets = _allot(rows[0], needs, gap, total - sum(move.effort for move in chosen))
         items: list[list[list[_Move]]] = [[] for _ in tables]
         settled_first = [-1] * len(tables)
         for g, options, fixed, checks in prepared:
@@ -893,18 +915,19 @@ class _Planner:
                     settled_first[g] = len(items[g])
             if count:
                 items[g].append(options[:count])
-        full: list[_Table] = []
+        found = list(chosen)
         for g, table in enumerate(tables):
+            budget = budgets[g]
+            if not budget:
+                continue
             same = len(items[g]) if settled_first[g] < 0 else settled_first[g]
             bests = table.bests[: same + 1]
+            row = bests[-1][: budget + 1]
             for options in items[g][same:]:
-                bests.append(_add_moves(bests[-1], options, overall=g == 0))
-            full.append(_Table(items[g], bests, g == 0))
-        needs = [(full[g].bests[-1], stage_gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
-        spent = total - sum(move.effort for move in chosen)
-        budgets = _allot(full[0].bests[-1], needs, gap, spent)
-        found = [move for g, table in enumerate(full) for move in _rebuild(table, budgets[g])]
-        return chosen + found
+                row = _add_moves(row, options, overall=g == 0)
+                bests.append(row)
+            found += _rebuild(_Table(items[g], bests, g == 0), budget)
+        return found
 
 
 _ZERO = Decimal(0)
