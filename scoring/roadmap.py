@@ -701,15 +701,14 @@ class _Planner:
         rates = {qid: _rate(options) for qid, options in candidates.items()}
         floor = _fill(sorted(r for r in rates.values() if r[1] > 0)[::-1], overall_gap)
         bound = ceiling if floor is None else max(2, math.ceil(1.25 * floor))
-        free = sorted(r for q, r in rates.items() if r[1] > 0 and q not in enumerated)[::-1]
         while True:
             bound = min(bound, ceiling)
-            best = self._search(candidates, enumerated, bound, free)
+            best = self._search(candidates, enumerated, bound)
             if best is not None:
                 return best, optimal
             if bound >= ceiling:
                 return None
-            bound *= 2
+            bound = math.ceil(bound * 1.5)
 
     def _served(self, qid: str) -> int:
         return self.ladders[qid].served
@@ -719,7 +718,6 @@ class _Planner:
         candidates: dict[str, list[_Move]],
         enumerated: list[str],
         bound: int,
-        free_rates: list[tuple[float, int]],
     ) -> list[_Move] | None:
         """The least-effort plan with effort ≤ ``bound``, enumerating prerequisite questions.
 
@@ -795,7 +793,6 @@ class _Planner:
                     checks = None
             if fixed:
                 prepared.append((group_of[options[0].stage], options, fixed, checks))
-        fractional = _Fractional(free_rates)  # every free move: a bound for any combination
         settled: list[list[list[_Move]]] = [[] for _ in members]
         decided: list[list[tuple[list[_Move], int, list[list[tuple[int, Decimal]]]]]] = [
             [] for _ in members
@@ -826,8 +823,9 @@ class _Planner:
             for g in range(count_groups)
         ]
         anyhow = relaxed[0]
-        for g, (_, multiplier) in enumerate(short, start=1):
-            anyhow = _convolve(anyhow, [multiplier * v for v in relaxed[g]], 0, 0, width)
+        for g, options, fixed, _ in prepared:
+            if g:
+                anyhow = _add_moves(anyhow, options[:fixed], overall=True)
         for combo in product(*(range(len(picks)) for picks in choices)):
             spent = 0
             gap = overall_gap
@@ -850,9 +848,6 @@ class _Planner:
             limit = (bound if best is None else best[0] - 1) - spent
             if limit < 0:
                 continue
-            floor = fractional.effort(gap)
-            if floor is None or floor > limit:
-                continue  # even the best gain per effort cannot close the gap within the limit
             if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
                 continue  # even with every decided move and no bars
             low = 0
@@ -987,33 +982,6 @@ def _with_decided(
             )
         row = after
     return row
-
-
-class _Fractional:
-    """The fractional-knapsack effort that closes a gap with ``items`` (see ``_fill``), by
-    bisection on the running sums."""
-
-    __slots__ = ("rates", "gains", "efforts")
-
-    def __init__(self, items: list[tuple[float, int]]) -> None:
-        self.rates = [rate for rate, _ in items]
-        self.gains: list[int] = []
-        self.efforts: list[float] = []
-        gained, effort = 0, 0.0
-        for rate, top in items:
-            self.gains.append(gained)
-            self.efforts.append(effort)
-            gained += top
-            effort += top / rate
-        self.gains.append(gained)
-
-    def effort(self, gap: int) -> float | None:
-        if gap <= 0:
-            return 0.0
-        k = bisect_left(self.gains, gap) - 1  # the item that closes it
-        if k >= len(self.rates):
-            return None
-        return self.efforts[k] + (gap - self.gains[k]) / self.rates[k]
 
 
 _NONE = -(10**30)  # "impossible" in the programmes' integer gains (far below any real sum)
