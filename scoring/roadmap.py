@@ -1241,7 +1241,7 @@ def _prove(
     effective = planner.base.effective
     answers.update((move.question.id, move.value(effective[move.question.id])) for move in chosen)
     tally = walk(planner.questionnaire, answers, planner.profile)
-    if frozenset(tally.effective) != frozenset(planner.base.effective):
+    if tally.effective.keys() != planner.base.effective.keys():
         return None
     overall = overall_of(planner.questionnaire, tally.stages)
     if overall is None or rung_of(overall, tally.stages) < planner.rung:
@@ -1343,7 +1343,7 @@ def _why_not_higher(
         return None
     bar = Fraction(rung - RUNG_STEP)
     order = {stage.id: i for i, stage in enumerate(questionnaire.stages)}
-    stage_id = min(base.stages, key=lambda s: (base.stages[s] - bar, order[s]))
+    stage_id = min(base.stages, key=lambda s: (base.stages[s], order[s]))  # furthest below bar
     score = base.stages[stage_id]
     holders: list[tuple[Decimal, int, Question]] = []
     for i, question in enumerate(questionnaire.stage(stage_id).questions):
