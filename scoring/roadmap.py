@@ -1023,9 +1023,11 @@ def _add_moves(best: list[int], options: list[_Move], *, overall: bool) -> list[
     row = best[:]
     for move in options:
         cost = move.effort
+        if cost >= width:
+            continue
         gain = move.d_overall if overall else move.d_num
-        for effort in range(cost, width):
-            value = best[effort - cost] + gain
+        for effort, before in enumerate(best[: width - cost], cost):
+            value = before + gain
             if value > row[effort]:
                 row[effort] = value
     return row
