@@ -98,6 +98,8 @@ MAX_IDEAS = 5
 #: Prerequisite questions enumerated exactly; beyond this the plan is valid but maybe not optimal.
 MAX_ENUMERATED = 5
 _GAIN_PLACES = Decimal("0.001")
+#: Moves kept per question across calls (per position, rung and stage multiplier).
+_MOVES_KEPT = 256
 _HOLDERS = 3
 
 LIMITS_NOTE = Text(
@@ -348,6 +350,8 @@ class _Ladder:
     scale: int
     #: the moves up from each (position, level, cap, limited), see ``_climbs``
     climbs: dict[tuple[int, Decimal, Decimal, bool], list[_Climb]]
+    #: … as ``_Move``s, also by stage index and multiplier (at most ``_MOVES_KEPT``)
+    moves_up: dict[tuple[int, Decimal, Decimal, bool, int, int], list[_Move]]
 
     def points(self, level: Decimal) -> int:
         """``level`` in the units of ``scaled``."""
@@ -392,6 +396,7 @@ def _ladders(questionnaire: Questionnaire) -> dict[str, _Ladder]:
                 any_requires=any(p.requires for p in positions),
                 scale=scale,
                 climbs={},
+                moves_up={},
             )
         cached = ladders
         questionnaire._cache["ladders"] = cached
@@ -418,7 +423,7 @@ def _readers(questionnaire: Questionnaire) -> dict[str, tuple[Question, ...]]:
 # --- moves ------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Move:
     """Move one question to position ``to``; its effect in the evaluator's integer units."""
 
@@ -620,20 +625,20 @@ class _Planner:
         levels = self.base.levels
         cap = self.cap
         found: dict[str, list[_Move]] = {}
+        effective = self.base.effective
         for qid, frm in self.current.items():
             ladder = self.ladders[qid]
             question = ladder.question
             k = position[question.stage_id]
             multiplier = multipliers[k]
-            moves: list[_Move] = []
-            for to, target_level, effort, d_num, within, requires in _climbs(
-                ladder, frm, levels[qid], cap, limited
-            ):
-                if ladder.dependent and not self._keeps_applicability(
-                    qid, _target_value(ladder, self.base.effective[qid], to)[0]
-                ):
-                    continue
-                moves.append(
+            level = levels[qid]
+            # the same question, position, rung and stage multiplier: the same moves
+            known = (frm, level, cap, limited, k, multiplier)
+            moves = ladder.moves_up.get(known)
+            if moves is None:
+                if len(ladder.moves_up) >= _MOVES_KEPT:
+                    ladder.moves_up.clear()
+                moves = ladder.moves_up[known] = [
                     _Move(
                         question,
                         k,
@@ -647,7 +652,16 @@ class _Planner:
                         ladder,
                         requires,
                     )  # fmt: skip
-                )
+                    for to, target_level, effort, d_num, within, requires in _climbs(
+                        ladder, frm, level, cap, limited
+                    )
+                ]
+            if ladder.dependent:
+                moves = [
+                    move
+                    for move in moves
+                    if self._keeps_applicability(qid, move.value(effective[qid]))
+                ]
             if moves:
                 found[qid] = moves
         self._moves[key] = found
