@@ -439,6 +439,7 @@ class _Move:
     ladder: _Ladder
     #: every position climbed through must have its prerequisites met
     requires: tuple[tuple[str, Decimal], ...]
+    rate: float  # 100 × overall gain per effort (for the fractional bound, ``_rate``)
 
     def value(self, current: AnswerValue) -> AnswerValue:
         return _target_value(self.ladder, current, self.to)[0]
@@ -651,6 +652,7 @@ class _Planner:
                         within,
                         ladder,
                         requires,
+                        100 * multiplier * d_num / effort,
                     )  # fmt: skip
                     for to, target_level, effort, d_num, within, requires in _climbs(
                         ladder, frm, level, cap, limited
@@ -796,7 +798,7 @@ class _Planner:
                 continue
             fixed = len(options)
             checks: list[list[tuple[int, Decimal]]] | None = None
-            if enumerated:
+            if enumerated and options[-1].requires:  # the last move climbs through them all
                 checks = []
                 for k, move in enumerate(options):
                     if any(levels.get(q, _ZERO) < v for q, v in move.requires if q not in index):
@@ -945,9 +947,7 @@ _ZERO = Decimal(0)
 def _rate(options: list[_Move]) -> tuple[float, int]:
     """A question's best overall gain per effort and its largest gain (×100): with them a
     fractional knapsack bounds the effort of every plan from below (``_fill``)."""
-    return max([100 * m.d_overall / m.effort for m in options]), max(
-        [100 * m.d_overall for m in options]
-    )
+    return max([m.rate for m in options]), 100 * max([m.d_overall for m in options])
 
 
 def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
