@@ -45,7 +45,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from itertools import product
 from typing import cast
 
 from scoring._raw import to_decimal
@@ -767,12 +766,10 @@ class _Planner:
         # (level, effort, stage, 100 × stage gain, 100 × overall gain, prerequisites on
         # enumerated questions by index).
         choices: list[list[_Move | None]] = []
-        infos: list[list[tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]]] = []
+        infos: list[list[_Choice]] = []
         for p in enumerated:
             picks: list[_Move | None] = [None]
-            info: list[tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]] = [
-                (levels.get(p, _ZERO), 0, 0, 0, 0, [])
-            ]
+            info: list[_Choice] = [(levels.get(p, _ZERO), 0, 0, 0, 0, [])]
             for move in candidates[p]:
                 if any(levels.get(q, _ZERO) < v for q, v in move.requires if q not in index):
                     continue
@@ -842,25 +839,7 @@ class _Planner:
         for g, options, fixed, _ in prepared:
             if g:
                 anyhow = _add_moves(anyhow, options[:fixed], overall=True)
-        for combo in product(*(range(len(picks)) for picks in choices)):
-            spent = 0
-            gap = overall_gap
-            gaps = stage_gaps
-            levels_now = [info[c][0] for info, c in zip(infos, combo, strict=True)]
-            valid = True
-            for info, c in zip(infos, combo, strict=True):
-                if c:
-                    _, cost, stage, d_num, d_overall, needs = info[c]
-                    if any(levels_now[i] < v for i, v in needs):
-                        valid = False
-                        break
-                    spent += cost
-                    gap -= d_overall
-                    if gaps is stage_gaps:
-                        gaps = list(stage_gaps)
-                    gaps[stage] -= d_num
-            if not valid:
-                continue
+        for combo, levels_now, spent, gap, gaps in _combinations(infos, overall_gap, stage_gaps):
             limit = (bound if best is None else best[0] - 1) - spent
             if limit < 0:
                 continue
@@ -898,7 +877,7 @@ class _Planner:
         self,
         best: tuple[int, tuple[int, ...], list[list[int]]],
         choices: list[list[_Move | None]],
-        infos: list[list[tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]]],
+        infos: list[list[_Choice]],
         tables: list[_Table],
         prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]],
         short: list[tuple[int, int]],
@@ -961,6 +940,47 @@ def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
         effort += top / rate
         gap -= top
     return None
+
+
+_Choice = tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]
+
+
+def _combinations(
+    infos: list[list[_Choice]], overall_gap: int, stage_gaps: list[int]
+) -> list[tuple[tuple[int, ...], list[Decimal], int, int, list[int]]]:
+    """Every combination of the enumerated questions' choices whose prerequisites among them
+    hold, in product order (the first question's choice most significant), with the levels it
+    leaves, its effort and the overall and stage gaps still to close. Built question by
+    question, so what a prefix adds up to is added once for all the combinations sharing it.
+    """
+    later: list[list[tuple[int, int, Decimal]]] = [[] for _ in infos]  # needs on a later one
+    for i, info in enumerate(infos):
+        for c, choice in enumerate(info):
+            for j, level in choice[5]:
+                if j > i:
+                    later[j].append((i, c, level))
+    partial: list[tuple[tuple[int, ...], list[Decimal], int, int, list[int]]] = [
+        ((), [], 0, overall_gap, stage_gaps)
+    ]
+    for i, info in enumerate(infos):
+        extended = []
+        checks = later[i]
+        for combo, levels_now, spent, gap, gaps in partial:
+            for c, (level, cost, stage, d_num, d_overall, needs) in enumerate(info):
+                if needs and any(j < i and levels_now[j] < v for j, v in needs):
+                    continue
+                if checks and any(combo[e] == ce and level < v for e, ce, v in checks):
+                    continue
+                if c:
+                    changed = gaps[:]
+                    changed[stage] -= d_num
+                    extended.append(
+                        (combo + (c,), [*levels_now, level], spent + cost, gap - d_overall, changed)
+                    )
+                else:
+                    extended.append((combo + (0,), [*levels_now, level], spent, gap, gaps))
+        partial = extended
+    return partial
 
 
 def _counts(
