@@ -18,8 +18,19 @@ multiple-choice knapsack (dynamic programme over effort, one choice per question
 then combined by a second programme over effort that keeps every stage at its bar and maximises
 the overall gain, and the least effort whose overall gain reaches R is the plan. Questions whose
 level some target ``requires`` and does not yet meet are enumerated (each of their choices), so
-prerequisites are exact too. The effort bound doubles until a plan is found, so small plans are
-cheap. Beyond ``MAX_ENUMERATED`` such questions the plan is still valid but ``optimal`` is false.
+prerequisites are exact too. The effort bound grows by half until a plan is found, so small
+plans are cheap. Beyond ``MAX_ENUMERATED`` such questions the plan is still valid but
+``optimal`` is false.
+
+Which plan of least effort (the tie-break): the first combination of the enumerated questions'
+choices, in product order (served order, "no move" first, then lower targets first), that
+reaches the least effort; within it the effort is shared between the stages as the second
+programme finds it (ties to the least effort on the later stage), and each stage's moves are
+read back from its table in served order, from the last question to the first, preferring no
+move, then the lower target. To be fast without changing that, the tables of the questions no
+combination affects are built once per search, a combination adds only the questions whose
+usable moves it decides, bounds with every such move allowed skip most combinations before
+their tables are built, and only the winner's tables are built in served order.
 
 **Proof.** Before it is offered, the plan's answers are scored by the engine (``walk``) and the
 rung is checked; the plan's ``overall`` and ``stages`` are the engine's. A plan whose changes
