@@ -549,12 +549,10 @@ class _Evaluator:
 
     def __init__(self, questionnaire: Questionnaire, base: Tally) -> None:
         scale = base.scale
-        places = [_places(stage.weight) for stage in questionnaire.stages]
-        stage_scale = 10 ** max(places)
         self.scale = scale
         self.stage_ids = [stage.id for stage in questionnaire.stages if stage.id in base.sums]
         self.position = {stage_id: k for k, stage_id in enumerate(self.stage_ids)}
-        weights = {stage.id: int(stage.weight * stage_scale) for stage in questionnaire.stages}
+        weights = _stage_weights(questionnaire)
         self.nums = [base.sums[s][0] for s in self.stage_ids]
         self.dens = [scale * base.sums[s][1] for s in self.stage_ids]
         lcm = 1
@@ -572,6 +570,16 @@ class _Evaluator:
         needed = int(rung * 100)
         stages = [(needed - 25) * d - 100 * n for n, d in zip(self.nums, self.dens, strict=True)]
         return stages, needed * self.total_weight * self.lcm - 100 * self.overall
+
+
+def _stage_weights(questionnaire: Questionnaire) -> dict[str, int]:
+    """Stage weights as whole numbers (scaled by one power of ten), cached."""
+    cached = questionnaire._cache.get("stage_weights")
+    if cached is None:
+        stage_scale = 10 ** max(_places(stage.weight) for stage in questionnaire.stages)
+        cached = {stage.id: int(stage.weight * stage_scale) for stage in questionnaire.stages}
+        questionnaire._cache["stage_weights"] = cached
+    return cast(dict[str, int], cached)
 
 
 def _gcd(a: int, b: int) -> int:
@@ -700,9 +708,13 @@ class _Planner:
         # unanswered, n/a or non-applicable question can never be met.
         candidates: dict[str, list[_Move]] = {}
         demanded: dict[str, set[Decimal]] = {}
-        if not any(m.requires for options in moves.values() for m in options):
+        # a question's last move climbs through every position its other moves do
+        if not any(options[-1].requires for options in moves.values()):
             candidates = moves
         for qid, options in moves.items() if candidates is not moves else ():
+            if not options[-1].requires:
+                candidates[qid] = options
+                continue
             kept = []
             for move in options:
                 if not move.requires:
@@ -721,7 +733,7 @@ class _Planner:
         enumerated = active[:MAX_ENUMERATED]
         if not candidates:
             return None
-        ceiling = sum(max([m.effort for m in options]) for options in candidates.values())
+        ceiling = sum(options[-1].effort for options in candidates.values())  # the dearest last
         # a lower bound on the effort: the overall gap over the best overall gain per effort
         _, overall_gap = self.evaluator.gaps(self.rung)
         rates = {qid: _rate(options) for qid, options in candidates.items()}
