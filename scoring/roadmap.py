@@ -615,7 +615,6 @@ class _Planner:
         self.cap = rung + CAP_ABOVE
         self.evaluator = _Evaluator(questionnaire, base)
         self.ladders = _ladders(questionnaire)
-        self.applicable = frozenset(question.id for question in base.applicable)
         self._moves: dict[tuple[bool, bool], dict[str, list[_Move]]] = {}
         self.current: dict[str, int] = {}
         for qid, level in base.levels.items():
@@ -692,9 +691,10 @@ class _Planner:
         effective = dict(self.base.effective)
         effective[qid] = value
         facts = Facts(self.profile or {}, effective)
+        applicable = {question.id for question in self.base.applicable}
         # Only answered readers matter: an unanswered question coming into play scores nothing.
         return all(
-            evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in self.applicable)
+            evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in applicable)
             for reader in readers
             if self.answers.get(reader.id) is not None
         )
@@ -949,6 +949,8 @@ _ZERO = Decimal(0)
 def _rate(options: list[_Move]) -> tuple[float, int]:
     """A question's best overall gain per effort and its largest gain (×100): with them a
     fractional knapsack bounds the effort of every plan from below (``_fill``)."""
+    if len(options) == 1:
+        return options[0].rate, 100 * options[0].d_overall
     return max([m.rate for m in options]), 100 * max([m.d_overall for m in options])
 
 
