@@ -9,6 +9,7 @@ form carried: an edit made elsewhere in the meantime (412) is said plainly, with
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
@@ -138,6 +139,87 @@ def _write(
         return _Write(errors=tuple(exc.errors))
     assessment = service.get_visible(session, principal, assessment_id)
     return _Write(view=service.view(session, catalog, assessment, lang), saved=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What saving one wizard step needs to know of it: a stage or the KPI step. The way a save
+    goes (unreadable values, only what changed, the ETag, the htmx re-render or the redirect) is
+    ``_save_step``'s and the same for both."""
+
+    page: str
+    fragment: str
+    #: The step's template context for a view (``values``, ``errors``, ``notice``, ...).
+    context: Callable[..., dict[str, Any]]
+    #: What the user typed, shown again when it was not saved.
+    typed: Mapping[str, Any]
+    #: Per field, the code of a value that cannot even be read.
+    problems: Mapping[str, str]
+    #: A field's problem code said in the page's language.
+    message: Callable[[str, str], str]
+    #: What still differs from a view's stored state (empty: nothing to save).
+    changes: Callable[[AssessmentRead], Mapping[str, Any]]
+    #: The update carrying those changes.
+    update: Callable[[Mapping[str, Any]], AnswersUpdate]
+    #: Where the explicit save leads once saved.
+    target: Callable[[AssessmentRead], str]
+
+
+def _save_step(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    lang: Lang,
+    assessment: Assessment,
+    etag: str,
+    step: _Step,
+    *,
+    partial: bool,
+) -> Response:
+    """Save a wizard step's form: only what changed, all or nothing, with the ETag it carried. A
+    value that cannot be read or is refused is shown in its field with the user's own values
+    (422), a conflicting edit elsewhere is said (412); htmx gets the form re-rendered (always
+    200), a plain post is redirected where the button said."""
+    template = step.fragment if partial else step.page
+
+    def again(view: AssessmentRead, status_code: int, **extra: Any) -> Response:
+        context = step.context(view, values=step.typed, partial=partial, **extra)
+        return render(
+            request, template, context, lang=lang, status_code=200 if partial else status_code
+        )
+
+    view = service.view(session, catalog, assessment, lang)
+    if step.problems:
+        errors = {fid: step.message(fid, code) for fid, code in step.problems.items()}
+        return again(view, 422, errors=errors)
+    update = step.changes(view)
+    if update:
+        written = _write(
+            session,
+            principal,
+            catalog,
+            lang,
+            assessment.id,
+            step.update(update),
+            etag,
+            lambda current: bool(step.changes(current)),
+        )
+        if written.conflict:
+            return again(view, 412, conflict=True)
+        if written.view is None:
+            errors = {}
+            for error in written.errors:
+                fid = error.field.rsplit(".", 1)[-1]
+                errors[fid] = step.message(fid, error.code)
+            return again(view, 422, errors=errors)
+        view = written.view
+        if not written.saved:
+            update = {}
+    if partial:
+        notice = tr(lang, "Saved.") if update else None
+        return render(request, template, step.context(view, notice=notice, partial=True), lang=lang)
+    return redirect(request, step.target(view))
 
 
 def _after_stages(questionnaire: Questionnaire, assessment_id: uuid.UUID) -> str:
@@ -371,95 +453,62 @@ def _save_stage(
     shown = [q for q in stage.questions if q.id in shown_ids]
     submitted, problems = parse_stage_form(form, shown)
     action = form_str(form, "action") or "save"
-    template = "partials/stage_form.html" if partial else "pages/stage.html"
 
-    def again(
-        view: AssessmentRead, status_code: int, **extra: Any
-    ) -> Response:  # the stage with the user's own values
-        context = _stage_context(
-            request,
-            principal,
-            lang,
-            questionnaire,
-            view,
-            stage,
-            values=submitted,
-            partial=partial,
-            **extra,
-        )
-        return render(
-            request, template, context, lang=lang, status_code=200 if partial else status_code
-        )
+    @functools.cache
+    def profile() -> dict[str, object]:  # read once, and only when the form could be read
+        return _profile(session, principal, assessment.enterprise_id)
 
-    view = service.view(session, catalog, assessment, lang)
-    if problems:
-        errors = {
-            qid: issue_message(lang, code, questionnaire.find_question(qid))
-            for qid, code in problems.items()
-        }
-        return again(view, 422, errors=errors)
-    profile = _profile(session, principal, assessment.enterprise_id)
-    update = changes_to_save(questionnaire, view.answers, submitted, profile)
-    if update:
-        written = _write(
-            session,
-            principal,
-            catalog,
-            lang,
-            assessment_id,
-            AnswersUpdate(answers=update),
-            form_str(form, "etag"),
-            lambda current: bool(
-                changes_to_save(questionnaire, current.answers, submitted, profile)
-            ),
-        )
-        if written.conflict:
-            return again(view, 412, conflict=True)
-        if written.view is None:
-            errors = {}
-            for error in written.errors:
-                qid = error.field.rsplit(".", 1)[-1]
-                errors[qid] = issue_message(lang, error.code, questionnaire.find_question(qid))
-            return again(view, 422, errors=errors)
-        view = written.view
-        if not written.saved:
-            update = {}
-    if partial:
-        context = _stage_context(
-            request,
-            principal,
-            lang,
-            questionnaire,
-            view,
-            stage,
-            notice=tr(lang, "Saved.") if update else None,
-            partial=True,
-        )
-        return render(request, template, context, lang=lang)
-    stage_ids = [s.id for s in questionnaire.stages]
-    index = stage_ids.index(stage.id)
-    base = f"/assessments/{assessment_id}"
-    appeared = [
-        qid
-        for qid in next(p for p in view.progress if p.id == stage.id).required_unanswered
-        if qid not in shown_ids
-    ]
-    if action in ("next", "review") and appeared:
-        # Answers here made new questions apply: show them before moving on.
-        target = f"{base}/stages/{stage.id}?more=1#q-{appeared[0]}"
-    elif action == "next":
-        target = (
-            f"{base}/stages/{stage_ids[index + 1]}"
-            if index + 1 < len(stage_ids)
-            else _after_stages(questionnaire, assessment_id)
-        )
-    elif action == "previous" and index > 0:
-        target = f"{base}/stages/{stage_ids[index - 1]}"
-    elif action == "review":
-        target = f"{base}/review"
-    else:
-        target = f"{base}/stages/{stage.id}?saved=1"
-    return redirect(request, target)
+    def changes(view: AssessmentRead) -> dict[str, Any]:
+        return changes_to_save(questionnaire, view.answers, submitted, profile())
+
+    def target(view: AssessmentRead) -> str:
+        stage_ids = [s.id for s in questionnaire.stages]
+        index = stage_ids.index(stage.id)
+        base = f"/assessments/{assessment_id}"
+        appeared = [
+            qid
+            for qid in next(p for p in view.progress if p.id == stage.id).required_unanswered
+            if qid not in shown_ids
+        ]
+        if action in ("next", "review") and appeared:
+            # Answers here made new questions apply: show them before moving on.
+            return f"{base}/stages/{stage.id}?more=1#q-{appeared[0]}"
+        if action == "next":
+            return (
+                f"{base}/stages/{stage_ids[index + 1]}"
+                if index + 1 < len(stage_ids)
+                else _after_stages(questionnaire, assessment_id)
+            )
+        if action == "previous" and index > 0:
+            return f"{base}/stages/{stage_ids[index - 1]}"
+        if action == "review":
+            return f"{base}/review"
+        return f"{base}/stages/{stage.id}?saved=1"
+
+    step = _Step(
+        page="pages/stage.html",
+        fragment="partials/stage_form.html",
+        context=lambda view, **extra: _stage_context(
+            request, principal, lang, questionnaire, view, stage, **extra
+        ),
+        typed=submitted,
+        problems=problems,
+        message=lambda qid, code: issue_message(lang, code, questionnaire.find_question(qid)),
+        changes=changes,
+        update=lambda update: AnswersUpdate(answers=dict(update)),
+        target=target,
+    )
+    return _save_step(
+        request,
+        session,
+        principal,
+        catalog,
+        lang,
+        assessment,
+        form_str(form, "etag"),
+        step,
+        partial=partial,
+    )
 
 
 @router.post("/assessments/{assessment_id}/stages/{stage_id}", name="stage_save")
@@ -555,7 +604,7 @@ def _kpi_context(
     questionnaire: Questionnaire,
     view: AssessmentRead,
     *,
-    typed: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     notice: str | None = None,
     conflict: bool = False,
@@ -571,7 +620,7 @@ def _kpi_context(
         "current_step": "kpis",
         "last_stage": questionnaire.stages[-1].id,
         "kpis": questionnaire.kpis,
-        "values": shown | dict(typed or {}),
+        "values": shown | dict(values or {}),
         "errors": dict(errors or {}),
         "notice": notice,
         "conflict": conflict,
@@ -617,68 +666,43 @@ def _save_kpis(
     *,
     partial: bool,
 ) -> Response:
-    """Save the KPI step like a stage: only what changed, all or nothing, with the ETag the
-    form carried; a bad figure is shown in its field and nothing stored is lost."""
+    """Save the KPI step like a stage: a bad figure is shown in its field and nothing stored is
+    lost."""
     check_same_origin(request)
     assessment = _draft(session, principal, assessment_id)
     questionnaire = _kpi_questionnaire(catalog, assessment)
     known = {kpi.id: kpi for kpi in questionnaire.kpis}
     submitted, problems = parse_kpi_form(form, questionnaire.kpis)
-    typed = {kpi.id: form_str(form, kpi.id) for kpi in questionnaire.kpis}
-    template = "partials/kpi_form.html" if partial else "pages/kpis.html"
-
-    def again(view: AssessmentRead, status_code: int, **extra: Any) -> Response:
-        context = _kpi_context(
-            request, principal, lang, questionnaire, view, typed=typed, partial=partial, **extra
-        )
-        return render(
-            request, template, context, lang=lang, status_code=200 if partial else status_code
-        )
-
-    view = service.view(session, catalog, assessment, lang)
-    if problems:
-        errors = {kid: kpi_message(lang, code, known[kid]) for kid, code in problems.items()}
-        return again(view, 422, errors=errors)
-    update = kpi_changes(view.kpis, submitted)
-    if update:
-        written = _write(
-            session,
-            principal,
-            catalog,
-            lang,
-            assessment_id,
-            AnswersUpdate(kpis=update),
-            form_str(form, "etag"),
-            lambda current: bool(kpi_changes(current.kpis, submitted)),
-        )
-        if written.conflict:
-            return again(view, 412, conflict=True)
-        if written.view is None:
-            errors = {}
-            for error in written.errors:
-                kid = error.field.rsplit(".", 1)[-1]
-                errors[kid] = kpi_message(lang, error.code, known.get(kid))
-            return again(view, 422, errors=errors)
-        view = written.view
-        if not written.saved:
-            update = {}
-    if partial:
-        context = _kpi_context(
-            request,
-            principal,
-            lang,
-            questionnaire,
-            view,
-            notice=tr(lang, "Saved.") if update else None,
-            partial=True,
-        )
-        return render(request, template, context, lang=lang)
     base = f"/assessments/{assessment_id}"
     targets = {
         "previous": f"{base}/stages/{questionnaire.stages[-1].id}",
         "next": f"{base}/review",
     }
-    return redirect(request, targets.get(form_str(form, "action"), f"{base}/kpis?saved=1"))
+    target = targets.get(form_str(form, "action"), f"{base}/kpis?saved=1")
+    step = _Step(
+        page="pages/kpis.html",
+        fragment="partials/kpi_form.html",
+        context=lambda view, **extra: _kpi_context(
+            request, principal, lang, questionnaire, view, **extra
+        ),
+        typed={kpi.id: form_str(form, kpi.id) for kpi in questionnaire.kpis},
+        problems=problems,
+        message=lambda kid, code: kpi_message(lang, code, known.get(kid)),
+        changes=lambda view: kpi_changes(view.kpis, submitted),
+        update=lambda update: AnswersUpdate(kpis=dict(update)),
+        target=lambda view: target,
+    )
+    return _save_step(
+        request,
+        session,
+        principal,
+        catalog,
+        lang,
+        assessment,
+        form_str(form, "etag"),
+        step,
+        partial=partial,
+    )
 
 
 @router.post("/assessments/{assessment_id}/kpis", name="kpis_save")
