@@ -134,11 +134,54 @@ def change_password(
 # --- forgot password ------------------------------------------------------------------------------
 
 
+def _forgot_page(
+    request: Request,
+    principal: Principal,
+    lang: Lang,
+    *,
+    email: str = "",
+    error: str | None = None,
+    sent: bool = False,
+    status_code: int = 200,
+) -> Response:
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/password_forgot.html",
+        status_code=status_code,
+        sent=sent,
+        email=email,
+        error=error,
+    )
+
+
+def _reset_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: Lang,
+    token: str,
+    errors: dict[str, str],
+    status_code: int,
+) -> Response:
+    """The new-password form of a reset link; a link that is unknown, used or expired is 404."""
+    valid = passwords.open_reset(session, token) is not None
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/password_reset.html",
+        status_code=status_code if valid else 404,
+        valid=valid,
+        token=token,
+        errors=errors,
+    )
+
+
 @router.get("/password/forgot", response_class=HTMLResponse, name="password_forgot")
 def forgot_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
-    return anonymous_page(
-        request, principal, lang, "pages/password_forgot.html", sent=False, email="", error=None
-    )
+    return _forgot_page(request, principal, lang)
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
@@ -155,59 +198,32 @@ def forgot(
     try:
         data = PasswordResetRequest(email=email)
     except ValidationError as exc:
-        return anonymous_page(
+        return _forgot_page(
             request,
             principal,
             lang,
-            "pages/password_forgot.html",
-            status_code=422,
-            sent=False,
             email=email,
             error=form_errors(lang, exc).get("email"),
+            status_code=422,
         )
     try:
         passwords.request_reset(
             session, principal, settings, data.email, lang, address=throttle.client_address(request)
         )
     except TooManyRequests as exc:
-        response = anonymous_page(
-            request,
-            principal,
-            lang,
-            "pages/password_forgot.html",
-            status_code=429,
-            sent=False,
-            email=email,
-            error=too_many(lang, exc),
+        response = _forgot_page(
+            request, principal, lang, email=email, error=too_many(lang, exc), status_code=429
         )
         response.headers.update(exc.headers)
         return response
-    return anonymous_page(
-        request,
-        principal,
-        lang,
-        "pages/password_forgot.html",
-        sent=True,
-        email=data.email,
-        error=None,
-    )
+    return _forgot_page(request, principal, lang, email=data.email, sent=True)
 
 
 @router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset")
 def reset_form(
     request: Request, token: str, session: SessionDep, principal: CurrentPrincipal, lang: PageLang
 ) -> Response:
-    valid = passwords.open_reset(session, token) is not None
-    return anonymous_page(
-        request,
-        principal,
-        lang,
-        "pages/password_reset.html",
-        status_code=200 if valid else 404,
-        valid=valid,
-        token=token,
-        errors={},
-    )
+    return _reset_page(request, session, principal, lang, token, {}, 200)
 
 
 @router.post("/password/reset/{token}", response_class=HTMLResponse)
@@ -229,17 +245,7 @@ def reset(
         if data.new_password != _password(form, "password_again"):
             errors["password_again"] = tr(lang, "The two new passwords differ.")
     if errors or passwords.open_reset(session, token) is None:
-        valid = passwords.open_reset(session, token) is not None
-        return anonymous_page(
-            request,
-            principal,
-            lang,
-            "pages/password_reset.html",
-            status_code=422 if valid else 404,
-            valid=valid,
-            token=token,
-            errors=errors,
-        )
+        return _reset_page(request, session, principal, lang, token, errors, 422)
     passwords.reset_password(session, principal, token, data.new_password)
     response = flash_redirect(request, "/login", PASSWORD_RESET)
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from app.accounts import service, throttle
 from app.accounts.api import set_session_cookie
-from app.accounts.forms import too_many
-from app.accounts.schemas import MIN_PASSWORD_LENGTH, Registration
+from app.accounts.forms import anonymous_page, too_many
+from app.accounts.schemas import Registration
 from app.enterprises.schemas import cny_from_wan
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, TooManyRequests, Unauthorized
@@ -22,16 +22,13 @@ from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.settings import settings_of
 from app.kit.web.csrf import (
-    attach_pre_session_cookie,
     check_form,
     check_same_origin,
-    pre_session_token,
 )
-from app.kit.web.deps import FormDep, PageLang, base_context, form_str
+from app.kit.web.deps import FormDep, PageLang, form_str
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.forms import form_errors
 from app.kit.web.htmx import redirect, safe_next
-from app.kit.web.templating import render
 
 REGISTERED = flash_message(
     "account.registered",
@@ -64,18 +61,18 @@ def _register_page(
     status_code: int = 200,
     claim_url: str | None = None,
 ) -> Response:
-    context = base_context(request, principal, lang) | {
-        "form_token": pre_session_token(request),
-        "values": values,
-        "errors": errors,
-        "districts": list(DISTRICTS.values()),
-        "industries": list(INDUSTRIES.values()),
-        "min_password": MIN_PASSWORD_LENGTH,
-        "claim_url": claim_url,
-    }
-    response = render(request, "pages/register.html", context, lang=lang, status_code=status_code)
-    attach_pre_session_cookie(request, response)
-    return response
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/register.html",
+        status_code,
+        values=values,
+        errors=errors,
+        districts=list(DISTRICTS.values()),
+        industries=list(INDUSTRIES.values()),
+        claim_url=claim_url,
+    )
 
 
 @router.get("/register", response_class=HTMLResponse, name="register")
@@ -139,15 +136,16 @@ def _login_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    context = base_context(request, principal, lang) | {
-        "form_token": pre_session_token(request),
-        "email": email,
-        "next_url": next_url,
-        "error": error,
-    }
-    response = render(request, "pages/login.html", context, lang=lang, status_code=status_code)
-    attach_pre_session_cookie(request, response)
-    return response
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/login.html",
+        status_code,
+        email=email,
+        next_url=next_url,
+        error=error,
+    )
 
 
 @router.get("/login", response_class=HTMLResponse, name="login")
