@@ -72,8 +72,26 @@ class FirmPage:
     catalog: QuestionnaireCatalog
     lang: Lang
 
+    @property
+    def enterprise_id(self) -> uuid.UUID:
+        """The user's own firm (``EnterpriseUser`` lets only users with a firm in)."""
+        assert self.principal.enterprise_id is not None
+        return self.principal.enterprise_id
+
     def context(self) -> dict[str, Any]:
         return base_context(self.request, self.principal, self.lang)
+
+    def own_history(self, limit: int) -> list[HistoryItem]:
+        """The firm's assessments, newest first (drafts too)."""
+        return service.history(
+            self.session,
+            self.principal,
+            self.catalog,
+            self.enterprise_id,
+            cursor=None,
+            limit=limit,
+            lang=self.lang,
+        ).items
 
     def render(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
         return render(self.request, template, context, lang=self.lang, status_code=status_code)
@@ -330,20 +348,11 @@ def changes_to_save(
 
 @router.get("/assessments/new", response_class=HTMLResponse, name="assessment_new")
 def new_assessment(page: Page) -> Response:
-    assert page.principal.enterprise_id is not None
-    past = service.history(
-        page.session,
-        page.principal,
-        page.catalog,
-        page.principal.enterprise_id,
-        cursor=None,
-        limit=50,
-        lang=page.lang,
-    )
+    past = page.own_history(50)
     choices = [q for qid in QUESTIONNAIRE_CHOICES if (q := page.catalog.get(qid)) is not None]
     context = page.context() | {
         "choices": choices,
-        "has_previous": any(item.status == "submitted" for item in past.items),
+        "has_previous": any(item.status == "submitted" for item in past),
     }
     return page.render("pages/assessment_new.html", context)
 
@@ -351,13 +360,12 @@ def new_assessment(page: Page) -> Response:
 @router.post("/assessments", name="assessment_create")
 def create_assessment(page: Page, form: FormDep) -> Response:
     check_same_origin(page.request)
-    assert page.principal.enterprise_id is not None
     questionnaire_id = form_str(form, "questionnaire_id") or QUESTIONNAIRE_CHOICES[0]
     data = AssessmentCreate(
         questionnaire_id=questionnaire_id, prefill=form_str(form, "prefill") == "yes"
     )
     assessment = service.create(
-        page.session, page.principal, page.catalog, page.principal.enterprise_id, data
+        page.session, page.principal, page.catalog, page.enterprise_id, data
     )
     return redirect(page.request, f"/assessments/{assessment.id}")
 
@@ -856,22 +864,11 @@ def trend_points(submitted: list[HistoryItem]) -> list[charts.TrendPoint]:
 
 @router.get("/history", response_class=HTMLResponse, name="history")
 def history(page: Page) -> Response:
-    assert page.principal.enterprise_id is not None
-    past = service.history(
-        page.session,
-        page.principal,
-        page.catalog,
-        page.principal.enterprise_id,
-        cursor=None,
-        limit=100,
-        lang=page.lang,
-    )
-    submitted = [item for item in past.items if item.status == "submitted"]
-    comparisons = service.kpi_comparisons(
-        page.session, page.catalog, page.principal.enterprise_id, page.lang
-    )
+    past = page.own_history(100)
+    submitted = [item for item in past if item.status == "submitted"]
+    comparisons = service.kpi_comparisons(page.session, page.catalog, page.enterprise_id, page.lang)
     context = page.context() | {
-        "items": past.items,
+        "items": past,
         "trend_svg": charts.trend_svg(trend_points(submitted), lang=page.lang)
         if submitted
         else None,
