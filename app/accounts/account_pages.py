@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.accounts import passwords, service, throttle
-from app.accounts.forms import anonymous_page, too_many
+from app.accounts.forms import AnonymousPost, anonymous_page, too_many
 from app.accounts.schemas import (
     MIN_PASSWORD_LENGTH,
     PasswordChange,
@@ -22,8 +22,7 @@ from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
-from app.kit.settings import SettingsDep
-from app.kit.web.csrf import check_form, check_same_origin
+from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.forms import form_errors
@@ -185,38 +184,40 @@ def forgot_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
-def forgot(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_form(request, principal, form)
-    email = form_str(form, "email")
+def forgot(post: AnonymousPost) -> Response:
+    email = form_str(post.form, "email")
     try:
         data = PasswordResetRequest(email=email)
     except ValidationError as exc:
         return _forgot_page(
-            request,
-            principal,
-            lang,
+            post.request,
+            post.principal,
+            post.lang,
             email=email,
-            error=form_errors(lang, exc).get("email"),
+            error=form_errors(post.lang, exc).get("email"),
             status_code=422,
         )
     try:
         passwords.request_reset(
-            session, principal, settings, data.email, lang, address=throttle.client_address(request)
+            post.session,
+            post.principal,
+            post.settings,
+            data.email,
+            post.lang,
+            address=throttle.client_address(post.request),
         )
     except TooManyRequests as exc:
         response = _forgot_page(
-            request, principal, lang, email=email, error=too_many(lang, exc), status_code=429
+            post.request,
+            post.principal,
+            post.lang,
+            email=email,
+            error=too_many(post.lang, exc),
+            status_code=429,
         )
         response.headers.update(exc.headers)
         return response
-    return _forgot_page(request, principal, lang, email=data.email, sent=True)
+    return _forgot_page(post.request, post.principal, post.lang, email=data.email, sent=True)
 
 
 @router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset")
@@ -227,26 +228,20 @@ def reset_form(
 
 
 @router.post("/password/reset/{token}", response_class=HTMLResponse)
-def reset(
-    request: Request,
-    token: str,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_form(request, principal, form)
+def reset(post: AnonymousPost, token: str) -> Response:
     errors: dict[str, str] = {}
     try:
-        data = PasswordResetCompletion(new_password=_password(form, "password"))
+        data = PasswordResetCompletion(new_password=_password(post.form, "password"))
     except ValidationError as exc:
-        errors = form_errors(lang, exc)
+        errors = form_errors(post.lang, exc)
     else:
-        if data.new_password != _password(form, "password_again"):
-            errors["password_again"] = tr(lang, "The two new passwords differ.")
-    if errors or passwords.open_reset(session, token) is None:
-        return _reset_page(request, session, principal, lang, token, errors, 422)
-    passwords.reset_password(session, principal, token, data.new_password)
-    response = flash_redirect(request, "/login", PASSWORD_RESET)
+        if data.new_password != _password(post.form, "password_again"):
+            errors["password_again"] = tr(post.lang, "The two new passwords differ.")
+    if errors or passwords.open_reset(post.session, token) is None:
+        return _reset_page(
+            post.request, post.session, post.principal, post.lang, token, errors, 422
+        )
+    passwords.reset_password(post.session, post.principal, token, data.new_password)
+    response = flash_redirect(post.request, "/login", PASSWORD_RESET)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

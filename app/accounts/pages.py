@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.accounts import service, throttle
 from app.accounts.api import set_session_cookie
-from app.accounts.forms import anonymous_page, too_many
+from app.accounts.forms import AnonymousPost, anonymous_page, too_many
 from app.accounts.schemas import Registration
 from app.enterprises.schemas import cny_from_wan
 from app.kit.db import SessionDep
@@ -20,12 +20,10 @@ from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, html_lang, tr
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
-from app.kit.settings import settings_of
 from app.kit.web.csrf import (
-    check_form,
     check_same_origin,
 )
-from app.kit.web.deps import FormDep, PageLang, form_str
+from app.kit.web.deps import PageLang, form_str
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.forms import form_errors
 from app.kit.web.htmx import redirect, safe_next
@@ -83,24 +81,19 @@ def register_form(request: Request, principal: CurrentPrincipal, lang: PageLang)
 
 
 @router.post("/register", response_class=HTMLResponse)
-def register(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_form(request, principal, form)
-    values = {name: form_str(form, name) for name in ENTERPRISE_FIELDS + USER_FIELDS}
+def register(post: AnonymousPost) -> Response:
+    values = {name: form_str(post.form, name) for name in ENTERPRISE_FIELDS + USER_FIELDS}
     enterprise = {name: values[name] for name in ENTERPRISE_FIELDS}
     enterprise["annual_revenue_cny"] = cny_from_wan(enterprise.pop("annual_revenue_wan"))
     payload = {
         "enterprise": enterprise,
         "user": {
             "email": values["email"],
-            "password": form.get("password") if isinstance(form.get("password"), str) else "",
+            "password": post.form.get("password")
+            if isinstance(post.form.get("password"), str)
+            else "",
             "display_name": values["display_name"],
-            "locale": html_lang(lang),
+            "locale": html_lang(post.lang),
         },
     }
     values.pop("password")
@@ -108,22 +101,30 @@ def register(
     try:
         data = Registration.model_validate(payload)
     except ValidationError as exc:
-        errors = form_errors(lang, exc)
-        return _register_page(request, principal, lang, values, errors, status_code=422)
+        errors = form_errors(post.lang, exc)
+        return _register_page(
+            post.request, post.principal, post.lang, values, errors, status_code=422
+        )
     try:
-        service.register(session, principal, settings_of(request), data)
+        service.register(post.session, post.principal, post.settings, data)
     except Conflict:
-        session.rollback()
+        post.session.rollback()
         errors["credit_code"] = tr(
-            lang, "An enterprise with this credit code is already registered."
+            post.lang, "An enterprise with this credit code is already registered."
         )
         claim_url = "/claim?" + urlencode({"credit_code": data.enterprise.credit_code})
         return _register_page(
-            request, principal, lang, values, errors, status_code=409, claim_url=claim_url
+            post.request,
+            post.principal,
+            post.lang,
+            values,
+            errors,
+            status_code=409,
+            claim_url=claim_url,
         )
     # The same answer whether or not the address had an account (service.register): sign in.
     target = "/login?" + urlencode({"email": data.user.email, "next": "/dashboard?welcome=1"})
-    return flash_redirect(request, target, REGISTERED)
+    return flash_redirect(post.request, target, REGISTERED)
 
 
 def _login_page(
@@ -162,41 +163,46 @@ def login_form(
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_form(request, principal, form)
-    email = form_str(form, "email")
-    password = form.get("password")
-    next_url = safe_next(form_str(form, "next"), "")
+def login(post: AnonymousPost) -> Response:
+    email = form_str(post.form, "email")
+    password = post.form.get("password")
+    next_url = safe_next(form_str(post.form, "next"), "")
     try:
         outcome = service.login(
-            session,
-            settings_of(request),
+            post.session,
+            post.settings,
             email.lower(),
             password if isinstance(password, str) else "",
-            address=throttle.client_address(request),
-            replaces_token=request.cookies.get(SESSION_COOKIE),
-            request_id=request.state.request_id,
+            address=throttle.client_address(post.request),
+            replaces_token=post.request.cookies.get(SESSION_COOKIE),
+            request_id=post.request.state.request_id,
         )
     except TooManyRequests as exc:
-        message = too_many(lang, exc)
+        message = too_many(post.lang, exc)
         response = _login_page(
-            request, principal, lang, email=email, next_url=next_url, error=message, status_code=429
+            post.request,
+            post.principal,
+            post.lang,
+            email=email,
+            next_url=next_url,
+            error=message,
+            status_code=429,
         )
         response.headers.update(exc.headers)
         return response
     except Unauthorized:
-        message = tr(lang, "Wrong e-mail address or password.")
+        message = tr(post.lang, "Wrong e-mail address or password.")
         return _login_page(
-            request, principal, lang, email=email, next_url=next_url, error=message, status_code=401
+            post.request,
+            post.principal,
+            post.lang,
+            email=email,
+            next_url=next_url,
+            error=message,
+            status_code=401,
         )
-    response = redirect(request, safe_next(next_url, service.home_path(outcome.user.role)))
-    set_session_cookie(request, response, outcome.token)
+    response = redirect(post.request, safe_next(next_url, service.home_path(outcome.user.role)))
+    set_session_cookie(post.request, response, outcome.token)
     return response
 
 
