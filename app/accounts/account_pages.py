@@ -35,6 +35,8 @@ PASSWORD_CHANGED = flash_message(
     "account.password",
     N_("Your password was changed. Your other sessions were signed out."),
 )
+FORGOT_PAGE = "pages/password_forgot.html"
+
 PASSWORD_RESET = flash_message(
     "account.reset", N_("Your password was reset. Sign in with the new one.")
 )
@@ -133,28 +135,6 @@ def change_password(
 # --- forgot password ------------------------------------------------------------------------------
 
 
-def _forgot_page(
-    request: Request,
-    principal: Principal,
-    lang: Lang,
-    *,
-    email: str = "",
-    error: str | None = None,
-    sent: bool = False,
-    status_code: int = 200,
-) -> Response:
-    return anonymous_page(
-        request,
-        principal,
-        lang,
-        "pages/password_forgot.html",
-        status_code=status_code,
-        sent=sent,
-        email=email,
-        error=error,
-    )
-
-
 def _reset_page(
     request: Request,
     session: SessionDep,
@@ -180,7 +160,7 @@ def _reset_page(
 
 @router.get("/password/forgot", response_class=HTMLResponse, name="password_forgot")
 def forgot_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
-    return _forgot_page(request, principal, lang)
+    return anonymous_page(request, principal, lang, FORGOT_PAGE, sent=False, email="", error=None)
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
@@ -189,14 +169,8 @@ def forgot(post: AnonymousPost) -> Response:
     try:
         data = PasswordResetRequest(email=email)
     except ValidationError as exc:
-        return _forgot_page(
-            post.request,
-            post.principal,
-            post.lang,
-            email=email,
-            error=form_errors(post.lang, exc).get("email"),
-            status_code=422,
-        )
+        error = form_errors(post.lang, exc).get("email")
+        return post.page(FORGOT_PAGE, 422, sent=False, email=email, error=error)
     try:
         passwords.request_reset(
             post.session,
@@ -207,17 +181,11 @@ def forgot(post: AnonymousPost) -> Response:
             address=throttle.client_address(post.request),
         )
     except TooManyRequests as exc:
-        response = _forgot_page(
-            post.request,
-            post.principal,
-            post.lang,
-            email=email,
-            error=too_many(post.lang, exc),
-            status_code=429,
-        )
+        error = too_many(post.lang, exc)
+        response = post.page(FORGOT_PAGE, 429, sent=False, email=email, error=error)
         response.headers.update(exc.headers)
         return response
-    return _forgot_page(post.request, post.principal, post.lang, email=data.email, sent=True)
+    return post.page(FORGOT_PAGE, sent=True, email=data.email, error=None)
 
 
 @router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset")

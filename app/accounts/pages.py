@@ -177,30 +177,21 @@ def login(post: AnonymousPost) -> Response:
             replaces_token=post.request.cookies.get(SESSION_COOKIE),
             request_id=post.request.state.request_id,
         )
-    except TooManyRequests as exc:
-        message = too_many(post.lang, exc)
+    except (TooManyRequests, Unauthorized) as exc:
         response = _login_page(
             post.request,
             post.principal,
             post.lang,
             email=email,
             next_url=next_url,
-            error=message,
-            status_code=429,
+            error=too_many(post.lang, exc)
+            if isinstance(exc, TooManyRequests)
+            else tr(post.lang, "Wrong e-mail address or password."),
+            status_code=exc.status_code,
         )
-        response.headers.update(exc.headers)
+        if isinstance(exc, TooManyRequests):
+            response.headers.update(exc.headers)
         return response
-    except Unauthorized:
-        message = tr(post.lang, "Wrong e-mail address or password.")
-        return _login_page(
-            post.request,
-            post.principal,
-            post.lang,
-            email=email,
-            next_url=next_url,
-            error=message,
-            status_code=401,
-        )
     response = redirect(post.request, safe_next(next_url, service.home_path(outcome.user.role)))
     set_session_cookie(post.request, response, outcome.token)
     return response
