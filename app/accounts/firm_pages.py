@@ -29,6 +29,7 @@ from app.kit.settings import SettingsDep
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import (
     EnterpriseUser,
+    FirmPost,
     FormDep,
     PageLang,
     SignedInPage,
@@ -89,41 +90,32 @@ def members_page(
 
 
 @router.post("/settings/members/invite", name="member_invite")
-def invite(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: EnterpriseUser,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    email = form_str(form, "email")
+def invite(post: FirmPost) -> Response:
+    email = post.field("email")
     error: str | None = None
     try:
         data = MemberInvite(email=email)
         members.invite_member(
-            session, principal, settings, principal.enterprise_id, data.email, lang
+            post.session, post.principal, post.settings, post.enterprise_id, data.email, post.lang
         )
     except ValidationError as exc:
-        error = form_errors(lang, exc).get("email")
+        error = form_errors(post.lang, exc).get("email")
     except Conflict:
-        session.rollback()
+        post.session.rollback()
         error = tr(
-            lang, "This e-mail address already has an account; a person belongs to one firm."
+            post.lang, "This e-mail address already has an account; a person belongs to one firm."
         )
     if error is not None:
         return _members_page(
-            request,
-            session,
-            principal,
-            lang,
+            post.request,
+            post.session,
+            post.principal,
+            post.lang,
             invite_email=email,
             invite_error=error,
             status_code=422,
         )
-    return flash_redirect(request, "/settings/members", INVITED)
+    return flash_redirect(post.request, "/settings/members", INVITED)
 
 
 @router.post("/settings/members/{user_id}/remove", name="member_remove")
