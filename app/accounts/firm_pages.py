@@ -29,6 +29,7 @@ from app.kit.settings import SettingsDep
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import (
     EnterpriseUser,
+    FirmActionDep,
     FirmPost,
     FormDep,
     PageLang,
@@ -119,23 +120,17 @@ def invite(post: FirmPost) -> Response:
 
 
 @router.post("/settings/members/{user_id}/remove", name="member_remove")
-def remove(
-    request: Request, user_id: uuid.UUID, session: SessionDep, principal: EnterpriseUser
-) -> Response:
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    members.remove_member(session, principal, principal.enterprise_id, user_id)
-    return flash_redirect(request, "/settings/members", REMOVED)
+def remove(action: FirmActionDep, user_id: uuid.UUID) -> Response:
+    members.remove_member(action.session, action.principal, action.enterprise_id, user_id)
+    return flash_redirect(action.request, "/settings/members", REMOVED)
 
 
 @router.post("/settings/invitations/{invitation_id}/withdraw", name="invitation_withdraw")
-def withdraw(
-    request: Request, invitation_id: uuid.UUID, session: SessionDep, principal: EnterpriseUser
-) -> Response:
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    members.withdraw_invitation(session, principal, principal.enterprise_id, invitation_id)
-    return flash_redirect(request, "/settings/members", WITHDRAWN)
+def withdraw(action: FirmActionDep, invitation_id: uuid.UUID) -> Response:
+    members.withdraw_invitation(
+        action.session, action.principal, action.enterprise_id, invitation_id
+    )
+    return flash_redirect(action.request, "/settings/members", WITHDRAWN)
 
 
 # --- accepting an invitation ----------------------------------------------------------------------

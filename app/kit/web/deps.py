@@ -81,15 +81,13 @@ def form_str(form: FormData, name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class FirmForm:
-    """A form an enterprise user posts about its own firm (profile, facts, colleagues, deleting
-    the data), from this site: ``check_same_origin`` passed."""
+class FirmAction:
+    """A POST by an enterprise user about its own firm (grant or revoke an integrator's access,
+    remove a colleague, ...), from this site: ``check_same_origin`` passed."""
 
     request: Request
     session: Session
     principal: Principal
-    lang: Lang
-    form: FormData
 
     @property
     def enterprise_id(self) -> uuid.UUID:
@@ -100,6 +98,23 @@ class FirmForm:
     @property
     def settings(self) -> Settings:
         return settings_of(self.request)
+
+
+def firm_action(request: Request, session: SessionDep, principal: EnterpriseUser) -> FirmAction:
+    check_same_origin(request)
+    return FirmAction(request, session, principal)
+
+
+FirmActionDep = Annotated[FirmAction, Depends(firm_action)]
+
+
+@dataclass(frozen=True, slots=True)
+class FirmForm(FirmAction):
+    """A form an enterprise user posts about its own firm (profile, facts, colleagues, deleting
+    the data): a ``FirmAction`` with the page's language and the form."""
+
+    lang: Lang
+    form: FormData
 
     def field(self, name: str) -> str:
         return form_str(self.form, name)
