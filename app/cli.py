@@ -6,11 +6,13 @@ as the server; the helpers every command uses are in ``app.kit.cli``.
 import shutil
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import hooks
@@ -75,23 +77,37 @@ def serve(
 # --- db ------------------------------------------------------------------------------------------
 
 
+def _revisions(
+    settings: Settings, failure: str, change: Callable[[Engine], None] | None = None
+) -> tuple[str | None, str | None]:
+    """The database's revision before and after ``change`` (without one: as it is, twice). A
+    database error ends the command: ``failure`` names what failed, then the database and why."""
+    engine = create_db_engine(settings.DATABASE_URL)
+    try:
+        with engine.connect() as connection:
+            before = after = migrations.current_revision(connection)
+        if change is not None:
+            change(engine)
+            with engine.connect() as connection:
+                after = migrations.current_revision(connection)
+    except SQLAlchemyError as exc:
+        raise fail(f"{failure} {shown_url(settings)}: {exc}") from None
+    finally:
+        engine.dispose()
+    return before, after
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply migrations up to REVISION (default: head)."""
     settings = load_settings()
-    engine = create_db_engine(settings.DATABASE_URL)
-    try:
-        with engine.connect() as connection:
-            before = migrations.current_revision(connection)
-        migrations.upgrade(engine, revision, settings)
-        with engine.connect() as connection:
-            after = migrations.current_revision(connection)
-    except SQLAlchemyError as exc:
-        raise fail(f"Migration failed on {shown_url(settings)}: {exc}") from None
-    finally:
-        engine.dispose()
+    before, after = _revisions(
+        settings,
+        "Migration failed on",
+        lambda engine: migrations.upgrade(engine, revision, settings),
+    )
     if before == after:
         typer.echo(f"{shown_url(settings)}: already at {after}.")
     else:
@@ -110,15 +126,9 @@ def db_downgrade(
             f"Downgrade {shown_url(settings)} to {revision}? Data in dropped tables is lost",
             abort=True,
         )
-    engine = create_db_engine(settings.DATABASE_URL)
-    try:
-        migrations.downgrade(engine, revision)
-        with engine.connect() as connection:
-            after = migrations.current_revision(connection)
-    except SQLAlchemyError as exc:
-        raise fail(f"Downgrade failed on {shown_url(settings)}: {exc}") from None
-    finally:
-        engine.dispose()
+    _, after = _revisions(
+        settings, "Downgrade failed on", lambda engine: migrations.downgrade(engine, revision)
+    )
     typer.echo(f"{shown_url(settings)}: now at {after or '(empty)'}.")
 
 
@@ -126,14 +136,7 @@ def db_downgrade(
 def db_current() -> None:
     """Show the database's revision and the migrations' head; exit 1 unless they agree."""
     settings = load_settings()
-    engine = create_db_engine(settings.DATABASE_URL)
-    try:
-        with engine.connect() as connection:
-            current = migrations.current_revision(connection)
-    except SQLAlchemyError as exc:
-        raise fail(f"Cannot reach {shown_url(settings)}: {exc}") from None
-    finally:
-        engine.dispose()
+    current, _ = _revisions(settings, "Cannot reach")
     head = migrations.head_revision()
     state = "at head" if current == head else "NOT at head: run `zhizao db upgrade`"
     typer.echo(f"{shown_url(settings)}: revision {current or '(empty)'}, head {head} ({state})")
