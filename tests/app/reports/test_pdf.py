@@ -168,5 +168,8 @@ class TestReportFonts:
             for char in "Az09上海智造，（）；Σ≥★→·—":
                 assert ord(char) in cmap, (path, char)
             assert "㐀" not in "".join(map(chr, cmap))  # extension A: drawn by the system face
+            # English text asks for proportional quotes and dashes (report.css): kept.
+            features = {f.FeatureTag for f in TTFont(path)["GSUB"].table.FeatureList.FeatureRecord}
+            assert {"pwid", "locl", "vert"} <= features, features
         assert "Noto Sans CJK SC Report" in fonts.font_face_css()
         assert report_fonts() is fonts  # cut once per process
