@@ -4,7 +4,7 @@ can hold.
 WeasyPrint subsets every font a PDF uses, on every render; for the system's Noto Sans CJK SC
 (one face of a 20 MB collection, 65,535 glyphs) that cost ~0.1 s of CPU per report and made
 the PDF twice the size (docs/benchmarks.md). The same face cut to Latin, Greek, Cyrillic,
-symbols, CJK punctuation and the CJK Unified Ideographs block (HarfBuzz, ~0.5 s once) subsets
+symbols, CJK punctuation and the CJK Unified Ideographs block (HarfBuzz, ~1 s CPU once) subsets
 much faster. It is named ``REPORT_FAMILY`` and listed before the system family in the report's
 CSS, so a character outside it (a rare name character from an extension block) is still drawn
 by the system face. Without HarfBuzz's subsetter or the system font, the report names the
