@@ -25,6 +25,7 @@ from app.kit.i18n import Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
+from app.reports.fonts import report_fonts
 from app.reports.repository import ReportRepository
 from app.reports.texts import (
     SIZE_CLASSES,
@@ -339,6 +340,7 @@ def report_context(
         synthetic=bool(enterprise.synthetic),
     )
     reference_label = t["radar_reference"] if next_rung is not None else None
+    font_family = report_fonts().family
     radar = charts.radar_svg(
         [
             charts.RadarAxis(
@@ -351,6 +353,7 @@ def report_context(
         lang=lang,
         series_label=t["radar_series"],
         reference_label=reference_label,
+        font_family=font_family,
     )
     crosswalk = stored.crosswalk
     trend = _trend(history, result, lang)
@@ -370,7 +373,7 @@ def report_context(
         rung=fmt_score(rung),
         rung_name=info.name.get(lang),
         summary=_summary(enterprise.name, overall, rung, next_rung, lang),
-        ladder_svg=charts.ladder_svg(float(rung), overall, lang=lang),
+        ladder_svg=charts.ladder_svg(float(rung), overall, lang=lang, font_family=font_family),
         radar_svg=radar,
         stages=stages,
         held_back=_held_back(held, stage_titles, lang),
@@ -392,6 +395,7 @@ def report_context(
                 for row in trend
             ],
             lang=lang,
+            font_family=font_family,
         ),
         peer=peer,
         ladder=[

@@ -39,6 +39,7 @@ from weasyprint.urls import URLFetcher
 from app.kit.web.templating import TEMPLATES_DIR, environment
 from app.observability.metrics import REPORT_RENDERS
 from app.reports.context import ReportContext
+from app.reports.fonts import ReportFonts, report_fonts
 from app.results import charts
 
 logger = logging.getLogger("zhizao.reports")
@@ -99,9 +100,11 @@ class RefusedURL(ValueError):
 class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
     """Serves ``data:`` URIs and files under ``static_dir``; refuses everything else."""
 
-    def __init__(self, static_dir: Path) -> None:
+    def __init__(self, static_dir: Path, fonts_dir: Path | None = None) -> None:
         super().__init__(timeout=5, allowed_protocols={"file", "data"}, allow_redirects=False)
         self.root = static_dir.resolve()
+        #: The report's cut fonts (``app.reports.fonts``), made by the app, not by a user.
+        self.fonts_dir = fonts_dir.resolve() if fonts_dir is not None else None
 
     def allows(self, url: str) -> bool:
         scheme = url.split(":", 1)[0].lower()
@@ -113,7 +116,10 @@ class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
         if parts.netloc not in ("", "localhost"):
             return False
         path = Path(url2pathname(parts.path)).resolve()
-        return path.is_relative_to(self.root) and path.is_file()
+        allowed = path.is_relative_to(self.root) or (
+            self.fonts_dir is not None and path.is_relative_to(self.fonts_dir)
+        )
+        return allowed and path.is_file()
 
     def fetch(self, url: str, headers: Any = None) -> Any:
         if not self.allows(url):
@@ -125,19 +131,21 @@ class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
 # --- rendering ------------------------------------------------------------------------------------
 
 
-def render_html(context: ReportContext) -> str:
-    return environment().get_template(TEMPLATE).render(**context.template_vars())
+def render_html(context: ReportContext, fonts: ReportFonts | None = None) -> str:
+    fonts = fonts or report_fonts()
+    return environment().get_template(TEMPLATE).render(**context.template_vars(), fonts=fonts)
 
 
 def render_pdf(context: ReportContext, *, static_dir: Path, origin: RenderOrigin) -> bytes:
     """The PDF of one report (blocking: call it from a worker thread). ``origin`` says who paid
     for it (``zhizao_report_renders_total``): a request, or the worker ahead of the request."""
     REPORT_RENDERS.labels(origin).inc()
+    fonts = report_fonts()
     with _collector_paused():
         document = HTML(
-            string=render_html(context),
+            string=render_html(context, fonts),
             base_url=static_dir.resolve().as_uri() + "/",
-            url_fetcher=StaticOnlyFetcher(static_dir),
+            url_fetcher=StaticOnlyFetcher(static_dir, fonts.directory),
         )
         pdf: bytes = document.write_pdf(font_config=_font_config())
         del document

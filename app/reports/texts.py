@@ -171,8 +171,6 @@ LABELS: dict[str, Message] = {
     "confidence": NC_("report", "Confidence"),
     "last_confirmed": NC_("report", "Last confirmed"),
     "funded_by": NC_("report", "Funded by"),
-    "programme": NC_("report", "Programme"),
-    "why_not": NC_("report", "Why not"),
     # trend and peers
     "trend": NC_("report", "Trend"),
     "trend_first": NC_(

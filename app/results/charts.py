@@ -36,7 +36,8 @@ INK = "#1f2937"
 MUTED = "#6b7280"
 #: One family, no fallback list: WeasyPrint lays SVG text out letter by letter and resolves
 #: every family of the list for each letter (a list of four doubles the cost of the charts).
-#: Pages may override it with CSS (``svg.chart text { font-family: inherit }``).
+#: Pages may override it with CSS (``svg.chart text { font-family: inherit }``); the PDF, whose
+#: SVG no document CSS reaches, passes its own family (``font_family``).
 FONT = "Noto Sans CJK SC"
 
 _LOW = float(MIN_LEVEL)
@@ -55,12 +56,14 @@ def _score(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _open(width: int, height: int, title: str, lang: str, css_class: str) -> str:
+def _open(
+    width: int, height: int, title: str, lang: str, css_class: str, font_family: str = FONT
+) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css_class}" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" lang="{html_lang(lang)}" xml:lang="{html_lang(lang)}" '
-        f'font-family="{FONT}" font-size="11" fill="{INK}">'
+        f'font-family="{font_family}" font-size="11" fill="{INK}">'
         f"<title>{escape(title)}</title>"
     )
 
@@ -99,7 +102,12 @@ def _rung_name(level: float, lang: str) -> str:
 
 
 def ladder_svg(
-    rung: float, overall: float | None, *, lang: str, you_label: str | None = None
+    rung: float,
+    overall: float | None,
+    *,
+    lang: str,
+    you_label: str | None = None,
+    font_family: str = FONT,
 ) -> Markup:
     """The ladder as a staircase of its six rungs, the firm's rung filled, its overall score
     marked above. ``rung`` is one of 2.75 … 4.00; ``overall`` may be None (nothing scored).
@@ -117,7 +125,7 @@ def ladder_svg(
     )
     if overall is not None:
         title += trc(lang, "chart", " (overall %(overall)s)", overall=_score(overall))
-    parts = [_open(width, height, title, lang, "ladder")]
+    parts = [_open(width, height, title, lang, "ladder", font_family)]
     for index, level in enumerate(_LEVELS):
         x = left + index * col
         step_height = 16 + index * 18
@@ -206,13 +214,14 @@ def radar_svg(
     lang: str,
     series_label: str,
     reference_label: str | None = None,
+    font_family: str = FONT,
 ) -> Markup:
     """A polygon radar of stage scores on the ladder scale, with rings at every rung and an
     optional dashed reference polygon (e.g. the least each stage needs for the next rung).
 
     Fewer than three axes make no polygon: those fall back to ``stage_bars_svg``."""
     if len(axes) < 3:
-        return stage_bars_svg(axes, lang=lang, series_label=series_label)
+        return stage_bars_svg(axes, lang=lang, series_label=series_label, font_family=font_family)
     width, height = 480, 360
     cx, cy, outer = 240.0, 170.0, 105.0
     n = len(axes)
@@ -228,7 +237,7 @@ def radar_svg(
         )
 
     title = trc(lang, "chart", "Stage scores (radar)")
-    parts = [_open(width, height, title, lang, "radar")]
+    parts = [_open(width, height, title, lang, "radar", font_family)]
     for level in _LEVELS:
         ring = polygon([level] * n)
         parts.append(f'<polygon points="{ring}" fill="none" stroke="{NEUTRAL}" stroke-width="1"/>')
@@ -285,7 +294,9 @@ def radar_svg(
     return Markup("".join(parts))
 
 
-def stage_bars_svg(axes: Sequence[RadarAxis], *, lang: str, series_label: str) -> Markup:
+def stage_bars_svg(
+    axes: Sequence[RadarAxis], *, lang: str, series_label: str, font_family: str = FONT
+) -> Markup:
     """Horizontal bars of stage scores on the ladder scale (for one or two stages)."""
     width = 480
     row = 34
@@ -293,7 +304,7 @@ def stage_bars_svg(axes: Sequence[RadarAxis], *, lang: str, series_label: str) -
     height = int(top + row * max(len(axes), 1) + 20)
     span = width - left - right
     title = trc(lang, "chart", "Stage scores")
-    parts = [_open(width, height, title, lang, "stage-bars")]
+    parts = [_open(width, height, title, lang, "stage-bars", font_family)]
 
     def x_of(value: float) -> float:
         return left + span * (min(max(value, _LOW), _HIGH) - _LOW) / (_HIGH - _LOW)
@@ -356,7 +367,7 @@ class TrendPoint:
     rung: float
 
 
-def trend_svg(points: Sequence[TrendPoint], *, lang: str) -> Markup:
+def trend_svg(points: Sequence[TrendPoint], *, lang: str, font_family: str = FONT) -> Markup:
     """Overall score (line with dots) and rung (dashed steps) over submissions, oldest first,
     against the ladder's rungs. Shows at most the last eight points."""
     shown = list(points)[-8:]
@@ -364,7 +375,7 @@ def trend_svg(points: Sequence[TrendPoint], *, lang: str) -> Markup:
     left, right, top, bottom = 96.0, 24.0, 16.0, 40.0
     plot_w, plot_h = width - left - right, height - top - bottom
     title = trc(lang, "chart", "Score trend over assessments")
-    parts = [_open(width, height, title, lang, "trend")]
+    parts = [_open(width, height, title, lang, "trend", font_family)]
 
     def y_of(value: float) -> float:
         return top + plot_h * (1 - (min(max(value, _LOW), _HIGH) - _LOW) / (_HIGH - _LOW))

@@ -15,6 +15,7 @@ from app.kit.db import Database
 from app.kit.settings import Settings
 from app.models import Enterprise, ReportJob, ReportPdf
 from app.observability.metrics import REGISTRY
+from app.reports.fonts import REPORT_FAMILY, report_fonts
 from app.worker import Worker, worker_for
 from scoring import Questionnaire
 from tests.answers import submit_assessment
@@ -42,6 +43,8 @@ def check_fonts(pdf: bytes) -> None:
     # Chinese is drawn with Noto Sans CJK's simplified-Chinese face, never the Japanese one.
     assert any("notosanscjksc" in name for name in names), fonts
     assert not any("cjkjp" in name for name in names), fonts
+    if report_fonts().family == REPORT_FAMILY:  # charts included: no second, uncut CJK face
+        assert all(name.startswith("notosanscjkscreport") for name in names), fonts
 
 
 class TestContent:

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fontTools.ttLib import TTFont
 from weasyprint import HTML
 
 from app.reports import pdf as pdf_module
+from app.reports.fonts import REPORT_FAMILY, SYSTEM_FAMILY, report_fonts
 from app.reports.pdf import ReportKey, ReportRenderer, StaticOnlyFetcher, template_version
 
 PIXEL = (
@@ -47,6 +49,16 @@ class TestFetcher:
             "file://evil.example" + str(static_dir / "img" / "logo.svg"),
         ):
             assert not fetcher.allows(url), url
+
+    def test_allows_the_report_fonts_folder_too(self, static_dir: Path, tmp_path: Path) -> None:
+        fonts = tmp_path / "fonts"
+        fonts.mkdir()
+        (fonts / "cut.otf").write_bytes(b"OTTO")
+        fetcher = StaticOnlyFetcher(static_dir, fonts)
+        assert fetcher.allows((fonts / "cut.otf").as_uri())
+        assert fetcher.allows((static_dir / "img" / "logo.svg").as_uri())
+        assert not fetcher.allows((tmp_path / "secret.txt").as_uri())
+        assert not StaticOnlyFetcher(static_dir).allows((fonts / "cut.otf").as_uri())
 
     def test_refuses_during_a_render(self, static_dir: Path) -> None:
         fetched: list[str] = []
@@ -141,3 +153,23 @@ def test_keys_and_template_version() -> None:
     assert len(template_version()) == 12 and template_version() == template_version()
     assert key(1).etag == key(1).etag != key(1, "en").etag
     assert key(1).etag.startswith('"') and key(1).etag.endswith('"')
+
+
+class TestReportFonts:
+    def test_the_cut_face_draws_what_a_report_holds(self) -> None:
+        fonts = report_fonts()
+        if fonts.family == SYSTEM_FAMILY:
+            pytest.skip("no Noto Sans CJK SC or HarfBuzz subsetter on this machine")
+        assert fonts.family == REPORT_FAMILY
+        assert [weight for weight, _ in fonts.faces] == ["normal", "bold"]
+        for _, path in fonts.faces:
+            cmap = TTFont(path).getBestCmap()
+            # Latin, Chinese, full-width punctuation, the methodology's Σ, ≥ and the step star.
+            for char in "Az09上海智造，（）；Σ≥★→·—":
+                assert ord(char) in cmap, (path, char)
+            assert "㐀" not in "".join(map(chr, cmap))  # extension A: drawn by the system face
+            # English text asks for proportional quotes and dashes (report.css): kept.
+            features = {f.FeatureTag for f in TTFont(path)["GSUB"].table.FeatureList.FeatureRecord}
+            assert {"pwid", "locl", "vert"} <= features, features
+        assert "Noto Sans CJK SC Report" in fonts.font_face_css()
+        assert report_fonts() is fonts  # cut once per process
