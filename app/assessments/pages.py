@@ -126,7 +126,7 @@ def _write(
     if the stored state still differs from the form (``still_pending``): our own autosave may
     have got there first."""
     try:
-        service.update_answers(session, principal, catalog, assessment_id, data, etag)
+        view = service.update_answers(session, principal, catalog, assessment_id, data, etag, lang)
     except PreconditionFailed:
         session.rollback()
         current = service.view(
@@ -136,8 +136,7 @@ def _write(
     except InvalidInput as exc:
         session.rollback()
         return _Write(errors=tuple(exc.errors))
-    assessment = service.get_visible(session, principal, assessment_id)
-    return _Write(view=service.view(session, catalog, assessment, lang), saved=True)
+    return _Write(view=view, saved=True)
 
 
 def _after_stages(questionnaire: Questionnaire, assessment_id: uuid.UUID) -> str:

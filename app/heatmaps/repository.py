@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, and_, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.heatmaps import quarters
 from app.heatmaps.sums import (
@@ -230,13 +230,21 @@ class HeatmapRepository:
         )
 
     def published_table(
-        self, questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
+        self,
+        questionnaire_id: str,
+        quarter: int,
+        cut: str,
+        scope: str,
+        publication_id: int,
+        *,
+        with_payload: bool = True,
     ) -> HeatmapPublishedTable | None:
-        """The newest stored table of this key in publication ``publication_id`` or before."""
+        """The newest stored table of this key in publication ``publication_id`` or before;
+        without its payload when the caller may not need it (read when first touched)."""
         table = HeatmapPublishedTable
+        query = select(table) if with_payload else select(table).options(defer(table.payload))
         return self.session.scalar(
-            select(table)
-            .where(
+            query.where(
                 table.questionnaire_id == questionnaire_id,
                 table.quarter == quarter,
                 table.cut == cut,

@@ -155,6 +155,26 @@ class TestAccess:
         ]
         assert all(e.actor_type == "user" and e.actor_id for e in events)
 
+    def test_repeated_views_are_each_audited_and_follow_the_next_publication(
+        self, city: TestClient, db: Session
+    ) -> None:
+        """The JSON is made once per published table (issue 19): every request is still
+        audited, and a new publication is served at once, not the bytes of the last one."""
+        params = {"cut": "district-industry"}
+        first, again = (city.get("/api/v1/heatmaps", params=params) for _ in range(2))
+        assert first.status_code == again.status_code == 200
+        assert first.content == again.content
+        views = db.scalars(select(AuditEvent).where(AuditEvent.action == "heatmap.view")).all()
+        assert len(views) == 2
+        for _ in range(3):  # Pudong C34 grows from 4 firms (suppressed) to 7
+            firm = verified_firm(db, district_code="310115", industry_code="34")
+            submit(db, firm, NOW, overall="3.50", rung="3.50")
+        publish_now(db)
+        after = city.get("/api/v1/heatmaps", params=params).json()
+        assert after["published_at"] != first.json()["published_at"]
+        assert cell(after, "310115", "34")["suppressed"] is False
+        assert cell(first.json(), "310115", "34")["suppressed"] is True
+
 
 class TestDisclosure:
     def test_small_cells_show_no_value_and_counts_are_bands(self, city: TestClient) -> None:
