@@ -21,6 +21,8 @@ PYTEST_ARGS ?=
 # What `make test` runs: the whole suite unless narrowed, e.g. `make test TESTS=tests/migrations`.
 TESTS ?= tests
 # Two workers: this machine has two cores; every worker has its own databases.
+# loadgroup: tests/multi (processes started once for the module) runs on one worker, in file
+# order (tests/conftest.py, ONE_WORKER_DIRECTORIES); every other test is spread as with `load`.
 TEST_WORKERS ?= 2
 # System packages WeasyPrint's PDF reports need (design §10).
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk
@@ -74,7 +76,7 @@ run: install
 # Includes the browser tests (tests/browser, Playwright driving Debian's chromium): they skip when
 # chromium is missing, except under CI=true, where that fails the run.
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(TESTS) $(PYTEST_ARGS)
 
 # One uvicorn worker pinned to core 0, wrk to core 1 (docs/benchmarks.md); e.g.
 # `make bench BENCH_ARGS="--engines sqlite --duration 3 --only result,healthz"`.

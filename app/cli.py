@@ -6,11 +6,13 @@ as the server; the helpers every command uses are in ``app.kit.cli``.
 import shutil
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import hooks
@@ -23,6 +25,7 @@ from app.kit import migrations
 from app.kit.cli import fail, load_settings, migrated_database, shown_url
 from app.kit.db import create_db_engine
 from app.kit.settings import Settings
+from app.observability.logging import configure_logging
 from app.questionnaires.cli import cli as questionnaires_cli
 from app.reports import system as report_system
 from app.subsidies.cli import cli as subsidies_cli
@@ -74,23 +77,37 @@ def serve(
 # --- db ------------------------------------------------------------------------------------------
 
 
+def _revisions(
+    settings: Settings, failure: str, change: Callable[[Engine], None] | None = None
+) -> tuple[str | None, str | None]:
+    """The database's revision before and after ``change`` (without one: as it is, twice). A
+    database error ends the command: ``failure`` names what failed, then the database and why."""
+    engine = create_db_engine(settings.DATABASE_URL)
+    try:
+        with engine.connect() as connection:
+            before = after = migrations.current_revision(connection)
+        if change is not None:
+            change(engine)
+            with engine.connect() as connection:
+                after = migrations.current_revision(connection)
+    except SQLAlchemyError as exc:
+        raise fail(f"{failure} {shown_url(settings)}: {exc}") from None
+    finally:
+        engine.dispose()
+    return before, after
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply migrations up to REVISION (default: head)."""
     settings = load_settings()
-    engine = create_db_engine(settings.DATABASE_URL)
-    try:
-        with engine.connect() as connection:
-            before = migrations.current_revision(connection)
-        migrations.upgrade(engine, revision, settings)
-        with engine.connect() as connection:
-            after = migrations.current_revision(connection)
-    except SQLAlchemyError as exc:
-        raise fail(f"Migration failed on {shown_url(settings)}: {exc}") from None
-    finally:
-        engine.dispose()
+    before, after = _revisions(
+        settings,
+        "Migration failed on",
+        lambda engine: migrations.upgrade(engine, revision, settings),
+    )
     if before == after:
         typer.echo(f"{shown_url(settings)}: already at {after}.")
     else:
@@ -109,15 +126,9 @@ def db_downgrade(
             f"Downgrade {shown_url(settings)} to {revision}? Data in dropped tables is lost",
             abort=True,
         )
-    engine = create_db_engine(settings.DATABASE_URL)
-    try:
-        migrations.downgrade(engine, revision)
-        with engine.connect() as connection:
-            after = migrations.current_revision(connection)
-    except SQLAlchemyError as exc:
-        raise fail(f"Downgrade failed on {shown_url(settings)}: {exc}") from None
-    finally:
-        engine.dispose()
+    _, after = _revisions(
+        settings, "Downgrade failed on", lambda engine: migrations.downgrade(engine, revision)
+    )
     typer.echo(f"{shown_url(settings)}: now at {after or '(empty)'}.")
 
 
@@ -125,14 +136,7 @@ def db_downgrade(
 def db_current() -> None:
     """Show the database's revision and the migrations' head; exit 1 unless they agree."""
     settings = load_settings()
-    engine = create_db_engine(settings.DATABASE_URL)
-    try:
-        with engine.connect() as connection:
-            current = migrations.current_revision(connection)
-    except SQLAlchemyError as exc:
-        raise fail(f"Cannot reach {shown_url(settings)}: {exc}") from None
-    finally:
-        engine.dispose()
+    current, _ = _revisions(settings, "Cannot reach")
     head = migrations.head_revision()
     state = "at head" if current == head else "NOT at head: run `zhizao db upgrade`"
     typer.echo(f"{shown_url(settings)}: revision {current or '(empty)'}, head {head} ({state})")
@@ -147,11 +151,13 @@ def db_current() -> None:
 def worker_command(
     once: Annotated[bool, typer.Option("--once", help="Do what is due now, then exit.")] = False,
 ) -> None:
-    """Deliver webhooks and e-mail from their outboxes, publish the heatmaps and purge expired
-    personal data on schedule, until stopped (SIGTERM/SIGINT). Any number of workers may run
-    against PostgreSQL (docs/deployment.md); on SQLite the web process runs one itself
-    (ZHIZAO_WEBHOOK_WORKER)."""
+    """Deliver webhooks and e-mail from their outboxes, render the PDF reports of new
+    submissions, publish the heatmaps and purge expired personal data on schedule, until stopped
+    (SIGTERM/SIGINT). Any number of workers may run against PostgreSQL (docs/deployment.md); on
+    SQLite the web process runs one itself (ZHIZAO_WEBHOOK_WORKER)."""
     settings = load_settings()
+    # Logged as the app logs (ZHIZAO_LOG_LEVEL, ZHIZAO_LOG_JSON): a worker is its own process.
+    configure_logging(settings.LOG_LEVEL, json=settings.LOG_JSON)
     with migrated_database(settings) as database:
         worker = worker_for(database, settings)
         try:

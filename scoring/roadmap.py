@@ -18,8 +18,19 @@ multiple-choice knapsack (dynamic programme over effort, one choice per question
 then combined by a second programme over effort that keeps every stage at its bar and maximises
 the overall gain, and the least effort whose overall gain reaches R is the plan. Questions whose
 level some target ``requires`` and does not yet meet are enumerated (each of their choices), so
-prerequisites are exact too. The effort bound doubles until a plan is found, so small plans are
-cheap. Beyond ``MAX_ENUMERATED`` such questions the plan is still valid but ``optimal`` is false.
+prerequisites are exact too. The effort bound grows by half until a plan is found, so small
+plans are cheap. Beyond ``MAX_ENUMERATED`` such questions the plan is still valid but
+``optimal`` is false.
+
+Which plan of least effort (the tie-break): the first combination of the enumerated questions'
+choices, in product order (served order, "no move" first, then lower targets first), that
+reaches the least effort; within it the effort is shared between the stages as the second
+programme finds it (ties to the least effort on the later stage), and each stage's moves are
+read back from its table in served order, from the last question to the first, preferring no
+move, then the lower target. To be fast without changing that, the tables of the questions no
+combination affects are built once per search, a combination adds only the questions whose
+usable moves it decides, bounds with every such move allowed skip most combinations before
+their tables are built, and only the winner's tables are built in served order.
 
 **Proof.** Before it is offered, the plan's answers are scored by the engine (``walk``) and the
 rung is checked; the plan's ``overall`` and ``stages`` are the engine's. A plan whose changes
@@ -41,11 +52,10 @@ from __future__ import annotations
 import math
 import operator
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from itertools import product
 from typing import cast
 
 from scoring._raw import to_decimal
@@ -98,6 +108,8 @@ MAX_IDEAS = 5
 #: Prerequisite questions enumerated exactly; beyond this the plan is valid but maybe not optimal.
 MAX_ENUMERATED = 5
 _GAIN_PLACES = Decimal("0.001")
+#: Moves kept per question across calls (per position, rung and stage multiplier).
+_MOVES_KEPT = 256
 _HOLDERS = 3
 
 LIMITS_NOTE = Text(
@@ -136,7 +148,10 @@ def describe_answer(question: Question, value: AnswerValue) -> Text:
         number = _number_text(to_decimal(value) or Decimal(0))
         unit = question.unit or Text("", "")
         return Text(f"{number}{unit.zh}", f"{number} {unit.en}".rstrip())
-    ids = [value] if isinstance(value, str) else list(cast(list[str], value))
+    if isinstance(value, str):
+        option = question.option(value)
+        return Text("", "") if option is None else option.text
+    ids = list(cast(list[str], value))
     texts = [option.text for option in map(question.option, ids) if option is not None]
     return Text("、".join(t.zh for t in texts), "; ".join(t.en for t in texts))
 
@@ -343,6 +358,10 @@ class _Ladder:
     requires: tuple[tuple[tuple[str, Decimal], ...], ...]  # per position
     any_requires: bool
     scale: int
+    #: the moves up from each (position, level, cap, limited), see ``_climbs``
+    climbs: dict[tuple[int, Decimal, Decimal, bool], list[_Climb]]
+    #: … as ``_Move``s, also by stage index and multiplier (at most ``_MOVES_KEPT``)
+    moves_up: dict[tuple[int, Decimal, Decimal, bool, int, int], list[_Move]]
 
     def points(self, level: Decimal) -> int:
         """``level`` in the units of ``scaled``."""
@@ -386,6 +405,8 @@ def _ladders(questionnaire: Questionnaire) -> dict[str, _Ladder]:
                 ),
                 any_requires=any(p.requires for p in positions),
                 scale=scale,
+                climbs={},
+                moves_up={},
             )
         cached = ladders
         questionnaire._cache["ladders"] = cached
@@ -412,7 +433,7 @@ def _readers(questionnaire: Questionnaire) -> dict[str, tuple[Question, ...]]:
 # --- moves ------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Move:
     """Move one question to position ``to``; its effect in the evaluator's integer units."""
 
@@ -428,6 +449,7 @@ class _Move:
     ladder: _Ladder
     #: every position climbed through must have its prerequisites met
     requires: tuple[tuple[str, Decimal], ...]
+    rate: float  # 100 × overall gain per effort (for the fractional bound, ``_rate``)
 
     def value(self, current: AnswerValue) -> AnswerValue:
         return _target_value(self.ladder, current, self.to)[0]
@@ -475,6 +497,48 @@ def _exclusive(question: Question, option_id: str) -> bool:
     return option is not None and option.exclusive
 
 
+_Climb = tuple[int, Decimal, int, int, bool, tuple[tuple[str, Decimal], ...]]
+
+
+def _climbs(ladder: _Ladder, frm: int, level: Decimal, cap: Decimal, limited: bool) -> list[_Climb]:
+    """The moves up from position ``frm`` (answered at ``level``) in the question's own terms:
+    target position and level, effort, stage-numerator gain, whether within limits, and the
+    prerequisites of every position climbed. They depend on nothing else, so they are kept on
+    the ladder (a few per position and rung)."""
+    key = (frm, level, cap, limited)
+    known = ladder.climbs.get(key)
+    if known is not None:
+        return known
+    here = ladder.points(level)
+    efforts = ladder.efforts
+    last = len(ladder.levels) - 1
+    if limited:
+        last = min(last, frm + MAX_POSITIONS)
+    climbs: list[_Climb] = []
+    for to in range(frm + 1, last + 1):
+        target_level = ladder.levels[to]
+        if target_level <= level:
+            continue
+        within = to - frm <= MAX_POSITIONS and target_level <= cap
+        if limited and not within:
+            continue
+        requires: tuple[tuple[str, Decimal], ...] = ()
+        if ladder.any_requires:
+            requires = tuple(r for p in ladder.requires[frm + 1 : to + 1] for r in p)
+        climbs.append(
+            (
+                to,
+                target_level,
+                efforts[to + 1] - efforts[frm + 1],
+                ladder.scaled[to] - here,
+                within,
+                requires,
+            )
+        )
+    ladder.climbs[key] = climbs
+    return climbs
+
+
 class _Evaluator:
     """Scores hypothetical answer changes in exact integer arithmetic.
 
@@ -485,12 +549,10 @@ class _Evaluator:
 
     def __init__(self, questionnaire: Questionnaire, base: Tally) -> None:
         scale = base.scale
-        places = [_places(stage.weight) for stage in questionnaire.stages]
-        stage_scale = 10 ** max(places)
         self.scale = scale
         self.stage_ids = [stage.id for stage in questionnaire.stages if stage.id in base.sums]
         self.position = {stage_id: k for k, stage_id in enumerate(self.stage_ids)}
-        weights = {stage.id: int(stage.weight * stage_scale) for stage in questionnaire.stages}
+        weights = _stage_weights(questionnaire)
         self.nums = [base.sums[s][0] for s in self.stage_ids]
         self.dens = [scale * base.sums[s][1] for s in self.stage_ids]
         lcm = 1
@@ -508,6 +570,16 @@ class _Evaluator:
         needed = int(rung * 100)
         stages = [(needed - 25) * d - 100 * n for n, d in zip(self.nums, self.dens, strict=True)]
         return stages, needed * self.total_weight * self.lcm - 100 * self.overall
+
+
+def _stage_weights(questionnaire: Questionnaire) -> dict[str, int]:
+    """Stage weights as whole numbers (scaled by one power of ten), cached."""
+    cached = questionnaire._cache.get("stage_weights")
+    if cached is None:
+        stage_scale = 10 ** max(_places(stage.weight) for stage in questionnaire.stages)
+        cached = {stage.id: int(stage.weight * stage_scale) for stage in questionnaire.stages}
+        questionnaire._cache["stage_weights"] = cached
+    return cast(dict[str, int], cached)
 
 
 def _gcd(a: int, b: int) -> int:
@@ -543,7 +615,6 @@ class _Planner:
         self.cap = rung + CAP_ABOVE
         self.evaluator = _Evaluator(questionnaire, base)
         self.ladders = _ladders(questionnaire)
-        self.applicable = frozenset(question.id for question in base.applicable)
         self._moves: dict[tuple[bool, bool], dict[str, list[_Move]]] = {}
         self.current: dict[str, int] = {}
         for qid, level in base.levels.items():
@@ -572,49 +643,44 @@ class _Planner:
         levels = self.base.levels
         cap = self.cap
         found: dict[str, list[_Move]] = {}
+        effective = self.base.effective
         for qid, frm in self.current.items():
             ladder = self.ladders[qid]
-            if ladder.dependent and not dependent:
-                continue
             question = ladder.question
-            level = levels[qid]
             k = position[question.stage_id]
-            here = ladder.points(level)
-            efforts = ladder.efforts
-            last = len(ladder.levels) - 1
-            if limited:
-                last = min(last, frm + MAX_POSITIONS)
-            moves: list[_Move] = []
-            for to in range(frm + 1, last + 1):
-                target_level = ladder.levels[to]
-                if target_level <= level:
-                    continue
-                within = to - frm <= MAX_POSITIONS and target_level <= cap
-                if limited and not within:
-                    continue
-                if ladder.dependent and not self._keeps_applicability(
-                    qid, _target_value(ladder, self.base.effective[qid], to)[0]
-                ):
-                    continue
-                d_num = ladder.scaled[to] - here
-                requires: tuple[tuple[str, Decimal], ...] = ()
-                if ladder.any_requires:
-                    requires = tuple(r for p in ladder.requires[frm + 1 : to + 1] for r in p)
-                moves.append(
+            multiplier = multipliers[k]
+            level = levels[qid]
+            # the same question, position, rung and stage multiplier: the same moves
+            known = (frm, level, cap, limited, k, multiplier)
+            moves = ladder.moves_up.get(known)
+            if moves is None:
+                if len(ladder.moves_up) >= _MOVES_KEPT:
+                    ladder.moves_up.clear()
+                moves = ladder.moves_up[known] = [
                     _Move(
                         question,
                         k,
                         frm,
                         to,
                         target_level,
-                        efforts[to + 1] - efforts[frm + 1],
+                        effort,
                         d_num,
-                        multipliers[k] * d_num,
+                        multiplier * d_num,
                         within,
                         ladder,
                         requires,
+                        100 * multiplier * d_num / effort,
                     )  # fmt: skip
-                )
+                    for to, target_level, effort, d_num, within, requires in _climbs(
+                        ladder, frm, level, cap, limited
+                    )
+                ]
+            if ladder.dependent:
+                moves = [
+                    move
+                    for move in moves
+                    if self._keeps_applicability(qid, move.value(effective[qid]))
+                ]
             if moves:
                 found[qid] = moves
         self._moves[key] = found
@@ -625,9 +691,10 @@ class _Planner:
         effective = dict(self.base.effective)
         effective[qid] = value
         facts = Facts(self.profile or {}, effective)
+        applicable = {question.id for question in self.base.applicable}
         # Only answered readers matter: an unanswered question coming into play scores nothing.
         return all(
-            evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in self.applicable)
+            evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in applicable)
             for reader in readers
             if self.answers.get(reader.id) is not None
         )
@@ -641,12 +708,19 @@ class _Planner:
         # unanswered, n/a or non-applicable question can never be met.
         candidates: dict[str, list[_Move]] = {}
         demanded: dict[str, set[Decimal]] = {}
-        if not any(m.requires for options in moves.values() for m in options):
+        # a question's last move climbs through every position its other moves do
+        if not any(options[-1].requires for options in moves.values()):
             candidates = moves
         for qid, options in moves.items() if candidates is not moves else ():
+            if not options[-1].requires:
+                candidates[qid] = options
+                continue
             kept = []
             for move in options:
-                unmet = [(p, m) for p, m in move.requires if levels.get(p, Decimal(0)) < m]
+                if not move.requires:
+                    kept.append(move)
+                    continue
+                unmet = [(p, m) for p, m in move.requires if levels.get(p, _ZERO) < m]
                 if any(p not in moves for p, _ in unmet):
                     continue
                 for p, m in unmet:
@@ -659,10 +733,11 @@ class _Planner:
         enumerated = active[:MAX_ENUMERATED]
         if not candidates:
             return None
-        ceiling = sum(max(m.effort for m in options) for options in candidates.values())
+        ceiling = sum(options[-1].effort for options in candidates.values())  # the dearest last
         # a lower bound on the effort: the overall gap over the best overall gain per effort
         _, overall_gap = self.evaluator.gaps(self.rung)
-        floor = _effort_floor(candidates.values(), overall_gap)
+        rates = {qid: _rate(options) for qid, options in candidates.items()}
+        floor = _fill(sorted(r for r in rates.values() if r[1] > 0)[::-1], overall_gap)
         bound = ceiling if floor is None else max(2, math.ceil(1.25 * floor))
         while True:
             bound = min(bound, ceiling)
@@ -671,135 +746,212 @@ class _Planner:
                 return best, optimal
             if bound >= ceiling:
                 return None
-            bound *= 2
+            bound = math.ceil(bound * 1.5)
 
     def _served(self, qid: str) -> int:
         return self.ladders[qid].served
 
     def _search(
-        self, candidates: dict[str, list[_Move]], enumerated: list[str], bound: int
+        self,
+        candidates: dict[str, list[_Move]],
+        enumerated: list[str],
+        bound: int,
     ) -> list[_Move] | None:
         """The least-effort plan with effort ≤ ``bound``, enumerating prerequisite questions.
 
-        A question's moves are ordered by target and each climbs through the positions of the
-        ones below it, so the moves whose prerequisites are met are always a prefix; a stage's
-        programme is computed once per distinct set of prefixes and reused (its table for effort
-        ≤ ``bound`` answers every smaller limit too).
+        Every combination of the enumerated questions' moves (none first, in served order)
+        is tried, in order; a later one must need strictly less effort, so the plan is the
+        first combination's that needs the least. A question's moves are ordered by target
+        and each climbs through the positions of the ones below it, so the moves whose
+        prerequisites are met are always a prefix. Per group (the stages at their bars pooled;
+        each short stage alone) the most gain per effort of the questions whose prefix no
+        combination changes ("settled") is one table, built once in served order; a
+        combination adds only the questions whose prefix it decides, and shares those rows
+        with every combination deciding the same prefixes. The most gain per effort does not
+        depend on the order of the questions, so the combinations compare exactly as one
+        table per combination in served order would; only the winner's tables are then built
+        in served order (from the settled rows before its first decided question) to pick its
+        moves as such a table does.
         """
         levels = self.base.levels
         multipliers = self.evaluator.multipliers
         stage_gaps, overall_gap = self.evaluator.gaps(self.rung)
-        rate = max(100 * m.d_overall / m.effort for ms in candidates.values() for m in ms)
-        free = [(qid, options) for qid, options in candidates.items() if qid not in enumerated]
-        # every free move, prerequisites or not: a bound for any set of prefixes
-        bounds = _rates(options for _, options in free)
+        enumerated_set = set(enumerated)
         # group 0 pools the stages already at their bar; each short stage is a group of its own
         members: list[list[int]] = [[k for k, gap in enumerate(stage_gaps) if gap <= 0]]
         members += [[k] for k, gap in enumerate(stage_gaps) if gap > 0]
         group_of = {k: g for g, ks in enumerate(members) for k in ks}
-        # Per free question: its group, its moves, how many of them have their prerequisites
-        # on questions that are not enumerated met (a fixed prefix), and, per move in that
-        # prefix, its prerequisites on enumerated questions (None: there are none at all).
-        enumerated_set = set(enumerated)
-        prepared: list[tuple[int, list[_Move], int, list[list[tuple[str, Decimal]]] | None]] = []
-        for _, options in free:
+        count_groups = len(members)
+        width = bound + 1
+        index = {p: i for i, p in enumerate(enumerated)}
+        # Per enumerated question, its choices: none (its current level), then each move whose
+        # prerequisites on questions that are not enumerated are met (the others never are):
+        # (level, effort, stage, 100 × stage gain, 100 × overall gain, prerequisites on
+        # enumerated questions by index).
+        choices: list[list[_Move | None]] = []
+        infos: list[list[_Choice]] = []
+        for p in enumerated:
+            picks: list[_Move | None] = [None]
+            info: list[_Choice] = [(levels.get(p, _ZERO), 0, 0, 0, 0, [])]
+            for move in candidates[p]:
+                if any(levels.get(q, _ZERO) < v for q, v in move.requires if q not in index):
+                    continue
+                picks.append(move)
+                info.append(
+                    (
+                        move.level,
+                        move.effort,
+                        move.stage,
+                        100 * move.d_num,
+                        100 * move.d_overall,
+                        [(index[q], v) for q, v in move.requires if q in index],
+                    )
+                )
+            choices.append(picks)
+            infos.append(info)
+        # Per free question in served order: its group, its moves, how many of them have their
+        # prerequisites on questions that are not enumerated met (a fixed prefix) and, when a
+        # move of that prefix needs an enumerated question, per move those needs ("decided").
+        prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]] = []
+        for qid, options in candidates.items():
+            if qid in enumerated_set:
+                continue
             fixed = len(options)
-            checks: list[list[tuple[str, Decimal]]] | None = None
-            if enumerated:
+            checks: list[list[tuple[int, Decimal]]] | None = None
+            if enumerated and options[-1].requires:  # the last move climbs through them all
                 checks = []
                 for k, move in enumerate(options):
-                    if any(
-                        levels.get(p, _ZERO) < v
-                        for p, v in move.requires
-                        if p not in enumerated_set
-                    ):
+                    if any(levels.get(q, _ZERO) < v for q, v in move.requires if q not in index):
                         fixed = k
                         break
-                    checks.append([(p, v) for p, v in move.requires if p in enumerated_set])
+                    checks.append([(index[q], v) for q, v in move.requires if q in index])
                 if not any(checks):
                     checks = None
-            prepared.append((group_of[options[0].stage], options, fixed, checks))
-        # keyed by which questions a table holds and how many moves of each: two combinations
-        # can leave the same counts on different questions
-        cache: dict[tuple[int, tuple[tuple[int, int], ...]], _Table] = {}
-        widths: dict[tuple[int, tuple[tuple[int, int], ...]], int] = {}
-        # per group, the tables built so far: (question and move count per item, rows, width)
-        built: list[list[tuple[list[tuple[int, int]], list[list[int]], int]]] = [
+            if fixed:
+                prepared.append((group_of[options[0].stage], options, fixed, checks))
+        settled: list[list[list[_Move]]] = [[] for _ in members]
+        decided: list[list[tuple[list[_Move], int, list[list[tuple[int, Decimal]]]]]] = [
             [] for _ in members
         ]
-        best: tuple[int, list[_Move]] | None = None
-        choices: list[list[_Move | None]] = [[None, *candidates[p]] for p in enumerated]
-        for combo in product(*choices):
-            chosen = [move for move in combo if move is not None]
-            final = levels
-            if chosen:
-                final = dict(levels)
-                final.update((move.question.id, move.level) for move in chosen)
-                if any(final.get(p, _ZERO) < m for move in chosen for p, m in move.requires):
-                    continue
-            spent = sum(move.effort for move in chosen)
+        reads: list[set[int]] = [set() for _ in members]  # enumerated questions a group reads
+        for g, options, fixed, checks in prepared:
+            if checks is None:
+                settled[g].append(options[:fixed])
+            else:
+                decided[g].append((options, fixed, checks))
+                reads[g].update(i for needs in checks for i, _ in needs)
+        tables = [_table(settled[g], width, overall=g == 0) for g in range(count_groups)]
+        base = [table.bests[-1] for table in tables]
+        read = [sorted(indices) for indices in reads]
+        # per group: rows by the choices of the questions it reads, and by decided move counts
+        by_choice: list[dict[tuple[int, ...], list[int]]] = [{} for _ in members]
+        by_counts: list[dict[tuple[int, ...], list[int]]] = [{(): row} for row in base]
+        convolved: dict[tuple[int, ...], list[int]] = {}
+        best: tuple[int, tuple[int, ...], list[list[int]]] | None = None
+        short = [(members[g][0], multipliers[members[g][0]]) for g in range(1, count_groups)]
+        # Bounds for any combination: every decided question with all its moves usable
+        # ("relaxed"); per short stage the least effort at its bar, and over all groups (bars
+        # ignored) the least effort that closes the overall gap.
+        relaxed = [
+            _with_decided(
+                by_counts[g], decided[g], tuple(fixed for _, fixed, _ in decided[g]), overall=g == 0
+            )
+            for g in range(count_groups)
+        ]
+        anyhow = relaxed[0]
+        for g, options, fixed, _ in prepared:
+            if g:
+                anyhow = _add_moves(anyhow, options[:fixed], overall=True)
+        for combo, levels_now, spent, gap, gaps in _combinations(infos, overall_gap, stage_gaps):
             limit = (bound if best is None else best[0] - 1) - spent
-            gaps = list(stage_gaps)
-            gap = overall_gap
-            for move in chosen:
-                gaps[move.stage] -= 100 * move.d_num
-                gap -= 100 * move.d_overall
-            if limit < 0 or (gap > 0 and gap > rate * limit):
-                continue  # even the best gain per effort cannot close the gap within the limit
-            floor = _fill(bounds, gap)
-            if floor is None or floor > limit:
+            if limit < 0:
                 continue
-            groups: list[list[list[_Move]]] = [[] for _ in range(len(members))]
-            signs: list[list[tuple[int, int]]] = [[] for _ in range(len(members))]
-            for g, options, count, checks in prepared:
-                if checks is not None:
-                    for k, needed in enumerate(checks):
-                        if any(final.get(p, _ZERO) < v for p, v in needed):
-                            count = k
-                            break
-                if count:
-                    groups[g].append(options[:count])
-                    signs[g].append((id(options), count))
-            tables = []
-            for g in range(len(members)):
-                key = (g, tuple(signs[g]))
-                table = cache.get(key)
-                # built only up to this combination's limit; a later one may need it wider
-                if table is None or widths[key] <= limit:
-                    rows = _shared_rows(built[g], signs[g], limit + 1)
-                    table = cache[key] = _table(groups[g], limit + 1, overall=g == 0, rows=rows)
-                    widths[key] = limit + 1
-                    built[g].append((signs[g], table.bests, limit + 1))
-                tables.append(table)
-            needs = [
-                (tables[g], gaps[members[g][0]], multipliers[members[g][0]])
-                for g in range(1, len(members))
-            ]
-            found = _combine(tables[0], needs, gap, limit)
-            if found is not None:
-                best = (spent + sum(m.effort for m in found), chosen + found)
-        return None if best is None else best[1]
+            if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
+                continue  # even with every decided move and no bars
+            low = 0
+            for g, (k, _) in enumerate(short, start=1):
+                low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, limit + 1)
+            if low > limit:
+                continue  # the short stages alone need more
+            rows = base
+            if enumerated:
+                rows = []
+                for g in range(count_groups):
+                    if not read[g]:
+                        rows.append(base[g])
+                        continue
+                    key = tuple(combo[i] for i in read[g])
+                    row = by_choice[g].get(key)
+                    if row is None:
+                        counts = _counts(decided[g], levels_now)
+                        row = by_choice[g][key] = _with_decided(
+                            by_counts[g], decided[g], counts, overall=g == 0
+                        )
+                    rows.append(row)
+            needs_now = [(rows[g], gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
+            effort = _least(rows[0], needs_now, gap, limit, convolved)
+            if effort is not None:
+                best = (spent + effort, combo, rows)
+        if best is None:
+            return None
+        return self._rebuild_plan(best, choices, infos, tables, prepared, short)
+
+    def _rebuild_plan(
+        self,
+        best: tuple[int, tuple[int, ...], list[list[int]]],
+        choices: list[list[_Move | None]],
+        infos: list[list[_Choice]],
+        tables: list[_Table],
+        prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]],
+        short: list[tuple[int, int]],
+    ) -> list[_Move]:
+        """The winning combination's moves: its effort shared out between the groups as
+        ``_least`` found it, then each group's moves picked from its table in served order
+        (only as wide as its share; the rows before its first decided question are the
+        settled table's)."""
+        total, combo, rows = best
+        chosen = [cast(_Move, choices[i][c]) for i, c in enumerate(combo) if c]
+        levels_now = [info[c][0] for info, c in zip(infos, combo, strict=True)]
+        stage_gaps, gap = self.evaluator.gaps(self.rung)
+        for move in chosen:
+            stage_gaps[move.stage] -= 100 * move.d_num
+            gap -= 100 * move.d_overall
+        needs = [(rows[g], stage_gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
+        budgets = _allot(rows[0], needs, gap, total - sum(move.effort for move in chosen))
+        items: list[list[list[_Move]]] = [[] for _ in tables]
+        settled_first = [-1] * len(tables)
+        for g, options, fixed, checks in prepared:
+            count = fixed
+            if checks is not None:
+                count = _counts([(options, fixed, checks)], levels_now)[0]
+                if count and settled_first[g] < 0:
+                    settled_first[g] = len(items[g])
+            if count:
+                items[g].append(options[:count])
+        found = list(chosen)
+        for g, table in enumerate(tables):
+            budget = budgets[g]
+            if not budget:
+                continue
+            same = len(items[g]) if settled_first[g] < 0 else settled_first[g]
+            bests = table.bests[: same + 1]
+            row = bests[-1][: budget + 1]
+            for options in items[g][same:]:
+                row = _add_moves(row, options, overall=g == 0)
+                bests.append(row)
+            found += _rebuild(_Table(items[g], bests, g == 0), budget)
+        return found
 
 
 _ZERO = Decimal(0)
 
 
-def _effort_floor(groups: Iterable[list[_Move]], gap: int) -> float | None:
-    """A lower bound on the effort that closes ``gap`` (overall units × 100), or None if even
-    every move cannot: each question gains at most its largest move and at most its best gain per
-    effort, so a fractional knapsack over (best rate, largest gain) bounds every plan."""
-    return _fill(_rates(groups), gap)
-
-
-def _rates(groups: Iterable[list[_Move]]) -> list[tuple[float, int]]:
-    """Per question: its best overall gain per effort and its largest gain, best rate first."""
-    items = []
-    for options in groups:
-        top = max(100 * m.d_overall for m in options)
-        if top > 0:
-            items.append((max(100 * m.d_overall / m.effort for m in options), top))
-    items.sort(reverse=True)
-    return items
+def _rate(options: list[_Move]) -> tuple[float, int]:
+    """A question's best overall gain per effort and its largest gain (×100): with them a
+    fractional knapsack bounds the effort of every plan from below (``_fill``)."""
+    if len(options) == 1:
+        return options[0].rate, 100 * options[0].d_overall
+    return max([m.rate for m in options]), 100 * max([m.d_overall for m in options])
 
 
 def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
@@ -813,6 +965,82 @@ def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
         effort += top / rate
         gap -= top
     return None
+
+
+_Choice = tuple[Decimal, int, int, int, int, list[tuple[int, Decimal]]]
+
+
+def _combinations(
+    infos: list[list[_Choice]], overall_gap: int, stage_gaps: list[int]
+) -> list[tuple[tuple[int, ...], list[Decimal], int, int, list[int]]]:
+    """Every combination of the enumerated questions' choices whose prerequisites among them
+    hold, in product order (the first question's choice most significant), with the levels it
+    leaves, its effort and the overall and stage gaps still to close. Built question by
+    question, so what a prefix adds up to is added once for all the combinations sharing it.
+    """
+    later: list[list[tuple[int, int, Decimal]]] = [[] for _ in infos]  # needs on a later one
+    for i, info in enumerate(infos):
+        for c, choice in enumerate(info):
+            for j, level in choice[5]:
+                if j > i:
+                    later[j].append((i, c, level))
+    partial: list[tuple[tuple[int, ...], list[Decimal], int, int, list[int]]] = [
+        ((), [], 0, overall_gap, stage_gaps)
+    ]
+    for i, info in enumerate(infos):
+        extended = []
+        checks = later[i]
+        for combo, levels_now, spent, gap, gaps in partial:
+            for c, (level, cost, stage, d_num, d_overall, needs) in enumerate(info):
+                if needs and any(j < i and levels_now[j] < v for j, v in needs):
+                    continue
+                if checks and any(combo[e] == ce and level < v for e, ce, v in checks):
+                    continue
+                if c:
+                    changed = gaps[:]
+                    changed[stage] -= d_num
+                    extended.append(
+                        (combo + (c,), [*levels_now, level], spent + cost, gap - d_overall, changed)
+                    )
+                else:
+                    extended.append((combo + (0,), [*levels_now, level], spent, gap, gaps))
+        partial = extended
+    return partial
+
+
+def _counts(
+    decided: list[tuple[list[_Move], int, list[list[tuple[int, Decimal]]]]],
+    levels_now: list[Decimal],
+) -> tuple[int, ...]:
+    """Per decided question, how many of its moves have their prerequisites met."""
+    counts = []
+    for _, count, checks in decided:
+        for k, needed in enumerate(checks):
+            if any(levels_now[i] < v for i, v in needed):
+                count = k
+                break
+        counts.append(count)
+    return tuple(counts)
+
+
+def _with_decided(
+    known: dict[tuple[int, ...], list[int]],
+    decided: list[tuple[list[_Move], int, list[list[tuple[int, Decimal]]]]],
+    counts: tuple[int, ...],
+    *,
+    overall: bool,
+) -> list[int]:
+    """The settled row with the decided questions' usable moves added, one question at a time;
+    ``known`` keeps the row after each prefix of counts, for other combinations to share."""
+    row = known[()]
+    for i, (options, _, _) in enumerate(decided):
+        after = known.get(counts[: i + 1])
+        if after is None:
+            after = known[counts[: i + 1]] = (
+                _add_moves(row, options[: counts[i]], overall=overall) if counts[i] else row
+            )
+        row = after
+    return row
 
 
 _NONE = -(10**30)  # "impossible" in the programmes' integer gains (far below any real sum)
@@ -831,107 +1059,132 @@ class _Table:
         return move.d_overall if self.overall else move.d_num
 
 
-def _table(
-    items: list[list[_Move]], width: int, *, overall: bool, rows: list[list[int]] | None = None
-) -> _Table:
-    """At most one move per question; each row is built with C-level list operations.
-
-    ``rows``, when given, are the first rows of another table whose first items are these
-    (the same questions with the same moves): they are shared, not built again.
-    """
-    bests = [[0] * width] if rows is None else rows[:]
-    best = bests[-1]
-    for options in items[len(bests) - 1 :]:
-        rows = [best]
-        for move in options:
-            cost = move.effort
-            if cost >= width:
-                continue
-            gain = move.d_overall if overall else move.d_num
-            rows.append([_NONE] * cost + [value + gain for value in best[: width - cost]])
-        best = list(map(max, *rows)) if len(rows) > 1 else best
-        bests.append(best)
+def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
+    """At most one move per question, in the given order; each row is built with C-level list
+    operations."""
+    bests = [[0] * width]
+    for options in items:
+        bests.append(_add_moves(bests[-1], options, overall=overall))
     return _Table(items, bests, overall)
 
 
-def _shared_rows(
-    built: list[tuple[list[tuple[int, int]], list[list[int]], int]],
-    sign: list[tuple[int, int]],
-    width: int,
-) -> list[list[int]] | None:
-    """The rows of a built table at least ``width`` wide for the longest run of first items it
-    shares with ``sign`` (a wider row holds the same values at every effort below ``width``)."""
-    rows: list[list[int]] | None = None
-    longest = 0
-    for other, bests, built_width in built:
-        if built_width < width:
+def _best_row(items: list[list[_Move]], width: int, *, overall: bool) -> list[int]:
+    """The last row of ``_table(items, width)`` alone (it does not depend on the order)."""
+    best = [0] * width
+    for options in items:
+        best = _add_moves(best, options, overall=overall)
+    return best
+
+
+def _add_moves(best: list[int], options: list[_Move], *, overall: bool) -> list[int]:
+    """``best`` (most gain per effort) with at most one of ``options`` added."""
+    width = len(best)
+    row = best[:]
+    for move in options:
+        cost = move.effort
+        if cost >= width:
             continue
-        same = 0
-        for a, b in zip(other, sign, strict=False):
-            if a != b:
-                break
-            same += 1
-        if same > longest:
-            longest, rows = same, bests[: same + 1]
-    return rows
+        gain = move.d_overall if overall else move.d_num
+        for effort, before in enumerate(best[: width - cost], cost):
+            value = before + gain
+            if value > row[effort]:
+                row[effort] = value
+    return row
 
 
-def _combine(
-    pool: _Table, needs: list[tuple[_Table, int, int]], overall_gap: int, limit: int
-) -> list[_Move] | None:
-    """Least effort ≤ ``limit``: the short stages at their bars and the overall gap closed.
-
-    ``pool`` holds the stages that are not short (gains in overall units); each of ``needs`` is
-    a short stage's table, its gap (×100) and its multiplier into overall units. Stage by stage
-    the best overall gain for each effort is a max-plus convolution over the efforts at which
-    both sides are at their bars; ties go to the least effort on the later stage.
-
-    Every such best is non-decreasing in effort, so the least effort that closes the overall
-    gap is, over the last stage's efforts i, the least i + j where j is the first effort at
-    which the earlier stages gain enough (a bisection) — the last convolution is only
-    evaluated where the plan is rebuilt.
-    """
+def _stage_rows(
+    pool: list[int], needs: list[tuple[list[int], int, int]], limit: int
+) -> tuple[list[list[int]], list[int], list[int], list[list[int]]] | None:
+    """The short stages' rows in overall units, the least effort at which each is at its bar,
+    the least effort at which the pool and the first j are (``lows``), and the best overall
+    gain per effort of the pool and the first j short stages (``totals``, all but the last)."""
     width = limit + 1
     stages: list[list[int]] = []
-    starts: list[int] = []  # a short stage's least effort at its bar
-    lows = [0]  # the least effort at which the pool and the first j short stages are at their bars
-    for table, need, multiplier in needs:
-        best = table.bests[-1]
-        start = next((e for e in range(width) if 100 * best[e] >= need), None)
-        if start is None or lows[-1] + start > limit:
+    starts: list[int] = []
+    lows = [0]
+    for row, need, multiplier in needs:
+        start = bisect_left(row, -(-need // 100), 0, width)  # rows are non-decreasing
+        if lows[-1] + start > limit:
             return None
-        stages.append([multiplier * v for v in best[:width]])
+        stages.append([multiplier * v for v in row[:width]])
         starts.append(start)
         lows.append(lows[-1] + start)
-    totals: list[list[int]] = [pool.bests[-1][:width]]
+    totals: list[list[int]] = [pool[:width]]
     for j in range(len(needs) - 1):  # all but the last convolution, in full
         totals.append(_convolve(totals[j], stages[j], starts[j], lows[j], width))
-    earlier = totals[-1]
+    return stages, starts, lows, totals
+
+
+def _least(
+    pool: list[int],
+    needs: list[tuple[list[int], int, int]],
+    overall_gap: int,
+    limit: int,
+    convolved: dict[tuple[int, ...], list[int]],
+) -> int | None:
+    """Least effort ≤ ``limit``: the short stages at their bars and the overall gap closed.
+
+    ``pool`` is the best gain per effort of the stages that are not short (overall units);
+    each of ``needs`` is a short stage's row, its gap (×100) and its multiplier into overall
+    units. Stage by stage the best overall gain for each effort is a max-plus convolution over
+    the efforts at which both sides are at their bars. Every such best is non-decreasing in
+    effort, so the least effort that closes the overall gap is, over the last stage's efforts
+    i, the least i + j where j is the first effort at which the earlier stages gain enough (a
+    bisection) — the last convolution is never evaluated. The others are kept in ``convolved``
+    (by the rows and starts they combine, as wide as the rows): many combinations of
+    prerequisite choices share them.
+    """
+    width = limit + 1
     if not needs:
-        effort = bisect_left(earlier, -(-overall_gap // 100))
-    else:
-        stage, start, low = stages[-1], starts[-1], lows[-2]
-        effort = width
-        previous = None
-        for i in range(start, width - low):
-            gain = stage[i]
-            if gain == previous:
-                continue  # the same gain for more effort: never sooner
-            previous = gain
-            if i + low >= effort:
-                break
-            j = bisect_left(earlier, -(-(overall_gap - 100 * gain) // 100), low)
-            effort = min(effort, i + j)
-    if effort >= width:
+        effort = bisect_left(pool, -(-overall_gap // 100), 0, width)
+        return None if effort >= width else effort
+    earlier, low = pool, 0  # low: the least effort at which the earlier stages are at their bars
+    key: tuple[int, ...] = (id(pool),)
+    for row, need, multiplier in needs[:-1]:
+        start = bisect_left(row, -(-need // 100), 0, width)
+        if low + start > limit:
+            return None
+        key += (id(row), start)
+        known = convolved.get(key)
+        if known is None:
+            full = len(row)
+            scaled = [multiplier * v for v in row]
+            known = convolved[key] = _convolve(earlier, scaled, start, low, full)
+        earlier = known
+        low += start
+    row, need, multiplier = needs[-1]
+    start = bisect_left(row, -(-need // 100), 0, width)
+    if low + start > limit:
         return None
-    picked: list[_Move] = []
+    effort = width
+    previous = None
+    for i in range(start, width - low):
+        gain = row[i]
+        if gain == previous:
+            continue  # the same gain for more effort: never sooner
+        previous = gain
+        if i + low >= effort:
+            break
+        j = bisect_left(earlier, -(-(overall_gap - 100 * multiplier * gain) // 100), low, width)
+        effort = min(effort, i + j)
+    return None if effort >= width else effort
+
+
+def _allot(
+    pool: list[int], needs: list[tuple[list[int], int, int]], overall_gap: int, effort: int
+) -> list[int]:
+    """How ``_least``'s ``effort`` is shared: the pool's, then each short stage's; ties go to
+    the least effort on the later stage."""
+    prepared = _stage_rows(pool, needs, effort)
+    assert prepared is not None
+    stages, starts, lows, totals = prepared
+    shares: list[int] = []
     left = effort
     for j in range(len(needs) - 1, -1, -1):
         spent = _split(totals[j], stages[j], starts[j], lows[j], left)
         left -= spent
-        picked += _rebuild(needs[j][0], spent)
-    picked += _rebuild(pool, left)
-    return picked
+        shares.append(spent)
+    return [left, *reversed(shares)]
 
 
 def _split(earlier: list[int], stage: list[int], start: int, low: int, effort: int) -> int:
@@ -942,11 +1195,22 @@ def _split(earlier: list[int], stage: list[int], start: int, low: int, effort: i
 
 
 def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width: int) -> list[int]:
-    """Max-plus convolution: per effort e, the best ``earlier[e − i] + stage[i]`` (both at bars)."""
-    row = [_NONE] * min(width, low + start)
-    for e in range(low + start, width):
-        before = earlier[e - start : (low - 1 if low else None) : -1]
-        row.append(max(map(operator.add, before, stage[start : e - low + 1])))
+    """Max-plus convolution: per effort e, the best ``earlier[e − i] + stage[i]`` (both at bars).
+
+    Both rows are non-decreasing, so of the stage efforts with the same gain only the least
+    can be best: only where the stage's gain rises is it added.
+    """
+    row = [_NONE] * width
+    previous = None
+    for i in range(start, width - low):
+        gain = stage[i]
+        if gain == previous:
+            continue
+        previous = gain
+        row[low + i :] = [
+            a if a >= b + gain else b + gain
+            for a, b in zip(row[low + i :], earlier[low : width - i], strict=True)
+        ]
     return row
 
 
@@ -1038,7 +1302,7 @@ def _prove(
     effective = planner.base.effective
     answers.update((move.question.id, move.value(effective[move.question.id])) for move in chosen)
     tally = walk(planner.questionnaire, answers, planner.profile)
-    if frozenset(tally.effective) != frozenset(planner.base.effective):
+    if tally.effective.keys() != planner.base.effective.keys():
         return None
     overall = overall_of(planner.questionnaire, tally.stages)
     if overall is None or rung_of(overall, tally.stages) < planner.rung:
@@ -1072,21 +1336,17 @@ def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple
     )
 
 
-class _Rate:
-    """Sorts moves by gain per effort, highest first, exactly (cross-multiplied, no Fraction)."""
+def _rates_key(moves: Iterable[_Move]) -> Callable[[_Move], int]:
+    """A sort key putting the highest overall gain per effort first, exactly: gain × (L ÷
+    effort) with L a common multiple of every effort is a whole number in the same order."""
+    common = 1
+    for effort in {move.effort for move in moves}:
+        common = common * effort // math.gcd(common, effort)
 
-    __slots__ = ("gain", "effort")
+    def key(move: _Move) -> int:
+        return -move.d_overall * (common // move.effort)
 
-    def __init__(self, move: _Move) -> None:
-        self.gain, self.effort = move.d_overall, move.effort
-
-    def __lt__(self, other: _Rate) -> bool:
-        return self.gain * other.effort > other.gain * self.effort
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Rate) and self.gain * other.effort == other.gain * self.effort
-
-    __hash__ = None  # type: ignore[assignment]
+    return key
 
 
 def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> tuple[Step, ...]:
@@ -1096,16 +1356,18 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
     needs = {
         move.question.id: tuple(
             sorted(
-                {p for p, m in move.requires if p in in_plan and levels.get(p, Decimal(0)) < m},
+                {p for p, m in move.requires if p in in_plan and levels.get(p, _ZERO) < m},
                 key=planner._served,
             )
         )
         for move in chosen
     }
 
-    def key(move: _Move) -> tuple[bool, _Rate, int]:
+    rate = _rates_key(chosen)
+
+    def key(move: _Move) -> tuple[bool, int, int]:
         lifts = move.question.stage_id in binding and move.d_num > 0
-        return (not lifts, _Rate(move), move.ladder.served)
+        return (not lifts, rate(move), move.ladder.served)
 
     waiting = sorted(chosen, key=key)
     done: set[str] = set()
@@ -1121,16 +1383,17 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
 def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tuple[Step, ...]:
     """Single-position moves outside the plan whose prerequisites are met, best first."""
     levels = planner.base.levels
-    found: list[tuple[tuple[_Rate, int], _Move]] = []
+    found: list[_Move] = []
     for qid, options in planner.moves(limited=True, dependent=False).items():
         if qid in in_plan:
             continue
         move = options[0]
-        if any(levels.get(p, Decimal(0)) < m for p, m in move.requires):
+        if any(levels.get(p, _ZERO) < m for p, m in move.requires):
             continue
-        found.append(((_Rate(move), move.ladder.served), move))
-    found.sort(key=lambda item: item[0])
-    return tuple(_step(planner, move, binding, ()) for _, move in found[:MAX_IDEAS])
+        found.append(move)
+    rate = _rates_key(found)
+    found.sort(key=lambda move: (rate(move), move.ladder.served))
+    return tuple(_step(planner, move, binding, ()) for move in found[:MAX_IDEAS])
 
 
 def _why_not_higher(
@@ -1141,7 +1404,7 @@ def _why_not_higher(
         return None
     bar = Fraction(rung - RUNG_STEP)
     order = {stage.id: i for i, stage in enumerate(questionnaire.stages)}
-    stage_id = min(base.stages, key=lambda s: (base.stages[s] - bar, order[s]))
+    stage_id = min(base.stages, key=lambda s: (base.stages[s], order[s]))  # furthest below bar
     score = base.stages[stage_id]
     holders: list[tuple[Decimal, int, Question]] = []
     for i, question in enumerate(questionnaire.stage(stage_id).questions):

@@ -9,14 +9,17 @@ from __future__ import annotations
 import secrets
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app import hooks
+from app.auth import security
 from app.integrators import destinations
 from app.kit.db import create_db_engine, create_session_factory
 from app.kit.settings import Environment, Settings
@@ -56,6 +59,32 @@ def fake_dns(host: str, port: int) -> list[str]:
 
 
 destinations.use_resolver(fake_dns)
+
+#: Argon2id at its smallest cost: the OWASP parameters the service uses are checked once, in
+#: tests/app/auth/test_security.py; everywhere else a hash would only cost time (~37 ms each).
+FAST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+security.use_password_hasher(FAST_PASSWORD_HASHER)
+
+
+#: Test directories whose tests share processes started once per module and run in file order
+#: (tests/multi): ``make test`` (``-n 2 --dist loadgroup``) keeps each on one xdist worker.
+ONE_WORKER_DIRECTORIES = ("tests/multi/",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` by directory: every test of a directory in ONE_WORKER_DIRECTORIES goes
+    to the same xdist worker, in order; every other test is spread as with ``load``. (xdist's own
+    ``xdist_group`` marks do nothing under pytest 9: xdist 3.8 renames ``item._nodeid``, which
+    pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None  # xdist's own scheduler
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LoadByDirectory(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((d for d in ONE_WORKER_DIRECTORIES if nodeid.startswith(d)), nodeid)
+
+    return LoadByDirectory(config, log)
 
 
 def pytest_report_header() -> str:

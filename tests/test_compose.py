@@ -1,9 +1,14 @@
 """docker-compose.yml and the Dockerfile are wired as the service needs (no Docker engine here:
-the files are read, not run)."""
+the files are read, not run), and the Compose tools accept the file: ``docker compose config``
+(v2, the Compose spec) and ``docker-compose config`` (1.29, Debian's package, which .ci/run
+installs) where they are present."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +17,7 @@ import yaml
 from sqlalchemy import make_url
 
 from app.kit.settings import Environment, Settings
+from tests.databases import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
 _VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:\?|:-)(?P<arg>[^}]*))?\}")
@@ -45,6 +51,11 @@ def interpolate(value: str, env: dict[str, str]) -> str:
     return _VARIABLE.sub(substitute, value)
 
 
+#: The variables compose refuses to start without (the file's header says how to make them).
+SECRETS = {"ZHIZAO_SECRET_KEY": "s" * 48, "ZHIZAO_DB_PASSWORD": "p" * 24}
+SERVICES = {"db", "redis", "migrate", "app", "worker", "proxy"}
+
+
 def _environment(service: dict[str, Any]) -> dict[str, str]:
     environment = service["environment"]
     assert isinstance(environment, dict), "use the mapping form of environment"
@@ -53,7 +64,7 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 
 def test_services_image_and_build(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "app", "worker", "proxy"}
+    assert set(services) == SERVICES
     assert services["db"]["image"] == "postgres:16"
     assert services["redis"]["image"] == "redis:7"
     assert services["proxy"]["image"] == "caddy:2"
@@ -127,7 +138,7 @@ def test_app_serves_on_a_range_of_loopback_ports(compose: dict[str, Any]) -> Non
 
 @pytest.mark.parametrize("name", ["migrate", "app", "worker"])
 def test_every_process_shares_the_database_and_redis(compose: dict[str, Any], name: str) -> None:
-    env = {"ZHIZAO_SECRET_KEY": "s" * 48, "ZHIZAO_DB_PASSWORD": "p" * 24}
+    env = dict(SECRETS)
     service_env = {
         k: interpolate(v, env) for k, v in _environment(compose["services"][name]).items()
     }
@@ -138,7 +149,7 @@ def test_every_process_shares_the_database_and_redis(compose: dict[str, Any], na
 
 @pytest.mark.parametrize("name", ["migrate", "app", "worker"])
 def test_environment_makes_valid_production_settings(compose: dict[str, Any], name: str) -> None:
-    env = {"ZHIZAO_SECRET_KEY": "s" * 48, "ZHIZAO_DB_PASSWORD": "p" * 24}
+    env = dict(SECRETS)
     app_env = {k: interpolate(v, env) for k, v in _environment(compose["services"][name]).items()}
     zhizao_vars = {k.removeprefix("ZHIZAO_") for k in app_env if k.startswith("ZHIZAO_")}
     assert zhizao_vars <= set(Settings.model_fields), "compose sets a setting that does not exist"
@@ -160,7 +171,7 @@ def test_environment_makes_valid_production_settings(compose: dict[str, Any], na
 
 @pytest.mark.parametrize("missing", ["ZHIZAO_SECRET_KEY", "ZHIZAO_DB_PASSWORD"])
 def test_compose_refuses_without_the_secrets(compose: dict[str, Any], missing: str) -> None:
-    env = {"ZHIZAO_SECRET_KEY": "s" * 48, "ZHIZAO_DB_PASSWORD": "p" * 24}
+    env = dict(SECRETS)
     del env[missing]
     with pytest.raises(LookupError, match=missing):
         for service in compose["services"].values():
@@ -182,3 +193,48 @@ def test_dockerfile(dockerfile: str) -> None:
     assert users and users[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", dockerfile, re.MULTILINE)
     assert "zhizao db upgrade" in dockerfile
+
+
+def _compose_tool(tool: str) -> list[str]:
+    """The command line of ``tool``; skips when it is not installed (fails under CI=true for
+    docker-compose 1.29, which .ci/run installs; Compose v2 comes with a Docker engine)."""
+    if tool == "docker-compose":
+        if shutil.which("docker-compose") is None:
+            if IN_CI:
+                pytest.fail("docker-compose is required under CI=true (.ci/run installs it)")
+            pytest.skip("docker-compose (1.29) not installed")
+        return ["docker-compose"]
+    docker = shutil.which("docker")
+    if (
+        docker is None
+        or subprocess.run([docker, "compose", "version"], capture_output=True).returncode
+    ):
+        pytest.skip("docker compose (v2) not installed")
+    return [docker, "compose"]
+
+
+def _run_compose(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # The project name is fixed so that nothing depends on the checkout's directory name.
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("ZHIZAO_", "COMPOSE_"))}
+    return subprocess.run(
+        [*command, "--profile", "tls", "config"],
+        cwd=ROOT,
+        env=keep | {"COMPOSE_PROJECT_NAME": "zhizao"} | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("tool", ["docker compose", "docker-compose"])
+def test_the_compose_tools_accept_the_file(tool: str) -> None:
+    command = _compose_tool(tool)
+    checked = _run_compose(command, SECRETS)
+    assert checked.returncode == 0, checked.stderr
+    resolved = yaml.safe_load(checked.stdout)
+    assert set(resolved["services"]) == SERVICES
+    assert resolved["services"]["worker"]["command"] == ["zhizao", "worker"]
+    # Without a secret the tool refuses, naming it.
+    refused = _run_compose(command, {"ZHIZAO_SECRET_KEY": SECRETS["ZHIZAO_SECRET_KEY"]})
+    assert refused.returncode != 0
+    assert "ZHIZAO_DB_PASSWORD" in refused.stderr

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.accounts import passwords, service, throttle
-from app.accounts.forms import anonymous_page, too_many
+from app.accounts.forms import AnonymousPost, anonymous_page, too_many
 from app.accounts.schemas import (
     MIN_PASSWORD_LENGTH,
     PasswordChange,
@@ -22,8 +22,7 @@ from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
-from app.kit.settings import SettingsDep
-from app.kit.web.csrf import check_form, check_same_origin
+from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.forms import form_errors
@@ -36,6 +35,8 @@ PASSWORD_CHANGED = flash_message(
     "account.password",
     N_("Your password was changed. Your other sessions were signed out."),
 )
+FORGOT_PAGE = "pages/password_forgot.html"
+
 PASSWORD_RESET = flash_message(
     "account.reset", N_("Your password was reset. Sign in with the new one.")
 )
@@ -134,113 +135,81 @@ def change_password(
 # --- forgot password ------------------------------------------------------------------------------
 
 
-@router.get("/password/forgot", response_class=HTMLResponse, name="password_forgot")
-def forgot_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
-    return anonymous_page(
-        request, principal, lang, "pages/password_forgot.html", sent=False, email="", error=None
-    )
-
-
-@router.post("/password/forgot", response_class=HTMLResponse)
-def forgot(
+def _reset_page(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
+    principal: Principal,
+    lang: Lang,
+    token: str,
+    errors: dict[str, str],
+    status_code: int,
 ) -> Response:
-    check_form(request, principal, form)
-    email = form_str(form, "email")
-    try:
-        data = PasswordResetRequest(email=email)
-    except ValidationError as exc:
-        return anonymous_page(
-            request,
-            principal,
-            lang,
-            "pages/password_forgot.html",
-            status_code=422,
-            sent=False,
-            email=email,
-            error=form_errors(lang, exc).get("email"),
-        )
-    try:
-        passwords.request_reset(
-            session, principal, settings, data.email, lang, address=throttle.client_address(request)
-        )
-    except TooManyRequests as exc:
-        response = anonymous_page(
-            request,
-            principal,
-            lang,
-            "pages/password_forgot.html",
-            status_code=429,
-            sent=False,
-            email=email,
-            error=too_many(lang, exc),
-        )
-        response.headers.update(exc.headers)
-        return response
-    return anonymous_page(
-        request,
-        principal,
-        lang,
-        "pages/password_forgot.html",
-        sent=True,
-        email=data.email,
-        error=None,
-    )
-
-
-@router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset")
-def reset_form(
-    request: Request, token: str, session: SessionDep, principal: CurrentPrincipal, lang: PageLang
-) -> Response:
+    """The new-password form of a reset link; a link that is unknown, used or expired is 404."""
     valid = passwords.open_reset(session, token) is not None
     return anonymous_page(
         request,
         principal,
         lang,
         "pages/password_reset.html",
-        status_code=200 if valid else 404,
+        status_code=status_code if valid else 404,
         valid=valid,
         token=token,
-        errors={},
+        errors=errors,
     )
 
 
-@router.post("/password/reset/{token}", response_class=HTMLResponse)
-def reset(
-    request: Request,
-    token: str,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
+@router.get("/password/forgot", response_class=HTMLResponse, name="password_forgot")
+def forgot_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
+    return anonymous_page(request, principal, lang, FORGOT_PAGE, sent=False, email="", error=None)
+
+
+@router.post("/password/forgot", response_class=HTMLResponse)
+def forgot(post: AnonymousPost) -> Response:
+    email = form_str(post.form, "email")
+    try:
+        data = PasswordResetRequest(email=email)
+    except ValidationError as exc:
+        error = form_errors(post.lang, exc).get("email")
+        return post.page(FORGOT_PAGE, 422, sent=False, email=email, error=error)
+    try:
+        passwords.request_reset(
+            post.session,
+            post.principal,
+            post.settings,
+            data.email,
+            post.lang,
+            address=throttle.client_address(post.request),
+        )
+    except TooManyRequests as exc:
+        error = too_many(post.lang, exc)
+        response = post.page(FORGOT_PAGE, 429, sent=False, email=email, error=error)
+        response.headers.update(exc.headers)
+        return response
+    return post.page(FORGOT_PAGE, sent=True, email=data.email, error=None)
+
+
+@router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset")
+def reset_form(
+    request: Request, token: str, session: SessionDep, principal: CurrentPrincipal, lang: PageLang
 ) -> Response:
-    check_form(request, principal, form)
+    return _reset_page(request, session, principal, lang, token, {}, 200)
+
+
+@router.post("/password/reset/{token}", response_class=HTMLResponse)
+def reset(post: AnonymousPost, token: str) -> Response:
     errors: dict[str, str] = {}
     try:
-        data = PasswordResetCompletion(new_password=_password(form, "password"))
+        data = PasswordResetCompletion(new_password=_password(post.form, "password"))
     except ValidationError as exc:
-        errors = form_errors(lang, exc)
+        errors = form_errors(post.lang, exc)
     else:
-        if data.new_password != _password(form, "password_again"):
-            errors["password_again"] = tr(lang, "The two new passwords differ.")
-    if errors or passwords.open_reset(session, token) is None:
-        valid = passwords.open_reset(session, token) is not None
-        return anonymous_page(
-            request,
-            principal,
-            lang,
-            "pages/password_reset.html",
-            status_code=422 if valid else 404,
-            valid=valid,
-            token=token,
-            errors=errors,
+        if data.new_password != _password(post.form, "password_again"):
+            errors["password_again"] = tr(post.lang, "The two new passwords differ.")
+    if errors or passwords.open_reset(post.session, token) is None:
+        return _reset_page(
+            post.request, post.session, post.principal, post.lang, token, errors, 422
         )
-    passwords.reset_password(session, principal, token, data.new_password)
-    response = flash_redirect(request, "/login", PASSWORD_RESET)
+    passwords.reset_password(post.session, post.principal, token, data.new_password)
+    response = flash_redirect(post.request, "/login", PASSWORD_RESET)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.accounts import claims, members, service, throttle
 from app.accounts.api import set_session_cookie
-from app.accounts.forms import anonymous_page, too_many
+from app.accounts.forms import AnonymousPost, anonymous_page, too_many
 from app.accounts.schemas import (
     ClaimCreate,
     ClaimDecision,
@@ -26,9 +26,11 @@ from app.kit.i18n import N_, Lang, html_lang, tr
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.kit.settings import SettingsDep
-from app.kit.web.csrf import check_form, check_same_origin
+from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import (
     EnterpriseUser,
+    FirmActionDep,
+    FirmPost,
     FormDep,
     PageLang,
     SignedInPage,
@@ -89,61 +91,46 @@ def members_page(
 
 
 @router.post("/settings/members/invite", name="member_invite")
-def invite(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: EnterpriseUser,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    email = form_str(form, "email")
+def invite(post: FirmPost) -> Response:
+    email = post.field("email")
     error: str | None = None
     try:
         data = MemberInvite(email=email)
         members.invite_member(
-            session, principal, settings, principal.enterprise_id, data.email, lang
+            post.session, post.principal, post.settings, post.enterprise_id, data.email, post.lang
         )
     except ValidationError as exc:
-        error = form_errors(lang, exc).get("email")
+        error = form_errors(post.lang, exc).get("email")
     except Conflict:
-        session.rollback()
+        post.session.rollback()
         error = tr(
-            lang, "This e-mail address already has an account; a person belongs to one firm."
+            post.lang, "This e-mail address already has an account; a person belongs to one firm."
         )
     if error is not None:
         return _members_page(
-            request,
-            session,
-            principal,
-            lang,
+            post.request,
+            post.session,
+            post.principal,
+            post.lang,
             invite_email=email,
             invite_error=error,
             status_code=422,
         )
-    return flash_redirect(request, "/settings/members", INVITED)
+    return flash_redirect(post.request, "/settings/members", INVITED)
 
 
 @router.post("/settings/members/{user_id}/remove", name="member_remove")
-def remove(
-    request: Request, user_id: uuid.UUID, session: SessionDep, principal: EnterpriseUser
-) -> Response:
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    members.remove_member(session, principal, principal.enterprise_id, user_id)
-    return flash_redirect(request, "/settings/members", REMOVED)
+def remove(action: FirmActionDep, user_id: uuid.UUID) -> Response:
+    members.remove_member(action.session, action.principal, action.enterprise_id, user_id)
+    return flash_redirect(action.request, "/settings/members", REMOVED)
 
 
 @router.post("/settings/invitations/{invitation_id}/withdraw", name="invitation_withdraw")
-def withdraw(
-    request: Request, invitation_id: uuid.UUID, session: SessionDep, principal: EnterpriseUser
-) -> Response:
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    members.withdraw_invitation(session, principal, principal.enterprise_id, invitation_id)
-    return flash_redirect(request, "/settings/members", WITHDRAWN)
+def withdraw(action: FirmActionDep, invitation_id: uuid.UUID) -> Response:
+    members.withdraw_invitation(
+        action.session, action.principal, action.enterprise_id, invitation_id
+    )
+    return flash_redirect(action.request, "/settings/members", WITHDRAWN)
 
 
 # --- accepting an invitation ----------------------------------------------------------------------
@@ -184,73 +171,64 @@ def invitation_form(
 
 
 @router.post("/invitations/{token}", response_class=HTMLResponse)
-def accept(
-    request: Request,
-    token: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_form(request, principal, form)
-    found = members.open_invitation(session, token)
+def accept(post: AnonymousPost, token: str) -> Response:
+    found = members.open_invitation(post.session, token)
     if found is None:
-        return _invitation_page(request, session, principal, lang, token)
+        return _invitation_page(post.request, post.session, post.principal, post.lang, token)
     invitation = found[0]
     values = {
-        "email": invitation.email or form_str(form, "email"),
-        "display_name": form_str(form, "display_name"),
+        "email": invitation.email or form_str(post.form, "email"),
+        "display_name": form_str(post.form, "display_name"),
     }
-    password = form.get("password")
+    password = post.form.get("password")
     errors: dict[str, str] = {}
     try:
         data = InvitationAcceptance(
             email=values["email"],
             display_name=values["display_name"],
             password=password if isinstance(password, str) else "",
-            locale=html_lang(lang),
+            locale=html_lang(post.lang),
         )
     except ValidationError as exc:
-        errors = form_errors(lang, exc)
+        errors = form_errors(post.lang, exc)
     else:
-        if data.password != form.get("password_again"):
-            errors["password_again"] = tr(lang, "The two passwords differ.")
+        if data.password != post.form.get("password_again"):
+            errors["password_again"] = tr(post.lang, "The two passwords differ.")
     if not errors:
         try:
-            user = members.accept_invitation(session, principal, token, data)
+            user = members.accept_invitation(post.session, post.principal, token, data)
         except (Conflict, InvalidInput) as exc:
-            session.rollback()
+            post.session.rollback()
             field = exc.errors[0].field.rsplit(".", 1)[-1] if exc.errors else "email"
             errors[field] = (
-                tr(lang, "This e-mail address already has an account; sign in instead.")
+                tr(post.lang, "This e-mail address already has an account; sign in instead.")
                 if isinstance(exc, Conflict) and exc.errors
-                else tr(lang, "This invitation is for another e-mail address.")
+                else tr(post.lang, "This invitation is for another e-mail address.")
                 if exc.errors
-                else tr(lang, "The firm already has an owner; ask them to invite you.")
+                else tr(post.lang, "The firm already has an owner; ask them to invite you.")
             )
     if errors:
         return _invitation_page(
-            request,
-            session,
-            principal,
-            lang,
+            post.request,
+            post.session,
+            post.principal,
+            post.lang,
             token,
             values=values,
             errors=errors,
             status_code=422,
         )
     outcome = service.login(
-        session,
-        settings,
+        post.session,
+        post.settings,
         user.email,
         data.password,
-        address=throttle.client_address(request),
-        replaces_token=request.cookies.get(SESSION_COOKIE),
-        request_id=request.state.request_id,
+        address=throttle.client_address(post.request),
+        replaces_token=post.request.cookies.get(SESSION_COOKIE),
+        request_id=post.request.state.request_id,
     )
-    response = flash_redirect(request, "/dashboard", WELCOME)
-    set_session_cookie(request, response, outcome.token)
+    response = flash_redirect(post.request, "/dashboard", WELCOME)
+    set_session_cookie(post.request, response, outcome.token)
     return response
 
 
@@ -266,56 +244,43 @@ def claim_form(request: Request, principal: CurrentPrincipal, lang: PageLang) ->
 
 
 @router.post("/claim", response_class=HTMLResponse)
-def claim(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_form(request, principal, form)
+def claim(post: AnonymousPost) -> Response:
     values = {
-        name: form_str(form, name) for name in ("credit_code", "email", "display_name", "message")
+        name: form_str(post.form, name)
+        for name in ("credit_code", "email", "display_name", "message")
     }
     errors: dict[str, str] = {}
     try:
-        data = ClaimCreate(**values, locale=html_lang(lang))
-        claims.file_claim(session, principal, settings, data, throttle.client_address(request))
+        data = ClaimCreate(**values, locale=html_lang(post.lang))
+        claims.file_claim(
+            post.session, post.principal, post.settings, data, throttle.client_address(post.request)
+        )
     except ValidationError as exc:
-        errors = form_errors(lang, exc)
+        errors = form_errors(post.lang, exc)
     except TooManyRequests as exc:
-        response = anonymous_page(
-            request,
-            principal,
-            lang,
+        response = post.page(
             "pages/claim.html",
             status_code=429,
             values=values,
-            errors={"email": too_many(lang, exc)},
+            errors={"email": too_many(post.lang, exc)},
             sent=False,
         )
         response.headers.update(exc.headers)
         return response
     except InvalidInput:
-        session.rollback()
+        post.session.rollback()
         errors["credit_code"] = tr(
-            lang, "No enterprise with this credit code is registered: register it instead."
+            post.lang, "No enterprise with this credit code is registered: register it instead."
         )
     if errors:
-        return anonymous_page(
-            request,
-            principal,
-            lang,
+        return post.page(
             "pages/claim.html",
             status_code=422,
             values=values,
             errors=errors,
             sent=False,
         )
-    return anonymous_page(
-        request, principal, lang, "pages/claim.html", values=values, errors={}, sent=True
-    )
+    return post.page("pages/claim.html", values=values, errors={}, sent=True)
 
 
 # --- deciding requests ----------------------------------------------------------------------------

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts.schemas import MIN_PASSWORD_LENGTH
+from app.kit.db import SessionDep
 from app.kit.errors import TooManyRequests
+from app.kit.guards import CurrentPrincipal
 from app.kit.i18n import Lang, tr
 from app.kit.principal import Principal
-from app.kit.web.csrf import attach_pre_session_cookie, pre_session_token
-from app.kit.web.deps import base_context
+from app.kit.settings import Settings, SettingsDep
+from app.kit.web.csrf import attach_pre_session_cookie, check_form, pre_session_token
+from app.kit.web.deps import FormDep, PageLang, base_context
 from app.kit.web.templating import render
 
 
@@ -36,3 +44,37 @@ def anonymous_page(
 def too_many(lang: Lang, exc: TooManyRequests) -> str:
     """What a throttled form says (``app.accounts.throttle``)."""
     return tr(lang, "Too many attempts; try again in %(n)s seconds.", n=exc.headers["Retry-After"])
+
+
+@dataclass(frozen=True, slots=True)
+class AnonymousForm:
+    """A posted form anyone may send (register, sign in, forgot or reset a password, accept an
+    invitation, ask to join a firm), its CSRF token already checked (``check_form``)."""
+
+    request: Request
+    session: Session
+    settings: Settings
+    principal: Principal
+    lang: Lang
+    form: FormData
+
+    def page(self, template: str, status_code: int = 200, **values: object) -> Response:
+        """The form's page again (``anonymous_page``)."""
+        return anonymous_page(
+            self.request, self.principal, self.lang, template, status_code, **values
+        )
+
+
+def anonymous_form(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentPrincipal,
+    lang: PageLang,
+    form: FormDep,
+) -> AnonymousForm:
+    check_form(request, principal, form)
+    return AnonymousForm(request, session, settings, principal, lang, form)
+
+
+AnonymousPost = Annotated[AnonymousForm, Depends(anonymous_form)]

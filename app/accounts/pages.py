@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from app.accounts import service, throttle
 from app.accounts.api import set_session_cookie
-from app.accounts.forms import too_many
-from app.accounts.schemas import MIN_PASSWORD_LENGTH, Registration
+from app.accounts.forms import AnonymousPost, anonymous_page, too_many
+from app.accounts.schemas import Registration
 from app.enterprises.schemas import cny_from_wan
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, TooManyRequests, Unauthorized
@@ -20,18 +20,13 @@ from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, html_lang, tr
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
-from app.kit.settings import settings_of
 from app.kit.web.csrf import (
-    attach_pre_session_cookie,
-    check_form,
     check_same_origin,
-    pre_session_token,
 )
-from app.kit.web.deps import FormDep, PageLang, base_context, form_str
+from app.kit.web.deps import PageLang, form_str
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.forms import form_errors
 from app.kit.web.htmx import redirect, safe_next
-from app.kit.web.templating import render
 
 REGISTERED = flash_message(
     "account.registered",
@@ -64,18 +59,18 @@ def _register_page(
     status_code: int = 200,
     claim_url: str | None = None,
 ) -> Response:
-    context = base_context(request, principal, lang) | {
-        "form_token": pre_session_token(request),
-        "values": values,
-        "errors": errors,
-        "districts": list(DISTRICTS.values()),
-        "industries": list(INDUSTRIES.values()),
-        "min_password": MIN_PASSWORD_LENGTH,
-        "claim_url": claim_url,
-    }
-    response = render(request, "pages/register.html", context, lang=lang, status_code=status_code)
-    attach_pre_session_cookie(request, response)
-    return response
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/register.html",
+        status_code,
+        values=values,
+        errors=errors,
+        districts=list(DISTRICTS.values()),
+        industries=list(INDUSTRIES.values()),
+        claim_url=claim_url,
+    )
 
 
 @router.get("/register", response_class=HTMLResponse, name="register")
@@ -86,24 +81,19 @@ def register_form(request: Request, principal: CurrentPrincipal, lang: PageLang)
 
 
 @router.post("/register", response_class=HTMLResponse)
-def register(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_form(request, principal, form)
-    values = {name: form_str(form, name) for name in ENTERPRISE_FIELDS + USER_FIELDS}
+def register(post: AnonymousPost) -> Response:
+    values = {name: form_str(post.form, name) for name in ENTERPRISE_FIELDS + USER_FIELDS}
     enterprise = {name: values[name] for name in ENTERPRISE_FIELDS}
     enterprise["annual_revenue_cny"] = cny_from_wan(enterprise.pop("annual_revenue_wan"))
     payload = {
         "enterprise": enterprise,
         "user": {
             "email": values["email"],
-            "password": form.get("password") if isinstance(form.get("password"), str) else "",
+            "password": post.form.get("password")
+            if isinstance(post.form.get("password"), str)
+            else "",
             "display_name": values["display_name"],
-            "locale": html_lang(lang),
+            "locale": html_lang(post.lang),
         },
     }
     values.pop("password")
@@ -111,22 +101,30 @@ def register(
     try:
         data = Registration.model_validate(payload)
     except ValidationError as exc:
-        errors = form_errors(lang, exc)
-        return _register_page(request, principal, lang, values, errors, status_code=422)
+        errors = form_errors(post.lang, exc)
+        return _register_page(
+            post.request, post.principal, post.lang, values, errors, status_code=422
+        )
     try:
-        service.register(session, principal, settings_of(request), data)
+        service.register(post.session, post.principal, post.settings, data)
     except Conflict:
-        session.rollback()
+        post.session.rollback()
         errors["credit_code"] = tr(
-            lang, "An enterprise with this credit code is already registered."
+            post.lang, "An enterprise with this credit code is already registered."
         )
         claim_url = "/claim?" + urlencode({"credit_code": data.enterprise.credit_code})
         return _register_page(
-            request, principal, lang, values, errors, status_code=409, claim_url=claim_url
+            post.request,
+            post.principal,
+            post.lang,
+            values,
+            errors,
+            status_code=409,
+            claim_url=claim_url,
         )
     # The same answer whether or not the address had an account (service.register): sign in.
     target = "/login?" + urlencode({"email": data.user.email, "next": "/dashboard?welcome=1"})
-    return flash_redirect(request, target, REGISTERED)
+    return flash_redirect(post.request, target, REGISTERED)
 
 
 def _login_page(
@@ -139,15 +137,16 @@ def _login_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    context = base_context(request, principal, lang) | {
-        "form_token": pre_session_token(request),
-        "email": email,
-        "next_url": next_url,
-        "error": error,
-    }
-    response = render(request, "pages/login.html", context, lang=lang, status_code=status_code)
-    attach_pre_session_cookie(request, response)
-    return response
+    return anonymous_page(
+        request,
+        principal,
+        lang,
+        "pages/login.html",
+        status_code,
+        email=email,
+        next_url=next_url,
+        error=error,
+    )
 
 
 @router.get("/login", response_class=HTMLResponse, name="login")
@@ -164,41 +163,37 @@ def login_form(
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
-    request: Request,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_form(request, principal, form)
-    email = form_str(form, "email")
-    password = form.get("password")
-    next_url = safe_next(form_str(form, "next"), "")
+def login(post: AnonymousPost) -> Response:
+    email = form_str(post.form, "email")
+    password = post.form.get("password")
+    next_url = safe_next(form_str(post.form, "next"), "")
     try:
         outcome = service.login(
-            session,
-            settings_of(request),
+            post.session,
+            post.settings,
             email.lower(),
             password if isinstance(password, str) else "",
-            address=throttle.client_address(request),
-            replaces_token=request.cookies.get(SESSION_COOKIE),
-            request_id=request.state.request_id,
+            address=throttle.client_address(post.request),
+            replaces_token=post.request.cookies.get(SESSION_COOKIE),
+            request_id=post.request.state.request_id,
         )
-    except TooManyRequests as exc:
-        message = too_many(lang, exc)
+    except (TooManyRequests, Unauthorized) as exc:
         response = _login_page(
-            request, principal, lang, email=email, next_url=next_url, error=message, status_code=429
+            post.request,
+            post.principal,
+            post.lang,
+            email=email,
+            next_url=next_url,
+            error=too_many(post.lang, exc)
+            if isinstance(exc, TooManyRequests)
+            else tr(post.lang, "Wrong e-mail address or password."),
+            status_code=exc.status_code,
         )
-        response.headers.update(exc.headers)
+        if isinstance(exc, TooManyRequests):
+            response.headers.update(exc.headers)
         return response
-    except Unauthorized:
-        message = tr(lang, "Wrong e-mail address or password.")
-        return _login_page(
-            request, principal, lang, email=email, next_url=next_url, error=message, status_code=401
-        )
-    response = redirect(request, safe_next(next_url, service.home_path(outcome.user.role)))
-    set_session_cookie(request, response, outcome.token)
+    response = redirect(post.request, safe_next(next_url, service.home_path(outcome.user.role)))
+    set_session_cookie(post.request, response, outcome.token)
     return response
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts_service
 from app.audit import service as audit_service
@@ -47,15 +48,35 @@ def _admin(principal: SignedInPage) -> Principal:
     return require_admin(principal)
 
 
-AdminPage = Annotated[Principal, Depends(_admin)]
+@dataclass(frozen=True, slots=True)
+class ConsolePage:
+    """A request to the admin console by an admin: what every console page works with."""
+
+    request: Request
+    session: Session
+    settings: Settings
+    principal: Principal
+    lang: Lang
+
+    def show(self, template: str, status_code: int = 200, **values: Any) -> Response:
+        """The console page ``admin/<template>`` with ``values``."""
+        context = base_context(self.request, self.principal, self.lang) | values
+        return render(
+            self.request, f"admin/{template}", context, lang=self.lang, status_code=status_code
+        )
 
 
-def _page(
-    request: Request, principal: Principal, lang: Lang, template: str, **values: Any
-) -> Response:
-    status_code = values.pop("status_code", 200)
-    context = base_context(request, principal, lang) | values
-    return render(request, f"admin/{template}", context, lang=lang, status_code=status_code)
+def console_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, Depends(_admin)],
+    lang: PageLang,
+) -> ConsolePage:
+    return ConsolePage(request, session, settings, principal, lang)
+
+
+AdminPage = Annotated[ConsolePage, Depends(console_page)]
 
 
 # --- webhook destinations -------------------------------------------------------------------------
@@ -77,20 +98,22 @@ def destination(url: str, settings: Settings) -> tuple[list[str], str | None]:
     return integrator_service.destination(url, settings)
 
 
-def _endpoint_views(
-    session: SessionDep, principal: Principal, settings: Settings, status: str | None
-) -> list[EndpointView]:
+def _endpoint_views(console: ConsolePage, status: str | None) -> list[EndpointView]:
     page = integrator_service.admin_list_endpoints(
-        session, principal, status=status, cursor=None, limit=100
+        console.session, console.principal, status=status, cursor=None, limit=100
     )
     names = {
         c.id: c.name
-        for c in integrator_service.list_clients(session, principal, cursor=None, limit=200).items
+        for c in integrator_service.list_clients(
+            console.session, console.principal, cursor=None, limit=200
+        ).items
     }
     views = []
     for endpoint in page.items:
         addresses, problem = (
-            destination(endpoint.url, settings) if endpoint.status == "pending" else ([], None)
+            destination(endpoint.url, console.settings)
+            if endpoint.status == "pending"
+            else ([], None)
         )
         views.append(EndpointView(endpoint, names.get(endpoint.client_id, ""), addresses, problem))
     return views
@@ -100,24 +123,20 @@ def _endpoint_views(
 
 
 @router.get("", response_class=HTMLResponse, name="admin_console")
-def console(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: AdminPage,
-    lang: PageLang,
-) -> Response:
-    return _page(
-        request,
-        principal,
-        lang,
+def home(console: AdminPage) -> Response:
+    return console.show(
         "console.html",
         verification=verification_service.listing(
-            session, principal, status="pending", district_code=None, cursor=None, limit=10
+            console.session,
+            console.principal,
+            status="pending",
+            district_code=None,
+            cursor=None,
+            limit=10,
         ),
-        claims=accounts_service.pending_claims(session, principal),
-        webhooks=_endpoint_views(session, principal, settings, "pending"),
-        mails=mail_service.recent(session, principal, cursor=None, limit=5).items,
+        claims=accounts_service.pending_claims(console.session, console.principal),
+        webhooks=_endpoint_views(console, "pending"),
+        mails=mail_service.recent(console.session, console.principal, cursor=None, limit=5).items,
     )
 
 
@@ -125,66 +144,45 @@ def console(
 
 
 @router.get("/webhooks", response_class=HTMLResponse, name="admin_webhooks")
-def webhooks(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: AdminPage,
-    lang: PageLang,
-) -> Response:
-    status = request.query_params.get("status") or None
+def webhooks(console: AdminPage) -> Response:
+    status = console.request.query_params.get("status") or None
     status = status if status in ("pending", "active", "disabled") else None
-    return _page(
-        request,
-        principal,
-        lang,
-        "webhooks.html",
-        webhooks=_endpoint_views(session, principal, settings, status),
-        status=status or "",
+    return console.show(
+        "webhooks.html", webhooks=_endpoint_views(console, status), status=status or ""
     )
 
 
 @router.post("/webhooks/{endpoint_id}/approve", name="admin_webhook_approve")
-def approve_webhook(
-    request: Request,
-    endpoint_id: uuid.UUID,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: AdminPage,
-) -> Response:
-    check_same_origin(request)
-    integrator_service.approve_endpoint(session, principal, settings, endpoint_id)
-    return flash_redirect(request, "/admin/webhooks", APPROVED)
+def approve_webhook(console: AdminPage, endpoint_id: uuid.UUID) -> Response:
+    check_same_origin(console.request)
+    integrator_service.approve_endpoint(
+        console.session, console.principal, console.settings, endpoint_id
+    )
+    return flash_redirect(console.request, "/admin/webhooks", APPROVED)
 
 
 @router.post("/webhooks/{endpoint_id}/disable", name="admin_webhook_disable")
-def disable_webhook(
-    request: Request, endpoint_id: uuid.UUID, session: SessionDep, principal: AdminPage
-) -> Response:
-    check_same_origin(request)
-    integrator_service.admin_disable_endpoint(session, principal, endpoint_id)
-    return flash_redirect(request, "/admin/webhooks", DISABLED)
+def disable_webhook(console: AdminPage, endpoint_id: uuid.UUID) -> Response:
+    check_same_origin(console.request)
+    integrator_service.admin_disable_endpoint(console.session, console.principal, endpoint_id)
+    return flash_redirect(console.request, "/admin/webhooks", DISABLED)
 
 
 # --- API clients and keys -------------------------------------------------------------------------
 
 
 def _clients_page(
-    request: Request,
-    session: SessionDep,
-    principal: Principal,
-    lang: Lang,
+    console: ConsolePage,
     *,
     issued: str | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    return _page(
-        request,
-        principal,
-        lang,
+    return console.show(
         "clients.html",
-        clients=integrator_service.list_clients(session, principal, cursor=None, limit=200).items,
+        clients=integrator_service.list_clients(
+            console.session, console.principal, cursor=None, limit=200
+        ).items,
         scopes=SCOPES,
         issued=issued,
         error=error,
@@ -193,118 +191,88 @@ def _clients_page(
 
 
 @router.get("/clients", response_class=HTMLResponse, name="admin_clients")
-def clients(
-    request: Request, session: SessionDep, principal: AdminPage, lang: PageLang
-) -> Response:
-    return _clients_page(request, session, principal, lang)
+def clients(console: AdminPage) -> Response:
+    return _clients_page(console)
 
 
 @router.post("/clients", response_class=HTMLResponse, name="admin_client_create")
-def create_client(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: AdminPage,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
+def create_client(console: AdminPage, form: FormDep) -> Response:
     """Shows the new key on the answer page itself, once (never in a redirect or a cookie)."""
-    check_same_origin(request)
+    check_same_origin(console.request)
     name = form_str(form, "name")
     scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
     if len(name) < 2 or not scopes:
-        message = tr(lang, "Give a name (2 characters or more) and at least one scope.")
-        return _clients_page(request, session, principal, lang, error=message, status_code=422)
+        message = tr(console.lang, "Give a name (2 characters or more) and at least one scope.")
+        return _clients_page(console, error=message, status_code=422)
     try:
         issued = integrator_service.create_api_client(
-            session,
-            principal,
-            settings,
+            console.session,
+            console.principal,
+            console.settings,
             name=name[:200],
             scopes=scopes,
             contact_email=form_str(form, "contact_email")[:254],
         )
     except InvalidInput:
-        session.rollback()
-        message = tr(lang, "Give a name (2 characters or more) and at least one scope.")
-        return _clients_page(request, session, principal, lang, error=message, status_code=422)
-    session.flush()
-    return _clients_page(request, session, principal, lang, issued=issued.plaintext)
+        console.session.rollback()
+        message = tr(console.lang, "Give a name (2 characters or more) and at least one scope.")
+        return _clients_page(console, error=message, status_code=422)
+    console.session.flush()
+    return _clients_page(console, issued=issued.plaintext)
 
 
 @router.post("/clients/{client_id}/keys", response_class=HTMLResponse, name="admin_key_create")
-def issue_key(
-    request: Request,
-    client_id: uuid.UUID,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: AdminPage,
-    lang: PageLang,
-) -> Response:
-    check_same_origin(request)
+def issue_key(console: AdminPage, client_id: uuid.UUID) -> Response:
+    check_same_origin(console.request)
     try:
-        new = integrator_service.issue_key(session, principal, settings, client_id)
+        new = integrator_service.issue_key(
+            console.session, console.principal, console.settings, client_id
+        )
     except AppError as exc:
-        session.rollback()
-        message = tr(lang, "No key was issued: %(reason)s", reason=exc.detail)
-        return _clients_page(request, session, principal, lang, error=message, status_code=409)
-    return _clients_page(request, session, principal, lang, issued=new.plaintext)
+        console.session.rollback()
+        message = tr(console.lang, "No key was issued: %(reason)s", reason=exc.detail)
+        return _clients_page(console, error=message, status_code=409)
+    return _clients_page(console, issued=new.plaintext)
 
 
 @router.post("/clients/{client_id}/keys/{key_id}/revoke", name="admin_key_revoke")
-def revoke_key(
-    request: Request,
-    client_id: uuid.UUID,
-    key_id: str,
-    session: SessionDep,
-    principal: AdminPage,
-) -> Response:
-    check_same_origin(request)
-    integrator_service.revoke_key(session, principal, key_id, client_id)
-    return flash_redirect(request, "/admin/clients", KEY_REVOKED)
+def revoke_key(console: AdminPage, client_id: uuid.UUID, key_id: str) -> Response:
+    check_same_origin(console.request)
+    integrator_service.revoke_key(console.session, console.principal, key_id, client_id)
+    return flash_redirect(console.request, "/admin/clients", KEY_REVOKED)
 
 
 @router.post("/clients/{client_id}/disabled", name="admin_client_disable")
-def set_client_disabled(
-    request: Request,
-    client_id: uuid.UUID,
-    session: SessionDep,
-    principal: AdminPage,
-    form: FormDep,
-) -> Response:
-    check_same_origin(request)
+def set_client_disabled(console: AdminPage, client_id: uuid.UUID, form: FormDep) -> Response:
+    check_same_origin(console.request)
     disabled = form_str(form, "disabled") == "1"
-    integrator_service.set_client_disabled(session, principal, client_id, disabled)
-    return flash_redirect(request, "/admin/clients", CLIENT_CHANGED)
+    integrator_service.set_client_disabled(console.session, console.principal, client_id, disabled)
+    return flash_redirect(console.request, "/admin/clients", CLIENT_CHANGED)
 
 
 # --- users ----------------------------------------------------------------------------------------
 
 
 @router.get("/users", response_class=HTMLResponse, name="admin_users")
-def users(request: Request, session: SessionDep, principal: AdminPage, lang: PageLang) -> Response:
-    email = request.query_params.get("email", "")[:254] or None
+def users(console: AdminPage) -> Response:
+    email = console.request.query_params.get("email", "")[:254] or None
     page = accounts_service.list_users(
-        session,
-        principal,
-        cursor=request.query_params.get("cursor") or None,
+        console.session,
+        console.principal,
+        cursor=console.request.query_params.get("cursor") or None,
         limit=50,
         email=email,
     )
-    return _page(request, principal, lang, "users.html", page=page, email=email or "")
+    return console.show("users.html", page=page, email=email or "")
 
 
 @router.post("/users/{user_id}/active", name="admin_user_active")
-def set_user_active(
-    request: Request,
-    user_id: uuid.UUID,
-    session: SessionDep,
-    principal: AdminPage,
-    form: FormDep,
-) -> Response:
-    check_same_origin(request)
-    accounts_service.set_user_active(session, principal, user_id, form_str(form, "active") == "1")
-    return flash_redirect(request, "/admin/users", USER_CHANGED)
+def set_user_active(console: AdminPage, user_id: uuid.UUID, form: FormDep) -> Response:
+    check_same_origin(console.request)
+    accounts_service.set_user_active(
+        console.session, console.principal, user_id, form_str(form, "active") == "1"
+    )
+    return flash_redirect(console.request, "/admin/users", USER_CHANGED)
 
 
 # --- audit trail ----------------------------------------------------------------------------------
@@ -319,8 +287,8 @@ def _moment(text: str) -> datetime | None:
 
 
 @router.get("/audit", response_class=HTMLResponse, name="admin_audit")
-def audit(request: Request, session: SessionDep, principal: AdminPage, lang: PageLang) -> Response:
-    params = request.query_params
+def audit(console: AdminPage) -> Response:
+    params = console.request.query_params
     filters = {
         name: params.get(name, "")[:64]
         for name in ("action", "actor_id", "enterprise_id", "since", "until")
@@ -330,8 +298,8 @@ def audit(request: Request, session: SessionDep, principal: AdminPage, lang: Pag
     except ValueError:
         enterprise_id = None
     events, next_cursor = audit_service.search(
-        session,
-        principal,
+        console.session,
+        console.principal,
         cursor=params.get("cursor") or None,
         limit=50,
         where=audit_service.AuditFilter(
@@ -342,42 +310,20 @@ def audit(request: Request, session: SessionDep, principal: AdminPage, lang: Pag
             until=_moment(filters["until"]),
         ),
     )
-    return _page(
-        request,
-        principal,
-        lang,
-        "audit.html",
-        events=events,
-        next_cursor=next_cursor,
-        filters=filters,
-    )
+    return console.show("audit.html", events=events, next_cursor=next_cursor, filters=filters)
 
 
 # --- mail outbox ----------------------------------------------------------------------------------
 
 
 @router.get("/outbox", response_class=HTMLResponse, name="admin_outbox")
-def outbox(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: AdminPage,
-    lang: PageLang,
-) -> Response:
-    to = request.query_params.get("to", "")[:254] or None
+def outbox(console: AdminPage) -> Response:
+    to = console.request.query_params.get("to", "")[:254] or None
     page = mail_service.recent(
-        session,
-        principal,
-        cursor=request.query_params.get("cursor") or None,
+        console.session,
+        console.principal,
+        cursor=console.request.query_params.get("cursor") or None,
         limit=30,
         to_address=to.strip().lower() if to else None,
     )
-    return _page(
-        request,
-        principal,
-        lang,
-        "outbox.html",
-        page=page,
-        to=to or "",
-        smtp_host=settings.SMTP_HOST,
-    )
+    return console.show("outbox.html", page=page, to=to or "", smtp_host=console.settings.SMTP_HOST)

@@ -9,14 +9,15 @@ form carried: an edit made elsewhere in the meantime (412) is said plainly, with
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -58,6 +59,55 @@ QUESTIONNAIRE_CHOICES = ("smart-manufacturing-maturity", "quick-check")
 PDF_ROUTE = "/api/v1/assessments/{assessment_id}/report.pdf"
 #: How many roadmap questions the what-if form offers.
 WHAT_IF_QUESTIONS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class FirmPage:
+    """A page request of an enterprise user about its own firm's assessments: what every page
+    here works with (the session, the user, the questionnaires, the page's language)."""
+
+    request: Request
+    session: Session
+    principal: Principal
+    catalog: QuestionnaireCatalog
+    lang: Lang
+
+    @property
+    def enterprise_id(self) -> uuid.UUID:
+        """The user's own firm (``EnterpriseUser`` lets only users with a firm in)."""
+        assert self.principal.enterprise_id is not None
+        return self.principal.enterprise_id
+
+    def context(self) -> dict[str, Any]:
+        return base_context(self.request, self.principal, self.lang)
+
+    def own_history(self, limit: int) -> list[HistoryItem]:
+        """The firm's assessments, newest first (drafts too)."""
+        return service.history(
+            self.session,
+            self.principal,
+            self.catalog,
+            self.enterprise_id,
+            cursor=None,
+            limit=limit,
+            lang=self.lang,
+        ).items
+
+    def render(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+        return render(self.request, template, context, lang=self.lang, status_code=status_code)
+
+
+def firm_page(
+    request: Request,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    catalog: CatalogDep,
+    lang: PageLang,
+) -> FirmPage:
+    return FirmPage(request, session, principal, catalog, lang)
+
+
+Page = Annotated[FirmPage, Depends(firm_page)]
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -113,10 +163,7 @@ class _Write:
 
 
 def _write(
-    session: Session,
-    principal: Principal,
-    catalog: QuestionnaireCatalog,
-    lang: Lang,
+    page: FirmPage,
     assessment_id: uuid.UUID,
     data: AnswersUpdate,
     etag: str,
@@ -126,17 +173,89 @@ def _write(
     if the stored state still differs from the form (``still_pending``): our own autosave may
     have got there first."""
     try:
-        view = service.update_answers(session, principal, catalog, assessment_id, data, etag, lang)
+        view = service.update_answers(
+            page.session, page.principal, page.catalog, assessment_id, data, etag, page.lang
+        )
     except PreconditionFailed:
-        session.rollback()
+        page.session.rollback()
         current = service.view(
-            session, catalog, service.get_visible(session, principal, assessment_id), lang
+            page.session,
+            page.catalog,
+            service.get_visible(page.session, page.principal, assessment_id),
+            page.lang,
         )
         return _Write(conflict=True) if still_pending(current) else _Write(view=current)
     except InvalidInput as exc:
-        session.rollback()
+        page.session.rollback()
         return _Write(errors=tuple(exc.errors))
     return _Write(view=view, saved=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What saving one wizard step needs to know of it: a stage or the KPI step. The way a save
+    goes (unreadable values, only what changed, the ETag, the htmx re-render or the redirect) is
+    ``_save_step``'s and the same for both."""
+
+    template: str
+    fragment: str
+    #: The step's template context for a view (``values``, ``errors``, ``notice``, ...).
+    context: Callable[..., dict[str, Any]]
+    #: What the user typed, shown again when it was not saved.
+    typed: Mapping[str, Any]
+    #: Per field, the code of a value that cannot even be read.
+    problems: Mapping[str, str]
+    #: A field's problem code said in the page's language.
+    message: Callable[[str, str], str]
+    #: What still differs from a view's stored state (empty: nothing to save).
+    changes: Callable[[AssessmentRead], Mapping[str, Any]]
+    #: The update carrying those changes.
+    update: Callable[[Mapping[str, Any]], AnswersUpdate]
+    #: Where the explicit save leads once saved.
+    target: Callable[[AssessmentRead], str]
+
+
+def _save_step(
+    page: FirmPage, assessment: Assessment, etag: str, step: _Step, *, partial: bool
+) -> Response:
+    """Save a wizard step's form: only what changed, all or nothing, with the ETag it carried. A
+    value that cannot be read or is refused is shown in its field with the user's own values
+    (422), a conflicting edit elsewhere is said (412); htmx gets the form re-rendered (always
+    200), a plain post is redirected where the button said."""
+    template = step.fragment if partial else step.template
+
+    def again(view: AssessmentRead, status_code: int, **extra: Any) -> Response:
+        context = step.context(view, values=step.typed, partial=partial, **extra)
+        return page.render(template, context, status_code=200 if partial else status_code)
+
+    view = service.view(page.session, page.catalog, assessment, page.lang)
+    if step.problems:
+        errors = {fid: step.message(fid, code) for fid, code in step.problems.items()}
+        return again(view, 422, errors=errors)
+    update = step.changes(view)
+    if update:
+        written = _write(
+            page,
+            assessment.id,
+            step.update(update),
+            etag,
+            lambda current: bool(step.changes(current)),
+        )
+        if written.conflict:
+            return again(view, 412, conflict=True)
+        if written.view is None:
+            errors = {}
+            for error in written.errors:
+                fid = error.field.rsplit(".", 1)[-1]
+                errors[fid] = step.message(fid, error.code)
+            return again(view, 422, errors=errors)
+        view = written.view
+        if not written.saved:
+            update = {}
+    if partial:
+        notice = tr(page.lang, "Saved.") if update else None
+        return page.render(template, step.context(view, notice=notice, partial=True))
+    return redirect(page.request, step.target(view))
 
 
 def _after_stages(questionnaire: Questionnaire, assessment_id: uuid.UUID) -> str:
@@ -227,70 +346,47 @@ def changes_to_save(
 
 
 @router.get("/assessments/new", response_class=HTMLResponse, name="assessment_new")
-def new_assessment(
-    request: Request,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-) -> Response:
-    assert principal.enterprise_id is not None
-    page = service.history(
-        session, principal, catalog, principal.enterprise_id, cursor=None, limit=50, lang=lang
-    )
-    choices = [q for qid in QUESTIONNAIRE_CHOICES if (q := catalog.get(qid)) is not None]
-    context = base_context(request, principal, lang) | {
+def new_assessment(page: Page) -> Response:
+    past = page.own_history(50)
+    choices = [q for qid in QUESTIONNAIRE_CHOICES if (q := page.catalog.get(qid)) is not None]
+    context = page.context() | {
         "choices": choices,
-        "has_previous": any(item.status == "submitted" for item in page.items),
+        "has_previous": any(item.status == "submitted" for item in past),
     }
-    return render(request, "pages/assessment_new.html", context, lang=lang)
+    return page.render("pages/assessment_new.html", context)
 
 
 @router.post("/assessments", name="assessment_create")
-def create_assessment(
-    request: Request,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    form: FormDep,
-) -> Response:
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
+def create_assessment(page: Page, form: FormDep) -> Response:
+    check_same_origin(page.request)
     questionnaire_id = form_str(form, "questionnaire_id") or QUESTIONNAIRE_CHOICES[0]
     data = AssessmentCreate(
         questionnaire_id=questionnaire_id, prefill=form_str(form, "prefill") == "yes"
     )
-    assessment = service.create(session, principal, catalog, principal.enterprise_id, data)
-    return redirect(request, f"/assessments/{assessment.id}")
+    assessment = service.create(
+        page.session, page.principal, page.catalog, page.enterprise_id, data
+    )
+    return redirect(page.request, f"/assessments/{assessment.id}")
 
 
 @router.get("/assessments/{assessment_id}", name="assessment_resume")
-def resume(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-) -> Response:
+def resume(page: Page, assessment_id: uuid.UUID) -> Response:
     """Where to carry on: the result once submitted, else the first stage with open required
     questions, else the review."""
-    assessment = service.get_visible(session, principal, assessment_id)
+    assessment = service.get_visible(page.session, page.principal, assessment_id)
     if assessment.status == "submitted":
-        return redirect(request, f"/assessments/{assessment.id}/result")
-    view = service.view(session, catalog, assessment, lang)
+        return redirect(page.request, f"/assessments/{assessment.id}/result")
+    view = service.view(page.session, page.catalog, assessment, page.lang)
     if view.next_stage is None:
-        return redirect(request, f"/assessments/{assessment.id}/review")
-    return redirect(request, f"/assessments/{assessment.id}/stages/{view.next_stage}")
+        return redirect(page.request, f"/assessments/{assessment.id}/review")
+    return redirect(page.request, f"/assessments/{assessment.id}/stages/{view.next_stage}")
 
 
 # --- the wizard -------------------------------------------------------------------------------
 
 
 def _stage_context(
-    request: Request,
-    principal: Principal,
-    lang: Lang,
+    page: FirmPage,
     questionnaire: Questionnaire,
     view: AssessmentRead,
     stage: Stage,
@@ -306,7 +402,7 @@ def _stage_context(
     stage_ids = [s.id for s in questionnaire.stages]
     index = stage_ids.index(stage.id)
     progress = {p.id: p for p in view.progress}
-    return base_context(request, principal, lang) | {
+    return page.context() | {
         "assessment": view,
         "questionnaire": questionnaire,
         "stage": stage,
@@ -329,153 +425,79 @@ def _stage_context(
 @router.get(
     "/assessments/{assessment_id}/stages/{stage_id}", response_class=HTMLResponse, name="stage"
 )
-def stage_page(
-    request: Request,
-    assessment_id: uuid.UUID,
-    stage_id: str,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-    htmx: HtmxDep,
-) -> Response:
-    assessment = service.get_visible(session, principal, assessment_id)
+def stage_page(page: Page, assessment_id: uuid.UUID, stage_id: str, htmx: HtmxDep) -> Response:
+    assessment = service.get_visible(page.session, page.principal, assessment_id)
     if assessment.status != "draft":
-        return redirect(request, f"/assessments/{assessment.id}/result")
-    questionnaire = service.questionnaire_of(catalog, assessment)
+        return redirect(page.request, f"/assessments/{assessment.id}/result")
+    questionnaire = service.questionnaire_of(page.catalog, assessment)
     stage = _stage_or_404(questionnaire, stage_id)
-    view = service.view(session, catalog, assessment, lang)
-    context = _stage_context(request, principal, lang, questionnaire, view, stage, partial=htmx)
+    view = service.view(page.session, page.catalog, assessment, page.lang)
+    context = _stage_context(page, questionnaire, view, stage, partial=htmx)
     template = "partials/stage_form.html" if htmx else "pages/stage.html"
-    return render(request, template, context, lang=lang)
+    return page.render(template, context)
 
 
 def _save_stage(
-    request: Request,
-    assessment_id: uuid.UUID,
-    stage_id: str,
-    session: Session,
-    principal: Principal,
-    catalog: QuestionnaireCatalog,
-    lang: Lang,
-    form: FormData,
-    *,
-    partial: bool,
+    page: FirmPage, assessment_id: uuid.UUID, stage_id: str, form: FormData, *, partial: bool
 ) -> Response:
-    check_same_origin(request)
-    assessment = _draft(session, principal, assessment_id)
-    questionnaire = service.questionnaire_of(catalog, assessment)
+    check_same_origin(page.request)
+    assessment = _draft(page.session, page.principal, assessment_id)
+    questionnaire = service.questionnaire_of(page.catalog, assessment)
     stage = _stage_or_404(questionnaire, stage_id)
     shown_ids = set(form_str(form, "shown").split())
     shown = [q for q in stage.questions if q.id in shown_ids]
     submitted, problems = parse_stage_form(form, shown)
     action = form_str(form, "action") or "save"
-    template = "partials/stage_form.html" if partial else "pages/stage.html"
 
-    def again(
-        view: AssessmentRead, status_code: int, **extra: Any
-    ) -> Response:  # the stage with the user's own values
-        context = _stage_context(
-            request,
-            principal,
-            lang,
-            questionnaire,
-            view,
-            stage,
-            values=submitted,
-            partial=partial,
-            **extra,
-        )
-        return render(
-            request, template, context, lang=lang, status_code=200 if partial else status_code
-        )
+    @functools.cache
+    def profile() -> dict[str, object]:  # read once, and only when the form could be read
+        return _profile(page.session, page.principal, assessment.enterprise_id)
 
-    view = service.view(session, catalog, assessment, lang)
-    if problems:
-        errors = {
-            qid: issue_message(lang, code, questionnaire.find_question(qid))
-            for qid, code in problems.items()
-        }
-        return again(view, 422, errors=errors)
-    profile = _profile(session, principal, assessment.enterprise_id)
-    update = changes_to_save(questionnaire, view.answers, submitted, profile)
-    if update:
-        written = _write(
-            session,
-            principal,
-            catalog,
-            lang,
-            assessment_id,
-            AnswersUpdate(answers=update),
-            form_str(form, "etag"),
-            lambda current: bool(
-                changes_to_save(questionnaire, current.answers, submitted, profile)
-            ),
-        )
-        if written.conflict:
-            return again(view, 412, conflict=True)
-        if written.view is None:
-            errors = {}
-            for error in written.errors:
-                qid = error.field.rsplit(".", 1)[-1]
-                errors[qid] = issue_message(lang, error.code, questionnaire.find_question(qid))
-            return again(view, 422, errors=errors)
-        view = written.view
-        if not written.saved:
-            update = {}
-    if partial:
-        context = _stage_context(
-            request,
-            principal,
-            lang,
-            questionnaire,
-            view,
-            stage,
-            notice=tr(lang, "Saved.") if update else None,
-            partial=True,
-        )
-        return render(request, template, context, lang=lang)
-    stage_ids = [s.id for s in questionnaire.stages]
-    index = stage_ids.index(stage.id)
-    base = f"/assessments/{assessment_id}"
-    appeared = [
-        qid
-        for qid in next(p for p in view.progress if p.id == stage.id).required_unanswered
-        if qid not in shown_ids
-    ]
-    if action in ("next", "review") and appeared:
-        # Answers here made new questions apply: show them before moving on.
-        target = f"{base}/stages/{stage.id}?more=1#q-{appeared[0]}"
-    elif action == "next":
-        target = (
-            f"{base}/stages/{stage_ids[index + 1]}"
-            if index + 1 < len(stage_ids)
-            else _after_stages(questionnaire, assessment_id)
-        )
-    elif action == "previous" and index > 0:
-        target = f"{base}/stages/{stage_ids[index - 1]}"
-    elif action == "review":
-        target = f"{base}/review"
-    else:
-        target = f"{base}/stages/{stage.id}?saved=1"
-    return redirect(request, target)
+    def changes(view: AssessmentRead) -> dict[str, Any]:
+        return changes_to_save(questionnaire, view.answers, submitted, profile())
+
+    def target(view: AssessmentRead) -> str:
+        stage_ids = [s.id for s in questionnaire.stages]
+        index = stage_ids.index(stage.id)
+        base = f"/assessments/{assessment_id}"
+        appeared = [
+            qid
+            for qid in next(p for p in view.progress if p.id == stage.id).required_unanswered
+            if qid not in shown_ids
+        ]
+        if action in ("next", "review") and appeared:
+            # Answers here made new questions apply: show them before moving on.
+            return f"{base}/stages/{stage.id}?more=1#q-{appeared[0]}"
+        if action == "next":
+            return (
+                f"{base}/stages/{stage_ids[index + 1]}"
+                if index + 1 < len(stage_ids)
+                else _after_stages(questionnaire, assessment_id)
+            )
+        if action == "previous" and index > 0:
+            return f"{base}/stages/{stage_ids[index - 1]}"
+        if action == "review":
+            return f"{base}/review"
+        return f"{base}/stages/{stage.id}?saved=1"
+
+    step = _Step(
+        template="pages/stage.html",
+        fragment="partials/stage_form.html",
+        context=lambda view, **extra: _stage_context(page, questionnaire, view, stage, **extra),
+        typed=submitted,
+        problems=problems,
+        message=lambda qid, code: issue_message(page.lang, code, questionnaire.find_question(qid)),
+        changes=changes,
+        update=lambda update: AnswersUpdate(answers=dict(update)),
+        target=target,
+    )
+    return _save_step(page, assessment, form_str(form, "etag"), step, partial=partial)
 
 
 @router.post("/assessments/{assessment_id}/stages/{stage_id}", name="stage_save")
-def save_stage(
-    request: Request,
-    assessment_id: uuid.UUID,
-    stage_id: str,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
+def save_stage(page: Page, assessment_id: uuid.UUID, stage_id: str, form: FormDep) -> Response:
     """The explicit save (and previous / next): saves, then goes where the button said."""
-    return _save_stage(
-        request, assessment_id, stage_id, session, principal, catalog, lang, form, partial=False
-    )
+    return _save_stage(page, assessment_id, stage_id, form, partial=False)
 
 
 @router.post(
@@ -483,21 +505,10 @@ def save_stage(
     response_class=HTMLResponse,
     name="stage_autosave",
 )
-def autosave_stage(
-    request: Request,
-    assessment_id: uuid.UUID,
-    stage_id: str,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
+def autosave_stage(page: Page, assessment_id: uuid.UUID, stage_id: str, form: FormDep) -> Response:
     """htmx autosave on change: saves and answers with the stage form re-rendered (new ETag,
     questions that now apply, progress)."""
-    return _save_stage(
-        request, assessment_id, stage_id, session, principal, catalog, lang, form, partial=True
-    )
+    return _save_stage(page, assessment_id, stage_id, form, partial=True)
 
 
 # --- baseline KPIs (optional, unscored) --------------------------------------------------------
@@ -548,13 +559,11 @@ def kpi_changes(
 
 
 def _kpi_context(
-    request: Request,
-    principal: Principal,
-    lang: Lang,
+    page: FirmPage,
     questionnaire: Questionnaire,
     view: AssessmentRead,
     *,
-    typed: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     notice: str | None = None,
     conflict: bool = False,
@@ -563,14 +572,14 @@ def _kpi_context(
     """The KPI step: the stored figures, overlaid by what the user typed when it was not saved
     (a bad figure stays in its field, with its error)."""
     shown = {kpi_id: _plain(Decimal(str(value))) for kpi_id, value in view.kpis.items()}
-    return base_context(request, principal, lang) | {
+    return page.context() | {
         "assessment": view,
         "questionnaire": questionnaire,
         "progress": view.progress,
         "current_step": "kpis",
         "last_stage": questionnaire.stages[-1].id,
         "kpis": questionnaire.kpis,
-        "values": shown | dict(typed or {}),
+        "values": shown | dict(values or {}),
         "errors": dict(errors or {}),
         "notice": notice,
         "conflict": conflict,
@@ -586,114 +595,51 @@ def _kpi_questionnaire(catalog: QuestionnaireCatalog, assessment: Assessment) ->
 
 
 @router.get("/assessments/{assessment_id}/kpis", response_class=HTMLResponse, name="kpis")
-def kpi_page(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-    htmx: HtmxDep,
-) -> Response:
-    assessment = service.get_visible(session, principal, assessment_id)
+def kpi_page(page: Page, assessment_id: uuid.UUID, htmx: HtmxDep) -> Response:
+    assessment = service.get_visible(page.session, page.principal, assessment_id)
     if assessment.status != "draft":
-        return redirect(request, f"/assessments/{assessment.id}/result")
-    questionnaire = _kpi_questionnaire(catalog, assessment)
-    view = service.view(session, catalog, assessment, lang)
-    context = _kpi_context(request, principal, lang, questionnaire, view, partial=htmx)
+        return redirect(page.request, f"/assessments/{assessment.id}/result")
+    questionnaire = _kpi_questionnaire(page.catalog, assessment)
+    view = service.view(page.session, page.catalog, assessment, page.lang)
+    context = _kpi_context(page, questionnaire, view, partial=htmx)
     template = "partials/kpi_form.html" if htmx else "pages/kpis.html"
-    return render(request, template, context, lang=lang)
+    return page.render(template, context)
 
 
 def _save_kpis(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: Session,
-    principal: Principal,
-    catalog: QuestionnaireCatalog,
-    lang: Lang,
-    form: FormData,
-    *,
-    partial: bool,
+    page: FirmPage, assessment_id: uuid.UUID, form: FormData, *, partial: bool
 ) -> Response:
-    """Save the KPI step like a stage: only what changed, all or nothing, with the ETag the
-    form carried; a bad figure is shown in its field and nothing stored is lost."""
-    check_same_origin(request)
-    assessment = _draft(session, principal, assessment_id)
-    questionnaire = _kpi_questionnaire(catalog, assessment)
+    """Save the KPI step like a stage: a bad figure is shown in its field and nothing stored is
+    lost."""
+    check_same_origin(page.request)
+    assessment = _draft(page.session, page.principal, assessment_id)
+    questionnaire = _kpi_questionnaire(page.catalog, assessment)
     known = {kpi.id: kpi for kpi in questionnaire.kpis}
     submitted, problems = parse_kpi_form(form, questionnaire.kpis)
-    typed = {kpi.id: form_str(form, kpi.id) for kpi in questionnaire.kpis}
-    template = "partials/kpi_form.html" if partial else "pages/kpis.html"
-
-    def again(view: AssessmentRead, status_code: int, **extra: Any) -> Response:
-        context = _kpi_context(
-            request, principal, lang, questionnaire, view, typed=typed, partial=partial, **extra
-        )
-        return render(
-            request, template, context, lang=lang, status_code=200 if partial else status_code
-        )
-
-    view = service.view(session, catalog, assessment, lang)
-    if problems:
-        errors = {kid: kpi_message(lang, code, known[kid]) for kid, code in problems.items()}
-        return again(view, 422, errors=errors)
-    update = kpi_changes(view.kpis, submitted)
-    if update:
-        written = _write(
-            session,
-            principal,
-            catalog,
-            lang,
-            assessment_id,
-            AnswersUpdate(kpis=update),
-            form_str(form, "etag"),
-            lambda current: bool(kpi_changes(current.kpis, submitted)),
-        )
-        if written.conflict:
-            return again(view, 412, conflict=True)
-        if written.view is None:
-            errors = {}
-            for error in written.errors:
-                kid = error.field.rsplit(".", 1)[-1]
-                errors[kid] = kpi_message(lang, error.code, known.get(kid))
-            return again(view, 422, errors=errors)
-        view = written.view
-        if not written.saved:
-            update = {}
-    if partial:
-        context = _kpi_context(
-            request,
-            principal,
-            lang,
-            questionnaire,
-            view,
-            notice=tr(lang, "Saved.") if update else None,
-            partial=True,
-        )
-        return render(request, template, context, lang=lang)
     base = f"/assessments/{assessment_id}"
     targets = {
         "previous": f"{base}/stages/{questionnaire.stages[-1].id}",
         "next": f"{base}/review",
     }
-    return redirect(request, targets.get(form_str(form, "action"), f"{base}/kpis?saved=1"))
+    target = targets.get(form_str(form, "action"), f"{base}/kpis?saved=1")
+    step = _Step(
+        template="pages/kpis.html",
+        fragment="partials/kpi_form.html",
+        context=lambda view, **extra: _kpi_context(page, questionnaire, view, **extra),
+        typed={kpi.id: form_str(form, kpi.id) for kpi in questionnaire.kpis},
+        problems=problems,
+        message=lambda kid, code: kpi_message(page.lang, code, known.get(kid)),
+        changes=lambda view: kpi_changes(view.kpis, submitted),
+        update=lambda update: AnswersUpdate(kpis=dict(update)),
+        target=lambda view: target,
+    )
+    return _save_step(page, assessment, form_str(form, "etag"), step, partial=partial)
 
 
 @router.post("/assessments/{assessment_id}/kpis", name="kpis_save")
-def save_kpis(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
+def save_kpis(page: Page, assessment_id: uuid.UUID, form: FormDep) -> Response:
     """The explicit save of the baseline figures (and previous / on to the review)."""
-    return _save_kpis(
-        request, assessment_id, session, principal, catalog, lang, form, partial=False
-    )
+    return _save_kpis(page, assessment_id, form, partial=False)
 
 
 @router.post(
@@ -701,35 +647,19 @@ def save_kpis(
     response_class=HTMLResponse,
     name="kpis_autosave",
 )
-def autosave_kpis(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
+def autosave_kpis(page: Page, assessment_id: uuid.UUID, form: FormDep) -> Response:
     """htmx autosave of the baseline figures on change: answers with the form re-rendered."""
-    return _save_kpis(request, assessment_id, session, principal, catalog, lang, form, partial=True)
+    return _save_kpis(page, assessment_id, form, partial=True)
 
 
 # --- review and submit ------------------------------------------------------------------------
 
 
 def _review(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    catalog: QuestionnaireCatalog,
-    lang: Lang,
-    assessment: Assessment,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
+    page: FirmPage, assessment: Assessment, *, error: str | None = None, status_code: int = 200
 ) -> Response:
-    questionnaire = service.questionnaire_of(catalog, assessment)
-    view = service.view(session, catalog, assessment, lang)
+    questionnaire = service.questionnaire_of(page.catalog, assessment)
+    view = service.view(page.session, page.catalog, assessment, page.lang)
     open_items = [
         {
             "stage": questionnaire.stage(p.id),
@@ -738,7 +668,7 @@ def _review(
         for p in view.progress
         if p.required_unanswered
     ]
-    context = base_context(request, principal, lang) | {
+    context = page.context() | {
         "assessment": view,
         "questionnaire": questionnaire,
         "progress": view.progress,
@@ -746,73 +676,49 @@ def _review(
         "error": error,
         "submit_key": secrets.token_urlsafe(16),
     }
-    return render(request, "pages/review.html", context, lang=lang, status_code=status_code)
+    return page.render("pages/review.html", context, status_code=status_code)
 
 
 @router.get("/assessments/{assessment_id}/review", response_class=HTMLResponse, name="review")
-def review(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-) -> Response:
-    assessment = service.get_visible(session, principal, assessment_id)
+def review(page: Page, assessment_id: uuid.UUID) -> Response:
+    assessment = service.get_visible(page.session, page.principal, assessment_id)
     if assessment.status != "draft":
-        return redirect(request, f"/assessments/{assessment.id}/result")
-    return _review(request, session, principal, catalog, lang, assessment)
+        return redirect(page.request, f"/assessments/{assessment.id}/result")
+    return _review(page, assessment)
 
 
 @router.post("/assessments/{assessment_id}/submit", name="submit")
-def submit(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
-    check_same_origin(request)
+def submit(page: Page, assessment_id: uuid.UUID, form: FormDep) -> Response:
+    check_same_origin(page.request)
     key = form_str(form, "submit_key")[:255] or None
     try:
         service.submit(
-            session,
-            principal,
-            catalog,
+            page.session,
+            page.principal,
+            page.catalog,
             assessment_id,
             if_match=form_str(form, "etag"),
             idempotency_key=key,
-            request_fingerprint=fingerprint("POST", request.url.path, b""),
-            lang=lang,
-            programmes=request.app.state.subsidies.programmes,
+            request_fingerprint=fingerprint("POST", page.request.url.path, b""),
+            lang=page.lang,
+            programmes=page.request.app.state.subsidies.programmes,
         )
     except (InvalidInput, PreconditionFailed) as exc:
-        session.rollback()
-        assessment = service.get_visible(session, principal, assessment_id)
+        page.session.rollback()
+        assessment = service.get_visible(page.session, page.principal, assessment_id)
         message = (
             tr(
-                lang,
+                page.lang,
                 "The answers were changed elsewhere since this page was loaded; "
                 "check them below and submit again.",
             )
             if isinstance(exc, PreconditionFailed)
-            else tr(lang, "Some required questions are still unanswered.")
+            else tr(page.lang, "Some required questions are still unanswered.")
         )
-        return _review(
-            request,
-            session,
-            principal,
-            catalog,
-            lang,
-            assessment,
-            error=message,
-            status_code=exc.status_code,
-        )
+        return _review(page, assessment, error=message, status_code=exc.status_code)
     except Conflict:
-        session.rollback()
-    return redirect(request, f"/assessments/{assessment_id}/result")
+        page.session.rollback()
+    return redirect(page.request, f"/assessments/{assessment_id}/result")
 
 
 #: How many roadmap steps the result page lists (templates/pages/result.html).
@@ -835,38 +741,33 @@ def _what_if_questions(
     return [questionnaire.question(qid) for qid in ids[:WHAT_IF_QUESTIONS]]
 
 
-def _result_context(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    catalog: QuestionnaireCatalog,
-    lang: Lang,
-    assessment_id: uuid.UUID,
-) -> dict[str, Any] | Response:
+def _result_context(page: FirmPage, assessment_id: uuid.UUID) -> dict[str, Any] | Response:
     """The result page's context; a draft has none: the browser goes back to the wizard."""
-    assessment = service.get_visible(session, principal, assessment_id)
+    assessment = service.get_visible(page.session, page.principal, assessment_id)
     if assessment.status == "draft":
-        return redirect(request, f"/assessments/{assessment.id}")
-    result = service.get_result(session, principal, catalog, assessment_id, lang)
-    questionnaire = service.questionnaire_of(catalog, assessment)
-    view = service.view(session, catalog, assessment, lang)
-    stage_titles = {s.id: s.title.get(lang) for s in questionnaire.stages}
+        return redirect(page.request, f"/assessments/{assessment.id}")
+    result = service.get_result(
+        page.session, page.principal, page.catalog, assessment_id, page.lang
+    )
+    questionnaire = service.questionnaire_of(page.catalog, assessment)
+    view = service.view(page.session, page.catalog, assessment, page.lang)
+    stage_titles = {s.id: s.title.get(page.lang) for s in questionnaire.stages}
     rung = Decimal(str(result.rung))
     overall = None if result.overall is None else Decimal(str(result.overall))
     # The report capability may be absent (a slimmer deployment): link the PDF only if served.
-    has_pdf = PDF_ROUTE in request.app.openapi().get("paths", {})
-    return base_context(request, principal, lang) | {
+    has_pdf = PDF_ROUTE in page.request.app.openapi().get("paths", {})
+    return page.context() | {
         "assessment": view,
         "questionnaire": questionnaire,
         "result": result,
-        "score_line": score_label(overall, rung, lang),
+        "score_line": score_label(overall, rung, page.lang),
         "stage_titles": stage_titles,
         "rungs": RUNGS,
         "ladder_svg": charts.ladder_svg(
             float(rung),
             None if overall is None else float(overall),
-            lang=lang,
-            you_label=tr(lang, "you"),
+            lang=page.lang,
+            you_label=tr(page.lang, "you"),
         ),
         "radar_svg": charts.radar_svg(
             [
@@ -876,15 +777,15 @@ def _result_context(
                 )
                 for s in questionnaire.stages
             ],
-            lang=lang,
-            series_label=tr(lang, "Score per stage"),
+            lang=page.lang,
+            series_label=tr(page.lang, "Score per stage"),
         ),
-        "sec": results.subsidy_section(result, lang, shown_steps=ROADMAP_STEPS),
+        "sec": results.subsidy_section(result, page.lang, shown_steps=ROADMAP_STEPS),
         "roadmap_steps": ROADMAP_STEPS,
         "what_if_questions": _what_if_questions(questionnaire, result.roadmap),
         "answers": view.answers,
         "what_if": None,
-        "pdf_url": PDF_ROUTE.format(assessment_id=assessment_id) + f"?lang={lang}"
+        "pdf_url": PDF_ROUTE.format(assessment_id=assessment_id) + f"?lang={page.lang}"
         if has_pdf
         else None,
         "NA": NA,
@@ -892,37 +793,22 @@ def _result_context(
 
 
 @router.get("/assessments/{assessment_id}/result", response_class=HTMLResponse, name="result")
-def result_page(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-) -> Response:
-    context = _result_context(request, session, principal, catalog, lang, assessment_id)
+def result_page(page: Page, assessment_id: uuid.UUID) -> Response:
+    context = _result_context(page, assessment_id)
     if isinstance(context, Response):
         return context
-    return render(request, "pages/result.html", context, lang=lang)
+    return page.render("pages/result.html", context)
 
 
 @router.get("/assessments/{assessment_id}/what-if", response_class=HTMLResponse, name="what_if")
-def what_if(
-    request: Request,
-    assessment_id: uuid.UUID,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-    htmx: HtmxDep,
-) -> Response:
+def what_if(page: Page, assessment_id: uuid.UUID, htmx: HtmxDep) -> Response:
     """Score changed answers on the fly; nothing is saved (a GET)."""
-    context = _result_context(request, session, principal, catalog, lang, assessment_id)
+    context = _result_context(page, assessment_id)
     if isinstance(context, Response):
         return context
     questionnaire: Questionnaire = context["questionnaire"]
     questions: list[Question] = context["what_if_questions"]
-    params = request.query_params
+    params = page.request.query_params
     form = FormData([(k, v) for k, v in params.multi_items()])
     submitted, problems = parse_stage_form(form, questions)
     hypothetical = dict(context["answers"])
@@ -933,22 +819,22 @@ def what_if(
     outcome: dict[str, Any] = {"errors": {}, "changed": [], "scored": None}
     if problems:
         outcome["errors"] = {
-            qid: issue_message(lang, code, questionnaire.find_question(qid))
+            qid: issue_message(page.lang, code, questionnaire.find_question(qid))
             for qid, code in problems.items()
         }
     else:
-        profile = _profile(session, principal, context["assessment"].enterprise_id)
+        profile = _profile(page.session, page.principal, context["assessment"].enterprise_id)
         try:
             scored = score(questionnaire, hypothetical, profile, with_roadmap=False)
         except InvalidAnswers as exc:
             outcome["errors"] = {
                 issue.question_id: issue_message(
-                    lang, issue.code, questionnaire.find_question(issue.question_id)
+                    page.lang, issue.code, questionnaire.find_question(issue.question_id)
                 )
                 for issue in exc.issues
             }
         else:
-            outcome["scored"] = scored.to_dict(lang)
+            outcome["scored"] = scored.to_dict(page.lang)
             outcome["changed"] = [
                 questionnaire.question(qid)
                 for qid in submitted
@@ -957,7 +843,7 @@ def what_if(
     context["what_if"] = outcome
     context["answers"] = hypothetical
     template = "partials/what_if.html" if htmx else "pages/result.html"
-    return render(request, template, context, lang=lang)
+    return page.render(template, context)
 
 
 # --- history ----------------------------------------------------------------------------------
@@ -976,22 +862,15 @@ def trend_points(submitted: list[HistoryItem]) -> list[charts.TrendPoint]:
 
 
 @router.get("/history", response_class=HTMLResponse, name="history")
-def history(
-    request: Request,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-) -> Response:
-    assert principal.enterprise_id is not None
-    page = service.history(
-        session, principal, catalog, principal.enterprise_id, cursor=None, limit=100, lang=lang
-    )
-    submitted = [item for item in page.items if item.status == "submitted"]
-    comparisons = service.kpi_comparisons(session, catalog, principal.enterprise_id, lang)
-    context = base_context(request, principal, lang) | {
-        "items": page.items,
-        "trend_svg": charts.trend_svg(trend_points(submitted), lang=lang) if submitted else None,
+def history(page: Page) -> Response:
+    past = page.own_history(100)
+    submitted = [item for item in past if item.status == "submitted"]
+    comparisons = service.kpi_comparisons(page.session, page.catalog, page.enterprise_id, page.lang)
+    context = page.context() | {
+        "items": past,
+        "trend_svg": charts.trend_svg(trend_points(submitted), lang=page.lang)
+        if submitted
+        else None,
         # Newest first: each submission with the one before it (submitted is newest first).
         "kpi_history": [
             {"item": item, "previous": earlier, "rows": comparisons[item.id]}
@@ -999,4 +878,4 @@ def history(
             if item.id in comparisons
         ],
     }
-    return render(request, "pages/history.html", context, lang=lang)
+    return page.render("pages/history.html", context)

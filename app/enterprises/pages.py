@@ -21,8 +21,7 @@ from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
-from app.kit.web.csrf import check_same_origin
-from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
+from app.kit.web.deps import EnterpriseUser, FirmPost, PageLang, base_context, form_str
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.forms import form_errors
 from app.kit.web.templating import render
@@ -132,12 +131,8 @@ def profile_form(
 
 
 @router.post("/settings/profile", name="profile_update")
-def update_profile(
-    request: Request, session: SessionDep, principal: EnterpriseUser, lang: PageLang, form: FormDep
-) -> Response:
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    values = {name: form_str(form, name) for name in PROFILE_LABELS}
+def update_profile(post: FirmPost) -> Response:
+    values = {name: post.field(name) for name in PROFILE_LABELS}
     try:
         data = ProfileUpdate(
             name=values["name"],
@@ -148,10 +143,16 @@ def update_profile(
         )
     except ValidationError as exc:
         return _profile_page(
-            request, session, principal, lang, values, form_errors(lang, exc), status_code=422
+            post.request,
+            post.session,
+            post.principal,
+            post.lang,
+            values,
+            form_errors(post.lang, exc),
+            status_code=422,
         )
-    service.update_profile(session, principal, principal.enterprise_id, data)
-    return flash_redirect(request, "/settings", PROFILE_SAVED)
+    service.update_profile(post.session, post.principal, post.enterprise_id, data)
+    return flash_redirect(post.request, "/settings", PROFILE_SAVED)
 
 
 def _shown(value: object) -> str:
@@ -183,64 +184,48 @@ def parse_facts(form: FormData) -> tuple[dict[str, object], dict[str, str]]:
 
 
 @router.post("/settings/facts", name="facts_update")
-def update_facts(
-    request: Request,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
+def update_facts(post: FirmPost) -> Response:
     """Declare the optional facts subsidy matching and estimates use (investment, R&D, ...)."""
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    values, unreadable = parse_facts(form)
+    values, unreadable = parse_facts(post.form)
     problems = set(unreadable)
     if not problems:
         try:
-            service.update_facts(session, principal, principal.enterprise_id, values)
+            service.update_facts(post.session, post.principal, post.enterprise_id, values)
         except InvalidInput as exc:
-            session.rollback()
+            post.session.rollback()
             problems = {e.field.rsplit(".", 1)[-1] for e in exc.errors}
     if problems:
-        message = tr(lang, "Not valid: enter a number in the range shown.")
+        message = tr(post.lang, "Not valid: enter a number in the range shown.")
         return _settings_page(
-            request,
-            session,
-            principal,
-            lang,
-            fact_values={f.name: form_str(form, f"fact_{f.name}") for f in FACTS},
+            post.request,
+            post.session,
+            post.principal,
+            post.lang,
+            fact_values={f.name: post.field(f"fact_{f.name}") for f in FACTS},
             fact_errors=dict.fromkeys(problems, message),
             status_code=422,
         )
-    return flash_redirect(request, "/settings#facts", FACTS_SAVED)
+    return flash_redirect(post.request, "/settings#facts", FACTS_SAVED)
 
 
 @router.post("/settings/delete", name="delete_data")
-def delete(
-    request: Request,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    lang: PageLang,
-    form: FormDep,
-) -> Response:
+def delete(post: FirmPost) -> Response:
     """Delete the firm's data once the user typed the firm's credit code to confirm."""
-    check_same_origin(request)
-    assert principal.enterprise_id is not None
-    enterprise = service.get_visible(session, principal, principal.enterprise_id)
-    typed = form_str(form, "confirm").upper().replace(" ", "")
+    enterprise = service.get_visible(post.session, post.principal, post.enterprise_id)
+    typed = post.field("confirm").upper().replace(" ", "")
     if typed != enterprise.credit_code:
         return _settings_page(
-            request,
-            session,
-            principal,
-            lang,
-            delete_error=tr(lang, "Type your credit code exactly to confirm the deletion."),
+            post.request,
+            post.session,
+            post.principal,
+            post.lang,
+            delete_error=tr(post.lang, "Type your credit code exactly to confirm the deletion."),
             status_code=422,
         )
     try:
-        data_service.delete_data(session, principal, enterprise.id)  # its stored PDFs too
+        data_service.delete_data(post.session, post.principal, enterprise.id)  # its stored PDFs too
     except NotFound:  # deleted by a colleague a moment ago
-        session.rollback()
-    response = flash_redirect(request, "/", DELETED)
+        post.session.rollback()
+    response = flash_redirect(post.request, "/", DELETED)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, Table, and_, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -40,6 +40,14 @@ DIMENSIONS = {"district": "district_code", "industry": "industry_code", "size": 
 def table_of(model: type[Any]) -> Table:
     table: Table = model.__table__
     return table
+
+
+#: The two levels of maintained sums: a firm's overall scores and its per-stage scores.
+SumLevel = Literal["cell", "stage"]
+_LEVELS: dict[str, tuple[type[Any], Sequence[str]]] = {
+    "cell": (HeatmapCell, CELL_COLUMNS),
+    "stage": (HeatmapStageCell, STAGE_COLUMNS),
+}
 
 
 class HeatmapRepository:
@@ -135,8 +143,9 @@ class HeatmapRepository:
             )
         )
 
-    def cell_sums(
+    def sums(
         self,
+        level: SumLevel,
         questionnaire_id: str,
         until_quarter: int,
         group_by: Sequence[str],
@@ -144,38 +153,12 @@ class HeatmapRepository:
         district: str | None = None,
         by_quarter: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """Overall sums as of the end of ``until_quarter`` (or per quarter of change, when
-        ``by_quarter``), grouped by dimension columns: rows of (*group values, *CELL_COLUMNS)."""
-        table = table_of(HeatmapCell)
-        return self._sums(
-            table, CELL_COLUMNS, questionnaire_id, until_quarter, group_by, district, by_quarter
-        )
-
-    def stage_sums(
-        self,
-        questionnaire_id: str,
-        until_quarter: int,
-        group_by: Sequence[str],
-        *,
-        district: str | None = None,
-        by_quarter: bool = False,
-    ) -> list[tuple[Any, ...]]:
-        """Stage sums like :meth:`cell_sums`, grouped by ``group_by`` (may include stage_id)."""
-        table = table_of(HeatmapStageCell)
-        return self._sums(
-            table, STAGE_COLUMNS, questionnaire_id, until_quarter, group_by, district, by_quarter
-        )
-
-    def _sums(
-        self,
-        table: Table,
-        columns: Sequence[str],
-        questionnaire_id: str,
-        until_quarter: int,
-        group_by: Sequence[str],
-        district: str | None,
-        by_quarter: bool,
-    ) -> list[tuple[Any, ...]]:
+        """The maintained sums of one ``level`` (``"cell"``: overall scores, ``CELL_COLUMNS``;
+        ``"stage"``: per stage, ``STAGE_COLUMNS``, ``group_by`` may include stage_id) as of the
+        end of ``until_quarter`` (or per quarter of change, when ``by_quarter``), grouped by
+        dimension columns: rows of (*group values, *the level's columns)."""
+        model, columns = _LEVELS[level]
+        table = table_of(model)
         groups: list[ColumnElement[Any]] = [table.c[name] for name in group_by]
         if by_quarter:
             groups.append(table.c.quarter)

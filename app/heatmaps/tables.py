@@ -100,17 +100,19 @@ def build(
         stage_ids = [s.id for s in questionnaire.stages]
         overall = {
             str(r[0]): _cell_tally(r[1:])
-            for r in repository.cell_sums(qid, quarter, [row_col], district=district)
+            for r in repository.sums("cell", qid, quarter, [row_col], district=district)
         }
         present = {r for r, tally in overall.items() if tally.n > 0}
         built = Built(_row_keys(cut.rows, present, district), stage_ids)
-        for r in repository.stage_sums(qid, quarter, [row_col, "stage_id"], district=district):
+        for r in repository.sums("stage", qid, quarter, [row_col, "stage_id"], district=district):
             if r[1] in stage_ids and str(r[0]) in built.rows:
                 built.add((str(r[0]), str(r[1])), _stage_tally(str(r[1]), r[2:]))
         built.margins({r: overall[r] for r in built.rows if r in overall})
         return built
     if cut.cols == "industry":
-        grouped = repository.cell_sums(qid, quarter, [row_col, "industry_code"], district=district)
+        grouped = repository.sums(
+            "cell", qid, quarter, [row_col, "industry_code"], district=district
+        )
         built = Built(
             _row_keys(cut.rows, set(), district),
             sorted({str(r[1]) for r in grouped if int(r[2] or 0) > 0}),
@@ -123,7 +125,7 @@ def build(
     if cut.cols == "rung":
         built = Built(_row_keys(cut.rows, set(), district), list(RUNG_KEYS))
         margins: dict[str, Tally] = {}
-        for r in repository.cell_sums(qid, quarter, [row_col], district=district):
+        for r in repository.sums("cell", qid, quarter, [row_col], district=district):
             if str(r[0]) not in built.rows:
                 continue
             tally = _cell_tally(r[1:])
@@ -136,7 +138,7 @@ def build(
     # quarterly trend: cumulative changes up to each quarter shown
     shown = quarters.last_n(quarter, TREND_QUARTERS)
     changes: dict[str, dict[int, Tally]] = {}
-    for r in repository.cell_sums(qid, quarter, [row_col], district=district, by_quarter=True):
+    for r in repository.sums("cell", qid, quarter, [row_col], district=district, by_quarter=True):
         changes.setdefault(str(r[0]), {})[int(r[1])] = _cell_tally(r[2:])
     built = Built(_row_keys(cut.rows, set(), district), [quarters.label(q) for q in shown])
     for key, by_quarter in changes.items():

@@ -116,29 +116,19 @@ def on_grant_created(session: Session, grant: Grant, enterprise: Enterprise) -> 
             "latest_assessment_id": str(latest[1].id) if latest is not None else None,
         },
     }
-    _enqueue(session, [grant.client_id], enterprise.id, payload, now)
-    NoticeRepository(session).add(
-        IntegratorNotice(
-            client_id=grant.client_id,
-            kind="grant_created",
-            enterprise_id=enterprise.id,
-            message={
-                "zh": f"{enterprise.name}（{enterprise.credit_code}）授权您访问其评估数据。"
-                + (
-                    "其最新结果已加入您的评分流。" if latest is not None else "该企业尚未提交评估。"
-                ),
-                "en": f"{enterprise.name} ({enterprise.credit_code}) granted you access to its "
-                "assessments. "
-                + (
-                    "Its latest result is in your score feed now."
-                    if latest is not None
-                    else "It has not submitted an assessment yet."
-                ),
-            },
-            detail={"enterprise_id": str(enterprise.id), "credit_code": enterprise.credit_code},
-            created_at=now,
-        )
-    )
+    message = {
+        "zh": f"{enterprise.name}（{enterprise.credit_code}）授权您访问其评估数据。"
+        + ("其最新结果已加入您的评分流。" if latest is not None else "该企业尚未提交评估。"),
+        "en": f"{enterprise.name} ({enterprise.credit_code}) granted you access to its "
+        "assessments. "
+        + (
+            "Its latest result is in your score feed now."
+            if latest is not None
+            else "It has not submitted an assessment yet."
+        ),
+    }
+    detail = {"enterprise_id": str(enterprise.id), "credit_code": enterprise.credit_code}
+    _tell(session, grant, payload, now, message, detail)
 
 
 def on_grant_revoked(session: Session, grant: Grant) -> None:
@@ -155,19 +145,33 @@ def on_grant_revoked(session: Session, grant: Grant) -> None:
             "revoked_at": (grant.revoked_at or now).isoformat(),
         },
     }
+    message = {
+        "zh": f"企业 {grant.enterprise_id} 撤销了对您的授权：关于它的接口、评分流和 "
+        "Webhook 均已停止。",
+        "en": f"Enterprise {grant.enterprise_id} revoked your access: its data, feed "
+        "entries and webhooks stopped.",
+    }
+    _tell(session, grant, payload, now, message, {"enterprise_id": str(grant.enterprise_id)})
+
+
+def _tell(
+    session: Session,
+    grant: Grant,
+    payload: dict[str, Any],
+    now: datetime,
+    message: dict[str, str],
+    detail: dict[str, Any],
+) -> None:
+    """A grant changed: the integrator's endpoints get ``payload`` and its inbox a notice of the
+    same kind (``grant.created`` is ``grant_created``)."""
     _enqueue(session, [grant.client_id], grant.enterprise_id, payload, now)
     NoticeRepository(session).add(
         IntegratorNotice(
             client_id=grant.client_id,
-            kind="grant_revoked",
+            kind=str(payload["type"]).replace(".", "_"),
             enterprise_id=grant.enterprise_id,
-            message={
-                "zh": f"企业 {grant.enterprise_id} 撤销了对您的授权：关于它的接口、评分流和 "
-                "Webhook 均已停止。",
-                "en": f"Enterprise {grant.enterprise_id} revoked your access: its data, feed "
-                "entries and webhooks stopped.",
-            },
-            detail={"enterprise_id": str(grant.enterprise_id)},
+            message=message,
+            detail=detail,
             created_at=now,
         )
     )

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.kit.outbox import Outbox
 from app.models import (
     ApiClient,
     ApiKey,
@@ -214,6 +215,14 @@ class FeedRepository:
         return [(e, r, a, ent) for e, r, a, ent in rows]
 
 
+#: The webhook outbox: only deliveries of active endpoints are due (``kit.outbox``).
+_DELIVERIES = Outbox(
+    WebhookDelivery,
+    join=(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id),
+    where=(WebhookEndpoint.status == "active",),
+)
+
+
 class WebhookRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -309,37 +318,11 @@ class WebhookRepository:
     # --- the worker's queries ---
 
     def any_due(self, now: datetime) -> bool:
-        return (
-            self.session.scalar(
-                select(WebhookDelivery.id)
-                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                .where(
-                    WebhookDelivery.status == "pending",
-                    WebhookDelivery.next_attempt_at <= now,
-                    WebhookEndpoint.status == "active",
-                )
-                .limit(1)
-            )
-            is not None
-        )
+        return _DELIVERIES.any_due(self.session, now)
 
     def lock_due(self, now: datetime, limit: int) -> list[WebhookDelivery]:
-        """Due deliveries of active endpoints, locked; on PostgreSQL rows another worker holds
-        are skipped (FOR UPDATE SKIP LOCKED), so several workers share the queue."""
-        query = (
-            select(WebhookDelivery)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now,
-                WebhookEndpoint.status == "active",
-            )
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(of=WebhookDelivery, skip_locked=True)
-        return list(self.session.scalars(query))
+        """Due deliveries of active endpoints, locked (``kit.outbox``)."""
+        return _DELIVERIES.lock_due(self.session, now, limit)
 
     def delivery(self, delivery_id: str) -> WebhookDelivery | None:
         return self.session.get(WebhookDelivery, delivery_id)

@@ -8,7 +8,11 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from app.kit.outbox import Outbox
 from app.models import MailMessage
+
+#: The mail outbox (``kit.outbox``).
+_OUTBOX = Outbox(MailMessage)
 
 
 class MailRepository:
@@ -47,23 +51,8 @@ class MailRepository:
     # --- the worker's queries ---
 
     def any_due(self, now: datetime) -> bool:
-        return (
-            self.session.scalar(
-                select(MailMessage.id)
-                .where(MailMessage.status == "pending", MailMessage.next_attempt_at <= now)
-                .limit(1)
-            )
-            is not None
-        )
+        return _OUTBOX.any_due(self.session, now)
 
     def lock_due(self, now: datetime, limit: int) -> list[MailMessage]:
-        """Due messages, locked; on PostgreSQL rows another worker holds are skipped."""
-        query = (
-            select(MailMessage)
-            .where(MailMessage.status == "pending", MailMessage.next_attempt_at <= now)
-            .order_by(MailMessage.next_attempt_at, MailMessage.id)
-            .limit(limit)
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(self.session.scalars(query))
+        """Due messages, locked (``kit.outbox``)."""
+        return _OUTBOX.lock_due(self.session, now, limit)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends
 from fastapi.responses import Response
 
 from app.kit.db import SessionDep
@@ -10,27 +12,31 @@ from app.kit.routing import domain_router
 from app.kit.web.deps import EnterpriseUser, PageLang
 from app.portability import service
 from app.portability.api import csv_response
+from app.portability.schemas import EnterpriseExport
 from app.questionnaires.service import CatalogDep
 
 router = domain_router(include_in_schema=False)
 
 
-@router.get("/settings/export.json", name="export")
-def export_json(
-    request: Request,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-) -> Response:
+def own_export(
+    session: SessionDep, principal: EnterpriseUser, catalog: CatalogDep, lang: PageLang
+) -> EnterpriseExport:
+    """The signed-in user's own firm's export, in the page's language."""
     assert principal.enterprise_id is not None
-    body = service.export(session, principal, catalog, principal.enterprise_id, lang)
+    return service.export(session, principal, catalog, principal.enterprise_id, lang)
+
+
+OwnExport = Annotated[EnterpriseExport, Depends(own_export)]
+
+
+@router.get("/settings/export.json", name="export")
+def export_json(body: OwnExport) -> Response:
     return Response(
         body.model_dump_json(indent=2),
         media_type="application/json",
         headers={
             "Content-Disposition": (
-                f'attachment; filename="zhizao-export-{principal.enterprise_id}.json"'
+                f'attachment; filename="zhizao-export-{body.enterprise.id}.json"'
             ),
             "Cache-Control": "no-store",
         },
@@ -38,13 +44,5 @@ def export_json(
 
 
 @router.get("/settings/export.csv", name="export_csv")
-def export_csv(
-    request: Request,
-    session: SessionDep,
-    principal: EnterpriseUser,
-    catalog: CatalogDep,
-    lang: PageLang,
-) -> Response:
-    assert principal.enterprise_id is not None
-    body = service.export(session, principal, catalog, principal.enterprise_id, lang)
-    return csv_response(service.to_csv(body, lang), principal.enterprise_id)
+def export_csv(body: OwnExport, lang: PageLang) -> Response:
+    return csv_response(service.to_csv(body, lang), body.enterprise.id)

@@ -13,7 +13,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.kit.outbox import Outbox
 from app.models import Assessment, Enterprise, ReportJob, ReportPdf, Result
+
+#: The render outbox (``kit.outbox``).
+_OUTBOX = Outbox(ReportJob)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,26 +134,11 @@ class ReportRepository:
         self.session.execute(delete(ReportJob).where(ReportJob.id == job_id))
 
     def any_due(self, now: datetime) -> bool:
-        return (
-            self.session.scalar(
-                select(ReportJob.id)
-                .where(ReportJob.status == "pending", ReportJob.next_attempt_at <= now)
-                .limit(1)
-            )
-            is not None
-        )
+        return _OUTBOX.any_due(self.session, now)
 
     def lock_due(self, now: datetime, limit: int) -> list[ReportJob]:
-        """Due jobs, oldest first, locked; on PostgreSQL rows another worker holds are skipped."""
-        query = (
-            select(ReportJob)
-            .where(ReportJob.status == "pending", ReportJob.next_attempt_at <= now)
-            .order_by(ReportJob.next_attempt_at, ReportJob.id)
-            .limit(limit)
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(self.session.scalars(query))
+        """Due jobs, oldest first, locked (``kit.outbox``)."""
+        return _OUTBOX.lock_due(self.session, now, limit)
 
 
 def _current(assessment_id: uuid.UUID, lang: str, content_version: str) -> tuple[Any, ...]:

@@ -108,12 +108,17 @@ class ReportWorker:
             begin_write(session)
             repository = ReportRepository(session)
             current = repository.get_job(job.id)
-            if current is None or current.claimed_by != token:
-                return  # the lease ran out and another worker took it over (or the firm left)
-            if located is not None and pdf is not None:
-                service.store(session, located, pdf)
-            repository.delete_job(job.id)
-            session.commit()
+            # Not ours any more: the lease ran out and another worker took it over (or the firm
+            # left); that worker stores its own render.
+            kept = current is not None and current.claimed_by == token
+            if kept:
+                if located is not None and pdf is not None:
+                    service.store(session, located, pdf)
+                repository.delete_job(job.id)
+                session.commit()
+        if pdf is not None:  # one line per render: an operator (and tests/multi) counts them
+            outcome = "stored" if kept else "discarded (lease lost)"
+            logger.info("report rendered: %s %s, %s", job.assessment_id, job.lang, outcome)
 
     def _failed(self, token: str, job_id: uuid.UUID, error: str) -> None:
         with self.database.sessions() as session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 import uuid
 from pathlib import Path
@@ -19,6 +21,7 @@ from app.cli import Check, cli
 from app.demo import service as demo
 from app.kit.settings import Settings
 from app.models import ApiClient, AuditEvent, Enterprise, User
+from tests.answers import QUICK, questionnaire, submit_assessment
 from tests.factories import create_enterprise, enterprise_payload
 
 runner = CliRunner()
@@ -414,3 +417,38 @@ class TestServe:
 def test_domain_commands_are_wired_in(command: list[str]) -> None:
     result = invoke(*command, "--help")
     assert result.exit_code == 0, result.output
+
+
+class TestWorker:
+    def test_the_worker_logs_as_configured_with_one_line_per_report_render(
+        self,
+        cli_env: Settings,
+        signed_in: TestClient,
+        enterprise: Enterprise,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """``zhizao worker`` is its own process: it logs as ZHIZAO_LOG_LEVEL and ZHIZAO_LOG_JSON
+        say (it used to leave logging unconfigured: nothing below WARNING, never JSON), and each
+        PDF it renders is one line an operator (and tests/multi) can count."""
+        result = submit_assessment(signed_in, enterprise, questionnaire(QUICK))
+        monkeypatch.setenv("ZHIZAO_LOG_LEVEL", "INFO")
+        monkeypatch.setenv("ZHIZAO_LOG_JSON", "true")
+        root = logging.getLogger()
+        saved, level = root.handlers[:], root.level
+        try:
+            ran = invoke("worker", "--once")
+        finally:
+            root.handlers[:] = saved
+            root.setLevel(level)
+        assert ran.exit_code == 0, ran.output
+        records = [json.loads(line) for line in ran.output.splitlines() if line.startswith("{")]
+        renders = sorted(
+            record["event"]
+            for record in records
+            if record["logger"] == "zhizao.reports" and record["level"] == "info"
+        )
+        assessment = result["assessment_id"]
+        assert renders == [
+            f"report rendered: {assessment} en, stored",
+            f"report rendered: {assessment} zh, stored",
+        ]

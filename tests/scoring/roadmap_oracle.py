@@ -10,6 +10,11 @@ a plan could then climb a question whose prerequisite it never met
 (``test_roadmap.py::test_a_table_is_not_shared_by_different_questions``). Tables are now keyed
 by which questions they hold, here as in the search; the one seeded firm whose plan changed
 (v2 full, seed 120) only changed which of two equal-effort plans is offered.
+
+Since branch rm-speed the output types (``Step``, ``Plan``, ``Holder``, ``WhyNotHigher``,
+``Roadmap``) and the limits are imported from ``scoring.roadmap`` instead of copied: they are
+the contract both sides fill in, not the logic under comparison, and the copy was most of what
+the ``duplicates`` tool flagged (issue 13). Everything that decides a plan is still the original.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import operator
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from itertools import product
 from typing import cast
@@ -27,17 +32,15 @@ from typing import cast
 from scoring._raw import to_decimal
 from scoring.conditions import Condition, Facts, evaluate, iter_leaves
 from scoring.engine import (
-    HeldBack,
     ScoreResult,
     Tally,
     compiled,
-    display,
     overall_of,
     rung_of,
     to_exact_decimal,
     walk,
 )
-from scoring.ladder import RUNG_LEVELS, RUNG_STEP, round_score, rung_info
+from scoring.ladder import RUNG_LEVELS, RUNG_STEP
 from scoring.models import (
     NA,
     Answers,
@@ -49,52 +52,25 @@ from scoring.models import (
     Questionnaire,
     Text,
 )
-
-__all__ = [
-    "LIMITS_NOTE",
-    "MAX_ENUMERATED",
-    "MAX_IDEAS",
-    "MAX_POSITIONS",
-    "Holder",
-    "Plan",
-    "Roadmap",
-    "Step",
-    "WhyNotHigher",
-    "describe_answer",
-    "roadmap",
-]
-
-#: A plan within limits moves each question by at most this many positions …
-MAX_POSITIONS = 2
-#: … to a level at most this far above the next rung.
-CAP_ABOVE = RUNG_STEP
-#: Other single-step ideas listed next to the plan.
-MAX_IDEAS = 5
-#: Prerequisite questions enumerated exactly; beyond this the plan is valid but maybe not optimal.
-MAX_ENUMERATED = 5
-_GAIN_PLACES = Decimal("0.001")
-_HOLDERS = 3
-
-LIMITS_NOTE = Text(
-    "没有任何方案能在每题最多提升两档、且不超过下一级 0.25 的前提下达到下一级；"
-    "下面的方案超出了这一范围（已标注的步骤）。",
-    "No plan reaches the next rung while moving each answer at most two positions and no higher "
-    "than 0.25 above that rung; the plan below goes beyond that (the marked steps).",
+from scoring.roadmap import (  # the output types and limits: the contract, not the search
+    CAP_ABOVE,
+    MAX_ENUMERATED,
+    MAX_IDEAS,
+    MAX_POSITIONS,
+    Holder,
+    Plan,
+    Roadmap,
+    Step,
+    WhyNotHigher,
 )
 
+_HOLDERS = 3
 
-def _json_value(value: AnswerValue) -> object:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return list(value) if isinstance(value, list | tuple) else value
+__all__ = ["describe_answer", "roadmap"]
 
 
 def _number_text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
-
-
-def _gain(value: Decimal) -> float:
-    return float(value.quantize(_GAIN_PLACES, rounding=ROUND_HALF_UP))
 
 
 def describe_answer(question: Question, value: AnswerValue) -> Text:
@@ -108,189 +84,6 @@ def describe_answer(question: Question, value: AnswerValue) -> Text:
     ids = [value] if isinstance(value, str) else list(cast(list[str], value))
     texts = [option.text for option in map(question.option, ids) if option is not None]
     return Text("、".join(t.zh for t in texts), "; ".join(t.en for t in texts))
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """Change one answer: ``current`` → ``target``.
-
-    ``gain`` is the exact rise in the overall score from this change alone, ``stage_gain`` the
-    rise of its stage; ``effort`` the summed effort of the ``positions`` climbed; ``after`` the
-    questions of earlier steps this one requires; ``within_limits`` whether it keeps to two
-    positions and the next rung + 0.25.
-    """
-
-    question_id: str
-    stage_id: str
-    question: Text
-    current: AnswerValue
-    current_level: Decimal
-    current_text: Text
-    target: AnswerValue
-    target_level: Decimal
-    target_text: Text
-    gain: Decimal
-    lifts_binding_stage: bool
-    stage_gain: Decimal = Decimal(0)
-    effort: int = 1
-    positions: int = 1
-    after: tuple[str, ...] = ()
-    within_limits: bool = True
-
-    def to_dict(self, lang: str) -> dict[str, object]:
-        return {
-            "question_id": self.question_id,
-            "stage_id": self.stage_id,
-            "question": self.question.get(lang),
-            "current": _json_value(self.current),
-            "current_text": self.current_text.get(lang),
-            "current_level": display(self.current_level),
-            "target": _json_value(self.target),
-            "target_text": self.target_text.get(lang),
-            "target_level": display(self.target_level),
-            "gain": _gain(self.gain),
-            "stage_gain": _gain(self.stage_gain),
-            "effort": self.effort,
-            "positions": self.positions,
-            "after": list(self.after),
-            "within_limits": self.within_limits,
-            "lifts_binding_stage": self.lifts_binding_stage,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The least-effort changes that reach ``rung``, in order, and the engine's scores for them."""
-
-    rung: Decimal
-    steps: tuple[Step, ...]
-    overall: Decimal
-    stages: dict[str, Decimal]
-    effort: int
-    within_limits: bool
-    optimal: bool
-
-    @property
-    def limits_note(self) -> Text | None:
-        """Why the plan goes beyond the limits (None when it keeps within them)."""
-        return None if self.within_limits else LIMITS_NOTE
-
-    def to_dict(self, lang: str) -> dict[str, object]:
-        note = self.limits_note
-        return {
-            "rung": display(self.rung),
-            "overall": display(self.overall),
-            "stages": {stage_id: display(value) for stage_id, value in self.stages.items()},
-            "effort": self.effort,
-            "within_limits": self.within_limits,
-            "limits_note": None if note is None else note.get(lang),
-            "optimal": self.optimal,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Holder:
-    """A question holding the binding stage down: its weight, level and answer."""
-
-    question_id: str
-    question: Text
-    weight: Decimal
-    level: Decimal
-    answer_text: Text
-
-    def to_dict(self, lang: str) -> dict[str, object]:
-        return {
-            "question_id": self.question_id,
-            "question": self.question.get(lang),
-            "weight": float(self.weight),
-            "level": display(self.level),
-            "answer_text": self.answer_text.get(lang),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class WhyNotHigher:
-    """Why ``rung`` is not reached: the binding stage, its bar and the questions holding it."""
-
-    rung: Decimal
-    overall: Decimal
-    stage_id: str
-    stage_title: Text
-    stage_score: Decimal
-    stage_needed: Decimal
-    stage_short: bool  # the stage itself is below its bar (not only the overall score)
-    holders: tuple[Holder, ...]
-
-    def text(self, lang: str) -> str:
-        rung = f"{round_score(self.rung)} {rung_info(self.rung).name.get(lang)}"
-        stage = self.stage_title.get(lang)
-        score, needed = round_score(self.stage_score), round_score(self.stage_needed)
-        overall, held = round_score(self.overall), round_score(self.rung)
-        if lang == "en":
-            names = "; ".join(
-                f"{h.question.en} at {round_score(h.level)} ({h.answer_text.en})"
-                for h in self.holders
-            )
-            if self.stage_short:
-                head = (
-                    f"{stage} holds you below {rung}: it scores {score}, the rung needs {needed}."
-                )
-            else:
-                head = (
-                    f"The overall index is {overall}, {rung} needs {held}; {stage} pulls it down "
-                    f"most at {score}."
-                )
-            return f"{head} Holding {stage} down: {names}." if names else head
-        names = "；".join(
-            f"{h.question.zh} {round_score(h.level)}（{h.answer_text.zh}）" for h in self.holders
-        )
-        if self.stage_short:
-            head = f"「{stage}」使您停在 {rung} 之下：该阶段 {score}，这一级需要 {needed}。"
-        else:
-            head = f"智造指数 {overall}，{rung} 需要 {held}；拉低最多的是「{stage}」（{score}）。"
-        return f"{head}拉低「{stage}」的题目：{names}。" if names else head
-
-    def to_dict(self, lang: str) -> dict[str, object]:
-        return {
-            "rung": display(self.rung),
-            "overall": display(self.overall),
-            "stage_id": self.stage_id,
-            "stage": self.stage_title.get(lang),
-            "stage_score": display(self.stage_score),
-            "stage_needed": display(self.stage_needed),
-            "stage_short": self.stage_short,
-            "holders": [holder.to_dict(lang) for holder in self.holders],
-            "text": self.text(lang),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Roadmap:
-    """The plan to ``next_rung``, other ideas and why the rung is not reached yet."""
-
-    current_rung: Decimal
-    next_rung: Decimal | None
-    held_back_by: tuple[HeldBack, ...]
-    plan: Plan | None
-    ideas: tuple[Step, ...]
-    why_not_higher: WhyNotHigher | None
-
-    @property
-    def steps(self) -> tuple[Step, ...]:
-        """The plan's steps, in order (none without a plan)."""
-        return () if self.plan is None else self.plan.steps
-
-    def to_dict(self, lang: str) -> dict[str, object]:
-        why = self.why_not_higher
-        return {
-            "version": 2,
-            "current_rung": display(self.current_rung),
-            "next_rung": None if self.next_rung is None else display(self.next_rung),
-            "steps": [step.to_dict(lang) for step in self.steps],
-            "plan": None if self.plan is None else self.plan.to_dict(lang),
-            "ideas": [idea.to_dict(lang) for idea in self.ideas],
-            "why_not_higher": None if why is None else why.to_dict(lang),
-        }
 
 
 # --- per-questionnaire preparation -----------------------------------------------------------

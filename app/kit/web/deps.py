@@ -3,15 +3,21 @@ and the context every template gets."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from app.kit.db import SessionDep
 from app.kit.errors import NotFound, Unauthorized
 from app.kit.guards import CurrentPrincipal
 from app.kit.i18n import Lang, negotiate_lang
 from app.kit.principal import Principal
+from app.kit.settings import Settings, settings_of
+from app.kit.web.csrf import check_same_origin
 from app.kit.web.flash import pending_flash
 
 
@@ -72,3 +78,57 @@ def base_context(request: Request, principal: Principal, lang: Lang) -> dict[str
 def form_str(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class FirmAction:
+    """A POST by an enterprise user about its own firm (grant or revoke an integrator's access,
+    remove a colleague, ...), from this site: ``check_same_origin`` passed."""
+
+    request: Request
+    session: Session
+    principal: Principal
+
+    @property
+    def enterprise_id(self) -> uuid.UUID:
+        """The user's own firm (``EnterpriseUser`` lets only users with a firm in)."""
+        assert self.principal.enterprise_id is not None
+        return self.principal.enterprise_id
+
+    @property
+    def settings(self) -> Settings:
+        return settings_of(self.request)
+
+
+def firm_action(request: Request, session: SessionDep, principal: EnterpriseUser) -> FirmAction:
+    check_same_origin(request)
+    return FirmAction(request, session, principal)
+
+
+FirmActionDep = Annotated[FirmAction, Depends(firm_action)]
+
+
+@dataclass(frozen=True, slots=True)
+class FirmForm(FirmAction):
+    """A form an enterprise user posts about its own firm (profile, facts, colleagues, deleting
+    the data): a ``FirmAction`` with the page's language and the form."""
+
+    lang: Lang
+    form: FormData
+
+    def field(self, name: str) -> str:
+        return form_str(self.form, name)
+
+
+def firm_form(
+    request: Request,
+    session: SessionDep,
+    principal: EnterpriseUser,
+    lang: PageLang,
+    form: FormDep,
+) -> FirmForm:
+    check_same_origin(request)
+    return FirmForm(request, session, principal, lang, form)
+
+
+FirmPost = Annotated[FirmForm, Depends(firm_form)]

@@ -31,7 +31,7 @@ def at_quarter(quarter: int, day: int = 10) -> datetime:
 
 
 def totals(db: Session, until: int = Q) -> dict[str, int]:
-    rows = HeatmapRepository(db).cell_sums(FULL, until, [])
+    rows = HeatmapRepository(db).sums("cell", FULL, until, [])
     firms, scored, overall_sum, *ge = (int(v or 0) for v in rows[0])
     return {"firms": firms, "scored": scored, "overall_sum": overall_sum, "ge_350": ge[2]}
 
@@ -89,7 +89,8 @@ def test_profile_change_moves_the_history(db: Session) -> None:
     events.publish(db, EnterpriseChanged(firm))
     db.commit()
     by_district = {
-        row[0]: int(row[1]) for row in HeatmapRepository(db).cell_sums(FULL, Q, ["district_code"])
+        row[0]: int(row[1])
+        for row in HeatmapRepository(db).sums("cell", FULL, Q, ["district_code"])
     }
     assert by_district.get("310115", 0) == 0 and by_district["310117"] == 1
     assert_consistent(db)
