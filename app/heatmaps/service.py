@@ -233,10 +233,13 @@ class _Found:
     city_row: HeatmapPublishedTable | None
     published_at: datetime | None
     synthetic: bool
+    #: Digests of the two tables' payloads as stored (when read for the cached JSON).
+    digests: tuple[str | None, str | None] = (None, None)
 
     def key(self, lang: Lang, min_cell: int) -> tuple[object, ...]:
-        """Everything the view depends on: a published table never changes (its publication
-        is part of its key), nor does a questionnaire's content under its hash."""
+        """Everything the view depends on: the tables' contents (by digest; a publication id
+        alone may repeat in another database), a questionnaire's content (by its hash), the
+        request and the language."""
         r = self.resolved
         return (
             r.cut.id,
@@ -248,6 +251,7 @@ class _Found:
             r.questionnaire.content_hash,
             _table_key(self.row),
             _table_key(self.city_row),
+            self.digests,
             self.published_at,
             self.synthetic,
             lang,
@@ -276,20 +280,28 @@ def _find(
     cut = resolved.cut
     latest = repository.latest_publication()
     row = city_row = None
+    digests: list[str | None] = [None, None]
     published_at = None
     synthetic = False
+
+    def table(scope: str, publication_id: int, slot: int) -> HeatmapPublishedTable | None:
+        key = (resolved.questionnaire.id, resolved.quarter, cut.id, scope, publication_id)
+        if with_payload:
+            return repository.published_table(*key)
+        found = repository.published_table_digest(*key)
+        if found is None:
+            return None
+        digests[slot] = found[1]
+        return found[0]
+
     if latest is not None:
-        key = (resolved.questionnaire.id, resolved.quarter, cut.id)
-        scope = resolved.district or CITY
-        row = repository.published_table(*key, scope, latest.id, with_payload=with_payload)
+        row = table(resolved.district or CITY, latest.id, 0)
         if row is not None:
             origin = repository.publication(row.publication_id)
             published_at = origin.published_at if origin else latest.published_at
             synthetic = origin.includes_synthetic if origin else latest.includes_synthetic
             if resolved.district is not None and cut.rows == "district":
-                city_row = repository.published_table(
-                    *key, CITY, row.publication_id, with_payload=with_payload
-                )
+                city_row = table(CITY, row.publication_id, 1)
     audit.record(
         session,
         principal,
@@ -306,7 +318,7 @@ def _find(
             "publication": latest.id if latest is not None else None,
         },
     )
-    return _Found(resolved, row, city_row, published_at, synthetic)
+    return _Found(resolved, row, city_row, published_at, synthetic, (digests[0], digests[1]))
 
 
 def heatmap(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from datetime import UTC, datetime
@@ -13,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.heatmaps.disclosure import TOTAL
+from app.heatmaps.publication import CITY
 from app.kit.settings import Settings
-from app.models import AuditEvent, Enterprise
+from app.models import AuditEvent, Enterprise, HeatmapPublishedTable
 from tests.app.heatmaps.helpers import publish_now, recoverable, submit, verified_firm
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
@@ -174,6 +176,31 @@ class TestAccess:
         assert after["published_at"] != first.json()["published_at"]
         assert cell(after, "310115", "34")["suppressed"] is False
         assert cell(first.json(), "310115", "34")["suppressed"] is True
+
+
+    def test_the_same_publication_id_with_other_figures_is_not_served_from_the_cache(
+        self, city: TestClient, db: Session
+    ) -> None:
+        """Publication ids start again in another database (each test's, or a restored one):
+        the cached JSON is keyed by the stored table's contents, not only its ids."""
+        params = {"cut": "district-industry"}
+        first = city.get("/api/v1/heatmaps", params=params).json()
+        row = db.scalars(
+            select(HeatmapPublishedTable).where(
+                HeatmapPublishedTable.cut == "district-industry",
+                HeatmapPublishedTable.scope == CITY,
+                HeatmapPublishedTable.questionnaire_id == first["questionnaire"]["id"],
+            )
+            .order_by(HeatmapPublishedTable.quarter.desc())  # the current quarter's
+            .limit(1)
+        ).one()
+        payload = copy.deepcopy(row.payload)
+        payload["rows"] = list(reversed(payload["rows"]))
+        payload["cells"] = list(reversed(payload["cells"][:-1])) + payload["cells"][-1:]
+        row.payload = payload
+        db.commit()
+        again = city.get("/api/v1/heatmaps", params=params).json()
+        assert [r["key"] for r in again["rows"]] == [r["key"] for r in first["rows"]][::-1]
 
 
 class TestDisclosure:
