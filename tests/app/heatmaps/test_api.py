@@ -177,7 +177,6 @@ class TestAccess:
         assert cell(after, "310115", "34")["suppressed"] is False
         assert cell(first.json(), "310115", "34")["suppressed"] is True
 
-
     def test_the_same_publication_id_with_other_figures_is_not_served_from_the_cache(
         self, city: TestClient, db: Session
     ) -> None:
@@ -186,7 +185,8 @@ class TestAccess:
         params = {"cut": "district-industry"}
         first = city.get("/api/v1/heatmaps", params=params).json()
         row = db.scalars(
-            select(HeatmapPublishedTable).where(
+            select(HeatmapPublishedTable)
+            .where(
                 HeatmapPublishedTable.cut == "district-industry",
                 HeatmapPublishedTable.scope == CITY,
                 HeatmapPublishedTable.questionnaire_id == first["questionnaire"]["id"],
