@@ -31,7 +31,9 @@ What one run does, per engine:
    within a minute; the spread of the floors over the run says how much).
 
 The figures are absolute req/s of one core, so they depend on what else the machine runs; the
-ratios to the floor measured in the same run are what to compare across runs.
+ratios to the floor measured in the same run are what to compare across runs. Beside them, the
+server's CPU time per request (``/proc``, all its threads) and its ratio to the floor's: waiting
+for a core that another process holds does not count there, so it moves less with the load.
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ class Measured:
     p99_ms: float
     non_2xx: int
     requests: int
+    #: CPU time of the server process (all its threads) per request during the run: steadier
+    #: than req/s on a shared machine, since waiting for a core does not count.
+    cpu_ms: float = 0.0
 
 
 # --- processes -----------------------------------------------------------------------------------
@@ -178,8 +183,19 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(
-    endpoint: Endpoint, base: str, duration: int, workdir: Path, profile_pid: int | None = None
+    endpoint: Endpoint,
+    base: str,
+    duration: int,
+    workdir: Path,
+    server_pid: int,
+    profile: bool = False,
 ) -> Measured:
     """``endpoint`` under wrk; with ``profile_pid``, py-spy samples that process meanwhile and
     where its time went is printed (to stderr)."""
@@ -189,6 +205,7 @@ def run_wrk(
     command = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{endpoint.connections}"]
     command += [f"-d{duration}s", "--latency", "-s", str(script), base + endpoint.paths[0]]
     spy = None
+    profile_pid = server_pid if profile else None
     if profile_pid is not None:
         raw = workdir / f"{slug}.spy"
         spy = subprocess.Popen(
@@ -198,7 +215,9 @@ def run_wrk(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+    cpu_before = cpu_seconds(server_pid)
     out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout
+    cpu = cpu_seconds(server_pid) - cpu_before
     if spy is not None:
         spy.wait(timeout=60)
         print(f"\n### profile: {endpoint.name}\n{summarise(raw)}", file=sys.stderr)
@@ -215,6 +234,7 @@ def run_wrk(
         p99_ms=_ms(percentiles["99"]),
         non_2xx=int(bad.group(1)) if bad else 0,
         requests=int(total.group(1)),
+        cpu_ms=1000 * cpu / max(1, int(total.group(1))),
     )
 
 
@@ -399,12 +419,13 @@ def bench_engine(engine: str, args: argparse.Namespace, say: Any) -> str:
             for endpoint in measured_endpoints:
                 # The floor right before each endpoint: on a shared machine the load changes
                 # within a minute, and a ratio to a floor measured far away would carry it.
-                base = run_wrk(floor_endpoint, floor.url, args.duration, work)
-                pid = app.python_pid() if args.profile else None
-                row = run_wrk(endpoint, app.url, args.duration, work, pid)
+                base = run_wrk(floor_endpoint, floor.url, args.duration, work, floor.python_pid())
+                row = run_wrk(
+                    endpoint, app.url, args.duration, work, app.python_pid(), args.profile
+                )
                 say(
-                    f"[{engine}] {endpoint.name}: {row.rps:.0f} req/s, p50 {row.p50_ms:.1f} ms"
-                    f" (floor {base.rps:.0f})"
+                    f"[{engine}] {endpoint.name}: {row.rps:.0f} req/s, p50 {row.p50_ms:.1f} ms,"
+                    f" {row.cpu_ms:.2f} CPU ms/req (floor {base.rps:.0f}, {base.cpu_ms:.2f})"
                 )
                 rows.append((base, row))
     finally:
@@ -419,13 +440,15 @@ def table(engine: str, rows: list[tuple[Measured, Measured]]) -> str:
         f"**{engine}** — the floor (8 connections) measured right before each endpoint: "
         f"{min(floors):.0f}–{max(floors):.0f} req/s over the run",
         "",
-        "| endpoint | conns | req/s | p50 ms | p99 ms | floor req/s | × floor | non-2xx |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | conns | req/s | p50 ms | p99 ms | floor req/s | × floor | "
+        "CPU ms/req | floor CPU ms/req | × floor (CPU) | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for base, row in rows:
         out.append(
             f"| {row.endpoint.name} | {row.endpoint.connections} | {row.rps:.0f} | "
             f"{row.p50_ms:.1f} | {row.p99_ms:.1f} | {base.rps:.0f} | {row.rps / base.rps:.2f} | "
+            f"{row.cpu_ms:.2f} | {base.cpu_ms:.2f} | {base.cpu_ms / row.cpu_ms:.2f} | "
             f"{row.non_2xx} |"
         )
     return "\n".join(out)

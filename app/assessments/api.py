@@ -14,7 +14,13 @@ from app.assessments.schemas import (
     AssessmentRead,
     HistoryItem,
 )
-from app.kit.conditional import PRIVATE_REVALIDATE, IfNoneMatch, content_language, json_response
+from app.kit.conditional import (
+    PRIVATE_REVALIDATE,
+    IfNoneMatch,
+    content_language,
+    json_response,
+    model_response,
+)
 from app.kit.cursor import Page, PageDep
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
@@ -113,7 +119,7 @@ def get_assessment(
     lang: LangDep,
     response: Response,
 ) -> AssessmentRead:
-    assessment = service.get_visible(session, principal, assessment_id)
+    assessment = service.get_visible(session, principal, assessment_id, with_enterprise=True)
     return _with_etag(service.view(session, catalog, assessment, lang), response)
 
 
@@ -131,11 +137,10 @@ def put_answers(
     principal: Writer,
     catalog: CatalogDep,
     lang: LangDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> AssessmentRead:
-    assessment = service.update_answers(session, principal, catalog, assessment_id, body, if_match)
-    return _with_etag(service.view(session, catalog, assessment, lang), response)
+) -> Response:
+    view = service.update_answers(session, principal, catalog, assessment_id, body, if_match, lang)
+    return model_response(view, {"ETag": view.etag})
 
 
 @router.post(

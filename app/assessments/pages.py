@@ -173,8 +173,8 @@ def _write(
     if the stored state still differs from the form (``still_pending``): our own autosave may
     have got there first."""
     try:
-        service.update_answers(
-            page.session, page.principal, page.catalog, assessment_id, data, etag
+        view = service.update_answers(
+            page.session, page.principal, page.catalog, assessment_id, data, etag, page.lang
         )
     except PreconditionFailed:
         page.session.rollback()
@@ -188,8 +188,7 @@ def _write(
     except InvalidInput as exc:
         page.session.rollback()
         return _Write(errors=tuple(exc.errors))
-    assessment = service.get_visible(page.session, page.principal, assessment_id)
-    return _Write(view=service.view(page.session, page.catalog, assessment, page.lang), saved=True)
+    return _Write(view=view, saved=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, select, tuple_, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models import Answer, Assessment, AssessmentKpi
 
@@ -16,6 +17,36 @@ class AssessmentRepository:
 
     def get(self, assessment_id: uuid.UUID) -> Assessment | None:
         return self.session.get(Assessment, assessment_id)
+
+    def get_where(
+        self,
+        assessment_id: uuid.UUID,
+        visible: ColumnElement[bool],
+        *,
+        with_enterprise: bool = False,
+    ) -> Assessment | None:
+        """The assessment if ``visible`` holds for it (one query), with its enterprise loaded
+        into the session when asked (``session.get`` of it then reads no more)."""
+        query = select(Assessment).where(Assessment.id == assessment_id, visible)
+        if with_enterprise:
+            query = query.options(joinedload(Assessment.enterprise, innerjoin=True))
+        return self.session.scalar(query)
+
+    def claim_next_version(self, assessment: Assessment, now: datetime) -> bool:
+        """Bump the stored version if it is still the one ``assessment`` was read with (one
+        UPDATE); the object then holds the new version and time as stored. False: another
+        writer changed it first."""
+        claimed = self.session.execute(
+            update(Assessment)
+            .where(Assessment.id == assessment.id, Assessment.version == assessment.version)
+            .values(version=assessment.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        set_committed_value(assessment, "version", assessment.version + 1)
+        set_committed_value(assessment, "updated_at", now)
+        return True
 
     def add(self, assessment: Assessment) -> Assessment:
         self.session.add(assessment)

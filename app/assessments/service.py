@@ -40,7 +40,7 @@ from app.kit.errors import (
     PreconditionRequired,
 )
 from app.kit.events import AssessmentSubmitted
-from app.kit.guards import may_see_enterprise
+from app.kit.guards import enterprise_visibility
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
 from app.models import Answer, Assessment, AssessmentKpi, Enterprise
@@ -63,10 +63,22 @@ from scoring.subsidy_advice import subsidy_advice
 # --- access ----------------------------------------------------------------------------------
 
 
-def get_visible(session: Session, principal: Principal, assessment_id: uuid.UUID) -> Assessment:
-    """The assessment if the caller may see its enterprise (design §7); otherwise 404."""
-    assessment = AssessmentRepository(session).get(assessment_id)
-    if assessment is None or not may_see_enterprise(session, principal, assessment.enterprise_id):
+def get_visible(
+    session: Session,
+    principal: Principal,
+    assessment_id: uuid.UUID,
+    *,
+    with_enterprise: bool = False,
+) -> Assessment:
+    """The assessment if the caller may see its enterprise (design §7); otherwise 404. One
+    query: the rule is part of it (``kit.guards.enterprise_visibility``), and the enterprise
+    comes with it when the caller needs it (its scoring profile)."""
+    assessment = AssessmentRepository(session).get_where(
+        assessment_id,
+        enterprise_visibility(principal, Assessment.enterprise_id),
+        with_enterprise=with_enterprise,
+    )
+    if assessment is None:
         raise NotFound("No assessment with this id.")
     return assessment
 
@@ -124,6 +136,20 @@ def _bump_version(session: Session, assessment: Assessment) -> None:
         ) from exc
 
 
+def _claim_version(
+    session: Session, repository: AssessmentRepository, assessment: Assessment
+) -> None:
+    """:func:`_bump_version` as one UPDATE of the version and the time, before anything else
+    is written (on PostgreSQL its row lock makes a racing writer wait, then fail): the same
+    rule, without a unit-of-work flush of its own."""
+    if not repository.claim_next_version(assessment, utcnow()):
+        session.rollback()
+        raise PreconditionFailed(
+            "The assessment was changed by another request at the same moment. Reload it and "
+            "apply your change again."
+        )
+
+
 # --- views -----------------------------------------------------------------------------------
 
 
@@ -159,8 +185,9 @@ def build_view(
         questionnaire=questionnaires.reference(questionnaire, lang),
         status=assessment.status,
         etag=etag_of(assessment),
-        answers=dict(answers),
-        kpis={kpi_id: float(value) for kpi_id, value in (kpis or {}).items()},
+        # By id: the same order whether the answers were read back or just written.
+        answers={qid: answers[qid] for qid in sorted(answers)},
+        kpis={kpi_id: float(value) for kpi_id, value in sorted((kpis or {}).items())},
         progress=progress,
         answered_share=(sum(p.answered for p in progress) / total) if total else 0.0,
         next_stage=next((p.id for p in progress if not p.complete), None),
@@ -237,15 +264,21 @@ def _kpi_errors(
 
 
 def _store_kpis(
-    repository: AssessmentRepository, assessment_id: uuid.UUID, kpis: Mapping[str, Decimal | None]
-) -> None:
-    stored = repository.kpis(assessment_id)
+    repository: AssessmentRepository,
+    assessment_id: uuid.UUID,
+    stored: Mapping[str, AssessmentKpi],
+    kpis: Mapping[str, Decimal | None],
+) -> dict[str, Any]:
+    """Write the sent KPIs over the ``stored`` rows; the recorded values afterwards."""
     repository.delete_kpis(assessment_id, [k for k, v in kpis.items() if v is None and k in stored])
+    values = {kpi_id: row.value for kpi_id, row in stored.items()}
     now = utcnow()
     for kpi_id, value in kpis.items():
         if value is None:
+            values.pop(kpi_id, None)
             continue
         number = int(value) if value == value.to_integral_value() else float(value)
+        values[kpi_id] = number
         if kpi_id in stored:
             stored[kpi_id].value = number
             stored[kpi_id].updated_at = now
@@ -255,6 +288,7 @@ def _store_kpis(
                     assessment_id=assessment_id, kpi_id=kpi_id, value=number, updated_at=now
                 )
             )
+    return values
 
 
 def create(
@@ -339,17 +373,19 @@ def update_answers(
     assessment_id: uuid.UUID,
     data: AnswersUpdate,
     if_match: str | None,
-) -> Assessment:
-    """Apply a partial set of answers (null clears one) atomically: all or none."""
+    lang: Lang,
+) -> AssessmentRead:
+    """Apply a partial set of answers (null clears one) atomically: all or none. Returns the
+    assessment as saved, built from what was read and written here (no second read)."""
     begin_write(session)
-    assessment = get_visible(session, principal, assessment_id)
+    assessment = get_visible(session, principal, assessment_id, with_enterprise=True)
     if assessment.status != "draft":
         raise Conflict("This assessment is submitted and can no longer change; start a new one.")
     check_if_match(assessment, if_match)
     questionnaire = questionnaire_of(catalog, assessment)
-    _bump_version(session, assessment)
-
     repository = AssessmentRepository(session)
+    _claim_version(session, repository, assessment)
+
     stored = repository.answers(assessment.id)
     merged: dict[str, Any] = {qid: row.value for qid, row in stored.items()}
     for question_id, value in data.answers.items():
@@ -391,7 +427,7 @@ def update_answers(
                     updated_at=now,
                 )
             )
-    _store_kpis(repository, assessment.id, data.kpis)
+    kpis = _store_kpis(repository, assessment.id, repository.kpis(assessment.id), data.kpis)
     audit.record(
         session,
         principal,
@@ -403,7 +439,7 @@ def update_answers(
         detail={"questions": sorted(data.answers), "version": assessment.version},
     )
     session.flush()
-    return assessment
+    return build_view(assessment, questionnaire, merged, profile, lang, kpis)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,19 +35,19 @@ class Authenticator:
         if parts is None:
             raise InvalidCredentials("The API key is malformed.")
         key_id, secret = parts
-        key = ApiKeyRepository(session).get_with_client(key_id)
+        keys = ApiKeyRepository(session)
+        key = keys.check(key_id)
         if (
             key is None
             or key.revoked_at is not None
-            or key.client.disabled_at is not None
+            or key.client_disabled_at is not None
             or not constant_time_equals(key.secret_sha256, sha256_hex(secret))
         ):
             raise InvalidCredentials("The API key is unknown or revoked.")
         now = utcnow()
         # Throttle the write: last-used time to the minute is all anyone needs.
         if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
-            key.last_used_at = now
-            session.flush()
+            keys.touch(key_id, now)
             request.state.touch_commit = True
         return Principal(
             kind="api_client",

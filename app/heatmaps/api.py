@@ -104,8 +104,12 @@ def get_heatmap(
     catalog: CatalogDep,
     lang: LangDep,
     query: QueryDep,
-) -> HeatmapRead:
-    return service.heatmap(session, principal, catalog, settings_of(request), query, lang)
+) -> Response:
+    min_cell = settings_of(request).HEATMAP_MIN_CELL
+    stored = service.heatmap_json(
+        session, principal, catalog, min_cell=min_cell, query=query, lang=lang
+    )
+    return Response(stored.body, media_type="application/json")
 
 
 @router.get(

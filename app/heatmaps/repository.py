@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, Table, and_, delete, exists, func, select
+from sqlalchemy import ColumnElement, Select, Table, Text, and_, cast, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.heatmaps import quarters
 from app.heatmaps.sums import (
@@ -217,18 +218,33 @@ class HeatmapRepository:
     ) -> HeatmapPublishedTable | None:
         """The newest stored table of this key in publication ``publication_id`` or before."""
         table = HeatmapPublishedTable
+        key = (questionnaire_id, quarter, cut, scope, publication_id)
         return self.session.scalar(
             select(table)
-            .where(
-                table.questionnaire_id == questionnaire_id,
-                table.quarter == quarter,
-                table.cut == cut,
-                table.scope == scope,
-                table.publication_id <= publication_id,
-            )
+            .where(*_newest_of_key(*key))
             .order_by(table.publication_id.desc())
             .limit(1)
         )
+
+    def published_table_digest(
+        self, questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
+    ) -> tuple[HeatmapPublishedTable, str] | None:
+        """:meth:`published_table` with its payload left unread (loaded when first touched)
+        and a digest of the payload as stored: what a view made of it may be cached under
+        (publication ids alone may repeat in another database)."""
+        table = HeatmapPublishedTable
+        key = (questionnaire_id, quarter, cut, scope, publication_id)
+        found = self.session.execute(
+            select(table, cast(table.payload, Text))
+            .options(defer(table.payload))
+            .where(*_newest_of_key(*key))
+            .order_by(table.publication_id.desc())
+            .limit(1)
+        ).first()
+        if found is None:
+            return None
+        row, text = found
+        return row, hashlib.sha256(text.encode()).hexdigest()
 
     # --- verification from raw rows -------------------------------------------------------
 
@@ -303,4 +319,18 @@ def _upsert(dialect: str, table: Table, key: Sequence[str], columns: Sequence[st
     return statement.on_conflict_do_update(
         index_elements=[table.c[k] for k in key],
         set_={name: table.c[name] + statement.excluded[name] for name in columns},
+    )
+
+
+def _newest_of_key(
+    questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
+) -> tuple[ColumnElement[bool], ...]:
+    """The stored tables of this key in publication ``publication_id`` or before."""
+    table = HeatmapPublishedTable
+    return (
+        table.questionnaire_id == questionnaire_id,
+        table.quarter == quarter,
+        table.cut == cut,
+        table.scope == scope,
+        table.publication_id <= publication_id,
     )

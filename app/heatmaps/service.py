@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from app.heatmaps.schemas import (
     QuestionnaireLabel,
 )
 from app.heatmaps.sums import RUNG_THRESHOLDS
+from app.kit.conditional import JsonBody, LruCache, json_body
 from app.kit.errors import FieldError, InvalidInput, NotFound
 from app.kit.guards import require_heatmap_viewer
 from app.kit.i18n import Lang, tr, trc
@@ -47,6 +49,7 @@ from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.schedule import SHANGHAI as SHANGHAI  # pages show times in it
 from app.kit.settings import Settings
+from app.models import HeatmapPublishedTable
 from app.questionnaires.catalog import QuestionnaireCatalog
 from scoring import Questionnaire
 
@@ -221,41 +224,84 @@ def _notes(
     return notes
 
 
-def heatmap(
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a heatmap request resolved to and which published tables it reads."""
+
+    resolved: Resolved
+    row: HeatmapPublishedTable | None
+    city_row: HeatmapPublishedTable | None
+    published_at: datetime | None
+    synthetic: bool
+    #: Digests of the two tables' payloads as stored (when read for the cached JSON).
+    digests: tuple[str | None, str | None] = (None, None)
+
+    def key(self, lang: Lang, min_cell: int) -> tuple[object, ...]:
+        """Everything the view depends on: the tables' contents (by digest; a publication id
+        alone may repeat in another database), a questionnaire's content (by its hash), the
+        request and the language."""
+        r = self.resolved
+        return (
+            r.cut.id,
+            r.metric,
+            r.rung,
+            r.quarter,
+            r.district,
+            r.questionnaire.id,
+            r.questionnaire.content_hash,
+            _table_key(self.row),
+            _table_key(self.city_row),
+            self.digests,
+            self.published_at,
+            self.synthetic,
+            lang,
+            min_cell,
+        )
+
+
+def _table_key(row: HeatmapPublishedTable | None) -> tuple[object, ...] | None:
+    if row is None:
+        return None
+    return (row.questionnaire_id, row.quarter, row.cut, row.scope, row.publication_id)
+
+
+def _find(
     session: Session,
     principal: Principal,
     catalog: QuestionnaireCatalog,
-    settings: Settings,
     query: HeatmapQuery,
-    lang: Lang,
+    channel: str,
     *,
-    channel: str = "json",
-) -> HeatmapRead:
-    """The one way to a heatmap: resolve and authorise, read the latest publication's table,
-    audit. Nothing here reads the live aggregates: what officials see changes only with the
-    next publication.
-
-    Scope: a table of one district whose rows are districts shows that district's row and the
-    city-wide total row (the city-wide table's own published margin, not a sum of rows)."""
+    with_payload: bool,
+) -> _Found:
+    """Resolve and authorise, find the latest publication's tables, audit the request."""
     resolved = resolve(principal, catalog, query)
     repository = HeatmapRepository(session)
     cut = resolved.cut
     latest = repository.latest_publication()
-    stored: Stored | None = None
-    city: Stored | None = None
+    row = city_row = None
+    digests: list[str | None] = [None, None]
     published_at = None
     synthetic = False
+
+    def table(scope: str, publication_id: int, slot: int) -> HeatmapPublishedTable | None:
+        key = (resolved.questionnaire.id, resolved.quarter, cut.id, scope, publication_id)
+        if with_payload:
+            return repository.published_table(*key)
+        found = repository.published_table_digest(*key)
+        if found is None:
+            return None
+        digests[slot] = found[1]
+        return found[0]
+
     if latest is not None:
-        key = (resolved.questionnaire.id, resolved.quarter, cut.id)
-        row = repository.published_table(*key, resolved.district or CITY, latest.id)
+        row = table(resolved.district or CITY, latest.id, 0)
         if row is not None:
-            stored = Stored.of(row.payload)
             origin = repository.publication(row.publication_id)
             published_at = origin.published_at if origin else latest.published_at
             synthetic = origin.includes_synthetic if origin else latest.includes_synthetic
             if resolved.district is not None and cut.rows == "district":
-                city_row = repository.published_table(*key, CITY, row.publication_id)
-                city = Stored.of(city_row.payload) if city_row is not None else None
+                city_row = table(CITY, row.publication_id, 1)
     audit.record(
         session,
         principal,
@@ -272,12 +318,62 @@ def heatmap(
             "publication": latest.id if latest is not None else None,
         },
     )
+    return _Found(resolved, row, city_row, published_at, synthetic, (digests[0], digests[1]))
+
+
+def heatmap(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    settings: Settings,
+    query: HeatmapQuery,
+    lang: Lang,
+    *,
+    channel: str = "json",
+) -> HeatmapRead:
+    """The one way to a heatmap: resolve and authorise, read the latest publication's table,
+    audit. Nothing here reads the live aggregates: what officials see changes only with the
+    next publication.
+
+    Scope: a table of one district whose rows are districts shows that district's row and the
+    city-wide total row (the city-wide table's own published margin, not a sum of rows)."""
+    found = _find(session, principal, catalog, query, channel, with_payload=True)
+    return _view(found, settings.HEATMAP_MIN_CELL, lang)
+
+
+#: Serialised heatmaps by everything they depend on (``_Found.key``): a published table never
+#: changes, so each view's bytes are made once per process (a few KB each).
+_HEATMAP_JSON: LruCache[tuple[object, ...], JsonBody] = LruCache(512)
+
+
+def heatmap_json(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    *,
+    min_cell: int,
+    query: HeatmapQuery,
+    lang: Lang,
+) -> JsonBody:
+    """:func:`heatmap` as the API sends it, serialised once: every request is still resolved,
+    authorised and audited, and reads which tables are current; the tables' figures are read
+    and drawn only the first time."""
+    found = _find(session, principal, catalog, query, "json", with_payload=False)
+    return _HEATMAP_JSON.get_or_make(
+        found.key(lang, min_cell), lambda: json_body(_view(found, min_cell, lang))
+    )
+
+
+def _view(found: _Found, min_cell: int, lang: Lang) -> HeatmapRead:
+    resolved, cut = found.resolved, found.resolved.cut
+    stored = Stored.of(found.row.payload) if found.row is not None else None
+    city = Stored.of(found.city_row.payload) if found.city_row is not None else None
+    published_at, synthetic = found.published_at, found.synthetic
     value_range: tuple[float, float] | None = None
     if resolved.metric == "mean":
         value_range = (2.75, 4.0)
     elif resolved.metric == "share":
         value_range = (0.0, 100.0)
-    min_cell = settings.HEATMAP_MIN_CELL
     table = stored or Stored([], [], [[None]])
     totals = city or table
     return HeatmapRead(

@@ -75,6 +75,15 @@ def json_response(
     return Response(stored.body, media_type="application/json", headers=all_headers)
 
 
+def model_response(model: BaseModel, headers: Mapping[str, str] | None = None) -> Response:
+    """200 with ``model`` as FastAPI sends a route's response model (pydantic's JSON, by
+    alias), made in the route itself: a sync route that returns the model instead has FastAPI
+    validate it again, in another trip through the thread pool."""
+    return Response(
+        model.model_dump_json(by_alias=True), media_type="application/json", headers=headers
+    )
+
+
 class LruCache(Generic[K, V]):
     """At most ``size`` entries, least recently used out first; safe across threads."""
 

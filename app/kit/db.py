@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 import psycopg
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -209,9 +211,16 @@ class Database:
         self.engine.dispose()
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. `app.kit.routing.CommittingRoute` commits it before the response
-    is sent; anything left uncommitted (an error) is rolled back here."""
+    is sent; anything left uncommitted (an error) is rolled back here.
+
+    Async on purpose: making a session does no I/O (it connects at its first statement), and
+    closing one that holds no transaction (committed at the request boundary) does none either;
+    as a sync dependency each of the two was a trip through the thread pool on every request
+    (docs/benchmarks.md, "Endpoint speed"). A session still in a transaction (an error) is
+    rolled back in the thread pool: that talks to the database.
+    """
     database: Database = request.app.state.database
     # A request that may write takes SQLite's write lock before its first read, so that its
     # read-check-write sequences (a unique e-mail, a version) cannot interleave with another's.
@@ -221,7 +230,14 @@ def get_session(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            # Shielded and outside the thread pool's limit, as FastAPI exits a sync
+            # dependency: a cancelled request still returns its connection, and a full pool of
+            # threads waiting for connections cannot keep this one from being returned.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -26,7 +26,8 @@ admin, CLI         everything (audited)
 =================  ===========================================================================
 
 "May see this enterprise" is :func:`may_see_enterprise`: the one rule every firm-level read and
-write goes through (assessments, results, reports, grants, privacy).
+write goes through (assessments, results, reports, grants, privacy); :func:`enterprise_visibility`
+is the same rule as a SQL condition, for reading a firm's row and the right to see it at once.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, SQLColumnExpression, exists, false, select, true
 from sqlalchemy.orm import Session
 
 from app.kit.db import SessionDep
@@ -192,6 +193,27 @@ def may_see_enterprise(session: Session, principal: Principal, enterprise_id: uu
     if principal.is_integrator and principal.id is not None:
         return _AccessRepository(session).has_active_grant(enterprise_id, principal.id)
     return False
+
+
+def enterprise_visibility(
+    principal: Principal, enterprise_id: SQLColumnExpression[uuid.UUID]
+) -> ColumnElement[bool]:
+    """:func:`may_see_enterprise` as a SQL condition on a column that holds an enterprise id, so
+    that a firm's row and the right to see it are read in one query (a resource the caller may
+    not see is absent either way: 404). The same rule, case by case."""
+    if principal.is_admin:
+        return true()
+    if principal.is_enterprise_user:
+        if principal.enterprise_id is None:
+            return false()
+        return enterprise_id == principal.enterprise_id
+    if principal.is_integrator and principal.id is not None:
+        return exists().where(
+            Grant.enterprise_id == enterprise_id,
+            Grant.client_id == principal.id,
+            Grant.revoked_at.is_(None),
+        )
+    return false()
 
 
 def visible_enterprise(

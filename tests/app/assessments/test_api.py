@@ -107,6 +107,28 @@ class TestAnswers:
         assert response.json()["answers"] == {question.id: question.options[0].id}
         assert response.headers["ETag"] != assessment["etag"]
 
+    def test_the_answer_is_the_saved_assessment_as_a_get_returns_it(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire
+    ) -> None:
+        """The PUT's body is built from what it wrote, not read back: the same bytes as a GET
+        of the same version, through answers added, changed and cleared, and KPIs."""
+        assessment = start()
+        single = first_question(full_questionnaire, "single")
+        multi = first_question(full_questionnaire, "multi")
+        url = f"/api/v1/assessments/{assessment['id']}"
+        for body in (
+            {"answers": {single.id: single.options[0].id}, "kpis": {"oee": 62.5}},
+            {"answers": {multi.id: [multi.options[0].id]}},
+            {"answers": {single.id: single.options[1].id}, "kpis": {"inventory_days": 45}},
+            {"answers": {single.id: None}, "kpis": {"oee": None}},
+        ):
+            saved = signed_in.put(f"{url}/answers", json=body, headers={"If-Match": "*"})
+            assert saved.status_code == 200, saved.text
+            fetched = signed_in.get(url)
+            assert saved.content == fetched.content
+            assert saved.headers["ETag"] == fetched.headers["ETag"] == fetched.json()["etag"]
+            assert saved.headers["content-type"] == fetched.headers["content-type"]
+
     def test_without_if_match_is_428(self, signed_in: TestClient, start: Start) -> None:
         assessment = start()
         response = signed_in.put(

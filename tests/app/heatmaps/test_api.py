@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from datetime import UTC, datetime
@@ -13,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.heatmaps.disclosure import TOTAL
+from app.heatmaps.publication import CITY
 from app.kit.settings import Settings
-from app.models import AuditEvent, Enterprise
+from app.models import AuditEvent, Enterprise, HeatmapPublishedTable
 from tests.app.heatmaps.helpers import publish_now, recoverable, submit, verified_firm
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
@@ -154,6 +156,51 @@ class TestAccess:
             ("district-rung", "csv"),
         ]
         assert all(e.actor_type == "user" and e.actor_id for e in events)
+
+    def test_repeated_views_are_each_audited_and_follow_the_next_publication(
+        self, city: TestClient, db: Session
+    ) -> None:
+        """The JSON is made once per published table (issue 19): every request is still
+        audited, and a new publication is served at once, not the bytes of the last one."""
+        params = {"cut": "district-industry"}
+        first, again = (city.get("/api/v1/heatmaps", params=params) for _ in range(2))
+        assert first.status_code == again.status_code == 200
+        assert first.content == again.content
+        views = db.scalars(select(AuditEvent).where(AuditEvent.action == "heatmap.view")).all()
+        assert len(views) == 2
+        for _ in range(3):  # Pudong C34 grows from 4 firms (suppressed) to 7
+            firm = verified_firm(db, district_code="310115", industry_code="34")
+            submit(db, firm, NOW, overall="3.50", rung="3.50")
+        publish_now(db)
+        after = city.get("/api/v1/heatmaps", params=params).json()
+        assert after["published_at"] != first.json()["published_at"]
+        assert cell(after, "310115", "34")["suppressed"] is False
+        assert cell(first.json(), "310115", "34")["suppressed"] is True
+
+    def test_the_same_publication_id_with_other_figures_is_not_served_from_the_cache(
+        self, city: TestClient, db: Session
+    ) -> None:
+        """Publication ids start again in another database (each test's, or a restored one):
+        the cached JSON is keyed by the stored table's contents, not only its ids."""
+        params = {"cut": "district-industry"}
+        first = city.get("/api/v1/heatmaps", params=params).json()
+        row = db.scalars(
+            select(HeatmapPublishedTable)
+            .where(
+                HeatmapPublishedTable.cut == "district-industry",
+                HeatmapPublishedTable.scope == CITY,
+                HeatmapPublishedTable.questionnaire_id == first["questionnaire"]["id"],
+            )
+            .order_by(HeatmapPublishedTable.quarter.desc())  # the current quarter's
+            .limit(1)
+        ).one()
+        payload = copy.deepcopy(row.payload)
+        payload["rows"] = list(reversed(payload["rows"]))
+        payload["cells"] = list(reversed(payload["cells"][:-1])) + payload["cells"][-1:]
+        row.payload = payload
+        db.commit()
+        again = city.get("/api/v1/heatmaps", params=params).json()
+        assert [r["key"] for r in again["rows"]] == [r["key"] for r in first["rows"]][::-1]
 
 
 class TestDisclosure:
