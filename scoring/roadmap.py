@@ -65,8 +65,9 @@ from scoring.engine import (
     ScoreResult,
     Tally,
     compiled,
+    condition_reads,
     display,
-    overall_of,
+    rescore,
     rung_of,
     to_exact_decimal,
     walk,
@@ -371,13 +372,7 @@ class _Ladder:
 def _ladders(questionnaire: Questionnaire) -> dict[str, _Ladder]:
     cached = questionnaire._cache.get("ladders")
     if cached is None:
-        readers = {
-            leaf.field.partition(".")[2]
-            for question in questionnaire.questions
-            if question.applies_if is not None
-            for leaf in iter_leaves(question.applies_if)
-            if leaf.field.startswith("answers.")
-        }
+        readers = condition_reads(questionnaire)
         ladders: dict[str, _Ladder] = {}
         scale = compiled(questionnaire)[1]
         for served, question in enumerate(questionnaire.questions):
@@ -1298,13 +1293,17 @@ def _prove(
     planner: _Planner, chosen: list[_Move]
 ) -> tuple[Fraction, Mapping[str, Fraction]] | None:
     """The engine's scores for the plan's answers, or None unless they reach the rung."""
-    answers = dict(planner.answers)
     effective = planner.base.effective
-    answers.update((move.question.id, move.value(effective[move.question.id])) for move in chosen)
-    tally = walk(planner.questionnaire, answers, planner.profile)
-    if tally.effective.keys() != planner.base.effective.keys():
-        return None
-    overall = overall_of(planner.questionnaire, tally.stages)
+    changes = {move.question.id: move.value(effective[move.question.id]) for move in chosen}
+    # From the base tally when no applies_if reads a changed answer; else the whole walk.
+    tally = rescore(planner.questionnaire, planner.base, changes)
+    if tally is None:
+        answers = dict(planner.answers)
+        answers.update(changes)
+        tally = walk(planner.questionnaire, answers, planner.profile)
+        if tally.effective.keys() != effective.keys():
+            return None
+    overall = tally.overall
     if overall is None or rung_of(overall, tally.stages) < planner.rung:
         return None
     return overall, tally.stages
@@ -1313,26 +1312,28 @@ def _prove(
 def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple[str, ...]) -> Step:
     question = move.question
     evaluator = planner.evaluator
-    current = planner.base.effective[question.id]
+    qid = question.id
+    current = planner.base.effective[qid]
     target, text = _target_value(move.ladder, current, move.to)
+    # Positional, in field order: matching sixteen keywords costs more than the rest of a step.
     return Step(
-        question_id=question.id,
-        stage_id=question.stage_id,
-        question=question.text,
-        current=current,
-        current_level=planner.base.levels[question.id],
-        current_text=describe_answer(question, current),
-        target=target,
-        target_level=move.level,
-        target_text=text,
+        qid,
+        question.stage_id,
+        question.text,
+        current,
+        planner.base.levels[qid],
+        describe_answer(question, current),
+        target,
+        move.level,
+        text,
         # Decimal division is correctly rounded, so this equals the reduced Fraction's Decimal
-        gain=Decimal(move.d_overall) / Decimal(evaluator.total_weight * evaluator.lcm),
-        lifts_binding_stage=question.stage_id in binding and move.d_num > 0,
-        stage_gain=Decimal(move.d_num) / Decimal(evaluator.dens[move.stage]),
-        effort=move.effort,
-        positions=move.to - move.frm,
-        after=after,
-        within_limits=move.within_limits,
+        Decimal(move.d_overall) / Decimal(evaluator.total_weight * evaluator.lcm),  # gain
+        question.stage_id in binding and move.d_num > 0,  # lifts_binding_stage
+        Decimal(move.d_num) / Decimal(evaluator.dens[move.stage]),  # stage_gain
+        move.effort,
+        move.to - move.frm,  # positions
+        after,
+        move.within_limits,
     )
 
 
