@@ -559,6 +559,7 @@ class _Evaluator:
         ]
         self.total_weight = sum(weights[s] for s in self.stage_ids)
         self.overall = sum(m * n for m, n in zip(self.multipliers, self.nums, strict=True))
+        self.overall_denominator = Decimal(self.total_weight * lcm)
 
     def gaps(self, rung: Decimal) -> tuple[list[int], int]:
         """What each stage and the overall numerator must still gain, times 100 (≤ 0: none)."""
@@ -1314,7 +1315,15 @@ def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple
     evaluator = planner.evaluator
     qid = question.id
     current = planner.base.effective[qid]
-    target, text = _target_value(move.ladder, current, move.to)
+    ladder = move.ladder
+    target: AnswerValue
+    if question.type == "single":  # both answers are options on the ladder
+        option = cast(Option, ladder.positions[move.to])
+        target, text = option.id, option.text
+        current_text = cast(Option, ladder.positions[move.frm]).text
+    else:
+        target, text = _target_value(ladder, current, move.to)
+        current_text = describe_answer(question, current)
     # Positional, in field order: matching sixteen keywords costs more than the rest of a step.
     return Step(
         qid,
@@ -1322,12 +1331,12 @@ def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple
         question.text,
         current,
         planner.base.levels[qid],
-        describe_answer(question, current),
+        current_text,
         target,
         move.level,
         text,
         # Decimal division is correctly rounded, so this equals the reduced Fraction's Decimal
-        Decimal(move.d_overall) / Decimal(evaluator.total_weight * evaluator.lcm),  # gain
+        Decimal(move.d_overall) / evaluator.overall_denominator,  # gain
         question.stage_id in binding and move.d_num > 0,  # lifts_binding_stage
         Decimal(move.d_num) / Decimal(evaluator.dens[move.stage]),  # stage_gain
         move.effort,
@@ -1361,6 +1370,8 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
                 key=planner._served,
             )
         )
+        if move.requires
+        else ()
         for move in chosen
     }
 
@@ -1397,13 +1408,17 @@ def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tu
     return tuple(_step(planner, move, binding, ()) for move in found[:MAX_IDEAS])
 
 
+#: per rung, the bar every stage must reach (the rung − 0.25), exactly
+_BARS = {level: Fraction(level - RUNG_STEP) for level in RUNG_LEVELS}
+
+
 def _why_not_higher(
     questionnaire: Questionnaire, planner: _Planner, rung: Decimal
 ) -> WhyNotHigher | None:
     base = planner.base
     if not base.stages or base.overall is None:
         return None
-    bar = Fraction(rung - RUNG_STEP)
+    bar = _BARS[rung]
     order = {stage.id: i for i, stage in enumerate(questionnaire.stages)}
     stage_id = min(base.stages, key=lambda s: (base.stages[s], order[s]))  # furthest below bar
     score = base.stages[stage_id]
@@ -1413,21 +1428,22 @@ def _why_not_higher(
         if level is not None and level < rung:
             holders.append((-(question.weight * (rung - level)), i, question))
     holders.sort(key=lambda item: (item[0], item[1]))
+    # positional, in field order (keyword matching costs more than the objects)
     return WhyNotHigher(
-        rung=rung,
-        overall=to_exact_decimal(base.overall),
-        stage_id=stage_id,
-        stage_title=questionnaire.stage(stage_id).title,
-        stage_score=to_exact_decimal(score),
-        stage_needed=rung - RUNG_STEP,
-        stage_short=score < bar,
-        holders=tuple(
+        rung,
+        to_exact_decimal(base.overall),
+        stage_id,
+        questionnaire.stage(stage_id).title,
+        to_exact_decimal(score),  # stage_score
+        rung - RUNG_STEP,  # stage_needed
+        score < bar,  # stage_short
+        tuple(
             Holder(
-                question_id=question.id,
-                question=question.text,
-                weight=question.weight,
-                level=base.levels[question.id],
-                answer_text=describe_answer(question, base.effective[question.id]),
+                question.id,
+                question.text,
+                question.weight,
+                base.levels[question.id],
+                describe_answer(question, base.effective[question.id]),
             )
             for _, _, question in holders[:_HOLDERS]
         ),
