@@ -612,6 +612,8 @@ class _Planner:
         self.evaluator = _Evaluator(questionnaire, base)
         self.ladders = _ladders(questionnaire)
         self._moves: dict[tuple[bool, bool], dict[str, list[_Move]]] = {}
+        self._applicable: set[str] | None = None
+        self._facts: Facts | None = None
         self.current: dict[str, int] = {}
         for qid, level in base.levels.items():
             ladder = self.ladders.get(qid)
@@ -684,16 +686,22 @@ class _Planner:
 
     def _keeps_applicability(self, qid: str, value: AnswerValue) -> bool:
         readers = _readers(self.questionnaire).get(qid, ())
-        effective = dict(self.base.effective)
-        effective[qid] = value
-        facts = Facts(self.profile or {}, effective)
-        applicable = {question.id for question in self.base.applicable}
-        # Only answered readers matter: an unanswered question coming into play scores nothing.
-        return all(
-            evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in applicable)
-            for reader in readers
-            if self.answers.get(reader.id) is not None
-        )
+        if self._applicable is None:  # the base answers and what applies, once per firm
+            self._applicable = {question.id for question in self.base.applicable}
+            self._facts = Facts(self.profile or {}, dict(self.base.effective))
+        applicable, facts = self._applicable, cast(Facts, self._facts)
+        effective = cast(dict[str, AnswerValue], facts.answers)
+        effective[qid] = value  # tried in place, put back below
+        try:
+            # Only answered readers matter: an unanswered question coming into play scores
+            # nothing.
+            return all(
+                evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in applicable)
+                for reader in readers
+                if self.answers.get(reader.id) is not None
+            )
+        finally:
+            effective[qid] = self.base.effective[qid]
 
     def solve(self, moves: dict[str, list[_Move]]) -> tuple[list[_Move], bool] | None:
         """The least-effort set of moves (one per question at most) reaching the rung."""
