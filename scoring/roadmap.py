@@ -1212,8 +1212,8 @@ def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width:
             continue
         previous = gain
         row[low + i :] = [
-            a if a >= b + gain else b + gain
-            for a, b in zip(row[low + i :], earlier[low : width - i], strict=True)
+            a if a >= (b := c + gain) else b
+            for a, c in zip(row[low + i :], earlier[low : width - i])
         ]
     return row
 
