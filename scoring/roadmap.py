@@ -1213,7 +1213,7 @@ def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width:
         previous = gain
         row[low + i :] = [
             a if a >= (b := c + gain) else b
-            for a, c in zip(row[low + i :], earlier[low : width - i])
+            for a, c in zip(row[low + i :], earlier[low : width - i], strict=True)
         ]
     return row
 
@@ -1390,14 +1390,16 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
         return (not lifts, rate(move), move.ladder.served)
 
     waiting = sorted(chosen, key=key)
-    done: set[str] = set()
-    steps: list[Step] = []
-    while waiting:
-        ready = next(m for m in waiting if set(needs[m.question.id]) <= done)
-        waiting.remove(ready)
-        done.add(ready.question.id)
-        steps.append(_step(planner, ready, binding, needs[ready.question.id]))
-    return tuple(steps)
+    ordered = waiting
+    if any(needs.values()):  # the first step whose prerequisites are done, each time
+        done: set[str] = set()
+        ordered = []
+        while waiting:
+            ready = next(m for m in waiting if done.issuperset(needs[m.question.id]))
+            waiting.remove(ready)
+            done.add(ready.question.id)
+            ordered.append(ready)
+    return tuple(_step(planner, move, binding, needs[move.question.id]) for move in ordered)
 
 
 def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tuple[Step, ...]:
