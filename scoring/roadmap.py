@@ -856,27 +856,36 @@ class _Planner:
         # Bounds for any combination: every decided question with all its moves usable
         # ("relaxed"); per short stage the least effort at its bar, and over all groups (bars
         # ignored) the least effort that closes the overall gap.
-        relaxed = [
-            _with_decided(
-                by_counts[g], decided[g], tuple(fixed for _, fixed, _ in decided[g]), overall=g == 0
-            )
-            for g in range(count_groups)
-        ]
-        anyhow = relaxed[0]
-        for g, options, fixed, _ in prepared:
-            if g:
-                anyhow = _add_moves(anyhow, options[:fixed], overall=True)
-        for combo, levels_now, spent, gap, gaps in _combinations(infos, overall_gap, stage_gaps):
+        combinations = _combinations(infos, overall_gap, stage_gaps)
+        # A single combination is tried exactly anyway: no bounds to build for it.
+        bounded = len(combinations) > 1
+        relaxed = anyhow = []
+        if bounded:
+            relaxed = [
+                _with_decided(
+                    by_counts[g],
+                    decided[g],
+                    tuple(fixed for _, fixed, _ in decided[g]),
+                    overall=g == 0,
+                )
+                for g in range(count_groups)
+            ]
+            anyhow = relaxed[0]
+            for g, options, fixed, _ in prepared:
+                if g:
+                    anyhow = _add_moves(anyhow, options[:fixed], overall=True)
+        for combo, levels_now, spent, gap, gaps in combinations:
             limit = (bound if best is None else best[0] - 1) - spent
             if limit < 0:
                 continue
-            if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
-                continue  # even with every decided move and no bars
-            low = 0
-            for g, (k, _) in enumerate(short, start=1):
-                low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, limit + 1)
-            if low > limit:
-                continue  # the short stages alone need more
+            if bounded:
+                if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
+                    continue  # even with every decided move and no bars
+                low = 0
+                for g, (k, _) in enumerate(short, start=1):
+                    low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, limit + 1)
+                if low > limit:
+                    continue  # the short stages alone need more
             rows = base
             if enumerated:
                 rows = []
