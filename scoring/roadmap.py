@@ -560,6 +560,7 @@ class _Evaluator:
         self.total_weight = sum(weights[s] for s in self.stage_ids)
         self.overall = sum(m * n for m, n in zip(self.multipliers, self.nums, strict=True))
         self.overall_denominator = Decimal(self.total_weight * lcm)
+        self.stage_denominators = [Decimal(den) for den in self.dens]
 
     def gaps(self, rung: Decimal) -> tuple[list[int], int]:
         """What each stage and the overall numerator must still gain, times 100 (≤ 0: none)."""
@@ -857,8 +858,9 @@ class _Planner:
         # ("relaxed"); per short stage the least effort at its bar, and over all groups (bars
         # ignored) the least effort that closes the overall gap.
         combinations = _combinations(infos, overall_gap, stage_gaps)
-        # A single combination is tried exactly anyway: no bounds to build for it.
-        bounded = len(combinations) > 1
+        # With a few combinations, each tried exactly costs about what the bounds would: only
+        # more of them are worth bounding (callgrind: 0.3 % fewer instructions than always).
+        bounded = len(combinations) > 3
         relaxed = anyhow = []
         if bounded:
             relaxed = [
@@ -1355,7 +1357,7 @@ def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple
         # Decimal division is correctly rounded, so this equals the reduced Fraction's Decimal
         Decimal(move.d_overall) / evaluator.overall_denominator,  # gain
         question.stage_id in binding and move.d_num > 0,  # lifts_binding_stage
-        Decimal(move.d_num) / Decimal(evaluator.dens[move.stage]),  # stage_gain
+        Decimal(move.d_num) / evaluator.stage_denominators[move.stage],  # stage_gain
         move.effort,
         move.to - move.frm,  # positions
         after,
