@@ -858,9 +858,9 @@ class _Planner:
         # ("relaxed"); per short stage the least effort at its bar, and over all groups (bars
         # ignored) the least effort that closes the overall gap.
         combinations = _combinations(infos, overall_gap, stage_gaps)
-        # With a few combinations, each tried exactly costs about what the bounds would: only
-        # more of them are worth bounding (callgrind: 0.3 % fewer instructions than always).
-        bounded = len(combinations) > 3
+        # With a few combinations, trying each exactly costs about what the bounds would: only
+        # more of them are worth bounding (the threshold chosen by callgrind instruction counts).
+        bounded = len(combinations) > 6
         relaxed = anyhow = []
         if bounded:
             relaxed = [
