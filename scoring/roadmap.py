@@ -32,9 +32,11 @@ combination affects are built once per search, a combination adds only the quest
 usable moves it decides, bounds with every such move allowed skip most combinations before
 their tables are built, and only the winner's tables are built in served order.
 
-**Proof.** Before it is offered, the plan's answers are scored by the engine (``walk``) and the
-rung is checked; the plan's ``overall`` and ``stages`` are the engine's. A plan whose changes
-would alter which questions apply is rejected and planned again without such changes.
+**Proof.** Before it is offered, the plan's answers are scored by the engine and the rung is
+checked; the plan's ``overall`` and ``stages`` are the engine's: ``rescore`` from the firm's
+tally when no ``applies_if`` reads a changed answer (the same levels, points and quotients as
+``walk``), else the whole ``walk``. A plan whose changes would alter which questions apply is
+rejected and planned again without such changes.
 
 **Order.** Prerequisites first (a topological order of ``requires``); otherwise steps that lift
 a stage holding the rung back first, then by gain per unit of effort, then in served order.
