@@ -76,6 +76,14 @@ def main() -> None:
     parser.add_argument(
         "--questionnaire", type=Path, default=QUESTIONNAIRE, help="questionnaire YAML (default v2)"
     )
+    parser.add_argument(
+        "--passes",
+        type=int,
+        default=0,
+        help="only score every set with the roadmap this many times, print nothing: for "
+        "instruction counts under `valgrind --tool=callgrind`, which the machine's load does "
+        "not change (docs/benchmarks.md)",
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -83,6 +91,11 @@ def main() -> None:
     questionnaire = load_questionnaire(args.questionnaire)
     rng = random.Random(20240601)
     sets = [random_answers(questionnaire, rng) for _ in range(args.sets)]
+    if args.passes:
+        for _ in range(args.passes):
+            for answers in sets:
+                score(questionnaire, answers)
+        return
     results = [score(questionnaire, answers, with_roadmap=False) for answers in sets]
     answered = sum(len(answers) for answers in sets) / len(sets)
 

@@ -32,7 +32,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from scoring._raw import to_decimal
-from scoring.conditions import Condition, Facts, evaluate
+from scoring.conditions import Condition, Facts, evaluate, iter_leaves
 from scoring.errors import AnswerIssue, InvalidAnswers
 from scoring.ladder import MIN_LEVEL, RUNG_LEVELS, RUNG_STEP, crosswalk, round_score, rung_info
 from scoring.models import NA, Answers, AnswerValue, Option, Profile, Question, Questionnaire
@@ -334,10 +334,69 @@ def walk(
         else:
             stage_sums[0] += item.points[level]
             stage_sums[1] += item.weight
-    for stage_id, (num, den) in sums.items():
-        result.stages[stage_id] = Fraction(num, den * scale)
-    result.overall = overall_of(questionnaire, result.stages)
+    _finish(questionnaire, result)
     return result
+
+
+def _finish(questionnaire: Questionnaire, tally: Tally) -> None:
+    """The exact stage and overall scores from ``tally.sums``."""
+    scale = tally.scale
+    for stage_id, (num, den) in tally.sums.items():
+        tally.stages[stage_id] = Fraction(num, den * scale)
+    tally.overall = overall_of(questionnaire, tally.stages)
+
+
+def condition_reads(questionnaire: Questionnaire) -> frozenset[str]:
+    """The ids of the questions whose answers some ``applies_if`` reads (cached)."""
+    cached = questionnaire._cache.get("condition_reads")
+    if cached is None:
+        cached = frozenset(
+            leaf.field.partition(".")[2]
+            for question in questionnaire.questions
+            if question.applies_if is not None
+            for leaf in iter_leaves(question.applies_if)
+            if leaf.field.startswith("answers.")
+        )
+        questionnaire._cache["condition_reads"] = cached
+    return cast(frozenset[str], cached)
+
+
+def rescore(
+    questionnaire: Questionnaire, base: Tally, changes: Mapping[str, AnswerValue]
+) -> Tally | None:
+    """``walk``'s tally of the answers behind ``base`` with ``changes`` made, from ``base``.
+
+    Only when no ``applies_if`` reads a changed answer (so the same questions apply) and every
+    changed question was already scored with a level (so only its stage's sum moves): each
+    change replaces its question's points in that sum, with ``walk``'s own levels, points and
+    quotients, so the result equals ``walk``'s. Otherwise None (call ``walk``). ``changes``
+    must be valid, scored answers other than "n/a".
+    """
+    reads = condition_reads(questionnaire)
+    by_id = _compiled_by_id(questionnaire)
+    levels = dict(base.levels)
+    effective = dict(base.effective)
+    sums = {stage_id: stage_sums[:] for stage_id, stage_sums in base.sums.items()}
+    for qid, value in changes.items():
+        before = levels.get(qid)
+        if before is None or qid in reads:
+            return None
+        item = by_id[qid]
+        level = item.level(value)
+        sums[item.stage_id][0] += item.points[level] - item.points[before]
+        levels[qid] = level
+        effective[qid] = value
+    result = Tally(effective, list(base.applicable), levels, sums, base.scale)
+    _finish(questionnaire, result)
+    return result
+
+
+def _compiled_by_id(questionnaire: Questionnaire) -> dict[str, _Compiled]:
+    cached = questionnaire._cache.get("compiled_by_id")
+    if cached is None:
+        cached = {item.id: item for item in compiled(questionnaire)[0]}
+        questionnaire._cache["compiled_by_id"] = cached
+    return cast(dict[str, _Compiled], cached)
 
 
 def _unknown_questions(questionnaire: Questionnaire, answers: Answers) -> list[AnswerIssue]:

@@ -32,9 +32,11 @@ combination affects are built once per search, a combination adds only the quest
 usable moves it decides, bounds with every such move allowed skip most combinations before
 their tables are built, and only the winner's tables are built in served order.
 
-**Proof.** Before it is offered, the plan's answers are scored by the engine (``walk``) and the
-rung is checked; the plan's ``overall`` and ``stages`` are the engine's. A plan whose changes
-would alter which questions apply is rejected and planned again without such changes.
+**Proof.** Before it is offered, the plan's answers are scored by the engine and the rung is
+checked; the plan's ``overall`` and ``stages`` are the engine's: ``rescore`` from the firm's
+tally when no ``applies_if`` reads a changed answer (the same levels, points and quotients as
+``walk``), else the whole ``walk``. A plan whose changes would alter which questions apply is
+rejected and planned again without such changes.
 
 **Order.** Prerequisites first (a topological order of ``requires``); otherwise steps that lift
 a stage holding the rung back first, then by gain per unit of effort, then in served order.
@@ -65,8 +67,9 @@ from scoring.engine import (
     ScoreResult,
     Tally,
     compiled,
+    condition_reads,
     display,
-    overall_of,
+    rescore,
     rung_of,
     to_exact_decimal,
     walk,
@@ -371,13 +374,7 @@ class _Ladder:
 def _ladders(questionnaire: Questionnaire) -> dict[str, _Ladder]:
     cached = questionnaire._cache.get("ladders")
     if cached is None:
-        readers = {
-            leaf.field.partition(".")[2]
-            for question in questionnaire.questions
-            if question.applies_if is not None
-            for leaf in iter_leaves(question.applies_if)
-            if leaf.field.startswith("answers.")
-        }
+        readers = condition_reads(questionnaire)
         ladders: dict[str, _Ladder] = {}
         scale = compiled(questionnaire)[1]
         for served, question in enumerate(questionnaire.questions):
@@ -564,6 +561,8 @@ class _Evaluator:
         ]
         self.total_weight = sum(weights[s] for s in self.stage_ids)
         self.overall = sum(m * n for m, n in zip(self.multipliers, self.nums, strict=True))
+        self.overall_denominator = Decimal(self.total_weight * lcm)
+        self.stage_denominators = [Decimal(den) for den in self.dens]
 
     def gaps(self, rung: Decimal) -> tuple[list[int], int]:
         """What each stage and the overall numerator must still gain, times 100 (≤ 0: none)."""
@@ -616,6 +615,8 @@ class _Planner:
         self.evaluator = _Evaluator(questionnaire, base)
         self.ladders = _ladders(questionnaire)
         self._moves: dict[tuple[bool, bool], dict[str, list[_Move]]] = {}
+        self._applicable: set[str] | None = None
+        self._facts: Facts | None = None
         self.current: dict[str, int] = {}
         for qid, level in base.levels.items():
             ladder = self.ladders.get(qid)
@@ -688,16 +689,22 @@ class _Planner:
 
     def _keeps_applicability(self, qid: str, value: AnswerValue) -> bool:
         readers = _readers(self.questionnaire).get(qid, ())
-        effective = dict(self.base.effective)
-        effective[qid] = value
-        facts = Facts(self.profile or {}, effective)
-        applicable = {question.id for question in self.base.applicable}
-        # Only answered readers matter: an unanswered question coming into play scores nothing.
-        return all(
-            evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in applicable)
-            for reader in readers
-            if self.answers.get(reader.id) is not None
-        )
+        if self._applicable is None:  # the base answers and what applies, once per firm
+            self._applicable = {question.id for question in self.base.applicable}
+            self._facts = Facts(self.profile or {}, dict(self.base.effective))
+        applicable, facts = self._applicable, cast(Facts, self._facts)
+        effective = cast(dict[str, AnswerValue], facts.answers)
+        effective[qid] = value  # tried in place, put back below
+        try:
+            # Only answered readers matter: an unanswered question coming into play scores
+            # nothing.
+            return all(
+                evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in applicable)
+                for reader in readers
+                if self.answers.get(reader.id) is not None
+            )
+        finally:
+            effective[qid] = self.base.effective[qid]
 
     def solve(self, moves: dict[str, list[_Move]]) -> tuple[list[_Move], bool] | None:
         """The least-effort set of moves (one per question at most) reaching the rung."""
@@ -852,27 +859,37 @@ class _Planner:
         # Bounds for any combination: every decided question with all its moves usable
         # ("relaxed"); per short stage the least effort at its bar, and over all groups (bars
         # ignored) the least effort that closes the overall gap.
-        relaxed = [
-            _with_decided(
-                by_counts[g], decided[g], tuple(fixed for _, fixed, _ in decided[g]), overall=g == 0
-            )
-            for g in range(count_groups)
-        ]
-        anyhow = relaxed[0]
-        for g, options, fixed, _ in prepared:
-            if g:
-                anyhow = _add_moves(anyhow, options[:fixed], overall=True)
-        for combo, levels_now, spent, gap, gaps in _combinations(infos, overall_gap, stage_gaps):
+        combinations = _combinations(infos, overall_gap, stage_gaps)
+        # With a few combinations, trying each exactly costs about what the bounds would: only
+        # more of them are worth bounding (the threshold chosen by callgrind instruction counts).
+        bounded = len(combinations) > 6
+        relaxed = anyhow = []
+        if bounded:
+            relaxed = [
+                _with_decided(
+                    by_counts[g],
+                    decided[g],
+                    tuple(fixed for _, fixed, _ in decided[g]),
+                    overall=g == 0,
+                )
+                for g in range(count_groups)
+            ]
+            anyhow = relaxed[0]
+            for g, options, fixed, _ in prepared:
+                if g:
+                    anyhow = _add_moves(anyhow, options[:fixed], overall=True)
+        for combo, levels_now, spent, gap, gaps in combinations:
             limit = (bound if best is None else best[0] - 1) - spent
             if limit < 0:
                 continue
-            if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
-                continue  # even with every decided move and no bars
-            low = 0
-            for g, (k, _) in enumerate(short, start=1):
-                low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, limit + 1)
-            if low > limit:
-                continue  # the short stages alone need more
+            if bounded:
+                if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
+                    continue  # even with every decided move and no bars
+                low = 0
+                for g, (k, _) in enumerate(short, start=1):
+                    low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, limit + 1)
+                if low > limit:
+                    continue  # the short stages alone need more
             rows = base
             if enumerated:
                 rows = []
@@ -1208,8 +1225,8 @@ def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width:
             continue
         previous = gain
         row[low + i :] = [
-            a if a >= b + gain else b + gain
-            for a, b in zip(row[low + i :], earlier[low : width - i], strict=True)
+            a if a >= (b := c + gain) else b
+            for a, c in zip(row[low + i :], earlier[low : width - i], strict=True)
         ]
     return row
 
@@ -1298,13 +1315,17 @@ def _prove(
     planner: _Planner, chosen: list[_Move]
 ) -> tuple[Fraction, Mapping[str, Fraction]] | None:
     """The engine's scores for the plan's answers, or None unless they reach the rung."""
-    answers = dict(planner.answers)
     effective = planner.base.effective
-    answers.update((move.question.id, move.value(effective[move.question.id])) for move in chosen)
-    tally = walk(planner.questionnaire, answers, planner.profile)
-    if tally.effective.keys() != planner.base.effective.keys():
-        return None
-    overall = overall_of(planner.questionnaire, tally.stages)
+    changes = {move.question.id: move.value(effective[move.question.id]) for move in chosen}
+    # From the base tally when no applies_if reads a changed answer; else the whole walk.
+    tally = rescore(planner.questionnaire, planner.base, changes)
+    if tally is None:
+        answers = dict(planner.answers)
+        answers.update(changes)
+        tally = walk(planner.questionnaire, answers, planner.profile)
+        if tally.effective.keys() != effective.keys():
+            return None
+    overall = tally.overall
     if overall is None or rung_of(overall, tally.stages) < planner.rung:
         return None
     return overall, tally.stages
@@ -1313,26 +1334,36 @@ def _prove(
 def _step(planner: _Planner, move: _Move, binding: set[str | None], after: tuple[str, ...]) -> Step:
     question = move.question
     evaluator = planner.evaluator
-    current = planner.base.effective[question.id]
-    target, text = _target_value(move.ladder, current, move.to)
+    qid = question.id
+    current = planner.base.effective[qid]
+    ladder = move.ladder
+    target: AnswerValue
+    if question.type == "single":  # both answers are options on the ladder
+        option = cast(Option, ladder.positions[move.to])
+        target, text = option.id, option.text
+        current_text = cast(Option, ladder.positions[move.frm]).text
+    else:
+        target, text = _target_value(ladder, current, move.to)
+        current_text = describe_answer(question, current)
+    # Positional, in field order: matching sixteen keywords costs more than the rest of a step.
     return Step(
-        question_id=question.id,
-        stage_id=question.stage_id,
-        question=question.text,
-        current=current,
-        current_level=planner.base.levels[question.id],
-        current_text=describe_answer(question, current),
-        target=target,
-        target_level=move.level,
-        target_text=text,
+        qid,
+        question.stage_id,
+        question.text,
+        current,
+        planner.base.levels[qid],
+        current_text,
+        target,
+        move.level,
+        text,
         # Decimal division is correctly rounded, so this equals the reduced Fraction's Decimal
-        gain=Decimal(move.d_overall) / Decimal(evaluator.total_weight * evaluator.lcm),
-        lifts_binding_stage=question.stage_id in binding and move.d_num > 0,
-        stage_gain=Decimal(move.d_num) / Decimal(evaluator.dens[move.stage]),
-        effort=move.effort,
-        positions=move.to - move.frm,
-        after=after,
-        within_limits=move.within_limits,
+        Decimal(move.d_overall) / evaluator.overall_denominator,  # gain
+        question.stage_id in binding and move.d_num > 0,  # lifts_binding_stage
+        Decimal(move.d_num) / evaluator.stage_denominators[move.stage],  # stage_gain
+        move.effort,
+        move.to - move.frm,  # positions
+        after,
+        move.within_limits,
     )
 
 
@@ -1360,6 +1391,8 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
                 key=planner._served,
             )
         )
+        if move.requires
+        else ()
         for move in chosen
     }
 
@@ -1370,14 +1403,16 @@ def _order(planner: _Planner, chosen: list[_Move], binding: set[str | None]) -> 
         return (not lifts, rate(move), move.ladder.served)
 
     waiting = sorted(chosen, key=key)
-    done: set[str] = set()
-    steps: list[Step] = []
-    while waiting:
-        ready = next(m for m in waiting if set(needs[m.question.id]) <= done)
-        waiting.remove(ready)
-        done.add(ready.question.id)
-        steps.append(_step(planner, ready, binding, needs[ready.question.id]))
-    return tuple(steps)
+    ordered = waiting
+    if any(needs.values()):  # the first step whose prerequisites are done, each time
+        done: set[str] = set()
+        ordered = []
+        while waiting:
+            ready = next(m for m in waiting if done.issuperset(needs[m.question.id]))
+            waiting.remove(ready)
+            done.add(ready.question.id)
+            ordered.append(ready)
+    return tuple(_step(planner, move, binding, needs[move.question.id]) for move in ordered)
 
 
 def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tuple[Step, ...]:
@@ -1396,13 +1431,17 @@ def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tu
     return tuple(_step(planner, move, binding, ()) for move in found[:MAX_IDEAS])
 
 
+#: per rung, the bar every stage must reach (the rung − 0.25), exactly
+_BARS = {level: Fraction(level - RUNG_STEP) for level in RUNG_LEVELS}
+
+
 def _why_not_higher(
     questionnaire: Questionnaire, planner: _Planner, rung: Decimal
 ) -> WhyNotHigher | None:
     base = planner.base
     if not base.stages or base.overall is None:
         return None
-    bar = Fraction(rung - RUNG_STEP)
+    bar = _BARS[rung]
     order = {stage.id: i for i, stage in enumerate(questionnaire.stages)}
     stage_id = min(base.stages, key=lambda s: (base.stages[s], order[s]))  # furthest below bar
     score = base.stages[stage_id]
@@ -1412,21 +1451,22 @@ def _why_not_higher(
         if level is not None and level < rung:
             holders.append((-(question.weight * (rung - level)), i, question))
     holders.sort(key=lambda item: (item[0], item[1]))
+    # positional, in field order (keyword matching costs more than the objects)
     return WhyNotHigher(
-        rung=rung,
-        overall=to_exact_decimal(base.overall),
-        stage_id=stage_id,
-        stage_title=questionnaire.stage(stage_id).title,
-        stage_score=to_exact_decimal(score),
-        stage_needed=rung - RUNG_STEP,
-        stage_short=score < bar,
-        holders=tuple(
+        rung,
+        to_exact_decimal(base.overall),
+        stage_id,
+        questionnaire.stage(stage_id).title,
+        to_exact_decimal(score),  # stage_score
+        rung - RUNG_STEP,  # stage_needed
+        score < bar,  # stage_short
+        tuple(
             Holder(
-                question_id=question.id,
-                question=question.text,
-                weight=question.weight,
-                level=base.levels[question.id],
-                answer_text=describe_answer(question, base.effective[question.id]),
+                question.id,
+                question.text,
+                question.weight,
+                base.levels[question.id],
+                describe_answer(question, base.effective[question.id]),
             )
             for _, _, question in holders[:_HOLDERS]
         ),

@@ -172,3 +172,43 @@ def test_plan_reaches_the_next_rung(questionnaire: Questionnaire, seed: int) -> 
         assert step.target_level > step.current_level
         if plan.within_limits:
             assert step.positions <= 2 and step.target_level <= plan.rung + QUARTER
+
+
+V2 = [
+    load_questionnaire(ROOT / "questionnaires" / "smart-manufacturing-maturity.v2.yaml"),
+    load_questionnaire(ROOT / "questionnaires" / "quick-check.v2.yaml"),
+]
+
+
+@SETTINGS
+@given(st.sampled_from(QUESTIONNAIRES + V2), seeds)
+def test_rescore_from_a_tally_equals_the_whole_walk(
+    questionnaire: Questionnaire, seed: int
+) -> None:
+    """``rescore`` (the roadmap's proof of a plan) gives exactly ``walk``'s tally, and refuses
+    a change that an ``applies_if`` reads or that is not a scored level yet."""
+    from scoring.engine import condition_reads, rescore, walk
+
+    rng = random.Random(seed)
+    answers = random_answers(questionnaire, rng)
+    base = walk(questionnaire, answers, None)
+    reads = condition_reads(questionnaire)
+    changes: dict[str, AnswerValue] = {}
+    for qid in base.levels:
+        if rng.random() < 0.4:
+            value = value_for(questionnaire.question(qid), rng)
+            if value != "n/a":
+                changes[qid] = value
+    tally = rescore(questionnaire, base, changes)
+    expected = walk(questionnaire, {**answers, **changes}, None)
+    if any(qid in reads for qid in changes):
+        assert tally is None
+        return
+    assert tally is not None
+    assert tally.levels == expected.levels and list(tally.levels) == list(expected.levels)
+    assert tally.effective == expected.effective and tally.sums == expected.sums
+    assert tally.stages == expected.stages and tally.overall == expected.overall
+    assert tally.applicable == expected.applicable
+    unscored = [q.id for q in questionnaire.questions if q.id not in base.levels]
+    if unscored:
+        assert rescore(questionnaire, base, {unscored[0]: "x"}) is None
