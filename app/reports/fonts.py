@@ -41,11 +41,13 @@ RANGES = (
     (0xFF00, 0xFFEF),  # half- and full-width forms
 )
 #: ... and the 6,763 ideographs of GB 2312 (``gb2312_ideographs``), not the whole CJK Unified
-#: Ideographs block (20,992): WeasyPrint subsets the face on every render and its time grows
-#: with the face's glyphs (~90 → ~35 ms a report, docs/benchmarks.md). Every Chinese character
-#: of the app's own texts (questionnaires, subsidies, templates, catalogues) is in GB 2312
-#: (tests/app/reports/test_fonts.py); a rarer one in a firm's name is drawn by the system face.
-RANGES_VERSION = "4"
+#: Ideographs block (20,992): WeasyPrint embeds every glyph up to the last one used (it keeps
+#: glyph ids), so a shorter face makes a ~25 % smaller PDF. Every Chinese character of the
+#: app's own texts is in GB 2312 (tests/app/reports/test_pdf.py); a rarer one in a firm's name
+#: is drawn by the system face. The cut is also desubroutinised: WeasyPrint desubroutinises
+#: the glyphs it embeds on every render, most of its subsetting time (~125 → ~40 ms a report,
+#: docs/benchmarks.md).
+RANGES_VERSION = "5"
 #: CSS weight → fontconfig weight of the system face to cut (regular, bold).
 WEIGHTS = {"normal": 80, "bold": 200}
 
@@ -148,6 +150,7 @@ def _harfbuzz_subset(source: Path, index: int) -> bytes:
         hb.hb_set_clear(features)
         hb.hb_set_invert(features)
         hb.hb_set_del(features, int.from_bytes(b"aalt", "big"))
+        hb_subset.hb_subset_input_set_flags(plan, _FLAGS_DESUBROUTINIZE)
         result = hb_subset.hb_subset_or_fail(face, plan)
         if not result:
             raise RuntimeError(f"HarfBuzz could not subset {source}")
@@ -168,6 +171,8 @@ def _harfbuzz_subset(source: Path, index: int) -> bytes:
 
 #: ``HB_SUBSET_SETS_LAYOUT_FEATURE_TAG`` (hb-subset.h).
 _SETS_LAYOUT_FEATURE_TAG = 6
+#: ``HB_SUBSET_FLAGS_DESUBROUTINIZE``.
+_FLAGS_DESUBROUTINIZE = 0x4
 _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "hb_blob_create_from_file": (ctypes.c_void_p, [ctypes.c_char_p]),
     "hb_blob_get_data": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint)]),
@@ -181,6 +186,7 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "hb_set_clear": (None, [ctypes.c_void_p]),
     "hb_set_del": (None, [ctypes.c_void_p, ctypes.c_uint32]),
     "hb_set_invert": (None, [ctypes.c_void_p]),
+    "hb_subset_input_set_flags": (None, [ctypes.c_void_p, ctypes.c_uint]),
     "hb_subset_input_set": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_int]),
     "hb_subset_input_create_or_fail": (ctypes.c_void_p, []),
     "hb_subset_input_unicode_set": (ctypes.c_void_p, [ctypes.c_void_p]),
