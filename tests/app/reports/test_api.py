@@ -68,7 +68,7 @@ class TestContent:
             assert compact(stage.title.zh) in text
         assert "并非GB/T39116" in text  # the crosswalk's disclaimer
         assert "计分规则" in text  # methodology appendix
-        # Every programme checked is listed (35; the not-eligible ones run on, by verdict): ≤ 16 pages.
+        # Every programme checked is listed (35; not-eligible ones run on, by verdict): ≤ 16 pages.
         assert 5 <= len(pdf_reader(pdf).pages) <= 16
         check_fonts(pdf)
 
@@ -88,7 +88,7 @@ class TestContent:
         for stage in full_questionnaire.stages:
             assert compact(stage.title.en) in text
         assert "notacertified" in text
-        # Every programme checked is listed (35; the not-eligible ones run on, by verdict): ≤ 16 pages.
+        # Every programme checked is listed (35; not-eligible ones run on, by verdict): ≤ 16 pages.
         assert 5 <= len(pdf_reader(pdf).pages) <= 16
         check_fonts(pdf)
 
