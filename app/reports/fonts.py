@@ -4,8 +4,8 @@ can hold.
 WeasyPrint subsets every font a PDF uses, on every render; for the system's Noto Sans CJK SC
 (one face of a 20 MB collection, 65,535 glyphs) that cost ~0.1 s of CPU per report and made
 the PDF twice the size (docs/benchmarks.md). The same face cut to Latin, Greek, Cyrillic,
-symbols, CJK punctuation and the CJK Unified Ideographs block (HarfBuzz, ~1 s CPU once) subsets
-much faster. It is named ``REPORT_FAMILY`` and listed before the system family in the report's
+symbols, CJK punctuation and GB 2312's Chinese characters (HarfBuzz, once) subsets much
+faster. It is named ``REPORT_FAMILY`` and listed before the system family in the report's
 CSS, so a character outside it (a rare name character from an extension block) is still drawn
 by the system face. Without HarfBuzz's subsetter or the system font, the report names the
 system family alone and renders as before, only slower.
@@ -36,12 +36,18 @@ RANGES = (
     (0x2000, 0x2BFF),  # punctuation, super/subscripts, currency, letterlike, arrows, maths,
     #                    technical, enclosed, box drawing, shapes, symbols, dingbats
     (0x3000, 0x33FF),  # CJK symbols and punctuation, kana, bopomofo, compatibility
-    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
     (0xF900, 0xFAFF),  # CJK Compatibility Ideographs
     (0xFE30, 0xFE4F),  # CJK Compatibility Forms
     (0xFF00, 0xFFEF),  # half- and full-width forms
 )
-RANGES_VERSION = "3"
+#: ... and the 6,763 ideographs of GB 2312 (``gb2312_ideographs``), not the whole CJK Unified
+#: Ideographs block (20,992): WeasyPrint embeds every glyph up to the last one used (it keeps
+#: glyph ids), so a shorter face makes a ~25 % smaller PDF. Every Chinese character of the
+#: app's own texts is in GB 2312 (tests/app/reports/test_pdf.py); a rarer one in a firm's name
+#: is drawn by the system face. The cut is also desubroutinised: WeasyPrint desubroutinises
+#: the glyphs it embeds on every render, most of its subsetting time (~125 → ~40 ms a report,
+#: docs/benchmarks.md).
+RANGES_VERSION = "5"
 #: CSS weight → fontconfig weight of the system face to cut (regular, bold).
 WEIGHTS = {"normal": 80, "bold": 200}
 
@@ -77,6 +83,19 @@ def report_fonts() -> ReportFonts:
         logger.warning("report: no cut font (%s); rendering with %s", error, SYSTEM_FAMILY)
         return ReportFonts(family=SYSTEM_FAMILY)
     return ReportFonts(family=REPORT_FAMILY, faces=faces)
+
+
+@lru_cache
+def gb2312_ideographs() -> frozenset[int]:
+    """The code points of GB 2312's 6,763 Chinese characters (rows 16–87 of the standard)."""
+    found: set[int] = set()
+    for row in range(0xB0, 0xF8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                found.add(ord(bytes((row, cell)).decode("gb2312")))
+            except UnicodeDecodeError:  # the unassigned cells at the end of row 55
+                continue
+    return frozenset(found)
 
 
 def _system_face(fc_weight: int) -> tuple[Path, int]:
@@ -122,6 +141,8 @@ def _harfbuzz_subset(source: Path, index: int) -> bytes:
         unicodes = hb_subset.hb_subset_input_unicode_set(plan)
         for first, last in RANGES:
             hb.hb_set_add_range(unicodes, first, last)
+        for code_point in gb2312_ideographs():
+            hb.hb_set_add(unicodes, code_point)
         # Every OpenType feature, not HarfBuzz's default few: English text asks for 'pwid'
         # (proportional quotes and dashes), which the default drops. 'aalt' (every alternate
         # of every glyph, for font pickers) only slows the cut.
@@ -129,6 +150,7 @@ def _harfbuzz_subset(source: Path, index: int) -> bytes:
         hb.hb_set_clear(features)
         hb.hb_set_invert(features)
         hb.hb_set_del(features, int.from_bytes(b"aalt", "big"))
+        hb_subset.hb_subset_input_set_flags(plan, _FLAGS_DESUBROUTINIZE)
         result = hb_subset.hb_subset_or_fail(face, plan)
         if not result:
             raise RuntimeError(f"HarfBuzz could not subset {source}")
@@ -149,6 +171,8 @@ def _harfbuzz_subset(source: Path, index: int) -> bytes:
 
 #: ``HB_SUBSET_SETS_LAYOUT_FEATURE_TAG`` (hb-subset.h).
 _SETS_LAYOUT_FEATURE_TAG = 6
+#: ``HB_SUBSET_FLAGS_DESUBROUTINIZE``.
+_FLAGS_DESUBROUTINIZE = 0x4
 _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "hb_blob_create_from_file": (ctypes.c_void_p, [ctypes.c_char_p]),
     "hb_blob_get_data": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint)]),
@@ -157,10 +181,12 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "hb_face_get_glyph_count": (ctypes.c_uint, [ctypes.c_void_p]),
     "hb_face_reference_blob": (ctypes.c_void_p, [ctypes.c_void_p]),
     "hb_face_destroy": (None, [ctypes.c_void_p]),
+    "hb_set_add": (None, [ctypes.c_void_p, ctypes.c_uint32]),
     "hb_set_add_range": (None, [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]),
     "hb_set_clear": (None, [ctypes.c_void_p]),
     "hb_set_del": (None, [ctypes.c_void_p, ctypes.c_uint32]),
     "hb_set_invert": (None, [ctypes.c_void_p]),
+    "hb_subset_input_set_flags": (None, [ctypes.c_void_p, ctypes.c_uint]),
     "hb_subset_input_set": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_int]),
     "hb_subset_input_create_or_fail": (ctypes.c_void_p, []),
     "hb_subset_input_unicode_set": (ctypes.c_void_p, [ctypes.c_void_p]),

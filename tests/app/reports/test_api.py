@@ -68,7 +68,7 @@ class TestContent:
             assert compact(stage.title.zh) in text
         assert "并非GB/T39116" in text  # the crosswalk's disclaimer
         assert "计分规则" in text  # methodology appendix
-        # Every programme checked is listed (35; the not-eligible ones in one table): ≤ 16 pages.
+        # Every programme checked is listed (35; not-eligible ones run on, by verdict): ≤ 16 pages.
         assert 5 <= len(pdf_reader(pdf).pages) <= 16
         check_fonts(pdf)
 
@@ -88,7 +88,7 @@ class TestContent:
         for stage in full_questionnaire.stages:
             assert compact(stage.title.en) in text
         assert "notacertified" in text
-        # Every programme checked is listed (35; the not-eligible ones in one table): ≤ 16 pages.
+        # Every programme checked is listed (35; not-eligible ones run on, by verdict): ≤ 16 pages.
         assert 5 <= len(pdf_reader(pdf).pages) <= 16
         check_fonts(pdf)
 
@@ -309,6 +309,16 @@ def test_the_pdf_carries_the_subsidy_advice(
         if match["last_confirmed"]:
             assert match["last_confirmed"] in text
     assert "最近确认" in text and "可信度" in text
+    # Not-eligible programmes are condensed (one paragraph per verdict) but keep what they said:
+    # the verdict with its count or deadline, the programme and each condition not met.
+    not_eligible = [m for m in matches if m["outcome"] == "not_eligible"]
+    assert not_eligible
+    for match in not_eligible:
+        assert compact(match["name"]) in text, match["id"]
+        assert compact(match["headline"]) in text, match["id"]
+        for reason in match["reasons"]:
+            if not reason["met"]:
+                assert compact(f"{match['name']}（") in text and compact(reason["text"]) in text
     funded = [s for s in result["roadmap"]["steps"][:8] if s["funded_by"]]
     assert funded and "可申请资助" in text
     english = pdf_text(client.get(url(result["assessment_id"], "en")).content)

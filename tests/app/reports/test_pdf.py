@@ -13,7 +13,7 @@ from fontTools.ttLib import TTFont
 from weasyprint import HTML
 
 from app.reports import pdf as pdf_module
-from app.reports.fonts import REPORT_FAMILY, SYSTEM_FAMILY, report_fonts
+from app.reports.fonts import REPORT_FAMILY, SYSTEM_FAMILY, gb2312_ideographs, report_fonts
 from app.reports.pdf import ReportKey, ReportRenderer, StaticOnlyFetcher, template_version
 
 PIXEL = (
@@ -173,3 +173,18 @@ class TestReportFonts:
             assert {"pwid", "locl", "vert"} <= features, features
         assert "Noto Sans CJK SC Report" in fonts.font_face_css()
         assert report_fonts() is fonts  # cut once per process
+
+    def test_every_chinese_character_of_the_apps_texts_is_in_the_cut(self) -> None:
+        """The cut keeps GB 2312's ideographs only (app.reports.fonts): a character of the
+        app's own texts outside it would pull the whole system face into every report."""
+        root = Path(__file__).resolve().parents[3]
+        folders = ("questionnaires", "subsidies", "templates", "app", "scoring")
+        text = "".join(
+            path.read_text(encoding="utf-8", errors="ignore")
+            for folder in folders
+            for path in (root / folder).rglob("*")
+            if path.is_file() and path.suffix in {".yaml", ".yml", ".html", ".py", ".po", ".json"}
+        )
+        used = {ord(char) for char in text if "\u4e00" <= char <= "\u9fff"}
+        assert len(used) > 500  # the folders were read
+        assert used <= gb2312_ideographs(), "".join(sorted(map(chr, used - gb2312_ideographs())))
