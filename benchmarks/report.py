@@ -139,7 +139,7 @@ def _submit(
     answers = _answers(questionnaire, profile, positions)
     assessments.update_answers(
         session, CLI, catalog, assessment.id, AnswersUpdate(answers=answers),
-        assessments.etag_of(assessment),
+        assessments.etag_of(assessment), "zh",
     )  # fmt: skip
     session.commit()
     assessments.submit(

@@ -58,10 +58,18 @@ class HeatmapRepository:
     # --- upkeep ----------------------------------------------------------------------------
 
     def lock_enterprise(self, enterprise_id: uuid.UUID) -> None:
-        """Serialise upkeep per firm (PostgreSQL row lock; SQLite's write lock already does)."""
+        """Serialise upkeep per firm (PostgreSQL row lock; SQLite's write lock already does).
+
+        FOR NO KEY UPDATE, not FOR UPDATE: by the time upkeep runs, its transaction has
+        inserted rows referencing the firm (a result, jobs, feed entries), and each such foreign
+        key holds FOR KEY SHARE on it. FOR UPDATE conflicts with another submit's KEY SHARE, so
+        two concurrent submits of one firm each waited for the other (a deadlock);
+        FOR NO KEY UPDATE ignores KEY SHARE and still queues a second upkeep of the firm."""
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(
-                select(Enterprise.id).where(Enterprise.id == enterprise_id).with_for_update()
+                select(Enterprise.id)
+                .where(Enterprise.id == enterprise_id)
+                .with_for_update(key_share=True)
             )
 
     def contributions(

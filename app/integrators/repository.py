@@ -35,9 +35,11 @@ class ClientRepository:
         return self.session.get(ApiClient, client_id)
 
     def lock(self, client_id: uuid.UUID) -> ApiClient | None:
-        """The client row, locked until commit on PostgreSQL (SQLite's writer lock does this)."""
+        """The client row, locked until commit on PostgreSQL (SQLite's writer lock does this).
+        FOR NO KEY UPDATE, as the firm's lock in heatmap upkeep: rows referencing the client
+        that this or another transaction inserted (FOR KEY SHARE) must not deadlock it."""
         return self.session.scalar(
-            select(ApiClient).where(ApiClient.id == client_id).with_for_update()
+            select(ApiClient).where(ApiClient.id == client_id).with_for_update(key_share=True)
         )
 
     def page(self, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[ApiClient]:

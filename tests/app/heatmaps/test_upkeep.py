@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.heatmaps import quarters
@@ -17,7 +18,8 @@ from app.heatmaps.verify import rebuild, verify
 from app.kit import events
 from app.kit.events import EnterpriseChanged
 from app.kit.principal import CLI
-from app.models import HeatmapCell, HeatmapContribution
+from app.kit.db import create_session_factory
+from app.models import Contact, HeatmapCell, HeatmapContribution
 from app.verification import service as verification
 from tests.app.heatmaps.helpers import FULL, submit, verified_firm
 from tests.factories import create_enterprise
@@ -153,3 +155,33 @@ def test_verify_reports_a_tampered_cell(db: Session) -> None:
     report = verify(db)
     assert report.difference_count == 1
     assert "overall_sum" in report.differences[0]
+
+
+def test_two_writers_of_one_firm_queue_on_its_lock_without_deadlock(engine: Engine) -> None:
+    """Regression: concurrent submits of one firm deadlocked on PostgreSQL (`make bench`: eight
+    concurrent submits, one a second, 503s). Each had already inserted rows referencing the firm
+    (a foreign key takes FOR KEY SHARE on it) when upkeep asked for FOR UPDATE, which conflicts
+    with the other's KEY SHARE: each waited for the other. The per-firm lock is FOR NO KEY
+    UPDATE: it ignores KEY SHARE and still queues a second upkeep of the same firm."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite's write lock serialises whole writers)")
+    sessions = create_session_factory(engine)
+    with sessions() as setup:
+        firm_id = create_enterprise(setup).id
+        setup.commit()
+    with sessions() as first, sessions() as second:
+        for writer in (first, second):
+            writer.execute(text("SET LOCAL lock_timeout = '2s'"))
+            writer.add(
+                Contact(
+                    enterprise_id=firm_id, name="质量部", retain_until=datetime.now(UTC)
+                )
+            )
+            writer.flush()  # both now hold FOR KEY SHARE on the firm, as a submit does
+
+        HeatmapRepository(first).lock_enterprise(firm_id)  # before: lock timeout
+        second.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            HeatmapRepository(second).lock_enterprise(firm_id)  # still one upkeep at a time
+        first.rollback()
+        second.rollback()
