@@ -16,9 +16,9 @@ from app.heatmaps import quarters
 from app.heatmaps.repository import HeatmapRepository
 from app.heatmaps.verify import rebuild, verify
 from app.kit import events
+from app.kit.db import create_session_factory
 from app.kit.events import EnterpriseChanged
 from app.kit.principal import CLI
-from app.kit.db import create_session_factory
 from app.models import Contact, HeatmapCell, HeatmapContribution
 from app.verification import service as verification
 from tests.app.heatmaps.helpers import FULL, submit, verified_firm
@@ -173,9 +173,7 @@ def test_two_writers_of_one_firm_queue_on_its_lock_without_deadlock(engine: Engi
         for writer in (first, second):
             writer.execute(text("SET LOCAL lock_timeout = '2s'"))
             writer.add(
-                Contact(
-                    enterprise_id=firm_id, name="质量部", retain_until=datetime.now(UTC)
-                )
+                Contact(enterprise_id=firm_id, name="质量部", retain_until=datetime.now(UTC))
             )
             writer.flush()  # both now hold FOR KEY SHARE on the firm, as a submit does
 
