@@ -18,11 +18,13 @@ from app.accounts import service as accounts_service
 from app.demo.synthetic_cli import seed_synthetic_firms
 from app.enterprises import service as enterprise_service
 from app.enterprises.schemas import EnterpriseCreate
+from app.heatmaps import service as heatmaps
 from app.integrators import service as integrator_service
 from app.kit.db import create_db_engine, create_session_factory
 from app.kit.principal import CLI
 from app.kit.settings import Environment, Settings
 from app.models import SCOPES
+from app.questionnaires.catalog import QuestionnaireCatalog
 from tests.answers import questionnaire, submit_assessment
 from tests.browser.helpers import no_horizontal_scroll
 from tests.factories import PASSWORD, enterprise_payload
@@ -70,6 +72,14 @@ def _prepare(url: str) -> dict[str, str]:
                 )
             issued = integrator_service.create_api_client(
                 db, CLI, settings, name="示例工业互联网平台", scopes=list(SCOPES)
+            )
+            db.commit()
+            # Published before the server starts, as `zhizao seed-demo` does: left to the
+            # server's embedded worker, the official's first page could come before it.
+            heatmaps.publish(
+                db,
+                QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR),
+                heatmaps.parameters_of(settings),
             )
             db.commit()
             return {"firm_code": firm.credit_code, "key": issued.plaintext, "db_url": url}
