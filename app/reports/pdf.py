@@ -32,7 +32,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML
+from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -45,7 +45,6 @@ from app.results import charts
 logger = logging.getLogger("zhizao.reports")
 
 TEMPLATE = "pdf/report.html"
-STYLESHEET = "pdf/report.css"
 RenderOrigin = Literal["request", "worker", "script"]
 #: Bump when the report changes in a way its template files do not show (e.g. the context).
 REPORT_FORMAT_VERSION = "1"
@@ -142,15 +141,13 @@ def render_pdf(context: ReportContext, *, static_dir: Path, origin: RenderOrigin
     for it (``zhizao_report_renders_total``): a request, or the worker ahead of the request."""
     REPORT_RENDERS.labels(origin).inc()
     fonts = report_fonts()
-    fetcher = StaticOnlyFetcher(static_dir, fonts.directory)
-    font_config, stylesheet = _thread_state(fonts, fetcher)
     with _collector_paused():
         document = HTML(
             string=render_html(context, fonts),
             base_url=static_dir.resolve().as_uri() + "/",
-            url_fetcher=fetcher,
+            url_fetcher=StaticOnlyFetcher(static_dir, fonts.directory),
         )
-        pdf: bytes = document.write_pdf(font_config=font_config, stylesheets=[stylesheet])
+        pdf: bytes = document.write_pdf(font_config=_font_config())
         del document
     _release_memory()
     return pdf
@@ -184,26 +181,13 @@ def _collector_paused() -> Iterator[None]:
 _local = threading.local()
 
 
-def _thread_state(fonts: ReportFonts, fetcher: StaticOnlyFetcher) -> tuple[FontConfiguration, CSS]:
-    """One font configuration and one parsed ``report.css`` per thread, reused by every render
-    on it.
-
-    A fresh font configuration per render (WeasyPrint's default) leaks ~0.2 MB of fontconfig
-    state each time; parsing the stylesheet and registering its ``@font-face`` rules took ~30 ms
-    of each render (docs/benchmarks.md). The stylesheet's faces live in the font configuration
-    it was parsed with, so the two are made together, per thread: a font configuration is not
-    safe to share between the request pool's and the worker's threads."""
-    state: tuple[ReportFonts, FontConfiguration, CSS] | None = getattr(_local, "state", None)
-    if state is None or state[0] != fonts:
-        font_config = FontConfiguration()
-        stylesheet = CSS(
-            string=environment().get_template(STYLESHEET).render(fonts=fonts),
-            base_url=fetcher.root.as_uri() + "/",
-            url_fetcher=fetcher,
-            font_config=font_config,
-        )
-        state = _local.state = (fonts, font_config, stylesheet)
-    return state[1], state[2]
+def _font_config() -> FontConfiguration:
+    """One font configuration per thread, reused by every render on it. A fresh one per
+    render (WeasyPrint's default) leaks ~0.2 MB of fontconfig state each time (measured)."""
+    config: FontConfiguration | None = getattr(_local, "font_config", None)
+    if config is None:
+        config = _local.font_config = FontConfiguration()
+    return config
 
 
 @lru_cache
