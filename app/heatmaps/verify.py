@@ -18,17 +18,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from app.heatmaps import perturbation, quarters
+from app.heatmaps import perturbation, quarters, sums
 from app.heatmaps.repository import HeatmapRepository, table_of
-from app.heatmaps.sums import (
-    CELL_COLUMNS,
-    CELL_KEY,
-    STAGE_COLUMNS,
-    STAGE_KEY,
-    Changes,
-    Contribution,
-    centi,
-)
 from app.heatmaps.upkeep import contribution_of
 from app.models import HeatmapCell, HeatmapContribution, HeatmapStageCell
 
@@ -42,7 +33,7 @@ class Expected:
     quarter: int
     assessment_id: uuid.UUID
     submitted_at: datetime
-    contribution: Contribution
+    contribution: sums.Contribution
 
 
 @dataclass(slots=True)
@@ -78,13 +69,13 @@ def _expected_by_firm(
                 quarter=quarter,
                 assessment_id=row[6],
                 submitted_at=row[7],
-                contribution=Contribution(
+                contribution=sums.Contribution(
                     district_code=row[2],
                     industry_code=row[3],
                     size_class=row[4],
-                    overall_c=None if row[8] is None else centi(row[8]),
-                    rung_c=centi(row[9]),
-                    stages={k: centi(v) for k, v in (row[10] or {}).items()},
+                    overall_c=None if row[8] is None else sums.centi(row[8]),
+                    rung_c=sums.centi(row[9]),
+                    stages={k: sums.centi(v) for k, v in (row[10] or {}).items()},
                     count_key=perturbation.count_key(row[11]),
                     submission_key=perturbation.submission_key(row[11], str(row[6])),
                 ),
@@ -94,8 +85,8 @@ def _expected_by_firm(
         yield enterprise_id, verified, expected, len(rows)
 
 
-def _timeline(changes: Changes, expected: list[Expected]) -> None:
-    by_questionnaire: dict[str, list[tuple[int, Contribution]]] = {}
+def _timeline(changes: sums.Changes, expected: list[Expected]) -> None:
+    by_questionnaire: dict[str, list[tuple[int, sums.Contribution]]] = {}
     for item in expected:
         by_questionnaire.setdefault(item.questionnaire_id, []).append(
             (item.quarter, item.contribution)
@@ -108,7 +99,7 @@ def verify(session: Session) -> Report:
     """Every difference between the maintained aggregates and a recomputation from raw rows."""
     repository = HeatmapRepository(session)
     report = Report()
-    expected_changes = Changes()
+    expected_changes = sums.Changes()
     stored_iter = groupby(repository.stored_contributions(), key=lambda r: r.enterprise_id)
     pending = next(stored_iter, None)
 
@@ -160,9 +151,9 @@ def verify(session: Session) -> Report:
     take_stored(None)
 
     cells, stage_cells = expected_changes.nonzero()
-    report.cells = _compare(report, "cell", CELL_COLUMNS, repository.stored_cells(), cells)
+    report.cells = _compare(report, "cell", sums.CELL_COLUMNS, repository.stored_cells(), cells)
     report.stage_cells = _compare(
-        report, "stage cell", STAGE_COLUMNS, repository.stored_stage_cells(), stage_cells
+        report, "stage cell", sums.STAGE_COLUMNS, repository.stored_stage_cells(), stage_cells
     )
     return report
 
@@ -201,7 +192,7 @@ def rebuild(session: Session, batch: int = 20_000) -> Report:
     repository = HeatmapRepository(session)
     repository.clear()
     report = Report()
-    changes = Changes()
+    changes = sums.Changes()
     buffer: list[dict[str, Any]] = []
     contribution_table = table_of(HeatmapContribution)
     for _enterprise_id, verified, expected, submissions in _expected_by_firm(repository):
@@ -238,7 +229,10 @@ def rebuild(session: Session, batch: int = 20_000) -> Report:
         session.execute(
             insert(table_of(HeatmapCell)),
             [
-                {**dict(zip(CELL_KEY, k, strict=True)), **dict(zip(CELL_COLUMNS, v, strict=True))}
+                {
+                    **dict(zip(sums.CELL_KEY, k, strict=True)),
+                    **dict(zip(sums.CELL_COLUMNS, v, strict=True)),
+                }
                 for k, v in cells.items()
             ],
         )
@@ -246,7 +240,10 @@ def rebuild(session: Session, batch: int = 20_000) -> Report:
         session.execute(
             insert(table_of(HeatmapStageCell)),
             [
-                {**dict(zip(STAGE_KEY, k, strict=True)), **dict(zip(STAGE_COLUMNS, v, strict=True))}
+                {
+                    **dict(zip(sums.STAGE_KEY, k, strict=True)),
+                    **dict(zip(sums.STAGE_COLUMNS, v, strict=True)),
+                }
                 for k, v in stage_cells.items()
             ],
         )

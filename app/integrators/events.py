@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import models
 from app.integrators.repository import (
     FeedRepository,
     GrantRepository,
@@ -28,15 +29,6 @@ from app.integrators.repository import (
     WebhookRepository,
 )
 from app.kit.clock import utcnow
-from app.models import (
-    Assessment,
-    Enterprise,
-    FeedEntry,
-    Grant,
-    IntegratorNotice,
-    Result,
-    WebhookDelivery,
-)
 
 
 def new_message_id() -> str:
@@ -44,7 +36,7 @@ def new_message_id() -> str:
 
 
 def submitted_event(
-    assessment: Assessment, result: Result, seq: int, at: datetime
+    assessment: models.Assessment, result: models.Result, seq: int, at: datetime
 ) -> dict[str, Any]:
     return {
         "type": "assessment.submitted",
@@ -64,7 +56,9 @@ def submitted_event(
     }
 
 
-def on_assessment_submitted(session: Session, assessment: Assessment, result: Result) -> None:
+def on_assessment_submitted(
+    session: Session, assessment: models.Assessment, result: models.Result
+) -> None:
     """Called by ``app.assessments.service._submit`` in the submit's transaction: a feed entry
     for every integrator the firm consents to, each numbered in that integrator's sequence, and
     one outbox row per active endpoint of theirs."""
@@ -73,7 +67,7 @@ def on_assessment_submitted(session: Session, assessment: Assessment, result: Re
     for client_id in sorted(GrantRepository(session).active_client_ids(assessment.enterprise_id)):
         seq = feed.next_seq(client_id)
         feed.add(
-            FeedEntry(
+            models.FeedEntry(
                 client_id=client_id,
                 seq=seq,
                 result_id=result.id,
@@ -86,7 +80,7 @@ def on_assessment_submitted(session: Session, assessment: Assessment, result: Re
         _enqueue(session, [client_id], assessment.enterprise_id, payload, now)
 
 
-def on_grant_created(session: Session, grant: Grant, enterprise: Enterprise) -> None:
+def on_grant_created(session: Session, grant: models.Grant, enterprise: models.Enterprise) -> None:
     """In the grant's transaction: the firm's latest result enters this integrator's feed (an
     entry for it alone, so it needs no resubmission to appear), its endpoints get
     ``grant.created``, and a notice says who granted access."""
@@ -96,7 +90,7 @@ def on_grant_created(session: Session, grant: Grant, enterprise: Enterprise) -> 
         result, assessment = latest
         feed = FeedRepository(session)
         feed.add(
-            FeedEntry(
+            models.FeedEntry(
                 seq=feed.next_seq(grant.client_id),
                 result_id=result.id,
                 assessment_id=assessment.id,
@@ -131,7 +125,7 @@ def on_grant_created(session: Session, grant: Grant, enterprise: Enterprise) -> 
     _tell(session, grant, payload, now, message, detail)
 
 
-def on_grant_revoked(session: Session, grant: Grant) -> None:
+def on_grant_revoked(session: Session, grant: models.Grant) -> None:
     """In the revocation's transaction: undelivered events about the firm are cancelled, and the
     integrator's endpoints get ``grant.revoked`` (which names the firm and nothing else)."""
     now = utcnow()
@@ -156,7 +150,7 @@ def on_grant_revoked(session: Session, grant: Grant) -> None:
 
 def _tell(
     session: Session,
-    grant: Grant,
+    grant: models.Grant,
     payload: dict[str, Any],
     now: datetime,
     message: dict[str, str],
@@ -166,7 +160,7 @@ def _tell(
     same kind (``grant.created`` is ``grant_created``)."""
     _enqueue(session, [grant.client_id], grant.enterprise_id, payload, now)
     NoticeRepository(session).add(
-        IntegratorNotice(
+        models.IntegratorNotice(
             client_id=grant.client_id,
             kind=str(payload["type"]).replace(".", "_"),
             enterprise_id=grant.enterprise_id,
@@ -189,7 +183,7 @@ def _enqueue(
     event_type = str(payload["type"])
     for endpoint in webhooks.active_endpoints(client_ids, event_type):
         webhooks.add_delivery(
-            WebhookDelivery(
+            models.WebhookDelivery(
                 id=new_message_id(),
                 endpoint_id=endpoint.id,
                 client_id=endpoint.client_id,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.security import issue_api_key
-from app.integrators import events, sealing
+from app.integrators import events, schemas, sealing
 from app.integrators.destinations import (
     UnsafeDestination,
     allows_http,
@@ -33,22 +33,6 @@ from app.integrators.repository import (
     GrantRepository,
     NoticeRepository,
     WebhookRepository,
-)
-from app.integrators.schemas import (
-    ApiClientCreate,
-    ApiClientRead,
-    ApiKeyRead,
-    FeedItem,
-    FeedPage,
-    GrantedFirm,
-    GrantRead,
-    IntegratorSummary,
-    IssuedKeyRead,
-    NoticeRead,
-    WebhookDeliveryRead,
-    WebhookEndpointCreate,
-    WebhookEndpointCreated,
-    WebhookEndpointRead,
 )
 from app.kit.clock import utcnow
 from app.kit.cursor import POSITION, TIME_TEXT, TIME_UUID, Page, paginate
@@ -78,29 +62,33 @@ def _created(row: ApiClient | IntegratorNotice | WebhookEndpoint) -> tuple[datet
 # --- API clients and keys ------------------------------------------------------------------------
 
 
-def client_view(client: ApiClient, keys: list[ApiKey]) -> ApiClientRead:
-    return ApiClientRead(
+def client_view(client: ApiClient, keys: list[ApiKey]) -> schemas.ApiClientRead:
+    return schemas.ApiClientRead(
         id=client.id,
         name=client.name,
         contact_email=client.contact_email,
         disabled_at=client.disabled_at,
         created_at=client.created_at,
-        keys=[ApiKeyRead.model_validate(k) for k in keys if k.client_id == client.id],
+        keys=[schemas.ApiKeyRead.model_validate(k) for k in keys if k.client_id == client.id],
     )
 
 
 def list_clients(
     session: Session, principal: Principal, *, cursor: str | None, limit: int
-) -> Page[ApiClientRead]:
+) -> Page[schemas.ApiClientRead]:
     require_admin(principal)
     repository = ClientRepository(session)
     rows = repository.page(after=TIME_UUID.decode(cursor), limit=limit + 1)
     page, next_cursor = paginate(rows, limit, TIME_UUID, _created)
     keys = repository.keys([c.id for c in page])
-    return Page[ApiClientRead](items=[client_view(c, keys) for c in page], next_cursor=next_cursor)
+    return Page[schemas.ApiClientRead](
+        items=[client_view(c, keys) for c in page], next_cursor=next_cursor
+    )
 
 
-def get_client(session: Session, principal: Principal, client_id: uuid.UUID) -> ApiClientRead:
+def get_client(
+    session: Session, principal: Principal, client_id: uuid.UUID
+) -> schemas.ApiClientRead:
     require_admin(principal)
     repository = ClientRepository(session)
     client = repository.get(client_id)
@@ -170,8 +158,8 @@ def create_api_client(
 
 
 def create_client(
-    session: Session, principal: Principal, settings: Settings, data: ApiClientCreate
-) -> IssuedKeyRead:
+    session: Session, principal: Principal, settings: Settings, data: schemas.ApiClientCreate
+) -> schemas.IssuedKeyRead:
     issued = create_api_client(
         session,
         principal,
@@ -180,9 +168,9 @@ def create_client(
         scopes=list(data.scopes),
         contact_email=data.contact_email,
     )
-    return IssuedKeyRead(
+    return schemas.IssuedKeyRead(
         client=client_view(issued.client, [issued.key]),
-        key=ApiKeyRead.model_validate(issued.key),
+        key=schemas.ApiKeyRead.model_validate(issued.key),
         api_key=issued.plaintext,
     )
 
@@ -251,7 +239,7 @@ def revoke_key(
 
 def set_client_disabled(
     session: Session, principal: Principal, client_id: uuid.UUID, disabled: bool
-) -> ApiClientRead:
+) -> schemas.ApiClientRead:
     require_admin(principal)
     begin_write(session)
     repository = ClientRepository(session)
@@ -271,16 +259,18 @@ def set_client_disabled(
 # --- consent -------------------------------------------------------------------------------------
 
 
-def integrator_directory(session: Session, principal: Principal) -> list[IntegratorSummary]:
+def integrator_directory(session: Session, principal: Principal) -> list[schemas.IntegratorSummary]:
     """The integrators a firm may grant access to (enabled API clients)."""
     if not (principal.is_enterprise_user or principal.is_admin):
         raise NotFound()
-    return [IntegratorSummary.model_validate(c) for c in ClientRepository(session).enabled()]
+    return [
+        schemas.IntegratorSummary.model_validate(c) for c in ClientRepository(session).enabled()
+    ]
 
 
-def grant_view(grant: Grant, client: ApiClient) -> GrantRead:
-    return GrantRead(
-        client=IntegratorSummary.model_validate(client),
+def grant_view(grant: Grant, client: ApiClient) -> schemas.GrantRead:
+    return schemas.GrantRead(
+        client=schemas.IntegratorSummary.model_validate(client),
         enterprise_id=grant.enterprise_id,
         method=grant.method,
         evidence=grant.evidence or {},
@@ -292,7 +282,7 @@ def grant_view(grant: Grant, client: ApiClient) -> GrantRead:
 
 def list_grants(
     session: Session, principal: Principal, enterprise_id: uuid.UUID
-) -> list[GrantRead]:
+) -> list[schemas.GrantRead]:
     """Every integrator the firm has granted access to, active and revoked."""
     require_firm_member(session, principal, enterprise_id)
     return [grant_view(g, c) for g, c in GrantRepository(session).for_enterprise(enterprise_id)]
@@ -305,7 +295,7 @@ def grant_access(
     client_id: uuid.UUID,
     *,
     method: Literal["web", "api"] = "api",
-) -> GrantRead:
+) -> schemas.GrantRead:
     """A user of the firm grants an integrator access (again, after a revocation)."""
     begin_write(session)
     require_firm_member(session, principal, enterprise_id)
@@ -356,7 +346,7 @@ def grant_access(
 
 def revoke_access(
     session: Session, principal: Principal, enterprise_id: uuid.UUID, client_id: uuid.UUID
-) -> GrantRead:
+) -> schemas.GrantRead:
     """End an integrator's access at once: reads and the feed (they check the grant), pending
     webhooks about the firm (cancelled here) and future ones (never enqueued)."""
     begin_write(session)
@@ -383,7 +373,7 @@ def revoke_access(
 
 def granted_firms(
     session: Session, principal: Principal, *, cursor: str | None, limit: int
-) -> Page[GrantedFirm]:
+) -> Page[schemas.GrantedFirm]:
     """The firms that consent to the calling integrator now, by grant time."""
     client_id = require_integrator(principal)
     rows = GrantRepository(session).granted_to(
@@ -391,9 +381,9 @@ def granted_firms(
     )
     page, next_cursor = paginate(rows, limit, TIME_UUID, lambda r: (r[0].granted_at, r[0].id))
     scopes = sorted(principal.scopes)
-    return Page[GrantedFirm](
+    return Page[schemas.GrantedFirm](
         items=[
-            GrantedFirm(
+            schemas.GrantedFirm(
                 enterprise_id=enterprise.id,
                 credit_code=enterprise.credit_code,
                 name=enterprise.name,
@@ -410,7 +400,9 @@ def granted_firms(
 # --- feed ----------------------------------------------------------------------------------------
 
 
-def feed(session: Session, principal: Principal, *, cursor: str | None, limit: int) -> FeedPage:
+def feed(
+    session: Session, principal: Principal, *, cursor: str | None, limit: int
+) -> schemas.FeedPage:
     """Submitted results of the firms that consented, in commit order (app.integrators.events)."""
     client_id = require_integrator(principal)
     after = POSITION.decode(cursor) or 0
@@ -426,7 +418,7 @@ def feed(session: Session, principal: Principal, *, cursor: str | None, limit: i
     rows = feed_entries.page(client_id, after=after, limit=limit + 1)
     page = rows[:limit]
     items = [
-        FeedItem(
+        schemas.FeedItem(
             seq=entry.seq,
             assessment_id=assessment.id,
             enterprise_id=enterprise.id,
@@ -442,7 +434,9 @@ def feed(session: Session, principal: Principal, *, cursor: str | None, limit: i
         for entry, result, assessment, enterprise in page
     ]
     last = page[-1][0].seq if page else after
-    return FeedPage(items=items, next_cursor=POSITION.encode(last), has_more=len(rows) > limit)
+    return schemas.FeedPage(
+        items=items, next_cursor=POSITION.encode(last), has_more=len(rows) > limit
+    )
 
 
 # --- webhook endpoints ---------------------------------------------------------------------------
@@ -505,8 +499,8 @@ def _own_endpoint(
 
 
 def create_endpoint(
-    session: Session, principal: Principal, settings: Settings, data: WebhookEndpointCreate
-) -> WebhookEndpointCreated:
+    session: Session, principal: Principal, settings: Settings, data: schemas.WebhookEndpointCreate
+) -> schemas.WebhookEndpointCreated:
     client_id = require_integrator(principal)
     url, _ = check_endpoint_url(data.url, settings)
     endpoint_id, secret = uuid.uuid4(), new_webhook_secret()
@@ -531,8 +525,8 @@ def create_endpoint(
         endpoint.id,
         detail={"url": url, "events": endpoint.events},
     )
-    return WebhookEndpointCreated(
-        **WebhookEndpointRead.model_validate(endpoint).model_dump(), secret=secret
+    return schemas.WebhookEndpointCreated(
+        **schemas.WebhookEndpointRead.model_validate(endpoint).model_dump(), secret=secret
     )
 
 
@@ -562,18 +556,20 @@ def reseal_secrets(session: Session, settings: Settings) -> tuple[int, int]:
     return len(opened), len(endpoints) - len(opened)
 
 
-def list_endpoints(session: Session, principal: Principal) -> list[WebhookEndpointRead]:
+def list_endpoints(session: Session, principal: Principal) -> list[schemas.WebhookEndpointRead]:
     client_id = require_integrator(principal)
     return [
-        WebhookEndpointRead.model_validate(e)
+        schemas.WebhookEndpointRead.model_validate(e)
         for e in WebhookRepository(session).endpoints_of(client_id)
     ]
 
 
 def get_endpoint(
     session: Session, principal: Principal, endpoint_id: uuid.UUID
-) -> WebhookEndpointRead:
-    return WebhookEndpointRead.model_validate(_own_endpoint(session, principal, endpoint_id))
+) -> schemas.WebhookEndpointRead:
+    return schemas.WebhookEndpointRead.model_validate(
+        _own_endpoint(session, principal, endpoint_id)
+    )
 
 
 def delete_endpoint(session: Session, principal: Principal, endpoint_id: uuid.UUID) -> None:
@@ -592,7 +588,7 @@ def delete_endpoint(session: Session, principal: Principal, endpoint_id: uuid.UU
 
 def reenable_endpoint(
     session: Session, principal: Principal, endpoint_id: uuid.UUID
-) -> WebhookEndpointRead:
+) -> schemas.WebhookEndpointRead:
     """After fixing a receiver, the integrator turns an endpoint disabled for failing back on;
     its undelivered events are then retried. One an admin disabled stays off."""
     begin_write(session)
@@ -606,7 +602,7 @@ def reenable_endpoint(
         endpoint.failing_since = None
         audit.record(session, principal, "webhook.enable", "webhook_endpoint", endpoint.id)
         session.flush()
-    return WebhookEndpointRead.model_validate(endpoint)
+    return schemas.WebhookEndpointRead.model_validate(endpoint)
 
 
 def list_deliveries(
@@ -616,7 +612,7 @@ def list_deliveries(
     *,
     cursor: str | None,
     limit: int,
-) -> Page[WebhookDeliveryRead]:
+) -> Page[schemas.WebhookDeliveryRead]:
     """The endpoint's delivery log, newest first."""
     endpoint = _own_endpoint(session, principal, endpoint_id)
     rows = WebhookRepository(session).deliveries_page(
@@ -624,7 +620,7 @@ def list_deliveries(
     )
     page, next_cursor = paginate(rows, limit, TIME_TEXT, lambda d: (d.created_at, d.id))
     items = [
-        WebhookDeliveryRead(
+        schemas.WebhookDeliveryRead(
             id=d.id,
             event_type=d.event_type,
             status=d.status,
@@ -639,19 +635,19 @@ def list_deliveries(
         )
         for d in page
     ]
-    return Page[WebhookDeliveryRead](items=items, next_cursor=next_cursor)
+    return Page[schemas.WebhookDeliveryRead](items=items, next_cursor=next_cursor)
 
 
 def list_notices(
     session: Session, principal: Principal, lang: Lang, *, cursor: str | None, limit: int
-) -> Page[NoticeRead]:
+) -> Page[schemas.NoticeRead]:
     client_id = require_integrator(principal)
     rows = NoticeRepository(session).page(
         client_id, before=TIME_UUID.decode(cursor), limit=limit + 1
     )
     page, next_cursor = paginate(rows, limit, TIME_UUID, _created)
     items = [
-        NoticeRead(
+        schemas.NoticeRead(
             id=n.id,
             kind=n.kind,
             message=n.message.get(lang) or n.message.get("zh", ""),
@@ -660,7 +656,7 @@ def list_notices(
         )
         for n in page
     ]
-    return Page[NoticeRead](items=items, next_cursor=next_cursor)
+    return Page[schemas.NoticeRead](items=items, next_cursor=next_cursor)
 
 
 # --- webhook endpoints (admins) ------------------------------------------------------------------
@@ -668,14 +664,14 @@ def list_notices(
 
 def admin_list_endpoints(
     session: Session, principal: Principal, *, status: str | None, cursor: str | None, limit: int
-) -> Page[WebhookEndpointRead]:
+) -> Page[schemas.WebhookEndpointRead]:
     require_admin(principal)
     rows = WebhookRepository(session).endpoints_page(
         status=status, after=TIME_UUID.decode(cursor), limit=limit + 1
     )
     page, next_cursor = paginate(rows, limit, TIME_UUID, _created)
-    return Page[WebhookEndpointRead](
-        items=[WebhookEndpointRead.model_validate(e) for e in page], next_cursor=next_cursor
+    return Page[schemas.WebhookEndpointRead](
+        items=[schemas.WebhookEndpointRead.model_validate(e) for e in page], next_cursor=next_cursor
     )
 
 
@@ -691,7 +687,7 @@ def _admin_endpoint(
 
 def approve_endpoint(
     session: Session, principal: Principal, settings: Settings, endpoint_id: uuid.UUID
-) -> WebhookEndpointRead:
+) -> schemas.WebhookEndpointRead:
     """An admin approves (or re-enables) an endpoint: events are sent to it from now on."""
     begin_write(session)
     endpoint = _admin_endpoint(session, principal, endpoint_id)
@@ -713,12 +709,12 @@ def approve_endpoint(
             detail={"url": endpoint.url},
         )
         session.flush()
-    return WebhookEndpointRead.model_validate(endpoint)
+    return schemas.WebhookEndpointRead.model_validate(endpoint)
 
 
 def admin_disable_endpoint(
     session: Session, principal: Principal, endpoint_id: uuid.UUID
-) -> WebhookEndpointRead:
+) -> schemas.WebhookEndpointRead:
     begin_write(session)
     endpoint = _admin_endpoint(session, principal, endpoint_id)
     if endpoint.status != "disabled":
@@ -727,7 +723,7 @@ def admin_disable_endpoint(
         endpoint.disabled_reason = DISABLED_BY_ADMIN
         audit.record(session, principal, "webhook.disable", "webhook_endpoint", endpoint.id)
         session.flush()
-    return WebhookEndpointRead.model_validate(endpoint)
+    return schemas.WebhookEndpointRead.model_validate(endpoint)
 
 
 def disable_failing_endpoint(session: Session, endpoint: WebhookEndpoint, now: datetime) -> None:
