@@ -326,6 +326,15 @@ class WebhookRepository:
         """Due deliveries of active endpoints, locked (``kit.outbox``)."""
         return _DELIVERIES.lock_due(self.session, now, limit)
 
+    def extend_lease(self, delivery_ids: Sequence[str], token: str, until: datetime) -> None:
+        """Move the lease of the deliveries this worker still holds (``token``) to ``until``."""
+        self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.claimed_by == token)
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+
     def delivery(self, delivery_id: str) -> WebhookDelivery | None:
         return self.session.get(WebhookDelivery, delivery_id)
 

@@ -4,7 +4,8 @@ A delivery moves through three short transactions, with no lock held while the H
 
 1. claim: due rows of active endpoints are locked (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so
    several ``zhizao worker`` processes share the queue; SQLite: the writer lock) and leased to
-   this worker (``claimed_by`` and ``next_attempt_at`` = end of the lease);
+   this worker (``claimed_by`` and ``next_attempt_at`` = end of the lease, renewed for the rows
+   not yet sent while a batch to a slow receiver goes on);
 2. send: the URL is resolved and every address checked (``app.integrators.destinations``, the
    same check as at registration and approval); the request goes to the checked address (no
    second lookup, so no DNS rebinding), signed, without following redirects;
@@ -139,7 +140,9 @@ class WebhookWorker:
         self.client = http_client or httpx.Client(
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
         )
-        self.lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 30)
+        #: What one send may take (httpx's timeout bounds the connect and the read apart).
+        self.send_allowance = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2)
+        self.lease = self.send_allowance + timedelta(seconds=30)
 
     def close(self) -> None:
         self.client.close()
@@ -152,8 +155,12 @@ class WebhookWorker:
                 return 0
         token = uuid.uuid4().hex
         claimed = self._claim(token, now)
-        for item in claimed:
+        lease_end = now + self.lease
+        for position, item in enumerate(claimed):
             at = max(now, utcnow())
+            if lease_end - at < self.send_allowance + timedelta(seconds=10):
+                lease_end = at + self.lease
+                self._extend_lease(token, [c.delivery_id for c in claimed[position:]], lease_end)
             if isinstance(item.secret, SecretUnavailable):
                 failed = Attempt(False, None, f"not sent: signing secret: {item.secret}")
                 self._record(token, item.delivery_id, failed, at)
@@ -198,6 +205,15 @@ class WebhookWorker:
                 )
             session.commit()
         return claimed
+
+    def _extend_lease(self, token: str, delivery_ids: list[str], until: datetime) -> None:
+        """The lease covers one send; a batch to a slow receiver can take up to a send per row,
+        so the rows not yet sent are leased again before the lease could run out under them
+        (else another worker would take them over and send them a second time)."""
+        with self.database.sessions() as session:
+            begin_write(session)
+            WebhookRepository(session).extend_lease(delivery_ids, token, until)
+            session.commit()
 
     def _secret(self, endpoint: WebhookEndpoint) -> str | SecretUnavailable:
         try:

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -17,7 +18,9 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from app.enterprises.repository import EnterpriseRepository
+from app.integrators.repository import WebhookRepository
 from app.integrators.worker import UnsafeDestination, WebhookWorker, backoff, checked_addresses
+from app.kit import clock
 from app.kit.clock import utcnow
 from app.kit.db import Database
 from app.kit.settings import Settings
@@ -52,6 +55,17 @@ def approve(client: TestClient, db: Session, endpoint_id: str) -> None:
     response = admin.post(f"/api/v1/admin/webhooks/{endpoint_id}/approve")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "active"
+
+
+def queue_submissions(
+    client: TestClient, db: Session, integrator: Integrator, url: str, count: int
+) -> None:
+    """An approved endpoint at ``url`` and ``count`` firms' submits queued for it."""
+    endpoint = register_endpoint(client, integrator, url)
+    approve(client, db, endpoint["id"])
+    for _ in range(count):
+        firm = register_firm(client, integrator.headers)
+        submitted(client, integrator.headers, firm["id"])
 
 
 @pytest.fixture
@@ -422,11 +436,7 @@ class TestWorkers:
         database: Database,
         settings: Settings,
     ) -> None:
-        endpoint = register_endpoint(client, integrator, receiver.url)
-        approve(client, db, endpoint["id"])
-        for _ in range(6):
-            firm = register_firm(client, integrator.headers)
-            submitted(client, integrator.headers, firm["id"])
+        queue_submissions(client, db, integrator, receiver.url, 6)
         workers = [WebhookWorker(database, settings, batch_size=2) for _ in range(3)]
         barrier = threading.Barrier(len(workers))
 
@@ -448,3 +458,33 @@ class TestWorkers:
         assert sorted(json.loads(r.body)["data"]["seq"] for r in receiver.received) == list(
             range(1, 7)
         )
+
+    def test_a_slow_batch_keeps_its_unsent_rows_leased_so_no_other_worker_resends_them(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        receiver: Receiver,
+        database: Database,
+        settings: Settings,
+    ) -> None:
+        """Each send takes its whole allowance (2 × the timeout): a batch of five outlasts one
+        lease. Before each send, another worker looks for due rows: it must find none."""
+        queue_submissions(client, db, integrator, receiver.url, 5)
+        up_for_grabs: list[bool] = []
+        with clock.frozen(utcnow()) as time:
+
+            def slow_receiver(request: httpx.Request) -> httpx.Response:
+                with database.sessions() as other_worker:
+                    up_for_grabs.append(WebhookRepository(other_worker).any_due(time.now))
+                time.advance(timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS))
+                return httpx.Response(204)
+
+            slow = httpx.Client(transport=httpx.MockTransport(slow_receiver))
+            worker = WebhookWorker(database, settings, http_client=slow)
+            try:
+                assert worker.run_once() == 5
+            finally:
+                worker.close()
+        assert up_for_grabs == [False] * 5
+        assert {d.status for d in deliveries(db)} == {"delivered"}
