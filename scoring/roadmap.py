@@ -878,18 +878,40 @@ class _Planner:
             for g, options, fixed, _ in prepared:
                 if g:
                     anyhow = _add_moves(anyhow, options[:fixed], overall=True)
-        for combo, levels_now, spent, gap, gaps in combinations:
-            limit = (bound if best is None else best[0] - 1) - spent
-            if limit < 0:
-                continue
-            if bounded:
-                if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
+        # With bounds, the combinations are tried least bound first (ties in product order):
+        # the first exact plan is then near the least, and every combination whose bound
+        # exceeds it (or equals it, later in product order) is never tried. The plan is still
+        # the first combination in product order that needs the least effort.
+        ranked: Iterable[tuple[int, int]] = ((0, n) for n in range(len(combinations)))
+        if bounded:
+            ranked = []
+            for n, (_, _, spent, gap, gaps) in enumerate(combinations):
+                room = bound - spent
+                if room < 0:
+                    continue
+                need = bisect_left(anyhow, -(-gap // 100), 0, room + 1)
+                if need > room:
                     continue  # even with every decided move and no bars
                 low = 0
                 for g, (k, _) in enumerate(short, start=1):
-                    low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, limit + 1)
-                if low > limit:
+                    low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, room + 1)
+                if low > room:
                     continue  # the short stages alone need more
+                ranked.append((spent + max(need, low), n))
+            ranked.sort()
+        first = len(combinations)  # the winner's position in product order
+        for low, n in ranked:
+            combo, levels_now, spent, gap, gaps = combinations[n]
+            if best is None:
+                limit = bound - spent
+            else:
+                if low > best[0]:
+                    break  # ranked by bound: no later one can need less
+                limit = best[0] - (n > first) - spent  # a later one must need strictly less
+                if low - spent > limit:
+                    continue
+            if limit < 0:
+                continue
             rows = base
             if enumerated:
                 rows = []
@@ -909,6 +931,7 @@ class _Planner:
             effort = _least(rows[0], needs_now, gap, limit, convolved)
             if effort is not None:
                 best = (spent + effort, combo, rows)
+                first = n
         if best is None:
             return None
         return self._rebuild_plan(best, choices, infos, tables, prepared, short)
@@ -1094,18 +1117,32 @@ def _best_row(items: list[list[_Move]], width: int, *, overall: bool) -> list[in
 
 
 def _add_moves(best: list[int], options: list[_Move], *, overall: bool) -> list[int]:
-    """``best`` (most gain per effort) with at most one of ``options`` added."""
+    """``best`` (most gain per effort) with at most one of ``options`` added.
+
+    Rows are non-decreasing, and from the first effort ``full`` at which ``best`` has its
+    largest gain on it is flat: there a move adds the same value everywhere, so only the
+    efforts below ``full + cost`` are compared one by one, and the flat rest is raised with
+    one slice (the row stays non-decreasing, so the cells to raise are a prefix of it).
+    """
     width = len(best)
     row = best[:]
+    top = best[-1]
+    full = bisect_left(best, top)
     for move in options:
         cost = move.effort
         if cost >= width:
             continue
         gain = move.d_overall if overall else move.d_num
-        for effort, before in enumerate(best[: width - cost], cost):
+        flat = full + cost  # from here on, best[effort − cost] is ``top``
+        for effort, before in enumerate(best[: min(full, width - cost)], cost):
             value = before + gain
             if value > row[effort]:
                 row[effort] = value
+        if flat < width:
+            value = top + gain
+            end = bisect_left(row, value, flat, width)
+            if end > flat:
+                row[flat:end] = [value] * (end - flat)
     return row
 
 
