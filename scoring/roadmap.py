@@ -946,9 +946,8 @@ class _Planner:
         short: list[tuple[int, int]],
     ) -> list[_Move]:
         """The winning combination's moves: its effort shared out between the groups as
-        ``_least`` found it, then each group's moves picked from its table in served order
-        (only as wide as its share; the rows before its first decided question are the
-        settled table's)."""
+        ``_least`` found it, then each group's moves read back as a table of its questions in
+        served order would give them (``_rebuild``, from the settled table's rows)."""
         total, combo, rows = best
         chosen = [cast(_Move, choices[i][c]) for i, c in enumerate(combo) if c]
         levels_now = [info[c][0] for info, c in zip(infos, combo, strict=True)]
@@ -958,28 +957,18 @@ class _Planner:
             gap -= 100 * move.d_overall
         needs = [(rows[g], stage_gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
         budgets = _allot(rows[0], needs, gap, total - sum(move.effort for move in chosen))
-        items: list[list[list[_Move]]] = [[] for _ in tables]
-        settled_first = [-1] * len(tables)
+        # per group, its questions in served order with their usable moves; True: decided
+        items: list[list[tuple[list[_Move], bool]]] = [[] for _ in tables]
         for g, options, fixed, checks in prepared:
             count = fixed
             if checks is not None:
                 count = _counts([(options, fixed, checks)], levels_now)[0]
-                if count and settled_first[g] < 0:
-                    settled_first[g] = len(items[g])
             if count:
-                items[g].append(options[:count])
+                items[g].append((options[:count], checks is not None))
         found = list(chosen)
         for g, table in enumerate(tables):
-            budget = budgets[g]
-            if not budget:
-                continue
-            same = len(items[g]) if settled_first[g] < 0 else settled_first[g]
-            bests = table.bests[: same + 1]
-            row = bests[-1][: budget + 1]
-            for options in items[g][same:]:
-                row = _add_moves(row, options, overall=g == 0)
-                bests.append(row)
-            found += _rebuild(_Table(items[g], bests, g == 0), budget)
+            if budgets[g]:
+                found += _rebuild(items[g], table, budgets[g])
         return found
 
 
@@ -1094,9 +1083,6 @@ class _Table:
     items: list[list[_Move]]
     bests: list[list[int]]
     overall: bool  # gains in overall units (d_overall), else in stage units (d_num)
-
-    def gain(self, move: _Move) -> int:
-        return move.d_overall if self.overall else move.d_num
 
 
 def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
@@ -1268,18 +1254,63 @@ def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width:
     return row
 
 
-def _rebuild(table: _Table, budget: int) -> list[_Move]:
-    """The moves behind ``table.bests[-1][budget]``, found row by row from the last."""
+def _rebuild(items: list[tuple[list[_Move], bool]], table: _Table, budget: int) -> list[_Move]:
+    """The moves behind the most gain with effort ≤ ``budget`` of ``items`` (served order;
+    True: a decided question) as a served-order table of them reads them back: from the last
+    question to the first, no move if the row before it has the same gain, else its first
+    move that does.
+
+    That row before question i (the most gain per effort of the questions before it) is not
+    built: it is the settled ``table``'s row of the settled questions before i combined with
+    the few decided questions before i, evaluated only at the efforts the reading needs (the
+    most, over each way of choosing at most one move of each such decided question, of the
+    settled row at the effort left plus those moves' gains).
+    """
+    overall = table.overall
+    bests = table.bests
+    combined = [(0, 0)]  # (effort, gain) of each choice of the decided questions so far
+    before: list[list[tuple[int, int]]] = []
+    for options, decided in items:
+        before.append(combined)
+        if decided:
+            combined = combined + [
+                (effort + move.effort, gain + (move.d_overall if overall else move.d_num))
+                for effort, gain in combined
+                for move in options
+                if effort + move.effort <= budget
+            ]
+    settled = len(bests) - 1
+    row = bests[settled]
+    value = max(row[budget - effort] + gain for effort, gain in combined)
     picked: list[_Move] = []
-    for i in range(len(table.items), 0, -1):
-        value, before = table.bests[i][budget], table.bests[i - 1]
-        if value == before[budget]:
+    for i in range(len(items) - 1, -1, -1):
+        options, decided = items[i]
+        if not decided:
+            settled -= 1
+            row = bests[settled]
+        pairs = before[i]
+        if pairs is before[0]:  # no decided question before this one: the settled row itself
+            if row[budget] == value:
+                continue
+            for move in options:
+                cost = move.effort
+                gain = move.d_overall if overall else move.d_num
+                if cost <= budget and row[budget - cost] + gain == value:
+                    picked.append(move)
+                    budget -= cost
+                    value -= gain
+                    break
             continue
-        for move in table.items[i - 1]:
+        if max(row[budget - e] + g for e, g in pairs if e <= budget) == value:
+            continue
+        for move in options:
             cost = move.effort
-            if cost <= budget and before[budget - cost] + table.gain(move) == value:
+            gain = move.d_overall if overall else move.d_num
+            left = budget - cost
+            if left >= 0 and max(row[left - e] + g for e, g in pairs if e <= left) + gain == value:
                 picked.append(move)
-                budget -= cost
+                budget = left
+                value -= gain
                 break
     return picked
 
