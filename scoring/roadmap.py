@@ -862,7 +862,7 @@ class _Planner:
         combinations = _combinations(infos, overall_gap, stage_gaps)
         # With a few combinations, trying each exactly costs about what the bounds would: only
         # more of them are worth bounding (the threshold chosen by callgrind instruction counts).
-        bounded = len(combinations) > 6
+        bounded = len(combinations) > _BOUNDED_ABOVE
         relaxed = anyhow = []
         if bounded:
             relaxed = [
@@ -934,7 +934,7 @@ class _Planner:
                 first = n
         if best is None:
             return None
-        return self._rebuild_plan(best, choices, infos, tables, prepared, short)
+        return self._rebuild_plan(best, choices, infos, tables, prepared, short, convolved)
 
     def _rebuild_plan(
         self,
@@ -944,19 +944,20 @@ class _Planner:
         tables: list[_Table],
         prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]],
         short: list[tuple[int, int]],
+        convolved: dict[tuple[int, ...], list[int]],
     ) -> list[_Move]:
         """The winning combination's moves: its effort shared out between the groups as
-        ``_least`` found it, then each group's moves read back as a table of its questions in
-        served order would give them (``_rebuild``, from the settled table's rows)."""
+        ``_least`` found it (with the convolutions it made), then each group's moves read back
+        as a table of its questions in served order would give them (``_rebuild``, from the
+        settled table's rows)."""
         total, combo, rows = best
         chosen = [cast(_Move, choices[i][c]) for i, c in enumerate(combo) if c]
         levels_now = [info[c][0] for info, c in zip(infos, combo, strict=True)]
-        stage_gaps, gap = self.evaluator.gaps(self.rung)
+        stage_gaps = self.evaluator.gaps(self.rung)[0]
         for move in chosen:
             stage_gaps[move.stage] -= 100 * move.d_num
-            gap -= 100 * move.d_overall
         needs = [(rows[g], stage_gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
-        budgets = _allot(rows[0], needs, gap, total - sum(move.effort for move in chosen))
+        budgets = _allot(rows[0], needs, total - sum(move.effort for move in chosen), convolved)
         # per group, its questions in served order with their usable moves; True: decided
         items: list[list[tuple[list[_Move], bool]]] = [[] for _ in tables]
         for g, options, fixed, checks in prepared:
@@ -973,6 +974,8 @@ class _Planner:
 
 
 _ZERO = Decimal(0)
+#: Relaxed bounds are built only for more combinations than this (chosen by instruction counts).
+_BOUNDED_ABOVE = 2
 
 
 def _rate(options: list[_Move]) -> tuple[float, int]:
@@ -1133,11 +1136,15 @@ def _add_moves(best: list[int], options: list[_Move], *, overall: bool) -> list[
 
 
 def _stage_rows(
-    pool: list[int], needs: list[tuple[list[int], int, int]], limit: int
+    pool: list[int],
+    needs: list[tuple[list[int], int, int]],
+    limit: int,
+    convolved: dict[tuple[int, ...], list[int]],
 ) -> tuple[list[list[int]], list[int], list[int], list[list[int]]] | None:
     """The short stages' rows in overall units, the least effort at which each is at its bar,
     the least effort at which the pool and the first j are (``lows``), and the best overall
-    gain per effort of the pool and the first j short stages (``totals``, all but the last)."""
+    gain per effort of the pool and the first j short stages (``totals``, all but the last;
+    from ``convolved`` when ``_least`` made them)."""
     width = limit + 1
     stages: list[list[int]] = []
     starts: list[int] = []
@@ -1149,10 +1156,30 @@ def _stage_rows(
         stages.append([multiplier * v for v in row[:width]])
         starts.append(start)
         lows.append(lows[-1] + start)
-    totals: list[list[int]] = [pool[:width]]
-    for j in range(len(needs) - 1):  # all but the last convolution, in full
-        totals.append(_convolve(totals[j], stages[j], starts[j], lows[j], width))
+    totals: list[list[int]] = [pool]
+    key: tuple[int, ...] = (id(pool),)
+    for j, (row, _, multiplier) in enumerate(needs[:-1]):  # all but the last convolution
+        key += (id(row), starts[j])
+        totals.append(_convolved(convolved, key, totals[j], row, multiplier, starts[j], lows[j]))
     return stages, starts, lows, totals
+
+
+def _convolved(
+    convolved: dict[tuple[int, ...], list[int]],
+    key: tuple[int, ...],
+    earlier: list[int],
+    row: list[int],
+    multiplier: int,
+    start: int,
+    low: int,
+) -> list[int]:
+    """``earlier`` convolved with the short stage ``row`` (in overall units, as wide as the
+    row), kept in ``convolved`` under ``key`` (the rows and starts it combines)."""
+    known = convolved.get(key)
+    if known is None:
+        scaled = [multiplier * v for v in row]
+        known = convolved[key] = _convolve(earlier, scaled, start, low, len(row))
+    return known
 
 
 def _least(
@@ -1185,12 +1212,7 @@ def _least(
         if low + start > limit:
             return None
         key += (id(row), start)
-        known = convolved.get(key)
-        if known is None:
-            full = len(row)
-            scaled = [multiplier * v for v in row]
-            known = convolved[key] = _convolve(earlier, scaled, start, low, full)
-        earlier = known
+        earlier = _convolved(convolved, key, earlier, row, multiplier, start, low)
         low += start
     row, need, multiplier = needs[-1]
     start = bisect_left(row, -(-need // 100), 0, width)
@@ -1211,11 +1233,14 @@ def _least(
 
 
 def _allot(
-    pool: list[int], needs: list[tuple[list[int], int, int]], overall_gap: int, effort: int
+    pool: list[int],
+    needs: list[tuple[list[int], int, int]],
+    effort: int,
+    convolved: dict[tuple[int, ...], list[int]],
 ) -> list[int]:
     """How ``_least``'s ``effort`` is shared: the pool's, then each short stage's; ties go to
     the least effort on the later stage."""
-    prepared = _stage_rows(pool, needs, effort)
+    prepared = _stage_rows(pool, needs, effort, convolved)
     assert prepared is not None
     stages, starts, lows, totals = prepared
     shares: list[int] = []
