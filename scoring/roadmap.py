@@ -356,6 +356,7 @@ class _Ladder:
     option_position: dict[str, int]
     positions: tuple[Option | Band, ...]
     dependent: bool  # some applies_if reads this question's answer
+    single: bool  # a single-choice question (its position is its option's)
     scaled: tuple[int, ...]  # weight × level × scale, per position
     weight: int  # weight × scale
     requires: tuple[tuple[tuple[str, Decimal], ...], ...]  # per position
@@ -363,8 +364,10 @@ class _Ladder:
     scale: int
     #: the moves up from each (position, level, cap, limited), see ``_climbs``
     climbs: dict[tuple[int, Decimal, Decimal, bool], list[_Climb]]
-    #: … as ``_Move``s, also by stage index and multiplier (at most ``_MOVES_KEPT``)
-    moves_up: dict[tuple[int, Decimal, Decimal, bool, int, int], list[_Move]]
+    #: … as ``_Move``s, also by stage index and multiplier (at most ``_MOVES_KEPT``); keyed by
+    #: the option chosen (a single choice; else None: the level gives the position), the level,
+    #: cap, limited, stage index and multiplier
+    moves_up: dict[tuple[str | None, Decimal, Decimal, bool, int, int], list[_Move]]
 
     def points(self, level: Decimal) -> int:
         """``level`` in the units of ``scaled``."""
@@ -392,6 +395,7 @@ def _ladders(questionnaire: Questionnaire) -> dict[str, _Ladder]:
                 option_position={p.id: i for i, p in enumerate(positions) if isinstance(p, Option)},
                 positions=positions,
                 dependent=question.id in readers,
+                single=question.type == "single",
                 scaled=tuple(
                     int(question.weight * scale) * int(cast(Decimal, p.level) * scale)
                     for p in positions
@@ -617,11 +621,6 @@ class _Planner:
         self._moves: dict[tuple[bool, bool], dict[str, list[_Move]]] = {}
         self._applicable: set[str] | None = None
         self._facts: Facts | None = None
-        self.current: dict[str, int] = {}
-        for qid, level in base.levels.items():
-            ladder = self.ladders.get(qid)
-            if ladder is not None:
-                self.current[qid] = _current_position(ladder, base.effective[qid], level)
 
     def moves(self, *, limited: bool, dependent: bool) -> dict[str, list[_Move]]:
         """Candidate moves per question, cheapest first (``limited``: within limits only)."""
@@ -645,18 +644,23 @@ class _Planner:
         cap = self.cap
         found: dict[str, list[_Move]] = {}
         effective = self.base.effective
-        for qid, frm in self.current.items():
-            ladder = self.ladders[qid]
+        ladders = self.ladders
+        for qid, level in levels.items():
+            ladder = ladders.get(qid)
+            if ladder is None:
+                continue
             question = ladder.question
             k = position[question.stage_id]
             multiplier = multipliers[k]
-            level = levels[qid]
-            # the same question, position, rung and stage multiplier: the same moves
-            known = (frm, level, cap, limited, k, multiplier)
+            # the same question, position, rung and stage multiplier: the same moves (a
+            # single choice's position is its option's; any other question's, its level's)
+            value = cast(str, effective[qid]) if ladder.single else None
+            known = (value, level, cap, limited, k, multiplier)
             moves = ladder.moves_up.get(known)
             if moves is None:
                 if len(ladder.moves_up) >= _MOVES_KEPT:
                     ladder.moves_up.clear()
+                frm = _current_position(ladder, effective[qid], level)
                 moves = ladder.moves_up[known] = [
                     _Move(
                         question,
