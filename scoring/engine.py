@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -513,7 +513,13 @@ def score(
     if issues:
         raise InvalidAnswers(issues)
     rung = rung_of(totals.overall, totals.stages)
-    result = ScoreResult(
+    held_back_by = held_back(questionnaire, rung, totals.overall, totals.stages)
+    plan = None
+    if with_roadmap:  # built before the result, which is then made once (not copied)
+        from scoring.roadmap import build_roadmap
+
+        plan = build_roadmap(questionnaire, answers, profile, rung, held_back_by, totals)
+    return ScoreResult(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
         overall=None if totals.overall is None else to_exact_decimal(totals.overall),
@@ -524,10 +530,6 @@ def score(
             if stage.id in totals.stages
         },
         question_levels=totals.levels,
-        held_back_by=held_back(questionnaire, rung, totals.overall, totals.stages),
+        held_back_by=held_back_by,
+        roadmap=plan,
     )
-    if not with_roadmap:
-        return result
-    from scoring.roadmap import build_roadmap
-
-    return replace(result, roadmap=build_roadmap(questionnaire, answers, profile, result, totals))

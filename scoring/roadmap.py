@@ -1348,30 +1348,30 @@ def roadmap(
     questionnaire: Questionnaire, answers: Answers, profile: Profile | None, result: ScoreResult
 ) -> Roadmap:
     """The roadmap from ``result`` (a score of these answers) to the next rung."""
-    return build_roadmap(
-        questionnaire, answers, profile, result, walk(questionnaire, answers, profile)
-    )
+    base = walk(questionnaire, answers, profile)
+    return build_roadmap(questionnaire, answers, profile, result.rung, result.held_back_by, base)
 
 
 def build_roadmap(
     questionnaire: Questionnaire,
     answers: Answers,
     profile: Profile | None,
-    result: ScoreResult,
+    rung: Decimal,
+    held_back_by: tuple[HeldBack, ...],
     base: Tally,
 ) -> Roadmap:
-    """``roadmap`` with the base tally already computed (internal to ``score``)."""
-    rung = result.rung
+    """``roadmap`` from the rung, what holds it back and the base tally already computed
+    (internal to ``score``)."""
     if base.overall is None or rung == RUNG_LEVELS[-1]:
-        return Roadmap(rung, None, result.held_back_by, None, (), None)
+        return Roadmap(rung, None, held_back_by, None, (), None)
     next_rung = rung + RUNG_STEP
     planner = _Planner(questionnaire, answers, profile, base, next_rung)
-    binding = {reason.stage_id for reason in result.held_back_by if reason.kind == "stage"}
+    binding = {reason.stage_id for reason in held_back_by if reason.kind == "stage"}
     plan = _plan(planner, binding)
     in_plan = {step.question_id for step in plan.steps} if plan else set()
     ideas = _ideas(planner, binding, in_plan)
     why = _why_not_higher(questionnaire, planner, next_rung)
-    return Roadmap(rung, next_rung, result.held_back_by, plan, ideas, why)
+    return Roadmap(rung, next_rung, held_back_by, plan, ideas, why)
 
 
 def _plan(planner: _Planner, binding: set[str | None]) -> Plan | None:
