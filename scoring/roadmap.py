@@ -1301,13 +1301,16 @@ def _rebuild(items: list[tuple[list[_Move], bool]], table: _Table, budget: int) 
     before: list[list[tuple[int, int]]] = []
     for options, decided in items:
         before.append(combined)
-        if decided:
-            combined = combined + [
-                (effort + move.effort, gain + (move.d_overall if overall else move.d_num))
-                for effort, gain in combined
-                for move in options
-                if effort + move.effort <= budget
-            ]
+        if decided:  # rows are non-decreasing: only the choices no cheaper one beats matter
+            combined = _frontier(
+                combined
+                + [
+                    (effort + move.effort, gain + (move.d_overall if overall else move.d_num))
+                    for effort, gain in combined
+                    for move in options
+                    if effort + move.effort <= budget
+                ]
+            )
     settled = len(bests) - 1
     row = bests[settled]
     value = max(row[budget - effort] + gain for effort, gain in combined)
@@ -1342,6 +1345,16 @@ def _rebuild(items: list[tuple[list[_Move], bool]], table: _Table, budget: int) 
                 value -= gain
                 break
     return picked
+
+
+def _frontier(choices: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The (effort, gain) pairs that no other pair beats with no more effort (least effort
+    first); with a non-decreasing row, the most of row[x − effort] + gain is among them."""
+    kept: list[tuple[int, int]] = []
+    for effort, gain in sorted(choices, key=lambda choice: (choice[0], -choice[1])):
+        if not kept or gain > kept[-1][1]:
+            kept.append((effort, gain))
+    return kept
 
 
 def roadmap(
