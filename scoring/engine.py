@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -51,9 +51,10 @@ __all__ = [
 
 _EMPTY_PROFILE: Mapping[str, object] = {}
 _THRESHOLDS = {level: (Fraction(level), Fraction(level - RUNG_STEP)) for level in RUNG_LEVELS}
-_RUNG_FRACTIONS = tuple(
-    (level, Fraction(level), Fraction(level - RUNG_STEP)) for level in RUNG_LEVELS[1:]
-)
+#: Rungs are RUNG_STEP apart from MIN_LEVEL: rung k is (_FIRST_STEPS + k) steps of RUNG_STEP.
+_STEPS_PER_UNIT = int(1 / RUNG_STEP)
+_FIRST_STEPS = int(MIN_LEVEL * _STEPS_PER_UNIT)
+assert RUNG_LEVELS == tuple(MIN_LEVEL + k * RUNG_STEP for k in range(len(RUNG_LEVELS)))
 
 
 def display(value: Decimal) -> float:
@@ -457,16 +458,17 @@ def overall_of(questionnaire: Questionnaire, stages: Mapping[str, Fraction]) -> 
 
 
 def rung_of(overall: Fraction | None, stages: Mapping[str, Fraction]) -> Decimal:
-    """The highest rung r with O ≥ r and every scored stage ≥ r − 0.25 (2.75 if none)."""
+    """The highest rung r with O ≥ r and every scored stage ≥ r − 0.25 (2.75 if none).
+
+    In whole steps of 0.25 (exact integer floors, no ``Fraction`` comparisons): O ≥ r when
+    ⌊4·O⌋ ≥ 4r, and a stage S ≥ r − 0.25 when ⌊4·S⌋ + 1 ≥ 4r.
+    """
     if overall is None:
         return MIN_LEVEL
-    lowest = min(stages.values())
-    reached = MIN_LEVEL
-    for level, needed, stage_needed in _RUNG_FRACTIONS:
-        if overall < needed or lowest < stage_needed:
-            break
-        reached = level
-    return reached
+    steps = _STEPS_PER_UNIT * overall.numerator // overall.denominator
+    for value in stages.values():
+        steps = min(steps, _STEPS_PER_UNIT * value.numerator // value.denominator + 1)
+    return RUNG_LEVELS[min(max(steps - _FIRST_STEPS, 0), len(RUNG_LEVELS) - 1)]
 
 
 def held_back(
@@ -511,7 +513,13 @@ def score(
     if issues:
         raise InvalidAnswers(issues)
     rung = rung_of(totals.overall, totals.stages)
-    result = ScoreResult(
+    held_back_by = held_back(questionnaire, rung, totals.overall, totals.stages)
+    plan = None
+    if with_roadmap:  # built before the result, which is then made once (not copied)
+        from scoring.roadmap import build_roadmap
+
+        plan = build_roadmap(questionnaire, answers, profile, rung, held_back_by, totals)
+    return ScoreResult(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
         overall=None if totals.overall is None else to_exact_decimal(totals.overall),
@@ -522,10 +530,6 @@ def score(
             if stage.id in totals.stages
         },
         question_levels=totals.levels,
-        held_back_by=held_back(questionnaire, rung, totals.overall, totals.stages),
+        held_back_by=held_back_by,
+        roadmap=plan,
     )
-    if not with_roadmap:
-        return result
-    from scoring.roadmap import build_roadmap
-
-    return replace(result, roadmap=build_roadmap(questionnaire, answers, profile, result, totals))

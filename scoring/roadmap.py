@@ -356,6 +356,7 @@ class _Ladder:
     option_position: dict[str, int]
     positions: tuple[Option | Band, ...]
     dependent: bool  # some applies_if reads this question's answer
+    single: bool  # a single-choice question (its position is its option's)
     scaled: tuple[int, ...]  # weight × level × scale, per position
     weight: int  # weight × scale
     requires: tuple[tuple[tuple[str, Decimal], ...], ...]  # per position
@@ -363,8 +364,10 @@ class _Ladder:
     scale: int
     #: the moves up from each (position, level, cap, limited), see ``_climbs``
     climbs: dict[tuple[int, Decimal, Decimal, bool], list[_Climb]]
-    #: … as ``_Move``s, also by stage index and multiplier (at most ``_MOVES_KEPT``)
-    moves_up: dict[tuple[int, Decimal, Decimal, bool, int, int], list[_Move]]
+    #: … as ``_Move``s, also by stage index and multiplier (at most ``_MOVES_KEPT``); keyed by
+    #: the option chosen (a single choice; else None: the level gives the position), the level,
+    #: cap, limited, stage index and multiplier
+    moves_up: dict[tuple[str | None, Decimal, Decimal, bool, int, int], list[_Move]]
 
     def points(self, level: Decimal) -> int:
         """``level`` in the units of ``scaled``."""
@@ -392,6 +395,7 @@ def _ladders(questionnaire: Questionnaire) -> dict[str, _Ladder]:
                 option_position={p.id: i for i, p in enumerate(positions) if isinstance(p, Option)},
                 positions=positions,
                 dependent=question.id in readers,
+                single=question.type == "single",
                 scaled=tuple(
                     int(question.weight * scale) * int(cast(Decimal, p.level) * scale)
                     for p in positions
@@ -617,11 +621,6 @@ class _Planner:
         self._moves: dict[tuple[bool, bool], dict[str, list[_Move]]] = {}
         self._applicable: set[str] | None = None
         self._facts: Facts | None = None
-        self.current: dict[str, int] = {}
-        for qid, level in base.levels.items():
-            ladder = self.ladders.get(qid)
-            if ladder is not None:
-                self.current[qid] = _current_position(ladder, base.effective[qid], level)
 
     def moves(self, *, limited: bool, dependent: bool) -> dict[str, list[_Move]]:
         """Candidate moves per question, cheapest first (``limited``: within limits only)."""
@@ -645,18 +644,23 @@ class _Planner:
         cap = self.cap
         found: dict[str, list[_Move]] = {}
         effective = self.base.effective
-        for qid, frm in self.current.items():
-            ladder = self.ladders[qid]
+        ladders = self.ladders
+        for qid, level in levels.items():
+            ladder = ladders.get(qid)
+            if ladder is None:
+                continue
             question = ladder.question
             k = position[question.stage_id]
             multiplier = multipliers[k]
-            level = levels[qid]
-            # the same question, position, rung and stage multiplier: the same moves
-            known = (frm, level, cap, limited, k, multiplier)
+            # the same question, position, rung and stage multiplier: the same moves (a
+            # single choice's position is its option's; any other question's, its level's)
+            value = cast(str, effective[qid]) if ladder.single else None
+            known = (value, level, cap, limited, k, multiplier)
             moves = ladder.moves_up.get(known)
             if moves is None:
                 if len(ladder.moves_up) >= _MOVES_KEPT:
                     ladder.moves_up.clear()
+                frm = _current_position(ladder, effective[qid], level)
                 moves = ladder.moves_up[known] = [
                     _Move(
                         question,
@@ -862,7 +866,7 @@ class _Planner:
         combinations = _combinations(infos, overall_gap, stage_gaps)
         # With a few combinations, trying each exactly costs about what the bounds would: only
         # more of them are worth bounding (the threshold chosen by callgrind instruction counts).
-        bounded = len(combinations) > 6
+        bounded = len(combinations) > _BOUNDED_ABOVE
         relaxed = anyhow = []
         if bounded:
             relaxed = [
@@ -878,18 +882,40 @@ class _Planner:
             for g, options, fixed, _ in prepared:
                 if g:
                     anyhow = _add_moves(anyhow, options[:fixed], overall=True)
-        for combo, levels_now, spent, gap, gaps in combinations:
-            limit = (bound if best is None else best[0] - 1) - spent
-            if limit < 0:
-                continue
-            if bounded:
-                if bisect_left(anyhow, -(-gap // 100), 0, limit + 1) > limit:
+        # With bounds, the combinations are tried least bound first (ties in product order):
+        # the first exact plan is then near the least, and every combination whose bound
+        # exceeds it (or equals it, later in product order) is never tried. The plan is still
+        # the first combination in product order that needs the least effort.
+        ranked: Iterable[tuple[int, int]] = ((0, n) for n in range(len(combinations)))
+        if bounded:
+            ranked = []
+            for n, (_, _, spent, gap, gaps) in enumerate(combinations):
+                room = bound - spent
+                if room < 0:
+                    continue
+                need = bisect_left(anyhow, -(-gap // 100), 0, room + 1)
+                if need > room:
                     continue  # even with every decided move and no bars
                 low = 0
                 for g, (k, _) in enumerate(short, start=1):
-                    low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, limit + 1)
-                if low > limit:
+                    low += bisect_left(relaxed[g], -(-gaps[k] // 100), 0, room + 1)
+                if low > room:
                     continue  # the short stages alone need more
+                ranked.append((spent + max(need, low), n))
+            ranked.sort()
+        first = len(combinations)  # the winner's position in product order
+        for low, n in ranked:
+            combo, levels_now, spent, gap, gaps = combinations[n]
+            if best is None:
+                limit = bound - spent
+            else:
+                if low > best[0]:
+                    break  # ranked by bound: no later one can need less
+                limit = best[0] - (n > first) - spent  # a later one must need strictly less
+                if low - spent > limit:
+                    continue
+            if limit < 0:
+                continue
             rows = base
             if enumerated:
                 rows = []
@@ -909,9 +935,10 @@ class _Planner:
             effort = _least(rows[0], needs_now, gap, limit, convolved)
             if effort is not None:
                 best = (spent + effort, combo, rows)
+                first = n
         if best is None:
             return None
-        return self._rebuild_plan(best, choices, infos, tables, prepared, short)
+        return self._rebuild_plan(best, choices, infos, tables, prepared, short, convolved)
 
     def _rebuild_plan(
         self,
@@ -921,46 +948,38 @@ class _Planner:
         tables: list[_Table],
         prepared: list[tuple[int, list[_Move], int, list[list[tuple[int, Decimal]]] | None]],
         short: list[tuple[int, int]],
+        convolved: dict[tuple[int, ...], list[int]],
     ) -> list[_Move]:
         """The winning combination's moves: its effort shared out between the groups as
-        ``_least`` found it, then each group's moves picked from its table in served order
-        (only as wide as its share; the rows before its first decided question are the
-        settled table's)."""
+        ``_least`` found it (with the convolutions it made), then each group's moves read back
+        as a table of its questions in served order would give them (``_rebuild``, from the
+        settled table's rows)."""
         total, combo, rows = best
         chosen = [cast(_Move, choices[i][c]) for i, c in enumerate(combo) if c]
         levels_now = [info[c][0] for info, c in zip(infos, combo, strict=True)]
-        stage_gaps, gap = self.evaluator.gaps(self.rung)
+        stage_gaps = self.evaluator.gaps(self.rung)[0]
         for move in chosen:
             stage_gaps[move.stage] -= 100 * move.d_num
-            gap -= 100 * move.d_overall
         needs = [(rows[g], stage_gaps[k], m) for g, (k, m) in enumerate(short, start=1)]
-        budgets = _allot(rows[0], needs, gap, total - sum(move.effort for move in chosen))
-        items: list[list[list[_Move]]] = [[] for _ in tables]
-        settled_first = [-1] * len(tables)
+        budgets = _allot(rows[0], needs, total - sum(move.effort for move in chosen), convolved)
+        # per group, its questions in served order with their usable moves; True: decided
+        items: list[list[tuple[list[_Move], bool]]] = [[] for _ in tables]
         for g, options, fixed, checks in prepared:
             count = fixed
             if checks is not None:
                 count = _counts([(options, fixed, checks)], levels_now)[0]
-                if count and settled_first[g] < 0:
-                    settled_first[g] = len(items[g])
             if count:
-                items[g].append(options[:count])
+                items[g].append((options[:count], checks is not None))
         found = list(chosen)
         for g, table in enumerate(tables):
-            budget = budgets[g]
-            if not budget:
-                continue
-            same = len(items[g]) if settled_first[g] < 0 else settled_first[g]
-            bests = table.bests[: same + 1]
-            row = bests[-1][: budget + 1]
-            for options in items[g][same:]:
-                row = _add_moves(row, options, overall=g == 0)
-                bests.append(row)
-            found += _rebuild(_Table(items[g], bests, g == 0), budget)
+            if budgets[g]:
+                found += _rebuild(items[g], table, budgets[g])
         return found
 
 
 _ZERO = Decimal(0)
+#: Relaxed bounds are built only for more combinations than this (chosen by instruction counts).
+_BOUNDED_ABOVE = 2
 
 
 def _rate(options: list[_Move]) -> tuple[float, int]:
@@ -1072,9 +1091,6 @@ class _Table:
     bests: list[list[int]]
     overall: bool  # gains in overall units (d_overall), else in stage units (d_num)
 
-    def gain(self, move: _Move) -> int:
-        return move.d_overall if self.overall else move.d_num
-
 
 def _table(items: list[list[_Move]], width: int, *, overall: bool) -> _Table:
     """At most one move per question, in the given order; each row is built with C-level list
@@ -1094,27 +1110,45 @@ def _best_row(items: list[list[_Move]], width: int, *, overall: bool) -> list[in
 
 
 def _add_moves(best: list[int], options: list[_Move], *, overall: bool) -> list[int]:
-    """``best`` (most gain per effort) with at most one of ``options`` added."""
+    """``best`` (most gain per effort) with at most one of ``options`` added.
+
+    Rows are non-decreasing, and from the first effort ``full`` at which ``best`` has its
+    largest gain on it is flat: there a move adds the same value everywhere, so only the
+    efforts below ``full + cost`` are compared one by one, and the flat rest is raised with
+    one slice (the row stays non-decreasing, so the cells to raise are a prefix of it).
+    """
     width = len(best)
     row = best[:]
+    top = best[-1]
+    full = bisect_left(best, top)
     for move in options:
         cost = move.effort
         if cost >= width:
             continue
         gain = move.d_overall if overall else move.d_num
-        for effort, before in enumerate(best[: width - cost], cost):
+        flat = full + cost  # from here on, best[effort − cost] is ``top``
+        for effort, before in enumerate(best[: min(full, width - cost)], cost):
             value = before + gain
             if value > row[effort]:
                 row[effort] = value
+        if flat < width:
+            value = top + gain
+            end = bisect_left(row, value, flat, width)
+            if end > flat:
+                row[flat:end] = [value] * (end - flat)
     return row
 
 
 def _stage_rows(
-    pool: list[int], needs: list[tuple[list[int], int, int]], limit: int
+    pool: list[int],
+    needs: list[tuple[list[int], int, int]],
+    limit: int,
+    convolved: dict[tuple[int, ...], list[int]],
 ) -> tuple[list[list[int]], list[int], list[int], list[list[int]]] | None:
     """The short stages' rows in overall units, the least effort at which each is at its bar,
     the least effort at which the pool and the first j are (``lows``), and the best overall
-    gain per effort of the pool and the first j short stages (``totals``, all but the last)."""
+    gain per effort of the pool and the first j short stages (``totals``, all but the last;
+    from ``convolved`` when ``_least`` made them)."""
     width = limit + 1
     stages: list[list[int]] = []
     starts: list[int] = []
@@ -1126,10 +1160,30 @@ def _stage_rows(
         stages.append([multiplier * v for v in row[:width]])
         starts.append(start)
         lows.append(lows[-1] + start)
-    totals: list[list[int]] = [pool[:width]]
-    for j in range(len(needs) - 1):  # all but the last convolution, in full
-        totals.append(_convolve(totals[j], stages[j], starts[j], lows[j], width))
+    totals: list[list[int]] = [pool]
+    key: tuple[int, ...] = (id(pool),)
+    for j, (row, _, multiplier) in enumerate(needs[:-1]):  # all but the last convolution
+        key += (id(row), starts[j])
+        totals.append(_convolved(convolved, key, totals[j], row, multiplier, starts[j], lows[j]))
     return stages, starts, lows, totals
+
+
+def _convolved(
+    convolved: dict[tuple[int, ...], list[int]],
+    key: tuple[int, ...],
+    earlier: list[int],
+    row: list[int],
+    multiplier: int,
+    start: int,
+    low: int,
+) -> list[int]:
+    """``earlier`` convolved with the short stage ``row`` (in overall units, as wide as the
+    row), kept in ``convolved`` under ``key`` (the rows and starts it combines)."""
+    known = convolved.get(key)
+    if known is None:
+        scaled = [multiplier * v for v in row]
+        known = convolved[key] = _convolve(earlier, scaled, start, low, len(row))
+    return known
 
 
 def _least(
@@ -1162,12 +1216,7 @@ def _least(
         if low + start > limit:
             return None
         key += (id(row), start)
-        known = convolved.get(key)
-        if known is None:
-            full = len(row)
-            scaled = [multiplier * v for v in row]
-            known = convolved[key] = _convolve(earlier, scaled, start, low, full)
-        earlier = known
+        earlier = _convolved(convolved, key, earlier, row, multiplier, start, low)
         low += start
     row, need, multiplier = needs[-1]
     start = bisect_left(row, -(-need // 100), 0, width)
@@ -1188,11 +1237,14 @@ def _least(
 
 
 def _allot(
-    pool: list[int], needs: list[tuple[list[int], int, int]], overall_gap: int, effort: int
+    pool: list[int],
+    needs: list[tuple[list[int], int, int]],
+    effort: int,
+    convolved: dict[tuple[int, ...], list[int]],
 ) -> list[int]:
     """How ``_least``'s ``effort`` is shared: the pool's, then each short stage's; ties go to
     the least effort on the later stage."""
-    prepared = _stage_rows(pool, needs, effort)
+    prepared = _stage_rows(pool, needs, effort, convolved)
     assert prepared is not None
     stages, starts, lows, totals = prepared
     shares: list[int] = []
@@ -1231,50 +1283,108 @@ def _convolve(earlier: list[int], stage: list[int], start: int, low: int, width:
     return row
 
 
-def _rebuild(table: _Table, budget: int) -> list[_Move]:
-    """The moves behind ``table.bests[-1][budget]``, found row by row from the last."""
+def _rebuild(items: list[tuple[list[_Move], bool]], table: _Table, budget: int) -> list[_Move]:
+    """The moves behind the most gain with effort ≤ ``budget`` of ``items`` (served order;
+    True: a decided question) as a served-order table of them reads them back: from the last
+    question to the first, no move if the row before it has the same gain, else its first
+    move that does.
+
+    That row before question i (the most gain per effort of the questions before it) is not
+    built: it is the settled ``table``'s row of the settled questions before i combined with
+    the few decided questions before i, evaluated only at the efforts the reading needs (the
+    most, over each way of choosing at most one move of each such decided question, of the
+    settled row at the effort left plus those moves' gains).
+    """
+    overall = table.overall
+    bests = table.bests
+    combined = [(0, 0)]  # (effort, gain) of each choice of the decided questions so far
+    before: list[list[tuple[int, int]]] = []
+    for options, decided in items:
+        before.append(combined)
+        if decided:  # rows are non-decreasing: only the choices no cheaper one beats matter
+            combined = _frontier(
+                combined
+                + [
+                    (effort + move.effort, gain + (move.d_overall if overall else move.d_num))
+                    for effort, gain in combined
+                    for move in options
+                    if effort + move.effort <= budget
+                ]
+            )
+    settled = len(bests) - 1
+    row = bests[settled]
+    value = max(row[budget - effort] + gain for effort, gain in combined)
     picked: list[_Move] = []
-    for i in range(len(table.items), 0, -1):
-        value, before = table.bests[i][budget], table.bests[i - 1]
-        if value == before[budget]:
+    for i in range(len(items) - 1, -1, -1):
+        options, decided = items[i]
+        if not decided:
+            settled -= 1
+            row = bests[settled]
+        pairs = before[i]
+        if pairs is before[0]:  # no decided question before this one: the settled row itself
+            if row[budget] == value:
+                continue
+            for move in options:
+                cost = move.effort
+                gain = move.d_overall if overall else move.d_num
+                if cost <= budget and row[budget - cost] + gain == value:
+                    picked.append(move)
+                    budget -= cost
+                    value -= gain
+                    break
             continue
-        for move in table.items[i - 1]:
+        if max(row[budget - e] + g for e, g in pairs if e <= budget) == value:
+            continue
+        for move in options:
             cost = move.effort
-            if cost <= budget and before[budget - cost] + table.gain(move) == value:
+            gain = move.d_overall if overall else move.d_num
+            left = budget - cost
+            if left >= 0 and max(row[left - e] + g for e, g in pairs if e <= left) + gain == value:
                 picked.append(move)
-                budget -= cost
+                budget = left
+                value -= gain
                 break
     return picked
+
+
+def _frontier(choices: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The (effort, gain) pairs that no other pair beats with no more effort (least effort
+    first); with a non-decreasing row, the most of row[x − effort] + gain is among them."""
+    kept: list[tuple[int, int]] = []
+    for effort, gain in sorted(choices, key=lambda choice: (choice[0], -choice[1])):
+        if not kept or gain > kept[-1][1]:
+            kept.append((effort, gain))
+    return kept
 
 
 def roadmap(
     questionnaire: Questionnaire, answers: Answers, profile: Profile | None, result: ScoreResult
 ) -> Roadmap:
     """The roadmap from ``result`` (a score of these answers) to the next rung."""
-    return build_roadmap(
-        questionnaire, answers, profile, result, walk(questionnaire, answers, profile)
-    )
+    base = walk(questionnaire, answers, profile)
+    return build_roadmap(questionnaire, answers, profile, result.rung, result.held_back_by, base)
 
 
 def build_roadmap(
     questionnaire: Questionnaire,
     answers: Answers,
     profile: Profile | None,
-    result: ScoreResult,
+    rung: Decimal,
+    held_back_by: tuple[HeldBack, ...],
     base: Tally,
 ) -> Roadmap:
-    """``roadmap`` with the base tally already computed (internal to ``score``)."""
-    rung = result.rung
+    """``roadmap`` from the rung, what holds it back and the base tally already computed
+    (internal to ``score``)."""
     if base.overall is None or rung == RUNG_LEVELS[-1]:
-        return Roadmap(rung, None, result.held_back_by, None, (), None)
+        return Roadmap(rung, None, held_back_by, None, (), None)
     next_rung = rung + RUNG_STEP
     planner = _Planner(questionnaire, answers, profile, base, next_rung)
-    binding = {reason.stage_id for reason in result.held_back_by if reason.kind == "stage"}
+    binding = {reason.stage_id for reason in held_back_by if reason.kind == "stage"}
     plan = _plan(planner, binding)
     in_plan = {step.question_id for step in plan.steps} if plan else set()
     ideas = _ideas(planner, binding, in_plan)
     why = _why_not_higher(questionnaire, planner, next_rung)
-    return Roadmap(rung, next_rung, result.held_back_by, plan, ideas, why)
+    return Roadmap(rung, next_rung, held_back_by, plan, ideas, why)
 
 
 def _plan(planner: _Planner, binding: set[str | None]) -> Plan | None:
