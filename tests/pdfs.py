@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from pypdf import PdfReader
@@ -23,11 +24,10 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def embedded_fonts(pdf: bytes) -> dict[str, bool]:
-    """Every font the pages use: base font name → whether its file is embedded."""
-    fonts: dict[str, bool] = {}
+def _font_descriptors(pdf: bytes) -> Iterator[tuple[str, Any]]:
+    """Every font the pages use: (base font name, its font descriptor or ``{}``)."""
 
-    def visit(resources: Any) -> None:
+    def visit(resources: Any) -> Iterator[tuple[str, Any]]:
         if resources is None:
             return
         resources = resources.get_object()
@@ -38,13 +38,30 @@ def embedded_fonts(pdf: bytes) -> dict[str, bool]:
             for target in targets:
                 descriptor = target.get("/FontDescriptor")
                 descriptor = descriptor.get_object() if descriptor is not None else {}
-                embedded = any(
-                    key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
-                )
-                fonts[str(target.get("/BaseFont") or font.get("/BaseFont"))] = embedded
+                yield str(target.get("/BaseFont") or font.get("/BaseFont")), descriptor
         for xobject in (resources.get("/XObject") or {}).values():
-            visit(xobject.get_object().get("/Resources"))
+            yield from visit(xobject.get_object().get("/Resources"))
 
     for page in pdf_reader(pdf).pages:
-        visit(page.get("/Resources"))
-    return fonts
+        yield from visit(page.get("/Resources"))
+
+
+def embedded_fonts(pdf: bytes) -> dict[str, bool]:
+    """Every font the pages use: base font name → whether its file is embedded."""
+    return {
+        name: any(key in descriptor for key in FONT_FILES)
+        for name, descriptor in _font_descriptors(pdf)
+    }
+
+
+def font_files(pdf: bytes) -> dict[str, bytes]:
+    """Every embedded font file, decompressed: base font name → the file's bytes."""
+    return {
+        name: descriptor[key].get_object().get_data()
+        for name, descriptor in _font_descriptors(pdf)
+        for key in FONT_FILES
+        if key in descriptor
+    }
+
+
+FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from fontTools.ttLib import TTFont
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +29,7 @@ from tests.factories import (
     enterprise_payload,
     login,
 )
-from tests.pdfs import compact, embedded_fonts, pdf_reader, pdf_text
+from tests.pdfs import compact, embedded_fonts, font_files, pdf_reader, pdf_text
 
 
 def url(assessment_id: object, lang: str | None = None) -> str:
@@ -45,6 +47,11 @@ def check_fonts(pdf: bytes) -> None:
     assert not any("cjkjp" in name for name in names), fonts
     if report_fonts().family == REPORT_FAMILY:  # charts included: no second, uncut CJK face
         assert all(name.startswith("notosanscjkscreport") for name in names), fonts
+    # Deflated by app.reports.pdf (FONT_COMPRESSION), not by pydyf: still whole, readable faces.
+    files = font_files(pdf)
+    assert files.keys() == fonts.keys(), files.keys()
+    for name, data in files.items():
+        assert TTFont(io.BytesIO(data))["maxp"].numGlyphs > 1, name
 
 
 class TestContent:
@@ -68,6 +75,8 @@ class TestContent:
             assert compact(stage.title.zh) in text
         assert "并非GB/T39116" in text  # the crosswalk's disclaimer
         assert "计分规则" in text  # methodology appendix
+        # The charts are drawn (their labels), not replaced by their alternative text (the title).
+        assert "本次得分" in text and "历次评估得分趋势" not in text
         # Every programme checked is listed (35; not-eligible ones run on, by verdict): ≤ 16 pages.
         assert 5 <= len(pdf_reader(pdf).pages) <= 16
         check_fonts(pdf)
