@@ -32,6 +32,18 @@ class AssessmentRepository:
             query = query.options(joinedload(Assessment.enterprise, innerjoin=True))
         return self.session.scalar(query)
 
+    def state_where(
+        self, assessment_id: uuid.UUID, visible: ColumnElement[bool]
+    ) -> tuple[int, str] | None:
+        """The assessment's version and status if ``visible`` holds for it, as plain columns
+        (no ORM object: what a cached read needs)."""
+        row = self.session.execute(
+            select(Assessment.version, Assessment.status).where(
+                Assessment.id == assessment_id, visible
+            )
+        ).one_or_none()
+        return (row.version, row.status) if row is not None else None
+
     def claim_next_version(self, assessment: Assessment, now: datetime) -> bool:
         """Bump the stored version if it is still the one ``assessment`` was read with (one
         UPDATE); the object then holds the new version and time as stored. False: another

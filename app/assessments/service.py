@@ -573,13 +573,21 @@ def get_result_json(
     lang: Lang,
 ) -> JsonBody:
     """``get_result`` as the API sends it, serialised once: after the access check (one query
-    for the assessment, and the grant for an integrator) a repeated read costs no more."""
-    assessment = get_visible(session, principal, assessment_id)
-    if assessment.status != "submitted":
+    for the assessment's version and status, with the visibility rule in it) a repeated read
+    costs no more; the assessment itself is read only to make the bytes the first time."""
+    state = AssessmentRepository(session).state_where(
+        assessment_id, enterprise_visibility(principal, Assessment.enterprise_id)
+    )
+    if state is None:
+        raise NotFound("No assessment with this id.")
+    version, status = state
+    if status != "submitted":
         raise NotFound("This assessment has no result yet: submit it first.")
     return _RESULT_JSON.get_or_make(
-        (assessment.id, assessment.version, lang),
-        lambda: json_body(_result_view(session, catalog, assessment, lang)),
+        (assessment_id, version, lang),
+        lambda: json_body(
+            _result_view(session, catalog, get_visible(session, principal, assessment_id), lang)
+        ),
     )
 
 

@@ -58,27 +58,27 @@ class Authenticator:
 
     def from_cookie(self, session: Session, token: str, request: Request) -> Principal:
         settings = settings_of(request)
-        web_session = WebSessionRepository(session).get_with_user(sha256_hex(token))
+        sessions = WebSessionRepository(session)
+        web_session = sessions.check(sha256_hex(token))
         now = utcnow()
         if web_session is None:
             return ANONYMOUS
         idle = timedelta(minutes=settings.SESSION_IDLE_MINUTES)
         idle_expired = now - web_session.last_seen_at > idle
-        if idle_expired or now >= web_session.expires_at or not web_session.user.is_active:
-            WebSessionRepository(session).delete(web_session.token_hash)
+        if idle_expired or now >= web_session.expires_at or not web_session.is_active:
+            sessions.delete(web_session.token_hash)
             request.state.touch_commit = True
             return ANONYMOUS
         if now - web_session.last_seen_at > TOUCH_INTERVAL:
-            web_session.last_seen_at = now
+            sessions.touch(web_session.token_hash, now)
             request.state.touch_commit = True
-        user = web_session.user
         return Principal(
             kind="user",
-            id=user.id,
-            role=user.role,
-            enterprise_id=user.enterprise_id,
-            firm_role=user.firm_role,
-            district_code=user.district_code,
+            id=web_session.user_id,
+            role=web_session.role,
+            enterprise_id=web_session.enterprise_id,
+            firm_role=web_session.firm_role,
+            district_code=web_session.district_code,
             request_id=getattr(request.state, "request_id", None),
             csrf_token=web_session.csrf_token,
         )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, Table, Text, and_, cast, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from app.heatmaps import quarters
 from app.heatmaps.sums import (
@@ -49,6 +49,16 @@ _LEVELS: dict[str, tuple[type[Any], Sequence[str]]] = {
     "cell": (HeatmapCell, CELL_COLUMNS),
     "stage": (HeatmapStageCell, STAGE_COLUMNS),
 }
+
+
+class TableRef(NamedTuple):
+    """A stored published table by its key (the publication that stored it)."""
+
+    questionnaire_id: str
+    quarter: int
+    cut: str
+    scope: str
+    publication_id: int
 
 
 class HeatmapRepository:
@@ -236,23 +246,23 @@ class HeatmapRepository:
 
     def published_table_digest(
         self, questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
-    ) -> tuple[HeatmapPublishedTable, str] | None:
-        """:meth:`published_table` with its payload left unread (loaded when first touched)
-        and a digest of the payload as stored: what a view made of it may be cached under
-        (publication ids alone may repeat in another database)."""
+    ) -> tuple[TableRef, str] | None:
+        """Which table :meth:`published_table` would read (its key, as plain columns: no ORM
+        object on every heatmap GET) and a digest of its payload as stored: what a view made of
+        it may be cached under (publication ids alone may repeat in another database)."""
         table = HeatmapPublishedTable
         key = (questionnaire_id, quarter, cut, scope, publication_id)
         found = self.session.execute(
-            select(table, cast(table.payload, Text))
-            .options(defer(table.payload))
+            select(table.publication_id, cast(table.payload, Text))
             .where(*_newest_of_key(*key))
             .order_by(table.publication_id.desc())
             .limit(1)
         ).first()
         if found is None:
             return None
-        row, text = found
-        return row, hashlib.sha256(text.encode()).hexdigest()
+        stored_in, text = found
+        ref = TableRef(questionnaire_id, quarter, cut, scope, stored_in)
+        return ref, hashlib.sha256(text.encode()).hexdigest()
 
     # --- verification from raw rows -------------------------------------------------------
 

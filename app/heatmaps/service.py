@@ -31,7 +31,7 @@ from app.heatmaps.publication import CITY
 from app.heatmaps.publication import HeatmapPublisher as HeatmapPublisher  # the worker's job
 from app.heatmaps.publication import parameters_of as parameters_of
 from app.heatmaps.publication import publish as publish  # CLI, worker, seed-demo
-from app.heatmaps.repository import HeatmapRepository
+from app.heatmaps.repository import HeatmapRepository, TableRef
 from app.heatmaps.repository import table_of as table_of  # bulk loaders write the tables
 from app.heatmaps.schemas import (
     CellRead,
@@ -229,8 +229,8 @@ class _Found:
     """What a heatmap request resolved to and which published tables it reads."""
 
     resolved: Resolved
-    row: HeatmapPublishedTable | None
-    city_row: HeatmapPublishedTable | None
+    row: HeatmapPublishedTable | TableRef | None
+    city_row: HeatmapPublishedTable | TableRef | None
     published_at: datetime | None
     synthetic: bool
     #: Digests of the two tables' payloads as stored (when read for the cached JSON).
@@ -259,7 +259,7 @@ class _Found:
         )
 
 
-def _table_key(row: HeatmapPublishedTable | None) -> tuple[object, ...] | None:
+def _table_key(row: HeatmapPublishedTable | TableRef | None) -> tuple[object, ...] | None:
     if row is None:
         return None
     return (row.questionnaire_id, row.quarter, row.cut, row.scope, row.publication_id)
@@ -284,7 +284,9 @@ def _find(
     published_at = None
     synthetic = False
 
-    def table(scope: str, publication_id: int, slot: int) -> HeatmapPublishedTable | None:
+    def table(
+        scope: str, publication_id: int, slot: int
+    ) -> HeatmapPublishedTable | TableRef | None:
         key = (resolved.questionnaire.id, resolved.quarter, cut.id, scope, publication_id)
         if with_payload:
             return repository.published_table(*key)
@@ -338,7 +340,7 @@ def heatmap(
     Scope: a table of one district whose rows are districts shows that district's row and the
     city-wide total row (the city-wide table's own published margin, not a sum of rows)."""
     found = _find(session, principal, catalog, query, channel, with_payload=True)
-    return _view(found, settings.HEATMAP_MIN_CELL, lang)
+    return _view(session, found, settings.HEATMAP_MIN_CELL, lang)
 
 
 #: Serialised heatmaps by everything they depend on (``_Found.key``): a published table never
@@ -360,14 +362,24 @@ def heatmap_json(
     and drawn only the first time."""
     found = _find(session, principal, catalog, query, "json", with_payload=False)
     return _HEATMAP_JSON.get_or_make(
-        found.key(lang, min_cell), lambda: json_body(_view(found, min_cell, lang))
+        found.key(lang, min_cell), lambda: json_body(_view(session, found, min_cell, lang))
     )
 
 
-def _view(found: _Found, min_cell: int, lang: Lang) -> HeatmapRead:
+def _payload(session: Session, row: HeatmapPublishedTable | TableRef) -> Any:
+    """A found table's payload (a ``TableRef``'s is read now: only when a view is made)."""
+    if isinstance(row, HeatmapPublishedTable):
+        return row.payload
+    table = HeatmapRepository(session).published_table(*row)
+    if table is None:  # the key was just read in this transaction
+        raise LookupError(f"published table {row} is gone")
+    return table.payload
+
+
+def _view(session: Session, found: _Found, min_cell: int, lang: Lang) -> HeatmapRead:
     resolved, cut = found.resolved, found.resolved.cut
-    stored = Stored.of(found.row.payload) if found.row is not None else None
-    city = Stored.of(found.city_row.payload) if found.city_row is not None else None
+    stored = Stored.of(_payload(session, found.row)) if found.row is not None else None
+    city = Stored.of(_payload(session, found.city_row)) if found.city_row is not None else None
     published_at, synthetic = found.published_at, found.synthetic
     value_range: tuple[float, float] | None = None
     if resolved.metric == "mean":

@@ -11,7 +11,7 @@ import anyio.to_thread
 import psycopg
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import DisconnectionError, TimeoutError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, TimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.kit.settings import PROJECT_ROOT, Settings
@@ -23,6 +23,12 @@ PING_TIMEOUT_SECONDS = 2.0
 #: the connection: the server cancels a slow statement itself at the timeout, so silence past
 #: it means that the server or the network has stopped answering.
 CLIENT_GRACE_SECONDS = 2.0
+#: Connections a pool keeps, and the most it opens (no overflow): the bound SQLAlchemy's
+#: default gives (5 kept + 10 overflow), without its churn. With the default, every connection
+#: past the fifth was opened for one request and closed after it (SQLite: the file, WAL and the
+#: pragmas; PostgreSQL: a new backend), which was ~13 % of a result GET at eight concurrent
+#: requests (docs/benchmarks.md, "Endpoint speed, third pass").
+POOL_SIZE = 15
 
 
 def create_db_engine(
@@ -44,6 +50,7 @@ def create_db_engine(
         if path and path != ":memory:":  # a file (in memory: one connection, no pool wait)
             (PROJECT_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
             kwargs.setdefault("pool_timeout", pool_timeout)
+            _bounded_pool(kwargs)
         engine = create_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
         event.listen(engine, "connect", partial(_sqlite_pragmas, int(busy_seconds * 1000)))
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so that
@@ -56,6 +63,7 @@ def create_db_engine(
         connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
     if make_url(url).get_driver_name() != "psycopg":  # SQLAlchemy's own ping, without a bound
         kwargs["pool_pre_ping"] = True
+    _bounded_pool(kwargs)
     engine = create_engine(url, connect_args=connect_args, pool_timeout=pool_timeout, **kwargs)
     if engine.dialect.driver != "psycopg":
         return engine
@@ -63,6 +71,13 @@ def create_db_engine(
     event.listen(engine, "do_connect", partial(_connect_with_deadline, deadline))
     event.listen(engine, "checkout", partial(_ping, engine.dialect))
     return engine
+
+
+def _bounded_pool(kwargs: dict[str, Any]) -> None:
+    """:data:`POOL_SIZE` connections kept and at most that many open, unless the caller chose."""
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", 0)
 
 
 class DatabaseNotAnswering(psycopg.OperationalError):
@@ -123,7 +138,17 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    # On the driver's connection: through SQLAlchemy's execution (events, the write-lock
+    # check, a cursor result) the BEGIN cost as much as a query. Its errors (the write lock
+    # not had within the busy timeout) are wrapped as SQLAlchemy would (OperationalError: 503).
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        connection.connection.dbapi_connection.execute(statement)
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, None, exc, dbapi.Error, dialect=connection.dialect
+        ) from exc
     connection.info["sqlite_writer"] = immediate
 
 
