@@ -5,6 +5,7 @@ exist for them. Every request is audited."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
@@ -15,11 +16,12 @@ from app.heatmaps.cuts import CutId
 from app.heatmaps.schemas import HeatmapOptions, HeatmapRead
 from app.kit.db import SessionDep
 from app.kit.guards import HeatmapViewer
-from app.kit.i18n import LangDep
+from app.kit.i18n import Lang, LangDep
+from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
 from app.kit.settings import settings_of
-from app.questionnaires.service import CatalogDep
+from app.questionnaires.service import CatalogDep, QuestionnaireCatalog
 
 router = domain_router(prefix="/heatmaps", tags=["heatmaps"])
 
@@ -91,23 +93,35 @@ def heatmap_query(
 QueryDep = Annotated[service.HeatmapQuery, Depends(heatmap_query)]
 
 
+@dataclass(frozen=True, slots=True)
+class HeatmapAsk:
+    """Who asks for which heatmap, in which language: what the JSON and CSV routes both read."""
+
+    principal: Principal
+    catalog: QuestionnaireCatalog
+    lang: Lang
+    query: service.HeatmapQuery
+
+
+def heatmap_ask(
+    principal: HeatmapViewer, catalog: CatalogDep, lang: LangDep, query: QueryDep
+) -> HeatmapAsk:
+    return HeatmapAsk(principal, catalog, lang, query)
+
+
+AskDep = Annotated[HeatmapAsk, Depends(heatmap_ask)]
+
+
 @router.get(
     "",
     operation_id="heatmaps_get",
     response_model=HeatmapRead,
     summary="A heatmap: one predefined cut, after disclosure control (officials, admins)",
 )
-def get_heatmap(
-    request: Request,
-    session: SessionDep,
-    principal: HeatmapViewer,
-    catalog: CatalogDep,
-    lang: LangDep,
-    query: QueryDep,
-) -> Response:
+def get_heatmap(request: Request, session: SessionDep, ask: AskDep) -> Response:
     min_cell = settings_of(request).HEATMAP_MIN_CELL
     stored = service.heatmap_json(
-        session, principal, catalog, min_cell=min_cell, query=query, lang=lang
+        session, ask.principal, ask.catalog, min_cell=min_cell, query=ask.query, lang=ask.lang
     )
     return Response(stored.body, media_type="application/json")
 
@@ -119,26 +133,19 @@ def get_heatmap(
     responses={200: {"content": {"text/csv": {}}, "description": "The published table as CSV"}},
     summary="The same heatmap as CSV (suppressed cells are written as x)",
 )
-def get_heatmap_csv(
-    request: Request,
-    session: SessionDep,
-    principal: HeatmapViewer,
-    catalog: CatalogDep,
-    lang: LangDep,
-    query: QueryDep,
-) -> Response:
+def get_heatmap_csv(request: Request, session: SessionDep, ask: AskDep) -> Response:
     view = service.heatmap(
         session,
-        principal,
-        catalog,
+        ask.principal,
+        ask.catalog,
         settings_of(request),
-        query,
-        lang,
+        ask.query,
+        ask.lang,
         channel="csv",
     )
     filename = f"heatmap-{view.cut}-{view.metric}-{view.quarter}.csv"
     return Response(
-        content="\ufeff" + service.to_csv(view, lang),  # BOM: Excel then reads UTF-8 Chinese
+        content="\ufeff" + service.to_csv(view, ask.lang),  # BOM: Excel then reads UTF-8 Chinese
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
