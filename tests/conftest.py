@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
 
 import pytest
 from argon2 import PasswordHasher
@@ -26,13 +26,20 @@ from app.kit.settings import Environment, Settings
 from app.main import create_app
 from tests.databases import (
     ENGINES,
+    Snapshot,
+    World,
     drop_postgres_database,
     empty_tables,
     migrated_database,
     postgres_reachable,
     redis_reachable,
     require_engine,
+    restore,
+    snapshot,
+    written,
 )
+
+T = TypeVar("T")
 
 # Services called directly by tests publish events too: wire their subscribers as the app does.
 hooks.install()
@@ -111,6 +118,37 @@ def engine(database_url: str) -> Iterator[Engine]:
     yield engine
     empty_tables(engine)
     engine.dispose()
+
+
+#: A world built once per test module and engine: what its build returned, and every row it wrote.
+SavedWorlds = dict[Callable[[Session], Any], tuple[Any, Snapshot]]
+
+
+@pytest.fixture(scope="module")
+def saved_worlds(database_url: str) -> SavedWorlds:
+    return {}
+
+
+@pytest.fixture
+def world(engine: Engine, saved_worlds: SavedWorlds) -> World:
+    """``world(build)``: the rows ``build(session)`` writes, in this test's tables, and
+    what it returned (ids and plain values, not ORM objects). ``build`` runs once per module and
+    engine; the module's other tests get its rows written back (seconds of firms, submissions
+    and publications become one insert per table). Every test still starts from the same rows
+    and may change them: the tables are emptied after it as after any test."""
+
+    def _world(build: Callable[[Session], T]) -> T:
+        if build in saved_worlds:
+            value, saved = saved_worlds[build]
+            restore(engine, saved)
+            return cast(T, value)
+        before = snapshot(engine)  # e.g. what the app's start-up wrote in the first test
+        with create_session_factory(engine)() as session:
+            value = build(session)
+        saved_worlds[build] = (value, written(before, snapshot(engine)))
+        return value
+
+    return cast(World, _world)
 
 
 @pytest.fixture
