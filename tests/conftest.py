@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 import socket
 from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pytest
@@ -24,6 +26,7 @@ from app.integrators import destinations
 from app.kit.db import create_db_engine, create_session_factory
 from app.kit.settings import Environment, Settings
 from app.main import create_app
+from scoring import Questionnaire, loader
 from tests.databases import (
     ENGINES,
     Snapshot,
@@ -71,6 +74,29 @@ destinations.use_resolver(fake_dns)
 #: tests/app/auth/test_security.py; everywhere else a hash would only cost time (~37 ms each).
 FAST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 security.use_password_hasher(FAST_PASSWORD_HASHER)
+
+
+#: Each questionnaire file parsed once per test process: the app's start-up, the worker's jobs,
+#: catalogs and tests load ``questionnaires/`` again and again (~0.5 s of CPU each time). Keyed
+#: by the file's path and text, so that a file a test writes or changes is parsed anew; a file
+#: that cannot be read, or does not parse, goes through the loader as before.
+_load_questionnaire = loader.load_questionnaire
+
+
+@cache
+def _parsed(text: str, path: str) -> Questionnaire:
+    return loader.parse_questionnaire(text, path)
+
+
+def _load_questionnaire_once(path: str | Path) -> Questionnaire:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return _load_questionnaire(path)
+    return _parsed(text, str(path))
+
+
+loader.load_questionnaire = _load_questionnaire_once
 
 
 #: Test directories whose tests share processes started once per module and run in file order
