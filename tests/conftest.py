@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import pytest
 from argon2 import PasswordHasher
@@ -24,15 +26,23 @@ from app.integrators import destinations
 from app.kit.db import create_db_engine, create_session_factory
 from app.kit.settings import Environment, Settings
 from app.main import create_app
+from scoring import Questionnaire, loader
 from tests.databases import (
     ENGINES,
+    Snapshot,
+    World,
     drop_postgres_database,
     empty_tables,
     migrated_database,
     postgres_reachable,
     redis_reachable,
     require_engine,
+    restore,
+    snapshot,
+    written,
 )
+
+T = TypeVar("T")
 
 # Services called directly by tests publish events too: wire their subscribers as the app does.
 hooks.install()
@@ -64,6 +74,29 @@ destinations.use_resolver(fake_dns)
 #: tests/app/auth/test_security.py; everywhere else a hash would only cost time (~37 ms each).
 FAST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 security.use_password_hasher(FAST_PASSWORD_HASHER)
+
+
+#: Each questionnaire file parsed once per test process: the app's start-up, the worker's jobs,
+#: catalogs and tests load ``questionnaires/`` again and again (~0.5 s of CPU each time). Keyed
+#: by the file's path and text, so that a file a test writes or changes is parsed anew; a file
+#: that cannot be read, or does not parse, goes through the loader as before.
+_load_questionnaire = loader.load_questionnaire
+
+
+@cache
+def _parsed(text: str, path: str) -> Questionnaire:
+    return loader.parse_questionnaire(text, path)
+
+
+def _load_questionnaire_once(path: str | Path) -> Questionnaire:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return _load_questionnaire(path)
+    return _parsed(text, str(path))
+
+
+loader.load_questionnaire = _load_questionnaire_once
 
 
 #: Test directories whose tests share processes started once per module and run in file order
@@ -111,6 +144,37 @@ def engine(database_url: str) -> Iterator[Engine]:
     yield engine
     empty_tables(engine)
     engine.dispose()
+
+
+#: A world built once per test module and engine: what its build returned, and every row it wrote.
+SavedWorlds = dict[Callable[[Session], Any], tuple[Any, Snapshot]]
+
+
+@pytest.fixture(scope="module")
+def saved_worlds(database_url: str) -> SavedWorlds:
+    return {}
+
+
+@pytest.fixture
+def world(engine: Engine, saved_worlds: SavedWorlds) -> World:
+    """``world(build)``: the rows ``build(session)`` writes, in this test's tables, and
+    what it returned (ids and plain values, not ORM objects). ``build`` runs once per module and
+    engine; the module's other tests get its rows written back (seconds of firms, submissions
+    and publications become one insert per table). Every test still starts from the same rows
+    and may change them: the tables are emptied after it as after any test."""
+
+    def _world(build: Callable[[Session], T]) -> T:
+        if build in saved_worlds:
+            value, saved = saved_worlds[build]
+            restore(engine, saved)
+            return cast(T, value)
+        before = snapshot(engine)  # e.g. what the app's start-up wrote in the first test
+        with create_session_factory(engine)() as session:
+            value = build(session)
+        saved_worlds[build] = (value, written(before, snapshot(engine)))
+        return value
+
+    return cast(World, _world)
 
 
 @pytest.fixture

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import psycopg
 import pytest
 import redis
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine, Table, insert, make_url, select
+from sqlalchemy.orm import Session
 
 from app.kit.db import create_db_engine
 from app.kit.migrations import upgrade
@@ -26,6 +28,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("ZHIZAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENGINES = ["sqlite", "postgresql"]
+T = TypeVar("T")
 
 
 def _admin_connection(**options: Any) -> psycopg.Connection[Any]:
@@ -83,9 +86,51 @@ def migrated_database(engine_name: str, directory: Path) -> tuple[str, str | Non
 
 def empty_tables(engine: Engine) -> None:
     # DELETE, not TRUNCATE: on tables this small PostgreSQL deletes far faster than it truncates.
+    # On PostgreSQL in one round trip (~6 ms instead of ~15-25 ms per test, on ~1,400 tests).
+    children_first = list(reversed(Base.metadata.sorted_tables))
     with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("; ".join(f'DELETE FROM "{t.name}"' for t in children_first))
+        else:
+            for table in children_first:
+                connection.execute(table.delete())
+
+
+#: Every row of every table, parents first: what ``restore`` writes back.
+Snapshot = list[tuple[Table, list[dict[str, Any]]]]
+
+
+def snapshot(engine: Engine) -> Snapshot:
+    with engine.connect() as connection:
+        return [
+            (table, [dict(row) for row in connection.execute(select(table)).mappings()])
+            for table in Base.metadata.sorted_tables
+        ]
+
+
+def written(before: Snapshot, after: Snapshot) -> Snapshot:
+    """The rows of ``after`` that ``before`` does not hold."""
+    return [
+        (table, [row for row in rows if row not in old])
+        for (table, rows), (_, old) in zip(after, before, strict=True)
+    ]
+
+
+def restore(engine: Engine, saved: Snapshot) -> None:
+    """Write a snapshot's rows back into empty tables, ids included. A PostgreSQL sequence is
+    already past them (the rows took their ids from it, and deleting rows resets no sequence);
+    SQLite numbers after the largest id."""
+    with engine.begin() as connection:
+        for table, rows in saved:
+            if rows:
+                connection.execute(insert(table), rows)
+
+
+class World(Protocol):
+    """The ``world`` fixture (tests/conftest.py): ``world(build)`` is what ``build`` returned,
+    with the rows it wrote in this test's tables."""
+
+    def __call__(self, build: Callable[[Session], T]) -> T: ...
 
 
 @cache

@@ -18,6 +18,7 @@ from app.heatmaps.publication import CITY
 from app.kit.settings import Settings
 from app.models import AuditEvent, Enterprise, HeatmapPublishedTable
 from tests.app.heatmaps.helpers import publish_now, recoverable, submit, verified_firm
+from tests.databases import World
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
 NOW = datetime.now(UTC)
@@ -56,8 +57,8 @@ def signed_in_as(
 
 
 @pytest.fixture
-def city(client: TestClient, db: Session) -> TestClient:
-    populate(db)
+def city(client: TestClient, db: Session, world: World) -> TestClient:
+    world(populate)
     return signed_in_as(client, db, "official")
 
 
@@ -84,9 +85,9 @@ class TestAccess:
         assert response.status_code == 404
 
     def test_city_official_and_admin_see_every_district(
-        self, client: TestClient, db: Session
+        self, client: TestClient, db: Session, world: World
     ) -> None:
-        populate(db)
+        world(populate)
         for role in ("official", "admin"):
             signed_in_as(client, db, role)
             view = client.get("/api/v1/heatmaps", params={"cut": "district-industry"}).json()
@@ -94,9 +95,9 @@ class TestAccess:
             assert view["district"] is None
 
     def test_district_official_sees_own_district_and_the_city_total(
-        self, client: TestClient, db: Session
+        self, client: TestClient, db: Session, world: World
     ) -> None:
-        populate(db)
+        world(populate)
         signed_in_as(client, db, "admin")
         citywide = client.get(
             "/api/v1/heatmaps", params={"cut": "district-stage", "metric": "count"}

@@ -22,6 +22,7 @@ from app.heatmaps.perturbation import share_step
 from app.kit.settings import Settings
 from app.models import Enterprise
 from tests.app.heatmaps.helpers import publish_now, submit, verified_firm
+from tests.databases import World
 from tests.factories import (
     create_api_key,
     create_enterprise,
@@ -47,10 +48,11 @@ READS = [
 ]
 
 
-def populate(db: Session) -> dict[str, list[Enterprise]]:
+def populate(db: Session) -> dict[str, list[uuid.UUID]]:
     """The issue's district: C13 with one firm, C36 with six, C34 with seven (Pudong); eight
-    firms in Songjiang; and one Pudong firm that is registered but not yet confirmed."""
-    firms: dict[str, list[Enterprise]] = {}
+    firms in Songjiang; and one Pudong firm that is registered but not yet confirmed. Their
+    ids, by industry (built once per module and engine: the ``world`` fixture)."""
+    firms: dict[str, list[uuid.UUID]] = {}
     for (district, industry), n in {
         (PUDONG, "13"): 1,
         (PUDONG, "36"): 6,
@@ -60,10 +62,10 @@ def populate(db: Session) -> dict[str, list[Enterprise]]:
         for i in range(n):
             firm = verified_firm(db, district_code=district, industry_code=industry)
             submit(db, firm, NOW, overall=f"{3.0 + 0.11 * (i % 7):.2f}", rung="3.25")
-            firms.setdefault(industry, []).append(firm)
+            firms.setdefault(industry, []).append(firm.id)
     pending = create_enterprise(db, district_code=PUDONG, industry_code="36")
     submit(db, pending, NOW, overall="3.90", rung="3.75")
-    firms["pending"] = [pending]
+    firms["pending"] = [pending.id]
     publish_now(db)
     return firms
 
@@ -87,13 +89,13 @@ def official(client: TestClient, db: Session) -> TestClient:
 
 
 def test_attack_1_verification_toggling_changes_nothing_an_official_reads(
-    official: TestClient, client: TestClient, db: Session
+    official: TestClient, client: TestClient, db: Session, world: World
 ) -> None:
-    firms = populate(db)
+    firms = world(populate)
     before = everything(official)
     assert before[("district-industry", "mean")]["district"] == PUDONG
     # The official withdraws a confirmation: refused (only an admin may).
-    target = firms["36"][0]
+    target = db.get_one(Enterprise, firms["36"][0])
     refused = official.put(
         f"/api/v1/verification/enterprises/{target.id}", json={"verified": False}
     )
@@ -101,7 +103,7 @@ def test_attack_1_verification_toggling_changes_nothing_an_official_reads(
     # The official confirms the pending firm: allowed, recorded, but not shown before the next
     # publication.
     confirmed = official.put(
-        f"/api/v1/verification/enterprises/{firms['pending'][0].id}", json={"verified": True}
+        f"/api/v1/verification/enterprises/{firms['pending'][0]}", json={"verified": True}
     )
     assert confirmed.status_code == 200 and confirmed.json()["verified"] is True
     assert everything(official) == before
@@ -117,11 +119,13 @@ def test_attack_1_verification_toggling_changes_nothing_an_official_reads(
 
 
 def test_attack_2_a_resubmission_shows_only_at_the_next_publication(
-    official: TestClient, db: Session
+    official: TestClient, db: Session, world: World
 ) -> None:
-    firms = populate(db)
+    firms = world(populate)
     before = everything(official)
-    submit(db, firms["34"][0], datetime.now(UTC), overall="3.95", rung="3.75")
+    submit(
+        db, db.get_one(Enterprise, firms["34"][0]), datetime.now(UTC), overall="3.95", rung="3.75"
+    )
     assert everything(official) == before
     publish_now(db)
     after = everything(official)
@@ -131,10 +135,10 @@ def test_attack_2_a_resubmission_shows_only_at_the_next_publication(
     )
 
 
-def test_attack_3_band_and_share_cannot_pin_the_count(official: TestClient, db: Session) -> None:
+def test_attack_3_band_and_share_cannot_pin_the_count(official: TestClient, world: World) -> None:
     """Every share the API shows is rounded to its band's step (10 points for "5–9", 2 for
     "10–19"), so that every (band, share) pair fits at least two counts."""
-    populate(db)
+    world(populate)
     checked = 0
     for cut, metric in READS:
         if metric != "share":
@@ -162,9 +166,9 @@ def test_attack_3_band_and_share_cannot_pin_the_count(official: TestClient, db: 
 
 
 def test_attack_4_integrator_padding_firms_do_not_count(
-    official: TestClient, client: TestClient, db: Session, settings: Settings
+    official: TestClient, client: TestClient, db: Session, settings: Settings, world: World
 ) -> None:
-    populate(db)
+    world(populate)
     before = everything(official)
     key, _ = create_api_key(db, settings)
     integrator = TestClient(client.app, base_url="http://testserver")
