@@ -66,8 +66,7 @@ def _members_page(
     invite_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    assert principal.enterprise_id is not None
-    enterprise = enterprise_service.get_visible(session, principal, principal.enterprise_id)
+    enterprise = enterprise_service.get_visible(session, principal, principal.own_enterprise_id)
     is_owner = principal.is_firm_owner
     context = base_context(request, principal, lang) | {
         "enterprise": enterprise,

@@ -74,9 +74,7 @@ class FirmPage:
 
     @property
     def enterprise_id(self) -> uuid.UUID:
-        """The user's own firm (``EnterpriseUser`` lets only users with a firm in)."""
-        assert self.principal.enterprise_id is not None
-        return self.principal.enterprise_id
+        return self.principal.own_enterprise_id
 
     def context(self) -> dict[str, Any]:
         return base_context(self.request, self.principal, self.lang)

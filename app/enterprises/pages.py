@@ -41,8 +41,7 @@ def _settings_page(
     fact_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    assert principal.enterprise_id is not None
-    enterprise = service.get_visible(session, principal, principal.enterprise_id)
+    enterprise = service.get_visible(session, principal, principal.own_enterprise_id)
     grants = integrator_service.list_grants(session, principal, enterprise.id)
     granted = {g.client.id for g in grants if g.active}
     directory = [
@@ -118,8 +117,7 @@ def _profile_page(
 def profile_form(
     request: Request, session: SessionDep, principal: EnterpriseUser, lang: PageLang
 ) -> Response:
-    assert principal.enterprise_id is not None
-    enterprise = service.get_visible(session, principal, principal.enterprise_id)
+    enterprise = service.get_visible(session, principal, principal.own_enterprise_id)
     values = {
         "name": enterprise.name,
         "district_code": enterprise.district_code,

@@ -43,6 +43,14 @@ class Principal:
         return self.is_enterprise_user and self.firm_role == "owner"
 
     @property
+    def own_enterprise_id(self) -> uuid.UUID:
+        """An enterprise user's own firm. Only for callers the ``EnterpriseUser`` guard let in
+        (it admits only users with a firm); anyone else is a programming error."""
+        if self.enterprise_id is None:
+            raise AssertionError("own_enterprise_id of a principal without a firm")
+        return self.enterprise_id
+
+    @property
     def is_official(self) -> bool:
         return self.kind == "user" and self.role == "official"
 

@@ -22,8 +22,7 @@ def own_export(
     session: SessionDep, principal: EnterpriseUser, catalog: CatalogDep, lang: PageLang
 ) -> EnterpriseExport:
     """The signed-in user's own firm's export, in the page's language."""
-    assert principal.enterprise_id is not None
-    return service.export(session, principal, catalog, principal.enterprise_id, lang)
+    return service.export(session, principal, catalog, principal.own_enterprise_id, lang)
 
 
 OwnExport = Annotated[EnterpriseExport, Depends(own_export)]

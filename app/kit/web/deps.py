@@ -91,9 +91,7 @@ class FirmAction:
 
     @property
     def enterprise_id(self) -> uuid.UUID:
-        """The user's own firm (``EnterpriseUser`` lets only users with a firm in)."""
-        assert self.principal.enterprise_id is not None
-        return self.principal.enterprise_id
+        return self.principal.own_enterprise_id
 
     @property
     def settings(self) -> Settings:
