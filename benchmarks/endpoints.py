@@ -381,7 +381,7 @@ def endpoints(seed: Seeder, submit_drafts: int, say: Any) -> list[Endpoint]:
 
 
 def bench_engine(engine: str, args: argparse.Namespace, say: Any) -> str:
-    url = fresh_database(engine, "http")
+    url = fresh_database(engine, args.database_name)
     env = os.environ | {
         "ZHIZAO_DATABASE_URL": url,
         "ZHIZAO_ENV": "development",
@@ -468,6 +468,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=3, help="seconds per endpoint")
     parser.add_argument("--firms", type=int, default=500, help="synthetic firms (heatmaps)")
     parser.add_argument("--submit-drafts", type=int, default=150)
+    parser.add_argument(
+        "--database-name",
+        default="http",
+        help="var/bench/NAME.db or zhizao_bench_NAME: runs from two checkouts at once need two",
+    )
     parser.add_argument("--only", type=lambda s: [p.strip().lower() for p in s.split(",")])
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the service: where each endpoint's time goes"
