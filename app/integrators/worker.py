@@ -142,7 +142,11 @@ class WebhookWorker:
         )
         #: What one send may take (httpx's timeout bounds the connect and the read apart).
         self.send_allowance = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2)
-        self.lease = self.send_allowance + timedelta(seconds=30)
+        margin = timedelta(seconds=settings.WEBHOOK_LEASE_MARGIN_SECONDS)
+        self.lease = self.send_allowance + margin
+        #: A batch's unsent rows are leased again once less than a send and a third of the
+        #: margin is left (a lease never runs out under a worker that is still sending).
+        self.renew_below = self.send_allowance + margin / 3
 
     def close(self) -> None:
         self.client.close()
@@ -158,7 +162,7 @@ class WebhookWorker:
         lease_end = now + self.lease
         for position, item in enumerate(claimed):
             at = max(now, utcnow())
-            if lease_end - at < self.send_allowance + timedelta(seconds=10):
+            if lease_end - at < self.renew_below:
                 lease_end = at + self.lease
                 self._extend_lease(token, [c.delivery_id for c in claimed[position:]], lease_end)
             if isinstance(item.secret, SecretUnavailable):

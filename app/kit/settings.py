@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     #: longest run, since a run past it is rolled back.
     PERIODIC_LEASE_SECONDS: float = Field(default=1800.0, gt=0)
     WEBHOOK_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    #: A claimed delivery stays leased to its worker for one send (2 × WEBHOOK_TIMEOUT_SECONDS)
+    #: plus this margin (database writes, clocks of several machines); a killed worker's rows
+    #: are sent by another worker once the lease runs out (app/integrators/worker.py).
+    WEBHOOK_LEASE_MARGIN_SECONDS: float = Field(default=30.0, gt=0)
     #: Retries back off exponentially from BASE to MAX seconds (with jitter), at most MAX_ATTEMPTS.
     WEBHOOK_BACKOFF_BASE_SECONDS: float = Field(default=30.0, gt=0)
     WEBHOOK_BACKOFF_MAX_SECONDS: float = Field(default=6 * 3600.0, gt=0)

@@ -459,6 +459,7 @@ class TestWorkers:
             range(1, 7)
         )
 
+    @pytest.mark.parametrize("margin", [30.0, 3.0])  # the default, and a short lease
     def test_a_slow_batch_keeps_its_unsent_rows_leased_so_no_other_worker_resends_them(
         self,
         client: TestClient,
@@ -467,9 +468,11 @@ class TestWorkers:
         receiver: Receiver,
         database: Database,
         settings: Settings,
+        margin: float,
     ) -> None:
         """Each send takes its whole allowance (2 × the timeout): a batch of five outlasts one
         lease. Before each send, another worker looks for due rows: it must find none."""
+        settings = settings.model_copy(update={"WEBHOOK_LEASE_MARGIN_SECONDS": margin})
         queue_submissions(client, db, integrator, receiver.url, 5)
         up_for_grabs: list[bool] = []
         with clock.frozen(utcnow()) as time:
