@@ -7,8 +7,11 @@ Builds a demo firm in a throw-away SQLite database: three submissions of the ful
 questionnaire over a year, seven verified peers of the same industry, and the subsidy matches
 the submission stores (the catalogue's programmes, matched on submission). Then measures
 
-* the median time to render the full report (context + HTML + WeasyPrint), target ≤ 0.5 s;
-* the median time of a cached fetch through the API (TestClient, signed-in user), ≤ 20 ms;
+* the median time to render the full report (context + HTML + WeasyPrint), target ≤ 0.4 s CPU
+  (Chinese);
+* the render-ahead: the report worker renders the jobs the submission queued; then the first
+  GET after submitting (a cache hit, ≤ 15 ms) and the median of 50 more through the API
+  (TestClient, signed-in user);
 * the resident memory after 10 and after 200 renders (must stay within 50 MB).
 """
 
@@ -40,15 +43,17 @@ from app.assessments import service as assessments  # noqa: E402
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate  # noqa: E402
 from app.enterprises import service as enterprise_service  # noqa: E402
 from app.enterprises.schemas import EnterpriseCreate  # noqa: E402
-from app.kit.db import create_db_engine, create_session_factory  # noqa: E402
+from app.kit.db import Database, create_db_engine, create_session_factory  # noqa: E402
 from app.kit.i18n import Lang  # noqa: E402
 from app.kit.migrations import upgrade  # noqa: E402
 from app.kit.principal import CLI  # noqa: E402
 from app.kit.settings import Environment, Settings  # noqa: E402
 from app.models import Enterprise, Result  # noqa: E402
+from app.observability.metrics import REGISTRY  # noqa: E402
 from app.questionnaires.catalog import QuestionnaireCatalog  # noqa: E402
 from app.reports import service as reports  # noqa: E402
 from app.reports.pdf import render_pdf  # noqa: E402
+from app.reports.worker import ReportWorker  # noqa: E402
 from app.results import service as results  # noqa: E402
 from scoring import Question, Questionnaire, applicable_questions  # noqa: E402
 from scoring.subsidy_loader import load_subsidies  # noqa: E402
@@ -305,7 +310,22 @@ def measure(demo: Demo, renders: int) -> None:
             role="admin",
         )  # fmt: skip
         session.commit()
-    app = create_app(demo.settings)
+    # Render-ahead: the submission queued both languages; the worker renders them, so the
+    # first GET after submitting is served from the store.
+    database = Database(demo.settings)
+    try:
+        worker = ReportWorker(database, demo.settings, demo.catalog)
+        started, jobs = time.process_time(), 0
+        while done := worker.run_once():  # the peers' submissions queued theirs too
+            jobs += done
+        figures["render-ahead"] = (
+            f"the worker ran {jobs} queued jobs in {time.process_time() - started:.1f} s CPU"
+        )
+        print(f"render-ahead: {figures['render-ahead']}", flush=True)
+    finally:
+        database.dispose()
+    # The queue is drained above; an embedded worker thread would only compete with the requests.
+    app = create_app(demo.settings.model_copy(update={"WEBHOOK_WORKER": "off"}))
     with TestClient(app) as client:
         response = client.post(
             "/api/v1/session",
@@ -313,9 +333,17 @@ def measure(demo: Demo, renders: int) -> None:
         )
         assert response.status_code == 200, response.text
         url = f"/api/v1/assessments/{demo.assessment_id}/report.pdf?lang=zh"
+        # The process's first request of the route pays its lazy imports: the English report
+        # first, so that the Chinese one's first GET is what a running service answers.
+        started = time.perf_counter()
+        assert client.get(url.replace("lang=zh", "lang=en")).status_code == 200
+        process_first = time.perf_counter() - started
         started = time.perf_counter()
         first = client.get(url)
         cold = time.perf_counter() - started
+        in_requests = REGISTRY.get_sample_value(
+            "zhizao_report_renders_total", {"origin": "request"}
+        )
         assert first.status_code == 200, first.text
         times = []
         for _ in range(50):
@@ -325,7 +353,9 @@ def measure(demo: Demo, renders: int) -> None:
             assert response.status_code == 200
         figures["cached"] = (
             f"median {statistics.median(times) * 1000:.1f} ms (p90 "
-            f"{sorted(times)[44] * 1000:.1f} ms; 50 requests); first request {cold * 1000:.0f} ms"
+            f"{sorted(times)[44] * 1000:.1f} ms; 50 requests); first GET after submit (worker ran) "
+            f"{cold * 1000:.1f} ms (the process's first request, English: "
+            f"{process_first * 1000:.0f} ms); renders in requests: {in_requests or 0:.0f}"
         )
         print(f"cached fetch via API: {figures['cached']}", flush=True)
 
