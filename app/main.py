@@ -70,11 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from app.api import build_api_router
     from app.health.api import router as health_router
+    from app.kit.routing import include_flat
     from app.observability.api import router as observability_router
 
-    app.include_router(health_router)
-    app.include_router(observability_router)
-    app.include_router(build_api_router())
+    # Flat: each request is matched against one list of routes (include_flat's docstring).
+    for router in (health_router, observability_router, build_api_router()):
+        include_flat(app.router, router)
 
     from app.pages import mount_pages
 
