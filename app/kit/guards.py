@@ -122,6 +122,11 @@ async def current_principal(
 ) -> Principal:
     """The caller, with CSRF enforced on cookie-authenticated unsafe requests
     (synchronizer token: header ``X-CSRF-Token`` or form field ``csrf_token``)."""
+    await _enforce_csrf(request, principal)
+    return principal
+
+
+async def _enforce_csrf(request: Request, principal: Principal) -> None:
     if principal.csrf_token is not None and request.method not in SAFE_METHODS:
         presented = request.headers.get(CSRF_HEADER)
         content_type = request.headers.get("content-type", "")
@@ -135,7 +140,6 @@ async def current_principal(
             presented.encode(), principal.csrf_token.encode()
         ):
             raise CsrfFailed("The CSRF token is missing or wrong; reload the page and try again.")
-    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -147,6 +151,10 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 # The guards below do no I/O: async, so that FastAPI calls them on the event loop instead of
 # sending each through the thread pool (a measurable share of a cheap request).
 async def require_signed_in(principal: CurrentPrincipal) -> Principal:
+    return _signed_in(principal)
+
+
+def _signed_in(principal: Principal) -> Principal:
     if principal.kind == "anonymous":
         raise Unauthorized("Sign in or send an API key.")
     return principal
@@ -259,11 +267,17 @@ class _AccessRepository:
 # --- guards: the rules as route dependencies -----------------------------------------------------
 
 
-def scoped(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+def scoped(scope: str) -> Callable[[Request, Principal], Awaitable[Principal]]:
     """Signed in; an API key must also carry ``scope`` (403 otherwise). Users are not scoped.
     (Async: no I/O, so no trip through the thread pool.)"""
 
-    async def check(principal: SignedIn) -> Principal:
+    # current_principal and require_signed_in inline (the same checks in the same order): each
+    # dependency level is resolved per request in pure Python, and every API call passes here.
+    async def check(
+        request: Request, principal: Annotated[Principal, Depends(resolve_principal)]
+    ) -> Principal:
+        await _enforce_csrf(request, principal)
+        _signed_in(principal)
         if principal.is_integrator and scope not in principal.scopes:
             raise Forbidden(
                 f"This API key lacks the scope {scope!r} this operation needs.",
