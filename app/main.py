@@ -26,6 +26,7 @@ from app.observability.logging import configure_logging, request_logger
 from app.observability.metrics import observe
 
 logger = logging.getLogger("zhizao")
+_REQUEST_LOG = logging.getLogger("zhizao.request")  # request_logger's standard-library logger
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -176,6 +177,10 @@ def _observe(scope: Scope, status: int, seconds: float) -> None:
     request = Request(scope)
     template = _route_template(request)
     observe(request.method, template, status, seconds)
+    if not _REQUEST_LOG.isEnabledFor(logging.INFO):
+        # structlog runs its processors (the time stamp, the context) before the standard
+        # library drops the line: skip them when the line would be dropped (LOG_LEVEL WARNING).
+        return
     state = scope["state"]
     principal = state.get("principal")
     request_logger.info(
