@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import hooks
 from app.auth.service import Authenticator
-from app.kit.db import Database
+from app.kit.db import Database, close_request_session
 from app.kit.errors import problem_response, problem_responses
 from app.kit.settings import Settings, get_settings
 from app.kit.web.errors import install_error_handlers
@@ -98,7 +98,8 @@ def new_request_id() -> str:
 
 class RequestContextMiddleware:
     """Every request: an id (``X-Request-ID``, kept from the client or made up), 413 at once
-    for a declared body over the cap, one log line and the metrics, the security headers.
+    for a declared body over the cap, one log line and the metrics, the security headers; the
+    request's database session closed when it is done (``kit.db.get_session``).
 
     Pure ASGI on purpose: as a ``@app.middleware("http")`` (Starlette's BaseHTTPMiddleware) the
     same work ran each request through two extra tasks and memory streams, and it cost more
@@ -150,6 +151,7 @@ class RequestContextMiddleware:
                 await self.app(scope, receive, send_with_headers)
             finally:
                 structlog.contextvars.unbind_contextvars("request_id")
+                await close_request_session(state)
         _observe(scope, status, time.perf_counter() - started)
 
 
