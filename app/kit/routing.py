@@ -72,13 +72,13 @@ def include_flat(parent: APIRouter, child: APIRouter) -> None:
     """``parent.include_router(child)``, with ``child``'s routes added to ``parent`` itself.
 
     The same operations with the same prefix, tags, dependencies, responses and order
-    (``/openapi.json`` is byte-identical), and the route classes kept. Why: since FastAPI 0.120
-    an included router stays a nested router that matches its routes one by one, and every
-    level does so twice per request (to find the route, then to run it); with the routes on
-    the app's own router a request is matched once (docs/benchmarks.md, "ep-result"). Only
-    ``APIRouter.add_api_route`` and the public attributes of ``APIRoute`` are used, so this
-    holds on any FastAPI the project accepts. A child with anything but API routes (a mount,
-    a websocket) is refused rather than half copied.
+    (``/openapi.json`` is byte-identical), and the route classes kept. Why: in recent FastAPI
+    (0.165 here) an included router stays a nested router that matches its routes one by one,
+    and every level does so twice per request (to find the route, then to run it); with the
+    routes on the app's own router a request is matched once (docs/benchmarks.md,
+    "ep-result"). Only ``APIRouter.add_api_route`` and the public attributes of ``APIRoute``
+    are used, so this holds on any FastAPI the project accepts. A child with anything but API
+    routes (a mount, a websocket) is refused rather than half copied.
     """
     for route in child.routes:
         if not isinstance(route, APIRoute):
