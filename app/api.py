@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from app.kit.errors import problem_responses
-from app.kit.routing import CommittingRoute
+from app.kit.routing import CommittingRoute, include_flat
 
 
 def build_api_router() -> APIRouter:
@@ -48,5 +48,5 @@ def build_api_router() -> APIRouter:
         verification_router,
         audit_router,
     ):
-        api_router.include_router(router)
+        include_flat(api_router, router)
     return api_router

@@ -4,11 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, tuple_, update
+from sqlalchemy import ColumnElement, Executable, bindparam, delete, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.kit.guards import Visibility
 from app.models import Answer, Assessment, AssessmentKpi
+
+#: ``visible_state``'s statements by the shape of the visibility rule.
+_VISIBLE_STATE: dict[str, Executable] = {}
 
 
 class AssessmentRepository:
@@ -32,15 +36,21 @@ class AssessmentRepository:
             query = query.options(joinedload(Assessment.enterprise, innerjoin=True))
         return self.session.scalar(query)
 
-    def state_where(
-        self, assessment_id: uuid.UUID, visible: ColumnElement[bool]
+    def visible_state(
+        self, assessment_id: uuid.UUID, visibility: Visibility
     ) -> tuple[int, str] | None:
-        """The assessment's version and status if ``visible`` holds for it, as plain columns
-        (no ORM object: what a cached read needs)."""
-        row = self.session.execute(
-            select(Assessment.version, Assessment.status).where(
-                Assessment.id == assessment_id, visible
+        """The assessment's version and status if the caller may see it, as plain columns (no
+        ORM object: what a cached read needs). One statement per shape of the visibility rule,
+        built once (``Visibility``'s docstring)."""
+        statement = _VISIBLE_STATE.get(visibility.shape)
+        if statement is None:
+            table = Assessment.__table__.c
+            statement = select(table.version, table.status).where(
+                table.id == bindparam("assessment_id"), visibility.condition(table.enterprise_id)
             )
+            _VISIBLE_STATE[visibility.shape] = statement
+        row = self.session.execute(
+            statement, {"assessment_id": assessment_id, **visibility.params}
         ).one_or_none()
         return (row.version, row.status) if row is not None else None
 

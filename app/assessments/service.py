@@ -40,7 +40,7 @@ from app.kit.errors import (
     PreconditionRequired,
 )
 from app.kit.events import AssessmentSubmitted
-from app.kit.guards import enterprise_visibility
+from app.kit.guards import enterprise_visibility, visibility_of
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
 from app.models import Answer, Assessment, AssessmentKpi, Enterprise
@@ -575,9 +575,7 @@ def get_result_json(
     """``get_result`` as the API sends it, serialised once: after the access check (one query
     for the assessment's version and status, with the visibility rule in it) a repeated read
     costs no more; the assessment itself is read only to make the bytes the first time."""
-    state = AssessmentRepository(session).state_where(
-        assessment_id, enterprise_visibility(principal, Assessment.enterprise_id)
-    )
+    state = AssessmentRepository(session).visible_state(assessment_id, visibility_of(principal))
     if state is None:
         raise NotFound("No assessment with this id.")
     version, status = state

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Executable, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.models import ApiClient, ApiKey, User, WebSession
@@ -29,27 +29,44 @@ class SessionCheck(NamedTuple):
     is_active: bool
 
 
+# The two checks of every authenticated request, built once with the presented value as a bound
+# parameter, on the tables' columns: building the statement and the ORM's handling of it cost
+# several times the query itself (docs/benchmarks.md, "ep-result").
+def _lookup(left: Any, right: Any, on: str, columns: list[Any], by: str) -> Executable:
+    """``SELECT columns FROM left JOIN right ON right.id = left.<on> WHERE left.<by> = :<by>``."""
+    return (
+        select(*columns)
+        .join_from(left, right, right.c.id == left.c[on])
+        .where(left.c[by] == bindparam(by))
+    )
+
+
+_sessions, _users = WebSession.__table__, User.__table__
+_SESSION_CHECK = _lookup(
+    _sessions,
+    _users,
+    "user_id",
+    [_sessions.c[c] for c in ("token_hash", "csrf_token", "last_seen_at", "expires_at")]
+    + [_users.c[c] for c in ("id", "role", "enterprise_id", "firm_role", "district_code")]
+    + [_users.c.is_active],
+    by="token_hash",
+)
+_KEY_CHECK = _lookup(
+    ApiKey.__table__,
+    ApiClient.__table__,
+    "client_id",
+    [ApiKey.__table__.c[c] for c in ("client_id", "secret_sha256", "scopes", "revoked_at")]
+    + [ApiKey.__table__.c.last_used_at, ApiClient.__table__.c.disabled_at],
+    by="key_id",
+)
+
+
 class WebSessionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def check(self, token_hash: str) -> SessionCheck | None:
-        row = self.session.execute(
-            select(
-                WebSession.token_hash,
-                WebSession.csrf_token,
-                WebSession.last_seen_at,
-                WebSession.expires_at,
-                User.id,
-                User.role,
-                User.enterprise_id,
-                User.firm_role,
-                User.district_code,
-                User.is_active,
-            )
-            .join(User, User.id == WebSession.user_id)
-            .where(WebSession.token_hash == token_hash)
-        ).one_or_none()
+        row = self.session.execute(_SESSION_CHECK, {"token_hash": token_hash}).one_or_none()
         return SessionCheck._make(row) if row is not None else None
 
     def touch(self, token_hash: str, now: datetime) -> None:
@@ -87,18 +104,7 @@ class ApiKeyRepository:
         self.session = session
 
     def check(self, key_id: str) -> KeyCheck | None:
-        row = self.session.execute(
-            select(
-                ApiKey.client_id,
-                ApiKey.secret_sha256,
-                ApiKey.scopes,
-                ApiKey.revoked_at,
-                ApiKey.last_used_at,
-                ApiClient.disabled_at,
-            )
-            .join(ApiClient, ApiClient.id == ApiKey.client_id)
-            .where(ApiKey.key_id == key_id)
-        ).one_or_none()
+        row = self.session.execute(_KEY_CHECK, {"key_id": key_id}).one_or_none()
         return KeyCheck(*row) if row is not None else None
 
     def touch(self, key_id: str, now: datetime) -> None:

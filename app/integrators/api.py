@@ -33,7 +33,7 @@ from app.kit.errors import problem_responses
 from app.kit.guards import AdminOnly, IntegratorOnly, SignedIn, scoped
 from app.kit.i18n import LangDep
 from app.kit.principal import Principal
-from app.kit.routing import domain_router
+from app.kit.routing import domain_router, include_flat
 from app.kit.settings import SettingsDep
 
 router = APIRouter()
@@ -382,4 +382,4 @@ def admin_disable_webhook(
 
 
 for _child in (feed_router, webhooks_router, consent_router, admin_router):
-    router.include_router(_child)
+    include_flat(router, _child)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from functools import partial
 from typing import Annotated, Any
 
@@ -236,15 +235,16 @@ class Database:
         self.engine.dispose()
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> Session:
     """The request's session. `app.kit.routing.CommittingRoute` commits it before the response
-    is sent; anything left uncommitted (an error) is rolled back here.
+    is sent; :func:`close_request_session` closes it when the request is done (the app's
+    request middleware calls it), rolling back anything left uncommitted (an error).
 
-    Async on purpose: making a session does no I/O (it connects at its first statement), and
-    closing one that holds no transaction (committed at the request boundary) does none either;
-    as a sync dependency each of the two was a trip through the thread pool on every request
-    (docs/benchmarks.md, "Endpoint speed"). A session still in a transaction (an error) is
-    rolled back in the thread pool: that talks to the database.
+    Async on purpose: making a session does no I/O (it connects at its first statement); as a
+    sync dependency it was a trip through the thread pool on every request (docs/benchmarks.md,
+    "Endpoint speed"). Not a generator either: FastAPI enters and exits a dependency with
+    ``yield`` through an exit stack and two context managers per request, which cost more than
+    the rest of the dependency together (docs/benchmarks.md, "ep-result").
     """
     database: Database = request.app.state.database
     # A request that may write takes SQLite's write lock before its first read, so that its
@@ -252,17 +252,25 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     writes = request.method not in ("GET", "HEAD", "OPTIONS")
     session = database.write_sessions() if writes else database.sessions()
     request.state.db_session = session
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            # Shielded and outside the thread pool's limit, as FastAPI exits a sync
-            # dependency: a cancelled request still returns its connection, and a full pool of
-            # threads waiting for connections cannot keep this one from being returned.
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
-        else:
-            session.close()
+    return session
+
+
+async def close_request_session(state: dict[str, Any]) -> None:
+    """Close the session :func:`get_session` made for a request (``state`` is the ASGI scope's
+    ``"state"``), if it made one. Closing one that holds no transaction (committed at the
+    request boundary) does no I/O; one still in a transaction (an error) is rolled back in the
+    thread pool: that talks to the database."""
+    session: Session | None = state.pop("db_session", None)
+    if session is None:
+        return
+    if session.in_transaction():
+        # Shielded and outside the thread pool's limit, as FastAPI exits a sync dependency:
+        # a cancelled request still returns its connection, and a full pool of threads
+        # waiting for connections cannot keep this one from being returned.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+    else:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -35,11 +35,12 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Protocol
+from dataclasses import dataclass
+from typing import Annotated, Literal, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import ColumnElement, SQLColumnExpression, exists, false, select, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, bindparam, exists, false, select, true
 from sqlalchemy.orm import Session
 
 from app.kit.db import SessionDep
@@ -122,6 +123,11 @@ async def current_principal(
 ) -> Principal:
     """The caller, with CSRF enforced on cookie-authenticated unsafe requests
     (synchronizer token: header ``X-CSRF-Token`` or form field ``csrf_token``)."""
+    await _enforce_csrf(request, principal)
+    return principal
+
+
+async def _enforce_csrf(request: Request, principal: Principal) -> None:
     if principal.csrf_token is not None and request.method not in SAFE_METHODS:
         presented = request.headers.get(CSRF_HEADER)
         content_type = request.headers.get("content-type", "")
@@ -135,7 +141,6 @@ async def current_principal(
             presented.encode(), principal.csrf_token.encode()
         ):
             raise CsrfFailed("The CSRF token is missing or wrong; reload the page and try again.")
-    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -147,6 +152,10 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 # The guards below do no I/O: async, so that FastAPI calls them on the event loop instead of
 # sending each through the thread pool (a measurable share of a cheap request).
 async def require_signed_in(principal: CurrentPrincipal) -> Principal:
+    return _signed_in(principal)
+
+
+def _signed_in(principal: Principal) -> Principal:
     if principal.kind == "anonymous":
         raise Unauthorized("Sign in or send an API key.")
     return principal
@@ -200,20 +209,50 @@ def enterprise_visibility(
 ) -> ColumnElement[bool]:
     """:func:`may_see_enterprise` as a SQL condition on a column that holds an enterprise id, so
     that a firm's row and the right to see it are read in one query (a resource the caller may
-    not see is absent either way: 404). The same rule, case by case."""
+    not see is absent either way: 404). The same rule, case by case (:func:`visibility_of`),
+    with the caller's ids filled in."""
+    visibility = visibility_of(principal)
+    condition = visibility.condition(enterprise_id)
+    return condition.params(visibility.params) if visibility.params else condition
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """:func:`enterprise_visibility` in two parts: the condition's ``shape`` with the caller's
+    ids as bound parameters, and their values (``params``). A statement built on one shape is
+    the same for every caller of that shape, so a repository can build it once and keep it
+    (statement construction cost more than the query on the hot reads; docs/benchmarks.md,
+    "ep-result")."""
+
+    shape: Literal["all", "own", "granted", "none"]
+    params: dict[str, uuid.UUID]
+
+    def condition(self, enterprise_id: SQLColumnExpression[uuid.UUID]) -> ColumnElement[bool]:
+        if self.shape == "all":
+            return true()
+        if self.shape == "own":
+            return enterprise_id == bindparam("visible_enterprise_id")
+        if self.shape == "granted":
+            return exists().where(
+                Grant.enterprise_id == enterprise_id,
+                Grant.client_id == bindparam("visible_client_id"),
+                Grant.revoked_at.is_(None),
+            )
+        return false()
+
+
+def visibility_of(principal: Principal) -> Visibility:
+    """The rule of :func:`may_see_enterprise` for one caller: admins every firm, an enterprise
+    user its own, an integrator the firms with an active grant to it; nobody else any."""
     if principal.is_admin:
-        return true()
+        return Visibility("all", {})
     if principal.is_enterprise_user:
         if principal.enterprise_id is None:
-            return false()
-        return enterprise_id == principal.enterprise_id
+            return Visibility("none", {})
+        return Visibility("own", {"visible_enterprise_id": principal.enterprise_id})
     if principal.is_integrator and principal.id is not None:
-        return exists().where(
-            Grant.enterprise_id == enterprise_id,
-            Grant.client_id == principal.id,
-            Grant.revoked_at.is_(None),
-        )
-    return false()
+        return Visibility("granted", {"visible_client_id": principal.id})
+    return Visibility("none", {})
 
 
 def visible_enterprise(
@@ -259,11 +298,17 @@ class _AccessRepository:
 # --- guards: the rules as route dependencies -----------------------------------------------------
 
 
-def scoped(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+def scoped(scope: str) -> Callable[[Request, Principal], Awaitable[Principal]]:
     """Signed in; an API key must also carry ``scope`` (403 otherwise). Users are not scoped.
     (Async: no I/O, so no trip through the thread pool.)"""
 
-    async def check(principal: SignedIn) -> Principal:
+    # current_principal and require_signed_in inline (the same checks in the same order): each
+    # dependency level is resolved per request in pure Python, and every API call passes here.
+    async def check(
+        request: Request, principal: Annotated[Principal, Depends(resolve_principal)]
+    ) -> Principal:
+        await _enforce_csrf(request, principal)
+        _signed_in(principal)
         if principal.is_integrator and scope not in principal.scopes:
             raise Forbidden(
                 f"This API key lacks the scope {scope!r} this operation needs.",

@@ -66,3 +66,48 @@ def _committing_in_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 def domain_router(**kwargs: Any) -> APIRouter:
     """The router every domain's ``api.py`` uses: its routes commit at the request boundary."""
     return APIRouter(route_class=CommittingRoute, **kwargs)
+
+
+def include_flat(parent: APIRouter, child: APIRouter) -> None:
+    """``parent.include_router(child)``, with ``child``'s routes added to ``parent`` itself.
+
+    The same operations with the same prefix, tags, dependencies, responses and order
+    (``/openapi.json`` is byte-identical), and the route classes kept. Why: in recent FastAPI
+    (0.165 here) an included router stays a nested router that matches its routes one by one,
+    and every level does so twice per request (to find the route, then to run it); with the
+    routes on the app's own router a request is matched once (docs/benchmarks.md,
+    "ep-result"). Only ``APIRouter.add_api_route`` and the public attributes of ``APIRoute``
+    are used, so this holds on any FastAPI the project accepts. A child with anything but API
+    routes (a mount, a websocket) is refused rather than half copied.
+    """
+    for route in child.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"include_flat copies API routes only, not {route!r}")
+        parent.add_api_route(
+            route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=list(route.tags),
+            dependencies=list(route.dependencies),
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=dict(route.responses),
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            route_class_override=type(route),
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+            generate_unique_id_function=route.generate_unique_id_function,
+        )
