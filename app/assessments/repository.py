@@ -12,16 +12,17 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    literal_column,
+    func,
     select,
     tuple_,
-    union_all,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Answer, Assessment, AssessmentKpi, Enterprise
+from app.models.base import JSONType
 
 _ASSESSMENT: Table = Assessment.__table__  # type: ignore[assignment]
 _ENTERPRISE: Table = Enterprise.__table__  # type: ignore[assignment]
@@ -52,23 +53,34 @@ _CLAIM = (
     .where(_ASSESSMENT.c.id == bindparam("p_id"), _ASSESSMENT.c.version == bindparam("p_version"))
     .values(version=bindparam("p_next"), updated_at=bindparam("p_now"))
 )
-_STORED_VALUES = union_all(
-    select(literal_column("'a'"), _ANSWER.c.question_id, _ANSWER.c.value).where(
-        _ANSWER.c.assessment_id == bindparam("p_id")
-    ),
-    select(literal_column("'k'"), _KPI.c.kpi_id, _KPI.c.value).where(
-        _KPI.c.assessment_id == bindparam("p_id")
-    ),
-)
 
 
-def draft_state_query(visible: ColumnElement[bool], enterprise: Sequence[str]) -> Select[Any]:
-    """The assessment with the ``enterprise`` columns of its enterprise if ``visible`` holds
-    for it (one query), the assessment's id bound at execution (``p_id``): a query made once
-    can serve every request that has the same ``visible``."""
+def _stored(dialect: str, table: Table, key: str) -> ColumnElement[Any]:
+    """The assessment's rows of ``table`` as one JSON object, ``key`` → value (a subquery of
+    the draft's read; NULL or {} when there are none)."""
+    if dialect == "postgresql":
+        pairs = func.jsonb_object_agg(table.c[key], table.c.value)
+    else:  # SQLite keeps JSON as text: json() makes each value JSON again, not a string
+        pairs = func.json_group_object(table.c[key], func.json(table.c.value))
+    query = select(pairs).where(table.c.assessment_id == _ASSESSMENT.c.id)
+    return type_coerce(query.scalar_subquery(), JSONType)
+
+
+def draft_state_query(
+    dialect: str, visible: ColumnElement[bool], enterprise: Sequence[str]
+) -> Select[Any]:
+    """The assessment, its answers and KPIs (each as one JSON object) and the ``enterprise``
+    columns of its enterprise, if ``visible`` holds for it: one query, the assessment's id bound
+    at execution (``p_id``), so that a query made once can serve every request that has the
+    same ``visible``."""
     columns = [_ASSESSMENT.c[name] for name in DraftState._fields]
     return (
-        select(*columns, *(_ENTERPRISE.c[name] for name in enterprise))
+        select(
+            *columns,
+            _stored(dialect, _ANSWER, "question_id"),
+            _stored(dialect, _KPI, "kpi_id"),
+            *(_ENTERPRISE.c[name] for name in enterprise),
+        )
         .join_from(_ASSESSMENT, _ENTERPRISE, _ENTERPRISE.c.id == _ASSESSMENT.c.enterprise_id)
         .where(_ASSESSMENT.c.id == bindparam("p_id"), visible)
     )
@@ -126,14 +138,15 @@ class AssessmentRepository:
 
     def draft_state(
         self, query: Select[Any], assessment_id: uuid.UUID
-    ) -> tuple[DraftState, tuple[Any, ...]] | None:
-        """The assessment by ``query`` (:func:`draft_state_query`) and its enterprise's
-        columns, as plain values."""
+    ) -> tuple[DraftState, dict[str, Any], dict[str, Any], tuple[Any, ...]] | None:
+        """The assessment by ``query`` (:func:`draft_state_query`): its columns, its answers
+        and KPIs (id → value), its enterprise's columns."""
         row = self.session.execute(query, {"p_id": assessment_id}).one_or_none()
         if row is None:
             return None
         cut = len(DraftState._fields)
-        return DraftState._make(row[:cut]), tuple(row[cut:])
+        answers, kpis = row[cut] or {}, row[cut + 1] or {}
+        return DraftState._make(row[:cut]), answers, kpis, tuple(row[cut + 2 :])
 
     def claim_version(self, assessment_id: uuid.UUID, version: int, now: datetime) -> bool:
         """Bump the stored version from ``version`` (one UPDATE). False: another writer
@@ -143,14 +156,6 @@ class AssessmentRepository:
             {"p_id": assessment_id, "p_version": version, "p_next": version + 1, "p_now": now},
         )
         return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
-
-    def stored_values(self, assessment_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The answers and the KPIs, id → value (one query)."""
-        answers: dict[str, Any] = {}
-        kpis: dict[str, Any] = {}
-        for kind, key, value in self.session.execute(_STORED_VALUES, {"p_id": assessment_id}):
-            (answers if kind == "a" else kpis)[key] = value
-        return answers, kpis
 
     def write_values(
         self,

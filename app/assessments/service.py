@@ -338,10 +338,12 @@ _CALLER = attrgetter(
 )
 
 
-def _draft_query(principal: Principal) -> Select[Any]:
+def _draft_query(session: Session, principal: Principal) -> Select[Any]:
+    dialect = session.get_bind().dialect.name
     return _DRAFT_QUERIES.get_or_make(
-        _CALLER(principal),
+        (dialect, *_CALLER(principal)),
         lambda: draft_state_query(
+            dialect,
             enterprise_visibility(principal, Assessment.enterprise_id),
             enterprise_service.ProfileColumns._fields,
         ),
@@ -360,18 +362,19 @@ def update_answers(
     """Apply a partial set of answers (null clears one) atomically: all or none. Returns the
     assessment as saved, built from what was read and written here (no second read).
 
-    Plain statements, no ORM objects (the path every answer takes): the assessment with its
-    enterprise's profile and the visibility rule (one read), the version claim (one UPDATE
-    with the version read in its WHERE, before anything else is written: on PostgreSQL its
-    row lock makes a racing writer wait, then fail with 412), the answers and KPIs (one read),
-    an upsert of the answers sent (a DELETE of those cleared), the same for the KPIs when some
-    are sent, and the audit row."""
+    Plain statements, no ORM objects (the path every answer takes): one read of the assessment
+    with its answers, its KPIs, its enterprise's profile and the visibility rule; the version
+    claim (one UPDATE with the version read in its WHERE, before anything is written: on
+    PostgreSQL its row lock makes a racing writer wait, then fail with 412; every write of
+    answers claims a version, so answers read with the version they were claimed from are
+    the current ones); an upsert of the answers sent (a DELETE of those cleared), the same for
+    the KPIs when some are sent; the audit row."""
     begin_write(session)
     repository = AssessmentRepository(session)
-    found = repository.draft_state(_draft_query(principal), assessment_id)
+    found = repository.draft_state(_draft_query(session, principal), assessment_id)
     if found is None:
         raise NotFound("No assessment with this id.")
-    assessment, enterprise = found
+    assessment, merged, kpis, enterprise = found
     if assessment.status != "draft":
         raise Conflict("This assessment is submitted and can no longer change; start a new one.")
     check_if_match(assessment, if_match)
@@ -385,7 +388,6 @@ def update_answers(
         )
     assessment = assessment._replace(version=assessment.version + 1, updated_at=now)
 
-    merged, kpis = repository.stored_values(assessment.id)
     for question_id, value in data.answers.items():
         if value is None:
             merged.pop(question_id, None)
