@@ -1,18 +1,114 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Executable, bindparam, delete, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.kit.guards import Visibility
-from app.models import Answer, Assessment, AssessmentKpi
+from app.models import Answer, Assessment, AssessmentKpi, Enterprise
+from app.models.base import JSONType
+
+_ASSESSMENT: Table = Assessment.__table__  # type: ignore[assignment]
+_ENTERPRISE: Table = Enterprise.__table__  # type: ignore[assignment]
+_ANSWER: Table = Answer.__table__  # type: ignore[assignment]
+_KPI: Table = AssessmentKpi.__table__  # type: ignore[assignment]
+
+
+class DraftState(NamedTuple):
+    """What writing answers needs of an assessment, as plain columns (its ETag, its view)."""
+
+    id: uuid.UUID
+    enterprise_id: uuid.UUID
+    questionnaire_id: str
+    questionnaire_version: int
+    questionnaire_hash: str
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    prefilled_from_id: uuid.UUID | None
+
+
+# The answer path's statements, built once (their cache keys are then memoized): Core, no ORM
+# objects, with the values bound at execution.
+_CLAIM = (
+    update(_ASSESSMENT)
+    .where(_ASSESSMENT.c.id == bindparam("p_id"), _ASSESSMENT.c.version == bindparam("p_version"))
+    .values(version=bindparam("p_next"), updated_at=bindparam("p_now"))
+)
+
+
+def _stored(dialect: str, table: Table, key: str) -> ColumnElement[Any]:
+    """The assessment's rows of ``table`` as one JSON object, ``key`` → value (a subquery of
+    the draft's read; NULL or {} when there are none)."""
+    if dialect == "postgresql":
+        pairs = func.jsonb_object_agg(table.c[key], table.c.value)
+    else:  # SQLite keeps JSON as text: json() makes each value JSON again, not a string
+        pairs = func.json_group_object(table.c[key], func.json(table.c.value))
+    query = select(pairs).where(table.c.assessment_id == _ASSESSMENT.c.id)
+    return type_coerce(query.scalar_subquery(), JSONType)
+
+
+def _draft_state_query(
+    dialect: str, visibility: Visibility, enterprise: Sequence[str]
+) -> Select[Any]:
+    """The assessment, its answers and KPIs (each as one JSON object) and the ``enterprise``
+    columns of its enterprise, if the caller's visibility rule holds for it: one query, the
+    assessment's id (``p_id``) and the rule's ids bound at execution."""
+    columns = [_ASSESSMENT.c[name] for name in DraftState._fields]
+    return (
+        select(
+            *columns,
+            _stored(dialect, _ANSWER, "question_id"),
+            _stored(dialect, _KPI, "kpi_id"),
+            *(_ENTERPRISE.c[name] for name in enterprise),
+        )
+        .join_from(_ASSESSMENT, _ENTERPRISE, _ENTERPRISE.c.id == _ASSESSMENT.c.enterprise_id)
+        .where(
+            _ASSESSMENT.c.id == bindparam("p_id"),
+            visibility.condition(_ASSESSMENT.c.enterprise_id),
+        )
+    )
+
+
+def _upsert(dialect: str, table: Table, keys: tuple[str, str]) -> Executable:
+    """INSERT … ON CONFLICT (the primary key) DO UPDATE SET value, updated_at: a row written
+    whether or not it was there (both dialects spell it the same)."""
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c[key] for key in keys],
+        set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+    )
+
+
+_UPSERTS = {
+    (dialect, table.name): _upsert(dialect, table, (table.c.assessment_id.name, key))
+    for dialect in ("postgresql", "sqlite")
+    for table, key in ((_ANSWER, "question_id"), (_KPI, "kpi_id"))
+}
 
 #: ``visible_state``'s statements by the shape of the visibility rule.
 _VISIBLE_STATE: dict[str, Executable] = {}
+#: ``draft_state``'s queries by dialect, shape of the visibility rule and enterprise columns.
+_DRAFT_STATE: dict[tuple[str, str, tuple[str, ...]], Select[Any]] = {}
 
 
 class AssessmentRepository:
@@ -54,30 +150,66 @@ class AssessmentRepository:
         ).one_or_none()
         return (row.version, row.status) if row is not None else None
 
-    def claim_next_version(self, assessment: Assessment, now: datetime) -> bool:
-        """Bump the stored version if it is still the one ``assessment`` was read with (one
-        UPDATE); the object then holds the new version and time as stored. False: another
-        writer changed it first."""
+    def draft_state(
+        self, assessment_id: uuid.UUID, visibility: Visibility, enterprise: tuple[str, ...]
+    ) -> tuple[DraftState, dict[str, Any], dict[str, Any], tuple[Any, ...]] | None:
+        """The assessment if the caller may see it: its columns, its answers and KPIs
+        (id → value), its enterprise's ``enterprise`` columns. One query, built once per
+        dialect and shape of the visibility rule (``Visibility``'s docstring)."""
+        dialect = self.session.get_bind().dialect.name
+        key = (dialect, visibility.shape, enterprise)
+        query = _DRAFT_STATE.get(key)
+        if query is None:
+            query = _DRAFT_STATE[key] = _draft_state_query(dialect, visibility, enterprise)
+        row = self.session.execute(
+            query, {"p_id": assessment_id, **visibility.params}
+        ).one_or_none()
+        if row is None:
+            return None
+        cut = len(DraftState._fields)
+        answers, kpis = row[cut] or {}, row[cut + 1] or {}
+        return DraftState._make(row[:cut]), answers, kpis, tuple(row[cut + 2 :])
+
+    def claim_version(self, assessment_id: uuid.UUID, version: int, now: datetime) -> bool:
+        """Bump the stored version from ``version`` (one UPDATE). False: another writer
+        changed it first."""
         claimed = self.session.execute(
-            update(Assessment)
-            .where(Assessment.id == assessment.id, Assessment.version == assessment.version)
-            .values(version=assessment.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
+            _CLAIM,
+            {"p_id": assessment_id, "p_version": version, "p_next": version + 1, "p_now": now},
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-        set_committed_value(assessment, "version", assessment.version + 1)
-        set_committed_value(assessment, "updated_at", now)
-        return True
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+    def write_values(
+        self,
+        table: str,
+        assessment_id: uuid.UUID,
+        values: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        """Store ``values`` (id → value; None removes one) as rows of ``table`` ("answer" or
+        "assessment_kpi"): one upsert of those given, one DELETE of those cleared."""
+        key = "question_id" if table == _ANSWER.name else "kpi_id"
+        cleared = [k for k, v in values.items() if v is None]
+        rows = [
+            {"assessment_id": assessment_id, key: k, "value": v, "updated_at": now}
+            for k, v in values.items()
+            if v is not None
+        ]
+        target = _ANSWER if table == _ANSWER.name else _KPI
+        if cleared:
+            self.session.execute(
+                delete(target).where(
+                    target.c.assessment_id == assessment_id, target.c[key].in_(cleared)
+                )
+            )
+        if rows:
+            dialect = self.session.get_bind().dialect.name
+            self.session.execute(_UPSERTS[(dialect, table)], rows[0] if len(rows) == 1 else rows)
 
     def add(self, assessment: Assessment) -> Assessment:
         self.session.add(assessment)
         self.session.flush()
         return assessment
-
-    def answers(self, assessment_id: uuid.UUID) -> dict[str, Answer]:
-        rows = self.session.scalars(select(Answer).where(Answer.assessment_id == assessment_id))
-        return {row.question_id: row for row in rows}
 
     def answer_values(self, assessment_id: uuid.UUID) -> dict[str, Any]:
         rows = self.session.execute(
@@ -104,27 +236,8 @@ class AssessmentRepository:
         )
         return [(assessment, kpi) for assessment, kpi in rows]
 
-    def add_kpi(self, kpi: AssessmentKpi) -> None:
-        self.session.add(kpi)
-
-    def delete_kpis(self, assessment_id: uuid.UUID, kpi_ids: list[str]) -> None:
-        if kpi_ids:
-            self.session.execute(
-                delete(AssessmentKpi).where(
-                    AssessmentKpi.assessment_id == assessment_id, AssessmentKpi.kpi_id.in_(kpi_ids)
-                )
-            )
-
     def add_answer(self, answer: Answer) -> None:
         self.session.add(answer)
-
-    def delete_answers(self, assessment_id: uuid.UUID, question_ids: list[str]) -> None:
-        if question_ids:
-            self.session.execute(
-                delete(Answer).where(
-                    Answer.assessment_id == assessment_id, Answer.question_id.in_(question_ids)
-                )
-            )
 
     def latest_submitted(
         self, enterprise_id: uuid.UUID, questionnaire_id: str

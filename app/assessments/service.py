@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.assessments.repository import AssessmentRepository
+from app.assessments.repository import AssessmentRepository, DraftState
 from app.assessments.schemas import (
     AnswersUpdate,
     AssessmentCreate,
@@ -43,7 +43,7 @@ from app.kit.events import AssessmentSubmitted
 from app.kit.guards import enterprise_visibility, visibility_of
 from app.kit.i18n import Lang
 from app.kit.principal import Principal
-from app.models import Answer, Assessment, AssessmentKpi, Enterprise
+from app.models import Answer, Assessment, Enterprise
 from app.questionnaires import service as questionnaires
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.results import service as results
@@ -88,7 +88,9 @@ def get(session: Session, assessment_id: uuid.UUID) -> Assessment | None:
     return AssessmentRepository(session).get(assessment_id)
 
 
-def questionnaire_of(catalog: QuestionnaireCatalog, assessment: Assessment) -> Questionnaire:
+def questionnaire_of(
+    catalog: QuestionnaireCatalog, assessment: Assessment | DraftState
+) -> Questionnaire:
     """The questionnaire with the content the assessment was started on."""
     return questionnaires.questionnaire_of(
         catalog,
@@ -101,11 +103,11 @@ def questionnaire_of(catalog: QuestionnaireCatalog, assessment: Assessment) -> Q
 # --- ETags -----------------------------------------------------------------------------------
 
 
-def etag_of(assessment: Assessment) -> str:
+def etag_of(assessment: Assessment | DraftState) -> str:
     return f'"{assessment.id.hex[:8]}-v{assessment.version}"'
 
 
-def check_if_match(assessment: Assessment, if_match: str | None) -> None:
+def check_if_match(assessment: Assessment | DraftState, if_match: str | None) -> None:
     """Writes name the version they were based on (RFC 9110 §13.1.1): none (or an empty
     header) → 428, stale → 412."""
     if if_match is None or not if_match.strip():
@@ -136,25 +138,11 @@ def _bump_version(session: Session, assessment: Assessment) -> None:
         ) from exc
 
 
-def _claim_version(
-    session: Session, repository: AssessmentRepository, assessment: Assessment
-) -> None:
-    """:func:`_bump_version` as one UPDATE of the version and the time, before anything else
-    is written (on PostgreSQL its row lock makes a racing writer wait, then fail): the same
-    rule, without a unit-of-work flush of its own."""
-    if not repository.claim_next_version(assessment, utcnow()):
-        session.rollback()
-        raise PreconditionFailed(
-            "The assessment was changed by another request at the same moment. Reload it and "
-            "apply your change again."
-        )
-
-
 # --- views -----------------------------------------------------------------------------------
 
 
 def build_view(
-    assessment: Assessment,
+    assessment: Assessment | DraftState,
     questionnaire: Questionnaire,
     answers: Mapping[str, Any],
     profile: Mapping[str, object],
@@ -263,34 +251,6 @@ def _kpi_errors(
     return errors
 
 
-def _store_kpis(
-    repository: AssessmentRepository,
-    assessment_id: uuid.UUID,
-    stored: Mapping[str, AssessmentKpi],
-    kpis: Mapping[str, Decimal | None],
-) -> dict[str, Any]:
-    """Write the sent KPIs over the ``stored`` rows; the recorded values afterwards."""
-    repository.delete_kpis(assessment_id, [k for k, v in kpis.items() if v is None and k in stored])
-    values = {kpi_id: row.value for kpi_id, row in stored.items()}
-    now = utcnow()
-    for kpi_id, value in kpis.items():
-        if value is None:
-            values.pop(kpi_id, None)
-            continue
-        number = int(value) if value == value.to_integral_value() else float(value)
-        values[kpi_id] = number
-        if kpi_id in stored:
-            stored[kpi_id].value = number
-            stored[kpi_id].updated_at = now
-        else:
-            repository.add_kpi(
-                AssessmentKpi(
-                    assessment_id=assessment_id, kpi_id=kpi_id, value=number, updated_at=now
-                )
-            )
-    return values
-
-
 def create(
     session: Session,
     principal: Principal,
@@ -376,24 +336,44 @@ def update_answers(
     lang: Lang,
 ) -> AssessmentRead:
     """Apply a partial set of answers (null clears one) atomically: all or none. Returns the
-    assessment as saved, built from what was read and written here (no second read)."""
+    assessment as saved, built from what was read and written here (no second read).
+
+    Plain statements, no ORM objects (the path every answer takes): one read of the assessment
+    with its answers, its KPIs, its enterprise's profile and the visibility rule; the version
+    claim (one UPDATE with the version read in its WHERE, before anything is written: on
+    PostgreSQL its row lock makes a racing writer wait, then fail with 412; every write of
+    answers claims a version, so answers read with the version they were claimed from are
+    the current ones); an upsert of the answers sent (a DELETE of those cleared), the same for
+    the KPIs when some are sent; the audit row."""
     begin_write(session)
-    assessment = get_visible(session, principal, assessment_id, with_enterprise=True)
+    repository = AssessmentRepository(session)
+    found = repository.draft_state(
+        assessment_id, visibility_of(principal), enterprise_service.ProfileColumns._fields
+    )
+    if found is None:
+        raise NotFound("No assessment with this id.")
+    assessment, merged, kpis, enterprise = found
     if assessment.status != "draft":
         raise Conflict("This assessment is submitted and can no longer change; start a new one.")
     check_if_match(assessment, if_match)
     questionnaire = questionnaire_of(catalog, assessment)
-    repository = AssessmentRepository(session)
-    _claim_version(session, repository, assessment)
+    now = utcnow()
+    if not repository.claim_version(assessment.id, assessment.version, now):
+        session.rollback()
+        raise PreconditionFailed(
+            "The assessment was changed by another request at the same moment. Reload it and "
+            "apply your change again."
+        )
+    assessment = assessment._replace(version=assessment.version + 1, updated_at=now)
 
-    stored = repository.answers(assessment.id)
-    merged: dict[str, Any] = {qid: row.value for qid, row in stored.items()}
     for question_id, value in data.answers.items():
         if value is None:
             merged.pop(question_id, None)
         else:
             merged[question_id] = value
-    profile = enterprise_service.scoring_profile(_enterprise(session, assessment))
+    profile = enterprise_service.scoring_profile(
+        enterprise_service.ProfileColumns._make(enterprise)
+    )
     issues = [
         issue
         for issue in validate_answers(questionnaire, merged, profile)
@@ -408,38 +388,33 @@ def update_answers(
             errors=_answer_errors(issues) + kpi_errors,
         )
 
-    now = utcnow()
-    repository.delete_answers(
-        assessment.id, [qid for qid, value in data.answers.items() if value is None]
-    )
-    for question_id, value in data.answers.items():
-        if value is None:
-            continue
-        if question_id in stored:
-            stored[question_id].value = value
-            stored[question_id].updated_at = now
-        else:
-            repository.add_answer(
-                Answer(
-                    assessment_id=assessment.id,
-                    question_id=question_id,
-                    value=value,
-                    updated_at=now,
-                )
-            )
-    kpis = _store_kpis(repository, assessment.id, repository.kpis(assessment.id), data.kpis)
-    audit.record(
+    if data.answers:
+        repository.write_values("answer", assessment.id, data.answers, now)
+    if data.kpis:
+        sent = {kpi_id: _kpi_number(value) for kpi_id, value in data.kpis.items()}
+        repository.write_values("assessment_kpi", assessment.id, sent, now)
+        for kpi_id, number in sent.items():
+            if number is None:
+                kpis.pop(kpi_id, None)
+            else:
+                kpis[kpi_id] = number
+    audit.record_row(
         session,
         principal,
         "assessment.answer",
-        "assessment",
-        assessment.id,
+        ("assessment", assessment.id),
         enterprise_id=assessment.enterprise_id,
         # Question ids only: answers themselves stay out of the audit trail and logs.
         detail={"questions": sorted(data.answers), "version": assessment.version},
     )
-    session.flush()
     return build_view(assessment, questionnaire, merged, profile, lang, kpis)
+
+
+def _kpi_number(value: Decimal | None) -> int | float | None:
+    """A KPI as stored: a JSON number exactly as sent (an int when whole)."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,25 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from app.audit.schemas import AuditFilter
 from app.models import AuditEvent
 
+_AUDIT_EVENT: Table = AuditEvent.__table__  # type: ignore[assignment]
+#: Built once (its cache key is then memoized); the row's values are bound at execution.
+_INSERT = insert(_AUDIT_EVENT)
+
 
 class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def insert(self, values: dict[str, Any]) -> None:
+        """One row, as a Core INSERT: no ORM object, no unit of work."""
+        self.session.execute(_INSERT, values)
 
     def page(self, *, before_id: int | None, limit: int, where: AuditFilter) -> list[AuditEvent]:
         """Newest first, by id (ids grow with time)."""

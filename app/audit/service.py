@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 
 from app.audit.repository import AuditRepository
 from app.audit.schemas import AuditFilter
+from app.kit.clock import utcnow
 from app.kit.cursor import ROW_ID, paginate
 from app.kit.guards import require_admin, require_firm_member
 from app.kit.principal import Principal
 from app.models import AuditEvent
 
-__all__ = ["AuditFilter", "firm_history", "record", "search"]
+__all__ = ["AuditFilter", "firm_history", "record", "record_row", "search"]
 
 
 def record(
@@ -39,6 +40,28 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_row(
+    session: Session, actor: Principal, action: str, target: tuple[str, object], **row: Any
+) -> None:
+    """:func:`record` as one INSERT now, without an ORM object, for write paths that load and
+    flush none (the answer PUT): the same row. ``target`` is (type, id); ``row`` may give
+    ``enterprise_id`` and ``detail``."""
+    target_type, target_id = target
+    AuditRepository(session).insert(
+        {
+            "at": utcnow(),
+            "actor_type": actor.kind,
+            "actor_id": actor.actor_id,
+            "action": action,
+            "target_type": target_type,
+            "target_id": str(target_id) if target_id is not None else None,
+            "enterprise_id": row.get("enterprise_id"),
+            "request_id": actor.request_id,
+            "detail": row.get("detail") or {},
+        }
+    )
 
 
 def search(

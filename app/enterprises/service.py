@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -123,7 +124,19 @@ def register_by_principal(
     return enterprise
 
 
-def scoring_profile(enterprise: Enterprise) -> dict[str, object]:
+class ProfileColumns(NamedTuple):
+    """The enterprise's columns :func:`scoring_profile` reads, when read without the rest."""
+
+    facts: dict[str, Any] | None
+    district_code: str
+    industry_code: str
+    size_class: str
+    above_designated_size: bool
+    employees: int
+    annual_revenue_cny: Decimal
+
+
+def scoring_profile(enterprise: Enterprise | ProfileColumns) -> dict[str, object]:
     """The enterprise as conditions see it (``profile.<field>``): registered facts plus
     the declared optional facts."""
     return {

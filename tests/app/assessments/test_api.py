@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -128,6 +129,64 @@ class TestAnswers:
             assert saved.content == fetched.content
             assert saved.headers["ETag"] == fetched.headers["ETag"] == fetched.json()["etag"]
             assert saved.headers["content-type"] == fetched.headers["content-type"]
+
+    def test_stored_as_rows_with_one_audit_row_per_write(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire, db: Session
+    ) -> None:
+        """Each PUT stores its answers as rows (a changed answer in place, a number as sent)
+        and one audit row naming the questions and the version it made, never the answers."""
+        assessment = start()
+        single = first_question(full_questionnaire, "single")
+        number = first_question(full_questionnaire, "number")
+        value = float(number.min + number.max) / 2
+        url = f"/api/v1/assessments/{assessment['id']}/answers"
+        responses = [
+            signed_in.put(
+                url,
+                json={"answers": {single.id: single.options[0].id, number.id: value}},
+                headers={"If-Match": assessment["etag"]},
+            )
+        ]
+        responses.append(
+            signed_in.put(
+                url,
+                json={"answers": {single.id: single.options[1].id}},
+                headers={"If-Match": responses[0].headers["ETag"]},
+            )
+        )
+        assert [r.status_code for r in responses] == [200, 200], responses[-1].text
+        assert responses[1].json()["answers"] == {
+            single.id: single.options[1].id,
+            number.id: value,
+        }
+        rows = db.execute(
+            select(Answer.question_id, Answer.value).where(
+                Answer.assessment_id == uuid.UUID(assessment["id"])
+            )
+        )
+        assert dict(rows.all()) == {single.id: single.options[1].id, number.id: value}
+        events = db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "assessment.answer")
+            .where(AuditEvent.target_id == assessment["id"])
+            .order_by(AuditEvent.id)
+        ).all()
+        assert [
+            (e.actor_type, e.target_type, str(e.enterprise_id), e.request_id, e.detail)
+            for e in events
+        ] == [
+            (
+                "user",
+                "assessment",
+                assessment["enterprise_id"],
+                response.headers["X-Request-ID"],
+                {"questions": sorted(questions), "version": version},
+            )
+            for response, questions, version in zip(
+                responses, ([single.id, number.id], [single.id]), (2, 3), strict=True
+            )
+        ]
+        assert all(e.actor_id is not None and e.at is not None for e in events)
 
     def test_without_if_match_is_428(self, signed_in: TestClient, start: Start) -> None:
         assessment = start()
