@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.audit.schemas import AuditFilter
@@ -10,6 +13,10 @@ from app.models import AuditEvent
 class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def insert_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Audit rows as plain columns, in one statement (no ORM unit of work)."""
+        self.session.connection().execute(insert(AuditEvent), list(rows))
 
     def page(self, *, before_id: int | None, limit: int, where: AuditFilter) -> list[AuditEvent]:
         """Newest first, by id (ids grow with time)."""

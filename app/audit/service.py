@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.audit.repository import AuditRepository
 from app.audit.schemas import AuditFilter
+from app.kit.clock import utcnow
 from app.kit.cursor import ROW_ID, paginate
+from app.kit.group_commit import GroupCommit
 from app.kit.guards import require_admin, require_firm_member
 from app.kit.principal import Principal
 from app.models import AuditEvent
 
-__all__ = ["AuditFilter", "firm_history", "record", "search"]
+__all__ = ["AuditFilter", "firm_history", "record", "record_committed", "search"]
 
 
 def record(
@@ -39,6 +42,50 @@ def record(
     )
     session.add(event)
     return event
+
+
+def _insert(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    AuditRepository(session).insert_rows(rows)
+
+
+#: Audit rows of reads, committed in groups (``app.kit.group_commit``).
+_READS: GroupCommit[dict[str, Any]] = GroupCommit(_insert)
+
+
+def record_committed(
+    session: Session,
+    actor: Principal,
+    action: str,
+    target_type: str,
+    target_id: object | None = None,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a read, and return only once its row is committed (else raise: 503).
+
+    For reads whose every view must be on the trail before anything of it is sent (heatmaps):
+    call it after the view is made and before it is returned. The row does not wait for the
+    request's transaction; concurrent reads share one commit (``app.kit.group_commit``: the
+    rule, and what happens to ``session``), so a read takes no write transaction of its own."""
+    _READS.commit(
+        session,
+        {
+            "at": utcnow(),
+            "actor_type": actor.kind,
+            "actor_id": actor.actor_id,
+            "action": action,
+            "target_type": target_type,
+            "target_id": str(target_id) if target_id is not None else None,
+            "enterprise_id": None,
+            "request_id": actor.request_id,
+            "detail": detail or {},
+        },
+    )
+
+
+def pending_reads(session: Session) -> int:
+    """Read rows of this session's database waiting for their commit (tests)."""
+    return _READS.pending(session)
 
 
 def search(

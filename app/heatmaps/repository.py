@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, Table, Text, and_, cast, delete, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -59,6 +72,19 @@ class TableRef(NamedTuple):
     cut: str
     scope: str
     publication_id: int
+
+
+class CurrentTable(NamedTuple):
+    """A published table as a heatmap reads it (:meth:`HeatmapRepository.current_table`)."""
+
+    ref: TableRef
+    #: The payload as stored (JSON text).
+    payload: str
+    #: When the publication that stored it was published, and whether it had synthetic firms.
+    published_at: datetime
+    includes_synthetic: bool
+    #: The latest publication's id (the table may have been stored by an earlier one).
+    latest_publication_id: int
 
 
 class HeatmapRepository:
@@ -231,38 +257,28 @@ class HeatmapRepository:
             )
         )
 
-    def published_table(
-        self, questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
-    ) -> HeatmapPublishedTable | None:
-        """The newest stored table of this key in publication ``publication_id`` or before."""
-        table = HeatmapPublishedTable
-        key = (questionnaire_id, quarter, cut, scope, publication_id)
-        return self.session.scalar(
-            select(table)
-            .where(*_newest_of_key(*key))
-            .order_by(table.publication_id.desc())
-            .limit(1)
+    def current_table(
+        self, questionnaire_id: str, quarter: int, cut: str, scope: str, up_to: int | None = None
+    ) -> CurrentTable | None:
+        """The table a heatmap shows, in one statement: the newest stored table of this key in
+        the latest publication or before (or in publication ``up_to`` or before), its payload as
+        stored (text: what a view made of it may be cached under), the publication that stored
+        it, and the latest publication's id. Plain columns: no ORM object on every heatmap GET."""
+        key = {"questionnaire_id": questionnaire_id, "quarter": quarter, "cut": cut, "scope": scope}
+        statement = _CURRENT_TABLE if up_to is None else _CURRENT_TABLE_UP_TO
+        found = (
+            self.session.connection()
+            .execute(statement, key if up_to is None else {**key, "up_to": up_to})
+            .first()
         )
-
-    def published_table_digest(
-        self, questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
-    ) -> tuple[TableRef, str] | None:
-        """Which table :meth:`published_table` would read (its key, as plain columns: no ORM
-        object on every heatmap GET) and a digest of its payload as stored: what a view made of
-        it may be cached under (publication ids alone may repeat in another database)."""
-        table = HeatmapPublishedTable
-        key = (questionnaire_id, quarter, cut, scope, publication_id)
-        found = self.session.execute(
-            select(table.publication_id, cast(table.payload, Text))
-            .where(*_newest_of_key(*key))
-            .order_by(table.publication_id.desc())
-            .limit(1)
-        ).first()
         if found is None:
             return None
-        stored_in, text = found
+        stored_in, text, published_at, synthetic, latest_id = found
         ref = TableRef(questionnaire_id, quarter, cut, scope, stored_in)
-        return ref, hashlib.sha256(text.encode()).hexdigest()
+        return CurrentTable(ref, text, published_at, bool(synthetic), latest_id)
+
+    def latest_publication_id(self) -> int | None:
+        return self.session.scalar(select(func.max(HeatmapPublication.id)))
 
     # --- verification from raw rows -------------------------------------------------------
 
@@ -340,15 +356,32 @@ def _upsert(dialect: str, table: Table, key: Sequence[str], columns: Sequence[st
     )
 
 
-def _newest_of_key(
-    questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
-) -> tuple[ColumnElement[bool], ...]:
-    """The stored tables of this key in publication ``publication_id`` or before."""
-    table = HeatmapPublishedTable
+def _current_table_query(limit: ColumnElement[Any]) -> Select[Any]:
+    """The newest stored table of a key (bound parameters) in publication ``limit`` or before,
+    with the publication that stored it and the latest publication's id."""
+    table, publication = HeatmapPublishedTable, HeatmapPublication
     return (
-        table.questionnaire_id == questionnaire_id,
-        table.quarter == quarter,
-        table.cut == cut,
-        table.scope == scope,
-        table.publication_id <= publication_id,
+        select(
+            table.publication_id,
+            cast(table.payload, Text),
+            publication.published_at,
+            publication.includes_synthetic,
+            _LATEST,
+        )
+        .join(publication, publication.id == table.publication_id)
+        .where(
+            table.questionnaire_id == bindparam("questionnaire_id"),
+            table.quarter == bindparam("quarter"),
+            table.cut == bindparam("cut"),
+            table.scope == bindparam("scope"),
+            table.publication_id <= limit,
+        )
+        .order_by(table.publication_id.desc())
+        .limit(1)
     )
+
+
+_LATEST = select(func.max(HeatmapPublication.id)).scalar_subquery()
+#: Built once: on every heatmap GET, building the statement cost more than running it.
+_CURRENT_TABLE = _current_table_query(_LATEST)
+_CURRENT_TABLE_UP_TO = _current_table_query(bindparam("up_to", type_=Integer))
