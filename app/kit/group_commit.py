@@ -10,7 +10,9 @@ How: a caller whose row finds no flush under way becomes the flusher. It writes 
 pending by then in one transaction of its own session (on SQLite one take of the write lock),
 commits, wakes the callers whose rows it held, and hands the next flush to the first caller that
 queued meanwhile. A lone request so flushes its own row at once (no timer, no added wait), while
-concurrent ones share one commit instead of queueing for the write lock one by one.
+concurrent ones share one commit instead of queueing for the write lock one by one. A caller
+whose transaction holds SQLite's write lock already (it has written, or began IMMEDIATE) writes
+and commits its row itself at once: queued, it would wait for a flusher that waits for its lock.
 
 The flusher writes through its own request's session: no connection beyond the ones the
 requests already hold, so a pool full of waiting requests cannot starve it. Whatever that
@@ -88,6 +90,9 @@ class GroupCommit(Generic[T]):
         """Return once ``row`` is committed; raise :class:`GroupCommitFailed` if it was not.
         ``session`` is the caller's own (a read-only request's is fine): it commits when this
         caller flushes, so nothing may be left in it that must not be committed."""
+        if _holds_write_lock(session):
+            self._flush_alone(session, row)
+            return
         queue = self._queue(session)
         me = _Waiter(row)
         with queue.lock:
@@ -101,6 +106,15 @@ class GroupCommit(Generic[T]):
                     raise GroupCommitFailed(me.error)
                 return
         self._flush(queue, session, me)
+
+    def _flush_alone(self, session: Session, row: T) -> None:
+        try:
+            self._write(session, [row])
+            session.commit()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                session.rollback()
+            raise GroupCommitFailed(exc) from exc
 
     def _flush(self, queue: _Queue[T], session: Session, me: _Waiter[T]) -> None:
         with queue.lock:
@@ -127,3 +141,8 @@ class GroupCommit(Generic[T]):
                 after.woken.set()
         if error is not None:
             raise GroupCommitFailed(error) from error
+
+
+def _holds_write_lock(session: Session) -> bool:
+    """Whether the session's transaction holds SQLite's write lock (``app.kit.db``)."""
+    return session.in_transaction() and bool(session.connection().info.get("sqlite_writer"))

@@ -7,7 +7,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Engine, func, insert, select
+import pytest
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -142,3 +143,31 @@ def test_a_failed_flush_fails_every_row_it_held_and_the_next_flush_runs(
     group.commit(db, "good")
     assert _committed(engine, "good") == 1
     assert isinstance(GroupCommitFailed(RuntimeError()), OperationalError)  # 503 in a request
+
+
+def test_a_caller_holding_sqlites_write_lock_commits_its_row_itself(engine: Engine) -> None:
+    """Queued, it would wait for the flusher, and the flusher for its lock (until the busy
+    timeout failed them both): it writes and commits its own row at once instead."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    batches: list[list[str]] = []
+    writer_done = threading.Event()
+
+    def first_waits_for_the_writer(rows: Sequence[str]) -> None:
+        if rows == ["first"]:
+            assert writer_done.wait(10), "the writer waited behind the flush"
+
+    group: GroupCommit[str] = GroupCommit(_writer(batches, first_waits_for_the_writer))
+
+    def work(session: Session, name: str) -> None:
+        if name == "writer":
+            _wait_for(lambda: bool(batches))  # "first" is flushing
+            session.execute(update(AuditEvent).where(AuditEvent.id == -1).values(action="x"))
+            group.commit(session, name)  # holds the write lock: must not queue
+            writer_done.set()
+        else:
+            group.commit(session, name)
+
+    _in_threads(engine, work, ["first", "writer"])
+    assert batches == [["first"], ["writer"]]
+    assert _committed(engine, "first") == _committed(engine, "writer") == 1
