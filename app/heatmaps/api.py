@@ -118,10 +118,17 @@ AskDep = Annotated[HeatmapAsk, Depends(heatmap_ask)]
     response_model=HeatmapRead,
     summary="A heatmap: one predefined cut, after disclosure control (officials, admins)",
 )
-def get_heatmap(request: Request, session: SessionDep, ask: AskDep) -> Response:
+def get_heatmap(
+    request: Request,
+    session: SessionDep,
+    principal: HeatmapViewer,
+    catalog: CatalogDep,
+    lang: LangDep,
+    query: QueryDep,
+) -> Response:
     min_cell = settings_of(request).HEATMAP_MIN_CELL
     stored = service.heatmap_json(
-        session, ask.principal, ask.catalog, min_cell=min_cell, query=ask.query, lang=ask.lang
+        session, principal, catalog, min_cell=min_cell, query=query, lang=lang
     )
     return Response(stored.body, media_type="application/json")
 
