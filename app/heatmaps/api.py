@@ -48,7 +48,7 @@ _QUESTIONNAIRE = _optional(
 _DISTRICT = _optional({"type": "string", "enum": sorted(DISTRICTS)})
 
 
-def heatmap_query(
+async def heatmap_query(  # async: no I/O, so no trip through the thread pool
     cut: Annotated[CutId, Query(description="A predefined cut.")] = "district-stage",
     metric: Annotated[
         Literal["mean", "share", "count"] | None,
@@ -103,7 +103,7 @@ class HeatmapAsk:
     query: service.HeatmapQuery
 
 
-def heatmap_ask(
+async def heatmap_ask(  # async, as heatmap_query
     principal: HeatmapViewer, catalog: CatalogDep, lang: LangDep, query: QueryDep
 ) -> HeatmapAsk:
     return HeatmapAsk(principal, catalog, lang, query)

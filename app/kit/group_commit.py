@@ -21,6 +21,8 @@ rows, as the request boundary would have committed it. Rows of different databas
 each connection pool (one per database and app instance) has its own queue. Several app
 instances each flush their own rows; the database orders them. A flush waits only on the
 database, whose every wait is bounded (``app.kit.db.Database``), so a waiting caller is too.
+Callers wait by blocking their thread: call it from a sync route (the thread pool), never on the
+event loop.
 """
 
 from __future__ import annotations
