@@ -33,7 +33,7 @@ from app.heatmaps.publication import CITY
 from app.heatmaps.publication import HeatmapPublisher as HeatmapPublisher  # the worker's job
 from app.heatmaps.publication import parameters_of as parameters_of
 from app.heatmaps.publication import publish as publish  # CLI, worker, seed-demo
-from app.heatmaps.repository import CurrentTable, HeatmapRepository
+from app.heatmaps.repository import CurrentTable, HeatmapRepository, StoredTable
 from app.heatmaps.repository import table_of as table_of  # bulk loaders write the tables
 from app.heatmaps.schemas import (
     CellRead,
@@ -233,9 +233,12 @@ class _Found:
     #: The table of the scope asked for, and the city-wide one for its total row (a district's
     #: table whose rows are districts), as read (``HeatmapRepository.current_table``).
     table: CurrentTable | None
-    city: CurrentTable | None
     #: The latest publication's id (None: nothing published yet).
     latest_publication_id: int | None
+
+    @property
+    def city(self) -> StoredTable | None:
+        return self.table.city if self.table is not None else None
 
     @property
     def published_at(self) -> datetime | None:
@@ -267,7 +270,7 @@ class _Found:
         )
 
 
-def _table_key(table: CurrentTable | None) -> tuple[object, ...] | None:
+def _table_key(table: CurrentTable | StoredTable | None) -> tuple[object, ...] | None:
     if table is None:
         return None
     return (*table.ref, hashlib.sha256(table.payload.encode()).hexdigest())
@@ -276,20 +279,21 @@ def _table_key(table: CurrentTable | None) -> tuple[object, ...] | None:
 def _find(
     session: Session, principal: Principal, catalog: QuestionnaireCatalog, query: HeatmapQuery
 ) -> _Found:
-    """Resolve and authorise, and read the latest publication's tables (one statement each)."""
+    """Resolve and authorise, and read the latest publication's tables (one statement)."""
     resolved = resolve(principal, catalog, query)
     repository = HeatmapRepository(session)
     cut = resolved.cut
-    key = (resolved.questionnaire.id, resolved.quarter, cut.id)
-    table = repository.current_table(*key, resolved.district or CITY)
-    city = None
+    with_city = resolved.district is not None and cut.rows == "district"
+    table = repository.current_table(
+        resolved.questionnaire.id,
+        resolved.quarter,
+        cut.id,
+        resolved.district or CITY,
+        city_scope=CITY if with_city else None,
+    )
     if table is None:
-        latest = repository.latest_publication_id()
-    else:
-        latest = table.latest_publication_id
-        if resolved.district is not None and cut.rows == "district":
-            city = repository.current_table(*key, CITY, up_to=table.ref.publication_id)
-    return _Found(resolved, table, city, latest)
+        return _Found(resolved, None, repository.latest_publication_id())
+    return _Found(resolved, table, table.latest_publication_id)
 
 
 def _audit(session: Session, principal: Principal, found: _Found, channel: str) -> None:
