@@ -402,7 +402,8 @@ def update_answers(
         session,
         principal,
         "assessment.answer",
-        ("assessment", assessment.id),
+        "assessment",
+        assessment.id,
         enterprise_id=assessment.enterprise_id,
         # Question ids only: answers themselves stay out of the audit trail and logs.
         detail={"questions": sorted(data.answers), "version": assessment.version},

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert, select
@@ -9,7 +10,7 @@ from app.audit.schemas import AuditFilter
 from app.models import AuditEvent
 
 _AUDIT_EVENT: Table = AuditEvent.__table__  # type: ignore[assignment]
-#: Built once (its cache key is then memoized); the row's values are bound at execution.
+#: Built once (its cache key is then memoized); the rows' values are bound at execution.
 _INSERT = insert(_AUDIT_EVENT)
 
 
@@ -17,9 +18,9 @@ class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def insert(self, values: dict[str, Any]) -> None:
-        """One row, as a Core INSERT: no ORM object, no unit of work."""
-        self.session.execute(_INSERT, values)
+    def insert_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Audit rows as plain columns, in one statement (no ORM object, no unit of work)."""
+        self.session.execute(_INSERT, rows[0] if len(rows) == 1 else list(rows))
 
     def page(self, *, before_id: int | None, limit: int, where: AuditFilter) -> list[AuditEvent]:
         """Newest first, by id (ids grow with time)."""

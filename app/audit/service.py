@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,11 +12,12 @@ from app.audit.repository import AuditRepository
 from app.audit.schemas import AuditFilter
 from app.kit.clock import utcnow
 from app.kit.cursor import ROW_ID, paginate
+from app.kit.group_commit import GroupCommit
 from app.kit.guards import require_admin, require_firm_member
 from app.kit.principal import Principal
 from app.models import AuditEvent
 
-__all__ = ["AuditFilter", "firm_history", "record", "record_row", "search"]
+__all__ = ["AuditFilter", "firm_history", "record", "record_committed", "record_row", "search"]
 
 
 def record(
@@ -42,26 +44,74 @@ def record(
     return event
 
 
+def _row(
+    actor: Principal,
+    action: str,
+    target_type: str,
+    target_id: object | None,
+    enterprise_id: uuid.UUID | None,
+    detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """:func:`record`'s row as plain columns."""
+    return {
+        "at": utcnow(),
+        "actor_type": actor.kind,
+        "actor_id": actor.actor_id,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id) if target_id is not None else None,
+        "enterprise_id": enterprise_id,
+        "request_id": actor.request_id,
+        "detail": detail or {},
+    }
+
+
 def record_row(
-    session: Session, actor: Principal, action: str, target: tuple[str, object], **row: Any
+    session: Session,
+    actor: Principal,
+    action: str,
+    target_type: str,
+    target_id: object | None = None,
+    *,
+    enterprise_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """:func:`record` as one INSERT now, without an ORM object, for write paths that load and
-    flush none (the answer PUT): the same row. ``target`` is (type, id); ``row`` may give
-    ``enterprise_id`` and ``detail``."""
-    target_type, target_id = target
-    AuditRepository(session).insert(
-        {
-            "at": utcnow(),
-            "actor_type": actor.kind,
-            "actor_id": actor.actor_id,
-            "action": action,
-            "target_type": target_type,
-            "target_id": str(target_id) if target_id is not None else None,
-            "enterprise_id": row.get("enterprise_id"),
-            "request_id": actor.request_id,
-            "detail": row.get("detail") or {},
-        }
+    flush none (the answer PUT): the same row, in the write's transaction."""
+    AuditRepository(session).insert_rows(
+        [_row(actor, action, target_type, target_id, enterprise_id, detail)]
     )
+
+
+def _insert(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    AuditRepository(session).insert_rows(rows)
+
+
+#: Audit rows of reads, committed in groups (``app.kit.group_commit``).
+_READS: GroupCommit[dict[str, Any]] = GroupCommit(_insert)
+
+
+def record_committed(
+    session: Session,
+    actor: Principal,
+    action: str,
+    target_type: str,
+    target_id: object | None = None,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a read, and return only once its row is committed (else raise: 503).
+
+    For reads whose every view must be on the trail before anything of it is sent (heatmaps):
+    call it after the view is made and before it is returned. The row does not wait for the
+    request's transaction; concurrent reads share one commit (``app.kit.group_commit``: the
+    rule, and what happens to ``session``), so a read takes no write transaction of its own."""
+    _READS.commit(session, _row(actor, action, target_type, target_id, None, detail))
+
+
+def pending_reads(session: Session) -> int:
+    """Read rows of this session's database waiting for their commit (tests)."""
+    return _READS.pending(session)
 
 
 def search(

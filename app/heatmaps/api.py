@@ -48,7 +48,7 @@ _QUESTIONNAIRE = _optional(
 _DISTRICT = _optional({"type": "string", "enum": sorted(DISTRICTS)})
 
 
-def heatmap_query(
+async def heatmap_query(  # async: no I/O, so no trip through the thread pool
     cut: Annotated[CutId, Query(description="A predefined cut.")] = "district-stage",
     metric: Annotated[
         Literal["mean", "share", "count"] | None,
@@ -103,7 +103,7 @@ class HeatmapAsk:
     query: service.HeatmapQuery
 
 
-def heatmap_ask(
+async def heatmap_ask(  # async, as heatmap_query
     principal: HeatmapViewer, catalog: CatalogDep, lang: LangDep, query: QueryDep
 ) -> HeatmapAsk:
     return HeatmapAsk(principal, catalog, lang, query)
@@ -118,10 +118,17 @@ AskDep = Annotated[HeatmapAsk, Depends(heatmap_ask)]
     response_model=HeatmapRead,
     summary="A heatmap: one predefined cut, after disclosure control (officials, admins)",
 )
-def get_heatmap(request: Request, session: SessionDep, ask: AskDep) -> Response:
+def get_heatmap(
+    request: Request,
+    session: SessionDep,
+    principal: HeatmapViewer,
+    catalog: CatalogDep,
+    lang: LangDep,
+    query: QueryDep,
+) -> Response:
     min_cell = settings_of(request).HEATMAP_MIN_CELL
     stored = service.heatmap_json(
-        session, ask.principal, ask.catalog, min_cell=min_cell, query=ask.query, lang=ask.lang
+        session, principal, catalog, min_cell=min_cell, query=query, lang=lang
     )
     return Response(stored.body, media_type="application/json")
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, Table, Text, and_, cast, delete, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.heatmaps import quarters
 from app.heatmaps.sums import (
@@ -59,6 +71,28 @@ class TableRef(NamedTuple):
     cut: str
     scope: str
     publication_id: int
+
+
+class StoredTable(NamedTuple):
+    """A stored published table: its key and its payload as stored (JSON text)."""
+
+    ref: TableRef
+    payload: str
+
+
+class CurrentTable(NamedTuple):
+    """A published table as a heatmap reads it (:meth:`HeatmapRepository.current_table`)."""
+
+    ref: TableRef
+    #: The payload as stored (JSON text).
+    payload: str
+    #: When the publication that stored it was published, and whether it had synthetic firms.
+    published_at: datetime
+    includes_synthetic: bool
+    #: The latest publication's id (the table may have been stored by an earlier one).
+    latest_publication_id: int
+    #: The city-wide table read with it (when asked for and stored).
+    city: StoredTable | None = None
 
 
 class HeatmapRepository:
@@ -231,38 +265,41 @@ class HeatmapRepository:
             )
         )
 
-    def published_table(
-        self, questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
-    ) -> HeatmapPublishedTable | None:
-        """The newest stored table of this key in publication ``publication_id`` or before."""
-        table = HeatmapPublishedTable
-        key = (questionnaire_id, quarter, cut, scope, publication_id)
-        return self.session.scalar(
-            select(table)
-            .where(*_newest_of_key(*key))
-            .order_by(table.publication_id.desc())
-            .limit(1)
-        )
-
-    def published_table_digest(
-        self, questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
-    ) -> tuple[TableRef, str] | None:
-        """Which table :meth:`published_table` would read (its key, as plain columns: no ORM
-        object on every heatmap GET) and a digest of its payload as stored: what a view made of
-        it may be cached under (publication ids alone may repeat in another database)."""
-        table = HeatmapPublishedTable
-        key = (questionnaire_id, quarter, cut, scope, publication_id)
-        found = self.session.execute(
-            select(table.publication_id, cast(table.payload, Text))
-            .where(*_newest_of_key(*key))
-            .order_by(table.publication_id.desc())
-            .limit(1)
-        ).first()
+    def current_table(
+        self,
+        questionnaire_id: str,
+        quarter: int,
+        cut: str,
+        scope: str,
+        *,
+        city_scope: str | None = None,
+    ) -> CurrentTable | None:
+        """The table a heatmap shows, in one statement: the newest stored table of this key in
+        the latest publication or before, its payload as stored (text: what a view made of it
+        may be cached under), the publication that stored it, the latest publication's id and,
+        with ``city_scope``, the newest table of that scope (the city-wide one) in the found
+        table's publication or before. Plain columns: no ORM object on every heatmap GET."""
+        key = {"questionnaire_id": questionnaire_id, "quarter": quarter, "cut": cut, "scope": scope}
+        if city_scope is None:
+            found = self.session.connection().execute(_CURRENT_TABLE, key).first()
+        else:
+            found = (
+                self.session.connection()
+                .execute(_CURRENT_TABLE_AND_CITY, {**key, "city_scope": city_scope})
+                .first()
+            )
         if found is None:
             return None
-        stored_in, text = found
+        stored_in, text, published_at, synthetic, latest_id, *city = found
         ref = TableRef(questionnaire_id, quarter, cut, scope, stored_in)
-        return ref, hashlib.sha256(text.encode()).hexdigest()
+        city_table = None
+        if city and city[0] is not None:
+            city_ref = TableRef(questionnaire_id, quarter, cut, str(city_scope), city[0])
+            city_table = StoredTable(city_ref, city[1])
+        return CurrentTable(ref, text, published_at, bool(synthetic), latest_id, city_table)
+
+    def latest_publication_id(self) -> int | None:
+        return self.session.scalar(select(func.max(HeatmapPublication.id)))
 
     # --- verification from raw rows -------------------------------------------------------
 
@@ -340,15 +377,50 @@ def _upsert(dialect: str, table: Table, key: Sequence[str], columns: Sequence[st
     )
 
 
-def _newest_of_key(
-    questionnaire_id: str, quarter: int, cut: str, scope: str, publication_id: int
-) -> tuple[ColumnElement[bool], ...]:
-    """The stored tables of this key in publication ``publication_id`` or before."""
-    table = HeatmapPublishedTable
+def _current_table_query(*, with_city: bool) -> Select[Any]:
+    """The newest stored table of a key (bound parameters) in the latest publication or
+    before, with the publication that stored it and the latest publication's id; ``with_city``:
+    and the newest table of scope ``city_scope`` in that table's publication or before."""
+    table, publication = HeatmapPublishedTable, HeatmapPublication
+    columns: list[Any] = [
+        table.publication_id,
+        cast(table.payload, Text),
+        publication.published_at,
+        publication.includes_synthetic,
+        _LATEST,
+    ]
+    if with_city:
+        city = aliased(HeatmapPublishedTable)
+        newest_city = (
+            select(city.publication_id)
+            .where(
+                city.questionnaire_id == table.questionnaire_id,
+                city.quarter == table.quarter,
+                city.cut == table.cut,
+                city.scope == bindparam("city_scope"),
+                city.publication_id <= table.publication_id,
+            )
+            .order_by(city.publication_id.desc())
+            .limit(1)
+        )
+        columns.append(newest_city.scalar_subquery())
+        columns.append(newest_city.with_only_columns(cast(city.payload, Text)).scalar_subquery())
     return (
-        table.questionnaire_id == questionnaire_id,
-        table.quarter == quarter,
-        table.cut == cut,
-        table.scope == scope,
-        table.publication_id <= publication_id,
+        select(*columns)
+        .join(publication, publication.id == table.publication_id)
+        .where(
+            table.questionnaire_id == bindparam("questionnaire_id"),
+            table.quarter == bindparam("quarter"),
+            table.cut == bindparam("cut"),
+            table.scope == bindparam("scope"),
+            table.publication_id <= _LATEST,
+        )
+        .order_by(table.publication_id.desc())
+        .limit(1)
     )
+
+
+_LATEST = select(func.max(HeatmapPublication.id)).scalar_subquery()
+#: Built once: on every heatmap GET, building the statement cost more than running it.
+_CURRENT_TABLE = _current_table_query(with_city=False)
+_CURRENT_TABLE_AND_CITY = _current_table_query(with_city=True)

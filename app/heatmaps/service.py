@@ -6,7 +6,9 @@ the request."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +33,7 @@ from app.heatmaps.publication import CITY
 from app.heatmaps.publication import HeatmapPublisher as HeatmapPublisher  # the worker's job
 from app.heatmaps.publication import parameters_of as parameters_of
 from app.heatmaps.publication import publish as publish  # CLI, worker, seed-demo
-from app.heatmaps.repository import HeatmapRepository, TableRef
+from app.heatmaps.repository import CurrentTable, HeatmapRepository, StoredTable
 from app.heatmaps.repository import table_of as table_of  # bulk loaders write the tables
 from app.heatmaps.schemas import (
     CellRead,
@@ -49,7 +51,6 @@ from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.schedule import SHANGHAI as SHANGHAI  # pages show times in it
 from app.kit.settings import Settings
-from app.models import HeatmapPublishedTable
 from app.questionnaires.catalog import QuestionnaireCatalog
 from scoring import Questionnaire
 
@@ -229,12 +230,23 @@ class _Found:
     """What a heatmap request resolved to and which published tables it reads."""
 
     resolved: Resolved
-    row: HeatmapPublishedTable | TableRef | None
-    city_row: HeatmapPublishedTable | TableRef | None
-    published_at: datetime | None
-    synthetic: bool
-    #: Digests of the two tables' payloads as stored (when read for the cached JSON).
-    digests: tuple[str | None, str | None] = (None, None)
+    #: The table of the scope asked for, and the city-wide one for its total row (a district's
+    #: table whose rows are districts), as read (``HeatmapRepository.current_table``).
+    table: CurrentTable | None
+    #: The latest publication's id (None: nothing published yet).
+    latest_publication_id: int | None
+
+    @property
+    def city(self) -> StoredTable | None:
+        return self.table.city if self.table is not None else None
+
+    @property
+    def published_at(self) -> datetime | None:
+        return self.table.published_at if self.table is not None else None
+
+    @property
+    def synthetic(self) -> bool:
+        return self.table.includes_synthetic if self.table is not None else False
 
     def key(self, lang: Lang, min_cell: int) -> tuple[object, ...]:
         """Everything the view depends on: the tables' contents (by digest; a publication id
@@ -249,9 +261,8 @@ class _Found:
             r.district,
             r.questionnaire.id,
             r.questionnaire.content_hash,
-            _table_key(self.row),
-            _table_key(self.city_row),
-            self.digests,
+            _table_key(self.table),
+            _table_key(self.city),
             self.published_at,
             self.synthetic,
             lang,
@@ -259,57 +270,42 @@ class _Found:
         )
 
 
-def _table_key(row: HeatmapPublishedTable | TableRef | None) -> tuple[object, ...] | None:
-    if row is None:
+def _table_key(table: CurrentTable | StoredTable | None) -> tuple[object, ...] | None:
+    if table is None:
         return None
-    return (row.questionnaire_id, row.quarter, row.cut, row.scope, row.publication_id)
+    return (*table.ref, hashlib.sha256(table.payload.encode()).hexdigest())
 
 
 def _find(
-    session: Session,
-    principal: Principal,
-    catalog: QuestionnaireCatalog,
-    query: HeatmapQuery,
-    channel: str,
-    *,
-    with_payload: bool,
+    session: Session, principal: Principal, catalog: QuestionnaireCatalog, query: HeatmapQuery
 ) -> _Found:
-    """Resolve and authorise, find the latest publication's tables, audit the request."""
+    """Resolve and authorise, and read the latest publication's tables (one statement)."""
     resolved = resolve(principal, catalog, query)
     repository = HeatmapRepository(session)
     cut = resolved.cut
-    latest = repository.latest_publication()
-    row = city_row = None
-    digests: list[str | None] = [None, None]
-    published_at = None
-    synthetic = False
+    with_city = resolved.district is not None and cut.rows == "district"
+    table = repository.current_table(
+        resolved.questionnaire.id,
+        resolved.quarter,
+        cut.id,
+        resolved.district or CITY,
+        city_scope=CITY if with_city else None,
+    )
+    if table is None:
+        return _Found(resolved, None, repository.latest_publication_id())
+    return _Found(resolved, table, table.latest_publication_id)
 
-    def table(
-        scope: str, publication_id: int, slot: int
-    ) -> HeatmapPublishedTable | TableRef | None:
-        key = (resolved.questionnaire.id, resolved.quarter, cut.id, scope, publication_id)
-        if with_payload:
-            return repository.published_table(*key)
-        found = repository.published_table_digest(*key)
-        if found is None:
-            return None
-        digests[slot] = found[1]
-        return found[0]
 
-    if latest is not None:
-        row = table(resolved.district or CITY, latest.id, 0)
-        if row is not None:
-            origin = repository.publication(row.publication_id)
-            published_at = origin.published_at if origin else latest.published_at
-            synthetic = origin.includes_synthetic if origin else latest.includes_synthetic
-            if resolved.district is not None and cut.rows == "district":
-                city_row = table(CITY, row.publication_id, 1)
-    audit.record(
+def _audit(session: Session, principal: Principal, found: _Found, channel: str) -> None:
+    """Record the view, and return once the row is committed: nothing of a heatmap is sent
+    before its view is on the trail (``audit.record_committed``; a failure is a 503)."""
+    resolved = found.resolved
+    audit.record_committed(
         session,
         principal,
         "heatmap.view",
         "heatmap",
-        cut.id,
+        resolved.cut.id,
         detail={
             "channel": channel,
             "questionnaire": resolved.questionnaire.id,
@@ -317,10 +313,9 @@ def _find(
             "rung": resolved.rung if resolved.metric == "share" else None,
             "quarter": quarters.label(resolved.quarter),
             "district": resolved.district,
-            "publication": latest.id if latest is not None else None,
+            "publication": found.latest_publication_id,
         },
     )
-    return _Found(resolved, row, city_row, published_at, synthetic, (digests[0], digests[1]))
 
 
 def heatmap(
@@ -339,8 +334,10 @@ def heatmap(
 
     Scope: a table of one district whose rows are districts shows that district's row and the
     city-wide total row (the city-wide table's own published margin, not a sum of rows)."""
-    found = _find(session, principal, catalog, query, channel, with_payload=True)
-    return _view(session, found, settings.HEATMAP_MIN_CELL, lang)
+    found = _find(session, principal, catalog, query)
+    view = _view(found, settings.HEATMAP_MIN_CELL, lang)
+    _audit(session, principal, found, channel)
+    return view
 
 
 #: Serialised heatmaps by everything they depend on (``_Found.key``): a published table never
@@ -358,28 +355,20 @@ def heatmap_json(
     lang: Lang,
 ) -> JsonBody:
     """:func:`heatmap` as the API sends it, serialised once: every request is still resolved,
-    authorised and audited, and reads which tables are current; the tables' figures are read
-    and drawn only the first time."""
-    found = _find(session, principal, catalog, query, "json", with_payload=False)
-    return _HEATMAP_JSON.get_or_make(
-        found.key(lang, min_cell), lambda: json_body(_view(session, found, min_cell, lang))
+    authorised and audited, and reads which tables are current; the tables' figures are
+    drawn only the first time."""
+    found = _find(session, principal, catalog, query)
+    body = _HEATMAP_JSON.get_or_make(
+        found.key(lang, min_cell), lambda: json_body(_view(found, min_cell, lang))
     )
+    _audit(session, principal, found, "json")
+    return body
 
 
-def _payload(session: Session, row: HeatmapPublishedTable | TableRef) -> Any:
-    """A found table's payload (a ``TableRef``'s is read now: only when a view is made)."""
-    if isinstance(row, HeatmapPublishedTable):
-        return row.payload
-    table = HeatmapRepository(session).published_table(*row)
-    if table is None:  # the key was just read in this transaction
-        raise LookupError(f"published table {row} is gone")
-    return table.payload
-
-
-def _view(session: Session, found: _Found, min_cell: int, lang: Lang) -> HeatmapRead:
+def _view(found: _Found, min_cell: int, lang: Lang) -> HeatmapRead:
     resolved, cut = found.resolved, found.resolved.cut
-    stored = Stored.of(_payload(session, found.row)) if found.row is not None else None
-    city = Stored.of(_payload(session, found.city_row)) if found.city_row is not None else None
+    stored = Stored.of(json.loads(found.table.payload)) if found.table is not None else None
+    city = Stored.of(json.loads(found.city.payload)) if found.city is not None else None
     published_at, synthetic = found.published_at, found.synthetic
     value_range: tuple[float, float] | None = None
     if resolved.metric == "mean":
