@@ -398,7 +398,7 @@ def update_answers(
                 kpis.pop(kpi_id, None)
             else:
                 kpis[kpi_id] = number
-    audit.record_row(
+    audit.record(
         session,
         principal,
         "assessment.answer",
@@ -407,6 +407,7 @@ def update_answers(
         enterprise_id=assessment.enterprise_id,
         # Question ids only: answers themselves stay out of the audit trail and logs.
         detail={"questions": sorted(data.answers), "version": assessment.version},
+        immediate=True,
     )
     return build_view(assessment, questionnaire, merged, profile, lang, kpis)
 

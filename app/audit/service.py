@@ -17,7 +17,7 @@ from app.kit.guards import require_admin, require_firm_member
 from app.kit.principal import Principal
 from app.models import AuditEvent
 
-__all__ = ["AuditFilter", "firm_history", "record", "record_committed", "record_row", "search"]
+__all__ = ["AuditFilter", "firm_history", "record", "record_committed", "search"]
 
 
 def record(
@@ -29,19 +29,16 @@ def record(
     *,
     enterprise_id: uuid.UUID | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        actor_type=actor.kind,
-        actor_id=actor.actor_id,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id) if target_id is not None else None,
-        enterprise_id=enterprise_id,
-        request_id=actor.request_id,
-        detail=detail or {},
-    )
-    session.add(event)
-    return event
+    immediate: bool = False,
+) -> None:
+    """Put who did what to which resource on the trail, in the write's transaction: an ORM
+    object flushed with the write's others, or with ``immediate`` one INSERT now, for write
+    paths that load and flush no ORM objects (the answer PUT)."""
+    row = _row(actor, action, target_type, target_id, enterprise_id, detail)
+    if immediate:
+        AuditRepository(session).insert_rows([row])
+    else:
+        session.add(AuditEvent(**row))
 
 
 def _row(
@@ -52,7 +49,7 @@ def _row(
     enterprise_id: uuid.UUID | None,
     detail: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """:func:`record`'s row as plain columns."""
+    """An audit row as plain columns."""
     return {
         "at": utcnow(),
         "actor_type": actor.kind,
@@ -64,23 +61,6 @@ def _row(
         "request_id": actor.request_id,
         "detail": detail or {},
     }
-
-
-def record_row(
-    session: Session,
-    actor: Principal,
-    action: str,
-    target_type: str,
-    target_id: object | None = None,
-    *,
-    enterprise_id: uuid.UUID | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """:func:`record` as one INSERT now, without an ORM object, for write paths that load and
-    flush none (the answer PUT): the same row, in the write's transaction."""
-    AuditRepository(session).insert_rows(
-        [_row(actor, action, target_type, target_id, enterprise_id, detail)]
-    )
 
 
 def _insert(session: Session, rows: Sequence[dict[str, Any]]) -> None:
