@@ -111,6 +111,7 @@ MAX_IDEAS = 5
 #: Prerequisite questions enumerated exactly; beyond this the plan is valid but maybe not optimal.
 MAX_ENUMERATED = 5
 _GAIN_PLACES = Decimal("0.001")
+_CENT = Decimal("0.01")  # ``display``'s places
 #: Moves kept per question across calls (per position, rung and stage multiplier).
 _MOVES_KEPT = 256
 _HOLDERS = 3
@@ -187,18 +188,22 @@ class Step:
     within_limits: bool = True
 
     def to_dict(self, lang: str) -> dict[str, object]:
+        # ``display``, ``_gain`` and ``Text.get`` inlined: a result has ~15 steps, each called
+        # per request (the same roundings, half-up to 2 and 3 places)
+        en = lang == "en"
+        current, target = self.current, self.target
         return {
             "question_id": self.question_id,
             "stage_id": self.stage_id,
-            "question": self.question.get(lang),
-            "current": _json_value(self.current),
-            "current_text": self.current_text.get(lang),
-            "current_level": display(self.current_level),
-            "target": _json_value(self.target),
-            "target_text": self.target_text.get(lang),
-            "target_level": display(self.target_level),
-            "gain": _gain(self.gain),
-            "stage_gain": _gain(self.stage_gain),
+            "question": self.question.en if en else self.question.zh,
+            "current": current if current.__class__ is str else _json_value(current),
+            "current_text": self.current_text.en if en else self.current_text.zh,
+            "current_level": float(self.current_level.quantize(_CENT, ROUND_HALF_UP)),
+            "target": target if target.__class__ is str else _json_value(target),
+            "target_text": self.target_text.en if en else self.target_text.zh,
+            "target_level": float(self.target_level.quantize(_CENT, ROUND_HALF_UP)),
+            "gain": float(self.gain.quantize(_GAIN_PLACES, ROUND_HALF_UP)),
+            "stage_gain": float(self.stage_gain.quantize(_GAIN_PLACES, ROUND_HALF_UP)),
             "effort": self.effort,
             "positions": self.positions,
             "after": list(self.after),
@@ -1533,16 +1538,13 @@ def _ideas(planner: _Planner, binding: set[str | None], in_plan: set[str]) -> tu
         if qid in in_plan:
             continue
         move = options[0]
-        if any(levels.get(p, _ZERO) < m for p, m in move.requires):
+        if move.requires and any(levels.get(p, _ZERO) < m for p, m in move.requires):
             continue
         found.append(move)
-    rate = _rates_key(found)
-    found.sort(key=lambda move: (rate(move), move.ladder.served))
+    # ``found`` is in served order (the moves follow the tally's levels, which ``walk`` adds in
+    # served order) and the sort is stable: ties stay in served order
+    found.sort(key=_rates_key(found))
     return tuple(_step(planner, move, binding, ()) for move in found[:MAX_IDEAS])
-
-
-#: per rung, the bar every stage must reach (the rung − 0.25), exactly
-_BARS = {level: Fraction(level - RUNG_STEP) for level in RUNG_LEVELS}
 
 
 def _why_not_higher(
@@ -1551,25 +1553,31 @@ def _why_not_higher(
     base = planner.base
     if not base.stages or base.overall is None:
         return None
-    bar = _BARS[rung]
-    order = {stage.id: i for i, stage in enumerate(questionnaire.stages)}
-    stage_id = min(base.stages, key=lambda s: (base.stages[s], order[s]))  # furthest below bar
-    score = base.stages[stage_id]
+    # The lowest stage, the first in served order on a tie: stage k scores nums[k] / dens[k]
+    # (the evaluator's integers, equal to the tally's fractions), compared crosswise.
+    evaluator = planner.evaluator
+    nums, dens = evaluator.nums, evaluator.dens
+    k = 0
+    for j in range(1, len(nums)):
+        if nums[j] * dens[k] < nums[k] * dens[j]:
+            k = j
+    stage_id = evaluator.stage_ids[k]
+    stage = questionnaire.stage(stage_id)
     holders: list[tuple[Decimal, int, Question]] = []
-    for i, question in enumerate(questionnaire.stage(stage_id).questions):
+    for i, question in enumerate(stage.questions):
         level = base.levels.get(question.id)
         if level is not None and level < rung:
             holders.append((-(question.weight * (rung - level)), i, question))
-    holders.sort(key=lambda item: (item[0], item[1]))
+    holders.sort()  # by weight × shortfall, then position (unique: the question never decides)
     # positional, in field order (keyword matching costs more than the objects)
     return WhyNotHigher(
         rung,
         to_exact_decimal(base.overall),
         stage_id,
-        questionnaire.stage(stage_id).title,
-        to_exact_decimal(score),  # stage_score
+        stage.title,
+        to_exact_decimal(base.stages[stage_id]),  # stage_score
         rung - RUNG_STEP,  # stage_needed
-        score < bar,  # stage_short
+        evaluator.gaps(rung)[0][k] > 0,  # stage_short: below the bar rung − 0.25
         tuple(
             Holder(
                 question.id,
