@@ -752,8 +752,8 @@ class _Planner:
         ceiling = sum(options[-1].effort for options in candidates.values())  # the dearest last
         # a lower bound on the effort: the overall gap over the best overall gain per effort
         _, overall_gap = self.evaluator.gaps(self.rung)
-        rates = {qid: _rate(options) for qid, options in candidates.items()}
-        floor = _fill(sorted(r for r in rates.values() if r[1] > 0)[::-1], overall_gap)
+        rates = map(_rate, candidates.values())
+        floor = _fill(sorted(r for r in rates if r[1] > 0)[::-1], overall_gap)
         bound = ceiling if floor is None else max(2, math.ceil(1.25 * floor))
         while True:
             bound = min(bound, ceiling)
@@ -992,7 +992,11 @@ def _rate(options: list[_Move]) -> tuple[float, int]:
     fractional knapsack bounds the effort of every plan from below (``_fill``)."""
     if len(options) == 1:
         return options[0].rate, 100 * options[0].d_overall
-    return max([m.rate for m in options]), 100 * max([m.d_overall for m in options])
+    return max(map(_RATE, options)), 100 * max(map(_D_OVERALL, options))
+
+
+_RATE = operator.attrgetter("rate")
+_D_OVERALL = operator.attrgetter("d_overall")
 
 
 def _fill(items: list[tuple[float, int]], gap: int) -> float | None:
