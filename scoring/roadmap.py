@@ -144,6 +144,21 @@ def _gain(value: Decimal) -> float:
     return float(round_gain(value))
 
 
+#: ``display`` of the levels steps show: the questionnaires' levels, a few dozen values
+_SHOWN_LEVELS: dict[Decimal, float] = {}
+
+
+def _shown_level(level: Decimal) -> float:
+    """``display(level)``, remembered: equal Decimals (2 and 2.0) display alike, so the value
+    is the key."""
+    shown = _SHOWN_LEVELS.get(level)
+    if shown is None:
+        if len(_SHOWN_LEVELS) >= 1024:  # levels are few; anything else must not pile up
+            _SHOWN_LEVELS.clear()
+        shown = _SHOWN_LEVELS[level] = display(level)
+    return shown
+
+
 def describe_answer(question: Question, value: AnswerValue) -> Text:
     """An answer in words: the option text(s), or the number with its unit."""
     if isinstance(value, str) and value == NA:
@@ -198,10 +213,10 @@ class Step:
             "question": self.question.en if en else self.question.zh,
             "current": current if current.__class__ is str else _json_value(current),
             "current_text": self.current_text.en if en else self.current_text.zh,
-            "current_level": float(self.current_level.quantize(_CENT, ROUND_HALF_UP)),
+            "current_level": _shown_level(self.current_level),
             "target": target if target.__class__ is str else _json_value(target),
             "target_text": self.target_text.en if en else self.target_text.zh,
-            "target_level": float(self.target_level.quantize(_CENT, ROUND_HALF_UP)),
+            "target_level": _shown_level(self.target_level),
             "gain": float(self.gain.quantize(_GAIN_PLACES, ROUND_HALF_UP)),
             "stage_gain": float(self.stage_gain.quantize(_GAIN_PLACES, ROUND_HALF_UP)),
             "effort": self.effort,
@@ -984,7 +999,7 @@ class _Planner:
 
 _ZERO = Decimal(0)
 #: Relaxed bounds are built only for more combinations than this (chosen by instruction counts).
-_BOUNDED_ABOVE = 2
+_BOUNDED_ABOVE = 4
 
 
 def _rate(options: list[_Move]) -> tuple[float, int]:
