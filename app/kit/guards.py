@@ -40,7 +40,16 @@ from typing import Annotated, Literal, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import ColumnElement, SQLColumnExpression, bindparam, exists, false, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    SQLColumnExpression,
+    bindparam,
+    exists,
+    false,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from app.kit.db import SessionDep
@@ -211,9 +220,7 @@ def enterprise_visibility(
     that a firm's row and the right to see it are read in one query (a resource the caller may
     not see is absent either way: 404). The same rule, case by case (:func:`visibility_of`),
     with the caller's ids filled in."""
-    visibility = visibility_of(principal)
-    condition = visibility.condition(enterprise_id)
-    return condition.params(visibility.params) if visibility.params else condition
+    return visibility_of(principal).condition(enterprise_id, with_values=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,15 +234,23 @@ class Visibility:
     shape: Literal["all", "own", "granted", "none"]
     params: dict[str, uuid.UUID]
 
-    def condition(self, enterprise_id: SQLColumnExpression[uuid.UUID]) -> ColumnElement[bool]:
+    def condition(
+        self, enterprise_id: SQLColumnExpression[uuid.UUID], *, with_values: bool = False
+    ) -> ColumnElement[bool]:
+        """The condition on ``enterprise_id``; its parameters carry ``params``' values when
+        ``with_values`` (a statement made for one caller), else they are bound at execution."""
+
+        def param(name: str) -> BindParameter[uuid.UUID]:
+            return bindparam(name, self.params[name]) if with_values else bindparam(name)
+
         if self.shape == "all":
             return true()
         if self.shape == "own":
-            return enterprise_id == bindparam("visible_enterprise_id")
+            return enterprise_id == param("visible_enterprise_id")
         if self.shape == "granted":
             return exists().where(
                 Grant.enterprise_id == enterprise_id,
-                Grant.client_id == bindparam("visible_client_id"),
+                Grant.client_id == param("visible_client_id"),
                 Grant.revoked_at.is_(None),
             )
         return false()
