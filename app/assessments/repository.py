@@ -170,6 +170,20 @@ class AssessmentRepository:
         answers, kpis = row[cut] or {}, row[cut + 1] or {}
         return DraftState._make(row[:cut]), answers, kpis, tuple(row[cut + 2 :])
 
+    def forget_loaded(self, assessment_id: uuid.UUID) -> None:
+        """After plain statements changed the assessment, its answers or KPIs: this session's
+        ORM copies of them are expired (the assessment is read again on next use) or dropped
+        (its answers and KPIs), so a caller holding them (a page, a script that writes answers
+        then submits in one session) never acts on a stale version. The API's path loads none:
+        nothing to do."""
+        for loaded in list(self.session.identity_map.values()):
+            if isinstance(loaded, Assessment) and loaded.id == assessment_id:
+                self.session.expire(loaded)
+            elif (
+                isinstance(loaded, Answer | AssessmentKpi) and loaded.assessment_id == assessment_id
+            ):
+                self.session.expunge(loaded)
+
     def claim_version(self, assessment_id: uuid.UUID, version: int, now: datetime) -> bool:
         """Bump the stored version from ``version`` (one UPDATE). False: another writer
         changed it first."""

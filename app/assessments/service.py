@@ -409,6 +409,7 @@ def update_answers(
         detail={"questions": sorted(data.answers), "version": assessment.version},
         immediate=True,
     )
+    repository.forget_loaded(assessment.id)
     return build_view(assessment, questionnaire, merged, profile, lang, kpis)
 
 
