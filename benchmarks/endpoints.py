@@ -48,7 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -414,6 +414,7 @@ def bench_engine(engine: str, args: argparse.Namespace, say: Any) -> str:
                 e for e in measured_endpoints if any(o in e.name.lower() for o in args.only)
             ]
         rows: list[tuple[Measured, Measured]] = []
+        alike: list[tuple[Measured, Measured]] = []
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             for endpoint in measured_endpoints:
@@ -428,13 +429,24 @@ def bench_engine(engine: str, args: argparse.Namespace, say: Any) -> str:
                     f" {row.cpu_ms:.2f} CPU ms/req (floor {base.rps:.0f}, {base.cpu_ms:.2f})"
                 )
                 rows.append((base, row))
+                if endpoint.connections != floor_endpoint.connections:
+                    # Like against like as well: the floor with the endpoint's connections (one
+                    # connection waits for every round trip; eight overlap them).
+                    same = replace(floor_endpoint, connections=endpoint.connections)
+                    alike.append(
+                        (run_wrk(same, floor.url, args.duration, work, floor.python_pid()), row)
+                    )
     finally:
         app.stop()
         floor.stop()
-    return table(engine, rows)
+    return table(engine, rows, alike)
 
 
-def table(engine: str, rows: list[tuple[Measured, Measured]]) -> str:
+def table(
+    engine: str,
+    rows: list[tuple[Measured, Measured]],
+    alike: list[tuple[Measured, Measured]],
+) -> str:
     floors = [base.rps for base, _ in rows]
     out = [
         f"**{engine}** — the floor (8 connections) measured right before each endpoint: "
@@ -450,6 +462,13 @@ def table(engine: str, rows: list[tuple[Measured, Measured]]) -> str:
             f"{row.p50_ms:.1f} | {row.p99_ms:.1f} | {base.rps:.0f} | {row.rps / base.rps:.2f} | "
             f"{row.cpu_ms:.2f} | {base.cpu_ms:.2f} | {base.cpu_ms / row.cpu_ms:.2f} | "
             f"{row.non_2xx} |"
+        )
+    for base, row in alike:
+        out.append(
+            f"\n{row.endpoint.name} against the floor with the same {row.endpoint.connections} "
+            f"connection(s): floor {base.rps:.0f} req/s (p50 {base.p50_ms:.1f} ms, "
+            f"{base.cpu_ms:.2f} CPU ms/req) → × floor {row.rps / base.rps:.2f}, "
+            f"× floor (CPU) {base.cpu_ms / row.cpu_ms:.2f}"
         )
     return "\n".join(out)
 
