@@ -43,6 +43,8 @@ consent_router = domain_router(tags=["consent"])
 admin_router = domain_router(prefix="/admin", tags=["admin"])
 
 Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
+# Every route here is an integrator's own: each also takes ``IntegratorOnly``, a dependency, so
+# that anyone else gets the 404 before the query or body is validated (not a 422 first).
 
 
 # --- feed ----------------------------------------------------------------------------------------
@@ -66,6 +68,7 @@ Reader = Annotated[Principal, Depends(scoped("assessments:read"))]
 def scores_feed(
     session: SessionDep,
     principal: Reader,
+    _caller: IntegratorOnly,
     cursor: FeedCursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 100,
 ) -> FeedPage:
@@ -81,7 +84,9 @@ def scores_feed(
     description="Poll it, or subscribe to the `grant.created` webhook event. A firm that "
     "revoked its grant is no longer listed.",
 )
-def granted_firms(session: SessionDep, principal: Reader, page: PageDep) -> Page[GrantedFirm]:
+def granted_firms(
+    session: SessionDep, principal: Reader, _caller: IntegratorOnly, page: PageDep
+) -> Page[GrantedFirm]:
     return service.granted_firms(session, principal, cursor=page.cursor, limit=page.limit)
 
 
@@ -100,6 +105,7 @@ def create_webhook(
     body: WebhookEndpointCreate,
     session: SessionDep,
     principal: Reader,
+    _caller: IntegratorOnly,
     settings: SettingsDep,
     response: Response,
 ) -> WebhookEndpointCreated:
@@ -115,7 +121,9 @@ def create_webhook(
     responses=problem_responses(403, 429),
     summary="Your webhook endpoints",
 )
-def list_webhooks(session: SessionDep, principal: Reader) -> list[WebhookEndpointRead]:
+def list_webhooks(
+    session: SessionDep, principal: Reader, _caller: IntegratorOnly
+) -> list[WebhookEndpointRead]:
     return service.list_endpoints(session, principal)
 
 

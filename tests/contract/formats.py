@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from app.enterprises.classification import credit_code_problem
 from app.heatmaps import quarters
 from app.kit.cursor import MAX_ROW_ID, POSITION, ROW_ID, TIME_TEXT, TIME_UUID, CursorCodec
+from app.kit.errors import InvalidInput
 from app.kit.settings import Settings
 from app.questionnaires.catalog import QuestionnaireCatalog
 
@@ -39,6 +40,22 @@ credit_codes = st.builds(
 
 def _cursors(codec: CursorCodec[Any], keys: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
     return keys.map(codec.encode)
+
+
+def issued_cursor(value: object) -> bool:
+    """Whether ``value`` is a cursor one of the API's lists could have issued (what the cursor
+    formats mean). JSON Schema states only a cursor's alphabet (``CURSOR_PATTERN``), and
+    Hypothesis also draws strings that merely match it (``"expired"``, ``""``: from its pool of
+    the code's own constants); those are not valid cursors, and the API rightly answers 422."""
+    if not isinstance(value, str):
+        return False
+    for codec in (TIME_UUID, TIME_TEXT, ROW_ID, POSITION):
+        try:
+            codec.decode(value)
+        except InvalidInput:
+            continue
+        return True
+    return False
 
 
 _times = st.datetimes(
