@@ -6,13 +6,18 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Executable,
     Select,
+    String,
     Table,
+    any_,
     bindparam,
     delete,
     func,
+    insert,
+    literal_column,
     select,
     tuple_,
     type_coerce,
@@ -22,13 +27,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from app.kit.guards import Visibility
-from app.models import Answer, Assessment, AssessmentKpi, Enterprise
+from app.models import Answer, Assessment, AssessmentKpi, AuditEvent, Enterprise
 from app.models.base import JSONType
 
 _ASSESSMENT: Table = Assessment.__table__  # type: ignore[assignment]
 _ENTERPRISE: Table = Enterprise.__table__  # type: ignore[assignment]
 _ANSWER: Table = Answer.__table__  # type: ignore[assignment]
 _KPI: Table = AssessmentKpi.__table__  # type: ignore[assignment]
+_AUDIT_EVENT: Table = AuditEvent.__table__  # type: ignore[assignment]
+#: The rows of values a draft's write stores: table, its key column.
+_VALUE_TABLES = {"answer": (_ANSWER, "question_id"), "assessment_kpi": (_KPI, "kpi_id")}
 
 
 class DraftState(NamedTuple):
@@ -104,6 +112,66 @@ _UPSERTS = {
     for dialect in ("postgresql", "sqlite")
     for table, key in ((_ANSWER, "question_id"), (_KPI, "kpi_id"))
 }
+
+
+def _save_draft_statement(shape: tuple[tuple[str, bool], ...]) -> Executable:
+    """PostgreSQL's write of a draft as one statement: the version claim (an UPDATE …
+    RETURNING the id when the version is still the one read), and, as writing CTEs that take
+    their rows FROM the claim (so that none writes when the claim fails), for each (table,
+    set) of ``shape`` an upsert of the values bound as one JSON object (``p_<table>_set``) or
+    a DELETE of the ids bound as one array (``p_<table>_cleared``), and the audit row
+    (``a_<column>``). Its one row says whether the claim held (1) or not (0).
+
+    One round trip instead of one per write: the answer PUT's path (docs/benchmarks.md)."""
+    claim = _CLAIM.returning(_ASSESSMENT.c.id).cte("claim")
+    writes: list[Any] = []
+    for table_name, kept in shape:
+        table, key = _VALUE_TABLES[table_name]
+        if kept:
+            pairs = func.jsonb_each(
+                bindparam(f"p_{table_name}_set", type_=postgresql.JSONB)
+            ).table_valued("key", "value")
+            upsert = postgresql.insert(table).from_select(
+                ["assessment_id", key, "value", "updated_at"],
+                select(
+                    claim.c.id,
+                    pairs.c.key,
+                    pairs.c.value,
+                    bindparam("p_now", type_=table.c.updated_at.type),
+                ).select_from(claim.join(pairs, literal_column("true"))),
+            )
+            writes.append(
+                upsert.on_conflict_do_update(
+                    index_elements=[table.c.assessment_id, table.c[key]],
+                    set_={"value": upsert.excluded.value, "updated_at": upsert.excluded.updated_at},
+                ).cte(f"{table_name}_set")
+            )
+        else:
+            writes.append(
+                delete(table)
+                .where(
+                    table.c.assessment_id.in_(select(claim.c.id)),
+                    table.c[key] == any_(bindparam(f"p_{table_name}_cleared", type_=ARRAY(String))),
+                )
+                .cte(f"{table_name}_cleared")
+            )
+    columns = [column for column in _AUDIT_EVENT.c if column.name != "id"]
+    writes.append(
+        insert(_AUDIT_EVENT)
+        .from_select(
+            [column.name for column in columns],
+            select(
+                *(bindparam(f"a_{column.name}", type_=column.type) for column in columns)
+            ).select_from(claim),
+        )
+        .cte("audit")
+    )
+    return select(func.count()).select_from(claim).add_cte(*writes)
+
+
+#: ``save_draft``'s PostgreSQL statements by the shape of the write.
+_SAVE_DRAFT: dict[tuple[tuple[str, bool], ...], Executable] = {}
+
 
 #: ``visible_state``'s statements by the shape of the visibility rule.
 _VISIBLE_STATE: dict[str, Executable] = {}
@@ -184,32 +252,70 @@ class AssessmentRepository:
             ):
                 self.session.expunge(loaded)
 
-    def claim_version(self, assessment_id: uuid.UUID, version: int, now: datetime) -> bool:
-        """Bump the stored version from ``version`` (one UPDATE). False: another writer
-        changed it first."""
-        claimed = self.session.execute(
-            _CLAIM,
-            {"p_id": assessment_id, "p_version": version, "p_next": version + 1, "p_now": now},
-        )
-        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
-
-    def write_values(
+    def save_draft(
         self,
+        draft: DraftState,
+        now: datetime,
+        values: Mapping[str, Mapping[str, Any]],
+        audit_row: Mapping[str, Any],
+    ) -> bool:
+        """Claim the draft's next version (from ``draft.version``) and store ``values`` (table
+        name, "answer" or "assessment_kpi" → id → value; None removes one) and the audit row,
+        all or nothing. False: another writer changed the draft first, and nothing was written.
+
+        PostgreSQL: one statement, built once per shape of the write (see
+        :func:`_save_draft_statement`). SQLite, which has no writing CTEs: the claim, then an
+        upsert of the values set and a DELETE of those cleared per table, then the audit row;
+        the caller holds the write lock (``begin_write``)."""
+        params: dict[str, Any] = {
+            "p_id": draft.id,
+            "p_version": draft.version,
+            "p_next": draft.version + 1,
+            "p_now": now,
+        }
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            shape: list[tuple[str, bool]] = []
+            for table, given in values.items():
+                kept = {k: v for k, v in given.items() if v is not None}
+                cleared = [k for k, v in given.items() if v is None]
+                if kept:
+                    shape.append((table, True))
+                    params[f"p_{table}_set"] = kept
+                if cleared:
+                    shape.append((table, False))
+                    params[f"p_{table}_cleared"] = cleared
+            key = tuple(shape)
+            statement = _SAVE_DRAFT.get(key)
+            if statement is None:
+                statement = _SAVE_DRAFT[key] = _save_draft_statement(key)
+            params.update({f"a_{name}": value for name, value in audit_row.items()})
+            return bool(self.session.execute(statement, params).scalar_one())
+        claimed = self.session.execute(_CLAIM, params)
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        for table, given in values.items():
+            self._write_values(dialect, table, draft.id, given, now)
+        self.session.execute(insert(_AUDIT_EVENT), dict(audit_row))
+        return True
+
+    def _write_values(
+        self,
+        dialect: str,
         table: str,
         assessment_id: uuid.UUID,
         values: Mapping[str, Any],
         now: datetime,
     ) -> None:
-        """Store ``values`` (id → value; None removes one) as rows of ``table`` ("answer" or
-        "assessment_kpi"): one upsert of those given, one DELETE of those cleared."""
-        key = "question_id" if table == _ANSWER.name else "kpi_id"
+        """Store ``values`` (id → value; None removes one) as rows of ``table``: one upsert of
+        those given, one DELETE of those cleared."""
+        target, key = _VALUE_TABLES[table]
         cleared = [k for k, v in values.items() if v is None]
         rows = [
             {"assessment_id": assessment_id, key: k, "value": v, "updated_at": now}
             for k, v in values.items()
             if v is not None
         ]
-        target = _ANSWER if table == _ANSWER.name else _KPI
         if cleared:
             self.session.execute(
                 delete(target).where(
@@ -217,7 +323,6 @@ class AssessmentRepository:
                 )
             )
         if rows:
-            dialect = self.session.get_bind().dialect.name
             self.session.execute(_UPSERTS[(dialect, table)], rows[0] if len(rows) == 1 else rows)
 
     def add(self, assessment: Assessment) -> Assessment:

@@ -339,12 +339,12 @@ def update_answers(
     assessment as saved, built from what was read and written here (no second read).
 
     Plain statements, no ORM objects (the path every answer takes): one read of the assessment
-    with its answers, its KPIs, its enterprise's profile and the visibility rule; the version
-    claim (one UPDATE with the version read in its WHERE, before anything is written: on
-    PostgreSQL its row lock makes a racing writer wait, then fail with 412; every write of
-    answers claims a version, so answers read with the version they were claimed from are
-    the current ones); an upsert of the answers sent (a DELETE of those cleared), the same for
-    the KPIs when some are sent; the audit row."""
+    with its answers, its KPIs, its enterprise's profile and the visibility rule; then, once
+    the answers are valid, one write (``AssessmentRepository.save_draft``): the version claim
+    (an UPDATE with the version read in its WHERE: on PostgreSQL its row lock makes a racing
+    writer wait, then fail with 412; every write of answers claims a version, so answers read
+    with the version they were claimed from are the current ones), the answers and KPIs sent
+    and the audit row, nothing written when the claim fails."""
     begin_write(session)
     repository = AssessmentRepository(session)
     found = repository.draft_state(
@@ -357,14 +357,6 @@ def update_answers(
         raise Conflict("This assessment is submitted and can no longer change; start a new one.")
     check_if_match(assessment, if_match)
     questionnaire = questionnaire_of(catalog, assessment)
-    now = utcnow()
-    if not repository.claim_version(assessment.id, assessment.version, now):
-        session.rollback()
-        raise PreconditionFailed(
-            "The assessment was changed by another request at the same moment. Reload it and "
-            "apply your change again."
-        )
-    assessment = assessment._replace(version=assessment.version + 1, updated_at=now)
 
     for question_id, value in data.answers.items():
         if value is None:
@@ -388,27 +380,33 @@ def update_answers(
             errors=_answer_errors(issues) + kpi_errors,
         )
 
-    if data.answers:
-        repository.write_values("answer", assessment.id, data.answers, now)
-    if data.kpis:
-        sent = {kpi_id: _kpi_number(value) for kpi_id, value in data.kpis.items()}
-        repository.write_values("assessment_kpi", assessment.id, sent, now)
-        for kpi_id, number in sent.items():
-            if number is None:
-                kpis.pop(kpi_id, None)
-            else:
-                kpis[kpi_id] = number
-    audit.record(
-        session,
+    sent = {kpi_id: _kpi_number(value) for kpi_id, value in data.kpis.items()}
+    now = utcnow()
+    values: dict[str, Mapping[str, Any]] = {"answer": data.answers, "assessment_kpi": sent}
+    # Question ids only: answers themselves stay out of the audit trail and logs.
+    detail = {"questions": sorted(data.answers), "version": assessment.version + 1}
+    audit_row = audit.event_row(
         principal,
         "assessment.answer",
         "assessment",
         assessment.id,
         enterprise_id=assessment.enterprise_id,
-        # Question ids only: answers themselves stay out of the audit trail and logs.
-        detail={"questions": sorted(data.answers), "version": assessment.version},
-        immediate=True,
+        detail=detail,
     )
+    if not repository.save_draft(
+        assessment, now, {k: v for k, v in values.items() if v}, audit_row
+    ):
+        session.rollback()
+        raise PreconditionFailed(
+            "The assessment was changed by another request at the same moment. Reload it and "
+            "apply your change again."
+        )
+    assessment = assessment._replace(version=assessment.version + 1, updated_at=now)
+    for kpi_id, number in sent.items():
+        if number is None:
+            kpis.pop(kpi_id, None)
+        else:
+            kpis[kpi_id] = number
     repository.forget_loaded(assessment.id)
     return build_view(assessment, questionnaire, merged, profile, lang, kpis)
 

@@ -17,7 +17,7 @@ from app.kit.guards import require_admin, require_firm_member
 from app.kit.principal import Principal
 from app.models import AuditEvent
 
-__all__ = ["AuditFilter", "firm_history", "record", "record_committed", "search"]
+__all__ = ["AuditFilter", "event_row", "firm_history", "record", "record_committed", "search"]
 
 
 def record(
@@ -29,27 +29,29 @@ def record(
     *,
     enterprise_id: uuid.UUID | None = None,
     detail: dict[str, Any] | None = None,
-    immediate: bool = False,
 ) -> None:
-    """Put who did what to which resource on the trail, in the write's transaction: an ORM
-    object flushed with the write's others, or with ``immediate`` one INSERT now, for write
-    paths that load and flush no ORM objects (the answer PUT)."""
-    row = _row(actor, action, target_type, target_id, enterprise_id, detail)
-    if immediate:
-        AuditRepository(session).insert_rows([row])
-    else:
-        session.add(AuditEvent(**row))
+    """Put who did what to which resource on the trail, in the write's transaction (an ORM
+    object, flushed with the write's others)."""
+    session.add(
+        AuditEvent(
+            **event_row(
+                actor, action, target_type, target_id, enterprise_id=enterprise_id, detail=detail
+            )
+        )
+    )
 
 
-def _row(
+def event_row(
     actor: Principal,
     action: str,
     target_type: str,
-    target_id: object | None,
-    enterprise_id: uuid.UUID | None,
-    detail: dict[str, Any] | None,
+    target_id: object | None = None,
+    *,
+    enterprise_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An audit row as plain columns."""
+    """An audit row as plain columns: what :func:`record` adds, for a write path that stores it
+    in its own statement with the write (the answer PUT)."""
     return {
         "at": utcnow(),
         "actor_type": actor.kind,
@@ -86,7 +88,7 @@ def record_committed(
     call it after the view is made and before it is returned. The row does not wait for the
     request's transaction; concurrent reads share one commit (``app.kit.group_commit``: the
     rule, and what happens to ``session``), so a read takes no write transaction of its own."""
-    _READS.commit(session, _row(actor, action, target_type, target_id, None, detail))
+    _READS.commit(session, event_row(actor, action, target_type, target_id, detail=detail))
 
 
 def pending_reads(session: Session) -> int:
