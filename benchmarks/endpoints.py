@@ -247,7 +247,10 @@ def summarise(raw: Path, top: int = 14) -> str:
     total = 0
     for line in raw.read_text(encoding="utf-8").splitlines():
         stack, _, count = line.rpartition(" ")
-        frames = stack.split(";")
+        if not count.isdigit():  # a stack cut short when py-spy stopped
+            continue
+        # A function's share, whichever of its lines was running: "f (path:line)" → "f (path)".
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
         if any(idle in frames[-1] for idle in ("select (", "_run_once (", "wait (")):
             continue
         n = int(count)
@@ -259,7 +262,7 @@ def summarise(raw: Path, top: int = 14) -> str:
         return "(no samples)"
 
     def rows(table: dict[str, int], only_app: bool) -> list[str]:
-        chosen = [(n, f) for f, n in table.items() if not only_app or "/app/" in f]
+        chosen = [(n, f) for f, n in table.items() if not only_app or "(app/" in f]
         return [f"  {100 * n / total:5.1f}%  {f[:150]}" for n, f in sorted(chosen)[::-1][:top]]
 
     return "\n".join(
