@@ -28,7 +28,7 @@ from app.kit.guards import scoped
 from app.kit.i18n import LangDep
 from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
-from app.kit.routing import domain_router
+from app.kit.routing import domain_router, single_statement_writes
 from app.questionnaires.service import CatalogDep
 from app.results.schemas import ResultRead
 
@@ -130,6 +130,7 @@ def get_assessment(
     responses=problem_responses(409, 412, 422, 428),
     summary="Save some answers (any stage); all or none is saved",
 )
+@single_statement_writes  # AssessmentRepository.save_draft on PostgreSQL
 def put_answers(
     assessment_id: uuid.UUID,
     body: AnswersUpdate,

@@ -344,7 +344,10 @@ def update_answers(
     (an UPDATE with the version read in its WHERE: on PostgreSQL its row lock makes a racing
     writer wait, then fail with 412; every write of answers claims a version, so answers read
     with the version they were claimed from are the current ones), the answers and KPIs sent
-    and the audit row, nothing written when the claim fails."""
+    and the audit row, nothing written when the claim fails. On PostgreSQL that write is one
+    statement, so the API's route runs it without a transaction of its own
+    (``app.kit.routing.single_statement_writes``); this function must not gain a second write
+    there."""
     begin_write(session)
     repository = AssessmentRepository(session)
     found = repository.draft_state(

@@ -230,6 +230,16 @@ class Database:
         self.write_sessions = create_session_factory(
             self.engine.execution_options(sqlite_immediate=True)
         )
+        #: For routes whose every write is one statement (``app.kit.routing``'s
+        #: ``single_statement_writes``): on PostgreSQL each statement commits by itself (no
+        #: ``BEGIN``, no ``COMMIT``; the pool resets the connection when it is returned); on
+        #: SQLite, whose write paths are several statements under the write lock, the write
+        #: sessions.
+        self.autocommit_sessions = (
+            create_session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+            if self.engine.dialect.name == "postgresql"
+            else self.write_sessions
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -249,8 +259,12 @@ async def get_session(request: Request) -> Session:
     database: Database = request.app.state.database
     # A request that may write takes SQLite's write lock before its first read, so that its
     # read-check-write sequences (a unique e-mail, a version) cannot interleave with another's.
-    writes = request.method not in ("GET", "HEAD", "OPTIONS")
-    session = database.write_sessions() if writes else database.sessions()
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        session = database.sessions()
+    elif getattr(request.scope.get("route"), "autocommit", False):
+        session = database.autocommit_sessions()
+    else:
+        session = database.write_sessions()
     request.state.db_session = session
     return session
 
