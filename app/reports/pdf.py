@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ctypes
 import ctypes.util
 import gc
@@ -213,6 +214,18 @@ def _font_config() -> FontConfiguration:
     if config is None:
         config = _local.font_config = FontConfiguration()
     return config
+
+
+@atexit.register
+def _drop_main_thread_font_config() -> None:
+    """Free the main thread's font configuration while the process can still free it.
+
+    A thread's configuration goes with the thread, but the main thread's thread-locals are
+    cleared only in the interpreter's last step, after the Pango and GObject libraries it holds
+    objects of may have been unloaded: unreferencing them then crashed the process on exit
+    (SIGSEGV; a script that rendered on its main thread and also built the app). Exit handlers
+    run before any of that."""
+    _local.__dict__.pop("font_config", None)
 
 
 @lru_cache

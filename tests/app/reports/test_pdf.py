@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -12,6 +15,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from weasyprint import HTML
 
+from app.kit.settings import PROJECT_ROOT
 from app.reports import pdf as pdf_module
 from app.reports.fonts import REPORT_FAMILY, SYSTEM_FAMILY, gb2312_ideographs, report_fonts
 from app.reports.pdf import ReportKey, ReportRenderer, StaticOnlyFetcher, template_version
@@ -88,6 +92,32 @@ class TestFetcher:
         assert pdf.startswith(b"%PDF")
         assert len(fetched) == 5
         assert sorted(allowed) == sorted([(static_dir / "img" / "logo.svg").as_uri(), PIXEL])
+
+
+# Renders on its main thread with the shared font configuration, then builds the app (which
+# changes the order in which the interpreter tears its modules down at exit).
+_RENDER_ON_THE_MAIN_THREAD_AND_EXIT = """
+from weasyprint import HTML
+from app.reports import pdf
+HTML(string="<p>你好 hello</p>").write_pdf(font_config=pdf._font_config())
+from app.main import create_app
+create_app()
+"""
+
+
+def test_a_process_that_rendered_on_its_main_thread_exits_cleanly(tmp_path: Path) -> None:
+    """The main thread's font configuration was freed after Pango was unloaded: SIGSEGV on
+    exit (``benchmarks/report.py`` crashed so after printing its figures)."""
+    env = os.environ | {"ZHIZAO_DATABASE_URL": f"sqlite:///{tmp_path / 'exit.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", _RENDER_ON_THE_MAIN_THREAD_AND_EXIT],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def key(n: int = 1, lang: str = "zh") -> ReportKey:
