@@ -26,7 +26,8 @@ What one run does, per engine:
    from the store). The demo official signs in for the heatmap GET.
 4. ``wrk`` pinned to core 1 (``taskset -c 1 wrk -t1 -c C -d D --latency``; a Lua script sets
    the method, the body and the headers: ``Authorization: Bearer``, ``If-Match: *``, the session
-   cookie) drives each endpoint for ``--duration`` seconds, right after the floor for as long:
+   cookie; for the PUTs ``-t C``, one thread per connection, each on its own draft) drives each
+   endpoint for ``--duration`` seconds, right after the floor for as long:
    each ratio is to the floor measured just before it (on a shared machine the load changes
    within a minute; the spread of the floors over the run says how much).
 
@@ -84,6 +85,10 @@ class Endpoint:
     body: str | None = None
     connections: int = 8
     expect: int = 200
+    #: Each connection keeps to one path of its own (``paths`` has one per connection): wrk
+    #: then runs one thread per connection, so that no two requests write the same draft at
+    #: once. Otherwise the connections take the paths in turn.
+    path_per_connection: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +170,26 @@ def lua(endpoint: Endpoint) -> str:
     if endpoint.body is not None:
         lines.append(f"wrk.body = {json.dumps(endpoint.body)}")
     lines.append("local paths = {" + ", ".join(json.dumps(p) for p in endpoint.paths) + "}")
-    lines += [
-        "local i = 0",
-        "request = function()",
-        "  i = i + 1",
-        "  return wrk.format(nil, paths[(i - 1) % #paths + 1])",
-        "end",
-    ]
+    if endpoint.path_per_connection:
+        # setup() runs once per wrk thread before it starts; each thread has one connection.
+        lines += [
+            "local threads = 0",
+            "function setup(thread)",
+            "  threads = threads + 1",
+            '  thread:set("own", threads)',
+            "end",
+            "request = function()",
+            "  return wrk.format(nil, paths[(own - 1) % #paths + 1])",
+            "end",
+        ]
+    else:
+        lines += [
+            "local i = 0",
+            "request = function()",
+            "  i = i + 1",
+            "  return wrk.format(nil, paths[(i - 1) % #paths + 1])",
+            "end",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -202,7 +220,8 @@ def run_wrk(
     slug = re.sub(r"\W+", "_", endpoint.name)
     script = workdir / f"{slug}.lua"
     script.write_text(lua(endpoint), encoding="utf-8")
-    command = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{endpoint.connections}"]
+    threads = endpoint.connections if endpoint.path_per_connection else 1
+    command = ["taskset", "-c", LOAD_CORE, "wrk", f"-t{threads}", f"-c{endpoint.connections}"]
     command += [f"-d{duration}s", "--latency", "-s", str(script), base + endpoint.paths[0]]
     spy = None
     profile_pid = server_pid if profile else None
@@ -372,7 +391,7 @@ def endpoints(seed: Seeder, submit_drafts: int, say: Any) -> list[Endpoint]:
         found.append(Endpoint("GET result (304)", "app", (result,), headers=conditional))
     found += [
         Endpoint("PUT answers, 1 conn", "app", tuple(answers[:1]), "PUT", put, answer, 1),
-        Endpoint("PUT answers, 8 conns", "app", tuple(answers), "PUT", put, answer, 8),
+        Endpoint("PUT answers, 8 conns", "app", tuple(answers), "PUT", put, answer, 8, 200, True),
         Endpoint("GET heatmap (published)", "app", (heatmap,), headers=cookie),
         Endpoint("GET report.pdf (stored)", "app", (pdf,), headers=auth),
         Endpoint("POST submit", "app", to_submit, "POST", (("If-Match", "*"), *auth)),

@@ -363,8 +363,15 @@ def measure(demo: Demo, renders: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=Path, help="write report-zh/en.pdf and PNGs here")
-    parser.add_argument("--renders", type=int, default=200, help="renders for the memory check")
+    parser.add_argument(
+        "--renders",
+        type=int,
+        default=200,
+        help="renders for the memory check (at least 10: it compares the RSS after 10 with it)",
+    )
     args = parser.parse_args()
+    if args.renders < 10:
+        parser.error("--renders must be at least 10")
     hooks.install()  # the demo firm's submission publishes assessment.submitted
     with tempfile.TemporaryDirectory() as directory:
         demo = build_demo(Path(directory))
