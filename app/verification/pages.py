@@ -8,8 +8,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from app.kit.db import SessionDep
+from app.kit.errors import FieldError, InvalidInput
 from app.kit.i18n import N_, NC_, translated
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
@@ -18,10 +20,17 @@ from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.templating import render
 from app.verification import service
+from app.verification.schemas import FlagUpdate
 
 router = domain_router(include_in_schema=False)
 
 SAVED = flash_message("verification.saved", N_("Saved: the firm's verification was changed."))
+FLAGGED = flash_message(
+    "verification.flagged", N_("Flagged: an admin will look at this firm and decide.")
+)
+UNFLAGGED = flash_message("verification.unflagged", N_("The flag was cleared."))
+#: The page's tabs: ``listing``'s status filter, and the firms flagged for an admin.
+STATUSES = ("pending", "verified", "flagged", "all")
 
 TEXT: dict[str, Any] = {
     "title": NC_("verification", "Verify enterprises"),
@@ -42,6 +51,10 @@ TEXT: dict[str, Any] = {
     "action": NC_("verification", "Action"),
     "verify": NC_("verification", "Verify"),
     "revoke": NC_("verification", "Withdraw"),
+    "flagged": NC_("verification", "Flagged for an admin"),
+    "flag": NC_("verification", "Flag for an admin"),
+    "flag_reason": NC_("verification", "Why (optional)"),
+    "unflag": NC_("verification", "Clear the flag"),
     "synthetic": NC_("verification", "synthetic demo"),
     "none": NC_("verification", "No firms match."),
     "next": NC_("verification", "Next page"),
@@ -64,12 +77,12 @@ TEXT: dict[str, Any] = {
 def verification_page(
     request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang
 ) -> HTMLResponse:
-    status = request.query_params.get("status", "pending")
-    status = status if status in ("pending", "verified", "all") else "pending"
+    status = _status(request.query_params.get("status"))
     page = service.listing(
         session,
         principal,
-        status=None if status == "all" else status,
+        status=status if status in ("pending", "verified") else None,
+        flagged=True if status == "flagged" else None,
         district_code=None,
         cursor=request.query_params.get("cursor") or None,
         limit=50,
@@ -96,6 +109,39 @@ def verification_submit(
 ) -> Response:
     check_same_origin(request)
     service.set_verified(session, principal, enterprise_id, form_str(form, "verified") == "1")
-    status = form_str(form, "status") or "pending"
-    status = status if status in ("pending", "verified", "all") else "pending"
+    status = _status(form_str(form, "status"))
     return flash_redirect(request, f"/verification?status={status}", SAVED)
+
+
+@router.post("/verification/{enterprise_id}/flag")
+def verification_flag(
+    enterprise_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: SignedInPage,
+    form: FormDep,
+) -> Response:
+    """Flag a firm for an admin (its district official or an admin), or clear the flag (admins):
+    the API's ``PUT /verification/enterprises/{id}/flag`` as a form."""
+    check_same_origin(request)
+    try:
+        update = FlagUpdate(
+            flagged=form_str(form, "flagged") == "1", reason=form_str(form, "reason") or None
+        )
+    except ValidationError as exc:
+        raise InvalidInput(
+            "The reason is too long: at most 500 characters.",
+            errors=[
+                FieldError(".".join(map(str, e["loc"])), e["msg"], e["type"]) for e in exc.errors()
+            ],
+        ) from exc
+    service.set_flag(session, principal, enterprise_id, update.flagged, update.reason)
+    status = _status(form_str(form, "status"))
+    return flash_redirect(
+        request, f"/verification?status={status}", FLAGGED if update.flagged else UNFLAGGED
+    )
+
+
+def _status(value: str | None) -> str:
+    """The tab asked for; the pending firms when none (or an unknown one) is."""
+    return value if value in STATUSES else "pending"

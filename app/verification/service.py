@@ -167,9 +167,10 @@ def listing(
     district_code: str | None,
     cursor: str | None,
     limit: int,
+    flagged: bool | None = None,
 ) -> Page[VerificationItem]:
     """Firms a verifier may confirm: a district official's district; all (or one district) for
-    admins. Identity facts only."""
+    admins. Identity facts only. ``flagged`` True: only the firms flagged for an admin."""
     if not may_list(principal):
         raise NotFound()
     if principal.is_official:
@@ -180,6 +181,7 @@ def listing(
     rows = VerificationRepository(session).page(
         district_code=district_code,
         verified=verified,
+        flagged=flagged,
         after=TIME_UUID.decode(cursor),
         limit=limit + 1,
     )

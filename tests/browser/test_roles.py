@@ -288,6 +288,36 @@ def test_an_official_lands_on_the_heatmaps(
     assert row_label and abs(row_label["x"] - frame["x"]) <= 2  # sticky first column
 
 
+def test_an_official_flags_a_firm_and_an_admin_clears_it(
+    world: World, new_page: Any, screenshots_dir: Path
+) -> None:
+    """The district official flags from the verification page (it was in the API only); the
+    admin finds the firm under 已提请管理员核查 and clears the flag."""
+    page = new_page()
+    sign_in(page, world.url, OFFICIAL)
+    page.goto(world.url + "/verification?status=all")
+    row = page.locator("tbody tr", has_text="上海角色测试机械有限公司")
+    row.locator("summary", has_text="提请管理员核查").click()  # the form folds out
+    row.get_by_label("原因（选填）").fill("注册地址是一处住宅")
+    row.get_by_role("button", name="提请管理员核查").click()
+    page.wait_for_url("**/verification?status=all")
+    assert "已标记" in page.locator(".flash").inner_text()
+    row = page.locator("tbody tr", has_text="上海角色测试机械有限公司")
+    assert "注册地址是一处住宅" in row.inner_text()
+    assert row.get_by_role("button", name="撤销标记").count() == 0  # an admin's to clear
+    shoot(page, screenshots_dir, "verification-official")
+
+    admin = new_page()
+    sign_in(admin, world.url, ADMIN)
+    admin.goto(world.url + "/verification?status=flagged")
+    rows = admin.locator("tbody tr")
+    assert rows.count() == 1 and "上海角色测试机械有限公司" in rows.inner_text()
+    rows.get_by_role("button", name="撤销标记").click()
+    admin.wait_for_url("**/verification?status=flagged")
+    assert "标记已撤销" in admin.locator(".flash").inner_text()
+    assert admin.locator("tbody tr").count() == 0
+
+
 def test_an_admin_approves_a_webhook_from_the_console(
     world: World, new_page: Any, screenshots_dir: Path
 ) -> None:
