@@ -134,6 +134,16 @@ def home(console: AdminPage) -> Response:
             cursor=None,
             limit=10,
         ),
+        # Firms an official flagged: only an admin decides on them.
+        flagged=verification_service.listing(
+            console.session,
+            console.principal,
+            status=None,
+            flagged=True,
+            district_code=None,
+            cursor=None,
+            limit=10,
+        ),
         claims=accounts_service.pending_claims(console.session, console.principal),
         webhooks=_endpoint_views(console, "pending"),
         mails=mail_service.recent(console.session, console.principal, cursor=None, limit=5).items,

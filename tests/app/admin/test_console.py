@@ -144,3 +144,22 @@ def test_audit_search_and_outbox(admin: TestClient, db: Session) -> None:
     assert actions == ["enterprise.create"]
     outbox = soup(admin.get("/admin/outbox?to=li@example.com", headers=HTML))
     assert "您加入 上海某厂 的申请" in outbox.select_one("details.mail summary").get_text()
+
+
+def test_the_console_lists_the_firms_officials_flagged(admin: TestClient, db: Session) -> None:
+    """Only an admin decides on a flag: the flagged firms and why are on the admin's home."""
+    flagged = create_enterprise(db, name="上海存疑制造有限公司", district_code="310115")
+    create_enterprise(db, name="上海无疑制造有限公司", district_code="310115")
+    official = TestClient(admin.app, base_url="http://testserver")
+    csrf = sign_in(official, create_user(db, role="official", district_code="310115"))
+    response = official.post(
+        f"/verification/{flagged.id}/flag",
+        data={"csrf_token": csrf, "flagged": "1", "reason": "营业执照与现场不符"},
+        headers=HTML,
+    )
+    assert response.status_code == 200
+    card = soup(admin.get("/admin", headers=HTML)).select_one("section[aria-labelledby=flagged-h]")
+    assert [li.get_text(" ", strip=True) for li in card.select("li")] == [
+        f"上海存疑制造有限公司 {flagged.credit_code} : 营业执照与现场不符"
+    ]
+    assert card.select_one("a")["href"] == "/verification?status=flagged"
