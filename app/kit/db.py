@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 from typing import Annotated, Any
 
@@ -46,16 +47,22 @@ def create_db_engine(
     if url.startswith("sqlite"):
         path = make_url(url).database
         busy_seconds = lock_timeout
+        gate = None
         if path and path != ":memory:":  # a file (in memory: one connection, no pool wait)
             (PROJECT_ROOT / path).parent.mkdir(parents=True, exist_ok=True)
             kwargs.setdefault("pool_timeout", pool_timeout)
             _bounded_pool(kwargs)
+            gate = _write_gate((PROJECT_ROOT / path).resolve())
         engine = create_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
         event.listen(engine, "connect", partial(_sqlite_pragmas, int(busy_seconds * 1000)))
         # pysqlite's own transaction handling defers BEGIN; issue it ourselves so that
         # `BEGIN IMMEDIATE` is possible and SELECT ... then UPDATE is one transaction.
-        event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "before_cursor_execute", _sqlite_write_lock)
+        event.listen(engine, "begin", partial(_sqlite_begin, gate, busy_seconds))
+        event.listen(
+            engine, "before_cursor_execute", partial(_sqlite_write_lock, gate, busy_seconds)
+        )
+        if gate is not None:
+            gate.watch(engine)
         return engine
     connect_args: dict[str, Any] = {"connect_timeout": connect_timeout}
     if statement_timeout:
@@ -132,27 +139,130 @@ def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -
     cursor.close()
 
 
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+class _WriteGate:
+    """SQLite's write lock, queued for in this process first.
+
+    A writer that finds the database locked sleeps in SQLite's busy handler, up to 100 ms at a
+    time between tries, while others take the lock in between: with eight concurrent answer
+    PUTs one in a hundred waited more than a second (docs/benchmarks.md). Every write
+    transaction of this process (``BEGIN IMMEDIATE``, :func:`_sqlite_begin` and
+    :func:`_sqlite_write_lock`) first takes this lock, held until its ``COMMIT`` or
+    ``ROLLBACK`` (or its connection is invalidated or closed): writers of one process then
+    wait for each other here and take SQLite's lock as soon as it is free. Other processes (a
+    worker, a command) still meet SQLite's lock and its busy handler. One gate per database
+    file, shared by every engine of the process on it; its wait is bounded like SQLite's
+    (``lock_timeout``), then "database is locked": 503.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: The DBAPI connection whose transaction holds the gate (only its own thread ends it).
+        self._owner: Any = None
+
+    def acquire(self, dbapi_connection: Any, timeout: float) -> bool:
+        if self._owner is dbapi_connection:
+            return True
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._owner = dbapi_connection
+        return True
+
+    def release(self, connection: Any) -> None:
+        """Release the gate if ``connection`` (a DBAPI connection, or the pool's proxy of one)
+        holds it; a no-op otherwise."""
+        dbapi_connection = getattr(connection, "dbapi_connection", connection)
+        if dbapi_connection is not None and self._owner is dbapi_connection:
+            self._owner = None
+            self._lock.release()
+
+    def watch(self, engine: Engine) -> None:
+        """Release the gate wherever a transaction of ``engine`` ends: after the dialect's
+        ``COMMIT`` and ``ROLLBACK`` (the pool's reset of a returned connection is one), and when
+        a connection is invalidated or closed in a transaction."""
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection: Any) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                self.release(dbapi_connection)
+
+        def do_rollback(dbapi_connection: Any) -> None:
+            try:
+                rollback(dbapi_connection)
+            finally:
+                self.release(dbapi_connection)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+        for name in ("invalidate", "close", "close_detached", "checkin"):
+            event.listen(engine, name, self._released_by_pool)
+
+    def _released_by_pool(self, dbapi_connection: Any, *_args: Any) -> None:
+        self.release(dbapi_connection)
 
 
-def _sqlite_begin(connection: Any) -> None:
+_GATES: dict[Any, _WriteGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _write_gate(path: Any) -> _WriteGate:
+    with _GATES_LOCK:
+        gate = _GATES.get(path)
+        if gate is None:
+            gate = _GATES[path] = _WriteGate()
+        return gate
+
+
+def _take_gate(gate: _WriteGate | None, timeout: float, connection: Any, statement: str) -> None:
+    """Take ``gate`` for ``connection``'s transaction, or fail as SQLite does when its lock is
+    not had within the busy timeout (OperationalError "database is locked": 503)."""
+    if gate is None:
+        return
+    dbapi = connection.dialect.loaded_dbapi
+    if not gate.acquire(connection.connection.dbapi_connection, timeout):
+        raise DBAPIError.instance(
+            statement,
+            None,
+            dbapi.OperationalError("database is locked (waited for this process's writers)"),
+            dbapi.Error,
+            dialect=connection.dialect,
+        )
+
+
+def _sqlite_begin(gate: _WriteGate | None, timeout: float, connection: Any) -> None:
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
     statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    if immediate:
+        _take_gate(gate, timeout, connection, statement)
     # On the driver's connection: through SQLAlchemy's execution (events, the write-lock
     # check, a cursor result) the BEGIN cost as much as a query. Its errors (the write lock
     # not had within the busy timeout) are wrapped as SQLAlchemy would (OperationalError: 503).
     dbapi = connection.dialect.loaded_dbapi
+    raw = connection.connection.dbapi_connection
     try:
-        connection.connection.dbapi_connection.execute(statement)
+        raw.execute(statement)
     except dbapi.Error as exc:
+        if gate is not None:
+            gate.release(raw)
         raise DBAPIError.instance(
             statement, None, exc, dbapi.Error, dialect=connection.dialect
         ) from exc
     connection.info["sqlite_writer"] = immediate
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 def _sqlite_write_lock(
-    connection: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    gate: _WriteGate | None,
+    timeout: float,
+    connection: Any,
+    _cursor: Any,
+    statement: str,
+    *_args: Any,
+    **_kwargs: Any,
 ) -> None:
     """SQLite's write rule, whatever the caller: no transaction writes without the write lock.
 
@@ -169,7 +279,13 @@ def _sqlite_write_lock(
         return
     raw = connection.connection.dbapi_connection  # below SQLAlchemy: no events, no recursion
     raw.execute("COMMIT")  # nothing written yet: this only ends the read snapshot
-    raw.execute("BEGIN IMMEDIATE")
+    _take_gate(gate, timeout, connection, "BEGIN IMMEDIATE")
+    try:
+        raw.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        if gate is not None:
+            gate.release(raw)
+        raise
     connection.info["sqlite_writer"] = True
 
 
