@@ -174,8 +174,11 @@ def test_a_writer_waits_for_the_others_no_longer_than_the_lock_timeout(tmp_path:
     impatient = _counter_db(tmp_path / "timeout.db", lock_timeout=0.2)
     with holder.execution_options(sqlite_immediate=True).begin() as connection:
         connection.execute(text("INSERT INTO counter (id) VALUES (1)"))
-        with pytest.raises(OperationalError, match="database is locked"):
-            impatient.execution_options(sqlite_immediate=True).connect().begin()
+        with (
+            impatient.execution_options(sqlite_immediate=True).connect() as waiting,
+            pytest.raises(OperationalError, match="database is locked"),
+        ):
+            waiting.begin()
     with impatient.execution_options(sqlite_immediate=True).begin() as connection:
         connection.execute(text("INSERT INTO counter (id) VALUES (2)"))
     holder.dispose()
