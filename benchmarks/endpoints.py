@@ -391,7 +391,16 @@ def endpoints(seed: Seeder, submit_drafts: int, say: Any) -> list[Endpoint]:
         found.append(Endpoint("GET result (304)", "app", (result,), headers=conditional))
     found += [
         Endpoint("PUT answers, 1 conn", "app", tuple(answers[:1]), "PUT", put, answer, 1),
-        Endpoint("PUT answers, 8 conns", "app", tuple(answers), "PUT", put, answer, 8, 200, True),
+        Endpoint(
+            "PUT answers, 8 conns",
+            "app",
+            tuple(answers),
+            "PUT",
+            put,
+            answer,
+            8,
+            path_per_connection=True,
+        ),
         Endpoint("GET heatmap (published)", "app", (heatmap,), headers=cookie),
         Endpoint("GET report.pdf (stored)", "app", (pdf,), headers=auth),
         Endpoint("POST submit", "app", to_submit, "POST", (("If-Match", "*"), *auth)),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -203,6 +203,13 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def field_errors(raw: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    """pydantic's errors (``ValidationError.errors()``) as the problem's ``errors`` entries."""
+    return [
+        FieldError(field=_location(err["loc"]), message=err["msg"], code=err["type"]) for err in raw
+    ]
+
+
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return problem_response(
@@ -228,9 +235,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             detail="The request body is not valid JSON.",
             errors=[FieldError(field="body", message="malformed JSON", code="json_invalid")],
         )
-    errors = [
-        FieldError(field=_location(err["loc"]), message=err["msg"], code=err["type"]) for err in raw
-    ]
+    errors = field_errors(raw)
     return problem_response(
         request,
         status=422,

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.kit.db import SessionDep
-from app.kit.errors import FieldError, InvalidInput
+from app.kit.errors import InvalidInput, field_errors
 from app.kit.i18n import N_, NC_, translated
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
@@ -129,11 +129,9 @@ def verification_flag(
             flagged=form_str(form, "flagged") == "1", reason=form_str(form, "reason") or None
         )
     except ValidationError as exc:
+        errors = field_errors(exc.errors())
         raise InvalidInput(
-            "The reason is too long: at most 500 characters.",
-            errors=[
-                FieldError(".".join(map(str, e["loc"])), e["msg"], e["type"]) for e in exc.errors()
-            ],
+            "The form has invalid fields: " + ", ".join(e.field for e in errors), errors=errors
         ) from exc
     service.set_flag(session, principal, enterprise_id, update.flagged, update.reason)
     status = _status(form_str(form, "status"))
