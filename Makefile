@@ -3,7 +3,7 @@
 #   make run      set up, migrate the database, seed the demo, serve on http://127.0.0.1:8000
 #   make test     set up, run the whole test suite (SQLite, and PostgreSQL when reachable)
 #   make lint     ruff, mypy, import-linter
-#   make install  set up only: .venv, Python packages, the PDF's system packages
+#   make install  set up only: .venv, Python packages, the PDF's system packages, compiled scoring
 #   make bench    HTTP throughput beside the framework floor (wrk; both engines; a few minutes)
 #   make clean    remove the virtualenv and caches (keeps the database in var/)
 
@@ -33,7 +33,7 @@ help:
 	@echo "make run      set up, migrate, seed the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test     set up, run the whole test suite"
 	@echo "make lint     ruff check, ruff format --check, mypy, import-linter, package cycles"
-	@echo "make install  set up only (.venv, Python packages, PDF system packages)"
+	@echo "make install  set up only (.venv, Python packages, PDF system packages, compiled scoring)"
 	@echo "make bench    HTTP req/s, p50, p99 and the ratio to the floor (wrk, both engines)"
 	@echo "make clean    remove .venv and caches (keeps the database in var/)"
 
@@ -66,7 +66,14 @@ system-packages:
 	  echo "      Carrying on; everything but fast, correct Chinese PDFs works without them."; \
 	fi
 
-install: $(STAMP) system-packages
+# scoring's hot modules compiled by mypyc (scoring/_native.py says when they are used), rebuilt
+# when a scoring source changes. Without a C compiler the engine runs as Python: slower, same results.
+NATIVE := scoring/_native.json
+$(NATIVE): $(wildcard scoring/*.py) tools/compile_scoring.py | $(STAMP)
+	@$(BIN)/python -m tools.compile_scoring \
+	  || echo "NOTE: scoring could not be compiled (a C compiler and Python's headers are needed); it runs as Python."
+
+install: $(STAMP) system-packages $(NATIVE)
 
 run: install
 	$(BIN)/zhizao db upgrade
@@ -111,5 +118,5 @@ messages: $(STAMP)
 # Keeps var/ (the development database): remove it yourself to start from scratch.
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache \
-	  htmlcov .coverage *.egg-info build
+	  htmlcov .coverage *.egg-info build scoring/*.so $(NATIVE)
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from scoring import (  # noqa: E402
     Questionnaire,
+    _native,  # noqa: E402
     applicable_questions,
     load_questionnaire,
     roadmap,
@@ -135,6 +136,14 @@ def main() -> None:
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores "
         f"visible, pinned to one; load average {os.getloadavg()[0]:.1f}; "
         f"{date.today().isoformat()}"
+    )
+    print(
+        "scoring: "
+        + (
+            "compiled by mypyc (make install)"
+            if _native.compiled()
+            else "Python source (not compiled)"
+        )
     )
     print()
     print("| operation | per CPU-second (one core) | µs CPU per call | per wall-second |")

@@ -1,11 +1,15 @@
 """zhizao scoring engine: questionnaires, conditions, exact ladder scoring and roadmaps.
 
-Pure Python (stdlib + PyYAML); data in, data out. Import everything from here::
+Pure Python (stdlib + PyYAML); data in, data out. ``make install`` also compiles the hot modules
+with mypyc from the same source (``scoring/_native.py`` says when that build is used).
+Import everything from here::
 
     from scoring import load_questionnaire, score
     result = score(load_questionnaire("questionnaires/quick-check.yaml"), {"qc_mode": "discrete"})
 """
 
+# First, and sorted first: importing _native keeps a stale compiled build out of the process.
+from scoring import _native  # noqa: F401
 from scoring.conditions import (
     OPS,
     PROFILE_FIELDS,

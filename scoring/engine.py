@@ -25,7 +25,7 @@ other answers), as §3 leaves such questions out; ``validate_answers`` reports i
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -150,7 +150,7 @@ class _Compiled:
             return plain and low <= cast(Decimal, value) <= high
         if value.__class__ is not list:
             return False
-        items = cast(list[str], value)
+        items = cast(Sequence[str], value)
         try:
             chosen = set(items)
         except TypeError:
@@ -167,10 +167,10 @@ class _Compiled:
         if kind == _SINGLE:
             return self.levels[value]
         if kind == _MULTI_MAX:
-            return max(map(self.levels.__getitem__, cast(list[str], value)))
+            return max(map(self.levels.__getitem__, cast(Sequence[str], value)))
         number: Decimal | int
         if kind == _MULTI_COUNT:
-            chosen = cast(list[str], value)
+            chosen = cast(Sequence[str], value)
             # an exclusive option ("none of these") is always chosen alone and counts 0
             number = 0 if len(chosen) == 1 and chosen[0] in self.exclusive else len(chosen)
         else:
