@@ -6,10 +6,9 @@ scoring with the roadmap. The build writes ``_native.json``, the SHA-256 of each
 compiled.
 
 The rule: the compiled modules are used only when every one of them was built from exactly the
-source now on disk. They are built as one group that calls across modules in C, so a single
-edited module makes the whole group stale; then all of them are imported from their ``.py``
-files (correct, only slower) until the next build. Without a build, or on another interpreter,
-Python's own import finds only the source.
+source now on disk, for this interpreter. They are built as one group that calls across modules
+in C, so a single edited (or missing) module makes the whole group stale; then all of them are
+imported from their ``.py`` files (correct, only slower) until the next build.
 """
 
 from __future__ import annotations
@@ -33,6 +32,10 @@ NATIVE_MODULES: tuple[str, ...] = (
 )
 """What ``tools/compile_scoring.py`` compiles: the engine's walk, the ladder and the roadmap."""
 
+GROUP = "scoring._native_group"
+"""The build's shared library (``<GROUP>__mypyc``), inside the package rather than at the top
+level, where an installed copy of the project would not find it."""
+
 MANIFEST = Path(__file__).with_name("_native.json")
 
 
@@ -44,14 +47,23 @@ def source_digest(module: str) -> str:
     return hashlib.sha256(source_path(module).read_bytes()).hexdigest()
 
 
+def extension_path(module: str) -> Path:
+    """Where this interpreter would find ``module`` compiled (``roadmap.cpython-311-….so``)."""
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    return Path(__file__).parent / f"{module.rpartition('.')[2]}{suffix}"
+
+
 def built_from_current_source() -> bool:
-    """Whether ``_native.json`` names every native module with the digest of its source now."""
+    """Whether ``_native.json`` names every native module with the digest of its source now,
+    and every one of them (and the group's library) is built for this interpreter."""
     try:
         built = json.loads(MANIFEST.read_text(encoding="utf-8"))["modules"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return isinstance(built, dict) and all(
-        built.get(module) == source_digest(module) for module in NATIVE_MODULES
+    return (
+        isinstance(built, dict)
+        and all(built.get(module) == source_digest(module) for module in NATIVE_MODULES)
+        and all(extension_path(module).exists() for module in (*NATIVE_MODULES, f"{GROUP}__mypyc"))
     )
 
 

@@ -23,9 +23,6 @@ from pathlib import Path
 from scoring import _native
 
 ROOT = Path(__file__).resolve().parent.parent
-GROUP = "scoring._native_group"
-"""One shared library inside the package (not at the top level, where an installed copy of the
-project would not find it)."""
 
 
 def built_files() -> list[Path]:
@@ -53,7 +50,7 @@ def build() -> None:
             setup(
                 name="zhizao-scoring-native",
                 ext_modules=mypycify(
-                    sources, opt_level="3", group_name=GROUP, target_dir=build_dir
+                    sources, opt_level="3", group_name=_native.GROUP, target_dir=build_dir
                 ),
                 script_args=["--quiet", "build_ext", "--inplace", "--build-temp", build_dir],
             )

@@ -16,7 +16,11 @@ from tests.databases import IN_CI
 PACKAGE = Path(scoring.__file__).parent
 
 WHICH_CODE = (
-    "import scoring, sys\n"
+    "import sys\n"
+    # the checkout's editable install would otherwise supply what the copy lacks (its library)
+    "sys.meta_path[:] = [f for f in sys.meta_path\n"
+    "                    if not getattr(f, '__module__', '').startswith('__editable__')]\n"
+    "import scoring\n"
     "from scoring import _native\n"
     "files = (sys.modules[module].__file__ for module in _native.NATIVE_MODULES)\n"
     "print(_native.compiled(), scoring.__file__, *files)\n"
@@ -81,6 +85,17 @@ def test_one_edited_module_puts_the_whole_group_back_on_its_source(tmp_path: Pat
 def test_without_a_record_of_the_build_the_source_runs(tmp_path: Path) -> None:
     copy = _copy_of_the_package(tmp_path)
     (copy / _native.MANIFEST.name).unlink(missing_ok=True)
+    compiled, files = _which_code(tmp_path)
+    assert not compiled
+    assert all(file.endswith(".py") for file in files)
+
+
+@needs_a_build
+def test_without_the_group_library_the_source_runs(tmp_path: Path) -> None:
+    """Each module's extension only loads its code from the group's library (before this rule,
+    importing scoring failed)."""
+    copy = _copy_of_the_package(tmp_path)
+    (copy / _native.extension_path(f"{_native.GROUP}__mypyc").name).unlink()
     compiled, files = _which_code(tmp_path)
     assert not compiled
     assert all(file.endswith(".py") for file in files)
