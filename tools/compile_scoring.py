@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -52,11 +51,18 @@ def build() -> None:
                 ext_modules=mypycify(
                     sources, opt_level="3", group_name=_native.GROUP, target_dir=build_dir
                 ),
-                script_args=["--quiet", "build_ext", "--inplace", "--build-temp", build_dir],
+                script_args=[
+                    "--quiet",
+                    "build_ext",
+                    "--inplace",
+                    "--build-temp",
+                    build_dir,
+                    "--build-lib",
+                    build_dir,
+                ],
             )
         finally:
             os.chdir(cwd)
-            shutil.rmtree(ROOT / "build", ignore_errors=True)
     _native.MANIFEST.write_text(
         json.dumps({"python": sys.implementation.cache_tag, "modules": digests}, indent=2) + "\n",
         encoding="utf-8",
