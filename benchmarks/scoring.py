@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from scoring import (  # noqa: E402
     Questionnaire,
-    _native,  # noqa: E402
+    _native,
     applicable_questions,
     load_questionnaire,
     roadmap,

@@ -64,7 +64,7 @@ def build() -> None:
         finally:
             os.chdir(cwd)
     _native.MANIFEST.write_text(
-        json.dumps({"python": sys.implementation.cache_tag, "modules": digests}, indent=2) + "\n",
+        json.dumps({"modules": digests}, indent=2) + "\n",
         encoding="utf-8",
     )
 
