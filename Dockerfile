@@ -22,9 +22,10 @@ WORKDIR /srv/zhizao
 # Dependencies first, so that code changes do not reinstall them: install against empty packages,
 # then copy the source and re-link the project alone. The install is editable on purpose: the
 # service finds alembic.ini, migrations/, questionnaires/, subsidies/ and templates/ next to app/.
-COPY pyproject.toml README.md ./
+# The versions are those pinned in constraints.txt, the ones the test suite last passed with.
+COPY pyproject.toml README.md constraints.txt ./
 RUN mkdir app scoring && touch app/__init__.py scoring/__init__.py \
-    && pip install -e . \
+    && pip install -c constraints.txt -e . \
     && rm -rf app scoring
 COPY . .
 RUN pip install --no-deps -e . \

@@ -6,6 +6,7 @@
 #   make install  set up only: .venv, Python packages, the PDF's system packages, compiled scoring
 #   make bench    HTTP throughput beside the framework floor (wrk; both engines; a few minutes)
 #   make clean    remove the virtualenv and caches (keeps the database in var/)
+#   make lock     re-pin constraints.txt to the newest versions pyproject.toml allows
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -13,8 +14,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Re-installs the project only when pyproject.toml is newer than this stamp.
+# Re-installs the project only when pyproject.toml or constraints.txt is newer than this stamp.
 STAMP := $(VENV)/.zhizao-installed
+# The exact versions installed (pyproject.toml says what is accepted; `make lock` re-pins).
+CONSTRAINTS := constraints.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
@@ -27,7 +30,7 @@ TEST_WORKERS ?= 2
 # System packages WeasyPrint's PDF reports need (design §10).
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk
 
-.PHONY: help run test bench lint lint-ruff lint-format lint-types lint-imports install system-packages clean messages
+.PHONY: help run test bench lint lint-ruff lint-format lint-types lint-imports install system-packages clean messages lock
 
 help:
 	@echo "make run      set up, migrate, seed the demo, serve on http://$(HOST):$(PORT)"
@@ -36,13 +39,25 @@ help:
 	@echo "make install  set up only (.venv, Python packages, PDF system packages, compiled scoring)"
 	@echo "make bench    HTTP req/s, p50, p99 and the ratio to the floor (wrk, both engines)"
 	@echo "make clean    remove .venv and caches (keeps the database in var/)"
+	@echo "make lock     re-pin constraints.txt to the newest versions pyproject.toml allows"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev]"
 	@touch $@
+
+# Resolves pyproject.toml afresh in a throw-away virtualenv and pins what it installed; keeps
+# the file's comment header. Review the diff and run `make test` before committing it.
+lock:
+	@lock_venv=$$(mktemp -d) \
+	  && trap 'rm -rf "$$lock_venv"' EXIT \
+	  && $(PYTHON) -m venv "$$lock_venv" \
+	  && "$$lock_venv/bin/python" -m pip install --quiet -e ".[dev]" \
+	  && { grep '^#' $(CONSTRAINTS); "$$lock_venv/bin/python" -m pip freeze --exclude-editable; } > $(CONSTRAINTS).new \
+	  && mv $(CONSTRAINTS).new $(CONSTRAINTS) \
+	  && echo "constraints.txt re-pinned; review 'git diff constraints.txt', then run make test"
 
 # On Debian as root: install what is missing and say so. Elsewhere: print the command, carry on.
 system-packages:
