@@ -54,6 +54,22 @@ class FieldError:
     code: str = "invalid"
 
 
+#: RFC 9110's names of the statuses whose name Python's ``HTTPStatus`` gives in an older form
+#: before Python 3.13 ("Request Entity Too Large", "Unprocessable Entity").
+_RFC_9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def status_title(status: int) -> str:
+    """The title of a problem that names no title of its own: the status's name in RFC 9110.
+
+    The rule (RFC 9457 §3.1.3): one problem type keeps one title, whoever raises it and on
+    whichever Python; a 422 from the service's own checks and one from FastAPI's validation of
+    the body are both "Unprocessable Content". "Error" for a status without a name."""
+    if status in _RFC_9110_TITLES:
+        return _RFC_9110_TITLES[status]
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+
+
 class AppError(Exception):
     status_code: int = 500
     problem: str = "internal-error"
@@ -70,7 +86,7 @@ class AppError(Exception):
         self.detail = detail
         self.errors = list(errors)
         self.headers = headers or {}
-        self.title = title or HTTPStatus(self.status_code).phrase
+        self.title = title or status_title(self.status_code)
 
 
 class BadRequest(AppError):
@@ -239,8 +255,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         request,
         status=422,
-        problem="invalid-input",
-        title="Unprocessable Content",
+        problem=InvalidInput.problem,
+        title=status_title(422),
         detail="The request has invalid fields: " + ", ".join(e.field for e in errors),
         errors=errors,
     )
@@ -249,7 +265,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    phrase = status_title(status)
     detail = exc.detail if isinstance(exc.detail, str) else phrase
     return problem_response(
         request,

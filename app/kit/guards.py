@@ -36,7 +36,7 @@ import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -82,6 +82,17 @@ PUBLIC_OPERATION: dict[str, object] = {
 
 class CsrfFailed(Forbidden):
     problem = "csrf-failed"
+
+
+class InsufficientScope(Forbidden):
+    """An API key without the scope the operation needs: its own problem type, so that its own
+    title ("Insufficient scope") is the only one that type ever carries."""
+
+    problem = "insufficient-scope"
+
+    def __init__(self, detail: str, **kwargs: Any) -> None:
+        kwargs.setdefault("title", "Insufficient scope")
+        super().__init__(detail, **kwargs)
 
 
 # --- authentication ------------------------------------------------------------------------------
@@ -325,10 +336,7 @@ def scoped(scope: str) -> Callable[[Request, Principal], Awaitable[Principal]]:
         await _enforce_csrf(request, principal)
         _signed_in(principal)
         if principal.is_integrator and scope not in principal.scopes:
-            raise Forbidden(
-                f"This API key lacks the scope {scope!r} this operation needs.",
-                title="Insufficient scope",
-            )
+            raise InsufficientScope(f"This API key lacks the scope {scope!r} this operation needs.")
         return principal
 
     return check

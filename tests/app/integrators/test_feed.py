@@ -106,6 +106,8 @@ class TestFeed:
         key, _ = create_api_key(db, settings, scopes=["enterprises:write"])
         response = client.get("/api/v1/scores", headers={"Authorization": f"Bearer {key}"})
         assert response.status_code == 403
+        assert response.json()["type"] == "https://zhizao.dev/problems/insufficient-scope"
+        assert response.json()["title"] == "Insufficient scope"
 
     def test_every_submit_gets_one_feed_entry(
         self, client: TestClient, db: Session, integrator: Integrator

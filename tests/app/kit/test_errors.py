@@ -1,0 +1,81 @@
+"""Problems (RFC 9457): one problem type, one title, whoever raises it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from app.kit.errors import PROBLEM_HANDLERS, Forbidden, InvalidInput, status_title
+from app.kit.guards import InsufficientScope
+
+
+class Body(BaseModel):
+    count: int
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    for exception, handler in PROBLEM_HANDLERS:
+        app.add_exception_handler(exception, handler)
+
+    @app.post("/validated")
+    def validated(body: Body) -> None:
+        """FastAPI refuses a bad body itself (``RequestValidationError``)."""
+
+    @app.post("/checked")
+    def checked() -> None:
+        raise InvalidInput("The service's own check refused it.")
+
+    @app.post("/too-large")
+    def too_large() -> None:
+        raise HTTPException(413)
+
+    @app.get("/forbidden")
+    def forbidden() -> None:
+        raise Forbidden("Not for you.")
+
+    @app.get("/scoped")
+    def scoped() -> None:
+        raise InsufficientScope("The key lacks a scope.")
+
+    return app
+
+
+def test_invalid_input_has_rfc_9110s_title_whoever_refuses_it() -> None:
+    client = TestClient(_app())
+    by_fastapi = client.post("/validated", json={"count": "many"})
+    by_service = client.post("/checked")
+    assert by_fastapi.status_code == by_service.status_code == 422
+    problems = [by_fastapi.json(), by_service.json()]
+    assert {p["type"] for p in problems} == {"https://zhizao.dev/problems/invalid-input"}
+    assert {p["title"] for p in problems} == {"Unprocessable Content"}
+
+
+def test_a_starlette_413_is_the_same_problem_as_the_body_limits() -> None:
+    problem = TestClient(_app()).post("/too-large").json()
+    assert problem["type"] == "https://zhizao.dev/problems/content-too-large"
+    assert problem["title"] == "Content Too Large"
+
+
+def test_a_missing_scope_is_a_problem_type_of_its_own() -> None:
+    client = TestClient(_app())
+    generic, scope = client.get("/forbidden").json(), client.get("/scoped").json()
+    assert (generic["type"], generic["title"]) == (
+        "https://zhizao.dev/problems/forbidden",
+        "Forbidden",
+    )
+    assert (scope["status"], scope["type"], scope["title"]) == (
+        403,
+        "https://zhizao.dev/problems/insufficient-scope",
+        "Insufficient scope",
+    )
+
+
+def test_status_title() -> None:
+    assert [status_title(s) for s in (404, 413, 422, 599)] == [
+        "Not Found",
+        "Content Too Large",
+        "Unprocessable Content",
+        "Error",
+    ]
