@@ -25,10 +25,11 @@ other answers), as §3 leaves such questions out; ``validate_answers`` reports i
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from scoring._raw import to_decimal
@@ -495,6 +496,18 @@ def held_back(
     return tuple(reasons)
 
 
+@cache
+def _roadmap_builder() -> Callable[
+    [Questionnaire, Answers, Profile | None, Decimal, tuple[HeldBack, ...], Tally], Roadmap
+]:
+    """``scoring.roadmap.build_roadmap``, imported on first use (the roadmap imports this module)
+    and then kept: the compiled build takes the import lock for every import statement it runs,
+    ~30,000 instructions a scoring."""
+    from scoring.roadmap import build_roadmap
+
+    return build_roadmap
+
+
 def score(
     questionnaire: Questionnaire,
     answers: Answers,
@@ -516,9 +529,7 @@ def score(
     held_back_by = held_back(questionnaire, rung, totals.overall, totals.stages)
     plan = None
     if with_roadmap:  # built before the result, which is then made once (not copied)
-        from scoring.roadmap import build_roadmap
-
-        plan = build_roadmap(questionnaire, answers, profile, rung, held_back_by, totals)
+        plan = _roadmap_builder()(questionnaire, answers, profile, rung, held_back_by, totals)
     return ScoreResult(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
