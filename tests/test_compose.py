@@ -195,6 +195,28 @@ def test_dockerfile(dockerfile: str) -> None:
     assert "zhizao db upgrade" in dockerfile
 
 
+def test_the_image_runs_scoring_compiled_in_a_stage_of_its_own(dockerfile: str) -> None:
+    """The image compiles scoring as `make install` does, with the compiler in a build stage
+    only, on the service's own base image (the extensions match the interpreter that loads
+    them), and copies the build over the sources; a host's build never enters the image."""
+    stages = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[1:]
+    assert len(stages) == 2
+    build, service = stages
+    assert build.startswith("python:3.11-slim-bookworm AS scoring-build\n")
+    assert service.startswith("python:3.11-slim-bookworm\n")
+    assert re.search(r"\bgcc\b", build) and not re.search(r"\bgcc\b", service)
+    assert re.search(r"^RUN pip install -c constraints\.txt mypy\b", build, re.MULTILINE)
+    assert re.search(r"^RUN python -m tools\.compile_scoring$", build, re.MULTILINE)
+    copied = re.search(
+        r"^COPY --from=scoring-build /build/scoring/\*\.so /build/scoring/_native\.json scoring/$",
+        service,
+        re.MULTILINE,
+    )
+    assert copied and service.index("COPY . .") < copied.start()
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert {"scoring/*.so", "scoring/_native.json"} <= set(ignored)
+
+
 def _compose_tool(tool: str) -> list[str]:
     """The command line of ``tool``; skips when it is not installed (fails under CI=true for
     docker-compose 1.29, which .ci/run installs; Compose v2 comes with a Docker engine)."""
