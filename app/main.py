@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import hooks
 from app.auth.service import Authenticator
 from app.kit.db import Database, close_request_session
-from app.kit.errors import problem_response, problem_responses
+from app.kit.errors import problem_response, problem_responses, status_title
 from app.kit.settings import Settings, get_settings
 from app.kit.web.errors import install_error_handlers
 from app.kit.web.security import SECURITY_HEADERS
@@ -141,7 +141,7 @@ class RequestContextMiddleware:
                 Request(scope),
                 status=413,
                 problem="content-too-large",
-                title="Content Too Large",
+                title=status_title(413),
                 detail=f"Request bodies are limited to {self.max_body_bytes} bytes.",
             )
             await response(scope, receive, send_with_headers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.kit.errors import problem_response
+from app.kit.errors import problem_response, status_title
 
 
 class BodyLimitMiddleware:
@@ -59,7 +59,7 @@ class BodyLimitMiddleware:
             Request(scope),
             status=413,
             problem="content-too-large",
-            title="Content Too Large",
+            title=status_title(413),
             detail=f"Request bodies are limited to {self.max_bytes} bytes.",
             headers={"Connection": "close"},
         )
