@@ -1,7 +1,8 @@
 """Render the report with WeasyPrint: off the event loop, a bounded number at a time.
 
 * ``render_pdf`` is the pure, blocking render of one view-model (``templates/pdf/report.html``
-  through the shared Jinja environment).
+  through the shared Jinja environment, beside ``report.css`` parsed once per thread and
+  language: ``report_stylesheet``).
 * ``ReportRenderer`` runs a request's render on its own thread pool of
   ``REPORT_RENDER_CONCURRENCY`` workers (WeasyPrint is CPU-bound and takes ~100 MB per render in
   flight) and merges concurrent requests for the same report. Finished PDFs are stored in the
@@ -34,7 +35,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -47,6 +48,7 @@ from app.results import charts
 logger = logging.getLogger("zhizao.reports")
 
 TEMPLATE = "pdf/report.html"
+STYLESHEET = "pdf/report.css"
 RenderOrigin = Literal["request", "worker", "script"]
 #: Bump when the report changes in a way its template files do not show (e.g. the context).
 REPORT_FORMAT_VERSION = "1"
@@ -134,8 +136,16 @@ class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
 
 
 def render_html(context: ReportContext, fonts: ReportFonts | None = None) -> str:
+    """The report's page, without its stylesheet (``render_stylesheet``)."""
     fonts = fonts or report_fonts()
     return environment().get_template(TEMPLATE).render(**context.template_vars(), fonts=fonts)
+
+
+def render_stylesheet(context: ReportContext, fonts: ReportFonts | None = None) -> str:
+    """``report.css`` for the report's language: it sees the labels and the fonts only, so two
+    reports in one language share it."""
+    fonts = fonts or report_fonts()
+    return environment().get_template(STYLESHEET).render(t=context.t, fonts=fonts)
 
 
 def render_pdf(context: ReportContext, *, static_dir: Path, origin: RenderOrigin) -> bytes:
@@ -143,13 +153,18 @@ def render_pdf(context: ReportContext, *, static_dir: Path, origin: RenderOrigin
     for it (``zhizao_report_renders_total``): a request, or the worker ahead of the request."""
     REPORT_RENDERS.labels(origin).inc()
     fonts = report_fonts()
+    fetcher = StaticOnlyFetcher(static_dir, fonts.directory)
     with _collector_paused():
+        font_config = _font_config()
+        stylesheet = report_stylesheet(render_stylesheet(context, fonts), fetcher, font_config)
         document = HTML(
             string=render_html(context, fonts),
             base_url=static_dir.resolve().as_uri() + "/",
-            url_fetcher=StaticOnlyFetcher(static_dir, fonts.directory),
+            url_fetcher=fetcher,
         )
-        pdf: bytes = document.write_pdf(font_config=_font_config(), finisher=_compress_fonts)
+        pdf: bytes = document.write_pdf(
+            font_config=font_config, stylesheets=[stylesheet], finisher=_compress_fonts
+        )
         del document
     _release_memory()
     return pdf
@@ -216,15 +231,48 @@ def _font_config() -> FontConfiguration:
     return config
 
 
+#: Parsed stylesheets a thread keeps: one per language, with room for a changed font setup.
+STYLESHEETS_PER_THREAD = 4
+
+
+def report_stylesheet(text: str, fetcher: StaticOnlyFetcher, font_config: FontConfiguration) -> CSS:
+    """``text`` (``render_stylesheet``) parsed once per thread and reused by every render on it.
+
+    Parsing it and registering its ``@font-face`` rules took ~16 ms CPU of each render on a
+    host at half the reference speed (docs/benchmarks.md). The faces are registered in the
+    thread's font configuration, which is why the parsed sheet is kept per thread beside it,
+    never shared between threads. It is passed to WeasyPrint as a user stylesheet: with no
+    author stylesheet in the page, the cascade is the same (style attributes still win, the UA
+    sheet still loses). Keyed by the text itself and the folder its URLs resolve in, so a
+    different language, font setup or static folder parses its own."""
+    sheets: dict[tuple[str, Path], CSS] | None = getattr(_local, "stylesheets", None)
+    if sheets is None:
+        sheets = _local.stylesheets = {}
+    sheet = sheets.get((text, fetcher.root))
+    if sheet is None:
+        if len(sheets) >= STYLESHEETS_PER_THREAD:
+            sheets.clear()
+        sheet = sheets[text, fetcher.root] = CSS(
+            string=text,
+            base_url=fetcher.root.as_uri() + "/",
+            url_fetcher=fetcher,
+            font_config=font_config,
+        )
+    return sheet
+
+
 @atexit.register
 def _drop_main_thread_font_config() -> None:
-    """Free the main thread's font configuration while the process can still free it.
+    """Free the main thread's font configuration and stylesheets while the process can still
+    free them.
 
     A thread's configuration goes with the thread, but the main thread's thread-locals are
     cleared only in the interpreter's last step, after the Pango and GObject libraries it holds
     objects of may have been unloaded: unreferencing them then crashed the process on exit
     (SIGSEGV; a script that rendered on its main thread and also built the app). Exit handlers
-    run before any of that."""
+    run before any of that. The parsed stylesheets hold faces of the configuration: they go
+    first."""
+    _local.__dict__.pop("stylesheets", None)
     _local.__dict__.pop("font_config", None)
 
 

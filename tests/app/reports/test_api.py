@@ -54,6 +54,16 @@ def check_fonts(pdf: bytes) -> None:
         assert TTFont(io.BytesIO(data))["maxp"].numGlyphs > 1, name
 
 
+def assert_footers(pdf: bytes, title: str, numbering: str) -> None:
+    """Every page but the cover ends with the report's title and "page x of y" (report.css's
+    margin boxes, in the language's words); the cover has neither."""
+    pages = [compact(page.extract_text() or "") for page in pdf_reader(pdf).pages]
+    assert title not in pages[0] and numbering.format(page=1, pages=len(pages)) not in pages[0]
+    for number, text in enumerate(pages[1:], start=2):
+        assert title in text, number
+        assert numbering.format(page=number, pages=len(pages)) in text, number
+
+
 class TestContent:
     def test_chinese_report(
         self, signed_in: TestClient, submit: Submit, full_questionnaire: Questionnaire
@@ -79,6 +89,7 @@ class TestContent:
         assert "本次得分" in text and "历次评估得分趋势" not in text
         # Every programme checked is listed (35; not-eligible ones run on, by verdict): ≤ 16 pages.
         assert 5 <= len(pdf_reader(pdf).pages) <= 16
+        assert_footers(pdf, "zhizao·智能制造成熟度评估报告", "第{page}页，共{pages}页")
         check_fonts(pdf)
 
     def test_english_report(
@@ -99,6 +110,7 @@ class TestContent:
         assert "notacertified" in text
         # Every programme checked is listed (35; not-eligible ones run on, by verdict): ≤ 16 pages.
         assert 5 <= len(pdf_reader(pdf).pages) <= 16
+        assert_footers(pdf, "zhizao·Smart-manufacturingmaturityreport", "Page{page}of{pages}")
         check_fonts(pdf)
 
     def test_language_from_accept_language(self, signed_in: TestClient, submit: Submit) -> None:

@@ -94,12 +94,20 @@ class TestFetcher:
         assert sorted(allowed) == sorted([(static_dir / "img" / "logo.svg").as_uri(), PIXEL])
 
 
-# Renders on its main thread with the shared font configuration, then builds the app (which
-# changes the order in which the interpreter tears its modules down at exit).
+# Renders on its main thread with the shared font configuration and a stylesheet parsed into it
+# (as render_pdf does), then builds the app (which changes the order in which the interpreter
+# tears its modules down at exit).
 _RENDER_ON_THE_MAIN_THREAD_AND_EXIT = """
+from pathlib import Path
 from weasyprint import HTML
 from app.reports import pdf
-HTML(string="<p>你好 hello</p>").write_pdf(font_config=pdf._font_config())
+from app.reports.fonts import report_fonts
+fonts = report_fonts()
+config = pdf._font_config()
+fetcher = pdf.StaticOnlyFetcher(Path("static"), fonts.directory)
+css = fonts.font_face_css() + 'p { font-family: "%s" }' % fonts.family
+sheet = pdf.report_stylesheet(css, fetcher, config)
+HTML(string="<p>你好 hello</p>").write_pdf(font_config=config, stylesheets=[sheet])
 from app.main import create_app
 create_app()
 """
@@ -118,6 +126,39 @@ def test_a_process_that_rendered_on_its_main_thread_exits_cleanly(tmp_path: Path
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+class TestReportStylesheet:
+    def test_parsed_once_per_thread_and_text(self, static_dir: Path) -> None:
+        """The stylesheet is parsed once for each language on a thread, never shared with
+        another thread (its faces live in the thread's font configuration)."""
+        fetcher = StaticOnlyFetcher(static_dir)
+        config = pdf_module._font_config()
+        chinese = pdf_module.report_stylesheet("p { color: red }", fetcher, config)
+        assert pdf_module.report_stylesheet("p { color: red }", fetcher, config) is chinese
+        english = pdf_module.report_stylesheet("p { color: blue }", fetcher, config)
+        assert english is not chinese
+
+        elsewhere: list[Any] = []
+
+        def other_thread() -> None:
+            elsewhere.append(
+                pdf_module.report_stylesheet("p { color: red }", fetcher, pdf_module._font_config())
+            )
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert elsewhere and elsewhere[0] is not chinese
+
+    def test_a_thread_keeps_a_bounded_number(self, static_dir: Path) -> None:
+        fetcher = StaticOnlyFetcher(static_dir)
+        config = pdf_module._font_config()
+        first = pdf_module.report_stylesheet("p { margin: 0 }", fetcher, config)
+        for n in range(pdf_module.STYLESHEETS_PER_THREAD):
+            pdf_module.report_stylesheet(f"p {{ margin: {n + 1}px }}", fetcher, config)
+        assert len(pdf_module._local.stylesheets) <= pdf_module.STYLESHEETS_PER_THREAD
+        assert pdf_module.report_stylesheet("p { margin: 0 }", fetcher, config) is not first
 
 
 def key(n: int = 1, lang: str = "zh") -> ReportKey:
