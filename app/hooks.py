@@ -16,6 +16,7 @@ from app.kit.events import (
     AssessmentSubmitted,
     EnterpriseChanged,
     EnterpriseDeleted,
+    EnterpriseRevised,
     EnterpriseVerified,
     EventHub,
     hub,
@@ -33,6 +34,10 @@ def _integrators_announce_submission(session: Session, event: AssessmentSubmitte
 
 def _reports_render_ahead(session: Session, event: AssessmentSubmitted) -> None:
     reports.queue_renders(session, event.assessment)
+
+
+def _reports_refresh_the_firms(session: Session, event: EnterpriseRevised) -> None:
+    reports.queue_refreshes(session, enterprise_id=event.enterprise.id)
 
 
 def _heatmaps_follow_verification(session: Session, event: EnterpriseVerified) -> None:
@@ -57,5 +62,6 @@ def install(target: EventHub = hub) -> EventHub:
     target.subscribe(EnterpriseVerified, _heatmaps_follow_verification)
     target.subscribe(EnterpriseChanged, _heatmaps_follow_profile)
     target.subscribe(EnterpriseDeleted, _heatmaps_withdraw)
+    target.subscribe(EnterpriseRevised, _reports_refresh_the_firms)
     target.wired = True
     return target

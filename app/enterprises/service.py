@@ -21,7 +21,7 @@ from app.kit import events
 from app.kit.clock import utcnow
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
-from app.kit.events import EnterpriseChanged
+from app.kit.events import EnterpriseChanged, EnterpriseRevised
 from app.kit.guards import visible_enterprise
 from app.kit.principal import Principal
 from app.models import Contact, Enterprise, Grant
@@ -185,6 +185,7 @@ def update_facts(
         detail={"facts": sorted(facts)},
     )
     session.flush()
+    events.publish(session, EnterpriseRevised(enterprise))
     return enterprise
 
 
@@ -219,6 +220,7 @@ def update_profile(
     session.flush()
     if (enterprise.district_code, enterprise.industry_code, enterprise.size_class) != before:
         events.publish(session, EnterpriseChanged(enterprise))
+    events.publish(session, EnterpriseRevised(enterprise))
     audit.record(
         session,
         principal,

@@ -21,6 +21,8 @@ event                       published by, when                               sub
 ``enterprise.changed``      enterprises, after district, industry or size     heatmap upkeep
                             class changed
 ``enterprise.deleted``      enterprises, before the firm's rows are deleted   heatmap upkeep
+``enterprise.revised``      enterprises, after its profile or declared        report render jobs
+                            facts changed (``revision`` went up)
 ==========================  ===============================================  ==================
 
 Subscribers must not commit, and should be quick: they run inside the publisher's transaction.
@@ -66,6 +68,15 @@ class EnterpriseChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class EnterpriseRevised:
+    """Something the firm's reports show changed (its name, profile or declared facts): its
+    ``revision`` went up, and every PDF stored of it is stale."""
+
+    name: ClassVar[str] = "enterprise.revised"
+    enterprise: Enterprise
+
+
+@dataclass(frozen=True, slots=True)
 class EnterpriseDeleted:
     """The firm is about to be deleted; ``verified`` is whether it counted in the aggregates."""
 
@@ -74,8 +85,21 @@ class EnterpriseDeleted:
     verified: bool
 
 
-Event = AssessmentSubmitted | EnterpriseVerified | EnterpriseChanged | EnterpriseDeleted
-E = TypeVar("E", AssessmentSubmitted, EnterpriseVerified, EnterpriseChanged, EnterpriseDeleted)
+Event = (
+    AssessmentSubmitted
+    | EnterpriseVerified
+    | EnterpriseChanged
+    | EnterpriseDeleted
+    | EnterpriseRevised
+)
+E = TypeVar(
+    "E",
+    AssessmentSubmitted,
+    EnterpriseVerified,
+    EnterpriseChanged,
+    EnterpriseDeleted,
+    EnterpriseRevised,
+)
 Subscriber = Callable[[Session, E], None]
 
 

@@ -21,6 +21,18 @@ _OUTBOX = Outbox(ReportJob)
 
 
 @dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """What a stored PDF was made from, beside what its report is made from now."""
+
+    assessment_id: uuid.UUID
+    enterprise_id: uuid.UUID
+    lang: str
+    content_version: str
+    assessment_version: int
+    enterprise_revision: int
+
+
+@dataclass(frozen=True, slots=True)
 class PeerCounts:
     """How many peers there are, and how many score below and equal to a given score."""
 
@@ -122,7 +134,34 @@ class ReportRepository:
             )
         )
 
+    def stored_versions(self, enterprise_id: uuid.UUID | None = None) -> list[StoredVersion]:
+        """Every stored PDF's content version (not the PDF), with its assessment's version and
+        its firm's revision as they are now; of one firm, or of all."""
+        query = (
+            select(
+                ReportPdf.assessment_id,
+                ReportPdf.enterprise_id,
+                ReportPdf.lang,
+                ReportPdf.content_version,
+                Assessment.version,
+                Enterprise.revision,
+            )
+            .join(Assessment, Assessment.id == ReportPdf.assessment_id)
+            .join(Enterprise, Enterprise.id == ReportPdf.enterprise_id)
+            .order_by(ReportPdf.rendered_at.desc(), ReportPdf.assessment_id, ReportPdf.lang)
+        )
+        if enterprise_id is not None:
+            query = query.where(ReportPdf.enterprise_id == enterprise_id)
+        return [StoredVersion(*row) for row in self.session.execute(query)]
+
     # --- the render outbox (the worker's queries) ---
+
+    def pending_jobs(self, enterprise_id: uuid.UUID | None = None) -> set[tuple[uuid.UUID, str]]:
+        """(assessment, language) of every job not yet done; of one firm, or of all."""
+        query = select(ReportJob.assessment_id, ReportJob.lang).where(ReportJob.status == "pending")
+        if enterprise_id is not None:
+            query = query.where(ReportJob.enterprise_id == enterprise_id)
+        return {(assessment_id, lang) for assessment_id, lang in self.session.execute(query)}
 
     def add_job(self, job: ReportJob) -> None:
         self.session.add(job)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -104,6 +105,57 @@ def store(session: Session, located: LocatedReport, pdf: bytes) -> None:
         pdf=pdf,
         rendered_at=utcnow(),
     )
+
+
+#: How far apart the refreshes of stale reports fall due (``queue_refreshes``).
+REFRESH_SPACING = timedelta(seconds=2)
+
+
+def queue_refreshes(
+    session: Session, *, enterprise_id: uuid.UUID | None = None, now: datetime | None = None
+) -> int:
+    """Queue a render for every stored PDF that is stale, of one firm or of all; returns how
+    many were queued.
+
+    A stored PDF goes stale when the firm's revision goes up (a new name, profile or declared
+    facts: ``enterprise.revised``) or when a deployment changes the report's templates or code
+    (``template_version``: the worker looks once when it starts). Without this, the next GET
+    of each such report rendered it in the request. A report whose job is already pending is
+    left alone.
+
+    The rule for the order: one firm's reports (a handful) all fall due now. Of all firms',
+    the newest-rendered stale report falls due now and each next one ``REFRESH_SPACING``
+    later: the outbox takes due jobs oldest first, so while a render takes less than the
+    spacing (0.4-1.4 s measured, docs/benchmarks.md), a submission made during that backlog
+    waits for at most one of them, not for all."""
+    repository = ReportRepository(session)
+    pending = repository.pending_jobs(enterprise_id)
+    now = now or utcnow()
+    spacing = REFRESH_SPACING if enterprise_id is None else timedelta(0)
+    queued = 0
+    for stored_pdf in repository.stored_versions(enterprise_id):
+        current = ReportKey(
+            assessment_id=stored_pdf.assessment_id,
+            assessment_version=stored_pdf.assessment_version,
+            lang=stored_pdf.lang,
+            template_version=template_version(),
+            enterprise_revision=stored_pdf.enterprise_revision,
+        )
+        if current.content_version == stored_pdf.content_version:
+            continue
+        if (stored_pdf.assessment_id, stored_pdf.lang) in pending:
+            continue
+        repository.add_job(
+            ReportJob(
+                assessment_id=stored_pdf.assessment_id,
+                enterprise_id=stored_pdf.enterprise_id,
+                lang=stored_pdf.lang,
+                next_attempt_at=now + queued * spacing,
+            )
+        )
+        queued += 1
+    session.flush()  # the sessions do not autoflush: a second call must see these as pending
+    return queued
 
 
 def queue_renders(session: Session, assessment: Assessment) -> None:

@@ -9,6 +9,10 @@ retried with the mail outbox's backoff (one minute, doubling) up to REPORT_JOB_M
 then the job is marked failed (the GET still renders on demand). A worker that dies
 mid-render leaves a lease that runs out, and another renders the report again; a report already
 stored at the current content version (a request rendered it first) is not rendered twice.
+
+At its first pass a worker also queues the stored reports a deployment made stale (a changed
+template: ``service.queue_refreshes``); workers starting together may both queue one, and the
+second job then finds it stored.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class ReportWorker:
         self.settings = settings
         self.catalog = catalog
         self.batch_size = batch_size
+        self._refreshes_queued = False
 
     def close(self) -> None:
         """Nothing held between passes."""
@@ -67,6 +72,8 @@ class ReportWorker:
     def run_once(self, now: datetime | None = None) -> int:
         """Render what is due at ``now``; returns how many jobs were attempted."""
         now = now or utcnow()
+        if not self._refreshes_queued:
+            self._queue_refreshes(now)
         with self.database.sessions() as session:
             if not ReportRepository(session).any_due(now):
                 return 0
@@ -81,6 +88,16 @@ class ReportWorker:
                 logger.exception("report job %s (%s) failed", job.id, job.lang)
                 self._failed(token, job.id, error)
         return len(claimed)
+
+    def _queue_refreshes(self, now: datetime) -> None:
+        """Once per worker, before its first jobs (tried again next pass if it fails)."""
+        with self.database.sessions() as session:
+            begin_write(session)
+            queued = service.queue_refreshes(session, now=now)
+            session.commit()
+        self._refreshes_queued = True
+        if queued:
+            logger.info("reports: %d stored reports are stale, queued to render again", queued)
 
     def _claim(self, token: str, now: datetime) -> list[Claimed]:
         with self.database.sessions() as session:

@@ -11,6 +11,7 @@ from app.kit.events import (
     AssessmentSubmitted,
     EnterpriseChanged,
     EnterpriseDeleted,
+    EnterpriseRevised,
     EnterpriseVerified,
     EventHub,
     NotWired,
@@ -26,6 +27,9 @@ def test_every_event_has_its_subscribers() -> None:
     ]
     for event_type in (EnterpriseVerified, EnterpriseChanged, EnterpriseDeleted):
         assert len(hub.subscribers(event_type)) == 1, event_type.name
+    assert [s.__name__ for s in hub.subscribers(EnterpriseRevised)] == [
+        "_reports_refresh_the_firms"
+    ]
 
 
 def test_install_is_idempotent() -> None:

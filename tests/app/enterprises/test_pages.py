@@ -4,9 +4,10 @@ tests/app/portability)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.enterprises.service import scoring_profile
@@ -18,6 +19,8 @@ from app.models import (
     Enterprise,
     Grant,
     HeatmapContribution,
+    ReportJob,
+    ReportPdf,
     Result,
     User,
 )
@@ -163,6 +166,23 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
     assert stored is not None and stored.facts[money.removeprefix("fact_")] == 2_000_000
 
 
+def post_profile(
+    client: TestClient, csrf: str, name: str, district_code: str, industry_code: str, **sizes: str
+) -> Any:
+    """The profile form as the owner sends it (``sizes``: ``employees``, ``annual_revenue_wan``)."""
+    return client.post(
+        "/settings/profile",
+        data={
+            "csrf_token": csrf,
+            "name": name,
+            "district_code": district_code,
+            "industry_code": industry_code,
+            **sizes,
+        },
+        headers=HTML,
+    )
+
+
 def test_the_owner_edits_the_profile_and_the_firm_moves_in_the_heatmaps(
     client: TestClient, db: Session
 ) -> None:
@@ -172,17 +192,14 @@ def test_the_owner_edits_the_profile_and_the_firm_moves_in_the_heatmaps(
     page = soup(client.get("/settings/profile", headers=HTML))
     form = page.select_one("form[action='/settings/profile']")
     assert page.select_one("#f-annual_revenue_wan")["value"] == "4500"
-    response = client.post(
-        "/settings/profile",
-        data={
-            "csrf_token": hidden(form, "csrf_token"),
-            "name": "上海更名精密机械有限公司",
-            "district_code": "310104",
-            "industry_code": "34",
-            "employees": "15",
-            "annual_revenue_wan": "280",
-        },
-        headers=HTML,
+    response = post_profile(
+        client,
+        hidden(form, "csrf_token"),
+        "上海更名精密机械有限公司",
+        "310104",
+        "34",
+        employees="15",
+        annual_revenue_wan="280",
     )
     assert response.status_code == 200 and soup(response).select_one(".flash") is not None
     db.rollback()
@@ -200,22 +217,50 @@ def test_the_owner_edits_the_profile_and_the_firm_moves_in_the_heatmaps(
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "enterprise.profile"))
 
 
+def test_a_new_name_queues_the_firms_stored_reports_to_render_again(
+    client: TestClient, db: Session
+) -> None:
+    """Its stored PDFs show the old name: each is queued for the worker (enterprise.revised)
+    in the rename's transaction, so the next GET is not the one that renders it."""
+    enterprise = verified_firm(db, district_code="310115", industry_code="36")
+    assessment = store_submission(db, enterprise, datetime(2026, 10, 1, tzinfo=UTC))
+    db.execute(delete(ReportJob))  # the worker rendered the submission's reports ...
+    db.add(  # ... and stored the Chinese one
+        ReportPdf(
+            assessment_id=assessment.id,
+            enterprise_id=enterprise.id,
+            lang="zh",
+            content_version="rendered-before-the-rename",
+            pdf=b"%PDF-1.7",
+        )
+    )
+    db.commit()
+    sign_in(client, create_user(db, enterprise=enterprise))
+    form = soup(client.get("/settings/profile", headers=HTML)).select_one(
+        "form[action='/settings/profile']"
+    )
+    response = post_profile(
+        client,
+        hidden(form, "csrf_token"),
+        "上海更名精密机械有限公司",
+        "310115",
+        "36",
+        employees="120",
+        annual_revenue_wan="4500",
+    )
+    assert response.status_code == 200
+    db.rollback()
+    jobs = [(job.assessment_id, job.lang) for job in db.scalars(select(ReportJob))]
+    assert jobs == [(assessment.id, "zh")]
+
+
 def test_only_the_owner_edits_the_profile(client: TestClient, db: Session) -> None:
     enterprise = create_enterprise(db)
     create_user(db, enterprise=enterprise)
     csrf = sign_in(client, create_user(db, enterprise=enterprise, firm_role="member"))
     assert soup(client.get("/settings", headers=HTML)).find("a", href="/settings/profile") is None
-    response = client.post(
-        "/settings/profile",
-        data={
-            "csrf_token": csrf,
-            "name": "篡改",
-            "district_code": "310104",
-            "industry_code": "34",
-            "employees": "15",
-            "annual_revenue_wan": "280",
-        },
-        headers=HTML,
+    response = post_profile(
+        client, csrf, "篡改", "310104", "34", employees="15", annual_revenue_wan="280"
     )
     assert response.status_code == 404
     db.rollback()

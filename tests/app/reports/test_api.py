@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,11 +14,15 @@ from fontTools.ttLib import TTFont
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.kit.clock import utcnow
 from app.kit.db import Database
 from app.kit.settings import Settings
 from app.models import Enterprise, ReportJob, ReportPdf
 from app.observability.metrics import REGISTRY
+from app.questionnaires.catalog import QuestionnaireCatalog
+from app.reports import service as report_service
 from app.reports.fonts import REPORT_FAMILY, report_fonts
+from app.reports.worker import ReportWorker
 from app.worker import Worker, worker_for
 from scoring import Questionnaire
 from tests.answers import submit_assessment
@@ -199,6 +204,90 @@ class TestRenderAhead:
         db.rollback()  # a new transaction sees what the worker and the requests committed
         row = db.get(ReportPdf, (uuid.UUID(result["assessment_id"]), "zh"))
         assert row is not None and f'"{row.content_version}"' == after.headers["etag"]
+
+
+class TestRefresh:
+    """A stored report gone stale is rendered again ahead of its next GET: after the firm's
+    facts or profile changed, and after a deployment changed the report's templates."""
+
+    def test_new_facts_queue_the_firms_reports_and_the_next_get_is_served_stored(
+        self,
+        signed_in: TestClient,
+        submit: Submit,
+        db: Session,
+        enterprise: Enterprise,
+        report_worker: Worker,
+    ) -> None:
+        result = submit()
+        assessment_id = uuid.UUID(result["assessment_id"])
+        report_worker.drain()
+        before = signed_in.get(url(assessment_id, "zh"))
+
+        response = signed_in.put(
+            f"/api/v1/enterprises/{enterprise.id}/facts", json={"facts": {"project_ready": True}}
+        )
+        assert response.status_code == 200, response.text
+        db.rollback()
+        jobs = db.scalars(select(ReportJob).where(ReportJob.assessment_id == assessment_id))
+        assert sorted(job.lang for job in jobs) == ["en", "zh"]  # with the change itself
+
+        by_worker, by_request = renders("worker"), renders("request")
+        report_worker.drain()
+        assert renders("worker") == by_worker + 2
+        after = signed_in.get(url(assessment_id, "zh"))
+        assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+        assert renders("request") == by_request  # served stored: rendered ahead
+
+    def test_a_changed_template_is_rendered_again_by_the_worker_once(
+        self,
+        signed_in: TestClient,
+        submit: Submit,
+        db: Session,
+        settings: Settings,
+        report_worker: Worker,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        result = submit()
+        assessment_id = uuid.UUID(result["assessment_id"])
+        report_worker.drain()
+        before = signed_in.get(url(assessment_id, "en"))
+        # The deployment: new report templates, then the worker restarts.
+        monkeypatch.setattr(report_service, "template_version", lambda: "deployed-next")
+        database = Database(settings)
+        restarted = ReportWorker(
+            database, settings, QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
+        )
+        by_worker, by_request = renders("worker"), renders("request")
+        try:
+            now = utcnow()
+            assert restarted.run_once(now) == 1  # the sweep; the second falls due 2 s later
+            assert restarted.run_once(now + report_service.REFRESH_SPACING) == 1
+            assert restarted.run_once(now + 10 * report_service.REFRESH_SPACING) == 0
+        finally:
+            database.dispose()
+        assert renders("worker") == by_worker + 2  # once each: nothing stale is left
+        after = signed_in.get(url(assessment_id, "en"))
+        assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+        assert renders("request") == by_request
+        db.rollback()
+        assert db.scalar(select(func.count()).select_from(ReportJob)) == 0
+
+    def test_refreshes_fall_due_spaced_and_are_not_queued_twice(
+        self, submit: Submit, db: Session, report_worker: Worker, enterprise: Enterprise
+    ) -> None:
+        """Spaced, so that a submission made during a backlog of refreshes is not rendered
+        after all of them (the outbox takes due jobs oldest first)."""
+        for _ in range(2):
+            submit()
+        report_worker.drain()
+        db.get(Enterprise, enterprise.id).revision += 1  # type: ignore[union-attr]
+        db.flush()
+        now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+        assert report_service.queue_refreshes(db, now=now) == 4
+        assert report_service.queue_refreshes(db, now=now) == 0  # already pending
+        due = sorted(job.next_attempt_at for job in db.scalars(select(ReportJob)))
+        assert due == [now + n * report_service.REFRESH_SPACING for n in range(4)]
+        db.rollback()
 
 
 class TestCaching:
