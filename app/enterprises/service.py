@@ -174,7 +174,8 @@ def update_facts(
     merged = {k: v for k, v in (enterprise.facts or {}).items() if k not in facts}
     merged.update({name: _stored_number(value) for name, value in clean.items()})
     enterprise.facts = merged
-    enterprise.revision += 1
+    # Not the profile: ``revision`` (what the stored reports were made from) stays, since no
+    # report shows the facts (its subsidy advice is the one stored at submission).
     audit.record(
         session,
         principal,
@@ -185,7 +186,6 @@ def update_facts(
         detail={"facts": sorted(facts)},
     )
     session.flush()
-    events.publish(session, EnterpriseRevised(enterprise))
     return enterprise
 
 

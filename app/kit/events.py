@@ -21,8 +21,8 @@ event                       published by, when                               sub
 ``enterprise.changed``      enterprises, after district, industry or size     heatmap upkeep
                             class changed
 ``enterprise.deleted``      enterprises, before the firm's rows are deleted   heatmap upkeep
-``enterprise.revised``      enterprises, after its profile or declared        report render jobs
-                            facts changed (``revision`` went up)
+``enterprise.revised``      enterprises, after its profile changed            report render jobs
+                            (``revision`` went up)
 ==========================  ===============================================  ==================
 
 Subscribers must not commit, and should be quick: they run inside the publisher's transaction.
@@ -69,8 +69,8 @@ class EnterpriseChanged:
 
 @dataclass(frozen=True, slots=True)
 class EnterpriseRevised:
-    """Something the firm's reports show changed (its name, profile or declared facts): its
-    ``revision`` went up, and every PDF stored of it is stale."""
+    """The firm's profile (name, district, industry, size) changed: its ``revision`` went up,
+    and every PDF stored of it is stale."""
 
     name: ClassVar[str] = "enterprise.revised"
     enterprise: Enterprise

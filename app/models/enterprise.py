@@ -65,5 +65,6 @@ class Enterprise(UUIDPrimaryKey, Timestamped, Base):
     )
     #: Synthetic demo firms are labelled wherever they show.
     synthetic: Mapped[bool] = mapped_column(default=False)
-    # Monotonic counter for the API's ETag on the profile.
+    #: The profile's version (name, district, industry, size, revenue; not the declared facts):
+    #: part of a stored report's key, so a new one makes the firm's reports stale.
     revision: Mapped[int] = mapped_column(BigInteger, default=1)

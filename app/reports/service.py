@@ -117,8 +117,8 @@ def queue_refreshes(
     """Queue a render for every stored PDF that is stale, of one firm or of all; returns how
     many were queued.
 
-    A stored PDF goes stale when the firm's revision goes up (a new name, profile or declared
-    facts: ``enterprise.revised``) or when a deployment changes the report's templates or code
+    A stored PDF goes stale when the firm's revision goes up (a new name or other profile
+    change: ``enterprise.revised``) or when a deployment changes the report's templates or code
     (``template_version``: the worker looks once when it starts). Without this, the next GET
     of each such report rendered it in the request. A report whose job is already pending is
     left alone.
