@@ -156,7 +156,7 @@ def render_pdf(context: ReportContext, *, static_dir: Path, origin: RenderOrigin
     fetcher = StaticOnlyFetcher(static_dir, fonts.directory)
     with _collector_paused():
         font_config = _font_config()
-        stylesheet = report_stylesheet(render_stylesheet(context, fonts), fetcher, font_config)
+        stylesheet = report_stylesheet(render_stylesheet(context, fonts), fetcher)
         document = HTML(
             string=render_html(context, fonts),
             base_url=static_dir.resolve().as_uri() + "/",
@@ -235,16 +235,16 @@ def _font_config() -> FontConfiguration:
 STYLESHEETS_PER_THREAD = 4
 
 
-def report_stylesheet(text: str, fetcher: StaticOnlyFetcher, font_config: FontConfiguration) -> CSS:
+def report_stylesheet(text: str, fetcher: StaticOnlyFetcher) -> CSS:
     """``text`` (``render_stylesheet``) parsed once per thread and reused by every render on it.
 
     Parsing it and registering its ``@font-face`` rules took ~16 ms CPU of each render on a
     host at half the reference speed (docs/benchmarks.md). The faces are registered in the
-    thread's font configuration, which is why the parsed sheet is kept per thread beside it,
-    never shared between threads. It is passed to WeasyPrint as a user stylesheet: with no
-    author stylesheet in the page, the cascade is the same (style attributes still win, the UA
-    sheet still loses). Keyed by the text itself and the folder its URLs resolve in, so a
-    different language, font setup or static folder parses its own."""
+    thread's font configuration (``_font_config``), which is why the parsed sheet is kept per
+    thread beside it, never shared between threads. It is passed to WeasyPrint as a user
+    stylesheet: with no author stylesheet in the page, the cascade is the same (style
+    attributes still win, the UA sheet still loses). Keyed by the text itself and the folder
+    its URLs resolve in, so a different language, font setup or static folder parses its own."""
     sheets: dict[tuple[str, Path], CSS] | None = getattr(_local, "stylesheets", None)
     if sheets is None:
         sheets = _local.stylesheets = {}
@@ -256,7 +256,7 @@ def report_stylesheet(text: str, fetcher: StaticOnlyFetcher, font_config: FontCo
             string=text,
             base_url=fetcher.root.as_uri() + "/",
             url_fetcher=fetcher,
-            font_config=font_config,
+            font_config=_font_config(),
         )
     return sheet
 

@@ -106,7 +106,7 @@ fonts = report_fonts()
 config = pdf._font_config()
 fetcher = pdf.StaticOnlyFetcher(Path("static"), fonts.directory)
 css = fonts.font_face_css() + 'p { font-family: "%s" }' % fonts.family
-sheet = pdf.report_stylesheet(css, fetcher, config)
+sheet = pdf.report_stylesheet(css, fetcher)
 HTML(string="<p>你好 hello</p>").write_pdf(font_config=config, stylesheets=[sheet])
 from app.main import create_app
 create_app()
@@ -133,18 +133,15 @@ class TestReportStylesheet:
         """The stylesheet is parsed once for each language on a thread, never shared with
         another thread (its faces live in the thread's font configuration)."""
         fetcher = StaticOnlyFetcher(static_dir)
-        config = pdf_module._font_config()
-        chinese = pdf_module.report_stylesheet("p { color: red }", fetcher, config)
-        assert pdf_module.report_stylesheet("p { color: red }", fetcher, config) is chinese
-        english = pdf_module.report_stylesheet("p { color: blue }", fetcher, config)
+        chinese = pdf_module.report_stylesheet("p { color: red }", fetcher)
+        assert pdf_module.report_stylesheet("p { color: red }", fetcher) is chinese
+        english = pdf_module.report_stylesheet("p { color: blue }", fetcher)
         assert english is not chinese
 
         elsewhere: list[Any] = []
 
         def other_thread() -> None:
-            elsewhere.append(
-                pdf_module.report_stylesheet("p { color: red }", fetcher, pdf_module._font_config())
-            )
+            elsewhere.append(pdf_module.report_stylesheet("p { color: red }", fetcher))
 
         thread = threading.Thread(target=other_thread)
         thread.start()
@@ -153,12 +150,11 @@ class TestReportStylesheet:
 
     def test_a_thread_keeps_a_bounded_number(self, static_dir: Path) -> None:
         fetcher = StaticOnlyFetcher(static_dir)
-        config = pdf_module._font_config()
-        first = pdf_module.report_stylesheet("p { margin: 0 }", fetcher, config)
+        first = pdf_module.report_stylesheet("p { margin: 0 }", fetcher)
         for n in range(pdf_module.STYLESHEETS_PER_THREAD):
-            pdf_module.report_stylesheet(f"p {{ margin: {n + 1}px }}", fetcher, config)
+            pdf_module.report_stylesheet(f"p {{ margin: {n + 1}px }}", fetcher)
         assert len(pdf_module._local.stylesheets) <= pdf_module.STYLESHEETS_PER_THREAD
-        assert pdf_module.report_stylesheet("p { margin: 0 }", fetcher, config) is not first
+        assert pdf_module.report_stylesheet("p { margin: 0 }", fetcher) is not first
 
 
 def key(n: int = 1, lang: str = "zh") -> ReportKey:
