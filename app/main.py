@@ -17,8 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import hooks
 from app.auth.service import Authenticator
+from app.kit.body_limit import BodyLimitMiddleware, content_too_large
 from app.kit.db import Database, close_request_session
-from app.kit.errors import problem_response, problem_responses, status_title
+from app.kit.errors import problem_responses
 from app.kit.settings import Settings, get_settings
 from app.kit.web.errors import install_error_handlers
 from app.kit.web.security import SECURITY_HEADERS
@@ -60,7 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = Database(settings)
     app.state.authenticator = Authenticator()  # read by app.kit.guards
     install_error_handlers(app)
-    from app.kit.body_limit import BodyLimitMiddleware
 
     # Chunked bodies declare no length: count them as they stream (413 past the cap). Added
     # before the middleware below so that it sits inside it, next to the routes.
@@ -137,13 +137,7 @@ class RequestContextMiddleware:
 
         started = time.perf_counter()
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            response = problem_response(
-                Request(scope),
-                status=413,
-                problem="content-too-large",
-                title=status_title(413),
-                detail=f"Request bodies are limited to {self.max_body_bytes} bytes.",
-            )
+            response = content_too_large(Request(scope), self.max_body_bytes)
             await response(scope, receive, send_with_headers)
         else:
             structlog.contextvars.bind_contextvars(request_id=request_id)

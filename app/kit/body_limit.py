@@ -9,6 +9,7 @@ passes the cap it answers 413 problem+json itself and tells the app the client h
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.kit.errors import problem_response, status_title
@@ -55,15 +56,23 @@ class BodyLimitMiddleware:
                 raise
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        response = problem_response(
-            Request(scope),
-            status=413,
-            problem="content-too-large",
-            title=status_title(413),
-            detail=f"Request bodies are limited to {self.max_bytes} bytes.",
-            headers={"Connection": "close"},
-        )
+        response = content_too_large(Request(scope), self.max_bytes, {"Connection": "close"})
         await response(scope, _no_receive, send)
+
+
+def content_too_large(
+    request: Request, max_bytes: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The 413 problem for a body over ``max_bytes``, whether its length was declared up front
+    or found while it streamed in."""
+    return problem_response(
+        request,
+        status=413,
+        problem="content-too-large",
+        title=status_title(413),
+        detail=f"Request bodies are limited to {max_bytes} bytes.",
+        headers=headers,
+    )
 
 
 async def _no_receive() -> Message:  # pragma: no cover - a JSONResponse never reads
