@@ -202,6 +202,7 @@ def update_profile(
     ):
         raise NotFound("Only the firm's owner may change its profile.")
     before = (enterprise.district_code, enterprise.industry_code, enterprise.size_class)
+    printed = enterprise.in_reports()
     changed = {
         name
         for name in ("name", "district_code", "industry_code", "employees", "annual_revenue_cny")
@@ -216,11 +217,14 @@ def update_profile(
     enterprise.annual_revenue_cny = data.annual_revenue_cny
     enterprise.size_class = industrial_size_class(data.employees, data.annual_revenue_cny)
     enterprise.above_designated_size = is_above_designated_size(data.annual_revenue_cny)
-    enterprise.revision += 1
+    revised = enterprise.in_reports() != printed
+    if revised:
+        enterprise.revision += 1
     session.flush()
     if (enterprise.district_code, enterprise.industry_code, enterprise.size_class) != before:
         events.publish(session, EnterpriseChanged(enterprise))
-    events.publish(session, EnterpriseRevised(enterprise))
+    if revised:
+        events.publish(session, EnterpriseRevised(enterprise))
     audit.record(
         session,
         principal,

@@ -69,8 +69,8 @@ class EnterpriseChanged:
 
 @dataclass(frozen=True, slots=True)
 class EnterpriseRevised:
-    """The firm's profile (name, district, industry, size) changed: its ``revision`` went up,
-    and every PDF stored of it is stale."""
+    """What the firm's reports print of its profile changed (``Enterprise.in_reports``): its
+    ``revision`` went up, and every PDF stored of it is stale."""
 
     name: ClassVar[str] = "enterprise.revised"
     enterprise: Enterprise

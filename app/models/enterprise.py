@@ -65,6 +65,23 @@ class Enterprise(UUIDPrimaryKey, Timestamped, Base):
     )
     #: Synthetic demo firms are labelled wherever they show.
     synthetic: Mapped[bool] = mapped_column(default=False)
-    #: The profile's version (name, district, industry, size, revenue; not the declared facts):
-    #: part of a stored report's key, so a new one makes the firm's reports stale.
+    #: The version of what the firm's reports print of its profile (:meth:`in_reports`): part
+    #: of a stored report's key, so a new one makes the firm's reports stale.
     revision: Mapped[int] = mapped_column(BigInteger, default=1)
+
+    def in_reports(self) -> tuple[object, ...]:
+        """What a report prints of the profile (its cover; the industry also picks the firm's
+        peers). The rule: the ``revision`` goes up when this changes, and only then. The
+        revenue is printed only through the size class, so a new revenue in the same class
+        leaves the reports current, and so do the declared facts (a report's subsidy advice is
+        the one stored at submission). A field the report template starts printing belongs
+        here."""
+        return (
+            self.name,
+            self.credit_code,
+            self.district_code,
+            self.industry_code,
+            self.size_class,
+            self.employees,
+            self.synthetic,
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -217,24 +218,48 @@ def test_the_owner_edits_the_profile_and_the_firm_moves_in_the_heatmaps(
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "enterprise.profile"))
 
 
-def test_a_new_name_queues_the_firms_stored_reports_to_render_again(
-    client: TestClient, db: Session
-) -> None:
-    """Its stored PDFs show the old name: each is queued for the worker (enterprise.revised)
-    in the rename's transaction, so the next GET is not the one that renders it."""
+def firm_with_a_stored_report(db: Session) -> tuple[Enterprise, Assessment]:
+    """A verified small firm (120 employees, 4,500 wan yuan) with one submission whose Chinese
+    report the worker rendered and stored (no job left)."""
     enterprise = verified_firm(db, district_code="310115", industry_code="36")
     assessment = store_submission(db, enterprise, datetime(2026, 10, 1, tzinfo=UTC))
-    db.execute(delete(ReportJob))  # the worker rendered the submission's reports ...
-    db.add(  # ... and stored the Chinese one
+    db.execute(delete(ReportJob))
+    db.add(
         ReportPdf(
             assessment_id=assessment.id,
             enterprise_id=enterprise.id,
             lang="zh",
-            content_version="rendered-before-the-rename",
+            content_version="rendered-before-the-change",
             pdf=b"%PDF-1.7",
         )
     )
     db.commit()
+    return enterprise, assessment
+
+
+@pytest.mark.parametrize(
+    ("name", "employees", "revenue_wan", "stale"),
+    [
+        pytest.param("上海更名精密机械有限公司", "120", "4500", True, id="a new name"),
+        pytest.param(None, "150", "4500", True, id="new employees (printed)"),
+        pytest.param(None, "120", "280", True, id="a revenue that makes it micro"),
+        pytest.param(None, "120", "5000", False, id="a revenue in the same size class"),
+    ],
+)
+def test_a_change_the_reports_print_queues_them_to_render_again(
+    client: TestClient,
+    db: Session,
+    name: str | None,
+    employees: str,
+    revenue_wan: str,
+    stale: bool,
+) -> None:
+    """Its stored PDFs print the old profile: each is queued for the worker (enterprise.revised)
+    in the change's transaction, so the next GET is not the one that renders it. A change the
+    reports do not print (a revenue in the same size class) leaves them current: queuing them
+    would cost a render of each for the same pages."""
+    enterprise, assessment = firm_with_a_stored_report(db)
+    revision = enterprise.revision
     sign_in(client, create_user(db, enterprise=enterprise))
     form = soup(client.get("/settings/profile", headers=HTML)).select_one(
         "form[action='/settings/profile']"
@@ -242,16 +267,20 @@ def test_a_new_name_queues_the_firms_stored_reports_to_render_again(
     response = post_profile(
         client,
         hidden(form, "csrf_token"),
-        "上海更名精密机械有限公司",
+        name or enterprise.name,
         "310115",
         "36",
-        employees="120",
-        annual_revenue_wan="4500",
+        employees=employees,
+        annual_revenue_wan=revenue_wan,
     )
-    assert response.status_code == 200
+    assert response.status_code == 200 and soup(response).select_one(".flash") is not None
     db.rollback()
+    db.expire_all()
+    changed = db.get(Enterprise, enterprise.id)
+    assert changed is not None and changed.annual_revenue_cny == int(revenue_wan) * 10_000
     jobs = [(job.assessment_id, job.lang) for job in db.scalars(select(ReportJob))]
-    assert jobs == [(assessment.id, "zh")]
+    assert jobs == ([(assessment.id, "zh")] if stale else [])
+    assert changed.revision == revision + stale
 
 
 def test_only_the_owner_edits_the_profile(client: TestClient, db: Session) -> None:
