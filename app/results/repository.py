@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.models import Assessment, Result
 
@@ -25,11 +25,15 @@ class ResultRepository:
 
     def submitted(self, enterprise_id: uuid.UUID) -> list[tuple[uuid.UUID, str, datetime, Result]]:
         """(assessment id, questionnaire id, submitted at, result) of every submission of the
-        firm, oldest first."""
+        firm, oldest first. Each result's scores only: its ``payload`` and ``subsidies`` (the
+        explanation, the roadmap, the matches: most of its bytes) are not read, and touching
+        them raises. A history needs the scores, and decoding the rest cost more than the
+        query for a firm with many submissions."""
         rows = self.session.execute(
             select(Assessment.id, Assessment.questionnaire_id, Assessment.submitted_at, Result)
             .join(Result, Result.assessment_id == Assessment.id)
             .where(Assessment.enterprise_id == enterprise_id, Assessment.status == "submitted")
             .order_by(Assessment.submitted_at, Assessment.id)
+            .options(defer(Result.payload, raiseload=True), defer(Result.subsidies, raiseload=True))
         )
         return [(aid, qid, at, result) for aid, qid, at, result in rows if at is not None]
