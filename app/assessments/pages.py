@@ -864,15 +864,17 @@ def history(page: Page) -> Response:
     past = page.own_history(100)
     submitted = [item for item in past if item.status == "submitted"]
     comparisons = service.kpi_comparisons(page.session, page.catalog, page.enterprise_id, page.lang)
+    # The submission before each one (submitted is newest first): the oldest has none, and a
+    # firm that never submitted has no pairs at all.
+    earlier: list[HistoryItem | None] = [*submitted[1:], None] if submitted else []
     context = page.context() | {
         "items": past,
         "trend_svg": charts.trend_svg(trend_points(submitted), lang=page.lang)
         if submitted
         else None,
-        # Newest first: each submission with the one before it (submitted is newest first).
         "kpi_history": [
-            {"item": item, "previous": earlier, "rows": comparisons[item.id]}
-            for item, earlier in zip(submitted, [*submitted[1:], None], strict=True)
+            {"item": item, "previous": previous, "rows": comparisons[item.id]}
+            for item, previous in zip(submitted, earlier, strict=True)
             if item.id in comparisons
         ],
     }

@@ -112,6 +112,21 @@ def test_full_journey_without_javascript(
     assert history.select_one("svg.trend") is not None
 
 
+@pytest.mark.parametrize("drafts", [0, 1], ids=["nothing yet", "a draft"])
+def test_the_history_of_a_firm_that_never_submitted(browser: TestClient, drafts: int) -> None:
+    """A new firm (the demo firm of ``make run`` too) opens its history before submitting
+    anything: the page lists its drafts, with no trend and no KPI comparison (it answered 500:
+    the pairing of each submission with the one before it failed on none)."""
+    for _ in range(drafts):
+        start(browser)
+    response = browser.get("/history", headers=HTML)
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.select_one("svg.trend") is None
+    assert texts(page, "tbody td").count("✎ 草稿") == drafts
+    assert page.select_one("a[href='/assessments/new']") is not None
+
+
 def test_what_if_scores_without_saving(
     browser: TestClient, enterprise: Enterprise, full_questionnaire: Questionnaire
 ) -> None:
