@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -26,7 +27,14 @@ from app.assessments import service
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead, HistoryItem
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
-from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
+from app.kit.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    field_errors,
+)
 from app.kit.i18n import N_, Lang, tr
 from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
@@ -358,9 +366,12 @@ def new_assessment(page: Page) -> Response:
 def create_assessment(page: Page, form: FormDep) -> Response:
     check_same_origin(page.request)
     questionnaire_id = form_str(form, "questionnaire_id") or QUESTIONNAIRE_CHOICES[0]
-    data = AssessmentCreate(
-        questionnaire_id=questionnaire_id, prefill=form_str(form, "prefill") == "yes"
-    )
+    try:
+        data = AssessmentCreate(
+            questionnaire_id=questionnaire_id, prefill=form_str(form, "prefill") == "yes"
+        )
+    except ValidationError as exc:  # not one the form offers (too long, a control character)
+        raise InvalidInput("No such questionnaire.", errors=field_errors(exc.errors())) from None
     assessment = service.create(
         page.session, page.principal, page.catalog, page.enterprise_id, data
     )

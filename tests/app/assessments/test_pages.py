@@ -25,14 +25,19 @@ def browser(client: TestClient, db: Session, enterprise: Enterprise) -> TestClie
     return client
 
 
-def start(client: TestClient, questionnaire_id: str = FULL) -> str:
+def post_start(client: TestClient, questionnaire_id: str) -> Any:
+    """The start form sent, as the page offers it, with ``questionnaire_id`` chosen."""
     csrf = hidden(soup(client.get("/assessments/new", headers=HTML)), "csrf_token")
-    response = client.post(
+    return client.post(
         "/assessments",
         data={"csrf_token": csrf, "questionnaire_id": questionnaire_id},
         headers=HTML,
         follow_redirects=False,
     )
+
+
+def start(client: TestClient, questionnaire_id: str = FULL) -> str:
+    response = post_start(client, questionnaire_id)
     assert response.status_code == 303
     return response.headers["location"].rsplit("/", 1)[-1]
 
@@ -110,6 +115,22 @@ def test_full_journey_without_javascript(
     history = soup(browser.get("/history", headers=HTML))
     assert "已提交" in " ".join(texts(history, "tbody td"))
     assert history.select_one("svg.trend") is not None
+
+
+@pytest.mark.parametrize(
+    "questionnaire_id",
+    ["no-such-questionnaire", "x" * 101, "smart\x00"],
+    ids=["unknown", "too long", "NUL"],
+)
+def test_starting_a_questionnaire_the_form_does_not_offer_is_refused(
+    browser: TestClient, enterprise: Enterprise, questionnaire_id: str
+) -> None:
+    """A hand-made form: a 422 page and no draft, whatever the id (a too long one or one with a
+    control character answered 500)."""
+    response = post_start(browser, questionnaire_id)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert browser.get(f"/api/v1/enterprises/{enterprise.id}/assessments").json()["items"] == []
 
 
 @pytest.mark.parametrize("drafts", [0, 1], ids=["nothing yet", "a draft"])
