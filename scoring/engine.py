@@ -412,8 +412,9 @@ def _unknown_questions(questionnaire: Questionnaire, answers: Answers) -> list[A
 def applicable_questions(
     questionnaire: Questionnaire, answers: Answers, profile: Profile | None = None
 ) -> list[Question]:
-    """The questions that apply given these answers and profile, in served order."""
-    return walk(questionnaire, answers, profile).applicable
+    """The questions that apply given these answers and profile, in served order. An invalid
+    answer (a form's, not validated yet) counts as unanswered, as in :func:`validate_answers`."""
+    return walk(questionnaire, answers, profile, []).applicable
 
 
 def validate_answers(

@@ -39,6 +39,7 @@ from app.kit.i18n import N_, Lang, tr
 from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
+from app.kit.schemas import is_clean_text
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
 from app.kit.web.htmx import HtmxDep, redirect
@@ -304,6 +305,9 @@ def parse_stage_form(
             continue
         if question.type == "multi":
             chosen = [v for v in form.getlist(qid) if isinstance(v, str) and v]
+            if not all(map(is_clean_text, chosen)):  # never an option id: the form was hand-made
+                problems[qid] = "unknown_option"
+                continue
             answers[qid] = (NA if NA in chosen else chosen) or None
         elif question.type == "number":
             try:
@@ -320,6 +324,9 @@ def parse_stage_form(
             )
         else:
             raw = form.get(qid)
+            if isinstance(raw, str) and not is_clean_text(raw):
+                problems[qid] = "unknown_option"
+                continue
             answers[qid] = raw if isinstance(raw, str) and raw else None
     return answers, problems
 

@@ -46,13 +46,18 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]*$"
 
 
+def is_clean_text(value: str) -> bool:
+    """Whether ``value`` passes :func:`clean_text`'s rule (no forbidden character)."""
+    return _FORBIDDEN.search(value) is None
+
+
 def clean_text(value: Any) -> Any:
     """The one rule for text a client sends: NFC (so that "é" typed either way is one string,
     compares and counts the same), CR LF and lone CR as LF, and no control characters other than
     tab and newline. Anything not a string passes unchanged (the field's type judges it)."""
     if not isinstance(value, str):
         return value
-    if _FORBIDDEN.search(value):
+    if not is_clean_text(value):
         raise ValueError("must not contain control characters (other than tab and newline)")
     return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
 

@@ -89,6 +89,18 @@ def test_applicable_questions_follow_answers(golden: Questionnaire) -> None:
     assert ids[-1] == "q6"
 
 
+def test_applicable_questions_take_an_invalid_answer_for_none(golden: Questionnaire) -> None:
+    """Answers as a form sent them, before validation (the wizard decides what still applies
+    before it saves): a value that is none of its question's options, or not a number, counts
+    as unanswered, as it does in validate_answers (an unknown option failed with KeyError)."""
+    small = {"size_class": "small"}
+    unanswered = [q.id for q in applicable_questions(golden, {}, small)]
+    invalid = {"q3": "no-such-option", "q1": "<script>", "q4": "abc", "q5": ["a", "zz"]}
+    assert [q.id for q in applicable_questions(golden, invalid, small)] == unanswered
+    valid = [q.id for q in applicable_questions(golden, {"q3": "l375"}, small)]
+    assert valid != unanswered  # q3 decides what applies: the invalid value did not count
+
+
 def test_question_level(golden: Questionnaire) -> None:
     assert question_level(golden.question("q1"), "l325") == Decimal("3.25")
     assert question_level(golden.question("q1"), "n/a") is None

@@ -288,6 +288,37 @@ def test_bad_answers_are_shown_inline(browser: TestClient) -> None:
     assert "from 0 to 100" in soup(english).select_one("#err-dig_equipment_rate").get_text()
 
 
+@pytest.mark.parametrize(
+    ("stage", "qid", "value"),
+    [
+        ("digitization", "dig_erp", "no-such-option"),
+        ("digitization", "dig_erp", "erp\x00"),
+        ("automation", "aut_material_handling", ["manual", "agv\x00"]),
+    ],
+    ids=["an option not offered", "a control character", "one in a multiple choice"],
+)
+def test_a_value_no_option_has_is_shown_inline(
+    browser: TestClient, stage: str, qid: str, value: str | list[str]
+) -> None:
+    """A hand-made stage form: the question says to choose one of its options (422), nothing is
+    saved. Each of these answered 500: the wizard worked out what still applies from the sent
+    values before validating them, and a control character failed the update's own check."""
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/{stage}"
+    page = soup(browser.get(url, headers=HTML))
+    for autosave in (False, True):  # the save button, then htmx's autosave (always 200)
+        response = browser.post(
+            url + "/autosave" if autosave else url,
+            data=form_data(page, {qid: value}, action="save"),
+            headers=HTMX if autosave else HTML,
+        )
+        assert response.status_code == (200 if autosave else 422)
+        error = soup(response).select_one(f"#err-{qid}")
+        assert error is not None and "请从列出的选项中选择" in error.get_text()
+    stored = browser.get(f"/api/v1/assessments/{assessment_id}").json()
+    assert stored["answers"] == {}
+
+
 def test_review_lists_unanswered_required_questions(browser: TestClient) -> None:
     assessment_id = start(browser, "quick-check")
     page = soup(browser.get(f"/assessments/{assessment_id}/review", headers=HTML))
