@@ -706,7 +706,10 @@ def review(page: Page, assessment_id: uuid.UUID) -> Response:
 @router.post("/assessments/{assessment_id}/submit", name="submit")
 def submit(page: Page, assessment_id: uuid.UUID, form: FormDep) -> Response:
     check_same_origin(page.request)
-    key = form_str(form, "submit_key")[:255] or None
+    # The page's own key (token_urlsafe); one it did not issue that cannot be stored (a control
+    # character: PostgreSQL refuses U+0000) leaves the submit without replay protection.
+    sent = form_str(form, "submit_key")[:255]
+    key = sent if sent and is_clean_text(sent) else None
     try:
         service.submit(
             page.session,

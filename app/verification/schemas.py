@@ -2,25 +2,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.schemas import RequestModel, Text
 
-class VerificationUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
+class VerificationUpdate(RequestModel):
     verified: bool = Field(
         description="true confirms the firm; false withdraws a confirmation (admins only)."
     )
 
 
-class FlagUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FlagUpdate(RequestModel):
     flagged: bool = Field(
         description="true flags the firm for an admin; false clears the flag (admins only)."
     )
-    reason: str | None = Field(default=None, max_length=500, description="Why (when flagging).")
+    reason: Annotated[Text, Field(max_length=500)] | None = Field(
+        default=None, description="Why (when flagging)."
+    )
 
 
 class VerificationItem(BaseModel):

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from app.kit.schemas import RequestModel, Text
 from app.kit.settings import Settings
-from tests.factories import create_api_key, create_user, enterprise_payload, login
+from tests.factories import (
+    create_api_key,
+    create_enterprise,
+    create_user,
+    enterprise_payload,
+    login,
+)
 
 CONSENT = {
     "given_by": "张经理 (总经理)",
@@ -71,6 +77,17 @@ class TestControlCharacters:
         response = client.post("/api/v1/accounts/register", json=body)
         assert _fields(response) == ["body.enterprise.name"]
 
+    def test_a_flag_reason_with_nul_names_the_field(self, client: TestClient, db: Session) -> None:
+        """The verification bodies were plain models: a NUL in the reason reached PostgreSQL
+        (500 there) and was stored on SQLite."""
+        firm = create_enterprise(db, district_code="310115")
+        login(client, create_user(db, role="official", district_code="310115"))
+        response = client.put(
+            f"/api/v1/verification/enterprises/{firm.id}/flag",
+            json={"flagged": True, "reason": "名称\x00可疑"},
+        )
+        assert _fields(response) == ["body.reason"]
+
     def test_text_is_nfc_normalised_and_keeps_tabs_and_newlines(
         self, client: TestClient, db: Session, settings: Settings
     ) -> None:
@@ -108,6 +125,24 @@ def _unbounded_strings(schema: dict[str, Any], path: str) -> list[str]:
     if isinstance(schema.get("items"), dict):
         found += _unbounded_strings(schema["items"], f"{path}[]")
     return found
+
+
+def test_every_request_body_is_a_request_model() -> None:
+    """Only a RequestModel cleans its strings (control characters, NFC) and refuses unknown
+    fields: a body of another kind lets a NUL through to the database."""
+    from app.main import create_app
+
+    bodies = {
+        (*sorted(route.methods), route.path): route.body_field.field_info.annotation  # type: ignore[attr-defined]
+        for route in create_app().routes
+        if getattr(route, "body_field", None) is not None
+    }
+    assert len(bodies) >= 10  # the routes were found
+    assert {
+        route: model
+        for route, model in bodies.items()
+        if not (isinstance(model, type) and issubclass(model, RequestModel))
+    } == {}
 
 
 def test_every_request_string_is_length_bounded() -> None:
