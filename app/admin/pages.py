@@ -28,7 +28,7 @@ from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.kit.settings import Settings, SettingsDep
 from app.kit.web.csrf import check_same_origin
-from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
+from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str, query_text
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.templating import render
 from app.mail import service as mail_service
@@ -265,7 +265,7 @@ def set_client_disabled(console: AdminPage, client_id: uuid.UUID, form: FormDep)
 
 @router.get("/users", response_class=HTMLResponse, name="admin_users")
 def users(console: AdminPage) -> Response:
-    email = console.request.query_params.get("email", "")[:254] or None
+    email = query_text(console.request, "email", 254) or None
     page = accounts_service.list_users(
         console.session,
         console.principal,
@@ -300,7 +300,7 @@ def _moment(text: str) -> datetime | None:
 def audit(console: AdminPage) -> Response:
     params = console.request.query_params
     filters = {
-        name: params.get(name, "")[:64]
+        name: query_text(console.request, name, 64)
         for name in ("action", "actor_id", "enterprise_id", "since", "until")
     }
     try:
@@ -328,7 +328,7 @@ def audit(console: AdminPage) -> Response:
 
 @router.get("/outbox", response_class=HTMLResponse, name="admin_outbox")
 def outbox(console: AdminPage) -> Response:
-    to = console.request.query_params.get("to", "")[:254] or None
+    to = query_text(console.request, "to", 254) or None
     page = mail_service.recent(
         console.session,
         console.principal,

@@ -46,6 +46,10 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]*$"
 
 
+#: What a client is told of a string :func:`clean_text` refuses (pydantic prefixes its own).
+CONTROL_CHARACTERS = "must not contain control characters (other than tab and newline)"
+
+
 def is_clean_text(value: str) -> bool:
     """Whether ``value`` passes :func:`clean_text`'s rule (no forbidden character)."""
     return _FORBIDDEN.search(value) is None
@@ -58,7 +62,7 @@ def clean_text(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     if not is_clean_text(value):
-        raise ValueError("must not contain control characters (other than tab and newline)")
+        raise ValueError(CONTROL_CHARACTERS)
     return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 

@@ -28,7 +28,7 @@ def list_enterprises(
     session: SessionDep,
     principal: Verifier,
     status: Annotated[Literal["pending", "verified"] | None, Query()] = None,
-    district_code: Annotated[str | None, Query(max_length=6)] = None,
+    district_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Page[VerificationItem]:
