@@ -26,6 +26,7 @@ from app.kit.guards import require_admin
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
+from app.kit.schemas import in_utc
 from app.kit.settings import Settings, SettingsDep
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str, query_text
@@ -289,9 +290,9 @@ def set_user_active(console: AdminPage, user_id: uuid.UUID, form: FormDep) -> Re
 
 
 def _moment(text: str) -> datetime | None:
-    """A date (or date and time) typed in a filter; None when blank or unreadable."""
+    """A date (or date and time) typed in a filter, in UTC; None when blank or unreadable."""
     try:
-        return datetime.fromisoformat(text) if text else None
+        return in_utc(datetime.fromisoformat(text)) if text else None
     except ValueError:
         return None
 

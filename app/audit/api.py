@@ -13,6 +13,7 @@ from app.kit.cursor import Page, RowIdPageDep
 from app.kit.db import SessionDep
 from app.kit.guards import AdminOnly
 from app.kit.routing import domain_router
+from app.kit.schemas import TEXT_PATTERN, DateTimeParam
 
 router = domain_router(prefix="/admin", tags=["admin"])
 
@@ -43,16 +44,18 @@ def list_audit_events(
     action: Annotated[
         str | None,
         Query(
-            max_length=60, description='An action, or a prefix ending in "." (e.g. "assessment.").'
+            max_length=60,
+            pattern=TEXT_PATTERN,
+            description='An action, or a prefix ending in "." (e.g. "assessment.").',
         ),
     ] = None,
     actor_type: Annotated[
         Literal["user", "api_client", "cli", "system", "anonymous"] | None, Query()
     ] = None,
-    actor_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN)] = None,
     enterprise_id: uuid.UUID | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[DateTimeParam | None, Query()] = None,
+    until: Annotated[DateTimeParam | None, Query()] = None,
 ) -> Page[AuditEventRead]:
     events, next_cursor = service.search(
         session,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+
+from app.kit.schemas import in_utc
 
 
 @dataclass(frozen=True)
@@ -25,5 +27,5 @@ class AuditFilter:
     def __post_init__(self) -> None:
         for name in ("since", "until"):
             moment: datetime | None = getattr(self, name)
-            if moment is not None and moment.tzinfo is None:
-                object.__setattr__(self, name, moment.replace(tzinfo=UTC))
+            if moment is not None:
+                object.__setattr__(self, name, in_utc(moment))

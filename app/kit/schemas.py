@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -38,6 +40,32 @@ JsonDecimal = Annotated[
     BeforeValidator(_reject_bool),
     PlainSerializer(lambda d: float(d), return_type=float, when_used="json"),
 ]
+
+_BARE_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _reject_timestamp(value: Any) -> Any:
+    # Pydantic's lax mode reads a bare number ("1700000000", "-30424") as a Unix timestamp; the
+    # document promises an RFC 3339 date-time, so a number there is a client's mistake.
+    if isinstance(value, int | float) or isinstance(value, str) and _BARE_NUMBER.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00+08:00")
+    return value
+
+
+def in_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC, a moment without a time zone being taken as UTC already. Raises
+    ``ValueError`` for a moment UTC cannot hold (0001-01-01T00:00+14:00 is in year 0)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+#: A moment a client sends (a query filter): an RFC 3339 date-time or a date, never a number;
+#: given in UTC (:func:`in_utc`).
+DateTimeParam = Annotated[datetime, BeforeValidator(_reject_timestamp), AfterValidator(in_utc)]
 
 #: Characters no text field accepts: the C0 controls except tab, line feed and carriage return
 #: (U+0000 included: PostgreSQL cannot store it), and lone surrogates (not text; no encoder

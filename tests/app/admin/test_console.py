@@ -146,6 +146,24 @@ def test_audit_search_and_outbox(admin: TestClient, db: Session) -> None:
     assert "您加入 上海某厂 的申请" in outbox.select_one("details.mail summary").get_text()
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_moment_utc_cannot_hold_is_an_unreadable_filter(
+    admin: TestClient, db: Session, moment: str
+) -> None:
+    """Such a moment overflowed on its way to UTC (500); the console ignores what it cannot
+    read, as it does any other unreadable date."""
+    create_enterprise(db)
+    page = admin.get(
+        "/admin/audit",
+        params={"action": "enterprise.", "since": moment, "until": moment},
+        headers=HTML,
+    )
+    assert page.status_code == 200
+    assert [c.get_text() for c in soup(page).select("tbody td:nth-child(3) code")] == [
+        "enterprise.create"
+    ]
+
+
 def test_the_console_lists_the_firms_officials_flagged(admin: TestClient, db: Session) -> None:
     """Only an admin decides on a flag: the flagged firms and why are on the admin's home."""
     flagged = create_enterprise(db, name="上海存疑制造有限公司", district_code="310115")
