@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts_service
 from app.audit import service as audit_service
+from app.auth.security import KEY_ID_PATTERN
 from app.integrators import service as integrator_service
 from app.integrators.schemas import WebhookEndpointRead
 from app.kit.db import SessionDep
@@ -247,7 +248,9 @@ def issue_key(console: AdminPage, client_id: uuid.UUID) -> Response:
 
 
 @router.post("/clients/{client_id}/keys/{key_id}/revoke", name="admin_key_revoke")
-def revoke_key(console: AdminPage, client_id: uuid.UUID, key_id: str) -> Response:
+def revoke_key(
+    console: AdminPage, client_id: uuid.UUID, key_id: Annotated[str, Path(pattern=KEY_ID_PATTERN)]
+) -> Response:
     check_same_origin(console.request)
     integrator_service.revoke_key(console.session, console.principal, key_id, client_id)
     return flash_redirect(console.request, "/admin/clients", KEY_REVOKED)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -95,6 +96,12 @@ class IssuedApiKey:
     plaintext: str
 
 
+#: A key id as :func:`issue_api_key` makes them (8 random bytes in lowercase hex); anything
+#: else names no key.
+KEY_ID_PATTERN = r"^[0-9a-f]{16}$"
+_KEY_ID = re.compile(KEY_ID_PATTERN)
+
+
 def issue_api_key(prefix: str) -> IssuedApiKey:
     """A key ``<prefix>_<key_id>_<secret>``: the key id finds the row, the secret proves it."""
     key_id = secrets.token_hex(8)
@@ -105,6 +112,6 @@ def issue_api_key(prefix: str) -> IssuedApiKey:
 def split_api_key(presented: str) -> tuple[str, str] | None:
     """``(key_id, secret)`` of a presented key, or None when it has not the key's shape."""
     parts = presented.rsplit("_", 2)
-    if len(parts) != 3 or not parts[0] or len(parts[1]) != 16:
+    if len(parts) != 3 or not parts[0] or not _KEY_ID.match(parts[1]):
         return None
     return parts[1], parts[2]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
+from app.auth.security import KEY_ID_PATTERN
 from app.integrators import service
 from app.integrators.schemas import (
     ApiClientCreate,
@@ -338,7 +339,10 @@ def admin_create_key(
     summary="Revoke a key at once",
 )
 def admin_revoke_key(
-    client_id: uuid.UUID, key_id: str, session: SessionDep, principal: AdminOnly
+    client_id: uuid.UUID,
+    key_id: Annotated[str, Path(pattern=KEY_ID_PATTERN)],
+    session: SessionDep,
+    principal: AdminOnly,
 ) -> ApiKeyRead:
     return ApiKeyRead.model_validate(service.revoke_key(session, principal, key_id, client_id))
 

@@ -47,3 +47,25 @@ def test_a_hash_made_with_other_parameters_is_replaced_at_the_next_sign_in(
     assert stored is not None
     assert stored.password_hash != weaker
     assert stored.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_an_issued_key_splits_into_its_id_and_secret() -> None:
+    issued = security.issue_api_key("zk_test")
+    assert security.split_api_key(issued.plaintext) == (
+        issued.key_id,
+        issued.plaintext.rsplit("_", 1)[1],
+    )
+
+
+@pytest.mark.parametrize(
+    "presented",
+    [
+        "zk_test_0123456789ABCDEF_secret",
+        "zk_test_0123456789abcde\x00_secret",
+        "zk_test_short_secret",
+    ],
+)
+def test_a_key_id_not_of_the_issued_shape_is_malformed(presented: str) -> None:
+    """Only 16 lowercase hex characters name a key: anything else never reaches the database
+    (a NUL there is an error on PostgreSQL)."""
+    assert security.split_api_key(presented) is None
