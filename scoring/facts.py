@@ -29,6 +29,7 @@ __all__ = [
     "FactChoice",
     "FactDef",
     "FactType",
+    "MAX_MONEY_CNY",
     "derive_facts",
     "validate_facts",
 ]
@@ -78,8 +79,17 @@ class FactDef:
         }
 
 
+#: The most a money fact may be: ¥10 trillion, the bound of a firm's annual revenue too (no
+#: firm's project, spend or contract is larger). Beyond it a figure is a typing slip, and
+#: amounts derived from it would leave the 28 digits of the default decimal context.
+MAX_MONEY_CNY = Decimal(10) ** 13
+
+
 def _money(name: str, label: Text, help: Text) -> FactDef:
-    return FactDef(name=name, type="money", label=label, help=help, unit=_CNY, min=Decimal(0))
+    return FactDef(
+        name=name, type="money", label=label, help=help, unit=_CNY,
+        min=Decimal(0), max=MAX_MONEY_CNY,
+    )  # fmt: skip
 
 
 def _flag(name: str, label: Text, help: Text) -> FactDef:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Literal
 
 from scoring._raw import to_decimal
@@ -220,6 +220,7 @@ CONFIDENCE_NOTES: Mapping[Confidence, Text] = {
 }
 
 _CENT = Decimal("0.01")
+_DEFAULT_PRECISION = 28  # the decimal module's default context
 _HUNDRED = Decimal(100)
 _OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
 
@@ -1339,7 +1340,10 @@ def _lower_first(text: str) -> str:
 
 
 def _money(value: Decimal) -> Decimal:
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    """``value`` rounded half-up to the fen, at any size: the context holds every digit of the
+    result (the default 28 refuse ¥10^26 and more with ``InvalidOperation``)."""
+    digits = max(_DEFAULT_PRECISION, value.adjusted() + 3)
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP, context=Context(prec=digits))
 
 
 def _plain(value: Decimal) -> str:

@@ -11,11 +11,11 @@ from pydantic import BeforeValidator, Field, JsonValue, WithJsonSchema, field_va
 from app.enterprises.classification import credit_code_problem, normalize_credit_code
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.schemas import NOT_BOOL, JsonDecimal, RequestModel, ResponseModel, Text
-from scoring.facts import FACTS, FactDef
+from scoring.facts import FACTS, MAX_MONEY_CNY, FactDef
 
 #: Upper bounds that catch unit mistakes (a figure 1000× too large), not real firms.
 MAX_EMPLOYEES = 2_000_000
-MAX_REVENUE_CNY = 10**13
+MAX_REVENUE_CNY = int(MAX_MONEY_CNY)  # the money facts' bound too
 
 
 #: A revenue sent as a JSON string: plain digits and at most two decimals ("45000000.50"),

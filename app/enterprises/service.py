@@ -138,9 +138,13 @@ class ProfileColumns(NamedTuple):
 
 def scoring_profile(enterprise: Enterprise | ProfileColumns) -> dict[str, object]:
     """The enterprise as conditions see it (``profile.<field>``): registered facts plus
-    the declared optional facts."""
+    the declared optional facts. A stored fact the rules no longer accept (declared before a
+    bound was set, such as a money fact above ``scoring.facts.MAX_MONEY_CNY``) counts as not
+    declared: matching then asks for it instead of computing from it."""
+    declared = enterprise.facts or {}
+    accepted, _refused = validate_facts(declared)
     return {
-        **(enterprise.facts or {}),
+        **{name: value for name, value in declared.items() if name in accepted},
         "district_code": enterprise.district_code,
         "industry_code": enterprise.industry_code,
         "size_class": enterprise.size_class,

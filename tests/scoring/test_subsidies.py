@@ -651,6 +651,17 @@ def test_formulas_and_caps() -> None:
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("base", [D("1e27"), D("1e400")])
+def test_an_amount_of_any_size_is_rounded_to_the_fen(base: D) -> None:
+    """An amount of ¥10^26 or more made the rounding to the fen raise InvalidOperation (a 500
+    for the firm and no submission); facts that large are now refused, but a profile given
+    to the engine directly (the CLI's --profile) may still hold one."""
+    estimate = estimate_benefit(
+        Benefit(rate=param("0.1", S), basis="rd_spend_cny"), {"rd_spend_cny": base}
+    )
+    assert estimate.kind == "computed" and estimate.amount_cny == base / 10
+
+
 def test_tax_relief_says_what_the_amount_is() -> None:
     deduction = estimate_benefit(
         Benefit(rate=param("1.0", S), basis="rd_spend_cny"), {"rd_spend_cny": 6300000},
@@ -806,7 +817,7 @@ def test_fact_definitions() -> None:
     entry = FACTS_BY_NAME["zjtx_status"].to_dict("en")
     assert entry["choices"][1] == {"id": "innovative", "label": "Innovative SME"}  # type: ignore[index]
     money = FACTS_BY_NAME["rd_spend_cny"].to_dict("zh")
-    assert (money["unit"], money["min"], money["max"]) == ("元", "0", None)
+    assert (money["unit"], money["min"], money["max"]) == ("元", "0", "10000000000000")
     founded = FACTS_BY_NAME["founding_year"].to_dict("en")
     assert (founded["type"], founded["min"], founded["max"]) == ("integer", "1900", "2100")
     assert FACTS_BY_NAME["firm_age_years"].derived
@@ -839,6 +850,8 @@ def test_validate_facts() -> None:
         "diagnosis_scope": "must be one of workshop, factory, got a string ('city')",
         "leased_equipment_value_cny": "must be a number, got a string ('9')",
     }
+    _, huge = validate_facts({"rd_spend_cny": 10**13, "project_investment_cny": D("1e26")})
+    assert huge == {"project_investment_cny": "must be ≤ 10000000000000, got 1E+26"}
     _, fractional = validate_facts({"niche_years": 2.5, "founding_year": 1800})
     assert fractional == {
         "niche_years": "must be a whole number, got 2.5",

@@ -154,9 +154,10 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
         field["name"] for field in form.select("input[name^=fact_]") if field.get("inputmode")
     )
     token = hidden(form, "csrf_token")
-    bad = client.post("/settings/facts", data={"csrf_token": token, money: "lots"}, headers=HTML)
-    assert bad.status_code == 422
-    assert soup(bad).select_one(f"#err-{money}") is not None
+    for junk in ("lots", "1e400", "1e26"):  # numbers no firm has were stored before
+        bad = client.post("/settings/facts", data={"csrf_token": token, money: junk}, headers=HTML)
+        assert bad.status_code == 422, junk
+        assert soup(bad).select_one(f"#err-{money}") is not None
     ok = client.post(
         "/settings/facts", data={"csrf_token": token, money: "2,000,000"}, headers=HTML
     )

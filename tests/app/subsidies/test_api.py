@@ -103,6 +103,33 @@ class TestFacts:
         }
         assert signed_in.get(f"/api/v1/enterprises/{enterprise.id}").json()["facts"] == {}
 
+    def test_a_money_fact_beyond_any_firm_is_refused(
+        self, signed_in: TestClient, enterprise: Enterprise
+    ) -> None:
+        """¥10^26 was accepted, and every subsidy match of the firm then failed (500), its
+        submissions included."""
+        url = f"/api/v1/enterprises/{enterprise.id}/facts"
+        response = signed_in.put(url, json={"facts": {"rd_spend_cny": 1e26}})
+        assert [e["field"] for e in response.json()["errors"]] == ["body.facts.rd_spend_cny"]
+        assert signed_in.put(url, json={"facts": {"rd_spend_cny": 1e13}}).status_code == 200
+
+    def test_a_stored_fact_out_of_bounds_counts_as_not_declared(
+        self, signed_in: TestClient, db: Session, enterprise: Enterprise, start: Start
+    ) -> None:
+        """A fact stored before its bound existed: advice and submission go on, asking for
+        it as for any fact not declared."""
+        enterprise.facts = {"rd_spend_cny": 10**26, "project_ready": True}
+        db.commit()
+        assert scoring_profile(enterprise)["project_ready"] is True
+        assert "rd_spend_cny" not in scoring_profile(enterprise)
+        assessment = start()
+        advice = signed_in.get(f"/api/v1/assessments/{assessment['id']}/subsidies")
+        assert advice.status_code == 200, advice.text
+        estimates = [m["estimate"] for m in advice.json()["today"]["matches"]]
+        assert {"kind": "depends_on", "basis": "rd_spend_cny"}.items() <= next(
+            e for e in estimates if e.get("basis") == "rd_spend_cny"
+        ).items()
+
     def test_other_enterprise_is_404(self, client: TestClient, db: Session) -> None:
         mine, theirs = create_enterprise(db), create_enterprise(db)
         login(client, create_user(db, enterprise=mine))
