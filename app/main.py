@@ -124,10 +124,12 @@ class RequestContextMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500
+        started_response = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 headers = message.setdefault("headers", [])
                 present = {name.lower() for name, _ in headers}
@@ -143,6 +145,15 @@ class RequestContextMiddleware:
             structlog.contextvars.bind_contextvars(request_id=request_id)
             try:
                 await self.app(scope, receive, send_with_headers)
+            except Exception as exc:
+                if started_response:
+                    raise
+                # Answered here rather than by Starlette's outermost handler, so that the 500
+                # carries the request id and the security headers, is logged and counted as
+                # every other answer, and leaves the connection open.
+                handler = scope["app"].exception_handlers[Exception]
+                response = await handler(Request(scope), exc)
+                await response(scope, receive, send_with_headers)
             finally:
                 structlog.contextvars.unbind_contextvars("request_id")
                 await close_request_session(state)

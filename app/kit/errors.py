@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -311,7 +312,8 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     request_id = request_id_of(request)
-    logger.exception("unhandled error", extra={"request_id": request_id})
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        logger.exception("unhandled error")
     return problem_response(
         request,
         status=500,

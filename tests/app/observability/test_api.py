@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import logging
@@ -77,3 +78,40 @@ def test_observe_names_unmatched_routes(client: TestClient) -> None:
 
     assert REQUESTS.labels("GET", "<unmatched>", "404")._value.get() >= 1
     assert callable(_observe)
+
+
+@pytest.mark.parametrize(
+    ("path", "module", "name", "kind"),
+    [
+        ("/api/v1/subsidies", "app.subsidies.api", "utcnow", "application/problem+json"),
+        ("/register", "app.accounts.pages", "_register_page", "text/html"),
+    ],
+)
+def test_an_unexpected_error_is_answered_like_every_request(
+    client: TestClient,
+    json_logs: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    module: str,
+    name: str,
+    kind: str,
+) -> None:
+    """A 500 used to be answered by Starlette's outermost handler: without the request id and
+    the security headers, with no request log line and no metric, an error log line without
+    the id the answer asks the caller to quote, and the connection dropped after it."""
+
+    def broken(*_args: object, **_kwargs: object) -> object:
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(importlib.import_module(module), name, broken)
+    response = client.get(path, headers={"X-Request-ID": "quote-me-42", "Accept": kind})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith(kind)
+    assert response.headers["x-request-id"] == "quote-me-42"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "quote-me-42" in response.text
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines() if line[:1] == "{"]
+    error = next(line for line in lines if line["event"] == "unhandled error")
+    assert error["request_id"] == "quote-me-42" and "RuntimeError: a defect" in error["exception"]
+    logged = next(line for line in lines if line["event"] == "request")
+    assert (logged["status"], logged["request_id"]) == (500, "quote-me-42")
