@@ -10,7 +10,7 @@ from zxcvbn import zxcvbn
 
 from app.enterprises.classification import normalize_credit_code
 from app.enterprises.schemas import EnterpriseCreate
-from app.kit.schemas import TEXT_PATTERN, RequestModel, ResponseModel, Text
+from app.kit.schemas import TEXT_PATTERN, JsonBool, RequestModel, ResponseModel, Text
 
 #: NIST SP 800-63B-4 §3.1.1.2: a password that is the only factor is at least 15 characters.
 MIN_PASSWORD_LENGTH = 15
@@ -186,7 +186,7 @@ class ClaimCreate(RequestModel):
 
 
 class ClaimDecision(RequestModel):
-    approve: bool
+    approve: JsonBool
     reason: Annotated[Text, Field(max_length=500)] = ""
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, JsonValue, WithJsonSchema
 
-from app.kit.schemas import NOT_BOOL, TEXT_PATTERN, JsonDecimal, RequestModel, Text
+from app.kit.schemas import NOT_BOOL, TEXT_PATTERN, JsonBool, JsonDecimal, RequestModel, Text
 from app.questionnaires.schemas import QuestionnaireRef
 from app.results.schemas import Change
 
@@ -48,7 +48,7 @@ class AssessmentCreate(RequestModel):
     questionnaire_version: Annotated[int, Field(ge=1), NOT_BOOL] | None = Field(
         default=None, description="Default: the latest version."
     )
-    prefill: bool = Field(
+    prefill: JsonBool = Field(
         default=False,
         description="Start from the answers of the firm's last submitted assessment of the same "
         "questionnaire (answers that do not fit this version are left out).",

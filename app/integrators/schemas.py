@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.kit.schemas import RequestModel, ResponseModel, Text
+from app.kit.schemas import JsonBool, RequestModel, ResponseModel, Text
 from app.models import SCOPES, WEBHOOK_EVENTS
 
 Scope = Literal["enterprises:write", "assessments:write", "assessments:read", "reports:read"]
@@ -64,7 +64,7 @@ class IssuedKeyRead(ResponseModel):
 
 
 class ApiClientUpdate(RequestModel):
-    disabled: bool = Field(description="A disabled client's keys stop working at once.")
+    disabled: JsonBool = Field(description="A disabled client's keys stop working at once.")
 
 
 # --- consent --------------------------------------------------------------------------------------

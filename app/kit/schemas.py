@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    Strict,
     ValidationInfo,
     field_validator,
 )
@@ -34,6 +35,10 @@ NOT_BOOL = BeforeValidator(_reject_bool)
 #: An int that refuses JSON booleans but still accepts 3.0 (JSON Schema calls it an integer).
 #: With bounds: ``Annotated[int, Field(ge=..., le=...), NOT_BOOL]`` (see :data:`NOT_BOOL`).
 JsonInt = Annotated[int, NOT_BOOL]
+#: A yes/no a client sends: JSON true or false only. Pydantic's lax mode would also read 1,
+#: 1.0000000000000000001 (which JSON parsers read as 1.0), "yes" or "on" as true, so a number
+#: sent by mistake could confirm a firm; a request model's booleans are all of this type.
+JsonBool = Annotated[bool, Strict()]
 #: A decimal amount accepted from a JSON number (not a boolean) and returned as a JSON number.
 JsonDecimal = Annotated[
     Decimal,

@@ -6,17 +6,17 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.kit.schemas import RequestModel, Text
+from app.kit.schemas import JsonBool, RequestModel, Text
 
 
 class VerificationUpdate(RequestModel):
-    verified: bool = Field(
+    verified: JsonBool = Field(
         description="true confirms the firm; false withdraws a confirmation (admins only)."
     )
 
 
 class FlagUpdate(RequestModel):
-    flagged: bool = Field(
+    flagged: JsonBool = Field(
         description="true flags the firm for an admin; false clears the flag (admins only)."
     )
     reason: Annotated[Text, Field(max_length=500)] | None = Field(

@@ -6,11 +6,12 @@ with an out-of-range or non-integer position overflowed the query (500 on either
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated, Any, get_args, get_origin
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import Field, ValidationError
+from pydantic import Field, Strict, ValidationError
 from sqlalchemy.orm import Session
 
 from app.kit.schemas import RequestModel, Text
@@ -101,8 +102,9 @@ class TestControlCharacters:
 
 
 def _request_models() -> list[type[RequestModel]]:
-    import app.main  # noqa: F401  (every domain's schemas imported)
+    from app.main import create_app
 
+    create_app()  # every domain's routes, so every request model, imported
     found: list[type[RequestModel]] = []
     todo = list(RequestModel.__subclasses__())
     while todo:
@@ -197,6 +199,33 @@ def test_every_request_body_is_a_request_model() -> None:
         for route, model in bodies.items()
         if not (isinstance(model, type) and issubclass(model, RequestModel))
     } == {}
+
+
+def test_every_request_boolean_is_json_true_or_false() -> None:
+    """A number where a yes/no is due was read as one: {"verified": 1.0000000000000000001}
+    confirmed a firm. Every boolean of a request body is kit.schemas.JsonBool (strict)."""
+    models = _request_models()
+    lax = [
+        f"{model.__name__}.{name}"
+        for model in models
+        for name, field in model.model_fields.items()
+        if _lax_boolean(field.annotation, strict=_strict(field.metadata))
+    ]
+    assert len(models) > 20 and lax == []
+
+
+def _strict(metadata: Sequence[object]) -> bool:
+    return any(isinstance(m, Strict) and m.strict for m in metadata)
+
+
+def _lax_boolean(annotation: object, *, strict: bool) -> bool:
+    """Whether ``annotation`` holds a ``bool`` that pydantic validates in lax mode."""
+    if get_origin(annotation) is Annotated:
+        base, *metadata = get_args(annotation)
+        return _lax_boolean(base, strict=strict or _strict(metadata))
+    if annotation is bool:
+        return not strict
+    return any(_lax_boolean(arg, strict=False) for arg in get_args(annotation))
 
 
 def test_every_request_string_is_length_bounded() -> None:

@@ -24,6 +24,19 @@ def put(client: TestClient, firm: Enterprise, verified: bool = True):  # type: i
     return client.put(f"/api/v1/verification/enterprises/{firm.id}", json={"verified": verified})
 
 
+@pytest.mark.parametrize("sent", [1, 1.0, "true", "yes"])
+def test_only_json_true_confirms_a_firm(client: TestClient, db: Session, sent: object) -> None:
+    """{"verified": 1.0000000000000000001} (1.0 to a JSON parser) confirmed a firm: a number
+    or a word where a yes/no is due is refused, and nothing is recorded."""
+    firm = create_enterprise(db, district_code="310117")
+    login(client, create_user(db, role="admin"))
+    response = client.put(f"/api/v1/verification/enterprises/{firm.id}", json={"verified": sent})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body.verified"]
+    db.expire_all()
+    assert db.get(Enterprise, firm.id).verified_at is None  # type: ignore[union-attr]
+
+
 def test_admin_verifies_and_it_is_recorded(client: TestClient, db: Session) -> None:
     firm = create_enterprise(db, district_code="310117")
     submit(db, firm, datetime.now(UTC))
