@@ -85,6 +85,17 @@ def _invalid(field_name: str, message: str) -> InvalidInput:
     )
 
 
+def _questionnaire(catalog: QuestionnaireCatalog, questionnaire_id: str | None) -> Questionnaire:
+    """The questionnaire a heatmap asks about: the one named, else the default (else the first
+    served); a name not served here is a 422 naming the parameter."""
+    questionnaire = catalog.get(questionnaire_id or DEFAULT_QUESTIONNAIRE)
+    if questionnaire is None and questionnaire_id is None and catalog.latest():
+        questionnaire = catalog.latest()[0]
+    if questionnaire is None:
+        raise _invalid("questionnaire_id", "not a questionnaire served here")
+    return questionnaire
+
+
 def resolve(principal: Principal, catalog: QuestionnaireCatalog, query: HeatmapQuery) -> Resolved:
     """Check the request names a predefined cut and a scope the caller may see."""
     require_heatmap_viewer(principal)
@@ -97,11 +108,7 @@ def resolve(principal: Principal, catalog: QuestionnaireCatalog, query: HeatmapQ
     rung = query.rung or DEFAULT_SHARE_RUNG
     if rung not in SHARE_RUNGS:
         raise _invalid("rung", "one of " + ", ".join(SHARE_RUNGS))
-    questionnaire = catalog.get(query.questionnaire_id or DEFAULT_QUESTIONNAIRE)
-    if questionnaire is None and query.questionnaire_id is None and catalog.latest():
-        questionnaire = catalog.latest()[0]
-    if questionnaire is None:
-        raise _invalid("questionnaire_id", "not a questionnaire served here")
+    questionnaire = _questionnaire(catalog, query.questionnaire_id)
     now = quarters.current_quarter()
     quarter = now if not query.quarter else quarters.parse(query.quarter)
     if quarter is None or quarter > now or quarter < 20001:
@@ -413,8 +420,8 @@ def options(
     lang: Lang,
 ) -> HeatmapOptions:
     require_heatmap_viewer(principal)
-    questionnaire = catalog.get(questionnaire_id or DEFAULT_QUESTIONNAIRE)
-    recorded = HeatmapRepository(session).quarters(questionnaire.id) if questionnaire else []
+    questionnaire = _questionnaire(catalog, questionnaire_id)
+    recorded = HeatmapRepository(session).quarters(questionnaire.id)
     now = quarters.current_quarter()
     first = min([*recorded, now])
     available = [now]

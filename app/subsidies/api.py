@@ -20,6 +20,7 @@ from app.results import service as results
 from app.results.schemas import SourceRead, SubsidyAdviceRead, ValidityRead
 from app.subsidies import service
 from app.subsidies.catalog import SubsidyCatalog
+from scoring.subsidies import Kind
 
 router = domain_router(tags=["subsidies"])
 
@@ -89,7 +90,7 @@ def list_subsidies(
     catalog: SubsidyCatalogDep,
     lang: LangDep,
     level: Annotated[Literal["national", "municipal", "district"] | None, Query()] = None,
-    kind: Annotated[str | None, Query(max_length=40)] = None,
+    kind: Annotated[Kind | None, Query()] = None,
     district_code: Annotated[
         str | None, Query(pattern=r"^\d{6}$", description="Programmes open to firms there.")
     ] = None,

@@ -270,9 +270,14 @@ def _run(
         derandomize=True,
     )
     def check(case: schemathesis.Case) -> None:
-        cursor = (case.query or {}).get("cursor")
+        query = case.query or {}
+        cursor, questionnaire = query.get("cursor"), query.get("questionnaire_id")
         if positive and cursor is not None and not formats.issued_cursor(cursor):
             reject()  # schema-valid by its pattern alone: not a cursor (issued_cursor's docstring)
+        if positive and questionnaire is not None and questionnaire not in SERVED:
+            # Drawn from Hypothesis's pool of constants, not from the custom format's strategy
+            # (formats.questionnaire_ids): a string, but no questionnaire served here (422).
+            reject()
         body_negative = _negative(case, ParameterLocation.BODY)
         if positive and op in DRAFT_OPERATIONS:
             etag = world.etag_of(world.params["draft_id"])

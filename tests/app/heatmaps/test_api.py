@@ -312,6 +312,15 @@ def test_options_list_the_predefined_cuts(city: TestClient) -> None:
     assert len(options["districts"]) == 16
 
 
+@pytest.mark.parametrize("questionnaire_id", ["zzz", "\x00"])
+def test_options_name_an_unknown_questionnaire(city: TestClient, questionnaire_id: str) -> None:
+    """The options ignored a questionnaire not served here (200, the default's quarters) where
+    the heatmap itself refuses it."""
+    response = city.get("/api/v1/heatmaps/options", params={"questionnaire_id": questionnaire_id})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["query.questionnaire_id"]
+
+
 def test_submitting_through_the_api_updates_the_heatmap(client: TestClient, db: Session) -> None:
     from app.kit.principal import CLI
     from app.verification import service as verification

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,10 +64,17 @@ class TestCatalogue:
     def test_unknown_is_404(self, client: TestClient) -> None:
         assert client.get("/api/v1/subsidies/nope").status_code == 404
 
-    def test_bad_filter_is_422(self, client: TestClient) -> None:
-        response = client.get("/api/v1/subsidies", params={"level": "galactic"})
+    @pytest.mark.parametrize("field", ["level", "kind", "window"])
+    def test_bad_filter_is_422(self, client: TestClient, field: str) -> None:
+        """A kind not in the catalogue's list was answered with an empty list, as if no
+        programme of that kind existed."""
+        response = client.get("/api/v1/subsidies", params={field: "galactic"})
         assert response.status_code == 422
-        assert response.json()["errors"][0]["field"] == "query.level"
+        assert response.json()["errors"][0]["field"] == f"query.{field}"
+
+    def test_kind_filter(self, client: TestClient) -> None:
+        vouchers = client.get("/api/v1/subsidies", params={"kind": "voucher"}).json()
+        assert vouchers and {p["kind"] for p in vouchers} == {"voucher"}
 
 
 class TestFacts:
