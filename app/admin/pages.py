@@ -14,13 +14,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts_service
 from app.audit import service as audit_service
 from app.auth.security import KEY_ID_PATTERN
 from app.integrators import service as integrator_service
-from app.integrators.schemas import WebhookEndpointRead
+from app.integrators.schemas import ApiClientCreate, WebhookEndpointRead
 from app.kit.db import SessionDep
 from app.kit.errors import AppError, InvalidInput
 from app.kit.guards import require_admin
@@ -211,24 +212,28 @@ def clients(console: AdminPage) -> Response:
 def create_client(console: AdminPage, form: FormDep) -> Response:
     """Shows the new key on the answer page itself, once (never in a redirect or a cookie)."""
     check_same_origin(console.request)
-    name = form_str(form, "name")
-    scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
-    if len(name) < 2 or not scopes:
-        message = tr(console.lang, "Give a name (2 characters or more) and at least one scope.")
-        return _clients_page(console, error=message, status_code=422)
-    try:
+    refused = tr(
+        console.lang,
+        "Give a name of 2 to 200 characters, at least one scope and a contact e-mail of at "
+        "most 254 characters.",
+    )
+    try:  # the API's rules: a name too long was cut to 200 characters without a word
+        body = ApiClientCreate(
+            name=form_str(form, "name"),
+            contact_email=form_str(form, "contact_email"),
+            scopes=[s for s in form.getlist("scopes") if isinstance(s, str)],
+        )
         issued = integrator_service.create_api_client(
             console.session,
             console.principal,
             console.settings,
-            name=name[:200],
-            scopes=scopes,
-            contact_email=form_str(form, "contact_email")[:254],
+            name=body.name,
+            scopes=list(body.scopes),
+            contact_email=body.contact_email,
         )
-    except InvalidInput:
+    except (ValidationError, InvalidInput):
         console.session.rollback()
-        message = tr(console.lang, "Give a name (2 characters or more) and at least one scope.")
-        return _clients_page(console, error=message, status_code=422)
+        return _clients_page(console, error=refused, status_code=422)
     console.session.flush()
     return _clients_page(console, issued=issued.plaintext)
 

@@ -108,6 +108,32 @@ def test_a_new_api_key_is_shown_once_on_the_page(admin: TestClient, db: Session)
     assert shown not in again and key.key_id in again
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "集" * 201, "scopes": ["assessments:read"]},
+        {"name": "新集成商", "scopes": ["assessments:read"], "contact_email": "a" * 255},
+        {"name": "新集成商", "scopes": ["everything"]},
+        {"name": "新", "scopes": ["assessments:read"]},
+    ],
+)
+def test_a_client_the_api_would_refuse_is_refused_on_the_page(
+    admin: TestClient, db: Session, fields: dict[str, object]
+) -> None:
+    """The page cut a name over 200 characters (and a contact e-mail over 254) without a word;
+    it follows the API's rules now and says what they are."""
+    form = soup(admin.get("/admin/clients", headers=HTML)).select_one(
+        "form[action='/admin/clients']"
+    )
+    response = admin.post(
+        "/admin/clients", data={"csrf_token": hidden(form, "csrf_token"), **fields}
+    )
+    assert response.status_code == 422
+    assert "2 至 200 个字符" in soup(response).get_text()
+    db.rollback()
+    assert db.scalar(select(ApiKey)) is None
+
+
 def test_suspending_a_user_ends_their_sessions(
     admin: TestClient, loopback_app: FastAPI, db: Session
 ) -> None:
