@@ -42,6 +42,7 @@ from app.kit.routing import domain_router
 from app.kit.schemas import is_clean_text
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import EnterpriseUser, FormDep, PageLang, base_context, form_str
+from app.kit.web.forms import typed_number
 from app.kit.web.htmx import HtmxDep, redirect
 from app.kit.web.templating import render
 from app.models import Assessment
@@ -280,15 +281,8 @@ def _draft(session: Session, principal: Principal, assessment_id: uuid.UUID) -> 
 
 
 def parse_number(raw: object) -> Decimal | None:
-    """A figure typed into a form: ``None`` when blank; thousands separators are dropped.
-    Raises ``InvalidOperation`` for anything that is not a finite number."""
-    text = raw.strip().replace(",", "") if isinstance(raw, str) else ""
-    if not text:
-        return None
-    number = Decimal(text)
-    if not number.is_finite():
-        raise InvalidOperation(text)
-    return number
+    """A form field's figure (``kit.web.forms.typed_number``); ``None`` when blank or absent."""
+    return typed_number(raw) if isinstance(raw, str) else None
 
 
 def parse_stage_form(

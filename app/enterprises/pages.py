@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
 from fastapi import Request
@@ -23,7 +23,7 @@ from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.web.deps import EnterpriseUser, FirmPost, PageLang, base_context, form_str
 from app.kit.web.flash import flash_message, flash_redirect
-from app.kit.web.forms import form_errors
+from app.kit.web.forms import form_errors, typed_number
 from app.kit.web.templating import render
 from scoring.facts import FACTS
 
@@ -166,7 +166,7 @@ def parse_facts(form: FormData) -> tuple[dict[str, object], dict[str, str]]:
     for fact in FACTS:
         if fact.derived:
             continue
-        raw = form_str(form, f"fact_{fact.name}").replace(",", "")
+        raw = form_str(form, f"fact_{fact.name}").strip()
         if not raw:
             values[fact.name] = None
         elif fact.type == "boolean":
@@ -175,7 +175,7 @@ def parse_facts(form: FormData) -> tuple[dict[str, object], dict[str, str]]:
             values[fact.name] = raw
         else:
             try:
-                values[fact.name] = Decimal(raw)
+                values[fact.name] = typed_number(raw)
             except InvalidOperation:
                 unreadable[fact.name] = raw
     return values, unreadable

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, JsonValue, WithJsonSchema, field_va
 from app.enterprises.classification import credit_code_problem, normalize_credit_code
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.schemas import NOT_BOOL, JsonDecimal, RequestModel, ResponseModel, Text
+from app.kit.web.forms import typed_number
 from scoring.facts import FACTS, MAX_MONEY_CNY, FactDef
 
 #: Upper bounds that catch unit mistakes (a figure 1000× too large), not real firms.
@@ -64,14 +65,17 @@ def cny_from_wan(typed: str) -> str:
     """A revenue typed in 万元 on a form ("4500", "4,500.5", "3200万", "3200万元", "0.45亿") as a
     CNY amount for ``annual_revenue_cny``. Text that is not such a number comes back as typed,
     so that the validator names the field."""
-    text = typed.strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u3000", "")
+    text = typed.replace(" ", "").replace("\u3000", "")
     factor = Decimal(1)
     for suffix, multiplier in _WAN_UNITS:
         if text.endswith(suffix):
             text, factor = text[: -len(suffix)], multiplier
             break
     try:
-        return str((Decimal(text) * factor * 10_000).quantize(Decimal("0.01")))
+        wan = typed_number(text)
+        if wan is None:
+            return typed
+        return str((wan * factor * 10_000).quantize(Decimal("0.01")))
     except InvalidOperation:  # not a number, or too large to be one (the bound check says so)
         return typed
 

@@ -3,6 +3,8 @@ keyed by the form input it belongs to."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,6 +13,33 @@ from app.kit.i18n import Lang, tr
 
 #: Fields whose errors show on a differently named form input (revenue is typed in 万元).
 FORM_FIELD = {"annual_revenue_cny": "annual_revenue_wan", "new_password": "password"}
+
+
+#: Digits grouped by threes with commas (ASCII or full-width), an optional fraction after them.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?")
+
+
+def typed_number(typed: str) -> Decimal | None:
+    """A figure typed into a form; None when blank. Raises ``InvalidOperation`` for text that
+    is not a finite number.
+
+    Commas, ASCII or full-width, may only group digits by threes ("2,000,000", "1,234.5"):
+    elsewhere ("4,0", a decimal comma) the text is unreadable, not a figure ten times larger.
+    Underscores (Python's grouping, "1_000") are no figure either. Full-width digits ("４０")
+    are digits: Chinese input methods type them."""
+    text = typed.strip()
+    if not text:
+        return None
+    if "," in text or "，" in text:
+        if not _GROUPED.fullmatch(text):
+            raise InvalidOperation(text)
+        text = text.replace(",", "").replace("，", "")
+    if "_" in text:
+        raise InvalidOperation(text)
+    number = Decimal(text)
+    if not number.is_finite():
+        raise InvalidOperation(text)
+    return number
 
 
 def form_errors(lang: Lang, exc: ValidationError) -> dict[str, str]:

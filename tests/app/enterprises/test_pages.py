@@ -154,7 +154,8 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
         field["name"] for field in form.select("input[name^=fact_]") if field.get("inputmode")
     )
     token = hidden(form, "csrf_token")
-    for junk in ("lots", "1e400", "1e26"):  # numbers no firm has were stored before
+    # Each was stored before: 1e400 and 1e26 as such, "4,0" as 40, "1_000" as 1000.
+    for junk in ("lots", "1e400", "1e26", "4,0", "1_000"):
         bad = client.post("/settings/facts", data={"csrf_token": token, money: junk}, headers=HTML)
         assert bad.status_code == 422, junk
         assert soup(bad).select_one(f"#err-{money}") is not None

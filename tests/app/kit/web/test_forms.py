@@ -1,0 +1,50 @@
+"""Figures typed into forms (``kit.web.forms.typed_number``): what reads as which number."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import pytest
+
+from app.enterprises.schemas import cny_from_wan
+from app.kit.web.forms import typed_number
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("40", "40"),
+        (" 2,000,000 ", "2000000"),
+        ("1,234.5", "1234.5"),
+        ("1，234", "1234"),
+        ("-1,000", "-1000"),
+        ("４０", "40"),
+        ("0.5", "0.5"),
+        ("1e3", "1E+3"),
+    ],
+)
+def test_figures(typed: str, number: str) -> None:
+    assert typed_number(typed) == Decimal(number)
+
+
+def test_blank_is_no_figure() -> None:
+    assert typed_number("  ") is None
+
+
+@pytest.mark.parametrize("typed", ["4,0", "40,00", "1,2345", ",100", "1_000", "lots", "NaN", "inf"])
+def test_not_figures(typed: str) -> None:
+    """ "4,0" (a decimal comma) read as 40 and "1_000" as 1000: a figure ten or more times off,
+    saved without a word."""
+    with pytest.raises(InvalidOperation):
+        typed_number(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "cny"),
+    [("4500", "45000000.00"), ("4,500.5", "45005000.00"), ("3200万元", "32000000.00"),
+     ("0.45亿", "45000000.00"), ("4 500", "45000000.00"), ("4,5", "4,5")],
+)  # fmt: skip
+def test_revenue_in_wan(typed: str, cny: str) -> None:
+    """The revenue is typed in 万元; what is not a figure comes back as typed (the validator
+    then names the field)."""
+    assert cny_from_wan(typed) == cny
