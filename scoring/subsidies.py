@@ -111,6 +111,8 @@ Outcome = Literal["eligible", "likely", "near", "not_eligible", "to_confirm"]
 Verdict = Literal["met", "near", "not_met"]
 ValidityStatus = Literal["dated", "ongoing", "unconfirmed"]
 ValidityState = Literal["in_force", "not_yet", "expired", "unknown"]
+#: The catalogue API's word for a programme's validity state on a date.
+Window = Literal["open", "upcoming", "closed", "unknown"]
 
 LEVELS: tuple[Level, ...] = ("national", "municipal", "district")
 KINDS: tuple[Kind, ...] = (
@@ -602,11 +604,15 @@ class Programme:
     def valid_until(self) -> date | None:
         return self.validity.valid_until
 
-    def window_status(self, on: date) -> Literal["open", "upcoming", "closed"]:
-        """The format-1 window (the catalogue API of the phase-1 app reads it; an unconfirmed
-        programme counts as open). New code uses ``validity.state``."""
+    def window_status(self, on: date) -> Window:
+        """The catalogue's window on ``on``: ``validity.state`` in the catalogue API's words. A
+        programme whose validity no source confirms is "unknown" (it was "open": a guess in the
+        firm's favour, where matching says "to confirm")."""
         state = self.validity.state(on)
-        return "upcoming" if state == "not_yet" else "closed" if state == "expired" else "open"
+        windows: dict[ValidityState, Window] = {
+            "in_force": "open", "not_yet": "upcoming", "expired": "closed", "unknown": "unknown"
+        }  # fmt: skip
+        return windows[state]
 
     def requirement(self) -> Condition | None:
         """Everything to meet: the region (``region_condition``), the scope, the eligibility."""

@@ -27,7 +27,7 @@ from app.assessments.schemas import (
 from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.kit import events, idempotency
-from app.kit.clock import utcnow
+from app.kit.clock import shanghai_date, utcnow
 from app.kit.conditional import JsonBody, LruCache, json_body
 from app.kit.cursor import TIME_UUID, Page, paginate
 from app.kit.db import begin_write
@@ -496,7 +496,7 @@ def _submit(
         ) from exc
 
     now = utcnow()
-    advice = subsidy_advice(programmes, profile, answers, scored, on=now.date())
+    advice = subsidy_advice(programmes, profile, answers, scored, on=shanghai_date(now))
     assessment.status = "submitted"
     assessment.submitted_at = now
     _bump_version(session, assessment)

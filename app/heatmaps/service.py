@@ -43,13 +43,13 @@ from app.heatmaps.schemas import (
     QuestionnaireLabel,
 )
 from app.heatmaps.sums import RUNG_THRESHOLDS
+from app.kit.clock import SHANGHAI as SHANGHAI  # pages show times in it
 from app.kit.conditional import JsonBody, LruCache, json_body
 from app.kit.errors import FieldError, InvalidInput, NotFound
 from app.kit.guards import require_heatmap_viewer
 from app.kit.i18n import Lang, tr, trc
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
-from app.kit.schedule import SHANGHAI as SHANGHAI  # pages show times in it
 from app.kit.settings import Settings
 from app.questionnaires.catalog import QuestionnaireCatalog
 from scoring import Questionnaire

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+#: Where the service's calendar runs: programme windows, notices and deadlines are Chinese
+#: calendar dates, and the scheduled jobs run on Shanghai's clock.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _system_now() -> datetime:
@@ -25,6 +30,14 @@ _source: Callable[[], datetime] = _system_now
 def utcnow() -> datetime:
     """Now, in UTC, from the system clock unless a test froze it."""
     return _source()
+
+
+def shanghai_date(moment: datetime | None = None) -> date:
+    """The calendar date in Shanghai at ``moment`` (default: now), the date a programme's
+    ``valid_from``/``valid_until`` and a submission's advice are read against. UTC's date is
+    a day behind from midnight to 08:00 in Shanghai: a call that closed on 4 February was
+    still shown as open at 07:30 on the 5th."""
+    return (moment or utcnow()).astimezone(SHANGHAI).date()
 
 
 class FrozenClock:

@@ -30,19 +30,17 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.kit.clock import utcnow
+from app.kit.clock import SHANGHAI, utcnow
 from app.kit.db import Database
 from app.models import PeriodicRun
 
 logger = logging.getLogger("zhizao.schedule")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: After a failed run, the next attempt waits this long.
 RETRY_SECONDS = 60
 

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from app.assessments.schemas import KpiComparison
-from app.kit.clock import utcnow
+from app.kit.clock import SHANGHAI, utcnow
 from app.kit.i18n import Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
@@ -39,7 +38,6 @@ from app.results import service as results
 from scoring import Questionnaire
 from scoring.ladder import CROSSWALK_NOTE, RUNG_LEVELS, RUNG_STEP, RUNGS, rung_above, rung_info
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Roadmap steps printed; the rest are counted ("n further steps").
 MAX_STEPS = 8
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.assessments import service as assessment_service
 from app.enterprises import service as enterprise_service
-from app.kit.clock import utcnow
+from app.kit.clock import shanghai_date
 from app.kit.db import SessionDep
 from app.kit.errors import NotFound
 from app.kit.guards import PUBLIC_OPERATION, scoped
@@ -52,8 +52,9 @@ class Programme(BaseModel):
         description="The newest date a cited source shows it in force (ongoing programmes)."
     )
     validity: ValidityRead
-    window: Literal["open", "upcoming", "closed"] = Field(
-        description="On today's date (a programme of unconfirmed validity counts as open)."
+    window: Literal["open", "upcoming", "closed", "unknown"] = Field(
+        description="On today's date (Shanghai); unknown: no source confirms the programme is "
+        "still in force (to confirm with the issuer)."
     )
     scope: dict[str, Any]
     eligibility: list[str]
@@ -94,9 +95,9 @@ def list_subsidies(
     district_code: Annotated[
         str | None, Query(pattern=r"^\d{6}$", description="Programmes open to firms there.")
     ] = None,
-    window: Annotated[Literal["open", "upcoming", "closed"] | None, Query()] = None,
+    window: Annotated[Literal["open", "upcoming", "closed", "unknown"] | None, Query()] = None,
 ) -> list[Programme]:
-    today = utcnow().date()
+    today = shanghai_date()
     items = []
     for programme in catalog.programmes:
         status = programme.window_status(today)
@@ -121,7 +122,7 @@ def get_subsidy(programme_id: str, catalog: SubsidyCatalogDep, lang: LangDep) ->
     programme = catalog.get(programme_id)
     if programme is None:
         raise NotFound("No programme with this id.")
-    return Programme(**programme.to_dict(lang), window=programme.window_status(utcnow().date()))
+    return Programme(**programme.to_dict(lang), window=programme.window_status(shanghai_date()))
 
 
 @router.get(
@@ -142,7 +143,7 @@ def assessment_subsidies(
     answers = assessment_service.answers(session, assessment)
     enterprise = enterprise_service.get_visible(session, principal, assessment.enterprise_id)
     profile = enterprise_service.scoring_profile(enterprise)
-    today = utcnow().date()
+    today = shanghai_date()
     result = results.of_assessment(session, assessment)
     if result is None:
         questionnaire = assessment_service.questionnaire_of(questionnaires, assessment)
@@ -158,7 +159,7 @@ def assessment_subsidies(
     assert assessment.submitted_at is not None
     now = service.advise(catalog.programmes, profile, answers, results.exact(result), today)
     kept = results.advice(result, lang)
-    kept["on"] = kept["on"] or assessment.submitted_at.date().isoformat()
+    kept["on"] = kept["on"] or shanghai_date(assessment.submitted_at).isoformat()
     return AssessmentSubsidies.model_validate(
         {
             "assessment_id": assessment.id,

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from app.kit.cli import load_settings
-from app.kit.clock import utcnow
+from app.kit.clock import shanghai_date
 from scoring.subsidy_advice import audit_catalogue
 from scoring.subsidy_loader import SubsidyLoadError, load_subsidies
 
@@ -56,7 +56,7 @@ def audit(
 ) -> None:
     """List programmes expired, unconfirmed for over 12 months or of unknown validity, or
     without an official URL (rules: scoring.subsidy_advice.audit_catalogue)."""
-    on = (as_of or utcnow()).date()
+    on = as_of.date() if as_of else shanghai_date()
     try:
         programmes = load_subsidies(paths or [load_settings().SUBSIDIES_DIR])
     except SubsidyLoadError as exc:

@@ -83,7 +83,7 @@ def test_observe_names_unmatched_routes(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("path", "module", "name", "kind"),
     [
-        ("/api/v1/subsidies", "app.subsidies.api", "utcnow", "application/problem+json"),
+        ("/api/v1/subsidies", "app.subsidies.api", "shanghai_date", "application/problem+json"),
         ("/register", "app.accounts.pages", "_register_page", "text/html"),
     ],
 )

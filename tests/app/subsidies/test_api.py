@@ -31,7 +31,11 @@ class TestCatalogue:
             assert programme["source"]["issued_by"] or programme["source"]["document"]
             assert programme["confidence"] in ("verified", "secondary", "unverified")
             assert programme["confidence_note"]
-        assert {p["window"] for p in programmes} <= {"open", "upcoming", "closed"}
+        assert {p["window"] for p in programmes} <= {"open", "upcoming", "closed", "unknown"}
+        unconfirmed = {p["id"] for p in programmes if p["validity"]["status"] == "unconfirmed"}
+        assert unconfirmed and unconfirmed == {
+            p["id"] for p in programmes if p["window"] == "unknown"
+        }
 
     def test_every_programme_shows_its_validity(self, client: TestClient) -> None:
         """valid_from / valid_until / status / last_confirmed and the source URL (issue 15)."""
@@ -60,6 +64,22 @@ class TestCatalogue:
         en = client.get("/api/v1/subsidies/sh-techtrans-2026", params={"lang": "en"}).json()
         assert zh["name"] != en["name"] and en["name"].isascii()
         assert en["benefit"]["rate"] == zh["benefit"]["rate"]
+
+    @pytest.mark.parametrize(
+        ("moment", "window"),
+        [
+            (datetime(2026, 2, 4, 15, 59, tzinfo=UTC), "open"),  # 23:59 on 4 February there
+            (datetime(2026, 2, 4, 23, 30, tzinfo=UTC), "closed"),  # 07:30 on 5 February there
+        ],
+    )
+    def test_a_window_is_read_on_shanghais_calendar(
+        self, client: TestClient, moment: datetime, window: str
+    ) -> None:
+        """The technical-transformation call closed on 4 February (Shanghai); read against
+        UTC's date it stayed open until 08:00 on the 5th."""
+        with clock.frozen(moment):
+            programme = client.get("/api/v1/subsidies/sh-techtrans-2026").json()
+        assert programme["valid_until"] == "2026-02-04" and programme["window"] == window
 
     def test_unknown_is_404(self, client: TestClient) -> None:
         assert client.get("/api/v1/subsidies/nope").status_code == 404
@@ -285,6 +305,22 @@ class TestAdvice:
         assert by_id["sh-techtrans-2026"]["estimate"]["amount_cny"] == "3000000.00"
         assert today["sh-techtrans-2026"]["estimate"]["amount_cny"] is None
         assert any(u["name"] == "project_investment_cny" for u in later["today"]["unlocks"])
+
+    def test_the_advice_is_dated_on_shanghais_calendar(
+        self, client: TestClient, db: Session, full_questionnaire: Questionnaire
+    ) -> None:
+        """Submitted at 07:30 on 5 February in Shanghai (23:30 UTC on the 4th): the call that
+        closed on the 4th was advised as eligible, with its 3,000,000 CNY in the total."""
+        enterprise = create_enterprise(db, **SONGJIANG)
+        login(client, create_user(db, enterprise=enterprise))
+        client.put(f"/api/v1/enterprises/{enterprise.id}/facts", json={"facts": SONGJIANG_FACTS})
+        with clock.frozen(datetime(2026, 2, 4, 23, 30, tzinfo=UTC)):
+            result = _submit(client, enterprise, full_questionnaire)
+        advice = result["subsidy_advice"]
+        techtrans = next(m for m in result["subsidies"] if m["id"] == "sh-techtrans-2026")
+        assert advice["on"] == "2026-02-05"
+        assert techtrans["outcome"] not in ("eligible", "likely")
+        assert "sh-techtrans-2026" not in advice["total"]["programmes"]
 
     def test_a_draft_has_only_today(self, signed_in: TestClient, start: Start) -> None:
         assessment = start()
