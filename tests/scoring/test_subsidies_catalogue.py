@@ -4,6 +4,7 @@ result/answer requirements) and one that does not."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 
 from scoring.conditions import Facts, iter_leaves
 from scoring.facts import derive_facts
+from scoring.ladder import rung_info
 from scoring.subsidies import (
     RECOMMENDATIONS,
     Param,
@@ -250,6 +252,52 @@ def test_programmes_from_the_2023_sme_measures_are_for_smes(
     ]  # fmt: skip
     for pid in from_sme_measures:
         assert catalogue[pid].scope.size_classes == SME, pid
+
+
+@pytest.mark.parametrize(
+    ("pid", "facts", "profile"),
+    [
+        # A listed firm of 3,200 staff was advised the 专精特新 SMEs' sales award (500,000 CNY).
+        ("sh-zjtx-sales-award", {"zjtx_status": "specialized", "revenue_first_over_20m": True},
+         {"size_class": "large"}),
+        ("sh-zjtx-little-giant-growth-award",
+         {"zjtx_status": "little_giant", "little_giant_growth": True}, {"size_class": "large"}),
+        # A micro firm with 2.8 M CNY of revenue was advised the reward for entering "四上".
+        ("sh-first-sishang-rd-reward",
+         {"high_tech_enterprise": True, "first_time_sishang": True, "rd_spend_cny": 400_000},
+         {"size_class": "micro", "above_designated_size": False,
+          "annual_revenue_cny": Decimal(2_800_000)}),
+    ],
+)  # fmt: skip
+def test_a_firm_outside_a_programmes_own_name_is_not_advised_it(
+    catalogue: dict[str, Programme],
+    pid: str,
+    facts: dict[str, object],
+    profile: dict[str, object],
+) -> None:
+    """专精特新 awards are for 专精特新 *SMEs*; a manufacturer in the "four above" statistics is
+    above designated size (revenue ≥ 20 M CNY, domain.md §3.2)."""
+    match = _match(catalogue[pid], {**facts, **profile}, HIGH, ON)
+    assert match.outcome == "not_eligible"
+    assert _match(catalogue[pid], facts, HIGH, ON).outcome in ("eligible", "likely")
+
+
+def test_a_rung_named_in_a_reason_has_the_ladders_name(catalogue: dict[str, Programme]) -> None:
+    """The smart-factory reasons called rung 3.25 "Digitized"/数字化 and 3.50 "Connected"/网络化,
+    the stage names the ladder gave up (design §12), while the to-do beside them said 规范级."""
+    named = 0
+    for programme in catalogue.values():
+        requirement = programme.requirement()
+        for leaf in [] if requirement is None else iter_leaves(requirement):
+            if leaf.why is None:
+                continue
+            for level, zh_name in re.findall(r"(\d\.\d\d)级（([^，）]+)", leaf.why.zh):
+                named += 1
+                assert zh_name == rung_info(Decimal(level)).name.zh, (programme.id, leaf.why.zh)
+            for level, en_name in re.findall(r"rung (\d\.\d\d) \(([^,)]+)", leaf.why.en):
+                named += 1
+                assert en_name == rung_info(Decimal(level)).name.en, (programme.id, leaf.why.en)
+    assert named >= 6  # the texts were found
 
 
 def test_undated_district_policies_are_to_confirm(catalogue: dict[str, Programme]) -> None:

@@ -85,7 +85,7 @@ def test_a_micro_firm_in_jinshan() -> None:
     advanced = match(advice, "sh-smart-factory-advanced")
     assert advanced.outcome == "not_eligible"
     assert [r.text("en") for r in advanced.reasons] == [
-        "more than one rung away: maturity rung 3.50 (Connected, ≈ CMMM L3) — zhizao's "
+        "more than one rung away: maturity rung 3.50 (Integrated, ≈ CMMM L3) — zhizao's "
         "indicative mapping (now 3.00)",
         "more than one rung away: networked machines with automatic data capture (data "
         "collection at 3.50 or above), i.e. networked collaboration (now 2.90)",
