@@ -46,7 +46,7 @@ from scoring.conditions import (
     value_of,
 )
 from scoring.facts import DERIVED_FROM, FACTS_BY_NAME, derive_facts
-from scoring.ladder import RUNG_LEVELS, rung_info, within_one_rung
+from scoring.ladder import RUNG_LEVELS, round_score, rung_info, within_one_rung
 from scoring.models import Answers, Profile, Text
 
 __all__ = [
@@ -769,7 +769,8 @@ class Reason:
             prefix = ("不满足：", "not met: ")
         now = ""
         if self.current is not None:
-            now = f" (now {self.current:.2f})" if lang == "en" else f"（当前{self.current:.2f}）"
+            shown = round_score(self.current)  # as the score is shown everywhere: half-up
+            now = f" (now {shown})" if lang == "en" else f"（当前{shown}）"
         return (prefix[1] if lang == "en" else prefix[0]) + self.requirement(lang) + now
 
     def to_dict(self, lang: str) -> dict[str, object]:
@@ -778,7 +779,7 @@ class Reason:
             "met": self.met,
             "missing": self.missing,
             "out_of_reach": self.out_of_reach,
-            "current": None if self.current is None else f"{self.current:.2f}",
+            "current": None if self.current is None else str(round_score(self.current)),
             "negated": self.negated,
             "requirement": self.requirement(lang),
             "text": self.text(lang),

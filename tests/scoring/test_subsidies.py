@@ -18,6 +18,7 @@ from scoring.subsidies import (
     Funding,
     Param,
     Programme,
+    Reason,
     ResultSnapshot,
     Scope,
     Source,
@@ -661,6 +662,16 @@ def test_an_amount_of_any_size_is_rounded_to_the_fen(base: D) -> None:
         Benefit(rate=param("0.1", S), basis="rd_spend_cny"), {"rd_spend_cny": base}
     )
     assert estimate.kind == "computed" and estimate.amount_cny == base / 10
+
+
+def test_a_reason_shows_the_score_as_the_ladder_rounds_it() -> None:
+    """Half-up, as every score is shown: Python's format rounds a Decimal half-even, so a
+    score of exactly 2.905 read "now 2.90" beside a result that says 2.91."""
+    reason = Reason(Leaf("result.overall", "gte", Decimal("3.50")), False, out_of_reach=True,
+                    current=Decimal("2.905"))  # fmt: skip
+    assert reason.text("en").endswith("(now 2.91)")
+    assert reason.text("zh").endswith("（当前2.91）")
+    assert reason.to_dict("en")["current"] == "2.91"
 
 
 def test_tax_relief_says_what_the_amount_is() -> None:
