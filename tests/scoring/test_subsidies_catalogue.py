@@ -300,6 +300,31 @@ def test_a_rung_named_in_a_reason_has_the_ladders_name(catalogue: dict[str, Prog
     assert named >= 6  # the texts were found
 
 
+def test_a_programme_is_shown_funding_only_what_it_pays_for(
+    catalogue: dict[str, Programme],
+) -> None:
+    """Funding named whole stages: loan interest for equipment projects was shown paying for a
+    digital plan and an ERP, the AI compute voucher for backups, CRM and remote access."""
+    organisational = [
+        ("digitization", "dig_plan"), ("digitization", "dig_mechanism"),
+        ("digitization", "dig_erp"), ("data_collection", "dat_analysis"),
+        ("automation", "aut_skills"),
+    ]  # fmt: skip
+    for pid in (
+        "sh-equipment-loan-interest-2024", "sh-equipment-leasing-2024",
+        "cn-equipment-one-off-deduction",
+    ):  # fmt: skip
+        funds = catalogue[pid].funds
+        assert funds.covers("automation", "aut_machine_control"), pid
+        assert not any(funds.covers(*step) for step in organisational), pid
+    compute = catalogue["sh-ai-compute-voucher"].funds
+    assert compute.covers("cloud_adoption", "cld_compute")
+    assert not any(
+        compute.covers("cloud_adoption", q)
+        for q in ("cld_backup", "cld_sales", "cld_remote", "cld_service")
+    )
+
+
 def test_undated_district_policies_are_to_confirm(catalogue: dict[str, Programme]) -> None:
     undated = sorted(p.id for p in catalogue.values() if p.validity.status == "unconfirmed")
     assert undated == [

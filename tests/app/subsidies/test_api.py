@@ -202,9 +202,9 @@ def _submit(client: TestClient, enterprise: Enterprise, questionnaire: Questionn
         f"/api/v1/enterprises/{enterprise.id}/assessments", json={"questionnaire_id": FULL}
     ).json()
     answers = complete_answers(questionnaire, scoring_profile(enterprise), 0.5)
-    # Digitization answered lowest, so that it holds the firm back and its plan has steps the
-    # technical-transformation and equipment programmes pay for.
-    for question in questionnaire.stages[0].questions:
+    # Automation answered lowest, so that it holds the firm back and its plan has steps the
+    # equipment programmes pay for (machines, handling, inspection: their funds' questions).
+    for question in questionnaire.stages[1].questions:
         if question.id in answers and question.weight:
             answers[question.id] = pick(question, 0.0)
     filled = client.put(
@@ -273,7 +273,7 @@ class TestAdvice:
         # Roadmap steps name the programmes that fund them.
         steps = result["roadmap"]["steps"]
         funded = [step for step in steps if step["funded_by"]]
-        assert funded, "the technical-transformation fund pays for digitization steps"
+        assert funded, "the equipment programmes pay for automation steps"
         for step in funded:
             for programme in step["funded_by"]:
                 match = by_id[programme["id"]]
