@@ -121,7 +121,7 @@ CASES = [
          bad={"compute_contract_cny": 1_000_000, "size_class": "large"}),
     Case("sh-equipment-leasing-2024",
          good={"project_investment_cny": 30_000_000, "leased_equipment_value_cny": 5_000_000},
-         bad={"project_investment_cny": 15_000_000, "leased_equipment_value_cny": 5_000_000}),
+         bad={"project_investment_cny": 30_000_000, "leased_equipment_value_cny": 0}),
     Case("sh-equipment-loan-interest-2024",
          good={"project_investment_cny": 20_000_000, "loan_interest_annual_cny": 100_000},
          bad={"project_investment_cny": 19_999_999, "loan_interest_annual_cny": 100_000}),
@@ -323,6 +323,23 @@ def test_a_programme_is_shown_funding_only_what_it_pays_for(
         compute.covers("cloud_adoption", q)
         for q in ("cld_backup", "cld_sales", "cld_remote", "cld_service")
     )
+
+
+def test_a_threshold_no_source_states_is_to_confirm(catalogue: dict[str, Programme]) -> None:
+    """The leasing subsidy's 20 M CNY project threshold is inferred from the same action's
+    technical-transformation projects: a 15 M CNY leasing project was told "not met"."""
+    leasing = catalogue["sh-equipment-leasing-2024"]
+    small = _match(
+        leasing, {"project_investment_cny": 15_000_000, "leased_equipment_value_cny": 5_000_000},
+        HIGH, ON,
+    )  # fmt: skip
+    assert small.outcome == "likely"
+    assert "project_threshold" in [note.id for note in small.confirm]
+    large = _match(
+        leasing, {"project_investment_cny": 30_000_000, "leased_equipment_value_cny": 5_000_000},
+        HIGH, ON,
+    )  # fmt: skip
+    assert "project_threshold" not in [note.id for note in large.confirm]
 
 
 def test_undated_district_policies_are_to_confirm(catalogue: dict[str, Programme]) -> None:
