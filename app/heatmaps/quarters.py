@@ -6,11 +6,10 @@ A quarter is stored as ``year × 10 + q`` (20264 = 2026 Q4) so that integer orde
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
-from app.kit.clock import utcnow
+from app.kit.clock import SHANGHAI, utcnow
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 _LABEL = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
 
