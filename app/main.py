@@ -20,6 +20,7 @@ from app.auth.service import Authenticator
 from app.kit.body_limit import BodyLimitMiddleware, content_too_large
 from app.kit.db import Database, close_request_session
 from app.kit.errors import problem_responses
+from app.kit.head import HeadAsGetMiddleware
 from app.kit.settings import Settings, get_settings
 from app.kit.web.errors import install_error_handlers
 from app.kit.web.security import SECURITY_HEADERS
@@ -62,8 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticator = Authenticator()  # read by app.kit.guards
     install_error_handlers(app)
 
+    # Innermost: the routes see a GET, everything outside still sees the HEAD.
+    app.add_middleware(HeadAsGetMiddleware)
+
     # Chunked bodies declare no length: count them as they stream (413 past the cap). Added
-    # before the middleware below so that it sits inside it, next to the routes.
+    # before the middleware below so that it sits inside it.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
 
     # Outside the body limit: the request id, logging and metrics see its 413 too.

@@ -283,7 +283,8 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 def _allow(request: Request, status: int) -> dict[str, str]:
     """On 405, ``Allow`` lists every method the path answers (RFC 9110 §15.5.6); Starlette
-    names only the methods of the first route whose path matched."""
+    names only the methods of the first route whose path matched. ``HEAD`` wherever ``GET`` is
+    (``app.kit.head``)."""
     if status != 405:
         return {}
     allowed = [
@@ -294,6 +295,8 @@ def _allow(request: Request, status: int) -> dict[str, str]:
             for route in request.app.router.routes
         )
     ]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
     return {"Allow": ", ".join(allowed)} if allowed else {}
 
 
