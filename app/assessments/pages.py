@@ -332,7 +332,8 @@ def changes_to_save(
     profile: Mapping[str, object],
 ) -> dict[str, Any]:
     """The update to send: what differs from the stored answers, plus clearing stored answers
-    that no longer apply given the new ones (they would block the submit)."""
+    that no longer apply given the new ones (``service.update_answers`` would clear them
+    anyway; naming them keeps the update the whole change)."""
     merged = dict(stored)
     for qid, value in submitted.items():
         if value is None:

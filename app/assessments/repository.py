@@ -337,6 +337,13 @@ class AssessmentRepository:
         )
         return {question_id: value for question_id, value in rows}  # noqa: C416
 
+    def delete_answers(self, assessment_id: uuid.UUID, question_ids: Sequence[str]) -> None:
+        self.session.execute(
+            delete(Answer).where(
+                Answer.assessment_id == assessment_id, Answer.question_id.in_(question_ids)
+            )
+        )
+
     def kpis(self, assessment_id: uuid.UUID) -> dict[str, AssessmentKpi]:
         rows = self.session.scalars(
             select(AssessmentKpi).where(AssessmentKpi.assessment_id == assessment_id)

@@ -100,6 +100,12 @@ class AssessmentRead(BaseModel):
     answered_share: float = Field(description="Share of applicable questions answered, 0–1.")
     next_stage: str | None = Field(description="The first stage with required questions open.")
     applicable_questions: list[str]
+    cleared_not_applicable: list[str] = Field(
+        default_factory=list,
+        description="The stored answers this write cleared because their questions no longer "
+        "apply given the answers (or the firm's profile): switching back does not restore them. "
+        "Empty on reads and on writes that cleared none.",
+    )
     created_at: datetime
     updated_at: datetime
     submitted_at: datetime | None

@@ -148,7 +148,10 @@ def build_view(
     profile: Mapping[str, object],
     lang: Lang,
     kpis: Mapping[str, Any] | None = None,
+    cleared: Sequence[str] = (),
 ) -> AssessmentRead:
+    """The assessment as the API shows it; ``cleared``: the stored answers the write that made
+    this view cleared because their questions stopped applying (none for a read)."""
     applicable = applicable_questions(questionnaire, answers, profile)
     applicable_ids = {q.id for q in applicable}
     progress: list[StageProgress] = []
@@ -180,6 +183,7 @@ def build_view(
         answered_share=(sum(p.answered for p in progress) / total) if total else 0.0,
         next_stage=next((p.id for p in progress if not p.complete), None),
         applicable_questions=[q.id for q in applicable],
+        cleared_not_applicable=sorted(cleared),
         created_at=assessment.created_at,
         updated_at=assessment.updated_at,
         submitted_at=assessment.submitted_at,
@@ -338,6 +342,12 @@ def update_answers(
     """Apply a partial set of answers (null clears one) atomically: all or none. Returns the
     assessment as saved, built from what was read and written here (no second read).
 
+    A stored answer whose question no longer applies given the answers after this write (or
+    the firm's profile) is cleared by it, as the wizard does (``pages.changes_to_save``), and
+    named in the view's ``cleared_not_applicable``: the stored answers are then the ones
+    progress, submit, scoring and the subsidy match count. An answer *sent* to a question that
+    does not apply is refused (422 ``not_applicable``).
+
     Plain statements, no ORM objects (the path every answer takes): one read of the assessment
     with its answers, its KPIs, its enterprise's profile and the visibility rule; then, once
     the answers are valid, one write (``AssessmentRepository.save_draft``): the version claim
@@ -369,11 +379,13 @@ def update_answers(
     profile = enterprise_service.scoring_profile(
         enterprise_service.ProfileColumns._make(enterprise)
     )
-    issues = [
-        issue
-        for issue in validate_answers(questionnaire, merged, profile)
-        if issue.question_id in data.answers
-    ]
+    issues: list[AnswerIssue] = []
+    stale: list[str] = []  # stored, not sent here, and no longer applying
+    for issue in validate_answers(questionnaire, merged, profile):
+        if issue.question_id in data.answers:
+            issues.append(issue)
+        elif issue.code == "not_applicable":
+            stale.append(issue.question_id)
     kpi_errors = _kpi_errors(questionnaire, data.kpis)
     if issues or kpi_errors:
         session.rollback()
@@ -385,9 +397,13 @@ def update_answers(
 
     sent = {kpi_id: _kpi_number(value) for kpi_id, value in data.kpis.items()}
     now = utcnow()
-    values: dict[str, Mapping[str, Any]] = {"answer": data.answers, "assessment_kpi": sent}
+    written = {**data.answers, **dict.fromkeys(stale)}
+    values: dict[str, Mapping[str, Any]] = {"answer": written, "assessment_kpi": sent}
     # Question ids only: answers themselves stay out of the audit trail and logs.
-    detail = {"questions": sorted(data.answers), "version": assessment.version + 1}
+    detail: dict[str, Any] = {"questions": sorted(data.answers)}
+    if stale:
+        detail["cleared"] = sorted(stale)
+    detail["version"] = assessment.version + 1
     audit_row = audit.event_row(
         principal,
         "assessment.answer",
@@ -405,13 +421,15 @@ def update_answers(
             "apply your change again."
         )
     assessment = assessment._replace(version=assessment.version + 1, updated_at=now)
+    for question_id in stale:
+        del merged[question_id]
     for kpi_id, number in sent.items():
         if number is None:
             kpis.pop(kpi_id, None)
         else:
             kpis[kpi_id] = number
     repository.forget_loaded(assessment.id)
-    return build_view(assessment, questionnaire, merged, profile, lang, kpis)
+    return build_view(assessment, questionnaire, merged, profile, lang, kpis, stale)
 
 
 def _kpi_number(value: Decimal | None) -> int | float | None:
@@ -482,12 +500,9 @@ def _submit(
     answers = repository.answer_values(assessment.id)
     enterprise = _enterprise(session, assessment)
     profile = enterprise_service.scoring_profile(enterprise)
-    missing = validate_answers(questionnaire, answers, profile, partial=False)
-    if missing:
-        raise InvalidInput(
-            "Some required questions are unanswered: " + ", ".join(i.question_id for i in missing),
-            errors=_answer_errors(missing),
-        )
+    answers, stale = _drop_not_applicable(questionnaire, answers, profile)
+    if stale:
+        repository.delete_answers(assessment.id, stale)
     try:
         scored = score(questionnaire, answers, profile)
     except InvalidAnswers as exc:  # validated above; kept as a guard against drift
@@ -503,6 +518,9 @@ def _submit(
     result = results.record(session, assessment, scored, advice, now)
     # Heatmap sums, the integrators' feed and webhook outbox: in this transaction (app/hooks.py).
     events.publish(session, AssessmentSubmitted(enterprise, assessment, result))
+    detail: dict[str, Any] = {"rung": str(scored.rung), "result_id": result.id}
+    if stale:
+        detail["cleared"] = stale
     audit.record(
         session,
         principal,
@@ -510,10 +528,33 @@ def _submit(
         "assessment",
         assessment.id,
         enterprise_id=assessment.enterprise_id,
-        detail={"rung": str(scored.rung), "result_id": result.id},
+        detail=detail,
     )
     body = results.view(assessment, result, questionnaire, lang).model_dump(mode="json")
     return SubmitOutcome(200, body)
+
+
+def _drop_not_applicable(
+    questionnaire: Questionnaire, answers: Mapping[str, Any], profile: Mapping[str, object]
+) -> tuple[dict[str, Any], list[str]]:
+    """The answers a submit scores, and the stored ones it drops: those whose questions no
+    longer apply (a draft saved before answer writes cleared them, or whose firm's profile
+    changed since its last write), which progress and scoring never counted. 422 naming each
+    required question left unanswered and each stored answer that is not valid."""
+    issues = validate_answers(questionnaire, answers, profile, partial=False)
+    stale = sorted(i.question_id for i in issues if i.code == "not_applicable")
+    missing = [i for i in issues if i.code == "required"]
+    invalid = [i for i in issues if i.code not in ("required", "not_applicable")]
+    if missing or invalid:
+        parts = []
+        if missing:
+            ids = ", ".join(i.question_id for i in missing)
+            parts.append(f"Some required questions are unanswered: {ids}.")
+        if invalid:
+            ids = ", ".join(i.question_id for i in invalid)
+            parts.append(f"Some saved answers are not valid: {ids}.")
+        raise InvalidInput(" ".join(parts), errors=_answer_errors(missing + invalid))
+    return {k: v for k, v in answers.items() if k not in stale}, stale
 
 
 # --- result and history ------------------------------------------------------------------------

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from scoring import Question, Questionnaire, Stage
+from scoring import Kpi, Question, Questionnaire, Stage
 
 
 class QuestionnaireRef(BaseModel):
@@ -74,6 +74,33 @@ class StageOut(BaseModel):
         )
 
 
+class KpiOut(BaseModel):
+    """An unscored baseline indicator the firm may record: ``PUT /assessments/{id}/answers``
+    takes ``{"kpis": {id: number}}`` with the number between ``min`` and ``max`` (in ``unit``)."""
+
+    id: str = Field(examples=["oee"])
+    text: str
+    unit: str = Field(examples=["%"])
+    min: float = Field(description="The lowest value accepted (inclusive).")
+    max: float = Field(description="The highest value accepted (inclusive).")
+    better: Literal["higher", "lower"] = Field(
+        description="Which way is an improvement: the history compares submissions by it."
+    )
+    refs: list[str]
+
+    @classmethod
+    def localized(cls, kpi: Kpi, lang: str) -> KpiOut:
+        return cls(
+            id=kpi.id,
+            text=kpi.text.get(lang),
+            unit=kpi.unit.get(lang),
+            min=float(kpi.min),
+            max=float(kpi.max),
+            better=kpi.better,
+            refs=list(kpi.refs),
+        )
+
+
 class QuestionnaireSummary(BaseModel):
     id: str
     version: int
@@ -87,6 +114,10 @@ class QuestionnaireSummary(BaseModel):
 
 class QuestionnaireOut(QuestionnaireSummary):
     stages: list[StageOut]
+    kpis: list[KpiOut] = Field(
+        description="Baseline KPIs (unscored) an assessment may record with its answers, in "
+        "the questionnaire's order; empty when the version has none (version 1)."
+    )
 
 
 def summarize(
@@ -110,4 +141,5 @@ def localize(
     return QuestionnaireOut(
         **summarize(questionnaire, versions, lang).model_dump(),
         stages=[StageOut.localized(stage, lang) for stage in questionnaire.stages],
+        kpis=[KpiOut.localized(kpi, lang) for kpi in questionnaire.kpis],
     )

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.enterprises.service import scoring_profile
 from app.kit.settings import Settings
 from app.models import Answer, AuditEvent, Enterprise, Result
-from scoring import Questionnaire, score
-from tests.answers import FULL, QUICK, complete_answers
+from scoring import Questionnaire, applicable_questions, score
+from tests.answers import FULL, QUICK, complete_answers, pick, questionnaire
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
 Start = Callable[..., dict[str, Any]]
@@ -281,14 +281,10 @@ class TestAnswers:
         profile = scoring_profile(enterprise)
         conditional = [q for q in full_questionnaire.questions if q.applies_if is not None]
         assert conditional, "the full questionnaire adapts to answers"
-        from scoring import applicable_questions
-
         applicable = {q.id for q in applicable_questions(full_questionnaire, {}, profile)}
         target = next((q for q in conditional if q.id not in applicable), None)
         if target is None:
             pytest.skip("every conditional question applies to an empty answer set")
-        from tests.answers import pick
-
         response = put(signed_in, start(), {target.id: pick(target, 0.5)})
         assert response.status_code == 422
         assert response.json()["errors"][0]["code"] == "not_applicable"
@@ -463,6 +459,139 @@ class TestSubmit:
             headers={"If-Match": filled["etag"], "Idempotency-Key": "k"},
         )
         assert retry.status_code == 200
+
+
+class TestAnswersThatStopApplying:
+    """An answer whose question stops applying is cleared by the write that made it stop (and
+    named in ``cleared_not_applicable``), as the wizard does: progress, submit and the result
+    then agree (API fuzzing round: every stage was complete, yet submit refused the stale
+    answer as "unanswered")."""
+
+    @staticmethod
+    def _discrete(enterprise: Enterprise) -> tuple[Questionnaire, dict[str, Any]]:
+        quick = questionnaire(QUICK)
+        profile = scoring_profile(enterprise)
+        answers: dict[str, Any] = {"qc_mode": "discrete"}
+        for _ in range(3):
+            for question in applicable_questions(quick, answers, profile):
+                answers.setdefault(question.id, pick(question, 0.6))
+        assert "qc_loading" in answers and "qc_process_control" not in answers
+        return quick, answers
+
+    def test_switching_the_mode_clears_the_answer_that_stops_applying(
+        self, signed_in: TestClient, start: Start, enterprise: Enterprise, db: Session
+    ) -> None:
+        quick, answers = self._discrete(enterprise)
+        filled = put(signed_in, start(QUICK), answers)
+        assert filled.status_code == 200, filled.text
+        assert filled.json()["cleared_not_applicable"] == []
+
+        switched = put(signed_in, filled.json(), {"qc_mode": "process"})
+        assert switched.status_code == 200, switched.text
+        body = switched.json()
+        assert body["cleared_not_applicable"] == ["qc_loading"]
+        assert "qc_loading" not in body["answers"]
+        automation = next(p for p in body["progress"] if p["id"] == "automation")
+        assert automation["required_unanswered"] == ["qc_process_control"]
+        assert not automation["complete"] and body["next_stage"] == "automation"
+        stored = db.scalars(
+            select(Answer.question_id).where(Answer.assessment_id == uuid.UUID(body["id"]))
+        ).all()
+        assert "qc_loading" not in stored
+        audit = db.scalars(
+            select(AuditEvent.detail)
+            .where(AuditEvent.action == "assessment.answer")
+            .where(AuditEvent.target_id == body["id"])
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert audit == {"questions": ["qc_mode"], "cleared": ["qc_loading"], "version": 3}
+        # A GET of the same version says the same, but clears nothing itself.
+        fetched = signed_in.get(f"/api/v1/assessments/{body['id']}").json()
+        assert fetched["cleared_not_applicable"] == []
+        assert {k: v for k, v in fetched.items() if k != "cleared_not_applicable"} == {
+            k: v for k, v in body.items() if k != "cleared_not_applicable"
+        }
+
+        process = quick.find_question("qc_process_control")
+        assert process is not None
+        done = put(signed_in, body, {"qc_process_control": pick(process, 0.6)})
+        assert done.status_code == 200, done.text
+        assert all(p["complete"] for p in done.json()["progress"])
+        submitted = signed_in.post(
+            f"/api/v1/assessments/{body['id']}/submit",
+            headers={"If-Match": done.json()["etag"]},
+        )
+        assert submitted.status_code == 200, submitted.text
+        final = {k: v for k, v in answers.items() if k != "qc_loading"} | {
+            "qc_mode": "process",
+            "qc_process_control": pick(process, 0.6),
+        }
+        expected = score(quick, final, scoring_profile(enterprise))
+        assert submitted.json()["stages"] == {k: float(v) for k, v in expected.stages.items()}
+
+    def test_a_stored_answer_that_no_longer_applies_does_not_block_submit(
+        self, signed_in: TestClient, start: Start, enterprise: Enterprise, db: Session
+    ) -> None:
+        """A draft can still hold one (saved before this release, or when the firm's profile
+        changed since): submit leaves it out of the score and the subsidy match and drops it,
+        as progress already did."""
+        quick, answers = self._discrete(enterprise)
+        process = quick.find_question("qc_process_control")
+        assert process is not None
+        now = answers | {"qc_mode": "process", "qc_process_control": pick(process, 0.6)}
+        del now["qc_loading"]
+        filled = put(signed_in, start(QUICK), now)
+        assert filled.status_code == 200, filled.text
+        assessment_id = uuid.UUID(filled.json()["id"])
+        db.add(Answer(assessment_id=assessment_id, question_id="qc_loading", value="manual"))
+        db.commit()
+        view = signed_in.get(f"/api/v1/assessments/{assessment_id}").json()
+        assert view["answers"]["qc_loading"] == "manual"
+        assert "qc_loading" not in view["applicable_questions"]
+        assert all(p["complete"] for p in view["progress"])
+
+        submitted = signed_in.post(
+            f"/api/v1/assessments/{assessment_id}/submit", headers={"If-Match": view["etag"]}
+        )
+        assert submitted.status_code == 200, submitted.text
+        expected = score(quick, now, scoring_profile(enterprise))
+        assert submitted.json()["stages"] == {k: float(v) for k, v in expected.stages.items()}
+        db.rollback()  # a fresh snapshot: the request committed in its own session
+        stored = db.scalars(
+            select(Answer.question_id).where(Answer.assessment_id == assessment_id)
+        ).all()
+        assert sorted(stored) == sorted(now)
+
+    def test_submit_names_what_is_wrong(
+        self, signed_in: TestClient, start: Start, enterprise: Enterprise, db: Session
+    ) -> None:
+        """Unanswered required questions and stored answers that are not valid are told apart."""
+        quick, answers = self._discrete(enterprise)
+        del answers["qc_erp"]
+        filled = put(signed_in, start(QUICK), answers)
+        assert filled.status_code == 200, filled.text
+        assessment_id = uuid.UUID(filled.json()["id"])
+        # Not one the API would save: as if the stored row had been edited by hand.
+        db.execute(
+            update(Answer)
+            .where(Answer.assessment_id == assessment_id, Answer.question_id == "qc_planning")
+            .values(value="bogus")
+        )
+        db.commit()
+        etag = signed_in.get(f"/api/v1/assessments/{assessment_id}").json()["etag"]
+        response = signed_in.post(
+            f"/api/v1/assessments/{assessment_id}/submit", headers={"If-Match": etag}
+        )
+        assert response.status_code == 422
+        problem = response.json()
+        assert problem["detail"] == (
+            "Some required questions are unanswered: qc_erp. "
+            "Some saved answers are not valid: qc_planning."
+        )
+        assert {e["field"]: e["code"] for e in problem["errors"]} == {
+            "body.answers.qc_erp": "required",
+            "body.answers.qc_planning": "unknown_option",
+        }
 
 
 class TestHistory:
