@@ -15,6 +15,13 @@ from app.kit.i18n import Lang, tr
 FORM_FIELD = {"annual_revenue_cny": "annual_revenue_wan", "new_password": "password"}
 
 
+#: Longer typed text is no figure: the longest real one ("-12,345,678,901,234.56") is 22.
+MAX_TYPED_CHARS = 40
+#: No form takes a figure of 10^18 or more (the largest are money, at most 10^13 CNY): beyond
+#: it a figure is refused before anything sizes work by it ("1e200000" is eight characters, and
+#: the integer it names took seconds to make and could not be printed).
+MAX_TYPED_EXPONENT = 18
+
 #: Digits grouped by threes with commas (ASCII or full-width), an optional fraction after them.
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?")
 
@@ -26,10 +33,13 @@ def typed_number(typed: str) -> Decimal | None:
     Commas, ASCII or full-width, may only group digits by threes ("2,000,000", "1,234.5"):
     elsewhere ("4,0", a decimal comma) the text is unreadable, not a figure ten times larger.
     Underscores (Python's grouping, "1_000") are no figure either. Full-width digits ("４０")
-    are digits: Chinese input methods type them."""
+    are digits: Chinese input methods type them. Longer than :data:`MAX_TYPED_CHARS` or at
+    least ``10**MAX_TYPED_EXPONENT`` in size: refused too."""
     text = typed.strip()
     if not text:
         return None
+    if len(text) > MAX_TYPED_CHARS:
+        raise InvalidOperation(text[:MAX_TYPED_CHARS])
     if "," in text or "，" in text:
         if not _GROUPED.fullmatch(text):
             raise InvalidOperation(text)
@@ -37,7 +47,7 @@ def typed_number(typed: str) -> Decimal | None:
     if "_" in text:
         raise InvalidOperation(text)
     number = Decimal(text)
-    if not number.is_finite():
+    if not number.is_finite() or (number and number.adjusted() >= MAX_TYPED_EXPONENT):
         raise InvalidOperation(text)
     return number
 

@@ -177,6 +177,25 @@ def test_what_if_scores_without_saving(
     assert after["answers"] == before["answers"] and after["etag"] == before["etag"]
 
 
+@pytest.mark.parametrize("typed", ["1e200000", "9" * 5000])
+def test_a_figure_no_form_takes_is_refused_without_saving(browser: TestClient, typed: str) -> None:
+    """Seconds of CPU, then a 500 (the page could not print the integer), on the stage form,
+    its autosave and the what-if (``parse_stage_form``, which the what-if reads its figures
+    with too); now the figure is refused like any text that is not one."""
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    page = soup(browser.get(url, headers=HTML))
+    saved = browser.get(f"/api/v1/assessments/{assessment_id}").json()
+    data = form_data(page, {}) | {"shown": "dig_equipment_rate", "dig_equipment_rate": typed}
+    for response in (
+        browser.post(url, data=data | {"action": "save"}, headers=HTML),
+        browser.post(url + "/autosave", data=data, headers=HTMX),
+    ):
+        assert response.status_code < 500, response.text[:300]
+    after = browser.get(f"/api/v1/assessments/{assessment_id}").json()
+    assert after["answers"] == saved["answers"] and after["etag"] == saved["etag"]
+
+
 def test_autosave_rerenders_the_stage_with_adaptive_questions(browser: TestClient) -> None:
     assessment_id = start(browser)
     url = f"/assessments/{assessment_id}/stages/digitization"

@@ -21,6 +21,8 @@ from app.kit.web.forms import typed_number
         ("４０", "40"),
         ("0.5", "0.5"),
         ("1e3", "1E+3"),
+        ("999999999999999999", "999999999999999999"),
+        ("1e-300", "1e-300"),
     ],
 )
 def test_figures(typed: str, number: str) -> None:
@@ -31,10 +33,15 @@ def test_blank_is_no_figure() -> None:
     assert typed_number("  ") is None
 
 
-@pytest.mark.parametrize("typed", ["4,0", "40,00", "1,2345", ",100", "1_000", "lots", "NaN", "inf"])
+@pytest.mark.parametrize(
+    "typed",
+    ["4,0", "40,00", "1,2345", ",100", "1_000", "lots", "NaN", "inf",
+     "1e18", "-1e18", "1e200000", "9" * 41, "9" * 5000],
+)  # fmt: skip
 def test_not_figures(typed: str) -> None:
     """ "4,0" (a decimal comma) read as 40 and "1_000" as 1000: a figure ten or more times off,
-    saved without a word."""
+    saved without a word. "1e200000" and 5,000 nines: seconds of CPU to make the integer, then
+    a 500 printing it."""
     with pytest.raises(InvalidOperation):
         typed_number(typed)
 
