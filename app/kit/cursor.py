@@ -14,6 +14,7 @@ from fastapi import Depends, Query
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from app.kit.errors import FieldError, InvalidInput
+from app.kit.schemas import in_utc
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -86,16 +87,28 @@ def _exactly(values: list[Any], count: int) -> list[Any]:
     return values
 
 
+def _moment(at: Any) -> datetime:
+    """A cursor's time as this API writes it (``isoformat`` of a time with its offset), in UTC.
+    Without an offset, or out of range once in UTC, it is no cursor of ours (compared with a
+    stored time it was a 500: naive against aware, or an overflow)."""
+    if not isinstance(at, str):
+        raise TypeError("the time part is text")
+    moment = datetime.fromisoformat(at)
+    if moment.tzinfo is None:
+        raise ValueError("the time part has its offset")
+    return in_utc(moment)
+
+
 def _time_uuid(values: list[Any]) -> tuple[datetime, uuid.UUID]:
     at, identifier = _exactly(values, 2)
-    return datetime.fromisoformat(at), uuid.UUID(identifier)
+    return _moment(at), uuid.UUID(identifier)
 
 
 def _time_text(values: list[Any]) -> tuple[datetime, str]:
     at, identifier = _exactly(values, 2)
     if not isinstance(identifier, str):
         raise TypeError("the id part is text")
-    return datetime.fromisoformat(at), identifier
+    return _moment(at), identifier
 
 
 def _position_upto(maximum: int) -> Callable[[list[Any]], int]:

@@ -3,6 +3,7 @@ grant's firm in the feed at once (it had submitted before; no resubmission neede
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -183,3 +184,17 @@ def test_deleting_the_firm_deletes_the_integrators_notices_about_it(
     db.rollback()
     db.expire_all()
     assert EnterpriseRepository(db).get(enterprise_id) is None
+
+
+@pytest.mark.parametrize("at", ["2026-01-01T00:00:00", "9999-12-31T23:59:59-14:00"])
+def test_a_cursor_time_this_api_never_writes_is_a_422(
+    client: TestClient, integrator: Integrator, at: str
+) -> None:
+    """A time without its offset, or past what UTC holds: each list answered 500 (found by
+    fuzzing); the codec refuses them (tests/app/kit/test_cursor.py)."""
+    raw = json.dumps([at, str(uuid.uuid4())]).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    for path in ("/api/v1/notices", "/api/v1/grants"):
+        response = client.get(path, params={"cursor": cursor}, headers=integrator.headers)
+        assert response.status_code == 422, (path, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["query.cursor"]

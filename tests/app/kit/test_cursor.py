@@ -43,6 +43,12 @@ def test_the_wire_format_is_what_clients_already_hold() -> None:
         (TIME_UUID, raw(["yesterday", str(ID)])),
         (TIME_UUID, raw([AT.isoformat(), "not-a-uuid"])),
         (TIME_TEXT, raw([AT.isoformat(), 5])),
+        # A time without its offset, or one UTC cannot hold: a 500 in the query before.
+        (TIME_UUID, raw(["2026-01-01T00:00:00", str(ID)])),
+        (TIME_UUID, raw(["9999-12-31T23:59:59-14:00", str(ID)])),
+        (TIME_UUID, raw(["0001-01-01T00:00:00+14:00", str(ID)])),
+        (TIME_UUID, raw([20261120, str(ID)])),
+        (TIME_TEXT, raw(["2026-01-01T00:00:00", "msg_1"])),
         (POSITION, raw([-1])),
         (POSITION, raw([True])),
         (POSITION, raw([2**63])),
