@@ -6,9 +6,12 @@ written as a number in any spelling the C library accepts (``2130706433``, ``0x7
 ``0177.0.0.1``, ``127.1``, ``0``) is normalised with ``ipaddress`` first and checked as that
 address; a name is resolved and **every** address it resolves to must be public unicast
 (``address_allowed``): no private, loopback, link-local, multicast, reserved or unspecified
-address, IPv4-mapped IPv6 judged as its IPv4. A name that does not resolve is refused too (it
-could not be checked). Delivery sends to an address checked here (no second lookup, so no DNS
-rebinding between the check and the request).
+address, IPv4-mapped IPv6 judged as its IPv4; no site-local IPv6 (``fec0::/10``), and an IPv6
+address that carries an IPv4 one for a tunnel (6to4 ``2002::/16``, Teredo) only if that IPv4
+address is public too (NAT64's ``64:ff9b::/96`` is reserved, so refused whole). A name that
+does not resolve is refused too (it could not be checked), and so is a host that is no valid
+name (an empty or over-long label). Delivery sends to an address checked here (no second
+lookup, so no DNS rebinding between the check and the request).
 """
 
 from __future__ import annotations
@@ -77,10 +80,23 @@ def allows_loopback(settings: Settings) -> bool:
     return settings.WEBHOOK_ALLOW_LOOPBACK and settings.ENV != Environment.production
 
 
+def _carried_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a tunnel would reach through ``address``."""
+    carried = [address.sixtofour] if address.sixtofour is not None else []
+    if address.teredo is not None:
+        carried.extend(address.teredo)
+    return carried
+
+
 def address_allowed(address: IPAddress, settings: Settings) -> bool:
     """Public unicast only; loopback only where the setting allows it (tests)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address.is_site_local:
+            return False
+        elif any(not address_allowed(ipv4, settings) for ipv4 in _carried_ipv4(address)):
+            return False
     if address.is_loopback:
         return allows_loopback(settings)
     return not (
@@ -106,7 +122,7 @@ def checked_addresses(url: str, settings: Settings, resolver: Resolver | None = 
     else:
         try:
             addresses = (resolver or resolve)(parts.hostname, port)
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:  # UnicodeError: no valid name ("a..example")
             raise UnsafeDestination(f"cannot resolve {parts.hostname}: {exc}") from exc
     if not addresses:
         raise UnsafeDestination(f"{parts.hostname} has no address")

@@ -90,6 +90,44 @@ def test_names_resolving_to_internal_addresses_are_refused_at_registration(
     assert [e["field"] for e in response.json()["errors"]] == ["body.url"]
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[fec0::1]",  # site-local (deprecated, still routed inside some sites)
+        "[2002:7f00:1::]",  # 6to4 carrying 127.0.0.1
+        "[2002:a9fe:a9fe::]",  # 6to4 carrying 169.254.169.254
+        "[2001:0:4136:e378:8000:63bf:3fff:fdd2]",  # Teredo
+        "[64:ff9b::a9fe:a9fe]",  # NAT64 translating to 169.254.169.254 (reserved, all of it)
+    ],
+)
+def test_ipv6_that_reaches_an_internal_address_is_refused(
+    strict: TestClient, engine: object, integrator: Integrator, host: str
+) -> None:
+    """Accepted with 201 before (``is_global`` is true for these), and approved and delivered
+    to: found by fuzzing."""
+    response = register(strict, integrator, host)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["body.url"]
+
+
+def test_ipv6_carrying_a_public_address_is_accepted(
+    strict: TestClient, engine: object, integrator: Integrator
+) -> None:
+    response = register(strict, integrator, "[2002:808:808::1]")  # 6to4 carrying 8.8.8.8
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("host", ["a..example.com", ".example.com", "x" * 64 + ".example.com"])
+def test_a_host_that_is_no_valid_name_is_refused_by_the_system_resolver(
+    settings: Settings, host: str
+) -> None:
+    """The system resolver raised UnicodeError (from the IDNA codec) for these: a 500."""
+    with pytest.raises(destinations.UnsafeDestination):
+        destinations.checked_addresses(
+            f"https://{host}/hook", settings, resolver=destinations.system_resolver
+        )
+
+
 def test_a_public_name_is_accepted(
     strict: TestClient, engine: object, integrator: Integrator
 ) -> None:
