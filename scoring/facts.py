@@ -171,6 +171,17 @@ FACTS: tuple[FactDef, ...] = (
         ),
     ),
     _flag(
+        "first_unit_national_catalogue",
+        Text("产品列入国家首台(套)指导目录", "Product in the national first-unit catalogue"),
+        Text(
+            "产品列入国家《首台(套)重大技术装备推广应用指导目录（2024版）》；"
+            "仅获上海市首台(套)/首批次认定的不算",
+            "The product is listed in the national catalogue of first-unit major technical "
+            "equipment (首台(套)推广应用指导目录, 2024 edition); a Shanghai first-unit / "
+            "first-batch recognition alone does not count",
+        ),
+    ),
+    _flag(
         "first_unit_insured",
         Text("已投保首台(套)保险", "First-unit insurance taken out"),
         Text("已为首台(套)装备投保综合险", "The first-unit equipment is insured under the scheme"),

@@ -9,8 +9,9 @@ outcomes:
 * ``likely`` — everything that can be checked holds, but something cannot be: a condition the
   service has no way to check (an evaluation score, a certification, "no other municipal funds"
   not yet declared), a programme whose ``last_confirmed`` date is more than 12 months before the
-  assessment date, or a programme whose conditions come from an unverified source. These are the
-  match's ``confirm`` items ("to confirm").
+  assessment date, an annual call (``status: annual``: this year's application window), or a
+  programme whose conditions come from an unverified source. These are the match's ``confirm``
+  items ("to confirm").
 * ``near`` — only ``result.*`` / ``answers.*`` conditions fail and each failing result condition
   is **within one rung** (0.25) of the firm's value; the failing conditions are the to-do list.
 * ``not_eligible`` — a programme outside its validity (past ``valid_until`` never matches), or a
@@ -20,8 +21,10 @@ outcomes:
   date cannot be established (``status: unconfirmed``); no amount is shown.
 
 Estimates use only parameters marked ``verified`` or ``secondary`` and say which; an unverified
-parameter gives no amount. Combining programmes (the "up to" total, stacking rules, facts that
-would unlock programmes, the per-recommendation coverage) is ``scoring.subsidy_advice``.
+parameter gives no amount. An amount from a rate the source gives as a ceiling (``up_to``) or
+from a cap alone reads "up to" (``Estimate.ceiling``); only an exact rate gives "about".
+Combining programmes (the "up to" total, stacking rules, facts that would unlock programmes, the
+per-recommendation coverage) is ``scoring.subsidy_advice``.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ __all__ = [
     "Validity",
     "ValidityCheck",
     "action_text",
+    "amount_label",
     "describe_leaf",
     "estimate_benefit",
     "field_label",
@@ -109,7 +113,7 @@ Confidence = Literal["verified", "secondary", "unverified"]
 Outcome = Literal["eligible", "likely", "near", "not_eligible", "to_confirm"]
 #: What the conditions alone say (region, scope, eligibility), whatever the date.
 Verdict = Literal["met", "near", "not_met"]
-ValidityStatus = Literal["dated", "ongoing", "unconfirmed"]
+ValidityStatus = Literal["dated", "ongoing", "annual", "unconfirmed"]
 ValidityState = Literal["in_force", "not_yet", "expired", "unknown"]
 #: The catalogue API's word for a programme's validity state on a date.
 Window = Literal["open", "upcoming", "closed", "unknown"]
@@ -267,10 +271,13 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """A numeric programme parameter and how sure the catalogue is of it."""
+    """A numeric programme parameter and how sure the catalogue is of it. ``up_to`` (a rate
+    only): the source gives the rate as a ceiling ("≤ 10 %", "10%以内"), so an amount computed
+    from it is a maximum, not what the firm can expect."""
 
     value: Decimal
     confidence: Confidence
+    up_to: bool = False
 
     @property
     def usable(self) -> bool:
@@ -304,10 +311,16 @@ class Benefit:
         }
         return {name: value for name, value in named.items() if isinstance(value, Param)}
 
+    @property
+    def rate_up_to(self) -> bool:
+        """Whether the rate is a ceiling (``Param.up_to``)."""
+        return isinstance(self.rate, Param) and self.rate.up_to
+
     def to_dict(self, lang: str) -> dict[str, object]:
         years = self.years
         return {
             "rate": _param(self.rate),
+            "rate_up_to": self.rate_up_to,
             "basis": self.basis,
             "basis_label": None if self.basis is None else field_label(self.basis, lang),
             "years": None if years is None else int(years.value),
@@ -338,6 +351,9 @@ class Validity:
 
     ``dated``: from ``valid_from`` (if known) to ``valid_until``, both inclusive. ``ongoing``: the
     source sets no end; ``last_confirmed`` is the newest date a cited source shows it in force.
+    ``annual``: ongoing, but firms apply only in a window each year's notice sets (an annual
+    申报通知 / 申请指南), which the catalogue does not know: in force, with this year's window to
+    confirm (the catalogue's window is "unknown"; a match is at best ``likely``).
     ``unconfirmed``: whether it is in force cannot be established (no dates in any source).
     Staleness rule: a ``last_confirmed`` more than 12 months before the assessment date (the
     assessment date is after the same calendar day one year later) makes the programme stale,
@@ -395,6 +411,10 @@ class ValidityCheck:
             en = f"no dates in the sources: whether it is in force on {self.on} is not established"
         elif v.status == "dated":
             zh, en = f"有效期{start or '…'}至{end}", f"in force {start or '…'} – {end}"
+        elif v.status == "annual":
+            zh = "每年申报" + (f"（自{start}起）" if start else "") + "，本年度申报窗口待确认"
+            en = "annual call" + (f" (since {start})" if start else "")
+            en += ": this year's window to confirm"
         else:
             zh = "长期执行" + (f"（自{start}起）" if start else "")
             en = "ongoing" + (f" (since {start})" if start else "")
@@ -607,8 +627,11 @@ class Programme:
     def window_status(self, on: date) -> Window:
         """The catalogue's window on ``on``: ``validity.state`` in the catalogue API's words. A
         programme whose validity no source confirms is "unknown" (it was "open": a guess in the
-        firm's favour, where matching says "to confirm")."""
+        firm's favour, where matching says "to confirm"), and so is an annual call in force
+        (whether this year's application window is open is not known)."""
         state = self.validity.state(on)
+        if state == "in_force" and self.validity.status == "annual":
+            return "unknown"
         windows: dict[ValidityState, Window] = {
             "in_force": "open", "not_yet": "upcoming", "expired": "closed", "unknown": "unknown"
         }  # fmt: skip
@@ -838,8 +861,10 @@ class Estimate:
     """The estimated benefit.
 
     ``amount_cny`` is set for ``computed``, ``fixed`` and ``up_to``; ``confidence`` is then the
-    weakest confidence of the parameters used (verified or secondary). ``basis`` names the
-    undeclared money fact of a ``depends_on`` estimate. ``withheld``: validity to confirm.
+    weakest confidence of the parameters used (verified or secondary). ``ceiling``: the amount
+    is a maximum (a cap alone, or a rate the source gives as a ceiling), worded "up to". ``basis``
+    names the undeclared money fact of a ``depends_on`` estimate. ``withheld``: validity to
+    confirm.
     """
 
     kind: EstimateKind
@@ -848,11 +873,13 @@ class Estimate:
     formula: Text | None = None
     confidence: Confidence | None = None
     basis: str | None = None
+    ceiling: bool = False
 
     def to_dict(self, lang: str) -> dict[str, object]:
         return {
             "kind": self.kind,
             "amount_cny": None if self.amount_cny is None else str(self.amount_cny),
+            "ceiling": self.ceiling,
             "confidence": self.confidence,
             "formula": None if self.formula is None else self.formula.get(lang),
             "text": self.text.get(lang),
@@ -1063,6 +1090,17 @@ def _confirmations(
                 ),
             )
         )
+    if validity.state == "in_force" and programme.validity.status == "annual":
+        notes.append(
+            ConfirmNote(
+                "application_window",
+                Text(
+                    "本年度申报窗口（每年发布申报通知，以当年通知为准）",
+                    "this year's application window (each year's notice sets it; check the "
+                    "current notice)",
+                ),
+            )
+        )
     if programme.confidence == "unverified":
         notes.append(
             ConfirmNote(
@@ -1119,12 +1157,12 @@ def _fixable(leaf: Leaf, facts: Facts, *, want: bool) -> bool:
 
 
 def _judge(condition: Condition, facts: Facts) -> tuple[Verdict, list[Reason], list[TodoItem]]:
-    met = [Reason(leaf, True, negated=not want) for leaf, want in _met(condition, facts, want=True)]
     if evaluate(condition, facts):
-        return "met", met, []
+        return "met", _met_reasons(condition, facts, {}), []
     todo = _fix(condition, facts, want=True)
     if todo is not None:
-        return "near", met, todo
+        done = {id(item.leaf): item.want for item in todo}
+        return "near", _met_reasons(condition, facts, done), todo
     failing = _blocking(condition, facts, want=True)
     return "not_met", [_failing_reason(leaf, want, facts) for leaf, want in failing], []
 
@@ -1142,12 +1180,43 @@ def _truth(leaf: Leaf, facts: Facts) -> bool:
     return evaluate(leaf, facts)
 
 
-def _met(condition: Condition, facts: Facts, *, want: bool) -> list[tuple[Leaf, bool]]:
-    """Leaves that already point the way the condition needs, each with the truth it needs."""
+def _met_reasons(condition: Condition, facts: Facts, done: Mapping[int, bool]) -> list[Reason]:
     return [
-        (leaf, need)
-        for leaf, need in _polarised(condition, want=want)
-        if _truth(leaf, facts) == need
+        Reason(leaf, True, negated=not want)
+        for leaf, want in _met(condition, facts, want=True, done=done)
+    ]
+
+
+def _value(condition: Condition, facts: Facts, done: Mapping[int, bool]) -> bool:
+    """The condition's truth, with the leaves in ``done`` (by identity) taken at the truth
+    given there (a near match's to-do items, as if done)."""
+    if isinstance(condition, Leaf):
+        return done.get(id(condition), _truth(condition, facts))
+    if isinstance(condition, Not):
+        return not _value(condition.condition, facts, done)
+    parts = (_value(part, facts, done) for part in condition.conditions)
+    return all(parts) if isinstance(condition, All) else any(parts)
+
+
+def _met(
+    condition: Condition, facts: Facts, *, want: bool, done: Mapping[int, bool]
+) -> list[tuple[Leaf, bool]]:
+    """The leaves that decide that ``condition`` is ``want`` (with ``done`` taken as done), each
+    with the truth it has: every part of an ``all`` that must hold, only the alternatives of an
+    ``any`` that hold (the reverse under a ``not``). A leaf of an alternative that does not apply
+    decides nothing, even where its own truth happens to fit. A leaf with no value is never
+    met: under a ``not`` it lets the ``not`` hold (design §6), but the firm has not said so (a
+    to-confirm item asks). To-do leaves are not met either."""
+    if _value(condition, facts, done) != want:
+        return []
+    if isinstance(condition, Leaf):
+        if id(condition) in done or value_of(condition.field, facts) is None:
+            return []
+        return [(condition, want)]
+    if isinstance(condition, Not):
+        return _met(condition.condition, facts, want=not want, done=done)
+    return [
+        item for part in condition.conditions for item in _met(part, facts, want=want, done=done)
     ]
 
 
@@ -1223,20 +1292,29 @@ def _labelled(text: Text, confidence: Confidence) -> Text:
     return Text(f"{text.zh}（{label.zh}）", f"{text.en} ({label.en})")
 
 
-def _amount_text(amount: Decimal, kind: Kind, note: Text) -> Text:
+def _amount_text(amount: Decimal, kind: Kind, note: Text, *, ceiling: bool) -> Text:
+    """The amount of a rate × basis: "about" for an exact rate, "up to" for a ceiling rate."""
     money = yuan(amount)
+    zh, en = ("最高约", "up to") if ceiling else ("约", "about")
     if kind == "tax_deduction":
         return Text(
-            f"可加计扣除约{money}元{note.zh}（减少应纳税所得额，非现金）",
-            f"about {money} CNY of additional pre-tax deduction{note.en} (reduces taxable "
+            f"可加计扣除{zh}{money}元{note.zh}（减少应纳税所得额，非现金）",
+            f"{en} {money} CNY of additional pre-tax deduction{note.en} (reduces taxable "
             "income; not cash)",
         )
     if kind == "tax_credit":
         return Text(
-            f"约可抵减应纳税额{money}元{note.zh}",
-            f"reduces tax payable by about {money} CNY{note.en}",
+            f"{zh}可抵减应纳税额{money}元{note.zh}",
+            f"reduces tax payable by {en} {money} CNY{note.en}",
         )
-    return Text(f"约{money}元{note.zh}", f"about {money} CNY{note.en}")
+    return Text(f"{zh}{money}元{note.zh}", f"{en} {money} CNY{note.en}")
+
+
+def amount_label(amount: Decimal, *, ceiling: bool = False) -> Text:
+    """An amount in a list of sums (the total's breakdown): "¥60,000", or for a maximum
+    (``Estimate.ceiling``) "最高¥60,000" / "up to ¥60,000"."""
+    money = f"¥{yuan(amount)}"
+    return Text(f"最高{money}", f"up to {money}") if ceiling else Text(money, money)
 
 
 def estimate_benefit(benefit: Benefit, profile: Profile, *, kind: Kind = "grant") -> Estimate:
@@ -1245,7 +1323,9 @@ def estimate_benefit(benefit: Benefit, profile: Profile, *, kind: Kind = "grant"
     Only ``verified`` and ``secondary`` parameters are used (an unverified rate, number of
     years or fixed amount gives no estimate; an unverified cap counts as an unknown cap). A
     computed amount is min(rate × basis [× years], cap), rounded half-up to the fen, with its
-    formula; the text names the weakest confidence used. Tax kinds say what the amount is.
+    formula; the text names the weakest confidence used. Tax kinds say what the amount is. A
+    rate the source gives as a ceiling (``up_to``) makes the amount a maximum: "up to X"
+    (``ceiling``), the formula naming the maximum rate; an exact rate gives "about X".
     """
     if benefit.amount_cny is not None:
         fixed = benefit.amount_cny
@@ -1267,7 +1347,7 @@ def estimate_benefit(benefit: Benefit, profile: Profile, *, kind: Kind = "grant"
                 return _unverified("cap_cny")
             amount = _money(cap.value)
             return Estimate(
-                kind="up_to", amount_cny=amount, confidence=cap.confidence,
+                kind="up_to", amount_cny=amount, confidence=cap.confidence, ceiling=True,
                 text=_labelled(
                     Text(f"最高{yuan(amount)}元", f"up to {yuan(amount)} CNY"), cap.confidence
                 ),
@@ -1298,6 +1378,7 @@ def estimate_benefit(benefit: Benefit, profile: Profile, *, kind: Kind = "grant"
     base = to_decimal(profile.get(benefit.basis))
     pct = f"{_plain(rate.value * _HUNDRED)}%"
     count = None if years is None else int(years.value)
+    ceiling = rate.up_to
     if base is None:
         if cap_value is not None:
             cap_zh, cap_en = f"，最高{yuan(cap_value)}元", f", capped at {yuan(cap_value)} CNY"
@@ -1305,8 +1386,10 @@ def estimate_benefit(benefit: Benefit, profile: Profile, *, kind: Kind = "grant"
             cap_zh, cap_en = "，上限未知", ", cap unknown"
         else:
             cap_zh = cap_en = ""
-        per_zh = f"每年{pct}、连续{count}年" if count else pct
-        per_en = f"{pct} of it a year for {count} years" if count else f"{pct} of it"
+        share_zh = f"{pct}以内" if ceiling else pct
+        share_en = f"up to {pct}" if ceiling else pct
+        per_zh = f"每年{share_zh}、连续{count}年" if count else share_zh
+        per_en = f"{share_en} of it a year for {count} years" if count else f"{share_en} of it"
         return Estimate(
             kind="depends_on",
             basis=benefit.basis,
@@ -1329,13 +1412,18 @@ def estimate_benefit(benefit: Benefit, profile: Profile, *, kind: Kind = "grant"
         note = Text("（上限未知，实际可能更低）", " (cap unknown; may be lower)")
     else:
         note = Text("", "")
+    if ceiling:
+        note_zh, note_en = f"（{pct}为最高比例）", f" ({pct} is the maximum rate)"
+    else:
+        note_zh = note_en = ""
     confidence = _weakest(used)
     return Estimate(
         kind="computed",
         amount_cny=amount,
         confidence=confidence,
-        formula=Text(f"{formula}元{note.zh}", f"{formula} CNY{note.en}"),
-        text=_labelled(_amount_text(amount, kind, note), confidence),
+        ceiling=ceiling,
+        formula=Text(f"{formula}元{note.zh}{note_zh}", f"{formula} CNY{note.en}{note_en}"),
+        text=_labelled(_amount_text(amount, kind, note, ceiling=ceiling), confidence),
     )
 
 

@@ -77,7 +77,9 @@ FORMAT = 2
 STANDARD_STAGES: tuple[str, ...] = tuple(STAGE_NAMES)
 INDUSTRY_CODES: tuple[str, ...] = tuple(str(code) for code in range(13, 44))
 #: Ids the matcher gives its own to-confirm notes.
-RESERVED_CONFIRM_IDS = frozenset({"in_force", "still_in_force", "unverified_source"})
+RESERVED_CONFIRM_IDS = frozenset(
+    {"in_force", "still_in_force", "application_window", "unverified_source"}
+)
 #: A tax deduction may exceed 100 % (the 120 % R&D super-deduction); other rates are shares.
 MAX_TAX_RATE = Decimal(5)
 
@@ -95,7 +97,13 @@ _SCOPE_KEYS = (
     "size_classes", "above_designated_size", "industries", "industries_excluded", "districts",
     "listed", "min_age_years", "max_age_years", "source",
 )  # fmt: skip
-_STATUSES = ("ongoing", "unconfirmed")
+_STATUSES = ("ongoing", "annual", "unconfirmed")
+#: Why only a rate may carry ``up_to`` (a ceiling), per other parameter.
+_NOT_A_CEILING = {
+    "cap_cny": "only a rate can be a ceiling (up_to): a cap_cny is one already",
+    "amount_cny": "only a rate can be a ceiling (up_to): for an amount of at most X give cap_cny",
+    "years": "only a rate can be a ceiling (up_to): years counts the years it is paid",
+}
 _ORDERING = frozenset({"lt", "lte", "gt", "gte"})
 
 
@@ -411,14 +419,14 @@ def _unconfirmed(data: dict[str, Any]) -> bool:
 
 
 def _validity(data: dict[str, Any], reader: Reader) -> Validity | None:
-    """``valid_until`` (dated), ``status: ongoing`` or ``status: unconfirmed``; a
-    ``last_confirmed`` date except for an unconfirmed programme."""
+    """``valid_until`` (dated), ``status: ongoing``, ``status: annual`` or ``status:
+    unconfirmed``; a ``last_confirmed`` date except for an unconfirmed programme."""
     before = len(reader.issues)
     status = data.get("status")
     if "status" in data and status not in _STATUSES:
         reader.error(
             "status",
-            f"must be ongoing or unconfirmed (leave it out for a dated programme), "
+            f"must be ongoing, annual or unconfirmed (leave it out for a dated programme), "
             f"got {describe(status)}",
         )
         return None
@@ -429,7 +437,9 @@ def _validity(data: dict[str, Any], reader: Reader) -> Validity | None:
         reader.error(
             "",
             "say when the programme ends: valid_until, or status: ongoing with last_confirmed "
-            "(no end date in the source), or status: unconfirmed (validity cannot be established)",
+            "(no end date in the source), or status: annual with last_confirmed (no end date, "
+            "and each year's notice opens the application window), or status: unconfirmed "
+            "(validity cannot be established)",
         )
     if status is not None and "valid_until" in data:
         reader.error("valid_until", f"a programme with status {status} has no valid_until")
@@ -573,8 +583,8 @@ def _source(
 def _param(
     data: dict[str, Any], key: str, reader: Reader, *, unknown_ok: bool
 ) -> Param | str | None | bool:
-    """A ``{value, confidence}`` parameter, UNKNOWN (when allowed) or None (absent); False when
-    invalid."""
+    """A ``{value, confidence}`` parameter (a rate may add ``up_to: true``: the source gives it
+    as a ceiling), UNKNOWN (when allowed) or None (absent); False when invalid."""
     if key not in data:
         return None
     raw = data[key]
@@ -589,9 +599,18 @@ def _param(
             f"secondary | unverified}}{hint}; got {describe(raw)}",
         )
         return False
-    entry = reader.mapping(raw, path, required=("value", "confidence"))
+    entry = reader.mapping(raw, path, required=("value", "confidence"), optional=("up_to",))
     if entry is None or "value" not in entry or "confidence" not in entry:
         return False
+    up_to = False
+    if "up_to" in entry:
+        if key in _NOT_A_CEILING:
+            reader.error(f"{path}.up_to", _NOT_A_CEILING[key])
+            return False
+        flag = reader.boolean(entry["up_to"], f"{path}.up_to")
+        if flag is None:
+            return False
+        up_to = flag
     value = entry["value"]
     number = None if isinstance(value, str) else reader.number(value, f"{path}.value")
     if isinstance(value, str):
@@ -608,7 +627,7 @@ def _param(
     if number <= 0:
         reader.error(f"{path}.value", f"must be > 0, got {number}")
         return False
-    return Param(number, cast(Confidence, confidence))
+    return Param(number, cast(Confidence, confidence), up_to)
 
 
 def _benefit(raw: object, kind: Kind | None, reader: Reader) -> Benefit | None:

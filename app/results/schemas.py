@@ -31,7 +31,11 @@ class SourceRead(BaseModel):
 class ValidityRead(BaseModel):
     """When a programme is in force (``state``/``stale``/``text``: on the match date)."""
 
-    status: Literal["dated", "ongoing", "unconfirmed"]
+    status: Literal["dated", "ongoing", "annual", "unconfirmed"] = Field(
+        description="dated (valid_from … valid_until) | ongoing (no end in the source) | annual "
+        "(no end, and each year's notice opens the application window: this year's window is "
+        "to confirm) | unconfirmed (no dates in any source)"
+    )
     valid_from: str | None = None
     valid_until: str | None = None
     last_confirmed: str | None = Field(
@@ -48,6 +52,11 @@ class EstimateRead(BaseModel):
         "withheld (validity to confirm: no amount)"
     )
     amount_cny: str | None = Field(default=None, description='Decimal string, "2500000.00".')
+    ceiling: bool = Field(
+        default=False,
+        description="The amount is a maximum (“up to”): a cap alone, or a rate the source gives "
+        "as a ceiling; false: an exact rate (“about”) or a fixed amount.",
+    )
     confidence: Confidence | None = Field(
         default=None, description="The weakest confidence of the parameters the amount used."
     )

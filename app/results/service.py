@@ -42,7 +42,7 @@ from scoring.subsidies import (
     OUTCOMES,
     Outcome,
     ResultSnapshot,
-    yuan,
+    amount_label,
 )
 from scoring.subsidy_advice import SubsidyAdvice, SubsidySummary, funding_for
 
@@ -276,7 +276,8 @@ class SubsidySection:
     summary: str
     groups: tuple[OutcomeGroup, ...]
     total: CashTotalRead | None
-    #: The programmes the total adds: (name, amount in CNY, thousands-separated).
+    #: The programmes the total adds: (name, amount: "¥60,000", or "up to ¥60,000" / "最高¥60,000"
+    #: where the amount is a maximum, ``Estimate.ceiling``).
     included: tuple[tuple[str, str], ...]
     unlocks: tuple[UnlockView, ...]
     gaps: tuple[CoverageRead, ...]
@@ -318,10 +319,14 @@ def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> Subs
     total = advice.total
     included: tuple[tuple[str, str], ...] = ()
     if total is not None:
-        amounts = {m.id: m.estimate.amount_cny for m in result.subsidies if m.estimate is not None}
-        included = tuple(
-            (names.get(pid, pid), yuan(Decimal(amounts.get(pid) or 0))) for pid in total.programmes
-        )
+        estimates = {m.id: m.estimate for m in result.subsidies if m.estimate is not None}
+
+        def amount(pid: str) -> str:
+            estimate = estimates.get(pid)
+            value = Decimal((estimate.amount_cny if estimate else None) or 0)
+            return amount_label(value, ceiling=bool(estimate and estimate.ceiling)).get(lang)
+
+        included = tuple((names.get(pid, pid), amount(pid)) for pid in total.programmes)
     unlocks = tuple(
         UnlockView(
             text=unlock.text,

@@ -54,7 +54,8 @@ class Programme(BaseModel):
     validity: ValidityRead
     window: Literal["open", "upcoming", "closed", "unknown"] = Field(
         description="On today's date (Shanghai); unknown: no source confirms the programme is "
-        "still in force (to confirm with the issuer)."
+        "still in force, or it is an annual call (validity.status annual) whose application "
+        "window this year is not known (to confirm with the issuer)."
     )
     scope: dict[str, Any]
     eligibility: list[str]

@@ -70,6 +70,7 @@ PUDONG_ELECTRONICS = {
     "project_started": True,
     "other_municipal_funds": False,
     "first_unit_recognised": True,
+    "first_unit_national_catalogue": True,
     "first_unit_insured": True,
     "first_unit_premium_cny": D(1_500_000),
     "first_unit_contract_cny": D(80_000_000),

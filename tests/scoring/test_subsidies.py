@@ -163,6 +163,51 @@ def test_legacy_window_status() -> None:
     assert programme(validity="status: unconfirmed\n").window_status(ON) == "unknown"
 
 
+ANNUAL = "status: annual\nvalid_from: 2024-05-24\nlast_confirmed: 2026-05-01\n"
+
+
+def test_an_annual_call_has_this_years_window_to_confirm() -> None:
+    """An annual call (a programme whose window each year's notice sets) read "open" on any
+    date and could match "eligible" with nothing to confirm: the window is now "unknown" and
+    this year's window an item to confirm, so the verdict is at best "likely"."""
+    p = programme(
+        "eligibility: {field: profile.rd_spend_cny, op: gt, value: 0}\n",
+        validity=ANNUAL,
+        benefit="{amount_cny: {value: 50000, confidence: secondary}}",
+    )
+    assert p.validity.status == "annual"
+    assert p.window_status(ON) == "unknown"
+    assert p.window_status(date(2024, 1, 1)) == "upcoming"  # before the framework's start
+    match = one(p, {**SH, "rd_spend_cny": 10})
+    assert (match.outcome, match.verdict, match.validity.state) == ("likely", "met", "in_force")
+    assert [note.id for note in match.confirm] == ["application_window"]
+    assert match.confirm[0].text.en == (
+        "this year's application window (each year's notice sets it; check the current notice)"
+    )
+    assert match.confirm[0].text.zh == "本年度申报窗口（每年发布申报通知，以当年通知为准）"
+    assert match.headline("en") == (
+        "Likely: every condition that can be checked holds; 1 to confirm."
+    )
+    # the framework is in force: the amount is shown
+    assert match.estimate.amount_cny == D("50000.00")
+    assert match.validity.text("en") == (
+        "annual call (since 2024-05-24): this year's window to confirm; last confirmed 2026-05-01"
+    )
+    assert match.validity.text("zh") == (
+        "每年申报（自2024-05-24起），本年度申报窗口待确认；最近确认于2026-05-01"
+    )
+    assert match.validity.to_dict("en")["status"] == "annual"
+    # a stale annual call has both items; a failing firm has none
+    stale = one(p, {**SH, "rd_spend_cny": 10}, on=date(2027, 6, 1))
+    assert [note.id for note in stale.confirm] == ["still_in_force", "application_window"]
+    assert one(p, {**SH, "rd_spend_cny": 0}).confirm == ()
+    # near stays near, with the window to confirm
+    near = programme("eligibility: {field: result.rung, op: gte, value: 3.25}\n", validity=ANNUAL)
+    near_match = one(near, SH, res=result("3.00"))
+    assert near_match.outcome == "near"
+    assert [note.id for note in near_match.confirm] == ["application_window"]
+
+
 # --- regions and scope ------------------------------------------------------------------------
 
 
@@ -406,7 +451,7 @@ def test_not_eligible_lists_only_the_blocking_leaves() -> None:
 
 def test_a_leaf_under_not_reads_negated() -> None:
     p = programme(CONFIRM)
-    (met,) = one(p, SH).reasons[1:]
+    (met,) = one(p, {**SH, "other_municipal_funds": False}).reasons[1:]
     assert (
         met.text("en")
         == "met: it is not the case that Project already has other municipal funds is yes"
@@ -414,6 +459,80 @@ def test_a_leaf_under_not_reads_negated() -> None:
     assert met.text("zh") == "满足：并非项目已获其他市级专项资金 为 是"
     (blocked,) = one(p, {**SH, "other_municipal_funds": True}).reasons
     assert blocked.negated and blocked.text("en").startswith("not met: it is not the case that")
+
+
+def test_an_undeclared_fact_is_never_met_even_under_a_not() -> None:
+    """A firm that left "other municipal funds" blank saw "met: it is not the case that the
+    project already has other municipal funds" beside the item to confirm saying the same."""
+    p = programme(CONFIRM)
+    blank = one(p, SH)
+    assert blank.outcome == "likely"
+    assert [r.text("en") for r in blank.reasons] == ["met: the firm is in Shanghai"]
+    assert [n.id for n in blank.confirm] == ["no_other_funds", "score"]
+    declared = one(p, {**SH, "other_municipal_funds": False})
+    assert [r.leaf.field for r in declared.reasons] == [
+        "profile.district_code", "profile.other_municipal_funds",
+    ]  # fmt: skip
+
+
+THRESHOLDS = """\
+eligibility:
+  all:
+    - any:
+        - {field: profile.project_investment_cny, op: gt, value: 20000000,
+           why: {zh: 项目总投资超过2000万元, en: project investment above 20 M CNY}}
+        - all:
+            - {field: profile.size_class, op: in, value: [micro, small, medium],
+               why: {zh: 中小微企业, en: the firm is an SME}}
+            - {field: profile.project_investment_cny, op: gt, value: 10000000,
+               why: {zh: 中小企业项目总投资超过1000万元, en: SME project investment above 10 M CNY}}
+    - {field: profile.project_started, op: eq, value: true,
+       why: {zh: 项目已开工, en: construction has started}}
+"""
+
+
+def test_only_the_branches_that_decide_are_met() -> None:
+    """A large firm with a 25 M CNY project saw "met: SME project investment above 10 M CNY":
+    a leaf of an alternative that does not apply (the firm is no SME)."""
+    p = programme(THRESHOLDS)
+    large = {**SH, "size_class": "large", "project_investment_cny": 25_000_000,
+             "project_started": True}  # fmt: skip
+    match = one(p, large)
+    assert match.outcome == "eligible"
+    assert [r.text("en") for r in match.reasons] == [
+        "met: the firm is in Shanghai",
+        "met: project investment above 20 M CNY",
+        "met: construction has started",
+    ]
+    # an SME with 15 M CNY qualifies through the second alternative only
+    sme = one(p, {**large, "size_class": "small", "project_investment_cny": 15_000_000})
+    assert [r.text("en") for r in sme.reasons] == [
+        "met: the firm is in Shanghai",
+        "met: the firm is an SME",
+        "met: SME project investment above 10 M CNY",
+        "met: construction has started",
+    ]
+    # both alternatives hold: each is a reason
+    both = one(p, {**large, "size_class": "small"})
+    assert len(both.reasons) == 5 and all(r.met for r in both.reasons)
+
+
+def test_a_near_match_lists_as_met_only_the_branch_its_to_do_completes() -> None:
+    p = programme(
+        "eligibility:\n  any:\n    - all:\n"
+        "        - {field: profile.listed, op: eq, value: true}\n"
+        "        - {field: profile.tech_sme, op: eq, value: true}\n"
+        "    - all:\n        - {field: profile.high_tech_enterprise, op: eq, value: true}\n"
+        "        - {field: result.rung, op: gte, value: 3.25}\n"
+    )
+    match = one(p, {**SH, "listed": True, "tech_sme": False, "high_tech_enterprise": True},
+                res=result("3.00"))  # fmt: skip
+    assert match.outcome == "near"
+    assert [t.text("en") for t in match.todo] == ["reach rung 3.25 (Standardised)"]
+    # "listed" holds, but in the alternative that fails for good (tech_sme is false)
+    assert [r.leaf.field for r in match.reasons] == [
+        "profile.district_code", "profile.high_tech_enterprise",
+    ]  # fmt: skip
 
 
 def test_not_eligible_through_a_not_and_an_any() -> None:
@@ -647,10 +766,98 @@ def test_formulas_and_caps() -> None:
         == "about 80 CNY (cap unverified; may be lower) (verified parameters)"
     )
     assert unverified_cap.to_dict("en") == {
-        "kind": "computed", "amount_cny": "80.00", "confidence": "verified",
+        "kind": "computed", "amount_cny": "80.00", "ceiling": False, "confidence": "verified",
         "formula": "80% × 100 = 80 CNY (cap unverified; may be lower)",
         "text": "about 80 CNY (cap unverified; may be lower) (verified parameters)", "basis": None,
     }  # fmt: skip
+
+
+def ceiling(value: str, confidence: str = V) -> Param:
+    return Param(D(value), confidence, up_to=True)  # type: ignore[arg-type]
+
+
+def test_a_ceiling_rate_gives_an_up_to_amount() -> None:
+    """ "≤ 10 %" of 25 M CNY was shown as "about 2,500,000 CNY": the source gives a maximum, and
+    the issuer may pay less. Such an amount now reads "up to"; an exact rate stays "about"."""
+    techtrans = Benefit(rate=ceiling("0.10"), basis="project_investment_cny",
+                        cap_cny=param(100000000))  # fmt: skip
+    estimate = estimate_benefit(techtrans, {"project_investment_cny": 25000000})
+    assert (estimate.kind, estimate.amount_cny, estimate.ceiling) == (
+        "computed", D("2500000.00"), True,
+    )  # fmt: skip
+    assert estimate.text == Text(
+        "最高约2,500,000元（参数已核实）", "up to 2,500,000 CNY (verified parameters)"
+    )
+    assert estimate.formula == Text(
+        "min(10% × 25,000,000, 100,000,000) = 2,500,000元（10%为最高比例）",
+        "min(10% × 25,000,000, 100,000,000) = 2,500,000 CNY (10% is the maximum rate)",
+    )
+    assert estimate.to_dict("en")["ceiling"] is True
+    # the cap binds: still at most
+    first_unit = estimate_benefit(
+        Benefit(rate=ceiling("0.3", S), basis="first_unit_contract_cny", cap_cny=param(20000000)),
+        {"first_unit_contract_cny": 80000000},
+    )
+    assert first_unit.text.en == "up to 20,000,000 CNY (parameters from secondary sources)"
+    # an unknown cap on a ceiling rate
+    insurance = estimate_benefit(
+        Benefit(rate=ceiling("0.8", S), basis="first_unit_premium_cny", cap_cny="unknown"),
+        {"first_unit_premium_cny": 1500000}, kind="insurance_compensation",
+    )  # fmt: skip
+    assert insurance.text.zh == "最高约1,200,000元（上限未知，实际可能更低）（参数来自二手资料）"
+    assert insurance.text.en == (
+        "up to 1,200,000 CNY (cap unknown; may be lower) (parameters from secondary sources)"
+    )
+    # the basis undeclared: the rate itself reads as a maximum
+    pending = estimate_benefit(techtrans, {})
+    assert pending.kind == "depends_on" and not pending.ceiling
+    assert pending.text == Text(
+        "取决于技改或智能化项目总投资：按其10%以内，最高100,000,000元",
+        "depends on total investment of the transformation project: up to 10% of it, capped "
+        "at 100,000,000 CNY",
+    )
+    yearly = estimate_benefit(
+        Benefit(rate=ceiling("0.5"), basis="loan_interest_annual_cny", years=param(3)), {}
+    )
+    assert yearly.text == Text(
+        "取决于项目银行贷款年利息：按其每年50%以内、连续3年",
+        "depends on annual interest on the project's bank loan: up to 50% of it a year for 3 years",
+    )
+    # an exact rate stays "about", and so does a fixed amount
+    exact = estimate_benefit(
+        Benefit(rate=param("0.5", S), basis="loan_interest_annual_cny", years=param(3, S)),
+        {"loan_interest_annual_cny": 600000}, kind="loan_interest",
+    )  # fmt: skip
+    assert not exact.ceiling
+    assert exact.text.en == "about 900,000 CNY (parameters from secondary sources)"
+    assert exact.to_dict("en")["ceiling"] is False
+    # tax relief at a ceiling rate (none in the catalogue today) says so too
+    credit = estimate_benefit(
+        Benefit(rate=ceiling("0.05", S), basis="deductible_input_vat_cny"),
+        {"deductible_input_vat_cny": 30000000}, kind="tax_credit",
+    )  # fmt: skip
+    assert credit.text == Text(
+        "最高约可抵减应纳税额1,500,000元（参数来自二手资料）",
+        "reduces tax payable by up to 1,500,000 CNY (parameters from secondary sources)",
+    )
+    deduction = estimate_benefit(
+        Benefit(rate=ceiling("1.0", S), basis="rd_spend_cny"), {"rd_spend_cny": 6300000},
+        kind="tax_deduction",
+    )  # fmt: skip
+    assert deduction.text.en.startswith("up to 6,300,000 CNY of additional pre-tax deduction")
+    assert deduction.text.zh.startswith("可加计扣除最高约6,300,000元")
+
+
+def test_the_catalogue_entry_says_whether_the_rate_is_a_ceiling() -> None:
+    p = programme(
+        benefit="{rate: {value: 0.1, confidence: verified, up_to: true}, "
+        "basis: project_investment_cny}"
+    )
+    assert p.benefit.rate == Param(D("0.1"), "verified", up_to=True)
+    assert p.to_dict("en")["benefit"]["rate_up_to"] is True  # type: ignore[index]
+    exact = programme(benefit="{rate: {value: 0.1, confidence: verified}, basis: rd_spend_cny}")
+    assert exact.to_dict("en")["benefit"]["rate_up_to"] is False  # type: ignore[index]
+    assert programme().to_dict("en")["benefit"]["rate_up_to"] is False  # type: ignore[index]
 
 
 @pytest.mark.parametrize("base", [D("1e27"), D("1e400")])
@@ -742,9 +949,9 @@ def test_programme_and_match_json() -> None:
     )  # fmt: skip
     entry = p.to_dict("en")
     assert entry["benefit"] == {
-        "rate": "0.1", "basis": "rd_spend_cny", "basis_label": "R&D spend last year",
-        "years": None, "cap_cny": "unknown", "amount_cny": None,
-        "confidence": {"rate": "verified"}, "note": "n",
+        "rate": "0.1", "rate_up_to": False, "basis": "rd_spend_cny",
+        "basis_label": "R&D spend last year", "years": None, "cap_cny": "unknown",
+        "amount_cny": None, "confidence": {"rate": "verified"}, "note": "n",
     }  # fmt: skip
     assert entry["confidence_note"] == (
         "Parameters come from secondary sources; check the official text before applying."
@@ -770,19 +977,19 @@ def test_programme_and_match_json() -> None:
         benefit="{amount_cny: {value: 5, confidence: secondary}, note: {zh: a, en: b}}"
     )
     assert fixed.to_dict("zh")["benefit"] == {
-        "rate": None, "basis": None, "basis_label": None, "years": None, "cap_cny": None,
-        "amount_cny": "5", "confidence": {"amount_cny": "secondary"}, "note": "a",
+        "rate": None, "rate_up_to": False, "basis": None, "basis_label": None, "years": None,
+        "cap_cny": None, "amount_cny": "5", "confidence": {"amount_cny": "secondary"}, "note": "a",
     }  # fmt: skip
     years = programme(
         benefit="{rate: {value: 0.5, confidence: verified}, basis: loan_interest_annual_cny, "
         "years: {value: 3, confidence: secondary}}"
     )
     assert years.to_dict("en")["benefit"]["years"] == 3  # type: ignore[index]
-    match = one(p, {**SH, "rd_spend_cny": 10}).to_dict("en")
+    match = one(p, {**SH, "rd_spend_cny": 10, "other_municipal_funds": False}).to_dict("en")
     json.dumps(match)
     assert match["format"] == 2 and match["outcome"] == "likely"
     assert "status" not in match and "fit" not in match  # format-1 keys, dropped
-    assert match["headline"] == "Likely: every condition that can be checked holds; 2 to confirm."
+    assert match["headline"] == "Likely: every condition that can be checked holds; 1 to confirm."
     assert match["notes"] == "note" and match["on"] == "2026-06-01"
     assert match["last_confirmed"] == "2026-01-02"
     assert match["estimate"]["kind"] == "computed"  # type: ignore[index]

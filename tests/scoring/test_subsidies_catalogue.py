@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scoring.conditions import Facts, iter_leaves
-from scoring.facts import derive_facts
+from scoring.facts import FACTS_BY_NAME, derive_facts, validate_facts
 from scoring.ladder import rung_info
 from scoring.subsidies import (
     RECOMMENDATIONS,
@@ -89,10 +89,11 @@ CASES = [
     Case("cn-equipment-one-off-deduction", good={"new_equipment_cny": 1_000_000},
          bad={"new_equipment_cny": 0}),
     Case("cn-first-unit-insurance",
-         good={"first_unit_recognised": True, "first_unit_insured": True},
-         bad={"first_unit_recognised": True, "first_unit_insured": False}),
-    Case("cn-ic-machine-tool-rd-deduction", good={"industry_code": "34", "rd_spend_cny": 10},
-         bad={"industry_code": "36", "rd_spend_cny": 10}),
+         good={"first_unit_national_catalogue": True, "first_unit_insured": True},
+         bad={"first_unit_national_catalogue": True, "first_unit_insured": False}),
+    # the enterprise lists decide, not the division (to confirm): any division may qualify
+    Case("cn-ic-machine-tool-rd-deduction", good={"industry_code": "35", "rd_spend_cny": 10},
+         bad={"industry_code": "34", "rd_spend_cny": 0}),
     Case("cn-rd-super-deduction", good={"rd_spend_cny": 10},
          bad={"industry_code": "16", "rd_spend_cny": 10}),
     # national and only result requirements: a firm is eligible, likely or near, never blocked
@@ -137,8 +138,7 @@ CASES = [
     Case("sh-innovation-product-loan-interest",
          good={"innovation_catalogue_purchase": True, "loan_interest_annual_cny": 50_000},
          bad={"innovation_catalogue_purchase": False, "loan_interest_annual_cny": 50_000}),
-    Case("sh-smart-factory-advanced", near={}, near_result=ONE_BELOW,
-         bad={"district_code": None}),
+    Case("sh-smart-factory-advanced", near={}, bad={"district_code": None}),
     Case("sh-smart-factory-excellent-2025", on=date(2025, 7, 1),
          good={"smart_factory_tier": "advanced"},
          near={"smart_factory_tier": "advanced"}, near_result=ONE_BELOW,
@@ -352,6 +352,65 @@ def test_undated_district_policies_are_to_confirm(catalogue: dict[str, Programme
     ]  # fmt: skip
 
 
+def test_ceiling_rates_are_marked(catalogue: dict[str, Programme]) -> None:
+    """domain.md §5.2 gives these rates as ceilings (≤ / 以内): technical transformation ≤ 10 %
+    (P03), Shanghai first unit ≤ 30 % (P02), insurance compensation ≤ 80 % (P01), leasing ≤ 5 %
+    (P05), compute voucher ≤ 20 % (P10), testing ≤ 30 % (P21), the Jiading award ≤ 30 % (P08).
+    Exact: loan interest 50 % (P04), the R&D reward 5 % (P13), the Jinshan diagnosis 80 % (P16),
+    the tax rates (P18). "About 2,500,000 CNY" from "≤ 10 %" promised the maximum."""
+    ceilings = sorted(
+        p.id
+        for p in catalogue.values()
+        if isinstance(p.benefit.rate, Param) and p.benefit.rate.up_to
+    )
+    assert ceilings == [
+        "cn-first-unit-insurance", "jiading-smart-factory-award", "sh-ai-compute-voucher",
+        "sh-equipment-leasing-2024", "sh-first-unit-2026", "sh-techtrans-2026",
+        "sh-testing-certification-2024",
+    ]  # fmt: skip
+    techtrans = _match(catalogue["sh-techtrans-2026"], {**TECHTRANS, "project_investment_cny":
+                       Decimal(25_000_000)}, HIGH, ON)  # fmt: skip
+    assert techtrans.estimate.text.en == "up to 2,500,000 CNY (verified parameters)"
+    assert techtrans.estimate.text.zh == "最高约2,500,000元（参数已核实）"
+
+
+def test_annual_calls_have_this_years_window_to_confirm(catalogue: dict[str, Programme]) -> None:
+    """domain.md describes annual application notices for the standardisation fund (P20: "annual
+    申请指南"), the first-unit insurance compensation (P01: "annual notice, recently Sept") and
+    the Shanghai advanced smart-factory tier (P08: yearly lists); they read "open" all year and
+    the insurance was "eligible" with nothing to confirm."""
+    annual = sorted(p.id for p in catalogue.values() if p.validity.status == "annual")
+    assert annual == [
+        "cn-first-unit-insurance", "sh-smart-factory-advanced", "sh-standardisation-fund",
+    ]  # fmt: skip
+    for pid in annual:
+        assert catalogue[pid].window_status(ON) == "unknown", pid
+    insurance = _match(
+        catalogue["cn-first-unit-insurance"],
+        {"first_unit_national_catalogue": True, "first_unit_insured": True,
+         "first_unit_premium_cny": Decimal(1_500_000)},
+        HIGH, ON,
+    )  # fmt: skip
+    assert insurance.outcome == "likely"
+    assert [note.id for note in insurance.confirm] == ["application_window"]
+
+
+def test_a_large_firm_is_not_told_it_meets_the_sme_threshold(
+    catalogue: dict[str, Programme],
+) -> None:
+    """A large firm with a 25 M CNY project saw "met: SME project investment above 10 M CNY";
+    a firm that left "other municipal funds" blank saw it "met" beside the item to confirm."""
+    firm = {**TECHTRANS, "size_class": "large", "project_investment_cny": Decimal(25_000_000)}
+    del firm["other_municipal_funds"]
+    match = _match(catalogue["sh-techtrans-2026"], firm, HIGH, ON)
+    assert match.outcome == "likely"
+    reasons = [r.text("en") for r in match.reasons]
+    assert "met: total project investment above 20 M CNY (2023 official FAQ)" in reasons
+    assert not any("SME" in text for text in reasons), reasons
+    assert not any("other municipal" in text for text in reasons), reasons
+    assert [n.id for n in match.confirm] == ["application_guide", "no_other_municipal_funds"]
+
+
 def test_stacking_rules_of_the_same_project_funds(catalogue: dict[str, Programme]) -> None:
     techtrans = catalogue["sh-techtrans-2026"]
     for other in (
@@ -421,3 +480,147 @@ def test_a_firm_that_does_not_qualify(case: Case, catalogue: dict[str, Programme
     assert match.outcome == "not_eligible"
     assert match.reasons and not any(reason.met for reason in match.reasons)
     assert match.todo == ()
+
+
+# --- advice audit: what the firm already holds, what the sources support ---------------------
+
+#: The smart-factory gradient, lowest first (domain.md P08; ``smart_factory_tier``'s choices).
+TIERS = ("none", "basic", "advanced", "excellent", "leading")
+
+
+@pytest.mark.parametrize("held", ["specialized", "little_giant"])
+def test_a_firm_already_recognised_is_not_advised_the_zjtx_recognition(
+    catalogue: dict[str, Programme], held: str
+) -> None:
+    """A 专精特新 SME, or a “little giant” above it, was advised (likely) to apply for the
+    专精特新 SME recognition it already holds."""
+    programme = catalogue["cn-zjtx-sme-recognition"]
+    assert _match(programme, ZJTX, HIGH, ON).outcome == "likely"
+    match = _match(programme, {**ZJTX, "zjtx_status": held}, HIGH, ON)
+    assert match.outcome == "not_eligible"
+    assert [(r.leaf.field, r.met) for r in match.reasons] == [("profile.zjtx_status", False)]
+
+
+@pytest.mark.parametrize(
+    ("pid", "tier", "on"),
+    [
+        ("cn-smart-factory-basic", "basic", ON),
+        ("sh-smart-factory-advanced", "advanced", ON),
+        ("sh-smart-factory-excellent-2025", "excellent", date(2025, 7, 1)),
+    ],
+)
+def test_a_smart_factory_tier_already_held_is_not_advised(
+    catalogue: dict[str, Programme], pid: str, tier: str, on: date
+) -> None:
+    """A firm holding the leading tier was "likely" for the basic, advanced and excellent
+    tiers; the excellent tier accepted an excellent or leading factory as its prerequisite
+    (domain.md P08: 卓越级 needs 先进级)."""
+    programme = catalogue[pid]
+    rank = TIERS.index(tier)
+    for held in TIERS[rank:]:
+        match = _match(programme, {"smart_factory_tier": held}, HIGH, on)
+        assert match.outcome == "not_eligible", held
+        assert [r.leaf.field for r in match.reasons] == ["profile.smart_factory_tier"], held
+    below = _match(programme, {"smart_factory_tier": TIERS[rank - 1]}, HIGH, on)
+    assert below.outcome in ("eligible", "likely")
+    assert "tier_not_held" not in [note.id for note in below.confirm]
+
+
+@pytest.mark.parametrize("pid", ["cn-smart-factory-basic", "sh-smart-factory-advanced"])
+def test_an_undeclared_smart_factory_tier_is_to_confirm(
+    catalogue: dict[str, Programme], pid: str
+) -> None:
+    """Not knowing the tier a firm holds is said, not assumed: the firm is asked to declare it."""
+    match = _match(catalogue[pid], {}, HIGH, ON)
+    assert match.outcome == "likely"
+    (note,) = [note for note in match.confirm if note.id == "tier_not_held"]
+    assert note.facts == ("smart_factory_tier",)
+
+
+def test_the_advanced_tier_asks_the_maturity_the_sources_give(
+    catalogue: dict[str, Programme],
+) -> None:
+    """先进级 asked rung ≥ 3.50 and data collection ≥ 3.50, stricter than any source: a public
+    screening tool encodes 先进级 at CMMM level ≥ 2 (maturity-models.md §1.1), which the ladder
+    maps to rung 3.25 (design §3). A firm at rung 3.25 whose data collection is 3.00 is likely."""
+    programme = catalogue["sh-smart-factory-advanced"]
+    stages = {"digitization": "3.40", "automation": "3.40", "data_collection": "3.00",
+              "cloud_adoption": "3.25"}  # fmt: skip
+    at_l2 = ResultSnapshot(
+        Decimal("3.2625"), Decimal("3.25"), {k: Decimal(v) for k, v in stages.items()}
+    )
+    assert _match(programme, {"smart_factory_tier": "basic"}, at_l2, ON).outcome == "likely"
+    assert not any(path.startswith("result.stages.") for path in _leaves(programme))
+    near = _match(programme, {"smart_factory_tier": "basic"}, LOW, ON)
+    assert near.outcome == "near"
+    assert [t.text("en") for t in near.todo] == ["reach rung 3.25 (Standardised)"]
+
+
+def test_first_unit_insurance_needs_the_national_catalogue(
+    catalogue: dict[str, Programme],
+) -> None:
+    """P01 compensates equipment in the national 首台(套) catalogue (2024); the fact it read
+    also holds for a Shanghai-only first unit / first batch, so such a firm was advised
+    1,200,000 CNY of insurance compensation. Shanghai's own support (P02) takes either."""
+    fact = FACTS_BY_NAME["first_unit_national_catalogue"]
+    assert fact.type == "boolean" and not fact.derived
+    assert "2024" in fact.label.zh + fact.help.zh and "2024" in fact.label.en + fact.help.en
+    assert validate_facts({"first_unit_national_catalogue": True}) == (
+        {"first_unit_national_catalogue": True}, {},
+    )  # fmt: skip
+    assert (
+        "first_unit_national_catalogue"
+        in validate_facts({"first_unit_national_catalogue": "yes"})[1]
+    )
+    insurance = catalogue["cn-first-unit-insurance"]
+    shanghai_only = {"first_unit_recognised": True, "first_unit_insured": True,
+                     "first_unit_premium_cny": Decimal(1_500_000)}  # fmt: skip
+    undeclared = _match(insurance, shanghai_only, HIGH, ON)
+    assert undeclared.outcome == "not_eligible"
+    assert undeclared.missing_facts == ("first_unit_national_catalogue",)
+    not_listed = {**shanghai_only, "first_unit_national_catalogue": False}
+    assert _match(insurance, not_listed, HIGH, ON).outcome == "not_eligible"
+    listed = {**shanghai_only, "first_unit_national_catalogue": True}
+    assert _match(insurance, listed, HIGH, ON).outcome in ("eligible", "likely")
+    shanghai = catalogue["sh-first-unit-2026"]
+    assert _match(shanghai, not_listed, HIGH, ON).verdict == "met"
+    national_only = {"first_unit_national_catalogue": True}
+    assert _match(shanghai, national_only, HIGH, ON).verdict == "met"
+
+
+def test_technical_transformation_project_must_fit_the_application_guide(
+    catalogue: dict[str, Programme],
+) -> None:
+    """The 2026 call requires the project to fit the 申报指南 (domain.md P03); nothing captured
+    it, so a firm that declared everything was told "eligible" with nothing to confirm."""
+    firm = {**TECHTRANS, "project_investment_cny": Decimal(25_000_000)}
+    match = _match(catalogue["sh-techtrans-2026"], firm, HIGH, ON)
+    assert match.outcome == "likely"
+    assert "application_guide" in [note.id for note in match.confirm]
+
+
+def test_the_enterprise_list_not_a_division_decides_the_120_percent_deduction(
+    catalogue: dict[str, Programme],
+) -> None:
+    """The division mapping (34, 39) was only the service's guess, as its own note said: an
+    IC-equipment maker in division 35 was told "not eligible"; the enterprise lists decide."""
+    programme = catalogue["cn-ic-machine-tool-rd-deduction"]
+    assert programme.scope.industries == ()
+    match = _match(programme, {"industry_code": "35", "rd_spend_cny": Decimal(2_000_000)}, HIGH, ON)
+    assert match.outcome == "likely"
+    assert "enterprise_list" in [note.id for note in match.confirm]
+
+
+def test_the_first_unit_plan_is_not_open_before_it_can_have_existed(
+    catalogue: dict[str, Programme],
+) -> None:
+    """The 2026–2028 plan was issued in January 2026, day not in the cited sources; it was
+    "open" from 1 January. The Sina repost of 9 January 2026 says it was issued "近日" (in the
+    last few days): from then on it certainly exists."""
+    programme = catalogue["sh-first-unit-2026"]
+    firm = {"first_unit_recognised": True}
+    for day in (date(2026, 1, 1), date(2026, 1, 8)):
+        assert programme.window_status(day) != "open", day
+        assert _match(programme, firm, HIGH, day).outcome == "not_eligible", day
+    assert programme.window_status(date(2026, 1, 9)) == "open"
+    assert _match(programme, firm, HIGH, date(2026, 1, 9)).outcome == "likely"

@@ -197,7 +197,10 @@ def test_unknown_level_skips_region_check() -> None:
         ("status: unconfirmed\nvalid_until: 2026-12-31\n", "valid_until",
          "a programme with status unconfirmed has no valid_until"),
         ("status: dated\nvalid_until: 2026-12-31\n", "status",
-         "must be ongoing or unconfirmed (leave it out for a dated programme)"),
+         "must be ongoing, annual or unconfirmed (leave it out for a dated programme)"),
+        ("status: annual\n", "", "missing key 'last_confirmed'"),
+        ("status: annual\nvalid_until: 2026-12-31\nlast_confirmed: 2026-01-01\n",
+         "valid_until", "a programme with status annual has no valid_until"),
     ],
 )  # fmt: skip
 def test_validity_problems(validity: str, path: str, message: str) -> None:
@@ -211,6 +214,11 @@ def test_validity_statuses() -> None:
     assert unknown.validity.status == "unconfirmed"
     assert unknown.validity.last_confirmed is None
     assert unknown.valid_from == date(2020, 1, 1)
+    annual = parse_programme(
+        doc(validity="status: annual\nvalid_from: 2024-05-24\nlast_confirmed: 2025-09-10\n"), "d"
+    )
+    assert annual.validity.status == "annual" and annual.valid_until is None
+    assert annual.validity.last_confirmed == date(2025, 9, 10)
 
 
 # --- top level --------------------------------------------------------------------------------
@@ -268,6 +276,19 @@ R = "{value: 0.1, confidence: secondary}"
         ("benefit: {cap_cny: lots}", "benefit.cap_cny", "(or unknown); got a string ('lots')"),
         ("benefit: {note: {zh: 只有中文}}", "benefit.note", "missing key 'en'"),
         ("benefit: {colour: red}", "benefit.colour", "unknown key 'colour'"),
+        ("benefit: {rate: {value: 0.1, confidence: verified, up_to: yes please}, "
+         "basis: rd_spend_cny}", "benefit.rate.up_to", "must be true or false"),
+        ("benefit: {rate: {value: 0.1, confidence: verified, upto: true}, basis: rd_spend_cny}",
+         "benefit.rate.upto", "unknown key 'upto'"),
+        ("benefit: {cap_cny: {value: 5, confidence: verified, up_to: true}}",
+         "benefit.cap_cny.up_to",
+         "only a rate can be a ceiling (up_to): a cap_cny is one already"),
+        ("benefit: {amount_cny: {value: 5, confidence: verified, up_to: true}}",
+         "benefit.amount_cny.up_to",
+         "only a rate can be a ceiling (up_to): for an amount of at most X give cap_cny"),
+        (f"benefit: {{rate: {R}, basis: loan_interest_annual_cny, "
+         "years: {value: 3, confidence: verified, up_to: true}}",
+         "benefit.years.up_to", "only a rate can be a ceiling (up_to)"),
         ("benefit: 5", "benefit", "must be a mapping"),
     ],
 )  # fmt: skip
@@ -290,6 +311,24 @@ def test_benefit_parameters_and_unknowns() -> None:
         "rate": Param(Decimal("0.5"), "verified"),
         "years": Param(Decimal(3), "secondary"),
     }
+
+
+def test_a_ceiling_rate_is_marked_up_to() -> None:
+    """domain.md gives many rates as ceilings ("≤ 10 %", "以内"): ``up_to: true`` in the rate
+    block says so, and an amount computed from it reads "up to"."""
+    ceiling = parse_programme(
+        doc(benefit="benefit: {rate: {value: 0.1, confidence: verified, up_to: true}, "
+            "basis: rd_spend_cny}"),
+        "d",
+    )  # fmt: skip
+    assert ceiling.benefit.rate == Param(Decimal("0.1"), "verified", up_to=True)
+    exact = parse_programme(
+        doc(benefit="benefit: {rate: {value: 0.1, confidence: verified, up_to: false}, "
+            "basis: rd_spend_cny}"),
+        "d",
+    )  # fmt: skip
+    assert exact.benefit.rate == Param(Decimal("0.1"), "verified")
+    assert not exact.benefit.rate.up_to  # type: ignore[union-attr]
 
 
 def test_a_tax_deduction_may_exceed_one_hundred_percent() -> None:
@@ -420,6 +459,8 @@ def test_scope_that_fits() -> None:
         ("to_confirm: [{id: Bad, text: {zh: 中, en: e}}]", "to_confirm[0].id", "not a valid id"),
         ("to_confirm: [{id: in_force, text: {zh: 中, en: e}}]", "to_confirm[0].id",
          "'in_force' is reserved for the matcher's own notes"),
+        ("to_confirm: [{id: application_window, text: {zh: 中, en: e}}]", "to_confirm[0].id",
+         "'application_window' is reserved for the matcher's own notes"),
         ("to_confirm: [{id: a, text: {zh: 中, en: e}}, {id: a, text: {zh: 中, en: e}}]",
          "to_confirm[1].id", "'a' is used twice"),
         ("to_confirm: [{id: a}]", "to_confirm[0]", "missing key 'text'"),

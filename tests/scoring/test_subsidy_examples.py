@@ -8,11 +8,13 @@ comments show the arithmetic. Several assertions pin what issue 15 found wrong b
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from scoring.subsidies import yuan
 from scoring.subsidy_advice import SubsidyAdvice, subsidy_advice
 from scoring.subsidy_loader import load_subsidies
 from tests.scoring import subsidy_examples as ex
@@ -54,15 +56,15 @@ def amounts(advice: SubsidyAdvice) -> dict[str, Decimal]:
 def test_a_micro_firm_in_jinshan() -> None:
     advice = advise(ex.JINSHAN_MICRO, ex.JINSHAN_RESULT)
     assert advice.summary.text("en") == (
-        "Checked 35 programmes: 0 eligible, 3 likely, 1 near, 29 not eligible, 2 to confirm."
+        "Checked 35 programmes: 0 eligible, 3 likely, 2 near, 28 not eligible, 2 to confirm."
     )
     assert advice.summary.text("zh") == (
-        "已核对35个项目：0个符合、3个很可能符合、1个接近符合、29个不符合、2个待确认。"
+        "已核对35个项目：0个符合、3个很可能符合、2个接近符合、28个不符合、2个待确认。"
     )
     assert ids(advice, "likely") == [
         "cn-sme-digital-level-test", "sh-smart-manufacturing-voucher", "sh-sme-guarantee-fund",
     ]  # fmt: skip
-    assert ids(advice, "near") == ["cn-smart-factory-basic"]
+    assert ids(advice, "near") == ["cn-smart-factory-basic", "sh-smart-factory-advanced"]
     assert ids(advice, "to_confirm") == [
         "cn-c3mep-self-assessment",
         "jinshan-iiot-diagnosis-workshop",
@@ -78,43 +80,43 @@ def test_a_micro_firm_in_jinshan() -> None:
     # The 智评券 is for SMEs; for a firm below designated size its eligibility is to confirm.
     voucher = match(advice, "sh-smart-manufacturing-voucher")
     assert [n.id for n in voucher.confirm] == ["still_in_force", "above_designated_size_target"]
-    # One rung short of 基础级 is near; two rungs short of 先进级 is not.
+    # One rung short of 基础级 and of 先进级 (both ≈ CMMM level 2, rung 3.25) is near; the
+    # tier the firm holds is not declared, so that it holds neither is to confirm.
     assert [t.text("en") for t in match(advice, "cn-smart-factory-basic").todo] == [
         "reach rung 3.25 (Standardised)", "reach 3.25 in digitization",
     ]  # fmt: skip
     advanced = match(advice, "sh-smart-factory-advanced")
-    assert advanced.outcome == "not_eligible"
-    assert [r.text("en") for r in advanced.reasons] == [
-        "more than one rung away: maturity rung 3.50 (Integrated, ≈ CMMM L3) — zhizao's "
-        "indicative mapping (now 3.00)",
-        "more than one rung away: networked machines with automatic data capture (data "
-        "collection at 3.50 or above), i.e. networked collaboration (now 2.90)",
-    ]
+    assert [t.text("en") for t in advanced.todo] == ["reach rung 3.25 (Standardised)"]
+    assert "tier_not_held" in [n.id for n in advanced.confirm]
     assert amounts(advice) == {}
     assert advice.total.amount_cny == D("0.00")
     assert advice.total.text("en") == "No amount can be totalled yet"
     assert [(o.programme_id, o.reason.en) for o in advice.total.left_out] == [
         ("sh-smart-manufacturing-voucher", "amount not published (unknown)")
     ]
-    # what the facts form could unlock, most programmes first
-    first = advice.unlocks[0]
-    assert (first.fact, first.qualify) == (
-        "project_investment_cny",
+    # what the facts form could unlock, most programmes first: the R&D spend (the 120 %
+    # deduction is for any division, the enterprise list decides), then the project investment
+    assert [(u.fact, u.qualify) for u in advice.unlocks[:2]] == [
+        ("rd_spend_cny", ("cn-ic-machine-tool-rd-deduction", "cn-rd-super-deduction",
+                          "sh-tech-sme-innovation-fund")),
         # Not the leasing subsidy: its project threshold is to confirm, not a condition.
-        ("sh-equipment-loan-interest-2024", "sh-techtrans-2026"),
-    )
+        ("project_investment_cny", ("sh-equipment-loan-interest-2024", "sh-techtrans-2026")),
+    ]  # fmt: skip
 
 
 def test_a_medium_automotive_supplier_in_jiading() -> None:
     advice = advise(ex.JIADING_AUTO, ex.JIADING_RESULT)
     assert dict(advice.summary.counts) == {
-        "eligible": 1, "likely": 8, "near": 0, "to_confirm": 2, "not_eligible": 24,
+        "eligible": 0, "likely": 9, "near": 0, "to_confirm": 2, "not_eligible": 24,
     }  # fmt: skip
-    assert ids(advice, "eligible") == ["sh-techtrans-2026"]
+    # Technical transformation: whether the project fits the 2026 guide is to confirm.
+    assert ids(advice, "eligible") == []
+    assert [n.id for n in match(advice, "sh-techtrans-2026").confirm] == ["application_guide"]
     assert ids(advice, "likely") == [
-        "cn-rd-super-deduction", "cn-smart-factory-basic", "cn-sme-digital-level-test",
-        "cn-zjtx-sme-recognition", "sh-equipment-leasing-2024", "sh-equipment-loan-interest-2024",
-        "sh-smart-manufacturing-voucher", "sh-sme-guarantee-fund",
+        "cn-ic-machine-tool-rd-deduction", "cn-rd-super-deduction", "cn-sme-digital-level-test",
+        "sh-equipment-leasing-2024", "sh-equipment-loan-interest-2024",
+        "sh-smart-factory-advanced", "sh-smart-manufacturing-voucher", "sh-sme-guarantee-fund",
+        "sh-techtrans-2026",
     ]  # fmt: skip
     assert ids(advice, "to_confirm") == ["cn-c3mep-self-assessment", "jiading-smart-factory-award"]
     assert amounts(advice) == {
@@ -122,10 +124,24 @@ def test_a_medium_automotive_supplier_in_jiading() -> None:
         "sh-equipment-loan-interest-2024": D("900000.00"),  # min(50% × 600,000 × 3, 20 M)
         "sh-equipment-leasing-2024": D("400000.00"),  # min(5% × 8,000,000, 20 M)
         "cn-rd-super-deduction": D("6300000.00"),  # 100% × 6,300,000: a deduction, not cash
+        "cn-ic-machine-tool-rd-deduction": D("7560000.00"),  # 120% × 6,300,000 (if on the list)
     }
+    # "≤ 10 %" and "≤ 5 %" are ceilings: up to; the loan interest's 50 % is exact: about.
+    assert {pid: match(advice, pid).estimate.text.en for pid in amounts(advice)} == {
+        "sh-techtrans-2026": "up to 2,500,000 CNY (verified parameters)",
+        "sh-equipment-loan-interest-2024": "about 900,000 CNY (parameters from secondary sources)",
+        "sh-equipment-leasing-2024": "up to 400,000 CNY (parameters from secondary sources)",
+        "cn-rd-super-deduction": "about 6,300,000 CNY of additional pre-tax deduction (reduces "
+        "taxable income; not cash) (parameters from secondary sources)",
+        "cn-ic-machine-tool-rd-deduction": "about 7,560,000 CNY of additional pre-tax deduction "
+        "(reduces taxable income; not cash) (parameters from secondary sources)",
+    }
+    assert match(advice, "sh-techtrans-2026").estimate.text.zh == (
+        "最高约2,500,000元（参数已核实）"
+    )
     # Issue 15: 5.8 M used to add all three same-project municipal funds and the Jiading award.
     total = advice.total
-    assert (total.amount_cny, total.confirmed_cny) == (D("2500000.00"), D("2500000.00"))
+    assert (total.amount_cny, total.confirmed_cny) == (D("2500000.00"), D("0.00"))
     assert [m.programme.id for m in total.included] == ["sh-techtrans-2026"]
     left = {o.programme_id: o.reason.en for o in total.left_out}
     assert left["sh-equipment-loan-interest-2024"] == (
@@ -135,31 +151,51 @@ def test_a_medium_automotive_supplier_in_jiading() -> None:
     )
     assert left["sh-equipment-leasing-2024"].startswith("cannot be combined with Shanghai tech")
     assert left["cn-rd-super-deduction"] == "tax relief is listed separately, not in the total"
-    assert total.text("en") == "Up to 2,500,000 CNY from 1 programme(s) that can be combined"
-    assert total.text("zh") == "合计最高约2,500,000元（1项可同时享受的政策）"
-    # The undated Jiading award shows no amount; 专精特新 needs the 60-point evaluation.
+    assert total.text("en") == (
+        "Up to 2,500,000 CNY from 1 programme(s) that can be combined; 2,500,000 CNY of it "
+        "depends on items to confirm"
+    )
+    assert total.text("zh") == (
+        "合计最高约2,500,000元（1项可同时享受的政策），其中2,500,000元有待确认事项"
+    )
+    # The undated Jiading award shows no amount.
     assert match(advice, "jiading-smart-factory-award").estimate.amount_cny is None
-    assert [n.id for n in match(advice, "cn-zjtx-sme-recognition").confirm] == ["evaluation_score"]
-    # data collection 3.20 is 0.30 short of 3.50: more than one rung, so 先进级 is not "near"
-    assert match(advice, "sh-smart-factory-advanced").outcome == "not_eligible"
+    # What the firm already holds is not advised: it is a 专精特新 SME and a basic-tier factory.
+    for pid in ("cn-zjtx-sme-recognition", "cn-smart-factory-basic"):
+        assert match(advice, pid).outcome == "not_eligible", pid
+    # 先进级 asks rung 3.25 (≈ CMMM level 2), which the firm has; it holds only the basic tier.
+    assert [n.id for n in match(advice, "sh-smart-factory-advanced").confirm] == [
+        "application_window", "provincial_review",
+    ]  # fmt: skip
     fund = match(advice, "sh-tech-sme-innovation-fund")
     # 6.3 M R&D on 180 M revenue is 3.5 %: below the fund's 5 %.
     assert "not met: R&D spend at least 5% of revenue" in [r.text("en") for r in fund.reasons]
     assert fund.missing_facts == ("listed", "high_tech_products", "rd_staff_pct")
     assert {c.to_dict("en")["programmes"][0] for c in advice.conflicts} == {  # type: ignore[index]
-        "sh-equipment-leasing-2024", "sh-equipment-loan-interest-2024",
+        "cn-ic-machine-tool-rd-deduction", "sh-equipment-leasing-2024",
+        "sh-equipment-loan-interest-2024",
     }  # fmt: skip
 
 
 def test_a_large_listed_electronics_maker_in_pudong() -> None:
     advice = advise(ex.PUDONG_ELECTRONICS, ex.PUDONG_RESULT)
     assert dict(advice.summary.counts) == {
-        "eligible": 1, "likely": 5, "near": 0, "to_confirm": 1, "not_eligible": 28,
+        "eligible": 0, "likely": 4, "near": 0, "to_confirm": 1, "not_eligible": 30,
     }  # fmt: skip
-    assert ids(advice, "eligible") == ["cn-first-unit-insurance"]
+    # The insurance compensation is an annual call: this year's window is to confirm.
+    assert ids(advice, "eligible") == []
     assert ids(advice, "likely") == [
-        "cn-advanced-manufacturing-vat-credit", "cn-smart-factory-basic", "sh-first-unit-2026",
-        "sh-smart-factory-advanced", "sh-standardisation-fund",
+        "cn-advanced-manufacturing-vat-credit", "cn-first-unit-insurance",
+        "sh-first-unit-2026", "sh-standardisation-fund",
+    ]  # fmt: skip
+    # The firm holds the advanced tier: neither it nor the basic tier is advised.
+    for pid in ("cn-smart-factory-basic", "sh-smart-factory-advanced"):
+        assert match(advice, pid).outcome == "not_eligible", pid
+    assert [n.id for n in match(advice, "cn-first-unit-insurance").confirm] == [
+        "application_window"
+    ]
+    assert [n.id for n in match(advice, "sh-standardisation-fund").confirm] == [
+        "application_window", "no_other_municipal_funds", "standard_category",
     ]  # fmt: skip
     assert amounts(advice) == {
         "cn-first-unit-insurance": D("1200000.00"),  # 80% × 1,500,000, cap unknown
@@ -169,16 +205,23 @@ def test_a_large_listed_electronics_maker_in_pudong() -> None:
     # Issue 15: 首台套's sector scope is unresolved for electronics, so it is to confirm.
     first_unit = match(advice, "sh-first-unit-2026")
     assert [n.id for n in first_unit.confirm] == ["sector_scope"]
+    # ≤ 80 % and ≤ 30 % are ceilings: "up to", as the standardisation fund's cap already was
+    assert match(advice, "cn-first-unit-insurance").estimate.text.en == (
+        "up to 1,200,000 CNY (cap unknown; may be lower) (parameters from secondary sources)"
+    )
+    assert match(advice, "sh-first-unit-2026").estimate.text.zh == (
+        "最高约20,000,000元（参数来自二手资料）"
+    )
     total = advice.total
     assert total.amount_cny == D("22200000.00")  # 1,200,000 + 20,000,000 + 1,000,000
-    assert total.confirmed_cny == D("1200000.00")  # only the eligible insurance compensation
+    assert total.confirmed_cny == D("0.00")  # nothing eligible: every part has items to confirm
     assert total.text("en") == (
-        "Up to 22,200,000 CNY from 3 programme(s) that can be combined; 21,000,000 CNY of it "
+        "Up to 22,200,000 CNY from 3 programme(s) that can be combined; 22,200,000 CNY of it "
         "depends on items to confirm"
     )
     assert (
         total.text("zh")
-        == "合计最高约22,200,000元（3项可同时享受的政策），其中21,000,000元有待确认事项"
+        == "合计最高约22,200,000元（3项可同时享受的政策），其中22,200,000元有待确认事项"
     )
     # SME-only programmes are out; the 2025 卓越级 call has closed.
     for pid in SME_ONLY + ["sh-tech-sme-innovation-fund"]:
@@ -217,6 +260,9 @@ def test_a_large_listed_machine_tool_maker_gets_no_sme_programme() -> None:
     assert conflict.to_dict("en")["programmes"] == [
         "cn-ic-machine-tool-rd-deduction", "cn-rd-super-deduction",
     ]  # fmt: skip
+    assert match(advice, "sh-testing-certification-2024").estimate.text.en == (
+        "up to 120,000 CNY (parameters from secondary sources)"
+    )
     assert advice.total.amount_cny == D("120000.00")
     assert [m.programme.id for m in advice.total.included] == ["sh-testing-certification-2024"]
 
@@ -224,7 +270,7 @@ def test_a_large_listed_machine_tool_maker_gets_no_sme_programme() -> None:
 def test_a_small_firm_with_a_project_gets_a_non_conflicting_total() -> None:
     advice = advise(ex.SONGJIANG_PROJECT, ex.SONGJIANG_RESULT)
     assert dict(advice.summary.counts) == {
-        "eligible": 0, "likely": 12, "near": 1, "to_confirm": 2, "not_eligible": 20,
+        "eligible": 0, "likely": 13, "near": 0, "to_confirm": 2, "not_eligible": 20,
     }  # fmt: skip
     assert amounts(advice) == {
         "sh-equipment-loan-interest-2024": D("1200000.00"),  # min(50% × 800,000 × 3, 20 M)
@@ -254,9 +300,9 @@ def test_a_small_firm_with_a_project_gets_a_non_conflicting_total() -> None:
         "推进新型工业化的若干措施（2024）：“贴息50%或融资租赁补贴5%”)"
     )
     assert left["songjiang-digital-diagnosis-2023"] == "support rate not published (unknown)"
-    assert [t.text("en") for t in match(advice, "sh-smart-factory-advanced").todo] == [
-        "reach rung 3.50 (Integrated)", "reach 3.50 in data collection",
-    ]  # fmt: skip
+    # rung 3.25 meets 先进级's ≈ CMMM level 2; no source asks a data-collection score of it
+    advanced = match(advice, "sh-smart-factory-advanced")
+    assert advanced.outcome == "likely" and advanced.todo == ()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -273,3 +319,29 @@ def test_examples_serialise(lang: str) -> None:
         for entry in data["matches"]:  # type: ignore[attr-defined]
             assert entry["source"]["document"] and entry["confidence"] and entry["validity"]
             assert entry["headline"]
+
+
+DOC = _HERE.parents[1] / "docs" / "subsidies.md"
+EXAMPLES = {
+    "A": (ex.JINSHAN_MICRO, ex.JINSHAN_RESULT),
+    "B": (ex.JIADING_AUTO, ex.JIADING_RESULT),
+    "C": (ex.PUDONG_ELECTRONICS, ex.PUDONG_RESULT),
+    "D": (ex.MINHANG_MACHINE_TOOLS, ex.MINHANG_RESULT),
+    "E": (ex.SONGJIANG_PROJECT, ex.SONGJIANG_RESULT),
+}
+
+
+def test_the_doc_prints_what_the_matcher_gives() -> None:
+    """docs/subsidies.md §7: each example's summary sentence and total are the matcher's."""
+    text = DOC.read_text(encoding="utf-8")
+    sections = re.split(r"^### ([A-E])\. ", text.split("## 7. ")[1], flags=re.MULTILINE)
+    found = dict(zip(sections[1::2], sections[2::2], strict=True))
+    assert sorted(found) == sorted(EXAMPLES)
+    for name, (profile, result) in EXAMPLES.items():
+        advice = advise(profile, result)
+        assert f"*{advice.summary.text('en')}*" in found[name], name
+        total = advice.total
+        if total.included:
+            shown = re.search(r"\*\*Total: up to ([\d,]+) CNY\*\*", found[name])
+            assert shown is not None, name
+            assert shown.group(1) == yuan(total.amount_cny), name

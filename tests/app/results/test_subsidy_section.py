@@ -75,6 +75,13 @@ def test_total_names_what_it_left_out_and_why(
     assert "合计最高约1,410,000元（3项可同时享受的政策）" in total.get_text()
     included = [li.get_text() for li in total.select("ul > li") if not li.find_parent("details")]
     assert len(included) == 3 and any("贷款贴息" in text for text in included)
+    # "≤ 30 %" of the testing contract is a ceiling: up to; the 50 % interest subsidy is exact
+    assert "检验检测认证服务支持（“一测多证”）: 最高¥60,000" in included
+    assert "技改和设备更新项目银行贷款贴息: ¥1,200,000" in included
+    english = page(client, submitted, "en").select_one("#subsidy-total")
+    assert any(li.get_text().endswith(": up to ¥60,000") for li in english.select("ul > li")), (
+        english.get_text()
+    )
     left_out = total.select_one("#left-out").get_text()
     assert "技改和设备更新项目融资租赁补贴" in left_out and "不可叠加" in left_out
     assert "税收优惠单列" in left_out

@@ -32,17 +32,22 @@ class TestCatalogue:
             assert programme["confidence"] in ("verified", "secondary", "unverified")
             assert programme["confidence_note"]
         assert {p["window"] for p in programmes} <= {"open", "upcoming", "closed", "unknown"}
-        unconfirmed = {p["id"] for p in programmes if p["validity"]["status"] == "unconfirmed"}
-        assert unconfirmed and unconfirmed == {
-            p["id"] for p in programmes if p["window"] == "unknown"
+        # unknown: validity unconfirmed, or an annual call whose window this year is not known
+        unknown = {
+            p["id"] for p in programmes if p["validity"]["status"] in ("unconfirmed", "annual")
         }
+        assert unknown and unknown == {p["id"] for p in programmes if p["window"] == "unknown"}
+        by_id = {p["id"]: p for p in programmes}
+        assert by_id["cn-first-unit-insurance"]["validity"]["status"] == "annual"
+        assert by_id["cn-first-unit-insurance"]["window"] == "unknown"
+        assert by_id["sh-techtrans-2026"]["benefit"]["rate_up_to"] is True
 
     def test_every_programme_shows_its_validity(self, client: TestClient) -> None:
         """valid_from / valid_until / status / last_confirmed and the source URL (issue 15)."""
         programmes = {p["id"]: p for p in client.get("/api/v1/subsidies").json()}
         for programme in programmes.values():
             validity = programme["validity"]
-            assert validity["status"] in ("dated", "ongoing", "unconfirmed")
+            assert validity["status"] in ("dated", "ongoing", "annual", "unconfirmed")
             assert programme["last_confirmed"] == validity["last_confirmed"]
             assert programme["valid_until"] == validity["valid_until"]
             assert "url" in programme["source"] and programme["format"] == 2
