@@ -244,14 +244,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = list(exc.errors())
     if any(err.get("type") == "json_invalid" for err in raw):
-        return problem_response(
-            request,
-            status=400,
-            problem="malformed-json",
-            title="Bad Request",
-            detail="The request body is not valid JSON.",
-            errors=[FieldError(field="body", message="malformed JSON", code="json_invalid")],
-        )
+        return _malformed_json(request, "The request body is not valid JSON.")
     errors = field_errors(raw)
     return problem_response(
         request,
@@ -263,9 +256,29 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _malformed_json(request: Request, detail: str) -> JSONResponse:
+    return problem_response(
+        request,
+        status=400,
+        problem="malformed-json",
+        title="Bad Request",
+        detail=detail,
+        errors=[FieldError(field="body", message="malformed JSON", code="json_invalid")],
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 400 and isinstance(exc.__cause__, ValueError):
+        # FastAPI's "error parsing the body": JSON it could not decode other than by a syntax
+        # error (invalid UTF-8, an integer past Python's 4,300-digit limit). The same problem as
+        # malformed JSON, naming the body, not a bare 400.
+        return _malformed_json(
+            request,
+            "The request body cannot be read as JSON: it is not UTF-8, or it holds a number "
+            "of more than 4,300 digits.",
+        )
     phrase = status_title(status)
     detail = exc.detail if isinstance(exc.detail, str) else phrase
     return problem_response(

@@ -79,3 +79,18 @@ def test_status_title() -> None:
         "Unprocessable Content",
         "Error",
     ]
+
+
+def test_a_body_json_cannot_read_is_the_malformed_json_problem() -> None:
+    """Invalid UTF-8, or an integer of more than 4,300 digits (Python's limit), was a bare 400
+    "There was an error parsing the body" with no field named (found by fuzzing); a syntax error
+    was already this problem."""
+    client = TestClient(_app())
+    for content in (b'{"count": 1', b'{"count": "\xff"}', b'{"count": ' + b"9" * 5000 + b"}"):
+        response = client.post(
+            "/validated", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400, content[:20]
+        problem = response.json()
+        assert problem["type"].endswith("/malformed-json"), problem
+        assert [e["field"] for e in problem["errors"]] == ["body"]
