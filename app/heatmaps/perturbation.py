@@ -49,7 +49,9 @@ reference/disclosure.md), fitted to zhizao's tables of verified firms:
    visible cells leaves noise from every term.
 
 7. **Shares** derive from perturbed counts and are rounded to a step chosen per count band
-   (:func:`share_step`) so that no (band, share) pair is shown by only one count.
+   (:func:`share_step`) so that no (band, share) pair is shown by only one count; a cell's
+   shares at or above rising rungs are then put in nonincreasing order (:func:`nonincreasing`,
+   from the published figures alone).
 
 docs/heatmaps.md states the threat model, the parameters and the measured utility cost.
 """
@@ -449,6 +451,29 @@ def share_step(count: int, min_cell: int) -> int:
     return SHARE_STEPS[-1]
 
 
+def nonincreasing(shares: Sequence[int], step: int) -> list[int]:
+    """Shares at or above rising rungs made to read as such: never more firms at or above a
+    higher rung than at or above a lower one.
+
+    Each share carries its own noise (a numerator's noise is drawn for its rung), so a cell
+    could read 20 % at or above 3.00 and 40 % at or above 3.50, which no set of firms gives.
+    Rule: the least-squares nonincreasing sequence (pool adjacent violators, equal weights),
+    each value then rounded half-up to a multiple of ``step``. It is computed from the noised
+    shares alone, so it tells nothing they did not; shares already in order are unchanged."""
+    blocks: list[tuple[Fraction, int]] = []  # (mean, length), means strictly decreasing
+    for share in shares:
+        mean, length = Fraction(share), 1
+        while blocks and blocks[-1][0] <= mean:
+            previous, size = blocks.pop()
+            mean, length = (previous * size + mean * length) / (size + length), size + length
+        blocks.append((mean, length))
+    return [
+        step * math.floor(mean / step + Fraction(1, 2))
+        for mean, length in blocks
+        for _ in range(length)
+    ]
+
+
 # --- publishing a table ---------------------------------------------------------------------------
 
 
@@ -561,8 +586,8 @@ def _published(
             "published", count=count, band=count_band(count, k), share_of_row=share
         )
     step = share_step(count, k)
-    shares = {
-        threshold: rounded_share(
+    noised = [
+        rounded_share(
             min(count, parameters.counts.perturb(part, tally.count_key + part_key, share_purpose)),
             count,
             step,
@@ -571,7 +596,8 @@ def _published(
             RUNG_THRESHOLDS, tally.at_least, tally.at_least_key, strict=True
         )
         for share_purpose in [numerator_purpose(tally.measure, threshold)]
-    }
+    ]
+    shares = dict(zip(RUNG_THRESHOLDS, nonincreasing(noised, step), strict=True))
     return PublishedCell(
         "published",
         count=count,

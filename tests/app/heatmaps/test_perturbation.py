@@ -27,6 +27,7 @@ from app.heatmaps.perturbation import (
     key_uniforms,
     mean_of,
     new_record_secret,
+    nonincreasing,
     publish_table,
     rounded_share,
     share_step,
@@ -270,6 +271,23 @@ def test_shares_round_half_up_to_the_step() -> None:
     assert rounded_share(2, 7, 1) == 29
 
 
+@given(st.sampled_from(SHARE_STEPS), st.lists(st.integers(0, 100), min_size=1, max_size=6))
+def test_shares_at_rising_rungs_are_put_in_order_from_themselves(step: int, raw: list[int]) -> None:
+    shares = [rounded_share(s, 100, step) for s in raw]
+    repaired = nonincreasing(shares, step)
+    assert repaired == sorted(repaired, reverse=True)
+    assert all(s % step == 0 and 0 <= s <= 100 for s in repaired)
+    if shares == sorted(shares, reverse=True):
+        assert repaired == shares  # in order already: unchanged
+    # Pooled, not clipped: the total moves by rounding only (at most half a step per share).
+    assert abs(sum(repaired) - sum(shares)) <= len(shares) * step / 2
+
+
+def test_out_of_order_shares_are_pooled() -> None:
+    assert nonincreasing([20, 30, 40, 20, 0], 10) == [30, 30, 30, 20, 0]
+    assert nonincreasing([10, 30], 10) == [20, 20]
+
+
 # --- publishing a table: suppression, then perturbation -------------------------------------
 
 
@@ -322,6 +340,12 @@ def test_suppression_is_decided_as_before_and_only_published_cells_are_perturbed
             assert cell.mean == mean_of(tally, PARAMETERS.sum_bound)
             assert set(cell.shares) == set(RUNG_THRESHOLDS)
             assert all(0 <= s <= 100 for s in cell.shares.values())
+            # More firms at or above a higher rung than a lower one: no set of firms reads so
+            # (20 %, 30 %, 40 %, 20 %, 0 % was published; found by fuzzing).
+            ordered = [cell.shares[t] for t in RUNG_THRESHOLDS]
+            assert ordered == sorted(ordered, reverse=True), ordered
+            step = share_step(cell.count, k)
+            assert all(s % step == 0 for s in ordered)
 
 
 def test_the_same_set_publishes_the_same_figures_in_any_table() -> None:
