@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -363,8 +363,9 @@ class AssessmentRepository:
         )
         return [(assessment, kpi) for assessment, kpi in rows]
 
-    def add_answer(self, answer: Answer) -> None:
-        self.session.add(answer)
+    def add_answers(self, answers: Iterable[Answer]) -> None:
+        self.session.add_all(answers)
+        self.session.flush()
 
     def latest_submitted(
         self, enterprise_id: uuid.UUID, questionnaire_id: str

@@ -274,6 +274,11 @@ def create(
             errors=[FieldError(f"body.{field}", "not served here", "unknown")],
         )
     repository = AssessmentRepository(session)
+    previous = (
+        repository.latest_submitted(enterprise.id, questionnaire.id) if data.prefill else None
+    )
+    # Written whole before the view is read (the session does not autoflush): the 201 showed
+    # no answers at version 1 while the draft held them at version 2.
     assessment = repository.add(
         Assessment(
             enterprise_id=enterprise.id,
@@ -281,22 +286,20 @@ def create(
             questionnaire_version=questionnaire.version,
             questionnaire_hash=questionnaire.content_hash,
             status="draft",
+            prefilled_from_id=None if previous is None else previous.id,
             created_by_user_id=principal.id if principal.kind == "user" else None,
             created_by_client_id=principal.id if principal.is_integrator else None,
         )
     )
     prefilled = 0
-    if data.prefill:
-        previous = repository.latest_submitted(enterprise.id, questionnaire.id)
-        if previous is not None:
-            assessment.prefilled_from_id = previous.id
-            prefilled = _prefill(
-                repository,
-                assessment,
-                questionnaire,
-                repository.answer_values(previous.id),
-                enterprise_service.scoring_profile(enterprise),
-            )
+    if previous is not None:
+        prefilled = _prefill(
+            repository,
+            assessment,
+            questionnaire,
+            repository.answer_values(previous.id),
+            enterprise_service.scoring_profile(enterprise),
+        )
     audit.record(
         session,
         principal,
@@ -323,10 +326,10 @@ def _prefill(
     candidate = {k: v for k, v in previous.items() if questionnaire.find_question(k) is not None}
     bad = {issue.question_id for issue in validate_answers(questionnaire, candidate, profile)}
     kept = {k: v for k, v in candidate.items() if k not in bad}
-    for question_id, value in kept.items():
-        repository.add_answer(
-            Answer(assessment_id=assessment.id, question_id=question_id, value=value)
-        )
+    repository.add_answers(
+        Answer(assessment_id=assessment.id, question_id=question_id, value=value)
+        for question_id, value in kept.items()
+    )
     return len(kept)
 
 

@@ -15,7 +15,7 @@ from app.enterprises.service import scoring_profile
 from app.kit.settings import Settings
 from app.models import Answer, AuditEvent, Enterprise, Result
 from scoring import Questionnaire, applicable_questions, score
-from tests.answers import FULL, QUICK, complete_answers, pick, questionnaire
+from tests.answers import FULL, QUICK, complete_answers, pick, questionnaire, submit_assessment
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
 Start = Callable[..., dict[str, Any]]
@@ -44,6 +44,27 @@ def first_question(questionnaire: Questionnaire, kind: str, **where: Any) -> Any
 
 
 class TestCreate:
+    def test_a_prefilled_draft_is_answered_as_created(
+        self,
+        start: Start,
+        signed_in: TestClient,
+        enterprise: Enterprise,
+        full_questionnaire: Questionnaire,
+    ) -> None:
+        """The 201 said no answers and version 1 while the draft held the previous answers at
+        version 2, so a submit with its ETag was a 412 (found walking the API as a firm)."""
+        previous = submit_assessment(signed_in, enterprise, full_questionnaire)
+        created = start(prefill=True)
+        stored = signed_in.get(f"/api/v1/assessments/{created['id']}").json()
+        assert stored["answers"] and stored["answers"] == created["answers"]
+        assert created["etag"] == stored["etag"]
+        assert created["answered_share"] == stored["answered_share"] == 1.0
+        submitted = signed_in.post(
+            f"/api/v1/assessments/{created['id']}/submit", headers={"If-Match": created["etag"]}
+        )
+        assert submitted.status_code == 200, submitted.text
+        assert submitted.json()["overall"] == previous["overall"]
+
     def test_starts_a_draft_on_the_latest_version(self, start: Start) -> None:
         assessment = start()
         assert assessment["status"] == "draft"
