@@ -63,7 +63,11 @@ class AnswersUpdate(RequestModel):
             '(multi), a number (number), "n/a" where allowed, or null to clear the answer. May be '
             "left out when only `kpis` change.",
             examples=[
-                {"dig_equipment_rate": "most", "dig_systems": ["erp", "mes"], "auto_rate": 45}
+                {
+                    "dig_production_mode": "discrete",
+                    "dig_equipment_rate": 45,
+                    "dat_areas": ["planning", "production"],
+                }
             ],
         )
     )

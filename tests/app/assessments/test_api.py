@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.assessments.schemas import AnswersUpdate
 from app.enterprises.service import scoring_profile
 from app.kit.settings import Settings
 from app.models import Answer, AuditEvent, Enterprise, Result
-from scoring import Questionnaire, applicable_questions, score
+from scoring import Questionnaire, applicable_questions, score, validate_answers
 from tests.answers import FULL, QUICK, complete_answers, pick, questionnaire, submit_assessment
 from tests.factories import create_api_key, create_enterprise, create_user, login
 
@@ -41,6 +42,15 @@ def first_question(questionnaire: Questionnaire, kind: str, **where: Any) -> Any
         ):
             return question
     pytest.skip(f"questionnaire has no unconditional {kind} question with {where}")
+
+
+def test_the_documented_answers_example_is_valid_for_the_latest_questionnaire(
+    enterprise: Enterprise, full_questionnaire: Questionnaire
+) -> None:
+    """The OpenAPI example named questions and options of no served version ("dig_systems",
+    "auto_rate", "most" for a number): an integrator copying it got a 422."""
+    [example] = AnswersUpdate.model_fields["answers"].examples or []
+    assert validate_answers(full_questionnaire, example, scoring_profile(enterprise)) == []
 
 
 class TestCreate:
