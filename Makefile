@@ -90,10 +90,14 @@ $(NATIVE): $(wildcard scoring/*.py) tools/compile_scoring.py | $(STAMP)
 
 install: $(STAMP) system-packages $(NATIVE)
 
+# Links in e-mails (invitations, resets) start with ZHIZAO_PUBLIC_URL: unless the environment or
+# .env sets it, it is where this serves (on another PORT they pointed at port 8000).
 run: install
 	$(BIN)/zhizao db upgrade
 	$(BIN)/zhizao seed-demo
-	$(BIN)/zhizao serve --host $(HOST) --port $(PORT)
+	if [ -z "$${ZHIZAO_PUBLIC_URL:-}" ] && ! grep -qs '^ZHIZAO_PUBLIC_URL=' .env; then \
+	  export ZHIZAO_PUBLIC_URL="http://$(HOST):$(PORT)"; fi; \
+	exec $(BIN)/zhizao serve --host $(HOST) --port $(PORT)
 
 # Includes the browser tests (tests/browser, Playwright driving Debian's chromium): they skip when
 # chromium is missing, except under CI=true, where that fails the run.
