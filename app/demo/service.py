@@ -56,7 +56,7 @@ def seed_demo(session: Session, principal: Principal) -> DemoSeed:
         role="admin",
         email=ADMIN_EMAIL,
         password=ADMIN_PASSWORD,
-        display_name="Demo admin",
+        display_name="演示管理员",
     )
     _demo_user(
         session,
