@@ -765,12 +765,15 @@ class _Planner:
         effective = cast(dict[str, AnswerValue], facts.answers)
         effective[qid] = value  # tried in place, put back below
         try:
-            # Only answered readers matter: an unanswered question coming into play scores
-            # nothing.
+            # An answered reader must keep applying (or not). So must an unanswered required
+            # one: coming into play it scores nothing in this plan, but the firm must answer it
+            # before it can submit, and its answer counts then (networking the first machines
+            # made two data questions apply; at their lowest the promised rung was missed).
+            # Only optional questions left blank may come into play.
             return all(
                 evaluate(cast(Condition, reader.applies_if), facts) == (reader.id in applicable)
                 for reader in readers
-                if self.answers.get(reader.id) is not None
+                if reader.required or self.answers.get(reader.id) is not None
             )
         finally:
             effective[qid] = self.base.effective[qid]

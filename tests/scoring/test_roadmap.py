@@ -13,14 +13,19 @@ import pytest
 from scoring import (
     Questionnaire,
     Text,
+    applicable_questions,
     describe_answer,
+    load_questionnaire,
     parse_questionnaire,
     roadmap,
     score,
+    validate_answers,
 )
 from scoring.roadmap import LIMITS_NOTE
+from tests.answers import complete_answers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "worked-example"
+QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 
 
 def test_worked_example_plan(worked: Questionnaire) -> None:
@@ -370,3 +375,37 @@ def test_roadmap_json_shape(worked: Questionnaire, lang: str) -> None:
     assert data["plan"]["within_limits"] is True and data["plan"]["effort"] == 2
     assert data["steps"][0]["after"] == [] and data["steps"][0]["positions"] == 2
     assert data["why_not_higher"]["holders"][0]["question_id"] == "capture"
+
+
+NOT_NETWORKED = json.loads(
+    '{"dig_production_mode":"discrete","dig_equipment_rate":70,"dig_erp":"erp_optimised","dig_planning":"self_adjusting","dig_work_orders":"optimised","dig_design":"mbd","dig_inventory":"auto_replenish","dig_traceability":"chain","dig_software":"own_apps","dig_security":"chain","dig_plan":"new_business","dig_mechanism":"improvement","aut_machine_control":"flexible","aut_material_handling":["fleet_optimised"],"aut_loading":"lights_out","aut_inspection":"vision","aut_changeover":"automatic","aut_packaging":"linked_labels","aut_maintenance":"system_plan","aut_safety":"central","aut_skills":"standards","dat_network":"deterministic","dat_networked":0,"dat_interfaces":"shared_models","dat_recording":"real_time","dat_areas":["office","equipment","purchasing","finance","planning","design","production","service","quality","energy","warehouse","sales"],"dat_oee":"drives_actions","dat_energy":"optimised","dat_analysis":"closed_loop","dat_governance":"data_products","dat_talent":"talent_pipeline","cld_remote":"app_reports","cld_platform_apps":"single_function","cld_compute":"retrained","cld_collaboration":"joint_planning","cld_sales":"crm","cld_service":"traced","cld_backup":"tested_dr"}'
+)  # fmt: skip
+
+
+def _unanswered_after_the_plan(
+    questionnaire: Questionnaire, answers: dict[str, object]
+) -> tuple[object, list[str]]:
+    """The plan of ``answers`` and the required questions left unanswered once it is done."""
+    result = score(questionnaire, answers, {})
+    plan = result.roadmap.plan if result.roadmap else None
+    if plan is None:
+        return None, []
+    done = dict(answers) | {step.question_id: step.target for step in plan.steps}
+    issues = validate_answers(questionnaire, done, {}, partial=False)
+    return plan, [issue.question_id for issue in issues if issue.code == "required"]
+
+
+def test_a_plan_brings_no_unanswered_required_question_into_play() -> None:
+    """Networking the first machines ("dat_networked" 0 → 10 %) made dat_integration and
+    cld_equipment_platform apply: the plan promised rung 3.75 scoring them as nothing, the firm
+    could not submit without them, and at their lowest it stayed on 3.50 (roadmap audit)."""
+    full = load_questionnaire(QUESTIONNAIRES / "smart-manufacturing-maturity.v2.yaml")
+    plan, unanswered = _unanswered_after_the_plan(full, NOT_NETWORKED)
+    assert unanswered == []
+    assert plan is None or all(step.question_id != "dat_networked" for step in plan.steps)
+    for position in (0.2, 0.4, 0.6, 0.8):
+        answers = complete_answers(full, {}, position) | {"dat_networked": 0}
+        answers = {
+            q.id: answers[q.id] for q in applicable_questions(full, answers, {}) if q.id in answers
+        }
+        assert _unanswered_after_the_plan(full, answers)[1] == [], position
