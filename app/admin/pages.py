@@ -305,6 +305,28 @@ def _moment(text: str) -> datetime | None:
         return None
 
 
+#: The audit trail's actor kinds and target types as the console names them (the stored values
+#: are identifiers; one without a name here shows as stored).
+AUDIT_NAMES = {
+    "anonymous": N_("anonymous visitor"),
+    "cli": N_("command line"),
+    "system": N_("the service"),
+    "access_claim": N_("request to join a firm"),
+    "api_client": N_("API client"),
+    "assessment": N_("assessment"),
+    "claim": N_("claim of a firm"),
+    "contact": N_("contact person"),
+    "enterprise": N_("enterprise"),
+    "grant": N_("data access grant"),
+    "heatmap": N_("heatmap"),
+    "invitation": N_("invitation"),
+    "login": N_("sign-in"),
+    "reset": N_("password reset"),
+    "user": N_("user"),
+    "webhook_endpoint": N_("webhook endpoint"),
+}
+
+
 @router.get("/audit", response_class=HTMLResponse, name="admin_audit")
 def audit(console: AdminPage) -> Response:
     params = console.request.query_params
@@ -329,7 +351,9 @@ def audit(console: AdminPage) -> Response:
             until=_moment(filters["until"]),
         ),
     )
-    return console.show("audit.html", events=events, next_cursor=next_cursor, filters=filters)
+    return console.show(
+        "audit.html", events=events, next_cursor=next_cursor, filters=filters, names=AUDIT_NAMES
+    )
 
 
 # --- mail outbox ----------------------------------------------------------------------------------

@@ -168,6 +168,11 @@ def test_audit_search_and_outbox(admin: TestClient, db: Session) -> None:
     )
     actions = [code.get_text() for code in page.select("tbody td:nth-child(3) code")]
     assert actions == ["enterprise.create"]
+    # Named in the page's language, not as stored ("enterprise" in a Chinese page before).
+    target = page.select_one("tbody td:nth-child(4)")
+    assert target.get_text().startswith("企业") and str(enterprise.id) in target.get_text()
+    english = soup(admin.get("/admin/audit?action=enterprise.&lang=en", headers=HTML))
+    assert english.select_one("tbody td:nth-child(4)").get_text().startswith("enterprise")
     outbox = soup(admin.get("/admin/outbox?to=li@example.com", headers=HTML))
     assert "您加入 上海某厂 的申请" in outbox.select_one("details.mail summary").get_text()
 
