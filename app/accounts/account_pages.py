@@ -17,7 +17,7 @@ from app.accounts.schemas import (
     ProfileUpdate,
 )
 from app.kit.db import SessionDep
-from app.kit.errors import InvalidInput, TooManyRequests
+from app.kit.errors import InvalidInput, NotFound, TooManyRequests
 from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
@@ -209,7 +209,11 @@ def reset(post: AnonymousPost, token: str) -> Response:
         return _reset_page(
             post.request, post.session, post.principal, post.lang, token, errors, 422
         )
-    passwords.reset_password(post.session, post.principal, token, data.new_password)
+    try:
+        passwords.reset_password(post.session, post.principal, token, data.new_password)
+    except NotFound:  # used by another request meanwhile: what a used link answers
+        post.session.rollback()
+        return _reset_page(post.request, post.session, post.principal, post.lang, token, {}, 404)
     response = flash_redirect(post.request, "/login", PASSWORD_RESET)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

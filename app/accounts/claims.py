@@ -173,10 +173,15 @@ def decide(
             "Say why the request is refused: the person is told.",
             errors=[FieldError("body.reason", "required when refusing", "missing")],
         )
-    claim.status = "approved" if decision.approve else "refused"
-    claim.reason = decision.reason
-    claim.decided_by = principal.caller_key
-    claim.decided_at = utcnow()
+    decided = ClaimRepository(session).decide(
+        claim,
+        status="approved" if decision.approve else "refused",
+        reason=decision.reason,
+        decided_by=principal.caller_key,
+        now=utcnow(),
+    )
+    if not decided:  # another decider was quicker (one conditional UPDATE decides)
+        raise Conflict("This access request was decided already.")
     lang = mail.lang_of_locale(claim.locale)
     if decision.approve:
         firm_role = "member" if UserRepository(session).has_owner(enterprise.id) else "owner"

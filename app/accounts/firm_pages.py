@@ -20,7 +20,7 @@ from app.accounts.schemas import (
 )
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
-from app.kit.errors import Conflict, InvalidInput, TooManyRequests
+from app.kit.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, html_lang, tr
 from app.kit.principal import Principal
@@ -196,6 +196,9 @@ def accept(post: AnonymousPost, token: str) -> Response:
     if not errors:
         try:
             user = members.accept_invitation(post.session, post.principal, token, data)
+        except NotFound:  # used by another request meanwhile: what a used link answers
+            post.session.rollback()
+            return _invitation_page(post.request, post.session, post.principal, post.lang, token)
         except (Conflict, InvalidInput) as exc:
             post.session.rollback()
             field = exc.errors[0].field.rsplit(".", 1)[-1] if exc.errors else "email"

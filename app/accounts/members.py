@@ -191,6 +191,10 @@ def issue_owner_invitation(
     )
 
 
+#: What a link that cannot be used any more answers.
+USED_UP = "This invitation link is not valid any more: used, withdrawn or expired."
+
+
 def open_invitation(session: Session, token: str) -> tuple[Invitation, Enterprise] | None:
     """The invitation of a link, if it can still be accepted (not used, withdrawn or expired)."""
     invitation = InvitationRepository(session).by_token_hash(sha256_hex(token))
@@ -209,11 +213,17 @@ def accept_invitation(
 ) -> User:
     """Create the invitee's account in the firm and use the link up. An invitation to a named
     address is for that address only; an owner invitation makes its acceptor the owner unless
-    the firm got one meanwhile."""
+    the firm got one meanwhile.
+
+    Atomic: the link is used up by a conditional UPDATE before the account is made, so of
+    requests that send one link at once exactly one succeeds and the others are told, as for a
+    used link, that it is not valid any more (NotFound; nothing of theirs is written). An
+    owner invitation also locks the firm's row, so that two owner links accepted at once make
+    one owner."""
     begin_write(session)
     found = open_invitation(session, token)
     if found is None:
-        raise NotFound("This invitation link is not valid any more: used, withdrawn or expired.")
+        raise NotFound(USED_UP)
     invitation, enterprise = found
     users = UserRepository(session)
     if invitation.email is not None and invitation.email != data.email:
@@ -226,11 +236,15 @@ def accept_invitation(
             "This e-mail address already has an account; sign in instead.",
             errors=[FieldError("body.email", "already has an account", "duplicate")],
         )
+    if not InvitationRepository(session).use_up(invitation, utcnow()):
+        raise NotFound(USED_UP)  # another request used it since it was read
     firm_role = invitation.firm_role
-    if firm_role == "owner" and users.has_owner(enterprise.id):
-        if invitation.email is None:
-            raise Conflict("The firm already has an owner; ask them to invite you.")
-        firm_role = "member"  # an approved claimant joins the owner who appeared meanwhile
+    if firm_role == "owner":
+        users.lock_firm(enterprise.id)
+        if users.has_owner(enterprise.id):
+            if invitation.email is None:
+                raise Conflict("The firm already has an owner; ask them to invite you.")
+            firm_role = "member"  # an approved claimant joins the owner who appeared meanwhile
     user = users.add(
         User(
             email=data.email,
@@ -242,7 +256,6 @@ def accept_invitation(
             locale=data.locale,
         )
     )
-    invitation.accepted_at = utcnow()
     invitation.accepted_user_id = user.id
     actor = Principal(kind="user", id=user.id, role="enterprise", request_id=principal.request_id)
     audit.record(

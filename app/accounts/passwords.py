@@ -53,6 +53,10 @@ def change_password(
     )
 
 
+#: What a reset link that cannot be used any more answers.
+RESET_USED_UP = "This password-reset link is not valid any more: used or expired."
+
+
 def reset_url(settings: Settings, token: str) -> str:
     return f"{settings.PUBLIC_URL.rstrip('/')}/password/reset/{token}"
 
@@ -123,9 +127,11 @@ def reset_password(session: Session, principal: Principal, token: str, new_passw
     begin_write(session)
     found = open_reset(session, token)
     if found is None:
-        raise NotFound("This password-reset link is not valid any more: used or expired.")
+        raise NotFound(RESET_USED_UP)
     reset, user = found
-    reset.used_at = utcnow()
+    # One conditional UPDATE: of requests that send the link at once exactly one goes on.
+    if not PasswordResetRepository(session).use_up(reset, utcnow()):
+        raise NotFound(RESET_USED_UP)
     user.password_hash = hash_password(new_password)
     credentials.close_other_sessions(session, user.id, keep_token=None)
     actor = Principal(kind="user", id=user.id, role=user.role, request_id=principal.request_id)

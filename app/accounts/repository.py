@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import CursorResult, and_, delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models import (
     AccessClaim,
@@ -61,6 +63,14 @@ class UserRepository:
             is not None
         )
 
+    def lock_firm(self, enterprise_id: uuid.UUID) -> None:
+        """Lock the firm's row until the transaction ends (PostgreSQL; SQLite's writers hold
+        the database's write lock already): acceptances that may make the firm's owner wait
+        for each other, so that the second sees the owner the first made."""
+        self.session.execute(
+            select(Enterprise.id).where(Enterprise.id == enterprise_id).with_for_update()
+        )
+
     def deciders(self, district_code: str) -> list[User]:
         """Active admins and the district's officials: who hears of an access request."""
         return list(
@@ -107,6 +117,27 @@ class InvitationRepository:
     def by_token_hash(self, token_hash: str) -> Invitation | None:
         return self.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
 
+    def use_up(self, invitation: Invitation, now: datetime) -> bool:
+        """Mark ``invitation`` accepted if it still is open (not accepted, withdrawn or expired),
+        in one conditional UPDATE: of requests that use one link at once exactly one gets True
+        (on PostgreSQL the others wait for its row lock, then find the row used; SQLite's
+        writers take turns)."""
+        result = self.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .values(accepted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            return False
+        set_committed_value(invitation, "accepted_at", now)  # what the row holds now
+        return True
+
     def open_for(
         self, enterprise_id: uuid.UUID, *, email: str | None = None, firm_role: str | None = None
     ) -> list[Invitation]:
@@ -135,6 +166,24 @@ class PasswordResetRepository:
             select(PasswordReset).where(PasswordReset.token_hash == token_hash)
         )
 
+    def use_up(self, reset: PasswordReset, now: datetime) -> bool:
+        """Mark ``reset`` used if it still is unused and unexpired, in one conditional UPDATE:
+        of requests that use one link at once exactly one gets True."""
+        result = self.session.execute(
+            update(PasswordReset)
+            .where(
+                PasswordReset.id == reset.id,
+                PasswordReset.used_at.is_(None),
+                PasswordReset.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            return False
+        set_committed_value(reset, "used_at", now)
+        return True
+
     def unused_of(self, user_id: uuid.UUID) -> list[PasswordReset]:
         return list(
             self.session.scalars(
@@ -156,6 +205,28 @@ class ClaimRepository:
 
     def get(self, claim_id: uuid.UUID) -> AccessClaim | None:
         return self.session.get(AccessClaim, claim_id)
+
+    def decide(
+        self, claim: AccessClaim, *, status: str, reason: str, decided_by: str, now: datetime
+    ) -> bool:
+        """Record the decision if ``claim`` is still pending, in one conditional UPDATE: of two
+        deciders at once exactly one gets True."""
+        result = self.session.execute(
+            update(AccessClaim)
+            .where(AccessClaim.id == claim.id, AccessClaim.status == "pending")
+            .values(status=status, reason=reason, decided_by=decided_by, decided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            return False
+        for name, value in (
+            ("status", status),
+            ("reason", reason),
+            ("decided_by", decided_by),
+            ("decided_at", now),
+        ):
+            set_committed_value(claim, name, value)
+        return True
 
     def pending_of(self, enterprise_id: uuid.UUID, email: str) -> AccessClaim | None:
         return self.session.scalar(

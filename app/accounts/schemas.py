@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -10,7 +10,16 @@ from zxcvbn import zxcvbn
 
 from app.enterprises.classification import normalize_credit_code
 from app.enterprises.schemas import EnterpriseCreate
-from app.kit.schemas import TEXT_PATTERN, JsonBool, RequestModel, ResponseModel, Text
+from app.kit.schemas import (
+    EMAIL_SCHEMA,
+    TEXT_PATTERN,
+    Email,
+    JsonBool,
+    RequestModel,
+    ResponseModel,
+    Text,
+    normalise_email,
+)
 
 #: NIST SP 800-63B-4 §3.1.1.2: a password that is the only factor is at least 15 characters.
 MIN_PASSWORD_LENGTH = 15
@@ -52,24 +61,6 @@ NewPassword = Annotated[
     ),
     AfterValidator(checked_password),
 ]
-
-
-_NOT_SPACE = "[^ \\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]"
-#: ``normalise_email``'s rule as the document states it (surrounding spaces are trimmed, and no
-#: text field takes control characters): something without "@", "@", then a part with a dot;
-#: no space.
-EMAIL_SCHEMA: dict[str, Any] = {
-    "format": "email",
-    "pattern": f"^ *[^@ \\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]+@{_NOT_SPACE}*\\.{_NOT_SPACE}* *$",
-}
-
-
-def normalise_email(value: str) -> str:
-    value = value.strip().lower()
-    local, _, domain = value.partition("@")
-    if not local or "." not in domain or " " in value or len(value) > 254:
-        raise ValueError("must be an e-mail address such as name@example.com")
-    return value
 
 
 class UserCreate(RequestModel):
@@ -133,9 +124,6 @@ class SessionRead(ResponseModel):
     )
 
 
-Email = Annotated[
-    str, Field(max_length=254, json_schema_extra=EMAIL_SCHEMA), AfterValidator(normalise_email)
-]
 DisplayName = Annotated[Text, Field(max_length=100)]
 
 

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from app.enterprises import data as data_service
 from app.enterprises import service
-from app.enterprises.schemas import ProfileUpdate, cny_from_wan, wan_from_cny
+from app.enterprises.schemas import FRACTION_OF_A_FEN, ProfileUpdate, cny_from_wan, wan_from_cny
 from app.integrators import service as integrator_service
 from app.kit.db import SessionDep
 from app.kit.errors import InvalidInput, NotFound
@@ -185,22 +185,26 @@ def parse_facts(form: FormData) -> tuple[dict[str, object], dict[str, str]]:
 def update_facts(post: FirmPost) -> Response:
     """Declare the optional facts subsidy matching and estimates use (investment, R&D, ...)."""
     values, unreadable = parse_facts(post.form)
-    problems = set(unreadable)
-    if not problems:
+    message = tr(post.lang, "Not valid: enter a number in the range shown.")
+    errors = dict.fromkeys(unreadable, message)
+    if not errors:
         try:
             service.update_facts(post.session, post.principal, post.enterprise_id, values)
         except InvalidInput as exc:
             post.session.rollback()
-            problems = {e.field.rsplit(".", 1)[-1] for e in exc.errors}
-    if problems:
-        message = tr(post.lang, "Not valid: enter a number in the range shown.")
+            fen = tr(post.lang, "Yuan with at most two decimals (fen).")
+            errors = {
+                e.field.rsplit(".", 1)[-1]: fen if e.code == FRACTION_OF_A_FEN else message
+                for e in exc.errors
+            }
+    if errors:
         return _settings_page(
             post.request,
             post.session,
             post.principal,
             post.lang,
             fact_values={f.name: post.field(f"fact_{f.name}") for f in FACTS},
-            fact_errors=dict.fromkeys(problems, message),
+            fact_errors=errors,
             status_code=422,
         )
     return flash_redirect(post.request, "/settings#facts", FACTS_SAVED)

@@ -2,17 +2,26 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, JsonValue, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    JsonValue,
+    WithJsonSchema,
+    field_validator,
+)
 
 from app.enterprises.classification import credit_code_problem, normalize_credit_code
+from app.kit.clock import SHANGHAI, utcnow
 from app.kit.reference import DISTRICTS, INDUSTRIES
-from app.kit.schemas import NOT_BOOL, JsonDecimal, RequestModel, ResponseModel, Text
+from app.kit.schemas import NOT_BOOL, JsonDecimal, RequestModel, ResponseModel, Text, in_utc
 from app.kit.web.forms import typed_number
-from scoring.facts import FACTS, MAX_MONEY_CNY, FactDef
+from scoring.facts import FACTS, FACTS_BY_NAME, MAX_MONEY_CNY, FactDef
 
 #: Upper bounds that catch unit mistakes (a figure 1000× too large), not real firms.
 MAX_EMPLOYEES = 2_000_000
@@ -76,7 +85,8 @@ def cny_from_wan(typed: str) -> str:
         if wan is None:
             return typed
         return str((wan * factor * 10_000).quantize(Decimal("0.01")))
-    except InvalidOperation:  # not a number, or too large to be one (the bound check says so)
+    except ArithmeticError:  # not a number, or beyond the arithmetic (InvalidOperation,
+        # Overflow: "1e999999999" 万元 once answered 500); the validator names the field
         return typed
 
 
@@ -158,9 +168,60 @@ class EnterpriseRegistration(EnterpriseCreate):
     )
 
 
+#: How far ahead of the service's clock a consent time may be: the integrator's clock may run
+#: a little fast, a consent cannot be given in the future.
+CONSENT_CLOCK_SKEW = timedelta(minutes=5)
+#: The earliest consent time believed: 2000-01-01 in Shanghai. No integrator platform or
+#: digital-maturity data sharing this consent is about is older; an earlier year is a typing
+#: mistake (0001, 1926 for 2026) or a placeholder, not evidence.
+EARLIEST_CONSENT = datetime(2000, 1, 1, tzinfo=SHANGHAI)
+
+
+#: The document's name for a consent time (docs/integrators.md, "Formats"): an RFC 3339
+#: date-time within the bounds below, which JSON Schema cannot state (one is "now").
+CONSENT_TIME_FORMAT = "zhizao-consent-time"
+#: Longer text is no RFC 3339 date-time ("2026-11-20T09:00:00.123456+08:00" is 32).
+MAX_CONSENT_TIME_CHARS = 64
+
+
+def _consent_time_text(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_CONSENT_TIME_CHARS:
+        raise ValueError(
+            f"must be an RFC 3339 date-time of at most {MAX_CONSENT_TIME_CHARS} characters"
+        )
+    return value
+
+
+def _plausible_consent_time(value: datetime) -> datetime:
+    """``value`` unchanged (the evidence as sent) if it is a moment consent can have been given
+    at: not before :data:`EARLIEST_CONSENT`, not after now + :data:`CONSENT_CLOCK_SKEW`. Without
+    an offset it is UTC."""
+    try:
+        moment = in_utc(value)
+    except ValueError:  # before year 1 in UTC (0001-01-01T00:00+14:00)
+        moment = datetime.min.replace(tzinfo=UTC)
+    if moment < EARLIEST_CONSENT:
+        raise ValueError("must not be before 2000-01-01 (Shanghai time): check the year")
+    if moment > utcnow() + CONSENT_CLOCK_SKEW:
+        raise ValueError("must not be in the future (at most 5 minutes ahead, for clock skew)")
+    return value
+
+
 class ConsentEvidence(RequestModel):
     given_by: Annotated[Text, Field(min_length=2, max_length=200, examples=["张经理 (总经理)"])]
-    given_at: datetime
+    given_at: Annotated[
+        datetime,
+        BeforeValidator(_consent_time_text),
+        AfterValidator(_plausible_consent_time),
+        WithJsonSchema(
+            {"type": "string", "format": CONSENT_TIME_FORMAT, "maxLength": MAX_CONSENT_TIME_CHARS}
+        ),
+    ] = Field(
+        description="When the firm consented: an RFC 3339 date-time (without an offset, UTC). "
+        "Not in the future (up to 5 minutes ahead is allowed, for clock skew) and not before "
+        "2000-01-01 (Shanghai time): an earlier year is a typing mistake, not evidence.",
+        examples=["2026-11-20T09:00:00+08:00"],
+    )
     method: Literal["signed_form", "email", "contract", "in_person"]
     reference: Annotated[Text, Field(max_length=200)] = ""
 
@@ -201,7 +262,28 @@ def _fact_schema(fact: FactDef) -> dict[str, Any]:
             value["minimum"] = float(fact.min)
         if fact.max is not None:
             value["maximum"] = float(fact.max)
+        if fact.type == "money":
+            value["multipleOf"] = float(FEN)
     return {"anyOf": [value, {"type": "null"}]}
+
+
+#: Money is yuan and fen: a money fact has at most two decimals, as ``annual_revenue_cny``.
+FEN = Decimal("0.01")
+#: The code of a money fact's :class:`~app.kit.errors.FieldError` for fractions of a fen.
+FRACTION_OF_A_FEN = "fraction_of_a_fen"
+
+
+def fen_problems(clean: Mapping[str, object]) -> dict[str, str]:
+    """The money facts of ``clean`` (``scoring.facts.validate_facts``'s valid facts, so within
+    their bounds) given in fractions of a fen (1e-300, 0.001), each with its message."""
+    problems: dict[str, str] = {}
+    for name, value in clean.items():
+        fact = FACTS_BY_NAME.get(name)
+        if fact is None or fact.type != "money" or not isinstance(value, Decimal):
+            continue
+        if value != value.quantize(FEN):  # bounded (≤ MAX_MONEY_CNY): no overflow here
+            problems[name] = f"must be yuan with at most two decimals (fen), got {value}"
+    return problems
 
 
 #: The facts object as ``validate_facts`` checks it: the known names (GET /facts), each with its

@@ -8,13 +8,19 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.kit.schemas import RequestModel, ResponseModel, Text
+from app.kit.schemas import OptionalEmail, RequestModel, ResponseModel, Text
 
 
 class ContactIn(RequestModel):
     name: Annotated[Text, Field(min_length=1, max_length=100, examples=["王经理"])]
     phone: Annotated[Text, Field(max_length=40, examples=["+86 21 5555 0100"])] = ""
-    email: Annotated[Text, Field(max_length=254, examples=["wang@example.com"])] = ""
+    email: Annotated[
+        OptionalEmail,
+        Field(
+            description="An e-mail address (stored trimmed, in lower case), or empty for none.",
+            examples=["wang@example.com"],
+        ),
+    ] = ""
     role: Annotated[Text, Field(max_length=100, examples=["生产经理"])] = ""
 
 

@@ -16,7 +16,13 @@ from app.enterprises.classification import (
     normalize_credit_code,
 )
 from app.enterprises.repository import EnterpriseRepository
-from app.enterprises.schemas import EnterpriseCreate, EnterpriseRegistration, ProfileUpdate
+from app.enterprises.schemas import (
+    FRACTION_OF_A_FEN,
+    EnterpriseCreate,
+    EnterpriseRegistration,
+    ProfileUpdate,
+    fen_problems,
+)
 from app.kit import events
 from app.kit.clock import utcnow
 from app.kit.db import begin_write
@@ -168,11 +174,14 @@ def update_facts(
     """Declare, change (or with null, remove) optional facts; all valid or none saved."""
     enterprise = get_visible(session, principal, enterprise_id)
     clean, problems = validate_facts(facts)
-    if problems:
+    fen = fen_problems(clean)
+    if problems or fen:
         raise InvalidInput(
-            "Some facts are not valid; none was saved: " + ", ".join(sorted(problems)),
-            errors=[
-                FieldError(f"body.facts.{name}", message) for name, message in problems.items()
+            "Some facts are not valid; none was saved: " + ", ".join(sorted(problems | fen)),
+            errors=[FieldError(f"body.facts.{name}", message) for name, message in problems.items()]
+            + [
+                FieldError(f"body.facts.{name}", message, FRACTION_OF_A_FEN)
+                for name, message in fen.items()
             ],
         )
     merged = {k: v for k, v in (enterprise.facts or {}).items() if k not in facts}

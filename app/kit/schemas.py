@@ -122,6 +122,40 @@ def _holds_model(annotation: Any) -> bool:
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 
 
+_NOT_SPACE = "[^ \\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]"
+#: :func:`normalise_email`'s rule as the document states it (surrounding spaces are trimmed,
+#: and no text field takes control characters): something without "@", "@", then a part with
+#: a dot; no space.
+_EMAIL_PATTERN = f"[^@ \\x00-\\x08\\x0B\\x0C\\x0E-\\x1F]+@{_NOT_SPACE}*\\.{_NOT_SPACE}*"
+EMAIL_SCHEMA: dict[str, Any] = {"format": "email", "pattern": f"^ *{_EMAIL_PATTERN} *$"}
+
+
+def normalise_email(value: str) -> str:
+    """The one e-mail rule (accounts, invitations, contact persons): trimmed, lower case,
+    something before "@", a dot after it, no space, at most 254 characters."""
+    value = value.strip().lower()
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value or len(value) > 254:
+        raise ValueError("must be an e-mail address such as name@example.com")
+    return value
+
+
+def _normalise_optional_email(value: str) -> str:
+    return "" if not value.strip() else normalise_email(value)
+
+
+#: An e-mail address a client sends (:func:`normalise_email`).
+Email = Annotated[
+    str, Field(max_length=254, json_schema_extra=EMAIL_SCHEMA), AfterValidator(normalise_email)
+]
+#: An e-mail address that may be left empty ("" or spaces: none).
+OptionalEmail = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={"pattern": f"^ *({_EMAIL_PATTERN})? *$"}),
+    AfterValidator(_normalise_optional_email),
+]
+
+
 def _state_the_text_rule(schema: dict[str, Any]) -> None:
     """The document's side of :func:`clean_text`: every free string property of a request body
     (no pattern, enum or format of its own) gets :data:`TEXT_PATTERN`, so that a client

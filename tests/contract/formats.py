@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import schemathesis
@@ -68,6 +68,16 @@ past_quarters = st.builds(
     st.sampled_from(["", "-"]),
     st.sampled_from("Qq"),
 )
+#: A moment consent can have been given at: from 2000-01-01 in Shanghai until now.
+consent_times = st.builds(
+    lambda moment, zone: moment.astimezone(zone).isoformat(),
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime.now(UTC).replace(tzinfo=None),
+        timezones=st.just(UTC),
+    ),
+    st.sampled_from([UTC, timezone(timedelta(hours=8))]),
+)
 #: Long random phrases: what the password policy (zxcvbn score 3) calls hard to guess.
 new_passwords = st.integers(0, 2**64).map(
     lambda n: "-".join(textwrap.wrap(hashlib.sha256(str(n).encode()).hexdigest()[:24], 6))
@@ -84,6 +94,7 @@ FORMATS: dict[str, st.SearchStrategy[str]] = {
     # Issued to the integrator of the world: its feed has entry 1 (firm A's submission).
     "zhizao-feed-cursor": _cursors(POSITION, st.integers(0, 1)),
     "zhizao-quarter": past_quarters,
+    "zhizao-consent-time": consent_times,
     "zhizao-new-password": new_passwords,
     "zhizao-questionnaire-id": questionnaire_ids,
     # The names tests/conftest.py resolves to a public address.

@@ -4,6 +4,7 @@ single-use link, refusal tells them why; an integrator's firm gets its owner fro
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.repository import ClaimRepository
 from app.kit.settings import Settings
 from app.models import AccessClaim, AuditEvent, Enterprise, User
 from tests.factories import (
@@ -23,6 +25,7 @@ from tests.factories import (
 )
 from tests.mailbox import outbox, outbox_link
 from tests.pages import HTML, hidden, sign_in, soup
+from tests.races import at_once, meet_after
 
 CONSENT = {"given_by": "张经理", "given_at": "2026-11-20T09:00:00+08:00", "method": "signed_form"}
 
@@ -210,3 +213,43 @@ def test_integrator_hands_over_a_link_that_makes_the_first_taker_owner(
     assert "Integrator Ltd" in settings_page.select_one("#integrators").get_text()  # type: ignore[union-attr]
     assert client.post(url, headers=headers).status_code == 409  # the firm has its owner
     assert sign_up(other, second["url"], email="late@example.com").status_code == 404
+
+
+def test_two_deciders_at_once_decide_once(
+    client: TestClient,
+    other: TestClient,
+    db: Session,
+    firm: Enterprise,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    file_claim(other, firm.credit_code, "liu@example.com")
+    claim = db.scalar(select(AccessClaim))
+    assert claim is not None
+    owner = db.scalar(select(User).where(User.email == "owner@example.com"))
+    assert owner is not None
+    sign_in(client, owner)
+    sign_in(other, create_user(db, role="official", district_code="310115"))
+    forms = []
+    for browser, decision in ((client, "approve"), (other, "refuse")):
+        page = soup(browser.get(f"/claims/{claim.id}", headers=HTML))
+        form = page.select_one(f"form[action='/claims/{claim.id}']")
+        assert form is not None
+        forms.append(
+            {"csrf_token": hidden(form, "csrf_token"), "decision": decision, "reason": "不认识"}
+        )
+    # Each request reads the claim as pending before either decides.
+    meet_after(monkeypatch, ClaimRepository, "get", 2)
+
+    responses = at_once(
+        partial(browser.post, f"/claims/{claim.id}", data=form, headers=HTML)
+        for browser, form in zip((client, other), forms, strict=True)
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    db.rollback()
+    db.expire_all()
+    decided = db.get(AccessClaim, claim.id)
+    assert decided is not None and decided.status in ("approved", "refused")
+    told = [m.kind for m in outbox(db, "liu@example.com")]
+    assert told[0] == "claim_filed"
+    assert told[1:] == ["claim_approved" if decided.status == "approved" else "claim_refused"]

@@ -179,3 +179,17 @@ def test_unreadable_revenue_is_a_field_error(client: TestClient) -> None:
     response = client.post("/register", data=form, headers=HTML)
     assert response.status_code == 422
     assert soup(response).select_one("#err-annual_revenue_wan") is not None
+
+
+@pytest.mark.parametrize("typed", ["1e999999999", "9e999999亿", "1e30", "-1e999999999"])
+def test_a_revenue_too_large_for_any_number_is_a_field_error(
+    client: TestClient, db: Session, typed: str
+) -> None:
+    """ "1e999999999" (万元) overflowed the decimal arithmetic: 500 on an anonymous form."""
+    form = _register_form(client, annual_revenue_wan=typed)
+    response = client.post("/register", data=form, headers=HTML)
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one("#err-annual_revenue_wan") is not None
+    assert page.select_one("#f-annual_revenue_wan")["value"] == typed  # as typed
+    assert db.scalar(select(Enterprise)) is None

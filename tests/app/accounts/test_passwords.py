@@ -4,19 +4,23 @@ single-use, expiring link stored hashed, and answers alike whether the address h
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.repository import PasswordResetRepository
 from app.auth.security import sha256_hex
 from app.kit import clock
 from app.models import AuditEvent, PasswordReset
 from tests.factories import PASSWORD, create_enterprise, create_user
 from tests.mailbox import outbox, outbox_link
 from tests.pages import HTML, hidden, sign_in, soup
+from tests.races import at_once, meet_after
 
 NEW_PASSWORD = "a new and longer secret"
 
@@ -148,3 +152,36 @@ def test_change_password_needs_the_current_one_and_ends_other_sessions(
     assert client.get("/api/v1/me").status_code == 200  # this session stays
     assert other.get("/api/v1/me").status_code == 401  # the other one ended
     assert sign_in_status(other, "chen@example.com", NEW_PASSWORD) == 200
+
+
+def test_a_reset_link_sent_twice_at_once_is_used_once(
+    client: TestClient, other: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_user(db, enterprise=create_enterprise(db), email="sun@example.com")
+    ask_reset(client, "sun@example.com")
+    path = urlsplit(outbox_link(db, "sun@example.com", "/password/reset/")).path
+    passwords = ["the first new passphrase", "a second different passphrase"]
+    forms = [
+        {
+            "csrf_token": hidden(soup(browser.get(path, headers=HTML)), "csrf_token"),
+            "password": password,
+            "password_again": password,
+        }
+        for browser, password in zip((client, other), passwords, strict=True)
+    ]
+    # Each request reads the link as unused before either writes.
+    meet_after(monkeypatch, PasswordResetRepository, "by_token_hash", 2)
+
+    responses = at_once(
+        partial(browser.post, path, data=form, headers=HTML, follow_redirects=False)
+        for browser, form in zip((client, other), forms, strict=True)
+    )
+
+    assert sorted(r.status_code for r in responses) == [303, 404]
+    [winner] = [p for p, r in zip(passwords, responses, strict=True) if r.status_code == 303]
+    [loser] = [p for p in passwords if p != winner]
+    assert sign_in_status(client, "sun@example.com", winner) == 200
+    assert sign_in_status(client, "sun@example.com", loser) == 401
+    db.rollback()
+    resets = db.scalars(select(AuditEvent).where(AuditEvent.action == "password.reset"))
+    assert len(list(resets)) == 1

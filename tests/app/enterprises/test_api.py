@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.kit import clock
 from app.kit.settings import Settings
+from app.models import Enterprise
 from tests.factories import (
     create_api_key,
     create_enterprise,
@@ -178,6 +183,53 @@ class TestIntegratorRegistration:
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "body.consent"
 
+    @pytest.mark.parametrize(
+        "given_at",
+        [
+            "2999-01-01T00:00:00Z",  # in the future
+            "2026-12-01T12:06:00+08:00",  # six minutes ahead: past the clock skew allowed
+            "0001-01-01T00:00:00Z",  # implausibly long ago (a year typed wrong)
+            "1999-12-31T23:59:59+08:00",  # before 2000 in Shanghai
+            "0001-01-01T00:00:00+14:00",  # before year 1 in UTC
+        ],
+    )
+    def test_consent_given_in_the_future_or_long_ago_is_422(
+        self, client: TestClient, db: Session, settings: Settings, given_at: str
+    ) -> None:
+        key, _ = create_api_key(db, settings)
+        consent = {"given_by": "张经理", "given_at": given_at, "method": "signed_form"}
+        with clock.frozen(datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):  # 12:00 in Shanghai
+            response = client.post(
+                "/api/v1/enterprises",
+                json=enterprise_payload() | {"consent": consent},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == ["body.consent.given_at"]
+        assert db.scalar(select(func.count()).select_from(Enterprise)) == 0
+
+    @pytest.mark.parametrize(
+        "given_at",
+        [
+            "2026-12-01T12:04:00+08:00",  # four minutes ahead: within the clock skew
+            "2026-12-01T04:00:00",  # no offset: UTC
+            "2000-01-01T00:00:00+08:00",  # the first moment accepted
+        ],
+    )
+    def test_consent_given_now_or_since_2000_is_accepted(
+        self, client: TestClient, db: Session, settings: Settings, given_at: str
+    ) -> None:
+        key, _ = create_api_key(db, settings)
+        consent = {"given_by": "张经理", "given_at": given_at, "method": "signed_form"}
+        with clock.frozen(datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):
+            response = client.post(
+                "/api/v1/enterprises",
+                json=enterprise_payload() | {"consent": consent},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        assert response.status_code == 201, response.text
+
     def test_integrator_cannot_see_firm_without_grant(
         self, client: TestClient, db: Session, settings: Settings
     ) -> None:
@@ -200,3 +252,39 @@ class TestIntegratorRegistration:
         login(client, create_user(db, enterprise=create_enterprise(db)))
         response = client.post("/api/v1/enterprises", json=enterprise_payload())
         assert response.status_code == 404
+
+
+class TestFacts:
+    @pytest.mark.parametrize("amount", [1e-300, 0.001, 30_000_000.505, "12.345"])
+    def test_a_money_fact_in_fractions_of_a_fen_is_422(
+        self, client: TestClient, db: Session, amount: object
+    ) -> None:
+        """Money is yuan and fen (two decimals), as the revenue is: 1e-300 was accepted."""
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, enterprise=enterprise))
+        url = f"/api/v1/enterprises/{enterprise.id}/facts"
+        response = client.put(url, json={"facts": {"project_investment_cny": amount}})
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == [
+            "body.facts.project_investment_cny"
+        ]
+        assert client.get(f"/api/v1/enterprises/{enterprise.id}").json()["facts"] == {}
+
+    def test_money_to_the_fen_and_fractional_percentages_are_accepted(
+        self, client: TestClient, db: Session
+    ) -> None:
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, enterprise=enterprise))
+        url = f"/api/v1/enterprises/{enterprise.id}/facts"
+        facts = {"project_investment_cny": 30_000_000.55, "rd_spend_cny": 1.5}
+        response = client.put(url, json={"facts": facts})
+        assert response.status_code == 200, response.text
+        assert response.json()["facts"] == facts
+
+    def test_the_document_states_the_fen(self, client: TestClient) -> None:
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["FactsUpdate"]
+        money = schema["properties"]["facts"]["properties"]["project_investment_cny"]
+        assert {"type": "number", "minimum": 0.0, "maximum": 1e13, "multipleOf": 0.01} in money[
+            "anyOf"
+        ]

@@ -169,6 +169,24 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
     assert stored is not None and stored.facts[money.removeprefix("fact_")] == 2_000_000
 
 
+def test_a_money_fact_in_fractions_of_a_fen_is_a_field_error(
+    client: TestClient, db: Session
+) -> None:
+    enterprise = create_enterprise(db)
+    sign_in(client, create_user(db, enterprise=enterprise))
+    form = soup(client.get("/settings", headers=HTML)).select_one("form[action='/settings/facts']")
+    token = hidden(form, "csrf_token")
+    data = {"csrf_token": token, "fact_project_investment_cny": "1500000.005"}
+    response = client.post("/settings/facts", data=data, headers=HTML)
+    assert response.status_code == 422
+    page = soup(response)
+    assert "两位小数" in page.select_one("#err-fact_project_investment_cny").get_text()
+    assert page.select_one("#f-fact_project_investment_cny")["value"] == "1500000.005"
+    db.rollback()
+    db.expire_all()
+    assert db.get(Enterprise, enterprise.id).facts == {}  # type: ignore[union-attr]
+
+
 def post_profile(
     client: TestClient, csrf: str, name: str, district_code: str, industry_code: str, **sizes: str
 ) -> Any:
@@ -296,3 +314,31 @@ def test_only_the_owner_edits_the_profile(client: TestClient, db: Session) -> No
     assert response.status_code == 404
     db.rollback()
     assert db.get(Enterprise, enterprise.id).name != "篡改"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("typed", ["1e999999999", "1e30"])
+def test_a_revenue_too_large_for_any_number_is_a_field_error(
+    client: TestClient, db: Session, typed: str
+) -> None:
+    """ "1e999999999" (万元) overflowed the decimal arithmetic: 500."""
+    enterprise = create_enterprise(db)
+    sign_in(client, create_user(db, enterprise=enterprise))
+    form = soup(client.get("/settings/profile", headers=HTML)).select_one(
+        "form[action='/settings/profile']"
+    )
+    response = post_profile(
+        client,
+        hidden(form, "csrf_token"),
+        enterprise.name,
+        enterprise.district_code,
+        enterprise.industry_code,
+        employees="120",
+        annual_revenue_wan=typed,
+    )
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one("#err-annual_revenue_wan") is not None
+    assert page.select_one("#f-annual_revenue_wan")["value"] == typed
+    db.rollback()
+    db.expire_all()
+    assert db.get(Enterprise, enterprise.id).annual_revenue_cny == 45_000_000  # type: ignore[union-attr]

@@ -196,6 +196,33 @@ class TestContacts:
         assert client.put(url, json={"contacts": [{"name": ""}]}).status_code == 422
         assert client.put(url, json={"contacts": [{"name": "x", "ssn": "1"}]}).status_code == 422
 
+    @pytest.mark.parametrize(
+        "email", ["not an email", "wang@", "@example.com", "wang@example", "wang@ex ample.com"]
+    )
+    def test_a_contact_email_that_is_no_address_is_422(
+        self, client: TestClient, db: Session, email: str
+    ) -> None:
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, enterprise=enterprise))
+        url = f"/api/v1/enterprises/{enterprise.id}/contacts"
+        body = {"contacts": [{"name": "王经理"}, {"name": "Li Hua", "email": email}]}
+        response = client.put(url, json=body)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == ["body.contacts.1.email"]
+        assert client.get(url).json() == []
+
+    def test_a_contact_email_is_optional_and_kept_as_an_address(
+        self, client: TestClient, db: Session
+    ) -> None:
+        enterprise = create_enterprise(db)
+        login(client, create_user(db, enterprise=enterprise))
+        url = f"/api/v1/enterprises/{enterprise.id}/contacts"
+        body = {"contacts": [{"name": "王经理", "email": " Wang@Example.com "}, {"name": "Li"}]}
+        response = client.put(url, json=body)
+        assert response.status_code == 200, response.text
+        assert [c["email"] for c in client.get(url).json()] == ["wang@example.com", ""]
+
     def test_only_the_firm_and_admins(
         self, client: TestClient, db: Session, settings: Settings
     ) -> None:
