@@ -11,6 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.accounts import claims as claims_module
@@ -48,9 +49,29 @@ def register(
     tried to register with it; a reset link if it was them), and None is returned; the caller
     answers exactly as for a new address. The password is hashed either way (same work, same
     time). A registered credit code is refused first (409), whatever the e-mail.
+
+    Two registrations with one e-mail (or credit code) at the same moment: both pass the checks,
+    the database's unique rule stops the later insert. Its savepoint is rolled back and the
+    checks run again, now seeing the other's committed rows, so the later one is answered as
+    if it had come second (a 202 as for any taken address, or the credit code's 409), not 500.
     """
     begin_write(session)
     password_hash = hash_password(data.user.password)
+    try:
+        with session.begin_nested():
+            return _register_checked(session, principal, settings, data, password_hash)
+    except IntegrityError:
+        logger.info("registration raced another with the same e-mail or credit code")
+    return _register_checked(session, principal, settings, data, password_hash)
+
+
+def _register_checked(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    data: Registration,
+    password_hash: str,
+) -> User | None:
     if enterprise_service.find(session, data.enterprise.credit_code) is not None:
         raise Conflict(
             "An enterprise with this credit code is already registered.",

@@ -34,7 +34,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -326,6 +326,26 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _concurrent_write(request: Request, exc: Exception) -> JSONResponse:
+    """A uniqueness (or other integrity) rule the database enforced where the service's own
+    check had passed: another request wrote the same thing between this one's check and its
+    write (two sign-ups with one e-mail at the same moment). The transaction is rolled back,
+    so nothing of this request was saved, and a retry meets the service's own check and its
+    answer. Logged (with the request id) in case it is not a race but a defect."""
+    with structlog.contextvars.bound_contextvars(request_id=request_id_of(request)):
+        logger.warning(
+            "integrity error answered 409: %s", exc.orig if isinstance(exc, IntegrityError) else exc
+        )
+    return problem_response(
+        request,
+        status=409,
+        problem=Conflict.problem,
+        title=status_title(409),
+        detail="Another request saved the same data at the same moment; nothing of this one "
+        "was saved. Retry it.",
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     request_id = request_id_of(request)
     with structlog.contextvars.bound_contextvars(request_id=request_id):
@@ -347,6 +367,7 @@ PROBLEM_HANDLERS: tuple[tuple[type[Exception], Handler], ...] = (
     (StarletteHTTPException, _http_error),
     (OperationalError, _database_unavailable),
     (PoolTimeout, _database_unavailable),
+    (IntegrityError, _concurrent_write),
     (Exception, _unhandled),
 )
 

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.accounts.repository import UserRepository
 from app.auth.security import sha256_hex
 from app.kit import clock
 from app.kit.clock import utcnow
@@ -15,6 +18,7 @@ from app.mail.worker import MailWorker
 from app.models import AuditEvent, User, WebSession
 from tests.factories import PASSWORD, create_enterprise, create_user, enterprise_payload, login
 from tests.mailbox import outbox, smtp_server
+from tests.races import at_once, meet_after
 
 
 def login_status(client: TestClient, email: str, password: str) -> int:
@@ -198,3 +202,40 @@ class TestCsrf:
         login(client, create_user(db, enterprise=create_enterprise(db)))
         client.headers["X-CSRF-Token"] = "forged"
         assert client.delete("/api/v1/session").status_code == 403
+
+
+@pytest.mark.parametrize("same", ["email", "credit_code"])
+def test_two_registrations_of_one_address_or_firm_at_once_are_answered_as_one_after_the_other(
+    app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch, same: str
+) -> None:
+    """Both passed the checks and the later insert broke the unique rule: a 500 (PostgreSQL;
+    found by fuzzing). Now the later one is checked again and answered as if it came second:
+    202 as for a taken address (its owner mailed), or the credit code's 409."""
+    meet_after(monkeypatch, UserRepository, "get_by_email", 2)
+    firm = enterprise_payload()
+    bodies = [
+        {
+            "enterprise": firm if same == "credit_code" else enterprise_payload(),
+            "user": {
+                "email": "race@example.com" if same == "email" else f"race{n}@example.com",
+                "password": "long enough password",
+            },
+        }
+        for n in range(2)
+    ]
+    browsers = [TestClient(app, base_url="http://testserver") for _ in bodies]
+    try:
+        statuses = at_once(
+            [
+                lambda b=browser, body=body: b.post("/api/v1/accounts/register", json=body)
+                for browser, body in zip(browsers, bodies, strict=True)
+            ]
+        )
+    finally:
+        for browser in browsers:
+            browser.close()
+    codes = sorted(response.status_code for response in statuses)
+    assert codes == ([202, 202] if same == "email" else [202, 409]), [r.text for r in statuses]
+    db.rollback()
+    emails = [b["user"]["email"] for b in bodies]
+    assert db.scalar(select(func.count()).select_from(User).where(User.email.in_(emails))) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 
 from app.kit.errors import PROBLEM_HANDLERS, Forbidden, InvalidInput, status_title
 from app.kit.guards import InsufficientScope
@@ -38,6 +39,11 @@ def _app() -> FastAPI:
     @app.get("/scoped")
     def scoped() -> None:
         raise InsufficientScope("The key lacks a scope.")
+
+    @app.post("/raced")
+    def raced() -> None:
+        """A unique rule the database enforced after the service's own check had passed."""
+        raise IntegrityError("INSERT …", {}, Exception("duplicate key value"))
 
     return app
 
@@ -94,3 +100,12 @@ def test_a_body_json_cannot_read_is_the_malformed_json_problem() -> None:
         problem = response.json()
         assert problem["type"].endswith("/malformed-json"), problem
         assert [e["field"] for e in problem["errors"]] == ["body"]
+
+
+def test_a_write_another_request_made_first_is_a_409_not_a_500() -> None:
+    """Two acceptances of different invitations with one e-mail at the same moment: the later
+    insert broke the unique rule and answered 500."""
+    response = TestClient(_app(), raise_server_exceptions=False).post("/raced")
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["type"].endswith("/conflict") and "Retry" in problem["detail"]
