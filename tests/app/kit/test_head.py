@@ -59,8 +59,15 @@ def test_a_streamed_body_is_dropped_whole() -> None:
         methods.append(scope["method"])
         await inner(scope, receive, send)
 
+    requests = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        """The request once, then nothing until the response ends (as a server does; a
+        receive that answers at once makes the response's disconnect listener spin)."""
+        for message in requests:
+            return message
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
 
     async def send(message: Message) -> None:
         seen.append(message)
