@@ -830,7 +830,7 @@ def what_if(page: Page, assessment_id: uuid.UUID, htmx: HtmxDep) -> Response:
         if value is None:
             continue
         hypothetical[qid] = value
-    outcome: dict[str, Any] = {"errors": {}, "changed": [], "scored": None}
+    outcome: dict[str, Any] = {"errors": {}, "changed": [], "scored": None, "unanswered": []}
     if problems:
         outcome["errors"] = {
             qid: issue_message(page.lang, code, questionnaire.find_question(qid))
@@ -849,6 +849,14 @@ def what_if(page: Page, assessment_id: uuid.UUID, htmx: HtmxDep) -> Response:
             }
         else:
             outcome["scored"] = scored.to_dict(page.lang)
+            # Questions the changes bring into play: scored as unanswered here, yet required
+            # before a submit, where their answers count (raising the share of networked
+            # machines from 0 makes two data questions apply).
+            outcome["unanswered"] = [
+                question
+                for question in applicable_questions(questionnaire, hypothetical, profile)
+                if question.required and hypothetical.get(question.id) is None
+            ]
             outcome["changed"] = [
                 questionnaire.question(qid)
                 for qid in submitted

@@ -3,17 +3,19 @@ form posts) and with htmx (``HX-Request``: autosave answering with the re-render
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.enterprises.service import scoring_profile
-from app.models import Enterprise
-from scoring import Questionnaire
+from app.models import Enterprise, Result
+from scoring import Questionnaire, applicable_questions
 from tests.answers import FULL, complete_answers
 from tests.factories import create_enterprise, create_user
 from tests.pages import HTML, HTMX, hidden, sign_in, soup, texts
@@ -175,6 +177,57 @@ def test_what_if_scores_without_saving(
     assert full.select_one("h1") is not None and full.select_one("#what-if-result strong")
     after = browser.get(f"/api/v1/assessments/{assessment_id}").json()
     assert after["answers"] == before["answers"] and after["etag"] == before["etag"]
+
+
+def test_what_if_names_the_questions_its_answers_bring_into_play(
+    signed_in: TestClient,
+    db: Session,
+    enterprise: Enterprise,
+    full_questionnaire: Questionnaire,
+) -> None:
+    """A result kept before plans stopped bringing required questions into play has a step
+    raising the share of networked machines from 0: the what-if showed "next rung reached"
+    scoring the two data questions that then apply as unanswered (the roadmap audit). Now it
+    names them and calls its figure provisional."""
+    profile = scoring_profile(enterprise)
+    answers = complete_answers(full_questionnaire, profile, 0.3) | {"dat_networked": 0}
+    applicable = applicable_questions(full_questionnaire, answers, profile)
+    answers = {q.id: answers[q.id] for q in applicable if q.id in answers}
+    created = signed_in.post(
+        f"/api/v1/enterprises/{enterprise.id}/assessments", json={"questionnaire_id": FULL}
+    ).json()
+    put = signed_in.put(
+        f"/api/v1/assessments/{created['id']}/answers",
+        json={"answers": answers},
+        headers={"If-Match": created["etag"]},
+    )
+    assert put.status_code == 200, put.text
+    submitted = signed_in.post(
+        f"/api/v1/assessments/{created['id']}/submit", headers={"If-Match": put.json()["etag"]}
+    )
+    assert submitted.status_code == 200, submitted.text
+    result = db.query(Result).filter_by(assessment_id=uuid.UUID(created["id"])).one()
+    payload = copy.deepcopy(result.payload)
+    for lang in ("zh", "en"):
+        steps = payload[lang]["roadmap"]["steps"]
+        steps.insert(0, steps[0] | {"question_id": "dat_networked", "target": 10})
+    db.execute(update(Result).where(Result.id == result.id).values(payload=payload))
+    db.commit()
+    fragment = soup(
+        signed_in.get(
+            f"/assessments/{created['id']}/what-if",
+            params={"dat_networked": "10"},
+            headers=HTMX,
+        )
+    )
+    listed = texts(fragment, "#what-if-unanswered li")
+    newly = [
+        q.text.zh
+        for q in applicable_questions(full_questionnaire, answers | {"dat_networked": 10}, profile)
+        if q.required and q.id not in answers and q.id != "dat_networked"
+    ]
+    assert newly and listed == newly
+    assert fragment.select_one(".tag-up") is None
 
 
 @pytest.mark.parametrize("typed", ["1e200000", "9" * 5000])
