@@ -118,25 +118,18 @@ class InvitationRepository:
         return self.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
 
     def use_up(self, invitation: Invitation, now: datetime) -> bool:
-        """Mark ``invitation`` accepted if it still is open (not accepted, withdrawn or expired),
-        in one conditional UPDATE: of requests that use one link at once exactly one gets True
-        (on PostgreSQL the others wait for its row lock, then find the row used; SQLite's
-        writers take turns)."""
-        result = self.session.execute(
-            update(Invitation)
-            .where(
-                Invitation.id == invitation.id,
+        """Mark ``invitation`` accepted if it still is open (not accepted, withdrawn or expired):
+        of requests that use one link at once exactly one gets True (:func:`_update_if`)."""
+        return _update_if(
+            self.session,
+            invitation,
+            [
                 Invitation.accepted_at.is_(None),
                 Invitation.revoked_at.is_(None),
                 Invitation.expires_at > now,
-            )
-            .values(accepted_at=now)
-            .execution_options(synchronize_session=False)
+            ],
+            accepted_at=now,
         )
-        if cast(CursorResult[Any], result).rowcount != 1:
-            return False
-        set_committed_value(invitation, "accepted_at", now)  # what the row holds now
-        return True
 
     def open_for(
         self, enterprise_id: uuid.UUID, *, email: str | None = None, firm_role: str | None = None
@@ -167,22 +160,14 @@ class PasswordResetRepository:
         )
 
     def use_up(self, reset: PasswordReset, now: datetime) -> bool:
-        """Mark ``reset`` used if it still is unused and unexpired, in one conditional UPDATE:
-        of requests that use one link at once exactly one gets True."""
-        result = self.session.execute(
-            update(PasswordReset)
-            .where(
-                PasswordReset.id == reset.id,
-                PasswordReset.used_at.is_(None),
-                PasswordReset.expires_at > now,
-            )
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
+        """Mark ``reset`` used if it still is unused and unexpired: of requests that use one link
+        at once exactly one gets True (:func:`_update_if`)."""
+        return _update_if(
+            self.session,
+            reset,
+            [PasswordReset.used_at.is_(None), PasswordReset.expires_at > now],
+            used_at=now,
         )
-        if cast(CursorResult[Any], result).rowcount != 1:
-            return False
-        set_committed_value(reset, "used_at", now)
-        return True
 
     def unused_of(self, user_id: uuid.UUID) -> list[PasswordReset]:
         return list(
@@ -211,22 +196,15 @@ class ClaimRepository:
     ) -> bool:
         """Record the decision if ``claim`` is still pending, in one conditional UPDATE: of two
         deciders at once exactly one gets True."""
-        result = self.session.execute(
-            update(AccessClaim)
-            .where(AccessClaim.id == claim.id, AccessClaim.status == "pending")
-            .values(status=status, reason=reason, decided_by=decided_by, decided_at=now)
-            .execution_options(synchronize_session=False)
+        return _update_if(
+            self.session,
+            claim,
+            [AccessClaim.status == "pending"],
+            status=status,
+            reason=reason,
+            decided_by=decided_by,
+            decided_at=now,
         )
-        if cast(CursorResult[Any], result).rowcount != 1:
-            return False
-        for name, value in (
-            ("status", status),
-            ("reason", reason),
-            ("decided_by", decided_by),
-            ("decided_at", now),
-        ):
-            set_committed_value(claim, name, value)
-        return True
 
     def pending_of(self, enterprise_id: uuid.UUID, email: str) -> AccessClaim | None:
         return self.session.scalar(
@@ -294,3 +272,27 @@ class AttemptRepository:
 
     def purge_before(self, before: datetime) -> None:
         self.session.execute(delete(AuthAttempt).where(AuthAttempt.at < before))
+
+
+def _update_if(
+    session: Session,
+    row: Invitation | PasswordReset | AccessClaim,
+    conditions: list[Any],
+    **values: Any,
+) -> bool:
+    """Set ``values`` on ``row`` if ``conditions`` still hold, in one conditional UPDATE whose
+    row count decides: of requests that try at once exactly one gets True (on PostgreSQL the
+    others wait for its row lock, then find the conditions gone; SQLite's writers take turns).
+    The loaded ``row`` is then given the values the database now holds."""
+    model = type(row)
+    result = session.execute(
+        update(model)
+        .where(model.id == row.id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    return True
