@@ -5,6 +5,7 @@ from __future__ import annotations
 from babel.messages.pofile import read_po
 
 from app.kit.i18n import tr
+from scoring import RUNGS
 from tools.catalogs import compiled, extracted_ids, po_path
 
 
@@ -28,3 +29,18 @@ def test_compiled_catalogs_match_their_sources() -> None:
 def test_python_strings_translate_with_placeholders() -> None:
     assert tr("zh", "At least %(n)s characters.", n=10) == "至少 10 个字符。"
     assert tr("en", "At least %(n)s characters.", n=10) == "At least 10 characters."
+
+
+def test_a_rung_name_is_not_followed_by_another_level_word() -> None:
+    """Every rung's Chinese name ends in 级 (起步级 … 引领级): "{rung_name}」级" printed
+    "3.25「规范级」级" in the report (found reading the PDF of a fresh clone)."""
+    assert all(rung.name.zh.endswith("级") for rung in RUNGS)
+    with po_path("zh_CN").open("rb") as handle:
+        catalog = read_po(handle, locale="zh_CN")
+    doubled = [
+        message.id
+        for message in catalog
+        if message.id
+        and any(f"{{{name}}}」级" in message.string for name in ("rung_name", "next_name"))
+    ]
+    assert doubled == []
