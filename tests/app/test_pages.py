@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.kit.settings import PROJECT_ROOT
 from app.models import User
+from scoring import Questionnaire
+from scoring.ladder import RUNGS
+from scoring.loader import load_questionnaire_dir
 from tests.factories import PASSWORD, create_enterprise, create_user
 from tests.pages import HTML, HTMX, hidden, sign_in, soup
 
@@ -40,6 +44,34 @@ def test_accept_language_then_cookie_choose_english(client: TestClient) -> None:
     assert response.headers["location"] == "/register"
     page = soup(client.get("/", headers={**HTML, "accept-language": "en"}))
     assert page.html["lang"] == "zh-CN"
+
+
+def _newest_full_questionnaire() -> Questionnaire:
+    versions = load_questionnaire_dir(PROJECT_ROOT / "questionnaires")
+    return max(
+        (q for q in versions if q.id == "smart-manufacturing-maturity"), key=lambda q: q.version
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_home_names_the_ladder_and_the_time_as_the_service_defines_them(
+    client: TestClient, lang: str
+) -> None:
+    """The promise on the home page is the scoring's own ladder (its lowest and highest rung,
+    by level and name) and the questionnaire's own estimate of its length (it said 'pre-3.0' to
+    'smart', rungs the ladder no longer has, and 30 minutes where the questionnaire says 20)."""
+    language = {"zh": "zh-CN", "en": "en"}[lang]
+    text = soup(client.get("/", headers={**HTML, "accept-language": language})).get_text()
+    lowest, highest = RUNGS[0], RUNGS[-1]
+    for rung in (lowest, highest):
+        assert str(rung.level) in text and rung.name.get(lang) in text
+    estimate = re.search(
+        r"约 (\d+) 分钟" if lang == "zh" else r"about (\d+) minutes",
+        _newest_full_questionnaire().description.get(lang),  # type: ignore[union-attr]
+    )
+    assert estimate is not None
+    minutes = re.findall(r"约 ?(\d+) ?分钟" if lang == "zh" else r"about (\d+) minutes", text)
+    assert minutes and set(minutes) == {estimate.group(1)}
 
 
 def test_language_switch_never_redirects_off_site(client: TestClient) -> None:
