@@ -1310,11 +1310,18 @@ def _amount_text(amount: Decimal, kind: Kind, note: Text, *, ceiling: bool) -> T
     return Text(f"{zh}{money}元{note.zh}", f"{en} {money} CNY{note.en}")
 
 
-def amount_label(amount: Decimal, *, ceiling: bool = False) -> Text:
-    """An amount in a list of sums (the total's breakdown): "¥60,000", or for a maximum
-    (``Estimate.ceiling``) "最高¥60,000" / "up to ¥60,000"."""
-    money = f"¥{yuan(amount)}"
-    return Text(f"最高{money}", f"up to {money}") if ceiling else Text(money, money)
+def amount_label(amount: Decimal, *, kind: str, ceiling: bool = False) -> Text:
+    """An amount in a list of sums (the total's breakdown), worded as the programme's own
+    estimate is (:func:`estimate_benefit`): a fixed amount as it is ("60,000元"), a cap alone
+    as a maximum ("最高60,000元" / "up to 60,000 CNY"), a rate × basis as an estimate ("约…" /
+    "about …", or "最高约…" / "up to …" for a ceiling rate)."""
+    money = yuan(amount)
+    if kind == "fixed":
+        return Text(f"{money}元", f"{money} CNY")
+    if kind == "up_to":
+        return Text(f"最高{money}元", f"up to {money} CNY")
+    zh, en = ("最高约", "up to") if ceiling else ("约", "about")
+    return Text(f"{zh}{money}元", f"{en} {money} CNY")
 
 
 def estimate_benefit(benefit: Benefit, profile: Profile, *, kind: Kind = "grant") -> Estimate:

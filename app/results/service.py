@@ -276,8 +276,8 @@ class SubsidySection:
     summary: str
     groups: tuple[OutcomeGroup, ...]
     total: CashTotalRead | None
-    #: The programmes the total adds: (name, amount: "¥60,000", or "up to ¥60,000" / "最高¥60,000"
-    #: where the amount is a maximum, ``Estimate.ceiling``).
+    #: The programmes the total adds: (name, amount worded as the programme's own estimate:
+    #: ``scoring.subsidies.amount_label``).
     included: tuple[tuple[str, str], ...]
     unlocks: tuple[UnlockView, ...]
     gaps: tuple[CoverageRead, ...]
@@ -290,9 +290,13 @@ PROFILE_FORM = "/settings#profile-h"
 
 def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> SubsidySection:
     """The stored advice grouped by outcome, with labels, each near match's fixing roadmap
-    steps (among the first ``shown_steps``, those the page or PDF lists) and each unlock's
-    link to the facts form: what the result page and the PDF show."""
-    steps = list(((result.roadmap or {}).get("steps")) or [])[:shown_steps]
+    steps (those the page or PDF lists: a version-2 plan whole, as it is listed, a version-1
+    roadmap's first ``shown_steps``) and each unlock's link to the facts form: what the result
+    page and the PDF show."""
+    roadmap = result.roadmap or {}
+    steps = list(roadmap.get("steps") or [])
+    if roadmap.get("version") != 2:
+        steps = steps[:shown_steps]
     names = {match.id: match.name for match in result.subsidies}
     advice = result.subsidy_advice
 
@@ -323,8 +327,10 @@ def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> Subs
 
         def amount(pid: str) -> str:
             estimate = estimates.get(pid)
-            value = Decimal((estimate.amount_cny if estimate else None) or 0)
-            return amount_label(value, ceiling=bool(estimate and estimate.ceiling)).get(lang)
+            if estimate is None:
+                return amount_label(Decimal(0), kind="fixed").get(lang)
+            value = Decimal(estimate.amount_cny or 0)
+            return amount_label(value, kind=estimate.kind, ceiling=estimate.ceiling).get(lang)
 
         included = tuple((names.get(pid, pid), amount(pid)) for pid in total.programmes)
     unlocks = tuple(

@@ -12,11 +12,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.assessments.pages import ROADMAP_STEPS
 from app.kit import clock
+from app.kit.settings import Settings
 from app.models import Result
+from app.reports.context import MAX_STEPS
 from scoring import Questionnaire
 from scoring.conditions import PROFILE_FIELDS, iter_leaves
 from scoring.facts import DERIVED_FROM, FACTS_BY_NAME
+from tests.answers import submit_assessment
+from tests.app.reports.test_context import context as context_of
 from tests.app.subsidies.test_api import FORMAT_1, ON, SONGJIANG, SONGJIANG_FACTS, _submit
 from tests.factories import create_enterprise, create_user, login
 from tests.pages import HTML, soup
@@ -76,15 +81,33 @@ def test_total_names_what_it_left_out_and_why(
     included = [li.get_text() for li in total.select("ul > li") if not li.find_parent("details")]
     assert len(included) == 3 and any("贷款贴息" in text for text in included)
     # "≤ 30 %" of the testing contract is a ceiling: up to; the 50 % interest subsidy is exact
-    assert "检验检测认证服务支持（“一测多证”）: 最高¥60,000" in included
-    assert "技改和设备更新项目银行贷款贴息: ¥1,200,000" in included
+    assert "检验检测认证服务支持（“一测多证”）: 最高约60,000元" in included
+    assert "技改和设备更新项目银行贷款贴息: 约1,200,000元" in included
     english = page(client, submitted, "en").select_one("#subsidy-total")
-    assert any(li.get_text().endswith(": up to ¥60,000") for li in english.select("ul > li")), (
+    assert any(li.get_text().endswith(": up to 60,000 CNY") for li in english.select("ul > li")), (
         english.get_text()
     )
     left_out = total.select_one("#left-out").get_text()
     assert "技改和设备更新项目融资租赁补贴" in left_out and "不可叠加" in left_out
     assert "税收优惠单列" in left_out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_totals_parts_are_worded_as_each_programmes_own_estimate(
+    client: TestClient, submitted: dict[str, Any], lang: str
+) -> None:
+    """A part of the total reads as the programme's own estimate does ("约…元", "最高约…元",
+    "最高…元", "…元"): the breakdown showed "¥1,200,000" for an estimate of "约1,200,000元"."""
+    shown = client.get(
+        f"/api/v1/assessments/{submitted['assessment_id']}/result", params={"lang": lang}
+    ).json()
+    names = {m["name"]: m for m in shown["subsidies"]}
+    total = page(client, submitted, lang).select_one("#subsidy-total")
+    parts = [li.get_text() for li in total.select("ul > li") if not li.find_parent("details")]
+    assert len(parts) == len(shown["subsidy_advice"]["total"]["programmes"]) == 3
+    for part in parts:
+        name, _, amount = part.rpartition(": ")
+        assert names[name]["estimate"]["text"].startswith(amount), part
 
 
 def test_every_match_shows_source_confidence_and_last_confirmed(
@@ -173,3 +196,40 @@ def test_the_facts_form_asks_every_fact_the_matcher_uses(
             label = form.select_one(f'label[for="f-fact_{name}"]')
             assert form.find(id=f"f-fact_{name}") is not None and label is not None, name
             assert label.get_text(strip=True).startswith(FACTS_BY_NAME[name].label.get(lang))
+
+
+def test_a_near_match_names_every_plan_step_that_gets_there(
+    client: TestClient, db: Session, settings: Settings, full_questionnaire: Questionnaire
+) -> None:
+    """A version-2 plan is listed whole, and so are the steps that fix a near match: a rung or
+    overall target by the whole plan, a stage target by the plan's steps in that stage (the
+    page named only steps 1–10 and the PDF 1–8 of a 25-step plan whose later steps the basic
+    smart-factory tier's stage target needed)."""
+    enterprise = create_enterprise(db, **SONGJIANG)
+    login(client, create_user(db, enterprise=enterprise))
+    with clock.frozen(ON):
+        result = submit_assessment(client, enterprise, full_questionnaire, position=0.2)
+    steps = result["roadmap"]["steps"]
+    assert result["roadmap"]["version"] == 2 and len(steps) > ROADMAP_STEPS > MAX_STEPS
+
+    def expected(match: dict[str, Any]) -> set[int]:
+        wanted: set[int] = set()
+        for item in match["todo"]:
+            field = str(item.get("field", ""))
+            for number, step in enumerate(steps, 1):
+                if field in ("result.overall", "result.rung") or (
+                    field == f"result.stages.{step['stage_id']}"
+                ):
+                    wanted.add(number)
+        return wanted
+
+    near = [m for m in result["subsidies"] if m["outcome"] == "near" and expected(m)]
+    assert any(max(expected(m)) > ROADMAP_STEPS for m in near)
+    html = page(client, result)
+    report = context_of(db, settings, result["assessment_id"], "zh").subsidies
+    in_report = {v.match.id: v for g in report.groups for v in g.matches}
+    for match in near:
+        li = html.select_one(f"#programme-{match['id']}")
+        linked = {int(a["href"].removeprefix("#step-")) for a in li.select('a[href^="#step-"]')}
+        assert linked == expected(match), match["id"]
+        assert {f.number for f in in_report[match["id"]].fixes} == expected(match), match["id"]
