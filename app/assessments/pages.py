@@ -61,7 +61,7 @@ from scoring import (
     applicable_questions,
     score,
 )
-from scoring.ladder import score_label
+from scoring.ladder import rung_above, score_label
 
 router = domain_router(include_in_schema=False)
 
@@ -777,6 +777,7 @@ def _result_context(page: FirmPage, assessment_id: uuid.UUID) -> dict[str, Any] 
         "score_line": score_label(overall, rung, page.lang),
         "stage_titles": stage_titles,
         "rungs": RUNGS,
+        "at_top": rung_above(rung) is None,
         "ladder_svg": charts.ladder_svg(
             float(rung),
             None if overall is None else float(overall),

@@ -40,6 +40,16 @@ def shanghai_date(moment: datetime | None = None) -> date:
     return (moment or utcnow()).astimezone(SHANGHAI).date()
 
 
+def calendar_day(value: date | datetime) -> date:
+    """The day a firm reads for ``value``: a timestamp (kept in UTC; a naive one is taken as
+    UTC) on Shanghai's calendar (:func:`shanghai_date`), as the report, a programme's window and
+    the report's file name read it; a plain date as it is. The pages printed UTC's date, a day
+    before the PDF's for anything submitted between midnight and 08:00 in Shanghai."""
+    if not isinstance(value, datetime):
+        return value
+    return shanghai_date(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
 class FrozenClock:
     """A clock standing still at ``now`` until moved with :meth:`advance` or :meth:`set`."""
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from app.kit.clock import shanghai_date
 from app.kit.conditional import PRIVATE_REVALIDATE, IfNoneMatch, content_language, etag_matches
 from app.kit.db import SessionDep
 from app.kit.errors import problem_responses
@@ -79,7 +80,7 @@ async def get_report_pdf(
         pdf = await renderer.render_async(key, context)
         await run_in_threadpool(service.store, session, located, pdf)
     submitted = located.assessment.submitted_at
-    day = submitted.strftime("%Y%m%d") if submitted else "draft"
+    day = shanghai_date(submitted).strftime("%Y%m%d") if submitted else "draft"
     filename = f"zhizao-report-{day}-{located.assessment.id.hex[:8]}-{lang}.pdf"
     headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return Response(pdf, media_type="application/pdf", headers=headers)

@@ -17,12 +17,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from app.assessments.schemas import KpiComparison
-from app.kit.clock import SHANGHAI, utcnow
-from app.kit.i18n import Lang, html_lang
+from app.kit.clock import calendar_day, utcnow
+from app.kit.i18n import BABEL_LOCALES, Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
@@ -84,15 +85,14 @@ def fmt_score(value: object) -> str:
 
 
 def fmt_date(moment: datetime, lang: str) -> str:
-    local = moment.astimezone(SHANGHAI) if moment.tzinfo else moment
+    local = calendar_day(moment)
     if lang == "zh":
         return f"{local.year}年{local.month}月{local.day}日"
     return f"{local.day} {local.strftime('%b')} {local.year}"
 
 
 def fmt_short_date(moment: datetime) -> str:
-    local = moment.astimezone(SHANGHAI) if moment.tzinfo else moment
-    return local.strftime("%Y-%m-%d")
+    return calendar_day(moment).isoformat()
 
 
 def fmt_cny(amount: object, lang: str) -> str:
@@ -395,8 +395,8 @@ def report_context(
         ladder_svg=charts.ladder_svg(float(rung), overall, lang=lang, font_family=font_family),
         radar_svg=radar,
         stages=stages,
-        held_back=_held_back(held, stage_titles, lang),
-        roadmap=_roadmap(roadmap_payload, stage_titles, lang),
+        held_back=_held_back(held, stage_titles, lang, at_top=next_rung is None),
+        roadmap=_roadmap(roadmap_payload, stage_titles, lang, at_top=next_rung is None),
         subsidies=results.subsidy_section(stored, lang, shown_steps=MAX_STEPS),
         crosswalk={
             "cmmm": str(crosswalk.get("cmmm", info.crosswalk.cmmm.get(lang))),
@@ -530,11 +530,12 @@ def _stage_rows(
 
 
 def _held_back(
-    held: Sequence[Mapping[str, Any]], stage_titles: Mapping[str, str], lang: Lang
+    held: Sequence[Mapping[str, Any]], stage_titles: Mapping[str, str], lang: Lang, *, at_top: bool
 ) -> list[str]:
     t = labels(lang)
     if not held:
-        return [t["held_none"]]
+        # Nothing holds back a firm on the top rung, nor one with no stage scored (no score).
+        return [t["held_none"] if at_top else t["held_unscored"]]
     lines: list[str] = []
     for item in held:
         values = {
@@ -570,11 +571,17 @@ def _step(number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str])
 
 
 def _roadmap(
-    roadmap: Mapping[str, Any] | None, stage_titles: Mapping[str, str], lang: Lang
+    roadmap: Mapping[str, Any] | None,
+    stage_titles: Mapping[str, str],
+    lang: Lang,
+    *,
+    at_top: bool,
 ) -> RoadmapView:
     t = labels(lang)
     if not roadmap or roadmap.get("next_rung") is None:
-        return RoadmapView(None, "", t["roadmap_none"], [], 0, [], "", True)
+        return RoadmapView(
+            None, "", t["roadmap_top" if at_top else "roadmap_none"], [], 0, [], "", True
+        )
     next_rung = _decimal(roadmap["next_rung"])
     next_name = rung_info(next_rung).name.get(lang)
     if roadmap.get("version") == 2:
@@ -683,11 +690,12 @@ def _trend(
 
 
 def fmt_number(value: float | None, unit: str, lang: Lang) -> str:
-    """A recorded figure as entered (no trailing zeros) with its unit; "not recorded" if none."""
+    """A recorded figure with its unit as the pages show it (the ``number`` filter: the
+    language's grouping, at most three decimals, so 0.27999999999999997 from a client's float
+    reads 0.28, not seventeen decimals running into the next column); "not recorded" if none."""
     if value is None:
         return labels(lang)["kpi_not_recorded"]
-    number = Decimal(str(value)).normalize()
-    return f"{number:f} {unit}"
+    return f"{format_decimal(value, locale=BABEL_LOCALES[lang])} {unit}"
 
 
 def _kpi_rows(kpis: Sequence[KpiComparison], lang: Lang) -> list[KpiRow]:

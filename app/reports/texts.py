@@ -100,6 +100,9 @@ LABELS: dict[str, Message] = {
         "(no stage may be more than one rung behind).",
     ),
     "held_none": NC_("report", "Nothing: the firm is on the top rung."),
+    "held_unscored": NC_(
+        "report", "Nothing can be said yet: no stage could be scored from the answers given."
+    ),
     # roadmap
     "roadmap": NC_("report", "Roadmap"),
     "roadmap_intro": NC_(
@@ -109,6 +112,7 @@ LABELS: dict[str, Message] = {
         "answer, “target” the option to reach.",
     ),
     "roadmap_none": NC_("report", "No next rung can be reached by changing answers."),
+    "roadmap_top": NC_("report", "The firm is on the top rung: there is no next rung."),
     "step_no": NC_("report", "#"),
     "step_question": NC_("report", "Question"),
     "step_now": NC_("report", "Now"),

@@ -14,6 +14,7 @@ from fontTools.ttLib import TTFont
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.kit import clock
 from app.kit.clock import utcnow
 from app.kit.db import Database
 from app.kit.settings import Settings
@@ -34,6 +35,7 @@ from tests.factories import (
     enterprise_payload,
     login,
 )
+from tests.pages import HTML
 from tests.pdfs import compact, embedded_fonts, font_files, pdf_reader, pdf_text
 
 
@@ -123,6 +125,30 @@ class TestContent:
         response = signed_in.get(url(result["assessment_id"]), headers={"Accept-Language": "en"})
         assert response.headers["content-language"] == "en"
         assert "Smart-manufacturingmaturityreport" in pdf_text(response.content)
+
+    def test_a_submission_after_midnight_in_shanghai_is_dated_there_everywhere(
+        self, signed_in: TestClient, submit: Submit
+    ) -> None:
+        """00:03 in Shanghai is 16:03 UTC the day before: the PDF, its file name and the pages
+        all give Shanghai's day (the pages and the file name gave UTC's, a day before the
+        PDF's)."""
+        with clock.frozen(datetime(2026, 12, 1, 16, 3, tzinfo=UTC)):
+            result = submit()
+        response = signed_in.get(url(result["assessment_id"], "zh"))
+        assert "-20261202-" in response.headers["content-disposition"]
+        assert "提交日期2026年12月2日" in pdf_text(response.content)
+        days = {
+            "zh": ("2026年12月2日", "2026年12月1日"),
+            "en": ("December 2, 2026", "December 1, 2026"),
+        }
+        for lang, (shanghai, utc) in days.items():
+            for page in (
+                f"/assessments/{result['assessment_id']}/result",
+                "/history",
+                "/dashboard",
+            ):
+                html = signed_in.get(page, params={"lang": lang}, headers=HTML).text
+                assert shanghai in html and utc not in html, (lang, page)
 
 
 def renders(origin: str) -> float:

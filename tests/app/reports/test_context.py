@@ -22,6 +22,7 @@ from scoring import Questionnaire
 from tests.answers import submit_assessment
 from tests.app.reports.helpers import FIRM_NAME, Submit
 from tests.factories import create_enterprise, create_user, login
+from tests.pages import HTML
 
 
 def context(db: Session, settings: Settings, assessment_id: Any, lang: Lang) -> ReportContext:
@@ -131,6 +132,43 @@ class TestStoredResult:
             assert built.roadmap.starred == any(s["lifts_binding_stage"] for s in steps)
         assert built.held_back and all(line.endswith(".") for line in built.held_back)
         assert any("Σ" in rule for rule in built.methodology)
+
+    def test_only_a_firm_on_the_top_rung_is_told_nothing_holds_it_back(
+        self, submit: Submit, db: Session, settings: Settings, signed_in: TestClient
+    ) -> None:
+        """A result with nothing holding it back is either on the top rung or has no stage
+        scored (a questionnaire may let every stage go unscored: no score, rung 2.75); the
+        second was told it was on the top rung, and a top-rung firm that no next rung could
+        be reached "by changing answers"."""
+        top = submit(1.0)
+        row = stored_result(db, top["assessment_id"])
+        payload = dict(row.payload)  # the top rung, as all-best answers give it
+        payload["en"] = payload["en"] | {"rung": 4.0, "held_back_by": [], "roadmap": None}
+        row.payload = payload
+        db.commit()
+        built = context(db, settings, top["assessment_id"], "en")
+        assert built.held_back == ["Nothing: the firm is on the top rung."]
+        assert built.roadmap.intro == "The firm is on the top rung: there is no next rung."
+        page = signed_in.get(
+            f"/assessments/{top['assessment_id']}/result", params={"lang": "en"}, headers=HTML
+        ).text
+        assert "Nothing: you are on the top rung." in page
+        assert "You are on the top rung: there is no next rung." in page
+        assert "by changing answers" not in page
+
+        bottom = submit(0.0)
+        db.commit()  # a fresh snapshot: the app committed since
+        row = stored_result(db, bottom["assessment_id"])
+        payload = dict(row.payload)
+        payload["en"] = payload["en"] | {"overall": None, "held_back_by": [], "roadmap": None}
+        row.payload = payload
+        db.commit()
+        built = context(db, settings, bottom["assessment_id"], "en")
+        assert built.rung == "2.75"
+        assert built.held_back == [
+            "Nothing can be said yet: no stage could be scored from the answers given."
+        ]
+        assert built.roadmap.intro == "No next rung can be reached by changing answers."
 
     def test_chinese_name_marked_in_the_english_report(
         self, submit: Submit, db: Session, settings: Settings

@@ -55,3 +55,16 @@ def test_no_kpi_section_when_none_was_recorded(
     result = submit_assessment(signed_in, enterprise, full_questionnaire)
     assert "经营指标" not in report(signed_in, result["assessment_id"], "zh")
     assert "Operatingfigures" not in report(signed_in, result["assessment_id"], "en")
+
+
+def test_a_figure_reads_as_on_the_pages_however_many_decimals_it_was_sent_with(
+    signed_in: TestClient, enterprise: Enterprise, full_questionnaire: Questionnaire
+) -> None:
+    """0.27999999999999997 (0.28 as a client's float arithmetic sends it) printed with all its
+    seventeen decimals ran into the next column; the PDF now shows what the pages show."""
+    result = submit_assessment(
+        signed_in, enterprise, full_questionnaire, kpis={"energy_per_output": 0.27999999999999997}
+    )
+    assert compact("0.28吨标煤/万元") in report(signed_in, result["assessment_id"], "zh")
+    assert "0.2799" not in report(signed_in, result["assessment_id"], "zh")
+    assert compact("0.28 tce per CNY 10,000") in report(signed_in, result["assessment_id"], "en")
