@@ -518,7 +518,7 @@ def _submit(
     assessment.status = "submitted"
     assessment.submitted_at = now
     _bump_version(session, assessment)
-    result = results.record(session, assessment, scored, advice, now)
+    result = results.record(session, assessment, scored, advice, now, profile=profile)
     # Heatmap sums, the integrators' feed and webhook outbox: in this transaction (app/hooks.py).
     events.publish(session, AssessmentSubmitted(enterprise, assessment, result))
     detail: dict[str, Any] = {"rung": str(scored.rung), "result_id": result.id}

@@ -71,7 +71,10 @@ class Enterprise(UUIDPrimaryKey, Timestamped, Base):
 
     def in_reports(self) -> tuple[object, ...]:
         """What a report prints of the profile (its cover; the industry also picks the firm's
-        peers). The rule: the ``revision`` goes up when this changes, and only then. The
+        peers): the name, code and label today, the rest as the result was computed for it
+        (``app.results.service.ASSESSED_AS``) with a note when that differs from today's, or
+        today's for a result kept before submissions recorded it. The rule: the ``revision``
+        goes up when this changes, and only then. The
         revenue is printed only through the size class, so a new revenue in the same class
         leaves the reports current, and so do the declared facts (a report's subsidy advice is
         the one stored at submission). A field the report template starts printing belongs

@@ -124,6 +124,9 @@ class EnterpriseView:
     size_class: str
     employees: int
     synthetic: bool
+    #: The district, industry or size differ today from those the result was computed for (the
+    #: fields above are those it was computed for: ``results.ASSESSED_AS``).
+    profile_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,8 +305,11 @@ def _peer(
     if result.overall is None:
         return PeerView(False, t["peers_no_overall"])
     assert assessment.submitted_at is not None
+    industry_code = (results.assessed_as(result) or {}).get(
+        "industry_code", enterprise.industry_code
+    )
     counts = ReportRepository(session).peer_counts(
-        industry_code=enterprise.industry_code,
+        industry_code=industry_code,
         questionnaire_id=assessment.questionnaire_id,
         as_of=assessment.submitted_at,
         overall=_decimal(result.overall),
@@ -312,8 +318,8 @@ def _peer(
     if counts.total < settings.HEATMAP_MIN_CELL:
         return PeerView(False, t["peers_hidden"].format(min_cell=settings.HEATMAP_MIN_CELL))
     percentile = round(100 * (counts.below + counts.equal / 2) / counts.total)
-    industry = INDUSTRIES.get(enterprise.industry_code)
-    name = enterprise.industry_code if industry is None else getattr(industry, lang)
+    industry = INDUSTRIES.get(industry_code)
+    name = industry_code if industry is None else getattr(industry, lang)
     return PeerView(
         True, t["peers_shown"].format(industry=name, count=counts.total, percentile=percentile)
     )
@@ -346,17 +352,20 @@ def report_context(
     binding = {item["stage_id"] for item in held if item.get("kind") == "stage"}
 
     stages = _stage_rows(questionnaire, stored.stages, next_rung, binding, lang)
-    district = DISTRICTS.get(enterprise.district_code)
-    industry = INDUSTRIES.get(enterprise.industry_code)
+    today = {name: getattr(enterprise, name) for name in results.ASSESSED_AS}
+    assessed = results.assessed_as(result) or today
+    district = DISTRICTS.get(assessed["district_code"])
+    industry = INDUSTRIES.get(assessed["industry_code"])
     enterprise_view = EnterpriseView(
         name=enterprise.name,
         credit_code=enterprise.credit_code,
-        district=enterprise.district_code if district is None else getattr(district, lang),
-        industry_code=enterprise.industry_code,
-        industry=enterprise.industry_code if industry is None else getattr(industry, lang),
-        size_class=label_of(SIZE_CLASSES, enterprise.size_class, lang),
-        employees=enterprise.employees,
+        district=assessed["district_code"] if district is None else getattr(district, lang),
+        industry_code=assessed["industry_code"],
+        industry=assessed["industry_code"] if industry is None else getattr(industry, lang),
+        size_class=label_of(SIZE_CLASSES, assessed["size_class"], lang),
+        employees=assessed["employees"],
         synthetic=bool(enterprise.synthetic),
+        profile_changed=assessed != today,
     )
     reference_label = t["radar_reference"] if next_rung is not None else None
     font_family = report_fonts().family

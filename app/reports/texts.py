@@ -99,6 +99,11 @@ LABELS: dict[str, Message] = {
         "Stage “{stage}” scores {actual}: rung {rung} needs every stage at {needed} or above "
         "(no stage may be more than one rung behind).",
     ),
+    "profile_changed": NC_(
+        "report",
+        "The firm's profile has changed since this assessment: the district, industry and size "
+        "above are those it was scored and matched with.",
+    ),
     "held_none": NC_("report", "Nothing: the firm is on the top rung."),
     "held_unscored": NC_(
         "report", "Nothing can be said yet: no stage could be scored from the answers given."

@@ -81,15 +81,25 @@ def advice_payload(
     return advice.to_dict(lang) | {"funding": funding}
 
 
+#: What of the firm's profile a result keeps as it was at submission (``payload["assessed_as"]``):
+#: the score's applicability and the subsidy advice were computed for it, so the report prints
+#: it, not today's profile (a firm that moved district or grew after submitting was printed in
+#: its new district beside advice matched on the old one).
+ASSESSED_AS = ("district_code", "industry_code", "size_class", "employees")
+
+
 def record(
     session: Session,
     assessment: Assessment,
     scored: ScoreResult,
     advice: SubsidyAdvice,
     at: datetime,
+    *,
+    profile: Mapping[str, object],
 ) -> Result:
     """Store the result of a submission: scores rounded half-up to 2 dp for queries, the full
-    result in each language, the exact scores and the subsidy advice in each language."""
+    result in each language, the exact scores, the subsidy advice in each language and the
+    ``profile`` they were computed for (its :data:`ASSESSED_AS` fields)."""
     payloads = {lang: scored.to_dict(lang) for lang in LANGS}
     subsidies: dict[str, Any] = {"format": 2}
     for lang in LANGS:
@@ -102,7 +112,11 @@ def record(
             overall=None if scored.overall is None else round_score(scored.overall),
             rung=scored.rung,
             stages={k: float(round_score(v)) for k, v in scored.stages.items()},
-            payload={**payloads, "exact": exact_scores(scored)},
+            payload={
+                **payloads,
+                "exact": exact_scores(scored),
+                "assessed_as": {name: profile[name] for name in ASSESSED_AS},
+            },
             subsidies=subsidies,
             computed_at=at,
         )
@@ -110,6 +124,13 @@ def record(
 
 
 # --- reading ---------------------------------------------------------------------------------
+
+
+def assessed_as(result: Result) -> dict[str, Any] | None:
+    """The profile ``result`` was computed for (:data:`ASSESSED_AS`); None for a result kept
+    before submissions recorded it."""
+    stored = result.payload.get("assessed_as")
+    return dict(stored) if isinstance(stored, Mapping) else None
 
 
 #: What ``ResultRead`` takes from the engine's stored result in the chosen language.

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from app.kit import clock
 from app.kit.clock import utcnow
 from app.kit.db import Database
+from app.kit.reference import DISTRICTS
 from app.kit.settings import Settings
-from app.models import Enterprise, ReportJob, ReportPdf
+from app.models import Enterprise, ReportJob, ReportPdf, Result
 from app.observability.metrics import REGISTRY
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.reports import service as report_service
@@ -230,6 +231,34 @@ class TestRenderAhead:
         db.rollback()  # a new transaction sees what the worker and the requests committed
         row = db.get(ReportPdf, (uuid.UUID(result["assessment_id"]), "zh"))
         assert row is not None and f'"{row.content_version}"' == after.headers["etag"]
+
+    def test_a_changed_profile_leaves_the_profile_the_result_was_computed_for(
+        self, signed_in: TestClient, submit: Submit, db: Session, enterprise: Enterprise
+    ) -> None:
+        """The score and the subsidy advice are kept as computed at submission, for the
+        profile of then: the report prints that profile and says it has changed since (a firm
+        that moved from Songjiang to Jiading and grew to 1,200 staff was printed in Jiading,
+        large, beside advice matched as a Songjiang SME)."""
+        firm = db.get(Enterprise, enterprise.id)
+        assert firm is not None and firm.district_code != "310114"
+        before = (firm.district_code, firm.size_class, firm.employees)
+        result = submit()
+        firm.district_code, firm.size_class, firm.employees = "310114", "large", 1200
+        firm.revision += 1  # as the profile form does
+        db.commit()
+        text = pdf_text(signed_in.get(url(result["assessment_id"], "zh")).content)
+        assert compact(f"从业人数{before[2]}") in text and "从业人数1200" not in text
+        assert (
+            compact(DISTRICTS[before[0]].zh) in text and "嘉定区" not in text.split("评估结论")[0]
+        )
+        assert compact("本次评估后企业信息已有变更") in text
+        # A result kept before submissions recorded the profile prints today's, without a note.
+        row = db.query(Result).filter_by(assessment_id=uuid.UUID(result["assessment_id"])).one()
+        row.payload = {k: v for k, v in row.payload.items() if k != "assessed_as"}
+        firm.revision += 1
+        db.commit()
+        text = pdf_text(signed_in.get(url(result["assessment_id"], "zh")).content)
+        assert "从业人数1200" in text and "企业信息已有变更" not in text
 
 
 class TestRefresh:
