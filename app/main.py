@@ -139,6 +139,9 @@ class RequestContextMiddleware:
                 present = {name.lower() for name, _ in headers}
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
                 headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
+                # An API key's budget (app.integrators.ratelimit), on every answer it counted.
+                limits = state.get("rate_limit_headers", ())
+                headers.extend(h for h in limits if h[0] not in present)
             await send(message)
 
         started = time.perf_counter()

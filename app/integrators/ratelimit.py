@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from fastapi import Request, Response
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
@@ -177,6 +177,10 @@ class KeyRateLimiter:
                 raise TooManyRequests(
                     f"Rate limit of {item} for this API key exceeded; retry in {retry_after} s.",
                     retry_after=retry_after,
+                    headers={
+                        "Retry-After": str(retry_after),
+                        **{k.decode(): v.decode() for k, v in _headers(item.amount, 0)},
+                    },
                 )
         tightest = min(
             (
@@ -203,7 +207,7 @@ def _limiter(request: Request) -> KeyRateLimiter:
     return limiter
 
 
-async def rate_limit(request: Request, response: Response) -> None:
+async def rate_limit(request: Request) -> None:
     """Async: with the in-process counters (``memory://``) a request is counted on the event
     loop, saving a trip through the thread pool on every API call; a shared storage's network
     round trip goes through the thread pool."""
@@ -219,5 +223,13 @@ async def rate_limit(request: Request, response: Response) -> None:
     if counted is None:
         return
     item, remaining = counted
-    response.headers["X-RateLimit-Limit"] = str(item.amount)
-    response.headers["X-RateLimit-Remaining"] = str(max(0, remaining))
+    # Sent by the request middleware (``app.main``) on whatever answers the request: a route
+    # that returns its own Response, or an error answer, drops headers set on the dependency's.
+    request.state.rate_limit_headers = _headers(item.amount, remaining)
+
+
+def _headers(limit: int, remaining: int) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        (b"x-ratelimit-limit", str(limit).encode()),
+        (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+    )

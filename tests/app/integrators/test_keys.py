@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -131,6 +132,25 @@ class TestRateLimit:
         tight = settings.model_copy(update={"API_RATE_LIMIT": "3/minute"})
         with TestClient(create_app(tight)) as c:
             yield c
+
+    def test_every_answer_a_key_is_counted_for_carries_its_budget(
+        self, limited: TestClient, integrator: Integrator
+    ) -> None:
+        """Routes that return their own Response (a result, a PDF, a PUT) and error answers
+        (404, 422, the 429 itself) counted against the key without saying so: the headers were
+        set on the dependency's response, which those answers drop."""
+        headers = integrator.headers
+        answers = [
+            limited.get(f"/api/v1/assessments/{uuid.uuid4()}/result", headers=headers),  # 404
+            limited.post("/api/v1/enterprises", json={}, headers=headers),  # 422
+            limited.get("/api/v1/questionnaires/quick-check", headers=headers),  # own Response
+            limited.get("/api/v1/scores", headers=headers),  # 429
+        ]
+        assert [a.status_code for a in answers] == [404, 422, 200, 429]
+        for answer, remaining in zip(answers, (2, 1, 0, 0), strict=True):
+            assert answer.headers["X-RateLimit-Limit"] == "3", answer.status_code
+            assert answer.headers["X-RateLimit-Remaining"] == str(remaining), answer.status_code
+        assert len(answers[-1].headers.get_list("X-RateLimit-Remaining")) == 1
 
     def test_429_problem_with_retry_after_per_key(
         self,
