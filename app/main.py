@@ -75,12 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from app.api import build_api_router
     from app.health.api import router as health_router
+    from app.kit.guards import document_scope_refusals
     from app.kit.routing import include_flat
     from app.observability.api import router as observability_router
 
     # Flat: each request is matched against one list of routes (include_flat's docstring).
     for router in (health_router, observability_router, build_api_router()):
         include_flat(app.router, router)
+    document_scope_refusals(app.routes)
 
     from app.pages import mount_pages
 
