@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scoring.conditions import Facts, iter_leaves
 from scoring.facts import FACTS_BY_NAME, derive_facts, validate_facts
@@ -298,6 +299,38 @@ def test_a_rung_named_in_a_reason_has_the_ladders_name(catalogue: dict[str, Prog
                 named += 1
                 assert en_name == rung_info(Decimal(level)).name.en, (programme.id, leaf.why.en)
     assert named >= 6  # the texts were found
+
+
+def test_english_texts_gloss_the_chinese_terms_they_keep() -> None:
+    """A Chinese term kept in an English text (a proper name, a programme's own name) stands in
+    parentheses after its English gloss, as "AI compute voucher (算力券)" does: "Growth award
+    for 专精特新 little giants" left an English reader with nothing to read."""
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+
+    def unglossed(text: str) -> str:
+        depth, kept = 0, []
+        for char in text:
+            depth += char in "(（"
+            if depth == 0:
+                kept.append(char)
+            depth -= depth > 0 and char in ")）"
+        return "".join(kept)
+
+    def english(node: object) -> list[str]:
+        if isinstance(node, dict):
+            own = [node["en"]] if isinstance(node.get("en"), str) else []
+            return own + [text for value in node.values() for text in english(value)]
+        if isinstance(node, list):
+            return [text for value in node for text in english(value)]
+        return []
+
+    bare = [
+        (path.name, text)
+        for path in sorted(CATALOGUE.glob("*.yaml"))
+        for text in english(yaml.safe_load(path.read_text(encoding="utf-8")))
+        if cjk.search(unglossed(text))
+    ]
+    assert not bare
 
 
 def test_a_programme_is_shown_funding_only_what_it_pays_for(
