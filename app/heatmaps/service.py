@@ -495,3 +495,43 @@ def to_csv(view: HeatmapRead, lang: Lang) -> str:
         writer.writerow([f"# {count_label}"])
         table(band)
     return out.getvalue()
+
+
+# --- the report's peer comparison --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IndustryPeers:
+    """The latest published figures of the verified firms of one industry city-wide: the
+    count band and the share at or above each rung (percent, keyed "3.00" … "4.00"), as every
+    heatmap publishes them (suppressed under the minimum cell, cell-key perturbed)."""
+
+    quarter: str
+    band: str
+    shares: dict[str, int]
+
+
+def published_industry_peers(
+    session: Session, questionnaire_id: str, industry_code: str, at: datetime
+) -> IndustryPeers | None:
+    """The industry's city-wide column in the district × industry table of the quarter of
+    ``at``, as last published; None when nothing is published for it or its cell is
+    suppressed. A firm's report compares it with these published figures only, never with its
+    peers' stored scores: a comparison made live from them (a percentile) could be probed
+    with submissions of chosen scores until it gave away each peer's score."""
+    quarter = quarters.quarter_of(at)
+    found = HeatmapRepository(session).current_table(
+        questionnaire_id, quarter, "district-industry", CITY
+    )
+    if found is None:
+        return None
+    stored = Stored.of(json.loads(found.payload))
+    cell = stored.cell(TOTAL, industry_code)
+    if cell is None or cell == "x" or cell[3] is None:
+        return None
+    _count, band, _mean, shares, _share_of_row = cell
+    return IndustryPeers(
+        quarter=quarters.label(quarter),
+        band=str(band),
+        shares={f"{t / 100:.2f}": int(s) for t, s in zip(RUNG_THRESHOLDS, shares, strict=True)},
+    )

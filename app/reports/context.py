@@ -22,13 +22,13 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from app.assessments.schemas import KpiComparison
+from app.heatmaps import service as heatmaps
 from app.kit.clock import calendar_day, utcnow
 from app.kit.i18n import BABEL_LOCALES, Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
 from app.reports.fonts import report_fonts
-from app.reports.repository import ReportRepository
 from app.reports.texts import (
     SIZE_CLASSES,
     label_of,
@@ -301,27 +301,33 @@ def _peer(
     enterprise: Enterprise,
     lang: Lang,
 ) -> PeerView:
+    """The firm's industry as the heatmaps last published it (``heatmaps.service.
+    published_industry_peers``): the share of its verified firms at or above the firm's rung
+    (3.00 for a firm below it), never a comparison made live from other firms' scores."""
     t = labels(lang)
     if result.overall is None:
         return PeerView(False, t["peers_no_overall"])
     assert assessment.submitted_at is not None
-    industry_code = (results.assessed_as(result) or {}).get(
-        "industry_code", enterprise.industry_code
+    industry_code = str(
+        (results.assessed_as(result) or {}).get("industry_code", enterprise.industry_code)
     )
-    counts = ReportRepository(session).peer_counts(
-        industry_code=industry_code,
-        questionnaire_id=assessment.questionnaire_id,
-        as_of=assessment.submitted_at,
-        overall=_decimal(result.overall),
-        exclude_enterprise_id=enterprise.id,
+    peers = heatmaps.published_industry_peers(
+        session, assessment.questionnaire_id, industry_code, assessment.submitted_at
     )
-    if counts.total < settings.HEATMAP_MIN_CELL:
+    if peers is None:
         return PeerView(False, t["peers_hidden"].format(min_cell=settings.HEATMAP_MIN_CELL))
-    percentile = round(100 * (counts.below + counts.equal / 2) / counts.total)
+    rung = f"{max(_decimal(result.rung), RUNG_LEVELS[1]):.2f}"
     industry = INDUSTRIES.get(industry_code)
     name = industry_code if industry is None else getattr(industry, lang)
     return PeerView(
-        True, t["peers_shown"].format(industry=name, count=counts.total, percentile=percentile)
+        True,
+        t["peers_shown"].format(
+            quarter=peers.quarter,
+            industry=name,
+            band=peers.band,
+            share=peers.shares[rung],
+            rung=rung,
+        ),
     )
 
 

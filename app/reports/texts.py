@@ -193,14 +193,15 @@ LABELS: dict[str, Message] = {
     "peers": NC_("report", "Peer comparison"),
     "peers_shown": NC_(
         "report",
-        "Among {count} verified enterprises in the same industry ({industry}), each with its "
-        "latest assessment up to this submission date, the firm scores above about "
-        "{percentile}% of them.",
+        "In the latest published heatmap ({quarter}), about {share}% of the verified "
+        "enterprises of the same industry city-wide ({industry}; {band} firms) are at or above "
+        "rung {rung}.",
     ),
     "peers_hidden": NC_(
         "report",
-        "Fewer than {min_cell} verified enterprises in the same industry: no comparison is "
-        "shown, to protect each firm's data.",
+        "No figures for the firm's industry have been published for this quarter (none yet, or "
+        "fewer than {min_cell} verified enterprises): no comparison is shown, to protect each "
+        "firm's data.",
     ),
     "peers_no_overall": NC_("report", "This assessment has no overall score to compare."),
     # methodology
@@ -234,9 +235,10 @@ LABELS: dict[str, Message] = {
     ),
     "peer_method": NC_(
         "report",
-        "Peer comparison: verified enterprises of the same GB/T 4754 division and questionnaire, "
-        "each with its latest assessment up to this submission date; percentile = (firms "
-        "below + half the firms equal) ÷ all; not shown under {min_cell} firms.",
+        "Peer comparison: the heatmaps' latest published figures for the submission's quarter "
+        "(district × industry, the city-wide total of the firm's GB/T 4754 division): verified "
+        "enterprises only, counts in bands and shares perturbed as in every heatmap, nothing "
+        "shown under {min_cell} firms; never a comparison made from other firms' own scores.",
     ),
     "disclaimer": NC_(
         "report",

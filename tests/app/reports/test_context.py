@@ -10,6 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.kit.clock import utcnow
 from app.kit.i18n import Lang
 from app.kit.principal import CLI
 from app.kit.settings import Settings
@@ -20,8 +21,10 @@ from app.reports.context import ReportContext
 from app.reports.pdf import render_html
 from scoring import Questionnaire
 from tests.answers import submit_assessment
+from tests.app.heatmaps.helpers import publish_now, verified_firm
+from tests.app.heatmaps.helpers import submit as heatmap_submit
 from tests.app.reports.helpers import FIRM_NAME, Submit
-from tests.factories import create_enterprise, create_user, login
+from tests.factories import create_user, login
 from tests.pages import HTML
 
 
@@ -259,23 +262,11 @@ class TestTrend:
 
 
 class TestPeers:
-    def _peers(
-        self,
-        client: TestClient,
-        db: Session,
-        questionnaire: Questionnaire,
-        count: int,
-        *,
-        verified: bool = True,
-        industry: str = "36",
-    ) -> None:
-        for index in range(count):
-            peer = create_enterprise(db, industry_code=industry, name=f"同行企业{index}")
-            submit_assessment(client, peer, questionnaire, position=0.1 + index * 0.15)
-            db.get(Enterprise, peer.id).verified = verified  # type: ignore[union-attr]
-            db.commit()
+    """The peer comparison reads the heatmaps' latest publication, never other firms' scores:
+    a percentile computed live from them (exact, unperturbed, at once) let a firm that
+    submitted chosen scores read back every peer's score to the hundredth."""
 
-    def test_percentile_shown_from_min_cell_verified_peers(
+    def test_the_comparison_is_the_published_share_of_the_industry(
         self,
         client: TestClient,
         db: Session,
@@ -284,26 +275,32 @@ class TestPeers:
         enterprise: Enterprise,
     ) -> None:
         login(client, create_user(db, role="admin"))
-        self._peers(client, db, full_questionnaire, settings.HEATMAP_MIN_CELL - 1)
-        self._peers(client, db, full_questionnaire, 2, verified=False)
-        self._peers(client, db, full_questionnaire, 2, industry="34")
+        at = utcnow()
+        for index in range(settings.HEATMAP_MIN_CELL - 1):
+            peer = verified_firm(db, industry_code="36", name=f"同行企业{index}")
+            heatmap_submit(db, peer, at, overall=f"{3.0 + index * 0.2:.2f}", rung="3.00")
         mine = submit_assessment(client, enterprise, full_questionnaire, position=0.6)
-        hidden = context(db, settings, mine["assessment_id"], "en")
-        assert not hidden.peer.shown
-        assert f"Fewer than {settings.HEATMAP_MIN_CELL} verified" in hidden.peer.text
+        assert not context(db, settings, mine["assessment_id"], "en").peer.shown  # unpublished
+        publish_now(db, settings.HEATMAP_MIN_CELL)
+        hidden = context(db, settings, mine["assessment_id"], "en").peer
+        assert not hidden.shown and "fewer than" in hidden.text  # too few: suppressed
 
-        self._peers(client, db, full_questionnaire, 1)  # submitted after mine: not counted
-        assert not context(db, settings, mine["assessment_id"], "en").peer.shown
-        again = submit_assessment(client, enterprise, full_questionnaire, position=0.6)
-        shown = context(db, settings, again["assessment_id"], "en")
-        assert shown.peer.shown
-        assert f"Among {settings.HEATMAP_MIN_CELL} verified enterprises" in shown.peer.text
-        overall = Decimal(str(again["overall"]))
-        scores: list[Decimal] = []
-        for row in db.query(Result).all():
-            firm = db.get(Enterprise, row.enterprise_id)
-            assert firm is not None and row.overall is not None
-            if row.enterprise_id != enterprise.id and firm.verified and firm.industry_code == "36":
-                scores.append(row.overall)
-        below = sum(s < overall for s in scores) + sum(s == overall for s in scores) / 2
-        assert f"about {round(100 * below / len(scores))}%" in shown.peer.text
+        peer = verified_firm(db, industry_code="36", name="同行企业末")
+        heatmap_submit(db, peer, at, overall="3.80", rung="3.75")
+        publish_now(db, settings.HEATMAP_MIN_CELL)
+        rung = f"{max(mine['rung'], 3.0):.2f}"
+        published = client.get(
+            "/api/v1/heatmaps",
+            params={"cut": "district-industry", "metric": "share", "rung": rung},
+        ).json()
+        column = [label["key"] for label in published["columns"]].index("36")
+        total = published["column_totals"][column]
+        shown = context(db, settings, mine["assessment_id"], "en").peer
+        assert shown.shown, shown.text
+        assert f"about {round(total['value'])}% of the verified" in shown.text
+        assert f"{total['count_band']} firms" in shown.text and f"rung {rung}" in shown.text
+
+        # A submission of any score changes nothing until the next publication.
+        probe = verified_firm(db, industry_code="36", name="试探企业")
+        heatmap_submit(db, probe, utcnow(), overall="3.99", rung="3.75")
+        assert context(db, settings, mine["assessment_id"], "en").peer.text == shown.text
