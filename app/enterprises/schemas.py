@@ -182,12 +182,30 @@ EARLIEST_CONSENT = datetime(2000, 1, 1, tzinfo=SHANGHAI)
 CONSENT_TIME_FORMAT = "zhizao-consent-time"
 #: Longer text is no RFC 3339 date-time ("2026-11-20T09:00:00.123456+08:00" is 32).
 MAX_CONSENT_TIME_CHARS = 64
+#: RFC 3339 ``date-time`` (section 5.6): date, "T", time with seconds, optional fraction, and
+#: the offset "Z" or ±hh:mm (T and Z in either case, as the RFC allows). The offset may be left
+#: out (then UTC: the documented leniency). Pydantic's own datetime parsing is wider: it took a
+#: date alone, Unix seconds as a number or a string, a space for the T, "+0800"; none of those
+#: is the format the document declares.
+CONSENT_TIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+)
+_CONSENT_TIME = re.compile(CONSENT_TIME_PATTERN)
 
 
 def _consent_time_text(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_CONSENT_TIME_CHARS:
+    """Only RFC 3339 text reaches pydantic's datetime parsing (which checks the values)."""
+    if not isinstance(value, str):
+        raise ValueError('must be an RFC 3339 date-time string, e.g. "2026-11-20T09:00:00+08:00"')
+    if len(value) > MAX_CONSENT_TIME_CHARS:
         raise ValueError(
             f"must be an RFC 3339 date-time of at most {MAX_CONSENT_TIME_CHARS} characters"
+        )
+    if not _CONSENT_TIME.fullmatch(value):
+        raise ValueError(
+            "must be an RFC 3339 date-time (date, T, time with seconds, offset), e.g. "
+            '"2026-11-20T09:00:00+08:00" or "2026-11-20T01:00:00Z"'
         )
     return value
 
@@ -214,7 +232,12 @@ class ConsentEvidence(RequestModel):
         BeforeValidator(_consent_time_text),
         AfterValidator(_plausible_consent_time),
         WithJsonSchema(
-            {"type": "string", "format": CONSENT_TIME_FORMAT, "maxLength": MAX_CONSENT_TIME_CHARS}
+            {
+                "type": "string",
+                "format": CONSENT_TIME_FORMAT,
+                "pattern": CONSENT_TIME_PATTERN,
+                "maxLength": MAX_CONSENT_TIME_CHARS,
+            }
         ),
     ] = Field(
         description="When the firm consented: an RFC 3339 date-time (without an offset, UTC). "

@@ -111,11 +111,15 @@ def address_allowed(address: IPAddress, settings: Settings) -> bool:
 
 def checked_addresses(url: str, settings: Settings, resolver: Resolver | None = None) -> list[str]:
     """The addresses ``url`` may be sent to; raises UnsafeDestination if any is not public."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # brackets or a port urlsplit cannot read: callers expect
+        # UnsafeDestination for every URL they may not send to, not a ValueError (a 500)
+        raise UnsafeDestination(f"refused: malformed URL ({exc})") from exc
     schemes = {"https", "http"} if allows_http(settings) else {"https"}
     if parts.scheme not in schemes or not parts.hostname:
         raise UnsafeDestination(f"refused: only {' or '.join(sorted(schemes))} URLs are sent to")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     numeric = numeric_address(parts.hostname)
     if numeric is not None:
         addresses = [str(numeric)]

@@ -178,10 +178,11 @@ def _enqueue(
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    """One outbox row per active endpoint of these clients that subscribed to the event."""
+    """One outbox row per endpoint of these clients that subscribed to the event and is active
+    or disabled for failing (its rows wait for ``POST /webhooks/{id}/enable``)."""
     webhooks = WebhookRepository(session)
     event_type = str(payload["type"])
-    for endpoint in webhooks.active_endpoints(client_ids, event_type):
+    for endpoint in webhooks.queueing_endpoints(client_ids, event_type):
         webhooks.add_delivery(
             models.WebhookDelivery(
                 id=new_message_id(),

@@ -217,6 +217,10 @@ class FeedRepository:
         return [(e, r, a, ent) for e, r, a, ent in rows]
 
 
+#: Why the worker disables an endpoint with no success for WEBHOOK_DISABLE_AFTER_HOURS; the
+#: integrator turns it back on itself (``POST /webhooks/{id}/enable``).
+DISABLED_FAILING = "failing_for_long"
+
 #: The webhook outbox: only deliveries of active endpoints are due (``kit.outbox``).
 _DELIVERIES = Outbox(
     WebhookDelivery,
@@ -270,14 +274,25 @@ class WebhookRepository:
             )
         return list(self.session.scalars(query))
 
-    def active_endpoints(
+    def queueing_endpoints(
         self, client_ids: Sequence[uuid.UUID], event_type: str
     ) -> list[WebhookEndpoint]:
+        """The endpoints of these clients an event is queued for: the active ones, and those
+        the worker disabled for failing (their events wait, since only active endpoints' are
+        due, and follow once the integrator re-enables it: docs/integrators.md §7). Not those
+        pending approval or disabled by an admin."""
         if not client_ids:
             return []
         endpoints = self.session.scalars(
             select(WebhookEndpoint)
-            .where(WebhookEndpoint.client_id.in_(client_ids), WebhookEndpoint.status == "active")
+            .where(
+                WebhookEndpoint.client_id.in_(client_ids),
+                (WebhookEndpoint.status == "active")
+                | and_(
+                    WebhookEndpoint.status == "disabled",
+                    WebhookEndpoint.disabled_reason == DISABLED_FAILING,
+                ),
+            )
             .order_by(WebhookEndpoint.id)
         )
         return [e for e in endpoints if event_type in (e.events or [])]
@@ -287,10 +302,19 @@ class WebhookRepository:
 
     def deliveries_page(
         self, endpoint_id: uuid.UUID, *, before: tuple[datetime, str] | None, limit: int
-    ) -> list[WebhookDelivery]:
-        """Newest first."""
+    ) -> list[tuple[WebhookDelivery, bool]]:
+        """Newest first, each with whether the firm it is about consents to the endpoint's
+        client now (True for an event about no firm)."""
         query = (
-            select(WebhookDelivery)
+            select(WebhookDelivery, Grant.id)
+            .outerjoin(
+                Grant,
+                and_(
+                    Grant.enterprise_id == WebhookDelivery.enterprise_id,
+                    Grant.client_id == WebhookDelivery.client_id,
+                    Grant.revoked_at.is_(None),
+                ),
+            )
             .where(WebhookDelivery.endpoint_id == endpoint_id)
             .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
             .limit(limit)
@@ -300,7 +324,10 @@ class WebhookRepository:
                 (WebhookDelivery.created_at < before[0])
                 | and_(WebhookDelivery.created_at == before[0], WebhookDelivery.id < before[1])
             )
-        return list(self.session.scalars(query))
+        return [
+            (delivery, delivery.enterprise_id is None or grant_id is not None)
+            for delivery, grant_id in self.session.execute(query)
+        ]
 
     def cancel_pending(self, client_id: uuid.UUID, enterprise_id: uuid.UUID, reason: str) -> int:
         """Cancel the undelivered events about a firm (its grant was revoked)."""
@@ -312,7 +339,9 @@ class WebhookRepository:
                 WebhookDelivery.status == "pending",
                 WebhookDelivery.event_type != "grant.revoked",
             )
-            .values(status="cancelled", last_error=reason, claimed_by=None)
+            # The claim stays: a worker whose send was already in flight then records that
+            # attempt (``WebhookWorker._record``); one not yet sent is skipped (``sendable``).
+            .values(status="cancelled", last_error=reason)
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
@@ -334,6 +363,23 @@ class WebhookRepository:
             .values(next_attempt_at=until)
             .execution_options(synchronize_session=False)
         )
+
+    def sendable(self, delivery_id: str, token: str) -> bool:
+        """Whether the worker holding ``token`` may still send this delivery: it is pending, the
+        claim is still that worker's and the endpoint still active. A revocation since the claim
+        has cancelled it (in the revocation's transaction), so pending also means the firm
+        still consents."""
+        found = self.session.scalar(
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.claimed_by == token,
+                WebhookEndpoint.status == "active",
+            )
+        )
+        return found is not None
 
     def delivery(self, delivery_id: str) -> WebhookDelivery | None:
         return self.session.get(WebhookDelivery, delivery_id)

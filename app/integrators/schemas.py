@@ -208,7 +208,10 @@ class WebhookDeliveryRead(ResponseModel):
     last_error: str | None
     delivered_at: datetime | None
     created_at: datetime
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None = Field(
+        description="The event as sent; null while the firm it is about does not consent to "
+        "you (after a revocation: its data is not readable, here either)."
+    )
 
 
 class NoticeRead(ResponseModel):

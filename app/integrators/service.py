@@ -28,6 +28,7 @@ from app.integrators.destinations import (
     checked_addresses,
 )
 from app.integrators.repository import (
+    DISABLED_FAILING,
     ClientRepository,
     FeedRepository,
     GrantRepository,
@@ -51,7 +52,6 @@ from app.models import SCOPES, ApiClient, ApiKey, Grant, IntegratorNotice, Webho
 
 #: Live keys a client may hold at once: the current one and its successor during rotation.
 MAX_LIVE_KEYS = 2
-DISABLED_FAILING = "failing_for_long"
 DISABLED_BY_ADMIN = "disabled_by_admin"
 
 
@@ -458,7 +458,12 @@ def check_endpoint_url(url: str, settings: Settings) -> tuple[str, list[str]]:
             errors=[FieldError("body.url", message, "invalid_url")],
         )
 
-    parts = urlsplit(url.strip())
+    try:
+        # urlsplit raises on brackets it cannot read ("https://[::1/h", "https://]/h", an IPv4
+        # address in brackets): that is a malformed URL, not a server error.
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise bad(f"is malformed ({exc})") from exc
     allowed = {"https", "http"} if allows_http(settings) else {"https"}
     if parts.scheme not in allowed:
         raise bad("must be an https URL" if "http" not in allowed else "must be http(s)")
@@ -469,9 +474,11 @@ def check_endpoint_url(url: str, settings: Settings) -> tuple[str, list[str]]:
     if parts.fragment:
         raise bad("must not have a #fragment")
     try:
-        parts.port  # noqa: B018  (raises on a bad port)
+        port = parts.port  # raises on a port that is no number or beyond 65535
     except ValueError as exc:
         raise bad("has an invalid port") from exc
+    if port == 0:  # urlsplit accepts it, no connection can be made to it
+        raise bad("has an invalid port")
     try:
         addresses = checked_addresses(url.strip(), settings)
     except UnsafeDestination as exc:
@@ -613,12 +620,14 @@ def list_deliveries(
     cursor: str | None,
     limit: int,
 ) -> Page[schemas.WebhookDeliveryRead]:
-    """The endpoint's delivery log, newest first."""
+    """The endpoint's delivery log, newest first. An event about a firm that does not consent
+    to the integrator now keeps its row (status, attempts: the integrator's own delivery record)
+    but shows no payload: the firm's data is not readable after a revocation, here either."""
     endpoint = _own_endpoint(session, principal, endpoint_id)
     rows = WebhookRepository(session).deliveries_page(
         endpoint.id, before=TIME_TEXT.decode(cursor), limit=limit + 1
     )
-    page, next_cursor = paginate(rows, limit, TIME_TEXT, lambda d: (d.created_at, d.id))
+    page, next_cursor = paginate(rows, limit, TIME_TEXT, lambda r: (r[0].created_at, r[0].id))
     items = [
         schemas.WebhookDeliveryRead(
             id=d.id,
@@ -631,9 +640,9 @@ def list_deliveries(
             last_error=d.last_error,
             delivered_at=d.delivered_at,
             created_at=d.created_at,
-            payload=d.payload,
+            payload=d.payload if consents else None,
         )
-        for d in page
+        for d, consents in page
     ]
     return Page[schemas.WebhookDeliveryRead](items=items, next_cursor=next_cursor)
 

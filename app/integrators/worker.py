@@ -6,10 +6,14 @@ A delivery moves through three short transactions, with no lock held while the H
    several ``zhizao worker`` processes share the queue; SQLite: the writer lock) and leased to
    this worker (``claimed_by`` and ``next_attempt_at`` = end of the lease, renewed for the rows
    not yet sent while a batch to a slow receiver goes on);
-2. send: the URL is resolved and every address checked (``app.integrators.destinations``, the
-   same check as at registration and approval); the request goes to the checked address (no
-   second lookup, so no DNS rebinding), signed, without following redirects;
-3. record: the outcome is stored if the lease is still ours; a failure is retried with
+2. send: the row is read again first and skipped unless it is still pending, still ours and its
+   endpoint still active (a firm that revoked its consent since the claim cancelled it: nothing
+   about the firm is sent after the revocation but an attempt already in flight); the URL is
+   resolved and every address checked (``app.integrators.destinations``, the same check as at
+   registration and approval); the request goes to the checked address (no second lookup, so
+   no DNS rebinding), signed, without following redirects;
+3. record: the outcome is stored if the lease is still ours (also when the row was cancelled
+   while the attempt was in flight, so the log shows what was sent); a failure is retried with
    exponential backoff and jitter under the same ``webhook-id``; an endpoint failing for
    WEBHOOK_DISABLE_AFTER_HOURS without a success is disabled and the integrator told.
 
@@ -152,7 +156,8 @@ class WebhookWorker:
         self.client.close()
 
     def run_once(self, now: datetime | None = None) -> int:
-        """Deliver what is due at ``now``; returns how many attempts were made."""
+        """Deliver what is due at ``now``; returns how many deliveries were taken up (each sent,
+        or skipped because it was cancelled or taken over since the claim)."""
         now = now or utcnow()
         with self.database.sessions() as session:
             if not WebhookRepository(session).any_due(now):
@@ -165,6 +170,11 @@ class WebhookWorker:
             if lease_end - at < self.renew_below:
                 lease_end = at + self.lease
                 self._extend_lease(token, [c.delivery_id for c in claimed[position:]], lease_end)
+            if not self._sendable(token, item.delivery_id):
+                # A batch to a slow receiver takes minutes: a firm that revoked its consent
+                # meanwhile (cancelling the row) must not get events sent after it, nor an
+                # endpoint an admin disabled. The row is read again right before its send.
+                continue
             if isinstance(item.secret, SecretUnavailable):
                 failed = Attempt(False, None, f"not sent: signing secret: {item.secret}")
                 self._record(token, item.delivery_id, failed, at)
@@ -219,6 +229,10 @@ class WebhookWorker:
             WebhookRepository(session).extend_lease(delivery_ids, token, until)
             session.commit()
 
+    def _sendable(self, token: str, delivery_id: str) -> bool:
+        with self.database.sessions() as session:
+            return WebhookRepository(session).sendable(delivery_id, token)
+
     def _secret(self, endpoint: WebhookEndpoint) -> str | SecretUnavailable:
         try:
             return service.signing_secret(self.settings, endpoint)
@@ -232,10 +246,15 @@ class WebhookWorker:
             webhooks = WebhookRepository(session)
             delivery = webhooks.delivery(delivery_id)
             if delivery is None or delivery.claimed_by != token:
-                return  # cancelled, or the lease ran out and another worker took it over
+                return  # the lease ran out and another worker took it over (or it was deleted)
             endpoint = webhooks.endpoint(delivery.endpoint_id)
             assert endpoint is not None
             now = max(at, utcnow())  # `at` runs ahead of the clock when a test passes `now`
+            # Consent revoked while this attempt was in flight (cancellation keeps the claim):
+            # the attempt is still recorded, so the log does not say "cancelled, 0 attempts" of
+            # an event the receiver got; it is never retried.
+            cancelled = delivery.status == "cancelled"
+            reason = delivery.last_error
             delivery.claimed_by = None
             delivery.attempts += 1
             delivery.last_attempt_at = at
@@ -248,7 +267,9 @@ class WebhookWorker:
                 endpoint.failing_since = None
             else:
                 logger.info("webhook %s to %s failed: %s", delivery.id, endpoint.url, attempt.error)
-                if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+                if cancelled:
+                    delivery.last_error = f"{reason}; the attempt in flight failed: {attempt.error}"
+                elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
                     delivery.status = "failed"
                 else:
                     delivery.next_attempt_at = now + backoff(delivery.attempts, settings)

@@ -230,6 +230,60 @@ class TestIntegratorRegistration:
             )
         assert response.status_code == 201, response.text
 
+    @pytest.mark.parametrize(
+        "given_at",
+        [
+            "2026-11-20",  # a date alone
+            1700000000,  # Unix seconds, as a JSON number
+            "1700000000",  # ... and as a string
+            "2026-11-20 09:00:00+08:00",  # a space for the T
+            "2026-11-20T09:00+08:00",  # no seconds
+            "2026-11-20T09:00:00+0800",  # an offset without its colon
+            "2026-11-20T09:00:00Z\n",  # a trailing newline
+        ],
+    )
+    def test_consent_time_that_is_not_rfc_3339_is_422(
+        self, client: TestClient, db: Session, settings: Settings, given_at: object
+    ) -> None:
+        """The document declares given_at an RFC 3339 date-time (format zhizao-consent-time),
+        but pydantic's datetime parsing took each of these and stored a made-up moment (the
+        date at midnight UTC, 2023-11-14 for 1700000000): 201."""
+        key, _ = create_api_key(db, settings)
+        consent = {"given_by": "张经理", "given_at": given_at, "method": "signed_form"}
+        with clock.frozen(datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):
+            response = client.post(
+                "/api/v1/enterprises",
+                json=enterprise_payload() | {"consent": consent},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == ["body.consent.given_at"]
+        assert "RFC 3339" in response.json()["errors"][0]["message"]
+        assert db.scalar(select(func.count()).select_from(Enterprise)) == 0
+
+    @pytest.mark.parametrize(
+        "given_at",
+        [
+            "2026-11-20T09:00:00+08:00",
+            "2026-11-20T01:00:00Z",
+            "2026-11-20t01:00:00z",  # RFC 3339 allows either case
+            "2026-11-20T01:00:00.123456-05:00",
+        ],
+    )
+    def test_consent_time_in_rfc_3339_is_accepted(
+        self, client: TestClient, db: Session, settings: Settings, given_at: str
+    ) -> None:
+        key, _ = create_api_key(db, settings)
+        consent = {"given_by": "张经理", "given_at": given_at, "method": "signed_form"}
+        with clock.frozen(datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):
+            response = client.post(
+                "/api/v1/enterprises",
+                json=enterprise_payload() | {"consent": consent},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        assert response.status_code == 201, response.text
+
     def test_integrator_cannot_see_firm_without_grant(
         self, client: TestClient, db: Session, settings: Settings
     ) -> None:

@@ -68,6 +68,29 @@ def queue_submissions(
         submitted(client, integrator.headers, firm["id"])
 
 
+def firm_user(client: TestClient, db: Session, enterprise_id: str) -> TestClient:
+    """A signed-in user of the firm, in its own client (the test client stays an integrator)."""
+    user_client = TestClient(client.app)  # no `with`: the app is already running
+    enterprise = EnterpriseRepository(db).get(uuid.UUID(enterprise_id))
+    login(user_client, create_user(db, enterprise=enterprise))
+    return user_client
+
+
+def revoke(user_client: TestClient, enterprise_id: str, integrator: Integrator) -> None:
+    response = user_client.delete(
+        f"/api/v1/enterprises/{enterprise_id}/grants/{integrator.client_id}"
+    )
+    assert response.status_code == 200, response.text
+
+
+def delivery_log(
+    client: TestClient, integrator: Integrator, endpoint_id: str
+) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v1/webhooks/{endpoint_id}/deliveries", headers=integrator.headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
 @pytest.fixture
 def database(settings: Settings) -> Any:
     database = Database(settings)
@@ -125,6 +148,29 @@ class TestRegistration:
         response = client.post("/api/v1/webhooks", json={"url": url}, headers=integrator.headers)
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "body.url"
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://[1.1.1.1]/h",  # an IPv4 address in brackets
+            "https://[::1/h",  # an unclosed bracket
+            "https://]/h",
+            "https://hooks.example.com:0/h",  # port 0 (urlsplit reads it as a port)
+            "https://hooks.example.com:65536/h",
+            "https://hooks.example.com:+443/h",
+        ],
+    )
+    def test_malformed_urls_are_422_naming_url_not_500(
+        self, client: TestClient, integrator: Integrator, url: str
+    ) -> None:
+        """urlsplit raises ValueError on brackets it cannot read: POST /webhooks answered 500.
+        Port 0 passed the port check and was registered (201)."""
+        response = client.post("/api/v1/webhooks", json={"url": url}, headers=integrator.headers)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        [error] = response.json()["errors"]
+        assert error["field"] == "body.url" and error["code"] == "invalid_url"
+        assert client.get("/api/v1/webhooks", headers=integrator.headers).json() == []
 
     def test_https_only_unless_allowed(
         self, settings: Settings, engine: object, integrator: Integrator
@@ -366,6 +412,67 @@ class TestDelivery:
             down.stop()
         assert [r.headers["webhook-id"] for r in down.received] == [delivery.id]
 
+    def test_events_while_disabled_for_failing_wait_for_enable(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        worker: WebhookWorker,
+    ) -> None:
+        """§7: after POST /webhooks/{id}/enable, undelivered events are retried. Events that
+        happened while the endpoint was disabled were never queued (only active endpoints got
+        outbox rows), so they never came."""
+        down = Receiver(free_port())
+        endpoint = register_endpoint(client, integrator, down.url, ["assessment.submitted"])
+        approve(client, db, endpoint["id"])
+        firm = register_firm(client, integrator.headers)
+        submitted(client, integrator.headers, firm["id"])
+        assert worker.run_once() == 1
+        much_later = utcnow() + timedelta(hours=worker.settings.WEBHOOK_DISABLE_AFTER_HOURS + 1)
+        assert worker.run_once(now=much_later) == 1
+        state = client.get(f"/api/v1/webhooks/{endpoint['id']}", headers=integrator.headers)
+        assert state.json()["disabled_reason"] == "failing_for_long"
+
+        during = submitted(client, integrator.headers, firm["id"])  # while disabled
+        queued = [
+            d
+            for d in deliveries(db)
+            if d.payload["data"]["assessment_id"] == during["assessment_id"]
+        ]
+        assert [d.status for d in queued] == ["pending"]  # queued, waiting
+        assert worker.run_once(now=much_later + timedelta(days=1)) == 0  # but not sent
+
+        down.start()
+        try:
+            enabled = client.post(
+                f"/api/v1/webhooks/{endpoint['id']}/enable", headers=integrator.headers
+            )
+            assert enabled.json()["status"] == "active"
+            assert worker.run_once(now=much_later + timedelta(days=2)) == 2
+        finally:
+            down.stop()
+        sent = [json.loads(r.body)["data"]["assessment_id"] for r in down.received]
+        assert during["assessment_id"] in sent and len(sent) == 2
+        assert {d.status for d in deliveries(db)} == {"delivered"}
+
+    def test_events_while_disabled_by_an_admin_are_not_queued(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        receiver: Receiver,
+    ) -> None:
+        """What §7 says of an endpoint an admin disabled: events meanwhile are not kept."""
+        endpoint = register_endpoint(client, integrator, receiver.url, ["assessment.submitted"])
+        approve(client, db, endpoint["id"])
+        admin = TestClient(client.app)
+        login(admin, create_user(db, role="admin"))
+        disabled = admin.post(f"/api/v1/admin/webhooks/{endpoint['id']}/disable")
+        assert disabled.json()["disabled_reason"] == "disabled_by_admin"
+        firm = register_firm(client, integrator.headers)
+        submitted(client, integrator.headers, firm["id"])
+        assert deliveries(db) == []
+
 
 class TestRevocation:
     def test_revoke_cancels_pending_events_and_sends_grant_revoked(
@@ -403,6 +510,95 @@ class TestRevocation:
 
         # a submission after the revoke (by the firm) is queued for nobody
         assert worker.run_once() == 0
+
+    def test_revoked_between_claim_and_send_nothing_more_is_sent(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        database: Database,
+        settings: Settings,
+    ) -> None:
+        """The worker claims a batch, then sends it row by row. Two firms revoke while the
+        first row is being sent: the second row, claimed before the revocation, must not go
+        out (the worker sent every claimed row), and the one in flight is logged as sent
+        (it was logged "cancelled, 0 attempts")."""
+        endpoint = register_endpoint(
+            client, integrator, "http://hooks.example.com/h", ["assessment.submitted"]
+        )
+        approve(client, db, endpoint["id"])
+        firms = [register_firm(client, integrator.headers) for _ in range(2)]
+        users = [firm_user(client, db, firm["id"]) for firm in firms]
+        for firm in firms:
+            submitted(client, integrator.headers, firm["id"])
+        received: list[httpx.Request] = []
+
+        def receiver(request: httpx.Request) -> httpx.Response:
+            received.append(request)
+            if len(received) == 1:  # both rows are claimed by now: revoke both firms
+                for firm, user in zip(firms, users, strict=True):
+                    revoke(user, firm["id"], integrator)
+            return httpx.Response(204)
+
+        worker = WebhookWorker(
+            database, settings, http_client=httpx.Client(transport=httpx.MockTransport(receiver))
+        )
+        try:
+            worker.run_once()
+        finally:
+            worker.close()
+
+        [sent] = received  # the row in flight; nothing after the revocations
+        rows = {d.id: d for d in deliveries(db) if d.event_type == "assessment.submitted"}
+        in_flight = rows.pop(sent.headers["webhook-id"])
+        [held_back] = rows.values()
+        assert (in_flight.status, in_flight.attempts) == ("delivered", 1)
+        assert in_flight.last_status_code == 204
+        assert (held_back.status, held_back.attempts) == ("cancelled", 0)
+        assert held_back.last_error == "cancelled: consent revoked"
+
+    def test_delivery_log_shows_no_payload_about_a_firm_that_revoked(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        receiver: Receiver,
+        worker: WebhookWorker,
+    ) -> None:
+        """§4: every path about a revoked firm answers 404. The delivery log kept serving the
+        events about it in full (its scores), delivered ones and cancelled ones alike."""
+        endpoint = register_endpoint(client, integrator, receiver.url)
+        approve(client, db, endpoint["id"])
+        revoking, staying = (register_firm(client, integrator.headers) for _ in range(2))
+        for firm in (revoking, staying):
+            submitted(client, integrator.headers, firm["id"])
+        worker.run_once()  # delivered
+        submitted(client, integrator.headers, revoking["id"])  # pending: cancelled below
+        user = firm_user(client, db, revoking["id"])
+        revoke(user, revoking["id"], integrator)
+
+        def payloads(firm: dict[str, Any]) -> dict[str, list[Any]]:
+            rows = {d.id: d for d in deliveries(db) if str(d.enterprise_id) == firm["id"]}
+            by_status: dict[str, list[Any]] = {}
+            for item in delivery_log(client, integrator, endpoint["id"]):
+                if item["id"] in rows:
+                    by_status.setdefault(item["status"], []).append(item["payload"])
+            return by_status
+
+        hidden = payloads(revoking)
+        assert sorted(hidden) == ["cancelled", "delivered", "pending"]  # pending: grant.revoked
+        assert all(p is None for ps in hidden.values() for p in ps)
+        shown = payloads(staying)
+        assert shown["delivered"] and all(p is not None for p in shown["delivered"])
+        assert {p["data"]["enterprise_id"] for p in shown["delivered"]} == {staying["id"]}
+
+        # granted again: readable again, as the firm's results are
+        regrant = user.post(
+            f"/api/v1/enterprises/{revoking['id']}/grants",
+            json={"client_id": str(integrator.client_id)},
+        )
+        assert regrant.status_code == 201, regrant.text
+        assert all(p is not None for ps in payloads(revoking).values() for p in ps)
 
 
 class TestWorkers:
