@@ -35,6 +35,7 @@ from app.heatmaps.sums import (
     Changes,
     StageKey,
 )
+from app.kit.db import lock_row
 from app.models import (
     Assessment,
     Enterprise,
@@ -102,19 +103,8 @@ class HeatmapRepository:
     # --- upkeep ----------------------------------------------------------------------------
 
     def lock_enterprise(self, enterprise_id: uuid.UUID) -> None:
-        """Serialise upkeep per firm (PostgreSQL row lock; SQLite's write lock already does).
-
-        FOR NO KEY UPDATE, not FOR UPDATE: by the time upkeep runs, its transaction has
-        inserted rows referencing the firm (a result, jobs, feed entries), and each such foreign
-        key holds FOR KEY SHARE on it. FOR UPDATE conflicts with another submit's KEY SHARE, so
-        two concurrent submits of one firm each waited for the other (a deadlock);
-        FOR NO KEY UPDATE ignores KEY SHARE and still queues a second upkeep of the firm."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(
-                select(Enterprise.id)
-                .where(Enterprise.id == enterprise_id)
-                .with_for_update(key_share=True)
-            )
+        """Serialise upkeep per firm (``kit.db.lock_row``)."""
+        lock_row(self.session, Enterprise.id, enterprise_id)
 
     def contributions(
         self, enterprise_id: uuid.UUID, questionnaire_id: str | None = None

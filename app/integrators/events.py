@@ -64,7 +64,9 @@ def on_assessment_submitted(
     one outbox row per active endpoint of theirs."""
     now = utcnow()
     feed = FeedRepository(session)
-    for client_id in sorted(GrantRepository(session).active_client_ids(assessment.enterprise_id)):
+    grants = GrantRepository(session)
+    grants.lock_enterprise(assessment.enterprise_id)  # a grant or revocation beside it waits
+    for client_id in sorted(grants.active_client_ids(assessment.enterprise_id)):
         seq = feed.next_seq(client_id)
         feed.add(
             models.FeedEntry(

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.kit.db import lock_row
 from app.kit.outbox import Outbox
 from app.models import (
     ApiClient,
@@ -95,6 +96,12 @@ class ClientRepository:
 class GrantRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def lock_enterprise(self, enterprise_id: uuid.UUID) -> None:
+        """Serialise a firm's grants, revocations and submissions (``kit.db.lock_row``): each
+        reads what the other writes (a submit the consenting integrators, a grant the latest
+        result), and two running side by side on PostgreSQL each missed the other's row."""
+        lock_row(self.session, Enterprise.id, enterprise_id)
 
     def for_enterprise(self, enterprise_id: uuid.UUID) -> list[tuple[Grant, ApiClient]]:
         rows = self.session.execute(

@@ -300,6 +300,7 @@ def grant_access(
     begin_write(session)
     require_firm_member(session, principal, enterprise_id)
     enterprise = visible_enterprise(session, principal, enterprise_id)
+    GrantRepository(session).lock_enterprise(enterprise_id)  # against a submit beside it
     client = ClientRepository(session).get(client_id)
     if client is None or client.disabled_at is not None:
         raise InvalidInput(
@@ -356,6 +357,8 @@ def revoke_access(
     if grant is None or client is None:
         raise NotFound("This integrator has no access to the enterprise.")
     if grant.revoked_at is None:
+        # A submit beside it must not queue events for the grant this revocation ends.
+        GrantRepository(session).lock_enterprise(enterprise_id)
         grant.revoked_at = utcnow()
         session.flush()
         events.on_grant_revoked(session, grant)

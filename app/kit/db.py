@@ -10,9 +10,9 @@ import anyio
 import anyio.to_thread
 import psycopg
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.exc import DBAPIError, DisconnectionError, TimeoutError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from app.kit.settings import PROJECT_ROOT, Settings
 
@@ -287,6 +287,20 @@ def _sqlite_write_lock(
             gate.release(raw)
         raise
     connection.info["sqlite_writer"] = True
+
+
+def lock_row(session: Session, column: InstrumentedAttribute[Any], value: object) -> None:
+    """Serialise the writers of one row's dependants (PostgreSQL: ``FOR NO KEY UPDATE`` on the
+    row whose ``column`` is ``value``; SQLite's write lock already serialises whole writers).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: by the time a writer asks, its transaction may have
+    inserted rows referencing this one (a result, jobs, feed entries), and each such foreign
+    key holds FOR KEY SHARE on it; FOR UPDATE conflicts with another writer's KEY SHARE, so two
+    of them each waited for the other (a deadlock). FOR NO KEY UPDATE ignores KEY SHARE and
+    still queues a second writer until the first commits; under READ COMMITTED its next
+    statement then sees what the first wrote."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(column).where(column == value).with_for_update(key_share=True))
 
 
 def begin_write(session: Session) -> None:

@@ -14,12 +14,21 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.enterprises.repository import EnterpriseRepository
+from app.integrators.repository import GrantRepository
 from app.integrators.worker import WebhookWorker
 from app.kit.db import Database
 from app.kit.settings import Settings
 from app.models import Enterprise
-from tests.app.integrators.helpers import Integrator, Receiver, register_firm, submitted
+from tests.app.integrators.helpers import (
+    Integrator,
+    Receiver,
+    prepare_assessment,
+    register_firm,
+    submit,
+    submitted,
+)
 from tests.factories import create_enterprise, create_user, login
+from tests.races import at_once, meet_after
 
 
 def _owner(app: object, db: Session, enterprise: Enterprise) -> TestClient:
@@ -198,3 +207,24 @@ def test_a_cursor_time_this_api_never_writes_is_a_422(
         response = client.get(path, params={"cursor": cursor}, headers=integrator.headers)
         assert response.status_code == 422, (path, response.text)
         assert [e["field"] for e in response.json()["errors"]] == ["query.cursor"]
+
+
+def test_a_grant_and_a_submission_at_once_both_reach_the_feed(
+    client: TestClient, db: Session, integrator: Integrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The submission reads the firm's grants, the grant the firm's latest result; side by
+    side on PostgreSQL each read before the other committed, and the new result never reached
+    the new grantee's feed (nor its webhooks). Both reads now follow a lock on the firm."""
+    enterprise, owner = _firm_with_a_result(client, db)
+    second = _owner(client.app, db, enterprise)
+    assessment_id, etag = prepare_assessment(owner, {}, str(enterprise.id))
+    meet_after(monkeypatch, GrantRepository, "active_client_ids", 2)
+    meet_after(monkeypatch, GrantRepository, "latest_result", 2)
+    result, _ = at_once(
+        [
+            lambda: submit(owner, {}, assessment_id, etag),
+            lambda: _grant(second, enterprise, integrator),
+        ]
+    )
+    feed = client.get("/api/v1/scores", headers=integrator.headers).json()["items"]
+    assert result["assessment_id"] in [item["assessment_id"] for item in feed], feed
