@@ -27,7 +27,7 @@ from app.kit import events
 from app.kit.clock import utcnow
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
-from app.kit.events import EnterpriseChanged, EnterpriseRevised
+from app.kit.events import EnterpriseChanged, EnterpriseRevised, EnterpriseVerified
 from app.kit.guards import visible_enterprise
 from app.kit.principal import Principal
 from app.models import Contact, Enterprise, Grant
@@ -207,7 +207,10 @@ def update_profile(
 ) -> Enterprise:
     """The firm's owner (or an admin) corrects its registered facts; the size class follows.
     When the district, industry or size class changes, the heatmap sums move the firm's history
-    (``enterprise.changed``) in the same transaction."""
+    (``enterprise.changed``) in the same transaction, and a confirmed firm's confirmation lapses
+    unless an admin made the change: it vouched for the firm where it was registered (a district
+    official confirmed it there), and a confirmed firm that moved district, division or size
+    counted at once in cells no one had confirmed it for (padding another district's cells)."""
     begin_write(session)
     enterprise = get_visible(session, principal, enterprise_id)
     if not (
@@ -234,10 +237,20 @@ def update_profile(
     if revised:
         enterprise.revision += 1
     session.flush()
-    if (enterprise.district_code, enterprise.industry_code, enterprise.size_class) != before:
+    moved = (enterprise.district_code, enterprise.industry_code, enterprise.size_class) != before
+    if moved:
         events.publish(session, EnterpriseChanged(enterprise))
+    lapsed = moved and enterprise.verified and not principal.is_admin
+    if lapsed:
+        enterprise.clear_verification()
+        enterprise.verification_changed_at = utcnow()
+        session.flush()
+        events.publish(session, EnterpriseVerified(enterprise, True))
     if revised:
         events.publish(session, EnterpriseRevised(enterprise))
+    detail: dict[str, object] = {"fields": sorted(changed)}
+    if lapsed:
+        detail["verification"] = "lapsed"
     audit.record(
         session,
         principal,
@@ -245,7 +258,7 @@ def update_profile(
         "enterprise",
         enterprise.id,
         enterprise_id=enterprise.id,
-        detail={"fields": sorted(changed)},
+        detail=detail,
     )
     return enterprise
 

@@ -69,6 +69,14 @@ class Enterprise(UUIDPrimaryKey, Timestamped, Base):
     #: of a stored report's key, so a new one makes the firm's reports stale.
     revision: Mapped[int] = mapped_column(BigInteger, default=1)
 
+    def clear_verification(self) -> None:
+        """Not confirmed any more: who confirmed it, how and when go with the confirmation."""
+        self.verified = False
+        self.verified_method = None
+        self.verified_by_user_id = None
+        self.verified_by_client_id = None
+        self.verified_at = None
+
     def in_reports(self) -> tuple[object, ...]:
         """What a report prints of the profile (its cover; the industry also picks the firm's
         peers): the name, code and label today, the rest as the result was computed for it

@@ -99,11 +99,7 @@ def set_verified(
         enterprise.verified_by_client_id = None
         enterprise.verified_at = now
     else:
-        enterprise.verified = False
-        enterprise.verified_method = None
-        enterprise.verified_by_user_id = None
-        enterprise.verified_by_client_id = None
-        enterprise.verified_at = None
+        enterprise.clear_verification()
     enterprise.updated_at = now
     session.flush()
     events.publish(session, EnterpriseVerified(enterprise, was))

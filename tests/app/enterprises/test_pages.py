@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.enterprises.service import scoring_profile
+from app.enterprises.schemas import ProfileUpdate
+from app.enterprises.service import scoring_profile, update_profile
+from app.kit.principal import CLI
 from app.kit.settings import Settings
 from app.models import (
     Answer,
@@ -19,6 +21,7 @@ from app.models import (
     AuditEvent,
     Enterprise,
     Grant,
+    HeatmapCell,
     HeatmapContribution,
     ReportJob,
     ReportPdf,
@@ -144,6 +147,25 @@ def test_delete_needs_confirmation_then_removes_every_row(client: TestClient, db
     assert client.get("/dashboard", headers=HTML, follow_redirects=False).status_code == 303
 
 
+@pytest.mark.parametrize(
+    ("lang", "year_range", "money_range"),
+    [
+        ("zh", "1900 至 2100", "0 至 10,000,000,000,000"),
+        ("en", "from 1900 to 2100", "from 0 to 10,000,000,000,000"),
+    ],
+)
+def test_a_year_facts_range_is_not_grouped_like_a_figure(
+    client: TestClient, db: Session, lang: str, year_range: str, money_range: str
+) -> None:
+    """The year founded read "1,900 至 2,100": a year is no figure to group by thousands."""
+    sign_in(client, create_user(db, enterprise=create_enterprise(db)))
+    page = soup(client.get(f"/settings?lang={lang}", headers=HTML))
+    year = page.select_one("#hint-fact_founding_year").get_text()  # type: ignore[union-attr]
+    assert year.endswith(year_range) and "1,900" not in year
+    money = page.select_one("#hint-fact_project_investment_cny").get_text()  # type: ignore[union-attr]
+    assert money.endswith(money_range)
+
+
 def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> None:
     enterprise = create_enterprise(db)
     enterprise_id = enterprise.id
@@ -236,6 +258,78 @@ def test_the_owner_edits_the_profile_and_the_firm_moves_in_the_heatmaps(
     cells = {(c.district_code, c.industry_code) for c in db.scalars(select(HeatmapContribution))}
     assert cells == {("310104", "34")}
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "enterprise.profile"))
+
+
+@pytest.mark.parametrize("by_admin", [False, True])
+def test_a_confirmed_firm_that_moves_is_confirmed_again_before_it_counts(
+    client: TestClient, db: Session, by_admin: bool
+) -> None:
+    """A confirmation vouches for the firm where it was registered: a firm a district official
+    confirmed moved itself to another district (or division, or size) and counted at once in
+    cells no one had confirmed it for, so one official could pad another district's cells. Its
+    confirmation now lapses, unless an admin made the change."""
+    enterprise = verified_firm(db, district_code="310115", industry_code="36")
+    store_submission(db, enterprise, datetime(2026, 10, 1, tzinfo=UTC))
+
+    def counted(district: str) -> int:
+        return int(
+            db.scalar(
+                select(func.coalesce(func.sum(HeatmapCell.firms), 0)).where(
+                    HeatmapCell.district_code == district
+                )
+            )
+        )
+
+    before = counted("310115")
+    assert before > 0
+    if by_admin:
+        sign_in(client, create_user(db, role="admin"))
+        client.cookies.set("zhizao_firm", str(enterprise.id))
+        service_update(db, enterprise.id, "310104")
+    else:
+        sign_in(client, create_user(db, enterprise=enterprise))
+        form = soup(client.get("/settings/profile", headers=HTML)).select_one(
+            "form[action='/settings/profile']"
+        )
+        response = post_profile(
+            client,
+            hidden(form, "csrf_token"),
+            enterprise.name,
+            "310104",
+            "36",
+            employees="120",
+            annual_revenue_wan="4500",
+        )
+        assert response.status_code == 200
+    db.rollback()
+    db.expire_all()
+    moved = db.get(Enterprise, enterprise.id)
+    assert moved is not None and moved.district_code == "310104"
+    assert moved.verified is by_admin
+    assert counted("310104") == (before if by_admin else 0)
+    assert counted("310115") == 0
+    if not by_admin:
+        event = db.scalar(select(AuditEvent).where(AuditEvent.action == "enterprise.profile"))
+        assert event is not None and event.detail["verification"] == "lapsed"
+
+
+def service_update(db: Session, enterprise_id: Any, district_code: str) -> None:
+    """An admin's change through the service (the CLI's and the admin console's way in)."""
+    firm = db.get(Enterprise, enterprise_id)
+    assert firm is not None
+    update_profile(
+        db,
+        CLI,
+        enterprise_id,
+        ProfileUpdate(
+            name=firm.name,
+            district_code=district_code,
+            industry_code=firm.industry_code,
+            employees=firm.employees,
+            annual_revenue_cny=firm.annual_revenue_cny,
+        ),
+    )
+    db.commit()
 
 
 def firm_with_a_stored_report(db: Session) -> tuple[Enterprise, Assessment]:
