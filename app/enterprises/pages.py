@@ -15,7 +15,7 @@ from app.enterprises import service
 from app.enterprises.schemas import FRACTION_OF_A_FEN, ProfileUpdate, cny_from_wan, wan_from_cny
 from app.integrators import service as integrator_service
 from app.kit.db import SessionDep
-from app.kit.errors import InvalidInput, NotFound
+from app.kit.errors import NotFound
 from app.kit.guards import SESSION_COOKIE
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
@@ -186,17 +186,14 @@ def update_facts(post: FirmPost) -> Response:
     """Declare the optional facts subsidy matching and estimates use (investment, R&D, ...)."""
     values, unreadable = parse_facts(post.form)
     message = tr(post.lang, "Not valid: enter a number in the range shown.")
-    errors = dict.fromkeys(unreadable, message)
-    if not errors:
-        try:
-            service.update_facts(post.session, post.principal, post.enterprise_id, values)
-        except InvalidInput as exc:
-            post.session.rollback()
-            fen = tr(post.lang, "Yuan with at most two decimals (fen).")
-            errors = {
-                e.field.rsplit(".", 1)[-1]: fen if e.code == FRACTION_OF_A_FEN else message
-                for e in exc.errors
-            }
+    fen = tr(post.lang, "Yuan with at most two decimals (fen).")
+    # Every field's problem at once: the readable values are checked beside the unreadable ones
+    # (a negative figure went unmarked until a typo elsewhere was fixed and the form sent again).
+    _clean, problems = service.checked_facts(values)
+    errors = dict.fromkeys(unreadable, message) | {
+        e.field.rsplit(".", 1)[-1]: fen if e.code == FRACTION_OF_A_FEN else message
+        for e in problems
+    }
     if errors:
         return _settings_page(
             post.request,
@@ -207,6 +204,7 @@ def update_facts(post: FirmPost) -> Response:
             fact_errors=errors,
             status_code=422,
         )
+    service.update_facts(post.session, post.principal, post.enterprise_id, values)
     return flash_redirect(post.request, "/settings#facts", FACTS_SAVED)
 
 

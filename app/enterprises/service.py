@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -168,21 +169,31 @@ def _stored_number(value: object) -> object:
     return value
 
 
+def checked_facts(facts: Mapping[str, object]) -> tuple[dict[str, object], list[FieldError]]:
+    """The declared facts that are valid, and a problem per fact that is not (a fraction of a
+    fen has its own code, ``FRACTION_OF_A_FEN``): what :func:`update_facts` checks before it
+    saves, for a form that also has fields it could not read to report all at once."""
+    clean, problems = validate_facts(facts)
+    fen = fen_problems(clean)
+    return clean, [
+        FieldError(f"body.facts.{name}", message) for name, message in problems.items()
+    ] + [
+        FieldError(f"body.facts.{name}", message, FRACTION_OF_A_FEN)
+        for name, message in fen.items()
+    ]
+
+
 def update_facts(
     session: Session, principal: Principal, enterprise_id: uuid.UUID, facts: dict[str, object]
 ) -> Enterprise:
     """Declare, change (or with null, remove) optional facts; all valid or none saved."""
     enterprise = get_visible(session, principal, enterprise_id)
-    clean, problems = validate_facts(facts)
-    fen = fen_problems(clean)
-    if problems or fen:
+    clean, errors = checked_facts(facts)
+    if errors:
         raise InvalidInput(
-            "Some facts are not valid; none was saved: " + ", ".join(sorted(problems | fen)),
-            errors=[FieldError(f"body.facts.{name}", message) for name, message in problems.items()]
-            + [
-                FieldError(f"body.facts.{name}", message, FRACTION_OF_A_FEN)
-                for name, message in fen.items()
-            ],
+            "Some facts are not valid; none was saved: "
+            + ", ".join(sorted(e.field.removeprefix("body.facts.") for e in errors)),
+            errors=errors,
         )
     merged = {k: v for k, v in (enterprise.facts or {}).items() if k not in facts}
     merged.update({name: _stored_number(value) for name, value in clean.items()})

@@ -191,6 +191,27 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
     assert stored is not None and stored.facts[money.removeprefix("fact_")] == 2_000_000
 
 
+def test_every_bad_fact_is_marked_in_one_round(client: TestClient, db: Session) -> None:
+    """A negative figure beside one the form could not read went unmarked until the typo was
+    fixed and the form sent again; nothing is saved either way."""
+    enterprise = create_enterprise(db)
+    sign_in(client, create_user(db, enterprise=enterprise))
+    form = soup(client.get("/settings", headers=HTML)).select_one("form[action='/settings/facts']")
+    data = {
+        "csrf_token": hidden(form, "csrf_token"),
+        "fact_project_investment_cny": "abc",
+        "fact_rd_spend_cny": "-5",
+    }
+    response = client.post("/settings/facts", data=data, headers=HTML)
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one("#err-fact_project_investment_cny") is not None
+    assert page.select_one("#err-fact_rd_spend_cny") is not None
+    db.rollback()
+    db.expire_all()
+    assert db.get(Enterprise, enterprise.id).facts == {}  # type: ignore[union-attr]
+
+
 def test_a_money_fact_in_fractions_of_a_fen_is_a_field_error(
     client: TestClient, db: Session
 ) -> None:
