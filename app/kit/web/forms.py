@@ -65,7 +65,11 @@ def field_message(lang: Lang, field: str, error: dict[str, Any]) -> str:
     """A pydantic error on a form field, said in ``lang``."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+    given = error.get("input")
+    # A field left blank is missing, whatever rule its empty text then broke ("too short: at
+    # least 2 characters" for a blank name, "enter a number" for a blank figure).
+    blank = given is None or (isinstance(given, str) and not given.strip())
+    if kind == "missing" or blank or (kind == "string_too_short" and ctx.get("min_length") == 1):
         return tr(lang, "Required.")
     if field == "credit_code" and kind == "value_error":
         return tr(

@@ -73,6 +73,17 @@ def test_field_errors_show_inline_in_chinese_and_english(client: TestClient) -> 
     assert "correct check digit" in soup(english).select_one("#err-credit_code").get_text()
 
 
+def test_a_field_left_blank_is_required_whatever_rule_its_blank_breaks(
+    client: TestClient,
+) -> None:
+    """A blank name said "too short: at least 2 characters" and a blank figure "enter a
+    number (digits only)"; both are simply required."""
+    form = _register_form(client, name="", employees="", annual_revenue_wan=" ")
+    page = soup(client.post("/register", data=form, headers=HTML))
+    for field in ("name", "employees", "annual_revenue_wan"):
+        assert page.select_one(f"#err-{field}").get_text(strip=True).endswith("必填。"), field
+
+
 def test_duplicate_credit_code_is_a_field_error(client: TestClient, db: Session) -> None:
     enterprise = create_enterprise(db)
     form = _register_form(client, credit_code=enterprise.credit_code)
