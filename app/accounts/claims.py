@@ -13,6 +13,7 @@ told by e-mail instead, so the form's answer never reveals who has an account.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -128,20 +129,34 @@ class ClaimView:
     enterprise: Enterprise
 
 
+#: A claim waits for a decision, then is decided either way.
+PENDING = ("pending",)
+DECIDED = ("approved", "refused")
+
+
 def listing(
-    session: Session, principal: Principal, *, status: str | None = "pending"
+    session: Session,
+    principal: Principal,
+    *,
+    statuses: Collection[str] | None = PENDING,
+    limit: int = 200,
 ) -> list[ClaimView]:
-    """The claims this principal may decide: an owner's firm, an official's district, all for
+    """The claims this principal may decide (by default those waiting; ``DECIDED``: those
+    decided; None: all), newest first: an owner's firm, an official's district, all for
     admins."""
     if not may_list(principal):
         raise NotFound()
     repository = ClaimRepository(session)
     if principal.is_admin:
-        rows = repository.listing(status=status)
+        rows = repository.listing(statuses=statuses, limit=limit)
     elif principal.is_firm_owner:
-        rows = repository.listing(status=status, enterprise_id=principal.enterprise_id)
+        rows = repository.listing(
+            statuses=statuses, enterprise_id=principal.enterprise_id, limit=limit
+        )
     else:
-        rows = repository.listing(status=status, district_code=principal.district_code)
+        rows = repository.listing(
+            statuses=statuses, district_code=principal.district_code, limit=limit
+        )
     return [ClaimView(claim, enterprise) for claim, enterprise in rows]
 
 

@@ -293,8 +293,10 @@ def claims_page(
     request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang
 ) -> Response:
     context = base_context(request, principal, lang) | {
-        "claims": claims.listing(session, principal, status="pending"),
-        "decided": claims.listing(session, principal, status=None)[:20],
+        "claims": claims.listing(session, principal),
+        # Decided ones only: a waiting request is in the list above (it was listed twice, each
+        # with its own "Decide" button).
+        "decided": claims.listing(session, principal, statuses=claims.DECIDED, limit=20),
     }
     return render(request, "pages/claims.html", context, lang=lang)
 
@@ -349,6 +351,12 @@ def decide(
         )
         return _claim_page(
             request, session, principal, lang, claim_id, error=message, status_code=422
+        )
+    except Conflict:  # decided meanwhile (another tab, another decider): the page says how
+        session.rollback()
+        message = tr(lang, "This request was decided already.")
+        return _claim_page(
+            request, session, principal, lang, claim_id, error=message, status_code=409
         )
     back = (
         "/settings/members"

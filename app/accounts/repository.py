@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
@@ -218,20 +219,21 @@ class ClaimRepository:
     def listing(
         self,
         *,
-        status: str | None,
+        statuses: Collection[str] | None,
         enterprise_id: uuid.UUID | None = None,
         district_code: str | None = None,
         limit: int = 200,
     ) -> list[tuple[AccessClaim, Enterprise]]:
-        """Claims with their firm, newest first, narrowed to a firm or a district."""
+        """Claims with their firm, newest first, of these statuses (None: any), narrowed to a
+        firm or a district."""
         query = (
             select(AccessClaim, Enterprise)
             .join(Enterprise, Enterprise.id == AccessClaim.enterprise_id)
             .order_by(AccessClaim.created_at.desc(), AccessClaim.id.desc())
             .limit(limit)
         )
-        if status is not None:
-            query = query.where(AccessClaim.status == status)
+        if statuses is not None:
+            query = query.where(AccessClaim.status.in_(statuses))
         if enterprise_id is not None:
             query = query.where(AccessClaim.enterprise_id == enterprise_id)
         if district_code is not None:

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 from zxcvbn import zxcvbn
 
-from app.enterprises.classification import normalize_credit_code
+from app.enterprises.classification import credit_code_problem, normalize_credit_code
 from app.enterprises.schemas import EnterpriseCreate
 from app.kit.schemas import (
     EMAIL_SCHEMA,
@@ -169,8 +169,13 @@ class ClaimCreate(RequestModel):
 
     @field_validator("credit_code")
     @classmethod
-    def _normalised(cls, value: str) -> str:
-        return normalize_credit_code(value)
+    def _valid_credit_code(cls, value: str) -> str:
+        """As registration checks it: a typo is said to be one, not an unregistered firm."""
+        code = normalize_credit_code(value)
+        problem = credit_code_problem(code)
+        if problem is not None:
+            raise ValueError(f"not a valid unified social credit code: {problem}")
+        return code
 
 
 class ClaimDecision(RequestModel):

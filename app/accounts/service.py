@@ -284,4 +284,4 @@ def set_user_active(
 def pending_claims(session: Session, principal: Principal) -> list[claims_module.ClaimView]:
     """Access requests waiting for this principal's decision (owners, district officials,
     admins)."""
-    return claims_module.listing(session, principal, status="pending")
+    return claims_module.listing(session, principal)

@@ -7,6 +7,8 @@ writes the audit event.
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +18,7 @@ from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts import service as accounts_service
 from app.audit import service as audit_service
@@ -26,7 +29,11 @@ from app.kit.db import SessionDep
 from app.kit.errors import AppError, InvalidInput
 from app.kit.guards import require_admin
 from app.kit.i18n import N_, Lang, tr
+from app.kit.idempotency import claim as claim_once
+from app.kit.idempotency import complete as completed_once
+from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
+from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
 from app.kit.schemas import in_utc
 from app.kit.settings import Settings, SettingsDep
@@ -35,6 +42,7 @@ from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.templating import render
 from app.mail import service as mail_service
+from app.mail.worker import SENT_SECRET_BODY
 from app.models import SCOPES
 from app.verification import service as verification_service
 
@@ -184,11 +192,16 @@ def disable_webhook(console: AdminPage, endpoint_id: uuid.UUID) -> Response:
 # --- API clients and keys -------------------------------------------------------------------------
 
 
+#: A form key as the page issues it (``secrets.token_urlsafe``); any other is ignored.
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
 def _clients_page(
     console: ConsolePage,
     *,
     issued: str | None = None,
     error: str | None = None,
+    sent_before: bool = False,
     status_code: int = 200,
 ) -> Response:
     return console.show(
@@ -199,8 +212,38 @@ def _clients_page(
         scopes=SCOPES,
         issued=issued,
         error=error,
+        sent_before=sent_before,
+        # One key per page shown: its forms that make a key (a new client, a rotation) are
+        # done once with it (``_sent_before``).
+        form_key=secrets.token_urlsafe(16),
         status_code=status_code,
     )
+
+
+def _once_key(console: ConsolePage, form: FormData) -> str | None:
+    """The idempotency key of a key-making form: its path and the page's form key. None when
+    the form carries no key the page issued (then nothing guards against sending it twice)."""
+    sent = form_str(form, "form_key")
+    return f"page:{console.request.url.path}:{sent}" if FORM_KEY.fullmatch(sent) else None
+
+
+def _sent_before(console: ConsolePage, key: str | None) -> bool:
+    """Claim ``key`` for this request, in its transaction; True when an earlier request with it
+    was done (the page answering a POST was reloaded, the button pressed twice): the key it
+    made was shown on that answer, once, and is not made or shown again."""
+    if key is None:
+        return False
+    path = console.request.url.path
+    done = claim_once(
+        console.session, console.principal.caller_key, key, fingerprint("POST", path, b"")
+    )
+    return done is not None
+
+
+def _done_once(console: ConsolePage, key: str | None, made: dict[str, str]) -> None:
+    """Record ``key`` as done, with what it made, in the transaction that made it."""
+    if key is not None:
+        completed_once(console.session, console.principal.caller_key, key, 200, made)
 
 
 @router.get("/clients", response_class=HTMLResponse, name="admin_clients")
@@ -217,12 +260,15 @@ def create_client(console: AdminPage, form: FormDep) -> Response:
         "Give a name of 2 to 200 characters, at least one scope and a contact e-mail of at "
         "most 254 characters.",
     )
+    once = _once_key(console, form)
     try:  # the API's rules: a name too long was cut to 200 characters without a word
         body = ApiClientCreate(
             name=form_str(form, "name"),
             contact_email=form_str(form, "contact_email"),
             scopes=[s for s in form.getlist("scopes") if isinstance(s, str)],
         )
+        if _sent_before(console, once):  # a reload of the page that showed its key
+            return _clients_page(console, sent_before=True)
         issued = integrator_service.create_api_client(
             console.session,
             console.principal,
@@ -234,14 +280,19 @@ def create_client(console: AdminPage, form: FormDep) -> Response:
     except (ValidationError, InvalidInput):
         console.session.rollback()
         return _clients_page(console, error=refused, status_code=422)
+    _done_once(console, once, {"client_id": str(issued.client.id), "key_id": issued.key.key_id})
     console.session.flush()
     return _clients_page(console, issued=issued.plaintext)
 
 
 @router.post("/clients/{client_id}/keys", response_class=HTMLResponse, name="admin_key_create")
-def issue_key(console: AdminPage, client_id: uuid.UUID) -> Response:
+def issue_key(console: AdminPage, client_id: uuid.UUID, form: FormDep) -> Response:
+    """Shows the new key on the answer page itself, once, as ``create_client`` does."""
     check_same_origin(console.request)
+    once = _once_key(console, form)
     try:
+        if _sent_before(console, once):  # a reload of the page that showed its key
+            return _clients_page(console, sent_before=True)
         new = integrator_service.issue_key(
             console.session, console.principal, console.settings, client_id
         )
@@ -249,6 +300,7 @@ def issue_key(console: AdminPage, client_id: uuid.UUID) -> Response:
         console.session.rollback()
         message = tr(console.lang, "No key was issued: %(reason)s", reason=exc.detail)
         return _clients_page(console, error=message, status_code=409)
+    _done_once(console, once, {"client_id": str(client_id), "key_id": new.key.key_id})
     return _clients_page(console, issued=new.plaintext)
 
 
@@ -282,7 +334,12 @@ def users(console: AdminPage) -> Response:
         limit=50,
         email=email,
     )
-    return console.show("users.html", page=page, email=email or "")
+    return console.show(
+        "users.html",
+        page=page,
+        email=email or "",
+        districts={code: d.name(console.lang) for code, d in DISTRICTS.items()},
+    )
 
 
 @router.post("/users/{user_id}/active", name="admin_user_active")
@@ -369,4 +426,12 @@ def outbox(console: AdminPage) -> Response:
         limit=30,
         to_address=to.strip().lower() if to else None,
     )
-    return console.show("outbox.html", page=page, to=to or "", smtp_host=console.settings.SMTP_HOST)
+    return console.show(
+        "outbox.html",
+        page=page,
+        to=to or "",
+        smtp_host=console.settings.SMTP_HOST,
+        # A sent secret message's body is this note, stored in English: said in the page's.
+        sent_secret_body=SENT_SECRET_BODY,
+        sent_secret_note=tr(console.lang, SENT_SECRET_BODY),
+    )

@@ -250,7 +250,9 @@ def heatmap_page(
         "share_rungs": SHARE_RUNGS,
         "chosen": chosen,
         "districts": districts,
-        "may_choose_citywide": True,
+        # A district official sees their own district's tables only (docs/heatmaps.md, "Scope"):
+        # a city-wide scope is not theirs to choose (asking for none answers their district).
+        "may_choose_citywide": own is None,
         "csv_url": f"/api/v1/heatmaps.csv?{export_query}",
         "json_url": f"/api/v1/heatmaps?{export_query}",
         "tiles": _tiles(view, lang),

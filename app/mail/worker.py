@@ -23,14 +23,16 @@ from typing import Protocol
 
 from app.kit.clock import utcnow
 from app.kit.db import Database, begin_write
+from app.kit.i18n import N_
 from app.kit.settings import Environment, Settings
 from app.mail.repository import MailRepository
 
 logger = logging.getLogger("zhizao.mail")
 
 BATCH_SIZE = 20
-#: Shown instead of a secret message's body once it has been sent.
-SENT_SECRET_BODY = "(sent; the body held a single-use link and is not kept)"
+#: Kept instead of a secret message's body once it has been sent (stored in English, shown
+#: translated: the admin console's outbox page).
+SENT_SECRET_BODY = N_("(sent; the body held a single-use link and is not kept)")
 
 
 class Transport(Protocol):

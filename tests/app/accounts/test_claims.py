@@ -253,3 +253,104 @@ def test_two_deciders_at_once_decide_once(
     told = [m.kind for m in outbox(db, "liu@example.com")]
     assert told[0] == "claim_filed"
     assert told[1:] == ["claim_approved" if decided.status == "approved" else "claim_refused"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"), [("zh", "此申请已处理过"), ("en", "This request was decided already")]
+)
+def test_deciding_from_a_stale_tab_says_the_request_was_decided(
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise, lang: str, said: str
+) -> None:
+    """The second tab's decision answered the 409 page written for assessments ("已提交的评估
+    保持不变…"); it shows the request as decided now, saying so."""
+    file_claim(other, firm.credit_code, "liu@example.com")
+    claim = db.scalar(select(AccessClaim))
+    assert claim is not None
+    owner = db.scalar(select(User).where(User.email == "owner@example.com"))
+    assert owner is not None
+    sign_in(client, owner)
+    stale = soup(client.get(f"/claims/{claim.id}?lang={lang}", headers=HTML))
+    assert decide(client, claim.id, "refuse", "不认识此人").status_code == 200
+    form = stale.select_one(f"form[action='/claims/{claim.id}']")
+    assert form is not None
+    response = client.post(
+        f"/claims/{claim.id}?lang={lang}",
+        data={"csrf_token": hidden(form, "csrf_token"), "decision": "approve"},
+        headers=HTML,
+    )
+    assert response.status_code == 409
+    page = soup(response)
+    assert said in page.select_one(".alert-error").get_text()  # type: ignore[union-attr]
+    assert "不认识此人" in page.select_one("main").get_text()  # the refusal stands, shown
+    assert page.select("#approve") == []  # nothing left to decide
+    assert "已提交的评估" not in page.get_text() and "submitted assessment" not in page.get_text()
+    db.rollback()
+    assert db.get(AccessClaim, claim.id).status == "refused"  # type: ignore[union-attr]
+    assert [m.kind for m in outbox(db, "liu@example.com")] == ["claim_filed", "claim_refused"]
+
+
+def test_a_waiting_request_is_listed_once_and_a_decided_one_under_recent_requests(
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise
+) -> None:
+    """Under "Recent requests" every request was listed, the waiting ones too: each waiting
+    request was on /claims twice, each time with its own "Decide" button."""
+    file_claim(other, firm.credit_code, "liu@example.com")
+    file_claim(other, firm.credit_code, "zhao@example.com")
+    refused = db.scalar(select(AccessClaim).where(AccessClaim.email == "zhao@example.com"))
+    assert refused is not None
+    for decider in (
+        create_user(db, role="official", district_code="310115"),
+        create_user(db, role="admin"),
+    ):
+        sign_in(client, decider)
+        if decider.role == "official":
+            assert decide(client, refused.id, "refuse", "不认识此人").status_code == 200
+        page = soup(client.get("/claims", headers=HTML))
+        rows = page.select("tbody tr")
+        waiting = [r for r in rows if "liu@example.com" in r.get_text()]
+        decided = [r for r in rows if "zhao@example.com" in r.get_text()]
+        assert len(waiting) == 1 and len(decided) == 1, decider.role
+        assert len(page.select("a[href^='/claims/']")) == 1  # one "Decide", the waiting one's
+        recent = page.find("h2", string="最近的申请")
+        assert recent is not None
+        assert decided[0] in recent.find_next("table").select("tbody tr")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_mistyped_credit_code_is_said_to_be_invalid_as_on_registration(
+    client: TestClient, db: Session, firm: Enterprise, lang: str
+) -> None:
+    """/claim did not check the check character: a typo was "not registered: register it
+    instead", while /register refused the same code as not valid."""
+    last = firm.credit_code[-1]
+    typo = firm.credit_code[:-1] + ("1" if last != "1" else "2")
+    form = soup(client.get(f"/claim?lang={lang}", headers=HTML))
+    claimed = client.post(
+        f"/claim?lang={lang}",
+        data={
+            "csrf_token": hidden(form, "csrf_token"),
+            "credit_code": typo,
+            "display_name": "刘会计",
+            "email": "liu@example.com",
+        },
+        headers=HTML,
+    )
+    assert claimed.status_code == 422
+    said = soup(claimed).select_one("#err-credit_code").get_text(strip=True)  # type: ignore[union-attr]
+    page = soup(client.get(f"/register?lang={lang}", headers=HTML))
+    payload = {k: str(v) for k, v in enterprise_payload(credit_code=typo).items()}
+    payload["annual_revenue_wan"] = payload.pop("annual_revenue_cny")[:-4]
+    registered = client.post(
+        f"/register?lang={lang}",
+        data={
+            **payload,
+            "csrf_token": hidden(page, "csrf_token"),
+            "email": "new@example.com",
+            "password": PASSWORD,
+        },
+        headers=HTML,
+    )
+    assert registered.status_code == 422
+    expected = soup(registered).select_one("#err-credit_code").get_text(strip=True)  # type: ignore[union-attr]
+    assert said == expected and ("校验位" in said or "check digit" in said)
+    assert db.scalar(select(AccessClaim)) is None

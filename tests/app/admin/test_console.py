@@ -13,10 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.kit.db import Database
 from app.kit.settings import Settings
 from app.mail import service as mail
+from app.mail.worker import MailWorker
 from app.main import create_app
-from app.models import ApiKey, WebhookEndpoint
+from app.models import ApiClient, ApiKey, User, WebhookEndpoint
 from tests.factories import create_api_key, create_enterprise, create_user, login
 from tests.pages import HTML, hidden, sign_in, soup
 
@@ -108,6 +110,47 @@ def test_a_new_api_key_is_shown_once_on_the_page(admin: TestClient, db: Session)
     assert shown not in again and key.key_id in again
 
 
+def test_sending_a_key_making_form_again_makes_nothing_new(admin: TestClient, db: Session) -> None:
+    """The key is shown on the page that answers the POST: reloading that page (the browser
+    sends the form again) created a second client, and a second key on a rotation."""
+    page = soup(admin.get("/admin/clients", headers=HTML))
+    form = page.select_one("form[action='/admin/clients']")
+    sent = {
+        "csrf_token": hidden(form, "csrf_token"),
+        "form_key": hidden(form, "form_key"),
+        "name": "新集成商",
+        "scopes": ["assessments:read"],
+    }
+    # Refused first (no contact e-mail fits): the form's key is not used up by a refusal.
+    refused = admin.post("/admin/clients", data={**sent, "contact_email": "a" * 255})
+    assert refused.status_code == 422
+    created = admin.post("/admin/clients", data=sent)
+    assert created.status_code == 200 and soup(created).select_one("#issued-key") is not None
+    reloaded = admin.post("/admin/clients", data=sent)
+    assert reloaded.status_code == 200
+    again = soup(reloaded)
+    assert again.select_one("#issued-key") is None
+    assert "已提交过" in again.select_one("#sent-before").get_text()  # type: ignore[union-attr]
+    db.rollback()
+    [client] = db.scalars(select(ApiClient)).all()
+    assert len(db.scalars(select(ApiKey)).all()) == 1
+
+    page = soup(admin.get("/admin/clients", headers=HTML))
+    rotation = page.select_one(f"form[action='/admin/clients/{client.id}/keys']")
+    assert rotation is not None
+    fields = {name: hidden(rotation, name) for name in ("csrf_token", "form_key")}
+    rotated = admin.post(rotation["action"], data=fields)
+    assert rotated.status_code == 200 and soup(rotated).select_one("#issued-key") is not None
+    reloaded = admin.post(rotation["action"], data=fields)
+    assert reloaded.status_code == 200
+    assert soup(reloaded).select_one("#issued-key") is None
+    db.rollback()
+    assert len(db.scalars(select(ApiKey)).all()) == 2
+    # A new page's form makes a new key (the page shown after the reload has a key of its own).
+    fresh = soup(reloaded).select_one(f"form[action='/admin/clients/{client.id}/keys']")
+    assert hidden(fresh, "form_key") != fields["form_key"]
+
+
 @pytest.mark.parametrize(
     "fields",
     [
@@ -175,6 +218,73 @@ def test_audit_search_and_outbox(admin: TestClient, db: Session) -> None:
     assert english.select_one("tbody td:nth-child(4)").get_text().startswith("enterprise")
     outbox = soup(admin.get("/admin/outbox?to=li@example.com", headers=HTML))
     assert "您加入 上海某厂 的申请" in outbox.select_one("details.mail summary").get_text()
+
+
+class _Delivered:
+    """A transport that takes every message."""
+
+    def send(self, message: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("lang", "note"),
+    [
+        ("zh", "已发送；邮件正文含一次性链接，不予保留"),
+        ("en", "(sent; the body held a single-use link and is not kept)"),
+    ],
+)
+def test_a_sent_messages_withheld_body_is_said_in_the_pages_language(
+    admin: TestClient, db: Session, settings: Settings, lang: str, note: str
+) -> None:
+    """The outbox printed the note kept instead of a single-use link's message, as stored, in
+    English on the Chinese page."""
+    mail.send(
+        db,
+        to="reset@example.com",
+        lang="zh",
+        template="password_reset",
+        secret=True,
+        url="https://zhizao.example/password/reset/x",
+        minutes=30,
+    )
+    db.commit()
+    database = Database(settings)
+    try:
+        assert MailWorker(database, settings, transport=_Delivered()).run_once() == 1
+    finally:
+        database.dispose()
+    page = soup(admin.get(f"/admin/outbox?to=reset@example.com&lang={lang}", headers=HTML))
+    body = page.select_one("details.mail pre.mail-body").get_text()  # type: ignore[union-attr]
+    assert note in body and "/password/reset/" not in body
+
+
+@pytest.mark.parametrize(("lang", "name"), [("zh", "浦东新区"), ("en", "Pudong New Area")])
+def test_an_officials_district_is_named(
+    admin: TestClient, db: Session, lang: str, name: str
+) -> None:
+    """/admin/users showed an official's district as its code, "(310115)"."""
+    create_user(db, role="official", district_code="310115", email="pudong@example.com")
+    page = soup(admin.get(f"/admin/users?email=pudong@&lang={lang}", headers=HTML))
+    [row] = page.select("tbody tr")
+    role = row.select("td")[2].get_text(strip=True)
+    assert role.endswith(f"({name})") and "310115" not in role
+
+
+def test_a_conflict_page_does_not_speak_of_assessments(admin: TestClient, db: Session) -> None:
+    """The 409 page said "已提交的评估保持不变…" whatever the conflict was about."""
+    page = soup(admin.get("/admin/users", headers=HTML))
+    me = page.select_one("tbody tr")
+    assert me is not None and me.select("form") == []  # one's own account has no button
+    own_id = db.scalar(select(User.id).where(User.role == "admin"))
+    response = admin.post(
+        f"/admin/users/{own_id}/active",
+        data={"csrf_token": hidden(page, "csrf_token"), "active": "0"},
+        headers=HTML,
+    )
+    assert response.status_code == 409
+    text = soup(response).select_one("main").get_text()  # type: ignore[union-attr]
+    assert "评估" not in text and "另一个标签页" in text
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests.app.heatmaps.helpers import publish_now, submit, verified_firm
 from tests.factories import create_enterprise, create_user, login
+from tests.pages import HTML, sign_in, soup
 
 
 def test_page_shows_matrix_map_legend_and_exports(client: TestClient, db: Session) -> None:
@@ -49,3 +50,26 @@ def test_synthetic_data_is_labelled(client: TestClient, db: Session) -> None:
     assert "synthetic demo firms" in client.get("/heatmaps", params={"lang": "en"}).text
     view = client.get("/api/v1/heatmaps").json()
     assert view["includes_synthetic"] is True
+
+
+def test_a_district_official_is_not_offered_the_city_wide_scope(
+    client: TestClient, db: Session
+) -> None:
+    """A district official sees their own district's tables only (docs/heatmaps.md, "Scope"):
+    the page offered them 全市 / City-wide, which showed their district's table again."""
+    firm = verified_firm(db, district_code="310115", industry_code="36")
+    submit(db, firm, datetime.now(UTC))
+    publish_now(db)
+    sign_in(client, create_user(db, role="official", district_code="310115"))
+    for lang, own in (("zh", "浦东新区"), ("en", "Pudong New Area")):
+        page = soup(client.get("/heatmaps", params={"lang": lang}, headers=HTML))
+        scope = page.select("select[name=district] option")
+        assert [(o["value"], o.get_text(strip=True)) for o in scope] == [("310115", own)]
+        assert scope[0].has_attr("selected")
+    # A city-wide official and an admin choose the city or any district.
+    for viewer in (create_user(db, role="official"), create_user(db, role="admin")):
+        sign_in(client, viewer)
+        page = soup(client.get("/heatmaps", params={"lang": "zh"}, headers=HTML))
+        scope = page.select("select[name=district] option")
+        assert (scope[0]["value"], scope[0].get_text(strip=True)) == ("", "全市")
+        assert scope[0].has_attr("selected") and len(scope) == 17
