@@ -2,9 +2,12 @@
 result with its roadmap and what-if, and the history.
 
 Without JavaScript every form posts and redirects (303). With htmx the stage form autosaves on
-every change and re-renders itself from the response, so adaptive questions appear and
-disappear as answers change. Both paths save through ``service.update_answers`` with the ETag the
-form carried: an edit made elsewhere in the meantime (412) is said plainly, with a reload link.
+every change; the answer never touches the fields the user fills (they may have changed while the
+save was in flight): it updates the ETag, the save status, the progress and each field's error out
+of band, and re-renders the form only when other questions now apply (app.js then keeps what was
+entered meanwhile). Both paths save through ``service.update_answers`` with the ETag the form
+carried: an edit made elsewhere in the meantime (412) is said plainly, with a reload link, and the
+form keeps that ETag, so that no later save from it overwrites the other edit.
 """
 
 from __future__ import annotations
@@ -101,8 +104,21 @@ class FirmPage:
             lang=self.lang,
         ).items
 
-    def render(self, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-        return render(self.request, template, context, lang=self.lang, status_code=status_code)
+    def render(
+        self,
+        template: str,
+        context: dict[str, Any],
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        return render(
+            self.request,
+            template,
+            context,
+            lang=self.lang,
+            status_code=status_code,
+            headers=headers,
+        )
 
 
 def firm_page(
@@ -139,7 +155,8 @@ def issue_message(lang: Lang, code: str, question: Question | None) -> str:
         "required": N_("This question needs an answer."),
         "unknown_option": N_("Choose one of the options shown."),
     }
-    return tr(lang, messages.get(code, N_("This answer is not valid.")))
+    fallback = N_("This answer is not valid.")  # marked outside tr(): extracted
+    return tr(lang, messages.get(code, fallback))
 
 
 def _plain(value: Decimal | None) -> str:
@@ -221,6 +238,14 @@ class _Step:
     update: Callable[[Mapping[str, Any]], AnswersUpdate]
     #: Where the explicit save leads once saved.
     target: Callable[[AssessmentRead], str]
+    #: The form's fields with an error slot (``partials/field_error.html``), as posted.
+    fields: tuple[str, ...] = ()
+    #: Whether the form shows other fields than a view's (a question appeared or went away).
+    reshaped: Callable[[AssessmentRead], bool] = lambda view: False
+
+
+#: An autosave's answer when the form keeps its shape: only what is not the user's, out of band.
+AUTOSAVED = "partials/wizard_autosave.html"
 
 
 def _save_step(
@@ -228,13 +253,21 @@ def _save_step(
 ) -> Response:
     """Save a wizard step's form: only what changed, all or nothing, with the ETag it carried. A
     value that cannot be read or is refused is shown in its field with the user's own values
-    (422), a conflicting edit elsewhere is said (412); htmx gets the form re-rendered (always
-    200), a plain post is redirected where the button said."""
+    (422), a conflicting edit elsewhere is said (412); a plain post is redirected where the
+    button said once saved.
+
+    htmx (always 200) gets no field back, since the user may have changed them since this save
+    was sent: the ETag, the save status, the progress and the errors come out of band
+    (``AUTOSAVED``), and only a form whose questions changed is re-rendered (``HX-Reswap``;
+    app.js puts back what was entered meanwhile). A form that was refused keeps the ETag it
+    posted: after a conflict every later save from it conflicts too, until it is reloaded."""
     template = step.fragment if partial else step.template
 
     def again(view: AssessmentRead, status_code: int, **extra: Any) -> Response:
-        context = step.context(view, values=step.typed, partial=partial, **extra)
-        return page.render(template, context, status_code=200 if partial else status_code)
+        context = step.context(view, values=step.typed, partial=partial, etag=etag, **extra)
+        if partial:
+            return page.render(AUTOSAVED, context | {"fields": step.fields})
+        return page.render(template, context, status_code=status_code)
 
     view = service.view(page.session, page.catalog, assessment, page.lang)
     if step.problems:
@@ -262,7 +295,10 @@ def _save_step(
             update = {}
     if partial:
         notice = tr(page.lang, "Saved.") if update else None
-        return page.render(template, step.context(view, notice=notice, partial=True))
+        context = step.context(view, notice=notice, partial=True)
+        if step.reshaped(view):
+            return page.render(template, context, headers={"HX-Reswap": "innerHTML"})
+        return page.render(AUTOSAVED, context | {"fields": step.fields})
     return redirect(page.request, step.target(view))
 
 
@@ -407,7 +443,10 @@ def _stage_context(
     notice: str | None = None,
     conflict: bool = False,
     partial: bool = False,
+    etag: str | None = None,
 ) -> dict[str, Any]:
+    """A stage of the wizard: its questions that apply, the stored answers overlaid by what the
+    user sent when it was not saved; ``etag``: the one the form sent, kept when not saved."""
     applicable = set(view.applicable_questions)
     shown = [q for q in stage.questions if q.id in applicable]
     stage_ids = [s.id for s in questionnaire.stages]
@@ -429,6 +468,8 @@ def _stage_context(
         "notice": notice,
         "conflict": conflict,
         "partial": partial,
+        "form_etag": etag or view.etag,
+        "reload_url": f"/assessments/{view.id}/stages/{stage.id}",
         "NA": NA,
     }
 
@@ -501,6 +542,11 @@ def _save_stage(
         changes=changes,
         update=lambda update: AnswersUpdate(answers=dict(update)),
         target=target,
+        fields=tuple(q.id for q in shown),
+        reshaped=lambda view: (
+            {q.id for q in stage.questions if q.id in view.applicable_questions}
+            != {q.id for q in shown}
+        ),
     )
     return _save_step(page, assessment, form_str(form, "etag"), step, partial=partial)
 
@@ -517,8 +563,9 @@ def save_stage(page: Page, assessment_id: uuid.UUID, stage_id: str, form: FormDe
     name="stage_autosave",
 )
 def autosave_stage(page: Page, assessment_id: uuid.UUID, stage_id: str, form: FormDep) -> Response:
-    """htmx autosave on change: saves and answers with the stage form re-rendered (new ETag,
-    questions that now apply, progress)."""
+    """htmx autosave on change: saves and answers with what changed besides the fields (the new
+    ETag, the status, the progress, the errors), or with the form re-rendered when other questions
+    now apply (``_save_step``)."""
     return _save_stage(page, assessment_id, stage_id, form, partial=True)
 
 
@@ -579,9 +626,10 @@ def _kpi_context(
     notice: str | None = None,
     conflict: bool = False,
     partial: bool = False,
+    etag: str | None = None,
 ) -> dict[str, Any]:
     """The KPI step: the stored figures, overlaid by what the user typed when it was not saved
-    (a bad figure stays in its field, with its error)."""
+    (a bad figure stays in its field, with its error); ``etag`` as for a stage."""
     shown = {kpi_id: _plain(Decimal(str(value))) for kpi_id, value in view.kpis.items()}
     return page.context() | {
         "assessment": view,
@@ -595,6 +643,8 @@ def _kpi_context(
         "notice": notice,
         "conflict": conflict,
         "partial": partial,
+        "form_etag": etag or view.etag,
+        "reload_url": f"/assessments/{view.id}/kpis",
     }
 
 
@@ -643,6 +693,7 @@ def _save_kpis(
         changes=lambda view: kpi_changes(view.kpis, submitted),
         update=lambda update: AnswersUpdate(kpis=dict(update)),
         target=lambda view: target,
+        fields=tuple(kpi.id for kpi in questionnaire.kpis),
     )
     return _save_step(page, assessment, form_str(form, "etag"), step, partial=partial)
 
@@ -659,7 +710,8 @@ def save_kpis(page: Page, assessment_id: uuid.UUID, form: FormDep) -> Response:
     name="kpis_autosave",
 )
 def autosave_kpis(page: Page, assessment_id: uuid.UUID, form: FormDep) -> Response:
-    """htmx autosave of the baseline figures on change: answers with the form re-rendered."""
+    """htmx autosave of the baseline figures on change: answers like a stage's autosave (the
+    figures never change shape, so the form is never re-rendered)."""
     return _save_kpis(page, assessment_id, form, partial=True)
 
 

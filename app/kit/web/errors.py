@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,7 +14,7 @@ from app.kit.guards import SESSION_COOKIE, authenticator_of
 from app.kit.i18n import negotiate_lang
 from app.kit.principal import ANONYMOUS, Principal
 from app.kit.web.deps import base_context
-from app.kit.web.htmx import is_htmx
+from app.kit.web.htmx import is_htmx, safe_next
 from app.kit.web.templating import render
 
 #: Paths that are never pages: their errors stay problem+json whatever the client accepts.
@@ -61,20 +61,57 @@ def wants_html(request: Request) -> bool:
     return is_htmx(request) or "text/html" in request.headers.get("accept", "")
 
 
+def _same_site(request: Request, url: str | None) -> str | None:
+    """``url``'s path and query if it is a page of this site, else ``None``."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.url.netloc:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next(path, default="") or None
+
+
+def _page_of(request: Request) -> str:
+    """The page a request came from, to come back to after signing in: a GET's own URL; for a
+    form's POST the page the browser showed (htmx says which, a plain post's Referer does, the
+    site's Referrer-Policy being same-origin), else the POST's own path (a wizard form posts to
+    its page's URL)."""
+    own = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method in ("GET", "HEAD"):
+        return own
+    shown = request.headers.get("hx-current-url") if is_htmx(request) else None
+    return (
+        _same_site(request, shown)
+        or _same_site(request, request.headers.get("referer"))
+        or request.url.path
+    )
+
+
+def sign_in_url(request: Request) -> str:
+    """The sign-in page, coming back to the request's page (``_page_of``) afterwards."""
+    return "/login?next=" + quote(_page_of(request), safe="/")
+
+
 def html_error(request: Request, problem_response: Response) -> Response:
     """The error page for a problem+json response (same status and headers)."""
     problem = json.loads(bytes(problem_response.body))
     status = problem_response.status_code
     kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
-    # Signing in is the answer to a missing credential, not to a wrong one the client keeps
-    # sending (an Authorization header, which no browser sends): that gets the error page.
-    if status == 401 and request.method in ("GET", "HEAD") and kind != "invalid-credentials":
-        target = "/login?next=" + quote(
-            request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="/"
-        )
+    # Signing in is the answer to a missing credential (never signed in, or the session ended),
+    # not to a wrong one the client keeps sending (an Authorization header, which no browser
+    # sends): that gets the error page. A page is redirected to sign in, and so is htmx's
+    # request from a page (a wizard's autosave: HX-Redirect, back to the page afterwards); a
+    # plain form post gets the error page with a sign-in link (redirecting would drop what it
+    # posted without a word).
+    signing_in = status == 401 and kind != "invalid-credentials"
+    if signing_in and request.method in ("GET", "HEAD"):
+        target = sign_in_url(request)
         if is_htmx(request):
             return Response(status_code=200, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+    if signing_in and is_htmx(request):
+        return Response(status_code=401, headers={"HX-Redirect": sign_in_url(request)})
     headers = {
         name: value
         for name, value in problem_response.headers.items()
@@ -91,6 +128,7 @@ def html_error(request: Request, problem_response: Response) -> Response:
             "title": problem.get("title", ""),
             "detail": problem.get("detail", ""),
             "request_id": problem.get("request_id"),
+            "sign_in_url": sign_in_url(request) if signing_in else None,
         },
         lang=lang,
         status_code=status,

@@ -84,28 +84,25 @@ def test_kpis_autosave_blank_allowed_and_clearing(browser: TestClient) -> None:
         data=kpi_form(page, {"oee": "62.5", "inventory_days": "1,200"}),
         headers=HTMX,
     )
-    # 1,200 days is beyond the 730 allowed: nothing saved, the field says why, the typed
-    # values stay in the form.
+    # 1,200 days is beyond the 730 allowed: nothing saved, the field says why (out of band);
+    # the typed values stay in the form, which the answer does not touch.
     fragment = soup(response)
     assert response.status_code == 200 and fragment.find("html") is None
+    assert fragment.select_one("#errslot-inventory_days")["hx-swap-oob"] == "true"
     assert "0 到 730" in fragment.select_one("#err-inventory_days").get_text()
-    assert fragment.select_one("#inventory_days--value")["value"] == "1,200"
-    assert fragment.select_one("#oee--value")["value"] == "62.5"
+    assert fragment.select_one("#inventory_days--value") is None
     assert stored_kpis(browser, assessment_id) == {}
-    fragment = soup(
-        browser.post(
-            url + "/autosave",
-            data=kpi_form(fragment, {"oee": "62.5", "inventory_days": "45"}),
-            headers=HTMX,
-        )
-    )
+    typed = kpi_form(page, {"oee": "62.5", "inventory_days": "45"})
+    fragment = soup(browser.post(url + "/autosave", data=typed, headers=HTMX))
     assert "已保存" in fragment.select_one("#save-status").get_text()
     assert fragment.select_one("#progress")["hx-swap-oob"] == "true"
+    assert fragment.select_one("#errslot-inventory_days").get_text() == ""  # error gone
     assert stored_kpis(browser, assessment_id) == {"oee": 62.5, "inventory_days": 45}
     # KPIs are not answers: the scored progress does not move.
     assert browser.get(f"/api/v1/assessments/{assessment_id}").json()["answered_share"] == 0
     # Blanking a field clears it; the others stay.
-    browser.post(url + "/autosave", data=kpi_form(fragment, {"oee": ""}), headers=HTMX)
+    blanked = typed | {"oee": "", "etag": hidden(fragment, "etag")}
+    browser.post(url + "/autosave", data=blanked, headers=HTMX)
     assert stored_kpis(browser, assessment_id) == {"inventory_days": 45}
 
 

@@ -1,5 +1,6 @@
 """The wizard, review, submit, result, what-if and history pages — without JavaScript (plain
-form posts) and with htmx (``HX-Request``: autosave answering with the re-rendered stage)."""
+form posts) and with htmx (``HX-Request``: autosave answering out of band, or with the stage
+re-rendered when its questions change)."""
 
 from __future__ import annotations
 
@@ -250,14 +251,18 @@ def test_a_figure_no_form_takes_is_refused_without_saving(browser: TestClient, t
 
 
 def test_autosave_rerenders_the_stage_with_adaptive_questions(browser: TestClient) -> None:
+    """An answer that makes other questions apply: the autosave re-renders the form (HX-Reswap
+    over the form's hx-swap="none"); app.js keeps what was entered meanwhile (tests/browser)."""
     assessment_id = start(browser)
     url = f"/assessments/{assessment_id}/stages/digitization"
     page = soup(browser.get(url, headers=HTML))
+    assert page.select_one("#stage-form")["hx-swap"] == "none"
     assert page.select_one("#q-dig_design") is None and page.select_one("#q-dig_recipe") is None
     response = browser.post(
         url + "/autosave", data=form_data(page, {"dig_production_mode": "discrete"}), headers=HTMX
     )
     assert response.status_code == 200
+    assert response.headers["hx-reswap"] == "innerHTML"
     fragment = soup(response)
     assert fragment.find("html") is None
     assert fragment.select_one("#q-dig_design") is not None
@@ -267,21 +272,23 @@ def test_autosave_rerenders_the_stage_with_adaptive_questions(browser: TestClien
     # The progress bar comes along out of band; the new ETag is in the form.
     assert fragment.select_one("#progress")["hx-swap-oob"] == "true"
     assert hidden(fragment, "etag") != hidden(page, "etag")
+    # An answer to a question of the same shape: only the new ETag and the status come back.
+    answered = browser.post(
+        url + "/autosave",
+        data=form_data(fragment, {"dig_production_mode": "discrete", "dig_design": "cad2d"}),
+        headers=HTMX,
+    )
+    assert "hx-reswap" not in answered.headers
+    etag = hidden(soup(answered), "etag")
     # Switching the mode swaps the adaptive questions and drops answers that no longer apply.
-    fragment = soup(
-        browser.post(
-            url + "/autosave",
-            data=form_data(fragment, {"dig_production_mode": "discrete", "dig_design": "cad2d"}),
-            headers=HTMX,
-        )
+    response = browser.post(
+        url + "/autosave",
+        data=form_data(fragment, {"dig_production_mode": "process", "dig_design": "cad2d"})
+        | {"etag": etag},
+        headers=HTMX,
     )
-    fragment = soup(
-        browser.post(
-            url + "/autosave",
-            data=form_data(fragment, {"dig_production_mode": "process", "dig_design": "cad2d"}),
-            headers=HTMX,
-        )
-    )
+    assert response.headers["hx-reswap"] == "innerHTML"
+    fragment = soup(response)
     assert fragment.select_one("#q-dig_design") is None
     assert fragment.select_one("#q-dig_recipe") is not None
     stored = browser.get(f"/api/v1/assessments/{assessment_id}").json()["answers"]
@@ -339,6 +346,126 @@ def test_answers_changed_elsewhere_are_reported_not_overwritten(browser: TestCli
         follow_redirects=False,
     )
     assert same.status_code == 303
+
+
+def test_an_autosave_answers_without_the_fields(browser: TestClient) -> None:
+    """The autosave answered with the whole form re-rendered from the server's state as of that
+    save, and htmx swapped it in: whatever the user typed or clicked while it was in flight was
+    undone, and the next save sent the form so reverted (the web audit lost 5 clicks of 6). Now
+    a save that leaves the questions as they are answers only with what is not the user's, out
+    of band: the new ETag, the status, the progress, each field's error (tests/browser keeps
+    what the user entered in a real browser)."""
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    page = soup(browser.get(url, headers=HTML))
+    shown = hidden(page, "shown").split()
+    response = browser.post(
+        url + "/autosave", data=form_data(page, {"dig_equipment_rate": "40"}), headers=HTMX
+    )
+    assert response.status_code == 200 and "hx-reswap" not in response.headers
+    answer = soup(response)
+    assert [field["name"] for field in answer.select("input")] == ["etag"]
+    assert (
+        hidden(answer, "etag") == browser.get(f"/api/v1/assessments/{assessment_id}").json()["etag"]
+    )
+    assert all(element.has_attr("hx-swap-oob") for element in answer.find_all(recursive=False))
+    assert answer.select_one("#save-status")["hx-swap-oob"] == "innerHTML"  # the live region stays
+    assert "已保存" in answer.select_one("#save-status").get_text()
+    assert answer.select_one("#progress .step-state").get_text() == "1/12"
+    assert [slot["id"] for slot in answer.select(".field-error-slot")] == [
+        f"errslot-{qid}" for qid in shown
+    ]
+    # A figure out of range: its error comes in its slot; the field keeps what was typed.
+    refused = soup(
+        browser.post(
+            url + "/autosave",
+            data=form_data(page, {"dig_equipment_rate": "150"}) | {"etag": hidden(answer, "etag")},
+            headers=HTMX,
+        )
+    )
+    assert refused.select_one("#dig_equipment_rate--value") is None
+    assert "0 到 100" in refused.select_one("#errslot-dig_equipment_rate .field-error").get_text()
+    assert refused.select_one("#form-errors a")["href"] == "#q-dig_equipment_rate"
+
+
+@pytest.mark.parametrize("autosave", [False, True], ids=["save button", "autosave"])
+def test_a_stale_form_keeps_conflicting_until_it_is_reloaded(
+    browser: TestClient, autosave: bool
+) -> None:
+    """The conflict notice came with the form carrying the current ETag and the stale tab's
+    unsaved answers: its next save passed the ETag check and overwrote the other tab's answer
+    without a word (the stale-tab audit). Now the form keeps the ETag it posted, so every save
+    from it conflicts until it is reloaded, as the notice says."""
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    stale = soup(browser.get(url, headers=HTML))
+    other = browser.post(url + "/autosave", data=form_data(stale, {"dig_erp": "erp"}), headers=HTMX)
+    assert other.status_code == 200  # another tab saved
+    etag = hidden(stale, "etag")
+    for answers in (
+        {"dig_erp": "spreadsheets"},
+        {"dig_erp": "spreadsheets", "dig_planning": "mrp"},
+    ):
+        # The stale tab's form as the conflict's answer left it: its ETag, its own answers.
+        data = form_data(stale, answers, action="save") | {"etag": etag}
+        response = browser.post(
+            url + "/autosave" if autosave else url,
+            data=data,
+            headers=HTMX if autosave else HTML,
+            follow_redirects=False,
+        )
+        assert response.status_code == (200 if autosave else 412)
+        answer = soup(response)
+        conflict = answer.select_one("#conflict")
+        assert conflict is not None
+        etag = hidden(answer, "etag")
+    assert browser.get(f"/api/v1/assessments/{assessment_id}").json()["answers"] == {
+        "dig_erp": "erp"
+    }
+    assert etag == hidden(stale, "etag")
+    # The notice says that nothing from this page is saved any more, and to reload it.
+    assert "不再保存" in conflict.select_one("p").get_text()
+    assert conflict.select_one("a")["href"] == url
+
+
+def test_a_save_after_the_session_ended_leads_back_to_sign_in(browser: TestClient) -> None:
+    """The session ended with the wizard open (signed out in another tab, or expired): the
+    autosave got a 401 page its status took for a network failure, and the Save button a bare
+    401 page with no way to sign in. Now htmx is sent to sign in (HX-Redirect), back to the
+    page it was on; a plain post gets the error page with a sign-in link back to its page."""
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    data = form_data(soup(browser.get(url, headers=HTML)), {"dig_equipment_rate": "40"})
+    browser.cookies.clear()
+    shown = "http://testserver" + url + "?saved=1"
+    autosave = browser.post(
+        url + "/autosave",
+        data=data,
+        headers={**HTMX, "hx-current-url": shown},
+        follow_redirects=False,
+    )
+    assert autosave.status_code == 401
+    assert autosave.headers["hx-redirect"] == f"/login?next={url}%3Fsaved%3D1"
+    # A page of another site is no page to come back to: the form's own page is.
+    elsewhere = browser.post(
+        url + "/autosave",
+        data=data,
+        headers={**HTMX, "hx-current-url": "https://example.com/x"},
+        follow_redirects=False,
+    )
+    assert elsewhere.headers["hx-redirect"] == f"/login?next={url}/autosave"
+    for headers, back_to in (
+        ({**HTML, "referer": shown}, f"{url}%3Fsaved%3D1"),
+        (HTML, url),  # no Referer: the wizard form posts to its page's URL
+    ):
+        plain = browser.post(url, data=data | {"action": "save"}, headers=headers)
+        assert plain.status_code == 401
+        page = soup(plain)
+        assert page.select_one("#sign-in-again")["href"] == f"/login?next={back_to}"
+        assert "登录已失效" in page.select_one(".lead").get_text()
+    english = soup(browser.post(url, data=data, headers={**HTML, "accept-language": "en"}))
+    assert "your session has ended" in english.select_one(".lead").get_text()
+    assert english.select_one("#sign-in-again").get_text(strip=True) == "Sign in"
 
 
 def test_bad_answers_are_shown_inline(browser: TestClient) -> None:
