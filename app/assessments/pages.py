@@ -29,6 +29,7 @@ from starlette.datastructures import FormData
 from app.assessments import service
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead, HistoryItem
 from app.enterprises import service as enterprise_service
+from app.kit.clock import calendar_day
 from app.kit.db import SessionDep
 from app.kit.errors import (
     Conflict,
@@ -928,7 +929,7 @@ def trend_points(submitted: list[HistoryItem]) -> list[charts.TrendPoint]:
     """The trend chart's points: submissions oldest first (``submitted`` is newest first)."""
     return [
         charts.TrendPoint(
-            label=item.submitted_at.strftime("%Y-%m-%d") if item.submitted_at else "",
+            label=calendar_day(item.submitted_at).isoformat() if item.submitted_at else "",
             overall=item.overall,
             rung=item.rung if item.rung is not None else 0.0,
         )

@@ -25,7 +25,7 @@ from app.kit.web.deps import EnterpriseUser, FirmPost, PageLang, base_context, f
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.forms import form_errors, typed_number
 from app.kit.web.templating import render
-from scoring.facts import FACTS
+from scoring.facts import FACTS, FACTS_BY_NAME
 
 router = domain_router(include_in_schema=False)
 
@@ -170,6 +170,9 @@ def parse_facts(form: FormData) -> tuple[dict[str, object], dict[str, str]]:
         if not raw:
             values[fact.name] = None
         elif fact.type == "boolean":
+            if raw not in ("true", "false"):  # the form's own two values; anything else is
+                unreadable[fact.name] = raw  # no answer of the firm's (it was stored as "no")
+                continue
             values[fact.name] = raw == "true"
         elif fact.type == "choice":
             values[fact.name] = raw
@@ -185,13 +188,21 @@ def parse_facts(form: FormData) -> tuple[dict[str, object], dict[str, str]]:
 def update_facts(post: FirmPost) -> Response:
     """Declare the optional facts subsidy matching and estimates use (investment, R&D, ...)."""
     values, unreadable = parse_facts(post.form)
-    message = tr(post.lang, "Not valid: enter a number in the range shown.")
+    number = tr(post.lang, "Not valid: enter a number in the range shown.")
+    choose = tr(post.lang, "Choose one of the options shown.")
     fen = tr(post.lang, "Yuan with at most two decimals (fen).")
+
+    def message(name: str) -> str:
+        fact = FACTS_BY_NAME.get(name)
+        return choose if fact is not None and fact.type in ("boolean", "choice") else number
+
     # Every field's problem at once: the readable values are checked beside the unreadable ones
     # (a negative figure went unmarked until a typo elsewhere was fixed and the form sent again).
     _clean, problems = service.checked_facts(values)
-    errors = dict.fromkeys(unreadable, message) | {
-        e.field.rsplit(".", 1)[-1]: fen if e.code == FRACTION_OF_A_FEN else message
+    errors = {name: message(name) for name in unreadable} | {
+        e.field.rsplit(".", 1)[-1]: fen
+        if e.code == FRACTION_OF_A_FEN
+        else message(e.field.rsplit(".", 1)[-1])
         for e in problems
     }
     if errors:

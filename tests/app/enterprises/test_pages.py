@@ -191,25 +191,36 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
     assert stored is not None and stored.facts[money.removeprefix("fact_")] == 2_000_000
 
 
-def test_every_bad_fact_is_marked_in_one_round(client: TestClient, db: Session) -> None:
-    """A negative figure beside one the form could not read went unmarked until the typo was
-    fixed and the form sent again; nothing is saved either way."""
+def refused_facts(client: TestClient, db: Session, **fields: str) -> Any:
+    """The owner's facts form sent with ``fields`` (``fact_<name>``: text); it must be refused
+    whole (422, nothing stored). Returns the page it answered with."""
     enterprise = create_enterprise(db)
     sign_in(client, create_user(db, enterprise=enterprise))
     form = soup(client.get("/settings", headers=HTML)).select_one("form[action='/settings/facts']")
-    data = {
-        "csrf_token": hidden(form, "csrf_token"),
-        "fact_project_investment_cny": "abc",
-        "fact_rd_spend_cny": "-5",
-    }
+    data = {"csrf_token": hidden(form, "csrf_token"), **fields}
     response = client.post("/settings/facts", data=data, headers=HTML)
     assert response.status_code == 422
-    page = soup(response)
-    assert page.select_one("#err-fact_project_investment_cny") is not None
-    assert page.select_one("#err-fact_rd_spend_cny") is not None
     db.rollback()
     db.expire_all()
     assert db.get(Enterprise, enterprise.id).facts == {}  # type: ignore[union-attr]
+    return soup(response)
+
+
+def test_every_bad_fact_is_marked_in_one_round(client: TestClient, db: Session) -> None:
+    """A negative figure beside one the form could not read went unmarked until the typo was
+    fixed and the form sent again."""
+    page = refused_facts(client, db, fact_project_investment_cny="abc", fact_rd_spend_cny="-5")
+    assert page.select_one("#err-fact_project_investment_cny") is not None
+    assert page.select_one("#err-fact_rd_spend_cny") is not None
+
+
+def test_a_yes_no_or_choice_fact_takes_only_its_own_values(client: TestClient, db: Session) -> None:
+    """A tampered yes/no value ("maybe") was stored as "no", a "no" the firm never declared
+    that can change its subsidy matching; and a bad choice was told to enter a number."""
+    page = refused_facts(client, db, fact_project_ready="maybe", fact_zjtx_status="bogus")
+    for name in ("project_ready", "zjtx_status"):
+        error = page.select_one(f"#err-fact_{name}").get_text(strip=True)
+        assert error.endswith("请从列出的选项中选择。"), name
 
 
 def test_a_money_fact_in_fractions_of_a_fen_is_a_field_error(

@@ -150,6 +150,8 @@ class TestContent:
             ):
                 html = signed_in.get(page, params={"lang": lang}, headers=HTML).text
                 assert shanghai in html and utc not in html, (lang, page)
+        axis = signed_in.get("/history", headers=HTML).text  # the trend chart's dates
+        assert "2026-12-02" in axis and "2026-12-01" not in axis
 
 
 def renders(origin: str) -> float:
