@@ -8,8 +8,7 @@ from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 from zxcvbn import zxcvbn
 
-from app.enterprises.classification import credit_code_problem, normalize_credit_code
-from app.enterprises.schemas import EnterpriseCreate
+from app.enterprises.schemas import EnterpriseCreate, valid_credit_code
 from app.kit.schemas import (
     EMAIL_SCHEMA,
     TEXT_PATTERN,
@@ -167,15 +166,7 @@ class ClaimCreate(RequestModel):
     message: Annotated[Text, Field(max_length=500)] = ""
     locale: Literal["zh-CN", "en"] = "zh-CN"
 
-    @field_validator("credit_code")
-    @classmethod
-    def _valid_credit_code(cls, value: str) -> str:
-        """As registration checks it: a typo is said to be one, not an unregistered firm."""
-        code = normalize_credit_code(value)
-        problem = credit_code_problem(code)
-        if problem is not None:
-            raise ValueError(f"not a valid unified social credit code: {problem}")
-        return code
+    _credit_code = field_validator("credit_code")(valid_credit_code)  # as registration does
 
 
 class ClaimDecision(RequestModel):

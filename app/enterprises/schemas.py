@@ -107,6 +107,17 @@ INDUSTRY_SCHEMA: dict[str, Any] = {"pattern": "^[Cc]?(" + "|".join(sorted(INDUST
 Employees = Annotated[int, Field(ge=0, le=MAX_EMPLOYEES, examples=[120]), NOT_BOOL]
 
 
+def valid_credit_code(value: str) -> str:
+    """The code normalised (``normalize_credit_code``), if it is a valid unified social credit
+    code: every form and body that names a firm by its code checks it so, so that a typo is said
+    to be one (and not, say, an unregistered firm)."""
+    code = normalize_credit_code(value)
+    problem = credit_code_problem(code)
+    if problem is not None:
+        raise ValueError(f"not a valid unified social credit code: {problem}")
+    return code
+
+
 def known_district(value: str) -> str:
     if value not in DISTRICTS:
         raise ValueError("must be one of Shanghai's 16 district codes (e.g. 310115)")
@@ -145,15 +156,7 @@ class EnterpriseCreate(RequestModel):
     employees: Employees
     annual_revenue_cny: RevenueCny
 
-    @field_validator("credit_code")
-    @classmethod
-    def _valid_credit_code(cls, value: str) -> str:
-        code = normalize_credit_code(value)
-        problem = credit_code_problem(code)
-        if problem is not None:
-            raise ValueError(f"not a valid unified social credit code: {problem}")
-        return code
-
+    _credit_code = field_validator("credit_code")(valid_credit_code)
     _district = field_validator("district_code")(known_district)
     _industry = field_validator("industry_code")(manufacturing_division)
 

@@ -45,6 +45,19 @@ def file_claim(client: TestClient, credit_code: str, email: str) -> Response:
     )
 
 
+def filed_before_the_owner(
+    client: TestClient, other: TestClient, db: Session, firm: Enterprise
+) -> AccessClaim:
+    """A request to join ``firm`` filed in ``other``; the firm's owner signed in in ``client``."""
+    file_claim(other, firm.credit_code, "liu@example.com")
+    claim = db.scalar(select(AccessClaim))
+    assert claim is not None
+    owner = db.scalar(select(User).where(User.email == "owner@example.com"))
+    assert owner is not None
+    sign_in(client, owner)
+    return claim
+
+
 def decide(client: TestClient, claim_id: object, decision: str, reason: str = "") -> Response:
     page = soup(client.get(f"/claims/{claim_id}", headers=HTML))
     form = page.select_one(f"form[action='/claims/{claim_id}']")
@@ -77,23 +90,28 @@ def firm(db: Session) -> Enterprise:
     return enterprise
 
 
-def test_the_registration_page_points_a_taken_firm_to_the_claim(
-    client: TestClient, firm: Enterprise
-) -> None:
-    page = soup(client.get("/register", headers=HTML))
-    payload = {k: str(v) for k, v in enterprise_payload(credit_code=firm.credit_code).items()}
-    payload["annual_revenue_wan"] = "4500"
+def register(client: TestClient, credit_code: str, lang: str = "zh") -> Response:
+    """The registration form sent for a firm with ``credit_code`` (4,500 万元 of revenue)."""
+    page = soup(client.get(f"/register?lang={lang}", headers=HTML))
+    payload = {k: str(v) for k, v in enterprise_payload(credit_code=credit_code).items()}
     payload.pop("annual_revenue_cny")
-    response = client.post(
-        "/register",
+    return client.post(
+        f"/register?lang={lang}",
         data={
             **payload,
+            "annual_revenue_wan": "4500",
             "csrf_token": hidden(page, "csrf_token"),
             "email": "new@example.com",
             "password": PASSWORD,
         },
         headers=HTML,
     )
+
+
+def test_the_registration_page_points_a_taken_firm_to_the_claim(
+    client: TestClient, firm: Enterprise
+) -> None:
+    response = register(client, firm.credit_code)
     assert response.status_code == 409
     link = soup(response).select_one("#claim-next a")
     assert link is not None and link["href"] == f"/claim?credit_code={firm.credit_code}"
@@ -222,12 +240,7 @@ def test_two_deciders_at_once_decide_once(
     firm: Enterprise,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    file_claim(other, firm.credit_code, "liu@example.com")
-    claim = db.scalar(select(AccessClaim))
-    assert claim is not None
-    owner = db.scalar(select(User).where(User.email == "owner@example.com"))
-    assert owner is not None
-    sign_in(client, owner)
+    claim = filed_before_the_owner(client, other, db, firm)
     sign_in(other, create_user(db, role="official", district_code="310115"))
     forms = []
     for browser, decision in ((client, "approve"), (other, "refuse")):
@@ -263,12 +276,7 @@ def test_deciding_from_a_stale_tab_says_the_request_was_decided(
 ) -> None:
     """The second tab's decision answered the 409 page written for assessments ("已提交的评估
     保持不变…"); it shows the request as decided now, saying so."""
-    file_claim(other, firm.credit_code, "liu@example.com")
-    claim = db.scalar(select(AccessClaim))
-    assert claim is not None
-    owner = db.scalar(select(User).where(User.email == "owner@example.com"))
-    assert owner is not None
-    sign_in(client, owner)
+    claim = filed_before_the_owner(client, other, db, firm)
     stale = soup(client.get(f"/claims/{claim.id}?lang={lang}", headers=HTML))
     assert decide(client, claim.id, "refuse", "不认识此人").status_code == 200
     form = stale.select_one(f"form[action='/claims/{claim.id}']")
@@ -337,19 +345,7 @@ def test_a_mistyped_credit_code_is_said_to_be_invalid_as_on_registration(
     )
     assert claimed.status_code == 422
     said = soup(claimed).select_one("#err-credit_code").get_text(strip=True)  # type: ignore[union-attr]
-    page = soup(client.get(f"/register?lang={lang}", headers=HTML))
-    payload = {k: str(v) for k, v in enterprise_payload(credit_code=typo).items()}
-    payload["annual_revenue_wan"] = payload.pop("annual_revenue_cny")[:-4]
-    registered = client.post(
-        f"/register?lang={lang}",
-        data={
-            **payload,
-            "csrf_token": hidden(page, "csrf_token"),
-            "email": "new@example.com",
-            "password": PASSWORD,
-        },
-        headers=HTML,
-    )
+    registered = register(client, typo, lang)
     assert registered.status_code == 422
     expected = soup(registered).select_one("#err-credit_code").get_text(strip=True)  # type: ignore[union-attr]
     assert said == expected and ("校验位" in said or "check digit" in said)

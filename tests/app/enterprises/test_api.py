@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -149,6 +150,22 @@ class TestGetEnterprise:
         assert client.get(f"/api/v1/enterprises/{enterprise.id}").status_code == 401
 
 
+def _register_with_consent_given_at(
+    client: TestClient, db: Session, settings: Settings, given_at: object
+) -> httpx.Response:
+    """An integrator registers a firm with consent given at ``given_at``, at 12:00 on
+    2026-12-01 in Shanghai."""
+    key, _ = create_api_key(db, settings)
+    consent = {"given_by": "张经理", "given_at": given_at, "method": "signed_form"}
+    with clock.frozen(datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):
+        response: httpx.Response = client.post(
+            "/api/v1/enterprises",
+            json=enterprise_payload() | {"consent": consent},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    return response
+
+
 class TestIntegratorRegistration:
     def test_integrator_registers_with_consent_and_sees_it(
         self, client: TestClient, db: Session, settings: Settings
@@ -220,14 +237,7 @@ class TestIntegratorRegistration:
     def test_consent_given_now_or_since_2000_is_accepted(
         self, client: TestClient, db: Session, settings: Settings, given_at: str
     ) -> None:
-        key, _ = create_api_key(db, settings)
-        consent = {"given_by": "张经理", "given_at": given_at, "method": "signed_form"}
-        with clock.frozen(datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):
-            response = client.post(
-                "/api/v1/enterprises",
-                json=enterprise_payload() | {"consent": consent},
-                headers={"Authorization": f"Bearer {key}"},
-            )
+        response = _register_with_consent_given_at(client, db, settings, given_at)
         assert response.status_code == 201, response.text
 
     @pytest.mark.parametrize(
@@ -248,14 +258,7 @@ class TestIntegratorRegistration:
         """The document declares given_at an RFC 3339 date-time (format zhizao-consent-time),
         but pydantic's datetime parsing took each of these and stored a made-up moment (the
         date at midnight UTC, 2023-11-14 for 1700000000): 201."""
-        key, _ = create_api_key(db, settings)
-        consent = {"given_by": "张经理", "given_at": given_at, "method": "signed_form"}
-        with clock.frozen(datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):
-            response = client.post(
-                "/api/v1/enterprises",
-                json=enterprise_payload() | {"consent": consent},
-                headers={"Authorization": f"Bearer {key}"},
-            )
+        response = _register_with_consent_given_at(client, db, settings, given_at)
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert [e["field"] for e in response.json()["errors"]] == ["body.consent.given_at"]
@@ -274,14 +277,7 @@ class TestIntegratorRegistration:
     def test_consent_time_in_rfc_3339_is_accepted(
         self, client: TestClient, db: Session, settings: Settings, given_at: str
     ) -> None:
-        key, _ = create_api_key(db, settings)
-        consent = {"given_by": "张经理", "given_at": given_at, "method": "signed_form"}
-        with clock.frozen(datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):
-            response = client.post(
-                "/api/v1/enterprises",
-                json=enterprise_payload() | {"consent": consent},
-                headers={"Authorization": f"Bearer {key}"},
-            )
+        response = _register_with_consent_given_at(client, db, settings, given_at)
         assert response.status_code == 201, response.text
 
     def test_integrator_cannot_see_firm_without_grant(

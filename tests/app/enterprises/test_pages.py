@@ -241,6 +241,14 @@ def test_a_money_fact_in_fractions_of_a_fen_is_a_field_error(
     assert db.get(Enterprise, enterprise.id).facts == {}  # type: ignore[union-attr]
 
 
+def profile_form_token(client: TestClient) -> str:
+    """The CSRF token of the profile form as the signed-in owner gets it."""
+    form = soup(client.get("/settings/profile", headers=HTML)).select_one(
+        "form[action='/settings/profile']"
+    )
+    return str(hidden(form, "csrf_token"))
+
+
 def post_profile(
     client: TestClient, csrf: str, name: str, district_code: str, industry_code: str, **sizes: str
 ) -> Any:
@@ -320,12 +328,10 @@ def test_a_confirmed_firm_that_moves_is_confirmed_again_before_it_counts(
         service_update(db, enterprise.id, "310104")
     else:
         sign_in(client, create_user(db, enterprise=enterprise))
-        form = soup(client.get("/settings/profile", headers=HTML)).select_one(
-            "form[action='/settings/profile']"
-        )
+        token = profile_form_token(client)
         response = post_profile(
             client,
-            hidden(form, "csrf_token"),
+            token,
             enterprise.name,
             "310104",
             "36",
@@ -407,12 +413,10 @@ def test_a_change_the_reports_print_queues_them_to_render_again(
     enterprise, assessment = firm_with_a_stored_report(db)
     revision = enterprise.revision
     sign_in(client, create_user(db, enterprise=enterprise))
-    form = soup(client.get("/settings/profile", headers=HTML)).select_one(
-        "form[action='/settings/profile']"
-    )
+    token = profile_form_token(client)
     response = post_profile(
         client,
-        hidden(form, "csrf_token"),
+        token,
         name or enterprise.name,
         "310115",
         "36",
@@ -449,12 +453,10 @@ def test_a_revenue_too_large_for_any_number_is_a_field_error(
     """ "1e999999999" (万元) overflowed the decimal arithmetic: 500."""
     enterprise = create_enterprise(db)
     sign_in(client, create_user(db, enterprise=enterprise))
-    form = soup(client.get("/settings/profile", headers=HTML)).select_one(
-        "form[action='/settings/profile']"
-    )
+    token = profile_form_token(client)
     response = post_profile(
         client,
-        hidden(form, "csrf_token"),
+        token,
         enterprise.name,
         enterprise.district_code,
         enterprise.industry_code,

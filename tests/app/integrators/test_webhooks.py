@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -377,18 +377,10 @@ class TestDelivery:
         worker: WebhookWorker,
     ) -> None:
         down = Receiver(free_port())
-        endpoint = register_endpoint(client, integrator, down.url)
-        approve(client, db, endpoint["id"])
-        firm = register_firm(client, integrator.headers)
-        submitted(client, integrator.headers, firm["id"])
-        assert worker.run_once() == 1
+        endpoint, _firm, much_later = _failing_for_long(client, db, integrator, worker, down)
         [delivery] = deliveries(db)
-        much_later = utcnow() + timedelta(hours=worker.settings.WEBHOOK_DISABLE_AFTER_HOURS + 1)
-        assert worker.run_once(now=much_later) == 1
-
         state = client.get(f"/api/v1/webhooks/{endpoint['id']}", headers=integrator.headers)
         assert state.json()["status"] == "disabled"
-        assert state.json()["disabled_reason"] == "failing_for_long"
         notices = client.get(
             "/api/v1/notices", params={"lang": "en"}, headers=integrator.headers
         ).json()["items"]
@@ -401,15 +393,7 @@ class TestDelivery:
         assert worker.run_once(now=much_later + timedelta(days=1)) == 0  # nothing sent now
 
         # the integrator fixes the receiver and turns the endpoint back on: the event follows
-        down.start()
-        try:
-            enabled = client.post(
-                f"/api/v1/webhooks/{endpoint['id']}/enable", headers=integrator.headers
-            )
-            assert enabled.json()["status"] == "active"
-            assert worker.run_once(now=much_later + timedelta(days=2)) == 1
-        finally:
-            down.stop()
+        assert _enabled_and_run(client, integrator, worker, down, endpoint, much_later) == 1
         assert [r.headers["webhook-id"] for r in down.received] == [delivery.id]
 
     def test_events_while_disabled_for_failing_wait_for_enable(
@@ -423,16 +407,9 @@ class TestDelivery:
         happened while the endpoint was disabled were never queued (only active endpoints got
         outbox rows), so they never came."""
         down = Receiver(free_port())
-        endpoint = register_endpoint(client, integrator, down.url, ["assessment.submitted"])
-        approve(client, db, endpoint["id"])
-        firm = register_firm(client, integrator.headers)
-        submitted(client, integrator.headers, firm["id"])
-        assert worker.run_once() == 1
-        much_later = utcnow() + timedelta(hours=worker.settings.WEBHOOK_DISABLE_AFTER_HOURS + 1)
-        assert worker.run_once(now=much_later) == 1
-        state = client.get(f"/api/v1/webhooks/{endpoint['id']}", headers=integrator.headers)
-        assert state.json()["disabled_reason"] == "failing_for_long"
-
+        endpoint, firm, much_later = _failing_for_long(
+            client, db, integrator, worker, down, ["assessment.submitted"]
+        )
         during = submitted(client, integrator.headers, firm["id"])  # while disabled
         queued = [
             d
@@ -442,15 +419,7 @@ class TestDelivery:
         assert [d.status for d in queued] == ["pending"]  # queued, waiting
         assert worker.run_once(now=much_later + timedelta(days=1)) == 0  # but not sent
 
-        down.start()
-        try:
-            enabled = client.post(
-                f"/api/v1/webhooks/{endpoint['id']}/enable", headers=integrator.headers
-            )
-            assert enabled.json()["status"] == "active"
-            assert worker.run_once(now=much_later + timedelta(days=2)) == 2
-        finally:
-            down.stop()
+        assert _enabled_and_run(client, integrator, worker, down, endpoint, much_later) == 2
         sent = [json.loads(r.body)["data"]["assessment_id"] for r in down.received]
         assert during["assessment_id"] in sent and len(sent) == 2
         assert {d.status for d in deliveries(db)} == {"delivered"}
@@ -472,6 +441,50 @@ class TestDelivery:
         firm = register_firm(client, integrator.headers)
         submitted(client, integrator.headers, firm["id"])
         assert deliveries(db) == []
+
+
+def _failing_for_long(
+    client: TestClient,
+    db: Session,
+    integrator: Integrator,
+    worker: WebhookWorker,
+    down: Receiver,
+    events: list[str] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any], datetime]:
+    """An approved endpoint at ``down`` (not answering) whose one event, a firm's submission,
+    failed from the first attempt until the worker disabled it for failing too long (at
+    ``much_later``, returned with the endpoint and the firm)."""
+    endpoint = register_endpoint(client, integrator, down.url, events)
+    approve(client, db, endpoint["id"])
+    firm = register_firm(client, integrator.headers)
+    submitted(client, integrator.headers, firm["id"])
+    assert worker.run_once() == 1
+    much_later = utcnow() + timedelta(hours=worker.settings.WEBHOOK_DISABLE_AFTER_HOURS + 1)
+    assert worker.run_once(now=much_later) == 1
+    state = client.get(f"/api/v1/webhooks/{endpoint['id']}", headers=integrator.headers)
+    assert state.json()["disabled_reason"] == "failing_for_long"
+    return endpoint, firm, much_later
+
+
+def _enabled_and_run(
+    client: TestClient,
+    integrator: Integrator,
+    worker: WebhookWorker,
+    down: Receiver,
+    endpoint: dict[str, Any],
+    much_later: datetime,
+) -> int:
+    """The integrator brings its receiver back and re-enables the endpoint; the worker's next
+    run two days after ``much_later``: its attempts."""
+    down.start()
+    try:
+        enabled = client.post(
+            f"/api/v1/webhooks/{endpoint['id']}/enable", headers=integrator.headers
+        )
+        assert enabled.json()["status"] == "active"
+        return worker.run_once(now=much_later + timedelta(days=2))
+    finally:
+        down.stop()
 
 
 class TestRevocation:
