@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=(
             "Staged self-assessment of manufacturing SMEs on the Industry 3.0–4.0 ladder, "
             "subsidy matching, integrator API and district heatmaps. Errors are RFC 9457 "
-            "`application/problem+json`."
+            "`application/problem+json`: their `title`, `detail` and `errors[].message` are in "
+            "the request's language (`?lang=`, the language cookie, `Accept-Language`; Chinese "
+            "by default), so a client branches on `type` and `errors[].code`, never on the text."
         ),
         lifespan=lifespan,
         responses=problem_responses(400, 422, 500),

@@ -41,6 +41,7 @@ from scoring.errors import (
     InvalidAnswers,
     LoadError,
     LoadIssue,
+    Phrase,
     QuestionnaireLoadError,
     ScoringError,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "Not",
     "Option",
     "PathCheck",
+    "Phrase",
     "Plan",
     "Profile",
     "Question",

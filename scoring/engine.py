@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from scoring._raw import to_decimal
 from scoring.conditions import Condition, Facts, evaluate, iter_leaves
-from scoring.errors import AnswerIssue, InvalidAnswers
+from scoring.errors import AnswerIssue, InvalidAnswers, Phrase
 from scoring.ladder import MIN_LEVEL, RUNG_LEVELS, RUNG_STEP, crosswalk, round_score, rung_info
 from scoring.models import NA, Answers, AnswerValue, Option, Profile, Question, Questionnaire
 
@@ -240,37 +240,49 @@ def _check_value(question: Question, value: object) -> AnswerIssue | None:
     """The problem with an answer that failed ``_Compiled.plainly_valid``, or None."""
     qid = question.id
 
-    def issue(code: str, message: str) -> AnswerIssue:
+    def issue(code: str, message: Phrase) -> AnswerIssue:
         return AnswerIssue(qid, code, message)
 
     if isinstance(value, str) and value == NA:
-        return None if question.allow_na else issue("na_not_allowed", "cannot be 'n/a'")
+        return None if question.allow_na else issue("na_not_allowed", Phrase("cannot be 'n/a'"))
     if question.type == "single":  # a known option id never gets here (plainly_valid)
         if isinstance(value, str):
-            return issue("unknown_option", f"{value!r} is not an option of this question")
-        message = f"expected one option id (a string), got {type(value).__name__}"
+            message = Phrase("%(option)s is not an option of this question", option=repr(value))
+            return issue("unknown_option", message)
+        message = Phrase(
+            "expected one option id (a string), got %(type)s", type=type(value).__name__
+        )
         return issue("wrong_type", message)
     if question.type == "number":
         number = to_decimal(value)
         if number is None:
-            return issue("not_a_number", f"expected a number, got {type(value).__name__}")
+            message = Phrase("expected a number, got %(type)s", type=type(value).__name__)
+            return issue("not_a_number", message)
         assert question.min is not None and question.max is not None
         if not question.min <= number <= question.max:
-            message = f"{number} is outside [{question.min}, {question.max}]"
+            message = Phrase(
+                "%(value)s is outside [%(min)s, %(max)s]",
+                value=number,
+                min=question.min,
+                max=question.max,
+            )
             return issue("out_of_bounds", message)
         return None
     if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
-        return issue("wrong_type", "expected a list of option ids")
+        return issue("wrong_type", Phrase("expected a list of option ids"))
     if not value:
-        return issue("empty_selection", "choose at least one option (or the 'none' option)")
+        return issue("empty_selection", Phrase("choose at least one option (or the 'none' option)"))
     if len(set(value)) != len(value):
-        return issue("duplicate_option", "an option is chosen twice")
+        return issue("duplicate_option", Phrase("an option is chosen twice"))
     unknown = [item for item in value if question.option(item) is None]
     if unknown:
-        return issue("unknown_option", f"not options of this question: {', '.join(unknown)}")
+        message = Phrase("not options of this question: %(options)s", options=", ".join(unknown))
+        return issue("unknown_option", message)
     exclusive = [item for item in value if cast(Option, question.option(item)).exclusive]
     if exclusive and len(value) > 1:
-        message = f"{exclusive[0]!r} cannot be combined with other options"
+        message = Phrase(
+            "%(option)s cannot be combined with other options", option=repr(exclusive[0])
+        )
         return issue("exclusive_conflict", message)
     return None
 
@@ -313,7 +325,7 @@ def walk(
         condition = item.applies_if
         if condition is not None and not evaluate(condition, facts):
             if issues is not None and get(item.id) is not None:
-                message = "this question does not apply given the other answers"
+                message = Phrase("this question does not apply given the other answers")
                 issues.append(AnswerIssue(item.id, "not_applicable", message))
             continue
         applicable.append(item.question)
@@ -405,7 +417,7 @@ def _unknown_questions(questionnaire: Questionnaire, answers: Answers) -> list[A
     known = {question.id for question in questionnaire.questions}
     if known.issuperset(answers):
         return []
-    message = "no such question in this questionnaire"
+    message = Phrase("no such question in this questionnaire")
     return [AnswerIssue(key, "unknown_question", message) for key in answers if key not in known]
 
 
@@ -434,7 +446,7 @@ def validate_answers(
     applicable = walk(questionnaire, answers, profile, issues).applicable
     if not partial:
         issues.extend(
-            AnswerIssue(question.id, "required", "this question needs an answer")
+            AnswerIssue(question.id, "required", Phrase("this question needs an answer"))
             for question in applicable
             if question.required and answers.get(question.id) is None
         )

@@ -10,13 +10,17 @@ The hierarchy::
 
 Every error carries *all* the problems found, not only the first one: a ``LoadIssue`` names the
 file, the path inside it (``stages[1].questions[3].options[0].level``) and what is wrong; an
-``AnswerIssue`` names the question, a stable machine ``code`` (for the API to localise) and an
-English message.
+``AnswerIssue`` names the question, a stable machine ``code`` and an English message.
+
+Messages meant for people (an answer's or a declared fact's problem) are ``Phrase``s: English
+text that keeps its template and the values filled into it, so that the service can say them in
+the language of the request (the templates are catalog entries, extracted by the name
+``Phrase``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 __all__ = [
@@ -26,6 +30,7 @@ __all__ = [
     "InvalidAnswers",
     "LoadError",
     "LoadIssue",
+    "Phrase",
     "QuestionnaireLoadError",
     "ScoringError",
 ]
@@ -46,6 +51,21 @@ ANSWER_ISSUE_CODES = frozenset(
         "required",  # a required applicable question is unanswered (complete check only)
     }
 )
+
+
+class Phrase(str):
+    """English text for people that keeps its ``template`` (``%(name)s`` placeholders) and the
+    ``params`` filled into it: a caller translates the template and fills in the same values.
+    It is the English text itself, wherever a string goes (compared, printed, serialised)."""
+
+    template: str
+    params: Mapping[str, object]
+
+    def __new__(cls, template: str, **params: object) -> Phrase:
+        phrase = super().__new__(cls, template % params if params else template)
+        phrase.template = template
+        phrase.params = params
+        return phrase
 
 
 @dataclass(frozen=True, slots=True)

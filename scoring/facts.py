@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Literal
 
 from scoring._raw import describe, to_decimal
+from scoring.errors import Phrase
 from scoring.models import Profile, Text
 
 __all__ = [
@@ -468,27 +469,27 @@ def derive_facts(profile: Profile, on: date | None = None) -> dict[str, object]:
 
 def _check(fact: FactDef, raw: object) -> tuple[object, str | None]:
     if fact.derived:
-        return None, "is computed, not declared"
+        return None, Phrase("is computed, not declared")
     if fact.type == "boolean":
-        return (
-            (raw, None)
-            if isinstance(raw, bool)
-            else (None, f"must be true or false, got {describe(raw)}")
-        )
+        if isinstance(raw, bool):
+            return raw, None
+        return None, Phrase("must be true or false, got %(got)s", got=describe(raw))
     if fact.type == "choice":
         ids = [choice.id for choice in fact.choices]
         if raw in ids:
             return raw, None
-        return None, f"must be one of {', '.join(ids)}, got {describe(raw)}"
+        return None, Phrase(
+            "must be one of %(choices)s, got %(got)s", choices=", ".join(ids), got=describe(raw)
+        )
     number = to_decimal(raw)
     if number is None:
-        return None, f"must be a number, got {describe(raw)}"
+        return None, Phrase("must be a number, got %(got)s", got=describe(raw))
     if fact.type == "integer" and number != number.to_integral_value():
-        return None, f"must be a whole number, got {number}"
+        return None, Phrase("must be a whole number, got %(value)s", value=number)
     if fact.min is not None and number < fact.min:
-        return None, f"must be ≥ {fact.min}, got {number}"
+        return None, Phrase("must be ≥ %(min)s, got %(value)s", min=fact.min, value=number)
     if fact.max is not None and number > fact.max:
-        return None, f"must be ≤ {fact.max}, got {number}"
+        return None, Phrase("must be ≤ %(max)s, got %(value)s", max=fact.max, value=number)
     return number, None
 
 
@@ -496,7 +497,8 @@ def validate_facts(values: Mapping[str, object]) -> tuple[dict[str, object], dic
     """Check declared facts: ``(clean, errors)``.
 
     ``clean`` holds the valid facts (numbers as ``Decimal``); ``errors`` maps each bad name to an
-    English message (unknown names, derived facts, wrong types, out-of-bounds numbers).
+    English message, a ``Phrase`` (unknown names, derived facts, wrong types, out-of-bounds
+    numbers).
     ``None`` means "not declared" and is dropped.
     """
     clean: dict[str, object] = {}
@@ -504,7 +506,7 @@ def validate_facts(values: Mapping[str, object]) -> tuple[dict[str, object], dic
     for name, raw in values.items():
         fact = FACTS_BY_NAME.get(name)
         if fact is None:
-            errors[name] = "unknown fact"
+            errors[name] = Phrase("unknown fact")
             continue
         if raw is None:
             continue

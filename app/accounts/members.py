@@ -25,7 +25,7 @@ from app.kit.clock import utcnow
 from app.kit.db import begin_write
 from app.kit.errors import Conflict, FieldError, InvalidInput, NotFound
 from app.kit.guards import require_firm_member, visible_enterprise
-from app.kit.i18n import Lang
+from app.kit.i18n import N_, Lang
 from app.kit.principal import Principal
 from app.kit.settings import Settings
 from app.mail import service as mail
@@ -192,7 +192,7 @@ def issue_owner_invitation(
 
 
 #: What a link that cannot be used any more answers.
-USED_UP = "This invitation link is not valid any more: used, withdrawn or expired."
+USED_UP = N_("This invitation link is not valid any more: used, withdrawn or expired.")
 
 
 def open_invitation(session: Session, token: str) -> tuple[Invitation, Enterprise] | None:

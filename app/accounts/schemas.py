@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 from zxcvbn import zxcvbn
 
 from app.enterprises.schemas import EnterpriseCreate, valid_credit_code
+from app.kit.i18n import N_
 from app.kit.schemas import (
     EMAIL_SCHEMA,
     TEXT_PATTERN,
@@ -42,8 +43,11 @@ def checked_password(value: str) -> str:
     if zxcvbn(value[:100], user_inputs=list(SERVICE_WORDS))["score"] < MIN_PASSWORD_SCORE:
         raise PydanticCustomError(
             "password_too_common",
-            "This password is too common or too easy to guess (a common or breached password, "
-            "a repeat, a sequence or a keyboard walk); choose a longer phrase of unrelated words",
+            N_(
+                "This password is too common or too easy to guess (a common or breached "
+                "password, a repeat, a sequence or a keyboard walk); choose a longer phrase of "
+                "unrelated words"
+            ),
         )
     return value
 

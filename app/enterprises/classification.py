@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
+from app.kit.errors import InvalidValue
+
 SizeClass = Literal["micro", "small", "medium", "large"]
 
 _CREDIT_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -17,23 +19,37 @@ def normalize_credit_code(raw: str) -> str:
     return "".join(ch for ch in raw.upper() if ch not in " -\t\u3000")
 
 
-def credit_code_problem(code: str) -> str | None:
-    """Why a normalised code is not a valid GB 32100-2015 unified social credit code, or None.
+def credit_code_problem(code: str) -> InvalidValue | None:
+    """Why a normalised code is not a valid GB 32100-2015 unified social credit code (the error
+    a validator raises), or None.
 
     The region part (characters 3–8) is the registering authority's code at registration time;
     historic codes (e.g. 310108 闸北区) are valid there, so it is only checked to be digits.
     """
     if len(code) != 18:
-        return f"must have 18 characters, not {len(code)}"
+        return InvalidValue(
+            "not a valid unified social credit code: must have 18 characters, not %(length)s",
+            length=len(code),
+        )
     bad = sorted({c for c in code if c not in _CREDIT_VALUE})
     if bad:
-        return "contains characters not used in credit codes: " + "".join(bad)
+        return InvalidValue(
+            "not a valid unified social credit code: contains characters not used in credit "
+            "codes: %(characters)s",
+            characters="".join(bad),
+        )
     if not code[2:8].isdigit():
-        return "characters 3–8 must be a region code of 6 digits"
+        return InvalidValue(
+            "not a valid unified social credit code: characters 3–8 must be a region code of "
+            "6 digits"
+        )
     total = sum(_CREDIT_VALUE[c] * w for c, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
     expected = _CREDIT_CHARSET[(31 - total % 31) % 31]
     if code[17] != expected:
-        return "the check character does not match (probably a typo): please check the code"
+        return InvalidValue(
+            "not a valid unified social credit code: the check character does not match "
+            "(probably a typo): please check the code"
+        )
     return None
 
 

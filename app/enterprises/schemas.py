@@ -18,6 +18,7 @@ from pydantic import (
 
 from app.enterprises.classification import credit_code_problem, normalize_credit_code
 from app.kit.clock import SHANGHAI, utcnow
+from app.kit.errors import FieldError, InvalidValue
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.schemas import NOT_BOOL, JsonDecimal, RequestModel, ResponseModel, Text, in_utc
 from app.kit.web.forms import typed_number
@@ -35,7 +36,7 @@ _REVENUE_TEXT = re.compile(r"[0-9]{1,14}(\.[0-9]{1,2})?")
 
 def _revenue_text(value: Any) -> Any:
     if isinstance(value, str) and not _REVENUE_TEXT.fullmatch(value):
-        raise ValueError('must be a number of yuan with at most two decimals, e.g. "45000000.50"')
+        raise InvalidValue('must be a number of yuan with at most two decimals, e.g. "45000000.50"')
     return value
 
 
@@ -114,20 +115,20 @@ def valid_credit_code(value: str) -> str:
     code = normalize_credit_code(value)
     problem = credit_code_problem(code)
     if problem is not None:
-        raise ValueError(f"not a valid unified social credit code: {problem}")
+        raise problem
     return code
 
 
 def known_district(value: str) -> str:
     if value not in DISTRICTS:
-        raise ValueError("must be one of Shanghai's 16 district codes (e.g. 310115)")
+        raise InvalidValue("must be one of Shanghai's 16 district codes (e.g. 310115)")
     return value
 
 
 def manufacturing_division(value: str) -> str:
     value = value.upper().removeprefix("C")
     if value not in INDUSTRIES:
-        raise ValueError("must be a GB/T 4754 manufacturing division from 13 to 43")
+        raise InvalidValue("must be a GB/T 4754 manufacturing division from 13 to 43")
     return value
 
 
@@ -200,13 +201,13 @@ _CONSENT_TIME = re.compile(CONSENT_TIME_PATTERN)
 def _consent_time_text(value: Any) -> Any:
     """Only RFC 3339 text reaches pydantic's datetime parsing (which checks the values)."""
     if not isinstance(value, str):
-        raise ValueError('must be an RFC 3339 date-time string, e.g. "2026-11-20T09:00:00+08:00"')
+        raise InvalidValue('must be an RFC 3339 date-time string, e.g. "2026-11-20T09:00:00+08:00"')
     if len(value) > MAX_CONSENT_TIME_CHARS:
-        raise ValueError(
-            f"must be an RFC 3339 date-time of at most {MAX_CONSENT_TIME_CHARS} characters"
+        raise InvalidValue(
+            "must be an RFC 3339 date-time of at most %(n)s characters", n=MAX_CONSENT_TIME_CHARS
         )
     if not _CONSENT_TIME.fullmatch(value):
-        raise ValueError(
+        raise InvalidValue(
             "must be an RFC 3339 date-time (date, T, time with seconds, offset), e.g. "
             '"2026-11-20T09:00:00+08:00" or "2026-11-20T01:00:00Z"'
         )
@@ -222,9 +223,9 @@ def _plausible_consent_time(value: datetime) -> datetime:
     except ValueError:  # before year 1 in UTC (0001-01-01T00:00+14:00)
         moment = datetime.min.replace(tzinfo=UTC)
     if moment < EARLIEST_CONSENT:
-        raise ValueError("must not be before 2000-01-01 (Shanghai time): check the year")
+        raise InvalidValue("must not be before 2000-01-01 (Shanghai time): check the year")
     if moment > utcnow() + CONSENT_CLOCK_SKEW:
-        raise ValueError("must not be in the future (at most 5 minutes ahead, for clock skew)")
+        raise InvalidValue("must not be in the future (at most 5 minutes ahead, for clock skew)")
     return value
 
 
@@ -299,16 +300,23 @@ FEN = Decimal("0.01")
 FRACTION_OF_A_FEN = "fraction_of_a_fen"
 
 
-def fen_problems(clean: Mapping[str, object]) -> dict[str, str]:
+def fen_problems(clean: Mapping[str, object]) -> list[FieldError]:
     """The money facts of ``clean`` (``scoring.facts.validate_facts``'s valid facts, so within
-    their bounds) given in fractions of a fen (1e-300, 0.001), each with its message."""
-    problems: dict[str, str] = {}
+    their bounds) given in fractions of a fen (1e-300, 0.001), each as its field's error."""
+    problems: list[FieldError] = []
     for name, value in clean.items():
         fact = FACTS_BY_NAME.get(name)
         if fact is None or fact.type != "money" or not isinstance(value, Decimal):
             continue
         if value != value.quantize(FEN):  # bounded (≤ MAX_MONEY_CNY): no overflow here
-            problems[name] = f"must be yuan with at most two decimals (fen), got {value}"
+            problems.append(
+                FieldError(
+                    f"body.facts.{name}",
+                    "must be yuan with at most two decimals (fen), got %(value)s",
+                    FRACTION_OF_A_FEN,
+                    {"value": value},
+                )
+            )
     return problems
 
 

@@ -18,7 +18,6 @@ from app.enterprises.classification import (
 )
 from app.enterprises.repository import EnterpriseRepository
 from app.enterprises.schemas import (
-    FRACTION_OF_A_FEN,
     EnterpriseCreate,
     EnterpriseRegistration,
     ProfileUpdate,
@@ -174,13 +173,9 @@ def checked_facts(facts: Mapping[str, object]) -> tuple[dict[str, object], list[
     fen has its own code, ``FRACTION_OF_A_FEN``): what :func:`update_facts` checks before it
     saves, for a form that also has fields it could not read to report all at once."""
     clean, problems = validate_facts(facts)
-    fen = fen_problems(clean)
     return clean, [
         FieldError(f"body.facts.{name}", message) for name, message in problems.items()
-    ] + [
-        FieldError(f"body.facts.{name}", message, FRACTION_OF_A_FEN)
-        for name, message in fen.items()
-    ]
+    ] + fen_problems(clean)
 
 
 def update_facts(
@@ -191,8 +186,8 @@ def update_facts(
     clean, errors = checked_facts(facts)
     if errors:
         raise InvalidInput(
-            "Some facts are not valid; none was saved: "
-            + ", ".join(sorted(e.field.removeprefix("body.facts.") for e in errors)),
+            "Some facts are not valid; none was saved: %(facts)s",
+            facts=", ".join(sorted(e.field.removeprefix("body.facts.") for e in errors)),
             errors=errors,
         )
     merged = {k: v for k, v in (enterprise.facts or {}).items() if k not in facts}

@@ -45,9 +45,9 @@ from app.heatmaps.schemas import (
 from app.heatmaps.sums import RUNG_THRESHOLDS
 from app.kit.clock import SHANGHAI as SHANGHAI  # pages show times in it
 from app.kit.conditional import JsonBody, LruCache, json_body
-from app.kit.errors import FieldError, InvalidInput, NotFound
+from app.kit.errors import INVALID_FIELDS, FieldError, InvalidInput, NotFound
 from app.kit.guards import require_heatmap_viewer
-from app.kit.i18n import Lang, tr, trc
+from app.kit.i18n import N_, Lang, tr, trc
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
@@ -79,9 +79,10 @@ class Resolved:
     district: str | None
 
 
-def _invalid(field_name: str, message: str) -> InvalidInput:
+def _invalid(field_name: str, message: str, **params: object) -> InvalidInput:
+    field = f"query.{field_name}"
     return InvalidInput(
-        f"{field_name}: {message}", errors=[FieldError(f"query.{field_name}", message, "invalid")]
+        INVALID_FIELDS, fields=field, errors=[FieldError(field, message, "invalid", params)]
     )
 
 
@@ -92,7 +93,7 @@ def _questionnaire(catalog: QuestionnaireCatalog, questionnaire_id: str | None) 
     if questionnaire is None and questionnaire_id is None and catalog.latest():
         questionnaire = catalog.latest()[0]
     if questionnaire is None:
-        raise _invalid("questionnaire_id", "not a questionnaire served here")
+        raise _invalid("questionnaire_id", N_("not a questionnaire served here"))
     return questionnaire
 
 
@@ -101,21 +102,26 @@ def resolve(principal: Principal, catalog: QuestionnaireCatalog, query: HeatmapQ
     require_heatmap_viewer(principal)
     cut = CUTS.get(query.cut)
     if cut is None:
-        raise _invalid("cut", "not a predefined cut: " + ", ".join(CUTS))
+        raise _invalid("cut", N_("not a predefined cut: %(cuts)s"), cuts=", ".join(CUTS))
     metric = query.metric or cut.metrics[0]
     if metric not in cut.metrics:
-        raise _invalid("metric", f"cut {cut.id} offers " + ", ".join(cut.metrics))
+        raise _invalid(
+            "metric",
+            N_("cut %(cut)s offers %(metrics)s"),
+            cut=cut.id,
+            metrics=", ".join(cut.metrics),
+        )
     rung = query.rung or DEFAULT_SHARE_RUNG
     if rung not in SHARE_RUNGS:
-        raise _invalid("rung", "one of " + ", ".join(SHARE_RUNGS))
+        raise _invalid("rung", N_("one of %(rungs)s"), rungs=", ".join(SHARE_RUNGS))
     questionnaire = _questionnaire(catalog, query.questionnaire_id)
     now = quarters.current_quarter()
     quarter = now if not query.quarter else quarters.parse(query.quarter)
     if quarter is None or quarter > now or quarter < 20001:
-        raise _invalid("quarter", 'a past or the current quarter, like "2026Q4"')
+        raise _invalid("quarter", N_('a past or the current quarter, like "2026Q4"'))
     district = query.district or None
     if district is not None and district not in DISTRICTS:
-        raise _invalid("district", "not one of Shanghai's 16 district codes")
+        raise _invalid("district", N_("not one of Shanghai's 16 district codes"))
     own = principal.district_code if principal.is_official else None
     if own is not None:
         # A district official sees their own district's detail (and the city-wide total row),

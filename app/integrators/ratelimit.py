@@ -175,7 +175,9 @@ class KeyRateLimiter:
                 reset = self.limiter.get_window_stats(item, "api_key", bucket).reset_time
                 retry_after = max(1, math.ceil(reset - time.time()))
                 raise TooManyRequests(
-                    f"Rate limit of {item} for this API key exceeded; retry in {retry_after} s.",
+                    "Rate limit of %(limit)s for this API key exceeded; retry in %(seconds)s s.",
+                    limit=str(item),
+                    seconds=retry_after,
                     retry_after=retry_after,
                     headers={
                         "Retry-After": str(retry_after),

@@ -45,10 +45,11 @@ from app.kit.guards import (
     require_integrator,
     visible_enterprise,
 )
-from app.kit.i18n import Lang
+from app.kit.i18n import N_, Lang
 from app.kit.principal import SYSTEM, Principal
 from app.kit.settings import Settings
 from app.models import SCOPES, ApiClient, ApiKey, Grant, IntegratorNotice, WebhookEndpoint
+from scoring import Phrase
 
 #: Live keys a client may hold at once: the current one and its successor during rotation.
 MAX_LIVE_KEYS = 2
@@ -140,7 +141,9 @@ def create_api_client(
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
         raise InvalidInput(
-            f"unknown scopes: {', '.join(unknown)}; known: {', '.join(SCOPES)}",
+            "unknown scopes: %(unknown)s; known: %(known)s",
+            unknown=", ".join(unknown),
+            known=", ".join(SCOPES),
             errors=[FieldError("body.scopes", "unknown scope", "unknown")],
         )
     repository = ClientRepository(session)
@@ -192,8 +195,10 @@ def issue_key(
     live = repository.live_keys(client.id)
     if len(live) >= MAX_LIVE_KEYS:
         raise Conflict(
-            f"This client already has {MAX_LIVE_KEYS} live keys; revoke the older one "
-            f"({live[0].key_id}) before issuing another.",
+            "This client already has %(n)s live keys; revoke the older one (%(key_id)s) before "
+            "issuing another.",
+            n=MAX_LIVE_KEYS,
+            key_id=live[0].key_id,
         )
     if scopes is None:
         if not live:
@@ -455,10 +460,11 @@ def check_endpoint_url(url: str, settings: Settings) -> tuple[str, list[str]]:
     spellings normalised, every resolved address public). Registration and approval both check;
     the worker checks again before each delivery."""
 
-    def bad(message: str) -> InvalidInput:
+    def bad(message: str, **params: object) -> InvalidInput:
         return InvalidInput(
-            f"The URL cannot be used: {message}.",
-            errors=[FieldError("body.url", message, "invalid_url")],
+            "The URL cannot be used: %(problem)s.",
+            problem=Phrase(message, **params),
+            errors=[FieldError("body.url", message, "invalid_url", params)],
         )
 
     try:
@@ -466,26 +472,29 @@ def check_endpoint_url(url: str, settings: Settings) -> tuple[str, list[str]]:
         # address in brackets): that is a malformed URL, not a server error.
         parts = urlsplit(url.strip())
     except ValueError as exc:
-        raise bad(f"is malformed ({exc})") from exc
+        raise bad(N_("is malformed (%(error)s)"), error=str(exc)) from exc
     allowed = {"https", "http"} if allows_http(settings) else {"https"}
     if parts.scheme not in allowed:
-        raise bad("must be an https URL" if "http" not in allowed else "must be http(s)")
+        raise bad(N_("must be an https URL") if "http" not in allowed else N_("must be http(s)"))
     if not parts.hostname:
-        raise bad("has no host")
+        raise bad(N_("has no host"))
     if parts.username or parts.password:
-        raise bad("must not carry credentials")
+        raise bad(N_("must not carry credentials"))
     if parts.fragment:
-        raise bad("must not have a #fragment")
+        raise bad(N_("must not have a #fragment"))
     try:
         port = parts.port  # raises on a port that is no number or beyond 65535
     except ValueError as exc:
-        raise bad("has an invalid port") from exc
+        raise bad(N_("has an invalid port")) from exc
     if port == 0:  # urlsplit accepts it, no connection can be made to it
-        raise bad("has an invalid port")
+        raise bad(N_("has an invalid port"))
     try:
         addresses = checked_addresses(url.strip(), settings)
     except UnsafeDestination as exc:
-        raise bad(f"{exc} (every address the host is or resolves to must be public)") from exc
+        raise bad(
+            N_("%(reason)s (every address the host is or resolves to must be public)"),
+            reason=str(exc),
+        ) from exc
     return url.strip(), addresses
 
 

@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.kit.errors import problem_response, status_title
+from app.kit.errors import problem_response
+from app.kit.i18n import N_
 
 
 class BodyLimitMiddleware:
@@ -69,8 +70,8 @@ def content_too_large(
         request,
         status=413,
         problem="content-too-large",
-        title=status_title(413),
-        detail=f"Request bodies are limited to {max_bytes} bytes.",
+        detail=N_("Request bodies are limited to %(max_bytes)s bytes."),
+        params={"max_bytes": max_bytes},
         headers=headers,
     )
 

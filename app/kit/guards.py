@@ -63,6 +63,7 @@ from app.kit.errors import (
     Unauthorized,
     problem_responses,
 )
+from app.kit.i18n import N_
 from app.kit.principal import ANONYMOUS, Principal
 from app.models import Enterprise, Grant
 
@@ -100,7 +101,7 @@ class InsufficientScope(Forbidden):
     problem = "insufficient-scope"
 
     def __init__(self, detail: str, **kwargs: Any) -> None:
-        kwargs.setdefault("title", "Insufficient scope")
+        kwargs.setdefault("title", N_("Insufficient scope"))
         super().__init__(detail, **kwargs)
 
 
@@ -345,7 +346,9 @@ def scoped(scope: str) -> Callable[[Request, Principal], Awaitable[Principal]]:
         await _enforce_csrf(request, principal)
         _signed_in(principal)
         if principal.is_integrator and scope not in principal.scopes:
-            raise InsufficientScope(f"This API key lacks the scope {scope!r} this operation needs.")
+            raise InsufficientScope(
+                "This API key lacks the scope %(scope)s this operation needs.", scope=repr(scope)
+            )
         return principal
 
     check.scope = scope  # type: ignore[attr-defined]  # read by document_scope_refusals

@@ -20,11 +20,14 @@ from pydantic import (
     field_validator,
 )
 
+from app.kit.errors import InvalidValue
+from app.kit.i18n import N_
+
 
 def _reject_bool(value: Any) -> Any:
     # Pydantic's lax mode reads JSON true/false as 1/0; for a count or amount that is a client bug.
     if isinstance(value, bool):
-        raise ValueError("must be a number, not true/false")
+        raise InvalidValue("must be a number, not true/false")
     return value
 
 
@@ -53,7 +56,7 @@ def _reject_timestamp(value: Any) -> Any:
     # Pydantic's lax mode reads a bare number ("1700000000", "-30424") as a Unix timestamp; the
     # document promises an RFC 3339 date-time, so a number there is a client's mistake.
     if isinstance(value, int | float) or isinstance(value, str) and _BARE_NUMBER.fullmatch(value):
-        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00+08:00")
+        raise InvalidValue("must be an RFC 3339 date-time, e.g. 2026-12-01T08:00:00+08:00")
     return value
 
 
@@ -65,7 +68,7 @@ def in_utc(moment: datetime) -> datetime:
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        raise ValueError("is out of range once converted to UTC") from None
+        raise InvalidValue("is out of range once converted to UTC") from None
 
 
 #: A moment a client sends (a query filter): an RFC 3339 date-time or a date, never a number;
@@ -79,8 +82,8 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F]*$"
 
 
-#: What a client is told of a string :func:`clean_text` refuses (pydantic prefixes its own).
-CONTROL_CHARACTERS = "must not contain control characters (other than tab and newline)"
+#: What a client is told of a string :func:`clean_text` refuses.
+CONTROL_CHARACTERS = N_("must not contain control characters (other than tab and newline)")
 
 
 def is_clean_text(value: str) -> bool:
@@ -95,7 +98,7 @@ def clean_text(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     if not is_clean_text(value):
-        raise ValueError(CONTROL_CHARACTERS)
+        raise InvalidValue(CONTROL_CHARACTERS)
     return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
@@ -136,7 +139,7 @@ def normalise_email(value: str) -> str:
     value = value.strip().lower()
     local, _, domain = value.partition("@")
     if not local or "." not in domain or " " in value or len(value) > 254:
-        raise ValueError("must be an e-mail address such as name@example.com")
+        raise InvalidValue("must be an e-mail address such as name@example.com")
     return value
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.kit.db import SessionDep
-from app.kit.errors import InvalidInput, field_errors
+from app.kit.errors import INVALID_FIELDS, InvalidInput, field_errors
 from app.kit.i18n import N_, NC_, translated
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
@@ -131,7 +131,7 @@ def verification_flag(
     except ValidationError as exc:
         errors = field_errors(exc.errors())
         raise InvalidInput(
-            "The form has invalid fields: " + ", ".join(e.field for e in errors), errors=errors
+            INVALID_FIELDS, fields=", ".join(e.field for e in errors), errors=errors
         ) from exc
     service.set_flag(session, principal, enterprise_id, update.flagged, update.reason)
     status = _status(form_str(form, "status"))

@@ -12,6 +12,7 @@ from scoring import (
     ANSWER_ISSUE_CODES,
     AnswerIssue,
     InvalidAnswers,
+    Phrase,
     Questionnaire,
     applicable_questions,
     question_level,
@@ -63,6 +64,28 @@ def test_score_raises_with_every_issue_but_ignores_not_applicable(golden: Questi
     assert str(caught.value).startswith("3 invalid answers")
     assert str(AnswerIssue("q1", "required", "needs an answer")) == "q1: needs an answer [required]"
     assert score(golden, {"q3": "l300", "q6": ["x"]}).stages == {"s3": Decimal(3)}
+
+
+@pytest.mark.parametrize(("answers", "question_id", "code"), BAD_ANSWERS)
+def test_an_issues_message_keeps_its_template_and_values(
+    golden: Questionnaire, answers: dict[str, Any], question_id: str, code: str
+) -> None:
+    """The API says an answer's problem in the request's language: the message is a Phrase,
+    the English text itself, with the template and the values it was made from."""
+    [issue] = validate_answers(golden, answers)
+    assert isinstance(issue.message, Phrase)
+    assert issue.message == issue.message.template % issue.message.params
+    assert "{" not in issue.message.template
+
+
+def test_a_phrase_is_its_english_text() -> None:
+    phrase = Phrase("%(option)s is not an option of this question", option="'x'")
+    assert phrase == "'x' is not an option of this question"
+    assert (phrase.template, dict(phrase.params)) == (
+        "%(option)s is not an option of this question",
+        {"option": "'x'"},
+    )
+    assert json.dumps({"message": phrase}) == json.dumps({"message": str(phrase)})
 
 
 def test_complete_check_reports_required(golden: Questionnaire) -> None:

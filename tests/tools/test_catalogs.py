@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import ast
+import io
 
+from babel.messages.extract import extract, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+import app.main  # noqa: F401  (every module loaded: every AppError subclass defined)
+from app.kit.errors import PYDANTIC_MESSAGES, STATUS_TITLES, AppError
 from app.kit.i18n import tr
 from app.kit.settings import PROJECT_ROOT
 from scoring import RUNGS
-from tools.catalogs import compiled, extracted_ids, po_path
+from tools.catalogs import (
+    BABEL_CFG,
+    PROBLEM_KEYWORDS,
+    compiled,
+    extract_python,
+    extracted_ids,
+    po_path,
+)
 
 
 def test_every_ui_string_is_in_the_catalogs_and_translated_into_chinese() -> None:
@@ -71,3 +83,71 @@ def test_a_rung_name_is_not_followed_by_another_level_word() -> None:
         and any(f"{{{name}}}」级" in message.string for name in ("rung_name", "next_name"))
     ]
     assert doubled == []
+
+
+# --- the JSON API's problem texts (app.kit.errors) ---------------------------------------------
+
+
+def _problem_texts() -> set[str]:
+    """Every problem text: the exceptions' details, field messages, validators' and scoring's
+    messages (extracted by their names), pydantic's messages by code and the statuses' titles."""
+    with BABEL_CFG.open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
+    keywords = parse_keywords(PROBLEM_KEYWORDS)
+    extracted = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(
+            PROJECT_ROOT, method_map, options_map, keywords=keywords
+        )
+    }
+    return extracted | set(PYDANTIC_MESSAGES.values()) | set(STATUS_TITLES.values())
+
+
+def test_every_problem_text_is_translated_into_chinese() -> None:
+    """A problem is said in the request's language, Chinese by default: each of its texts is a
+    catalog entry with a Chinese translation (they were English only)."""
+    with po_path("zh_CN").open("rb") as handle:
+        catalog = read_po(handle, locale="zh_CN")
+    chinese = {message.id: message.string for message in catalog if message.id}
+    texts = _problem_texts()
+    assert len(texts) > 150  # the exceptions' details are extracted, not only the tables
+    missing = sorted(t for t in texts if not chinese.get(t))
+    assert missing == [], "run `make messages` and translate the new zh_CN entries"
+
+
+def test_every_app_error_is_an_extraction_keyword() -> None:
+    """A new subclass's details would not be extracted, so never translated."""
+    names = {keyword.partition(":")[0] for keyword in PROBLEM_KEYWORDS}
+    subclasses: list[type[AppError]] = [AppError]
+    for cls in subclasses:
+        subclasses.extend(cls.__subclasses__())
+    assert {cls.__name__ for cls in subclasses} - names == set()
+
+
+def test_no_problem_text_is_built_where_it_is_raised() -> None:
+    """A text built at the raise site (an f-string, "…" + x, .format, .join) is no catalog
+    entry: it is a constant template and named values (``NotFound("… %(x)s", x=...)``), or a
+    constant marked where it is defined."""
+    names = {k.partition(":")[0]: int(k.partition(":")[2] or 1) for k in PROBLEM_KEYWORDS}
+    built = []
+    for root in ("app", "scoring"):
+        for path in sorted((PROJECT_ROOT / root).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", getattr(node.func, "attr", None))
+                if name not in names or len(node.args) < names[name]:
+                    continue
+                text = node.args[names[name] - 1]
+                if not isinstance(text, ast.Constant | ast.Name | ast.Attribute | ast.Subscript):
+                    built.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert built == []
+
+
+def test_a_keyword_call_inside_another_calls_arguments_is_extracted() -> None:
+    """Babel's own extractor lost both texts of ``InvalidInput("…", errors=[FieldError(…)])``
+    (the inner call's name took the outer call's strings)."""
+    source = b'raise InvalidInput("Outer.", errors=[FieldError("body.x", "Inner.", "c")])\n'
+    keywords = parse_keywords(PROBLEM_KEYWORDS)
+    found = {m for _, m, _, _ in extract(extract_python, io.BytesIO(source), keywords)}
+    assert found == {"Outer.", "Inner."}

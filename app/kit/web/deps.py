@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.kit.db import SessionDep
-from app.kit.errors import FieldError, InvalidInput, NotFound, Unauthorized
+from app.kit.errors import INVALID_FIELDS, FieldError, InvalidInput, NotFound, Unauthorized
 from app.kit.guards import CurrentPrincipal
 from app.kit.i18n import Lang, negotiate_lang
 from app.kit.principal import Principal
@@ -89,7 +89,8 @@ def query_text(request: Request, name: str, max_length: int) -> str:
     if not is_clean_text(value):
         field = f"query.{name}"
         raise InvalidInput(
-            f"The request has invalid fields: {field}",
+            INVALID_FIELDS,
+            fields=field,
             errors=[FieldError(field, CONTROL_CHARACTERS, "value_error")],
         )
     return value

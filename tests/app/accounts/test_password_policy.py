@@ -62,6 +62,7 @@ def test_minimum_length_is_nists_fifteen() -> None:
 
 
 def test_a_long_enough_common_password_is_refused_as_too_common(client: TestClient) -> None:
+    client.headers["Accept-Language"] = "en"  # the message's English is asserted
     response = _register(client, "password1234567")
     error = response.json()["errors"][0]  # type: ignore[attr-defined]
     assert error["code"] == "password_too_common"

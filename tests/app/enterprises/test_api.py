@@ -40,7 +40,9 @@ class TestRegisterValidation:
             "enterprise": enterprise_payload(**{field: value}),
             "user": {"email": "a@example.com", "password": "long enough password"},
         }
-        response = client.post("/api/v1/accounts/register", json=body)
+        response = client.post(
+            "/api/v1/accounts/register", json=body, headers={"Accept-Language": "en"}
+        )
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
         errors = response.json()["errors"]
@@ -258,6 +260,7 @@ class TestIntegratorRegistration:
         """The document declares given_at an RFC 3339 date-time (format zhizao-consent-time),
         but pydantic's datetime parsing took each of these and stored a made-up moment (the
         date at midnight UTC, 2023-11-14 for 1700000000): 201."""
+        client.headers["Accept-Language"] = "en"  # the message's English is asserted
         response = _register_with_consent_given_at(client, db, settings, given_at)
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"

@@ -104,7 +104,9 @@ class TestFeed:
 
         assert client.get("/api/v1/scores").status_code == 401
         key, _ = create_api_key(db, settings, scopes=["enterprises:write"])
-        response = client.get("/api/v1/scores", headers={"Authorization": f"Bearer {key}"})
+        response = client.get(
+            "/api/v1/scores", headers={"Authorization": f"Bearer {key}", "Accept-Language": "en"}
+        )
         assert response.status_code == 403
         assert response.json()["type"] == "https://zhizao.dev/problems/insufficient-scope"
         assert response.json()["title"] == "Insufficient scope"

@@ -1,18 +1,45 @@
-"""Problems (RFC 9457): one problem type, one title, whoever raises it."""
+"""Problems (RFC 9457): one problem type, one title, whoever raises it; their texts in the
+request's language, their machine-readable parts the same in every language."""
 
 from __future__ import annotations
 
+import re
+from typing import Annotated, Any
+
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, HttpUrl, ValidationError
+from pydantic_core._pydantic_core import list_all_errors
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from app.kit.errors import PROBLEM_HANDLERS, Forbidden, InvalidInput, status_title
+from app.accounts.schemas import LoginRequest
+from app.kit.errors import (
+    PROBLEM_HANDLERS,
+    PYDANTIC_MESSAGES,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    status_title,
+)
 from app.kit.guards import InsufficientScope
+from app.kit.settings import Settings
+from scoring import Questionnaire
+from tests.factories import create_api_key
 
 
 class Body(BaseModel):
     count: int
+
+
+class Profile(BaseModel):
+    name: Annotated[str, Field(min_length=2)]
+    employees: Annotated[int, Field(ge=0)]
+    website: HttpUrl  # url_parsing: a code the service has no message of its own for
+
+
+#: The titles and details asserted below are the English ones.
+ENGLISH = {"Accept-Language": "en"}
 
 
 def _app() -> FastAPI:
@@ -45,11 +72,19 @@ def _app() -> FastAPI:
         """A unique rule the database enforced after the service's own check had passed."""
         raise IntegrityError("INSERT …", {}, Exception("duplicate key value"))
 
+    @app.post("/profile")
+    def profile(body: Profile) -> None:
+        """FastAPI refuses a bad body itself, with pydantic's codes and their context."""
+
+    @app.get("/unfilled")
+    def unfilled() -> None:
+        raise Conflict("No catalog entry, and %(nothing)s given for its placeholder.")
+
     return app
 
 
 def test_invalid_input_has_rfc_9110s_title_whoever_refuses_it() -> None:
-    client = TestClient(_app())
+    client = TestClient(_app(), headers=ENGLISH)
     by_fastapi = client.post("/validated", json={"count": "many"})
     by_service = client.post("/checked")
     assert by_fastapi.status_code == by_service.status_code == 422
@@ -59,13 +94,13 @@ def test_invalid_input_has_rfc_9110s_title_whoever_refuses_it() -> None:
 
 
 def test_a_starlette_413_is_the_same_problem_as_the_body_limits() -> None:
-    problem = TestClient(_app()).post("/too-large").json()
+    problem = TestClient(_app(), headers=ENGLISH).post("/too-large").json()
     assert problem["type"] == "https://zhizao.dev/problems/content-too-large"
     assert problem["title"] == "Content Too Large"
 
 
 def test_a_missing_scope_is_a_problem_type_of_its_own() -> None:
-    client = TestClient(_app())
+    client = TestClient(_app(), headers=ENGLISH)
     generic, scope = client.get("/forbidden").json(), client.get("/scoped").json()
     assert (generic["type"], generic["title"]) == (
         "https://zhizao.dev/problems/forbidden",
@@ -105,7 +140,156 @@ def test_a_body_json_cannot_read_is_the_malformed_json_problem() -> None:
 def test_a_write_another_request_made_first_is_a_409_not_a_500() -> None:
     """Two acceptances of different invitations with one e-mail at the same moment: the later
     insert broke the unique rule and answered 500."""
-    response = TestClient(_app(), raise_server_exceptions=False).post("/raced")
+    response = TestClient(_app(), raise_server_exceptions=False, headers=ENGLISH).post("/raced")
     assert response.status_code == 409
     problem = response.json()
     assert problem["type"].endswith("/conflict") and "Retry" in problem["detail"]
+
+
+# --- the request's language ------------------------------------------------------------------
+
+
+def _pydantics_messages(model: type[BaseModel], body: dict[str, Any]) -> dict[str, str]:
+    """What pydantic itself says of ``body``'s errors (English), by the problem's field."""
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        return {"body." + ".".join(map(str, e["loc"])): e["msg"] for e in exc.errors()}
+    raise AssertionError("the body is valid")
+
+
+def _by_field(problem: dict[str, Any], key: str) -> dict[str, str]:
+    return {e["field"]: e[key] for e in problem["errors"]}
+
+
+def _signing_in_with_a_number(client: TestClient, **request: Any) -> Any:
+    """The integrators' report: a sign-in whose e-mail is a number and whose password is
+    missing answered English whatever the request's language."""
+    response = client.post("/api/v1/session", json={"email": 1}, **request)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    return response
+
+
+class TestLanguage:
+    def test_a_problem_is_said_in_chinese_when_the_request_names_no_language(
+        self, client: TestClient
+    ) -> None:
+        response = _signing_in_with_a_number(client)
+        problem = response.json()
+        assert problem["title"] == "请求内容无法处理"
+        assert problem["detail"] == "请求中有无效字段：body.email, body.password"
+        assert _by_field(problem, "message") == {
+            "body.email": "应为有效的字符串",
+            "body.password": "此字段为必填项",
+        }
+        assert response.headers["content-language"] == "zh-CN"
+
+    def test_accept_language_en_says_it_in_english_the_machine_parts_unchanged(
+        self, client: TestClient
+    ) -> None:
+        chinese = _signing_in_with_a_number(client, headers={"Accept-Language": "zh-CN"})
+        english = _signing_in_with_a_number(client, headers={"Accept-Language": "en-GB,zh;q=0.5"})
+        problem = english.json()
+        assert problem["title"] == "Unprocessable Content"
+        assert problem["detail"] == "The request has invalid fields: body.email, body.password"
+        # pydantic's own English, word for word.
+        assert _by_field(problem, "message") == _pydantics_messages(LoginRequest, {"email": 1})
+        zh = chinese.json()
+        assert (zh["title"], zh["detail"]) != (problem["title"], problem["detail"])
+        for key in ("type", "status", "instance"):
+            assert zh[key] == problem[key]
+        assert _by_field(zh, "code") == _by_field(problem, "code")
+        assert (chinese.headers["content-language"], english.headers["content-language"]) == (
+            "zh-CN",
+            "en",
+        )
+
+    def test_lang_in_the_query_wins_over_accept_language(self, client: TestClient) -> None:
+        english = _signing_in_with_a_number(
+            client, params={"lang": "en"}, headers={"Accept-Language": "zh-CN"}
+        ).json()
+        assert english["detail"] == "The request has invalid fields: body.email, body.password"
+        assert _by_field(english, "message")["body.password"] == "Field required"
+        chinese = _signing_in_with_a_number(
+            client, params={"lang": "zh"}, headers={"Accept-Language": "en"}
+        ).json()
+        assert chinese["detail"] == "请求中有无效字段：body.email, body.password"
+        assert _by_field(chinese, "message")["body.password"] == "此字段为必填项"
+
+    def test_pydantics_messages_are_said_by_code_with_their_values(self) -> None:
+        """Each code in the service's words, its context filled in (the bound, the length); a
+        code it has no words for (``url_parsing``) keeps pydantic's English, and nothing
+        fails."""
+        client = TestClient(_app())
+        body = {"name": "x", "employees": -1, "website": "no url"}
+        chinese = client.post("/profile", json=body)
+        assert chinese.status_code == 422
+        assert _by_field(chinese.json(), "message") == {
+            "body.name": "长度至少为 2 个字符",
+            "body.employees": "应大于或等于 0",
+            "body.website": _pydantics_messages(Profile, body)["body.website"],
+        }
+        english = client.post("/profile", json=body, headers={"Accept-Language": "en"})
+        assert _by_field(english.json(), "message") == _pydantics_messages(Profile, body)
+        assert _by_field(english.json(), "code") == _by_field(chinese.json(), "code")
+
+    def test_the_english_of_each_pydantic_code_is_pydantics_own(self) -> None:
+        """The English templates are pydantic's (its ``{name}`` written ``%(name)s``): English
+        answers say what they said before, and a pydantic upgrade that rewords one shows here."""
+        templates = {
+            error["type"]: re.sub(r"\{(\w+)\}", r"%(\1)s", error["message_template_python"])
+            for error in list_all_errors()
+        }
+        assert {code: templates.get(code) for code in PYDANTIC_MESSAGES} == PYDANTIC_MESSAGES
+
+    def test_a_text_without_a_translation_or_its_values_is_answered_not_a_500(self) -> None:
+        response = TestClient(_app(), raise_server_exceptions=False).get("/unfilled")
+        assert response.status_code == 409
+        problem = response.json()
+        assert problem["title"] == "状态冲突"
+        assert problem["detail"] == "No catalog entry, and %(nothing)s given for its placeholder."
+
+    def test_a_details_values_are_filled_in_in_either_language(
+        self, client: TestClient, db: Session, settings: Settings
+    ) -> None:
+        """A detail that names something (the scope a key lacks) is a template and its
+        values, said in the request's language."""
+        key, _ = create_api_key(db, settings, scopes=["enterprises:write"])
+        bearer = {"Authorization": f"Bearer {key}"}
+        chinese = client.get("/api/v1/scores", headers=bearer).json()
+        english = client.get("/api/v1/scores", headers=bearer | {"Accept-Language": "en"}).json()
+        assert chinese["detail"] == "此 API 密钥缺少本操作所需的权限范围 'assessments:read'。"
+        assert english["detail"] == (
+            "This API key lacks the scope 'assessments:read' this operation needs."
+        )
+        assert (chinese["title"], english["title"]) == ("权限范围不足", "Insufficient scope")
+        assert chinese["type"] == english["type"]
+
+    def test_an_answers_problem_is_said_with_its_values_in_either_language(
+        self,
+        signed_in: TestClient,
+        start: Any,
+        full_questionnaire: Questionnaire,
+    ) -> None:
+        """scoring's messages (an answer's problem) keep their template and values."""
+        question = next(
+            q for q in full_questionnaire.questions if q.type == "single" and q.applies_if is None
+        )
+        assessment = start()
+
+        def put(headers: dict[str, str]) -> dict[str, Any]:
+            response = signed_in.put(
+                f"/api/v1/assessments/{assessment['id']}/answers",
+                json={"answers": {question.id: "nope"}},
+                headers={"If-Match": assessment["etag"], **headers},
+            )
+            assert response.status_code == 422
+            return dict(response.json())
+
+        field = f"body.answers.{question.id}"
+        chinese, english = put({}), put({"Accept-Language": "en"})
+        assert _by_field(chinese, "message") == {field: "'nope' 不是本题的选项"}
+        assert _by_field(english, "message") == {field: "'nope' is not an option of this question"}
+        assert _by_field(chinese, "code") == _by_field(english, "code") == {field: "unknown_option"}
+        assert chinese["detail"] == f"部分答案无效，所有答案均未保存：{question.id}"

@@ -33,6 +33,7 @@ def test_an_official_confirms_but_cannot_withdraw_and_flags_instead(
 ) -> None:
     firm = create_enterprise(db, district_code="310117")
     login(client, create_user(db, role="official", district_code="310117"))
+    client.headers["Accept-Language"] = "en"  # the problem's English detail is asserted
     with clock.frozen(START) as now:
         assert put(client, firm, True).json()["verified"] is True
         now.advance(timedelta(days=2))
@@ -74,6 +75,7 @@ def test_repeated_changes_to_one_firm_are_refused_with_429_and_counted(
     firm = create_enterprise(db, district_code="310117")
     other = create_enterprise(db, district_code="310117")
     login(client, create_user(db, role="admin"))
+    client.headers["Accept-Language"] = "en"  # the problem's English detail is asserted
     refused_before = VERIFICATION_RATE_LIMITED.labels("unverify")._value.get()
     changes_before = VERIFICATION_CHANGES.labels("verify")._value.get()
     with clock.frozen(START) as now:
