@@ -987,7 +987,7 @@ def _headline(match: SubsidyMatch) -> Text:
     failing = len(match.reasons)
     if all(reason.missing for reason in match.reasons):
         return Text(
-            f"尚不能判断：缺少{failing}项信息，填报后重新匹配。",
+            f"按已填报的信息不符合：缺少{failing}项信息，填报后可重新核对。",
             f"Not eligible on what was declared: {failing} fact(s) missing; declare them to "
             "re-check.",
         )

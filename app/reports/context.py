@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from app.assessments.schemas import KpiComparison
 from app.heatmaps import service as heatmaps
-from app.kit.clock import calendar_day, utcnow
+from app.kit.clock import utcnow
+from app.kit.dates import format_day
 from app.kit.i18n import BABEL_LOCALES, Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.settings import Settings
@@ -82,17 +83,6 @@ def chart_image(svg: str, css_class: str) -> Markup:
 def fmt_score(value: object) -> str:
     number = charts.as_float(value)
     return "—" if number is None else f"{number:.2f}"
-
-
-def fmt_date(moment: datetime, lang: str) -> str:
-    local = calendar_day(moment)
-    if lang == "zh":
-        return f"{local.year}年{local.month}月{local.day}日"
-    return f"{local.day} {local.strftime('%b')} {local.year}"
-
-
-def fmt_short_date(moment: datetime) -> str:
-    return calendar_day(moment).isoformat()
 
 
 def fmt_cny(amount: object, lang: str) -> str:
@@ -179,6 +169,8 @@ class RoadmapView:
 @dataclass(frozen=True, slots=True)
 class TrendRow:
     date: str
+    #: When it was submitted (the chart labels its axis from it).
+    at: datetime
     overall: str
     rung: str
     rung_name: str
@@ -219,6 +211,7 @@ class ReportContext:
     t: dict[str, str]
     title: str
     enterprise: EnterpriseView
+    #: The questionnaire's title in the report's language with its version (the cover).
     questionnaire_title: str
     questionnaire_id: str
     questionnaire_version: int
@@ -243,6 +236,9 @@ class ReportContext:
     methodology: list[str] = field(default_factory=list)
     #: The baseline KPIs, this assessment against the previous one; empty: no section.
     kpis: list[KpiRow] = field(default_factory=list)
+    #: The firm submitted an assessment before this one (of either questionnaire: the KPIs
+    #: describe the firm): False for its first, whose figures have nothing to compare with.
+    kpis_compared: bool = True
 
     def template_vars(self) -> dict[str, Any]:
         # In the Chinese report the whole document is zh-CN: marking each string again only
@@ -272,12 +268,17 @@ def build_report_context(
 ) -> ReportContext:
     """Gather what the report shows (the firm's earlier results, its peers) and build it."""
     assert assessment.submitted_at is not None
+    submissions = results.submissions(session, enterprise.id)
     history = [
         (s.submitted_at, s.result)
-        for s in results.submissions(session, enterprise.id)
+        for s in submissions
         if s.questionnaire_id == assessment.questionnaire_id
         and (s.submitted_at < assessment.submitted_at or s.result.id == result.id)
     ]
+    # The KPIs' "previous" is the submission just before, of either questionnaire
+    # (assessments.service.kpi_comparisons): the same order.
+    order = [s.assessment_id for s in submissions]
+    kpis_compared = assessment.id in order and order.index(assessment.id) > 0
     peer = _peer(session, settings, assessment, result, enterprise, lang)
     return report_context(
         questionnaire,
@@ -290,6 +291,7 @@ def build_report_context(
         min_cell=settings.HEATMAP_MIN_CELL,
         generated_at=generated_at or utcnow(),
         kpis=kpis,
+        kpis_compared=kpis_compared,
     )
 
 
@@ -343,8 +345,10 @@ def report_context(
     min_cell: int,
     generated_at: datetime,
     kpis: Sequence[KpiComparison] = (),
+    kpis_compared: bool = True,
 ) -> ReportContext:
-    """The view-model from stored rows alone (no queries)."""
+    """The view-model from stored rows alone (no queries). ``kpis_compared``: the firm
+    submitted before, so the KPIs have a previous assessment to compare with."""
     t = labels(lang)
     stored = results.view(assessment, result, questionnaire, lang)
     assert assessment.submitted_at is not None
@@ -380,7 +384,10 @@ def report_context(
             charts.RadarAxis(
                 label=row.title,
                 value=charts.as_float(stored.stages[row.id]) if row.scored else None,
-                reference=None if next_rung is None else float(next_rung - RUNG_STEP),
+                # The least score the next rung asks of a scored stage; nothing of the others.
+                reference=None
+                if next_rung is None or not row.scored
+                else float(next_rung - RUNG_STEP),
             )
             for row in stages
         ],
@@ -397,12 +404,14 @@ def report_context(
         t=t,
         title=f"{t['report_title']} — {enterprise.name}",
         enterprise=enterprise_view,
-        questionnaire_title=questionnaire.title.get(lang),
+        questionnaire_title=t["questionnaire_title"].format(
+            title=questionnaire.title.get(lang), version=questionnaire.version
+        ),
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
         assessment_id=str(assessment.id),
-        submitted_on=fmt_date(assessment.submitted_at, lang),
-        generated_on=fmt_date(generated_at, lang),
+        submitted_on=format_day(assessment.submitted_at, lang),
+        generated_on=format_day(generated_at, lang),
         overall=fmt_score(overall),
         rung=fmt_score(rung),
         rung_name=info.name.get(lang),
@@ -422,7 +431,7 @@ def report_context(
         trend_svg=charts.trend_svg(
             [
                 charts.TrendPoint(
-                    label=row.date,
+                    label=row.at,
                     overall=None if row.overall == "—" else float(row.overall),
                     rung=float(row.rung),
                 )
@@ -453,6 +462,7 @@ def report_context(
             t["peer_method"].format(min_cell=min_cell),
         ],
         kpis=_kpi_rows(kpis, lang),
+        kpis_compared=kpis_compared,
     )
 
 
@@ -520,7 +530,9 @@ def _stage_rows(
                     score="—",
                     scored=False,
                     band=t["not_scored"],
-                    needed_next="—" if needed is None else fmt_score(needed),
+                    # The rung asks only scored stages for a least score (design §3, rule 4):
+                    # nothing is needed of this one, whatever the next rung.
+                    needed_next="—",
                     meets_next=None,
                     binding=False,
                 )
@@ -689,7 +701,8 @@ def _trend(
             change = f"{delta:+.2f}"
         rows.append(
             TrendRow(
-                date=fmt_short_date(at),
+                date=format_day(at, lang),
+                at=at,
                 overall=fmt_score(result.overall),
                 rung=fmt_score(result.rung),
                 rung_name=rung_info(_decimal(result.rung).quantize(Decimal("0.01"))).name.get(lang),

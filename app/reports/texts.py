@@ -17,7 +17,7 @@ LABELS: dict[str, Message] = {
     "size": NC_("report", "Size class"),
     "employees": NC_("report", "Employees"),
     "questionnaire": NC_("report", "Questionnaire"),
-    "version": NC_("report", "version"),
+    "questionnaire_title": NC_("report", "{title} (version {version})"),
     "submitted_on": NC_("report", "Submitted on"),
     "generated_on": NC_("report", "Report generated on"),
     "assessment_id": NC_("report", "Assessment id"),
@@ -35,6 +35,13 @@ LABELS: dict[str, Message] = {
         "The baseline figures the firm entered (not scored): this assessment against the "
         "firm's previous one.",
     ),
+    "kpis_first": NC_("report", "Operating figures"),
+    "kpis_first_intro": NC_(
+        "report",
+        "The baseline figures the firm entered (not scored). This is the firm's first "
+        "assessment: there is no earlier one to compare them with; the next assessment's report "
+        "will show how each figure moved.",
+    ),
     "kpi_figure": NC_("report", "Figure"),
     "kpi_before": NC_("report", "In the previous assessment"),
     "kpi_after": NC_("report", "In this assessment"),
@@ -49,7 +56,7 @@ LABELS: dict[str, Message] = {
     "summary": NC_("report", "Summary"),
     "overall_score": NC_("report", "Overall score"),
     "rung": NC_("report", "Rung"),
-    "not_scored": NC_("report", "not scored"),
+    "not_scored": NC_("report", "not assessed"),
     "summary_overall": NC_(
         "report",
         "{enterprise} scores {overall} overall and stands on rung {rung}, “{rung_name}”: {means}.",
@@ -60,7 +67,7 @@ LABELS: dict[str, Message] = {
     "summary_next": NC_(
         "report",
         "The next rung is {next_rung}, “{next_name}” ({next_means}): it needs an overall score "
-        "of at least {next_rung} and every stage at {stage_min} or above.",
+        "of at least {next_rung} and every scored stage at {stage_min} or above.",
     ),
     "summary_top": NC_(
         "report",
@@ -69,8 +76,8 @@ LABELS: dict[str, Message] = {
     ),
     "summary_roadmap": NC_(
         "report",
-        "The sections below name what holds the rung back, the improvement steps ranked by "
-        "effect, and the support programmes checked against the firm.",
+        "The sections below name what holds the rung back, the improvement steps towards the "
+        "next rung, and the support programmes checked against the firm.",
     ),
     "crosswalk": NC_("report", "Indicative crosswalk"),
     "cmmm": NC_("report", "≈ CMMM (GB/T 39116)"),
@@ -89,7 +96,9 @@ LABELS: dict[str, Message] = {
     "radar_series": NC_("report", "This assessment"),
     "radar_reference": NC_("report", "Least stage score for the next rung"),
     "stage_not_scored": NC_(
-        "report", "No applicable answered question: left out of the overall score."
+        "report",
+        "Counts towards neither the overall score nor the rung: no applicable question of this "
+        "stage was answered. Answer its questions to have it scored.",
     ),
     # held back
     "held_back": NC_("report", "What holds the rung back"),
@@ -136,6 +145,7 @@ LABELS: dict[str, Message] = {
         "climbed: 1 = days of configuration, 5 = a major capital project).",
     ),
     "step_effort": NC_("report", "Effort"),
+    "idea_effort": NC_("report", "effort {effort}"),
     "step_after": NC_("report", "after step {steps}"),
     "step_star_legend": NC_("report", "★ lifts a stage that holds the firm back."),
     "ideas": NC_("report", "Other ideas (not part of the plan)"),

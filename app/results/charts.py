@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from app.kit.dates import axis_days
 from app.kit.i18n import html_lang, trc
 from scoring.ladder import MAX_LEVEL, MIN_LEVEL, RUNG_STEP, RUNGS
 
@@ -237,6 +239,7 @@ def radar_svg(
         )
 
     title = trc(lang, "chart", "Stage scores (radar)")
+    not_assessed = trc(lang, "chart", "not assessed")
     parts = [_open(width, height, title, lang, "radar", font_family)]
     for level in _LEVELS:
         ring = polygon([level] * n)
@@ -256,6 +259,23 @@ def radar_svg(
             f'<polygon points="{polygon([r for r in references if r is not None])}" '
             f'fill="none" stroke="{ACCENT}" stroke-width="1.5" stroke-dasharray="5 3"/>'
         )
+    elif reference_label and any(ref is not None for ref in references):
+        # Some axes have no reference (a stage not scored: the rung asks nothing of it): the
+        # dashed line joins only neighbouring axes that have one.
+        segments = []
+        for index, (angle, ref) in enumerate(zip(angles, references, strict=True)):
+            following = (index + 1) % n
+            after = references[following]
+            if ref is None or after is None:
+                continue
+            x1, y1 = point(angle, _radius(ref, outer))
+            x2, y2 = point(angles[following], _radius(after, outer))
+            segments.append(f"M{_f(x1)} {_f(y1)} L{_f(x2)} {_f(y2)}")
+        if segments:
+            parts.append(
+                f'<path d="{" ".join(segments)}" fill="none" stroke="{ACCENT}" '
+                f'stroke-width="1.5" stroke-dasharray="5 3"/>'
+            )
     values = [axis.value if axis.value is not None else _LOW - _STEP for axis in axes]
     parts.append(
         f'<polygon points="{polygon(values)}" fill="{PRIMARY}" fill-opacity="0.22" '
@@ -271,12 +291,22 @@ def radar_svg(
         cos, sin = math.cos(angle), math.sin(angle)
         anchor = "start" if cos > 0.3 else "end" if cos < -0.3 else "middle"
         dy = -14.0 if sin < -0.3 else 10.0 if sin > 0.3 else -2.0
-        score = "—" if axis.value is None else _score(axis.value)
+        # A stage with no score is not assessed (it counts towards neither the overall score
+        # nor the rung): said in words, not a dash that reads as a score of nothing.
+        score = not_assessed if axis.value is None else _score(axis.value)
         parts.append(
             _text(x, y + dy, axis.label, anchor=anchor, size=11, weight="bold", css_class="label")
         )
         parts.append(
-            _text(x, y + dy + 14, score, anchor=anchor, size=11, fill=PRIMARY, css_class="value")
+            _text(
+                x,
+                y + dy + 14,
+                score,
+                anchor=anchor,
+                size=11,
+                fill=MUTED if axis.value is None else PRIMARY,
+                css_class="value",
+            )
         )
     legend_y = height - 14
     parts.append(
@@ -284,7 +314,7 @@ def radar_svg(
         f'fill-opacity="0.4" stroke="{PRIMARY}"/>'
     )
     parts.append(_text(40, legend_y, series_label, anchor="start", size=10))
-    if reference_label and all(ref is not None for ref in references):
+    if reference_label and any(ref is not None for ref in references):
         parts.append(
             f'<line x1="250" y1="{_f(legend_y - 4)}" x2="266" y2="{_f(legend_y - 4)}" '
             f'stroke="{ACCENT}" stroke-width="1.5" stroke-dasharray="5 3"/>'
@@ -330,8 +360,9 @@ def stage_bars_svg(
             )
         )
         if axis.value is None:
+            not_assessed = trc(lang, "chart", "not assessed")
             parts.append(
-                _text(left + 4, y + 16, "—", anchor="start", fill=MUTED, css_class="value")
+                _text(left + 4, y + 16, not_assessed, anchor="start", fill=MUTED, css_class="value")
             )
             continue
         end = max(x_of(axis.value), left + 2)
@@ -360,9 +391,11 @@ def stage_bars_svg(
 
 @dataclass(frozen=True, slots=True)
 class TrendPoint:
-    """One submission: its date label, overall score (None if nothing scored) and rung."""
+    """One submission: its day (labelled in the reader's form, the year where it changes:
+    ``app.kit.dates.axis_days``) or a label of its own, its overall score (None if nothing
+    scored) and rung."""
 
-    label: str
+    label: date | str
     overall: float | None
     rung: float
 
@@ -371,6 +404,10 @@ def trend_svg(points: Sequence[TrendPoint], *, lang: str, font_family: str = FON
     """Overall score (line with dots) and rung (dashed steps) over submissions, oldest first,
     against the ladder's rungs. Shows at most the last eight points."""
     shown = list(points)[-8:]
+    days = [point.label for point in shown if isinstance(point.label, date)]
+    labels = (
+        axis_days(days, lang) if len(days) == len(shown) else [str(point.label) for point in shown]
+    )
     width, height = 560, 230
     left, right, top, bottom = 96.0, 24.0, 16.0, 40.0
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -434,7 +471,7 @@ def trend_svg(points: Sequence[TrendPoint], *, lang: str, font_family: str = FON
                     css_class="value",
                 )
             )
-        parts.append(_text(x, height - bottom + 16, point.label, size=9, fill=MUTED))
+        parts.append(_text(x, height - bottom + 16, labels[index], size=9, fill=MUTED))
     legend_y = height - 6
     overall_label = trc(lang, "chart", "Overall score")
     rung_label = trc(lang, "chart", "Rung")

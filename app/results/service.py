@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.kit.dates import local_dates
 from app.kit.i18n import LANGS, Lang
 from app.models import Assessment, Result
 from app.questionnaires.service import reference
@@ -323,13 +324,15 @@ def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> Subs
 
     def view(match: SubsidyMatchRead) -> MatchView:
         validity = match.validity
+        last_confirmed = match.last_confirmed or (
+            validity.last_confirmed if validity is not None else None
+        )
         return MatchView(
-            match=match,
+            match=_dated(match, lang),
             kind=_label(KIND_LABELS, match.kind, lang),
             level=_label(LEVEL_LABELS, match.level, lang),
             confidence=_label(CONFIDENCE_LABELS, match.confidence, lang),
-            last_confirmed=match.last_confirmed
-            or (validity.last_confirmed if validity is not None else None),
+            last_confirmed=None if last_confirmed is None else local_dates(last_confirmed, lang),
             fixes=_fixing_steps(match, steps) if match.outcome == "near" else (),
         )
 
@@ -378,6 +381,33 @@ def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> Subs
         included=included,
         unlocks=unlocks,
         gaps=tuple(item for item in advice.coverage if item.note),
+    )
+
+
+def _dated(match: SubsidyMatchRead, lang: Lang) -> SubsidyMatchRead:
+    """``match`` with the dates of the engine's texts (its verdict, validity, conditions and
+    items to confirm or do: ISO dates, as stored at submission) in the reader's form; the
+    programme's own texts (name, summary, source) are shown as the catalogue wrote them."""
+
+    def items(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            entry | {"text": local_dates(entry["text"], lang)}
+            if isinstance(entry.get("text"), str)
+            else entry
+            for entry in entries
+        ]
+
+    validity = match.validity
+    return match.model_copy(
+        update={
+            "headline": None if match.headline is None else local_dates(match.headline, lang),
+            "validity": validity
+            if validity is None or validity.text is None
+            else validity.model_copy(update={"text": local_dates(validity.text, lang)}),
+            "reasons": items(match.reasons),
+            "to_confirm": items(match.to_confirm),
+            "todo": items(match.todo),
+        }
     )
 
 

@@ -240,7 +240,7 @@ def test_district_programme_needs_the_district() -> None:
     assert missing.headline("en") == (
         "Not eligible on what was declared: 1 fact(s) missing; declare them to re-check."
     )
-    assert missing.headline("zh") == "尚不能判断：缺少1项信息，填报后重新匹配。"
+    assert missing.headline("zh") == "按已填报的信息不符合：缺少1项信息，填报后可重新核对。"
 
 
 SCOPE = """\

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.templating import Jinja2Templates
 
-from app.kit.clock import calendar_day
+from app.kit.dates import format_day
 from app.kit.i18n import BABEL_LOCALES, html_lang, translations
 from app.kit.settings import PROJECT_ROOT
 from app.kit.web.flash import clear_flash
@@ -79,9 +79,7 @@ def environment(lang: str | None = None) -> Environment:
         score=_score,
         percent=lambda value: format_percent(value or 0, locale=locale),
         number=lambda value: format_decimal(value, locale=locale),
-        date=lambda value: (
-            "" if value is None else format_date(calendar_day(value), "long", locale=locale)
-        ),
+        date=lambda value: "" if value is None else format_day(value, lang),
         datetime=lambda value: "" if value is None else _datetime(value, locale),
         t=lambda text: "" if text is None else text.get(lang),
     )

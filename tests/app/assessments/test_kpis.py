@@ -125,7 +125,13 @@ def test_history_shows_each_kpi_before_and_after(
     # The last one recorded nothing: the figures before it, and "not recorded" after.
     last = [texts(tr, "td") for tr in tables[0].select("tbody tr")]
     assert len(last) == 4 and all(c[1] == "未填写" and c[2].startswith("—") for c in last)
-    assert texts(tables[2], "tbody td")[0] == "未填写"  # before the first: nothing
+    # The first submission has no earlier one: its own figures, nothing said of "before" (it
+    # read "not recorded" there, as if the firm had left a previous assessment's figure blank).
+    assert [texts(th, "th") for th in tables[2].select("thead tr")] == [["指标", "已填写"]]
+    first_rows = [texts(tr, "td") for tr in tables[2].select("tbody tr")]
+    assert ["60 %"] in first_rows and all(len(row) == 1 for row in first_rows)
+    assert "首次提交，没有更早的数据可供对比" in tables[2].caption.get_text()
+    assert "未填写" not in tables[2].get_text()
     english = soup(signed_in.get("/history", headers={**HTML, "accept-language": "en"}))
     cells = texts(english.select_one(f"#kpis-{second} tbody tr"), "td")
     assert cells == ["60 %", "65.5 %", "↑ better (higher is better)"]

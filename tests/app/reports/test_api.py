@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.kit import clock
 from app.kit.clock import utcnow
+from app.kit.dates import local_dates
 from app.kit.db import Database
 from app.kit.reference import DISTRICTS
 from app.kit.settings import Settings
@@ -38,6 +40,9 @@ from tests.factories import (
 )
 from tests.pages import HTML
 from tests.pdfs import compact, embedded_fonts, font_files, pdf_reader, pdf_text
+
+#: An ISO calendar date, as the subsidy engine stores it in its texts.
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def url(assessment_id: object, lang: str | None = None) -> str:
@@ -151,7 +156,90 @@ class TestContent:
                 html = signed_in.get(page, params={"lang": lang}, headers=HTML).text
                 assert shanghai in html and utc not in html, (lang, page)
         axis = signed_in.get("/history", headers=HTML).text  # the trend chart's dates
-        assert "2026-12-02" in axis and "2026-12-01" not in axis
+        assert "2026年12月2日</text>" in axis and "2026年12月1日" not in axis
+        assert "2026-12-0" not in axis  # in the reader's form, as the page's other dates
+
+    def test_the_cover_names_the_questionnaire_by_its_title(
+        self, signed_in: TestClient, submit: Submit, full_questionnaire: Questionnaire
+    ) -> None:
+        """The cover gave the questionnaire's slug beside its title ("智能制造成熟度自评
+        (smart-manufacturing-maturity, 版本 2)"): an internal id, in both languages."""
+        result = submit()
+        version = full_questionnaire.version
+        for lang, title in (
+            ("zh", f"问卷{full_questionnaire.title.zh}（第{version}版）提交日期"),
+            ("en", f"Questionnaire{full_questionnaire.title.en}(version{version})Submittedon"),
+        ):
+            text = pdf_text(signed_in.get(url(result["assessment_id"], lang)).content)
+            assert compact(title) in text, lang
+            assert full_questionnaire.id not in text, lang
+
+    def test_a_stage_not_scored_is_said_so_and_asked_nothing_for_the_next_rung(
+        self, signed_in: TestClient, submit: Submit, db: Session
+    ) -> None:
+        """A stage with no applicable answered question has no score and the rung asks nothing
+        of it (design §3, rule 4: "every scored stage"); the stage table printed the next rung's
+        least stage score (3.25) as "needed for next rung" beside it."""
+        result = submit()
+        row = db.query(Result).filter_by(assessment_id=uuid.UUID(result["assessment_id"])).one()
+        payload = dict(row.payload)
+        for lang in ("zh", "en"):
+            stages = dict(payload[lang]["stages"])
+            del stages["cloud_adoption"]  # as the engine stores a stage with no score
+            payload[lang] = payload[lang] | {"stages": stages}
+        row.payload = payload
+        db.commit()
+        chinese = pdf_text(signed_in.get(url(result["assessment_id"], "zh")).content)
+        assert (
+            compact(
+                "上云用云1—未评估—不计入总分，也不影响等级：该阶段没有适用且已作答的题目。"
+                "作答该阶段的题目后即可评分。"
+            )
+            in chinese
+        )
+        assert "且每个已评分阶段的得分不低于" in chinese  # the summary's condition, as rule 4
+        english = pdf_text(signed_in.get(url(result["assessment_id"], "en")).content)
+        assert (
+            compact(
+                "Cloud adoption 1 — not assessed — Counts towards neither the overall score nor "
+                "the rung: no applicable question of this stage was answered. Answer its questions "
+                "to have it scored."
+            )
+            in english
+        )
+        page = signed_in.get(
+            f"/assessments/{result['assessment_id']}/result", params={"lang": "en"}, headers=HTML
+        ).text
+        assert 'Cloud adoption</td><td><span class="muted">not assessed' in page
+
+    def test_the_trend_and_the_subsidies_date_as_the_cover(
+        self, signed_in: TestClient, submit: Submit
+    ) -> None:
+        """The trend table and chart, and the subsidy section's validity and verdicts, gave
+        ISO dates (2026-03-03) beside a cover dated 2026年3月3日."""
+        with clock.frozen(datetime(2026, 3, 2, 17, 30, tzinfo=UTC)) as time:
+            submit(0.4)
+            time.advance(timedelta(days=60))
+            second = submit(0.7)
+        chinese = pdf_text(signed_in.get(url(second["assessment_id"], "zh")).content)
+        assert compact("提交日期总分较上次成熟度等级2026年3月3日3.25—") in chinese
+        assert compact("2026年5月2日（本次）") in chinese
+        english = pdf_text(signed_in.get(url(second["assessment_id"], "en")).content)
+        assert compact("March 3, 2026 3.25 —") in english
+        assert compact("May 2, 2026 (this one)") in english
+        assert compact("Mar 3, 2026") in english  # the chart's axis
+        # The subsidy engine's texts: "whether it is in force on 2026-05-02", "ended on …"
+        assert compact("in force on May 2, 2026") in english
+        assert compact("在评估日（2026年5月2日）是否仍有效") in chinese
+        for text in (chinese, english):
+            found = [
+                day
+                for day in ISO_DAY.findall(text)
+                # a programme's source may cite a date as its document does (catalogue data)
+                if compact(f"施行；文件名未取得，据上海市政府英文网{day}") not in text
+                and f"{day}起施行" not in text
+            ]
+            assert not found, found
 
 
 def renders(origin: str) -> float:
@@ -477,15 +565,29 @@ def test_the_pdf_carries_the_subsidy_advice(
     for match in shown:
         assert compact(match["source"]["document"])[:12] in text, match["id"]
         if match["last_confirmed"]:
-            assert match["last_confirmed"] in text
+            assert local_dates(match["last_confirmed"], "zh") in text
     assert "最近确认" in text and "可信度" in text
+    # The engine's texts (stored with ISO dates) read with the reader's dates, as the cover's
+    # ("已于2026年2月4日截止", not "已于2026-02-04截止").
+    dated = [
+        stored
+        for match in matches
+        for stored in (
+            match["headline"],
+            (match["validity"] or {}).get("text") if match["outcome"] != "not_eligible" else None,
+        )
+        if stored and ISO_DAY.search(stored)
+    ]
+    assert dated
+    for stored in dated:
+        assert compact(local_dates(stored, "zh")) in text and compact(stored) not in text, stored
     # Not-eligible programmes are condensed (one paragraph per verdict) but keep what they said:
     # the verdict with its count or deadline, the programme and each condition not met.
     not_eligible = [m for m in matches if m["outcome"] == "not_eligible"]
     assert not_eligible
     for match in not_eligible:
         assert compact(match["name"]) in text, match["id"]
-        assert compact(match["headline"]) in text, match["id"]
+        assert compact(local_dates(match["headline"], "zh")) in text, match["id"]
         for reason in match["reasons"]:
             if not reason["met"]:
                 assert compact(f"{match['name']}（") in text and compact(reason["text"]) in text

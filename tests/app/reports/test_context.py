@@ -245,7 +245,7 @@ class TestTrend:
             db.get(Assessment, uuid.UUID(assessment_id)).submitted_at = when  # type: ignore[union-attr]
         db.commit()
         built = context(db, settings, second["assessment_id"], "zh")
-        assert [row.date for row in built.trend] == ["2025-06-01", "2026-01-05"]
+        assert [row.date for row in built.trend] == ["2025年6月1日", "2026年1月5日"]
         assert [row.this_one for row in built.trend] == [False, True]
         delta = Decimal(str(second["overall"])) - Decimal(str(first["overall"]))
         assert built.trend[1].change == f"{delta:+.2f}"

@@ -45,8 +45,23 @@ def test_report_shows_each_kpi_before_and_after(
     assert compact("Operating figures: before and after") in english
     assert compact("58 % 66.5 % better (higher is better)") in english
     assert compact("not recorded 0.42 tce per CNY 10,000") in english
-    # The first assessment has no previous one: its own figures, "not recorded" before.
-    assert compact("未填写58%") in report(signed_in, first["assessment_id"], "zh")
+    # The first assessment has no previous one: its own figures, and it says so. It printed
+    # "上一次评估: 未填写" ("previous assessment: not filled in"), as if the firm had left a
+    # figure of an earlier assessment blank.
+    chinese = report(signed_in, first["assessment_id"], "zh")
+    assert compact("这是企业的首次评估，没有上一次评估可供对比") in chinese
+    assert (
+        compact("指标本次评估设备综合效率（OEE）或设备利用率，近三个月平均（越高越好）58%")
+        in chinese
+    )
+    assert "上一次评估" not in chinese.split("经营指标")[1].replace("没有上一次评估", "")
+    assert "未填写" not in chinese and "经营指标：前后对比" not in chinese
+    english = report(signed_in, first["assessment_id"], "en")
+    assert compact("This is the firm's first assessment: there is no earlier one") in english
+    assert compact("Inventory days (average stock value ÷ yearly cost of goods sold × 365)") in (
+        english
+    )
+    assert "Inthepreviousassessment" not in english and "notrecorded" not in english
 
 
 def test_no_kpi_section_when_none_was_recorded(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,42 @@ def test_radar_rim_is_four_and_centre_below_the_ladder() -> None:
     assert 0 < distances[1] < distances[2] < distances[0]
 
 
+def test_the_reference_skips_a_stage_not_scored() -> None:
+    """The rung asks a least score of scored stages only (design §3, rule 4): the dashed
+    reference joins only the axes that have one, none drawn out to an unscored stage."""
+    axes = [
+        RadarAxis("a", 3.5, 3.25),
+        RadarAxis("b", 3.4, 3.25),
+        RadarAxis("c", None, None),
+        RadarAxis("d", 3.3, 3.25),
+    ]
+    svg = _page_svg(radar_svg(axes, lang="zh", series_label="s", reference_label="r"))
+    dashed = svg.select('[stroke-dasharray="5 3"]')
+    assert [node.name for node in dashed] == ["path", "line"]  # the reference and its legend
+    assert dashed[0]["d"].count("M") == 2  # a–b and d–a; b–c and c–d are not drawn
+    assert "r" in [t.get_text() for t in svg.select("text")]
+    values = [t.get_text() for t in svg.select(".value")]
+    assert values == ["3.50", "3.40", "未评估", "3.30"]
+
+
+def test_trend_labels_days_in_the_readers_form() -> None:
+    """Days on the axis as the page's other dates, the year on the first and where it changes
+    (ISO before: 2026-03-03 beside a table of 2026年3月3日)."""
+    points = [
+        TrendPoint(datetime(2025, 12, 1, 16, 30, tzinfo=UTC), 3.1, 3.0),  # 2 Dec in Shanghai
+        TrendPoint(date(2026, 3, 3), 3.2, 3.0),
+        TrendPoint(date(2026, 5, 2), 3.3, 3.25),
+    ]
+    for lang, expected in (
+        ("zh", ["2025年12月2日", "2026年3月3日", "5月2日"]),
+        ("en", ["Dec 2, 2025", "Mar 3, 2026", "May 2"]),
+    ):
+        labels = [
+            t.text for t in ET.fromstring(str(trend_svg(points, lang=lang))).iter(f"{SVG}text")
+        ]
+        assert [label for label in labels if label in expected] == expected, lang
+
+
 def test_trend_shows_at_most_eight_points() -> None:
     points = [TrendPoint(f"2026-{m:02d}-01", 3.0 + m / 100, 3.0) for m in range(1, 13)]
     root = ET.fromstring(str(trend_svg(points, lang="en")))
@@ -145,7 +182,8 @@ def test_ladder_marks_the_current_rung_in_words_not_colour_alone() -> None:
 def test_radar_writes_every_score_and_escapes_labels() -> None:
     axes = [RadarAxis("数字化", 3.5), RadarAxis("<b>", 3.0), RadarAxis("c", None)]
     svg = _page_svg(radar_svg(axes, lang="en", series_label="s"))
-    assert [t.get_text() for t in svg.select(".value")] == ["3.50", "3.00", "—"]
+    # A stage with no score says so in words: a dash read as a score of nothing.
+    assert [t.get_text() for t in svg.select(".value")] == ["3.50", "3.00", "not assessed"]
     assert "<b>" in [t.get_text() for t in svg.select(".label")]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.assessments.pages import ROADMAP_STEPS
 from app.kit import clock
+from app.kit.dates import local_dates
 from app.kit.settings import Settings
 from app.models import Result
 from app.reports.context import MAX_STEPS
@@ -123,7 +124,10 @@ def test_every_match_shows_source_confidence_and_last_confirmed(
             assert source.select_one("a")["href"] == match["source"]["url"]
         assert "Confidence:" in text and "Last confirmed:" in text
         if match["last_confirmed"]:
-            assert match["last_confirmed"] in text
+            assert local_dates(match["last_confirmed"], "en") in text
+        # The engine's validity text ("in force 2023-01-01 – 2027-12-31; last confirmed …",
+        # stored with ISO dates) reads with the page's dates.
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", text.split("Confidence:")[1]), text
     assert html.select_one("#subsidy-summary").get_text(strip=True).startswith("Checked ")
 
 
