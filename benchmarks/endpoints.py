@@ -82,7 +82,8 @@ class Endpoint:
     paths: tuple[str, ...]
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
-    body: str | None = None
+    #: One body for every request, or several that each connection sends in turn.
+    body: str | tuple[str, ...] | None = None
     connections: int = 8
     expect: int = 200
     #: Each connection keeps to one path of its own (``paths`` has one per connection): wrk
@@ -167,7 +168,12 @@ def lua(endpoint: Endpoint) -> str:
     lines = [f"wrk.method = {json.dumps(endpoint.method)}"]
     for name, value in endpoint.headers:
         lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
-    if endpoint.body is not None:
+    body, turn = "nil", ""
+    if isinstance(endpoint.body, tuple):
+        lines.append("local bodies = {" + ", ".join(json.dumps(b) for b in endpoint.body) + "}")
+        lines.append("local sent = 0")
+        body, turn = "bodies[sent % #bodies + 1]", "  sent = sent + 1"
+    elif endpoint.body is not None:
         lines.append(f"wrk.body = {json.dumps(endpoint.body)}")
     lines.append("local paths = {" + ", ".join(json.dumps(p) for p in endpoint.paths) + "}")
     if endpoint.path_per_connection:
@@ -179,7 +185,8 @@ def lua(endpoint: Endpoint) -> str:
             '  thread:set("own", threads)',
             "end",
             "request = function()",
-            "  return wrk.format(nil, paths[(own - 1) % #paths + 1])",
+            *([turn] if turn else []),
+            f"  return wrk.format(nil, paths[(own - 1) % #paths + 1], nil, {body})",
             "end",
         ]
     else:
@@ -187,7 +194,8 @@ def lua(endpoint: Endpoint) -> str:
             "local i = 0",
             "request = function()",
             "  i = i + 1",
-            "  return wrk.format(nil, paths[(i - 1) % #paths + 1])",
+            *([turn] if turn else []),
+            f"  return wrk.format(nil, paths[(i - 1) % #paths + 1], nil, {body})",
             "end",
         ]
     return "\n".join(lines) + "\n"
@@ -342,9 +350,10 @@ class Seeder:
         response.raise_for_status()
         return assessment_id
 
-    def first_answer(self) -> tuple[str, Any]:
+    def first_answers(self) -> tuple[str, tuple[Any, Any]]:
+        """The first question and two different answers to it."""
         question = self.questionnaire.stages[0].questions[0]
-        return question.id, pick(question, 0.5)
+        return question.id, (pick(question, 0.5), pick(question, 0.0))
 
     def official_cookie(self) -> str:
         response = self.http.post("/api/v1/session", json=OFFICIAL)
@@ -365,8 +374,10 @@ def endpoints(seed: Seeder, submit_drafts: int, say: Any) -> list[Endpoint]:
     to_submit = tuple(
         f"/api/v1/assessments/{seed.draft(answered=True)}/submit" for _ in range(submit_drafts)
     )
-    question, value = seed.first_answer()
-    answer = json.dumps({"answers": {question: value}})
+    # Two answers in turn: each PUT changes the draft (one that stores what is stored already
+    # writes nothing, and would measure that instead of the write).
+    question, values = seed.first_answers()
+    answer = tuple(json.dumps({"answers": {question: value}}) for value in values)
     put = (("Content-Type", "application/json"), ("If-Match", "*"), *auth)
     questionnaire = f"/api/v1/questionnaires/{FULL}"
     result = f"/api/v1/assessments/{done}/result"

@@ -11,16 +11,17 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts import service as accounts_service
+from app.admin.schemas import AuditFilters, OutboxFilters, UserFilters, WebhookFilters
 from app.audit import service as audit_service
 from app.auth.security import KEY_ID_PATTERN
 from app.integrators import service as integrator_service
@@ -35,10 +36,10 @@ from app.kit.idempotency import fingerprint
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
-from app.kit.schemas import in_utc
 from app.kit.settings import Settings, SettingsDep
 from app.kit.web.csrf import check_same_origin
-from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str, query_text
+from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
+from app.kit.web.filters import DATE_HINT, ID_HINT, Filters, read_filters
 from app.kit.web.flash import flash_message, flash_redirect
 from app.kit.web.templating import render
 from app.mail import service as mail_service
@@ -53,6 +54,8 @@ DISABLED = flash_message("admin.webhook_disabled", N_("Webhook endpoint disabled
 KEY_REVOKED = flash_message("admin.key_revoked", N_("API key revoked."))
 CLIENT_CHANGED = flash_message("admin.client_changed", N_("API client updated."))
 USER_CHANGED = flash_message("admin.user_changed", N_("User updated."))
+
+F = TypeVar("F", bound=BaseModel)
 
 
 def _admin(principal: SignedInPage) -> Principal:
@@ -75,6 +78,11 @@ class ConsolePage:
         return render(
             self.request, f"admin/{template}", context, lang=self.lang, status_code=status_code
         )
+
+    def filters(self, model: type[F], **hints: str) -> Filters[F]:
+        """The list's filters (``kit.web.filters``). When one is not valid, the page says which
+        and why (422) and lists nothing: never the whole list as if it were the filtered one."""
+        return read_filters(self.request, self.lang, model, hints)
 
 
 def console_page(
@@ -166,10 +174,14 @@ def home(console: AdminPage) -> Response:
 
 @router.get("/webhooks", response_class=HTMLResponse, name="admin_webhooks")
 def webhooks(console: AdminPage) -> Response:
-    status = console.request.query_params.get("status") or None
-    status = status if status in ("pending", "active", "disabled") else None
+    filters = console.filters(WebhookFilters)
+    if filters.values is None:
+        return console.show(
+            "webhooks.html", 422, webhooks=[], status=filters.typed["status"], errors=filters.errors
+        )
+    status = filters.values.status
     return console.show(
-        "webhooks.html", webhooks=_endpoint_views(console, status), status=status or ""
+        "webhooks.html", webhooks=_endpoint_views(console, status), status=status or "", errors={}
     )
 
 
@@ -298,7 +310,9 @@ def issue_key(console: AdminPage, client_id: uuid.UUID, form: FormDep) -> Respon
         )
     except AppError as exc:
         console.session.rollback()
-        message = tr(console.lang, "No key was issued: %(reason)s", reason=exc.detail)
+        message = tr(
+            console.lang, "No key was issued: %(reason)s", reason=exc.detail_in(console.lang)
+        )
         return _clients_page(console, error=message, status_code=409)
     _done_once(console, once, {"client_id": str(client_id), "key_id": new.key.key_id})
     return _clients_page(console, issued=new.plaintext)
@@ -326,19 +340,22 @@ def set_client_disabled(console: AdminPage, client_id: uuid.UUID, form: FormDep)
 
 @router.get("/users", response_class=HTMLResponse, name="admin_users")
 def users(console: AdminPage) -> Response:
-    email = query_text(console.request, "email", 254) or None
+    filters = console.filters(UserFilters)
+    shown: dict[str, Any] = {"email": filters.typed["email"], "errors": filters.errors}
+    if filters.values is None:
+        return console.show("users.html", 422, page=None, **shown)
     page = accounts_service.list_users(
         console.session,
         console.principal,
         cursor=console.request.query_params.get("cursor") or None,
         limit=50,
-        email=email,
+        email=filters.values.email,
     )
     return console.show(
         "users.html",
         page=page,
-        email=email or "",
         districts={code: d.name(console.lang) for code, d in DISTRICTS.items()},
+        **shown,
     )
 
 
@@ -352,14 +369,6 @@ def set_user_active(console: AdminPage, user_id: uuid.UUID, form: FormDep) -> Re
 
 
 # --- audit trail ----------------------------------------------------------------------------------
-
-
-def _moment(text: str) -> datetime | None:
-    """A date (or date and time) typed in a filter, in UTC; None when blank or unreadable."""
-    try:
-        return in_utc(datetime.fromisoformat(text)) if text else None
-    except ValueError:
-        return None
 
 
 #: The audit trail's actor kinds and target types as the console names them (the stored values
@@ -386,31 +395,39 @@ AUDIT_NAMES = {
 
 @router.get("/audit", response_class=HTMLResponse, name="admin_audit")
 def audit(console: AdminPage) -> Response:
-    params = console.request.query_params
-    filters = {
-        name: query_text(console.request, name, 64)
-        for name in ("action", "actor_id", "enterprise_id", "since", "until")
+    """The trail searched by the filters of ``GET /api/v1/admin/audit-events``, with its rules."""
+    filters = console.filters(AuditFilters, enterprise_id=ID_HINT, since=DATE_HINT, until=DATE_HINT)
+    shown: dict[str, Any] = {
+        "filters": filters.typed,
+        "errors": filters.errors,
+        "names": AUDIT_NAMES,
     }
-    try:
-        enterprise_id = uuid.UUID(filters["enterprise_id"]) if filters["enterprise_id"] else None
-    except ValueError:
-        enterprise_id = None
+    where = filters.values
+    if where is None:
+        return console.show("audit.html", 422, events=[], next_cursor=None, **shown)
     events, next_cursor = audit_service.search(
         console.session,
         console.principal,
-        cursor=params.get("cursor") or None,
+        cursor=console.request.query_params.get("cursor") or None,
         limit=50,
         where=audit_service.AuditFilter(
-            action=filters["action"] or None,
-            actor_id=filters["actor_id"] or None,
-            enterprise_id=enterprise_id,
-            since=_moment(filters["since"]),
-            until=_moment(filters["until"]),
+            action=where.action,
+            actor_id=where.actor_id,
+            enterprise_id=where.enterprise_id,
+            since=where.since,
+            until=_through_day(filters.typed["until"], where.until),
         ),
     )
-    return console.show(
-        "audit.html", events=events, next_cursor=next_cursor, filters=filters, names=AUDIT_NAMES
-    )
+    return console.show("audit.html", events=events, next_cursor=next_cursor, **shown)
+
+
+def _through_day(typed: str, until: datetime | None) -> datetime | None:
+    """The end of the audit page's "until" filter. A date picked there is the last day listed
+    (its events included: the API's ``until`` is the first moment left out, and a day given to
+    it means its midnight); a date and time typed by hand is that moment, as the API reads it."""
+    if until is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed.strip()):
+        return until
+    return until + timedelta(days=1)
 
 
 # --- mail outbox ----------------------------------------------------------------------------------
@@ -418,20 +435,23 @@ def audit(console: AdminPage) -> Response:
 
 @router.get("/outbox", response_class=HTMLResponse, name="admin_outbox")
 def outbox(console: AdminPage) -> Response:
-    to = query_text(console.request, "to", 254) or None
+    filters = console.filters(OutboxFilters)
+    shown: dict[str, Any] = {
+        "to": filters.typed["to"],
+        "errors": filters.errors,
+        "smtp_host": console.settings.SMTP_HOST,
+        # A sent secret message's body is this note, stored in English: said in the page's.
+        "sent_secret_body": SENT_SECRET_BODY,
+        "sent_secret_note": tr(console.lang, SENT_SECRET_BODY),
+    }
+    if filters.values is None:
+        return console.show("outbox.html", 422, page=None, **shown)
+    to = filters.values.to
     page = mail_service.recent(
         console.session,
         console.principal,
         cursor=console.request.query_params.get("cursor") or None,
         limit=30,
-        to_address=to.strip().lower() if to else None,
+        to_address=to.lower() if to else None,
     )
-    return console.show(
-        "outbox.html",
-        page=page,
-        to=to or "",
-        smtp_host=console.settings.SMTP_HOST,
-        # A sent secret message's body is this note, stored in English: said in the page's.
-        sent_secret_body=SENT_SECRET_BODY,
-        sent_secret_note=tr(console.lang, SENT_SECRET_BODY),
-    )
+    return console.show("outbox.html", page=page, **shown)

@@ -29,7 +29,6 @@ from starlette.datastructures import FormData
 from app.assessments import service
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead, HistoryItem
 from app.enterprises import service as enterprise_service
-from app.kit.clock import calendar_day
 from app.kit.db import SessionDep
 from app.kit.errors import (
     Conflict,
@@ -368,9 +367,10 @@ def changes_to_save(
     submitted: Mapping[str, Any],
     profile: Mapping[str, object],
 ) -> dict[str, Any]:
-    """The update to send: what differs from the stored answers, plus clearing stored answers
-    that no longer apply given the new ones (``service.update_answers`` would clear them
-    anyway; naming them keeps the update the whole change)."""
+    """The update to send: what differs from the stored answers (as the API judges it,
+    ``service.same_json``), plus clearing stored answers that no longer apply given the new
+    ones (``service.update_answers`` would clear them anyway; naming them keeps the update the
+    whole change). Empty when the form changes nothing: then nothing is written."""
     merged = dict(stored)
     for qid, value in submitted.items():
         if value is None:
@@ -381,7 +381,7 @@ def changes_to_save(
     update = {
         qid: value
         for qid, value in submitted.items()
-        if qid in applicable and stored.get(qid) != value
+        if qid in applicable and not service.same_json(stored.get(qid), value)
     }
     update.update({qid: None for qid in stored if qid not in applicable})
     return update
@@ -929,7 +929,7 @@ def trend_points(submitted: list[HistoryItem]) -> list[charts.TrendPoint]:
     """The trend chart's points: submissions oldest first (``submitted`` is newest first)."""
     return [
         charts.TrendPoint(
-            label=calendar_day(item.submitted_at).isoformat() if item.submitted_at else "",
+            label=item.submitted_at or "",
             overall=item.overall,
             rung=item.rung if item.rung is not None else 0.0,
         )

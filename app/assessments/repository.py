@@ -239,6 +239,20 @@ class AssessmentRepository:
         answers, kpis = row[cut] or {}, row[cut + 1] or {}
         return DraftState._make(row[:cut]), answers, kpis, tuple(row[cut + 2 :])
 
+    def answer_as_stored(self, value: Any) -> Any:
+        """An answer as this database keeps it, and so reads it back: SQLite's JSON columns
+        have NUMERIC affinity, which stores a whole number sent as a float (``50.0``) as the
+        integer ``50`` (when it fits 64 bits); PostgreSQL's jsonb keeps ``50.0``. Any other
+        value as it is."""
+        if (
+            value.__class__ is float
+            and value.is_integer()
+            and -(2**63) <= value < 2**63
+            and self.session.get_bind().dialect.name == "sqlite"
+        ):
+            return int(value)
+        return value
+
     def forget_loaded(self, assessment_id: uuid.UUID) -> None:
         """After plain statements changed the assessment, its answers or KPIs: this session's
         ORM copies of them are expired (the assessment is read again on next use) or dropped

@@ -244,13 +244,23 @@ def _kpi_errors(
             errors.append(
                 FieldError(
                     field,
-                    f"{questionnaire.id} v{questionnaire.version} has no KPI {kpi_id!r}",
+                    "%(questionnaire)s v%(version)s has no KPI %(kpi)s",
                     "unknown_kpi",
+                    {
+                        "questionnaire": questionnaire.id,
+                        "version": questionnaire.version,
+                        "kpi": repr(kpi_id),
+                    },
                 )
             )
         elif value is not None and not kpi.min <= value <= kpi.max:
             errors.append(
-                FieldError(field, f"must lie between {kpi.min} and {kpi.max}", "out_of_range")
+                FieldError(
+                    field,
+                    "must lie between %(min)s and %(max)s",
+                    "out_of_range",
+                    {"min": kpi.min, "max": kpi.max},
+                )
             )
     return errors
 
@@ -360,7 +370,15 @@ def update_answers(
     and the audit row, nothing written when the claim fails. On PostgreSQL that write is one
     statement, so the API's route runs it without a transaction of its own
     (``app.kit.routing.single_statement_writes``); this function must not gain a second write
-    there."""
+    there.
+
+    A write that changes nothing (every answer and KPI sent is stored already as the same JSON,
+    ``same_json``; every one cleared is not stored; no stored answer stops applying) writes
+    nothing: no version claim, no audit row. Its answer is the assessment as it stands, with
+    the ETag it had, so that other clients' If-Match stays current (a PUT is idempotent, RFC
+    9110 §9.2.2: sent again, it changes nothing more). It is decided in memory from what the
+    read returned, after the checks every write passes (404, 409, If-Match, 422), and on
+    PostgreSQL it runs that read alone."""
     begin_write(session)
     repository = AssessmentRepository(session)
     found = repository.draft_state(
@@ -374,7 +392,14 @@ def update_answers(
     check_if_match(assessment, if_match)
     questionnaire = questionnaire_of(catalog, assessment)
 
-    for question_id, value in data.answers.items():
+    # Each answer as it will be read back (the view then shows what a GET will), compared
+    # with the stored one before it is merged in.
+    sent_answers = {
+        qid: None if value is None else repository.answer_as_stored(value)
+        for qid, value in data.answers.items()
+    }
+    answers_kept = _keeps(merged, sent_answers)
+    for question_id, value in sent_answers.items():
         if value is None:
             merged.pop(question_id, None)
         else:
@@ -393,12 +418,17 @@ def update_answers(
     if issues or kpi_errors:
         session.rollback()
         raise InvalidInput(
-            "Some answers are not valid; none was saved: "
-            + ", ".join(sorted({i.question_id for i in issues} | {e.field for e in kpi_errors})),
+            "Some answers are not valid; none was saved: %(answers)s",
+            answers=", ".join(
+                sorted({i.question_id for i in issues} | {e.field for e in kpi_errors})
+            ),
             errors=_answer_errors(issues) + kpi_errors,
         )
 
     sent = {kpi_id: _kpi_number(value) for kpi_id, value in data.kpis.items()}
+    if answers_kept and not stale and _keeps(kpis, sent):
+        # Nothing to store: no write at all (not even an empty claim; the ETag stays).
+        return build_view(assessment, questionnaire, merged, profile, lang, kpis)
     now = utcnow()
     written = {**data.answers, **dict.fromkeys(stale)}
     values: dict[str, Mapping[str, Any]] = {"answer": written, "assessment_kpi": sent}
@@ -433,6 +463,32 @@ def update_answers(
             kpis[kpi_id] = number
     repository.forget_loaded(assessment.id)
     return build_view(assessment, questionnaire, merged, profile, lang, kpis, stale)
+
+
+def same_json(stored: Any, sent: Any) -> bool:
+    """Whether ``sent``, as a write stores it (an answer as
+    ``AssessmentRepository.answer_as_stored`` says, a KPI as ``_kpi_number`` makes it), is
+    ``stored`` as read: the same JSON type and value. So ``5`` and ``5.0`` differ where both
+    are kept as sent (PostgreSQL), ``1`` and ``true`` differ, and so do ``"5"`` and ``5``, or
+    two lists in different orders. ``None`` is no value. The wizard decides what to save with
+    it too (``pages.changes_to_save``): the API and the pages agree on what a change is."""
+    if stored.__class__ is not sent.__class__:
+        return False
+    if isinstance(stored, list):
+        return len(stored) == len(sent) and all(map(same_json, stored, sent))
+    if isinstance(stored, dict):
+        return stored.keys() == sent.keys() and all(same_json(stored[k], sent[k]) for k in stored)
+    if isinstance(stored, float):
+        return repr(stored) == repr(sent)  # the stored text: -0.0 is not 0.0
+    return bool(stored == sent)
+
+
+def _keeps(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> bool:
+    """Whether writing ``sent`` (id → value; None clears one) leaves ``stored`` as it is."""
+    return all(
+        key not in stored if value is None else key in stored and same_json(stored[key], value)
+        for key, value in sent.items()
+    )
 
 
 def _kpi_number(value: Decimal | None) -> int | float | None:
@@ -549,14 +605,26 @@ def _drop_not_applicable(
     missing = [i for i in issues if i.code == "required"]
     invalid = [i for i in issues if i.code not in ("required", "not_applicable")]
     if missing or invalid:
-        parts = []
+        errors = _answer_errors(missing + invalid)
+        unanswered = ", ".join(i.question_id for i in missing)
+        not_valid = ", ".join(i.question_id for i in invalid)
+        if missing and invalid:
+            raise InvalidInput(
+                "Some required questions are unanswered: %(missing)s. Some saved answers are "
+                "not valid: %(invalid)s.",
+                missing=unanswered,
+                invalid=not_valid,
+                errors=errors,
+            )
         if missing:
-            ids = ", ".join(i.question_id for i in missing)
-            parts.append(f"Some required questions are unanswered: {ids}.")
-        if invalid:
-            ids = ", ".join(i.question_id for i in invalid)
-            parts.append(f"Some saved answers are not valid: {ids}.")
-        raise InvalidInput(" ".join(parts), errors=_answer_errors(missing + invalid))
+            raise InvalidInput(
+                "Some required questions are unanswered: %(missing)s.",
+                missing=unanswered,
+                errors=errors,
+            )
+        raise InvalidInput(
+            "Some saved answers are not valid: %(invalid)s.", invalid=not_valid, errors=errors
+        )
     return {k: v for k, v in answers.items() if k not in stale}, stale
 
 

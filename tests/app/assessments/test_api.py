@@ -7,14 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from app.assessments.schemas import AnswersUpdate
 from app.enterprises.service import scoring_profile
 from app.kit.settings import Settings
-from app.models import Answer, AuditEvent, Enterprise, Result
+from app.models import Answer, Assessment, AuditEvent, Enterprise, Result
 from scoring import Questionnaire, applicable_questions, score, validate_answers
 from tests.answers import FULL, QUICK, complete_answers, pick, questionnaire, submit_assessment
 from tests.factories import create_api_key, create_enterprise, create_user, login
@@ -611,7 +612,8 @@ class TestAnswersThatStopApplying:
         db.commit()
         etag = signed_in.get(f"/api/v1/assessments/{assessment_id}").json()["etag"]
         response = signed_in.post(
-            f"/api/v1/assessments/{assessment_id}/submit", headers={"If-Match": etag}
+            f"/api/v1/assessments/{assessment_id}/submit",
+            headers={"If-Match": etag, "Accept-Language": "en"},
         )
         assert response.status_code == 422
         problem = response.json()
@@ -623,6 +625,240 @@ class TestAnswersThatStopApplying:
             "body.answers.qc_erp": "required",
             "body.answers.qc_planning": "unknown_option",
         }
+
+
+class TestAnswersThatChangeNothing:
+    """A PUT that would store exactly what is stored writes nothing: no new version (every
+    other client's If-Match stays current, instead of a 412 for nothing), no audit row for a
+    non-event. It still passes every check a write passes, in the same order."""
+
+    @staticmethod
+    def _filled(
+        client: TestClient, start: Start, questionnaire: Questionnaire
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A draft with a single, a number and a multi answer and two KPIs: its view, and the
+        body that stored them."""
+        single = first_question(questionnaire, "single")
+        number = first_question(questionnaire, "number")
+        multi = first_question(questionnaire, "multi")
+        body = {
+            "answers": {
+                single.id: pick(single, 0.5),
+                number.id: pick(number, 0.5),
+                multi.id: pick(multi, 0.5),
+            },
+            "kpis": {"oee": 62.5, "inventory_days": 45},
+        }
+        assessment = start()
+        saved = client.put(
+            f"/api/v1/assessments/{assessment['id']}/answers",
+            json=body,
+            headers={"If-Match": assessment["etag"]},
+        )
+        assert saved.status_code == 200, saved.text
+        return saved.json(), body
+
+    @staticmethod
+    def _with_a_stale_answer(signed_in: TestClient, db: Session, start: Start) -> dict[str, Any]:
+        """A quick-check draft answered in process mode, with a stored answer to a question
+        of discrete mode (qc_loading), which does not apply to it."""
+        quick = questionnaire(QUICK)
+        answers = {"qc_mode": "process"}
+        for _ in range(3):
+            for question in applicable_questions(quick, answers, {}):
+                answers.setdefault(question.id, pick(question, 0.6))
+        filled: dict[str, Any] = put(signed_in, start(QUICK), answers).json()
+        db.add(
+            Answer(assessment_id=uuid.UUID(filled["id"]), question_id="qc_loading", value="manual")
+        )
+        db.commit()
+        return filled
+
+    @staticmethod
+    def _audited(db: Session, assessment: dict[str, Any]) -> int:
+        db.rollback()  # a fresh snapshot: the requests committed in their own sessions
+        return int(
+            db.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.target_id == assessment["id"])
+            )
+            or 0
+        )
+
+    def test_sending_the_stored_answers_again_keeps_the_etag_and_writes_nothing(
+        self,
+        signed_in: TestClient,
+        other: TestClient,
+        db: Session,
+        start: Start,
+        full_questionnaire: Questionnaire,
+        enterprise: Enterprise,
+    ) -> None:
+        """Each re-sent PUT bumped the version and wrote an audit row: another client holding
+        the ETag got 412 on its next write although nothing had changed."""
+        saved, body = self._filled(signed_in, start, full_questionnaire)
+        url = f"/api/v1/assessments/{saved['id']}"
+        audited = self._audited(db, saved)
+        stored = db.get(Assessment, uuid.UUID(saved["id"]))
+        assert stored is not None
+        version, updated_at = stored.version, stored.updated_at
+        unanswered = next(
+            q.id
+            for q in applicable_questions(
+                full_questionnaire, body["answers"], scoring_profile(enterprise)
+            )
+            if q.id not in body["answers"]
+        )
+        for again in (
+            body,
+            {"answers": {}},
+            {"kpis": {}},
+            # A KPI is stored as a number, whole ones as integers: 45.0 is the 45 stored.
+            {"answers": body["answers"], "kpis": {"inventory_days": 45.0, "oee": 62.5}},
+            # Clearing what is not stored clears nothing.
+            {"answers": {unanswered: None}, "kpis": {"first_pass_yield": None}},
+        ):
+            response = signed_in.put(
+                f"{url}/answers", json=again, headers={"If-Match": saved["etag"]}
+            )
+            assert response.status_code == 200, (again, response.text)
+            assert response.headers["ETag"] == response.json()["etag"] == saved["etag"], again
+            assert response.content == signed_in.get(url).content, again
+        assert self._audited(db, saved) == audited
+        db.refresh(stored)
+        assert (stored.version, stored.updated_at) == (version, updated_at)
+
+        # Another client that read the assessment before those PUTs still writes with its ETag.
+        login(other, create_user(db, enterprise=enterprise))
+        single = first_question(full_questionnaire, "single")
+        changed = next(o.id for o in single.options if o.id != body["answers"][single.id])
+        response = other.put(
+            f"{url}/answers",
+            json={"answers": {single.id: changed}},
+            headers={"If-Match": saved["etag"]},
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["ETag"] != saved["etag"]
+        assert self._audited(db, saved) == audited + 1
+
+    def test_an_answer_is_compared_as_the_json_it_is_stored_as(
+        self, signed_in: TestClient, start: Start, full_questionnaire: Questionnaire
+    ) -> None:
+        """An answer is stored as sent, as its database keeps it: 50.0 over a stored 50 is a
+        change where it is kept as 50.0 (PostgreSQL) and none where it is kept as 50 (SQLite's
+        NUMERIC affinity), and the PUT answers what a GET then reads; sent again, it changes
+        nothing on either. "50" is no number (422), and a list in another order is another
+        answer."""
+        saved, body = self._filled(signed_in, start, full_questionnaire)
+        url = f"/api/v1/assessments/{saved['id']}"
+        number = first_question(full_questionnaire, "number")
+        multi = first_question(full_questionnaire, "multi")
+        whole = body["answers"][number.id]
+        assert isinstance(whole, int)
+        as_float = put(signed_in, saved, {number.id: float(whole)})
+        assert as_float.status_code == 200, as_float.text
+        after = signed_in.get(url)
+        assert as_float.content == after.content
+        stored = after.json()["answers"][number.id]  # 50.0 or 50, as the JSON text says
+        assert stored == whole and type(stored) in (int, float)
+        assert (as_float.headers["ETag"] != saved["etag"]) == (type(stored) is float)
+        again = put(signed_in, as_float.json(), {number.id: float(whole)})
+        assert again.headers["ETag"] == as_float.headers["ETag"]
+        assert put(signed_in, again.json(), {number.id: str(whole)}).status_code == 422
+
+        two = [o.id for o in multi.options if not o.exclusive][:2]
+        ordered = put(signed_in, again.json(), {multi.id: two})
+        reordered = put(signed_in, ordered.json(), {multi.id: two[::-1]})
+        assert reordered.status_code == ordered.status_code == 200, reordered.text
+        assert reordered.headers["ETag"] != ordered.headers["ETag"]
+        assert reordered.json()["answers"][multi.id] == two[::-1]
+
+    def test_the_checks_of_every_write_come_first(
+        self, signed_in: TestClient, db: Session, start: Start, full_questionnaire: Questionnaire
+    ) -> None:
+        """Sending the stored answers again is still refused as any write is: a stale
+        If-Match 412, none 428, a submitted assessment 409; and an answer that is not valid
+        now (a stored one whose question no longer applies, sent back) 422."""
+        first, body = self._filled(signed_in, start, full_questionnaire)
+        url = f"/api/v1/assessments/{first['id']}/answers"
+        saved = signed_in.put(url, json=body, headers={"If-Match": "*"}).json()
+        assert saved["etag"] == first["etag"]
+        single = first_question(full_questionnaire, "single")
+        changed = next(o.id for o in single.options if o.id != body["answers"][single.id])
+        newer = put(signed_in, saved, {single.id: changed})
+        assert newer.status_code == 200, newer.text
+        # What is stored now, sent with the ETag read before it was stored.
+        stale = put(signed_in, saved, {single.id: changed})
+        assert stale.status_code == 412
+        assert stale.headers["ETag"] == newer.headers["ETag"]
+        assert signed_in.put(url, json={"answers": {single.id: changed}}).status_code == 428
+
+        filled = self._with_a_stale_answer(signed_in, db, start)
+        refused = put(signed_in, filled, {"qc_loading": "manual"})
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["code"] == "not_applicable"
+
+        submitted = signed_in.post(
+            f"/api/v1/assessments/{filled['id']}/submit", headers={"If-Match": filled["etag"]}
+        )
+        assert submitted.status_code == 200, submitted.text
+        current = signed_in.get(f"/api/v1/assessments/{filled['id']}").json()
+        closed = put(signed_in, current, {"qc_mode": "process"})
+        assert closed.status_code == 409
+
+    def test_a_stored_answer_that_stopped_applying_is_still_cleared(
+        self, signed_in: TestClient, db: Session, start: Start
+    ) -> None:
+        """The answers sent are the ones stored, but a stored answer no longer applies: the
+        write clears it, so it is a change (a new version, an audit row)."""
+        filled = self._with_a_stale_answer(signed_in, db, start)
+        audited = self._audited(db, filled)
+        response = put(signed_in, filled, {"qc_mode": "process"})
+        assert response.status_code == 200, response.text
+        assert response.json()["cleared_not_applicable"] == ["qc_loading"]
+        assert response.headers["ETag"] != filled["etag"]
+        assert self._audited(db, filled) == audited + 1
+
+    def test_it_runs_the_reads_of_a_write_and_no_write(
+        self,
+        app: FastAPI,
+        signed_in: TestClient,
+        start: Start,
+        full_questionnaire: Questionnaire,
+        settings: Settings,
+    ) -> None:
+        """A PUT that changes nothing runs the reads a PUT that changes something runs, and no
+        write: in the API's autocommit on PostgreSQL nothing is opened for writing, and no
+        query is added to the write path."""
+        saved, body = self._filled(signed_in, start, full_questionnaire)
+        url = f"/api/v1/assessments/{saved['id']}/answers"
+        single = first_question(full_questionnaire, "single")
+        changed = next(o.id for o in single.options if o.id != body["answers"][single.id])
+
+        def statements(sent: dict[str, Any]) -> list[str]:
+            seen: list[str] = []
+
+            def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+                seen.append(" ".join(statement.split()))
+
+            engine = app.state.database.engine
+            event.listen(engine, "before_cursor_execute", note)
+            try:
+                response = signed_in.put(url, json=sent, headers={"If-Match": "*"})
+            finally:
+                event.remove(engine, "before_cursor_execute", note)
+            assert response.status_code == 200, response.text
+            return seen
+
+        unchanged = statements(body)
+        changing = statements({"answers": {single.id: changed}})
+        writes = ("INSERT", "UPDATE", "DELETE", "WITH")
+        assert [s for s in changing if s.upper().startswith(writes)]
+        assert unchanged == [s for s in changing if not s.upper().startswith(writes)]
+        if settings.DATABASE_URL.startswith("postgresql"):
+            # The draft's read, then the one statement of the write (save_draft's CTEs).
+            assert len([s for s in changing if "assessment" in s]) == 2
 
 
 class TestHistory:
@@ -749,6 +985,7 @@ class TestRaces:
         assessment = start()
         question = first_question(full_questionnaire, "single")
         options = [o.id for o in question.options]
+        assert len(options) >= 3
 
         def write(option: str) -> int:
             return int(put(signed_in, assessment, {question.id: option}).status_code)
@@ -756,8 +993,10 @@ class TestRaces:
         for _ in range(3):
             current = signed_in.get(f"/api/v1/assessments/{assessment['id']}").json()
             assessment = current
+            # Two changes (sending the stored answer again would change nothing, and win too).
+            changes = [o for o in options if o != current["answers"].get(question.id)][:2]
             with ThreadPoolExecutor(2) as pool:
-                statuses = sorted(pool.map(write, options[:2]))
+                statuses = sorted(pool.map(write, changes))
             assert statuses == [200, 412]
 
     def test_concurrent_retries_of_one_submit_make_one_result(

@@ -348,6 +348,38 @@ def test_answers_changed_elsewhere_are_reported_not_overwritten(browser: TestCli
     assert same.status_code == 303
 
 
+def test_the_wizard_saves_what_the_api_counts_as_a_change(browser: TestClient) -> None:
+    """What the wizard saves is what differs from the stored answers as the API judges it
+    (``service.same_json``): a figure an integrator stored as 50.0, which PostgreSQL keeps so,
+    is another answer than the 50 a form sends (the API stores that PUT), while SQLite keeps it
+    as 50, the same. The wizard compared with ``!=``, which calls 50 and 50.0 equal, and never
+    saved it. A form that changes nothing is not saved at all (the ETag stays)."""
+    assessment_id = start(browser)
+    api = f"/api/v1/assessments/{assessment_id}"
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    stored = browser.put(
+        f"{api}/answers",
+        json={"answers": {"dig_equipment_rate": 50.0}},
+        headers={
+            "If-Match": browser.get(api).json()["etag"],
+            "X-CSRF-Token": hidden(soup(browser.get(url, headers=HTML)), "csrf_token"),
+        },
+    )
+    assert stored.status_code == 200, stored.text
+    kept_as_float = type(browser.get(api).json()["answers"]["dig_equipment_rate"]) is float
+    for changes in (kept_as_float, False):  # once saved as 50, the same form changes nothing
+        page = soup(browser.get(url, headers=HTML))
+        before = browser.get(api).json()["etag"]
+        response = browser.post(
+            url + "/autosave", data=form_data(page, {"dig_equipment_rate": "50"}), headers=HTMX
+        )
+        assert response.status_code == 200
+        after = browser.get(api).json()
+        assert (after["etag"] != before) == changes
+        assert after["answers"] == {"dig_equipment_rate": 50}
+        assert type(after["answers"]["dig_equipment_rate"]) is int
+
+
 def test_an_autosave_answers_without_the_fields(browser: TestClient) -> None:
     """The autosave answered with the whole form re-rendered from the server's state as of that
     save, and htmx swapped it in: whatever the user typed or clicked while it was in flight was
