@@ -24,9 +24,15 @@ MEET_TIMEOUT_SECONDS = 2.0
 
 
 def meet_after(
-    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, parties: int
+    monkeypatch: pytest.MonkeyPatch,
+    owner: object,
+    name: str,
+    parties: int,
+    barrier: threading.Barrier | None = None,
 ) -> threading.Barrier:
-    barrier = threading.Barrier(parties)
+    """``barrier``: one returned by an earlier call, for requests that read by different
+    methods (one request's plain read, another's locked one) to meet all the same."""
+    barrier = barrier or threading.Barrier(parties)
     original = getattr(owner, name)
 
     @wraps(original)

@@ -22,6 +22,7 @@ from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
+from app.kit.settings import settings_of
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
 from app.kit.web.flash import flash_message, flash_redirect
@@ -118,13 +119,27 @@ def change_password(
             passwords.change_password(
                 session,
                 principal,
+                settings_of(request),
                 data.current_password,
                 data.new_password,
+                address=throttle.client_address(request),
                 keep_token=request.cookies.get(SESSION_COOKIE),
             )
         except InvalidInput:
             session.rollback()
             errors["current_password"] = tr(lang, "The current password is wrong.")
+        except TooManyRequests as exc:
+            session.rollback()
+            response = _account_page(
+                request,
+                session,
+                principal,
+                lang,
+                password_errors={"current_password": too_many(lang, exc)},
+                status_code=429,
+            )
+            response.headers.update(exc.headers)
+            return response
     if errors:
         return _account_page(
             request, session, principal, lang, password_errors=errors, status_code=422

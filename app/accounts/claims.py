@@ -78,6 +78,8 @@ def file_claim(
             to=data.email,
             lang=lang,
             template="claim_account_exists",
+            # It names the firm: deleting the firm deletes it with its other messages.
+            enterprise_id=enterprise.id,
             firm=enterprise.name,
             url=settings.PUBLIC_URL.rstrip("/") + "/password/forgot",
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Collection
 from datetime import datetime
@@ -244,6 +245,17 @@ class ClaimRepository:
 class AttemptRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def take_turn(self, kind: str, client: str) -> None:
+        """Attempts of ``kind`` from one client take turns until this transaction ends, so that
+        each counts the ones before it (PostgreSQL: a transaction-level advisory lock named by
+        both; SQLite's write lock, taken by ``begin_write``, already serialises every writer).
+        Without it, attempts sent at once all read the same count and all went ahead."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(f"auth_attempt:{kind}:{client}".encode()).digest()
+        lock = int.from_bytes(digest[:8], "big", signed=True)
+        self.session.execute(select(func.pg_advisory_xact_lock(lock)))
 
     def recent(
         self, kind: str, since: datetime, *, account: str | None = None, client: str | None = None

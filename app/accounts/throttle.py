@@ -15,7 +15,13 @@ attempt (n = attempts in the window), at most LOGIN_BACKOFF_MAX_SECONDS, and the
 with Retry-After. Sign-in counts failures (a success forgets that account's failures from that
 address); access and reset requests count every request (each may send an e-mail).
 
-Nothing is ever locked: an account's count is kept per address, so an attacker elsewhere slows
+Attempts from one address take turns (``AttemptRepository.take_turn``: checked, made and
+recorded one after another, on every app instance), so a burst sent at once gets no more than
+one sent slowly: without it, 60 wrong passwords sent at once over two instances were all
+checked against the same count and 33 went through instead of 5. The global scope is counted
+without turns (attempts from many addresses at once may pass it by as many as run together).
+
+No account is ever locked out: its count is kept per address, so an attacker elsewhere slows
 only himself and the owner still signs in from her own address. Distributed guessing against one
 account is bounded by the global scope and by the password policy (15 characters, no common
 ones). E-mails and addresses are stored as keyed hashes (``AuthAttempt``).
@@ -61,6 +67,9 @@ def check(session: Session, settings: Settings, kind: Kind, email: str, address:
     since = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
     account, client = _hashes(settings, email, address)
     attempts = AttemptRepository(session)
+    # One at a time per address (on every app instance: the lock is the database's), until the
+    # caller's transaction ends with its ``record``: attempts sent at once each see the others.
+    attempts.take_turn(kind, client)
     scopes = (
         (attempts.recent(kind, since), settings.LOGIN_GLOBAL_MAX_FAILURES),
         (attempts.recent(kind, since, client=client), settings.LOGIN_ADDRESS_MAX_FAILURES),

@@ -16,19 +16,37 @@ from app.enterprises import service as enterprise_service
 from app.enterprises.data_repository import EnterpriseDataRepository
 from app.kit import events
 from app.kit.db import begin_write
+from app.kit.errors import NotFound
 from app.kit.events import EnterpriseDeleted
 from app.kit.guards import require_firm_member
 from app.kit.principal import Principal
 
 
+def may_delete(principal: Principal, enterprise_id: uuid.UUID) -> bool:
+    """The firm's owners and admins. A member, who may neither edit the profile nor remove a
+    colleague, may not remove the whole firm with every account in it (its owner's too)."""
+    return principal.is_admin or (
+        principal.is_firm_owner and principal.enterprise_id == enterprise_id
+    )
+
+
 def delete_data(session: Session, principal: Principal, enterprise_id: uuid.UUID) -> dict[str, int]:
-    """Delete every row of the firm; returns the rows deleted per table."""
+    """Delete every row of the firm (its owners and admins; to a member, as to anyone else who
+    may not, the operation does not exist: 404); returns the rows deleted per table."""
     begin_write(session)
     require_firm_member(session, principal, enterprise_id)
-    enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
+    enterprise_service.get_visible(session, principal, enterprise_id)
+    if not may_delete(principal, enterprise_id):
+        raise NotFound("Only the firm's owner may delete its data.")
+    # Whether the heatmaps count the firm is read under its lock: a confirmation made at the same
+    # moment (on another app instance) was added to the sums and would have stayed there.
+    data = EnterpriseDataRepository(session)
+    enterprise = data.locked(enterprise_id)
+    if enterprise is None:  # deleted a moment ago
+        raise NotFound("No enterprise with this id.")
     events.publish(session, EnterpriseDeleted(enterprise_id, enterprise.verified))
     session.expunge(enterprise)
-    counts = EnterpriseDataRepository(session).delete_everything(enterprise_id)
+    counts = data.delete_everything(enterprise_id)
     audit.record(
         session,
         principal,

@@ -56,6 +56,7 @@ def _settings_page(
         "grants": grants,
         "directory": directory,
         "delete_error": delete_error,
+        "may_delete": data_service.may_delete(principal, enterprise.id),
         "facts": [fact for fact in FACTS if not fact.derived],
         "fact_values": fact_values
         if fact_values is not None
@@ -221,7 +222,9 @@ def update_facts(post: FirmPost) -> Response:
 
 @router.post("/settings/delete", name="delete_data")
 def delete(post: FirmPost) -> Response:
-    """Delete the firm's data once the user typed the firm's credit code to confirm."""
+    """Delete the firm's data once its owner typed the firm's credit code to confirm."""
+    if not data_service.may_delete(post.principal, post.enterprise_id):
+        raise NotFound("Only the firm's owner may delete its data.")
     enterprise = service.get_visible(post.session, post.principal, post.enterprise_id)
     typed = post.field("confirm").upper().replace(" ", "")
     if typed != enterprise.credit_code:

@@ -21,7 +21,7 @@ from app.enterprises.schemas_privacy import (
     DeletionRequest,
 )
 from app.kit.db import SessionDep
-from app.kit.errors import FieldError, InvalidInput, problem_responses
+from app.kit.errors import FieldError, InvalidInput, NotFound, problem_responses
 from app.kit.guards import FirmMember, SignedIn, require_firm_member
 from app.kit.routing import domain_router
 from app.kit.settings import settings_of
@@ -34,7 +34,8 @@ router = domain_router(prefix="/enterprises", tags=["privacy"])
     operation_id="enterprises_delete",
     response_model=DeletionRead,
     responses=problem_responses(422),
-    summary="Delete everything held about the enterprise (an audit tombstone stays)",
+    summary="Delete everything held about the enterprise (its owners and admins; an audit "
+    "tombstone stays)",
 )
 async def delete_enterprise(
     enterprise_id: uuid.UUID,
@@ -46,6 +47,8 @@ async def delete_enterprise(
     def delete() -> dict[str, int]:
         require_firm_member(session, principal, enterprise_id)
         enterprise = enterprise_service.get_visible(session, principal, enterprise_id)
+        if not data_service.may_delete(principal, enterprise_id):
+            raise NotFound("Only the firm's owner may delete its data.")
         typed = body.confirm_credit_code.upper().replace(" ", "")
         if typed != enterprise.credit_code:
             raise InvalidInput(

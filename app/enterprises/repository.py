@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.kit.db import locked_row
 from app.models import Enterprise, Grant
 
 
@@ -14,6 +15,10 @@ class EnterpriseRepository:
 
     def get(self, enterprise_id: uuid.UUID) -> Enterprise | None:
         return self.session.get(Enterprise, enterprise_id)
+
+    def locked(self, enterprise_id: uuid.UUID) -> Enterprise | None:
+        """The firm read under its row lock (``kit.db.locked_row``), as the last writer left it."""
+        return locked_row(self.session, Enterprise, enterprise_id)
 
     def get_by_credit_code(self, credit_code: str) -> Enterprise | None:
         return self.session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))

@@ -216,8 +216,14 @@ def update_profile(
     (``enterprise.changed``) in the same transaction, and a confirmed firm's confirmation lapses
     unless an admin made the change: it vouched for the firm where it was registered (a district
     official confirmed it there), and a confirmed firm that moved district, division or size
-    counted at once in cells no one had confirmed it for (padding another district's cells)."""
+    counted at once in cells no one had confirmed it for (padding another district's cells).
+
+    The firm is read under its row lock: a confirmation at the same moment (an official on
+    another app instance) comes either before this change, which then sees it and lets it lapse,
+    or after it, and finds the firm where it now is. Read without the lock, both went through:
+    the firm moved district still confirmed, and its history stayed in the old cells."""
     begin_write(session)
+    EnterpriseRepository(session).locked(enterprise_id)
     enterprise = get_visible(session, principal, enterprise_id)
     if not (
         principal.is_admin or (principal.is_firm_owner and principal.enterprise_id == enterprise_id)

@@ -11,7 +11,8 @@ A delivery moves through three short transactions, with no lock held while the H
    about the firm is sent after the revocation but an attempt already in flight); the URL is
    resolved and every address checked (``app.integrators.destinations``, the same check as at
    registration and approval); the request goes to the checked address (no second lookup, so
-   no DNS rebinding), signed, without following redirects;
+   no DNS rebinding), signed, without following redirects, and is given up once it has taken
+   its allowance (2 × WEBHOOK_TIMEOUT_SECONDS, however slowly the receiver answers: ``Deadline``);
 3. record: the outcome is stored if the lease is still ours (also when the row was cancelled
    while the attempt was in flight, so the log shows what was sent); a failure is retried with
    exponential backoff and jitter under the same ``webhook-id``; an endpoint failing for
@@ -26,6 +27,8 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +58,73 @@ class Attempt:
     ok: bool
     status_code: int | None
     error: str | None
+
+
+def send_allowance(settings: Settings) -> timedelta:
+    """The longest one send may take: a connection and an answer, each within the timeout."""
+    return timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2)
+
+
+class Deadline:
+    """Ends one send when its allowance is spent, however the receiver answers.
+
+    httpx's timeout bounds each wait for the next bytes, not the exchange: a receiver that sent
+    its answer a byte at a time kept one send going for as long as it liked (16 s against an
+    allowance of 2 s, measured). The worker's lease assumes the allowance, so another worker
+    then took the row over and sent it a second time, and every other job of the stalled worker
+    (webhooks, mail, reports) waited meanwhile. The rule: the request's connection is made for
+    it alone (``Connection: close``; none is reused), httpx's ``trace`` extension hands over its
+    socket as it opens, and a timer shuts the socket down once the allowance is spent, which
+    ends any blocked read or write at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.passed = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            handle, self._socket = self._socket, None
+        if handle is not None:
+            handle.close()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx's ``trace`` extension: keep a handle on the connection's socket as it opens (a
+        duplicate, which stays valid when TLS takes the socket over)."""
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        opened = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(opened, socket.socket):
+            return
+        with self._lock:
+            self._socket = opened.dup()
+            passed = self.passed
+        if passed:  # it took the whole allowance to connect
+            self._shut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.passed = True
+        self._shut()
+
+    def _shut(self) -> None:
+        with self._lock:
+            handle = self._socket
+            if handle is None:
+                return
+            try:
+                handle.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed already: the send is over
 
 
 def send(
@@ -87,14 +157,26 @@ def send(
         "webhook-id": message_id,
         "webhook-timestamp": str(int(at.timestamp())),
         "webhook-signature": Webhook(secret).sign(message_id, at, body),
+        # A connection of its own, so that ``Deadline`` sees it open (a reused one would not).
+        "Connection": "close",
     }
-    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    deadline = Deadline(send_allowance(settings).total_seconds())
+    extensions: dict[str, Any] = {"trace": deadline.trace}
+    if parts.scheme == "https":
+        extensions["sni_hostname"] = parts.hostname
     try:
-        with client.stream(
-            "POST", target, content=body.encode(), headers=headers, extensions=extensions
-        ) as response:
+        with (
+            deadline,
+            client.stream(
+                "POST", target, content=body.encode(), headers=headers, extensions=extensions
+            ) as response,
+        ):
             status = response.status_code
     except httpx.HTTPError as exc:
+        if deadline.passed:
+            return Attempt(
+                False, None, f"given up after {deadline.seconds:g} s: the answer took too long"
+            )
         return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:500])
     if 200 <= status < 300:
         return Attempt(True, status, None)
@@ -144,8 +226,8 @@ class WebhookWorker:
         self.client = http_client or httpx.Client(
             timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
         )
-        #: What one send may take (httpx's timeout bounds the connect and the read apart).
-        self.send_allowance = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2)
+        #: What one send may take (``send`` gives up past it: ``Deadline``).
+        self.send_allowance = send_allowance(settings)
         margin = timedelta(seconds=settings.WEBHOOK_LEASE_MARGIN_SECONDS)
         self.lease = self.send_allowance + margin
         #: A batch's unsent rows are leased again once less than a send and a third of the

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -15,6 +16,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, TimeoutError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from app.kit.settings import PROJECT_ROOT, Settings
+
+T = TypeVar("T")
 
 #: A pooled PostgreSQL connection is pinged before each use; a database that does not answer
 #: the ping within this long is unavailable (503 at once) rather than waited for.
@@ -301,6 +304,17 @@ def lock_row(session: Session, column: InstrumentedAttribute[Any], value: object
     statement then sees what the first wrote."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(column).where(column == value).with_for_update(key_share=True))
+
+
+def locked_row(session: Session, model: type[T], key: uuid.UUID) -> T | None:
+    """The row of ``model`` whose id is ``key``, locked as :func:`lock_row` locks it and read
+    after the lock (as the writer before committed it, even where the session had loaded it
+    earlier); None once it is gone. For a check-then-change on the row itself (is the firm
+    confirmed?) that a writer on another app instance could make at the same moment."""
+    query = select(model).where(model.id == key)  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    return session.scalar(query.execution_options(populate_existing=True))
 
 
 def begin_write(session: Session) -> None:

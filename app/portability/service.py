@@ -28,6 +28,7 @@ from app.kit.guards import require_firm_member
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
+from app.models import AuditEvent
 from app.portability.schemas import (
     EXPORT_FORMAT,
     ConsentRecord,
@@ -160,8 +161,7 @@ def export(
         ConsentRecord(
             at=event.at,
             action="granted" if event.action == "grant.create" else "revoked",
-            integrator=names.get(str(event.detail.get("client_id")), "")
-            or str(event.detail.get("client_id") or event.actor_id or ""),
+            integrator=names.get(_consent_client(event), "") or _consent_client(event),
             method=event.detail.get("method"),
             by=event.actor_type,
         )
@@ -228,6 +228,15 @@ def export(
         detail={"format": EXPORT_FORMAT, "assessments": len(ids)},
     )
     return body
+
+
+def _consent_client(event: AuditEvent) -> str:
+    """The id of the integrator a consent event is about: named in its detail, or (the grant
+    recorded when an integrator registered the firm) the integrator that acted."""
+    client = event.detail.get("client_id")
+    if client is None and event.actor_type == "api_client":
+        client = event.actor_id
+    return str(client or event.actor_id or "")
 
 
 def to_csv(body: EnterpriseExport, lang: Lang) -> str:

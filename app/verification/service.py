@@ -62,7 +62,8 @@ def _rate_limit(principal: Principal, enterprise: Enterprise, action: str) -> No
         VERIFICATION_RATE_LIMITED.labels(action).inc()
         raise TooManyRequests(
             "This firm's verification changed less than 24 hours ago; it can change again "
-            f"in {int(wait.total_seconds() // 60) + 1} minutes.",
+            "in %(minutes)s minutes.",
+            minutes=int(wait.total_seconds() // 60) + 1,
             retry_after=int(wait.total_seconds()) + 1,
         )
 
@@ -76,10 +77,12 @@ def set_verified(
 ) -> Enterprise:
     """Confirm (or, admins only, withdraw the confirmation of) a firm; idempotent. The heatmap
     sums gain (or lose) the firm's history in the same transaction; officials see it at the
-    next publication."""
+    next publication. Changes of one firm take turns: two confirmations at once (an admin and
+    the district official, on two app instances) both read it unconfirmed and both added its
+    history, counting the firm twice."""
     begin_write(session)
-    enterprise = enterprise_service.get(session, enterprise_id)
-    if not may_verify(principal, enterprise):
+    enterprise = VerificationRepository(session).locked(enterprise_id)
+    if enterprise is None or not may_verify(principal, enterprise):
         raise NotFound("No enterprise with this id.")
     was = enterprise.verified
     if was == verified:

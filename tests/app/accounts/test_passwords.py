@@ -10,13 +10,15 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.repository import PasswordResetRepository
 from app.auth.security import sha256_hex
 from app.kit import clock
-from app.models import AuditEvent, PasswordReset
+from app.kit.settings import Settings
+from app.models import AuditEvent, PasswordReset, User
 from tests.factories import PASSWORD, create_enterprise, create_user
 from tests.mailbox import outbox, outbox_link
 from tests.pages import HTML, hidden, sign_in, soup
@@ -152,6 +154,44 @@ def test_change_password_needs_the_current_one_and_ends_other_sessions(
     assert client.get("/api/v1/me").status_code == 200  # this session stays
     assert other.get("/api/v1/me").status_code == 401  # the other one ended
     assert sign_in_status(other, "chen@example.com", NEW_PASSWORD) == 200
+
+
+def test_guessing_the_current_password_is_throttled_like_signing_in(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """A stolen session cookie let one guess the current password on the account page without
+    end (each guess only cost an Argon2 hash). Wrong guesses now count as failed sign-ins of
+    the account from that address."""
+    user = create_user(db, enterprise=create_enterprise(db), email="wu@example.com")
+    sign_in(client, user)
+    csrf = hidden(
+        soup(client.get("/account", headers=HTML)).select_one("form[action='/account/password']"),
+        "csrf_token",
+    )
+
+    def change(current: str) -> Response:
+        return client.post(
+            "/account/password",
+            data={
+                "csrf_token": csrf,
+                "current_password": current,
+                "password": NEW_PASSWORD,
+                "password_again": NEW_PASSWORD,
+            },
+            headers=HTML,
+        )
+
+    with clock.frozen(clock.utcnow()):
+        guesses = [change(f"guess number {i}").status_code for i in range(8)]
+        assert guesses[: settings.LOGIN_MAX_FAILURES] == [422] * settings.LOGIN_MAX_FAILURES
+        refused = change(PASSWORD)  # even the right one, until the wait is over
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert soup(refused).select_one("#err-current_password") is not None
+        # The same budget as the sign-in form's, from this address.
+        assert sign_in_status(client, "wu@example.com", PASSWORD) == 429
+    assert guesses[settings.LOGIN_MAX_FAILURES :] == [429] * (8 - settings.LOGIN_MAX_FAILURES)
+    db.rollback()
+    assert db.get(User, user.id).password_hash == user.password_hash  # type: ignore[union-attr]
 
 
 def test_a_reset_link_sent_twice_at_once_is_used_once(

@@ -3,21 +3,23 @@ lock (``app.accounts.throttle``); attempts name no one in clear."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.accounts.repository import AttemptRepository
 from app.auth.security import derive_key, keyed_hash
 from app.kit import clock
 from app.kit.settings import Settings
-from app.models import AuthAttempt
+from app.models import AuthAttempt, MailMessage
 from tests.factories import PASSWORD, create_enterprise, create_user
 from tests.pages import HTML, hidden, soup
+from tests.races import at_once, meet_after
 
 ATTACKER = ("203.0.113.66", 40000)
 VICTIM = ("198.51.100.7", 40001)
@@ -169,3 +171,58 @@ def test_old_attempts_leave_the_window(client: TestClient, db: Session, settings
             time.advance(timedelta(seconds=10))
         time.advance(timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS))
         assert sign_in(client, user.email, PASSWORD) == 200
+
+
+#: Attempts sent at once from one address: more than its free attempts.
+BURST = 8
+
+
+def _burst(app: FastAPI, send: Callable[[TestClient], int]) -> list[int]:
+    """``send`` from BURST browsers at one address at once; their statuses, sorted."""
+    browsers = [
+        TestClient(app, base_url="http://testserver", client=ATTACKER) for _ in range(BURST)
+    ]
+    try:
+        return sorted(at_once([lambda b=browser: send(b) for browser in browsers]))
+    finally:
+        for browser in browsers:
+            browser.close()
+
+
+def test_guesses_sent_at_once_get_no_more_than_the_free_attempts(
+    app: FastAPI, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every attempt read the count before any was recorded, so all of a burst went through
+    (PostgreSQL; two app instances: 33 of 60 guesses instead of 5). Attempts from one address
+    now take turns: the burst gets the free attempts, the rest wait (429)."""
+    user = create_user(db, enterprise=create_enterprise(db))
+    meet_after(monkeypatch, AttemptRepository, "recent", BURST)
+    statuses = _burst(app, lambda b: sign_in(b, user.email, "wrong password guess"))
+    free = settings.LOGIN_MAX_FAILURES
+    assert statuses == [401] * free + [429] * (BURST - free)
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(AuthAttempt)) == free
+
+
+def test_reset_requests_sent_at_once_mail_no_more_than_the_free_attempts(
+    app: FastAPI, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = create_user(db, enterprise=create_enterprise(db))
+
+    def ask(browser: TestClient) -> int:
+        page = soup(browser.get("/password/forgot", headers=HTML))
+        return browser.post(
+            "/password/forgot",
+            data={"csrf_token": hidden(page, "csrf_token"), "email": user.email},
+            headers=HTML,
+        ).status_code
+
+    meet_after(monkeypatch, AttemptRepository, "recent", BURST)
+    statuses = _burst(app, ask)
+    free = settings.LOGIN_MAX_FAILURES
+    assert statuses == [200] * free + [429] * (BURST - free)
+    db.rollback()
+    mailed = (
+        select(func.count()).select_from(MailMessage).where(MailMessage.to_address == user.email)
+    )
+    assert db.scalar(mailed) == free

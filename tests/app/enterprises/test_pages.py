@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.enterprises.schemas import ProfileUpdate
 from app.enterprises.service import scoring_profile, update_profile
+from app.heatmaps.verify import verify
+from app.kit.guards import _AccessRepository
 from app.kit.principal import CLI
 from app.kit.settings import Settings
 from app.models import (
@@ -28,12 +31,14 @@ from app.models import (
     Result,
     User,
 )
+from app.verification.repository import VerificationRepository
 from tests.answers import complete_answers
 from tests.answers import questionnaire as served_questionnaire
 from tests.app.heatmaps.helpers import submit as store_submission
 from tests.app.heatmaps.helpers import verified_firm
-from tests.factories import create_api_key, create_enterprise, create_user
+from tests.factories import create_api_key, create_enterprise, create_user, login
 from tests.pages import HTML, HTMX, hidden, sign_in, soup
+from tests.races import at_once, meet_after
 
 
 def test_settings_show_profile(client: TestClient, db: Session) -> None:
@@ -266,6 +271,53 @@ def post_profile(
     )
 
 
+def test_a_move_and_a_confirmation_at_once_leave_no_confirmed_firm_in_unconfirmed_cells(
+    app: FastAPI, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner moves the firm to another district while that district's official confirms
+    it (on another app instance, say): both read it unconfirmed, so the move did not let the
+    confirmation lapse, and the firm stood confirmed in a district no one had confirmed it in,
+    its history still in the old district's cells. The move reads the firm under its lock: the
+    confirmation comes first (and lapses with the move) or after it (and finds the firm gone
+    from the official's district)."""
+    firm = create_enterprise(db, district_code="310117", industry_code="34")
+    store_submission(db, firm, datetime.now(UTC))
+    owner = TestClient(app, base_url="http://testserver")
+    official = TestClient(app, base_url="http://testserver")
+    try:
+        sign_in(owner, create_user(db, enterprise=firm))
+        login(official, create_user(db, role="official", district_code="310117"))
+        csrf = profile_form_token(owner)
+        barrier = meet_after(monkeypatch, _AccessRepository, "enterprise", 2)
+        meet_after(monkeypatch, VerificationRepository, "locked", 2, barrier)
+        moved, _confirmed = at_once(
+            [
+                lambda: post_profile(
+                    owner,
+                    csrf,
+                    firm.name,
+                    "310115",
+                    "34",
+                    employees=str(firm.employees),
+                    annual_revenue_wan=f"{firm.annual_revenue_cny / 10_000:g}",
+                ),
+                lambda: official.put(
+                    f"/api/v1/verification/enterprises/{firm.id}", json={"verified": True}
+                ),
+            ]
+        )
+    finally:
+        owner.close()
+        official.close()
+    assert moved.status_code == 200, moved.text
+    db.rollback()
+    db.expire_all()
+    stored = db.get(Enterprise, firm.id)
+    assert stored is not None and stored.district_code == "310115"
+    assert not stored.verified
+    assert verify(db).differences == []
+
+
 def test_the_owner_edits_the_profile_and_the_firm_moves_in_the_heatmaps(
     client: TestClient, db: Session
 ) -> None:
@@ -444,6 +496,30 @@ def test_only_the_owner_edits_the_profile(client: TestClient, db: Session) -> No
     assert response.status_code == 404
     db.rollback()
     assert db.get(Enterprise, enterprise.id).name != "篡改"  # type: ignore[union-attr]
+
+
+def test_only_the_owner_deletes_the_firm(client: TestClient, db: Session) -> None:
+    """A member, who may not edit the profile or remove a colleague, could delete the whole
+    firm with every account in it, the owner's too."""
+    enterprise = create_enterprise(db)
+    owner = create_user(db, enterprise=enterprise)
+    owner_id = owner.id
+    csrf = sign_in(client, create_user(db, enterprise=enterprise, firm_role="member"))
+    page = soup(client.get("/settings", headers=HTML))
+    assert page.select_one("form[action='/settings/delete']") is None
+    assert "只有企业所有者可以删除企业数据" in page.select_one("#delete-h").parent.get_text()
+    response = client.post(
+        "/settings/delete",
+        data={"csrf_token": csrf, "confirm": enterprise.credit_code},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 404
+    db.rollback()
+    assert db.get(Enterprise, enterprise.id) is not None
+    assert db.get(User, owner_id) is not None
+    # Nothing happened, so the member is still signed in.
+    assert client.get("/api/v1/me").status_code == 200
 
 
 @pytest.mark.parametrize("typed", ["1e999999999", "1e30"])

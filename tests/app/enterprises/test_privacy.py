@@ -3,12 +3,15 @@ contact persons with a retention period, and their purge."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -16,13 +19,25 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.heatmaps.verify import verify
+from app.kit import events
 from app.kit.settings import Settings
-from app.models import AuditEvent, Base, Contact, Enterprise, HeatmapCell, ReportJob, ReportPdf
+from app.models import (
+    AuditEvent,
+    Base,
+    Contact,
+    Enterprise,
+    HeatmapCell,
+    MailMessage,
+    ReportJob,
+    ReportPdf,
+)
 from tests.answers import questionnaire as served_questionnaire
 from tests.answers import submit_assessment
 from tests.app.heatmaps.helpers import submit as store_submission
 from tests.app.heatmaps.helpers import verified_firm
 from tests.factories import create_api_key, create_enterprise, create_user, login
+from tests.pages import HTML, hidden, soup
+from tests.races import MEET_TIMEOUT_SECONDS, at_once
 
 CONTACTS = {
     "contacts": [
@@ -156,6 +171,89 @@ class TestDeletion:
         assert client.get("/api/v1/me").status_code == 401
         # The other firm is untouched.
         assert db.get(Enterprise, other_id) is not None
+
+    def test_a_member_gets_404_and_the_owner_may_delete(
+        self, client: TestClient, db: Session
+    ) -> None:
+        enterprise = create_enterprise(db)
+        owner = create_user(db, enterprise=enterprise)
+        login(client, create_user(db, enterprise=enterprise, firm_role="member"))
+        assert delete(client, enterprise).status_code == 404
+        assert delete(client, enterprise, "91310115MA0000000X").status_code == 404
+        db.rollback()
+        assert db.get(Enterprise, enterprise.id) is not None
+        login(client, owner)
+        assert delete(client, enterprise).status_code == 200
+
+    def test_no_message_about_the_firm_outlives_it(
+        self, client: TestClient, other: TestClient, db: Session
+    ) -> None:
+        """Someone with an account elsewhere asks to join the firm: the mail telling them so
+        names the firm, and stayed in the outbox after the firm was deleted."""
+        enterprise = create_enterprise(db)
+        firm_id, name = enterprise.id, enterprise.name
+        owner = create_user(db, enterprise=enterprise)
+        create_user(db, enterprise=create_enterprise(db), email="taken@example.com")
+        page = soup(other.get("/claim", headers=HTML))
+        claim = {"credit_code": enterprise.credit_code, "email": "taken@example.com"}
+        filed = other.post(
+            "/claim",
+            data={"csrf_token": hidden(page, "csrf_token"), "display_name": "刘", **claim},
+            headers=HTML,
+        )
+        assert filed.status_code == 200, filed.text
+        db.rollback()
+        about = select(MailMessage).where(MailMessage.body.contains(name))
+        assert [m.kind for m in db.scalars(about)] == ["claim_account_exists"]
+        login(client, owner)
+        assert delete(client, enterprise).status_code == 200
+        db.rollback()
+        assert list(db.scalars(about)) == []
+        assert (
+            list(db.scalars(select(MailMessage).where(MailMessage.enterprise_id == firm_id))) == []
+        )
+
+    def test_a_confirmation_at_the_same_moment_leaves_nothing_in_the_heatmaps(
+        self, app: FastAPI, db: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An admin confirms the firm while its owner deletes it (two app instances): the
+        deletion read the firm unconfirmed, so it took nothing back from the heatmap sums, and
+        the confirmation had just added the firm's history there: a deleted firm counted on.
+        Both requests read before either wrote (they meet before publishing their events)."""
+        firm = create_enterprise(db)
+        store_submission(db, firm, datetime(2026, 10, 1, tzinfo=UTC))
+        owner, admin = create_user(db, enterprise=firm), create_user(db, role="admin")
+        meet = threading.Barrier(2)
+        publish = events.publish
+
+        def publish_after_meeting(session: Session, event: object) -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                meet.wait(MEET_TIMEOUT_SECONDS)  # the other is not coming: it waits for our lock
+            publish(session, event)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(events, "publish", publish_after_meeting)
+        browsers = [TestClient(app, base_url="http://testserver") for _ in range(2)]
+        login(browsers[0], owner)
+        login(browsers[1], admin)
+        try:
+            deleted, confirmed = at_once(
+                [
+                    lambda: delete(browsers[0], firm),
+                    lambda: browsers[1].put(
+                        f"/api/v1/verification/enterprises/{firm.id}", json={"verified": True}
+                    ),
+                ]
+            )
+        finally:
+            for browser in browsers:
+                browser.close()
+        assert deleted.status_code == 200, deleted.text
+        assert confirmed.status_code in (200, 404), confirmed.text  # before or after the deletion
+        db.rollback()
+        assert db.scalar(select(func.count()).where(Enterprise.id == firm.id)) == 0
+        report = verify(db)
+        assert report.differences == [], report.differences
+        assert db.scalar(select(func.coalesce(func.sum(HeatmapCell.firms), 0))) == 0
 
     def test_admin_may_delete(self, client: TestClient, db: Session) -> None:
         enterprise = create_enterprise(db)

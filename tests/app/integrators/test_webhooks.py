@@ -3,10 +3,13 @@ retries under the same id, the SSRF guard, the delivery log, disabling failing e
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import uuid
 from datetime import datetime, timedelta
+from time import monotonic
 from typing import Any
 
 import httpx
@@ -296,6 +299,58 @@ class TestDelivery:
         # each attempt is signed afresh and verifies
         for got in down.received:
             Webhook(endpoint["secret"]).verify(got.body, got.headers)
+
+    def test_a_receiver_answering_a_byte_at_a_time_is_given_up_within_the_allowance(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        database: Database,
+        settings: Settings,
+    ) -> None:
+        """httpx's timeout bounds each wait for bytes, not the answer: a receiver dripping its
+        answer held the send (and the worker) for as long as it dripped, past the lease, so that
+        another worker sent the message again. Now the send ends with its allowance and is
+        retried later, like any failure."""
+        settings = settings.model_copy(update={"WEBHOOK_TIMEOUT_SECONDS": 0.5})
+        drip_for = 8.0
+        listener = socket.create_server(("127.0.0.1", 0))
+        stop = threading.Event()
+
+        def drip() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 204 No Content\r\nX-Slow: ")
+                started = monotonic()
+                while not stop.is_set() and monotonic() - started < drip_for:
+                    try:
+                        connection.sendall(b"a")
+                    except OSError:
+                        return  # the sender gave up
+                    stop.wait(0.1)
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"\r\nContent-Length: 0\r\n\r\n")
+
+        dripper = threading.Thread(target=drip, daemon=True)
+        dripper.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/hooks"
+        queue_submissions(client, db, integrator, url, 1)
+        worker = WebhookWorker(database, settings)
+        try:
+            started = monotonic()
+            assert worker.run_once() == 1
+            took = monotonic() - started
+        finally:
+            worker.close()
+            stop.set()
+            dripper.join(timeout=drip_for)
+            listener.close()
+        assert took < 2 * settings.WEBHOOK_TIMEOUT_SECONDS + 1.5, took  # not the drip's 8 s
+        [given_up] = deliveries(db)
+        assert given_up.status == "pending" and given_up.attempts == 1
+        assert given_up.last_error is not None and "given up after 1 s" in given_up.last_error
+        assert given_up.next_attempt_at > utcnow()  # retried later, like any failure
 
     def test_redirects_are_not_followed(
         self,

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.kit.settings import Settings
-from app.models import AuditEvent
+from app.models import AuditEvent, Enterprise
 from app.portability.schemas import EXPORT_FORMAT, EnterpriseExport
 from tests.answers import questionnaire, submit_assessment
-from tests.factories import create_api_key, create_enterprise, create_user, login
+from tests.app.integrators.helpers import CONSENT
+from tests.factories import (
+    create_api_key,
+    create_enterprise,
+    create_user,
+    enterprise_payload,
+    login,
+)
 from tests.pages import HTML, sign_in
 
 KPIS = {"inventory_days": 45, "oee": 62.5}
@@ -109,6 +117,29 @@ def test_csv_has_a_bom_a_translated_header_and_one_row_per_answer(
     english_rows = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
     assert ["Baseline figures", "inventory_days"] in [row[7:9] for row in english_rows]
     assert english_rows[-1][-1] == "45 days"
+
+
+def test_the_consent_of_a_firm_an_integrator_registered_names_the_integrator(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The grant recorded at registration (its audit row names no ``client_id``: the integrator
+    is the actor) was exported under the integrator's id instead of its name."""
+    key, _ = create_api_key(db, settings)
+    registered = client.post(
+        "/api/v1/enterprises",
+        json={**enterprise_payload(), "consent": CONSENT},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert registered.status_code == 201, registered.text
+    enterprise = db.get(Enterprise, uuid.UUID(registered.json()["id"]))
+    login(client, create_user(db, enterprise=enterprise))
+    body = EnterpriseExport.model_validate(
+        client.get(f"/api/v1/enterprises/{registered.json()['id']}/export").json()
+    )
+    assert [(g.integrator, g.method) for g in body.grants] == [("Integrator Ltd", "registration")]
+    assert [(r.action, r.integrator, r.method, r.by) for r in body.consent_records] == [
+        ("granted", "Integrator Ltd", "registration", "api_client")
+    ]
 
 
 def test_only_the_firms_people_and_admins_may_export(

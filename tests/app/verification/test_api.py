@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -13,11 +14,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.enterprises.repository import EnterpriseRepository
 from app.heatmaps.verify import verify
 from app.kit.settings import Settings
 from app.models import AuditEvent, Enterprise
 from tests.app.heatmaps.helpers import submit
 from tests.factories import create_api_key, create_enterprise, create_user, login
+from tests.races import at_once, meet_after
 
 
 def put(client: TestClient, firm: Enterprise, verified: bool = True):  # type: ignore[no-untyped-def]
@@ -57,6 +60,36 @@ def test_admin_verifies_and_it_is_recorded(client: TestClient, db: Session) -> N
     db.commit()  # end the read transaction: see the next request's commit
     assert put(client, firm, False).json()["verified"] is False
     assert verify(db).cells == 0
+
+
+def test_two_confirmations_at_once_count_the_firm_once(
+    app: FastAPI, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin and the district official (on two app instances, say) confirm one firm at once:
+    both read it unconfirmed and both added its history to the heatmap sums, so the firm
+    counted twice (a cell of 4 firms could be published as one of 5). One change of a firm's
+    confirmation at a time: the second finds it confirmed."""
+    firm = create_enterprise(db, district_code="310117")
+    submit(db, firm, datetime.now(UTC))
+    deciders = [
+        create_user(db, role="admin"),
+        create_user(db, role="official", district_code="310117"),
+    ]
+    browsers = [TestClient(app, base_url="http://testserver") for _ in deciders]
+    for browser, user in zip(browsers, deciders, strict=True):
+        login(browser, user)
+    meet_after(monkeypatch, EnterpriseRepository, "get", 2)
+    try:
+        responses = at_once([lambda b=browser: put(b, firm) for browser in browsers])
+    finally:
+        for browser in browsers:
+            browser.close()
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+    db.rollback()
+    report = verify(db)
+    assert report.differences == [], report.differences
+    confirmations = select(AuditEvent).where(AuditEvent.action == "enterprise.verify")
+    assert len(db.scalars(confirmations).all()) == 1
 
 
 def test_district_official_verifies_firms_of_their_district_only(
