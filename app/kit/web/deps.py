@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.kit.db import SessionDep
-from app.kit.errors import INVALID_FIELDS, FieldError, InvalidInput, NotFound, Unauthorized
+from app.kit.errors import NotFound, Unauthorized
 from app.kit.guards import CurrentPrincipal
 from app.kit.i18n import Lang, negotiate_lang
 from app.kit.principal import Principal
-from app.kit.schemas import CONTROL_CHARACTERS, is_clean_text
 from app.kit.settings import Settings, settings_of
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.flash import pending_flash
@@ -79,21 +78,6 @@ def base_context(request: Request, principal: Principal, lang: Lang) -> dict[str
 def form_str(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def query_text(request: Request, name: str, max_length: int) -> str:
-    """A page's free-text filter (``?name=``), cut to ``max_length``; "" when absent. It follows
-    the request bodies' text rule (``kit.schemas.clean_text``): a control character is a 422
-    naming ``query.<name>`` (U+0000 reached PostgreSQL from the admin console's filters: 500)."""
-    value = request.query_params.get(name, "")[:max_length]
-    if not is_clean_text(value):
-        field = f"query.{name}"
-        raise InvalidInput(
-            INVALID_FIELDS,
-            fields=field,
-            errors=[FieldError(field, CONTROL_CHARACTERS, "value_error")],
-        )
-    return value
 
 
 @dataclass(frozen=True, slots=True)
