@@ -73,8 +73,8 @@ PROFILE_SAVED = flash_message("settings.profile", N_("Profile saved."))
 DELETED = flash_message(
     "settings.deleted",
     N_(
-        "Your enterprise's data was deleted, with every account of it. Only a record that a "
-        "deletion took place is kept."
+        "Your enterprise's data was deleted, with every account of it. The audit trail is kept "
+        "(what was done and when, by account id; no answers or contact details)."
     ),
 )
 PROFILE_LABELS = {

@@ -113,6 +113,9 @@ def test_delete_needs_confirmation_then_removes_every_row(client: TestClient, db
     create_user(db, enterprise=other)
     page = soup(client.get("/settings", headers=HTML))
     form = page.select_one("form[action='/settings/delete']")
+    # What is kept is said as it is (it said "only a record that a deletion took place").
+    said = page.select_one("#delete-h").parent.get_text()
+    assert "审计记录将保留" in said and "不含答案" in said
     token = hidden(form, "csrf_token")
     wrong = client.post("/settings/delete", data={"csrf_token": token, "confirm": "nope"})
     assert wrong.status_code == 422
@@ -127,7 +130,7 @@ def test_delete_needs_confirmation_then_removes_every_row(client: TestClient, db
     assert response.status_code == 303 and response.headers["location"] == "/"
     # The home page confirms it, once.
     home = client.get("/", headers=HTML)
-    assert "已删除" in soup(home).select_one(".flash").get_text()
+    assert "审计记录" in soup(home).select_one(".flash").get_text()
     assert soup(client.get("/", headers=HTML)).select_one(".flash") is None
     db.rollback()  # a fresh snapshot: the request committed in its own session
     db.expunge_all()
@@ -148,6 +151,8 @@ def test_delete_needs_confirmation_then_removes_every_row(client: TestClient, db
         )
     )
     assert tombstone is not None and tombstone.detail["rows_deleted"]["answer"] >= 5
+    kept = db.scalars(select(AuditEvent).where(AuditEvent.enterprise_id == enterprise_id)).all()
+    assert {"assessment.submit", "enterprise.delete"} <= {event.action for event in kept}
     # The session went with the user.
     assert client.get("/dashboard", headers=HTML, follow_redirects=False).status_code == 303
 
