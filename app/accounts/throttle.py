@@ -62,14 +62,16 @@ def backoff_seconds(settings: Settings, attempts: int, free: int) -> float:
 
 
 def check(session: Session, settings: Settings, kind: Kind, email: str, address: str) -> datetime:
-    """Refuse (429) while any scope is backing off; returns now."""
-    now = utcnow()
-    since = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+    """Refuse (429) while any scope is backing off; returns now (read once the attempt has its
+    turn: read before, it was older than the attempts recorded while this one waited, which then
+    seemed to be in its future and refused a free attempt)."""
     account, client = _hashes(settings, email, address)
     attempts = AttemptRepository(session)
     # One at a time per address (on every app instance: the lock is the database's), until the
     # caller's transaction ends with its ``record``: attempts sent at once each see the others.
     attempts.take_turn(kind, client)
+    now = utcnow()
+    since = now - timedelta(seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
     scopes = (
         (attempts.recent(kind, since), settings.LOGIN_GLOBAL_MAX_FAILURES),
         (attempts.recent(kind, since, client=client), settings.LOGIN_ADDRESS_MAX_FAILURES),

@@ -427,7 +427,10 @@ def _through_day(typed: str, until: datetime | None) -> datetime | None:
     it means its midnight); a date and time typed by hand is that moment, as the API reads it."""
     if until is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed.strip()):
         return until
-    return until + timedelta(days=1)
+    try:
+        return until + timedelta(days=1)
+    except OverflowError:  # through 9999-12-31: no end at all
+        return None
 
 
 # --- mail outbox ----------------------------------------------------------------------------------

@@ -292,10 +292,10 @@ def test_a_conflict_page_does_not_speak_of_assessments(admin: TestClient, db: Se
 #: word of what it says there (the English is checked for one of each kind below).
 BAD_FILTERS = [
     ("/admin/audit", {"since": "2025-13-45"}, "since", "起始日期（UTC）", "日期"),
-    ("/admin/audit", {"until": "yesterday"}, "until", "截止日期（UTC）", "日期"),
+    ("/admin/audit", {"until": "yesterday"}, "until", "截止日期（UTC，含当日）", "日期"),
     ("/admin/audit", {"since": "1700000000"}, "since", "起始日期（UTC）", "日期"),
     ("/admin/audit", {"since": "0001-01-01T00:00:00+14:00"}, "since", "起始日期（UTC）", "日期"),
-    ("/admin/audit", {"until": "9999-12-31T23:59:59-14:00"}, "until", "截止日期（UTC）", "日期"),
+    ("/admin/audit", {"until": "9999-12-31T23:59:59-14:00"}, "until", "截止日期（UTC，含当日）", "日期"),
     ("/admin/audit", {"enterprise_id": "3f2b8c1e-5d4a"}, "enterprise_id", "企业 ID", "编号"),
     (
         "/admin/audit",
@@ -431,6 +431,7 @@ def test_the_day_picked_as_until_is_listed(admin: TestClient, db: Session) -> No
     assert any(str(firm.id) in cell for cell in listed(today.isoformat()))
     assert listed((today - timedelta(days=1)).isoformat()) == ["没有符合条件的记录。"]
     assert listed(f"{today.isoformat()}T00:00:00Z") == ["没有符合条件的记录。"]
+    assert any(str(firm.id) in cell for cell in listed("9999-12-31"))  # the last day there is
 
 
 def test_the_console_lists_the_firms_officials_flagged(admin: TestClient, db: Session) -> None:
