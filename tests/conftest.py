@@ -6,6 +6,7 @@ service does; each test starts from empty tables. Under CI=true a missing Postgr
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 from collections.abc import Callable, Iterator
@@ -17,6 +18,10 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from hypothesis.internal.conjecture import providers as hypothesis_providers
+from hypothesis.internal.constants_ast import Constants
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -29,6 +34,7 @@ from app.main import create_app
 from scoring import Questionnaire, loader
 from tests.databases import (
     ENGINES,
+    IN_CI,
     Snapshot,
     World,
     drop_postgres_database,
@@ -46,6 +52,35 @@ T = TypeVar("T")
 
 # Services called directly by tests publish events too: wire their subscribers as the app does.
 hooks.install()
+
+#: Hypothesis. Under CI=true every property runs the "ci" profile: a fixed set of examples
+#: (derandomized: drawn from a hash of the test, the same on every run of the same code), no
+#: example database, no deadline nor too-slow health check (timings follow the machine's load),
+#: and the blob that reproduces a failure printed with it: a red build is its commit's, never a
+#: draw's. Elsewhere, Hypothesis's defaults: fresh random examples on every run, and a failure
+#: remembered in .hypothesis/ and tried first the next time; that is where new examples are
+#: found (tests/app/heatmaps/test_perturbation_attacks.py). HYPOTHESIS_PROFILE picks one
+#: (``default`` explores under CI=true, as a scheduled run would); so does
+#: ``--hypothesis-profile``. Loaded here, before any test module builds its ``settings``.
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "default"))
+
+
+@pytest.fixture(autouse=True)
+def _derandomized_examples_from_the_tests_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A derandomized profile's examples depend on the test and its strategies only. Hypothesis
+    (≥ 6.131) also mixes in literals of every local module loaded so far, so they would change
+    with what else an xdist worker happened to import first (as tests/contract explains)."""
+    if hypothesis_settings.default.derandomize:
+        monkeypatch.setattr(hypothesis_providers, "_get_local_constants", Constants)
+
 
 #: The names tests give webhook URLs, and what they resolve to (there is no DNS here): a public
 #: address, internal ones, and one with a public and an internal address.

@@ -484,9 +484,9 @@ class Parameters:
     #: k: cells and margins of 1 … k−1 firms are suppressed (``HEATMAP_MIN_CELL``).
     min_cell: int = 5
     #: D: the largest change of a count.
-    count_max_noise: int = 2
+    count_max_noise: int = 3
     #: V: the variance of a count's noise.
-    count_variance: float = 1.0
+    count_variance: float = 1.5
     #: B: the largest change of a cell's score sum, in score points.
     sum_bound: float = 5.0
 

@@ -2,13 +2,15 @@
 attack; the real publication job builds the same tables from the stored aggregates).
 
 Every predefined cut of ``app.heatmaps.cuts.CUTS`` is built with the semantics of
-``app.heatmaps.service.build_table`` (rows, columns, which margins are sums and which are the
-row's own firms), for the city and for each district as scope, and for every quarter: closed
-quarters from the population as it was when they closed (a closed quarter is published once and
-never recomputed), the current quarter from the population now. Each table goes through
-``perturbation.publish_table``. Besides the published cells, the model keeps the true member set
-of every published figure, which is what an attacker who knows every firm's profile can write
-equations with.
+``app.heatmaps.tables.build`` (rows, columns, which margins are sums and which are the row's own
+firms), for the city and for each district as scope, and for every quarter: closed quarters from
+the population as it was when they closed (a closed quarter is published once and never
+recomputed), the current quarter from the population now — its trend table's columns for past
+quarters too, since ``tables.build`` sums today's aggregates for them: a firm verified or moved
+since shows there in its new cells, sets the closed quarter's tables never showed. Each table
+goes through ``perturbation.publish_table``. Besides the published cells, the model keeps the
+true member set of every published figure, which is what an attacker who knows every firm's
+profile can write equations with.
 """
 
 from __future__ import annotations
@@ -174,18 +176,16 @@ def _rows(cut: Cut, firms: Sequence[Firm], scope: str | None, quarter: int) -> l
 def build_view(
     cut: Cut, now: Population, closed: Population, scope: str | None, quarter: int, p: Parameters
 ) -> View:
-    """One cut, for one scope and quarter, as ``service.build_table`` lays it out."""
-
-    def firms_as_of(q: int) -> list[Firm]:
-        source = now if q >= CURRENT else closed
-        return [f for f in source if scope is None or f.district == scope]
-
-    firms = firms_as_of(quarter)
+    """One cut, for one scope and quarter, as ``tables.build`` lays it out."""
+    # A table is built when it is published: the current quarter's from the firms now, every
+    # column of its trend included; a closed quarter's from the firms when it closed.
+    source = now if quarter >= CURRENT else closed
+    firms = [f for f in source if scope is None or f.district == scope]
     rows = _rows(cut, firms, scope, quarter)
     cells: dict[Key, Cell] = {}
 
     def by_row(row: str, measure: str, q: int = quarter) -> Cell:
-        return _cell(measure, [f for f in firms_as_of(q) if _dimension(f, cut.rows) == row], q)
+        return _cell(measure, [f for f in firms if _dimension(f, cut.rows) == row], q)
 
     if cut.cols == "stage":
         cols: list[str] = list(STAGES)
