@@ -295,7 +295,13 @@ BAD_FILTERS = [
     ("/admin/audit", {"until": "yesterday"}, "until", "截止日期（UTC，含当日）", "日期"),
     ("/admin/audit", {"since": "1700000000"}, "since", "起始日期（UTC）", "日期"),
     ("/admin/audit", {"since": "0001-01-01T00:00:00+14:00"}, "since", "起始日期（UTC）", "日期"),
-    ("/admin/audit", {"until": "9999-12-31T23:59:59-14:00"}, "until", "截止日期（UTC，含当日）", "日期"),
+    (
+        "/admin/audit",
+        {"until": "9999-12-31T23:59:59-14:00"},
+        "until",
+        "截止日期（UTC，含当日）",
+        "日期",
+    ),
     ("/admin/audit", {"enterprise_id": "3f2b8c1e-5d4a"}, "enterprise_id", "企业 ID", "编号"),
     (
         "/admin/audit",
