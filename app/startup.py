@@ -9,6 +9,7 @@ import time
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.integrators.ratelimit import counted_per_process
 from app.kit.db import Database
 from app.kit.settings import Environment, Settings
 from app.questionnaires.catalog import QuestionnaireCatalog
@@ -28,8 +29,37 @@ def on_startup(app: FastAPI) -> None:
     from app.reports.system import warn_if_missing
 
     warn_if_missing(logging.getLogger("zhizao"))  # PDF reports: libharfbuzz-subset0, CJK font
+    warn_of_production_settings(settings, logging.getLogger("zhizao"))
     if settings.ENV != Environment.testing:
         set_aside_start_up_objects()
+
+
+def warn_of_production_settings(settings: Settings, logger: logging.Logger) -> None:
+    """In production, warn of each setting that works on one process but not as a service:
+
+    - rate-limit counters in process memory (``memory://``): every app process counts alone, so
+      N replicas allow N times ``API_RATE_LIMIT`` (``ratelimit.counted_per_process``);
+    - no SMTP server: invitations and password resets are logged, never sent.
+
+    Warned, not refused (as ``Settings`` refuses the development secret, wrong everywhere):
+    in-process counters are right for a production service of one process, which the app cannot
+    tell from a replica of several, and a service may run without mail before it has a relay."""
+    if settings.ENV != Environment.production:
+        return
+    if counted_per_process(settings):
+        logger.warning(
+            "ZHIZAO_RATE_LIMIT_STORAGE_URI is %s in production: each app process counts API-key "
+            "rate limits alone, so N processes allow N times ZHIZAO_API_RATE_LIMIT (%s). With "
+            "more than one process set a shared Redis, e.g. redis://redis:6379/0 "
+            "(docs/deployment.md).",
+            settings.RATE_LIMIT_STORAGE_URI,
+            settings.API_RATE_LIMIT,
+        )
+    if not settings.SMTP_HOST:
+        logger.warning(
+            "ZHIZAO_SMTP_HOST is empty in production: e-mails (invitations, password resets) "
+            "are written to the log without their body, and never sent."
+        )
 
 
 def set_aside_start_up_objects() -> None:

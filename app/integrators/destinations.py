@@ -23,6 +23,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from app.kit.settings import Environment, Settings
+from scoring import Phrase
 
 Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -32,7 +33,14 @@ _NUMERIC_PART = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
 
 
 class UnsafeDestination(Exception):
-    """The URL may not be sent to (scheme, or an address that is not public)."""
+    """The URL may not be sent to (scheme, or an address that is not public). ``reason`` says
+    why, in English, keeping its template and values, so that an API problem says it in the
+    request's language (``app.kit.errors.say``); ``str()`` is the English (a delivery's
+    ``last_error``, the admin console)."""
+
+    def __init__(self, reason: Phrase) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -116,26 +124,43 @@ def checked_addresses(url: str, settings: Settings, resolver: Resolver | None = 
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:  # brackets or a port urlsplit cannot read: callers expect
         # UnsafeDestination for every URL they may not send to, not a ValueError (a 500)
-        raise UnsafeDestination(f"refused: malformed URL ({exc})") from exc
-    schemes = {"https", "http"} if allows_http(settings) else {"https"}
+        raise UnsafeDestination(Phrase("malformed URL (%(error)s)", error=str(exc))) from exc
+    if allows_http(settings):
+        schemes, only = {"https", "http"}, Phrase("only http or https URLs are sent to")
+    else:
+        schemes, only = {"https"}, Phrase("only https URLs are sent to")
     if parts.scheme not in schemes or not parts.hostname:
-        raise UnsafeDestination(f"refused: only {' or '.join(sorted(schemes))} URLs are sent to")
-    numeric = numeric_address(parts.hostname)
+        raise UnsafeDestination(only)
+    host = parts.hostname
+    numeric = numeric_address(host)
     if numeric is not None:
         addresses = [str(numeric)]
     else:
         try:
-            addresses = (resolver or resolve)(parts.hostname, port)
+            addresses = (resolver or resolve)(host, port)
         except (OSError, UnicodeError) as exc:  # UnicodeError: no valid name ("a..example")
-            raise UnsafeDestination(f"cannot resolve {parts.hostname}: {exc}") from exc
+            # The system's reason (``error``) is English: only the English says it.
+            raise UnsafeDestination(
+                Phrase("cannot resolve %(host)s: %(error)s", host=host, error=str(exc))
+            ) from exc
     if not addresses:
-        raise UnsafeDestination(f"{parts.hostname} has no address")
+        raise UnsafeDestination(Phrase("%(host)s has no address", host=host))
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not address_allowed(ip, settings):
-            raise UnsafeDestination(
-                f"refused: {parts.hostname} is {ip}, which is not a public address"
-                if numeric is not None
-                else f"refused: {parts.hostname} resolves to {ip}, which is not a public address"
-            )
+            if numeric is None:
+                reason = Phrase(
+                    "%(host)s resolves to %(address)s, which is not a public address",
+                    host=host,
+                    address=str(ip),
+                )
+            elif host.rstrip(".") == str(ip):
+                reason = Phrase("%(address)s is not a public address", address=str(ip))
+            else:  # another spelling of the address (2130706433): both are named
+                reason = Phrase(
+                    "%(host)s is %(address)s, which is not a public address",
+                    host=host,
+                    address=str(ip),
+                )
+            raise UnsafeDestination(reason)
     return addresses

@@ -34,8 +34,10 @@ from limits.strategies import MovingWindowRateLimiter
 
 from app.auth.security import sha256_hex, split_api_key
 from app.kit.errors import TooManyRequests
+from app.kit.i18n import N_
 from app.kit.settings import Settings, settings_of
 from app.observability.metrics import RATE_LIMIT_STORAGE_ERRORS
+from scoring import Phrase
 
 logger = logging.getLogger("zhizao.ratelimit")
 #: Namespaces the counters in a Redis shared with other services.
@@ -149,6 +151,31 @@ def storage_of(settings: Settings) -> Storage:
     return storage
 
 
+#: How a limit is said, by the unit of its window: (a window of one unit, of several). The
+#: `limits` package's own text ("600 per 1 minute") is English whatever the request's language.
+WINDOWS = {
+    "second": (N_("%(amount)s per second"), N_("%(amount)s per %(multiples)s seconds")),
+    "minute": (N_("%(amount)s per minute"), N_("%(amount)s per %(multiples)s minutes")),
+    "hour": (N_("%(amount)s per hour"), N_("%(amount)s per %(multiples)s hours")),
+    "day": (N_("%(amount)s per day"), N_("%(amount)s per %(multiples)s days")),
+    "month": (N_("%(amount)s per month"), N_("%(amount)s per %(multiples)s months")),
+    "year": (N_("%(amount)s per year"), N_("%(amount)s per %(multiples)s years")),
+}
+
+
+def said(item: RateLimitItem) -> Phrase:
+    """``item`` (600/minute) in words a problem says in the request's language."""
+    one, several = WINDOWS[item.GRANULARITY.name]
+    template = one if item.multiples == 1 else several
+    return Phrase(template, amount=item.amount, multiples=item.multiples)
+
+
+def counted_per_process(settings: Settings) -> bool:
+    """Whether each process keeps counters of its own (``memory://``): then N app processes
+    allow N times ``API_RATE_LIMIT`` (a production start warns: ``app.startup``)."""
+    return settings.RATE_LIMIT_STORAGE_URI.partition("://")[0].lower() == "memory"
+
+
 class KeyRateLimiter:
     def __init__(self, settings: Settings) -> None:
         self.items: list[RateLimitItem] = parse_many(settings.API_RATE_LIMIT)
@@ -176,7 +203,7 @@ class KeyRateLimiter:
                 retry_after = max(1, math.ceil(reset - time.time()))
                 raise TooManyRequests(
                     "Rate limit of %(limit)s for this API key exceeded; retry in %(seconds)s s.",
-                    limit=str(item),
+                    limit=said(item),
                     seconds=retry_after,
                     retry_after=retry_after,
                     headers={

@@ -493,7 +493,7 @@ def check_endpoint_url(url: str, settings: Settings) -> tuple[str, list[str]]:
     except UnsafeDestination as exc:
         raise bad(
             N_("%(reason)s (every address the host is or resolves to must be public)"),
-            reason=str(exc),
+            reason=exc.reason,
         ) from exc
     return url.strip(), addresses
 

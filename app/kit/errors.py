@@ -38,6 +38,7 @@ Only this module knows how a scoring error becomes an HTTP status.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -402,6 +403,26 @@ _PLURAL_OF = {
 }
 
 
+#: The codes whose ``expected`` lists the accepted values in English: "'a', 'b' or 'c'".
+_CHOICES_OF = frozenset({"literal_error", "enum"})
+#: One value in pydantic's list: a quoted string (its repr) or a bare number, and what precedes it.
+_CHOICE = re.compile(r"""(^|, | or )('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s,'"]+)""")
+
+
+def _choices(expected: str) -> str:
+    """The values pydantic's ``expected`` lists ("'a', 'b' or 'c'"), comma-separated without its
+    English "or" ("'a', 'b', 'c'"): the ``choices`` a translation names instead of ``expected``,
+    whose "or" a Chinese sentence cannot keep. ``expected`` as it is when it is no such list."""
+    values: list[str] = []
+    end = 0
+    for match in _CHOICE.finditer(expected):
+        if match.start() != end or (match.group(1) == "") != (end == 0):
+            return expected
+        values.append(match.group(2))
+        end = match.end()
+    return ", ".join(values) if values and end == len(expected) else expected
+
+
 def field_errors(raw: Iterable[Mapping[str, Any]]) -> list[FieldError]:
     """pydantic's errors (``ValidationError.errors()``) as the problem's ``errors`` entries, each
     message a template the problem says in the request's language (``PYDANTIC_MESSAGES``)."""
@@ -417,6 +438,8 @@ def _field_error(err: Mapping[str, Any]) -> FieldError:
     template = PYDANTIC_MESSAGES.get(code)
     if code in _PLURAL_OF:
         context["expected_plural"] = "" if context.get(_PLURAL_OF[code]) == 1 else "s"
+    if code in _CHOICES_OF and isinstance(context.get("expected"), str):
+        context["choices"] = _choices(context["expected"])
     if template is None or not _fills(template, context):
         return FieldError(field, err["msg"], code)
     return FieldError(field, template, code, context)

@@ -83,7 +83,8 @@ class Settings(BaseSettings):
     #: Requests allowed per API key, in `limits` notation ("600/minute", "20/second;600/minute").
     API_RATE_LIMIT: str = "600/minute"
     #: Where rate-limit counters live: ``memory://`` (per process: ``make run``) or, with more
-    #: than one app process, a shared Redis, e.g. ``redis://redis:6379/0`` (docs/deployment.md).
+    #: than one app process, a shared Redis, e.g. ``redis://redis:6379/0`` (docs/deployment.md);
+    #: a production start with ``memory://`` warns (app/startup.py).
     RATE_LIMIT_STORAGE_URI: str = "memory://"
     #: Longest wait for Redis (connecting, or one command); past it the request is not counted.
     REDIS_TIMEOUT_SECONDS: float = Field(default=0.5, gt=0)
@@ -115,7 +116,7 @@ class Settings(BaseSettings):
     #: start with it. Never taken from a request's Host header (reset-link poisoning).
     PUBLIC_URL: str = "http://127.0.0.1:8000"
     #: SMTP server the worker delivers the mail outbox to; empty: messages are written to the
-    #: log instead (development), and a production start warns.
+    #: log instead (development), and a production start warns (app/startup.py).
     SMTP_HOST: str = ""
     SMTP_PORT: int = Field(default=587, ge=1, le=65535)
     #: ``starttls`` (upgrade on the submission port), ``tls`` (implicit TLS, port 465) or

@@ -1,13 +1,19 @@
-"""What start-up leaves behind: the catalogues loaded, and what it made set aside from the
-cyclic garbage collector (outside tests)."""
+"""What start-up leaves behind: the catalogues loaded, what it made set aside from the cyclic
+garbage collector (outside tests), and a warning for each production setting that fits one
+process only."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
+
+from app.kit.settings import Environment, Settings
+from app.startup import warn_of_production_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,3 +62,82 @@ def test_tests_keep_the_collector_as_it_is(engine: Engine, database_url: str) ->
     frozen, catalogue_collected = _start("testing", database_url)
     assert frozen == 0
     assert catalogue_collected
+
+
+# --- production settings that fit one process only -----------------------------------------------
+
+_START_IN_PRODUCTION = """
+import logging, sys
+from fastapi.testclient import TestClient
+from app.kit.settings import Environment, Settings
+from app.main import create_app
+
+logging.basicConfig(level=logging.WARNING, stream=sys.stdout, format="%(levelname)s %(message)s")
+settings = Settings(
+    ENV=Environment.production, DATABASE_URL=sys.argv[1], SECRET_KEY="s" * 43,
+    WEBHOOK_WORKER="off", RATE_LIMIT_STORAGE_URI=sys.argv[2], SMTP_HOST="smtp.example.com",
+)
+with TestClient(create_app(settings)):
+    pass
+"""
+
+
+def _warnings(caplog: pytest.LogCaptureFixture, **values: object) -> list[str]:
+    """What ``warn_of_production_settings`` says of the test settings with ``values``."""
+    settings = Settings(
+        SECRET_KEY="s" * 43, SMTP_HOST="smtp.example.com", API_RATE_LIMIT="600/minute"
+    ).model_copy(update=values)
+    logger = logging.getLogger("zhizao.test-startup")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        warn_of_production_settings(settings, logger)
+    return [r.getMessage() for r in caplog.records if r.name == logger.name]
+
+
+class TestProductionWarnings:
+    def test_in_process_rate_limit_counters_in_production_are_warned_of(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Several app processes each counting in memory allow N times the limit: a production
+        start said nothing of it."""
+        [warning] = _warnings(
+            caplog, ENV=Environment.production, RATE_LIMIT_STORAGE_URI="memory://"
+        )
+        assert "ZHIZAO_RATE_LIMIT_STORAGE_URI is memory:// in production" in warning
+        assert "N times ZHIZAO_API_RATE_LIMIT (600/minute)" in warning
+        assert "redis://" in warning
+
+    @pytest.mark.parametrize(
+        "values",
+        [
+            {"ENV": Environment.production, "RATE_LIMIT_STORAGE_URI": "redis://redis:6379/0"},
+            {"ENV": Environment.development, "RATE_LIMIT_STORAGE_URI": "memory://"},
+            {"ENV": Environment.testing, "RATE_LIMIT_STORAGE_URI": "memory://", "SMTP_HOST": ""},
+        ],
+    )
+    def test_shared_counters_or_another_environment_are_not(
+        self, caplog: pytest.LogCaptureFixture, values: dict[str, object]
+    ) -> None:
+        assert _warnings(caplog, **values) == []
+
+    def test_no_smtp_server_in_production_is_warned_of(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The setting's comment promised it; nothing warned."""
+        [warning] = _warnings(
+            caplog,
+            ENV=Environment.production,
+            RATE_LIMIT_STORAGE_URI="redis://redis:6379/0",
+            SMTP_HOST="",
+        )
+        assert warning.startswith("ZHIZAO_SMTP_HOST is empty in production")
+
+    def test_a_production_start_logs_the_warning(self, engine: Engine, database_url: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-c", _START_IN_PRODUCTION, database_url, "memory://"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert "WARNING ZHIZAO_RATE_LIMIT_STORAGE_URI is memory:// in production" in done.stdout

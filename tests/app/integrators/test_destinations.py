@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -115,6 +116,71 @@ def test_ipv6_carrying_a_public_address_is_accepted(
 ) -> None:
     response = register(strict, integrator, "[2002:808:808::1]")  # 6to4 carrying 8.8.8.8
     assert response.status_code == 201, response.text
+
+
+#: The rule a refused address's reason ends with, in either language.
+RULE = {
+    "zh": "（主机地址及其解析出的所有地址都必须是公网地址）",
+    "en": " (every address the host is or resolves to must be public)",
+}
+
+
+@pytest.mark.parametrize(
+    ("url", "chinese", "english"),
+    [
+        (
+            "https://intranet.example.com/hook",
+            "intranet.example.com 解析为 10.20.30.40，不是公网地址" + RULE["zh"],
+            "intranet.example.com resolves to 10.20.30.40, which is not a public address"
+            + RULE["en"],
+        ),
+        (
+            "https://2130706433/hook",
+            "2130706433 即 127.0.0.1，不是公网地址" + RULE["zh"],
+            "2130706433 is 127.0.0.1, which is not a public address" + RULE["en"],
+        ),
+        (
+            "https://[fd00::1]/hook",
+            "fd00::1 不是公网地址" + RULE["zh"],
+            "fd00::1 is not a public address" + RULE["en"],
+        ),
+        (
+            "https://nowhere.example.com/hook",
+            "无法解析主机名 nowhere.example.com" + RULE["zh"],
+            "cannot resolve nowhere.example.com: [Errno -2] Name or service not known" + RULE["en"],
+        ),
+        ("https://[::1/hook", "格式有误，无法解析", "is malformed (Invalid IPv6 URL)"),
+    ],
+    ids=["resolves-inside", "numeric-spelling", "address", "unresolvable", "malformed"],
+)
+def test_why_a_url_is_refused_is_said_in_the_requests_language(
+    strict: TestClient,
+    engine: object,
+    integrator: Integrator,
+    url: str,
+    chinese: str,
+    english: str,
+) -> None:
+    """The Chinese problem said why in English ("该网址无法使用：refused: intranet.example.com
+    resolves to 10.20.30.40, which is not a public address（…）"), and Python's own reasons
+    ("Invalid IPv6 URL", "[Errno -2] Name or service not known") with it. The English keeps
+    them."""
+
+    def problem(**request: Any) -> dict[str, Any]:
+        response = strict.post("/api/v1/webhooks", json={"url": url}, **request)
+        assert response.status_code == 422, response.text
+        return dict(response.json())
+
+    by_header = problem(headers=integrator.headers | {"Accept-Language": "zh-CN"})
+    by_query = problem(params={"lang": "zh"}, headers=integrator.headers)
+    en = problem(headers=integrator.headers | {"Accept-Language": "en"})
+    for zh in (by_header, by_query):
+        assert [(e["field"], e["message"], e["code"]) for e in zh["errors"]] == [
+            ("body.url", chinese, "invalid_url")
+        ]
+        assert zh["detail"] == f"该网址无法使用：{chinese}。"
+    assert [e["message"] for e in en["errors"]] == [english]
+    assert en["detail"] == f"The URL cannot be used: {english}."
 
 
 @pytest.mark.parametrize("host", ["a..example.com", ".example.com", "x" * 64 + ".example.com"])

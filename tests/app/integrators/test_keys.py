@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from limits import parse_many
+from limits.limits import TIME_TYPES
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.integrators.ratelimit import said
+from app.kit.errors import say
 from app.kit.settings import Settings
 from app.main import create_app
 from tests.app.integrators.helpers import Integrator, bearer, register_firm
@@ -178,6 +183,40 @@ class TestRateLimit:
         login(limited, create_user(db, enterprise=create_enterprise(db)))
         for _ in range(5):
             assert limited.get("/api/v1/integrators").status_code == 200
+
+    def test_the_429_says_its_limit_in_the_requests_language(
+        self, limited: TestClient, integrator: Integrator
+    ) -> None:
+        """The Chinese problem said the limit in the `limits` package's English: "此 API 密钥已超出
+        速率限制（3 per 1 minute）" (found by reviewing every problem in Chinese)."""
+        for _ in range(3):
+            assert limited.get("/api/v1/scores", headers=integrator.headers).status_code == 200
+        zh = limited.get(
+            "/api/v1/scores", headers=integrator.headers | {"Accept-Language": "zh-CN"}
+        )
+        by_query = limited.get("/api/v1/scores", params={"lang": "zh"}, headers=integrator.headers)
+        en = limited.get("/api/v1/scores", headers=integrator.headers | {"Accept-Language": "en"})
+        assert zh.status_code == by_query.status_code == en.status_code == 429
+        for chinese in (zh, by_query):
+            seconds = chinese.headers["Retry-After"]
+            assert chinese.json()["detail"] == (
+                f"此 API 密钥已超出速率限制（每分钟 3 次），请在 {seconds} 秒后重试。"
+            )
+        assert en.json()["detail"] == (
+            "Rate limit of 3 per minute for this API key exceeded; "
+            f"retry in {en.headers['Retry-After']} s."
+        )
+
+    @pytest.mark.parametrize("unit", sorted(TIME_TYPES))
+    def test_every_window_is_said_in_either_language(self, unit: str) -> None:
+        one, several = parse_many(f"600/1 {unit};20/10 {unit}s")
+        assert [say("en", said(item)) for item in (one, several)] == [
+            f"600 per {unit}",
+            f"20 per 10 {unit}s",
+        ]
+        chinese = [say("zh", said(item)) for item in (one, several)]
+        assert re.fullmatch(r"每[^A-Za-z]+ 600 次", chinese[0]), chinese
+        assert re.fullmatch(r"每 10 [^A-Za-z]+ 20 次", chinese[1]), chinese
 
     def test_limit_applies_to_firm_registration_too(
         self, limited: TestClient, integrator: Integrator

@@ -4,8 +4,10 @@ request's language, their machine-readable parts the same in every language."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
+import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field, HttpUrl, ValidationError
@@ -23,6 +25,7 @@ from app.kit.errors import (
     status_title,
 )
 from app.kit.guards import InsufficientScope
+from app.kit.i18n import tr
 from app.kit.settings import Settings
 from scoring import Questionnaire
 from tests.factories import create_api_key
@@ -36,6 +39,20 @@ class Profile(BaseModel):
     name: Annotated[str, Field(min_length=2)]
     employees: Annotated[int, Field(ge=0)]
     website: HttpUrl  # url_parsing: a code the service has no message of its own for
+
+
+class Level(StrEnum):
+    low = "low"
+    middle = "middle"
+    high = "high"
+
+
+class Choices(BaseModel):
+    """Fields whose values are listed: pydantic says "Input should be 'a', 'b' or 'c'"."""
+
+    kind: Literal["grant", "voucher", "award"]
+    level: Level
+    scope: Literal["only"]
 
 
 #: The titles and details asserted below are the English ones.
@@ -75,6 +92,10 @@ def _app() -> FastAPI:
     @app.post("/profile")
     def profile(body: Profile) -> None:
         """FastAPI refuses a bad body itself, with pydantic's codes and their context."""
+
+    @app.post("/choices")
+    def choices(body: Choices) -> None:
+        """FastAPI refuses a value that is none of a Literal's or an Enum's."""
 
     @app.get("/unfilled")
     def unfilled() -> None:
@@ -160,6 +181,17 @@ def _pydantics_messages(model: type[BaseModel], body: dict[str, Any]) -> dict[st
 
 def _by_field(problem: dict[str, Any], key: str) -> dict[str, str]:
     return {e["field"]: e[key] for e in problem["errors"]}
+
+
+def english_words(text: str) -> list[str]:
+    """The Latin-script words of a text, leaving out the values it quotes and the fields it
+    names (``'grant'``, ``body.kind``): what a Chinese problem must not hold."""
+    return re.findall(r"[A-Za-z]{2,}", re.sub(r"'[^']*'|\b(body|query|path)\.[\w.]+", "", text))
+
+
+#: pydantic's context values that are English words rather than values (its list of choices
+#: with "or", a parser's reason, a type's name, a plural "s"): no Chinese message names one.
+ENGLISH_CONTEXT = {"expected", "error", "field_type", "class_name", "expected_plural"}
 
 
 def _signing_in_with_a_number(client: TestClient, **request: Any) -> Any:
@@ -293,3 +325,59 @@ class TestLanguage:
         assert _by_field(english, "message") == {field: "'nope' is not an option of this question"}
         assert _by_field(chinese, "code") == _by_field(english, "code") == {field: "unknown_option"}
         assert chinese["detail"] == f"部分答案无效，所有答案均未保存：{question.id}"
+
+    @pytest.mark.parametrize(
+        "chinese", [{"headers": {"Accept-Language": "zh-CN"}}, {"params": {"lang": "zh"}}]
+    )
+    def test_the_values_a_field_accepts_are_listed_without_englishs_or(
+        self, chinese: dict[str, Any]
+    ) -> None:
+        """pydantic lists a Literal's or an Enum's values as "'a', 'b' or 'c'", and the Chinese
+        problem said "取值应为 'grant', 'voucher' or 'award'" (found by reviewing every problem in
+        Chinese). The values stay as they are; the English keeps pydantic's own words."""
+        client = TestClient(_app())
+        body = {"kind": "loan", "level": "top", "scope": "all"}
+        zh = client.post("/choices", json=body, **chinese)
+        assert zh.status_code == 422
+        messages = _by_field(zh.json(), "message")
+        assert messages == {
+            "body.kind": "取值应为以下之一：'grant', 'voucher', 'award'",
+            "body.level": "取值应为以下之一：'low', 'middle', 'high'",
+            "body.scope": "取值应为以下之一：'only'",
+        }
+        assert [english_words(m) for m in messages.values()] == [[], [], []]
+        en = client.post("/choices", json=body, headers={"Accept-Language": "en"}).json()
+        assert _by_field(en, "message") == _pydantics_messages(Choices, body)
+        assert _by_field(en, "message")["body.kind"] == (
+            "Input should be 'grant', 'voucher' or 'award'"
+        )
+        assert _by_field(en, "code") == _by_field(zh.json(), "code")
+
+    def test_no_chinese_pydantic_message_says_an_english_context_value(self) -> None:
+        """A context value that is English words (``expected``: "'a', 'b' or 'c'") left them in
+        the Chinese problem; the Chinese says the values instead (``choices``) or leaves it out
+        (a parser's ``error``)."""
+        named = {
+            code: set(re.findall(r"%\((\w+)\)s", tr("zh", template)))
+            for code, template in PYDANTIC_MESSAGES.items()
+        }
+        assert {
+            code: names & ENGLISH_CONTEXT
+            for code, names in named.items()
+            if names & ENGLISH_CONTEXT
+        } == {}
+
+    def test_the_api_lists_a_query_parameters_values_in_either_language(
+        self, client: TestClient
+    ) -> None:
+        zh = client.get(
+            "/api/v1/subsidies", params={"level": "city"}, headers={"Accept-Language": "zh-CN"}
+        )
+        en = client.get("/api/v1/subsidies", params={"level": "city", "lang": "en"})
+        assert zh.status_code == en.status_code == 422
+        assert _by_field(zh.json(), "message") == {
+            "query.level": "取值应为以下之一：'national', 'municipal', 'district'"
+        }
+        assert _by_field(en.json(), "message") == {
+            "query.level": "Input should be 'national', 'municipal' or 'district'"
+        }
