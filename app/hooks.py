@@ -52,6 +52,10 @@ def _heatmaps_withdraw(session: Session, event: EnterpriseDeleted) -> None:
     heatmap_upkeep.withdraw_enterprise(session, event.enterprise_id, event.verified)
 
 
+def _integrators_announce_deletion(session: Session, event: EnterpriseDeleted) -> None:
+    integrator_events.on_enterprise_deleted(session, event.enterprise_id)
+
+
 def install(target: EventHub = hub) -> EventHub:
     """Wire the subscribers (once; later calls change nothing)."""
     if target.wired:
@@ -62,6 +66,7 @@ def install(target: EventHub = hub) -> EventHub:
     target.subscribe(EnterpriseVerified, _heatmaps_follow_verification)
     target.subscribe(EnterpriseChanged, _heatmaps_follow_profile)
     target.subscribe(EnterpriseDeleted, _heatmaps_withdraw)
+    target.subscribe(EnterpriseDeleted, _integrators_announce_deletion)
     target.subscribe(EnterpriseRevised, _reports_refresh_the_firms)
     target.wired = True
     return target

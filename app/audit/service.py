@@ -113,14 +113,26 @@ def search(
 
 
 def firm_history(
-    session: Session, principal: Principal, enterprise_id: uuid.UUID, action_prefix: str
+    session: Session,
+    principal: Principal,
+    enterprise_id: uuid.UUID,
+    action_prefix: str | None = None,
 ) -> list[AuditEvent]:
-    """The firm's own events of one kind (``"grant."``), oldest first: its consent records, for
-    its own users and admins."""
+    """The firm's own events, all of them or of one kind (``"grant."``: its consent records),
+    oldest first, for its own users and admins (its export)."""
     require_firm_member(session, principal, enterprise_id)
-    rows = AuditRepository(session).page(
-        before_id=None,
-        limit=10_000,
-        where=AuditFilter(action=action_prefix, enterprise_id=enterprise_id),
-    )
-    return list(reversed(rows))
+    repository = AuditRepository(session)
+    where = AuditFilter(action=action_prefix, enterprise_id=enterprise_id)
+    rows: list[AuditEvent] = []
+    before: int | None = None
+    # Page by page, to the end: a firm's trail has a row per saved answer, and the single page
+    # of 10,000 it was read as cut off the oldest.
+    while True:
+        page = repository.page(before_id=before, limit=_HISTORY_PAGE, where=where)
+        rows.extend(page)
+        if len(page) < _HISTORY_PAGE:
+            return list(reversed(rows))
+        before = page[-1].id
+
+
+_HISTORY_PAGE = 2_000

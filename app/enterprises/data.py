@@ -2,7 +2,9 @@
 
 Deletion removes every row of every table that belongs to the firm (the firm leaves the heatmap
 aggregates first) and leaves one audit event as a tombstone: who deleted which firm id, when,
-and how many rows — nothing else.
+and how many rows. Its consent ends with it: every integrator it consented to until then gets
+``grant.revoked`` and a notice, as a revocation sends them, queued in the deletion's transaction
+(``enterprise.deleted``, wired in ``app/hooks.py``); they name the firm by its id alone.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.enterprises import service as enterprise_service
 from app.enterprises.data_repository import EnterpriseDataRepository
+from app.enterprises.repository import EnterpriseRepository
 from app.kit import events
 from app.kit.db import begin_write
 from app.kit.errors import NotFound
@@ -38,15 +41,17 @@ def delete_data(session: Session, principal: Principal, enterprise_id: uuid.UUID
     enterprise_service.get_visible(session, principal, enterprise_id)
     if not may_delete(principal, enterprise_id):
         raise NotFound("Only the firm's owner may delete its data.")
-    # Whether the heatmaps count the firm is read under its lock: a confirmation made at the same
-    # moment (on another app instance) was added to the sums and would have stayed there.
-    data = EnterpriseDataRepository(session)
-    enterprise = data.locked(enterprise_id)
+    # The firm is read under its lock, held until the deletion commits: a confirmation made at
+    # the same moment (on another app instance) has either committed, and whether the heatmaps
+    # count the firm is read after it, or waits for the deletion; without the lock it was added
+    # to the sums and stayed there. A grant, revocation or submit beside it waits too, so the
+    # integrators told below are exactly those the firm consented to.
+    enterprise = EnterpriseRepository(session).locked(enterprise_id)
     if enterprise is None:  # deleted a moment ago
         raise NotFound("No enterprise with this id.")
     events.publish(session, EnterpriseDeleted(enterprise_id, enterprise.verified))
     session.expunge(enterprise)
-    counts = data.delete_everything(enterprise_id)
+    counts = EnterpriseDataRepository(session).delete_everything(enterprise_id)
     audit.record(
         session,
         principal,

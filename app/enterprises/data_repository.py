@@ -12,8 +12,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, delete, select
 from sqlalchemy.orm import Session
 
-from app.kit.db import locked_row
-from app.models import Assessment, Base, Enterprise, IdempotencyRecord, User
+from app.models import Assessment, Base, IdempotencyRecord, User
 
 #: Kept when the firm is deleted: the audit trail outlives it (a tombstone; no foreign key).
 KEPT_TABLES = frozenset({"audit_event"})
@@ -26,12 +25,6 @@ def _tables_with(column: str) -> list[Table]:
 class EnterpriseDataRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def locked(self, enterprise_id: uuid.UUID) -> Enterprise | None:
-        """The firm, locked until the deletion commits and read after the lock
-        (``kit.db.locked_row``): a confirmation at the same moment has either committed or
-        waits for the deletion."""
-        return locked_row(self.session, Enterprise, enterprise_id)
 
     def user_ids(self, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
         return list(

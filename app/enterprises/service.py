@@ -47,6 +47,12 @@ def get(session: Session, enterprise_id: uuid.UUID) -> Enterprise:
     return enterprise
 
 
+def locked(session: Session, enterprise_id: uuid.UUID) -> Enterprise | None:
+    """The firm read under its row lock (``EnterpriseRepository.locked``), for another domain's
+    check-then-change of the firm itself; None once it is gone. No visibility check."""
+    return EnterpriseRepository(session).locked(enterprise_id)
+
+
 def find(session: Session, id_or_credit_code: str) -> Enterprise | None:
     """The enterprise with this id, or this credit code (as people type it), for the CLI."""
     repository = EnterpriseRepository(session)

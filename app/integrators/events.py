@@ -124,7 +124,17 @@ def on_grant_created(session: Session, grant: models.Grant, enterprise: models.E
         ),
     }
     detail = {"enterprise_id": str(enterprise.id), "credit_code": enterprise.credit_code}
-    _tell(session, grant, payload, now, message, detail)
+    _tell(session, grant.client_id, grant.enterprise_id, payload, now, message, detail)
+
+
+def revoked_event(enterprise_id: uuid.UUID, revoked_at: datetime, now: datetime) -> dict[str, Any]:
+    """``grant.revoked``: which firm's consent ended, and when; nothing else (no name, no credit
+    code), whether the firm revoked it or deleted its data."""
+    return {
+        "type": "grant.revoked",
+        "timestamp": now.isoformat(),
+        "data": {"enterprise_id": str(enterprise_id), "revoked_at": revoked_at.isoformat()},
+    }
 
 
 def on_grant_revoked(session: Session, grant: models.Grant) -> None:
@@ -133,39 +143,56 @@ def on_grant_revoked(session: Session, grant: models.Grant) -> None:
     now = utcnow()
     webhooks = WebhookRepository(session)
     webhooks.cancel_pending(grant.client_id, grant.enterprise_id, "cancelled: consent revoked")
-    payload = {
-        "type": "grant.revoked",
-        "timestamp": now.isoformat(),
-        "data": {
-            "enterprise_id": str(grant.enterprise_id),
-            "revoked_at": (grant.revoked_at or now).isoformat(),
-        },
-    }
+    payload = revoked_event(grant.enterprise_id, grant.revoked_at or now, now)
     message = {
         "zh": f"企业 {grant.enterprise_id} 撤销了对您的授权：关于它的接口、评分流和 "
         "Webhook 均已停止。",
         "en": f"Enterprise {grant.enterprise_id} revoked your access: its data, feed "
         "entries and webhooks stopped.",
     }
-    _tell(session, grant, payload, now, message, {"enterprise_id": str(grant.enterprise_id)})
+    detail = {"enterprise_id": str(grant.enterprise_id)}
+    _tell(session, grant.client_id, grant.enterprise_id, payload, now, message, detail)
+
+
+def on_enterprise_deleted(session: Session, enterprise_id: uuid.UUID) -> None:
+    """In the deletion's transaction, before the firm's rows go: every integrator the firm
+    consents to gets what a revocation sends (``grant.revoked`` to its endpoints, a notice),
+    since deleting the firm ends its consent; without it an integrator learnt of it only from
+    404s. The firm's undelivered events need no cancelling: the deletion removes them.
+
+    These rows are about no firm (``enterprise_id`` NULL): they must outlive the firm, and
+    name it only by the id in their payload and text, as the audit tombstone does."""
+    now = utcnow()
+    payload = revoked_event(enterprise_id, now, now)
+    message = {
+        "zh": f"企业 {enterprise_id} 删除了其在本平台的数据，对您的授权随之结束：关于它的"
+        "接口、评分流和 Webhook 均已停止。",
+        "en": f"Enterprise {enterprise_id} deleted its data, which ended your access: its "
+        "data, feed entries and webhooks stopped.",
+    }
+    detail = {"enterprise_id": str(enterprise_id)}
+    for client_id in sorted(GrantRepository(session).active_client_ids(enterprise_id)):
+        _tell(session, client_id, None, payload, now, message, detail)
 
 
 def _tell(
     session: Session,
-    grant: models.Grant,
+    client_id: uuid.UUID,
+    enterprise_id: uuid.UUID | None,
     payload: dict[str, Any],
     now: datetime,
     message: dict[str, str],
     detail: dict[str, Any],
 ) -> None:
     """A grant changed: the integrator's endpoints get ``payload`` and its inbox a notice of the
-    same kind (``grant.created`` is ``grant_created``)."""
-    _enqueue(session, [grant.client_id], grant.enterprise_id, payload, now)
+    same kind (``grant.created`` is ``grant_created``), both about ``enterprise_id`` (None: rows
+    that outlive the firm)."""
+    _enqueue(session, [client_id], enterprise_id, payload, now)
     NoticeRepository(session).add(
         models.IntegratorNotice(
-            client_id=grant.client_id,
+            client_id=client_id,
             kind=str(payload["type"]).replace(".", "_"),
-            enterprise_id=grant.enterprise_id,
+            enterprise_id=enterprise_id,
             message=message,
             detail=detail,
             created_at=now,
@@ -176,7 +203,7 @@ def _tell(
 def _enqueue(
     session: Session,
     client_ids: list[uuid.UUID],
-    enterprise_id: uuid.UUID,
+    enterprise_id: uuid.UUID | None,
     payload: dict[str, Any],
     now: datetime,
 ) -> None:

@@ -20,7 +20,9 @@ event                       published by, when                               sub
                             (either way)
 ``enterprise.changed``      enterprises, after district, industry or size     heatmap upkeep
                             class changed
-``enterprise.deleted``      enterprises, before the firm's rows are deleted   heatmap upkeep
+``enterprise.deleted``      enterprises, before the firm's rows are deleted   heatmap upkeep;
+                                                                             integrators'
+                                                                             grant.revoked
 ``enterprise.revised``      enterprises, after its profile changed            report render jobs
                             (``revision`` went up)
 ==========================  ===============================================  ==================

@@ -23,7 +23,8 @@ router = domain_router(prefix="/enterprises", tags=["privacy"])
     operation_id="enterprises_export",
     response_model=EnterpriseExport,
     summary="The firm's own data: profile, people, assessments with answers and results, "
-    "grants and consent records (format zhizao-enterprise-export/2)",
+    "grants, consent records and what integrators were given; for its owners also requests to "
+    "join, invitations, mails and the audit trail (format zhizao-enterprise-export/3)",
 )
 def export_json(
     enterprise_id: uuid.UUID,

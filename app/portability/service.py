@@ -1,11 +1,18 @@
 """Building a firm's export: everything it may take elsewhere, in words it can read.
 
-The JSON (``EnterpriseExport``, format ``zhizao-enterprise-export/2``, docs/export.md) holds the
-profile, the firm's people and contact persons, every assessment with its answers (stored value
-and words), its baseline KPIs and its result as computed at submission, the grants and the
-consent records. The CSV has one row per answer and per KPI of every assessment, UTF-8 with a
-byte-order mark (so that Excel reads the Chinese). Secrets (password hashes, tokens, keys) are
-never part of it. Each export is audited.
+The JSON (``EnterpriseExport``, format ``zhizao-enterprise-export/3``, docs/export.md) holds the
+profile with its confirmation, the firm's people and contact persons, every assessment with its
+answers (stored value and words), its baseline KPIs and its result as computed at submission,
+the grants and the consent records, and what each integrator was given of it (score-feed entries,
+webhook events). Its owners' (and admins') export adds what only owners see in the app: the
+requests to join the firm, its invitations, the mails about it to its people and its audit trail.
+The CSV has one row per answer and per KPI of every assessment, UTF-8 with a byte-order mark (so
+that Excel reads the Chinese). Each export is audited.
+
+Never part of it: secrets (password hashes, session and link tokens, the links of invitation and
+reset mails, API keys, webhook secrets), another firm's rows, integrators' own data (their
+endpoints' addresses and answers, their feed numbers, their notices) and notes made about the
+firm for review (a flag's reason).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from sqlalchemy.orm import Session
 from app.accounts import service as accounts_service
 from app.assessments import service as assessment_service
 from app.audit import service as audit
+from app.enterprises import data as enterprise_data
 from app.enterprises import service as enterprise_service
 from app.integrators import service as integrator_service
 from app.kit.clock import utcnow
@@ -28,16 +36,23 @@ from app.kit.guards import require_firm_member
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
-from app.models import AuditEvent
+from app.models import AuditEvent, WebhookDelivery
+from app.portability.repository import ExportRepository
 from app.portability.schemas import (
     EXPORT_FORMAT,
     ConsentRecord,
     EnterpriseExport,
     ExportedAnswer,
     ExportedAssessment,
+    ExportedAuditEvent,
+    ExportedClaim,
     ExportedContact,
+    ExportedDelivery,
+    ExportedFeedEntry,
     ExportedGrant,
+    ExportedInvitation,
     ExportedKpi,
+    ExportedMail,
     ExportedMember,
     ExportedProfile,
 )
@@ -58,6 +73,34 @@ CSV_COLUMNS = (
     ("question", N_("Question")),
     ("value", N_("Stored value")),
     ("answer", N_("Answer")),
+)
+
+
+#: What of an audit entry's detail the export shows: the firm's own ids, names and counts of what
+#: was done (question and fact ids, fields changed, the rung reached). Left out: ``reason`` (an
+#: official's or administrator's note flagging the firm for review, free text that may name
+#: anyone), ``result_id`` (a number counting every firm's results), ``user_id`` and ``client_id``
+#: (the export names people and integrators instead), and every key added later until it is
+#: listed here.
+AUDIT_DETAIL_SHOWN = frozenset(
+    {
+        "assessments",
+        "cleared",
+        "contacts",
+        "facts",
+        "fields",
+        "firm_role",
+        "format",
+        "method",
+        "prefilled_answers",
+        "questionnaire",
+        "questions",
+        "role",
+        "rung",
+        "to_named_address",
+        "verification",
+        "version",
+    }
 )
 
 
@@ -157,6 +200,13 @@ def export(
         cursor = page.next_cursor
     grants = integrator_service.list_grants(session, principal, enterprise_id)
     names = {str(g.client.id): g.client.name for g in grants}
+    people = accounts_service.members(session, principal, enterprise_id)
+    emails = {str(user.id): user.email for user in people}
+    # What only the firm's owners see in the app (they decide requests to join, invite, get the
+    # firm's mail): who may delete the whole firm may read all of it; a member may not.
+    owners = enterprise_data.may_delete(principal, enterprise_id)
+    # A member's export needs only the consent records of the trail.
+    trail = audit.firm_history(session, principal, enterprise_id, None if owners else "grant.")
     records = [
         ConsentRecord(
             at=event.at,
@@ -165,9 +215,10 @@ def export(
             method=event.detail.get("method"),
             by=event.actor_type,
         )
-        for event in audit.firm_history(session, principal, enterprise_id, "grant.")
+        for event in trail
         if event.action in ("grant.create", "grant.revoke")
     ]
+    stored = ExportRepository(session)
     body = EnterpriseExport(
         format=EXPORT_FORMAT,
         exported_at=utcnow(),
@@ -185,6 +236,9 @@ def export(
             size_class=enterprise.size_class,
             above_designated_size=enterprise.above_designated_size,
             verified=enterprise.verified,
+            verified_method=enterprise.verified_method,
+            verified_at=enterprise.verified_at,
+            attested_at=enterprise.attested_at,
             facts=dict(enterprise.facts or {}),
             registered_at=enterprise.created_at,
         ),
@@ -195,8 +249,10 @@ def export(
                 firm_role=user.firm_role,
                 joined_at=user.created_at,
                 last_login_at=user.last_login_at,
+                locale=user.locale,
+                active=user.is_active,
             )
-            for user in accounts_service.members(session, principal, enterprise_id)
+            for user in people
         ],
         contacts=[
             ExportedContact(
@@ -217,6 +273,57 @@ def export(
             for g in grants
         ],
         consent_records=records,
+        feed_entries=[
+            ExportedFeedEntry(
+                integrator=name, assessment_id=entry.assessment_id, at=entry.created_at
+            )
+            for entry, name in stored.feed_entries(enterprise_id)
+        ],
+        webhook_deliveries=[_delivery(d, name) for d, name in stored.deliveries(enterprise_id)],
+        access_claims=[
+            ExportedClaim(
+                requested_at=c.created_at,
+                email=c.email,
+                display_name=c.display_name,
+                message=c.message,
+                status=c.status,
+                reason=c.reason,
+                decided_at=c.decided_at,
+            )
+            for c in stored.claims(enterprise_id)
+        ]
+        if owners
+        else None,
+        invitations=[
+            ExportedInvitation(
+                email=i.email,
+                firm_role=i.firm_role,
+                created_at=i.created_at,
+                expires_at=i.expires_at,
+                accepted_at=i.accepted_at,
+                withdrawn_at=i.revoked_at,
+            )
+            for i in stored.invitations(enterprise_id)
+        ]
+        if owners
+        else None,
+        mails=[
+            ExportedMail(
+                to=m.to_address,
+                kind=m.kind,
+                subject=m.subject,
+                # A secret message's body holds a link that grants something (until it is
+                # sent, or used): it never leaves the outbox but to its addressee.
+                body=None if m.secret else m.body,
+                status=m.status,
+                queued_at=m.created_at,
+                sent_at=m.sent_at,
+            )
+            for m in stored.mails(enterprise_id, sorted(emails.values()))
+        ]
+        if owners
+        else None,
+        audit_trail=[_audit_entry(event, emails, names) for event in trail] if owners else None,
     )
     audit.record(
         session,
@@ -228,6 +335,46 @@ def export(
         detail={"format": EXPORT_FORMAT, "assessments": len(ids)},
     )
     return body
+
+
+def _delivery(delivery: WebhookDelivery, integrator: str) -> ExportedDelivery:
+    """What the firm may know of an event sent about it: to whom, what, when and whether it
+    arrived; not the integrator's endpoint, its answers, or the payload (the firm has its results;
+    the payload's ``seq`` numbers the integrator's whole feed, other firms' results included)."""
+    data = delivery.payload.get("data") or {}
+    sent_about = (
+        data.get("assessment_id") if delivery.event_type == "assessment.submitted" else None
+    )
+    return ExportedDelivery(
+        integrator=integrator,
+        event=delivery.event_type,
+        assessment_id=uuid.UUID(sent_about) if sent_about else None,
+        queued_at=delivery.created_at,
+        status=delivery.status,
+        delivered_at=delivery.delivered_at,
+    )
+
+
+def _audit_entry(
+    event: AuditEvent, emails: dict[str, str], integrators: dict[str, str]
+) -> ExportedAuditEvent:
+    """An entry as the firm reads it: the acting person by e-mail when it is one of its people
+    (nobody else's id: an administrator's, an official's, another firm's user's), and only the
+    detail ``AUDIT_DETAIL_SHOWN`` lists, with the integrator of a grant by name."""
+    detail = {k: v for k, v in event.detail.items() if k in AUDIT_DETAIL_SHOWN}
+    if event.action.startswith("grant."):
+        client = _consent_client(event)
+        detail["integrator"] = integrators.get(client, client)
+    member = emails.get(event.actor_id or "") if event.actor_type == "user" else None
+    return ExportedAuditEvent(
+        at=event.at,
+        action=event.action,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        by=event.actor_type,
+        member=member,
+        detail=detail,
+    )
 
 
 def _consent_client(event: AuditEvent) -> str:

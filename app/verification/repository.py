@@ -6,18 +6,12 @@ from datetime import datetime
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.kit.db import locked_row
 from app.models import Enterprise
 
 
 class VerificationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def locked(self, enterprise_id: uuid.UUID) -> Enterprise | None:
-        """The firm, locked until the transaction ends and read after the lock
-        (``kit.db.locked_row``): one change of its confirmation at a time."""
-        return locked_row(self.session, Enterprise, enterprise_id)
 
     def page(
         self,

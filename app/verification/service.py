@@ -81,7 +81,9 @@ def set_verified(
     the district official, on two app instances) both read it unconfirmed and both added its
     history, counting the firm twice."""
     begin_write(session)
-    enterprise = VerificationRepository(session).locked(enterprise_id)
+    # Locked until the transaction ends and read after the lock: one change of the firm's
+    # confirmation at a time (the second finds it confirmed).
+    enterprise = enterprise_service.locked(session, enterprise_id)
     if enterprise is None or not may_verify(principal, enterprise):
         raise NotFound("No enterprise with this id.")
     was = enterprise.verified

@@ -25,8 +25,12 @@ def test_every_event_has_its_subscribers() -> None:
         "_integrators_announce_submission",
         "_reports_render_ahead",
     ]
-    for event_type in (EnterpriseVerified, EnterpriseChanged, EnterpriseDeleted):
+    for event_type in (EnterpriseVerified, EnterpriseChanged):
         assert len(hub.subscribers(event_type)) == 1, event_type.name
+    assert [s.__name__ for s in hub.subscribers(EnterpriseDeleted)] == [
+        "_heatmaps_withdraw",
+        "_integrators_announce_deletion",
+    ]
     assert [s.__name__ for s in hub.subscribers(EnterpriseRevised)] == [
         "_reports_refresh_the_firms"
     ]

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.enterprises.repository import EnterpriseRepository
 from app.enterprises.schemas import ProfileUpdate
 from app.enterprises.service import scoring_profile, update_profile
 from app.heatmaps.verify import verify
@@ -31,7 +32,6 @@ from app.models import (
     Result,
     User,
 )
-from app.verification.repository import VerificationRepository
 from tests.answers import complete_answers
 from tests.answers import questionnaire as served_questionnaire
 from tests.app.heatmaps.helpers import submit as store_submission
@@ -294,7 +294,9 @@ def test_a_move_and_a_confirmation_at_once_leave_no_confirmed_firm_in_unconfirme
         login(official, create_user(db, role="official", district_code="310117"))
         csrf = profile_form_token(owner)
         barrier = meet_after(monkeypatch, _AccessRepository, "enterprise", 2)
-        meet_after(monkeypatch, VerificationRepository, "locked", 2, barrier)
+        # The confirmation's read of the firm (the move's locked read is wrapped too: while the
+        # lock keeps the other request out, its wait times out and it goes on).
+        meet_after(monkeypatch, EnterpriseRepository, "locked", 2, barrier)
         moved, _confirmed = at_once(
             [
                 lambda: post_profile(

@@ -27,6 +27,7 @@ from app.models import (
     Contact,
     Enterprise,
     HeatmapCell,
+    IntegratorNotice,
     MailMessage,
     ReportJob,
     ReportPdf,
@@ -147,11 +148,16 @@ class TestDeletion:
         assert response.json()["rows_deleted"]["contact"] == 2
         db.rollback()
         found = references(db, firm_id, code)
-        # Only the audit trail still names the firm (by id, never by credit code or name) ...
-        assert set(found) == {"audit_event"}, found
+        # Only the audit trail and the integrator's notice that the firm's consent ended still
+        # name the firm (by id, never by credit code or name) ...
+        assert set(found) == {"audit_event", "integrator_notice"}, found
         events = list(db.scalars(select(AuditEvent).where(AuditEvent.enterprise_id == firm_id)))
         texts = [json.dumps(e.detail, ensure_ascii=False) for e in events]
+        to_integrator = IntegratorNotice.client_id == api_client.id  # type: ignore[attr-defined]
+        notices = list(db.scalars(select(IntegratorNotice).where(to_integrator)))
+        texts += [json.dumps([n.message, n.detail], ensure_ascii=False) for n in notices]
         assert not any(code in t or name in t for t in texts)
+        assert [(n.kind, n.enterprise_id) for n in notices] == [("grant_revoked", None)]
         # ... with exactly one tombstone of the deletion.
         tombstones = [e for e in events if e.action == "enterprise.delete"]
         assert len(tombstones) == 1

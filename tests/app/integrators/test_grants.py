@@ -179,8 +179,10 @@ def test_webhooks_cli_lists_approves_and_disables(
 def test_deleting_the_firm_deletes_the_integrators_notices_about_it(
     client: TestClient, db: Session, integrator: Integrator
 ) -> None:
+    """The notices naming the firm (its name, its credit code) go with it; what is left is the
+    deletion's own ``grant_revoked``, which names the firm by its id alone."""
     enterprise, owner = _firm_with_a_result(client, db)
-    enterprise_id = enterprise.id
+    enterprise_id, code, name = enterprise.id, enterprise.credit_code, enterprise.name
     _grant(owner, enterprise, integrator)
     assert client.get("/api/v1/notices", headers=integrator.headers).json()["items"]
     response = owner.request(
@@ -189,7 +191,11 @@ def test_deleting_the_firm_deletes_the_integrators_notices_about_it(
         json={"confirm_credit_code": enterprise.credit_code},
     )
     assert response.status_code == 200, response.text
-    assert client.get("/api/v1/notices", headers=integrator.headers).json()["items"] == []
+    notices = client.get("/api/v1/notices", headers=integrator.headers).json()["items"]
+    assert [(n["kind"], n["detail"]) for n in notices] == [
+        ("grant_revoked", {"enterprise_id": str(enterprise_id)})
+    ]
+    assert code not in notices[0]["message"] and name not in notices[0]["message"]
     db.rollback()
     db.expire_all()
     assert EnterpriseRepository(db).get(enterprise_id) is None

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from app.enterprises import data as enterprise_data
 from app.enterprises.repository import EnterpriseRepository
 from app.integrators.repository import WebhookRepository
 from app.integrators.worker import UnsafeDestination, WebhookWorker, backoff, checked_addresses
 from app.kit import clock
 from app.kit.clock import utcnow
 from app.kit.db import Database
+from app.kit.principal import Principal
 from app.kit.settings import Settings
 from app.main import create_app
 from app.models import IntegratorNotice, WebhookDelivery
@@ -37,7 +39,7 @@ from tests.app.integrators.helpers import (
     submitted,
     wait_for,
 )
-from tests.factories import create_user, login
+from tests.factories import create_api_key, create_user, login
 
 
 def register_endpoint(
@@ -578,6 +580,91 @@ class TestRevocation:
 
         # a submission after the revoke (by the firm) is queued for nobody
         assert worker.run_once() == 0
+
+    def test_deleting_the_firm_sends_grant_revoked_to_every_integrator_it_consented_to(
+        self,
+        client: TestClient,
+        db: Session,
+        settings: Settings,
+        integrator: Integrator,
+        other_integrator: Integrator,
+        receiver: Receiver,
+        worker: WebhookWorker,
+    ) -> None:
+        """Deleting its data ends the firm's consent: each integrator it consented to gets what
+        a revocation sends (``grant.revoked``, naming the firm by id only, and a notice), queued
+        with the deletion. They got nothing, and learnt of it only from 404s. An integrator
+        whose grant had already ended was told then, and is not told again."""
+        endpoint = register_endpoint(client, integrator, receiver.url)
+        approve(client, db, endpoint["id"])
+        firm = register_firm(client, integrator.headers)  # consent given at registration
+        submitted(client, integrator.headers, firm["id"])  # queued: it goes with the firm
+        owner = firm_user(client, db, firm["id"])
+        grants = f"/api/v1/enterprises/{firm['id']}/grants"
+        granted = owner.post(grants, json={"client_id": str(other_integrator.client_id)})
+        assert granted.status_code == 201, granted.text
+        ended_key, ended_client = create_api_key(db, settings)
+        ended = Integrator(ended_key, ended_client.id)  # type: ignore[attr-defined]
+        assert owner.post(grants, json={"client_id": str(ended.client_id)}).status_code == 201
+        revoke(owner, firm["id"], ended)
+        enterprise = EnterpriseRepository(db).get(uuid.UUID(firm["id"]))
+        assert enterprise is not None
+        code, name = enterprise.credit_code, enterprise.name
+
+        deleted = owner.request(
+            "DELETE", f"/api/v1/enterprises/{firm['id']}", json={"confirm_credit_code": code}
+        )
+
+        assert deleted.status_code == 200, deleted.text
+        [queued] = deliveries(db)
+        assert (queued.event_type, queued.status) == ("grant.revoked", "pending")
+        assert (queued.client_id, queued.enterprise_id) == (integrator.client_id, None)
+        assert worker.run_once() == 1
+        [got] = receiver.received
+        payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
+        assert payload["type"] == "grant.revoked"
+        assert payload["data"] == {
+            "enterprise_id": firm["id"],
+            "revoked_at": payload["data"]["revoked_at"],
+        }
+        assert code not in got.body.decode() and name not in got.body.decode()
+        assert [
+            (d["event_type"], d["status"]) for d in delivery_log(client, integrator, endpoint["id"])
+        ] == [("grant.revoked", "delivered")]
+
+        def notices(of: Integrator) -> list[tuple[str, dict[str, Any]]]:
+            listed = client.get("/api/v1/notices?lang=en", headers=of.headers)
+            assert listed.status_code == 200, listed.text
+            return [(n["kind"], n["detail"]) for n in listed.json()["items"]]
+
+        told = [("grant_revoked", {"enterprise_id": firm["id"]})]
+        assert notices(integrator) == told
+        assert notices(other_integrator) == told
+        assert notices(ended) == []  # its revocation's notice went with the firm's rows
+
+    def test_a_deletion_that_rolls_back_tells_no_integrator(
+        self, client: TestClient, db: Session, integrator: Integrator, receiver: Receiver
+    ) -> None:
+        """The revocation is queued in the deletion's transaction: a deletion that fails
+        queues nothing."""
+        endpoint = register_endpoint(client, integrator, receiver.url)
+        approve(client, db, endpoint["id"])
+        firm = register_firm(client, integrator.headers)
+        enterprise = EnterpriseRepository(db).get(uuid.UUID(firm["id"]))
+        assert enterprise is not None
+        owner = create_user(db, enterprise=enterprise)
+        principal = Principal(
+            kind="user",
+            id=owner.id,
+            role="enterprise",
+            enterprise_id=enterprise.id,
+            firm_role="owner",
+        )
+        enterprise_data.delete_data(db, principal, enterprise.id)
+        assert {d.event_type for d in db.scalars(select(WebhookDelivery))} == {"grant.revoked"}
+        db.rollback()
+        assert deliveries(db) == []
+        assert EnterpriseRepository(db).get(enterprise.id) is not None
 
     def test_revoked_between_claim_and_send_nothing_more_is_sent(
         self,

@@ -1,21 +1,27 @@
 """A firm's export: the documented JSON of its own data (profile, people, contacts, assessments
-with answers and results, grants, consent records) and a CSV that a spreadsheet opens in
-Chinese; for the firm's users and admins only, never a secret."""
+with answers and results, grants, consent records, what integrators were given; for its owners
+also requests to join, invitations, mails and the audit trail) and a CSV that a spreadsheet opens
+in Chinese; for the firm's users and admins only, never a secret, nothing of another firm."""
 
 from __future__ import annotations
 
 import csv
 import io
 import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.kit.settings import Settings
-from app.models import AuditEvent, Enterprise
+from app.models import AuditEvent, Enterprise, WebhookEndpoint
 from app.portability.schemas import EXPORT_FORMAT, EnterpriseExport
 from tests.answers import questionnaire, submit_assessment
+from tests.app.accounts.test_claims import file_claim
+from tests.app.accounts.test_members import invite
+from tests.app.accounts.test_passwords import ask_reset
 from tests.app.integrators.helpers import CONSENT
 from tests.factories import (
     create_api_key,
@@ -24,6 +30,7 @@ from tests.factories import (
     enterprise_payload,
     login,
 )
+from tests.mailbox import outbox_link
 from tests.pages import HTML, sign_in
 
 KPIS = {"inventory_days": 45, "oee": 62.5}
@@ -177,3 +184,239 @@ def test_settings_page_downloads_both(client: TestClient, db: Session) -> None:
     assert json_download.json()["enterprise"]["credit_code"] == enterprise.credit_code
     csv_download = client.get("/settings/export.csv", headers=HTML)
     assert csv_download.content.startswith("\ufeff".encode())
+
+
+# --- what else is held about the firm (format /3) -------------------------------------------------
+
+HOOK_URL = "https://hooks.integrator.example/zhizao/private-path"
+
+
+def _active_endpoint(db: Session, client_id: object) -> None:
+    """An approved endpoint of the integrator (arranged in the database: the export test's
+    settings refuse loopback receivers, and nothing is sent here)."""
+    db.add(
+        WebhookEndpoint(
+            client_id=client_id,
+            url=HOOK_URL,
+            events=["assessment.submitted", "grant.created", "grant.revoked"],
+            secret_ciphertext="sealed-secret-not-exported",
+            secret_key_id="k1",
+            status="active",
+        )
+    )
+    db.commit()
+
+
+def _export(client: TestClient, enterprise_id: object) -> tuple[EnterpriseExport, str]:
+    response = client.get(f"/api/v1/enterprises/{enterprise_id}/export?lang=en")
+    assert response.status_code == 200, response.text
+    return EnterpriseExport.model_validate(response.json()), response.text
+
+
+def test_every_member_sees_what_each_integrator_was_given(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The firm's result went into the integrator's feed and out to its webhook: the firm is
+    told who got which assessment's result and when, not the integrator's endpoint, its feed
+    numbers (they count other firms' results) or the payload."""
+    enterprise = create_enterprise(db)
+    owner = create_user(db, enterprise=enterprise)
+    member = create_user(db, enterprise=enterprise, firm_role="member")
+    _, integrator = create_api_key(db, settings)
+    _active_endpoint(db, integrator.id)  # type: ignore[attr-defined]
+    login(client, owner)
+    grants = f"/api/v1/enterprises/{enterprise.id}/grants"
+    assert client.post(grants, json={"client_id": str(integrator.id)}).status_code == 201  # type: ignore[attr-defined]
+    submitted = submit_assessment(client, enterprise, questionnaire())
+    login(client, member)
+
+    body, text = _export(client, enterprise.id)
+
+    assessment_id = uuid.UUID(submitted["assessment_id"])
+    assert [(e.integrator, e.assessment_id) for e in body.feed_entries] == [
+        ("Integrator Ltd", assessment_id)
+    ]
+    assert [
+        (d.integrator, d.event, d.assessment_id, d.status) for d in body.webhook_deliveries
+    ] == [
+        ("Integrator Ltd", "grant.created", None, "pending"),
+        ("Integrator Ltd", "assessment.submitted", assessment_id, "pending"),
+    ]
+    for hidden in (HOOK_URL, "sealed-secret-not-exported", '"seq"', '"payload"', "msg_"):
+        assert hidden not in text
+
+
+def test_the_owners_export_holds_requests_invitations_mails_and_the_trail(
+    client: TestClient, other: TestClient, db: Session
+) -> None:
+    """What only owners see in the app: requests to join (and the mails telling them), the
+    invitations, the mails to the firm's people, and the audit trail of the firm. Never a
+    link that grants something, a mail to anyone outside the firm, or an official's note."""
+    enterprise = create_enterprise(db, district_code="310115")
+    owner = create_user(db, enterprise=enterprise, email="owner@example.com")
+    official = create_user(
+        db, role="official", district_code="310115", email="official@example.com"
+    )
+    create_user(db, role="admin", email="admin@example.com")
+    # Someone asks to join: the owner and the district's official are mailed, the person too.
+    assert file_claim(other, enterprise.credit_code, "liu@example.com").status_code == 200
+    # The owner invites a colleague, and asks for a reset link for itself.
+    sign_in(client, owner)
+    assert invite(client, "new@example.com").status_code == 200
+    other.cookies.clear()
+    ask_reset(other, "owner@example.com")
+    reset_link = outbox_link(db, "owner@example.com", "/password/reset/")
+    invitation_link = outbox_link(db, "new@example.com", "/invitations/")
+    # The official flags the firm with a note for the administrators.
+    login(other, official)
+    note = "疑似与另一家企业重复登记"
+    flagged = other.put(
+        f"/api/v1/verification/enterprises/{enterprise.id}/flag",
+        json={"flagged": True, "reason": note},
+    )
+    assert flagged.status_code == 200, flagged.text
+    login(client, owner)
+
+    body, text = _export(client, enterprise.id)
+
+    assert body.access_claims is not None
+    assert [(c.email, c.display_name, c.status) for c in body.access_claims] == [
+        ("liu@example.com", "刘会计", "pending")
+    ]
+    assert body.invitations is not None
+    assert [(i.email, i.firm_role, i.accepted_at) for i in body.invitations] == [
+        ("new@example.com", "member", None)
+    ]
+    assert body.mails is not None
+    mails = {(m.to, m.kind): m for m in body.mails}
+    assert set(mails) == {
+        ("owner@example.com", "claim_received"),
+        ("owner@example.com", "password_reset"),
+    }
+    assert "liu@example.com" in (mails["owner@example.com", "claim_received"].body or "")
+    assert mails["owner@example.com", "password_reset"].body is None
+    assert body.audit_trail is not None
+    trail = [(e.action, e.by, e.member) for e in body.audit_trail]
+    assert ("session.login", "user", "owner@example.com") in trail
+    assert ("claim.create", "anonymous", None) in trail
+    assert ("invitation.create", "user", "owner@example.com") in trail
+    assert ("enterprise.flag", "user", None) in trail  # the official: no one's id
+    flag = next(e for e in body.audit_trail if e.action == "enterprise.flag")
+    assert flag.detail == {}
+    assert [e.at for e in body.audit_trail] == sorted(e.at for e in body.audit_trail)
+    for hidden in (
+        reset_link,
+        invitation_link,
+        urlsplit(reset_link).path,
+        note,
+        "official@example.com",
+        "admin@example.com",
+        str(official.id),
+        "token_hash",
+        "password_hash",
+    ):
+        assert hidden not in text, hidden
+
+
+def test_a_members_export_leaves_out_what_only_owners_see(
+    client: TestClient, other: TestClient, db: Session
+) -> None:
+    enterprise = create_enterprise(db)
+    create_user(db, enterprise=enterprise, email="owner@example.com")
+    member = create_user(db, enterprise=enterprise, email="member@example.com", firm_role="member")
+    assert file_claim(other, enterprise.credit_code, "liu@example.com").status_code == 200
+    login(client, member)
+
+    body, text = _export(client, enterprise.id)
+
+    assert body.access_claims is None and body.invitations is None
+    assert body.mails is None and body.audit_trail is None
+    assert "liu@example.com" not in text
+    assert {m.email for m in body.members} == {"owner@example.com", "member@example.com"}
+
+
+def test_the_confirmation_and_each_persons_language_and_state(
+    client: TestClient, db: Session
+) -> None:
+    enterprise = create_enterprise(db)
+    owner = create_user(db, enterprise=enterprise)
+    login(client, create_user(db, role="admin"))
+    confirmed = client.put(
+        f"/api/v1/verification/enterprises/{enterprise.id}", json={"verified": True}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    login(client, owner)
+
+    body, _ = _export(client, enterprise.id)
+
+    assert body.enterprise.verified and body.enterprise.verified_method == "admin"
+    assert body.enterprise.verified_at is not None and body.enterprise.attested_at is None
+    assert [(m.locale, m.active) for m in body.members] == [("zh-CN", True)]
+
+
+def test_nothing_of_another_firm(
+    client: TestClient, other: TestClient, db: Session, settings: Settings
+) -> None:
+    """Two firms with the same integrator, each with requests, mails, results and a trail:
+    neither's export (by its owner, or by an admin) holds anything of the other."""
+    _, integrator = create_api_key(db, settings)
+    _active_endpoint(db, integrator.id)  # type: ignore[attr-defined]
+    firms = []
+    for n in range(2):
+        firm = create_enterprise(db, name=f"上海隔离测试{n}号机械有限公司")
+        owner = create_user(db, enterprise=firm, email=f"owner{n}@example.com")
+        assert file_claim(other, firm.credit_code, f"claimant{n}@example.com").status_code == 200
+        login(client, owner)
+        grants = f"/api/v1/enterprises/{firm.id}/grants"
+        assert client.post(grants, json={"client_id": str(integrator.id)}).status_code == 201  # type: ignore[attr-defined]
+        result = submit_assessment(client, firm, questionnaire())
+        firms.append((firm, owner, result["assessment_id"]))
+    (first, first_owner, _), (second, _, second_assessment) = firms
+    traces = (
+        str(second.id),
+        second.credit_code,
+        second.name,
+        "owner1@example.com",
+        "claimant1@example.com",
+        second_assessment,
+    )
+    admin = create_user(db, role="admin")
+    for reader in (first_owner, admin):
+        login(client, reader)
+        body, text = _export(client, first.id)
+        assert body.audit_trail and body.mails and body.access_claims
+        assert body.feed_entries and body.webhook_deliveries
+        for trace in traces:
+            assert trace not in text, (reader.email, trace)
+
+
+def test_a_long_trail_is_exported_whole(client: TestClient, db: Session) -> None:
+    """A row per saved answer makes a long trail; read as one page of 10,000 it lost its
+    oldest entries."""
+    enterprise = create_enterprise(db)
+    owner = create_user(db, enterprise=enterprise)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        {
+            "at": start + timedelta(seconds=i),
+            "actor_type": "user",
+            "actor_id": str(owner.id),
+            "action": "assessment.answer",
+            "target_type": "assessment",
+            "target_id": str(uuid.uuid4()),
+            "enterprise_id": enterprise.id,
+            "request_id": None,
+            "detail": {"questions": ["q1"], "version": i},
+        }
+        for i in range(10_050)
+    ]
+    db.execute(insert(AuditEvent), rows)
+    db.commit()
+    login(client, owner)
+
+    body, _ = _export(client, enterprise.id)
+
+    assert body.audit_trail is not None
+    answers = [e for e in body.audit_trail if e.action == "assessment.answer"]
+    assert len(answers) == 10_050
+    assert answers[0].at == start and answers[0].detail == {"questions": ["q1"], "version": 0}
