@@ -55,13 +55,17 @@ def _account_page(
     lang: Lang,
     *,
     profile_errors: dict[str, str] | None = None,
+    profile_values: dict[str, str] | None = None,
     password_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """``profile_values``: what was typed into the details form when it was refused (shown
+    again instead of the stored details)."""
     user = service.get_user(session, principal)
     context = base_context(request, principal, lang) | {
         "user": user,
         "profile_errors": profile_errors or {},
+        "profile_values": profile_values or {},
         "password_errors": password_errors or {},
         "min_password": MIN_PASSWORD_LENGTH,
     }
@@ -80,10 +84,11 @@ def update_profile(
     request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang, form: FormDep
 ) -> Response:
     check_same_origin(request)
+    typed = {"display_name": form_str(form, "display_name"), "locale": form_str(form, "locale")}
     try:
         data = ProfileUpdate(
-            display_name=form_str(form, "display_name"),
-            locale="en" if form_str(form, "locale") == "en" else "zh-CN",
+            display_name=typed["display_name"],
+            locale="en" if typed["locale"] == "en" else "zh-CN",
         )
     except ValidationError as exc:
         return _account_page(
@@ -92,6 +97,7 @@ def update_profile(
             principal,
             lang,
             profile_errors=form_errors(lang, exc),
+            profile_values=typed,
             status_code=422,
         )
     service.update_profile(session, principal, data)

@@ -135,8 +135,10 @@ def _login_page(
     email: str = "",
     next_url: str = "",
     error: str | None = None,
+    errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """``error``: why signing in failed; ``errors``: a field left blank, by field."""
     return anonymous_page(
         request,
         principal,
@@ -146,6 +148,7 @@ def _login_page(
         email=email,
         next_url=next_url,
         error=error,
+        errors=errors or {},
     )
 
 
@@ -167,6 +170,23 @@ def login(post: AnonymousPost) -> Response:
     email = form_str(post.form, "email")
     password = post.form.get("password")
     next_url = safe_next(form_str(post.form, "next"), "")
+    # A blank field is named as such; it is no attempt at an account (nothing to throttle),
+    # and "wrong e-mail address or password" did not say what to do.
+    blank = {
+        name: tr(post.lang, "Required.")
+        for name, value in (("email", email), ("password", password))
+        if not isinstance(value, str) or not value
+    }
+    if blank:
+        return _login_page(
+            post.request,
+            post.principal,
+            post.lang,
+            email=email,
+            next_url=next_url,
+            errors=blank,
+            status_code=422,
+        )
     try:
         outcome = service.login(
             post.session,

@@ -27,6 +27,8 @@ MIN_PASSWORD_LENGTH = 15
 #: guesses by its estimate), which its dictionaries of common and breached passwords, keyboard
 #: walks, repeats and sequences bring far below.
 MIN_PASSWORD_SCORE = 3
+#: How much of a password zxcvbn judges: a longer one is as strong as its first 100 characters.
+ZXCVBN_CHARACTERS = 100
 #: Words of this service a password must not lean on (NIST's "context-specific words").
 SERVICE_WORDS = ("zhizao", "智造", "smart manufacturing", "shanghai")
 
@@ -39,8 +41,13 @@ def checked_password(value: str) -> str:
     must estimate at least MIN_PASSWORD_SCORE. No composition rules (no "one digit, one
     capital"): length and the blocklist are what make a password hard to guess.
     """
-    # zxcvbn's cost grows with length; the first 100 characters decide.
-    if zxcvbn(value[:100], user_inputs=list(SERVICE_WORDS))["score"] < MIN_PASSWORD_SCORE:
+    # zxcvbn raises ValueError past its max_length (72 unless told): every passphrase of 73 to
+    # 200 characters was refused, the form saying "enter a number".
+    judged = value[:ZXCVBN_CHARACTERS]
+    if (
+        zxcvbn(judged, user_inputs=list(SERVICE_WORDS), max_length=ZXCVBN_CHARACTERS)["score"]
+        < MIN_PASSWORD_SCORE
+    ):
         raise PydanticCustomError(
             "password_too_common",
             N_(

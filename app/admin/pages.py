@@ -41,6 +41,7 @@ from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
 from app.kit.web.filters import DATE_HINT, ID_HINT, Filters, read_filters
 from app.kit.web.flash import flash_message, flash_redirect
+from app.kit.web.forms import form_errors
 from app.kit.web.templating import render
 from app.mail import service as mail_service
 from app.mail.worker import SENT_SECRET_BODY
@@ -213,9 +214,13 @@ def _clients_page(
     *,
     issued: str | None = None,
     error: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
     sent_before: bool = False,
     status_code: int = 200,
 ) -> Response:
+    """``values`` and ``errors``: a refused new-client form, shown again as it was sent with
+    each field's error."""
     return console.show(
         "clients.html",
         clients=integrator_service.list_clients(
@@ -224,6 +229,8 @@ def _clients_page(
         scopes=SCOPES,
         issued=issued,
         error=error,
+        values=values or {},
+        errors=errors or {},
         sent_before=sent_before,
         # One key per page shown: its forms that make a key (a new client, a rotation) are
         # done once with it (``_sent_before``).
@@ -267,18 +274,14 @@ def clients(console: AdminPage) -> Response:
 def create_client(console: AdminPage, form: FormDep) -> Response:
     """Shows the new key on the answer page itself, once (never in a redirect or a cookie)."""
     check_same_origin(console.request)
-    refused = tr(
-        console.lang,
-        "Give a name of 2 to 200 characters, at least one scope and a contact e-mail of at "
-        "most 254 characters.",
-    )
+    values: dict[str, Any] = {
+        "name": form_str(form, "name"),
+        "contact_email": form_str(form, "contact_email"),
+        "scopes": [s for s in form.getlist("scopes") if isinstance(s, str)],
+    }
     once = _once_key(console, form)
     try:  # the API's rules: a name too long was cut to 200 characters without a word
-        body = ApiClientCreate(
-            name=form_str(form, "name"),
-            contact_email=form_str(form, "contact_email"),
-            scopes=[s for s in form.getlist("scopes") if isinstance(s, str)],
-        )
+        body = ApiClientCreate(**values)
         if _sent_before(console, once):  # a reload of the page that showed its key
             return _clients_page(console, sent_before=True)
         issued = integrator_service.create_api_client(
@@ -289,9 +292,12 @@ def create_client(console: AdminPage, form: FormDep) -> Response:
             scopes=list(body.scopes),
             contact_email=body.contact_email,
         )
-    except (ValidationError, InvalidInput):
+    except (ValidationError, InvalidInput) as exc:
         console.session.rollback()
-        return _clients_page(console, error=refused, status_code=422)
+        errors = form_errors(console.lang, exc) if isinstance(exc, ValidationError) else {}
+        if "scopes" in errors or isinstance(exc, InvalidInput):
+            errors["scopes"] = tr(console.lang, "Choose at least one of the scopes shown.")
+        return _clients_page(console, values=values, errors=errors, status_code=422)
     _done_once(console, once, {"client_id": str(issued.client.id), "key_id": issued.key.key_id})
     console.session.flush()
     return _clients_page(console, issued=issued.plaintext)

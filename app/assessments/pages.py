@@ -500,6 +500,11 @@ def _save_stage(
     shown_ids = set(form_str(form, "shown").split())
     shown = [q for q in stage.questions if q.id in shown_ids]
     submitted, problems = parse_stage_form(form, shown)
+    # A figure that cannot be read is shown again as typed, beside its error (it was replaced
+    # by the stored answer, or a blank: what the user had to correct was gone).
+    typed = submitted | {
+        qid: form_str(form, qid) for qid, code in problems.items() if code == "not_a_number"
+    }
     action = form_str(form, "action") or "save"
 
     @functools.cache
@@ -537,7 +542,7 @@ def _save_stage(
         template="pages/stage.html",
         fragment="partials/stage_form.html",
         context=lambda view, **extra: _stage_context(page, questionnaire, view, stage, **extra),
-        typed=submitted,
+        typed=typed,
         problems=problems,
         message=lambda qid, code: issue_message(page.lang, code, questionnaire.find_question(qid)),
         changes=changes,

@@ -8,7 +8,6 @@ attributes, so the page needs no inline style under the service's CSP.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +20,7 @@ from app.heatmaps.disclosure import count_band
 from app.heatmaps.schemas import CellRead, HeatmapRead
 from app.heatmaps.service import SHANGHAI
 from app.kit.db import SessionDep
+from app.kit.errors import InvalidInput
 from app.kit.i18n import NC_, Lang, translated, trc
 from app.kit.reference import DISTRICTS
 from app.kit.routing import domain_router
@@ -30,6 +30,9 @@ from app.kit.web.templating import render
 from app.questionnaires.service import CatalogDep
 
 router = domain_router(include_in_schema=False)
+
+#: The table the page opens with.
+DEFAULT_CUT = "district-stage"
 
 #: Sequential colour scale (light yellow → dark blue), 10 steps; grey for suppressed.
 PALETTE = (
@@ -89,6 +92,16 @@ TEXT: dict[str, Any] = {
         "day; come back after the next publication.",
     ),
     "city_total": NC_("heatmap", "City-wide total"),
+}
+
+#: Each filter's label in ``TEXT``, by the query field it sets.
+FILTER_LABELS = {
+    "cut": "cut",
+    "metric": "metric",
+    "rung": "rung",
+    "quarter": "quarter",
+    "questionnaire_id": "questionnaire",
+    "district": "district",
 }
 
 _BAND_ORDER = ("0", "5–9", "10–19", "20–49", "50–99", "100–199", "200–499", "500–999")
@@ -186,27 +199,32 @@ def heatmap_page(
     catalog: CatalogDep,
     lang: PageLang,
 ) -> HTMLResponse:
-    params = request.query_params
-    query = service.HeatmapQuery(
-        cut=params.get("cut") or "district-stage",
-        metric=params.get("metric") or None,
-        rung=params.get("rung") or None,
-        quarter=params.get("quarter") or None,
-        questionnaire_id=params.get("questionnaire_id") or None,
-        district=params.get("district") or None,
-    )
-    if query.metric and query.cut in CUTS and query.metric not in CUTS[query.cut].metrics:
-        query = dataclasses.replace(query, metric=None)
+    # The filters as the address gives them (blank: the default).
+    asked = {name: request.query_params.get(name) or None for name in FILTER_LABELS}
+    cut, metric = asked["cut"] or DEFAULT_CUT, asked["metric"]
+    if metric and cut in CUTS and metric not in CUTS[cut].metrics:
+        asked["metric"] = None
     settings = settings_of(request)
-    view = service.heatmap(
-        session,
-        principal,
-        catalog,
-        settings,
-        query,
-        lang,
-        channel="page",
-    )
+    # A filter the address sets to something the form never offers (edited, or an old link) is
+    # said by its label above the table shown with that filter's default (a 422), not answered
+    # with an error page naming "query.cut".
+    refused: list[str] = []
+    while True:
+        query = service.HeatmapQuery(
+            cut=asked["cut"] or DEFAULT_CUT,
+            **{name: value for name, value in asked.items() if name != "cut"},
+        )
+        try:
+            view = service.heatmap(
+                session, principal, catalog, settings, query, lang, channel="page"
+            )
+            break
+        except InvalidInput as exc:
+            names = [e.field.removeprefix("query.") for e in exc.errors]
+            if not names or any(name not in FILTER_LABELS or name in refused for name in names):
+                raise
+            refused += names
+            asked |= dict.fromkeys(names)
     options = service.options(session, principal, catalog, view.questionnaire.id, lang)
     chosen = {
         "cut": view.cut,
@@ -228,9 +246,20 @@ def heatmap_page(
             a = low + (high - low) * i / 10
             label = f"{a:.2f}" if view.metric == "mean" else f"{a:.0f}%"
             legend.append({"css": f"hm-{i}", "label": label})
+    texts = translated(TEXT, lang)
     context = {
         **base_context(request, principal, lang),
-        "T": translated(TEXT, lang),
+        "T": texts,
+        "refused": trc(
+            lang,
+            "heatmap",
+            "Not among the choices, so shown with its default: %(filters)s.",
+            filters=("、" if lang == "zh" else ", ").join(
+                texts[FILTER_LABELS[name]] for name in refused
+            ),
+        )
+        if refused
+        else None,
         "view": view,
         "rows": [
             {
@@ -265,4 +294,6 @@ def heatmap_page(
         if view.published_at is not None
         else None,
     }
-    return render(request, "heatmaps/heatmap.html", context, lang=lang)
+    return render(
+        request, "heatmaps/heatmap.html", context, lang=lang, status_code=422 if refused else 200
+    )

@@ -9,7 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.kit.errors import InvalidValue
 from app.kit.i18n import Lang, tr
+from app.kit.schemas import CONTROL_CHARACTERS
 
 #: Fields whose errors show on a differently named form input (revenue is typed in 万元).
 FORM_FIELD = {"annual_revenue_cny": "annual_revenue_wan", "new_password": "password"}
@@ -56,7 +58,8 @@ def form_errors(lang: Lang, exc: ValidationError) -> dict[str, str]:
     """A form's validation errors by form input name, said in ``lang`` (first error each)."""
     errors: dict[str, str] = {}
     for error in exc.errors():
-        field = str(error["loc"][-1]) if error["loc"] else ""
+        # The field's name: the last name in the path, not a list's index (("scopes", 0)).
+        field = next((part for part in reversed(error["loc"]) if isinstance(part, str)), "")
         errors.setdefault(FORM_FIELD.get(field, field), field_message(lang, field, dict(error)))
     return errors
 
@@ -93,10 +96,31 @@ def field_message(lang: Lang, field: str, error: dict[str, Any]) -> str:
         return tr(lang, "Too short: at least %(n)s characters.", n=ctx.get("min_length", 1))
     if kind == "string_too_long":
         return tr(lang, "Too long: at most %(n)s characters.", n=ctx.get("max_length", 0))
-    if kind in ("greater_than_equal", "greater_than"):
+    if kind == "value_error" and _refused_by(error) == CONTROL_CHARACTERS:
+        return tr(lang, "Must not contain control characters.")
+    if kind in ("greater_than_equal", "greater_than") or _negative(given):
         return tr(lang, "Must not be negative.")
     if kind in ("less_than_equal", "less_than"):
         return tr(lang, "This figure is too large; check the unit.")
     if kind.startswith(("int_", "decimal_", "float_")) or kind == "value_error":
         return tr(lang, "Enter a number (digits only).")
     return tr(lang, "This value is not valid.")
+
+
+def _refused_by(error: dict[str, Any]) -> str | None:
+    """The message (its English template) of the validator that refused the value, if one did
+    (``kit.errors.InvalidValue``)."""
+    refusal = (error.get("ctx") or {}).get("error")
+    return refusal.template if isinstance(refusal, InvalidValue) else None
+
+
+def _negative(given: object) -> bool:
+    """Whether the typed text is a figure below zero: a revenue of "-3" (万元) is a number the
+    field refuses for its sign, not text to be told to type "digits only"."""
+    if not isinstance(given, str):
+        return False
+    try:
+        number = typed_number(given)
+    except InvalidOperation:
+        return False
+    return number is not None and number < 0

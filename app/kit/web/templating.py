@@ -10,7 +10,7 @@ race between threads.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.templating import Jinja2Templates
 
+from app.kit.clock import SHANGHAI
 from app.kit.dates import format_day
 from app.kit.i18n import BABEL_LOCALES, html_lang, translations
 from app.kit.settings import PROJECT_ROOT
@@ -81,13 +82,21 @@ def environment(lang: str | None = None) -> Environment:
         number=lambda value: format_decimal(value, locale=locale),
         date=lambda value: "" if value is None else format_day(value, lang),
         datetime=lambda value: "" if value is None else _datetime(value, locale),
+        local_datetime=lambda value: "" if value is None else _datetime(_shanghai(value), locale),
         t=lambda text: "" if text is None else text.get(lang),
     )
     return env
 
 
 def _datetime(value: datetime, locale: str) -> str:
+    """A moment as it is stored (UTC: the admin pages say so); ``local_datetime`` shows it on
+    Shanghai's clock, as a firm reads the dates beside it (``date``)."""
     return f"{format_date(value, 'medium', locale=locale)} {value:%H:%M}"
+
+
+def _shanghai(value: datetime) -> datetime:
+    """``value`` on Shanghai's clock (a naive one is taken as UTC, as ``calendar_day`` does)."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(SHANGHAI)
 
 
 @lru_cache

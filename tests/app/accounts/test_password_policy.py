@@ -73,6 +73,16 @@ def test_no_composition_rules_a_long_lowercase_phrase_is_accepted(client: TestCl
     assert _register(client, "tea kettle under the bridge").status_code == 202  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("length", [73, 100, 200])
+def test_a_long_passphrase_is_accepted_up_to_the_fields_limit(
+    client: TestClient, length: int
+) -> None:
+    """zxcvbn refuses more than 72 characters unless told otherwise: a passphrase of 73 to 200
+    characters was a 422 (a ValueError, which the pages said as "enter a number")."""
+    passphrase = ("amber kettle drifts over quiet rooftops " * 6)[: length - 1] + "z"
+    assert _register(client, passphrase).status_code == 202  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("model", "field", "extra"),
     [

@@ -1,4 +1,5 @@
-"""Figures typed into forms (``kit.web.forms.typed_number``): what reads as which number."""
+"""Figures typed into forms (``kit.web.forms.typed_number``): what reads as which number; and
+what a form says of a refused value (``form_errors``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from decimal import Decimal, InvalidOperation
 
 import pytest
 
+from pydantic import ValidationError
+
+from app.accounts.schemas import ProfileUpdate, Registration
 from app.enterprises.schemas import cny_from_wan
-from app.kit.web.forms import typed_number
+from app.kit.web.forms import form_errors, typed_number
+from tests.factories import enterprise_payload
 
 
 @pytest.mark.parametrize(
@@ -55,3 +60,31 @@ def test_revenue_in_wan(typed: str, cny: str) -> None:
     """The revenue is typed in 万元; what is not a figure comes back as typed (the validator
     then names the field)."""
     assert cny_from_wan(typed) == cny
+
+
+def _errors(model: type[ProfileUpdate] | type[Registration], data: object) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate(data)
+    return form_errors("en", caught.value)
+
+
+def test_a_control_character_in_a_name_is_said_as_such() -> None:
+    """A name pasted with a vertical tab was answered "Enter a number (digits only).": every
+    validator's refusal (``value_error``) was taken for an unreadable figure."""
+    errors = _errors(ProfileUpdate, {"display_name": "Li\x0bShen"})
+    assert errors == {"display_name": "Must not contain control characters."}
+
+
+def test_a_negative_revenue_is_said_to_be_negative() -> None:
+    """ "-3" (万元) is a figure with the wrong sign, not text: it was told "digits only"."""
+    enterprise = enterprise_payload() | {"annual_revenue_cny": cny_from_wan("-3")}
+    user = {"email": "li@example.com", "password": "amber kettle drifts over quiet rooftops"}
+    errors = _errors(Registration, {"enterprise": enterprise, "user": user})
+    assert errors == {"annual_revenue_wan": "Must not be negative."}
+
+
+def test_text_that_is_no_figure_is_still_asked_for_digits() -> None:
+    enterprise = enterprise_payload() | {"annual_revenue_cny": cny_from_wan("lots")}
+    user = {"email": "li@example.com", "password": "amber kettle drifts over quiet rooftops"}
+    errors = _errors(Registration, {"enterprise": enterprise, "user": user})
+    assert errors == {"annual_revenue_wan": "Enter a number (digits only)."}
