@@ -184,6 +184,13 @@ def forgot_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -
     return anonymous_page(request, principal, lang, FORGOT_PAGE, sent=False, email="", error=None)
 
 
+@router.get("/password/forgot/sent", response_class=HTMLResponse, name="password_forgot_sent")
+def forgot_sent(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
+    """What a request for a link answers (``forgot``'s redirect): the same words whoever asks,
+    naming no address."""
+    return anonymous_page(request, principal, lang, FORGOT_PAGE, sent=True, email="", error=None)
+
+
 @router.post("/password/forgot", response_class=HTMLResponse)
 def forgot(post: AnonymousPost) -> Response:
     email = form_str(post.form, "email")
@@ -206,7 +213,7 @@ def forgot(post: AnonymousPost) -> Response:
         response = post.page(FORGOT_PAGE, 429, sent=False, email=email, error=error)
         response.headers.update(exc.headers)
         return response
-    return post.page(FORGOT_PAGE, sent=True, email=data.email, error=None)
+    return post.done("/password/forgot/sent")
 
 
 @router.get("/password/reset/{token}", response_class=HTMLResponse, name="password_reset")

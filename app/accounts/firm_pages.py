@@ -51,6 +51,20 @@ APPROVED = flash_message(
     "claim.approved", N_("Request approved: the person was sent an invitation link.")
 )
 REFUSED = flash_message("claim.refused", N_("Request refused: the person was told why."))
+IN_A_FIRM = flash_message(
+    "claim.in_a_firm",
+    N_(
+        "You belong to a firm already, so there is nothing to ask to join. A colleague without "
+        "an account asks its owner for an invitation."
+    ),
+)
+SIGNED_IN = flash_message(
+    "claim.signed_in",
+    N_(
+        "Asking to join a firm creates a new account, and you are signed in with an account "
+        "that belongs to no firm. To ask with another e-mail address, sign out first."
+    ),
+)
 
 
 # --- colleagues -----------------------------------------------------------------------------------
@@ -239,9 +253,23 @@ def accept(post: AnonymousPost, token: str) -> Response:
 
 @router.get("/claim", response_class=HTMLResponse, name="claim")
 def claim_form(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
+    """The form is for people without an account, as registering is: someone signed in goes
+    home (``service.home_path``), told why: a firm's member that they belong to one already (a
+    colleague is invited by its owner), anyone else that the form would make another account."""
+    if principal.kind == "user":
+        why = IN_A_FIRM if principal.enterprise_id is not None else SIGNED_IN
+        return flash_redirect(request, service.home_path(principal.role), why)
     values = {"credit_code": request.query_params.get("credit_code", "")[:30]}
     return anonymous_page(
         request, principal, lang, "pages/claim.html", values=values, errors={}, sent=False
+    )
+
+
+@router.get("/claim/sent", response_class=HTMLResponse, name="claim_sent")
+def claim_sent(request: Request, principal: CurrentPrincipal, lang: PageLang) -> Response:
+    """What a request to join answers (``claim``'s redirect), naming nothing that was sent."""
+    return anonymous_page(
+        request, principal, lang, "pages/claim.html", values={}, errors={}, sent=True
     )
 
 
@@ -282,7 +310,7 @@ def claim(post: AnonymousPost) -> Response:
             errors=errors,
             sent=False,
         )
-    return post.page("pages/claim.html", values=values, errors={}, sent=True)
+    return post.done("/claim/sent")
 
 
 # --- deciding requests ----------------------------------------------------------------------------

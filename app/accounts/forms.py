@@ -19,6 +19,7 @@ from app.kit.principal import Principal
 from app.kit.settings import Settings, SettingsDep
 from app.kit.web.csrf import attach_pre_session_cookie, check_form, pre_session_token
 from app.kit.web.deps import FormDep, PageLang, base_context
+from app.kit.web.htmx import redirect
 from app.kit.web.templating import render
 
 
@@ -63,6 +64,13 @@ class AnonymousForm:
         return anonymous_page(
             self.request, self.principal, self.lang, template, status_code, **values
         )
+
+    def done(self, path: str) -> Response:
+        """Post/Redirect/Get: 303 to ``path``, the page saying the form was taken, so that a
+        reload there sends nothing again (no second e-mail). ``path`` carries nothing of what
+        was posted; an explicit ``?lang=`` of the post is kept."""
+        explicit = self.request.query_params.get("lang")
+        return redirect(self.request, path + (f"?lang={self.lang}" if explicit else ""))
 
 
 def anonymous_form(

@@ -875,7 +875,8 @@ def result_page(page: Page, assessment_id: uuid.UUID) -> Response:
 
 @router.get("/assessments/{assessment_id}/what-if", response_class=HTMLResponse, name="what_if")
 def what_if(page: Page, assessment_id: uuid.UUID, htmx: HtmxDep) -> Response:
-    """Score changed answers on the fly; nothing is saved (a GET)."""
+    """Score changed answers on the fly; nothing is saved (a GET). Answers that cannot be
+    scored are named, each by its question, in an alert (422)."""
     context = _result_context(page, assessment_id)
     if isinstance(context, Response):
         return context
@@ -924,7 +925,7 @@ def what_if(page: Page, assessment_id: uuid.UUID, htmx: HtmxDep) -> Response:
     context["what_if"] = outcome
     context["answers"] = hypothetical
     template = "partials/what_if.html" if htmx else "pages/result.html"
-    return page.render(template, context)
+    return page.render(template, context, status_code=422 if outcome["errors"] else 200)
 
 
 # --- history ----------------------------------------------------------------------------------

@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.kit.db import SessionDep
-from app.kit.errors import INVALID_FIELDS, InvalidInput, field_errors
-from app.kit.i18n import N_, NC_, translated
+from app.kit.i18n import N_, NC_, Lang, translated
+from app.kit.principal import Principal
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
 from app.kit.web.csrf import check_same_origin
 from app.kit.web.deps import FormDep, PageLang, SignedInPage, base_context, form_str
 from app.kit.web.flash import flash_message, flash_redirect
+from app.kit.web.forms import form_errors
 from app.kit.web.templating import render
 from app.verification import service
 from app.verification.schemas import FlagUpdate
@@ -77,26 +78,56 @@ TEXT: dict[str, Any] = {
 def verification_page(
     request: Request, session: SessionDep, principal: SignedInPage, lang: PageLang
 ) -> HTMLResponse:
-    status = _status(request.query_params.get("status"))
+    return _listing_page(
+        request,
+        session,
+        principal,
+        lang,
+        _status(request.query_params.get("status")),
+        request.query_params.get("cursor") or None,
+    )
+
+
+def _listing_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: Lang,
+    status: str,
+    cursor: str | None,
+    *,
+    refused: tuple[uuid.UUID, str, str] | None = None,
+) -> HTMLResponse:
+    """The tab ``status`` of the list, from ``cursor``. ``refused``: a flag form that was
+    refused (the firm's id, the reason as typed, what is wrong with it), shown open with both
+    (422)."""
     page = service.listing(
         session,
         principal,
         status=status if status in ("pending", "verified") else None,
         flagged=True if status == "flagged" else None,
         district_code=None,
-        cursor=request.query_params.get("cursor") or None,
+        cursor=cursor,
         limit=50,
     )
     context = {
         **base_context(request, principal, lang),
         "T": translated(TEXT, lang),
         "status": status,
+        "cursor": cursor or "",
         "page": page,
         "districts": {c: d.name(lang) for c, d in DISTRICTS.items()},
         "industries": {c: i.name(lang) for c, i in INDUSTRIES.items()},
         "may_withdraw": principal.is_admin,
+        "refused": refused,
     }
-    return render(request, "verification/list.html", context, lang=lang)
+    return render(
+        request,
+        "verification/list.html",
+        context,
+        lang=lang,
+        status_code=200 if refused is None else 422,
+    )
 
 
 @router.post("/verification/{enterprise_id}")
@@ -119,22 +150,24 @@ def verification_flag(
     request: Request,
     session: SessionDep,
     principal: SignedInPage,
+    lang: PageLang,
     form: FormDep,
 ) -> Response:
     """Flag a firm for an admin (its district official or an admin), or clear the flag (admins):
-    the API's ``PUT /verification/enterprises/{id}/flag`` as a form."""
+    the API's ``PUT /verification/enterprises/{id}/flag`` as a form. A reason the API would
+    refuse (a control character, too long) is said at the firm's form, which keeps it (422)."""
     check_same_origin(request)
-    try:
-        update = FlagUpdate(
-            flagged=form_str(form, "flagged") == "1", reason=form_str(form, "reason") or None
-        )
-    except ValidationError as exc:
-        errors = field_errors(exc.errors())
-        raise InvalidInput(
-            INVALID_FIELDS, fields=", ".join(e.field for e in errors), errors=errors
-        ) from exc
-    service.set_flag(session, principal, enterprise_id, update.flagged, update.reason)
     status = _status(form_str(form, "status"))
+    reason = form_str(form, "reason")
+    try:
+        update = FlagUpdate(flagged=form_str(form, "flagged") == "1", reason=reason or None)
+    except ValidationError as exc:
+        # The reason is the one field typed (``flagged`` is read as a yes or no).
+        message = next(iter(form_errors(lang, exc).values()))
+        cursor = form_str(form, "cursor") or None
+        refused = (enterprise_id, reason, message)
+        return _listing_page(request, session, principal, lang, status, cursor, refused=refused)
+    service.set_flag(session, principal, enterprise_id, update.flagged, update.reason)
     return flash_redirect(
         request, f"/verification?status={status}", FLAGGED if update.flagged else UNFLAGGED
     )

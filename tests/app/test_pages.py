@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,9 +15,10 @@ from sqlalchemy.orm import Session
 from app.kit.settings import PROJECT_ROOT
 from app.models import User
 from scoring import Questionnaire
-from scoring.ladder import RUNGS
+from scoring.ladder import RUNGS, rung_label
 from scoring.loader import load_questionnaire_dir
-from tests.factories import PASSWORD, create_enterprise, create_user
+from tests.answers import QUICK, questionnaire, submit_assessment
+from tests.factories import PASSWORD, create_enterprise, create_user, login
 from tests.pages import HTML, HTMX, hidden, sign_in, soup
 
 HTMX_SHA384 = "2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
@@ -230,3 +232,18 @@ def test_api_docs_load_from_the_service_itself_under_its_csp(client: TestClient,
         assert client.get(script["src"]).status_code == 200
     for sheet in page.select("link[rel=stylesheet]"):
         assert client.get(sheet["href"]).status_code == 200
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_dashboard_names_the_latest_rung(client: TestClient, db: Session, lang: str) -> None:
+    """The latest result showed the rung's number alone ("3.25"), where every other page says
+    which rung it is ("3.25 规范级"); the list of assessments below it too."""
+    firm = create_enterprise(db)
+    login(client, create_user(db, enterprise=firm))
+    result = submit_assessment(client, firm, questionnaire(QUICK), 0.3)
+    named = rung_label(Decimal(str(result["rung"])), lang)
+    assert named.split(" ")[1] in {rung.name.get(lang) for rung in RUNGS}
+    page = soup(client.get(f"/dashboard?lang={lang}", headers=HTML))
+    shown = page.select_one("#latest-rung")
+    assert shown is not None and shown.get_text(strip=True) == named
+    assert named in [cell.get_text(strip=True) for cell in page.select("tbody td")]

@@ -7,9 +7,10 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 
-from app.kit.errors import PROBLEM_HANDLERS, Handler
+from app.kit.errors import INVALID_FIELDS, PROBLEM_HANDLERS, AppError, Handler, NotFound
 from app.kit.guards import SESSION_COOKIE, authenticator_of
 from app.kit.i18n import negotiate_lang
 from app.kit.principal import ANONYMOUS, Principal
@@ -30,12 +31,39 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _html_for_pages(handler: Handler) -> Handler:
     async def handle(request: Request, exc: Exception) -> Response:
-        response = await handler(request, exc)
+        if wants_html(request) and _names_no_page(exc):
+            exc = NotFound()
+            response = await _APP_ERROR(request, exc)
+        else:
+            response = await handler(request, exc)
         if not wants_html(request):
             return response
-        return await run_in_threadpool(html_error, request, response)
+        return await run_in_threadpool(html_error, request, response, exc)
 
     return handle
+
+
+_APP_ERROR = dict(PROBLEM_HANDLERS)[AppError]
+
+
+def _names_no_page(exc: Exception) -> bool:
+    """Whether a page's address cannot name a page: an id or name in its path that cannot even
+    be read (``/assessments/not-a-uuid``).
+
+    The rule (design §7): a page the caller may not see, or that cannot exist, answers 404, the
+    same page as an unknown id gets; never a 422 naming the path parameter. The JSON API keeps
+    its 422, which names the field for the program that sent it."""
+    return isinstance(exc, RequestValidationError) and any(
+        (error.get("loc") or ("",))[0] == "path" for error in exc.errors()
+    )
+
+
+def _lists_fields(exc: Exception | None) -> bool:
+    """Whether a problem's detail lists its refused fields by their paths (``INVALID_FIELDS``:
+    "body.reason", "query.x"), which a page's reader cannot know: the page says so in words."""
+    if isinstance(exc, RequestValidationError):
+        return True
+    return isinstance(exc, AppError) and exc.template == INVALID_FIELDS
 
 
 def _caller(request: Request) -> Principal:
@@ -93,8 +121,20 @@ def sign_in_url(request: Request) -> str:
     return "/login?next=" + quote(_page_of(request), safe="/")
 
 
-def html_error(request: Request, problem_response: Response) -> Response:
-    """The error page for a problem+json response (same status and headers)."""
+def _back_url(request: Request) -> str | None:
+    """The page of this site the browser came from (its Referer), to offer a way back: for a
+    form's post, the form's page; none for a page that is this very address (the error page
+    reloaded)."""
+    back = _same_site(request, request.headers.get("referer"))
+    own = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return None if back == own and request.method in ("GET", "HEAD") else back
+
+
+def html_error(
+    request: Request, problem_response: Response, exc: Exception | None = None
+) -> Response:
+    """The error page for a problem+json response (same status and headers); ``exc``, the
+    exception it answers, decides whether its detail can be shown as it is (``_lists_fields``)."""
     problem = json.loads(bytes(problem_response.body))
     status = problem_response.status_code
     kind = str(problem.get("type", "")).rsplit("/", 1)[-1]
@@ -126,8 +166,9 @@ def html_error(request: Request, problem_response: Response) -> Response:
             "status": status,
             "kind": kind,
             "title": problem.get("title", ""),
-            "detail": problem.get("detail", ""),
+            "detail": "" if _lists_fields(exc) else problem.get("detail", ""),
             "request_id": problem.get("request_id"),
+            "back_url": _back_url(request),
             "sign_in_url": sign_in_url(request) if signing_in else None,
         },
         lang=lang,

@@ -28,6 +28,7 @@ from app.kit.i18n import BABEL_LOCALES, html_lang, translations
 from app.kit.settings import PROJECT_ROOT
 from app.kit.web.flash import clear_flash
 from app.kit.web.htmx import is_htmx
+from scoring.ladder import rung_label
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
@@ -38,6 +39,14 @@ def _score(value: object) -> str:
     if value is None:
         return "—"
     return f"{Decimal(str(value)):.2f}"
+
+
+def _rung(value: object, lang: str) -> str:
+    """A rung as the result page names it, number and name (``scoring.ladder.rung_label``:
+    ``3.50 集成级`` / ``3.50 Integrated``); ``—`` for none."""
+    if value is None:
+        return "—"
+    return rung_label(Decimal(str(value)), lang)
 
 
 @lru_cache
@@ -78,6 +87,7 @@ def environment(lang: str | None = None) -> Environment:
     )
     env.filters.update(
         score=_score,
+        rung=lambda value: _rung(value, lang),
         percent=lambda value: format_percent(value or 0, locale=locale),
         number=lambda value: format_decimal(value, locale=locale),
         date=lambda value: "" if value is None else format_day(value, lang),

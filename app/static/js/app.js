@@ -122,6 +122,17 @@
     markErrors(form);
   });
 
+  // The what-if's answer names the answers it cannot score in a 422, which htmx would not swap
+  // in (it swaps no 4xx): shown like any other answer, in its place.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var target = event.detail.target;
+    if (xhr && xhr.status === 422 && target && target.id === "what-if-result") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // A failed autosave must not look like a success: a network problem or server error says so,
   // an ended session (401) says that and offers to sign in again.
   function saveFailed(event) {

@@ -350,3 +350,56 @@ def test_a_mistyped_credit_code_is_said_to_be_invalid_as_on_registration(
     expected = soup(registered).select_one("#err-credit_code").get_text(strip=True)  # type: ignore[union-attr]
     assert said == expected and ("校验位" in said or "check digit" in said)
     assert db.scalar(select(AccessClaim)) is None
+
+
+def test_a_claim_is_answered_by_a_page_a_reload_sends_nothing_from(
+    other: TestClient, db: Session, firm: Enterprise
+) -> None:
+    """The request's answer was the POST's own page: reloading it filed it again (mails to the
+    claimant, then a throttled refusal). Now a 303 to a page whose address names nothing sent."""
+    page = soup(other.get("/claim", headers=HTML))
+    response = other.post(
+        "/claim",
+        data={
+            "csrf_token": hidden(page, "csrf_token"),
+            "credit_code": firm.credit_code,
+            "display_name": "刘会计",
+            "email": "liu@example.com",
+        },
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/claim/sent"
+    for _ in range(2):  # shown, then reloaded
+        shown = other.get(response.headers["location"], headers=HTML)
+        assert shown.status_code == 200 and soup(shown).select_one("#claim-sent") is not None
+        assert "liu" not in shown.text and firm.credit_code not in shown.text
+    assert [mail.kind for mail in outbox(db, "liu@example.com")] == ["claim_filed"]
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "said"),
+    [
+        ("member", "/dashboard", "您已属于一家企业"),
+        ("official", "/heatmaps", "先退出登录"),
+        ("admin", "/admin", "先退出登录"),
+    ],
+)
+def test_someone_signed_in_is_not_shown_the_claim_form(
+    client: TestClient, db: Session, firm: Enterprise, role: str, home: str, said: str
+) -> None:
+    """/register sent a signed-in user home while /claim showed them the form, whose request
+    makes a new account. Now /claim sends them home too, saying why."""
+    if role == "member":
+        user = create_user(db, enterprise=firm, firm_role="member")
+    else:
+        user = create_user(db, role=role, district_code="310115" if role == "official" else None)
+    sign_in(client, user)
+    response = client.get(
+        f"/claim?credit_code={firm.credit_code}", headers=HTML, follow_redirects=False
+    )
+    assert response.status_code == 303 and response.headers["location"] == home
+    landed = soup(client.get(home, headers=HTML))
+    assert landed.select_one("form[action='/claim']") is None
+    flash = landed.select_one(".flash")
+    assert flash is not None and said in flash.get_text()

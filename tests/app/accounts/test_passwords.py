@@ -225,3 +225,26 @@ def test_a_reset_link_sent_twice_at_once_is_used_once(
     db.rollback()
     resets = db.scalars(select(AuditEvent).where(AuditEvent.action == "password.reset"))
     assert len(list(resets)) == 1
+
+
+def test_a_reset_request_is_answered_by_a_page_a_reload_sends_nothing_from(
+    client: TestClient, db: Session
+) -> None:
+    """The request's answer was the POST's own page: reloading it sent the form again (a second
+    mail, then a throttled one). Now a 303 to a page of its own, whose address names no one."""
+    create_user(db, enterprise=create_enterprise(db), email="zhao@example.com")
+    page = soup(client.get("/password/forgot", headers=HTML))
+    response = client.post(
+        "/password/forgot",
+        data={"csrf_token": hidden(page, "csrf_token"), "email": "zhao@example.com"},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/password/forgot/sent"
+    for _ in range(2):  # shown, then reloaded
+        shown = client.get(response.headers["location"], headers=HTML)
+        assert shown.status_code == 200
+        assert soup(shown).select_one("#reset-sent") is not None
+        assert "zhao" not in shown.text
+    assert len(outbox(db, "zhao@example.com")) == 1

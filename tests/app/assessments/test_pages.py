@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.enterprises.service import scoring_profile
 from app.models import Enterprise, Result
 from scoring import Questionnaire, applicable_questions
-from tests.answers import FULL, complete_answers
+from tests.answers import FULL, complete_answers, submit_assessment
 from tests.factories import create_enterprise, create_user
 from tests.pages import HTML, HTMX, hidden, sign_in, soup, texts
 
@@ -584,3 +584,34 @@ def test_csrf_is_required_on_wizard_forms(browser: TestClient) -> None:
     data = form_data(soup(browser.get(url, headers=HTML)), {"dig_equipment_rate": "50"})
     data["csrf_token"] = "nope"
     assert browser.post(url + "/autosave", data=data, headers=HTMX).status_code == 403
+
+
+@pytest.mark.parametrize("headers", [HTML, HTMX], ids=["page", "htmx"])
+@pytest.mark.parametrize("value", ["no-such-option", "a\x0bb"], ids=["unknown", "no-option"])
+def test_what_if_answers_it_cannot_score_are_a_422_naming_the_question(
+    signed_in: TestClient,
+    enterprise: Enterprise,
+    full_questionnaire: Questionnaire,
+    headers: dict[str, str],
+    value: str,
+) -> None:
+    """An option the question has not, or text that is no option at all, was said in an alert
+    of a 200, as if the calculation had gone well."""
+    submitted = submit_assessment(signed_in, enterprise, full_questionnaire, 0.3)
+    url = f"/assessments/{submitted['assessment_id']}"
+    form = soup(signed_in.get(f"{url}/result", headers=HTML)).select_one("#what-if form")
+    assert form is not None
+    select = form.select_one("select")
+    assert select is not None
+    qid = str(select["name"])
+    response = signed_in.get(f"{url}/what-if", params={qid: value}, headers=headers)
+    assert response.status_code == 422
+    page = soup(response)
+    alert = page.select_one("#what-if-result [role=alert]")
+    assert alert is not None
+    named = {str(a["href"]): a.get_text(strip=True) for a in alert.select("a")}
+    assert named == {f"#wi-{qid}": full_questionnaire.question(qid).text.zh}
+    assert page.select_one(".what-if-score") is None
+    if headers is HTML:  # the whole page again, the field refused marked
+        assert page.select_one(f"#wi-{qid}[aria-invalid=true]") is not None
+    assert signed_in.get(f"{url}/what-if", headers=headers).status_code == 200

@@ -112,7 +112,7 @@ def test_delete_needs_confirmation_then_removes_every_row(client: TestClient, db
     other_id = other.id
     create_user(db, enterprise=other)
     page = soup(client.get("/settings", headers=HTML))
-    form = page.select_one("form[action='/settings/delete']")
+    form = page.select_one("form[action^='/settings/delete']")
     # What is kept is said as it is (it said "only a record that a deletion took place").
     said = page.select_one("#delete-h").parent.get_text()
     assert "审计记录将保留" in said and "不含答案" in said
@@ -181,7 +181,7 @@ def test_declare_facts_for_subsidy_matching(client: TestClient, db: Session) -> 
     enterprise_id = enterprise.id
     sign_in(client, create_user(db, enterprise=enterprise))
     page = soup(client.get("/settings", headers=HTML))
-    form = page.select_one("form[action='/settings/facts']")
+    form = page.select_one("form[action^='/settings/facts']")
     money = next(
         field["name"] for field in form.select("input[name^=fact_]") if field.get("inputmode")
     )
@@ -206,7 +206,7 @@ def refused_facts(client: TestClient, db: Session, **fields: str) -> Any:
     whole (422, nothing stored). Returns the page it answered with."""
     enterprise = create_enterprise(db)
     sign_in(client, create_user(db, enterprise=enterprise))
-    form = soup(client.get("/settings", headers=HTML)).select_one("form[action='/settings/facts']")
+    form = soup(client.get("/settings", headers=HTML)).select_one("form[action^='/settings/facts']")
     data = {"csrf_token": hidden(form, "csrf_token"), **fields}
     response = client.post("/settings/facts", data=data, headers=HTML)
     assert response.status_code == 422
@@ -238,7 +238,7 @@ def test_a_money_fact_in_fractions_of_a_fen_is_a_field_error(
 ) -> None:
     enterprise = create_enterprise(db)
     sign_in(client, create_user(db, enterprise=enterprise))
-    form = soup(client.get("/settings", headers=HTML)).select_one("form[action='/settings/facts']")
+    form = soup(client.get("/settings", headers=HTML)).select_one("form[action^='/settings/facts']")
     token = hidden(form, "csrf_token")
     data = {"csrf_token": token, "fact_project_investment_cny": "1500000.005"}
     response = client.post("/settings/facts", data=data, headers=HTML)
@@ -513,7 +513,7 @@ def test_only_the_owner_deletes_the_firm(client: TestClient, db: Session) -> Non
     owner_id = owner.id
     csrf = sign_in(client, create_user(db, enterprise=enterprise, firm_role="member"))
     page = soup(client.get("/settings", headers=HTML))
-    assert page.select_one("form[action='/settings/delete']") is None
+    assert page.select_one("form[action^='/settings/delete']") is None
     assert "只有企业所有者可以删除企业数据" in page.select_one("#delete-h").parent.get_text()
     response = client.post(
         "/settings/delete",
@@ -553,3 +553,32 @@ def test_a_revenue_too_large_for_any_number_is_a_field_error(
     db.rollback()
     db.expire_all()
     assert db.get(Enterprise, enterprise.id).annual_revenue_cny == 45_000_000  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("lang", "told", "exported"),
+    [
+        (
+            "zh",
+            ("grant.revoked", "只以编号指代贵企业"),
+            ("确认", "语言", "评分流", "加入申请", "审计记录"),
+        ),
+        (
+            "en",
+            ("grant.revoked", "by its id only"),
+            ("who confirmed", "language", "score-feed", "requests to join", "audit trail"),
+        ),
+    ],
+)
+def test_the_settings_say_what_deleting_tells_integrators_and_what_the_export_holds(
+    client: TestClient, db: Session, lang: str, told: tuple[str, ...], exported: tuple[str, ...]
+) -> None:
+    """Deleting now sends each integrator the firm consented to ``grant.revoked`` and a notice
+    naming the firm by its id, and the export (format 3) holds more: the page said neither."""
+    sign_in(client, create_user(db, enterprise=create_enterprise(db)))
+    page = soup(client.get(f"/settings?lang={lang}", headers=HTML))
+    kept = page.select_one("#delete-kept")
+    assert kept is not None and all(words in kept.get_text() for words in told)
+    export = page.select_one("#export-what")
+    assert export is not None
+    assert [words for words in exported if words not in export.get_text()] == []

@@ -131,6 +131,23 @@ def test_every_match_shows_source_confidence_and_last_confirmed(
     assert html.select_one("#subsidy-summary").get_text(strip=True).startswith("Checked ")
 
 
+def test_the_chinese_documents_cited_on_an_english_page_are_marked_chinese(
+    client: TestClient, submitted: dict[str, Any]
+) -> None:
+    """A source document's title and issuer are cited as published, in Chinese; unmarked on
+    an English page, they were drawn as English text (design §10: Noto then picks Japanese
+    glyph forms, and a Latin face Chinese punctuation)."""
+    html = page(client, submitted, "en")
+    by_id = {m["id"]: m for m in submitted["subsidies"]}
+    cited = 0
+    for li in html.select("ul.subsidies > li"):
+        source = by_id[li["id"].removeprefix("programme-")]["source"]
+        marked = [node.get_text() for node in li.select(".subsidy-source [lang=zh-CN]")]
+        assert marked == [source["document"] or source["issued_by"], source["issued_by"]]
+        cited += 1
+    assert cited
+
+
 def test_unlocks_link_to_the_facts_form(client: TestClient, submitted: dict[str, Any]) -> None:
     html = page(client, submitted)
     links = [a["href"] for a in html.select("#subsidy-unlocks a")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -115,3 +116,46 @@ def test_flagging_from_the_page_keeps_the_rules(client: TestClient, db: Session)
     assert post(firm, csrf_token=csrf, flagged="1") == 200
     assert post(firm, csrf_token=csrf, flagged="0") == 403  # only an admin clears it
     assert is_flagged(firm) and not is_flagged(elsewhere)
+
+
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [("地址是\x0b住宅", "不能包含控制字符。"), ("长" * 501, "过长：最多 500 个字符。")],
+)
+def test_a_refused_reason_is_said_at_its_form_which_keeps_it(
+    client: TestClient, db: Session, reason: str, said: str
+) -> None:
+    """A reason with a control character (pasted from elsewhere) gave the generic error page,
+    naming "body.reason", and the reason typed was lost."""
+    firm = create_enterprise(db, name="上海存疑机械有限公司", district_code="310115")
+    sign_in(client, create_user(db, role="official", district_code="310115"))
+    form = _flag_form(soup(client.get("/verification", headers=HTML)), firm)
+    response = client.post(
+        form["action"],
+        data={
+            "csrf_token": hidden(form, "csrf_token"),
+            "status": hidden(form, "status"),
+            "flagged": hidden(form, "flagged"),
+            "reason": reason,
+        },
+        headers=HTML,
+    )
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one(".error-page") is None and "body.reason" not in response.text
+    opened = page.select_one(f"details#flag-{firm.id}[open]")
+    assert opened is not None
+    field = opened.select_one(f"#f-reason-{firm.id}")
+    assert field is not None and field["value"] == reason
+    assert field["aria-invalid"] == "true"
+    error = opened.select_one(f"#err-reason-{firm.id}")
+    assert error is not None and error.get_text(strip=True) == f"⚠{said}"
+    # Said where the page opens too, leading to the form.
+    alert = page.select_one("#flag-refused[role=alert]")
+    assert alert is not None and said in alert.get_text()
+    link = alert.select_one("a")
+    assert link is not None and link["href"] == f"#f-reason-{firm.id}"
+    assert "上海存疑机械有限公司" in link.get_text()
+    db.expire_all()
+    stored = db.get(Enterprise, firm.id)
+    assert stored is not None and stored.flagged_at is None

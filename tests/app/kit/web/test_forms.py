@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import pytest
-
 from pydantic import ValidationError
 
 from app.accounts.schemas import ProfileUpdate, Registration
