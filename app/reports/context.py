@@ -31,9 +31,12 @@ from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
 from app.reports.fonts import report_fonts
 from app.reports.texts import (
+    MARKS,
     SIZE_CLASSES,
+    Marks,
     label_of,
     labels,
+    tighten_chinese,
 )
 from app.results import charts
 from app.results import service as results
@@ -78,6 +81,12 @@ def chart_image(svg: str, css_class: str) -> Markup:
     alt = html.unescape(found.group(1)) if found else ""
     uri = "data:image/svg+xml;base64," + base64.b64encode(str(svg).encode()).decode("ascii")
     return Markup('<img class="{}" alt="{}" src="{}">').format(css_class, alt, uri)
+
+
+def chinese_chart_image(svg: str, css_class: str) -> Markup:
+    """``chart_image`` of a chart of the Chinese report, its text spaced as the report's
+    (``tighten_chinese``: the page's pass does not reach into the encoded image)."""
+    return chart_image(tighten_chinese(svg), css_class)
 
 
 def fmt_score(value: object) -> str:
@@ -243,11 +252,13 @@ class ReportContext:
     def template_vars(self) -> dict[str, Any]:
         # In the Chinese report the whole document is zh-CN: marking each string again only
         # split the text into more inline boxes for WeasyPrint to lay out (docs/benchmarks.md).
+        chinese = self.lang == "zh"
         return {
             "r": self,
             "t": self.t,
-            "zh": zh_span if self.lang != "zh" else plain,
-            "chart": chart_image,
+            "m": MARKS[self.lang],
+            "zh": plain if chinese else zh_span,
+            "chart": chinese_chart_image if chinese else chart_image,
         }
 
 
@@ -580,20 +591,22 @@ def _held_back(
     return lines
 
 
-def _step(number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str]) -> StepRow:
+def _step(
+    number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str], marks: Marks
+) -> StepRow:
     stage_id = str(step.get("stage_id", ""))
     current_text = step.get("current_text") or "—"
     return StepRow(
         number=number,
         stage=stage_titles.get(stage_id, stage_id),
         question=str(step.get("question", "")),
-        current=f"{current_text} ({fmt_score(step.get('current_level'))})",
-        target=f"{step.get('target_text', '')} ({fmt_score(step.get('target_level'))})",
+        current=current_text + marks.paren(fmt_score(step.get("current_level"))),
+        target=str(step.get("target_text", "")) + marks.paren(fmt_score(step.get("target_level"))),
         gain=f"+{float(step.get('gain') or 0):.3f}",
         lifts_binding_stage=bool(step.get("lifts_binding_stage")),
         funded_by=tuple(str(p.get("name", "")) for p in step.get("funded_by") or ()),
         effort=str(step.get("effort", "")),
-        after=", ".join(str(a) for a in step.get("after") or []),
+        after=marks.enum_sep.join(str(a) for a in step.get("after") or []),
     )
 
 
@@ -614,14 +627,16 @@ def _roadmap(
     if roadmap.get("version") == 2:
         return _plan_view(roadmap, stage_titles, lang, next_rung, next_name)
     steps = list(roadmap.get("steps") or [])
-    shown = [_step(i, step, stage_titles) for i, step in enumerate(steps[:MAX_STEPS], 1)]
+    marks = MARKS[lang]
+    shown = [_step(i, step, stage_titles, marks) for i, step in enumerate(steps[:MAX_STEPS], 1)]
     what_if = roadmap.get("what_if") or None
     changes: list[StepRow] = []
     what_if_text = ""
     exact = True
     if what_if:
         changes = [
-            _step(i, step, stage_titles) for i, step in enumerate(what_if.get("changes") or [], 1)
+            _step(i, step, stage_titles, marks)
+            for i, step in enumerate(what_if.get("changes") or [], 1)
         ]
         what_if_text = t["what_if_text"].format(
             count=len(changes),
@@ -650,19 +665,24 @@ def _plan_view(
 ) -> RoadmapView:
     """A version-2 roadmap: the whole plan (never cut short), other ideas apart, why not higher."""
     t = labels(lang)
+    marks = MARKS[lang]
     plan = roadmap.get("plan") or {}
     raw_steps = list(roadmap.get("steps") or [])
     numbers = {str(step.get("question_id")): str(i) for i, step in enumerate(raw_steps, 1)}
     steps = [
-        replace(row, after=", ".join(numbers.get(qid, qid) for qid in step.get("after") or []))
+        replace(
+            row,
+            after=marks.enum_sep.join(numbers.get(qid, qid) for qid in step.get("after") or []),
+        )
         for row, step in zip(
-            (_step(i, step, stage_titles) for i, step in enumerate(raw_steps, 1)),
+            (_step(i, step, stage_titles, marks) for i, step in enumerate(raw_steps, 1)),
             raw_steps,
             strict=True,
         )
     ]
-    ideas = [_step(i, idea, stage_titles) for i, idea in enumerate(roadmap.get("ideas") or [], 1)]
-    why = roadmap.get("why_not_higher") or {}
+    ideas = [
+        _step(i, idea, stage_titles, marks) for i, idea in enumerate(roadmap.get("ideas") or [], 1)
+    ]
     intro_key = "plan_intro" if plan else "roadmap_none"
     return RoadmapView(
         next_rung=fmt_score(next_rung),
@@ -681,9 +701,44 @@ def _plan_view(
         else "",
         limits_note=str(plan.get("limits_note") or ""),
         ideas=ideas,
-        why_not_higher=str(why.get("text") or ""),
+        why_not_higher=_why_not_higher(roadmap.get("why_not_higher") or {}, lang),
         starred=any(step.lifts_binding_stage for step in steps),
     )
+
+
+def _why_not_higher(why: Mapping[str, Any], lang: Lang) -> str:
+    """Why the next rung is not reached, in the report's voice: the stored reason's figures
+    (stage, scores, the questions holding it down) in the report's words. The stored text is
+    the result page's, which speaks to the reader ("holds you below", "使您停在"); a reason
+    stored without its figures is printed as stored."""
+    t = labels(lang)
+    try:
+        rung = _decimal(why["rung"])
+        values = {
+            "stage": str(why["stage"]),
+            "rung": fmt_score(rung),
+            "rung_name": rung_info(rung).name.get(lang),
+            "score": fmt_score(why["stage_score"]),
+            "overall": fmt_score(why["overall"]),
+        }
+        if why["stage_short"]:
+            head = t["why_stage"].format(needed=fmt_score(why["stage_needed"]), **values)
+        else:
+            head = t["why_overall"].format(needed=values["rung"], **values)
+        holders = [
+            t["why_holder"].format(
+                question=holder["question"],
+                level=fmt_score(holder["level"]),
+                answer=holder["answer_text"],
+            )
+            for holder in why.get("holders") or ()
+        ]
+    except (KeyError, TypeError, ArithmeticError, ValueError):
+        return str(why.get("text") or "")
+    if not holders:
+        return head
+    questions = MARKS[lang].list_sep.join(holders)
+    return f"{head} {t['why_holders'].format(stage=values['stage'], questions=questions)}"
 
 
 # --- trend ---------------------------------------------------------------------------------------
@@ -723,7 +778,11 @@ def fmt_number(value: float | None, unit: str, lang: Lang) -> str:
     reads 0.28, not seventeen decimals running into the next column); "not recorded" if none."""
     if value is None:
         return labels(lang)["kpi_not_recorded"]
-    return f"{format_decimal(value, locale=BABEL_LOCALES[lang])} {unit}"
+    number = format_decimal(value, locale=BABEL_LOCALES[lang])
+    # A percentage is written against its number in both languages (58%), as the catalogue's
+    # texts write it; a word unit after a space (0.42 tce per CNY 10,000; the Chinese report
+    # then takes the space out: 40天).
+    return f"{number}{unit}" if unit == "%" else f"{number} {unit}"
 
 
 def _kpi_rows(kpis: Sequence[KpiComparison], lang: Lang) -> list[KpiRow]:

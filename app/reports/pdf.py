@@ -22,6 +22,7 @@ import ctypes.util
 import gc
 import hashlib
 import logging
+import re
 import threading
 import uuid
 import zlib
@@ -43,6 +44,7 @@ from app.kit.web.templating import TEMPLATES_DIR, environment
 from app.observability.metrics import REPORT_RENDERS
 from app.reports.context import ReportContext
 from app.reports.fonts import ReportFonts, report_fonts
+from app.reports.texts import tighten_chinese
 from app.results import charts
 
 logger = logging.getLogger("zhizao.reports")
@@ -135,10 +137,40 @@ class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
 # --- rendering ------------------------------------------------------------------------------------
 
 
+#: Elements laid out as blocks or table parts (and the head's): a run of spaces beside one of
+#: their tags is never drawn (it begins or ends a line, or stands between blocks).
+_BLOCK_TAGS = frozenset(
+    "p div section h1 h2 h3 h4 ul ol li table colgroup col thead tbody tr td th "
+    "html head body meta title".split()
+)
+_SPACES_BETWEEN_TAGS = re.compile(r">\s+<(/?)([a-z0-9]+)")
+_TAG_NAME = re.compile(r"</?([a-z0-9!]+)")
+
+
+def _without_indentation(page: str) -> str:
+    """``page`` without the template's indentation beside a block's tag: each run was a text
+    node for WeasyPrint's HTML parser and box builder to make and drop, ~200 in a report. The
+    spaces between two inline tags stay ("below</span> <span class=tag>")."""
+
+    def kept(match: re.Match[str]) -> str:
+        tag = f"><{match.group(1)}{match.group(2)}"
+        if match.group(2) in _BLOCK_TAGS:
+            return tag
+        before = _TAG_NAME.match(page, page.rfind("<", 0, match.start()))
+        return tag if before is not None and before.group(1) in _BLOCK_TAGS else match.group(0)
+
+    return _SPACES_BETWEEN_TAGS.sub(kept, page)
+
+
 def render_html(context: ReportContext, fonts: ReportFonts | None = None) -> str:
-    """The report's page, without its stylesheet (``render_stylesheet``)."""
+    """The report's page, without its stylesheet (``render_stylesheet``) and without the
+    template's indentation (``_without_indentation``). The Chinese page is spaced by
+    ``tighten_chinese`` as a whole: its labels, the questionnaire's and the catalogue's texts
+    and the template's own spaces alike."""
     fonts = fonts or report_fonts()
-    return environment().get_template(TEMPLATE).render(**context.template_vars(), fonts=fonts)
+    page = environment().get_template(TEMPLATE).render(**context.template_vars(), fonts=fonts)
+    page = _without_indentation(page)
+    return tighten_chinese(page) if context.lang == "zh" else page
 
 
 def render_stylesheet(context: ReportContext, fonts: ReportFonts | None = None) -> str:

@@ -1,10 +1,14 @@
-"""Every fixed text of the PDF report, marked for the catalogs (``labels(lang)`` translates)."""
+"""Every fixed text of the PDF report, marked for the catalogs (``labels(lang)`` translates),
+the punctuation each language writes between a report's parts (``MARKS``) and the spacing rule
+of its Chinese text (``tighten_chinese``)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cache
 
-from app.kit.i18n import NC_, Message, trc
+from app.kit.i18n import NC_, Lang, Message, trc
 
 LABELS: dict[str, Message] = {
     # cover
@@ -14,8 +18,9 @@ LABELS: dict[str, Message] = {
     "credit_code": NC_("report", "Unified social credit code"),
     "district": NC_("report", "District"),
     "industry": NC_("report", "Industry (GB/T 4754)"),
+    "industry_value": NC_("report", "{code} {name}"),
     "size": NC_("report", "Size class"),
-    "employees": NC_("report", "Employees"),
+    "size_value": NC_("report", "{size} · Employees: {count}"),
     "questionnaire": NC_("report", "Questionnaire"),
     "questionnaire_title": NC_("report", "{title} (version {version})"),
     "submitted_on": NC_("report", "Submitted on"),
@@ -117,6 +122,19 @@ LABELS: dict[str, Message] = {
     "held_unscored": NC_(
         "report", "Nothing can be said yet: no stage could be scored from the answers given."
     ),
+    # why not higher (the stored roadmap's reasons, said in the report's voice)
+    "why_stage": NC_(
+        "report",
+        "“{stage}” holds the firm below rung {rung}, “{rung_name}”: the stage scores {score}, "
+        "the rung needs {needed}.",
+    ),
+    "why_overall": NC_(
+        "report",
+        "The overall score is {overall}, rung {rung}, “{rung_name}”, needs {needed}; "
+        "“{stage}” pulls it down most, at {score}.",
+    ),
+    "why_holders": NC_("report", "The questions holding “{stage}” down: {questions}."),
+    "why_holder": NC_("report", "“{question}” at {level} ({answer})"),
     # roadmap
     "roadmap": NC_("report", "Roadmap"),
     "roadmap_intro": NC_(
@@ -145,7 +163,7 @@ LABELS: dict[str, Message] = {
         "climbed: 1 = days of configuration, 5 = a major capital project).",
     ),
     "step_effort": NC_("report", "Effort"),
-    "idea_effort": NC_("report", "effort {effort}"),
+    "idea_gain": NC_("report", "overall score {gain}, effort {effort}"),
     "step_after": NC_("report", "after step {steps}"),
     "step_star_legend": NC_("report", "★ lifts a stage that holds the firm back."),
     "ideas": NC_("report", "Other ideas (not part of the plan)"),
@@ -199,7 +217,7 @@ LABELS: dict[str, Message] = {
     ),
     "trend_date": NC_("report", "Submitted"),
     "trend_change": NC_("report", "Change"),
-    "this_assessment": NC_("report", "(this one)"),
+    "this_assessment": NC_("report", "this one"),
     "peers": NC_("report", "Peer comparison"),
     "peers_shown": NC_(
         "report",
@@ -267,8 +285,86 @@ SIZE_CLASSES: dict[str, Message] = {
 
 @cache
 def labels(lang: str) -> dict[str, str]:
-    """Every label in ``lang``."""
-    return {key: trc(lang, *message) for key, message in LABELS.items()}
+    """Every label in ``lang`` (Chinese ones spaced by ``tighten_chinese``: the page footer is
+    drawn from them, outside the HTML that ``tighten_chinese`` goes over)."""
+    found = {key: trc(lang, *message) for key, message in LABELS.items()}
+    if lang == "zh":
+        return {key: tighten_chinese(text) for key, text in found.items()}
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """The punctuation a report's language writes between the parts it puts together (a label
+    and its value, the items of a list, an aside in brackets): Chinese text takes full-width
+    marks with no space around them, English the ASCII marks with their spaces. A part that
+    ends with its own question or exclamation mark or colon is followed by no colon (it read
+    "……？:" and "…?:")."""
+
+    colon: str
+    #: Between items that may hold commas themselves (conditions, programmes with details).
+    list_sep: str
+    #: Between short items: names, step numbers.
+    enum_sep: str
+    comma: str
+    open_paren: str
+    close_paren: str
+    #: Before an explanation that follows a value.
+    dash: str
+    #: After a part that ends with its own mark (instead of the colon).
+    after_mark: str
+
+    def paren(self, text: object) -> str:
+        """``text`` in brackets, spaced as the language spaces them."""
+        return f"{self.open_paren}{text}{self.close_paren}"
+
+    def lead(self, text: str) -> str:
+        """``text`` introducing what follows: with a colon, unless it ends with a mark."""
+        return text + (self.after_mark if text.endswith(_ENDING_MARKS) else self.colon)
+
+
+_ENDING_MARKS = ("?", "？", "!", "！", ":", "：")
+MARKS: dict[Lang, Marks] = {
+    "zh": Marks("：", "；", "、", "，", "（", "）", "——", ""),
+    "en": Marks(": ", "; ", ", ", ", ", " (", ")", " — ", " "),
+}
+
+
+# Chinese characters and full-width punctuation (CJK symbols, full-width forms).
+_HAN = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# What sits against a Chinese character with no space: digits, Latin letters, a percent sign,
+# and a label's placeholder braces (the value it stands for).
+_TIGHT = f"{_HAN}0-9A-Za-z%{{}}"
+_TAG = "(?:<[^<>]*>)"
+# A run of spaces with the character after it (past any tags), not one between a tag's
+# attributes: the pattern starts with the spaces, so the regex engine skips to them quickly;
+# whether the run goes is decided from the characters on both sides (``_tightened``).
+_SPACE_RUN = re.compile(f"[ \t\r\n]+(?![a-z-]+=)(?={_TAG}*([{_TIGHT}]))")
+_TIGHT_CHAR = re.compile(f"[{_TIGHT}]")
+
+
+def _tightened(match: re.Match[str]) -> str:
+    text, before = match.string, match.start() - 1
+    while before >= 0 and text[before] == ">":  # past the tags before the spaces
+        before = text.rfind("<", 0, before) - 1
+    left, right = (text[before] if before >= 0 else " "), match.group(1)
+    if (left >= "\u3000" or right >= "\u3000") and _TIGHT_CHAR.match(left):
+        return ""
+    return match.group(0)
+
+
+def tighten_chinese(text: str) -> str:
+    """``text`` (plain text, a label or a page of HTML) spaced as the Chinese report spaces it.
+
+    The rule: no space between a Chinese character or full-width punctuation mark and another
+    one, a digit, a Latin letter or a percent sign: "停在3.50「集成级」之下", "已核对35个项目",
+    "第2页，共8页", "由zhizao（智造）生成". This is how the report's data is written (the dates,
+    2026年11月18日; the programme catalogue, 约30万元) and how mainland documents set mixed
+    text; the catalogs' labels and the questionnaires put a space around numbers in some places
+    and not in others, so the report removes them all. Spaces around a symbol (· → × ≈ ≥ =) and
+    between Latin words (GB/T 4754, OPC UA) stay. In HTML, tags are looked through (a space
+    between "3.25" and "<small>规范级" goes too) and never changed."""
+    return _SPACE_RUN.sub(_tightened, text)
 
 
 def label_of(table: dict[str, Message], key: str | None, lang: str) -> str:

@@ -244,11 +244,14 @@ def radar_svg(
     for level in _LEVELS:
         ring = polygon([level] * n)
         parts.append(f'<polygon points="{ring}" fill="none" stroke="{NEUTRAL}" stroke-width="1"/>')
-    for angle in angles:
+    for angle, axis in zip(angles, axes, strict=True):
         x, y = point(angle, outer)
+        spoke = f'stroke="{NEUTRAL}"'
+        if axis.value is None:  # not assessed: a dotted spoke, with no point on it (below)
+            spoke = f'stroke="{MUTED}" stroke-dasharray="2 3"'
         parts.append(
-            f'<line x1="{_f(cx)}" y1="{_f(cy)}" x2="{_f(x)}" y2="{_f(y)}" '
-            f'stroke="{NEUTRAL}" stroke-width="1"/>'
+            f'<line x1="{_f(cx)}" y1="{_f(cy)}" x2="{_f(x)}" y2="{_f(y)}" {spoke} '
+            'stroke-width="1"/>'
         )
     for level in _LEVELS[1::2]:
         _, y = point(angles[0], _radius(level, outer))
@@ -276,11 +279,21 @@ def radar_svg(
                 f'<path d="{" ".join(segments)}" fill="none" stroke="{ACCENT}" '
                 f'stroke-width="1.5" stroke-dasharray="5 3"/>'
             )
-    values = [axis.value if axis.value is not None else _LOW - _STEP for axis in axes]
-    parts.append(
-        f'<polygon points="{polygon(values)}" fill="{PRIMARY}" fill-opacity="0.22" '
-        f'stroke="{PRIMARY}" stroke-width="2"/>'
+    # The shape joins the scored stages only: a stage not assessed drawn at the centre read
+    # as a score of nothing.
+    scored = " ".join(
+        f"{_f(x)},{_f(y)}"
+        for x, y in (
+            point(angle, _radius(axis.value, outer))
+            for angle, axis in zip(angles, axes, strict=True)
+            if axis.value is not None
+        )
     )
+    if scored:
+        parts.append(
+            f'<polygon points="{scored}" fill="{PRIMARY}" fill-opacity="0.22" '
+            f'stroke="{PRIMARY}" stroke-width="2"/>'
+        )
     for angle, axis in zip(angles, axes, strict=True):
         if axis.value is None:
             continue

@@ -554,10 +554,10 @@ def test_the_pdf_carries_the_subsidy_advice(
              "不符合": "not_eligible"}[label]
         ]  # fmt: skip
         if count:
-            assert f"{label}({count})" in text, label
+            assert f"{label}（{count}）" in text, label
     assert compact("合计最高约1,410,000元（3项可同时享受的政策）") in text
     # the testing support's "≤ 30 %" is a ceiling: its part of the total is a maximum
-    assert compact("检验检测认证服务支持（“一测多证”）:最高约60,000元") in text
+    assert compact("检验检测认证服务支持（“一测多证”）：最高约60,000元") in text
     assert "未计入合计的政策及原因" in text
     assert compact("技改和设备更新项目融资租赁补贴") in text and "不可叠加" in text
     shown = [m for m in matches if m["outcome"] in ("eligible", "likely", "near")]

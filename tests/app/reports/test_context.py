@@ -11,28 +11,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.kit.clock import utcnow
-from app.kit.i18n import Lang
-from app.kit.principal import CLI
 from app.kit.settings import Settings
 from app.models import Assessment, Enterprise, Result
-from app.questionnaires.catalog import QuestionnaireCatalog
-from app.reports import service
-from app.reports.context import ReportContext
 from app.reports.pdf import render_html
 from scoring import Questionnaire
 from tests.answers import submit_assessment
 from tests.app.heatmaps.helpers import publish_now, verified_firm
 from tests.app.heatmaps.helpers import submit as heatmap_submit
-from tests.app.reports.helpers import FIRM_NAME, Submit
+from tests.app.reports.helpers import FIRM_NAME, Submit, context
 from tests.factories import create_user, login
 from tests.pages import HTML
-
-
-def context(db: Session, settings: Settings, assessment_id: Any, lang: Lang) -> ReportContext:
-    db.commit()  # a fresh snapshot: the app committed since
-    catalog = QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR)
-    located = service.locate(db, CLI, catalog, uuid.UUID(str(assessment_id)), lang)
-    return service.context_for(db, settings, located, lang)
 
 
 def stored_result(db: Session, assessment_id: Any) -> Result:
@@ -202,13 +190,14 @@ class TestSubsidies:
             "该结果保存于合计金额功能上线之前",
             "上海市智能制造应用券",
             "满足：企业为中小企业",
-            "约 30 万元",
+            # Spaced as the Chinese report spaces (app.reports.texts.tighten_chinese).
+            "约30万元",
             "合同金额 × 30%",
             "沪经信规〔2024〕1号",
             "参数来自二手资料",
             "上海市基础级智能工厂",
-            "成熟度等级达到 3.50",
-            "对应 CMMM 三级",
+            "成熟度等级达到3.50",
+            "对应CMMM三级",
             "参数未经核实",
             "不符合的项目",
             "服务券",  # the kind, labelled by scoring.subsidies.KIND_LABELS

@@ -136,6 +136,25 @@ def test_the_reference_skips_a_stage_not_scored() -> None:
     assert values == ["3.50", "3.40", "未评估", "3.30"]
 
 
+def test_a_stage_not_assessed_is_no_point_of_the_shape() -> None:
+    """A stage with no score was drawn at the centre, as if it scored nothing: the shape now
+    joins the scored stages only, and the stage's spoke is dotted under its "not assessed"."""
+    axes = [
+        RadarAxis("a", 3.5, 3.25),
+        RadarAxis("b", 3.4, 3.25),
+        RadarAxis("c", None, None),
+        RadarAxis("d", 3.3, 3.25),
+    ]
+    svg = _page_svg(radar_svg(axes, lang="zh", series_label="s", reference_label="r"))
+    shape = svg.select_one('polygon[fill="#1f5fa8"]')
+    assert shape is not None
+    corners = [tuple(map(float, corner.split(","))) for corner in str(shape["points"]).split()]
+    assert len(corners) == 3 and (240.0, 170.0) not in corners
+    assert len(svg.select("circle")) == 3  # a point on each scored stage only
+    spokes = svg.select("line[x1='240.0'][y1='170.0']")
+    assert [s.get("stroke-dasharray") for s in spokes] == [None, None, "2 3", None]
+
+
 def test_trend_labels_days_in_the_readers_form() -> None:
     """Days on the axis as the page's other dates, the year on the first and where it changes
     (ISO before: 2026-03-03 beside a table of 2026年3月3日)."""
