@@ -187,6 +187,11 @@ class AssessmentRepository:
     def get(self, assessment_id: uuid.UUID) -> Assessment | None:
         return self.session.get(Assessment, assessment_id)
 
+    def exists(self, assessment_id: uuid.UUID) -> bool:
+        """Whether the row is there, read from the database (not the session's objects)."""
+        query = select(Assessment.id).where(Assessment.id == assessment_id)
+        return self.session.scalar(query) is not None
+
     def get_where(
         self,
         assessment_id: uuid.UUID,

@@ -127,15 +127,27 @@ def check_if_match(assessment: Assessment | DraftState, if_match: str | None) ->
 
 def _bump_version(session: Session, assessment: Assessment) -> None:
     """Claim the next version; the UPDATE's version check makes exactly one racing writer win."""
+    assessment_id = assessment.id  # an expired object would read it again, and it may be gone
     assessment.updated_at = utcnow()
     try:
         session.flush()
     except StaleDataError as exc:
-        session.rollback()
-        raise PreconditionFailed(
-            "The assessment was changed by another request at the same moment. Reload it and "
-            "apply your change again."
-        ) from exc
+        raise _claim_lost(session, assessment_id) from exc
+
+
+def _claim_lost(session: Session, assessment_id: uuid.UUID) -> NotFound | PreconditionFailed:
+    """Why a version claim (an UPDATE with the version read in its WHERE) matched no row: the
+    rule is that another request changed the assessment first (412), or deleted it with its
+    firm's data (404, as a request made after the deletion is answered; ``kit.errors``'
+    ``_deleted_meanwhile``). Rolls back; whether the row is there is read after that, so the
+    other request's commit is seen."""
+    session.rollback()
+    if not AssessmentRepository(session).exists(assessment_id):
+        return NotFound("No assessment with this id.")
+    return PreconditionFailed(
+        "The assessment was changed by another request at the same moment. Reload it and "
+        "apply your change again."
+    )
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -448,11 +460,7 @@ def update_answers(
     if not repository.save_draft(
         assessment, now, {k: v for k, v in values.items() if v}, audit_row
     ):
-        session.rollback()
-        raise PreconditionFailed(
-            "The assessment was changed by another request at the same moment. Reload it and "
-            "apply your change again."
-        )
+        raise _claim_lost(session, assessment.id)
     assessment = assessment._replace(version=assessment.version + 1, updated_at=now)
     for question_id in stale:
         del merged[question_id]
@@ -554,10 +562,18 @@ def _submit(
     if assessment.status != "draft":
         raise Conflict("This assessment is already submitted.")
     check_if_match(assessment, if_match)
+    # The firm is locked (``kit.db.locked_row``) before anything of it is written, as its
+    # deletion locks it before deleting: a submit and a deletion take turns, and the deletion
+    # finds all the submit wrote (the stored response of its Idempotency-Key included). Locked
+    # only after the result was written (by the heatmap sums and the feed), each waited for the
+    # other on PostgreSQL, the deletion for the rows the submit had written and the submit for
+    # the firm's lock: a deadlock, and one of them failed with 503.
+    enterprise = enterprise_service.locked(session, assessment.enterprise_id)
+    if enterprise is None:  # deleted with its firm since it was read
+        raise NotFound("No assessment with this id.")
     questionnaire = questionnaire_of(catalog, assessment)
     repository = AssessmentRepository(session)
     answers = repository.answer_values(assessment.id)
-    enterprise = _enterprise(session, assessment)
     profile = enterprise_service.scoring_profile(enterprise)
     answers, stale = _drop_not_applicable(questionnaire, answers, profile)
     if stale:

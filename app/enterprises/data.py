@@ -5,6 +5,14 @@ aggregates first) and leaves one audit event as a tombstone: who deleted which f
 and how many rows. Its consent ends with it: every integrator it consented to until then gets
 ``grant.revoked`` and a notice, as a revocation sends them, queued in the deletion's transaction
 (``enterprise.deleted``, wired in ``app/hooks.py``); they name the firm by its id alone.
+
+A write of the firm's rows at the same moment (another app instance) comes wholly before the
+deletion or wholly after it. Before: the deletion deletes what it committed (a row committed
+while the deletion ran goes with the firm's row: every foreign key to it cascades). After: it is
+answered as any request after the deletion, 404 with nothing saved: its foreign key, or its
+update of a deleted row, fails once the deletion commits (``kit.errors._deleted_meanwhile``).
+Writes that lock the firm (a grant, a revocation, a submit, a confirmation, a profile change)
+take turns with it.
 """
 
 from __future__ import annotations

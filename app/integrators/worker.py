@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from sqlalchemy.orm.exc import StaleDataError
 from standardwebhooks import Webhook
 
 from app.integrators import service
@@ -362,4 +363,9 @@ class WebhookWorker:
                     hours=settings.WEBHOOK_DISABLE_AFTER_HOURS
                 ):
                     service.disable_failing_endpoint(session, endpoint, now)
-            session.commit()
+            try:
+                session.commit()
+            except StaleDataError:
+                # Deleted since it was read, with its firm's data (PostgreSQL: the update waited
+                # for the deletion, then matched no row): nothing is left to record.
+                session.rollback()

@@ -12,7 +12,7 @@ import anyio.to_thread
 import psycopg
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, make_url, select
-from sqlalchemy.exc import DBAPIError, DisconnectionError, TimeoutError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, TimeoutError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from app.kit.settings import PROJECT_ROOT, Settings
@@ -315,6 +315,17 @@ def locked_row(session: Session, model: type[T], key: uuid.UUID) -> T | None:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(key_share=True)
     return session.scalar(query.execution_options(populate_existing=True))
+
+
+def refers_to_a_deleted_row(exc: IntegrityError) -> bool:
+    """Whether the database refused a row because a row it refers to is not there: a foreign
+    key (PostgreSQL's SQLSTATE 23503, SQLite's SQLITE_CONSTRAINT_FOREIGNKEY), such as a firm's
+    row written while the firm's deletion committed (``kit.errors`` answers it 404)."""
+    cause = exc.orig
+    return (
+        getattr(cause, "sqlstate", None) == "23503"
+        or getattr(cause, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_FOREIGNKEY"
+    )
 
 
 def begin_write(session: Session) -> None:

@@ -15,7 +15,9 @@ Exception tree (status in brackets)::
     └── TooManyRequests   [429]  throttled; carries Retry-After
 
 A database that is busy or restarting (SQLAlchemy ``OperationalError``) answers 503 with
-Retry-After; anything else unexpected answers 500 with a request id and no internals.
+Retry-After; a write whose row, or the row it refers to, another request deleted meanwhile
+answers 404 (``_deleted_meanwhile``); a uniqueness rule the database enforced answers 409;
+anything else unexpected answers 500 with a request id and no internals.
 
 A problem's ``title``, ``detail`` and each ``errors[].message`` are said in the request's
 language (``i18n.negotiate_lang``: ``?lang=``, the language cookie, Accept-Language, else
@@ -53,9 +55,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.kit.db import refers_to_a_deleted_row
 from app.kit.i18n import N_, html_lang, negotiate_lang, tr
 from scoring import Phrase
 
@@ -558,16 +562,44 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _deleted_meanwhile(request: Request, exc: Exception) -> JSONResponse:
+    """The rule: a write that loses a race with the deletion of what it writes about (a firm's
+    owner deleting all its data, on another app instance) is answered as a request made after
+    that deletion: 404, nothing of it saved. Every check of the service passed while the row was
+    there; the database then tells it at the write: a foreign key whose row was deleted between
+    the check and the write (``IntegrityError``, ``kit.db.refers_to_a_deleted_row``: the firm,
+    its assessment, a user), or an ORM update of a row that matched none (``StaleDataError``: the
+    row was deleted; the assessment's version claims tell that from a newer version themselves,
+    ``assessments.service._claim_lost``). The transaction is rolled back with the request.
+    Logged with the request id, as a defect that would give the same error would be."""
+    with structlog.contextvars.bound_contextvars(request_id=request_id_of(request)):
+        logger.warning("write raced a deletion, answered 404: %s", _cause(exc))
+    return problem_response(
+        request,
+        status=404,
+        problem=NotFound.problem,
+        detail=N_(
+            "What this request refers to was deleted by another request at the same moment; "
+            "nothing of this one was saved."
+        ),
+    )
+
+
+def _cause(exc: Exception) -> object:
+    return exc.orig if isinstance(exc, IntegrityError) else exc
+
+
 async def _concurrent_write(request: Request, exc: Exception) -> JSONResponse:
     """A uniqueness (or other integrity) rule the database enforced where the service's own
     check had passed: another request wrote the same thing between this one's check and its
     write (two sign-ups with one e-mail at the same moment). The transaction is rolled back,
     so nothing of this request was saved, and a retry meets the service's own check and its
-    answer. Logged (with the request id) in case it is not a race but a defect."""
+    answer. Logged (with the request id) in case it is not a race but a defect. A foreign key
+    whose row is gone is not this: :func:`_deleted_meanwhile`."""
+    if isinstance(exc, IntegrityError) and refers_to_a_deleted_row(exc):
+        return await _deleted_meanwhile(request, exc)
     with structlog.contextvars.bound_contextvars(request_id=request_id_of(request)):
-        logger.warning(
-            "integrity error answered 409: %s", exc.orig if isinstance(exc, IntegrityError) else exc
-        )
+        logger.warning("integrity error answered 409: %s", _cause(exc))
     return problem_response(
         request,
         status=409,
@@ -601,6 +633,7 @@ PROBLEM_HANDLERS: tuple[tuple[type[Exception], Handler], ...] = (
     (OperationalError, _database_unavailable),
     (PoolTimeout, _database_unavailable),
     (IntegrityError, _concurrent_write),
+    (StaleDataError, _deleted_meanwhile),
     (Exception, _unhandled),
 )
 

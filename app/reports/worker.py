@@ -22,8 +22,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from app.kit.clock import utcnow
-from app.kit.db import Database, begin_write
+from app.kit.db import Database, begin_write, refers_to_a_deleted_row
 from app.kit.i18n import Lang
 from app.kit.settings import Settings
 from app.mail.worker import backoff
@@ -129,12 +131,20 @@ class ReportWorker:
             # left); that worker stores its own render.
             kept = current is not None and current.claimed_by == token
             if kept:
-                if located is not None and pdf is not None:
-                    service.store(session, located, pdf)
-                repository.delete_job(job.id)
-                session.commit()
+                try:
+                    if located is not None and pdf is not None:
+                        service.store(session, located, pdf)
+                    repository.delete_job(job.id)
+                    session.commit()
+                except IntegrityError as exc:
+                    if not refers_to_a_deleted_row(exc):
+                        raise
+                    # The firm's deletion committed since the job was read (PostgreSQL): it
+                    # took the job with the firm's rows, so there is nothing to store or retry.
+                    session.rollback()
+                    kept = False
         if pdf is not None:  # one line per render: an operator (and tests/multi) counts them
-            outcome = "stored" if kept else "discarded (lease lost)"
+            outcome = "stored" if kept else "discarded (lease lost, or the firm deleted)"
             logger.info("report rendered: %s %s, %s", job.assessment_id, job.lang, outcome)
 
     def _failed(self, token: str, job_id: uuid.UUID, error: str) -> None:

@@ -21,6 +21,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from app.enterprises import data as enterprise_data
+from app.enterprises.data_repository import EnterpriseDataRepository
 from app.enterprises.repository import EnterpriseRepository
 from app.integrators.repository import WebhookRepository
 from app.integrators.worker import UnsafeDestination, WebhookWorker, backoff, checked_addresses
@@ -40,6 +41,7 @@ from tests.app.integrators.helpers import (
     wait_for,
 )
 from tests.factories import create_api_key, create_user, login
+from tests.races import at_once, meet_after
 
 
 def register_endpoint(
@@ -711,6 +713,116 @@ class TestRevocation:
         assert in_flight.last_status_code == 204
         assert (held_back.status, held_back.attempts) == ("cancelled", 0)
         assert held_back.last_error == "cancelled: consent revoked"
+
+    def test_a_firm_deleted_while_its_events_are_sent_gets_nothing_more_sent(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        database: Database,
+        settings: Settings,
+    ) -> None:
+        """The worker claims a batch (two events about one firm, one about another) and sends
+        it row by row; the first firm's owner deletes its data while the first row is being
+        sent. The other row about the deleted firm goes with it and is never sent, the row in
+        flight is not recorded (it is gone), the other firm's is sent, and the pass ends as
+        any other: the deletion's ``grant.revoked`` is the next thing sent."""
+        endpoint = register_endpoint(
+            client,
+            integrator,
+            "http://hooks.example.com/h",
+            ["assessment.submitted", "grant.revoked"],
+        )
+        approve(client, db, endpoint["id"])
+        deleted, staying = (register_firm(client, integrator.headers) for _ in range(2))
+        for firm in (deleted, deleted, staying):
+            submitted(client, integrator.headers, firm["id"])
+        owner = firm_user(client, db, deleted["id"])
+        received: list[dict[str, Any]] = []
+
+        def receiver(request: httpx.Request) -> httpx.Response:
+            received.append(json.loads(request.content))
+            if len(received) == 1:  # the batch is claimed: the firm's owner deletes it all
+                response = owner.request(
+                    "DELETE",
+                    f"/api/v1/enterprises/{deleted['id']}",
+                    json={"confirm_credit_code": deleted["credit_code"]},
+                )
+                assert response.status_code == 200, response.text
+            return httpx.Response(204)
+
+        worker = WebhookWorker(
+            database, settings, http_client=httpx.Client(transport=httpx.MockTransport(receiver))
+        )
+        try:
+            assert worker.run_once() == 3
+            assert worker.run_once() == 1
+            assert worker.run_once() == 0
+        finally:
+            worker.close()
+
+        about = [(r["type"], r["data"]["enterprise_id"]) for r in received]
+        assert about == [
+            ("assessment.submitted", deleted["id"]),  # in flight when the deletion came
+            ("assessment.submitted", staying["id"]),
+            ("grant.revoked", deleted["id"]),
+        ]
+        rows = [(d.event_type, d.status, d.enterprise_id) for d in deliveries(db)]
+        assert sorted(rows, key=str) == sorted(
+            [
+                ("assessment.submitted", "delivered", uuid.UUID(staying["id"])),
+                ("grant.revoked", "delivered", None),
+            ],
+            key=str,
+        )
+
+    def test_a_firm_deleted_while_its_event_is_being_recorded_fails_no_pass(
+        self,
+        client: TestClient,
+        db: Session,
+        integrator: Integrator,
+        database: Database,
+        settings: Settings,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The worker has sent an event about a firm and read its row to record the outcome
+        when the firm's deletion (its rows deleted under its lock) commits: the update of the
+        row then matches none (PostgreSQL)."""
+        endpoint = register_endpoint(
+            client, integrator, "http://hooks.example.com/h", ["assessment.submitted"]
+        )
+        approve(client, db, endpoint["id"])
+        firm = register_firm(client, integrator.headers)
+        submitted(client, integrator.headers, firm["id"])
+        owner = firm_user(client, db, firm["id"])
+        # The worker claims while the deletion holds the firm's lock, nothing deleted yet; it
+        # then reads the row to record the send while the deletion has deleted it.
+        claimed = meet_after(monkeypatch, EnterpriseRepository, "locked", 2)
+        meet_after(monkeypatch, WebhookRepository, "lock_due", 2, claimed)
+        deleted_all = meet_after(monkeypatch, EnterpriseDataRepository, "delete_everything", 2)
+        meet_after(monkeypatch, WebhookRepository, "delivery", 2, deleted_all)
+        worker = WebhookWorker(
+            database,
+            settings,
+            http_client=httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(204))),
+        )
+        try:
+            attempted, deleted = at_once(
+                [
+                    worker.run_once,
+                    lambda: owner.request(
+                        "DELETE",
+                        f"/api/v1/enterprises/{firm['id']}",
+                        json={"confirm_credit_code": firm["credit_code"]},
+                    ),
+                ]
+            )
+            assert deleted.status_code == 200, deleted.text
+            assert attempted == 1
+            assert worker.run_once() == 0
+        finally:
+            worker.close()
+        assert [d.enterprise_id for d in deliveries(db)] == []
 
     def test_delivery_log_shows_no_payload_about_a_firm_that_revoked(
         self,

@@ -4,16 +4,19 @@ request's language, their machine-readable parts the same in every language."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
+from psycopg import errors as pg_errors
 from pydantic import BaseModel, Field, HttpUrl, ValidationError
 from pydantic_core._pydantic_core import list_all_errors
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.schemas import LoginRequest
 from app.kit.errors import (
@@ -88,6 +91,15 @@ def _app() -> FastAPI:
     def raced() -> None:
         """A unique rule the database enforced after the service's own check had passed."""
         raise IntegrityError("INSERT …", {}, Exception("duplicate key value"))
+
+    @app.post("/raced-a-deletion/{engine}")
+    def raced_a_deletion(engine: str) -> None:
+        """A row referring to one another request deleted after this one's check."""
+        raise IntegrityError("INSERT …", {}, _foreign_key_violation(engine))
+
+    @app.post("/updated-a-deleted-row")
+    def updated_a_deleted_row() -> None:
+        raise StaleDataError("UPDATE statement on table 'enterprise' expected to update 1 row(s)")
 
     @app.post("/profile")
     def profile(body: Profile) -> None:
@@ -165,6 +177,44 @@ def test_a_write_another_request_made_first_is_a_409_not_a_500() -> None:
     assert response.status_code == 409
     problem = response.json()
     assert problem["type"].endswith("/conflict") and "Retry" in problem["detail"]
+
+
+def _foreign_key_violation(engine: str) -> Exception:
+    """The driver's error of a foreign key whose row is gone, as each engine raises it."""
+    if engine == "postgresql":
+        return pg_errors.ForeignKeyViolation('Key (enterprise_id) is not present in "enterprise"')
+    connection = sqlite3.connect(":memory:")
+    connection.executescript(
+        "PRAGMA foreign_keys=ON; CREATE TABLE firm (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE contact (firm_id INTEGER REFERENCES firm (id));"
+    )
+    try:
+        connection.execute("INSERT INTO contact VALUES (1)")
+    except sqlite3.IntegrityError as exc:
+        return exc
+    finally:
+        connection.close()
+    raise AssertionError("SQLite accepted a row referring to none")
+
+
+@pytest.mark.parametrize("path", ["/raced-a-deletion/postgresql", "/raced-a-deletion/sqlite"])
+def test_a_write_that_refers_to_a_row_deleted_meanwhile_is_a_404(path: str) -> None:
+    """A firm deleted between a write's checks and its insert (its foreign key fails): the
+    write was answered 409 "retry it", and a retry met the 404 it should have had."""
+    response = TestClient(_app(), raise_server_exceptions=False, headers=ENGLISH).post(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/not-found") and "deleted" in problem["detail"]
+
+
+def test_an_update_of_a_row_deleted_meanwhile_is_a_404_not_a_500() -> None:
+    """The firm's facts saved while its owner deleted it: the UPDATE matched no row (the ORM's
+    StaleDataError) and the request answered 500."""
+    client = TestClient(_app(), raise_server_exceptions=False, headers=ENGLISH)
+    response = client.post("/updated-a-deleted-row")
+    assert response.status_code == 404
+    assert response.json()["type"].endswith("/not-found")
 
 
 # --- the request's language ------------------------------------------------------------------
