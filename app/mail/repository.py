@@ -56,3 +56,16 @@ class MailRepository:
     def lock_due(self, now: datetime, limit: int) -> list[MailMessage]:
         """Due messages, locked (``kit.outbox``)."""
         return _OUTBOX.lock_due(self.session, now, limit)
+
+    def sendable(self, message_id: uuid.UUID, token: str) -> bool:
+        """Whether the worker holding ``token`` may still send this message: it is there, pending
+        and still that worker's claim. The deletion of the firm it is about deletes it (in the
+        deletion's transaction), so being there also means the firm has not been deleted."""
+        found = self.session.scalar(
+            select(MailMessage.id).where(
+                MailMessage.id == message_id,
+                MailMessage.status == "pending",
+                MailMessage.claimed_by == token,
+            )
+        )
+        return found is not None

@@ -1,12 +1,27 @@
 """Delivering the mail outbox: over SMTP, or to the log where no SMTP server is configured.
 
-Like the webhook worker (``app.integrators.worker``), a delivery takes three short
-transactions with no lock held while the SMTP conversation runs: claim due messages (PostgreSQL:
-``FOR UPDATE SKIP LOCKED``, so several workers share the outbox) with a lease; send; record the
-outcome if the lease is still ours. A failure is retried with exponential backoff (one minute,
-doubling, at most six hours) up to MAIL_MAX_ATTEMPTS, then the message is marked failed. A
-worker that dies mid-send leaves a lease that runs out, and the message is sent again: delivery
-is at least once. A secret message's body is blanked once it is sent.
+Like the webhook worker (``app.integrators.worker``), a delivery takes short transactions with
+no lock held while the SMTP conversation runs:
+
+1. claim: due messages are locked (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so several workers
+   share the outbox) and leased to this worker;
+2. send: the message is read again first and skipped unless it is still there, pending and
+   ours. A message about a firm goes with the firm's data when its owner deletes them
+   (``app.enterprises.data``): one claimed before the deletion and waiting behind the batch's
+   other sends is not sent once the deletion has committed. What the re-read cannot see is a
+   deletion that commits after it: a message whose SMTP conversation has begun may still reach
+   its recipient after the owner was told that everything is deleted (one message per worker
+   at most). Holding a lock through the conversation would prevent it, but would hold the
+   deletion (and on SQLite every write of the service) for as long as an SMTP server takes to
+   answer. A message about no firm (a password reset of a user without one) is not affected;
+3. record: the outcome is stored if the message is still there and the lease still ours (a firm
+   deleted in the meantime leaves nothing to record, also when its deletion commits between the
+   record's read and its write).
+
+A failure is retried with exponential backoff (one minute, doubling, at most six hours) up to
+MAIL_MAX_ATTEMPTS, then the message is marked failed. A worker that dies mid-send leaves a lease
+that runs out, and the message is sent again: delivery is at least once. A secret message's body
+is blanked once it is sent.
 """
 
 from __future__ import annotations
@@ -20,6 +35,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
+
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.kit.clock import utcnow
 from app.kit.db import Database, begin_write
@@ -141,7 +158,8 @@ class MailWorker:
         """Nothing held between passes (one SMTP connection per message)."""
 
     def run_once(self, now: datetime | None = None) -> int:
-        """Deliver what is due at ``now``; returns how many attempts were made."""
+        """Deliver what is due at ``now``; returns how many messages were taken up (each sent,
+        or skipped because it was deleted with its firm or taken over since the claim)."""
         now = now or utcnow()
         with self.database.sessions() as session:
             if not MailRepository(session).any_due(now):
@@ -149,6 +167,8 @@ class MailWorker:
         token = uuid.uuid4().hex
         claimed = self._claim(token, now)
         for item in claimed:
+            if not self._sendable(token, item.id):
+                continue
             at = max(now, utcnow())
             error: str | None = None
             try:
@@ -172,12 +192,16 @@ class MailWorker:
             session.commit()
         return claimed
 
+    def _sendable(self, token: str, message_id: uuid.UUID) -> bool:
+        with self.database.sessions() as session:
+            return MailRepository(session).sendable(message_id, token)
+
     def _record(self, token: str, message_id: uuid.UUID, error: str | None, at: datetime) -> None:
         with self.database.sessions() as session:
             begin_write(session)
             message = MailRepository(session).get(message_id)
             if message is None or message.claimed_by != token:
-                return  # the lease ran out and another worker took it over
+                return  # deleted with its firm, or the lease ran out and another worker took it
             now = max(at, utcnow())
             message.claimed_by = None
             message.attempts += 1
@@ -191,4 +215,9 @@ class MailWorker:
                 message.status = "failed"
             else:
                 message.next_attempt_at = now + backoff(message.attempts)
-            session.commit()
+            try:
+                session.commit()
+            except StaleDataError:
+                # Deleted since it was read, with its firm's data (PostgreSQL: the update waited
+                # for the deletion, then matched no row): nothing is left to record.
+                session.rollback()
