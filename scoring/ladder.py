@@ -3,9 +3,15 @@
 **Rung names** (issue 14) follow the GB/T 39116 (CMMM) level tags the crosswalk maps each rung
 to, so they never reuse a stage name (数字化, 自动化 … are stages): 2.75 起步级 Starting, 3.00
 规划级 Planning, 3.25 规范级 Standardised, 3.50 集成级 Integrated, 3.75 优化级 Optimised, 4.00
-引领级 Leading. A score is always shown as the **zhizao index** ("智造指数 3.46"), never bare,
+引领级 Leading. A score is always shown as the **zhizao index** ("智造指数3.46"), never bare,
 because users who know other 0–5 scales would misread it; ``score_label`` puts the indicative
 CMMM/MIIT level next to it.
+
+**Chinese spacing** (the house rule, the report's ``tighten_chinese``): no space between a
+Chinese character or full-width mark and another one, a digit, a Latin letter or "%"
+("3.25规范级", "工信部L2"); a space stays around a symbol (· → = ≈ × ≥ …) and between Latin
+words ("GB/T 39116", "CMMM L2"). Every Chinese phrase scoring writes keeps to it
+(tests/scoring/test_chinese_spacing.py).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ _CENT = Decimal("0.01")
 
 #: Shown wherever the crosswalk is: zhizao never claims a certified level.
 CROSSWALK_NOTE = Text(
-    zh="仅为参考对照，并非 GB/T 39116 或工信部评测的认证等级；正式等级以官方评估为准。",
+    zh="仅为参考对照，并非GB/T 39116或工信部评测的认证等级；正式等级以官方评估为准。",
     en="Indicative only: not a certified GB/T 39116 (CMMM) or MIIT level; "
     "only an official assessment gives one.",
 )
@@ -80,7 +86,7 @@ RUNGS: tuple[Rung, ...] = (
         Decimal("2.75"),
         Text("起步级", "Starting"),
         Text("纸质记录、手工作业、设备单机运行", "paper records, manual work, isolated machines"),
-        Crosswalk(Text("低于 L1", "below L1"), Text("低于 L1", "below L1")),
+        Crosswalk(Text("低于L1", "below L1"), Text("低于L1", "below L1")),
     ),
     Rung(
         Decimal("3.00"),
@@ -89,7 +95,7 @@ RUNGS: tuple[Rung, ...] = (
             "自动化与信息化孤岛，流程有书面规定",
             "automation and IT islands, processes written down",
         ),
-        Crosswalk(Text("L1 规划级", "L1 Planning"), Text("L1", "L1")),
+        Crosswalk(Text("L1规划级", "L1 Planning"), Text("L1", "L1")),
     ),
     Rung(
         Decimal("3.25"),
@@ -98,7 +104,7 @@ RUNGS: tuple[Rung, ...] = (
             "核心设备数字化，各职能各有一套系统",
             "core equipment digitized, one system per function",
         ),
-        Crosswalk(Text("L2 规范级", "L2 Standardised"), Text("L2", "L2")),
+        Crosswalk(Text("L2规范级", "L2 Standardised"), Text("L2", "L2")),
     ),
     Rung(
         Decimal("3.50"),
@@ -107,7 +113,7 @@ RUNGS: tuple[Rung, ...] = (
             "设备联网、数据自动采集、系统跨职能集成",
             "machines networked, automatic data capture, systems integrated across functions",
         ),
-        Crosswalk(Text("L3 集成级", "L3 Integrated"), Text("L3", "L3")),
+        Crosswalk(Text("L3集成级", "L3 Integrated"), Text("L3", "L3")),
     ),
     Rung(
         Decimal("3.75"),
@@ -116,7 +122,7 @@ RUNGS: tuple[Rung, ...] = (
             "基于生产数据的分析与模型，能够预测",
             "analytics and models on production data, prediction",
         ),
-        Crosswalk(Text("L4 优化级", "L4 Optimised"), Text("L4", "L4")),
+        Crosswalk(Text("L4优化级", "L4 Optimised"), Text("L4", "L4")),
     ),
     Rung(
         Decimal("4.00"),
@@ -126,7 +132,7 @@ RUNGS: tuple[Rung, ...] = (
             "model-driven self-optimisation, value-chain collaboration",
         ),
         Crosswalk(
-            Text("L5 引领级", "L5 Leading"), Text("—（工信部评测最高 L4）", "— (MIIT stops at L4)")
+            Text("L5引领级", "L5 Leading"), Text("—（工信部评测最高L4）", "— (MIIT stops at L4)")
         ),
     ),
 )
@@ -181,24 +187,31 @@ INDEX_NAME = Text("智造指数", "zhizao index")
 
 
 def index_label(value: Decimal | None, lang: str) -> str:
-    """``智造指数 3.46`` / ``zhizao index 3.46`` (``—`` when nothing could be scored)."""
-    shown = "—" if value is None else str(round_score(value))
-    return f"{INDEX_NAME.get(lang)} {shown}"
+    """``智造指数3.46`` / ``zhizao index 3.46`` (``—`` when nothing could be scored)."""
+    if value is None:
+        return f"{INDEX_NAME.get(lang)} —"  # a symbol keeps its space in Chinese too
+    space = " " if lang == "en" else ""
+    return f"{INDEX_NAME.get(lang)}{space}{round_score(value)}"
 
 
 def rung_label(rung: Decimal, lang: str) -> str:
-    """``3.25 规范级`` / ``3.25 Standardised``."""
-    return f"{round_score(rung)} {rung_info(rung).name.get(lang)}"
+    """``3.25规范级`` / ``3.25 Standardised``."""
+    space = " " if lang == "en" else ""
+    return f"{round_score(rung)}{space}{rung_info(rung).name.get(lang)}"
 
 
 def score_label(overall: Decimal | None, rung: Decimal, lang: str) -> str:
     """The index, the rung and the indicative CMMM/MIIT level in one line.
 
-    ``智造指数 3.46 · 3.25 规范级（参考：CMMM L2 规范级，工信部 L2）``
+    ``智造指数3.46 · 3.25规范级（参考：CMMM L2规范级，工信部L2）``
     """
     walk = rung_info(rung).crosswalk
     if lang == "en":
         reference = f"indicative: CMMM {walk.cmmm.en}, MIIT {walk.miit.en}"
         return f"{index_label(overall, lang)} · rung {rung_label(rung, lang)} ({reference})"
-    reference = f"参考：CMMM {walk.cmmm.zh}，工信部 {walk.miit.zh}"
+    cmmm, miit = walk.cmmm.zh, walk.miit.zh
+    # "CMMM L2规范级" (Latin words) but "CMMM低于L1"; "工信部L2" but "工信部 —" (a symbol)
+    after_cmmm = " " if cmmm[:1].isascii() else ""
+    after_miit = "" if miit[:1].isalnum() else " "
+    reference = f"参考：CMMM{after_cmmm}{cmmm}，工信部{after_miit}{miit}"
     return f"{index_label(overall, lang)} · {rung_label(rung, lang)}（{reference}）"

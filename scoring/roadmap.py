@@ -74,7 +74,7 @@ from scoring.engine import (
     to_exact_decimal,
     walk,
 )
-from scoring.ladder import RUNG_LEVELS, RUNG_STEP, round_score, rung_info
+from scoring.ladder import RUNG_LEVELS, RUNG_STEP, round_score, rung_label
 from scoring.models import (
     NA,
     Answers,
@@ -117,7 +117,7 @@ _MOVES_KEPT = 256
 _HOLDERS = 3
 
 LIMITS_NOTE = Text(
-    "没有任何方案能在每题最多提升两档、且不超过下一级 0.25 的前提下达到下一级；"
+    "没有任何方案能在每题最多提升两档、且不超过下一级0.25的前提下达到下一级；"
     "下面的方案超出了这一范围（已标注的步骤）。",
     "No plan reaches the next rung while moving each answer at most two positions and no higher "
     "than 0.25 above that rung; the plan below goes beyond that (the marked steps).",
@@ -333,7 +333,9 @@ class WhyNotHigher:
     holders: tuple[Holder, ...]
 
     def text(self, lang: str) -> str:
-        rung = f"{round_score(self.rung)} {rung_info(self.rung).name.get(lang)}"
+        """The reason in words. The Chinese keeps to the house spacing rule (``scoring.ladder``):
+        「数据采集」使您停在3.50集成级之下：该阶段3.00，这一级需要3.25。"""
+        rung = rung_label(self.rung, lang)
         stage = self.stage_title.get(lang)
         score, needed = round_score(self.stage_score), round_score(self.stage_needed)
         overall, held = round_score(self.overall), round_score(self.rung)
@@ -353,12 +355,12 @@ class WhyNotHigher:
                 )
             return f"{head} Holding {stage} down: {names}." if names else head
         names = "；".join(
-            f"{h.question.zh} {round_score(h.level)}（{h.answer_text.zh}）" for h in self.holders
+            f"{h.question.zh}{round_score(h.level)}（{h.answer_text.zh}）" for h in self.holders
         )
         if self.stage_short:
-            head = f"「{stage}」使您停在 {rung} 之下：该阶段 {score}，这一级需要 {needed}。"
+            head = f"「{stage}」使您停在{rung}之下：该阶段{score}，这一级需要{needed}。"
         else:
-            head = f"智造指数 {overall}，{rung} 需要 {held}；拉低最多的是「{stage}」（{score}）。"
+            head = f"智造指数{overall}，{rung}需要{held}；拉低最多的是「{stage}」（{score}）。"
         return f"{head}拉低「{stage}」的题目：{names}。" if names else head
 
     def to_dict(self, lang: str) -> dict[str, object]:
@@ -547,7 +549,7 @@ def _target_value(ladder: _Ladder, value: AnswerValue, to: int) -> tuple[AnswerV
     if to + 1 < len(ladder.positions):
         upper = _number_text(cast(Band, ladder.positions[to + 1]).min)
         text = Text(
-            f"{shown}–{upper}{unit.zh}（不含 {upper}）",
+            f"{shown}–{upper}{unit.zh}（不含{upper}）",
             f"{shown} to under {upper} {unit.en}".rstrip(),
         )
     else:

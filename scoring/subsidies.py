@@ -1463,16 +1463,18 @@ def yuan(value: Decimal) -> str:
 
 # --- texts for leaves -----------------------------------------------------------------------
 
+#: Each op as written between a field and its value (zh, en), with its spaces: in Chinese a
+#: word sits against its neighbours and a symbol is spaced (the house rule, ``scoring.ladder``).
 _OPS_TEXT: Mapping[str, tuple[str, str]] = {
-    "eq": ("为", "is"),
-    "ne": ("不为", "is not"),
-    "in": ("属于", "is one of"),
-    "not_in": ("不属于", "is none of"),
-    "lt": ("<", "<"),
-    "lte": ("≤", "≤"),
-    "gt": (">", ">"),
-    "gte": ("≥", "≥"),
-    "contains": ("包含", "includes"),
+    "eq": ("为", " is "),
+    "ne": ("不为", " is not "),
+    "in": ("属于", " is one of "),
+    "not_in": ("不属于", " is none of "),
+    "lt": (" < ", " < "),
+    "lte": (" ≤ ", " ≤ "),
+    "gt": (" > ", " > "),
+    "gte": (" ≥ ", " ≥ "),
+    "contains": ("包含", " includes "),
 }
 
 
@@ -1528,7 +1530,7 @@ def describe_leaf(leaf: Leaf, lang: str) -> str:
         return leaf.why.get(lang)
     op_zh, op_en = _OPS_TEXT[leaf.op]
     op = op_en if lang == "en" else op_zh
-    return f"{_field_text(leaf.field, lang)} {op} {_value_text(leaf.value, lang)}"
+    return f"{_field_text(leaf.field, lang)}{op}{_value_text(leaf.value, lang)}"
 
 
 def action_text(leaf: Leaf, lang: str, *, want: bool = True) -> str:
@@ -1542,18 +1544,18 @@ def action_text(leaf: Leaf, lang: str, *, want: bool = True) -> str:
         )  # fmt: skip
     if head == "result" and leaf.op in ("gte", "gt") and isinstance(value, Decimal):
         level = f"{value:.2f}" if leaf.op == "gte" else f"> {value:.2f}"
+        # Chinese: no space before a number, one around the symbol (the house rule)
+        at = level if leaf.op == "gte" else f" {level}"
         if rest == "rung":
             name = rung_info(value).name if value in RUNG_LEVELS else Text("", "")
             en = f" ({name.en})" if name.en else ""
             zh = f"（{name.zh}）" if name.zh else ""
-            return f"reach rung {level}{en}" if lang == "en" else f"达到 {level} 级{zh}"
+            return f"reach rung {level}{en}" if lang == "en" else f"达到{at}级{zh}"
         if rest == "overall":
-            return (
-                f"raise the overall score to {level}" if lang == "en" else f"总体得分提升到 {level}"
-            )
+            return f"raise the overall score to {level}" if lang == "en" else f"总体得分提升到{at}"
         stage = rest.removeprefix("stages.")
         name = STAGE_NAMES.get(stage, Text(stage, stage))
-        return f"reach {level} in {name.en}" if lang == "en" else f"{name.zh}阶段得分达到 {level}"
+        return f"reach {level} in {name.en}" if lang == "en" else f"{name.zh}阶段得分达到{at}"
     return (
         f"make this true: {describe_leaf(leaf, lang)}" if lang == "en"
         else f"需满足：{describe_leaf(leaf, lang)}"

@@ -94,18 +94,6 @@ def fmt_score(value: object) -> str:
     return "—" if number is None else f"{number:.2f}"
 
 
-def fmt_cny(amount: object, lang: str) -> str:
-    """A CNY amount from the subsidy engine's decimal strings: ¥1,250,000 / 125 万元."""
-    if amount is None:
-        return ""
-    value = Decimal(str(amount))
-    if lang == "zh" and value >= 10_000:
-        wan = (value / 10_000).quantize(Decimal("0.01")).normalize()
-        return f"{wan:f} 万元"
-    whole = value.quantize(Decimal("1")) if value == value.to_integral() else value
-    return f"¥{whole:,}"
-
-
 def _decimal(value: object) -> Decimal:
     return Decimal(str(value))
 

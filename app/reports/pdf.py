@@ -52,22 +52,36 @@ logger = logging.getLogger("zhizao.reports")
 TEMPLATE = "pdf/report.html"
 STYLESHEET = "pdf/report.css"
 RenderOrigin = Literal["request", "worker", "script"]
-#: Bump when the report changes in a way its template files do not show (e.g. the context).
+#: Bump when the report changes in a way ``REPORT_SOURCES`` do not show: a translation of its
+#: labels (the catalogs), a name it takes from elsewhere (the ladder's rungs, reference tables).
 REPORT_FORMAT_VERSION = "1"
+_HERE = Path(__file__).resolve().parent
+#: Everything whose change alters a rendered PDF's bytes or text, besides the stored data: the
+#: pdf templates and stylesheet (every file under ``templates/pdf``), the view-model and its
+#: words (context.py, texts.py), the rendering itself (this module: the HTML handed to
+#: WeasyPrint, e.g. the spaces stripped between block tags), the cut font (fonts.py: which
+#: glyphs the face keeps) and the charts drawn into the report (app/results/charts.py).
+REPORT_SOURCES: tuple[Path, ...] = (
+    TEMPLATES_DIR / "pdf",
+    _HERE / "context.py",
+    _HERE / "texts.py",
+    _HERE / "pdf.py",
+    _HERE / "fonts.py",
+    Path(charts.__file__).resolve(),
+)
 
 
 @lru_cache
 def template_version() -> str:
-    """A short hash of everything that shapes the PDF: the pdf templates, the charts' code and
-    ``REPORT_FORMAT_VERSION``. A deployment that changes any of them renders afresh."""
+    """A short hash of ``REPORT_FORMAT_VERSION`` and every file of ``REPORT_SOURCES`` (its
+    name and content). A deployment that changes any of them renders every stored PDF afresh
+    (``service.queue_refreshes``)."""
     digest = hashlib.sha256(REPORT_FORMAT_VERSION.encode())
-    for path in sorted((TEMPLATES_DIR / "pdf").rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(TEMPLATES_DIR).as_posix().encode())
+    for source in REPORT_SOURCES:
+        files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+        for path in files:
+            digest.update(path.relative_to(source.parent).as_posix().encode())
             digest.update(path.read_bytes())
-    here = Path(__file__).parent
-    for module in (here / "context.py", here / "texts.py", Path(charts.__file__)):
-        digest.update(module.read_bytes())
     return digest.hexdigest()[:12]
 
 

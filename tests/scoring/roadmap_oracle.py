@@ -224,7 +224,7 @@ def _target_value(ladder: _Ladder, value: AnswerValue, to: int) -> tuple[AnswerV
     if to + 1 < len(ladder.positions):
         upper = _number_text(cast(Band, ladder.positions[to + 1]).min)
         text = Text(
-            f"{shown}–{upper}{unit.zh}（不含 {upper}）",
+            f"{shown}–{upper}{unit.zh}（不含{upper}）",
             f"{shown} to under {upper} {unit.en}".rstrip(),
         )
     else:

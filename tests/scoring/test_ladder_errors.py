@@ -47,7 +47,7 @@ def test_round_half_up(value: str, shown: str) -> None:
 def test_crosswalk_is_indicative() -> None:
     walk = crosswalk(Decimal("3.25"))
     assert walk.indicative
-    assert walk.to_dict("zh")["cmmm"] == "L2 规范级"
+    assert walk.to_dict("zh")["cmmm"] == "L2规范级"
     assert crosswalk(Decimal("4.00")).miit.en.startswith("—")
 
 
@@ -77,12 +77,12 @@ def test_rung_names_never_reuse_a_stage_name(full: Questionnaire) -> None:
 
 
 def test_score_labels_always_name_the_zhizao_index() -> None:
-    assert index_label(Decimal("3.4567"), "zh") == "智造指数 3.46"
+    assert index_label(Decimal("3.4567"), "zh") == "智造指数3.46"
     assert index_label(Decimal("3.4567"), "en") == "zhizao index 3.46"
     assert index_label(None, "zh") == "智造指数 —"
-    assert rung_label(Decimal("3.25"), "zh") == "3.25 规范级"
+    assert rung_label(Decimal("3.25"), "zh") == "3.25规范级"
     assert score_label(Decimal("3.46"), Decimal("3.25"), "zh") == (
-        "智造指数 3.46 · 3.25 规范级（参考：CMMM L2 规范级，工信部 L2）"
+        "智造指数3.46 · 3.25规范级（参考：CMMM L2规范级，工信部L2）"
     )
     assert score_label(Decimal("3.46"), Decimal("3.25"), "en") == (
         "zhizao index 3.46 · rung 3.25 Standardised (indicative: CMMM L2 Standardised, MIIT L2)"

@@ -60,8 +60,8 @@ def test_why_not_higher_names_the_stage_and_the_questions(worked: Questionnaire)
     assert (why.stage_score, why.stage_needed) == (Decimal(3), Decimal("3.25"))
     assert [h.question_id for h in why.holders] == ["capture"]  # analytics is n/a
     assert why.text("zh") == (
-        "「数据采集」使您停在 3.50 集成级 之下：该阶段 3.00，这一级需要 3.25。"
-        "拉低「数据采集」的题目：哪些数据是自动采集的（不靠人抄）？ 3.00（产量）。"
+        "「数据采集」使您停在3.50集成级之下：该阶段3.00，这一级需要3.25。"
+        "拉低「数据采集」的题目：哪些数据是自动采集的（不靠人抄）？3.00（产量）。"
     )
     assert why.text("en").startswith(
         "Data collection holds you below 3.50 Integrated: it scores 3.00, the rung needs 3.25."
@@ -124,7 +124,7 @@ def test_targets_for_multi_and_number(golden: Questionnaire) -> None:
     assert moved["q5"].target == ["a"]  # the exclusive "none" is dropped; one more chosen
     assert moved["q6"].target == ["x"]
     assert moved["q4"].target == Decimal(20)
-    assert moved["q4"].target_text == Text("20–40%（不含 40）", "20 to under 40 %")
+    assert moved["q4"].target_text == Text("20–40%（不含40）", "20 to under 40 %")
     assert moved["q4"].to_dict("en")["target"] == 20
     assert moved["q6"].to_dict("zh")["current_text"] == "无"
 

@@ -332,7 +332,7 @@ def test_eligible_lists_what_is_met() -> None:
         "profile.district_code", "profile.size_class", "profile.listed", "answers.legacy",
     ]  # fmt: skip
     assert match.reasons[1].text("en") == "met: size class is one of small, medium"
-    assert match.reasons[1].text("zh") == "满足：企业规模 属于 small、medium"
+    assert match.reasons[1].text("zh") == "满足：企业规模属于small、medium"
 
 
 def test_near_when_only_result_and_answer_leaves_fail_within_one_rung() -> None:
@@ -345,8 +345,8 @@ def test_near_when_only_result_and_answer_leaves_fail_within_one_rung() -> None:
         "make this false: answers.legacy is yes",
     ]
     assert [item.text("zh") for item in match.todo] == [
-        "数据采集阶段得分达到 3.50",
-        "需不再满足：answers.legacy 为 yes",
+        "数据采集阶段得分达到3.50",
+        "需不再满足：answers.legacy为yes",
     ]
     assert match.headline("en") == (
         "Near: only 2 result or answer condition(s) fail, each within one rung."
@@ -432,7 +432,7 @@ def test_any_prefers_a_fixable_alternative_over_a_cheaper_profile_one() -> None:
         "raise the overall score to > 3.10",
     ]
     assert [item.text("zh") for item in match.todo] == [
-        "达到 3.25 级（规范级）",
+        "达到3.25级（规范级）",
         "总体得分提升到 > 3.10",
     ]
 
@@ -456,7 +456,7 @@ def test_a_leaf_under_not_reads_negated() -> None:
         met.text("en")
         == "met: it is not the case that Project already has other municipal funds is yes"
     )
-    assert met.text("zh") == "满足：并非项目已获其他市级专项资金 为 是"
+    assert met.text("zh") == "满足：并非项目已获其他市级专项资金为是"
     (blocked,) = one(p, {**SH, "other_municipal_funds": True}).reasons
     assert blocked.negated and blocked.text("en").startswith("not met: it is not the case that")
 
@@ -910,7 +910,7 @@ def test_leaf_texts_without_why() -> None:
     assert describe_leaf(Leaf("profile.niche_years", "gte", D(2)), "en") == (
         "Years in the niche market ≥ 2"
     )
-    assert describe_leaf(Leaf("profile.listed", "eq", False), "zh") == "上市企业 为 否"
+    assert describe_leaf(Leaf("profile.listed", "eq", False), "zh") == "上市企业为否"
     assert describe_leaf(Leaf("profile.listed", "ne", True), "en") == "Listed company is not yes"
     assert describe_leaf(Leaf("profile.colour", "eq", "red"), "en") == "colour is red"
     assert describe_leaf(Leaf("result.rung", "lt", D("3.5")), "zh") == "成熟度等级 < 3.5"
@@ -930,10 +930,10 @@ def test_leaf_texts_without_why() -> None:
 
 
 def test_action_texts() -> None:
-    assert action_text(Leaf("result.rung", "gte", D("3.5")), "zh") == "达到 3.50 级（集成级）"
+    assert action_text(Leaf("result.rung", "gte", D("3.5")), "zh") == "达到3.50级（集成级）"
     assert action_text(Leaf("result.rung", "gte", D("3.6")), "en") == "reach rung 3.60"
-    assert action_text(Leaf("result.rung", "gt", D("3.6")), "zh") == "达到 > 3.60 级"
-    assert action_text(Leaf("result.overall", "gte", D("3.6")), "zh") == "总体得分提升到 3.60"
+    assert action_text(Leaf("result.rung", "gt", D("3.6")), "zh") == "达到 > 3.60级"
+    assert action_text(Leaf("result.overall", "gte", D("3.6")), "zh") == "总体得分提升到3.60"
     assert action_text(Leaf("result.stages.quality", "gte", D(3)), "en") == "reach 3.00 in quality"
     assert action_text(Leaf("answers.q", "eq", "a"), "en") == "make this true: answers.q is a"
     assert action_text(Leaf("result.rung", "lt", D(4)), "zh") == "需满足：成熟度等级 < 4"

@@ -43,7 +43,7 @@ def _score(value: object) -> str:
 
 def _rung(value: object, lang: str) -> str:
     """A rung as the result page names it, number and name (``scoring.ladder.rung_label``:
-    ``3.50 集成级`` / ``3.50 Integrated``); ``—`` for none."""
+    ``3.50集成级`` / ``3.50 Integrated``); ``—`` for none."""
     if value is None:
         return "—"
     return rung_label(Decimal(str(value)), lang)

@@ -103,7 +103,7 @@ def test_score_prints_the_numbers_worked_out_by_hand() -> None:
     assert roadmap["steps"][0]["target"] == ["output", "status", "quality"]
     assert (roadmap["plan"]["overall"], roadmap["plan"]["optimal"]) == (3.56, True)
     assert [idea["question_id"] for idea in roadmap["ideas"]] == ["equipment_rate"]
-    assert out["crosswalk"]["cmmm"] == "L2 规范级" and out["crosswalk"]["indicative"] is True
+    assert out["crosswalk"]["cmmm"] == "L2规范级" and out["crosswalk"]["indicative"] is True
 
 
 def test_score_in_english() -> None:

@@ -222,6 +222,45 @@ def test_keys_and_template_version() -> None:
     assert key(1).etag.startswith('"') and key(1).etag.endswith('"')
 
 
+@pytest.mark.parametrize(
+    ("edited", "shapes_the_pdf"),
+    [
+        ("templates/pdf/report.html", True),
+        ("templates/pdf/report.css", True),
+        ("app/reports/context.py", True),
+        ("app/reports/texts.py", True),
+        ("app/reports/pdf.py", True),  # the HTML it hands WeasyPrint
+        ("app/reports/fonts.py", True),  # the glyphs the cut face keeps
+        ("app/results/charts.py", True),
+        ("app/reports/api.py", False),  # serves the PDF, does not shape it
+    ],
+)
+def test_template_version_follows_every_file_that_shapes_the_pdf(
+    monkeypatch: pytest.MonkeyPatch, edited: str, shapes_the_pdf: bool
+) -> None:
+    """A stored PDF is stale when a deployment changes what shapes it; pdf.py and fonts.py did
+    not count, so a report rendered before pdf.py stripped the spaces between block tags was
+    served on as current. The files are read as a deployment that edited ``edited`` has them."""
+    target = (PROJECT_ROOT / edited).resolve()
+    read = Path.read_bytes
+
+    def deployed(path: Path) -> bytes:
+        content = read(path)
+        return content + b"\n/* edited */\n" if path.resolve() == target else content
+
+    template_version.cache_clear()
+    before = template_version()
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(Path, "read_bytes", deployed)
+            template_version.cache_clear()
+            after = template_version()
+    finally:
+        template_version.cache_clear()  # the next caller computes it from the real files
+    assert (after != before) is shapes_the_pdf
+    assert template_version() == before
+
+
 class TestReportFonts:
     def test_the_cut_face_draws_what_a_report_holds(self) -> None:
         fonts = report_fonts()
