@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from fastapi.testclient import TestClient
+import httpx
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts_service
@@ -63,6 +63,7 @@ def create_user(
     district_code: str | None = None,
     email: str | None = None,
     firm_role: str | None = None,
+    display_name: str = "",
 ) -> User:
     n = next(_ORG_BODIES)
     user = accounts_service.create_user(
@@ -73,15 +74,18 @@ def create_user(
         role=role,
         enterprise_id=enterprise.id if enterprise else None,
         district_code=district_code,
+        display_name=display_name,
         firm_role=firm_role,
     )
     db.commit()
     return user
 
 
-def login(client: TestClient, user: User) -> str:
-    """Sign the client in; returns the CSRF token and sets it as a default header."""
-    response = client.post("/api/v1/session", json={"email": user.email, "password": PASSWORD})
+def login(client: httpx.Client, user: User | str) -> str:
+    """Sign the client in as ``user`` (or the user of that e-mail address); returns the CSRF
+    token and sets it as a default header."""
+    email = user if isinstance(user, str) else user.email
+    response = client.post("/api/v1/session", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
     csrf = str(response.json()["csrf_token"])
     client.headers["X-CSRF-Token"] = csrf

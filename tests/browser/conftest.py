@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.kit.settings import PROJECT_ROOT
+from tests.browser.helpers import new_context
+from tests.factories import PASSWORD
 from tests.live import live_server as live_server_process
 
 CHROMIUM = os.environ.get("ZHIZAO_CHROMIUM", "/usr/bin/chromium")
@@ -71,6 +73,29 @@ def browser(live_server: str) -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
+    """Opens pages: ``new_page(email, lang)`` is a page in ``lang`` (zh unless said; a context
+    of its own), signed in as ``email`` if given; other arguments go to ``new_context``."""
+    contexts: list[Any] = []
+
+    def make(email: str | None = None, lang: str = "zh", **options: Any) -> Any:
+        context = new_context(browser, lang, **options)
+        contexts.append(context)
+        if email is not None:
+            signed_in = context.request.post(
+                live_server + "/api/v1/session", data={"email": email, "password": PASSWORD}
+            )
+            assert signed_in.ok, signed_in.text()
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture

@@ -22,28 +22,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from app.accounts import claims
-from app.accounts import service as accounts_service
-from app.accounts.schemas import ClaimCreate
-from app.enterprises import service as enterprise_service
-from app.enterprises.schemas import EnterpriseCreate
 from app.kit.clock import SHANGHAI
-from app.kit.db import create_db_engine, create_session_factory
-from app.kit.principal import ANONYMOUS, CLI
-from app.kit.settings import Environment, Settings
 from app.models import AccessClaim, Enterprise
 from tests.answers import FULL, QUICK, questionnaire, submit_assessment
-from tests.factories import PASSWORD, enterprise_payload
-from tests.live import live_server as live_server_process
+from tests.browser.helpers import (
+    api_client,
+    database,
+    file_claim,
+    fill_form,
+    serve,
+    server_settings,
+    sign_in,
+)
+from tests.factories import create_enterprise, create_user
 
 OWNER = "owner@forms.example.com"
 OFFICIAL = "official@forms.example.com"
 ADMIN = "admin@forms.example.com"
-ACCEPT = {"zh": "zh-CN,zh;q=0.9", "en": "en"}
 
 
 @dataclass
@@ -56,59 +54,24 @@ class World:
     draft_id: str
 
 
-def _prepare(url: str, prepared: dict[str, Any]) -> None:
+def _prepare(url: str) -> dict[str, Any]:
     """A firm with its owner and a pending access request; the district's official; an admin."""
-    settings = Settings(ENV=Environment.testing, DATABASE_URL=url, SECRET_KEY="x" * 40)
-    engine = create_db_engine(url)
-    try:
-        with create_session_factory(engine)() as db:
-            firm = enterprise_service.add_enterprise(
-                db,
-                CLI,
-                EnterpriseCreate.model_validate(
-                    enterprise_payload(name="上海表单测试机械有限公司")
-                ),
-            )
-            for email, role, extra in (
-                (OWNER, "enterprise", {"enterprise_id": firm.id, "display_name": "王总"}),
-                (OFFICIAL, "official", {"district_code": "310115"}),
-                (ADMIN, "admin", {}),
-            ):
-                accounts_service.create_user(
-                    db, CLI, email=email, password=PASSWORD, role=role, **extra
-                )
-            db.commit()
-            claims.file_claim(
-                db,
-                ANONYMOUS,
-                settings,
-                ClaimCreate(
-                    credit_code=firm.credit_code,
-                    email="liu@forms.example.com",
-                    display_name="刘会计",
-                    message="财务部主管",
-                ),
-                "127.0.0.1",
-            )
-            db.commit()
-            claim = db.scalars(select(AccessClaim)).one()
-            prepared["claim"] = (str(claim.id), claim.created_at)
-            db.expunge(firm)
-            prepared["firm"] = firm
-    finally:
-        engine.dispose()
+    with database(url) as db:
+        firm = create_enterprise(db, name="上海表单测试机械有限公司")
+        create_user(db, enterprise=firm, email=OWNER, display_name="王总")
+        create_user(db, role="official", district_code="310115", email=OFFICIAL)
+        create_user(db, role="admin", email=ADMIN)
+        file_claim(db, server_settings(url), firm, "liu@forms.example.com")
+        claim = db.scalars(select(AccessClaim)).one()
+        db.expunge(firm)
+        return {"firm": firm, "claim": (str(claim.id), claim.created_at)}
 
 
 @pytest.fixture(scope="module")
 def world(chromium_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    prepared: dict[str, Any] = {}
-    with live_server_process(
-        tmp_path_factory.mktemp("forms"), prepare=lambda url: _prepare(url, prepared)
-    ) as live:
+    with serve(tmp_path_factory.mktemp("forms"), _prepare) as (live, prepared):
         firm: Enterprise = prepared["firm"]
-        with httpx.Client(base_url=live.url) as http:
-            signed_in = http.post("/api/v1/session", json={"email": OWNER, "password": PASSWORD})
-            http.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
+        with api_client(live.url, OWNER) as http:
             result = submit_assessment(http, firm, questionnaire(QUICK), 0.3)  # type: ignore[arg-type]
             draft = http.post(
                 f"/api/v1/enterprises/{firm.id}/assessments", json={"questionnaire_id": FULL}
@@ -123,33 +86,6 @@ def world(chromium_available: None, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def live_server(world: World) -> str:
     return world.url
-
-
-@pytest.fixture
-def new_page(browser: Any, world: World) -> Iterator[Any]:
-    """A page in ``lang`` (zh unless said), signed in as ``email`` if given."""
-    contexts: list[Any] = []
-
-    def make(email: str | None = None, lang: str = "zh", javascript: bool = True) -> Any:
-        context = browser.new_context(
-            locale="zh-CN" if lang == "zh" else "en-GB",
-            extra_http_headers={"Accept-Language": ACCEPT[lang]},
-            viewport={"width": 1280, "height": 900},
-            java_script_enabled=javascript,
-        )
-        contexts.append(context)
-        if email is not None:
-            signed_in = context.request.post(
-                world.url + "/api/v1/session", data={"email": email, "password": PASSWORD}
-            )
-            assert signed_in.ok, signed_in.text()
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def in_view(page: Any, selector: str) -> bool:
@@ -172,9 +108,7 @@ def test_a_blank_sign_in_names_its_empty_fields(world: World, new_page: Any) -> 
     assert page.locator("#err-email").inner_text() == "⚠ 必填。"
     assert page.locator("#err-password").inner_text() == "⚠ 必填。"
     assert page.locator("main .alert-error").count() == 0  # not "wrong e-mail or password"
-    page.fill("#f-email", OWNER)
-    page.fill("#f-password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    sign_in(page, OWNER)
     page.wait_for_url("**/dashboard")
 
 
@@ -183,9 +117,12 @@ def test_registration_says_a_negative_revenue_is_negative(world: World, new_page
     with the same words (zxcvbn's own limit is 72)."""
     page = new_page()
     page.goto(world.url + "/register")
-    page.fill("#f-annual_revenue_wan", "-3")
-    page.fill("#f-password", ("amber kettle drifts over quiet rooftops " * 3)[:79] + "z")
-    page.get_by_role("button", name="注册并开始").click()
+    fill_form(
+        page,
+        "注册并开始",
+        annual_revenue_wan="-3",
+        password=("amber kettle drifts over quiet rooftops " * 3)[:79] + "z",
+    )
     summary = page.locator("#error-summary").inner_text()
     assert "年营业收入: 不能为负数。" in summary
     assert "密码" not in summary
@@ -203,7 +140,7 @@ def test_the_error_summary_lists_the_fields_in_the_forms_order(world: World, new
 def test_a_figure_that_cannot_be_read_stays_in_its_field(world: World, new_page: Any) -> None:
     """Without JavaScript the stage form posts; "abc" came back as a blank (or the stored
     answer) beside the error that asked to correct it."""
-    page = new_page(OWNER, javascript=False)
+    page = new_page(OWNER, java_script_enabled=False)
     page.goto(f"{world.url}/assessments/{world.draft_id}/stages/digitization")
     page.fill("#dig_equipment_rate--value", "4o")
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
@@ -218,8 +155,7 @@ def test_a_refused_facts_form_opens_at_its_errors_and_the_language_switch_works(
 ) -> None:
     page = new_page(OWNER)
     page.goto(world.url + "/settings")
-    page.fill("#f-fact_project_investment_cny", "lots")
-    page.get_by_role("button", name="保存企业信息").click()
+    fill_form(page, "保存企业信息", fact_project_investment_cny="lots")
     page.wait_for_load_state()
     assert page.url.endswith("/settings/facts#facts")
     assert in_view(page, "#error-summary")
@@ -235,8 +171,7 @@ def test_a_refused_facts_form_opens_at_its_errors_and_the_language_switch_works(
 def test_a_refused_deletion_opens_at_its_error(world: World, new_page: Any) -> None:
     page = new_page(OWNER)
     page.goto(world.url + "/settings")
-    page.fill("#f-confirm", "not the code")
-    page.get_by_role("button", name="永久删除全部数据").click()
+    fill_form(page, "永久删除全部数据", confirm="not the code")
     page.wait_for_load_state()
     assert in_view(page, "#err-confirm")
 
@@ -257,8 +192,7 @@ def test_a_refused_api_client_keeps_what_was_typed_and_names_each_field(
 ) -> None:
     page = new_page(ADMIN)
     page.goto(world.url + "/admin/clients")
-    page.fill("#f-name", "x")
-    page.fill("#f-contact_email", "ops@platform.example.com")
+    fill_form(page, name="x", contact_email="ops@platform.example.com")
     for box in page.locator("#f-scopes input[type=checkbox]").all():
         box.uncheck()
     with page.expect_response(lambda r: r.request.method == "POST") as answer:

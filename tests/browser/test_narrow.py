@@ -10,22 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
-from app.accounts import claims
-from app.accounts import service as accounts_service
-from app.accounts.schemas import ClaimCreate
-from app.enterprises import service as enterprise_service
-from app.enterprises.schemas import EnterpriseCreate
 from app.integrators import service as integrator_service
-from app.kit.db import create_db_engine, create_session_factory
-from app.kit.principal import ANONYMOUS, CLI
-from app.kit.settings import Environment, Settings
+from app.kit.principal import CLI
 from app.models import Enterprise
 from tests.answers import questionnaire, submit_assessment
-from tests.factories import PASSWORD, enterprise_payload
-from tests.live import live_server as live_server_process
+from tests.browser.helpers import api_client, database, file_claim, serve, server_settings
+from tests.factories import create_enterprise, create_user
 
 WIDTH = 375
 OWNER = "owner.with.a.rather.long.address@narrow.example.com"
@@ -60,68 +52,36 @@ class World:
     firm: Enterprise
 
 
-def _prepare(url: str, prepared: dict[str, Any]) -> None:
+def _prepare(url: str) -> dict[str, Any]:
     """A firm with its owner, a colleague and a pending access request; the district's
     official; an admin; an integrator."""
-    settings = Settings(ENV=Environment.testing, DATABASE_URL=url, SECRET_KEY="x" * 40)
-    engine = create_db_engine(url)
-    try:
-        with create_session_factory(engine)() as db:
-            firm = enterprise_service.add_enterprise(
-                db,
-                CLI,
-                EnterpriseCreate.model_validate(
-                    enterprise_payload(name="上海窄屏测试精密机械制造有限公司")
-                ),
-            )
-            for email, role, extra in (
-                (OWNER, "enterprise", {"enterprise_id": firm.id, "display_name": "王总经理"}),
-                (
-                    "colleague.in.the.finance.department@narrow.example.com",
-                    "enterprise",
-                    {"enterprise_id": firm.id, "display_name": "孙会计"},
-                ),
-                (OFFICIAL, "official", {"district_code": "310115"}),
-                (ADMIN, "admin", {}),
-            ):
-                accounts_service.create_user(
-                    db, CLI, email=email, password=PASSWORD, role=role, **extra
-                )
-            issued = integrator_service.create_api_client(
-                db, CLI, settings, name="示例工业互联网平台有限公司", scopes=["assessments:read"]
-            )
-            db.commit()
-            claims.file_claim(
-                db,
-                ANONYMOUS,
-                settings,
-                ClaimCreate(
-                    credit_code=firm.credit_code,
-                    email="someone.asking.to.join@narrow.example.com",
-                    display_name="刘会计",
-                    message="财务部主管",
-                ),
-                "127.0.0.1",
-            )
-            db.commit()
-            db.expunge(firm)
-            prepared["firm"] = firm
-            prepared["integrator"] = str(issued.client.id)
-    finally:
-        engine.dispose()
+    settings = server_settings(url)
+    with database(url) as db:
+        firm = create_enterprise(db, name="上海窄屏测试精密机械制造有限公司")
+        create_user(db, enterprise=firm, email=OWNER, display_name="王总经理")
+        create_user(
+            db,
+            enterprise=firm,
+            email="colleague.in.the.finance.department@narrow.example.com",
+            display_name="孙会计",
+        )
+        create_user(db, role="official", district_code="310115", email=OFFICIAL)
+        create_user(db, role="admin", email=ADMIN)
+        issued = integrator_service.create_api_client(
+            db, CLI, settings, name="示例工业互联网平台有限公司", scopes=["assessments:read"]
+        )
+        db.commit()
+        file_claim(db, settings, firm, "someone.asking.to.join@narrow.example.com")
+        db.expunge(firm)
+        return {"firm": firm, "integrator": str(issued.client.id)}
 
 
 @pytest.fixture(scope="module")
 def world(chromium_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    prepared: dict[str, Any] = {}
-    with live_server_process(
-        tmp_path_factory.mktemp("narrow"), prepare=lambda url: _prepare(url, prepared)
-    ) as live:
+    with serve(tmp_path_factory.mktemp("narrow"), _prepare) as (live, prepared):
         # Two submitted assessments (the dashboard's and the history's tables have rows) and
         # an integrator's access (the settings' table).
-        with httpx.Client(base_url=live.url) as http:
-            signed_in = http.post("/api/v1/session", json={"email": OWNER, "password": PASSWORD})
-            http.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
+        with api_client(live.url, OWNER) as http:
             firm: Enterprise = prepared["firm"]
             granted = http.post(
                 f"/api/v1/enterprises/{firm.id}/grants", json={"client_id": prepared["integrator"]}
@@ -140,27 +100,15 @@ def live_server(world: World) -> str:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("email", list(PAGES))
 def test_no_page_with_a_table_scrolls_sideways_at_375_px(
-    world: World, browser: Any, email: str, lang: str
+    world: World, new_page: Any, email: str, lang: str
 ) -> None:
-    context = browser.new_context(
-        locale="zh-CN" if lang == "zh" else "en-GB",
-        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9" if lang == "zh" else "en"},
-        viewport={"width": WIDTH, "height": 800},
-    )
-    try:
-        signed_in = context.request.post(
-            world.url + "/api/v1/session", data={"email": email, "password": PASSWORD}
-        )
-        assert signed_in.ok, signed_in.text()
-        page = context.new_page()
-        wide = {}
-        for path in PAGES[email]:
-            response = page.goto(f"{world.url}{path}?lang={lang}")
-            assert response is not None and response.ok, path
-            assert page.locator("table").count() >= 1, path  # a page with a table
-            scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
-            if scroll_width > WIDTH:
-                wide[path] = (scroll_width, page.evaluate(STICKING_OUT))
-        assert wide == {}
-    finally:
-        context.close()
+    page = new_page(email, lang, viewport={"width": WIDTH, "height": 800})
+    wide = {}
+    for path in PAGES[email]:
+        response = page.goto(f"{world.url}{path}?lang={lang}")
+        assert response is not None and response.ok, path
+        assert page.locator("table").count() >= 1, path  # a page with a table
+        scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+        if scroll_width > WIDTH:
+            wide[path] = (scroll_width, page.evaluate(STICKING_OUT))
+    assert wide == {}

@@ -12,20 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
-from app.accounts import service as accounts_service
-from app.enterprises import service as enterprise_service
-from app.enterprises.schemas import EnterpriseCreate
-from app.kit.db import create_db_engine, create_session_factory
-from app.kit.principal import CLI
 from tests.answers import FULL, questionnaire, submit_assessment
-from tests.factories import PASSWORD, enterprise_payload
-from tests.live import live_server as live_server_process
+from tests.browser.helpers import api_client, database, fill_form, serve
+from tests.factories import create_enterprise, create_user
 
 OWNER = "owner@answers.example.com"
-ACCEPT = {"zh": "zh-CN,zh;q=0.9", "en": "en"}
 
 
 @dataclass
@@ -34,36 +27,18 @@ class World:
     result_id: str
 
 
-def _prepare(url: str, prepared: dict[str, Any]) -> None:
-    engine = create_db_engine(url)
-    try:
-        with create_session_factory(engine)() as db:
-            firm = enterprise_service.add_enterprise(
-                db,
-                CLI,
-                EnterpriseCreate.model_validate(
-                    enterprise_payload(name="上海回答测试机械有限公司")
-                ),
-            )
-            accounts_service.create_user(
-                db, CLI, email=OWNER, password=PASSWORD, role="enterprise", enterprise_id=firm.id
-            )
-            db.commit()
-            db.expunge(firm)
-            prepared["firm"] = firm
-    finally:
-        engine.dispose()
+def _prepare(url: str) -> dict[str, Any]:
+    with database(url) as db:
+        firm = create_enterprise(db, name="上海回答测试机械有限公司")
+        create_user(db, enterprise=firm, email=OWNER)
+        db.expunge(firm)
+        return {"firm": firm}
 
 
 @pytest.fixture(scope="module")
 def world(chromium_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    prepared: dict[str, Any] = {}
-    with live_server_process(
-        tmp_path_factory.mktemp("answers"), prepare=lambda url: _prepare(url, prepared)
-    ) as live:
-        with httpx.Client(base_url=live.url) as http:
-            signed_in = http.post("/api/v1/session", json={"email": OWNER, "password": PASSWORD})
-            http.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
+    with serve(tmp_path_factory.mktemp("answers"), _prepare) as (live, prepared):
+        with api_client(live.url, OWNER) as http:
             result = submit_assessment(http, prepared["firm"], questionnaire(FULL), 0.3)  # type: ignore[arg-type]
         yield World(live.url, str(result["assessment_id"]))
 
@@ -71,32 +46,6 @@ def world(chromium_available: None, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def live_server(world: World) -> str:
     return world.url
-
-
-@pytest.fixture
-def new_page(browser: Any, world: World) -> Iterator[Any]:
-    """A page in ``lang``, signed in as the firm's owner if ``signed_in``."""
-    contexts: list[Any] = []
-
-    def make(lang: str = "zh", signed_in: bool = True) -> Any:
-        context = browser.new_context(
-            locale="zh-CN" if lang == "zh" else "en-GB",
-            extra_http_headers={"Accept-Language": ACCEPT[lang]},
-            viewport={"width": 1280, "height": 900},
-        )
-        contexts.append(context)
-        if signed_in:
-            answer = context.request.post(
-                world.url + "/api/v1/session", data={"email": OWNER, "password": PASSWORD}
-            )
-            assert answer.ok, answer.text()
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 #: The width of a text in ``main``, in ems of its font, in a span marked ``lang`` (or unmarked).
@@ -112,13 +61,13 @@ WIDTH = """([text, lang]) => {
 
 
 def test_english_pages_draw_latin_punctuation_at_its_own_width(world: World, new_page: Any) -> None:
-    english = new_page("en", signed_in=False)
+    english = new_page(lang="en")
     english.goto(world.url + "/")
     quotes = english.evaluate(WIDTH, ["“”‘’", None])
     assert quotes < 2.4, f"four curly quotes {quotes:.2f} em wide: drawn full-width"
     # Chinese on an English page, marked as such, keeps its own face and full-width marks.
     assert english.evaluate(WIDTH, ["“”‘’", "zh-CN"]) > 3.2
-    chinese = new_page("zh", signed_in=False)
+    chinese = new_page(lang="zh")
     chinese.goto(world.url + "/")
     assert chinese.evaluate(WIDTH, ["“”‘’", None]) > 3.2
 
@@ -127,7 +76,7 @@ def test_a_charts_text_follows_the_pages_language(world: World, new_page: Any) -
     """A chart names the CJK face for the PDF; on an English page its labels were drawn in it."""
     faces: dict[str, str] = {}
     for lang in ("en", "zh"):
-        page = new_page(lang)
+        page = new_page(OWNER, lang)
         page.goto(f"{world.url}/assessments/{world.result_id}/result")
         faces[lang] = page.evaluate(
             "() => getComputedStyle(document.querySelector('svg.chart text')).fontFamily"
@@ -137,7 +86,7 @@ def test_a_charts_text_follows_the_pages_language(world: World, new_page: Any) -
 
 
 def test_the_what_ifs_refusal_is_shown_in_place(world: World, new_page: Any) -> None:
-    page = new_page()
+    page = new_page(OWNER)
     page.goto(f"{world.url}/assessments/{world.result_id}/result")
     select = page.locator("#what-if form select").first
     question = str(select.get_attribute("name"))
@@ -153,14 +102,13 @@ def test_the_what_ifs_refusal_is_shown_in_place(world: World, new_page: Any) -> 
 
 
 def test_reloading_the_answer_to_a_reset_request_sends_nothing(world: World, new_page: Any) -> None:
-    page = new_page(signed_in=False)
+    page = new_page()
     page.goto(world.url + "/password/forgot")
-    page.fill("#f-email", "nobody@answers.example.com")
     posts: list[str] = []
     page.on(
         "request", lambda request: posts.append(request.url) if request.method == "POST" else None
     )
-    page.get_by_role("button", name="发送链接").click()
+    fill_form(page, "发送链接", email="nobody@answers.example.com")
     page.wait_for_selector("#reset-sent")
     assert page.url == world.url + "/password/forgot/sent"
     page.reload()

@@ -14,21 +14,24 @@ from typing import Any
 import httpx
 import pytest
 
-from app.accounts import service as accounts_service
 from app.demo.synthetic_cli import seed_synthetic_firms
 from app.enterprises import service as enterprise_service
-from app.enterprises.schemas import EnterpriseCreate
 from app.heatmaps import service as heatmaps
 from app.integrators import service as integrator_service
-from app.kit.db import create_db_engine, create_session_factory
 from app.kit.principal import CLI
-from app.kit.settings import Environment, Settings
 from app.models import SCOPES
 from app.questionnaires.catalog import QuestionnaireCatalog
 from tests.answers import questionnaire, submit_assessment
-from tests.browser.helpers import no_horizontal_scroll
-from tests.factories import PASSWORD, enterprise_payload
-from tests.live import live_server as live_server_process
+from tests.browser.helpers import (
+    api_client,
+    database,
+    fill_form,
+    no_horizontal_scroll,
+    serve,
+    server_settings,
+    sign_in,
+)
+from tests.factories import PASSWORD, create_enterprise, create_user, enterprise_payload
 from tests.mailbox import Mailbox, smtp_server
 
 OWNER = "owner@roles.example.com"
@@ -49,59 +52,43 @@ class World:
 
 def _prepare(url: str) -> dict[str, str]:
     """The firm with its owner, an official, an admin, an integrator's key, synthetic firms."""
-    settings = Settings(ENV=Environment.testing, DATABASE_URL=url, SECRET_KEY="x" * 40)
+    settings = server_settings(url)
     seed_synthetic_firms(settings, enterprises=160, seed=5)
-    engine = create_db_engine(url)
-    try:
-        with create_session_factory(engine)() as db:
-            firm = enterprise_service.add_enterprise(
-                db,
-                CLI,
-                EnterpriseCreate.model_validate(
-                    enterprise_payload(name="上海角色测试机械有限公司")
-                ),
-            )
-            for email, role, extra in (
-                (OWNER, "enterprise", {"enterprise_id": firm.id, "display_name": "王总"}),
-                (READER, "enterprise", {"enterprise_id": firm.id, "display_name": "孙工"}),
-                (OFFICIAL, "official", {"district_code": "310115"}),
-                (ADMIN, "admin", {}),
-            ):
-                accounts_service.create_user(
-                    db, CLI, email=email, password=PASSWORD, role=role, **extra
-                )
-            issued = integrator_service.create_api_client(
-                db, CLI, settings, name="示例工业互联网平台", scopes=list(SCOPES)
-            )
-            db.commit()
-            # Published before the server starts, as `zhizao seed-demo` does: left to the
-            # server's embedded worker, the official's first page could come before it.
-            heatmaps.publish(
-                db,
-                QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR),
-                heatmaps.parameters_of(settings),
-            )
-            db.commit()
-            return {"firm_code": firm.credit_code, "key": issued.plaintext, "db_url": url}
-    finally:
-        engine.dispose()
+    with database(url) as db:
+        firm = create_enterprise(db, name="上海角色测试机械有限公司")
+        create_user(db, enterprise=firm, email=OWNER, display_name="王总")
+        create_user(db, enterprise=firm, email=READER, display_name="孙工")
+        create_user(db, role="official", district_code="310115", email=OFFICIAL)
+        create_user(db, role="admin", email=ADMIN)
+        issued = integrator_service.create_api_client(
+            db, CLI, settings, name="示例工业互联网平台", scopes=list(SCOPES)
+        )
+        db.commit()
+        # Published before the server starts, as `zhizao seed-demo` does: left to the
+        # server's embedded worker, the official's first page could come before it.
+        heatmaps.publish(
+            db,
+            QuestionnaireCatalog.from_directory(settings.QUESTIONNAIRES_DIR),
+            heatmaps.parameters_of(settings),
+        )
+        db.commit()
+        return {"firm_code": firm.credit_code, "key": issued.plaintext, "db_url": url}
 
 
 @pytest.fixture(scope="module")
 def world(chromium_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    prepared: dict[str, str] = {}
     with (
         smtp_server() as mailbox,
-        live_server_process(
+        serve(
             tmp_path_factory.mktemp("roles"),
-            prepare=lambda url: prepared.update(_prepare(url)),
+            _prepare,
             SMTP_HOST=mailbox.host,
             SMTP_PORT=str(mailbox.port),
             SMTP_TLS="none",
             WEBHOOK_POLL_SECONDS="0.2",
             WEBHOOK_ALLOW_HTTP="true",
             WEBHOOK_ALLOW_LOOPBACK="true",
-        ) as live,
+        ) as (live, prepared),
     ):
         yield World(live.url, mailbox, prepared["firm_code"], prepared["key"], prepared["db_url"])
 
@@ -112,36 +99,33 @@ def live_server(world: World) -> str:
 
 
 @pytest.fixture
-def new_page(browser: Any) -> Iterator[Any]:
-    contexts: list[Any] = []
+def new_page(new_page: Any) -> Iterator[Any]:
+    """The shared ``new_page``, each page watched: no Content Security Policy refusal."""
     errors: list[str] = []
 
-    def make(**options: Any) -> Any:
-        context = browser.new_context(
-            locale="zh-CN",
-            extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
-            viewport={"width": 1280, "height": 900},
-            **options,
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
+    def make(*args: Any, **options: Any) -> Any:
+        page = new_page(*args, **options)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         return page
 
     yield make
-    for context in contexts:
-        context.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors
 
 
-def sign_in(page: Any, url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(url + "/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+def create_account(page: Any, display_name: str, **fields: str) -> None:
+    """Create the account an invitation's page offers (named ``display_name``, the password
+    ``PASSWORD``; ``fields`` such as the e-mail address where the page asks for it): the
+    dashboard opens."""
+    fill_form(
+        page,
+        "创建我的账号",
+        **fields,
+        display_name=display_name,
+        password=PASSWORD,
+        password_again=PASSWORD,
+    )
+    page.wait_for_url("**/dashboard")
 
 
 def link_in_mail(world: World, to: str, path_part: str, count: int = 1) -> str:
@@ -161,32 +145,34 @@ def shoot(page: Any, directory: Path, name: str) -> None:
 def test_claim_a_registered_firm_and_get_approved(world: World, new_page: Any) -> None:
     claimant = new_page()
     claimant.goto(world.url + "/register")
-    claimant.fill("#f-credit_code", world.firm_code)
-    claimant.fill("#f-name", "上海角色测试机械有限公司")
-    claimant.select_option("#f-district_code", "310115")
-    claimant.select_option("#f-industry_code", "36")
-    claimant.fill("#f-employees", "80")
-    claimant.fill("#f-annual_revenue_wan", "3200万")
-    claimant.fill("#f-email", "liu@roles.example.com")
-    claimant.fill("#f-password", PASSWORD)
-    claimant.get_by_role("button", name="注册并开始").click()
+    fill_form(
+        claimant,
+        "注册并开始",
+        credit_code=world.firm_code,
+        name="上海角色测试机械有限公司",
+        district_code="310115",
+        industry_code="36",
+        employees="80",
+        annual_revenue_wan="3200万",
+        email="liu@roles.example.com",
+        password=PASSWORD,
+    )
     # The firm is taken: the page says so and offers to ask to join it.
     claimant.locator("#claim-next a").click()
     claimant.wait_for_url("**/claim?credit_code=*")
     assert claimant.input_value("#f-credit_code") == world.firm_code
-    claimant.fill("#f-display_name", "刘会计")
-    claimant.fill("#f-email", "liu@roles.example.com")
-    claimant.fill("#f-message", "财务部主管，办公电话 021-5555 0199")
-    claimant.get_by_role("button", name="提交申请").click()
+    fill_form(
+        claimant,
+        "提交申请",
+        display_name="刘会计",
+        email="liu@roles.example.com",
+        message="财务部主管，办公电话 021-5555 0199",
+    )
     claimant.wait_for_selector("#claim-sent")
 
     # The owner is told by e-mail, follows the link, signs in and approves.
     owner = new_page()
-    decide = link_in_mail(world, OWNER, "/claims/")
-    owner.goto(decide)
-    owner.fill("#f-email", OWNER)
-    owner.fill("#f-password", PASSWORD)
-    owner.get_by_role("button", name="登录").click()
+    sign_in(owner, OWNER, at=link_in_mail(world, OWNER, "/claims/"))
     owner.wait_for_selector("#approve")
     assert "刘会计" in owner.locator("main").inner_text()
     owner.locator("#approve").click()
@@ -195,11 +181,7 @@ def test_claim_a_registered_firm_and_get_approved(world: World, new_page: Any) -
 
     # The claimant signs up from the e-mail and is in the firm.
     claimant.goto(link_in_mail(world, "liu@roles.example.com", "/invitations/", count=2))
-    claimant.fill("#f-display_name", "刘会计")
-    claimant.fill("#f-password", PASSWORD)
-    claimant.fill("#f-password_again", PASSWORD)
-    claimant.get_by_role("button", name="创建我的账号").click()
-    claimant.wait_for_url("**/dashboard")
+    create_account(claimant, "刘会计")
     assert "上海角色测试机械有限公司" in claimant.locator("main").inner_text()
 
 
@@ -212,12 +194,7 @@ def test_accept_an_integrators_invitation(world: World, new_page: Any) -> None:
     page = new_page()
     page.goto(url)
     assert firm["name"] in page.locator("h1").inner_text()
-    page.fill("#f-email", "boss@roles.example.com")
-    page.fill("#f-display_name", "赵总")
-    page.fill("#f-password", PASSWORD)
-    page.fill("#f-password_again", PASSWORD)
-    page.get_by_role("button", name="创建我的账号").click()
-    page.wait_for_url("**/dashboard")
+    create_account(page, "赵总", email="boss@roles.example.com")
     # The new owner sees the integrator's access, and could revoke it.
     page.goto(world.url + "/settings")
     access = page.locator("#integrators").inner_text()
@@ -228,20 +205,15 @@ def test_accept_an_integrators_invitation(world: World, new_page: Any) -> None:
 
 def test_invite_a_colleague_who_signs_up_from_the_mail(world: World, new_page: Any) -> None:
     owner = new_page()
-    sign_in(owner, world.url, OWNER)
+    sign_in(owner, OWNER, at=world.url + "/login")
     owner.get_by_role("link", name="同事").first.click()
     owner.wait_for_url("**/settings/members")
-    owner.fill("#f-email", "chen@roles.example.com")
-    owner.get_by_role("button", name="发送邀请").click()
+    fill_form(owner, "发送邀请", email="chen@roles.example.com")
     assert "邀请已发送" in owner.locator(".flash").inner_text()
     colleague = new_page()
     colleague.goto(link_in_mail(world, "chen@roles.example.com", "/invitations/"))
     assert "chen@roles.example.com" in colleague.locator("main").inner_text()
-    colleague.fill("#f-display_name", "陈工")
-    colleague.fill("#f-password", PASSWORD)
-    colleague.fill("#f-password_again", PASSWORD)
-    colleague.get_by_role("button", name="创建我的账号").click()
-    colleague.wait_for_url("**/dashboard")
+    create_account(colleague, "陈工")
     owner.reload()
     assert "chen@roles.example.com" in owner.locator("main").inner_text()
 
@@ -250,17 +222,14 @@ def test_reset_a_password_from_the_mail(world: World, new_page: Any) -> None:
     page = new_page()
     page.goto(world.url + "/login")
     page.get_by_role("link", name="忘记密码？").click()
-    page.fill("#f-email", READER)
-    page.get_by_role("button", name="发送链接").click()
+    fill_form(page, "发送链接", email=READER)
     page.wait_for_selector("#reset-sent")
     page.goto(link_in_mail(world, READER, "/password/reset/"))
     new_password = "a brand new reader secret"
-    page.fill("#f-password", new_password)
-    page.fill("#f-password_again", new_password)
-    page.get_by_role("button", name="保存新密码").click()
+    fill_form(page, "保存新密码", password=new_password, password_again=new_password)
     page.wait_for_url("**/login")
     assert "密码已重置" in page.locator(".flash").inner_text()
-    sign_in(page, world.url, READER, new_password)
+    sign_in(page, READER, new_password, at=world.url + "/login")
     page.wait_for_url("**/dashboard")
 
 
@@ -268,7 +237,7 @@ def test_an_official_lands_on_the_heatmaps(
     world: World, new_page: Any, screenshots_dir: Path
 ) -> None:
     page = new_page()
-    sign_in(page, world.url, OFFICIAL)
+    sign_in(page, OFFICIAL, at=world.url + "/login")
     page.wait_for_url("**/heatmaps")
     nav = page.locator(".main-nav").inner_text()
     assert "热力图" in nav and "核实企业" in nav and "加入申请" in nav and "仪表板" not in nav
@@ -294,7 +263,7 @@ def test_an_official_flags_a_firm_and_an_admin_clears_it(
     """The district official flags from the verification page (it was in the API only); the
     admin finds the firm under 已提请管理员核查 and clears the flag."""
     page = new_page()
-    sign_in(page, world.url, OFFICIAL)
+    sign_in(page, OFFICIAL, at=world.url + "/login")
     page.goto(world.url + "/verification?status=all")
     row = page.locator("tbody tr", has_text="上海角色测试机械有限公司")
     row.locator("summary", has_text="提请管理员核查").click()  # the form folds out
@@ -308,7 +277,7 @@ def test_an_official_flags_a_firm_and_an_admin_clears_it(
     shoot(page, screenshots_dir, "verification-official")
 
     admin = new_page()
-    sign_in(admin, world.url, ADMIN)
+    sign_in(admin, ADMIN, at=world.url + "/login")
     admin.goto(world.url + "/verification?status=flagged")
     rows = admin.locator("tbody tr")
     assert rows.count() == 1 and "上海角色测试机械有限公司" in rows.inner_text()
@@ -327,7 +296,7 @@ def test_an_admin_approves_a_webhook_from_the_console(
     endpoint = api.post("/webhooks", json={"url": "http://127.0.0.1:9/zhizao-hook"}).json()
     assert endpoint["status"] == "pending"
     page = new_page()
-    sign_in(page, world.url, ADMIN)
+    sign_in(page, ADMIN, at=world.url + "/login")
     page.wait_for_url("**/admin")
     card = page.locator(f"#webhook-{endpoint['id']}")
     assert card.locator(".addresses li").all_inner_texts() == ["127.0.0.1"]
@@ -339,18 +308,14 @@ def test_an_admin_approves_a_webhook_from_the_console(
 
 
 def test_the_enterprise_home(world: World, new_page: Any, screenshots_dir: Path) -> None:
-    http = httpx.Client(base_url=world.url)
-    signed_in = http.post("/api/v1/session", json={"email": OWNER, "password": PASSWORD})
-    http.headers["X-CSRF-Token"] = signed_in.json()["csrf_token"]
-    engine = create_db_engine(world.database_url)
-    with create_session_factory(engine)() as db:
+    with database(world.database_url) as db:
         firm = enterprise_service.find(db, world.firm_code)
-    engine.dispose()
     assert firm is not None
-    for position in (0.3, 0.7):
-        submit_assessment(http, firm, questionnaire(), position)  # type: ignore[arg-type]
+    with api_client(world.url, OWNER) as http:
+        for position in (0.3, 0.7):
+            submit_assessment(http, firm, questionnaire(), position)  # type: ignore[arg-type]
     page = new_page()
-    sign_in(page, world.url, OWNER)
+    sign_in(page, OWNER, at=world.url + "/login")
     page.wait_for_url("**/dashboard")
     chart = page.locator("svg.chart.trend")
     assert chart.count() == 1

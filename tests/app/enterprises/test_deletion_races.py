@@ -123,6 +123,18 @@ class Write:
     gone: int = 404
 
 
+def sent_as_a_page(browser: TestClient, path: str, form: dict[str, str]) -> Send:
+    """``form`` posted to ``path`` as a page posts it (its redirect not followed)."""
+    return lambda: browser.post(path, data=form, headers=HTML, follow_redirects=False)
+
+
+def page_form(browser: TestClient, path: str, **fields: str) -> Send:
+    """The form of the page at ``path`` (opened now, for its CSRF token), filled with
+    ``fields`` and sent back to it."""
+    page = soup(browser.get(path, headers=HTML))
+    return sent_as_a_page(browser, path, {"csrf_token": hidden(page, "csrf_token"), **fields})
+
+
 # --- the writes -------------------------------------------------------------------------------
 
 
@@ -265,10 +277,9 @@ def report(scene: Scene, monkeypatch: pytest.MonkeyPatch) -> Write:
 
 
 def profile_page(scene: Scene) -> Write:
-    user = create_user(scene.db, enterprise=scene.firm, firm_role="owner")
-    browser = scene.browser()
+    owner = scene.owner()
     form = {
-        "csrf_token": login(browser, user),
+        "csrf_token": owner.headers["X-CSRF-Token"],
         "name": "上海示例精密机械股份有限公司",
         "district_code": "310115",
         "industry_code": "36",
@@ -278,38 +289,33 @@ def profile_page(scene: Scene) -> Write:
     return Write(
         (enterprises, "begin_write"),
         (enterprises, "update_profile"),
-        lambda: browser.post("/settings/profile", data=form, headers=HTML, follow_redirects=False),
+        sent_as_a_page(owner, "/settings/profile", form),
     )
 
 
 def invite_page(scene: Scene) -> Write:
-    user = create_user(scene.db, enterprise=scene.firm, firm_role="owner")
-    browser = scene.browser()
-    form = {"csrf_token": login(browser, user), "email": "colleague@example.com"}
+    owner = scene.owner()
+    form = {"csrf_token": owner.headers["X-CSRF-Token"], "email": "colleague@example.com"}
     return Write(
         (UserRepository, "get_by_email"),
         (members, "invite_member"),
-        lambda: browser.post(
-            "/settings/members/invite", data=form, headers=HTML, follow_redirects=False
-        ),
+        sent_as_a_page(owner, "/settings/members/invite", form),
     )
 
 
 def claim_page(scene: Scene) -> Write:
     """Someone without an account asks to join: the request, and mails naming the firm."""
-    browser = scene.browser()
-    page = soup(browser.get("/claim", headers=HTML))
-    form = {
-        "csrf_token": hidden(page, "csrf_token"),
-        "credit_code": scene.firm.credit_code,
-        "display_name": "刘会计",
-        "email": "liu@example.com",
-        "message": "财务部",
-    }
     return Write(
         (enterprises, "find"),
         (claims, "file_claim"),
-        lambda: browser.post("/claim", data=form, headers=HTML, follow_redirects=False),
+        page_form(
+            scene.browser(),
+            "/claim",
+            credit_code=scene.firm.credit_code,
+            display_name="刘会计",
+            email="liu@example.com",
+            message="财务部",
+        ),
         gone=422,  # a credit code no firm has: the form says so
     )
 
@@ -321,13 +327,10 @@ def decide_page(scene: Scene) -> Write:
     )
     scene.db.add(claim)
     scene.db.commit()
-    admin = scene.admin()
-    page = soup(admin.get(f"/claims/{claim.id}", headers=HTML))
-    form = {"csrf_token": hidden(page, "csrf_token"), "decision": "approve", "reason": ""}
     return Write(
         (claims, "get"),
         (claims, "decide"),
-        lambda: admin.post(f"/claims/{claim.id}", data=form, headers=HTML, follow_redirects=False),
+        page_form(scene.admin(), f"/claims/{claim.id}", decision="approve", reason=""),
     )
 
 
@@ -337,19 +340,16 @@ def accept_page(scene: Scene) -> Write:
         scene.db, CLI, scene.settings, scene.firm_id, email="li@example.com", firm_role="member"
     )
     scene.db.commit()
-    browser = scene.browser()
-    path = httpx.URL(issued.url).path
-    page = soup(browser.get(path, headers=HTML))
-    form = {
-        "csrf_token": hidden(page, "csrf_token"),
-        "display_name": "李工",
-        "password": PASSWORD,
-        "password_again": PASSWORD,
-    }
     return Write(
         (UserRepository, "get_by_email"),
         (members, "accept_invitation"),
-        lambda: browser.post(path, data=form, headers=HTML, follow_redirects=False),
+        page_form(
+            scene.browser(),
+            httpx.URL(issued.url).path,
+            display_name="李工",
+            password=PASSWORD,
+            password_again=PASSWORD,
+        ),
     )
 
 

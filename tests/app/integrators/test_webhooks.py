@@ -55,11 +55,16 @@ def register_endpoint(
     return dict(response.json())
 
 
-def approve(client: TestClient, db: Session, endpoint_id: str) -> None:
-    """Approve as an admin in a separate signed-in client (the test client stays an integrator)."""
+def admin_client(client: TestClient, db: Session) -> TestClient:
+    """A new admin, signed in, in a client of its own (the test client stays an integrator)."""
     admin = TestClient(client.app)  # no `with`: the app is already running
     login(admin, create_user(db, role="admin"))
-    response = admin.post(f"/api/v1/admin/webhooks/{endpoint_id}/approve")
+    return admin
+
+
+def approve(client: TestClient, db: Session, endpoint_id: str) -> None:
+    """Approve as an admin in a separate signed-in client (the test client stays an integrator)."""
+    response = admin_client(client, db).post(f"/api/v1/admin/webhooks/{endpoint_id}/approve")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "active"
 
@@ -88,6 +93,19 @@ def revoke(user_client: TestClient, enterprise_id: str, integrator: Integrator) 
         f"/api/v1/enterprises/{enterprise_id}/grants/{integrator.client_id}"
     )
     assert response.status_code == 200, response.text
+
+
+def received_revocation(receiver: Receiver, endpoint: dict[str, Any], firm_id: str) -> bytes:
+    """The one event ``receiver`` got: ``grant.revoked``, signed with the endpoint's secret,
+    naming the firm by its id alone (and when); its body."""
+    [got] = receiver.received
+    payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
+    assert payload["type"] == "grant.revoked"
+    assert payload["data"] == {
+        "enterprise_id": firm_id,
+        "revoked_at": payload["data"]["revoked_at"],
+    }
+    return got.body
 
 
 def delivery_log(
@@ -493,9 +511,7 @@ class TestDelivery:
         """What §7 says of an endpoint an admin disabled: events meanwhile are not kept."""
         endpoint = register_endpoint(client, integrator, receiver.url, ["assessment.submitted"])
         approve(client, db, endpoint["id"])
-        admin = TestClient(client.app)
-        login(admin, create_user(db, role="admin"))
-        disabled = admin.post(f"/api/v1/admin/webhooks/{endpoint['id']}/disable")
+        disabled = admin_client(client, db).post(f"/api/v1/admin/webhooks/{endpoint['id']}/disable")
         assert disabled.json()["disabled_reason"] == "disabled_by_admin"
         firm = register_firm(client, integrator.headers)
         submitted(client, integrator.headers, firm["id"])
@@ -560,25 +576,13 @@ class TestRevocation:
         firm = register_firm(client, integrator.headers)
         submitted(client, integrator.headers, firm["id"])  # queued, not yet sent
 
-        firm_user = TestClient(client.app)
-        enterprise = EnterpriseRepository(db).get(uuid.UUID(firm["id"]))
-        login(firm_user, create_user(db, enterprise=enterprise))
-        response = firm_user.delete(
-            f"/api/v1/enterprises/{firm['id']}/grants/{integrator.client_id}"
-        )
-        assert response.status_code == 200
+        revoke(firm_user(client, db, firm["id"]), firm["id"], integrator)
 
         by_type = {d.event_type: d for d in deliveries(db)}
         assert by_type["assessment.submitted"].status == "cancelled"
         assert by_type["grant.revoked"].status == "pending"
         assert worker.run_once() == 1
-        [got] = receiver.received
-        payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
-        assert payload["type"] == "grant.revoked"
-        assert payload["data"] == {
-            "enterprise_id": firm["id"],
-            "revoked_at": payload["data"]["revoked_at"],
-        }
+        received_revocation(receiver, endpoint, firm["id"])
 
         # a submission after the revoke (by the firm) is queued for nobody
         assert worker.run_once() == 0
@@ -622,14 +626,8 @@ class TestRevocation:
         assert (queued.event_type, queued.status) == ("grant.revoked", "pending")
         assert (queued.client_id, queued.enterprise_id) == (integrator.client_id, None)
         assert worker.run_once() == 1
-        [got] = receiver.received
-        payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
-        assert payload["type"] == "grant.revoked"
-        assert payload["data"] == {
-            "enterprise_id": firm["id"],
-            "revoked_at": payload["data"]["revoked_at"],
-        }
-        assert code not in got.body.decode() and name not in got.body.decode()
+        body = received_revocation(receiver, endpoint, firm["id"]).decode()
+        assert code not in body and name not in body
         assert [
             (d["event_type"], d["status"]) for d in delivery_log(client, integrator, endpoint["id"])
         ] == [("grant.revoked", "delivered")]

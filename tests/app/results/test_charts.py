@@ -118,16 +118,22 @@ def test_radar_rim_is_four_and_centre_below_the_ladder() -> None:
     assert 0 < distances[1] < distances[2] < distances[0]
 
 
-def test_the_reference_skips_a_stage_not_scored() -> None:
-    """The rung asks a least score of scored stages only (design §3, rule 4): the dashed
-    reference joins only the axes that have one, none drawn out to an unscored stage."""
+def _radar_with_stage_c_not_scored() -> BeautifulSoup:
+    """A page's radar of stages a to d with their reference; stage c has no score (so no
+    reference either)."""
     axes = [
         RadarAxis("a", 3.5, 3.25),
         RadarAxis("b", 3.4, 3.25),
         RadarAxis("c", None, None),
         RadarAxis("d", 3.3, 3.25),
     ]
-    svg = _page_svg(radar_svg(axes, lang="zh", series_label="s", reference_label="r"))
+    return _page_svg(radar_svg(axes, lang="zh", series_label="s", reference_label="r"))
+
+
+def test_the_reference_skips_a_stage_not_scored() -> None:
+    """The rung asks a least score of scored stages only (design §3, rule 4): the dashed
+    reference joins only the axes that have one, none drawn out to an unscored stage."""
+    svg = _radar_with_stage_c_not_scored()
     dashed = svg.select('[stroke-dasharray="5 3"]')
     assert [node.name for node in dashed] == ["path", "line"]  # the reference and its legend
     assert dashed[0]["d"].count("M") == 2  # a–b and d–a; b–c and c–d are not drawn
@@ -139,13 +145,7 @@ def test_the_reference_skips_a_stage_not_scored() -> None:
 def test_a_stage_not_assessed_is_no_point_of_the_shape() -> None:
     """A stage with no score was drawn at the centre, as if it scored nothing: the shape now
     joins the scored stages only, and the stage's spoke is dotted under its "not assessed"."""
-    axes = [
-        RadarAxis("a", 3.5, 3.25),
-        RadarAxis("b", 3.4, 3.25),
-        RadarAxis("c", None, None),
-        RadarAxis("d", 3.3, 3.25),
-    ]
-    svg = _page_svg(radar_svg(axes, lang="zh", series_label="s", reference_label="r"))
+    svg = _radar_with_stage_c_not_scored()
     shape = svg.select_one('polygon[fill="#1f5fa8"]')
     assert shape is not None
     corners = [tuple(map(float, corner.split(","))) for corner in str(shape["points"]).split()]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,23 +44,31 @@ def _flag_form(page: Any, firm: Enterprise) -> Any:
     return page.find("form", attrs={"action": f"/verification/{firm.id}/flag"})
 
 
+def _send_flag_form(client: TestClient, form: Any, reason: str | None = None) -> Response:
+    """The flag form sent as the page sends it (its hidden fields), with ``reason`` typed."""
+    data = {name: hidden(form, name) for name in ("csrf_token", "status", "flagged")}
+    if reason is not None:
+        data["reason"] = reason
+    response: Response = client.post(form["action"], data=data, headers=HTML)
+    return response
+
+
+def _flagged_by_an_official(
+    client: TestClient, db: Session, reason: str
+) -> tuple[Enterprise, Response]:
+    """上海存疑机械有限公司 flagged with ``reason`` by its district's official, from the form on
+    the verification page: the firm and the answer."""
+    firm = create_enterprise(db, name="上海存疑机械有限公司", district_code="310115")
+    sign_in(client, create_user(db, role="official", district_code="310115"))
+    form = _flag_form(soup(client.get("/verification", headers=HTML)), firm)
+    return firm, _send_flag_form(client, form, reason)
+
+
 def test_an_official_flags_a_firm_and_an_admin_clears_the_flag(
     client: TestClient, db: Session
 ) -> None:
     """The district official's only home is this page: flagging was in the API only."""
-    firm = create_enterprise(db, name="上海存疑机械有限公司", district_code="310115")
-    sign_in(client, create_user(db, role="official", district_code="310115"))
-    form = _flag_form(soup(client.get("/verification", headers=HTML)), firm)
-    response = client.post(
-        form["action"],
-        data={
-            "csrf_token": hidden(form, "csrf_token"),
-            "status": "pending",
-            "flagged": hidden(form, "flagged"),
-            "reason": "地址是一处住宅",
-        },
-        headers=HTML,
-    )
+    firm, response = _flagged_by_an_official(client, db, "地址是一处住宅")
     assert response.status_code == 200
     page = soup(response)
     assert "已标记" in page.select_one(".flash").get_text()
@@ -78,11 +87,7 @@ def test_an_official_flags_a_firm_and_an_admin_clears_the_flag(
     assert texts(page, "tbody tr td:first-child") == ["上海存疑机械有限公司"]
     form = _flag_form(page, firm)
     assert hidden(form, "flagged") == "0"
-    response = client.post(
-        form["action"],
-        data={"csrf_token": hidden(form, "csrf_token"), "status": "flagged", "flagged": "0"},
-        headers=HTML,
-    )
+    response = _send_flag_form(client, form)
     assert response.status_code == 200
     assert "标记已撤销" in soup(response).select_one(".flash").get_text()
     assert soup(response).select("tbody tr") == []  # the flagged tab is empty now
@@ -127,19 +132,7 @@ def test_a_refused_reason_is_said_at_its_form_which_keeps_it(
 ) -> None:
     """A reason with a control character (pasted from elsewhere) gave the generic error page,
     naming "body.reason", and the reason typed was lost."""
-    firm = create_enterprise(db, name="上海存疑机械有限公司", district_code="310115")
-    sign_in(client, create_user(db, role="official", district_code="310115"))
-    form = _flag_form(soup(client.get("/verification", headers=HTML)), firm)
-    response = client.post(
-        form["action"],
-        data={
-            "csrf_token": hidden(form, "csrf_token"),
-            "status": hidden(form, "status"),
-            "flagged": hidden(form, "flagged"),
-            "reason": reason,
-        },
-        headers=HTML,
-    )
+    firm, response = _flagged_by_an_official(client, db, reason)
     assert response.status_code == 422
     page = soup(response)
     assert page.select_one(".error-page") is None and "body.reason" not in response.text
