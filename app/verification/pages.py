@@ -120,6 +120,10 @@ def _listing_page(
         "industries": {c: i.name(lang) for c, i in INDUSTRIES.items()},
         "may_withdraw": principal.is_admin,
         "refused": refused,
+        # The refused firm's row on this tab, if the tab lists it (its form is then open there).
+        "refused_firm": None
+        if refused is None
+        else next((item for item in page.items if item.id == refused[0]), None),
     }
     return render(
         request,
