@@ -29,6 +29,7 @@ from starlette.datastructures import FormData
 from app.assessments import service
 from app.assessments.schemas import AnswersUpdate, AssessmentCreate, AssessmentRead, HistoryItem
 from app.enterprises import service as enterprise_service
+from app.kit.clock import shanghai_date
 from app.kit.db import SessionDep
 from app.kit.errors import (
     Conflict,
@@ -853,7 +854,9 @@ def _result_context(page: FirmPage, assessment_id: uuid.UUID) -> dict[str, Any] 
             lang=page.lang,
             series_label=tr(page.lang, "Score per stage"),
         ),
-        "sec": results.subsidy_section(result, page.lang, shown_steps=ROADMAP_STEPS),
+        "sec": results.subsidy_section(
+            result, page.lang, shown_steps=ROADMAP_STEPS, today=shanghai_date()
+        ),
         "roadmap_steps": ROADMAP_STEPS,
         "what_if_questions": _what_if_questions(questionnaire, result.roadmap),
         "answers": view.answers,

@@ -15,13 +15,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.kit.dates import local_dates
+from app.kit.dates import format_day, local_dates
 from app.kit.i18n import LANGS, Lang
 from app.models import Assessment, Result
 from app.questionnaires.service import reference
@@ -268,6 +268,9 @@ class MatchView:
     last_confirmed: str | None
     #: A near match: the roadmap steps that fix its failing conditions.
     fixes: tuple[StepRef, ...] = ()
+    #: The day (the reader's form) the programme ended on, when that is after the advice and
+    #: before the day the page is read (:func:`ended_since`).
+    ended: str | None = None
 
     @property
     def amount_shown(self) -> bool:
@@ -303,6 +306,12 @@ class SubsidySection:
     included: tuple[tuple[str, str], ...]
     unlocks: tuple[UnlockView, ...]
     gaps: tuple[CoverageRead, ...]
+    #: The day the programmes were matched on (the submission's), in the reader's form.
+    on: str | None = None
+    #: The names of the programmes the total adds that have ended since (:func:`ended_since`).
+    ended_in_total: tuple[str, ...] = ()
+    #: The ids of every programme matched then that has ended since (roadmap steps name them).
+    ended_ids: frozenset[str] = frozenset()
 
 
 #: Where the facts form is (``app/enterprises/pages.py``): a fact's input, or the profile.
@@ -310,17 +319,42 @@ FACTS_FORM = "/settings#f-fact_{name}"
 PROFILE_FORM = "/settings#profile-h"
 
 
-def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> SubsidySection:
+def ended_since(match: SubsidyMatchRead, today: date) -> date | None:
+    """The day a programme the firm was matched with (eligible, likely, near or to confirm)
+    ended on, if it ended before ``today``; else None. The advice stays as kept at submission,
+    but a page read later must not offer a programme whose window has closed since as one to
+    apply for: it says when it ended."""
+    if match.outcome == "not_eligible":
+        return None
+    stored = match.valid_until or (match.validity.valid_until if match.validity else None)
+    if stored is None:
+        return None
+    try:
+        until = date.fromisoformat(stored)
+    except ValueError:
+        return None
+    return until if until < today else None
+
+
+def subsidy_section(
+    result: ResultRead, lang: Lang, *, shown_steps: int, today: date | None = None
+) -> SubsidySection:
     """The stored advice grouped by outcome, with labels, each near match's fixing roadmap
     steps (those the page or PDF lists: a version-2 plan whole, as it is listed, a version-1
     roadmap's first ``shown_steps``) and each unlock's link to the facts form: what the result
-    page and the PDF show."""
+    page and the PDF show. Given ``today`` (the page, read on any later day), every programme
+    that has ended since is marked with the day it ended (:func:`ended_since`)."""
     roadmap = result.roadmap or {}
     steps = list(roadmap.get("steps") or [])
     if roadmap.get("version") != 2:
         steps = steps[:shown_steps]
     names = {match.id: match.name for match in result.subsidies}
     advice = result.subsidy_advice
+    ended = {
+        match.id: day
+        for match in result.subsidies
+        if today is not None and (day := ended_since(match, today)) is not None
+    }
 
     def view(match: SubsidyMatchRead) -> MatchView:
         validity = match.validity
@@ -334,6 +368,7 @@ def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> Subs
             confidence=_label(CONFIDENCE_LABELS, match.confidence, lang),
             last_confirmed=None if last_confirmed is None else local_dates(last_confirmed, lang),
             fixes=_fixing_steps(match, steps) if match.outcome == "near" else (),
+            ended=format_day(ended[match.id], lang) if match.id in ended else None,
         )
 
     groups = tuple(
@@ -381,6 +416,11 @@ def subsidy_section(result: ResultRead, lang: Lang, *, shown_steps: int) -> Subs
         included=included,
         unlocks=unlocks,
         gaps=tuple(item for item in advice.coverage if item.note),
+        on=None if advice.on is None else local_dates(advice.on, lang),
+        ended_in_total=tuple(
+            names.get(pid, pid) for pid in (total.programmes if total else ()) if pid in ended
+        ),
+        ended_ids=frozenset(ended),
     )
 
 

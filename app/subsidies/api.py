@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
@@ -12,7 +13,7 @@ from app.kit.clock import shanghai_date
 from app.kit.db import SessionDep
 from app.kit.errors import NotFound
 from app.kit.guards import PUBLIC_OPERATION, scoped
-from app.kit.i18n import LangDep
+from app.kit.i18n import Lang, LangDep
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
 from app.questionnaires.service import CatalogDep
@@ -20,6 +21,7 @@ from app.results import service as results
 from app.results.schemas import SourceRead, SubsidyAdviceRead, ValidityRead
 from app.subsidies import service
 from app.subsidies.catalog import SubsidyCatalog
+from scoring import subsidies as engine
 from scoring.subsidies import Kind
 
 router = domain_router(tags=["subsidies"])
@@ -51,7 +53,11 @@ class Programme(BaseModel):
     last_confirmed: str | None = Field(
         description="The newest date a cited source shows it in force (ongoing programmes)."
     )
-    validity: ValidityRead
+    validity: ValidityRead = Field(
+        description="Its dates, and read on today's date (Shanghai) as matching reads them: "
+        "state, stale (last confirmed more than 12 months before today: whether it is still in "
+        "force is to confirm) and text."
+    )
     window: Literal["open", "upcoming", "closed", "unknown"] = Field(
         description="On today's date (Shanghai); unknown: no source confirms the programme is "
         "still in force, or it is an annual call (validity.status annual) whose application "
@@ -67,6 +73,17 @@ class Programme(BaseModel):
     confidence: Literal["verified", "secondary", "unverified"]
     confidence_note: str
     notes: str | None
+
+
+def _entry(programme: engine.Programme, today: date, lang: Lang) -> Programme:
+    """The catalogue entry on ``today``. Its validity is read on that day as matching reads it
+    (``state``, ``stale``, ``text``): an entry no source has confirmed for over 12 months says
+    so beside its window (an ongoing programme's window reads "open" for as long as no source
+    ends it)."""
+    return Programme(
+        **programme.to_dict(lang) | {"validity": programme.validity.check(today).to_dict(lang)},
+        window=programme.window_status(today),
+    )
 
 
 class AssessmentSubsidies(BaseModel):
@@ -108,7 +125,7 @@ def list_subsidies(
             continue
         if district_code and programme.level == "district" and programme.region != district_code:
             continue
-        items.append(Programme(**programme.to_dict(lang), window=status))
+        items.append(_entry(programme, today, lang))
     return items
 
 
@@ -123,7 +140,7 @@ def get_subsidy(programme_id: str, catalog: SubsidyCatalogDep, lang: LangDep) ->
     programme = catalog.get(programme_id)
     if programme is None:
         raise NotFound("No programme with this id.")
-    return Programme(**programme.to_dict(lang), window=programme.window_status(shanghai_date()))
+    return _entry(programme, shanghai_date(), lang)
 
 
 @router.get(

@@ -42,16 +42,19 @@ def test_before_the_first_publication_an_empty_state_not_an_error(
 def test_the_publication_time_is_on_the_page_in_the_json_and_heads_the_csv(
     client: TestClient, db: Session
 ) -> None:
-    for _ in range(6):
-        submit(db, verified_firm(db, district_code="310117"), datetime.now(UTC))
-    with clock.frozen(datetime(2026, 11, 29, 18, 0, tzinfo=UTC)):  # 02:00 in Shanghai
+    # Read in the quarter published (the view defaults to the current quarter): on the wall
+    # clock this read nothing once 2026Q4 was over.
+    with clock.frozen(datetime(2026, 11, 29, 18, 0, tzinfo=UTC)) as time:  # 02:00 in Shanghai
+        for _ in range(6):
+            submit(db, verified_firm(db, district_code="310117"), time.now - timedelta(days=1))
         publish_now(db)
-    login(client, create_user(db, role="admin"))
-    body = client.get("/api/v1/heatmaps").json()
+        time.advance(timedelta(hours=3))
+        login(client, create_user(db, role="admin"))
+        body = client.get("/api/v1/heatmaps").json()
+        page = client.get("/heatmaps", params={"lang": "en"}).text
+        lines = client.get("/api/v1/heatmaps.csv", params={"lang": "en"}).text.lstrip("\ufeff")
     assert datetime.fromisoformat(body["published_at"]) == datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
-    page = client.get("/heatmaps", params={"lang": "en"}).text
     assert "Published: <time" in page and "2026-11-30 02:00" in page
-    lines = client.get("/api/v1/heatmaps.csv", params={"lang": "en"}).text.lstrip("\ufeff")
     assert lines.splitlines()[0] == "# Published: 2026-11-30 02:00 +0800"
 
 

@@ -4,6 +4,8 @@ browser, on the HTML."""
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from app.assessments.pages import ROADMAP_STEPS
 from app.kit import clock
 from app.kit.dates import local_dates
 from app.kit.settings import Settings
-from app.models import Result
+from app.models import Enterprise, Result
 from app.reports.context import MAX_STEPS
 from scoring import Questionnaire
 from scoring.conditions import PROFILE_FIELDS, iter_leaves
@@ -254,3 +256,92 @@ def test_a_near_match_names_every_plan_step_that_gets_there(
         linked = {int(a["href"].removeprefix("#step-")) for a in li.select('a[href^="#step-"]')}
         assert linked == expected(match), match["id"]
         assert {f.number for f in in_report[match["id"]].fixes} == expected(match), match["id"]
+
+
+def _sign_in_again(client: TestClient, db: Session, result: dict[str, Any]) -> None:
+    """A session does not outlive a jump of the clock: a colleague signs in on the day."""
+    enterprise = db.get(Enterprise, uuid.UUID(result["enterprise_id"]))
+    login(client, create_user(db, enterprise=enterprise))
+
+
+@pytest.mark.parametrize(
+    ("moment", "ended"),
+    [
+        (datetime(2027, 12, 31, 15, 59, tzinfo=UTC), False),  # 23:59 on its last day there
+        (datetime(2027, 12, 31, 16, 0, tzinfo=UTC), True),  # 00:00 on 1 January in Shanghai
+    ],
+)
+def test_a_programme_that_ended_after_the_submission_is_not_offered_as_open(
+    client: TestClient,
+    db: Session,
+    submitted: dict[str, Any],
+    moment: datetime,
+    ended: bool,
+) -> None:
+    """Matched as likely on 28 January 2026, the VAT credit and the IC and machine-tool
+    deduction ran until 31 December 2027: read in 2028, the page still offered them as likely
+    to apply for, and said nowhere on which day the programmes were matched."""
+    with clock.frozen(moment):
+        _sign_in_again(client, db, submitted)
+        zh, en = page(client, submitted), page(client, submitted, "en")
+    assert en.select_one("#subsidy-on").get_text(strip=True) == (
+        "Matched on January 28, 2026, the day this assessment was submitted."
+    )
+    assert "2026年1月28日" in zh.select_one("#subsidy-on").get_text()
+    closing = {
+        m["id"]
+        for m in submitted["subsidies"]
+        if m["outcome"] != "not_eligible" and m["valid_until"] == "2027-12-31"
+    }
+    assert closing >= {"cn-advanced-manufacturing-vat-credit", "cn-ic-machine-tool-rd-deduction"}
+    for html, words in ((en, "Ended on December 31, 2027"), (zh, "已于2027年12月31日截止")):
+        for li in html.select("ul.subsidies > li"):
+            note = li.select_one(".subsidy-ended")
+            if ended and li["id"].removeprefix("programme-") in closing:
+                assert note is not None and words in note.get_text(), li["id"]
+            else:
+                assert note is None, li["id"]
+
+
+def test_a_programme_in_the_total_or_a_plan_step_that_ended_since_is_named(
+    client: TestClient, db: Session, settings: Settings, submitted: dict[str, Any]
+) -> None:
+    """The loan-interest subsidy is in the total and pays for automation steps; had it ended
+    on 30 June 2026, a page read on 1 December 2026 must say so beside the total and the
+    steps. The PDF keeps the advice of its date: nothing is marked there."""
+    loan = "sh-equipment-loan-interest-2024"
+    stored = db.scalar(
+        select(Result).where(Result.enterprise_id == uuid.UUID(submitted["enterprise_id"]))
+    )
+    assert stored is not None
+    kept = dict(stored.subsidies)
+    for lang in ("zh", "en"):
+        kept[lang] = kept[lang] | {
+            "matches": [
+                m | {"valid_until": "2026-06-30"} if m["id"] == loan else m
+                for m in kept[lang]["matches"]
+            ]
+        }
+    stored.subsidies = kept
+    db.commit()
+    assert loan in submitted["subsidy_advice"]["total"]["programmes"]
+    funded = [
+        number
+        for number, step in enumerate(submitted["roadmap"]["steps"][:ROADMAP_STEPS], 1)
+        if loan in {p["id"] for p in step["funded_by"]}
+    ]
+    assert funded
+    with clock.frozen(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)):
+        _sign_in_again(client, db, submitted)
+        html = page(client, submitted, "en")
+        shown = client.get(
+            f"/api/v1/assessments/{submitted['assessment_id']}/result", params={"lang": "en"}
+        ).json()
+    english = next(m["name"] for m in shown["subsidies"] if m["id"] == loan)
+    assert english in html.select_one("#total-ended").get_text()
+    for number in funded:
+        shown = html.select_one(f"#step-{number} .funded-by").get_text()
+        assert f"{english} (ended)" in shown, shown
+    assert "Ended on June 30, 2026" in html.select_one(f"#programme-{loan}").get_text()
+    report = context_of(db, settings, submitted["assessment_id"], "en").subsidies
+    assert report.ended_ids == frozenset() and report.ended_in_total == ()

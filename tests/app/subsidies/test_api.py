@@ -86,6 +86,33 @@ class TestCatalogue:
             programme = client.get("/api/v1/subsidies/sh-techtrans-2026").json()
         assert programme["valid_until"] == "2026-02-04" and programme["window"] == window
 
+    @pytest.mark.parametrize(
+        ("moment", "stale"),
+        [
+            (datetime(2027, 1, 1, 15, 59, tzinfo=UTC), False),  # 23:59 on 1 January there
+            (datetime(2027, 1, 1, 16, 0, tzinfo=UTC), True),  # 2 January in Shanghai
+        ],
+    )
+    def test_an_entry_not_confirmed_for_a_year_says_so_beside_its_window(
+        self, client: TestClient, moment: datetime, stale: bool
+    ) -> None:
+        """The VAT credit was last confirmed on 1 January 2026. A year on, matching asks the
+        firm to confirm it is still in force, but the catalogue showed "open" and nothing else
+        (its validity had no state, stale flag or text)."""
+        with clock.frozen(moment):
+            listed = client.get("/api/v1/subsidies", params={"lang": "en"}).json()
+            one = client.get(
+                "/api/v1/subsidies/cn-advanced-manufacturing-vat-credit", params={"lang": "en"}
+            ).json()
+        entry = next(p for p in listed if p["id"] == "cn-advanced-manufacturing-vat-credit")
+        assert entry == one and entry["window"] == "open"
+        validity = entry["validity"]
+        assert (validity["state"], validity["stale"]) == ("in_force", stale)
+        assert ("over 12 months ago" in validity["text"]) is stale, validity["text"]
+        assert "last confirmed 2026-01-01" in validity["text"]
+        closed = next(p for p in listed if p["id"] == "sh-techtrans-2026")["validity"]
+        assert (closed["state"], closed["text"]) == ("expired", "ended on 2026-02-04")
+
     def test_unknown_is_404(self, client: TestClient) -> None:
         assert client.get("/api/v1/subsidies/nope").status_code == 404
 
