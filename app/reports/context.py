@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.assessments.schemas import KpiComparison
 from app.heatmaps import service as heatmaps
-from app.kit.clock import utcnow
+from app.kit.clock import calendar_day, utcnow
 from app.kit.dates import format_day
 from app.kit.i18n import BABEL_LOCALES, Lang, html_lang
 from app.kit.reference import DISTRICTS, INDUSTRIES
@@ -397,6 +397,11 @@ def report_context(
     )
     crosswalk = stored.crosswalk
     trend = _trend(history, result, lang)
+    # Read on the day the report is generated, as the page is on the day it is read: a
+    # programme that has ended since the submission is not offered as open.
+    subsidies = results.subsidy_section(
+        stored, lang, shown_steps=MAX_STEPS, today=calendar_day(generated_at)
+    )
     return ReportContext(
         lang=lang,
         html_lang=html_lang(lang),
@@ -419,8 +424,14 @@ def report_context(
         radar_svg=radar,
         stages=stages,
         held_back=_held_back(held, stage_titles, lang, at_top=next_rung is None),
-        roadmap=_roadmap(roadmap_payload, stage_titles, lang, at_top=next_rung is None),
-        subsidies=results.subsidy_section(stored, lang, shown_steps=MAX_STEPS),
+        roadmap=_roadmap(
+            roadmap_payload,
+            stage_titles,
+            lang,
+            at_top=next_rung is None,
+            ended_ids=subsidies.ended_ids,
+        ),
+        subsidies=subsidies,
         crosswalk={
             "cmmm": str(crosswalk.get("cmmm", info.crosswalk.cmmm.get(lang))),
             "miit": str(crosswalk.get("miit", info.crosswalk.miit.get(lang))),
@@ -580,8 +591,15 @@ def _held_back(
 
 
 def _step(
-    number: int, step: Mapping[str, Any], stage_titles: Mapping[str, str], marks: Marks
+    number: int,
+    step: Mapping[str, Any],
+    stage_titles: Mapping[str, str],
+    marks: Marks,
+    ended: tuple[frozenset[str], str] = (frozenset(), ""),
 ) -> StepRow:
+    """A plan step's row. ``ended``: the programmes that have ended since the submission and
+    the mark their names take (a step they paid for must not promise them)."""
+    ended_ids, ended_mark = ended
     stage_id = str(step.get("stage_id", ""))
     current_text = step.get("current_text") or "—"
     return StepRow(
@@ -592,7 +610,10 @@ def _step(
         target=str(step.get("target_text", "")) + marks.paren(fmt_score(step.get("target_level"))),
         gain=f"+{float(step.get('gain') or 0):.3f}",
         lifts_binding_stage=bool(step.get("lifts_binding_stage")),
-        funded_by=tuple(str(p.get("name", "")) for p in step.get("funded_by") or ()),
+        funded_by=tuple(
+            str(p.get("name", "")) + (ended_mark if p.get("id") in ended_ids else "")
+            for p in step.get("funded_by") or ()
+        ),
         effort=str(step.get("effort", "")),
         after=marks.enum_sep.join(str(a) for a in step.get("after") or []),
     )
@@ -604,8 +625,10 @@ def _roadmap(
     lang: Lang,
     *,
     at_top: bool,
+    ended_ids: frozenset[str] = frozenset(),
 ) -> RoadmapView:
     t = labels(lang)
+    ended = (ended_ids, t["ended_mark"])
     if not roadmap or roadmap.get("next_rung") is None:
         return RoadmapView(
             None, "", t["roadmap_top" if at_top else "roadmap_none"], [], 0, [], "", True
@@ -613,17 +636,19 @@ def _roadmap(
     next_rung = _decimal(roadmap["next_rung"])
     next_name = rung_info(next_rung).name.get(lang)
     if roadmap.get("version") == 2:
-        return _plan_view(roadmap, stage_titles, lang, next_rung, next_name)
+        return _plan_view(roadmap, stage_titles, lang, next_rung, next_name, ended)
     steps = list(roadmap.get("steps") or [])
     marks = MARKS[lang]
-    shown = [_step(i, step, stage_titles, marks) for i, step in enumerate(steps[:MAX_STEPS], 1)]
+    shown = [
+        _step(i, step, stage_titles, marks, ended) for i, step in enumerate(steps[:MAX_STEPS], 1)
+    ]
     what_if = roadmap.get("what_if") or None
     changes: list[StepRow] = []
     what_if_text = ""
     exact = True
     if what_if:
         changes = [
-            _step(i, step, stage_titles, marks)
+            _step(i, step, stage_titles, marks, ended)
             for i, step in enumerate(what_if.get("changes") or [], 1)
         ]
         what_if_text = t["what_if_text"].format(
@@ -650,6 +675,7 @@ def _plan_view(
     lang: Lang,
     next_rung: Decimal,
     next_name: str,
+    ended: tuple[frozenset[str], str],
 ) -> RoadmapView:
     """A version-2 roadmap: the whole plan (never cut short), other ideas apart, why not higher."""
     t = labels(lang)
@@ -663,13 +689,14 @@ def _plan_view(
             after=marks.enum_sep.join(numbers.get(qid, qid) for qid in step.get("after") or []),
         )
         for row, step in zip(
-            (_step(i, step, stage_titles, marks) for i, step in enumerate(raw_steps, 1)),
+            (_step(i, step, stage_titles, marks, ended) for i, step in enumerate(raw_steps, 1)),
             raw_steps,
             strict=True,
         )
     ]
     ideas = [
-        _step(i, idea, stage_titles, marks) for i, idea in enumerate(roadmap.get("ideas") or [], 1)
+        _step(i, idea, stage_titles, marks, ended)
+        for i, idea in enumerate(roadmap.get("ideas") or [], 1)
     ]
     intro_key = "plan_intro" if plan else "roadmap_none"
     return RoadmapView(

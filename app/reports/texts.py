@@ -207,6 +207,13 @@ LABELS: dict[str, Message] = {
     "source": NC_("report", "Source"),
     "confidence": NC_("report", "Confidence"),
     "last_confirmed": NC_("report", "Last confirmed"),
+    "ended": NC_(
+        "report", "Ended on {date}, after this assessment: no longer open for applications."
+    ),
+    "ended_mark": NC_("report", " (ended)"),
+    "ended_in_total": NC_(
+        "report", "Ended since this assessment, so no longer open for applications: {names}."
+    ),
     "funded_by": NC_("report", "Funded by"),
     # trend and peers
     "trend": NC_("report", "Trend"),

@@ -20,6 +20,7 @@ from app.kit.dates import local_dates
 from app.kit.settings import Settings
 from app.models import Enterprise, Result
 from app.reports.context import MAX_STEPS
+from app.reports.pdf import render_html
 from scoring import Questionnaire
 from scoring.conditions import PROFILE_FIELDS, iter_leaves
 from scoring.facts import DERIVED_FROM, FACTS_BY_NAME
@@ -308,7 +309,7 @@ def test_a_programme_in_the_total_or_a_plan_step_that_ended_since_is_named(
 ) -> None:
     """The loan-interest subsidy is in the total and pays for automation steps; had it ended
     on 30 June 2026, a page read on 1 December 2026 must say so beside the total and the
-    steps. The PDF keeps the advice of its date: nothing is marked there."""
+    steps, and so must a report generated that day."""
     loan = "sh-equipment-loan-interest-2024"
     stored = db.scalar(
         select(Result).where(Result.enterprise_id == uuid.UUID(submitted["enterprise_id"]))
@@ -343,5 +344,17 @@ def test_a_programme_in_the_total_or_a_plan_step_that_ended_since_is_named(
         shown = html.select_one(f"#step-{number} .funded-by").get_text()
         assert f"{english} (ended)" in shown, shown
     assert "Ended on June 30, 2026" in html.select_one(f"#programme-{loan}").get_text()
-    report = context_of(db, settings, submitted["assessment_id"], "en").subsidies
-    assert report.ended_ids == frozenset() and report.ended_in_total == ()
+    with clock.frozen(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)):
+        report = context_of(db, settings, submitted["assessment_id"], "en")
+    assert report.subsidies.ended_ids == {loan} and report.subsidies.ended_in_total == (english,)
+    ended = [v for g in report.subsidies.groups for v in g.matches if v.ended]
+    assert [v.match.id for v in ended] == [loan] and ended[0].ended == "June 30, 2026"
+    for number in funded:
+        assert f"{english} (ended)" in report.roadmap.steps[number - 1].funded_by
+    page_text = BeautifulSoup(render_html(report), "html.parser").get_text(" ")
+    assert "Ended on June 30, 2026, after this assessment" in page_text
+    assert f"no longer open for applications: {english}." in page_text
+    with clock.frozen(datetime(2026, 6, 30, 15, 0, tzinfo=UTC)):  # its last day, in Shanghai
+        before = context_of(db, settings, submitted["assessment_id"], "en")
+    assert before.subsidies.ended_ids == frozenset()
+    assert all("(ended)" not in name for s in before.roadmap.steps for name in s.funded_by)
