@@ -101,7 +101,13 @@ def test_a_firm_deleted_while_its_report_renders_is_no_failure(
     owner.close()
 
     assert deleted.status_code == 200, deleted.text
-    assert attempted == 1
+    # On SQLite the claim is a write, and the deletion holds the write lock while it waits for
+    # the claim: the meeting times out, and which of the two goes first is the scheduler's. Either
+    # order must end the same way (below); only PostgreSQL can hold them at the meeting points.
+    if db.get_bind().dialect.name == "postgresql":
+        assert attempted == 1
+    else:
+        assert attempted in (0, 1)
     failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert failures == [], [r.getMessage() for r in failures]
     assert _left(db) == (0, 0)
