@@ -816,8 +816,15 @@ class TestRevocation:
                 ]
             )
             assert deleted.status_code == 200, deleted.text
-            assert attempted == 1
-            assert worker.run_once() == 0
+            if db.get_bind().dialect.name == "postgresql":
+                assert attempted == 1
+                assert worker.run_once() == 0
+            else:
+                # The claim is a write, and the deletion holds SQLite's write lock while it
+                # waits for it: the meeting times out and either may go first. Either order
+                # must end the same: passes that fail on nothing, nothing about the firm left.
+                left = [worker.run_once() for _ in range(3)]
+                assert left[-1] == 0, left
         finally:
             worker.close()
         assert [d.enterprise_id for d in deliveries(db)] == []
