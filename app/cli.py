@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
+from limits.errors import ConfigurationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +23,7 @@ from app.demo.cli import cli as demo_cli
 from app.enterprises.cli import cli as enterprises_cli
 from app.heatmaps.cli import cli as heatmaps_cli
 from app.integrators.cli import cli as integrators_cli
+from app.integrators.ratelimit import counted_per_process, storage_of
 from app.kit import migrations
 from app.kit.cli import fail, load_settings, migrated_database, shown_url
 from app.kit.db import create_db_engine
@@ -28,6 +31,7 @@ from app.kit.settings import Settings
 from app.observability.logging import configure_logging
 from app.questionnaires.cli import cli as questionnaires_cli
 from app.reports import system as report_system
+from app.startup import production_warnings
 from app.subsidies.cli import cli as subsidies_cli
 from app.verification.cli import cli as verification_cli
 from app.worker import worker_for
@@ -184,10 +188,15 @@ def worker_command(
 
 @dataclass(frozen=True, slots=True)
 class Check:
+    """One line of ``zhizao doctor``. A failed check (not ``ok``) makes the exit 1; a warning
+    (``ok`` and ``warning``) passes but is said with its fix: the service runs, perhaps not as
+    meant."""
+
     name: str
     ok: bool
     detail: str
     fix: str = ""
+    warning: bool = False
 
 
 def check_harfbuzz_subset() -> Check:
@@ -220,6 +229,7 @@ def check_cjk_font() -> Check:
             f"{', '.join(families[:3])}; {report_system.REPORT_FONT} missing: reports may show "
             "Japanese glyph forms",
             "apt-get install fonts-noto-cjk",
+            warning=True,
         )
     return Check(
         "CJK font",
@@ -254,19 +264,82 @@ def check_database(settings: Settings) -> Check:
     )
 
 
+def check_rate_limit_storage(settings: Settings) -> Check:
+    """In-process counters (``memory://``) are a warning: right for one app process, N times
+    the limit for N. A shared storage (Redis) must answer within ``REDIS_TIMEOUT_SECONDS``, or
+    the check fails: while it does not, API-key requests go through uncounted (the rate
+    limiter's policy, app/integrators/ratelimit.py)."""
+    uri = _shown_storage_uri(settings.RATE_LIMIT_STORAGE_URI)
+    if counted_per_process(settings):
+        return Check(
+            "rate-limit storage",
+            True,
+            f"{uri} counts in each app process: N app processes allow N times "
+            f"ZHIZAO_API_RATE_LIMIT ({settings.API_RATE_LIMIT})",
+            "with more than one app process set ZHIZAO_RATE_LIMIT_STORAGE_URI to a shared Redis, "
+            "e.g. redis://redis:6379/0",
+            warning=True,
+        )
+    try:
+        answered = storage_of(settings).check()
+    except (ConfigurationError, ValueError) as exc:
+        return Check(
+            "rate-limit storage",
+            False,
+            f"ZHIZAO_RATE_LIMIT_STORAGE_URI {uri} is not a usable storage: {exc}",
+            "check ZHIZAO_RATE_LIMIT_STORAGE_URI",
+        )
+    if answered:
+        return Check("rate-limit storage", True, f"{uri} answered")
+    return Check(
+        "rate-limit storage",
+        False,
+        f"ZHIZAO_RATE_LIMIT_STORAGE_URI {uri} did not answer within "
+        f"ZHIZAO_REDIS_TIMEOUT_SECONDS ({settings.REDIS_TIMEOUT_SECONDS} s), or refused: "
+        "API-key requests go through uncounted",
+        "check ZHIZAO_RATE_LIMIT_STORAGE_URI (host, port, password) and that its server is up",
+    )
+
+
+def _shown_storage_uri(uri: str) -> str:
+    """``uri`` without its password, for messages."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def production_checks(settings: Settings) -> list[Check]:
+    """The warnings a production start logs (``app.startup.production_warnings``), one line each;
+    each says its fix."""
+    return [
+        Check("production setting", True, warning, warning=True)
+        for warning in production_warnings(settings)
+    ]
+
+
 @cli.command()
 def doctor() -> None:
-    """Check what the service needs from this machine; exit 1 if anything is missing."""
+    """Check what the service needs from this machine and its settings; exit 1 if anything is
+    missing or does not answer. Warnings (settings that fit one process only, say) pass."""
     settings = load_settings()
-    checks = [check_harfbuzz_subset(), check_cjk_font(), check_database(settings)]
+    checks = [
+        check_harfbuzz_subset(),
+        check_cjk_font(),
+        check_database(settings),
+        check_rate_limit_storage(settings),
+        *production_checks(settings),
+    ]
     for check in checks:
-        mark = (
-            typer.style("ok  ", fg=typer.colors.GREEN)
-            if check.ok
-            else typer.style("FAIL", fg=typer.colors.RED)
-        )
+        if not check.ok:
+            mark = typer.style("FAIL", fg=typer.colors.RED)
+        elif check.warning:
+            mark = typer.style("WARN", fg=typer.colors.YELLOW)
+        else:
+            mark = typer.style("ok  ", fg=typer.colors.GREEN)
         typer.echo(f"{mark} {check.name}: {check.detail}")
-        if not check.ok and check.fix:
+        if (not check.ok or check.warning) and check.fix:
             typer.echo(f"     fix: {check.fix}")
     if not all(check.ok for check in checks):
         raise typer.Exit(1)

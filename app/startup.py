@@ -35,7 +35,14 @@ def on_startup(app: FastAPI) -> None:
 
 
 def warn_of_production_settings(settings: Settings, logger: logging.Logger) -> None:
-    """In production, warn of each setting that works on one process but not as a service:
+    """Log each of ``production_warnings`` (``zhizao doctor`` reports the same ones)."""
+    for warning in production_warnings(settings):
+        logger.warning("%s", warning)
+
+
+def production_warnings(settings: Settings) -> list[str]:
+    """In production, one warning for each setting that works on one process but not as a
+    service (none in another environment):
 
     - rate-limit counters in process memory (``memory://``): every app process counts alone, so
       N replicas allow N times ``API_RATE_LIMIT`` (``ratelimit.counted_per_process``);
@@ -43,23 +50,25 @@ def warn_of_production_settings(settings: Settings, logger: logging.Logger) -> N
 
     Warned, not refused (as ``Settings`` refuses the development secret, wrong everywhere):
     in-process counters are right for a production service of one process, which the app cannot
-    tell from a replica of several, and a service may run without mail before it has a relay."""
+    tell from a replica of several, and a service may run without mail before it has a relay.
+    Each warning says how to fix it; docs/deployment.md lists them."""
     if settings.ENV != Environment.production:
-        return
+        return []
+    warnings = []
     if counted_per_process(settings):
-        logger.warning(
-            "ZHIZAO_RATE_LIMIT_STORAGE_URI is %s in production: each app process counts API-key "
-            "rate limits alone, so N processes allow N times ZHIZAO_API_RATE_LIMIT (%s). With "
-            "more than one process set a shared Redis, e.g. redis://redis:6379/0 "
-            "(docs/deployment.md).",
-            settings.RATE_LIMIT_STORAGE_URI,
-            settings.API_RATE_LIMIT,
+        warnings.append(
+            f"ZHIZAO_RATE_LIMIT_STORAGE_URI is {settings.RATE_LIMIT_STORAGE_URI} in production: "
+            "each app process counts API-key rate limits alone, so N processes allow N times "
+            f"ZHIZAO_API_RATE_LIMIT ({settings.API_RATE_LIMIT}). With more than one process set "
+            "a shared Redis, e.g. redis://redis:6379/0 (docs/deployment.md)."
         )
     if not settings.SMTP_HOST:
-        logger.warning(
+        warnings.append(
             "ZHIZAO_SMTP_HOST is empty in production: e-mails (invitations, password resets) "
-            "are written to the log without their body, and never sent."
+            "are written to the log without their body, and never sent. Set ZHIZAO_SMTP_HOST "
+            "to a relay (docs/deployment.md)."
         )
+    return warnings
 
 
 def set_aside_start_up_objects() -> None:

@@ -169,6 +169,36 @@ def test_environment_makes_valid_production_settings(compose: dict[str, Any], na
     assert url.database == db_env["POSTGRES_DB"]
 
 
+@pytest.mark.parametrize("name", ["app", "worker"])
+def test_mail_settings_come_from_the_environment(compose: dict[str, Any], name: str) -> None:
+    """Compose passed no SMTP setting, so a deployment by it could never send mail (every
+    production start warned: ZHIZAO_SMTP_HOST is empty)."""
+
+    def settings_with(env: dict[str, str]) -> Settings:
+        service_env = _environment(compose["services"][name])
+        values = {k: interpolate(v, {**SECRETS, **env}) for k, v in service_env.items()}
+        return Settings(**{k.removeprefix("ZHIZAO_"): v for k, v in values.items()})
+
+    relay = settings_with(
+        {
+            "ZHIZAO_SMTP_HOST": "smtp.example.cn",
+            "ZHIZAO_SMTP_PORT": "465",
+            "ZHIZAO_SMTP_TLS": "tls",
+            "ZHIZAO_SMTP_USER": "zhizao",
+            "ZHIZAO_SMTP_PASSWORD": "relay-secret",
+            "ZHIZAO_MAIL_SENDER": "区经信委 <noreply@example.cn>",
+        }
+    )
+    assert (relay.SMTP_HOST, relay.SMTP_PORT, relay.SMTP_TLS) == ("smtp.example.cn", 465, "tls")
+    assert relay.SMTP_USER == "zhizao" and relay.SMTP_PASSWORD is not None
+    assert relay.SMTP_PASSWORD.get_secret_value() == "relay-secret"
+    assert relay.MAIL_SENDER == "区经信委 <noreply@example.cn>"
+
+    unset, defaults = settings_with({}), Settings()
+    assert unset.SMTP_HOST == "" and unset.SMTP_PORT == defaults.SMTP_PORT
+    assert (unset.SMTP_TLS, unset.MAIL_SENDER) == (defaults.SMTP_TLS, defaults.MAIL_SENDER)
+
+
 @pytest.mark.parametrize("missing", ["ZHIZAO_SECRET_KEY", "ZHIZAO_DB_PASSWORD"])
 def test_compose_refuses_without_the_secrets(compose: dict[str, Any], missing: str) -> None:
     env = dict(SECRETS)

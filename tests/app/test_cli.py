@@ -21,8 +21,12 @@ from app.cli import Check, cli
 from app.demo import service as demo
 from app.kit.settings import Settings
 from app.models import ApiClient, AuditEvent, Enterprise, User
+from app.reports import system as report_system
+from app.startup import warn_of_production_settings
 from tests.answers import QUICK, questionnaire, submit_assessment
+from tests.databases import require_redis
 from tests.factories import create_enterprise, enterprise_payload
+from tests.live import free_port
 
 runner = CliRunner()
 PASSWORD = "a long enough password"
@@ -360,6 +364,94 @@ class TestDoctor:
         for check in (cli_module.check_harfbuzz_subset(), cli_module.check_cjk_font()):
             assert check.detail
             assert check.ok or check.fix
+
+    def test_a_cjk_font_other_than_noto_is_a_warning_with_its_fix(
+        self, cli_env: Settings, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """It was an ok line saying reports may show Japanese glyph forms, its fix never shown."""
+        monkeypatch.setattr(cli_module, "check_harfbuzz_subset", lambda: Check("hb", True, "x"))
+        monkeypatch.setattr(report_system, "cjk_fonts", lambda: ("WenQuanYi Micro Hei",))
+        result = invoke("doctor")
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        [warning] = [line for line in lines if line.startswith("WARN CJK font:")]
+        assert "WenQuanYi Micro Hei" in warning
+        assert lines[lines.index(warning) + 1] == "     fix: apt-get install fonts-noto-cjk"
+
+    # --- the settings: rate-limit storage and what a production start warns of ----------------
+
+    @pytest.fixture
+    def machine_ready(self, cli_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+        """This machine's PDF dependencies said present, so that the exit follows the settings."""
+        monkeypatch.setattr(cli_module, "check_harfbuzz_subset", lambda: Check("hb", True, "x"))
+        monkeypatch.setattr(cli_module, "check_cjk_font", lambda: Check("font", True, "Noto"))
+
+    @staticmethod
+    def _lines(output: str, start: str) -> list[str]:
+        return [line for line in output.splitlines() if line.startswith(start)]
+
+    def test_a_redis_that_answers_is_ok(
+        self, machine_ready: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        url = require_redis()
+        monkeypatch.setenv("ZHIZAO_RATE_LIMIT_STORAGE_URI", url)
+        result = invoke("doctor")
+        assert result.exit_code == 0, result.output
+        assert self._lines(result.output, "ok   rate-limit storage:") == [
+            f"ok   rate-limit storage: {url} answered"
+        ]
+
+    def test_a_redis_that_does_not_answer_fails_naming_the_setting(
+        self, machine_ready: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """doctor said nothing of the rate-limit storage: a Redis down left every API-key request
+        uncounted and the deployment's health check green."""
+        nobody = f"redis://:secret@127.0.0.1:{free_port()}/0"  # connection refused at once
+        monkeypatch.setenv("ZHIZAO_RATE_LIMIT_STORAGE_URI", nobody)
+        result = invoke("doctor")
+        assert result.exit_code == 1, result.output
+        [failed] = self._lines(result.output, "FAIL rate-limit storage:")
+        assert "ZHIZAO_RATE_LIMIT_STORAGE_URI redis://:***@127.0.0.1:" in failed
+        assert "ZHIZAO_REDIS_TIMEOUT_SECONDS (0.5 s)" in failed
+        assert "secret" not in result.output
+
+    def test_in_process_counters_are_a_warning(
+        self, machine_ready: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("ZHIZAO_RATE_LIMIT_STORAGE_URI", "memory://")
+        monkeypatch.setenv("ZHIZAO_API_RATE_LIMIT", "100/minute")
+        result = invoke("doctor")
+        assert result.exit_code == 0, result.output
+        [warning] = self._lines(result.output, "WARN rate-limit storage:")
+        assert "N app processes allow N times ZHIZAO_API_RATE_LIMIT (100/minute)" in warning
+
+    def test_what_a_production_start_warns_of_is_reported(
+        self,
+        machine_ready: None,
+        monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """A production start warned of settings that fit one process only (here: no SMTP
+        server); doctor, which checks a deployment, said nothing of them."""
+        monkeypatch.setenv("ZHIZAO_ENV", "production")
+        monkeypatch.setenv("ZHIZAO_RATE_LIMIT_STORAGE_URI", require_redis())
+        monkeypatch.delenv("ZHIZAO_SMTP_HOST", raising=False)
+        result = invoke("doctor")
+        assert result.exit_code == 0, result.output  # warned of, not failed
+        reported = self._lines(result.output, "WARN production setting: ")
+        assert len(reported) == 1
+        assert "ZHIZAO_SMTP_HOST is empty in production" in reported[0]
+
+        logger = logging.getLogger("zhizao.test-doctor")
+        with caplog.at_level(logging.WARNING, logger=logger.name):
+            warn_of_production_settings(Settings(), logger)
+        logged = [r.getMessage() for r in caplog.records if r.name == logger.name]
+        assert reported == [f"WARN production setting: {message}" for message in logged]
+
+        monkeypatch.setenv("ZHIZAO_SMTP_HOST", "smtp.example.com")
+        relayed = invoke("doctor")
+        assert relayed.exit_code == 0, relayed.output
+        assert self._lines(relayed.output, "WARN production setting: ") == []
 
 
 class TestServe:
