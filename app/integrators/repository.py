@@ -364,12 +364,7 @@ class WebhookRepository:
 
     def extend_lease(self, delivery_ids: Sequence[str], token: str, until: datetime) -> None:
         """Move the lease of the deliveries this worker still holds (``token``) to ``until``."""
-        self.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.claimed_by == token)
-            .values(next_attempt_at=until)
-            .execution_options(synchronize_session=False)
-        )
+        _DELIVERIES.extend_lease(self.session, delivery_ids, token, until)
 
     def sendable(self, delivery_id: str, token: str) -> bool:
         """Whether the worker holding ``token`` may still send this delivery: it is pending, the

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 Row = TypeVar("Row")
@@ -54,3 +54,16 @@ class Outbox(Generic[Row]):
             of = self.model if self.join is not None else None
             query = query.with_for_update(of=of, skip_locked=True)
         return list(session.scalars(query))
+
+    def extend_lease(
+        self, session: Session, ids: Sequence[Any], token: str, until: datetime
+    ) -> None:
+        """Move the lease of the rows ``ids`` that the worker holding ``token`` still has
+        (``claimed_by``) to ``until``; rows another worker took over meanwhile are left alone."""
+        table = cast(Any, self.model)
+        session.execute(
+            update(self.model)
+            .where(table.id.in_(ids), table.claimed_by == token)
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )

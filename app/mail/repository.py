@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, select
@@ -56,6 +57,10 @@ class MailRepository:
     def lock_due(self, now: datetime, limit: int) -> list[MailMessage]:
         """Due messages, locked (``kit.outbox``)."""
         return _OUTBOX.lock_due(self.session, now, limit)
+
+    def extend_lease(self, message_ids: Sequence[uuid.UUID], token: str, until: datetime) -> None:
+        """Move the lease of the messages this worker still holds (``token``) to ``until``."""
+        _OUTBOX.extend_lease(self.session, message_ids, token, until)
 
     def sendable(self, message_id: uuid.UUID, token: str) -> bool:
         """Whether the worker holding ``token`` may still send this message: it is there, pending

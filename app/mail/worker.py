@@ -4,7 +4,10 @@ Like the webhook worker (``app.integrators.worker``), a delivery takes short tra
 no lock held while the SMTP conversation runs:
 
 1. claim: due messages are locked (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so several workers
-   share the outbox) and leased to this worker;
+   share the outbox) and leased to this worker (``claimed_by`` and ``next_attempt_at`` = end of
+   the lease). The lease covers one send; the messages of the batch not yet sent are leased
+   again before it could run out under them, so a batch to a slow SMTP server (up to a send's
+   allowance per message) is not taken over and sent a second time by another worker;
 2. send: the message is read again first and skipped unless it is still there, pending and
    ours. A message about a firm goes with the firm's data when its owner deletes them
    (``app.enterprises.data``): one claimed before the deletion and waiting behind the batch's
@@ -47,6 +50,8 @@ from app.mail.repository import MailRepository
 logger = logging.getLogger("zhizao.mail")
 
 BATCH_SIZE = 20
+#: What a lease gives beyond one send's allowance (``send_allowance``).
+LEASE_MARGIN = timedelta(seconds=30)
 #: Kept instead of a secret message's body once it has been sent (stored in English, shown
 #: translated: the admin console's outbox page).
 SENT_SECRET_BODY = N_("(sent; the body held a single-use link and is not kept)")
@@ -110,6 +115,14 @@ def transport_for(settings: Settings) -> Transport:
     return SmtpTransport(settings) if settings.SMTP_HOST else LogTransport(settings)
 
 
+def send_allowance(settings: Settings) -> timedelta:
+    """What the lease allows one send: three SMTP_TIMEOUT_SECONDS (the connection, TLS and
+    login, the message). smtplib's timeout bounds each wait for the server, not the whole
+    conversation, so a server slow at every step can take longer than this; the webhook worker
+    cuts its sends at such a deadline (``app.integrators.worker.Deadline``), this one does not."""
+    return timedelta(seconds=settings.SMTP_TIMEOUT_SECONDS * 3)
+
+
 def backoff(attempts: int) -> timedelta:
     """Delay after ``attempts`` failures: one minute, doubling, at most six hours."""
     return timedelta(minutes=min(360, 2 ** max(0, attempts - 1)))
@@ -152,7 +165,11 @@ class MailWorker:
         self.settings = settings
         self.transport = transport or transport_for(settings)
         self.batch_size = batch_size
-        self.lease = timedelta(seconds=settings.SMTP_TIMEOUT_SECONDS * 3 + 30)
+        self.send_allowance = send_allowance(settings)
+        self.lease = self.send_allowance + LEASE_MARGIN
+        #: A batch's unsent messages are leased again once less than a send and a third of the
+        #: margin is left (a lease never runs out under a worker that is still sending).
+        self.renew_below = self.send_allowance + LEASE_MARGIN / 3
 
     def close(self) -> None:
         """Nothing held between passes (one SMTP connection per message)."""
@@ -166,10 +183,14 @@ class MailWorker:
                 return 0
         token = uuid.uuid4().hex
         claimed = self._claim(token, now)
-        for item in claimed:
+        lease_end = now + self.lease
+        for position, item in enumerate(claimed):
+            at = max(now, utcnow())
+            if lease_end - at < self.renew_below:
+                lease_end = at + self.lease
+                self._extend_lease(token, [c.id for c in claimed[position:]], lease_end)
             if not self._sendable(token, item.id):
                 continue
-            at = max(now, utcnow())
             error: str | None = None
             try:
                 self.transport.send(build_message(self.settings, item, at))
@@ -191,6 +212,16 @@ class MailWorker:
                 )
             session.commit()
         return claimed
+
+    def _extend_lease(self, token: str, message_ids: list[uuid.UUID], until: datetime) -> None:
+        """Lease the batch's unsent messages again: a batch to a slow SMTP server takes up to a
+        send per message, longer than one lease, and another worker would otherwise take the
+        rest over and send a message this worker then sends too (the re-read before a send
+        cannot tell, once the other worker's claim comes during this worker's send)."""
+        with self.database.sessions() as session:
+            begin_write(session)
+            MailRepository(session).extend_lease(message_ids, token, until)
+            session.commit()
 
     def _sendable(self, token: str, message_id: uuid.UUID) -> bool:
         with self.database.sessions() as session:
