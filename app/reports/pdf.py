@@ -21,6 +21,7 @@ import ctypes
 import ctypes.util
 import gc
 import hashlib
+import io
 import logging
 import re
 import threading
@@ -36,10 +37,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from babel.messages.mofile import read_mo
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from app.kit.i18n import BABEL_LOCALES, LANGS, LOCALE_DIR
 from app.kit.web.templating import TEMPLATES_DIR, environment
 from app.observability.metrics import REPORT_RENDERS
 from app.reports.context import ReportContext
@@ -52,15 +55,17 @@ logger = logging.getLogger("zhizao.reports")
 TEMPLATE = "pdf/report.html"
 STYLESHEET = "pdf/report.css"
 RenderOrigin = Literal["request", "worker", "script"]
-#: Bump when the report changes in a way ``REPORT_SOURCES`` do not show: a translation of its
-#: labels (the catalogs), a name it takes from elsewhere (the ladder's rungs, reference tables).
+#: Bump when the report changes in a way ``REPORT_SOURCES`` do not show: a name it takes from
+#: elsewhere (the ladder's rungs, reference tables).
 REPORT_FORMAT_VERSION = "1"
 _HERE = Path(__file__).resolve().parent
 #: Everything whose change alters a rendered PDF's bytes or text, besides the stored data: the
 #: pdf templates and stylesheet (every file under ``templates/pdf``), the view-model and its
 #: words (context.py, texts.py), the rendering itself (this module: the HTML handed to
 #: WeasyPrint, e.g. the spaces stripped between block tags), the cut font (fonts.py: which
-#: glyphs the face keeps) and the charts drawn into the report (app/results/charts.py).
+#: glyphs the face keeps), the charts drawn into the report (app/results/charts.py) and the
+#: words it prints from the translation catalogs: the translations of the compiled catalog
+#: (``messages.mo``) of every language a report is rendered in (see ``template_version``).
 REPORT_SOURCES: tuple[Path, ...] = (
     TEMPLATES_DIR / "pdf",
     _HERE / "context.py",
@@ -68,21 +73,44 @@ REPORT_SOURCES: tuple[Path, ...] = (
     _HERE / "pdf.py",
     _HERE / "fonts.py",
     Path(charts.__file__).resolve(),
+    *(LOCALE_DIR / BABEL_LOCALES[lang] / "LC_MESSAGES" / "messages.mo" for lang in LANGS),
 )
 
 
 @lru_cache
 def template_version() -> str:
     """A short hash of ``REPORT_FORMAT_VERSION`` and every file of ``REPORT_SOURCES`` (its
-    name and content). A deployment that changes any of them renders every stored PDF afresh
-    (``service.queue_refreshes``)."""
+    name and content). A deployment that changes any of them renders every stored PDF afresh,
+    in the background (``service.queue_refreshes``).
+
+    The rule for translations: every translation of the compiled catalogs (``.mo``) of every
+    language a report is rendered in is hashed, not only the entries a report prints, so a
+    release that only corrects the translation of a report's label no longer leaves the stored
+    reports printing the old one. The catalog's header (its dates) is left out. The
+    consequence: any changed translation (a new string of a page too) re-renders every stored
+    report in the background. The ``.mo`` files are committed, compiled from their ``.po`` the same
+    byte for byte (``tools.catalogs``; tests/tools/test_catalogs.py fails on a stale one) and
+    never built at install or in the image, so every replica of a release hashes the same."""
     digest = hashlib.sha256(REPORT_FORMAT_VERSION.encode())
     for source in REPORT_SOURCES:
         files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
         for path in files:
             digest.update(path.relative_to(source.parent).as_posix().encode())
-            digest.update(path.read_bytes())
+            content = path.read_bytes()
+            digest.update(_catalog_entries(content) if path.suffix == ".mo" else content)
     return digest.hexdigest()[:12]
+
+
+def _catalog_entries(compiled: bytes) -> bytes:
+    """A compiled catalog's translations (context, message, translation), sorted, without its
+    header: the header's dates change on every ``make messages`` and print nowhere."""
+    catalog = read_mo(io.BytesIO(compiled))
+    entries = sorted(
+        repr((message.context or "", message.id, message.string))
+        for message in catalog
+        if message.id
+    )
+    return "\n".join(entries).encode()
 
 
 @dataclass(frozen=True, slots=True)

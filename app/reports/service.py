@@ -118,8 +118,8 @@ def queue_refreshes(
     many were queued.
 
     A stored PDF goes stale when the firm's revision goes up (a new name or other profile
-    change: ``enterprise.revised``) or when a deployment changes the report's templates or code
-    (``template_version``: the worker looks once when it starts). Without this, the next GET
+    change: ``enterprise.revised``) or when a deployment changes the report's templates, code
+    or translations (``template_version``: the worker looks once when it starts). Without this, the next GET
     of each such report rendered it in the request. A report whose job is already pending is
     left alone.
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from fontTools.ttLib import TTFont
 from weasyprint import HTML
 
@@ -19,6 +23,7 @@ from app.kit.settings import PROJECT_ROOT
 from app.reports import pdf as pdf_module
 from app.reports.fonts import REPORT_FAMILY, SYSTEM_FAMILY, gb2312_ideographs, report_fonts
 from app.reports.pdf import ReportKey, ReportRenderer, StaticOnlyFetcher, template_version
+from tools.catalogs import po_path
 
 PIXEL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4"
@@ -241,12 +246,63 @@ def test_template_version_follows_every_file_that_shapes_the_pdf(
     """A stored PDF is stale when a deployment changes what shapes it; pdf.py and fonts.py did
     not count, so a report rendered before pdf.py stripped the spaces between block tags was
     served on as current. The files are read as a deployment that edited ``edited`` has them."""
-    target = (PROJECT_ROOT / edited).resolve()
+    before, after = _versions_before_and_after(
+        monkeypatch, PROJECT_ROOT / edited, lambda content: content + b"\n/* edited */\n"
+    )
+    assert (after != before) is shapes_the_pdf
+
+
+@pytest.mark.parametrize(
+    ("locale", "corrected"), [("zh_CN", "（已结束）"), ("en", " (closed)")], ids=["zh_CN", "en"]
+)
+def test_template_version_follows_a_corrected_translation_of_a_report_label(
+    monkeypatch: pytest.MonkeyPatch, locale: str, corrected: str
+) -> None:
+    """A release that only corrects how a label of the report is translated (its ``.po``,
+    compiled by ``make messages``) makes every stored PDF stale. The catalogs did not count:
+    every report stored before the release went on printing the old label."""
+    with po_path(locale).open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    label = catalog.get(" (ended)", context="report")  # what the report marks an ended programme
+    assert label is not None and label.string != corrected
+    label.string = corrected
+    released = io.BytesIO()
+    write_mo(released, catalog, use_fuzzy=False)
+
+    before, after = _versions_before_and_after(
+        monkeypatch, po_path(locale).with_suffix(".mo"), lambda _: released.getvalue()
+    )
+    assert after != before
+
+
+def test_template_version_ignores_the_catalog_header_make_messages_rewrites() -> None:
+    """Each ``make messages`` writes new dates into a catalog's header; that prints nowhere, so
+    it must not make every stored report stale."""
+    with po_path("zh_CN").open("rb") as handle:
+        catalog = read_po(handle, locale="zh_CN")
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    catalog.revision_date = catalog.revision_date.replace(year=catalog.revision_date.year + 1)
+    redated = io.BytesIO()
+    write_mo(redated, catalog, use_fuzzy=False)
+    assert redated.getvalue() != compiled.getvalue()
+
+    assert pdf_module._catalog_entries(redated.getvalue()) == pdf_module._catalog_entries(
+        compiled.getvalue()
+    )
+
+
+def _versions_before_and_after(
+    monkeypatch: pytest.MonkeyPatch, edited: Path, edit: Callable[[bytes], bytes]
+) -> tuple[str, str]:
+    """``template_version`` of the files as they are, and as a deployment that changed the
+    content of ``edited`` by ``edit`` has them."""
+    target = edited.resolve()
     read = Path.read_bytes
 
     def deployed(path: Path) -> bytes:
         content = read(path)
-        return content + b"\n/* edited */\n" if path.resolve() == target else content
+        return edit(content) if path.resolve() == target else content
 
     template_version.cache_clear()
     before = template_version()
@@ -257,8 +313,8 @@ def test_template_version_follows_every_file_that_shapes_the_pdf(
             after = template_version()
     finally:
         template_version.cache_clear()  # the next caller computes it from the real files
-    assert (after != before) is shapes_the_pdf
     assert template_version() == before
+    return before, after
 
 
 class TestReportFonts:
