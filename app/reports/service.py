@@ -119,9 +119,9 @@ def queue_refreshes(
 
     A stored PDF goes stale when the firm's revision goes up (a new name or other profile
     change: ``enterprise.revised``) or when a deployment changes the report's templates, code
-    or translations (``template_version``: the worker looks once when it starts). Without this, the next GET
-    of each such report rendered it in the request. A report whose job is already pending is
-    left alone.
+    or translations (``template_version``: the worker looks once when it starts). Without
+    this, the next GET of each such report rendered it in the request. A report whose job is
+    already pending is left alone.
 
     The rule for the order: one firm's reports (a handful) all fall due now. Of all firms',
     the newest-rendered stale report falls due now and each next one ``REFRESH_SPACING``
