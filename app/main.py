@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import hooks
 from app.auth.service import Authenticator
+from app.integrators.ratelimit import FailedKeys
 from app.kit.body_limit import BodyLimitMiddleware, content_too_large
 from app.kit.db import Database, close_request_session
 from app.kit.errors import problem_responses
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = Database(settings)
-    app.state.authenticator = Authenticator()  # read by app.kit.guards
+    # Read by app.kit.guards; failed keys are counted per client address by the rate limiter.
+    app.state.authenticator = Authenticator(key_failures=FailedKeys())
     install_error_handlers(app)
 
     # Innermost: the routes see a GET, everything outside still sees the HEAD.

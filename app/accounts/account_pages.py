@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.accounts import passwords, service, throttle
+from app.accounts import passwords, service
 from app.accounts.forms import AnonymousPost, anonymous_page, too_many
 from app.accounts.schemas import (
     MIN_PASSWORD_LENGTH,
@@ -18,7 +18,7 @@ from app.accounts.schemas import (
 )
 from app.kit.db import SessionDep
 from app.kit.errors import InvalidInput, NotFound, TooManyRequests
-from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
+from app.kit.guards import SESSION_COOKIE, CurrentPrincipal, client_address
 from app.kit.i18n import N_, Lang, tr
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
@@ -128,7 +128,7 @@ def change_password(
                 settings_of(request),
                 data.current_password,
                 data.new_password,
-                address=throttle.client_address(request),
+                address=client_address(request),
                 keep_token=request.cookies.get(SESSION_COOKIE),
             )
         except InvalidInput:
@@ -206,7 +206,7 @@ def forgot(post: AnonymousPost) -> Response:
             post.settings,
             data.email,
             post.lang,
-            address=throttle.client_address(post.request),
+            address=client_address(post.request),
         )
     except TooManyRequests as exc:
         error = too_many(post.lang, exc)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response, status
 
-from app.accounts import members, service, throttle
+from app.accounts import members, service
 from app.accounts.schemas import (
     LoginRequest,
     OwnerInvitationRead,
@@ -22,6 +22,7 @@ from app.kit.guards import (
     CurrentPrincipal,
     IntegratorOrAdmin,
     SignedIn,
+    client_address,
     scoped,
 )
 from app.kit.principal import Principal
@@ -80,7 +81,7 @@ def login(
         settings_of(request),
         body.email,
         body.password,
-        address=throttle.client_address(request),
+        address=client_address(request),
         replaces_token=request.cookies.get(SESSION_COOKIE),
         request_id=request.state.request_id,
     )

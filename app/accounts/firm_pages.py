@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.accounts import claims, members, service, throttle
+from app.accounts import claims, members, service
 from app.accounts.api import set_session_cookie
 from app.accounts.forms import AnonymousPost, anonymous_page, too_many
 from app.accounts.schemas import (
@@ -21,7 +21,7 @@ from app.accounts.schemas import (
 from app.enterprises import service as enterprise_service
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, InvalidInput, NotFound, TooManyRequests
-from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
+from app.kit.guards import SESSION_COOKIE, CurrentPrincipal, client_address
 from app.kit.i18n import N_, Lang, html_lang, tr
 from app.kit.principal import Principal
 from app.kit.routing import domain_router
@@ -239,7 +239,7 @@ def accept(post: AnonymousPost, token: str) -> Response:
         post.settings,
         user.email,
         data.password,
-        address=throttle.client_address(post.request),
+        address=client_address(post.request),
         replaces_token=post.request.cookies.get(SESSION_COOKIE),
         request_id=post.request.state.request_id,
     )
@@ -283,7 +283,7 @@ def claim(post: AnonymousPost) -> Response:
     try:
         data = ClaimCreate(**values, locale=html_lang(post.lang))
         claims.file_claim(
-            post.session, post.principal, post.settings, data, throttle.client_address(post.request)
+            post.session, post.principal, post.settings, data, client_address(post.request)
         )
     except ValidationError as exc:
         errors = form_errors(post.lang, exc)

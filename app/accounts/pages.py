@@ -9,14 +9,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.accounts import service, throttle
+from app.accounts import service
 from app.accounts.api import set_session_cookie
 from app.accounts.forms import AnonymousPost, anonymous_page, too_many
 from app.accounts.schemas import Registration
 from app.enterprises.schemas import cny_from_wan
 from app.kit.db import SessionDep
 from app.kit.errors import Conflict, TooManyRequests, Unauthorized
-from app.kit.guards import SESSION_COOKIE, CurrentPrincipal
+from app.kit.guards import SESSION_COOKIE, CurrentPrincipal, client_address
 from app.kit.i18n import N_, Lang, html_lang, tr
 from app.kit.reference import DISTRICTS, INDUSTRIES
 from app.kit.routing import domain_router
@@ -193,7 +193,7 @@ def login(post: AnonymousPost) -> Response:
             post.settings,
             email.lower(),
             password if isinstance(password, str) else "",
-            address=throttle.client_address(post.request),
+            address=client_address(post.request),
             replaces_token=post.request.cookies.get(SESSION_COOKIE),
             request_id=post.request.state.request_id,
         )

@@ -33,7 +33,6 @@ import math
 from datetime import datetime, timedelta
 from typing import Literal
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.accounts.repository import AttemptRepository
@@ -106,9 +105,3 @@ def forget(session: Session, settings: Settings, kind: Kind, email: str, address
     """A successful sign-in: the account's failures from this address no longer count."""
     account, client = _hashes(settings, email, address)
     AttemptRepository(session).forget(kind, account=account, client=client)
-
-
-def client_address(request: Request) -> str:
-    """The address a request came from (behind a proxy, uvicorn's ``--forwarded-allow-ips``
-    makes it the real client's)."""
-    return request.client.host if request.client else "unknown"

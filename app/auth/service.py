@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -26,15 +27,37 @@ from app.models import WebSession
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+class KeyAttempt(Protocol):
+    """One admitted lookup of a key, told how it went."""
+
+    def failed(self) -> None: ...
+
+    def succeeded(self) -> None: ...
+
+
+class KeyFailures(Protocol):
+    """Failed API-key authentications counted per client address (``app.integrators.ratelimit``,
+    wired by the app factory): asked before a well-formed key is looked up."""
+
+    def admit(self, request: Request, presented: str) -> KeyAttempt:
+        """The attempt to report on, or 429 (``TooManyRequests``) instead of the lookup."""
+        ...
+
+
 class Authenticator:
     """Cookie sessions and API keys. Housekeeping writes (last use, an expired session removed)
     set ``request.state.touch_commit``: the guard commits them even when the request fails."""
+
+    def __init__(self, key_failures: KeyFailures | None = None) -> None:
+        self.key_failures = key_failures
 
     def from_api_key(self, session: Session, presented: str, request: Request) -> Principal:
         parts = split_api_key(presented)
         if parts is None:
             raise InvalidCredentials("The API key is malformed.")
         key_id, secret = parts
+        # Guessing keys costs a lookup each: an address past its budget is refused here.
+        attempt = self.key_failures.admit(request, presented) if self.key_failures else None
         keys = ApiKeyRepository(session)
         key = keys.check(key_id)
         if (
@@ -43,7 +66,11 @@ class Authenticator:
             or key.client_disabled_at is not None
             or not constant_time_equals(key.secret_sha256, sha256_hex(secret))
         ):
+            if attempt is not None:
+                attempt.failed()
             raise InvalidCredentials("The API key is unknown or revoked.")
+        if attempt is not None:
+            attempt.succeeded()
         now = utcnow()
         # Throttle the write: last-used time to the minute is all anyone needs.
         if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:

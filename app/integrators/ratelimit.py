@@ -14,6 +14,35 @@ request is let through, uncounted, and the failure is logged and counted in
 ``zhizao_rate_limit_storage_errors_total``. A rate limit protects capacity; an outage of its
 counter store must not turn every integrator call into an error (the same choice as Envoy's
 rate-limit filter by default). Authentication and authorization still apply in full.
+
+Failed keys (key guessing). The budget above is per presented key, so a caller sending a new
+wrong key each time would never be counted, and each such request costs a database lookup. So
+failed authentications of well-formed API keys are also counted per client address (the address
+the sign-in throttle uses: ``app.kit.guards.client_address``, the real client's behind a proxy
+trusted with uvicorn's ``--forwarded-allow-ips``; stored as a keyed hash), in the same
+storage, where authentication looks the key up (``app.auth.service``, through ``FailedKeys``:
+pages read a key too). ``API_KEY_FAILURE_LIMIT`` failures are free in any window of its length
+(a moving window; "20/minute" by default). Past them, a request from that address is answered 429
+with Retry-After *before* its key is looked up, unless its key is known good: it authenticated,
+from any address, within the last day (``KNOWN_GOOD``). The rule (fail fast on whoever keeps
+failing, never lock out a credential that works):
+
+- an address under attack does not lock out a working key behind it (a NAT, a shared proxy):
+  a key in use keeps authenticating, since only keys that are not known good are gated;
+- a key's first use from such an address (a newly issued key, a key idle for a day) waits
+  until the address is back within its budget: at most one window after the failures stop;
+- only failures count, and a refused request is not one (as in the sign-in throttle), so an
+  address gets at most the budget's lookups of unknown keys per window; a success does not
+  forgive the address's failures (else one valid key would reset a guesser's budget);
+- malformed keys are refused (401) without a lookup and are not counted.
+
+A key is marked known good in the storage (shared by replicas with Redis), and each process
+remembers the keys it saw succeed, so a key in use costs no storage call beyond its own limit's:
+the success path adds a dictionary lookup, no database query and, with ``memory://``, no trip
+through the thread pool (authentication already runs in it). A key that fails (revoked since)
+loses its mark. The storage failure policy is the same: the request is let through (and looked
+up), counted and logged once per request; ``rate_limit`` remembers that the storage failed, so
+authentication does not wait for it again.
 """
 
 from __future__ import annotations
@@ -24,16 +53,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem, RateLimitItemPerDay, parse_many
 from limits.errors import StorageError
 from limits.storage import MovingWindowSupport, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app.auth.security import sha256_hex, split_api_key
+from app.auth.security import derive_key, keyed_hash, sha256_hex, split_api_key
 from app.kit.errors import TooManyRequests
+from app.kit.guards import client_address
 from app.kit.i18n import N_
 from app.kit.settings import Settings, settings_of
 from app.observability.metrics import RATE_LIMIT_STORAGE_ERRORS
@@ -42,6 +73,10 @@ from scoring import Phrase
 logger = logging.getLogger("zhizao.ratelimit")
 #: Namespaces the counters in a Redis shared with other services.
 KEY_PREFIX = "zhizao:ratelimit"
+#: A key that authenticated stays known good for a day after its latest mark: a moving window of
+#: marks (each process marks a key it sees succeed at most twice a day, so 1024 marks fill it
+#: only with 512 processes, and a full window still says "known good").
+KNOWN_GOOD = RateLimitItemPerDay(1024)
 
 
 class InProcessWindows(Storage, MovingWindowSupport):
@@ -176,13 +211,25 @@ def counted_per_process(settings: Settings) -> bool:
     return settings.RATE_LIMIT_STORAGE_URI.partition("://")[0].lower() == "memory"
 
 
+def key_bucket(presented: str) -> str:
+    """Where a presented API key is counted: a hash of the whole key (a guess of another's
+    secret is counted apart from that key), never the key itself."""
+    return sha256_hex(presented)[:32]
+
+
 class KeyRateLimiter:
     def __init__(self, settings: Settings) -> None:
         self.items: list[RateLimitItem] = parse_many(settings.API_RATE_LIMIT)
+        self.failure_items: list[RateLimitItem] = parse_many(settings.API_KEY_FAILURE_LIMIT)
         storage = storage_of(settings)
         self.limiter = MovingWindowRateLimiter(storage)
         #: Counting talks to a server (Redis): in the thread pool, not on the event loop.
         self.blocking = not isinstance(storage, InProcessWindows)
+        self._address_key = derive_key(settings.SECRET_KEY.get_secret_value(), "ratelimit")
+        #: Keys this process saw marked good: bucket -> a time at or before the key's latest
+        #: mark in the storage (so the mark lasts at least ``KNOWN_GOOD``'s window past it).
+        self._known_good: dict[str, float] = {}
+        self._known_good_lock = threading.Lock()
 
     def hit(self, bucket: str) -> tuple[RateLimitItem, int] | None:
         """Count one request; returns the tightest limit and what remains of it, or raises 429.
@@ -190,10 +237,7 @@ class KeyRateLimiter:
         try:
             return self._hit(bucket)
         except StorageError as error:
-            RATE_LIMIT_STORAGE_ERRORS.inc()
-            logger.warning(
-                "rate-limit storage failed, request not counted: %s", error.storage_error
-            )
+            _storage_failed(error)
             return None
 
     def _hit(self, bucket: str) -> tuple[RateLimitItem, int]:
@@ -220,6 +264,94 @@ class KeyRateLimiter:
         )
         return tightest
 
+    # --- failed keys per client address (the module's second rule) ---
+
+    def admit(self, request: Request, bucket: str) -> None:
+        """Before the key is looked up: 429 when the request's address is past its failure
+        budget and the key is not known good."""
+        if self._known_locally(bucket, KNOWN_GOOD.get_expiry()) or _storage_down(request):
+            return
+        address = self._address(request)
+        try:
+            windows = [
+                (item, self.limiter.get_window_stats(item, "api_key_failures", address))
+                for item in self.failure_items
+            ]
+            spent = [(item, stats) for item, stats in windows if stats.remaining <= 0]
+            if not spent:
+                return
+            marks = self.limiter.get_window_stats(KNOWN_GOOD, "api_key_good", bucket)
+        except StorageError as error:
+            _storage_failed(error, request)
+            return
+        if marks.remaining < KNOWN_GOOD.amount:  # marked by another process
+            self._remember(bucket, marks.reset_time - KNOWN_GOOD.get_expiry())
+            return
+        item, stats = max(spent, key=lambda pair: pair[1].reset_time)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        # The presented key's own budget (``rate_limit``) is not what refuses: not sent.
+        request.state.rate_limit_headers = ()
+        raise TooManyRequests(
+            "Too many failed API-key authentications from this address (at most %(limit)s); "
+            "retry in %(seconds)s s.",
+            limit=said(item),
+            seconds=retry_after,
+            retry_after=retry_after,
+        )
+
+    def failed(self, request: Request, bucket: str) -> None:
+        """The key did not authenticate: one failure of the address; the key is no longer
+        known good (revoked since it was marked)."""
+        with self._known_good_lock:
+            self._known_good.pop(bucket, None)
+        if _storage_down(request):
+            return
+        address = self._address(request)
+        try:
+            for item in self.failure_items:
+                self.limiter.hit(item, "api_key_failures", address)
+            self.limiter.clear(KNOWN_GOOD, "api_key_good", bucket)
+        except StorageError as error:
+            _storage_failed(error, request)
+
+    def succeeded(self, request: Request, bucket: str) -> None:
+        """The key authenticated: marked known good, again once half its mark's day is past."""
+        if self._known_locally(bucket, KNOWN_GOOD.get_expiry() / 2) or _storage_down(request):
+            return
+        now = time.time()
+        try:
+            self.limiter.hit(KNOWN_GOOD, "api_key_good", bucket)
+        except StorageError as error:
+            _storage_failed(error, request)
+            return  # not remembered either: the next success marks it
+        self._remember(bucket, now)
+
+    def _known_locally(self, bucket: str, within: float) -> bool:
+        marked = self._known_good.get(bucket)
+        return marked is not None and time.time() - marked < within
+
+    def _remember(self, bucket: str, marked: float) -> None:
+        with self._known_good_lock:
+            if len(self._known_good) >= InProcessWindows.SWEEP_AT:
+                stale = time.time() - KNOWN_GOOD.get_expiry()
+                self._known_good = {b: t for b, t in self._known_good.items() if t > stale}
+            self._known_good[bucket] = max(marked, self._known_good.get(bucket, marked))
+
+    def _address(self, request: Request) -> str:
+        return keyed_hash(self._address_key, "ip:" + client_address(request))[:32]
+
+
+def _storage_down(request: Request) -> bool:
+    """The storage already failed on this request (``rate_limit``): not asked again."""
+    return getattr(request.state, "rate_limit_storage_failed", False) is True
+
+
+def _storage_failed(error: StorageError, request: Request | None = None) -> None:
+    RATE_LIMIT_STORAGE_ERRORS.inc()
+    logger.warning("rate-limit storage failed, request not counted: %s", error.storage_error)
+    if request is not None:
+        request.state.rate_limit_storage_failed = True
+
 
 _CREATE_LOCK = threading.Lock()
 
@@ -245,16 +377,42 @@ async def rate_limit(request: Request) -> None:
     if scheme.lower() != "bearer" or split_api_key(presented) is None:
         return  # no API key: not counted here (a malformed one fails authentication)
     limiter = _limiter(request)
-    bucket = sha256_hex(presented)[:32]
+    bucket = key_bucket(presented)
     counted = (
         await run_in_threadpool(limiter.hit, bucket) if limiter.blocking else limiter.hit(bucket)
     )
     if counted is None:
+        request.state.rate_limit_storage_failed = True  # authentication does not wait for it
         return
     item, remaining = counted
     # Sent by the request middleware (``app.main``) on whatever answers the request: a route
     # that returns its own Response, or an error answer, drops headers set on the dependency's.
     request.state.rate_limit_headers = _headers(item.amount, remaining)
+
+
+class FailedKeys:
+    """The failure budget as ``app.auth.service.Authenticator`` asks it around a key's lookup
+    (wired by the app factory; auth cannot import this domain), counted by the app's limiter."""
+
+    def admit(self, request: Request, presented: str) -> KeyAttempt:
+        limiter, bucket = _limiter(request), key_bucket(presented)
+        limiter.admit(request, bucket)
+        return KeyAttempt(limiter, request, bucket)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAttempt:
+    """An admitted lookup of one key, reported to the limiter that admitted it."""
+
+    limiter: KeyRateLimiter
+    request: Request
+    bucket: str
+
+    def failed(self) -> None:
+        self.limiter.failed(self.request, self.bucket)
+
+    def succeeded(self) -> None:
+        self.limiter.succeeded(self.request, self.bucket)
 
 
 def _headers(limit: int, remaining: int) -> tuple[tuple[bytes, bytes], ...]:

@@ -116,6 +116,13 @@ class Authenticator(Protocol):
     def from_cookie(self, session: Session, token: str, request: Request) -> Principal: ...
 
 
+def client_address(request: Request) -> str:
+    """The address a request came from, the one notion of it (the sign-in throttle, failed API
+    keys): behind a reverse proxy, uvicorn's ``--forwarded-allow-ips`` makes it the real
+    client's."""
+    return request.client.host if request.client else "unknown"
+
+
 def authenticator_of(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
-from pydantic import Field, SecretStr, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +83,11 @@ class Settings(BaseSettings):
     # --- integrator API (app/integrators) ---
     #: Requests allowed per API key, in `limits` notation ("600/minute", "20/second;600/minute").
     API_RATE_LIMIT: str = "600/minute"
+    #: Failed API-key authentications allowed per client address, in `limits` notation (a moving
+    #: window: "20/minute" is 20 in any minute). Past them, a request from that address whose key
+    #: did not authenticate within the last day is refused (429) before the key is looked up;
+    #: keys in use still work (app/integrators/ratelimit.py).
+    API_KEY_FAILURE_LIMIT: str = "20/minute"
     #: Where rate-limit counters live: ``memory://`` (per process: ``make run``) or, with more
     #: than one app process, a shared Redis, e.g. ``redis://redis:6379/0`` (docs/deployment.md);
     #: a production start with ``memory://`` warns (app/startup.py).
@@ -145,6 +151,20 @@ class Settings(BaseSettings):
     LOG_JSON: bool = True
     #: Lets a Prometheus scraper read /metrics with ``Authorization: Bearer <token>``.
     METRICS_TOKEN: SecretStr | None = None
+
+    @field_validator("API_RATE_LIMIT", "API_KEY_FAILURE_LIMIT")
+    @classmethod
+    def _rate_limits_parse(cls, value: str) -> str:
+        """Refused at start: a limit the rate limiter cannot parse failed every request that
+        carries an API key (a 500)."""
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate limit in `limits` notation, e.g. 600/minute or "
+                "20/second;600/minute"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_development(self) -> Settings:

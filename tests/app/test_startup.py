@@ -141,3 +141,13 @@ class TestProductionWarnings:
             check=True,
         )
         assert "WARNING ZHIZAO_RATE_LIMIT_STORAGE_URI is memory:// in production" in done.stdout
+
+
+@pytest.mark.parametrize("setting", ["API_RATE_LIMIT", "API_KEY_FAILURE_LIMIT"])
+def test_a_rate_limit_that_does_not_parse_is_refused_at_start(setting: str) -> None:
+    """It was accepted, and then every request carrying an API key failed with a 500."""
+    with pytest.raises(
+        ValueError, match=f"{setting}[\\s\\S]*not a rate limit in `limits` notation"
+    ):
+        Settings(**{setting: "600 a minute"})
+    assert getattr(Settings(**{setting: "20/second;600/minute"}), setting) == "20/second;600/minute"
