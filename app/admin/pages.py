@@ -27,7 +27,7 @@ from app.auth.security import KEY_ID_PATTERN
 from app.integrators import service as integrator_service
 from app.integrators.schemas import ApiClientCreate, WebhookEndpointRead
 from app.kit.db import SessionDep
-from app.kit.errors import AppError, InvalidInput
+from app.kit.errors import AppError, InvalidInput, say
 from app.kit.guards import require_admin
 from app.kit.i18n import N_, Lang, tr
 from app.kit.idempotency import claim as claim_once
@@ -47,6 +47,7 @@ from app.mail import service as mail_service
 from app.mail.worker import SENT_SECRET_BODY
 from app.models import SCOPES
 from app.verification import service as verification_service
+from scoring import Phrase
 
 router = domain_router(prefix="/admin", include_in_schema=False)
 
@@ -108,11 +109,11 @@ class EndpointView:
     client_name: str
     #: Every address the URL's host resolves to now (what an approval lets the worker send to).
     addresses: list[str]
-    #: Why the worker would refuse to send there, if it would.
+    #: Why the worker would refuse to send there, if it would, in the page's language.
     problem: str | None
 
 
-def destination(url: str, settings: Settings) -> tuple[list[str], str | None]:
+def destination(url: str, settings: Settings) -> tuple[list[str], Phrase | None]:
     """The addresses ``url`` resolves to and, if registration, approval and the worker would
     refuse them, why (one resolver and check: ``app.integrators.destinations``)."""
     return integrator_service.destination(url, settings)
@@ -130,11 +131,13 @@ def _endpoint_views(console: ConsolePage, status: str | None) -> list[EndpointVi
     }
     views = []
     for endpoint in page.items:
-        addresses, problem = (
+        addresses, reason = (
             destination(endpoint.url, console.settings)
             if endpoint.status == "pending"
             else ([], None)
         )
+        # The same reason, in the same words, as the API's problem for this URL.
+        problem = say(console.lang, reason) if reason is not None else None
         views.append(EndpointView(endpoint, names.get(endpoint.client_id, ""), addresses, problem))
     return views
 

@@ -34,9 +34,9 @@ _NUMERIC_PART = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
 
 class UnsafeDestination(Exception):
     """The URL may not be sent to (scheme, or an address that is not public). ``reason`` says
-    why, in English, keeping its template and values, so that an API problem says it in the
-    request's language (``app.kit.errors.say``); ``str()`` is the English (a delivery's
-    ``last_error``, the admin console)."""
+    why, in English, keeping its template and values, so that an API problem and the admin
+    console say it in the request's language (``app.kit.errors.say``); ``str()`` is the English
+    (a delivery's ``last_error``)."""
 
     def __init__(self, reason: Phrase) -> None:
         super().__init__(reason)

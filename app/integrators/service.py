@@ -498,13 +498,13 @@ def check_endpoint_url(url: str, settings: Settings) -> tuple[str, list[str]]:
     return url.strip(), addresses
 
 
-def destination(url: str, settings: Settings) -> tuple[list[str], str | None]:
+def destination(url: str, settings: Settings) -> tuple[list[str], Phrase | None]:
     """The addresses ``url`` resolves to and, if it would be refused, why (the admin sees both
-    before approving)."""
+    before approving): the reason as a ``Phrase``, which the page says in its language."""
     try:
         return checked_addresses(url, settings), None
     except UnsafeDestination as exc:
-        return [], str(exc)
+        return [], exc.reason
 
 
 def _own_endpoint(

@@ -155,16 +155,16 @@ def test_sending_a_key_making_form_again_makes_nothing_new(admin: TestClient, db
 @pytest.mark.parametrize(
     ("fields", "said"),
     [
-        ({"name": "集" * 201, "scopes": ["assessments:read"]}, "名称: 过长：最多 200 个字符。"),
+        ({"name": "集" * 201, "scopes": ["assessments:read"]}, "名称：过长：最多 200 个字符。"),
         (
             {"name": "新集成商", "scopes": ["assessments:read"], "contact_email": "a" * 255},
-            "联系邮箱: 过长：最多 254 个字符。",
+            "联系邮箱：过长：最多 254 个字符。",
         ),
         (
             {"name": "新集成商", "scopes": ["everything"]},
-            "权限范围: 请至少选择一个列出的权限范围。",
+            "权限范围：请至少选择一个列出的权限范围。",
         ),
-        ({"name": "新", "scopes": ["assessments:read"]}, "名称: 过短：至少 2 个字符。"),
+        ({"name": "新", "scopes": ["assessments:read"]}, "名称：过短：至少 2 个字符。"),
     ],
 )
 def test_a_client_the_api_would_refuse_is_refused_on_the_page(
@@ -267,7 +267,7 @@ def test_a_sent_messages_withheld_body_is_said_in_the_pages_language(
     assert note in body and "/password/reset/" not in body
 
 
-@pytest.mark.parametrize(("lang", "name"), [("zh", "浦东新区"), ("en", "Pudong New Area")])
+@pytest.mark.parametrize(("lang", "name"), [("zh", "（浦东新区）"), ("en", "(Pudong New Area)")])
 def test_an_officials_district_is_named(
     admin: TestClient, db: Session, lang: str, name: str
 ) -> None:
@@ -276,7 +276,7 @@ def test_an_officials_district_is_named(
     page = soup(admin.get(f"/admin/users?email=pudong@&lang={lang}", headers=HTML))
     [row] = page.select("tbody tr")
     role = row.select("td")[2].get_text(strip=True)
-    assert role.endswith(f"({name})") and "310115" not in role
+    assert role.endswith(name) and "310115" not in role
 
 
 def test_a_conflict_page_does_not_speak_of_assessments(admin: TestClient, db: Session) -> None:
@@ -351,7 +351,7 @@ def test_a_filter_the_page_cannot_read_is_named_and_nothing_is_listed(
     page = soup(response)
     [named] = page.select("#error-summary li a")
     assert named["href"] == f"#f-{field}"
-    named_label, _, message = named.get_text().partition(": ")
+    named_label, _, message = named.get_text().partition("：")
     assert named_label == label and says in message
     assert page.select_one("#not-listed") is not None
     assert page.select("tbody tr, details.mail, .webhook-list li") == []
@@ -461,6 +461,6 @@ def test_the_console_lists_the_firms_officials_flagged(admin: TestClient, db: Se
     assert response.status_code == 200
     card = soup(admin.get("/admin", headers=HTML)).select_one("section[aria-labelledby=flagged-h]")
     assert [li.get_text(" ", strip=True) for li in card.select("li")] == [
-        f"上海存疑制造有限公司 {flagged.credit_code} : 营业执照与现场不符"
+        f"上海存疑制造有限公司 {flagged.credit_code} ： 营业执照与现场不符"
     ]
     assert card.select_one("a")["href"] == "/verification?status=flagged"

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.integrators import sealing
 from app.integrators import service as integrator_service
 from app.kit.principal import CLI
 from app.kit.settings import Settings
+from app.models import WebhookEndpoint
 from tests.factories import create_api_key, create_user
 from tests.pages import HTML, hidden, sign_in, soup
 
@@ -38,3 +41,57 @@ def test_a_key_refused_is_said_with_its_reason_in_the_pages_language(
         assert refused.status_code == 409
         alert = soup(refused).select_one("[role=alert]")
         assert alert is not None and said in alert.get_text(" ", strip=True), alert
+
+
+def _pending_endpoint(db: Session, settings: Settings, client_id: Any, url: str) -> uuid.UUID:
+    """A pending endpoint registered before its host resolved inside (or whose DNS changed)."""
+    endpoint_id = uuid.uuid4()
+    sealed = sealing.seal(settings, endpoint_id, "whsec_" + "A" * 43 + "=")
+    db.add(
+        WebhookEndpoint(
+            id=endpoint_id,
+            client_id=client_id,
+            url=url,
+            description="",
+            events=["assessment.submitted"],
+            secret_ciphertext=sealed.ciphertext,
+            secret_key_id=sealed.key_id,
+            status="pending",
+        )
+    )
+    db.commit()
+    return endpoint_id
+
+
+def test_why_the_worker_would_refuse_an_endpoint_is_said_in_the_pages_language(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """The reason under a pending endpoint was the English of the check on the Chinese console;
+    it is the same phrase an API problem says for the URL, in the page's language."""
+    _key, api_client = create_api_key(db, settings)
+    client_id: Any = api_client.id  # type: ignore[attr-defined]
+    private = _pending_endpoint(db, settings, client_id, "https://intranet.example.com/hook")
+    loopback = _pending_endpoint(db, settings, client_id, "https://split.example.com/hook")
+    sign_in(client, create_user(db, role="admin"))
+    said = {
+        "zh": {
+            private: "后台任务将拒绝向该地址发送：intranet.example.com 解析为 10.20.30.40，"
+            "不是公网地址",
+            loopback: "后台任务将拒绝向该地址发送：split.example.com 解析为 127.0.0.1，"
+            "不是公网地址",
+        },
+        "en": {
+            private: "The worker would refuse to send there: intranet.example.com resolves to "
+            "10.20.30.40, which is not a public address",
+            loopback: "The worker would refuse to send there: split.example.com resolves to "
+            "127.0.0.1, which is not a public address",
+        },
+    }
+    for lang, headers in (("zh", HTML), ("en", {**HTML, "Accept-Language": "en"})):
+        for path in ("/admin", "/admin/webhooks"):
+            page = soup(client.get(path, headers=headers))
+            for endpoint_id, reason in said[lang].items():
+                problem = page.select_one(f"#webhook-{endpoint_id} .field-error")
+                assert problem is not None, (lang, path)
+                assert problem.get_text(strip=True) == "⚠" + reason, (lang, path)
+                assert problem.select("[lang]") == [], "the reason is in the page's language"
