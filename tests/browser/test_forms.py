@@ -124,7 +124,7 @@ def test_registration_says_a_negative_revenue_is_negative(world: World, new_page
         password=("amber kettle drifts over quiet rooftops " * 3)[:79] + "z",
     )
     summary = page.locator("#error-summary").inner_text()
-    assert "年营业收入: 不能为负数。" in summary
+    assert "年营业收入：不能为负数。" in summary
     assert "密码" not in summary
     assert "仅限数字" not in summary
 
@@ -134,7 +134,7 @@ def test_the_error_summary_lists_the_fields_in_the_forms_order(world: World, new
     page.goto(world.url + "/claim")
     page.get_by_role("button", name="提交申请").click()
     listed = page.locator("#error-summary li").all_inner_texts()
-    assert [text.split(":")[0] for text in listed] == ["统一社会信用代码", "您的姓名", "电子邮箱"]
+    assert [text.split("：")[0] for text in listed] == ["统一社会信用代码", "您的姓名", "电子邮箱"]
 
 
 def test_a_figure_that_cannot_be_read_stays_in_its_field(world: World, new_page: Any) -> None:
@@ -199,8 +199,8 @@ def test_a_refused_api_client_keeps_what_was_typed_and_names_each_field(
         page.get_by_role("button", name="创建客户端及其密钥").click()
     assert answer.value.status == 422
     summary = page.locator("#error-summary").inner_text()
-    assert "名称: 过短：至少 2 个字符。" in summary
-    assert "权限范围: 请至少选择一个列出的权限范围。" in summary
+    assert "名称：过短：至少 2 个字符。" in summary
+    assert "权限范围：请至少选择一个列出的权限范围。" in summary
     assert page.input_value("#f-name") == "x"
     assert page.input_value("#f-contact_email") == "ops@platform.example.com"
     assert page.locator("#f-scopes input:checked").count() == 0
@@ -220,7 +220,7 @@ def test_an_access_request_shows_shanghais_time_and_leads_back(
     page.goto(f"{world.url}/claims/{world.claim_id}")
     asked = world.claim_at.replace(tzinfo=world.claim_at.tzinfo or UTC).astimezone(SHANGHAI)
     shown = page.locator("dl.facts dd").nth(4).inner_text()
-    assert shown.endswith(f"{asked:%H:%M} (UTC+8)"), shown
+    assert shown.endswith(f"{asked:%H:%M}（UTC+8）"), shown
     assert f"{asked.month}月{asked.day}日" in shown
     link = page.get_by_role("link", name="返回加入申请列表")
     assert link.get_attribute("href") == back

@@ -64,7 +64,7 @@ def test_the_last_stage_leads_to_the_optional_kpi_step(
     assert page.select_one("[aria-current=step]")["href"] == f"{base}/kpis"
     labels = texts(page, "#stage-form label")
     assert len(labels) == 5
-    assert any("设备综合效率（OEE）" in text and "(%)" in text for text in labels)
+    assert any("设备综合效率（OEE）" in text and "（%）" in text for text in labels)
     assert any("吨标煤/万元" in text for text in labels)
     hints = texts(page, "#stage-form .hint")
     assert "越高越好" in hints[0] and "越低越好" in hints[3]

@@ -116,7 +116,7 @@ def test_history_shows_each_kpi_before_and_after(
     assert rows["设备综合效率（OEE）或设备利用率，近三个月平均"][:3] == [
         "60 %",
         "65.5 %",
-        "↑ 变好 (越高越好)",
+        "↑ 变好 （越高越好）",
     ]
     inventory = rows["库存周转天数（平均库存金额 ÷ 年销售成本 × 365）"]
     assert inventory[:2] == ["50 天", "55 天"] and "变差" in inventory[2]

@@ -49,7 +49,7 @@ def test_page_and_api_show_the_same_plan(
         numbers = [str(1 + order.index(qid)) for qid in step["after"]]  # prerequisites earlier
         assert all(int(n) < 1 + order.index(step["question_id"]) for n in numbers)
         if numbers:
-            assert f"需先完成第 {', '.join(numbers)} 步" in item.get_text()
+            assert f"需先完成第 {'、'.join(numbers)} 步" in item.get_text()
     starred = any(step["lifts_binding_stage"] for step in roadmap["steps"])
     assert (page.select_one("#star-legend") is not None) == starred
     ideas = page.select("#other-ideas li")

@@ -85,8 +85,8 @@ def test_total_names_what_it_left_out_and_why(
     included = [li.get_text() for li in total.select("ul > li") if not li.find_parent("details")]
     assert len(included) == 3 and any("贷款贴息" in text for text in included)
     # "≤ 30 %" of the testing contract is a ceiling: up to; the 50 % interest subsidy is exact
-    assert "检验检测认证服务支持（“一测多证”）: 最高约60,000元" in included
-    assert "技改和设备更新项目银行贷款贴息: 约1,200,000元" in included
+    assert "检验检测认证服务支持（“一测多证”）：最高约60,000元" in included
+    assert "技改和设备更新项目银行贷款贴息：约1,200,000元" in included
     english = page(client, submitted, "en").select_one("#subsidy-total")
     assert any(li.get_text().endswith(": up to 60,000 CNY") for li in english.select("ul > li")), (
         english.get_text()
@@ -110,7 +110,7 @@ def test_the_totals_parts_are_worded_as_each_programmes_own_estimate(
     parts = [li.get_text() for li in total.select("ul > li") if not li.find_parent("details")]
     assert len(parts) == len(shown["subsidy_advice"]["total"]["programmes"]) == 3
     for part in parts:
-        name, _, amount = part.rpartition(": ")
+        name, _, amount = part.rpartition("：" if lang == "zh" else ": ")
         assert names[name]["estimate"]["text"].startswith(amount), part
 
 
