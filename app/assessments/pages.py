@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -252,10 +252,10 @@ AUTOSAVED = "partials/wizard_autosave.html"
 def _save_step(
     page: FirmPage, assessment: Assessment, etag: str, step: _Step, *, partial: bool
 ) -> Response:
-    """Save a wizard step's form: only what changed, all or nothing, with the ETag it carried. A
-    value that cannot be read or is refused is shown in its field with the user's own values
-    (422), a conflicting edit elsewhere is said (412); a plain post is redirected where the
-    button said once saved.
+    """Save a wizard step's form: only what changed, all or nothing, with the ETag it carried.
+    Every value that cannot be read or is refused is shown in its field, all in one answer, with
+    the user's own values (422); a conflicting edit elsewhere is said (412); a plain post is
+    redirected where the button said once saved.
 
     htmx (always 200) gets no field back, since the user may have changed them since this save
     was sent: the ETag, the save status, the progress and the errors come out of band
@@ -270,11 +270,28 @@ def _save_step(
             return page.render(AUTOSAVED, context | {"fields": step.fields})
         return page.render(template, context, status_code=status_code)
 
+    def messages(errors: Iterable[FieldError]) -> dict[str, str]:
+        said = {}
+        for error in errors:
+            fid = error.field.rsplit(".", 1)[-1]
+            said[fid] = step.message(fid, error.code)
+        return said
+
     view = service.view(page.session, page.catalog, assessment, page.lang)
-    if step.problems:
-        errors = {fid: step.message(fid, code) for fid, code in step.problems.items()}
-        return again(view, 422, errors=errors)
     update = step.changes(view)
+    if step.problems:
+        # Every field's problem at once: what could be read is checked as the save checks it,
+        # beside what could not (a figure out of range went unmarked until a typo elsewhere was
+        # fixed and the form sent again).
+        refused = (
+            service.answer_problems(
+                page.session, page.principal, page.catalog, assessment.id, step.update(update)
+            )
+            if update
+            else []
+        )
+        unreadable = {fid: step.message(fid, code) for fid, code in step.problems.items()}
+        return again(view, 422, errors=messages(refused) | unreadable)
     if update:
         written = _write(
             page,
@@ -286,11 +303,7 @@ def _save_step(
         if written.conflict:
             return again(view, 412, conflict=True)
         if written.view is None:
-            errors = {}
-            for error in written.errors:
-                fid = error.field.rsplit(".", 1)[-1]
-                errors[fid] = step.message(fid, error.code)
-            return again(view, 422, errors=errors)
+            return again(view, 422, errors=messages(written.errors))
         view = written.view
         if not written.saved:
             update = {}
@@ -509,7 +522,7 @@ def _save_stage(
     action = form_str(form, "action") or "save"
 
     @functools.cache
-    def profile() -> dict[str, object]:  # read once, and only when the form could be read
+    def profile() -> dict[str, object]:  # read once: a stale ETag asks for the changes again
         return _profile(page.session, page.principal, assessment.enterprise_id)
 
     def changes(view: AssessmentRead) -> dict[str, Any]:

@@ -419,22 +419,13 @@ def update_answers(
     profile = enterprise_service.scoring_profile(
         enterprise_service.ProfileColumns._make(enterprise)
     )
-    issues: list[AnswerIssue] = []
-    stale: list[str] = []  # stored, not sent here, and no longer applying
-    for issue in validate_answers(questionnaire, merged, profile):
-        if issue.question_id in data.answers:
-            issues.append(issue)
-        elif issue.code == "not_applicable":
-            stale.append(issue.question_id)
-    kpi_errors = _kpi_errors(questionnaire, data.kpis)
-    if issues or kpi_errors:
+    errors, stale = _checked(questionnaire, merged, data, profile)
+    if errors:
         session.rollback()
         raise InvalidInput(
             "Some answers are not valid; none was saved: %(answers)s",
-            answers=", ".join(
-                sorted({i.question_id for i in issues} | {e.field for e in kpi_errors})
-            ),
-            errors=_answer_errors(issues) + kpi_errors,
+            answers=", ".join(sorted({e.field.removeprefix("body.answers.") for e in errors})),
+            errors=errors,
         )
 
     sent = {kpi_id: _kpi_number(value) for kpi_id, value in data.kpis.items()}
@@ -471,6 +462,52 @@ def update_answers(
             kpis[kpi_id] = number
     repository.forget_loaded(assessment.id)
     return build_view(assessment, questionnaire, merged, profile, lang, kpis, stale)
+
+
+def _checked(
+    questionnaire: Questionnaire,
+    merged: Mapping[str, Any],
+    data: AnswersUpdate,
+    profile: Mapping[str, object],
+) -> tuple[list[FieldError], list[str]]:
+    """What :func:`update_answers` refuses ``data`` for (``merged``: the stored answers with the
+    sent ones in): a problem per answer sent and per KPI sent; and the stored answers not sent
+    that no longer apply (the write clears them)."""
+    issues: list[AnswerIssue] = []
+    stale: list[str] = []
+    for issue in validate_answers(questionnaire, merged, profile):
+        if issue.question_id in data.answers:
+            issues.append(issue)
+        elif issue.code == "not_applicable":
+            stale.append(issue.question_id)
+    return _answer_errors(issues) + _kpi_errors(questionnaire, data.kpis), stale
+
+
+def answer_problems(
+    session: Session,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    assessment_id: uuid.UUID,
+    data: AnswersUpdate,
+) -> list[FieldError]:
+    """The problems :func:`update_answers` would refuse ``data`` for (its 422's errors), judged
+    against the stored answers and the firm's profile as it judges them, and nothing written:
+    for a form that also has fields it could not read, to mark every bad field at once."""
+    found = AssessmentRepository(session).draft_state(
+        assessment_id, visibility_of(principal), enterprise_service.ProfileColumns._fields
+    )
+    if found is None:
+        raise NotFound("No assessment with this id.")
+    assessment, merged, _kpis, enterprise = found
+    for question_id, value in data.answers.items():
+        if value is None:
+            merged.pop(question_id, None)
+        else:
+            merged[question_id] = value
+    profile = enterprise_service.scoring_profile(
+        enterprise_service.ProfileColumns._make(enterprise)
+    )
+    return _checked(questionnaire_of(catalog, assessment), merged, data, profile)[0]
 
 
 def same_json(stored: Any, sent: Any) -> bool:

@@ -139,6 +139,25 @@ def test_a_bad_figure_keeps_what_was_saved(browser: TestClient) -> None:
     assert "from 0 to 10" in soup(english).select_one("#err-energy_per_output").get_text()
 
 
+def test_every_bad_figure_is_marked_in_one_round(browser: TestClient) -> None:
+    """A figure that cannot be read beside one out of range: only the first was marked, the
+    second once it was fixed and the form sent again."""
+    assessment_id = begin(browser)
+    url = f"/assessments/{assessment_id}/kpis"
+    page = soup(browser.get(url, headers=HTML))
+    typed = {"first_pass_yield": "abc", "energy_per_output": "12"}
+    response = browser.post(url, data=kpi_form(page, typed, action="save"), headers=HTML)
+    assert response.status_code == 422
+    bad = soup(response)
+    assert "请输入数字" in bad.select_one("#err-first_pass_yield").get_text()
+    assert "0 到 10" in bad.select_one("#err-energy_per_output").get_text()
+    summary = [a["href"] for a in bad.select("#form-errors a")]
+    assert summary == ["#kpi-first_pass_yield", "#kpi-energy_per_output"]
+    for kpi_id, value in typed.items():
+        assert bad.select_one(f"#{kpi_id}--value")["value"] == value
+    assert stored_kpis(browser, assessment_id) == {}
+
+
 def test_next_goes_to_the_review_which_counts_the_figures(browser: TestClient) -> None:
     assessment_id = begin(browser)
     url = f"/assessments/{assessment_id}/kpis"

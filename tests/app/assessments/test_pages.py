@@ -519,6 +519,35 @@ def test_bad_answers_are_shown_inline(browser: TestClient) -> None:
     assert "from 0 to 100" in soup(english).select_one("#err-dig_equipment_rate").get_text()
 
 
+@pytest.mark.parametrize("autosave", [False, True], ids=["save", "autosave"])
+def test_every_bad_answer_is_marked_in_one_round(browser: TestClient, autosave: bool) -> None:
+    """A figure that cannot be read beside one out of range and an option not offered: only
+    the unreadable one was marked, the others once it was fixed and the form sent again."""
+    assessment_id = start(browser)
+    url = f"/assessments/{assessment_id}/stages/digitization"
+    page = soup(browser.get(url, headers=HTML))
+    typed = {"dig_equipment_rate": "abc", "dig_invest_share": "50", "dig_erp": "no-such-option"}
+    response = browser.post(
+        url + "/autosave" if autosave else url,
+        data=form_data(page, typed, action="save"),
+        headers=HTMX if autosave else HTML,
+    )
+    assert response.status_code == (200 if autosave else 422)
+    answered = soup(response)
+    for qid, message in (
+        ("dig_equipment_rate", "请输入数字"),
+        ("dig_invest_share", "0 到 30"),
+        ("dig_erp", "请从列出的选项中选择"),
+    ):
+        error = answered.select_one(f"#err-{qid}")
+        assert error is not None and message in error.get_text(), qid
+        assert answered.select_one(f"#form-errors a[href='#q-{qid}']") is not None, qid
+    if not autosave:  # an autosave leaves the fields as they are in the browser
+        for qid in ("dig_equipment_rate", "dig_invest_share"):
+            assert answered.select_one(f"#{qid}--value")["value"] == typed[qid]
+    assert browser.get(f"/api/v1/assessments/{assessment_id}").json()["answers"] == {}
+
+
 @pytest.mark.parametrize(
     ("stage", "qid", "value"),
     [

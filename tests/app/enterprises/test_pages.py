@@ -219,9 +219,13 @@ def refused_facts(client: TestClient, db: Session, **fields: str) -> Any:
 def test_every_bad_fact_is_marked_in_one_round(client: TestClient, db: Session) -> None:
     """A negative figure beside one the form could not read went unmarked until the typo was
     fixed and the form sent again."""
-    page = refused_facts(client, db, fact_project_investment_cny="abc", fact_rd_spend_cny="-5")
-    assert page.select_one("#err-fact_project_investment_cny") is not None
-    assert page.select_one("#err-fact_rd_spend_cny") is not None
+    typed = {"fact_project_investment_cny": "abc", "fact_rd_spend_cny": "-5"}
+    page = refused_facts(client, db, **typed)
+    summary = {a["href"] for a in page.select("#error-summary a")}
+    for name, value in typed.items():
+        assert page.select_one(f"#err-{name}") is not None, name
+        assert f"#f-{name}" in summary, name
+        assert page.select_one(f"#f-{name}")["value"] == value, name
 
 
 def test_a_yes_no_or_choice_fact_takes_only_its_own_values(client: TestClient, db: Session) -> None:
