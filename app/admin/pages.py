@@ -111,6 +111,23 @@ class EndpointView:
     addresses: list[str]
     #: Why the worker would refuse to send there, if it would, in the page's language.
     problem: str | None
+    #: Why a disabled endpoint is off (its ``disabled_reason``), in the page's language.
+    disabled: str | None
+
+
+#: Why an endpoint is disabled, as the console says each ``disabled_reason`` the service
+#: writes (a code without a phrase here shows as stored).
+DISABLED_REASONS = {
+    integrator_service.DISABLED_FAILING: N_("no delivery succeeded for too long"),
+    integrator_service.DISABLED_BY_ADMIN: N_("by an administrator"),
+}
+
+
+def disabled_reason(lang: Lang, code: str | None) -> str | None:
+    """``code`` (an endpoint's ``disabled_reason``) in ``lang``'s words."""
+    if code is None or code not in DISABLED_REASONS:
+        return code
+    return tr(lang, DISABLED_REASONS[code])
 
 
 def destination(url: str, settings: Settings) -> tuple[list[str], Phrase | None]:
@@ -138,7 +155,15 @@ def _endpoint_views(console: ConsolePage, status: str | None) -> list[EndpointVi
         )
         # The same reason, in the same words, as the API's problem for this URL.
         problem = say(console.lang, reason) if reason is not None else None
-        views.append(EndpointView(endpoint, names.get(endpoint.client_id, ""), addresses, problem))
+        views.append(
+            EndpointView(
+                endpoint,
+                names.get(endpoint.client_id, ""),
+                addresses,
+                problem,
+                disabled_reason(console.lang, endpoint.disabled_reason),
+            )
+        )
     return views
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.integrators import sealing
 from app.integrators import service as integrator_service
+from app.kit.clock import utcnow
 from app.kit.principal import CLI
 from app.kit.settings import Settings
 from app.models import WebhookEndpoint
@@ -95,3 +96,46 @@ def test_why_the_worker_would_refuse_an_endpoint_is_said_in_the_pages_language(
                 assert problem is not None, (lang, path)
                 assert problem.get_text(strip=True) == "⚠" + reason, (lang, path)
                 assert problem.select("[lang]") == [], "the reason is in the page's language"
+
+
+def test_why_an_endpoint_is_disabled_is_said_in_the_pages_language(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """A disabled endpoint's reason showed as its stored code ("failing_for_long") in both
+    languages; each code the service writes is said in words, one it does not know as stored."""
+    _key, api_client = create_api_key(db, settings)
+    client_id: Any = api_client.id  # type: ignore[attr-defined]
+    failing, by_admin, unknown = (
+        _pending_endpoint(db, settings, client_id, f"https://{name}.example.com/hook")
+        for name in ("failing", "admin", "unknown")
+    )
+    for endpoint_id in (failing, unknown):
+        endpoint = db.get(WebhookEndpoint, endpoint_id)
+        assert endpoint is not None
+        integrator_service.disable_failing_endpoint(db, endpoint, utcnow())
+    db.get(WebhookEndpoint, unknown).disabled_reason = "paused_by_hand"  # type: ignore[union-attr]
+    db.commit()
+    sign_in(client, create_user(db, role="admin"))
+    page = soup(client.get("/admin/webhooks", headers=HTML))
+    form = page.select_one(f"form[action='/admin/webhooks/{by_admin}/disable']")
+    assert form is not None
+    disabled = client.post(form["action"], data={"csrf_token": hidden(form, "csrf_token")})
+    assert disabled.status_code == 200
+    said = {
+        "zh": {
+            failing: "✗ 已停用（长时间未能成功投递）",
+            by_admin: "✗ 已停用（管理员操作）",
+            unknown: "✗ 已停用（paused_by_hand）",
+        },
+        "en": {
+            failing: "✗ disabled (no delivery succeeded for too long)",
+            by_admin: "✗ disabled (by an administrator)",
+            unknown: "✗ disabled (paused_by_hand)",
+        },
+    }
+    for lang, headers in (("zh", HTML), ("en", {**HTML, "Accept-Language": "en"})):
+        page = soup(client.get("/admin/webhooks", params={"status": "disabled"}, headers=headers))
+        for endpoint_id, status in said[lang].items():
+            terms = page.select(f"#webhook-{endpoint_id} dl.facts > dt")
+            shown = {dt.get_text(): dt.find_next_sibling("dd").get_text() for dt in terms}
+            assert shown["状态" if lang == "zh" else "Status"] == status, (lang, endpoint_id)
