@@ -154,6 +154,21 @@ def test_a_claim_reaches_the_deciders_and_the_owner_approves(
     assert client.post(f"/claims/{claim.id}", data={"decision": "refuse"}).status_code in (403, 409)
 
 
+def test_the_deciders_mail_says_the_claimants_words_after_a_label_in_its_language(
+    other: TestClient, db: Session, firm: Enterprise
+) -> None:
+    """The Chinese mail read "申请人说明： 财务部主管…": the catalog's label ended in a full-width
+    colon and the template wrote a space after it."""
+    admin = create_user(db, role="admin", email="admin@example.com")
+    admin.locale = "en"
+    db.commit()
+    file_claim(other, firm.credit_code, "liu@example.com")
+    [zh] = outbox(db, "owner@example.com")
+    [en] = outbox(db, "admin@example.com")
+    assert "\n申请人说明：财务部主管，电话 021-5555 0199\n" in (zh.body or "")
+    assert "\nIn their words: 财务部主管，电话 021-5555 0199\n" in (en.body or "")
+
+
 def test_refusal_tells_the_claimant_why(
     client: TestClient, other: TestClient, db: Session, firm: Enterprise
 ) -> None:

@@ -358,3 +358,45 @@ def test_a_programme_in_the_total_or_a_plan_step_that_ended_since_is_named(
         before = context_of(db, settings, submitted["assessment_id"], "en")
     assert before.subsidies.ended_ids == frozenset()
     assert all("(ended)" not in name for s in before.roadmap.steps for name in s.funded_by)
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "confidence", "confirmed", "undeclared", "funded"),
+    [
+        ("zh", "来源：", "可信度：", "最近确认：", "未填报：", "可申请资助："),
+        ("en", "Source: ", "Confidence: ", "Last confirmed: ", "Not declared: ", "Funded by: "),
+    ],
+    ids=["zh", "en"],
+)
+def test_a_label_is_followed_by_its_value_in_the_pages_punctuation(
+    client: TestClient,
+    submitted: dict[str, Any],
+    lang: str,
+    source: str,
+    confidence: str,
+    confirmed: str,
+    undeclared: str,
+    funded: str,
+) -> None:
+    """The Chinese page read "来源： 财政部…" and "可信度： 参数…": the catalog's label ended in a
+    full-width colon and the template wrote a space after it (macros/marks.html, labelled)."""
+    html = page(client, submitted, lang)
+    by_id = {m["id"]: m for m in submitted["subsidies"]}
+
+    def shown(node: Any) -> str:  # as a browser lays it out: each run of whitespace one space
+        return re.sub(r"\s+", " ", node.get_text()).strip()
+
+    for li in html.select("ul.subsidies > li"):
+        cited = by_id[li["id"].removeprefix("programme-")]["source"]
+        line = shown(li.select_one(".subsidy-source"))
+        assert line.startswith(source + (cited["document"] or cited["issued_by"])), line
+        assert re.search(f"· {confidence}[^ ·]", line), line
+        assert re.search(f"· {confirmed}[^ ·]", line), line
+    facts = [
+        shown(p)
+        for li in html.select("ul.subsidies-not_eligible > li")
+        for p in li.select("details > p")
+    ]
+    assert facts and all(re.match(f"{undeclared}[^ ]", p) for p in facts), facts
+    steps = [shown(span) for span in html.select(".funded-by")]
+    assert steps and all(re.match(f"{funded}[^ ]", s) for s in steps), steps

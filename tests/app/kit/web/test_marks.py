@@ -107,3 +107,25 @@ def test_no_page_writes_ascii_punctuation_beside_a_text_it_fills_in() -> None:
         for match in _BESIDE.finditer(_page_texts(path.read_text(encoding="utf-8")))
     ]
     assert found == []
+
+
+#: A translated label ending in a colon, then white space (a page shows a line break as a space)
+#: and its value: "{{ _("Source:") }} {{ value }}", which a Chinese page shows as "来源： 值". A
+#: block that starts after the label (a list, a paragraph) is not on its line.
+_BLOCK = r"(?:p|ul|ol|li|div|table|tr|td|th|dl|dt|dd|section|h\d|details|summary|br)\b"
+_LABEL_THEN_SPACE = re.compile(
+    r"""_\(\s*(["'])(?:(?!\1).)*?[:：]\1[^}]*\}\}\s+(?!\s|</|<""" + _BLOCK + r").{0,20}",
+    re.S,
+)
+
+
+def test_no_page_writes_a_space_after_a_label_it_translates() -> None:
+    """A label and its value are ``labelled(label, value)``: the colon is the catalog's, and so
+    is the space after it (none in Chinese). Not checked: the PDF report and the API docs."""
+    found = [
+        f"{path.relative_to(PROJECT_ROOT)}: {match.group(0)}"
+        for path in sorted(TEMPLATES_DIR.rglob("*.html"))
+        if path.parent.name not in ("pdf", "apidocs")
+        for match in _LABEL_THEN_SPACE.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
