@@ -266,16 +266,17 @@ def check_database(settings: Settings) -> Check:
 
 def check_rate_limit_storage(settings: Settings) -> Check:
     """In-process counters (``memory://``) are a warning: right for one app process, N times
-    the limit for N. A shared storage (Redis) must answer within ``REDIS_TIMEOUT_SECONDS``, or
-    the check fails: while it does not, API-key requests go through uncounted (the rate
-    limiter's policy, app/integrators/ratelimit.py)."""
+    the limits (``API_RATE_LIMIT``, ``API_KEY_FAILURE_LIMIT``) for N. A shared storage (Redis)
+    must answer within ``REDIS_TIMEOUT_SECONDS``, or the check fails: while it does not, API-key
+    requests go through uncounted (the rate limiter's policy, app/integrators/ratelimit.py)."""
     uri = _shown_storage_uri(settings.RATE_LIMIT_STORAGE_URI)
     if counted_per_process(settings):
         return Check(
             "rate-limit storage",
             True,
             f"{uri} counts in each app process: N app processes allow N times "
-            f"ZHIZAO_API_RATE_LIMIT ({settings.API_RATE_LIMIT})",
+            f"ZHIZAO_API_RATE_LIMIT ({settings.API_RATE_LIMIT}) per key and N times "
+            f"ZHIZAO_API_KEY_FAILURE_LIMIT ({settings.API_KEY_FAILURE_LIMIT}) per client address",
             "with more than one app process set ZHIZAO_RATE_LIMIT_STORAGE_URI to a shared Redis, "
             "e.g. redis://redis:6379/0",
             warning=True,

@@ -45,7 +45,8 @@ def production_warnings(settings: Settings) -> list[str]:
     service (none in another environment):
 
     - rate-limit counters in process memory (``memory://``): every app process counts alone, so
-      N replicas allow N times ``API_RATE_LIMIT`` (``ratelimit.counted_per_process``);
+      N replicas allow N times ``API_RATE_LIMIT`` per key and N times ``API_KEY_FAILURE_LIMIT``
+      (failed API-key authentications) per client address (``ratelimit.counted_per_process``);
     - no SMTP server: invitations and password resets are logged, never sent.
 
     Warned, not refused (as ``Settings`` refuses the development secret, wrong everywhere):
@@ -58,9 +59,12 @@ def production_warnings(settings: Settings) -> list[str]:
     if counted_per_process(settings):
         warnings.append(
             f"ZHIZAO_RATE_LIMIT_STORAGE_URI is {settings.RATE_LIMIT_STORAGE_URI} in production: "
-            "each app process counts API-key rate limits alone, so N processes allow N times "
-            f"ZHIZAO_API_RATE_LIMIT ({settings.API_RATE_LIMIT}). With more than one process set "
-            "a shared Redis, e.g. redis://redis:6379/0 (docs/deployment.md)."
+            "each app process counts API-key rate limits and failed API-key authentications "
+            "alone, so N processes allow N times "
+            f"ZHIZAO_API_RATE_LIMIT ({settings.API_RATE_LIMIT}) per key and N times "
+            f"ZHIZAO_API_KEY_FAILURE_LIMIT ({settings.API_KEY_FAILURE_LIMIT}) per client "
+            "address. With more than one process set a shared Redis, e.g. redis://redis:6379/0 "
+            "(docs/deployment.md)."
         )
     if not settings.SMTP_HOST:
         warnings.append(

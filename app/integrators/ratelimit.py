@@ -207,7 +207,8 @@ def said(item: RateLimitItem) -> Phrase:
 
 def counted_per_process(settings: Settings) -> bool:
     """Whether each process keeps counters of its own (``memory://``): then N app processes
-    allow N times ``API_RATE_LIMIT`` (a production start warns: ``app.startup``)."""
+    allow N times ``API_RATE_LIMIT`` per key and N times ``API_KEY_FAILURE_LIMIT`` per client
+    address (a production start warns: ``app.startup``)."""
     return settings.RATE_LIMIT_STORAGE_URI.partition("://")[0].lower() == "memory"
 
 

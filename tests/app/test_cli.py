@@ -420,10 +420,12 @@ class TestDoctor:
     ) -> None:
         monkeypatch.setenv("ZHIZAO_RATE_LIMIT_STORAGE_URI", "memory://")
         monkeypatch.setenv("ZHIZAO_API_RATE_LIMIT", "100/minute")
+        monkeypatch.setenv("ZHIZAO_API_KEY_FAILURE_LIMIT", "30/minute")
         result = invoke("doctor")
         assert result.exit_code == 0, result.output
         [warning] = self._lines(result.output, "WARN rate-limit storage:")
-        assert "N app processes allow N times ZHIZAO_API_RATE_LIMIT (100/minute)" in warning
+        assert "N app processes allow N times ZHIZAO_API_RATE_LIMIT (100/minute) per key" in warning
+        assert "N times ZHIZAO_API_KEY_FAILURE_LIMIT (30/minute) per client address" in warning
 
     def test_what_a_production_start_warns_of_is_reported(
         self,

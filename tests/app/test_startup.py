@@ -97,13 +97,17 @@ class TestProductionWarnings:
     def test_in_process_rate_limit_counters_in_production_are_warned_of(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
-        """Several app processes each counting in memory allow N times the limit: a production
-        start said nothing of it."""
+        """Several app processes each counting in memory allow N times the limits, the failed-key
+        budget too (it did not say so): a production start said nothing of it."""
         [warning] = _warnings(
-            caplog, ENV=Environment.production, RATE_LIMIT_STORAGE_URI="memory://"
+            caplog,
+            ENV=Environment.production,
+            RATE_LIMIT_STORAGE_URI="memory://",
+            API_KEY_FAILURE_LIMIT="30/minute",
         )
         assert "ZHIZAO_RATE_LIMIT_STORAGE_URI is memory:// in production" in warning
-        assert "N times ZHIZAO_API_RATE_LIMIT (600/minute)" in warning
+        assert "N times ZHIZAO_API_RATE_LIMIT (600/minute) per key" in warning
+        assert "N times ZHIZAO_API_KEY_FAILURE_LIMIT (30/minute) per client address" in warning
         assert "redis://" in warning
 
     @pytest.mark.parametrize(
