@@ -20,9 +20,11 @@ from fastapi import FastAPI
 
 from app.enterprises.privacy import RetentionPurge
 from app.heatmaps import service as heatmaps
+from app.integrators import worker as webhooks
 from app.integrators.worker import WebhookWorker
 from app.kit.db import Database
 from app.kit.settings import Settings
+from app.mail import worker as mail
 from app.mail.worker import MailWorker
 from app.questionnaires.catalog import QuestionnaireCatalog
 from app.reports.worker import ReportWorker
@@ -115,6 +117,8 @@ def stop_embedded(app: FastAPI) -> None:
     worker, stop, thread = running
     stop.set()
     settings: Settings = app.state.settings
-    thread.join(timeout=max(settings.WEBHOOK_TIMEOUT_SECONDS, settings.SMTP_TIMEOUT_SECONDS) + 5)
+    # The send in flight ends within its allowance (each worker shuts it at its deadline).
+    in_flight = max(webhooks.send_allowance(settings), mail.send_allowance(settings))
+    thread.join(timeout=in_flight.total_seconds() + 5)
     worker.close()
     app.state.worker = None

@@ -27,8 +27,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import socket
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +43,7 @@ from app.integrators.repository import GrantRepository, WebhookRepository
 from app.integrators.sealing import SecretUnavailable
 from app.kit.clock import utcnow
 from app.kit.db import Database, begin_write
+from app.kit.deadline import Deadline
 from app.kit.settings import Settings
 from app.models import WebhookEndpoint
 
@@ -62,70 +61,11 @@ class Attempt:
 
 
 def send_allowance(settings: Settings) -> timedelta:
-    """The longest one send may take: a connection and an answer, each within the timeout."""
+    """The longest one send may take: a connection and an answer, each within the timeout.
+    ``send`` gives up past it (``app.kit.deadline.Deadline``): httpx's timeout bounds each wait
+    for the next bytes, and a receiver sending its answer a byte at a time kept one send going
+    16 s against an allowance of 2 s (measured)."""
     return timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 2)
-
-
-class Deadline:
-    """Ends one send when its allowance is spent, however the receiver answers.
-
-    httpx's timeout bounds each wait for the next bytes, not the exchange: a receiver that sent
-    its answer a byte at a time kept one send going for as long as it liked (16 s against an
-    allowance of 2 s, measured). The worker's lease assumes the allowance, so another worker
-    then took the row over and sent it a second time, and every other job of the stalled worker
-    (webhooks, mail, reports) waited meanwhile. The rule: the request's connection is made for
-    it alone (``Connection: close``; none is reused), httpx's ``trace`` extension hands over its
-    socket as it opens, and a timer shuts the socket down once the allowance is spent, which
-    ends any blocked read or write at once."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.passed = False
-        self._socket: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-        with self._lock:
-            handle, self._socket = self._socket, None
-        if handle is not None:
-            handle.close()
-
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's ``trace`` extension: keep a handle on the connection's socket as it opens (a
-        duplicate, which stays valid when TLS takes the socket over)."""
-        if event != "connection.connect_tcp.complete":
-            return
-        stream = info.get("return_value")
-        opened = stream.get_extra_info("socket") if stream is not None else None
-        if not isinstance(opened, socket.socket):
-            return
-        with self._lock:
-            self._socket = opened.dup()
-            passed = self.passed
-        if passed:  # it took the whole allowance to connect
-            self._shut()
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.passed = True
-        self._shut()
-
-    def _shut(self) -> None:
-        with self._lock:
-            handle = self._socket
-            if handle is None:
-                return
-            try:
-                handle.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # closed already: the send is over
 
 
 def send(

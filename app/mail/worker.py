@@ -15,8 +15,10 @@ no lock held while the SMTP conversation runs:
    deletion that commits after it: a message whose SMTP conversation has begun may still reach
    its recipient after the owner was told that everything is deleted (one message per worker
    at most). Holding a lock through the conversation would prevent it, but would hold the
-   deletion (and on SQLite every write of the service) for as long as an SMTP server takes to
-   answer. A message about no firm (a password reset of a user without one) is not affected;
+   deletion (and on SQLite every write of the service) for up to a send's allowance. A message
+   about no firm (a password reset of a user without one) is not affected. The conversation is
+   given up once it has taken its allowance (3 × SMTP_TIMEOUT_SECONDS, however slowly the
+   server answers: ``SmtpTransport``), a failed attempt like any other;
 3. record: the outcome is stored if the message is still there and the lease still ours (a firm
    deleted in the meantime leaves nothing to record, also when its deletion commits between the
    record's read and its write).
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
 import uuid
 from dataclasses import dataclass
@@ -43,6 +46,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.kit.clock import utcnow
 from app.kit.db import Database, begin_write
+from app.kit.deadline import Deadline
 from app.kit.i18n import N_
 from app.kit.settings import Environment, Settings
 from app.mail.repository import MailRepository
@@ -62,36 +66,83 @@ class Transport(Protocol):
         """Deliver or raise."""
 
 
+class _Smtp(smtplib.SMTP):
+    """``smtplib.SMTP`` handing its connection's socket to a ``Deadline`` as it opens (before
+    any TLS, so that a slow handshake is cut too)."""
+
+    def __init__(self, deadline: Deadline, host: str, port: int, timeout: float) -> None:
+        self.deadline = deadline
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # smtplib's hook for how the connection is made (SMTP_SSL wraps what this returns).
+        opened: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self.deadline.watch(opened)
+        return opened
+
+
+class _SmtpSsl(smtplib.SMTP_SSL, _Smtp):
+    """Implicit TLS: ``SMTP_SSL`` wraps the socket ``_Smtp`` has handed over."""
+
+    def __init__(
+        self, deadline: Deadline, host: str, port: int, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        self.deadline = deadline
+        smtplib.SMTP_SSL.__init__(self, host, port, timeout=timeout, context=context)
+
+
 class SmtpTransport:
-    """One SMTP connection per message: STARTTLS, implicit TLS or plain, login if a user is set."""
+    """One SMTP connection per message: STARTTLS, implicit TLS or plain, login if a user is set.
+
+    A send ends with its allowance (``send_allowance``), however slowly the server answers:
+    smtplib's timeout bounds each wait for the server, not the conversation, and a server
+    answering a byte at a time, or each reply just within the timeout, held one send past the
+    lease, so that another worker took the message over and sent it a second time. At the
+    deadline the connection is shut (``Deadline``) and the send fails with ``TimeoutError``:
+    retried with the usual backoff, like any SMTP failure."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def send(self, message: EmailMessage) -> None:
+        deadline = Deadline(send_allowance(self.settings).total_seconds())
+        try:
+            with deadline:
+                self._converse(message, deadline)
+        except (OSError, smtplib.SMTPException) as exc:
+            if deadline.passed:
+                raise TimeoutError(
+                    f"given up after {deadline.seconds:g} s: the SMTP server took too long"
+                ) from exc
+            raise
+
+    def _converse(self, message: EmailMessage, deadline: Deadline) -> None:
         settings = self.settings
+        host, port, timeout = settings.SMTP_HOST, settings.SMTP_PORT, settings.SMTP_TIMEOUT_SECONDS
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if settings.SMTP_TLS == "tls":
-            smtp = smtplib.SMTP_SSL(
-                settings.SMTP_HOST,
-                settings.SMTP_PORT,
-                timeout=settings.SMTP_TIMEOUT_SECONDS,
-                context=context,
-            )
+            smtp = _SmtpSsl(deadline, host, port, timeout, context)
         else:
-            smtp = smtplib.SMTP(
-                settings.SMTP_HOST, settings.SMTP_PORT, timeout=settings.SMTP_TIMEOUT_SECONDS
-            )
-        with smtp:
-            if settings.SMTP_TLS == "starttls":
-                smtp.starttls(context=context)
-            if settings.SMTP_USER:
-                password = (
-                    settings.SMTP_PASSWORD.get_secret_value() if settings.SMTP_PASSWORD else ""
-                )
-                smtp.login(settings.SMTP_USER, password)
-            smtp.send_message(message)
+            smtp = _Smtp(deadline, host, port, timeout)
+        accepted = False
+        try:
+            with smtp:
+                if settings.SMTP_TLS == "starttls":
+                    smtp.starttls(context=context)
+                if settings.SMTP_USER:
+                    password = (
+                        settings.SMTP_PASSWORD.get_secret_value() if settings.SMTP_PASSWORD else ""
+                    )
+                    smtp.login(settings.SMTP_USER, password)
+                smtp.send_message(message)
+                accepted = True
+        except smtplib.SMTPException:
+            if not accepted:
+                raise
+            # The server has accepted the message: only the goodbye went wrong (an answer to QUIT
+            # other than 221, or one cut short by the deadline), and counting the send failed
+            # would have the message sent again.
 
 
 class LogTransport:
@@ -116,10 +167,11 @@ def transport_for(settings: Settings) -> Transport:
 
 
 def send_allowance(settings: Settings) -> timedelta:
-    """What the lease allows one send: three SMTP_TIMEOUT_SECONDS (the connection, TLS and
-    login, the message). smtplib's timeout bounds each wait for the server, not the whole
-    conversation, so a server slow at every step can take longer than this; the webhook worker
-    cuts its sends at such a deadline (``app.integrators.worker.Deadline``), this one does not."""
+    """The longest one send may take, and what the lease allows it: three SMTP_TIMEOUT_SECONDS
+    (the connection, TLS and login, the message). smtplib's timeout bounds each wait for the
+    server, not the whole conversation, so ``SmtpTransport`` shuts the connection at this
+    deadline (``app.kit.deadline.Deadline``, as the webhook worker does), and the send counts as
+    a failed attempt."""
     return timedelta(seconds=settings.SMTP_TIMEOUT_SECONDS * 3)
 
 
