@@ -335,6 +335,17 @@ def parse_number(raw: object) -> Decimal | None:
     return typed_number(raw) if isinstance(raw, str) else None
 
 
+def as_typed(
+    form: FormData, answers: Mapping[str, Any], problems: Mapping[str, str]
+) -> dict[str, Any]:
+    """``answers`` as a form shows them again, with each figure that could not be read as the
+    user typed it, beside its error (it was replaced by the stored answer, or a blank: what the
+    user had to correct was gone)."""
+    return dict(answers) | {
+        qid: form_str(form, qid) for qid, code in problems.items() if code == "not_a_number"
+    }
+
+
 def parse_stage_form(
     form: FormData, questions: list[Question]
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -514,11 +525,7 @@ def _save_stage(
     shown_ids = set(form_str(form, "shown").split())
     shown = [q for q in stage.questions if q.id in shown_ids]
     submitted, problems = parse_stage_form(form, shown)
-    # A figure that cannot be read is shown again as typed, beside its error (it was replaced
-    # by the stored answer, or a blank: what the user had to correct was gone).
-    typed = submitted | {
-        qid: form_str(form, qid) for qid, code in problems.items() if code == "not_a_number"
-    }
+    typed = as_typed(form, submitted, problems)
     action = form_str(form, "action") or "save"
 
     @functools.cache
@@ -891,8 +898,9 @@ def result_page(page: Page, assessment_id: uuid.UUID) -> Response:
 
 @router.get("/assessments/{assessment_id}/what-if", response_class=HTMLResponse, name="what_if")
 def what_if(page: Page, assessment_id: uuid.UUID, htmx: HtmxDep) -> Response:
-    """Score changed answers on the fly; nothing is saved (a GET). Answers that cannot be
-    scored are named, each by its question, in an alert (422)."""
+    """Score changed answers on the fly; nothing is saved (a GET). Every answer that cannot be
+    read or scored is named by its question, all in one alert (422), and a figure that cannot
+    be read is shown again as typed."""
     context = _result_context(page, assessment_id)
     if isinstance(context, Response):
         return context
@@ -907,39 +915,40 @@ def what_if(page: Page, assessment_id: uuid.UUID, htmx: HtmxDep) -> Response:
             continue
         hypothetical[qid] = value
     outcome: dict[str, Any] = {"errors": {}, "changed": [], "scored": None, "unanswered": []}
-    if problems:
+    profile = _profile(page.session, page.principal, context["assessment"].enterprise_id)
+    # Scored even beside answers that could not be read (those keep the stored answer here), so
+    # that every bad answer is named at once: one out of range or not offered went unnamed until
+    # a typo elsewhere was fixed and the form sent again.
+    try:
+        scored = score(questionnaire, hypothetical, profile, with_roadmap=False)
+    except InvalidAnswers as exc:
+        refused = {issue.question_id: issue.code for issue in exc.issues}
+    else:
+        refused = {}
+    codes = refused | problems
+    if codes:
+        order = {question.id: i for i, question in enumerate(questions)}
         outcome["errors"] = {
-            qid: issue_message(page.lang, code, questionnaire.find_question(qid))
-            for qid, code in problems.items()
+            qid: issue_message(page.lang, codes[qid], questionnaire.find_question(qid))
+            for qid in sorted(codes, key=lambda qid: order.get(qid, len(order)))
         }
     else:
-        profile = _profile(page.session, page.principal, context["assessment"].enterprise_id)
-        try:
-            scored = score(questionnaire, hypothetical, profile, with_roadmap=False)
-        except InvalidAnswers as exc:
-            outcome["errors"] = {
-                issue.question_id: issue_message(
-                    page.lang, issue.code, questionnaire.find_question(issue.question_id)
-                )
-                for issue in exc.issues
-            }
-        else:
-            outcome["scored"] = scored.to_dict(page.lang)
-            # Questions the changes bring into play: scored as unanswered here, yet required
-            # before a submit, where their answers count (raising the share of networked
-            # machines from 0 makes two data questions apply).
-            outcome["unanswered"] = [
-                question
-                for question in applicable_questions(questionnaire, hypothetical, profile)
-                if question.required and hypothetical.get(question.id) is None
-            ]
-            outcome["changed"] = [
-                questionnaire.question(qid)
-                for qid in submitted
-                if submitted[qid] is not None and submitted[qid] != context["answers"].get(qid)
-            ]
+        outcome["scored"] = scored.to_dict(page.lang)
+        # Questions the changes bring into play: scored as unanswered here, yet required
+        # before a submit, where their answers count (raising the share of networked
+        # machines from 0 makes two data questions apply).
+        outcome["unanswered"] = [
+            question
+            for question in applicable_questions(questionnaire, hypothetical, profile)
+            if question.required and hypothetical.get(question.id) is None
+        ]
+        outcome["changed"] = [
+            questionnaire.question(qid)
+            for qid in submitted
+            if submitted[qid] is not None and submitted[qid] != context["answers"].get(qid)
+        ]
     context["what_if"] = outcome
-    context["answers"] = hypothetical
+    context["answers"] = as_typed(form, hypothetical, problems)
     template = "partials/what_if.html" if htmx else "pages/result.html"
     return page.render(template, context, status_code=422 if outcome["errors"] else 200)
 

@@ -180,6 +180,19 @@ def test_what_if_scores_without_saving(
     assert after["answers"] == before["answers"] and after["etag"] == before["etag"]
 
 
+def plan_first(db: Session, assessment_id: str, *question_ids: str) -> None:
+    """Steps on ``question_ids`` put first in the stored plan of a submitted assessment, so that
+    its what-if form offers these questions (each step a copy of the first, aiming at 10)."""
+    result = db.query(Result).filter_by(assessment_id=uuid.UUID(assessment_id)).one()
+    payload = copy.deepcopy(result.payload)
+    for lang in ("zh", "en"):
+        steps = payload[lang]["roadmap"]["steps"]
+        for qid in reversed(question_ids):
+            steps.insert(0, steps[0] | {"question_id": qid, "target": 10})
+    db.execute(update(Result).where(Result.id == result.id).values(payload=payload))
+    db.commit()
+
+
 def test_what_if_names_the_questions_its_answers_bring_into_play(
     signed_in: TestClient,
     db: Session,
@@ -207,13 +220,7 @@ def test_what_if_names_the_questions_its_answers_bring_into_play(
         f"/api/v1/assessments/{created['id']}/submit", headers={"If-Match": put.json()["etag"]}
     )
     assert submitted.status_code == 200, submitted.text
-    result = db.query(Result).filter_by(assessment_id=uuid.UUID(created["id"])).one()
-    payload = copy.deepcopy(result.payload)
-    for lang in ("zh", "en"):
-        steps = payload[lang]["roadmap"]["steps"]
-        steps.insert(0, steps[0] | {"question_id": "dat_networked", "target": 10})
-    db.execute(update(Result).where(Result.id == result.id).values(payload=payload))
-    db.commit()
+    plan_first(db, created["id"], "dat_networked")
     fragment = soup(
         signed_in.get(
             f"/assessments/{created['id']}/what-if",
@@ -644,3 +651,43 @@ def test_what_if_answers_it_cannot_score_are_a_422_naming_the_question(
     if headers is HTML:  # the whole page again, the field refused marked
         assert page.select_one(f"#wi-{qid}[aria-invalid=true]") is not None
     assert signed_in.get(f"{url}/what-if", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("headers", [HTML, HTMX], ids=["page", "htmx"])
+def test_what_if_names_every_answer_it_cannot_score_at_once(
+    signed_in: TestClient,
+    db: Session,
+    enterprise: Enterprise,
+    full_questionnaire: Questionnaire,
+    headers: dict[str, str],
+) -> None:
+    """A figure that cannot be read beside one out of range and an option not offered: only
+    the unreadable one was named, the others once it was fixed and the form sent again."""
+    submitted = submit_assessment(signed_in, enterprise, full_questionnaire, 0.3)
+    plan_first(db, submitted["assessment_id"], "dig_equipment_rate", "dig_invest_share")
+    url = f"/assessments/{submitted['assessment_id']}"
+    form = soup(signed_in.get(f"{url}/result", headers=HTML)).select_one("#what-if form")
+    assert form is not None
+    select = form.select_one("select")
+    assert select is not None
+    chosen = str(select["name"])
+    typed = {"dig_equipment_rate": "abc", "dig_invest_share": "50", chosen: "no-such-option"}
+    response = signed_in.get(f"{url}/what-if", params=typed, headers=headers)
+    assert response.status_code == 422
+    page = soup(response)
+    alert = page.select_one("#what-if-result [role=alert]")
+    assert alert is not None
+    named = {str(a["href"]): li.get_text() for li in alert.select("li") for a in li.select("a")}
+    assert set(named) == {f"#wi-{qid}" for qid in typed}
+    for qid, message in (
+        ("dig_equipment_rate", "请输入数字"),
+        ("dig_invest_share", "0 到 30"),
+        (chosen, "请从列出的选项中选择"),
+    ):
+        assert message in named[f"#wi-{qid}"], qid
+    assert page.select_one(".what-if-score") is None
+    if headers is HTML:  # the whole page again: each field refused marked, the figures as typed
+        for qid in typed:
+            assert page.select_one(f"#wi-{qid}[aria-invalid=true]") is not None, qid
+        for qid in ("dig_equipment_rate", "dig_invest_share"):
+            assert page.select_one(f"#wi-{qid}")["value"] == typed[qid], qid
