@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 
 import httpx
@@ -90,6 +92,23 @@ def login(client: httpx.Client, user: User | str) -> str:
     csrf = str(response.json()["csrf_token"])
     client.headers["X-CSRF-Token"] = csrf
     return csrf
+
+
+def delete_firm(
+    client: httpx.Client,
+    enterprise_id: uuid.UUID | str,
+    credit_code: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """The API request deleting a firm and all its data, as its owner sends it: confirmed with
+    ``credit_code`` (the firm's own; any other is refused)."""
+    return client.request(
+        "DELETE",
+        f"/api/v1/enterprises/{enterprise_id}",
+        json={"confirm_credit_code": credit_code},
+        headers=headers,
+    )
 
 
 def create_api_key(

@@ -1,6 +1,6 @@
 """What the browser tests share: the data a module's server starts with, its API signed in,
-browser contexts in either language, signing in and filling forms through the page, and checks
-on a page's layout. (The ``new_page`` fixture is in conftest.py.)"""
+browser contexts in either language, signing in and filling forms through the page, waiting for
+htmx to settle, and checks on a page's layout. (The ``new_page`` fixture is in conftest.py.)"""
 
 from __future__ import annotations
 
@@ -111,6 +111,15 @@ def sign_in(page: Any, email: str, password: str = PASSWORD, *, at: str | None =
         page.goto(at)
     fill_form(page, "登录", email=email, password=password)
     page.wait_for_load_state()
+
+
+#: True once htmx has no request in flight and no swap under way on the page.
+SETTLED = "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
+
+
+def settle(page: Any) -> None:
+    """Wait until htmx is done with the page's requests (an autosave, a what-if) and swaps."""
+    page.wait_for_function(SETTLED)
 
 
 def no_horizontal_scroll(page: Any) -> bool:

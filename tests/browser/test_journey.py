@@ -9,14 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.helpers import no_horizontal_scroll
+from tests.browser.helpers import fill_form, no_horizontal_scroll, settle
 from tests.factories import PASSWORD, make_credit_code
-
-SETTLED = "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
-
-
-def settle(page: Any) -> None:
-    page.wait_for_function(SETTLED)
 
 
 def answer_open_questions(page: Any, position: float = 0.6) -> int:
@@ -86,15 +80,10 @@ def complete_stage_by_keyboard(page: Any) -> None:
     raise AssertionError("never reached the save-and-continue button")
 
 
-def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_path: Path) -> None:
-    context = browser.new_context(
-        locale="zh-CN",
-        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
-        viewport={"width": 1280, "height": 900},
-        accept_downloads=True,
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
+def test_sme_journey(
+    new_page: Any, live_server: str, screenshots_dir: Path, tmp_path: Path
+) -> None:
+    page = new_page(accept_downloads=True)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -103,21 +92,23 @@ def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_
     page.goto(live_server + "/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.get_by_role("link", name="注册并开始").first.click()
-    page.fill("#f-credit_code", make_credit_code())
-    page.fill("#f-name", "上海浏览器测试机械有限公司")
-    page.select_option("#f-district_code", "310115")
-    page.select_option("#f-industry_code", "34")
-    page.fill("#f-employees", "150")
-    page.fill("#f-annual_revenue_wan", "6000万")
-    page.fill("#f-display_name", "王经理")
-    page.fill("#f-email", "wang@example.com")
-    page.fill("#f-password", PASSWORD)
-    page.get_by_role("button", name="注册并开始").click()
+    fill_form(
+        page,
+        "注册并开始",
+        credit_code=make_credit_code(),
+        name="上海浏览器测试机械有限公司",
+        district_code="310115",
+        industry_code="34",
+        employees="150",
+        annual_revenue_wan="6000万",
+        display_name="王经理",
+        email="wang@example.com",
+        password=PASSWORD,
+    )
     # The same answer for a new and a taken e-mail address: sign in with the password chosen.
     page.wait_for_url("**/login?*")
     assert page.input_value("#f-email") == "wang@example.com"
-    page.fill("#f-password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    fill_form(page, "登录", password=PASSWORD)
     page.wait_for_url("**/dashboard?welcome=1")
 
     # Start the full assessment.
@@ -219,7 +210,7 @@ def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_
     pdf_link = page.locator("#pdf-link")
     if pdf_link.count() == 0:
         api_url = assessment_url.replace("/assessments/", "/api/v1/assessments/")
-        status = context.request.get(api_url + "/report.pdf").status
+        status = page.context.request.get(api_url + "/report.pdf").status
         assert status in (404, 405), "a report route exists but the page does not link it"
         pytest.skip("PDF route not present yet: everything else in the journey passed")
     with page.expect_download() as download_info:
@@ -230,4 +221,3 @@ def test_sme_journey(browser: Any, live_server: str, screenshots_dir: Path, tmp_
     assert target.read_bytes()[:5] == b"%PDF-"
 
     assert not [e for e in errors if "Content Security Policy" in e], errors
-    context.close()

@@ -16,39 +16,30 @@ from urllib.parse import quote
 
 import pytest
 
-from app.kit.db import create_db_engine, create_session_factory
-from tests.factories import PASSWORD, create_enterprise, create_user
-from tests.live import live_server as live_server_process
+from tests.browser.helpers import database, new_context, serve, settle, sign_in
+from tests.factories import create_enterprise, create_user
 
 EMAIL = "wizard@autosave.example.com"
-SETTLED = "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
 CHECKED = "els => els.filter(e => e.checked).map(e => e.value)"
 
 
-def _prepare(url: str) -> None:
-    engine = create_db_engine(url)
-    try:
-        with create_session_factory(engine)() as db:
-            create_user(db, enterprise=create_enterprise(db), email=EMAIL)
-    finally:
-        engine.dispose()
+def _prepare(url: str) -> dict[str, Any]:
+    with database(url) as db:
+        create_user(db, enterprise=create_enterprise(db), email=EMAIL)
+    return {}
 
 
 @pytest.fixture(scope="module")
 def live_server(
     chromium_available: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    with live_server_process(tmp_path_factory.mktemp("wizard"), prepare=_prepare) as live:
+    with serve(tmp_path_factory.mktemp("wizard"), _prepare) as (live, _):
         yield live.url
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        locale="zh-CN",
-        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
-        viewport={"width": 1280, "height": 900},
-    )
+    context = new_context(browser)
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
@@ -58,17 +49,9 @@ def page(browser: Any) -> Iterator[Any]:
     assert not errors, errors
 
 
-def sign_in(page: Any) -> None:
-    page.fill("#f-email", EMAIL)
-    page.fill("#f-password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-
-
 def new_assessment(page: Any, url: str) -> str:
     """Signed in, a new full assessment started: its URL (``/assessments/<id>``)."""
-    page.goto(url + "/login")
-    sign_in(page)
+    sign_in(page, EMAIL, at=url + "/login")
     page.goto(url + "/assessments/new")
     page.get_by_role("button", name="开始").click()
     page.wait_for_url("**/stages/digitization")
@@ -120,7 +103,7 @@ class Autosaves:
     def wait_answered(self, count: int) -> None:
         """Until ``count`` autosaves have been answered and htmx is done with them."""
         self._wait(lambda: self.answered >= count, f"{count} autosave(s) never answered")
-        self.page.wait_for_function(SETTLED)
+        settle(self.page)
 
 
 def checked(page: Any, question: str) -> list[str]:
@@ -253,7 +236,7 @@ def test_an_ended_session_leads_back_to_sign_in_and_to_the_page(
     assert page.url == live_server + "/login?next=" + quote(
         stage.removeprefix(live_server), safe="/"
     )
-    sign_in(page)
+    sign_in(page, EMAIL)
     page.wait_for_url(stage)
     # The Save button (a plain form post): the error page links to sign in.
     page.context.clear_cookies()
@@ -262,7 +245,7 @@ def test_an_ended_session_leads_back_to_sign_in_and_to_the_page(
     assert page.locator("h1").inner_text() == "请登录后继续"
     assert "登录已失效" in page.locator(".error-page .lead").inner_text()
     page.click("#sign-in-again")
-    sign_in(page)
+    sign_in(page, EMAIL)
     page.wait_for_url(stage)
 
 

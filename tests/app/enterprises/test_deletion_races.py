@@ -51,7 +51,14 @@ from tests.answers import QUICK
 from tests.app.enterprises.test_privacy import references
 from tests.app.heatmaps.helpers import submit as store_submission
 from tests.app.integrators.helpers import PROFILE, full_answers, prepare_assessment, submitted
-from tests.factories import PASSWORD, create_api_key, create_enterprise, create_user, login
+from tests.factories import (
+    PASSWORD,
+    create_api_key,
+    create_enterprise,
+    create_user,
+    delete_firm,
+    login,
+)
 from tests.pages import HTML, hidden, soup
 from tests.races import at_once, meet_after
 
@@ -411,9 +418,7 @@ def test_a_write_and_the_firms_deletion_at_the_same_moment(
 
     deleted, written = at_once(
         [
-            lambda: deleter.request(
-                "DELETE", f"/api/v1/enterprises/{firm_id}", json={"confirm_credit_code": code}
-            ),
+            lambda: delete_firm(deleter, firm_id, code),
             write.send,
         ]
     )

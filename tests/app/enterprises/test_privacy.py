@@ -8,7 +8,6 @@ import json
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -36,7 +35,7 @@ from tests.answers import questionnaire as served_questionnaire
 from tests.answers import submit_assessment
 from tests.app.heatmaps.helpers import submit as store_submission
 from tests.app.heatmaps.helpers import verified_firm
-from tests.factories import create_api_key, create_enterprise, create_user, login
+from tests.factories import create_api_key, create_enterprise, create_user, delete_firm, login
 from tests.pages import HTML, hidden, soup
 from tests.races import MEET_TIMEOUT_SECONDS, at_once
 
@@ -51,14 +50,6 @@ CONTACTS = {
         {"name": "Li Hua", "email": "li@example.com"},
     ]
 }
-
-
-def delete(client: TestClient, enterprise: Enterprise, code: str | None = None) -> Any:
-    return client.request(
-        "DELETE",
-        f"/api/v1/enterprises/{enterprise.id}",
-        json={"confirm_credit_code": code if code is not None else enterprise.credit_code},
-    )
 
 
 def references(db: Session, enterprise_id: uuid.UUID, credit_code: str) -> dict[str, int]:
@@ -77,7 +68,7 @@ class TestDeletion:
     def test_wrong_confirmation_deletes_nothing(self, client: TestClient, db: Session) -> None:
         enterprise = create_enterprise(db)
         login(client, create_user(db, enterprise=enterprise))
-        response = delete(client, enterprise, "91310115MA0000000X")
+        response = delete_firm(client, enterprise.id, "91310115MA0000000X")
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "body.confirm_credit_code"
         assert db.get(Enterprise, enterprise.id) is not None
@@ -86,12 +77,12 @@ class TestDeletion:
         self, client: TestClient, db: Session, settings: Settings
     ) -> None:
         enterprise = create_enterprise(db)
-        assert delete(client, enterprise).status_code == 401
+        assert delete_firm(client, enterprise.id, enterprise.credit_code).status_code == 401
         key, _ = create_api_key(db, settings)
-        response = client.request(
-            "DELETE",
-            f"/api/v1/enterprises/{enterprise.id}",
-            json={"confirm_credit_code": enterprise.credit_code},
+        response = delete_firm(
+            client,
+            enterprise.id,
+            enterprise.credit_code,
             headers={"Authorization": f"Bearer {key}"},
         )
         assert response.status_code == 404
@@ -100,7 +91,7 @@ class TestDeletion:
             create_user(db, role="official"),
         ):
             login(client, other)
-            assert delete(client, enterprise).status_code == 404
+            assert delete_firm(client, enterprise.id, enterprise.credit_code).status_code == 404
         db.rollback()
         assert db.get(Enterprise, enterprise.id) is not None
 
@@ -142,7 +133,7 @@ class TestDeletion:
         assert db.scalar(select(func.sum(HeatmapCell.firms))) > firms_of_other
         assert references(db, firm_id, code)  # the scan does find the firm's rows
 
-        response = delete(client, enterprise)
+        response = delete_firm(client, enterprise.id, enterprise.credit_code)
 
         assert response.status_code == 200, response.text
         assert response.json()["rows_deleted"]["contact"] == 2
@@ -184,12 +175,12 @@ class TestDeletion:
         enterprise = create_enterprise(db)
         owner = create_user(db, enterprise=enterprise)
         login(client, create_user(db, enterprise=enterprise, firm_role="member"))
-        assert delete(client, enterprise).status_code == 404
-        assert delete(client, enterprise, "91310115MA0000000X").status_code == 404
+        assert delete_firm(client, enterprise.id, enterprise.credit_code).status_code == 404
+        assert delete_firm(client, enterprise.id, "91310115MA0000000X").status_code == 404
         db.rollback()
         assert db.get(Enterprise, enterprise.id) is not None
         login(client, owner)
-        assert delete(client, enterprise).status_code == 200
+        assert delete_firm(client, enterprise.id, enterprise.credit_code).status_code == 200
 
     def test_no_message_about_the_firm_outlives_it(
         self, client: TestClient, other: TestClient, db: Session
@@ -212,7 +203,7 @@ class TestDeletion:
         about = select(MailMessage).where(MailMessage.body.contains(name))
         assert [m.kind for m in db.scalars(about)] == ["claim_account_exists"]
         login(client, owner)
-        assert delete(client, enterprise).status_code == 200
+        assert delete_firm(client, enterprise.id, enterprise.credit_code).status_code == 200
         db.rollback()
         assert list(db.scalars(about)) == []
         assert (
@@ -244,7 +235,7 @@ class TestDeletion:
         try:
             deleted, confirmed = at_once(
                 [
-                    lambda: delete(browsers[0], firm),
+                    lambda: delete_firm(browsers[0], firm.id, firm.credit_code),
                     lambda: browsers[1].put(
                         f"/api/v1/verification/enterprises/{firm.id}", json={"verified": True}
                     ),
@@ -264,8 +255,8 @@ class TestDeletion:
     def test_admin_may_delete(self, client: TestClient, db: Session) -> None:
         enterprise = create_enterprise(db)
         login(client, create_user(db, role="admin"))
-        assert delete(client, enterprise).status_code == 200
-        assert delete(client, enterprise).status_code == 404
+        assert delete_firm(client, enterprise.id, enterprise.credit_code).status_code == 200
+        assert delete_firm(client, enterprise.id, enterprise.credit_code).status_code == 404
 
 
 class TestContacts:

@@ -27,7 +27,7 @@ from tests.app.integrators.helpers import (
     submit,
     submitted,
 )
-from tests.factories import create_enterprise, create_user, login
+from tests.factories import create_enterprise, create_user, delete_firm, login
 from tests.races import at_once, meet_after
 
 
@@ -185,11 +185,7 @@ def test_deleting_the_firm_deletes_the_integrators_notices_about_it(
     enterprise_id, code, name = enterprise.id, enterprise.credit_code, enterprise.name
     _grant(owner, enterprise, integrator)
     assert client.get("/api/v1/notices", headers=integrator.headers).json()["items"]
-    response = owner.request(
-        "DELETE",
-        f"/api/v1/enterprises/{enterprise.id}",
-        json={"confirm_credit_code": enterprise.credit_code},
-    )
+    response = delete_firm(owner, enterprise.id, enterprise.credit_code)
     assert response.status_code == 200, response.text
     notices = client.get("/api/v1/notices", headers=integrator.headers).json()["items"]
     assert [(n["kind"], n["detail"]) for n in notices] == [

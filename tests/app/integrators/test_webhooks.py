@@ -40,7 +40,7 @@ from tests.app.integrators.helpers import (
     submitted,
     wait_for,
 )
-from tests.factories import create_api_key, create_user, login
+from tests.factories import create_api_key, create_user, delete_firm, login
 from tests.races import at_once, meet_after
 
 
@@ -617,9 +617,7 @@ class TestRevocation:
         assert enterprise is not None
         code, name = enterprise.credit_code, enterprise.name
 
-        deleted = owner.request(
-            "DELETE", f"/api/v1/enterprises/{firm['id']}", json={"confirm_credit_code": code}
-        )
+        deleted = delete_firm(owner, firm["id"], code)
 
         assert deleted.status_code == 200, deleted.text
         [queued] = deliveries(db)
@@ -741,11 +739,7 @@ class TestRevocation:
         def receiver(request: httpx.Request) -> httpx.Response:
             received.append(json.loads(request.content))
             if len(received) == 1:  # the batch is claimed: the firm's owner deletes it all
-                response = owner.request(
-                    "DELETE",
-                    f"/api/v1/enterprises/{deleted['id']}",
-                    json={"confirm_credit_code": deleted["credit_code"]},
-                )
+                response = delete_firm(owner, deleted["id"], deleted["credit_code"])
                 assert response.status_code == 200, response.text
             return httpx.Response(204)
 
@@ -808,11 +802,7 @@ class TestRevocation:
             attempted, deleted = at_once(
                 [
                     worker.run_once,
-                    lambda: owner.request(
-                        "DELETE",
-                        f"/api/v1/enterprises/{firm['id']}",
-                        json={"confirm_credit_code": firm["credit_code"]},
-                    ),
+                    lambda: delete_firm(owner, firm["id"], firm["credit_code"]),
                 ]
             )
             assert deleted.status_code == 200, deleted.text

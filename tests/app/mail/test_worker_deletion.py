@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -23,7 +22,7 @@ from app.mail import service as mail
 from app.mail.repository import MailRepository
 from app.mail.worker import MailWorker, SmtpTransport
 from app.models import Enterprise, MailMessage
-from tests.factories import create_enterprise, create_user, login
+from tests.factories import create_enterprise, create_user, delete_firm, login
 from tests.mailbox import Mailbox
 from tests.races import at_once, meet_after
 
@@ -47,12 +46,6 @@ def _owner(app: FastAPI, db: Session, firm: Enterprise) -> TestClient:
     owner = TestClient(app, base_url="http://testserver")
     login(owner, create_user(db, enterprise=firm, firm_role="owner"))
     return owner
-
-
-def _delete(owner: TestClient, firm: Enterprise) -> Any:
-    return owner.request(
-        "DELETE", f"/api/v1/enterprises/{firm.id}", json={"confirm_credit_code": firm.credit_code}
-    )
 
 
 def _queue(db: Session, to: str, firm: Enterprise | None, position: int) -> None:
@@ -114,7 +107,7 @@ def test_a_firm_deleted_while_its_mails_are_sent_gets_nothing_more_sent(
         _queue(db, to, firm, position)
 
     def delete() -> None:
-        response = _delete(owner, deleted)
+        response = delete_firm(owner, deleted.id, deleted.credit_code)
         assert response.status_code == 200, response.text
 
     worker = MailWorker(
@@ -162,7 +155,12 @@ def test_a_firm_deleted_while_its_mail_is_being_recorded_fails_no_pass(
     deleted_all = meet_after(monkeypatch, EnterpriseDataRepository, "delete_everything", 2)
     meet_after(monkeypatch, MailRepository, "get", 2, deleted_all)
     try:
-        attempted, deleted = at_once([mail_worker.run_once, lambda: _delete(owner, enterprise)])
+        attempted, deleted = at_once(
+            [
+                mail_worker.run_once,
+                lambda: delete_firm(owner, enterprise.id, enterprise.credit_code),
+            ]
+        )
     finally:
         owner.close()
 

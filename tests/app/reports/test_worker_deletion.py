@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -23,7 +22,7 @@ from app.reports import worker as report_worker
 from app.reports.repository import ReportRepository
 from app.reports.worker import ReportWorker
 from tests.app.integrators.helpers import submitted
-from tests.factories import create_user, login
+from tests.factories import create_user, delete_firm, login
 from tests.races import at_once, meet_after
 
 #: What the worker "renders" here: the race is about storing it, not about drawing it.
@@ -48,14 +47,6 @@ def _submitted_firm(app: FastAPI, db: Session, enterprise: Enterprise) -> TestCl
     return owner
 
 
-def _delete(owner: TestClient, enterprise: Enterprise) -> Any:
-    return owner.request(
-        "DELETE",
-        f"/api/v1/enterprises/{enterprise.id}",
-        json={"confirm_credit_code": enterprise.credit_code},
-    )
-
-
 def _left(db: Session) -> tuple[int | None, int | None]:
     db.rollback()
     return (
@@ -69,7 +60,7 @@ def test_the_jobs_of_a_firm_deleted_before_they_run_go_with_it(
 ) -> None:
     owner = _submitted_firm(app, db, enterprise)
     assert _left(db) == (2, 0)
-    assert _delete(owner, enterprise).status_code == 200
+    assert delete_firm(owner, enterprise.id, enterprise.credit_code).status_code == 200
     owner.close()
     assert worker.run_once() == 0
     assert _left(db) == (0, 0)
@@ -97,7 +88,9 @@ def test_a_firm_deleted_while_its_report_renders_is_no_failure(
     meet_after(monkeypatch, ReportRepository, "get_job", 2, deleted_all)
 
     with caplog.at_level(logging.INFO, logger="zhizao.reports"):
-        attempted, deleted = at_once([worker.run_once, lambda: _delete(owner, enterprise)])
+        attempted, deleted = at_once(
+            [worker.run_once, lambda: delete_firm(owner, enterprise.id, enterprise.credit_code)]
+        )
     owner.close()
 
     assert deleted.status_code == 200, deleted.text
