@@ -415,6 +415,19 @@ class TestDoctor:
         assert "ZHIZAO_REDIS_TIMEOUT_SECONDS (0.5 s)" in failed
         assert "secret" not in result.output
 
+    def test_a_worker_is_not_unhealthy_for_the_apps_rate_limit_storage(
+        self, machine_ready: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A worker's health check (docker-compose.yml) failed while Redis was down, although
+        no worker counts rate limits; the app's check still fails."""
+        monkeypatch.setenv("ZHIZAO_RATE_LIMIT_STORAGE_URI", f"redis://127.0.0.1:{free_port()}/0")
+        result = invoke("doctor", "--worker")
+        assert result.exit_code == 0, result.output
+        assert not self._lines(result.output, "FAIL")
+        assert "rate-limit storage" not in result.output
+        assert self._lines(result.output, "ok   database:")
+        assert invoke("doctor").exit_code == 1
+
     def test_in_process_counters_are_a_warning(
         self, machine_ready: None, monkeypatch: pytest.MonkeyPatch
     ) -> None:
