@@ -393,12 +393,7 @@ def update_answers(
     PostgreSQL it runs that read alone."""
     begin_write(session)
     repository = AssessmentRepository(session)
-    found = repository.draft_state(
-        assessment_id, visibility_of(principal), enterprise_service.ProfileColumns._fields
-    )
-    if found is None:
-        raise NotFound("No assessment with this id.")
-    assessment, merged, kpis, enterprise = found
+    assessment, merged, kpis, enterprise = _draft_state(repository, principal, assessment_id)
     if assessment.status != "draft":
         raise Conflict("This assessment is submitted and can no longer change; start a new one.")
     check_if_match(assessment, if_match)
@@ -411,11 +406,7 @@ def update_answers(
         for qid, value in data.answers.items()
     }
     answers_kept = _keeps(merged, sent_answers)
-    for question_id, value in sent_answers.items():
-        if value is None:
-            merged.pop(question_id, None)
-        else:
-            merged[question_id] = value
+    _merge_in(merged, sent_answers)
     profile = enterprise_service.scoring_profile(
         enterprise_service.ProfileColumns._make(enterprise)
     )
@@ -493,21 +484,41 @@ def answer_problems(
     """The problems :func:`update_answers` would refuse ``data`` for (its 422's errors), judged
     against the stored answers and the firm's profile as it judges them, and nothing written:
     for a form that also has fields it could not read, to mark every bad field at once."""
-    found = AssessmentRepository(session).draft_state(
-        assessment_id, visibility_of(principal), enterprise_service.ProfileColumns._fields
+    repository = AssessmentRepository(session)
+    assessment, merged, _kpis, enterprise = _draft_state(repository, principal, assessment_id)
+    _merge_in(
+        merged,
+        {
+            qid: None if value is None else repository.answer_as_stored(value)
+            for qid, value in data.answers.items()
+        },
     )
-    if found is None:
-        raise NotFound("No assessment with this id.")
-    assessment, merged, _kpis, enterprise = found
-    for question_id, value in data.answers.items():
-        if value is None:
-            merged.pop(question_id, None)
-        else:
-            merged[question_id] = value
     profile = enterprise_service.scoring_profile(
         enterprise_service.ProfileColumns._make(enterprise)
     )
     return _checked(questionnaire_of(catalog, assessment), merged, data, profile)[0]
+
+
+def _draft_state(
+    repository: AssessmentRepository, principal: Principal, assessment_id: uuid.UUID
+) -> tuple[DraftState, dict[str, Any], dict[str, Any], tuple[Any, ...]]:
+    """The assessment, its stored answers and KPIs, and its firm's profile columns, as the
+    caller may see them; 404 otherwise."""
+    found = repository.draft_state(
+        assessment_id, visibility_of(principal), enterprise_service.ProfileColumns._fields
+    )
+    if found is None:
+        raise NotFound("No assessment with this id.")
+    return found
+
+
+def _merge_in(merged: dict[str, Any], sent: Mapping[str, Any]) -> None:
+    """``sent`` answers into ``merged`` (the stored ones): ``None`` clears an answer."""
+    for question_id, value in sent.items():
+        if value is None:
+            merged.pop(question_id, None)
+        else:
+            merged[question_id] = value
 
 
 def same_json(stored: Any, sent: Any) -> bool:
